@@ -1,0 +1,143 @@
+"""Settings: a TOML file in the data directory, overridden by BOCAGE_* environment variables.
+
+`bocage init` writes `bocage.toml`; everything else reads it through `load_settings`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+CONFIG_FILE = "bocage.toml"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BOCAGE_", extra="forbid")
+
+    data_dir: Path = Path("data")
+    domain: str = "127.0.0.1:8000"
+    secret_key: str = Field(default="", repr=False)
+    database_url: str = ""
+    # Development and tests only: lets a node with a loopback domain use http:// URLs and
+    # fetch from loopback addresses, so several nodes can federate on one machine.
+    insecure_loopback: bool = False
+    max_post_chars: int = Field(default=500, ge=1, le=100_000)
+    max_upload_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    max_form_bytes: int = Field(default=64 * 1024, ge=1024)
+    job_concurrency: int = Field(default=8, ge=1, le=256)
+    job_lease_seconds: float = Field(default=60.0, gt=0)
+    job_poll_seconds: float = Field(default=1.0, gt=0)
+    login_attempts_per_window: int = Field(default=5, ge=1)
+    login_window_seconds: float = Field(default=300.0, gt=0)
+
+    @field_validator("domain")
+    @classmethod
+    def _domain_is_a_host(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not value or "/" in value or " " in value:
+            raise ValueError("must be a host name with an optional port, like example.org:8000")
+        return value
+
+    @property
+    def is_loopback_domain(self) -> bool:
+        host = self.domain.rsplit(":", 1)[0] if self.domain.count(":") == 1 else self.domain
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host.strip("[]")).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def base_url(self) -> str:
+        scheme = "http" if self.insecure_loopback and self.is_loopback_domain else "https"
+        return f"{scheme}://{self.domain}"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'bocage.db'}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment wins over explicit values (which come from the TOML file).
+        return (env_settings, init_settings)
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("BOCAGE_DATA", "data"))
+
+
+def read_config_file(data_dir: Path) -> dict[str, Any]:
+    path = data_dir / CONFIG_FILE
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+
+
+def load_settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
+    data_dir = data_dir or default_data_dir()
+    values = read_config_file(data_dir)
+    values.update(overrides)
+    values["data_dir"] = data_dir
+    try:
+        settings = Settings(**values)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, data_dir)) from exc
+    if not settings.secret_key:
+        raise ConfigError(
+            f"no secret_key in {data_dir / CONFIG_FILE}: run `bocage init --data {data_dir}` first"
+        )
+    return settings
+
+
+def write_config_file(data_dir: Path, domain: str, *, insecure_loopback: bool) -> Path:
+    """Write a fresh bocage.toml with a new secret key; refuses to overwrite."""
+    path = data_dir / CONFIG_FILE
+    if path.exists():
+        raise ConfigError(f"{path} already exists; this data directory is initialised")
+    Settings(domain=domain)  # validates the domain before anything is written
+    data_dir.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "# Bocage node settings. Any key can be overridden by a BOCAGE_<KEY> variable.",
+        f'domain = "{domain}"',
+        f'secret_key = "{secrets.token_urlsafe(48)}"',
+        f"insecure_loopback = {'true' if insecure_loopback else 'false'}",
+        "max_post_chars = 500",
+        "",
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def _explain(exc: ValidationError, data_dir: Path) -> str:
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        problems.append(f"  {where}: {error['msg']}")
+    return f"invalid settings (from {data_dir / CONFIG_FILE} or BOCAGE_*):\n" + "\n".join(problems)

@@ -1,0 +1,41 @@
+"""Domain errors: each carries a message a person understands; faces map them to statuses."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class. `message` is shown to the user as is."""
+
+    status = 422
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    status = 422
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class NotAuthenticated(DomainError):
+    status = 401
+
+
+class RateLimited(DomainError):
+    status = 429
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,0 +1,1 @@
+"""The one store: SQLAlchemy models, engines (SQLite | PostgreSQL) and Alembic migrations."""

@@ -1,0 +1,332 @@
+"""Tables. Normalized columns for queries; the exact signed JSON lives in `log_entries`.
+
+IDs of posts, accounts and notifications are time-sortable (see core/ids.py).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on both databases (SQLite would otherwise hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use datetime.now(UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {  # noqa: RUF012
+        int: BigInteger,
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+def _cascade(table_column: str) -> ForeignKey:
+    return ForeignKey(table_column, ondelete="CASCADE")
+
+
+class Account(Base):
+    """An actor: a local person (with a `User`) or, later, a remote one (domain set)."""
+
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    username: Mapped[str] = mapped_column(String(64))
+    domain: Mapped[str | None] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # sanitized HTML
+    note_source: Mapped[str] = mapped_column(Text, default="")
+    fields: Mapped[list[Any]] = mapped_column(default=list)
+    avatar: Mapped[str | None] = mapped_column(String(200))  # media storage key
+    header: Mapped[str | None] = mapped_column(String(200))
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    uri: Mapped[str] = mapped_column(String(500), unique=True)
+    did: Mapped[str | None] = mapped_column(String(100), unique=True)
+    identity_seed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    rsa_private_pem: Mapped[str | None] = mapped_column(Text)
+    rsa_public_pem: Mapped[str | None] = mapped_column(Text)
+    followers_count: Mapped[int] = mapped_column(default=0)
+    following_count: Mapped[int] = mapped_column(default=0)
+    statuses_count: Mapped[int] = mapped_column(default=0)
+    last_status_at: Mapped[datetime | None]
+    # Head of this author's signed log: contiguous seq, hash of the last entry.
+    log_seq: Mapped[int] = mapped_column(default=0)
+    log_head: Mapped[str | None] = mapped_column(String(80))
+
+    # Handles are unique case-insensitively; local accounts have no domain (NULL).
+    __table_args__ = (
+        Index(
+            "uq_accounts_handle",
+            func.lower(username),
+            func.coalesce(domain, ""),
+            unique=True,
+        ),
+    )
+
+
+class User(Base):
+    """Login credentials and role of a local account."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"), unique=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    approved: Mapped[bool] = mapped_column(Boolean, default=True)
+    signup_reason: Mapped[str] = mapped_column(Text, default="")
+    invite_code: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class WebSession(Base):
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(_cascade("users.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+
+class Invite(Base):
+    __tablename__ = "invites"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_by: Mapped[int] = mapped_column(_cascade("users.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    max_uses: Mapped[int | None] = mapped_column(Integer)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class InstanceSetting(Base):
+    """Admin-editable settings (name, description, rules, registration mode…) as JSON values."""
+
+    __tablename__ = "instance_settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+class Post(Base):
+    """A status. A boost is a post whose `reblog_of_id` is set and whose text is empty."""
+
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"))
+    uri: Mapped[str] = mapped_column(String(500), unique=True)
+    visibility: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text, default="")  # sanitized HTML
+    source: Mapped[str] = mapped_column(Text, default="")
+    spoiler_text: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str | None] = mapped_column(String(16))
+    # No foreign keys: a reply outlives the post it answers (Mastodon shows it as a reply).
+    in_reply_to_id: Mapped[int | None] = mapped_column(BigInteger)
+    in_reply_to_account_id: Mapped[int | None] = mapped_column(BigInteger)
+    thread_root_id: Mapped[int | None] = mapped_column(BigInteger)
+    reblog_of_id: Mapped[int | None] = mapped_column(_cascade("posts.id"))
+    created_at: Mapped[datetime]
+    edited_at: Mapped[datetime | None]
+    replies_count: Mapped[int] = mapped_column(default=0)
+    favourites_count: Mapped[int] = mapped_column(default=0)
+    reblogs_count: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        Index("ix_posts_account_id_id", "account_id", "id"),
+        Index("ix_posts_in_reply_to_id", "in_reply_to_id"),
+        Index("ix_posts_thread_root_id", "thread_root_id"),
+        Index("ix_posts_reblog_of_id", "reblog_of_id"),
+        Index("ix_posts_visibility_id", "visibility", "id"),
+    )
+
+
+class PostEdit(Base):
+    """A previous version of an edited post (the history Mastodon shows)."""
+
+    __tablename__ = "post_edits"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    post_id: Mapped[int] = mapped_column(_cascade("posts.id"), index=True)
+    content: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    spoiler_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class Mention(Base):
+    __tablename__ = "mentions"
+    post_id: Mapped[int] = mapped_column(_cascade("posts.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"), primary_key=True)
+    __table_args__ = (Index("ix_mentions_account_id_post_id", "account_id", "post_id"),)
+
+
+class PostTag(Base):
+    __tablename__ = "post_tags"
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True)
+    post_id: Mapped[int] = mapped_column(_cascade("posts.id"), primary_key=True)
+
+
+class Favourite(Base):
+    __tablename__ = "favourites"
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"), primary_key=True)
+    post_id: Mapped[int] = mapped_column(_cascade("posts.id"), primary_key=True)
+    created_at: Mapped[datetime]
+    uri: Mapped[str] = mapped_column(String(500))
+    __table_args__ = (Index("ix_favourites_post_id", "post_id"),)
+
+
+class Bookmark(Base):
+    __tablename__ = "bookmarks"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"))
+    post_id: Mapped[int] = mapped_column(_cascade("posts.id"))
+    __table_args__ = (UniqueConstraint("account_id", "post_id", name="uq_bookmarks_pair"),)
+
+
+class Follow(Base):
+    """A follow; `accepted` is false while it waits as a request on a locked account."""
+
+    __tablename__ = "follows"
+    follower_id: Mapped[int] = mapped_column(_cascade("accounts.id"), primary_key=True)
+    target_id: Mapped[int] = mapped_column(_cascade("accounts.id"), primary_key=True)
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    uri: Mapped[str] = mapped_column(String(500))
+    __table_args__ = (Index("ix_follows_target_id_accepted", "target_id", "accepted"),)
+
+
+class Block(Base):
+    __tablename__ = "blocks"
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"), primary_key=True)
+    target_id: Mapped[int] = mapped_column(_cascade("accounts.id"), primary_key=True)
+    created_at: Mapped[datetime]
+    uri: Mapped[str] = mapped_column(String(500))
+    __table_args__ = (Index("ix_blocks_target_id", "target_id"),)
+
+
+class Mute(Base):
+    __tablename__ = "mutes"
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"), primary_key=True)
+    target_id: Mapped[int] = mapped_column(_cascade("accounts.id"), primary_key=True)
+    created_at: Mapped[datetime]
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"))
+    type: Mapped[str] = mapped_column(String(32))
+    from_account_id: Mapped[int] = mapped_column(_cascade("accounts.id"))
+    post_id: Mapped[int | None] = mapped_column(_cascade("posts.id"))
+    created_at: Mapped[datetime]
+    read: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The same event never notifies twice, however often its job runs.
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    __table_args__ = (Index("ix_notifications_account_id_id", "account_id", "id"),)
+
+
+class Tombstone(Base):
+    """The URI of something deleted: never resurrected, never fetched again."""
+
+    __tablename__ = "tombstones"
+    uri: Mapped[str] = mapped_column(String(500), primary_key=True)
+    deleted_at: Mapped[datetime]
+
+
+class LogEntry(Base):
+    """One entry of an author's signed log (see ARCHITECTURE.md, "Peer replication").
+
+    `entry` is the signed entry {author, seq, prev, id, digest, signature}; `activity` is
+    the exact signed activity JSON, or NULL once its content has been purged by a Delete.
+    """
+
+    __tablename__ = "log_entries"
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    activity_id: Mapped[str] = mapped_column(String(500), index=True)
+    object_id: Mapped[str | None] = mapped_column(String(500), index=True)
+    activity_type: Mapped[str] = mapped_column(String(32))
+    digest: Mapped[str] = mapped_column(String(80))
+    entry_hash: Mapped[str] = mapped_column(String(80))
+    entry: Mapped[str] = mapped_column(Text)
+    activity: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class MediaFile(Base):
+    """A stored file (content-addressed on disk by sha256)."""
+
+    __tablename__ = "media_files"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"), index=True)
+    storage_key: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class Job(Base):
+    """A durable job. state: queued → running → done, or back to queued with backoff, or dead."""
+
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    run_after: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=12)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    locked_until: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+    __table_args__ = (Index("ix_jobs_state_run_after", "state", "run_after"),)
