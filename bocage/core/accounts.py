@@ -1,0 +1,244 @@
+"""Accounts: sign-up (in each registration mode), log-in, profiles, approval and suspension."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bocage.core import instance, text
+from bocage.core.clock import now
+from bocage.core.context import Context
+from bocage.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from bocage.core.ids import new_id
+from bocage.core.passwords import check_password, hash_password
+from bocage.crypto.keys import IdentityKey, RsaKey
+from bocage.store.models import Account, User, WebSession
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1000
+MAX_FIELDS = 4
+RESERVED = {"admin", "root", "support", "api", "static", "media", "settings", "about", "instance"}
+
+
+@dataclass(frozen=True)
+class Registration:
+    username: str
+    email: str
+    password: str
+    reason: str = ""
+    invite_code: str | None = None
+    agreed_to_rules: bool = True
+
+
+@dataclass(frozen=True)
+class ProfileUpdate:
+    display_name: str
+    note: str
+    locked: bool
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    avatar: str | None = None  # new media storage key, or None to keep the current one
+    header: str | None = None
+
+
+def validate_registration(form: Registration) -> None:
+    if not USERNAME_RE.match(form.username):
+        raise InvalidInput("A username is 1 to 30 letters, digits or underscores.")
+    if not EMAIL_RE.match(form.email) or len(form.email) > 320:
+        raise InvalidInput("That does not look like an e-mail address.")
+    if len(form.password) < MIN_PASSWORD:
+        raise InvalidInput(f"The password must be at least {MIN_PASSWORD} characters long.")
+    if len(form.password) > MAX_PASSWORD:
+        raise InvalidInput(f"The password can be at most {MAX_PASSWORD} characters long.")
+    if not form.agreed_to_rules:
+        raise InvalidInput("Please agree to the rules of this server to sign up.")
+
+
+async def register(
+    session: AsyncSession,
+    ctx: Context,
+    form: Registration,
+    *,
+    admin: bool = False,
+    bypass_mode: bool = False,
+) -> User:
+    """Create a local account. `bypass_mode` is for admins (CLI, first-admin link)."""
+    validate_registration(form)
+    if form.username.lower() in RESERVED and not bypass_mode:
+        raise Conflict("That username is reserved; please choose another.")
+    approved = bypass_mode or await _check_mode(session, form)
+    await _check_free(session, form.username, form.email)
+    identity, rsa, password_hash = await _make_secrets(form.password)
+    moment = now()
+    account = Account(
+        id=new_id(),
+        username=form.username,
+        domain=None,
+        display_name=form.username,
+        created_at=moment,
+        uri=ctx.urls.actor(form.username),
+        did=identity.did,
+        identity_seed=identity.seed,
+        rsa_private_pem=rsa.private_pem,
+        rsa_public_pem=rsa.public_pem,
+        fields=[],
+    )
+    session.add(account)
+    await session.flush()
+    user = User(
+        id=account.id,
+        account_id=account.id,
+        email=form.email.lower(),
+        password_hash=password_hash,
+        is_admin=admin,
+        approved=approved,
+        signup_reason=form.reason.strip()[:1000],
+        invite_code=form.invite_code,
+        created_at=moment,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def _check_mode(session: AsyncSession, form: Registration) -> bool:
+    """Apply the registration mode; returns whether the account starts approved."""
+    mode = (await instance.info(session)).registration_mode
+    if mode == "closed":
+        raise Forbidden("Sign-ups are closed on this server.")
+    if mode == "invite" or form.invite_code:
+        if not form.invite_code:
+            raise Forbidden("This server is invite-only: you need an invite link to sign up.")
+        await instance.use_invite(session, form.invite_code)
+        return True
+    if mode == "approval":
+        if not form.reason.strip():
+            raise InvalidInput("Please tell the admins why you want to join.")
+        return False
+    return True
+
+
+async def _check_free(session: AsyncSession, username: str, email: str) -> None:
+    taken = await session.execute(
+        select(Account.id).where(
+            func.lower(Account.username) == username.lower(), Account.domain.is_(None)
+        )
+    )
+    if taken.first():
+        raise Conflict("That username is taken; please choose another.")
+    used = await session.execute(select(User.id).where(User.email == email.lower()))
+    if used.first():
+        raise Conflict("An account with that e-mail address already exists.")
+
+
+async def _make_secrets(password: str) -> tuple[IdentityKey, RsaKey, str]:
+    # RSA key generation and Argon2 take tens of milliseconds each: keep them off the loop.
+    rsa, password_hash = await asyncio.gather(
+        asyncio.to_thread(RsaKey.generate), hash_password(password)
+    )
+    return IdentityKey.generate(), rsa, password_hash
+
+
+async def authenticate(session: AsyncSession, login: str, password: str) -> User:
+    """Check a username or e-mail with its password. One vague message for every miss."""
+    login = login.strip().lower()
+    query = select(User).join(Account, Account.id == User.account_id)
+    if "@" in login:
+        query = query.where(User.email == login)
+    else:
+        query = query.where(func.lower(Account.username) == login, Account.domain.is_(None))
+    user = (await session.execute(query)).scalar_one_or_none()
+    if user is None or not await check_password(user.password_hash, password):
+        raise NotAuthenticated("Wrong username, e-mail address or password.")
+    account = await session.get(Account, user.account_id)
+    assert account is not None
+    if account.suspended:
+        raise Forbidden("This account is suspended.")
+    if not user.approved:
+        raise Forbidden("Your sign-up is waiting for an admin's approval.")
+    return user
+
+
+async def change_password(session: AsyncSession, user: User, current: str, new: str) -> None:
+    if not await check_password(user.password_hash, current):
+        raise NotAuthenticated("The current password is wrong.")
+    if not MIN_PASSWORD <= len(new) <= MAX_PASSWORD:
+        raise InvalidInput(f"The password must be at least {MIN_PASSWORD} characters long.")
+    user.password_hash = await hash_password(new)
+
+
+async def by_username(session: AsyncSession, username: str) -> Account:
+    result = await session.execute(
+        select(Account).where(
+            func.lower(Account.username) == username.lower(), Account.domain.is_(None)
+        )
+    )
+    account = result.scalar_one_or_none()
+    if account is None:
+        raise NotFound(f"There is no account @{username} here.")
+    return account
+
+
+async def user_of(session: AsyncSession, account: Account) -> User | None:
+    result = await session.execute(select(User).where(User.account_id == account.id))
+    return result.scalar_one_or_none()
+
+
+def update_profile(ctx: Context, account: Account, change: ProfileUpdate) -> None:
+    display_name = change.display_name.strip()
+    if len(display_name) > 30:
+        raise InvalidInput("The display name can be at most 30 characters long.")
+    if len(change.note) > 500:
+        raise InvalidInput("The bio can be at most 500 characters long.")
+    fields = [(name.strip(), value.strip()) for name, value in change.fields if name.strip()]
+    if len(fields) > MAX_FIELDS:
+        raise InvalidInput(f"A profile can have at most {MAX_FIELDS} fields.")
+    if any(len(name) > 255 or len(value) > 255 for name, value in fields):
+        raise InvalidInput("Profile field names and values can be at most 255 characters long.")
+    account.display_name = display_name or account.username
+    account.note_source = change.note
+    account.note = text.render(change.note, lambda _h: None, ctx.urls.tag) if change.note else ""
+    account.locked = change.locked
+    account.fields = [{"name": name, "value": value} for name, value in fields]
+    if change.avatar:
+        account.avatar = change.avatar
+    if change.header:
+        account.header = change.header
+
+
+async def set_approved(session: AsyncSession, username: str, approved: bool = True) -> User:
+    account = await by_username(session, username)
+    user = await user_of(session, account)
+    if user is None:
+        raise NotFound(f"@{username} is not a local user.")
+    if not approved:
+        await session.delete(account)  # rejecting a sign-up removes it
+    else:
+        user.approved = True
+    return user
+
+
+async def set_suspended(session: AsyncSession, username: str, suspended: bool = True) -> Account:
+    account = await by_username(session, username)
+    user = await user_of(session, account)
+    if suspended and user is not None and user.is_admin:
+        raise Forbidden("An admin account cannot be suspended; remove the admin role first.")
+    account.suspended = suspended
+    if suspended and user is not None:
+        await session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    return account
+
+
+async def pending_signups(session: AsyncSession) -> list[tuple[User, Account]]:
+    rows = await session.execute(
+        select(User, Account)
+        .join(Account, Account.id == User.account_id)
+        .where(User.approved.is_(False))
+        .order_by(User.created_at)
+    )
+    return [(user, account) for user, account in rows.all()]

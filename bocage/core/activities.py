@@ -1,0 +1,104 @@
+"""The ActivityStreams form of what the core does: these are the documents authors sign.
+
+Addressing follows Mastodon's convention for each visibility, so that the same signed bytes
+can later be delivered over ActivityPub unchanged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bocage.core.urls import Urls
+from bocage.store.models import Account, Post
+
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+CONTEXT: list[Any] = [AS_CONTEXT, "https://w3id.org/security/data-integrity/v2"]
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def audience(
+    urls: Urls, author: Account, visibility: str, mention_uris: list[str]
+) -> tuple[list[str], list[str]]:
+    followers = urls.followers(author.username)
+    match visibility:
+        case "public":
+            return [PUBLIC], [followers, *mention_uris]
+        case "unlisted":
+            return [followers], [PUBLIC, *mention_uris]
+        case "private":
+            return [followers], mention_uris
+        case _:  # direct
+            return mention_uris, []
+
+
+def note(
+    urls: Urls,
+    author: Account,
+    post: Post,
+    mentions: list[Account],
+    tags: list[str],
+    in_reply_to_uri: str | None,
+) -> dict[str, Any]:
+    mention_uris = [m.uri for m in mentions]
+    to, cc = audience(urls, author, post.visibility, mention_uris)
+    document: dict[str, Any] = {
+        "id": post.uri,
+        "type": "Note",
+        "attributedTo": author.uri,
+        "content": post.content,
+        "source": {"content": post.source, "mediaType": "text/plain"},
+        "published": iso(post.created_at),
+        "url": urls.post_page(author.username, post.id),
+        "to": to,
+        "cc": cc,
+        "sensitive": bool(post.spoiler_text),
+        "summary": post.spoiler_text or None,
+        "inReplyTo": in_reply_to_uri,
+        "tag": [{"type": "Mention", "href": m.uri, "name": f"@{m.username}"} for m in mentions]
+        + [{"type": "Hashtag", "href": urls.tag(t), "name": f"#{t}"} for t in tags],
+    }
+    if post.language:
+        document["contentMap"] = {post.language: post.content}
+    if post.edited_at:
+        document["updated"] = iso(post.edited_at)
+    return document
+
+
+def wrap(
+    activity_type: str,
+    activity_id: str,
+    actor: Account,
+    obj: dict[str, Any] | str,
+    *,
+    to: list[str] | None = None,
+    cc: list[str] | None = None,
+    published: datetime | None = None,
+) -> dict[str, Any]:
+    """An activity by `actor` about `obj` (an embedded object or a bare id)."""
+    activity: dict[str, Any] = {
+        "@context": CONTEXT,
+        "id": activity_id,
+        "type": activity_type,
+        "actor": actor.uri,
+        "object": obj,
+    }
+    if isinstance(obj, dict):
+        to = obj.get("to", []) if to is None else to
+        cc = obj.get("cc", []) if cc is None else cc
+    if to is not None:
+        activity["to"] = to
+    if cc:
+        activity["cc"] = cc
+    if published is not None:
+        activity["published"] = iso(published)
+    return activity
+
+
+def undo(activity_id: str, actor: Account, undone: dict[str, Any]) -> dict[str, Any]:
+    inner = {key: value for key, value in undone.items() if key not in ("@context", "proof")}
+    return wrap("Undo", activity_id, actor, inner, to=inner.get("to"), cc=inner.get("cc"))

@@ -1,0 +1,18 @@
+"""What core services need to know about the node they run in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bocage.config import Settings
+from bocage.core.urls import Urls
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    urls: Urls
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Context:
+        return cls(settings=settings, urls=Urls(settings.base_url))

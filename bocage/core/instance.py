@@ -1,0 +1,160 @@
+"""The node as a community: its name, description, rules, registration mode and invites."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bocage.core.clock import now
+from bocage.core.errors import InvalidInput
+from bocage.store.models import InstanceSetting, Invite, User
+
+REGISTRATION_MODES = {
+    "open": "Anyone can sign up",
+    "approval": "Anyone can ask; an admin approves each sign-up",
+    "invite": "Only people with an invite link can sign up",
+    "closed": "Nobody can sign up",
+}
+
+
+@dataclass
+class InstanceInfo:
+    name: str = "Bocage"
+    description: str = ""
+    rules: list[str] = field(default_factory=list)
+    registration_mode: str = "approval"
+
+
+async def info(session: AsyncSession) -> InstanceInfo:
+    rows = await session.execute(select(InstanceSetting.key, InstanceSetting.value))
+    values = {key: value for key, value in rows.all() if key in InstanceInfo.__dataclass_fields__}
+    return InstanceInfo(**values)
+
+
+async def update_info(
+    session: AsyncSession, *, name: str, description: str, rules: list[str], registration_mode: str
+) -> InstanceInfo:
+    name = name.strip()
+    if not 1 <= len(name) <= 100:
+        raise InvalidInput("The instance name must be 1 to 100 characters long.")
+    if len(description) > 5000:
+        raise InvalidInput("The description can be at most 5,000 characters long.")
+    if registration_mode not in REGISTRATION_MODES:
+        raise InvalidInput(
+            f"Unknown registration mode {registration_mode!r}; "
+            f"choose one of {', '.join(REGISTRATION_MODES)}."
+        )
+    rules = [rule.strip() for rule in rules if rule.strip()]
+    if any(len(rule) > 500 for rule in rules) or len(rules) > 50:
+        raise InvalidInput("At most 50 rules, each at most 500 characters long.")
+    new = InstanceInfo(name, description.strip(), rules, registration_mode)
+    for key, value in new.__dict__.items():
+        await _put(session, key, value)
+    return new
+
+
+async def _put(session: AsyncSession, key: str, value: Any) -> None:
+    existing = await session.get(InstanceSetting, key)
+    if existing is None:
+        session.add(InstanceSetting(key=key, value=value))
+    else:
+        existing.value = value
+
+
+# --- the one-time link that creates the first admin --------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def has_admin(session: AsyncSession) -> bool:
+    return (
+        await session.execute(select(User.id).where(User.is_admin).limit(1))
+    ).first() is not None
+
+
+async def new_setup_token(session: AsyncSession) -> str:
+    """A fresh one-time setup token (the previous one, if any, stops working)."""
+    token = secrets.token_urlsafe(24)
+    await _put(session, "setup_token_hash", _token_hash(token))
+    return token
+
+
+async def consume_setup_token(session: AsyncSession, token: str) -> bool:
+    stored = await session.get(InstanceSetting, "setup_token_hash")
+    if stored is None or not secrets.compare_digest(stored.value or "", _token_hash(token)):
+        return False
+    if await has_admin(session):
+        return False
+    stored.value = None
+    return True
+
+
+async def setup_token_valid(session: AsyncSession, token: str) -> bool:
+    stored = await session.get(InstanceSetting, "setup_token_hash")
+    return (
+        stored is not None
+        and bool(stored.value)
+        and secrets.compare_digest(stored.value, _token_hash(token))
+        and not await has_admin(session)
+    )
+
+
+# --- invites ------------------------------------------------------------------------------
+
+
+async def create_invite(
+    session: AsyncSession, user: User, *, max_uses: int | None, expires_in: timedelta | None
+) -> Invite:
+    if max_uses is not None and max_uses < 1:
+        raise InvalidInput("An invite must allow at least one use.")
+    moment = now()
+    invite = Invite(
+        code=secrets.token_urlsafe(9),
+        created_by=user.id,
+        created_at=moment,
+        expires_at=moment + expires_in if expires_in else None,
+        max_uses=max_uses,
+        uses=0,
+        revoked=False,
+    )
+    session.add(invite)
+    return invite
+
+
+def invite_usable(invite: Invite | None, at: datetime) -> bool:
+    return (
+        invite is not None
+        and not invite.revoked
+        and (invite.expires_at is None or invite.expires_at > at)
+        and (invite.max_uses is None or invite.uses < invite.max_uses)
+    )
+
+
+async def use_invite(session: AsyncSession, code: str) -> Invite:
+    invite = await session.get(Invite, code)
+    if not invite_usable(invite, now()):
+        raise InvalidInput("This invite link is not valid (expired, used up or revoked).")
+    assert invite is not None
+    await session.execute(update(Invite).where(Invite.code == code).values(uses=Invite.uses + 1))
+    return invite
+
+
+async def list_invites(session: AsyncSession, user: User) -> list[Invite]:
+    rows = await session.execute(
+        select(Invite).where(Invite.created_by == user.id).order_by(Invite.created_at.desc())
+    )
+    return list(rows.scalars())
+
+
+async def revoke_invite(session: AsyncSession, user: User, code: str) -> None:
+    await session.execute(
+        update(Invite).where(Invite.code == code, Invite.created_by == user.id).values(revoked=True)
+    )

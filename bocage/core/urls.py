@@ -1,0 +1,34 @@
+"""Where things live: every URL and ActivityStreams id this node mints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Urls:
+    base: str  # "https://example.org", no trailing slash
+
+    def actor(self, username: str) -> str:
+        return f"{self.base}/users/{username}"
+
+    def profile(self, username: str) -> str:
+        return f"{self.base}/@{username}"
+
+    def post(self, username: str, post_id: int) -> str:
+        return f"{self.base}/users/{username}/statuses/{post_id}"
+
+    def post_page(self, username: str, post_id: int) -> str:
+        return f"{self.base}/@{username}/{post_id}"
+
+    def activity(self, username: str, activity_id: int) -> str:
+        return f"{self.base}/users/{username}/activities/{activity_id}"
+
+    def followers(self, username: str) -> str:
+        return f"{self.base}/users/{username}/followers"
+
+    def tag(self, name: str) -> str:
+        return f"{self.base}/tags/{name.lower()}"
+
+    def media(self, storage_key: str) -> str:
+        return f"{self.base}/media/{storage_key}"

@@ -1,0 +1,62 @@
+"""Who may see what: the one rule every face and timeline applies.
+
+public, unlisted: anyone (unlisted only stays off public timelines);
+private (followers only): the author, accepted followers and mentioned accounts;
+direct (mentioned people only): the author and mentioned accounts.
+Blocks hide an author's posts from the blocked account, and the other way round.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from bocage.store.models import Account, Block, Follow, Mention, Post
+
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+LABELS = {
+    "public": "Public",
+    "unlisted": "Unlisted",
+    "private": "Followers only",
+    "direct": "Mentioned people only",
+}
+
+
+def visible_to(viewer_id: int | None) -> ColumnElement[bool]:
+    """A SQL condition on `Post` that is true for posts `viewer_id` may see."""
+    open_ = Post.visibility.in_(("public", "unlisted"))
+    author_ok = ~exists().where(Account.id == Post.account_id, Account.suspended.is_(True))
+    if viewer_id is None:
+        return and_(open_, author_ok)
+    mentioned = exists().where(Mention.post_id == Post.id, Mention.account_id == viewer_id)
+    follows = exists().where(
+        Follow.follower_id == viewer_id,
+        Follow.target_id == Post.account_id,
+        Follow.accepted.is_(True),
+    )
+    blocked = exists().where(
+        or_(
+            and_(Block.account_id == Post.account_id, Block.target_id == viewer_id),
+            and_(Block.account_id == viewer_id, Block.target_id == Post.account_id),
+        )
+    )
+    allowed = or_(
+        open_,
+        Post.account_id == viewer_id,
+        mentioned,
+        and_(Post.visibility == "private", follows),
+    )
+    return and_(allowed, author_ok, ~blocked)
+
+
+async def can_see(session: AsyncSession, viewer_id: int | None, post: Post) -> bool:
+    result = await session.execute(select(Post.id).where(Post.id == post.id, visible_to(viewer_id)))
+    return result.first() is not None
+
+
+def can_boost(post: Post, booster_id: int) -> bool:
+    # Mastodon lets authors boost their own followers-only posts, nobody else.
+    if post.visibility in ("public", "unlisted"):
+        return True
+    return post.visibility == "private" and post.account_id == booster_id

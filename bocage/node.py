@@ -1,0 +1,47 @@
+"""A running node: settings, database, core context and the job worker, started and stopped
+together. Every face (web, API, CLI) works through one of these."""
+
+from __future__ import annotations
+
+import logging
+
+from bocage.config import Settings
+from bocage.core.context import Context
+from bocage.jobs.handlers import HANDLERS
+from bocage.jobs.worker import Worker
+from bocage.store import migrate
+from bocage.store.db import Database
+
+log = logging.getLogger("bocage")
+
+
+class Node:
+    def __init__(self, settings: Settings, *, run_worker: bool = True) -> None:
+        self.settings = settings
+        self.ctx = Context.from_settings(settings)
+        self.db = Database(settings.effective_database_url)
+        self.worker = Worker(
+            self.db,
+            HANDLERS,
+            concurrency=settings.job_concurrency,
+            lease_seconds=settings.job_lease_seconds,
+            poll_seconds=settings.job_poll_seconds,
+        )
+        self.run_worker = run_worker
+
+    async def start(self) -> None:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.settings.media_dir.mkdir(parents=True, exist_ok=True)
+        await migrate.upgrade(self.settings.effective_database_url)
+        if self.run_worker:
+            self.worker.start()
+
+    async def stop(self) -> None:
+        if self.run_worker:
+            await self.worker.stop()
+        await self.db.close()
+
+    def jobs_committed(self) -> None:
+        """Call after a transaction that may have enqueued jobs: wakes the in-process worker."""
+        if self.run_worker:
+            self.worker.wake()
