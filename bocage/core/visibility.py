@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from bocage.store.models import Account, Block, Follow, Mention, Post
@@ -26,7 +27,9 @@ LABELS = {
 def visible_to(viewer_id: int | None) -> ColumnElement[bool]:
     """A SQL condition on `Post` that is true for posts `viewer_id` may see."""
     open_ = Post.visibility.in_(("public", "unlisted"))
-    author_ok = ~exists().where(Account.id == Post.account_id, Account.suspended.is_(True))
+    # An alias, so that the condition also works in queries that already join Account.
+    author = aliased(Account)
+    author_ok = ~exists().where(author.id == Post.account_id, author.suspended.is_(True))
     if viewer_id is None:
         return and_(open_, author_ok)
     mentioned = exists().where(Mention.post_id == Post.id, Mention.account_id == viewer_id)

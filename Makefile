@@ -1,0 +1,35 @@
+# Bocage: `make run` starts a node on http://127.0.0.1:8000; `make test` runs the test suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DATA   ?= data
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test bench lint install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@test -f $(DATA)/bocage.toml || $(BIN)/bocage init --data $(DATA) --domain 127.0.0.1:8000 --insecure-loopback
+	$(BIN)/bocage serve --data $(DATA) --host 127.0.0.1 --port 8000
+
+test: $(STAMP)
+	@scripts/ensure-chromium
+	$(BIN)/ruff check bocage tests bench
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check bocage tests bench
+	$(BIN)/ruff format --check bocage tests bench
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,0 +1,124 @@
+"""The ASGI app: one node, its faces mounted side by side."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bocage.config import Settings
+from bocage.core.errors import DomainError, NotAuthenticated, NotFound, RateLimited
+from bocage.media.storage import LocalStorage
+from bocage.node import Node
+from bocage.web.render import page, redirect
+from bocage.web.routes import all_routes
+
+log = logging.getLogger("bocage.web")
+STATIC = Path(__file__).parent / "web" / "static"
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
+        b"script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    ),
+]
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+async def on_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    if isinstance(exc, NotAuthenticated) and request.method == "GET":
+        return redirect(request, f"/login?next={quote(request.url.path)}", exc.message)
+    response = await page(request, "error.html", exc.status, message=exc.message)
+    if isinstance(exc, RateLimited):
+        response.headers["retry-after"] = str(int(exc.retry_after) + 1)
+    return response
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    messages = {404: "There is nothing here.", 405: "That action is not allowed here."}
+    message = messages.get(exc.status_code, exc.detail or "That request could not be handled.")
+    return await page(request, "error.html", exc.status_code, message=message)
+
+
+async def on_crash(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    try:
+        return await page(
+            request,
+            "error.html",
+            500,
+            message="Something went wrong on our side. It has been logged; please try again.",
+        )
+    except Exception:
+        return Response("Something went wrong on our side.", status_code=500)
+
+
+def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
+    node = Node(settings, run_worker=run_worker)
+    storage = LocalStorage(settings.media_dir)
+
+    async def media(request: Request) -> Response:
+        path = storage.path(request.path_params["key"])
+        if path is None:
+            raise NotFound("No such file.")
+        # Content-addressed: the bytes behind a key never change.
+        return FileResponse(path, headers={"cache-control": "public, max-age=31536000, immutable"})
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await node.start()
+        try:
+            yield
+        finally:
+            await node.stop()
+
+    app = Starlette(
+        routes=[
+            *all_routes(),
+            Route("/media/{key:path}", media, methods=["GET"]),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ],
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={
+            DomainError: on_domain_error,
+            HTTPException: on_http_error,
+            Exception: on_crash,
+        },
+        lifespan=lifespan,
+    )
+    app.state.node = node
+    return app

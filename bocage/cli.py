@@ -1,0 +1,285 @@
+"""`bocage`: init, serve, worker, user …, migrate, backup, restore.
+
+Every command takes --data DIR (default ./data, or $BOCAGE_DATA). Errors print one clear
+line and exit with status 1; they never print a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import tarfile
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from bocage.config import CONFIG_FILE, ConfigError, Settings, load_settings, write_config_file
+from bocage.core import accounts, instance
+from bocage.core.context import Context
+from bocage.core.errors import DomainError
+from bocage.store import backup as backups
+from bocage.store import migrate as migrations
+from bocage.store.db import Database
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Bocage: your own social node.")
+user_app = typer.Typer(no_args_is_help=True, help="Manage local accounts.")
+app.add_typer(user_app, name="user")
+console = Console()
+errors = Console(stderr=True)
+
+DataOption = Annotated[
+    Path,
+    typer.Option(
+        "--data", envvar="BOCAGE_DATA", help="Data directory (settings, database, media)."
+    ),
+]
+T = TypeVar("T")
+
+
+def fail(message: str) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(1)
+
+
+def settings_for(data: Path) -> Settings:
+    try:
+        return load_settings(data)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coroutine)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    except backups.BackupError as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command()
+def init(
+    domain: Annotated[str, typer.Option(help="Public host name, with :port if not 443.")],
+    data: DataOption = Path("data"),
+    insecure_loopback: Annotated[
+        bool,
+        typer.Option(help="Development/tests only: http:// URLs and loopback fetches."),
+    ] = False,
+) -> None:
+    """Create a data directory with its settings file and an empty database."""
+    try:
+        path = write_config_file(data, domain, insecure_loopback=insecure_loopback)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    except ValueError as exc:
+        raise fail(f"invalid --domain {domain!r}: {exc}") from None
+    settings = settings_for(data)
+    run(migrations.upgrade(settings.effective_database_url))
+    console.print(f"Initialised {data} (settings in {path}).")
+
+
+@app.command()
+def migrate(data: DataOption = Path("data")) -> None:
+    """Apply database migrations (also done automatically at start)."""
+    settings = settings_for(data)
+    run(migrations.upgrade(settings.effective_database_url))
+    console.print("The database schema is up to date.")
+
+
+@app.command()
+def serve(
+    data: DataOption = Path("data"),
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    worker: Annotated[bool, typer.Option(help="Run the job worker in this process.")] = True,
+) -> None:
+    """Run the node: web UI and job worker in one process."""
+    settings = settings_for(data)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    run(_announce_setup_link(settings, host, port))
+    from bocage.app import create_app
+
+    config = uvicorn.Config(
+        create_app(settings, run_worker=worker),
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=False,
+        server_header=False,
+    )
+    console.print(f"Bocage is listening on http://{host}:{port} (public URL {settings.base_url})")
+    uvicorn.Server(config).run()
+
+
+async def _announce_setup_link(settings: Settings, host: str, port: int) -> None:
+    await migrations.upgrade(settings.effective_database_url)
+    db = Database(settings.effective_database_url)
+    try:
+        async with db.write() as session:
+            if await instance.has_admin(session):
+                return
+            token = await instance.new_setup_token(session)
+    finally:
+        await db.close()
+    console.print(
+        "\n[bold]No admin account yet.[/] Open this one-time link to create it:\n"
+        f"  http://{host}:{port}/setup/{token}\n",
+        highlight=False,
+    )
+
+
+@app.command("worker")
+def worker_command(
+    data: DataOption = Path("data"),
+    once: Annotated[bool, typer.Option(help="Run due jobs, then exit.")] = False,
+) -> None:
+    """Run only the job worker (for setups with several processes)."""
+    settings = settings_for(data)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    run(_work(settings, once))
+
+
+async def _work(settings: Settings, once: bool) -> None:
+    from bocage.node import Node
+
+    node = Node(settings, run_worker=not once)
+    await node.start()
+    try:
+        if once:
+            await node.worker.run_until_idle()
+        else:
+            await asyncio.Event().wait()
+    finally:
+        await node.stop()
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    email: Annotated[str, typer.Option(help="E-mail address (used to log in).")],
+    password: Annotated[str, typer.Option(help="At least 8 characters.")],
+    admin: Annotated[bool, typer.Option(help="Make this account an admin.")] = False,
+    data: DataOption = Path("data"),
+) -> None:
+    """Create an approved local account (whatever the registration mode)."""
+    settings = settings_for(data)
+    form = accounts.Registration(username, email, password)
+
+    async def create() -> None:
+        await migrations.upgrade(settings.effective_database_url)
+        db = Database(settings.effective_database_url)
+        try:
+            async with db.write() as session:
+                await accounts.register(
+                    session, Context.from_settings(settings), form, admin=admin, bypass_mode=True
+                )
+        finally:
+            await db.close()
+
+    run(create())
+    console.print(f"Created @{username}{' (admin)' if admin else ''}.")
+
+
+def _user_change(data: Path, action: str, username: str) -> None:
+    settings = settings_for(data)
+
+    async def change() -> None:
+        db = Database(settings.effective_database_url)
+        try:
+            async with db.write() as session:
+                if action == "approve":
+                    await accounts.set_approved(session, username, True)
+                else:
+                    await accounts.set_suspended(session, username, action == "suspend")
+        finally:
+            await db.close()
+
+    run(change())
+    console.print(f"@{username}: {action} done.")
+
+
+@user_app.command("approve")
+def user_approve(username: str, data: DataOption = Path("data")) -> None:
+    """Approve a sign-up that waits for approval."""
+    _user_change(data, "approve", username)
+
+
+@user_app.command("suspend")
+def user_suspend(username: str, data: DataOption = Path("data")) -> None:
+    """Suspend an account: it can no longer log in and its posts are hidden."""
+    _user_change(data, "suspend", username)
+
+
+@user_app.command("unsuspend")
+def user_unsuspend(username: str, data: DataOption = Path("data")) -> None:
+    """Lift a suspension."""
+    _user_change(data, "unsuspend", username)
+
+
+@app.command("backup")
+def backup_command(
+    out: Annotated[Path, typer.Option("--out", help="Archive to write (.tar.gz).")],
+    data: DataOption = Path("data"),
+) -> None:
+    """Write a backup: settings, every table, and media files."""
+    settings = settings_for(data)
+
+    async def take() -> dict[str, int]:
+        db = Database(settings.effective_database_url)
+        try:
+            return await backups.create(db, settings.data_dir, out)
+        finally:
+            await db.close()
+
+    counts = run(take())
+    console.print(f"Backup written to {out} ({sum(counts.values())} rows).")
+
+
+@app.command("restore")
+def restore_command(
+    source: Annotated[Path, typer.Argument(help="A backup archive from `bocage backup`.")],
+    data: DataOption = Path("data"),
+) -> None:
+    """Restore a backup into a new data directory (or an empty database)."""
+    if not (data / CONFIG_FILE).exists():
+        _restore_config(source, data)
+    settings = settings_for(data)
+
+    async def load() -> dict[str, int]:
+        db = Database(settings.effective_database_url)
+        try:
+            return await backups.restore(db, settings.data_dir, source)
+        finally:
+            await db.close()
+
+    counts = run(load())
+    console.print(f"Restored {sum(counts.values())} rows into {data}.")
+
+
+def _restore_config(source: Path, data: Path) -> None:
+    try:
+        with tarfile.open(source, "r:gz") as archive:
+            member = archive.extractfile(CONFIG_FILE)
+            if member is None:
+                raise KeyError(CONFIG_FILE)
+            data.mkdir(parents=True, exist_ok=True)
+            (data / CONFIG_FILE).write_bytes(member.read())
+            (data / CONFIG_FILE).chmod(0o600)
+    except (tarfile.TarError, OSError, KeyError) as exc:
+        raise fail(f"cannot read settings from {source}: {exc}") from None
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

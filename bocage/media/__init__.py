@@ -1,0 +1,1 @@
+"""Media: content-addressed storage on disk and image processing."""

@@ -1,0 +1,58 @@
+"""Image uploads: verify, strip metadata (EXIF, GPS) by re-encoding, bound the size.
+
+Pillow does the decoding; a decompression-bomb limit keeps a small file from eating memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from bocage.core.errors import InvalidInput
+
+Image.MAX_IMAGE_PIXELS = 40_000_000
+ACCEPTED = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    data: bytes
+    extension: str
+    content_type: str
+    width: int
+    height: int
+
+
+def process(data: bytes, max_size: tuple[int, int], crop: bool) -> ProcessedImage:
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise InvalidInput("That file is not an image we can read (JPEG, PNG, GIF, WebP).") from exc
+    if image.format not in ACCEPTED:
+        raise InvalidInput("Only JPEG, PNG, GIF and WebP images are accepted.")
+    image = ImageOps.exif_transpose(image)  # apply the camera's rotation before EXIF is dropped
+    if crop:
+        image = ImageOps.fit(image, max_size)
+    else:
+        image.thumbnail(max_size)
+    keep_alpha = image.mode in ("RGBA", "LA", "P")
+    out = io.BytesIO()
+    if keep_alpha:
+        image.convert("RGBA").save(out, "PNG", optimize=True)
+        extension, content_type = "png", "image/png"
+    else:
+        image.convert("RGB").save(out, "JPEG", quality=88, optimize=True)
+        extension, content_type = "jpg", "image/jpeg"
+    return ProcessedImage(out.getvalue(), extension, content_type, image.width, image.height)
+
+
+async def process_async(data: bytes, max_size: tuple[int, int], crop: bool) -> ProcessedImage:
+    return await asyncio.to_thread(process, data, max_size, crop)
+
+
+AVATAR_SIZE = (400, 400)
+HEADER_SIZE = (1500, 500)

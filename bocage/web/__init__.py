@@ -1,0 +1,1 @@
+"""The web face: server-rendered HTML (Jinja2) that works without JavaScript."""

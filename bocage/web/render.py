@@ -1,0 +1,110 @@
+"""Templates and page responses: every page gets the viewer, the CSRF token and flash notes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from bocage.core import instance, notifications
+from bocage.core.clock import now
+from bocage.core.visibility import LABELS
+from bocage.web.auth import current_viewer, node_of
+from bocage.web.forms import csrf_token, set_csrf_cookie
+
+TEMPLATES = Path(__file__).parent / "templates"
+FLASH_COOKIE = "bocage_flash"
+
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def ago(moment: datetime) -> str:
+    seconds = int((now() - moment).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return "now" if seconds < 5 else f"{seconds}s"
+
+
+def safe_html(markup: str) -> Markup:
+    # Only for HTML the core already sanitized with nh3 (post content, bios).
+    return Markup(markup)
+
+
+env.filters["ago"] = ago
+env.filters["safe_html"] = safe_html
+env.filters["urlquote"] = lambda value: quote(str(value), safe="")
+env.globals["visibility_labels"] = LABELS
+
+
+def flash(response: Response, request: Request, message: str) -> None:
+    signer = URLSafeSerializer(node_of(request).settings.secret_key, salt="flash")
+    response.set_cookie(FLASH_COOKIE, signer.dumps(message[:300]), httponly=True, samesite="lax")
+
+
+def _take_flash(request: Request) -> str | None:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None
+    try:
+        return str(URLSafeSerializer(node_of(request).settings.secret_key, salt="flash").loads(raw))
+    except BadSignature:
+        return None
+
+
+async def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    node = node_of(request)
+    viewer = await current_viewer(request)
+    async with node.db.read() as session:
+        info = await instance.info(session)
+        unread = await notifications.unread_count(session, viewer.account.id) if viewer else 0
+    notice = _take_flash(request)
+    html = env.get_template(template).render(
+        request=request,
+        viewer=viewer,
+        instance=info,
+        unread=unread,
+        csrf=csrf_token(request),
+        notice=notice,
+        urls=node.ctx.urls,
+        settings=node.settings,
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status)
+    if notice:
+        response.delete_cookie(FLASH_COOKIE)
+    set_csrf_cookie(request, response)
+    return response
+
+
+def redirect(request: Request, to: str, message: str | None = None) -> Response:
+    response = RedirectResponse(_local(to), status_code=303)
+    if message:
+        flash(response, request, message)
+    return response
+
+
+def back(request: Request, fallback: str = "/", message: str | None = None) -> Response:
+    """Redirect to the page the form was on (same site only)."""
+    return redirect(request, request.headers.get("referer") or fallback, message)
+
+
+def _local(target: str) -> str:
+    """Never redirect off-site: keep only the path and query of `target`."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(target)
+    path = parts.path if parts.path.startswith("/") and not parts.path.startswith("//") else "/"
+    return path + (f"?{parts.query}" if parts.query else "")

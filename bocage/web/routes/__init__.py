@@ -1,0 +1,17 @@
+"""Web routes, one module per area of the site."""
+
+from starlette.routing import BaseRoute
+
+from bocage.web.routes import admin, auth, posts, profiles, settings, timelines
+
+
+def all_routes() -> list[BaseRoute]:
+    # Order matters: specific paths before /@{username}/{post_id}.
+    return [
+        *auth.routes,
+        *timelines.routes,
+        *settings.routes,
+        *admin.routes,
+        *profiles.routes,
+        *posts.routes,
+    ]

@@ -1,0 +1,169 @@
+"""Admin pages: sign-up approval, suspensions, instance settings, invites, failed jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bocage.core import accounts, instance
+from bocage.core.errors import DomainError, InvalidInput
+from bocage.jobs import queue
+from bocage.store.models import Account, User
+from bocage.web import forms
+from bocage.web.auth import node_of, require_admin
+from bocage.web.render import page, redirect
+
+
+async def index(request: Request) -> Response:
+    await require_admin(request)
+    return redirect(request, "/admin/signups")
+
+
+async def signups(request: Request) -> Response:
+    await require_admin(request)
+    async with node_of(request).db.read() as session:
+        pending = await accounts.pending_signups(session)
+    return await page(request, "admin_signups.html", pending=pending)
+
+
+def _signup_decision(approve: bool) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        await require_admin(request)
+        await forms.read_form(request)
+        username = request.path_params["username"]
+        async with node_of(request).db.write() as session:
+            await accounts.set_approved(session, username, approve)
+        verdict = "approved" if approve else "rejected"
+        return redirect(request, "/admin/signups", f"@{username} {verdict}.")
+
+    return endpoint
+
+
+async def account_list(request: Request) -> Response:
+    await require_admin(request)
+    query = request.query_params.get("q", "").strip().lower()
+    async with node_of(request).db.read() as session:
+        statement = (
+            select(Account, User)
+            .outerjoin(User, User.account_id == Account.id)
+            .where(Account.domain.is_(None))
+            .order_by(Account.username)
+            .limit(200)
+        )
+        if query:
+            statement = statement.where(func.lower(Account.username).contains(query))
+        rows = (await session.execute(statement)).all()
+    return await page(request, "admin_accounts.html", rows=rows, q=query)
+
+
+def _suspension(suspend: bool) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        await require_admin(request)
+        await forms.read_form(request)
+        username = request.path_params["username"]
+        async with node_of(request).db.write() as session:
+            await accounts.set_suspended(session, username, suspend)
+        verdict = "suspended" if suspend else "unsuspended"
+        return redirect(request, "/admin/accounts", f"@{username} {verdict}.")
+
+    return endpoint
+
+
+async def instance_form(request: Request) -> Response:
+    await require_admin(request)
+    return await page(request, "admin_instance.html", modes=instance.REGISTRATION_MODES)
+
+
+async def instance_update(request: Request) -> Response:
+    await require_admin(request)
+    form = await forms.read_form(request)
+    try:
+        async with node_of(request).db.write() as session:
+            await instance.update_info(
+                session,
+                name=forms.text(form, "name", max_length=1000),
+                description=forms.text(form, "description", max_length=20_000),
+                rules=forms.text(form, "rules", max_length=50_000).split("\n"),
+                registration_mode=forms.text(form, "registration_mode", max_length=50),
+            )
+    except DomainError as exc:
+        return await page(
+            request,
+            "admin_instance.html",
+            exc.status,
+            error=exc.message,
+            modes=instance.REGISTRATION_MODES,
+        )
+    return redirect(request, "/admin/instance", "Instance settings saved.")
+
+
+async def invites(request: Request) -> Response:
+    admin = await require_admin(request)
+    async with node_of(request).db.read() as session:
+        items = await instance.list_invites(session, admin.user)
+    return await page(request, "admin_invites.html", invites=items)
+
+
+async def create_invite(request: Request) -> Response:
+    admin = await require_admin(request)
+    form = await forms.read_form(request)
+    max_uses = forms.optional_int(form, "max_uses")
+    days = forms.optional_int(form, "expires_days")
+    if days is not None and not 1 <= days <= 365:
+        raise InvalidInput("An invite can last 1 to 365 days.")
+    async with node_of(request).db.write() as session:
+        invite = await instance.create_invite(
+            session,
+            admin.user,
+            max_uses=max_uses,
+            expires_in=timedelta(days=days) if days else None,
+        )
+    return redirect(request, "/admin/invites", f"Invite created: /register?invite={invite.code}")
+
+
+async def revoke_invite(request: Request) -> Response:
+    admin = await require_admin(request)
+    await forms.read_form(request)
+    async with node_of(request).db.write() as session:
+        await instance.revoke_invite(session, admin.user, request.path_params["code"])
+    return redirect(request, "/admin/invites", "Invite revoked.")
+
+
+async def jobs(request: Request) -> Response:
+    await require_admin(request)
+    async with node_of(request).db.read() as session:
+        counts = await queue.counts(session)
+        dead = await queue.dead_letters(session)
+    return await page(request, "admin_jobs.html", counts=counts, dead=dead)
+
+
+async def retry_job(request: Request) -> Response:
+    await require_admin(request)
+    await forms.read_form(request)
+    node = node_of(request)
+    await queue.retry_dead(node.db, request.path_params["job_id"])
+    node.jobs_committed()
+    return redirect(request, "/admin/jobs", "Job queued again.")
+
+
+routes = [
+    Route("/admin", index, methods=["GET"]),
+    Route("/admin/signups", signups, methods=["GET"]),
+    Route("/admin/signups/{username}/approve", _signup_decision(True), methods=["POST"]),
+    Route("/admin/signups/{username}/reject", _signup_decision(False), methods=["POST"]),
+    Route("/admin/accounts", account_list, methods=["GET"]),
+    Route("/admin/accounts/{username}/suspend", _suspension(True), methods=["POST"]),
+    Route("/admin/accounts/{username}/unsuspend", _suspension(False), methods=["POST"]),
+    Route("/admin/instance", instance_form, methods=["GET"]),
+    Route("/admin/instance", instance_update, methods=["POST"]),
+    Route("/admin/invites", invites, methods=["GET"]),
+    Route("/admin/invites", create_invite, methods=["POST"]),
+    Route("/admin/invites/{code}/revoke", revoke_invite, methods=["POST"]),
+    Route("/admin/jobs", jobs, methods=["GET"]),
+    Route("/admin/jobs/{job_id:int}/retry", retry_job, methods=["POST"]),
+]

@@ -1,0 +1,148 @@
+"""Sign-up, log-in, log-out, and the one-time link that creates the first admin."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bocage.core import accounts, instance
+from bocage.core.errors import DomainError, NotAuthenticated, NotFound
+from bocage.core.ratelimit import SlidingWindow
+from bocage.web import forms
+from bocage.web.auth import current_viewer, end_session, node_of, start_session
+from bocage.web.render import page, redirect
+
+
+def _limiter(request: Request) -> SlidingWindow:
+    state = request.app.state
+    if not hasattr(state, "login_limiter"):
+        settings = node_of(request).settings
+        state.login_limiter = SlidingWindow(
+            settings.login_attempts_per_window, settings.login_window_seconds
+        )
+    return state.login_limiter
+
+
+async def login_form(request: Request) -> Response:
+    if await current_viewer(request):
+        return redirect(request, "/home")
+    return await page(request, "login.html", next=request.query_params.get("next", "/home"))
+
+
+async def login(request: Request) -> Response:
+    form = await forms.read_form(request)
+    login_name = forms.text(form, "login", max_length=320).strip()
+    password = forms.text(form, "password", max_length=1000)
+    target = forms.text(form, "next", "/home", max_length=500)
+    client = request.client.host if request.client else "unknown"
+    keys = (f"ip:{client}", f"login:{login_name.lower()}")
+    limiter = _limiter(request)
+    try:
+        limiter.check(*keys)
+        async with node_of(request).db.read() as session:
+            user = await accounts.authenticate(session, login_name, password)
+    except NotAuthenticated as exc:
+        limiter.hit(*keys)
+        return await page(
+            request, "login.html", 401, error=exc.message, login=login_name, next=target
+        )
+    except DomainError as exc:
+        return await page(
+            request, "login.html", exc.status, error=exc.message, login=login_name, next=target
+        )
+    limiter.reset(f"login:{login_name.lower()}")
+    response = redirect(request, target or "/home")
+    await start_session(request, response, user)
+    return response
+
+
+async def logout(request: Request) -> Response:
+    await forms.read_form(request)
+    response = redirect(request, "/", "You are logged out.")
+    await end_session(request, response)
+    return response
+
+
+async def register_form(request: Request) -> Response:
+    return await page(request, "register.html", invite=request.query_params.get("invite", ""))
+
+
+async def register(request: Request) -> Response:
+    form = await forms.read_form(request)
+    node = node_of(request)
+    registration = accounts.Registration(
+        username=forms.text(form, "username", max_length=100).strip(),
+        email=forms.text(form, "email", max_length=320).strip(),
+        password=forms.text(form, "password", max_length=1000),
+        reason=forms.text(form, "reason", max_length=1000),
+        invite_code=forms.text(form, "invite", max_length=64).strip() or None,
+        agreed_to_rules=forms.flag(form, "agree"),
+    )
+    try:
+        async with node.db.write() as session:
+            user = await accounts.register(session, node.ctx, registration)
+    except DomainError as exc:
+        return await page(
+            request,
+            "register.html",
+            exc.status,
+            error=exc.message,
+            form=registration,
+            invite=registration.invite_code or "",
+        )
+    if not user.approved:
+        return await page(request, "registered.html", username=registration.username)
+    response = redirect(request, "/home", f"Welcome, @{registration.username}!")
+    await start_session(request, response, user)
+    return response
+
+
+async def setup_form(request: Request) -> Response:
+    node = node_of(request)
+    async with node.db.read() as session:
+        if not await instance.setup_token_valid(session, request.path_params["token"]):
+            raise NotFound("This setup link has already been used or is not valid.")
+    return await page(request, "setup.html", token=request.path_params["token"])
+
+
+async def setup(request: Request) -> Response:
+    form = await forms.read_form(request)
+    node = node_of(request)
+    registration = accounts.Registration(
+        username=forms.text(form, "username", max_length=100).strip(),
+        email=forms.text(form, "email", max_length=320).strip(),
+        password=forms.text(form, "password", max_length=1000),
+    )
+    try:
+        async with node.db.write() as session:
+            if not await instance.consume_setup_token(session, request.path_params["token"]):
+                raise NotFound("This setup link has already been used or is not valid.")
+            user = await accounts.register(
+                session, node.ctx, registration, admin=True, bypass_mode=True
+            )
+    except NotFound:
+        raise
+    except DomainError as exc:
+        return await page(
+            request,
+            "setup.html",
+            exc.status,
+            error=exc.message,
+            form=registration,
+            token=request.path_params["token"],
+        )
+    response = redirect(request, "/admin/instance", "Your admin account is ready.")
+    await start_session(request, response, user)
+    return response
+
+
+routes = [
+    Route("/login", login_form, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/register", register_form, methods=["GET"]),
+    Route("/register", register, methods=["POST"]),
+    Route("/setup/{token}", setup_form, methods=["GET"]),
+    Route("/setup/{token}", setup, methods=["POST"]),
+]

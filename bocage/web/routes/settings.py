@@ -1,0 +1,93 @@
+"""The person's own settings: profile (name, bio, avatar, header, fields, locked), password."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bocage.core import accounts
+from bocage.core.errors import DomainError
+from bocage.media import images
+from bocage.media.storage import LocalStorage
+from bocage.store.models import Account, User
+from bocage.web import forms
+from bocage.web.auth import node_of, require_viewer
+from bocage.web.render import page, redirect
+
+
+async def profile_form(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    return await page(request, "settings_profile.html", account=viewer.account)
+
+
+async def _store_image(request: Request, data: bytes | None, kind: str) -> str | None:
+    if not data:
+        return None
+    size, crop = (images.AVATAR_SIZE, True) if kind == "avatar" else (images.HEADER_SIZE, True)
+    processed = await images.process_async(data, size, crop)
+    storage = LocalStorage(node_of(request).settings.media_dir)
+    return storage.put(processed.data, processed.extension)
+
+
+async def update_profile(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    node = node_of(request)
+    form = await forms.read_form(request, uploads=True)
+    fields = [
+        (
+            forms.text(form, f"field_name_{i}", max_length=1000),
+            forms.text(form, f"field_value_{i}", max_length=1000),
+        )
+        for i in range(accounts.MAX_FIELDS)
+    ]
+    try:
+        change = accounts.ProfileUpdate(
+            display_name=forms.text(form, "display_name", max_length=1000),
+            note=forms.text(form, "note", max_length=10_000),
+            locked=forms.flag(form, "locked"),
+            fields=fields,
+            avatar=await _store_image(request, await forms.file_bytes(form, "avatar"), "avatar"),
+            header=await _store_image(request, await forms.file_bytes(form, "header"), "header"),
+        )
+        async with node.db.write() as session:
+            account = await session.get(Account, viewer.account.id)
+            assert account is not None
+            accounts.update_profile(node.ctx, account, change)
+    except DomainError as exc:
+        return await page(
+            request, "settings_profile.html", exc.status, error=exc.message, account=viewer.account
+        )
+    return redirect(request, "/settings/profile", "Profile saved.")
+
+
+async def password_form(request: Request) -> Response:
+    await require_viewer(request)
+    return await page(request, "settings_password.html")
+
+
+async def change_password(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    form = await forms.read_form(request)
+    node = node_of(request)
+    try:
+        async with node.db.write() as session:
+            user = await session.get(User, viewer.user.id)
+            assert user is not None
+            await accounts.change_password(
+                session,
+                user,
+                forms.text(form, "current", max_length=1000),
+                forms.text(form, "new", max_length=1000),
+            )
+    except DomainError as exc:
+        return await page(request, "settings_password.html", exc.status, error=exc.message)
+    return redirect(request, "/settings/password", "Password changed.")
+
+
+routes = [
+    Route("/settings/profile", profile_form, methods=["GET"]),
+    Route("/settings/profile", update_profile, methods=["POST"]),
+    Route("/settings/password", password_form, methods=["GET"]),
+    Route("/settings/password", change_password, methods=["POST"]),
+]

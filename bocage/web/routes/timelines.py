@@ -1,0 +1,123 @@
+"""Reading: home, local, hashtag, bookmarks, favourites, notifications, about."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bocage.core import notifications, timelines
+from bocage.core.errors import InvalidInput
+from bocage.core.timelines import Page
+from bocage.store.models import Account, Post
+from bocage.web import forms
+from bocage.web.auth import current_viewer, node_of, require_viewer
+from bocage.web.render import page, redirect
+
+
+def page_of(request: Request) -> Page:
+    def number(name: str) -> int | None:
+        value = request.query_params.get(name)
+        if value is None or value == "":
+            return None
+        if not value.isdigit():
+            raise InvalidInput(f"The {name} parameter must be a number.")
+        return int(value)
+
+    return Page(max_id=number("max_id"), min_id=number("min_id"), limit=number("limit") or 20)
+
+
+async def index(request: Request) -> Response:
+    if await current_viewer(request):
+        return redirect(request, "/home")
+    return await local(request)
+
+
+async def home(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    async with node_of(request).db.read() as session:
+        views = await timelines.home(session, viewer.account, page_of(request))
+    return await page(request, "timeline.html", title="Home", views=views, compose=True)
+
+
+async def local(request: Request) -> Response:
+    viewer = await current_viewer(request)
+    async with node_of(request).db.read() as session:
+        views = await timelines.local(session, viewer.account if viewer else None, page_of(request))
+    return await page(
+        request, "timeline.html", title="Local", views=views, compose=bool(viewer), intro=not viewer
+    )
+
+
+async def tag(request: Request) -> Response:
+    name = request.path_params["tag"]
+    viewer = await current_viewer(request)
+    async with node_of(request).db.read() as session:
+        views = await timelines.tag(
+            session, viewer.account if viewer else None, name, page_of(request)
+        )
+    return await page(request, "timeline.html", title=f"#{name}", views=views)
+
+
+async def bookmarks(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    async with node_of(request).db.read() as session:
+        views = await timelines.bookmarks(session, viewer.account, page_of(request))
+    return await page(request, "timeline.html", title="Bookmarks", views=views)
+
+
+async def favourites(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    async with node_of(request).db.read() as session:
+        views = await timelines.favourites(session, viewer.account, page_of(request))
+    return await page(request, "timeline.html", title="Likes", views=views)
+
+
+async def notifications_page(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    async with node_of(request).db.read() as session:
+        items = await notifications.page(
+            session, viewer.account, max_id=page_of(request).max_id, limit=40
+        )
+        senders = {n.from_account_id for n in items}
+        posts = {n.post_id for n in items if n.post_id}
+        accounts = {a.id: a for a in await _all(session, Account, senders)}
+        post_rows = {p.id: p for p in await _all(session, Post, posts)}
+    return await page(
+        request, "notifications.html", items=items, accounts=accounts, posts=post_rows
+    )
+
+
+async def mark_read(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    await forms.read_form(request)
+    async with node_of(request).db.write() as session:
+        await notifications.mark_all_read(session, viewer.account.id)
+    return redirect(request, "/notifications")
+
+
+async def _all(session: AsyncSession, model: type[Any], ids: set[int]) -> list[Any]:
+    if not ids:
+        return []
+    return list((await session.execute(select(model).where(model.id.in_(ids)))).scalars())
+
+
+async def about(request: Request) -> Response:
+    return await page(request, "about.html")
+
+
+routes = [
+    Route("/", index, methods=["GET"]),
+    Route("/home", home, methods=["GET"]),
+    Route("/local", local, methods=["GET"]),
+    Route("/tags/{tag}", tag, methods=["GET"]),
+    Route("/bookmarks", bookmarks, methods=["GET"]),
+    Route("/favourites", favourites, methods=["GET"]),
+    Route("/notifications", notifications_page, methods=["GET"]),
+    Route("/notifications/read", mark_read, methods=["POST"]),
+    Route("/about", about, methods=["GET"]),
+]

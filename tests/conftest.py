@@ -1,0 +1,62 @@
+"""Shared fixtures. Every test that takes `node` runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bocage.config import Settings
+from bocage.core import accounts
+from bocage.node import Node
+from bocage.store.models import Account
+from tests.databases import DatabaseFactory
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
+    factory = DatabaseFactory(tmp_path_factory.mktemp("databases"))
+    yield factory
+    factory.cleanup()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "domain": "127.0.0.1:8000",
+        "secret_key": "test-secret-key-not-for-production",
+        "database_url": database_url,
+        "insecure_loopback": True,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def node(
+    backend: str, databases: DatabaseFactory, tmp_path: Path
+) -> AsyncIterator[Node]:
+    """A started node with no background worker: tests run jobs with `run_until_idle()`."""
+    settings = make_settings(tmp_path / "data", await databases.url(backend))
+    started = Node(settings, run_worker=False)
+    await started.start()
+    yield started
+    await started.stop()
+
+
+async def make_user(node: Node, username: str, **options: object) -> Account:
+    """Create an approved local user and return its account."""
+    form = accounts.Registration(username, f"{username}@example.org", "correct horse battery")
+    async with node.db.write() as session:
+        user = await accounts.register(session, node.ctx, form, bypass_mode=True, **options)  # type: ignore[arg-type]
+        account = await session.get(Account, user.account_id)
+        assert account is not None
+        return account

@@ -1,0 +1,159 @@
+"""Helpers for the core tests.
+
+`user()` writes the same rows as `accounts.register` (an account with its identity and RSA keys
+and a local user) but reuses one RSA key pair and one Argon2 hash, computed once by the real
+functions: registering costs ~0.15 s of CPU, and the suite creates hundreds of accounts.
+`tests/core/test_accounts.py` goes through `accounts.register` itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bocage.core import graph, posts
+from bocage.core.clock import now
+from bocage.core.ids import new_id
+from bocage.core.passwords import hash_password
+from bocage.crypto.keys import IdentityKey, RsaKey
+from bocage.node import Node
+from bocage.store.models import Account, Job, Notification, Post, User
+
+PASSWORD = "correct horse battery"
+
+_rsa: RsaKey | None = None
+_password_hash: str | None = None
+
+
+async def _secrets() -> tuple[RsaKey, str]:
+    global _rsa, _password_hash
+    if _rsa is None:
+        _rsa = RsaKey.generate()
+    if _password_hash is None:
+        _password_hash = await hash_password(PASSWORD)
+    return _rsa, _password_hash
+
+
+async def user(
+    node: Node,
+    username: str,
+    *,
+    locked: bool = False,
+    admin: bool = False,
+    approved: bool = True,
+    suspended: bool = False,
+) -> Account:
+    """A local account with a user, as `accounts.register(..., bypass_mode=True)` makes it."""
+    rsa, password_hash = await _secrets()
+    identity = IdentityKey.generate()
+    moment = now()
+    async with node.db.write() as session:
+        account = Account(
+            id=new_id(),
+            username=username,
+            domain=None,
+            display_name=username,
+            created_at=moment,
+            uri=node.ctx.urls.actor(username),
+            did=identity.did,
+            identity_seed=identity.seed,
+            rsa_private_pem=rsa.private_pem,
+            rsa_public_pem=rsa.public_pem,
+            fields=[],
+            locked=locked,
+            suspended=suspended,
+        )
+        session.add(account)
+        await session.flush()
+        session.add(
+            User(
+                id=account.id,
+                account_id=account.id,
+                email=f"{username.lower()}@example.org",
+                password_hash=password_hash,
+                is_admin=admin,
+                approved=approved,
+                signup_reason="",
+                invite_code=None,
+                created_at=moment,
+            )
+        )
+    return account
+
+
+async def fresh(node: Node, account: Account) -> Account:
+    """The account as stored now (counters are updated with SQL, not on the object)."""
+    async with node.db.read() as session:
+        found = await session.get(Account, account.id)
+        assert found is not None
+        return found
+
+
+async def post(node: Node, author: Account, text: str, **draft: Any) -> Post:
+    async with node.db.write() as session:
+        return await posts.publish(session, node.ctx, author, posts.PostDraft(text, **draft))
+
+
+async def reply(node: Node, author: Account, parent: Post, text: str, **draft: Any) -> Post:
+    return await post(node, author, text, in_reply_to_id=parent.id, **draft)
+
+
+async def get_post(node: Node, post_id: int) -> Post | None:
+    async with node.db.read() as session:
+        return await session.get(Post, post_id)
+
+
+async def follow(node: Node, follower: Account, target: Account) -> None:
+    async with node.db.write() as session:
+        await graph.follow(session, node.ctx, follower, target)
+
+
+async def boost(node: Node, account: Account, post_id: int) -> Post:
+    async with node.db.write() as session:
+        return await posts.boost(session, node.ctx, account, post_id)
+
+
+async def favourite(node: Node, account: Account, post_id: int) -> None:
+    async with node.db.write() as session:
+        await posts.favourite(session, node.ctx, account, post_id)
+
+
+async def suspend(node: Node, account: Account) -> None:
+    async with node.db.write() as session:
+        await session.execute(
+            update(Account).where(Account.id == account.id).values(suspended=True)
+        )
+
+
+async def notifications_of(node: Node, account: Account) -> list[tuple[str, int, int | None]]:
+    """(type, from account id, post id) of the account's notifications, oldest first."""
+    async with node.db.read() as session:
+        rows = await session.execute(
+            select(Notification.type, Notification.from_account_id, Notification.post_id)
+            .where(Notification.account_id == account.id)
+            .order_by(Notification.id)
+        )
+        return [(kind, sender, post_id) for kind, sender, post_id in rows.all()]
+
+
+async def all_notifications(node: Node) -> list[tuple[int, str, int, int | None]]:
+    async with node.db.read() as session:
+        rows = await session.execute(
+            select(
+                Notification.account_id,
+                Notification.type,
+                Notification.from_account_id,
+                Notification.post_id,
+            ).order_by(Notification.id)
+        )
+        return [tuple(row) for row in rows.all()]  # type: ignore[misc]
+
+
+async def jobs_by_state(node: Node) -> dict[str, int]:
+    async with node.db.read() as session:
+        rows = await session.execute(select(Job.state))
+        counts: dict[str, int] = {}
+        for state in rows.scalars():
+            counts[state] = counts.get(state, 0) + 1
+        return counts

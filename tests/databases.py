@@ -1,0 +1,100 @@
+"""Fresh, migrated databases for tests: SQLite always, PostgreSQL when it answers.
+
+Migrating once per session and copying (SQLite: the file; PostgreSQL: CREATE DATABASE …
+TEMPLATE) keeps a fresh schema per test cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from bocage.store import migrate
+
+PG_HOST = os.environ.get("BOCAGE_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("BOCAGE_TEST_PG_PORT", "5432"))
+PG_USER = os.environ.get("BOCAGE_TEST_PG_USER", "postgres")
+PG_ADMIN_DB = os.environ.get("BOCAGE_TEST_PG_DB", "test")
+TEMPLATE = f"bocage_tpl_{os.getpid()}"
+
+
+def postgres_available() -> bool:
+    try:
+        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_postgres() -> None:
+    if postgres_available():
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"PostgreSQL is required under CI but {PG_HOST}:{PG_PORT} does not answer")
+    pytest.skip(f"no PostgreSQL on {PG_HOST}:{PG_PORT}")
+
+
+def pg_url(database: str) -> str:
+    return f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{database}"
+
+
+async def _admin(sql: str) -> None:
+    connection = await asyncpg.connect(
+        host=PG_HOST, port=PG_PORT, user=PG_USER, database=PG_ADMIN_DB
+    )
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+class DatabaseFactory:
+    """Hands out fresh migrated databases and cleans them up at the end of the session."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._sqlite_template: Path | None = None
+        self._pg_template_ready = False
+        self._pg_databases: list[str] = []
+
+    async def sqlite(self) -> str:
+        if self._sqlite_template is None:
+            template = self.root / "template.db"
+            await migrate.upgrade(f"sqlite+aiosqlite:///{template}")
+            self._sqlite_template = template
+        target = self.root / f"{uuid.uuid4().hex}.db"
+        shutil.copyfile(self._sqlite_template, target)
+        return f"sqlite+aiosqlite:///{target}"
+
+    async def postgresql(self) -> str:
+        require_postgres()
+        if not self._pg_template_ready:
+            await _admin(f"DROP DATABASE IF EXISTS {TEMPLATE}")
+            await _admin(f"CREATE DATABASE {TEMPLATE}")
+            await migrate.upgrade(pg_url(TEMPLATE))
+            self._pg_template_ready = True
+        name = f"bocage_t_{uuid.uuid4().hex[:12]}"
+        await _admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+        self._pg_databases.append(name)
+        return pg_url(name)
+
+    async def url(self, backend: str) -> str:
+        return await (self.sqlite() if backend == "sqlite" else self.postgresql())
+
+    def cleanup(self) -> None:
+        async def drop_all() -> None:
+            for name in [*self._pg_databases, TEMPLATE]:
+                try:
+                    await _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                except (OSError, asyncpg.PostgresError):
+                    pass
+
+        if self._pg_template_ready:
+            asyncio.run(drop_all())
