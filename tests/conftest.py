@@ -41,9 +41,7 @@ def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Set
 
 
 @pytest.fixture
-async def node(
-    backend: str, databases: DatabaseFactory, tmp_path: Path
-) -> AsyncIterator[Node]:
+async def node(backend: str, databases: DatabaseFactory, tmp_path: Path) -> AsyncIterator[Node]:
     """A started node with no background worker: tests run jobs with `run_until_idle()`."""
     settings = make_settings(tmp_path / "data", await databases.url(backend))
     started = Node(settings, run_worker=False)

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage.core import accounts, instance
-from bocage.core.errors import DomainError, NotAuthenticated, NotFound
+from bocage.core.errors import DomainError, NotAuthenticated, NotFound, RateLimited
 from bocage.core.ratelimit import SlidingWindow
 from bocage.web import forms
 from bocage.web.auth import current_viewer, end_session, node_of, start_session
@@ -48,9 +48,12 @@ async def login(request: Request) -> Response:
             request, "login.html", 401, error=exc.message, login=login_name, next=target
         )
     except DomainError as exc:
-        return await page(
+        response = await page(
             request, "login.html", exc.status, error=exc.message, login=login_name, next=target
         )
+        if isinstance(exc, RateLimited):
+            response.headers["retry-after"] = str(int(exc.retry_after) + 1)
+        return response
     limiter.reset(f"login:{login_name.lower()}")
     response = redirect(request, target or "/home")
     await start_session(request, response, user)

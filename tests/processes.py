@@ -1,0 +1,124 @@
+"""Real `bocage` processes for integration tests: each node gets its own loopback address
+and data directory, and is started through the CLI exactly as a user would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+BOCAGE = [sys.executable, "-m", "bocage.cli"]
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [*BOCAGE, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"bocage {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class NodeProcess:
+    """A `bocage serve` process. `start()` waits until it answers HTTP."""
+
+    data: Path
+    host: str = "127.0.0.2"
+    port: int = 0
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[str] | None = None
+    log_path: Path | None = None
+
+    def __post_init__(self) -> None:
+        self.port = self.port or free_port(self.host)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def init(self, *extra: str) -> None:
+        run_cli(
+            "init",
+            "--data",
+            str(self.data),
+            "--domain",
+            f"{self.host}:{self.port}",
+            "--insecure-loopback",
+            *extra,
+            env=self.env,
+        )
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.log_path = self.data.parent / f"{self.data.name}-serve.log"
+        log = self.log_path.open("a")
+        self.process = subprocess.Popen(
+            [
+                *BOCAGE,
+                "serve",
+                "--data",
+                str(self.data),
+                "--host",
+                self.host,
+                "--port",
+                str(self.port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **self.env},
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"bocage serve exited early:\n{self.log()}")
+            try:
+                httpx.get(f"{self.url}/about", timeout=1.0)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise AssertionError(f"bocage serve did not answer within {timeout}s:\n{self.log()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown, as in a crash or power loss."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""
+
+    def setup_link(self) -> str:
+        """The one-time admin link the node printed at start."""
+        for line in self.log().splitlines():
+            if "/setup/" in line:
+                return line.strip()
+        raise AssertionError(f"no setup link in the output:\n{self.log()}")
