@@ -10,9 +10,10 @@ import asyncio
 import logging
 import sys
 import tarfile
-from collections.abc import Coroutine
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
@@ -53,13 +54,24 @@ def settings_for(data: Path) -> Settings:
         raise fail(str(exc)) from None
 
 
-def run(coroutine: Coroutine[Any, Any, T]) -> T:
+def run(work: Callable[[], T]) -> T:
+    """Run a command's work, turning the errors people can fix into one clear line."""
     try:
-        return asyncio.run(coroutine)
+        return work()
     except DomainError as exc:
         raise fail(exc.message) from None
     except backups.BackupError as exc:
         raise fail(str(exc)) from None
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[Database]:
+    migrations.upgrade(settings.effective_database_url)
+    db = Database(settings.effective_database_url)
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 @app.command()
@@ -79,7 +91,7 @@ def init(
     except ValueError as exc:
         raise fail(f"invalid --domain {domain!r}: {exc}") from None
     settings = settings_for(data)
-    run(migrations.upgrade(settings.effective_database_url))
+    run(lambda: migrations.upgrade(settings.effective_database_url))
     console.print(f"Initialised {data} (settings in {path}).")
 
 
@@ -87,7 +99,7 @@ def init(
 def migrate(data: DataOption = Path("data")) -> None:
     """Apply database migrations (also done automatically at start)."""
     settings = settings_for(data)
-    run(migrations.upgrade(settings.effective_database_url))
+    run(lambda: migrations.upgrade(settings.effective_database_url))
     console.print("The database schema is up to date.")
 
 
@@ -101,7 +113,7 @@ def serve(
     """Run the node: web UI and job worker in one process."""
     settings = settings_for(data)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    run(_announce_setup_link(settings, host, port))
+    run(lambda: _announce_setup_link(settings, host, port))
     from bocage.app import create_app
 
     config = uvicorn.Config(
@@ -116,16 +128,11 @@ def serve(
     uvicorn.Server(config).run()
 
 
-async def _announce_setup_link(settings: Settings, host: str, port: int) -> None:
-    await migrations.upgrade(settings.effective_database_url)
-    db = Database(settings.effective_database_url)
-    try:
-        async with db.write() as session:
-            if await instance.has_admin(session):
-                return
-            token = await instance.new_setup_token(session)
-    finally:
-        await db.close()
+def _announce_setup_link(settings: Settings, host: str, port: int) -> None:
+    with database(settings) as db, db.transaction() as session:
+        if instance.has_admin(session):
+            return
+        token = instance.new_setup_token(session)
     console.print(
         "\n[bold]No admin account yet.[/] Open this one-time link to create it:\n"
         f"  http://{host}:{port}/setup/{token}\n",
@@ -141,7 +148,7 @@ def worker_command(
     """Run only the job worker (for setups with several processes)."""
     settings = settings_for(data)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    run(_work(settings, once))
+    asyncio.run(_work(settings, once))
 
 
 async def _work(settings: Settings, once: bool) -> None:
@@ -170,36 +177,28 @@ def user_create(
     settings = settings_for(data)
     form = accounts.Registration(username, email, password)
 
-    async def create() -> None:
-        await migrations.upgrade(settings.effective_database_url)
-        db = Database(settings.effective_database_url)
-        try:
-            async with db.write() as session:
-                await accounts.register(
-                    session, Context.from_settings(settings), form, admin=admin, bypass_mode=True
-                )
-        finally:
-            await db.close()
+    def create() -> None:
+        accounts.validate_registration(form)
+        secrets = accounts.make_secrets(password)
+        with database(settings) as db, db.transaction() as session:
+            ctx = Context.from_settings(settings)
+            accounts.register(session, ctx, form, secrets, admin=admin, bypass_mode=True)
 
-    run(create())
+    run(create)
     console.print(f"Created @{username}{' (admin)' if admin else ''}.")
 
 
 def _user_change(data: Path, action: str, username: str) -> None:
     settings = settings_for(data)
 
-    async def change() -> None:
-        db = Database(settings.effective_database_url)
-        try:
-            async with db.write() as session:
-                if action == "approve":
-                    await accounts.set_approved(session, username, True)
-                else:
-                    await accounts.set_suspended(session, username, action == "suspend")
-        finally:
-            await db.close()
+    def change() -> None:
+        with database(settings) as db, db.transaction() as session:
+            if action == "approve":
+                accounts.set_approved(session, username, True)
+            else:
+                accounts.set_suspended(session, username, action == "suspend")
 
-    run(change())
+    run(change)
     console.print(f"@{username}: {action} done.")
 
 
@@ -229,14 +228,11 @@ def backup_command(
     """Write a backup: settings, every table, and media files."""
     settings = settings_for(data)
 
-    async def take() -> dict[str, int]:
-        db = Database(settings.effective_database_url)
-        try:
-            return await backups.create(db, settings.data_dir, out)
-        finally:
-            await db.close()
+    def take() -> dict[str, int]:
+        with database(settings) as db:
+            return backups.create(db, settings.data_dir, out)
 
-    counts = run(take())
+    counts = run(take)
     console.print(f"Backup written to {out} ({sum(counts.values())} rows).")
 
 
@@ -250,14 +246,14 @@ def restore_command(
         _restore_config(source, data)
     settings = settings_for(data)
 
-    async def load() -> dict[str, int]:
+    def load() -> dict[str, int]:
         db = Database(settings.effective_database_url)
         try:
-            return await backups.restore(db, settings.data_dir, source)
+            return backups.restore(db, settings.data_dir, source)
         finally:
-            await db.close()
+            db.close()
 
-    counts = run(load())
+    counts = run(load)
     console.print(f"Restored {sum(counts.values())} rows into {data}.")
 
 

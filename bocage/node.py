@@ -3,6 +3,7 @@ together. Every face (web, API, CLI) works through one of these."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from bocage.config import Settings
@@ -32,14 +33,14 @@ class Node:
     async def start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings.media_dir.mkdir(parents=True, exist_ok=True)
-        await migrate.upgrade(self.settings.effective_database_url)
+        await asyncio.to_thread(migrate.upgrade, self.settings.effective_database_url)
         if self.run_worker:
             self.worker.start()
 
     async def stop(self) -> None:
         if self.run_worker:
             await self.worker.stop()
-        await self.db.close()
+        await asyncio.to_thread(self.db.close)
 
     def jobs_committed(self) -> None:
         """Call after a transaction that may have enqueued jobs: wakes the in-process worker."""

@@ -9,6 +9,7 @@ import pytest
 
 from bocage.config import Settings
 from bocage.core import accounts
+from bocage.crypto.keys import IdentityKey
 from bocage.node import Node
 from bocage.store.models import Account
 from tests.databases import DatabaseFactory
@@ -43,18 +44,33 @@ def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Set
 @pytest.fixture
 async def node(backend: str, databases: DatabaseFactory, tmp_path: Path) -> AsyncIterator[Node]:
     """A started node with no background worker: tests run jobs with `run_until_idle()`."""
-    settings = make_settings(tmp_path / "data", await databases.url(backend))
+    settings = make_settings(tmp_path / "data", databases.url(backend))
     started = Node(settings, run_worker=False)
     await started.start()
     yield started
     await started.stop()
 
 
-async def make_user(node: Node, username: str, **options: object) -> Account:
+PASSWORD = "correct horse battery"
+_SECRETS: list[accounts.AccountSecrets] = []
+
+
+def shared_secrets() -> accounts.AccountSecrets:
+    """Keys and password hash shared by test users: RSA key generation costs ~100 ms."""
+    if not _SECRETS:
+        _SECRETS.append(accounts.make_secrets(PASSWORD))
+    base = _SECRETS[0]
+    # Each account needs its own identity (did:key is unique); Ed25519 keys are cheap.
+    return accounts.AccountSecrets(IdentityKey.generate(), base.rsa, base.password_hash)
+
+
+def make_user(node: Node, username: str, **options: object) -> Account:
     """Create an approved local user and return its account."""
-    form = accounts.Registration(username, f"{username}@example.org", "correct horse battery")
-    async with node.db.write() as session:
-        user = await accounts.register(session, node.ctx, form, bypass_mode=True, **options)  # type: ignore[arg-type]
-        account = await session.get(Account, user.account_id)
+    form = accounts.Registration(username, f"{username}@example.org", PASSWORD)
+    with node.db.transaction() as session:
+        user = accounts.register(
+            session, node.ctx, form, shared_secrets(), bypass_mode=True, **options  # type: ignore[arg-type]
+        )
+        account = session.get(Account, user.account_id)
         assert account is not None
         return account

@@ -6,14 +6,13 @@ TEMPLATE) keeps a fresh schema per test cheap.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import socket
 import uuid
 from pathlib import Path
 
-import asyncpg
+import psycopg
 import pytest
 
 from bocage.store import migrate
@@ -42,17 +41,14 @@ def require_postgres() -> None:
 
 
 def pg_url(database: str) -> str:
-    return f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{database}"
+    return f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{database}"
 
 
-async def _admin(sql: str) -> None:
-    connection = await asyncpg.connect(
-        host=PG_HOST, port=PG_PORT, user=PG_USER, database=PG_ADMIN_DB
-    )
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
+def _admin(sql: str) -> None:
+    with psycopg.connect(
+        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=PG_ADMIN_DB, autocommit=True
+    ) as connection:
+        connection.execute(sql)  # type: ignore[arg-type]
 
 
 class DatabaseFactory:
@@ -64,37 +60,35 @@ class DatabaseFactory:
         self._pg_template_ready = False
         self._pg_databases: list[str] = []
 
-    async def sqlite(self) -> str:
+    def sqlite(self) -> str:
         if self._sqlite_template is None:
             template = self.root / "template.db"
-            await migrate.upgrade(f"sqlite+aiosqlite:///{template}")
+            migrate.upgrade(f"sqlite+aiosqlite:///{template}")
             self._sqlite_template = template
         target = self.root / f"{uuid.uuid4().hex}.db"
         shutil.copyfile(self._sqlite_template, target)
         return f"sqlite+aiosqlite:///{target}"
 
-    async def postgresql(self) -> str:
+    def postgresql(self) -> str:
         require_postgres()
         if not self._pg_template_ready:
-            await _admin(f"DROP DATABASE IF EXISTS {TEMPLATE}")
-            await _admin(f"CREATE DATABASE {TEMPLATE}")
-            await migrate.upgrade(pg_url(TEMPLATE))
+            _admin(f"DROP DATABASE IF EXISTS {TEMPLATE}")
+            _admin(f"CREATE DATABASE {TEMPLATE}")
+            migrate.upgrade(pg_url(TEMPLATE))
             self._pg_template_ready = True
         name = f"bocage_t_{uuid.uuid4().hex[:12]}"
-        await _admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+        _admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
         self._pg_databases.append(name)
         return pg_url(name)
 
-    async def url(self, backend: str) -> str:
-        return await (self.sqlite() if backend == "sqlite" else self.postgresql())
+    def url(self, backend: str) -> str:
+        return self.sqlite() if backend == "sqlite" else self.postgresql()
 
     def cleanup(self) -> None:
-        async def drop_all() -> None:
-            for name in [*self._pg_databases, TEMPLATE]:
-                try:
-                    await _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-                except (OSError, asyncpg.PostgresError):
-                    pass
-
-        if self._pg_template_ready:
-            asyncio.run(drop_all())
+        if not self._pg_template_ready:
+            return
+        for name in [*self._pg_databases, TEMPLATE]:
+            try:
+                _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            except (OSError, psycopg.Error):
+                pass

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bocage.core import instance, text
 from bocage.core.clock import now
@@ -37,6 +36,20 @@ class Registration:
 
 
 @dataclass(frozen=True)
+class AccountSecrets:
+    """What is slow to make (RSA keys, Argon2): made before the transaction, not inside it."""
+
+    identity: IdentityKey
+    rsa: RsaKey
+    password_hash: str
+
+
+def make_secrets(password: str) -> AccountSecrets:
+    """Keys and password hash for a new account. Slow: run it in a thread."""
+    return AccountSecrets(IdentityKey.generate(), RsaKey.generate(), hash_password(password))
+
+
+@dataclass(frozen=True)
 class ProfileUpdate:
     display_name: str
     note: str
@@ -59,21 +72,25 @@ def validate_registration(form: Registration) -> None:
         raise InvalidInput("Please agree to the rules of this server to sign up.")
 
 
-async def register(
-    session: AsyncSession,
+def register(
+    session: Session,
     ctx: Context,
     form: Registration,
+    secrets: AccountSecrets,
     *,
     admin: bool = False,
     bypass_mode: bool = False,
 ) -> User:
-    """Create a local account. `bypass_mode` is for admins (CLI, first-admin link)."""
+    """Create a local account. `bypass_mode` is for admins (CLI, first-admin link).
+
+    `secrets` come from `make_secrets(form.password)`, made outside the transaction.
+    """
     validate_registration(form)
     if form.username.lower() in RESERVED and not bypass_mode:
         raise Conflict("That username is reserved; please choose another.")
-    approved = bypass_mode or await _check_mode(session, form)
-    await _check_free(session, form.username, form.email)
-    identity, rsa, password_hash = await _make_secrets(form.password)
+    approved = bypass_mode or _check_mode(session, form)
+    _check_free(session, form.username, form.email)
+    identity, rsa = secrets.identity, secrets.rsa
     moment = now()
     account = Account(
         id=new_id(),
@@ -89,12 +106,12 @@ async def register(
         fields=[],
     )
     session.add(account)
-    await session.flush()
+    session.flush()
     user = User(
         id=account.id,
         account_id=account.id,
         email=form.email.lower(),
-        password_hash=password_hash,
+        password_hash=secrets.password_hash,
         is_admin=admin,
         approved=approved,
         signup_reason=form.reason.strip()[:1000],
@@ -102,19 +119,19 @@ async def register(
         created_at=moment,
     )
     session.add(user)
-    await session.flush()
+    session.flush()
     return user
 
 
-async def _check_mode(session: AsyncSession, form: Registration) -> bool:
+def _check_mode(session: Session, form: Registration) -> bool:
     """Apply the registration mode; returns whether the account starts approved."""
-    mode = (await instance.info(session)).registration_mode
+    mode = (instance.info(session)).registration_mode
     if mode == "closed":
         raise Forbidden("Sign-ups are closed on this server.")
     if mode == "invite" or form.invite_code:
         if not form.invite_code:
             raise Forbidden("This server is invite-only: you need an invite link to sign up.")
-        await instance.use_invite(session, form.invite_code)
+        instance.use_invite(session, form.invite_code)
         return True
     if mode == "approval":
         if not form.reason.strip():
@@ -123,28 +140,20 @@ async def _check_mode(session: AsyncSession, form: Registration) -> bool:
     return True
 
 
-async def _check_free(session: AsyncSession, username: str, email: str) -> None:
-    taken = await session.execute(
+def _check_free(session: Session, username: str, email: str) -> None:
+    taken = session.execute(
         select(Account.id).where(
             func.lower(Account.username) == username.lower(), Account.domain.is_(None)
         )
     )
     if taken.first():
         raise Conflict("That username is taken; please choose another.")
-    used = await session.execute(select(User.id).where(User.email == email.lower()))
+    used = session.execute(select(User.id).where(User.email == email.lower()))
     if used.first():
         raise Conflict("An account with that e-mail address already exists.")
 
 
-async def _make_secrets(password: str) -> tuple[IdentityKey, RsaKey, str]:
-    # RSA key generation and Argon2 take tens of milliseconds each: keep them off the loop.
-    rsa, password_hash = await asyncio.gather(
-        asyncio.to_thread(RsaKey.generate), hash_password(password)
-    )
-    return IdentityKey.generate(), rsa, password_hash
-
-
-async def authenticate(session: AsyncSession, login: str, password: str) -> User:
+def authenticate(session: Session, login: str, password: str) -> User:
     """Check a username or e-mail with its password. One vague message for every miss."""
     login = login.strip().lower()
     query = select(User).join(Account, Account.id == User.account_id)
@@ -152,10 +161,10 @@ async def authenticate(session: AsyncSession, login: str, password: str) -> User
         query = query.where(User.email == login)
     else:
         query = query.where(func.lower(Account.username) == login, Account.domain.is_(None))
-    user = (await session.execute(query)).scalar_one_or_none()
-    if user is None or not await check_password(user.password_hash, password):
+    user = (session.execute(query)).scalar_one_or_none()
+    if user is None or not check_password(user.password_hash, password):
         raise NotAuthenticated("Wrong username, e-mail address or password.")
-    account = await session.get(Account, user.account_id)
+    account = session.get(Account, user.account_id)
     assert account is not None
     if account.suspended:
         raise Forbidden("This account is suspended.")
@@ -164,16 +173,25 @@ async def authenticate(session: AsyncSession, login: str, password: str) -> User
     return user
 
 
-async def change_password(session: AsyncSession, user: User, current: str, new: str) -> None:
-    if not await check_password(user.password_hash, current):
+def new_password_hash(user: User, current: str, new: str) -> str:
+    """Check the current password and hash the new one. Slow: run it in a thread."""
+    if not check_password(user.password_hash, current):
         raise NotAuthenticated("The current password is wrong.")
     if not MIN_PASSWORD <= len(new) <= MAX_PASSWORD:
         raise InvalidInput(f"The password must be at least {MIN_PASSWORD} characters long.")
-    user.password_hash = await hash_password(new)
+    return hash_password(new)
 
 
-async def by_username(session: AsyncSession, username: str) -> Account:
-    result = await session.execute(
+def set_password_hash(session: Session, user_id: int, password_hash: str) -> None:
+    """Store a new password hash (made by `new_password_hash`)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    user.password_hash = password_hash
+
+
+def by_username(session: Session, username: str) -> Account:
+    result = session.execute(
         select(Account).where(
             func.lower(Account.username) == username.lower(), Account.domain.is_(None)
         )
@@ -184,8 +202,8 @@ async def by_username(session: AsyncSession, username: str) -> Account:
     return account
 
 
-async def user_of(session: AsyncSession, account: Account) -> User | None:
-    result = await session.execute(select(User).where(User.account_id == account.id))
+def user_of(session: Session, account: Account) -> User | None:
+    result = session.execute(select(User).where(User.account_id == account.id))
     return result.scalar_one_or_none()
 
 
@@ -211,31 +229,31 @@ def update_profile(ctx: Context, account: Account, change: ProfileUpdate) -> Non
         account.header = change.header
 
 
-async def set_approved(session: AsyncSession, username: str, approved: bool = True) -> User:
-    account = await by_username(session, username)
-    user = await user_of(session, account)
+def set_approved(session: Session, username: str, approved: bool = True) -> User:
+    account = by_username(session, username)
+    user = user_of(session, account)
     if user is None:
         raise NotFound(f"@{username} is not a local user.")
     if not approved:
-        await session.delete(account)  # rejecting a sign-up removes it
+        session.delete(account)  # rejecting a sign-up removes it
     else:
         user.approved = True
     return user
 
 
-async def set_suspended(session: AsyncSession, username: str, suspended: bool = True) -> Account:
-    account = await by_username(session, username)
-    user = await user_of(session, account)
+def set_suspended(session: Session, username: str, suspended: bool = True) -> Account:
+    account = by_username(session, username)
+    user = user_of(session, account)
     if suspended and user is not None and user.is_admin:
         raise Forbidden("An admin account cannot be suspended; remove the admin role first.")
     account.suspended = suspended
     if suspended and user is not None:
-        await session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+        session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     return account
 
 
-async def pending_signups(session: AsyncSession) -> list[tuple[User, Account]]:
-    rows = await session.execute(
+def pending_signups(session: Session) -> list[tuple[User, Account]]:
+    rows = session.execute(
         select(User, Account)
         .join(Account, Account.id == User.account_id)
         .where(User.approved.is_(False))

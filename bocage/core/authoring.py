@@ -13,13 +13,14 @@ from typing import Any
 
 import base58
 import orjson
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bocage.core.clock import now
 from bocage.crypto.keys import IdentityKey
 from bocage.crypto.proofs import canonical_json, digest, sign_object
 from bocage.store.models import Account, LogEntry
+from bocage.store.sql import insert_rows, update_rows
 
 
 def identity_key(account: Account) -> IdentityKey:
@@ -38,10 +39,10 @@ def sign(account: Account, document: dict[str, Any]) -> dict[str, Any]:
     return sign_object(document, identity_key(account), verification_method(account.did))
 
 
-async def append(session: AsyncSession, account: Account, activity: dict[str, Any]) -> LogEntry:
+def append(session: Session, account: Account, activity: dict[str, Any]) -> LogEntry:
     """Sign `activity` as `account` and append it to the account's log."""
     signed = sign(account, activity)
-    seq, prev = await _lock_log_head(session, account.id)
+    seq, prev = _lock_log_head(session, account.id)
     entry: dict[str, Any] = {
         "author": account.did,
         "seq": seq,
@@ -52,40 +53,42 @@ async def append(session: AsyncSession, account: Account, activity: dict[str, An
     signature = identity_key(account).sign(canonical_json(entry))
     entry["signature"] = "z" + base58.b58encode(signature).decode()
     entry_hash = digest(entry)
-    row = LogEntry(
-        account_id=account.id,
-        seq=seq,
-        activity_id=signed["id"],
-        object_id=_object_id(signed),
-        activity_type=signed["type"],
-        digest=entry["digest"],
-        entry_hash=entry_hash,
-        entry=orjson.dumps(entry).decode(),
-        activity=orjson.dumps(signed).decode(),
-        created_at=now(),
-    )
-    session.add(row)
-    await session.execute(
-        update(Account).where(Account.id == account.id).values(log_seq=seq, log_head=entry_hash)
+    row = {
+        "account_id": account.id,
+        "seq": seq,
+        "activity_id": signed["id"],
+        "object_id": _object_id(signed),
+        "activity_type": signed["type"],
+        "digest": entry["digest"],
+        "entry_hash": entry_hash,
+        "entry": orjson.dumps(entry).decode(),
+        "activity": orjson.dumps(signed).decode(),
+        "created_at": now(),
+    }
+    insert_rows(session, LogEntry, [row])
+    session.execute(
+        update_rows(Account)
+        .where(Account.id == account.id)
+        .values(log_seq=seq, log_head=entry_hash)
     )
     account.log_seq, account.log_head = seq, entry_hash
-    return row
+    return LogEntry(**row)
 
 
-async def purge_object(session: AsyncSession, account_id: int, object_id: str) -> None:
+def purge_object(session: Session, account_id: int, object_id: str) -> None:
     """Forget the content of every entry about a deleted object; the entries stay."""
-    await session.execute(
-        update(LogEntry)
+    session.execute(
+        update_rows(LogEntry)
         .where(LogEntry.account_id == account_id, LogEntry.object_id == object_id)
         .where(LogEntry.activity_type != "Delete")
         .values(activity=None)
     )
 
 
-async def _lock_log_head(session: AsyncSession, account_id: int) -> tuple[int, str | None]:
+def _lock_log_head(session: Session, account_id: int) -> tuple[int, str | None]:
     # FOR UPDATE serialises concurrent appends by one author on PostgreSQL; SQLite already
     # serialises all writers. Either way seq stays contiguous.
-    result = await session.execute(
+    result = session.execute(
         select(Account.log_seq, Account.log_head).where(Account.id == account_id).with_for_update()
     )
     seq, head = result.one()

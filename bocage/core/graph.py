@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.orm import Session
 
 from bocage.core import activities, authoring
 from bocage.core.clock import now
@@ -14,6 +14,7 @@ from bocage.core.errors import Forbidden, InvalidInput, NotFound
 from bocage.core.ids import new_id
 from bocage.core.notifications import enqueue_notification
 from bocage.store.models import Account, Block, Follow, Mute
+from bocage.store.sql import update_rows
 
 
 @dataclass(frozen=True)
@@ -26,14 +27,14 @@ class Relationship:
     muting: bool = False
 
 
-async def follow(session: AsyncSession, ctx: Context, follower: Account, target: Account) -> Follow:
+def follow(session: Session, ctx: Context, follower: Account, target: Account) -> Follow:
     if follower.id == target.id:
         raise InvalidInput("You cannot follow yourself.")
     if target.suspended:
         raise NotFound("That account is suspended.")
-    if await _blocked_either_way(session, follower.id, target.id):
+    if _blocked_either_way(session, follower.id, target.id):
         raise Forbidden("You cannot follow this account.")
-    existing = await session.get(Follow, (follower.id, target.id))
+    existing = session.get(Follow, (follower.id, target.id))
     if existing is not None:
         return existing
     uri = ctx.urls.activity(follower.username, new_id())
@@ -45,42 +46,38 @@ async def follow(session: AsyncSession, ctx: Context, follower: Account, target:
         uri=uri,
     )
     session.add(row)
-    await authoring.append(
+    authoring.append(
         session, follower, activities.wrap("Follow", uri, follower, target.uri, to=[target.uri])
     )
     if row.accepted:
-        await _accept(session, ctx, row, follower, target)
+        _accept(session, ctx, row, follower, target)
     else:
         enqueue_notification(session, target.id, "follow_request", follower.id)
     return row
 
 
-async def unfollow(session: AsyncSession, ctx: Context, follower: Account, target: Account) -> None:
-    row = await session.get(Follow, (follower.id, target.id))
+def unfollow(session: Session, ctx: Context, follower: Account, target: Account) -> None:
+    row = session.get(Follow, (follower.id, target.id))
     if row is None:
         return
     follow_activity = {"id": row.uri, "type": "Follow", "actor": follower.uri, "object": target.uri}
     undo = activities.undo(
         ctx.urls.activity(follower.username, new_id()), follower, follow_activity
     )
-    await authoring.append(session, follower, undo)
-    await _remove_follow(session, row)
+    authoring.append(session, follower, undo)
+    _remove_follow(session, row)
 
 
-async def accept_request(
-    session: AsyncSession, ctx: Context, target: Account, follower_id: int
-) -> None:
-    row = await _pending_request(session, target, follower_id)
-    follower = await session.get(Account, follower_id)
+def accept_request(session: Session, ctx: Context, target: Account, follower_id: int) -> None:
+    row = _pending_request(session, target, follower_id)
+    follower = session.get(Account, follower_id)
     assert follower is not None
-    await _accept(session, ctx, row, follower, target)
+    _accept(session, ctx, row, follower, target)
 
 
-async def reject_request(
-    session: AsyncSession, ctx: Context, target: Account, follower_id: int
-) -> None:
-    row = await _pending_request(session, target, follower_id)
-    follower = await session.get(Account, follower_id)
+def reject_request(session: Session, ctx: Context, target: Account, follower_id: int) -> None:
+    row = _pending_request(session, target, follower_id)
+    follower = session.get(Account, follower_id)
     assert follower is not None
     follow_activity = {"id": row.uri, "type": "Follow", "actor": follower.uri, "object": target.uri}
     reject = activities.wrap(
@@ -90,12 +87,12 @@ async def reject_request(
         follow_activity,
         to=[follower.uri],
     )
-    await authoring.append(session, target, reject)
-    await session.delete(row)
+    authoring.append(session, target, reject)
+    session.delete(row)
 
 
-async def pending_requests(session: AsyncSession, target: Account) -> list[Account]:
-    rows = await session.execute(
+def pending_requests(session: Session, target: Account) -> list[Account]:
+    rows = session.execute(
         select(Account)
         .join(Follow, Follow.follower_id == Account.id)
         .where(Follow.target_id == target.id, Follow.accepted.is_(False))
@@ -104,47 +101,45 @@ async def pending_requests(session: AsyncSession, target: Account) -> list[Accou
     return list(rows.scalars())
 
 
-async def block(session: AsyncSession, ctx: Context, account: Account, target: Account) -> None:
+def block(session: Session, ctx: Context, account: Account, target: Account) -> None:
     if account.id == target.id:
         raise InvalidInput("You cannot block yourself.")
-    if await session.get(Block, (account.id, target.id)) is not None:
+    if session.get(Block, (account.id, target.id)) is not None:
         return
     uri = ctx.urls.activity(account.username, new_id())
     session.add(Block(account_id=account.id, target_id=target.id, created_at=now(), uri=uri))
     for pair in ((account.id, target.id), (target.id, account.id)):
-        row = await session.get(Follow, pair)
+        row = session.get(Follow, pair)
         if row is not None:
-            await _remove_follow(session, row)
-    await authoring.append(
+            _remove_follow(session, row)
+    authoring.append(
         session, account, activities.wrap("Block", uri, account, target.uri, to=[target.uri])
     )
 
 
-async def unblock(session: AsyncSession, ctx: Context, account: Account, target: Account) -> None:
-    row = await session.get(Block, (account.id, target.id))
+def unblock(session: Session, ctx: Context, account: Account, target: Account) -> None:
+    row = session.get(Block, (account.id, target.id))
     if row is None:
         return
     block_activity = {"id": row.uri, "type": "Block", "actor": account.uri, "object": target.uri}
     undo = activities.undo(ctx.urls.activity(account.username, new_id()), account, block_activity)
-    await authoring.append(session, account, undo)
-    await session.delete(row)
+    authoring.append(session, account, undo)
+    session.delete(row)
 
 
-async def mute(session: AsyncSession, account: Account, target: Account) -> None:
+def mute(session: Session, account: Account, target: Account) -> None:
     if account.id == target.id:
         raise InvalidInput("You cannot mute yourself.")
-    if await session.get(Mute, (account.id, target.id)) is None:
+    if session.get(Mute, (account.id, target.id)) is None:
         session.add(Mute(account_id=account.id, target_id=target.id, created_at=now()))
 
 
-async def unmute(session: AsyncSession, account: Account, target: Account) -> None:
-    await session.execute(
-        delete(Mute).where(Mute.account_id == account.id, Mute.target_id == target.id)
-    )
+def unmute(session: Session, account: Account, target: Account) -> None:
+    session.execute(delete(Mute).where(Mute.account_id == account.id, Mute.target_id == target.id))
 
 
-async def relationship(session: AsyncSession, viewer_id: int, target_id: int) -> Relationship:
-    follows = await session.execute(
+def relationship(session: Session, viewer_id: int, target_id: int) -> Relationship:
+    follows = session.execute(
         select(Follow.follower_id, Follow.accepted).where(
             or_(
                 and_(Follow.follower_id == viewer_id, Follow.target_id == target_id),
@@ -153,7 +148,7 @@ async def relationship(session: AsyncSession, viewer_id: int, target_id: int) ->
         )
     )
     mine = {follower: accepted for follower, accepted in follows.all()}
-    blocks = await session.execute(
+    blocks = session.execute(
         select(Block.account_id).where(
             or_(
                 and_(Block.account_id == viewer_id, Block.target_id == target_id),
@@ -162,7 +157,7 @@ async def relationship(session: AsyncSession, viewer_id: int, target_id: int) ->
         )
     )
     blockers = set(blocks.scalars())
-    muting = await session.get(Mute, (viewer_id, target_id)) is not None
+    muting = session.get(Mute, (viewer_id, target_id)) is not None
     return Relationship(
         following=mine.get(viewer_id) is True,
         requested=mine.get(viewer_id) is False,
@@ -173,18 +168,16 @@ async def relationship(session: AsyncSession, viewer_id: int, target_id: int) ->
     )
 
 
-async def followers(session: AsyncSession, account: Account, limit: int = 80) -> list[Account]:
-    return await _neighbours(session, Follow.target_id == account.id, Follow.follower_id, limit)
+def followers(session: Session, account: Account, limit: int = 80) -> list[Account]:
+    return _neighbours(session, Follow.target_id == account.id, Follow.follower_id, limit)
 
 
-async def following(session: AsyncSession, account: Account, limit: int = 80) -> list[Account]:
-    return await _neighbours(session, Follow.follower_id == account.id, Follow.target_id, limit)
+def following(session: Session, account: Account, limit: int = 80) -> list[Account]:
+    return _neighbours(session, Follow.follower_id == account.id, Follow.target_id, limit)
 
 
-async def _neighbours(
-    session: AsyncSession, condition: object, other: object, limit: int
-) -> list[Account]:
-    rows = await session.execute(
+def _neighbours(session: Session, condition: object, other: object, limit: int) -> list[Account]:
+    rows = session.execute(
         select(Account)
         .join(Follow, other == Account.id)  # type: ignore[arg-type]
         .where(condition, Follow.accepted.is_(True))  # type: ignore[arg-type]
@@ -194,17 +187,17 @@ async def _neighbours(
     return list(rows.scalars())
 
 
-async def _accept(
-    session: AsyncSession, ctx: Context, row: Follow, follower: Account, target: Account
+def _accept(
+    session: Session, ctx: Context, row: Follow, follower: Account, target: Account
 ) -> None:
     row.accepted = True
-    await session.execute(
-        update(Account)
+    session.execute(
+        update_rows(Account)
         .where(Account.id == target.id)
         .values(followers_count=Account.followers_count + 1)
     )
-    await session.execute(
-        update(Account)
+    session.execute(
+        update_rows(Account)
         .where(Account.id == follower.id)
         .values(following_count=Account.following_count + 1)
     )
@@ -216,34 +209,34 @@ async def _accept(
         follow_activity,
         to=[follower.uri],
     )
-    await authoring.append(session, target, accept)
+    authoring.append(session, target, accept)
     enqueue_notification(session, target.id, "follow", follower.id)
 
 
-async def _remove_follow(session: AsyncSession, row: Follow) -> None:
+def _remove_follow(session: Session, row: Follow) -> None:
     if row.accepted:
-        await session.execute(
-            update(Account)
+        session.execute(
+            update_rows(Account)
             .where(Account.id == row.target_id, Account.followers_count > 0)
             .values(followers_count=Account.followers_count - 1)
         )
-        await session.execute(
-            update(Account)
+        session.execute(
+            update_rows(Account)
             .where(Account.id == row.follower_id, Account.following_count > 0)
             .values(following_count=Account.following_count - 1)
         )
-    await session.delete(row)
+    session.delete(row)
 
 
-async def _pending_request(session: AsyncSession, target: Account, follower_id: int) -> Follow:
-    row = await session.get(Follow, (follower_id, target.id))
+def _pending_request(session: Session, target: Account, follower_id: int) -> Follow:
+    row = session.get(Follow, (follower_id, target.id))
     if row is None or row.accepted:
         raise NotFound("There is no such follow request.")
     return row
 
 
-async def _blocked_either_way(session: AsyncSession, a: int, b: int) -> bool:
-    rows = await session.execute(
+def _blocked_either_way(session: Session, a: int, b: int) -> bool:
+    rows = session.execute(
         select(Block.account_id).where(
             or_(
                 and_(Block.account_id == a, Block.target_id == b),

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bocage.core.clock import now
 from bocage.core.errors import InvalidInput
 from bocage.store.models import InstanceSetting, Invite, User
+from bocage.store.sql import update_rows
 
 REGISTRATION_MODES = {
     "open": "Anyone can sign up",
@@ -31,14 +32,14 @@ class InstanceInfo:
     registration_mode: str = "approval"
 
 
-async def info(session: AsyncSession) -> InstanceInfo:
-    rows = await session.execute(select(InstanceSetting.key, InstanceSetting.value))
+def info(session: Session) -> InstanceInfo:
+    rows = session.execute(select(InstanceSetting.key, InstanceSetting.value))
     values = {key: value for key, value in rows.all() if key in InstanceInfo.__dataclass_fields__}
     return InstanceInfo(**values)
 
 
-async def update_info(
-    session: AsyncSession, *, name: str, description: str, rules: list[str], registration_mode: str
+def update_info(
+    session: Session, *, name: str, description: str, rules: list[str], registration_mode: str
 ) -> InstanceInfo:
     name = name.strip()
     if not 1 <= len(name) <= 100:
@@ -55,12 +56,12 @@ async def update_info(
         raise InvalidInput("At most 50 rules, each at most 500 characters long.")
     new = InstanceInfo(name, description.strip(), rules, registration_mode)
     for key, value in new.__dict__.items():
-        await _put(session, key, value)
+        _put(session, key, value)
     return new
 
 
-async def _put(session: AsyncSession, key: str, value: Any) -> None:
-    existing = await session.get(InstanceSetting, key)
+def _put(session: Session, key: str, value: Any) -> None:
+    existing = session.get(InstanceSetting, key)
     if existing is None:
         session.add(InstanceSetting(key=key, value=value))
     else:
@@ -74,44 +75,42 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def has_admin(session: AsyncSession) -> bool:
-    return (
-        await session.execute(select(User.id).where(User.is_admin).limit(1))
-    ).first() is not None
+def has_admin(session: Session) -> bool:
+    return (session.execute(select(User.id).where(User.is_admin).limit(1))).first() is not None
 
 
-async def new_setup_token(session: AsyncSession) -> str:
+def new_setup_token(session: Session) -> str:
     """A fresh one-time setup token (the previous one, if any, stops working)."""
     token = secrets.token_urlsafe(24)
-    await _put(session, "setup_token_hash", _token_hash(token))
+    _put(session, "setup_token_hash", _token_hash(token))
     return token
 
 
-async def consume_setup_token(session: AsyncSession, token: str) -> bool:
-    stored = await session.get(InstanceSetting, "setup_token_hash")
+def consume_setup_token(session: Session, token: str) -> bool:
+    stored = session.get(InstanceSetting, "setup_token_hash")
     if stored is None or not secrets.compare_digest(stored.value or "", _token_hash(token)):
         return False
-    if await has_admin(session):
+    if has_admin(session):
         return False
     stored.value = None
     return True
 
 
-async def setup_token_valid(session: AsyncSession, token: str) -> bool:
-    stored = await session.get(InstanceSetting, "setup_token_hash")
+def setup_token_valid(session: Session, token: str) -> bool:
+    stored = session.get(InstanceSetting, "setup_token_hash")
     return (
         stored is not None
         and bool(stored.value)
         and secrets.compare_digest(stored.value, _token_hash(token))
-        and not await has_admin(session)
+        and not has_admin(session)
     )
 
 
 # --- invites ------------------------------------------------------------------------------
 
 
-async def create_invite(
-    session: AsyncSession, user: User, *, max_uses: int | None, expires_in: timedelta | None
+def create_invite(
+    session: Session, user: User, *, max_uses: int | None, expires_in: timedelta | None
 ) -> Invite:
     if max_uses is not None and max_uses < 1:
         raise InvalidInput("An invite must allow at least one use.")
@@ -138,23 +137,25 @@ def invite_usable(invite: Invite | None, at: datetime) -> bool:
     )
 
 
-async def use_invite(session: AsyncSession, code: str) -> Invite:
-    invite = await session.get(Invite, code)
+def use_invite(session: Session, code: str) -> Invite:
+    invite = session.get(Invite, code)
     if not invite_usable(invite, now()):
         raise InvalidInput("This invite link is not valid (expired, used up or revoked).")
     assert invite is not None
-    await session.execute(update(Invite).where(Invite.code == code).values(uses=Invite.uses + 1))
+    session.execute(update_rows(Invite).where(Invite.code == code).values(uses=Invite.uses + 1))
     return invite
 
 
-async def list_invites(session: AsyncSession, user: User) -> list[Invite]:
-    rows = await session.execute(
+def list_invites(session: Session, user: User) -> list[Invite]:
+    rows = session.execute(
         select(Invite).where(Invite.created_by == user.id).order_by(Invite.created_at.desc())
     )
     return list(rows.scalars())
 
 
-async def revoke_invite(session: AsyncSession, user: User, code: str) -> None:
-    await session.execute(
-        update(Invite).where(Invite.code == code, Invite.created_by == user.id).values(revoked=True)
+def revoke_invite(session: Session, user: User, code: str) -> None:
+    session.execute(
+        update_rows(Invite)
+        .where(Invite.code == code, Invite.created_by == user.id)
+        .values(revoked=True)
     )

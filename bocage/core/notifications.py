@@ -9,21 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session
 
 from bocage.core.clock import now
 from bocage.core.ids import new_id
 from bocage.jobs.queue import enqueue
-from bocage.store.db import Database
 from bocage.store.models import Account, Block, Mention, Mute, Notification, Post
+from bocage.store.sql import update_rows
 from bocage.store.upsert import insert_ignore
 
 TYPES = ("follow", "follow_request", "mention", "reply", "favourite", "reblog", "update")
 
 
 def enqueue_notification(
-    session: AsyncSession, recipient: int, kind: str, sender: int, post_id: int | None = None
+    session: Session, recipient: int, kind: str, sender: int, post_id: int | None = None
 ) -> None:
     if recipient == sender:
         return
@@ -32,13 +32,13 @@ def enqueue_notification(
     enqueue(session, "notify", payload)
 
 
-async def create(
-    session: AsyncSession, recipient: int, kind: str, sender: int, post_id: int | None, key: str
+def create(
+    session: Session, recipient: int, kind: str, sender: int, post_id: int | None, key: str
 ) -> bool:
     """Write one notification unless muted/blocked or already written. True if written."""
-    if recipient == sender or await _silenced(session, recipient, sender):
+    if recipient == sender or _silenced(session, recipient, sender):
         return False
-    return await insert_ignore(
+    return insert_ignore(
         session,
         Notification,
         {
@@ -54,7 +54,7 @@ async def create(
     )
 
 
-async def _silenced(session: AsyncSession, recipient: int, sender: int) -> bool:
+def _silenced(session: Session, recipient: int, sender: int) -> bool:
     blocked = exists().where(
         or_(
             and_(Block.account_id == recipient, Block.target_id == sender),
@@ -62,95 +62,88 @@ async def _silenced(session: AsyncSession, recipient: int, sender: int) -> bool:
         )
     )
     muted = exists().where(Mute.account_id == recipient, Mute.target_id == sender)
-    return bool((await session.execute(select(or_(blocked, muted)))).scalar())
+    return bool((session.execute(select(or_(blocked, muted)))).scalar())
 
 
-# --- job handlers --------------------------------------------------------------------------
+# --- job handlers: each runs inside the transaction that marks its job done ---------------
 
 
-async def handle_notify(db: Database, payload: dict[str, Any]) -> None:
-    async with db.write() as session:
-        if await session.get(Account, payload["recipient"]) is None:
-            return  # the account was deleted meanwhile
-        if payload.get("post_id") and await session.get(Post, payload["post_id"]) is None:
-            return  # the post was deleted meanwhile
-        await create(
-            session,
-            payload["recipient"],
-            payload["type"],
-            payload["from"],
-            payload.get("post_id"),
-            f"event:{payload['event']}",
-        )
+def handle_notify(session: Session, payload: dict[str, Any]) -> None:
+    if session.get(Account, payload["recipient"]) is None:
+        return  # the account was deleted meanwhile
+    if payload.get("post_id") and session.get(Post, payload["post_id"]) is None:
+        return  # the post was deleted meanwhile
+    create(
+        session,
+        payload["recipient"],
+        payload["type"],
+        payload["from"],
+        payload.get("post_id"),
+        f"event:{payload['event']}",
+    )
 
 
-async def handle_post_created(db: Database, payload: dict[str, Any]) -> None:
+def handle_post_created(session: Session, payload: dict[str, Any]) -> None:
     """Tell mentioned accounts (mention) and the author of the parent post (reply)."""
-    async with db.write() as session:
-        post = await session.get(Post, payload["post_id"])
-        if post is None:
-            return
-        mentioned = set(
-            (
-                await session.execute(select(Mention.account_id).where(Mention.post_id == post.id))
-            ).scalars()
+    post = session.get(Post, payload["post_id"])
+    if post is None:
+        return
+    mentioned = set(
+        (session.execute(select(Mention.account_id).where(Mention.post_id == post.id))).scalars()
+    )
+    for account_id in mentioned:
+        create(
+            session,
+            account_id,
+            "mention",
+            post.account_id,
+            post.id,
+            f"mention:{post.id}:{account_id}",
         )
-        for account_id in mentioned:
-            await create(
-                session,
-                account_id,
-                "mention",
-                post.account_id,
-                post.id,
-                f"mention:{post.id}:{account_id}",
-            )
-        parent_author = post.in_reply_to_account_id
-        if parent_author and parent_author not in mentioned:
-            await create(
-                session,
-                parent_author,
-                "reply",
-                post.account_id,
-                post.id,
-                f"reply:{post.id}:{parent_author}",
-            )
+    parent_author = post.in_reply_to_account_id
+    if parent_author and parent_author not in mentioned:
+        create(
+            session,
+            parent_author,
+            "reply",
+            post.account_id,
+            post.id,
+            f"reply:{post.id}:{parent_author}",
+        )
 
 
-async def handle_post_updated(db: Database, payload: dict[str, Any]) -> None:
+def handle_post_updated(session: Session, payload: dict[str, Any]) -> None:
     """Tell those who boosted a post that it changed (Mastodon's `update`)."""
-    async with db.write() as session:
-        post = await session.get(Post, payload["post_id"])
-        if post is None or post.edited_at is None:
-            return
-        boosters = await session.execute(
-            select(Post.account_id).where(Post.reblog_of_id == post.id)
+    post = session.get(Post, payload["post_id"])
+    if post is None or post.edited_at is None:
+        return
+    boosters = session.execute(select(Post.account_id).where(Post.reblog_of_id == post.id))
+    for account_id in boosters.scalars():
+        create(
+            session,
+            account_id,
+            "update",
+            post.account_id,
+            post.id,
+            f"update:{post.id}:{post.edited_at.isoformat()}:{account_id}",
         )
-        for account_id in boosters.scalars():
-            await create(
-                session,
-                account_id,
-                "update",
-                post.account_id,
-                post.id,
-                f"update:{post.id}:{post.edited_at.isoformat()}:{account_id}",
-            )
 
 
 # --- reading -------------------------------------------------------------------------------
 
 
-async def page(
-    session: AsyncSession, account: Account, *, max_id: int | None = None, limit: int = 40
+def page(
+    session: Session, account: Account, *, max_id: int | None = None, limit: int = 40
 ) -> list[Notification]:
     query = select(Notification).where(Notification.account_id == account.id)
     if max_id is not None:
         query = query.where(Notification.id < max_id)
-    rows = await session.execute(query.order_by(Notification.id.desc()).limit(limit))
+    rows = session.execute(query.order_by(Notification.id.desc()).limit(limit))
     return list(rows.scalars())
 
 
-async def unread_count(session: AsyncSession, account_id: int) -> int:
-    result = await session.execute(
+def unread_count(session: Session, account_id: int) -> int:
+    result = session.execute(
         select(func.count())
         .select_from(Notification)
         .where(Notification.account_id == account_id, Notification.read.is_(False))
@@ -158,9 +151,9 @@ async def unread_count(session: AsyncSession, account_id: int) -> int:
     return int(result.scalar_one())
 
 
-async def mark_all_read(session: AsyncSession, account_id: int) -> None:
-    await session.execute(
-        update(Notification)
+def mark_all_read(session: Session, account_id: int) -> None:
+    session.execute(
+        update_rows(Notification)
         .where(Notification.account_id == account_id, Notification.read.is_(False))
         .values(read=True)
     )

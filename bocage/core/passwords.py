@@ -1,8 +1,7 @@
-"""Password hashing with Argon2id, off the event loop (a hash takes tens of milliseconds)."""
+"""Password hashing with Argon2id. A hash takes tens of milliseconds: callers run these in a
+thread and outside database transactions."""
 
 from __future__ import annotations
-
-import asyncio
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -10,15 +9,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()
 
 
-async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
 
 
-async def check_password(password_hash: str, password: str) -> bool:
-    def verify() -> bool:
-        try:
-            return _hasher.verify(password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
-
-    return await asyncio.to_thread(verify)
+def check_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

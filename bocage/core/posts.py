@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from bocage.core import activities, authoring, text
 from bocage.core.clock import now
@@ -31,6 +31,7 @@ from bocage.store.models import (
     PostTag,
     Tombstone,
 )
+from bocage.store.sql import insert_rows, update_rows
 from bocage.store.upsert import insert_ignore
 
 MAX_SPOILER = 500
@@ -65,29 +66,30 @@ def validate(draft: PostDraft, max_chars: int) -> text.ParsedText:
     return parsed
 
 
-async def publish(session: AsyncSession, ctx: Context, author: Account, draft: PostDraft) -> Post:
+def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -> Post:
     parsed = validate(draft, ctx.settings.max_post_chars)
-    parent = await _reply_target(session, author, draft.in_reply_to_id)
-    mentioned = await _resolve_mentions(session, ctx, parsed.mentions)
+    parent = _reply_target(session, author, draft.in_reply_to_id)
+    mentioned = _resolve_mentions(session, ctx, parsed.mentions)
     post_id = new_id()
-    post = Post(
-        id=post_id,
-        account_id=author.id,
-        uri=ctx.urls.post(author.username, post_id),
-        visibility=draft.visibility,
-        content=_render(ctx, draft.text, mentioned),
-        source=draft.text,
-        spoiler_text=draft.spoiler_text.strip(),
-        language=draft.language,
-        in_reply_to_id=parent.id if parent else None,
-        in_reply_to_account_id=parent.account_id if parent else None,
-        thread_root_id=(parent.thread_root_id or parent.id) if parent else None,
-        created_at=now(),
-    )
-    session.add(post)
-    await session.flush()
-    await _save_mentions_and_tags(session, post, mentioned, parsed.tags)
-    await _count_new_post(session, author, post, parent)
+    values = {
+        "id": post_id,
+        "account_id": author.id,
+        "uri": ctx.urls.post(author.username, post_id),
+        "visibility": draft.visibility,
+        "content": _render(ctx, draft.text, mentioned),
+        "source": draft.text,
+        "spoiler_text": draft.spoiler_text.strip(),
+        "language": draft.language,
+        "in_reply_to_id": parent.id if parent else None,
+        "in_reply_to_account_id": parent.account_id if parent else None,
+        "thread_root_id": (parent.thread_root_id or parent.id) if parent else None,
+        "created_at": now(),
+        "edited_at": None,
+    }
+    insert_rows(session, Post, [values])
+    post = Post(**values, replies_count=0, favourites_count=0, reblogs_count=0)
+    _save_mentions_and_tags(session, post, mentioned, parsed.tags)
+    _count_new_post(session, author, post, parent)
     note = activities.note(
         ctx.urls,
         author,
@@ -99,18 +101,16 @@ async def publish(session: AsyncSession, ctx: Context, author: Account, draft: P
     create = activities.wrap(
         "Create", f"{post.uri}/activity", author, note, published=post.created_at
     )
-    await authoring.append(session, author, create)
+    authoring.append(session, author, create)
     enqueue(session, "post.created", {"post_id": post.id})
     return post
 
 
-async def edit(
-    session: AsyncSession, ctx: Context, author: Account, post_id: int, draft: PostDraft
-) -> Post:
-    post = await _own_post(session, author, post_id)
+def edit(session: Session, ctx: Context, author: Account, post_id: int, draft: PostDraft) -> Post:
+    post = _own_post(session, author, post_id)
     draft = PostDraft(draft.text, draft.spoiler_text, post.visibility, None, draft.language)
     parsed = validate(draft, ctx.settings.max_post_chars)
-    mentioned = await _resolve_mentions(session, ctx, parsed.mentions)
+    mentioned = _resolve_mentions(session, ctx, parsed.mentions)
     session.add(
         PostEdit(
             id=new_id(),
@@ -126,55 +126,55 @@ async def edit(
     post.spoiler_text = draft.spoiler_text.strip()
     post.language = draft.language or post.language
     post.edited_at = now()
-    await session.execute(delete(Mention).where(Mention.post_id == post.id))
-    await session.execute(delete(PostTag).where(PostTag.post_id == post.id))
-    await _save_mentions_and_tags(session, post, mentioned, parsed.tags)
-    parent_uri = await _uri_of(session, post.in_reply_to_id)
+    session.execute(delete(Mention).where(Mention.post_id == post.id))
+    session.execute(delete(PostTag).where(PostTag.post_id == post.id))
+    _save_mentions_and_tags(session, post, mentioned, parsed.tags)
+    parent_uri = _uri_of(session, post.in_reply_to_id)
     note = activities.note(
         ctx.urls, author, post, list(mentioned.values()), list(parsed.tags), parent_uri
     )
     activity_id = ctx.urls.activity(author.username, new_id())
     update_activity = activities.wrap("Update", activity_id, author, note, published=post.edited_at)
-    await authoring.append(session, author, update_activity)
+    authoring.append(session, author, update_activity)
     enqueue(session, "post.updated", {"post_id": post.id})
     return post
 
 
-async def delete_post(
-    session: AsyncSession, ctx: Context, actor: Account, post_id: int, *, as_admin: bool = False
+def delete_post(
+    session: Session, ctx: Context, actor: Account, post_id: int, *, as_admin: bool = False
 ) -> None:
-    post = await session.get(Post, post_id)
+    post = session.get(Post, post_id)
     if post is None or post.reblog_of_id is not None:
         raise NotFound("That post does not exist (any more).")
     if post.account_id != actor.id and not as_admin:
         raise Forbidden("You can only delete your own posts.")
-    author = await session.get(Account, post.account_id)
+    author = session.get(Account, post.account_id)
     assert author is not None
     activity_id = ctx.urls.activity(author.username, new_id())
     tombstone = {"id": post.uri, "type": "Tombstone"}
     to, cc = activities.audience(ctx.urls, author, post.visibility, [])
-    await authoring.append(
+    authoring.append(
         session, author, activities.wrap("Delete", activity_id, author, tombstone, to=to, cc=cc)
     )
-    await authoring.purge_object(session, author.id, post.uri)
+    authoring.purge_object(session, author.id, post.uri)
     session.add(Tombstone(uri=post.uri, deleted_at=now()))
     if post.in_reply_to_id:
-        await _bump(session, post.in_reply_to_id, Post.replies_count, -1)
-    await session.execute(
-        update(Account)
+        _bump(session, post.in_reply_to_id, Post.replies_count, -1)
+    session.execute(
+        update_rows(Account)
         .where(Account.id == author.id, Account.statuses_count > 0)
         .values(statuses_count=Account.statuses_count - 1)
     )
-    await session.delete(post)
+    session.delete(post)
 
 
-async def boost(session: AsyncSession, ctx: Context, account: Account, post_id: int) -> Post:
-    original = await get_visible(session, account.id, post_id)
+def boost(session: Session, ctx: Context, account: Account, post_id: int) -> Post:
+    original = get_visible(session, account.id, post_id)
     if original.reblog_of_id is not None:
-        original = await get_visible(session, account.id, original.reblog_of_id)
+        original = get_visible(session, account.id, original.reblog_of_id)
     if not can_boost(original, account.id):
         raise Forbidden("Only public and unlisted posts can be boosted.")
-    existing = await _boost_of(session, account.id, original.id)
+    existing = _boost_of(session, account.id, original.id)
     if existing is not None:
         return existing
     boost_id = new_id()
@@ -188,9 +188,9 @@ async def boost(session: AsyncSession, ctx: Context, account: Account, post_id: 
         created_at=now(),
     )
     session.add(reblog)
-    await _bump(session, original.id, Post.reblogs_count, +1)
+    _bump(session, original.id, Post.reblogs_count, +1)
     to, cc = activities.audience(ctx.urls, account, reblog.visibility, [])
-    author_uri = await _account_uri(session, original.account_id)
+    author_uri = _account_uri(session, original.account_id)
     announce = activities.wrap(
         "Announce",
         uri,
@@ -200,75 +200,73 @@ async def boost(session: AsyncSession, ctx: Context, account: Account, post_id: 
         cc=[*cc, author_uri],
         published=reblog.created_at,
     )
-    await authoring.append(session, account, announce)
+    authoring.append(session, account, announce)
     enqueue_notification(session, original.account_id, "reblog", account.id, original.id)
     return reblog
 
 
-async def unboost(session: AsyncSession, ctx: Context, account: Account, post_id: int) -> None:
-    reblog = await _boost_of(session, account.id, post_id)
+def unboost(session: Session, ctx: Context, account: Account, post_id: int) -> None:
+    reblog = _boost_of(session, account.id, post_id)
     if reblog is None:
         return
     announce = {"id": reblog.uri, "type": "Announce", "actor": account.uri}
     undo = activities.undo(ctx.urls.activity(account.username, new_id()), account, announce)
-    await authoring.append(session, account, undo)
-    await _bump(session, post_id, Post.reblogs_count, -1)
-    await session.delete(reblog)
+    authoring.append(session, account, undo)
+    _bump(session, post_id, Post.reblogs_count, -1)
+    session.delete(reblog)
 
 
-async def favourite(session: AsyncSession, ctx: Context, account: Account, post_id: int) -> None:
-    post = await get_visible(session, account.id, post_id)
+def favourite(session: Session, ctx: Context, account: Account, post_id: int) -> None:
+    post = get_visible(session, account.id, post_id)
     uri = ctx.urls.activity(account.username, new_id())
-    inserted = await insert_ignore(
+    inserted = insert_ignore(
         session,
         Favourite,
         {"account_id": account.id, "post_id": post.id, "created_at": now(), "uri": uri},
     )
     if not inserted:
         return
-    await _bump(session, post.id, Post.favourites_count, +1)
-    author_uri = await _account_uri(session, post.account_id)
+    _bump(session, post.id, Post.favourites_count, +1)
+    author_uri = _account_uri(session, post.account_id)
     like = activities.wrap("Like", uri, account, post.uri, to=[author_uri])
-    await authoring.append(session, account, like)
+    authoring.append(session, account, like)
     enqueue_notification(session, post.account_id, "favourite", account.id, post.id)
 
 
-async def unfavourite(session: AsyncSession, ctx: Context, account: Account, post_id: int) -> None:
-    row = await session.get(Favourite, (account.id, post_id))
+def unfavourite(session: Session, ctx: Context, account: Account, post_id: int) -> None:
+    row = session.get(Favourite, (account.id, post_id))
     if row is None:
         return
-    post = await session.get(Post, post_id)
+    post = session.get(Post, post_id)
     like = {"id": row.uri, "type": "Like", "actor": account.uri, "object": post.uri if post else ""}
     undo = activities.undo(ctx.urls.activity(account.username, new_id()), account, like)
-    await authoring.append(session, account, undo)
-    await session.delete(row)
-    await _bump(session, post_id, Post.favourites_count, -1)
+    authoring.append(session, account, undo)
+    session.delete(row)
+    _bump(session, post_id, Post.favourites_count, -1)
 
 
-async def bookmark(session: AsyncSession, account: Account, post_id: int) -> None:
-    post = await get_visible(session, account.id, post_id)
-    await insert_ignore(
-        session, Bookmark, {"id": new_id(), "account_id": account.id, "post_id": post.id}
-    )
+def bookmark(session: Session, account: Account, post_id: int) -> None:
+    post = get_visible(session, account.id, post_id)
+    insert_ignore(session, Bookmark, {"id": new_id(), "account_id": account.id, "post_id": post.id})
 
 
-async def unbookmark(session: AsyncSession, account: Account, post_id: int) -> None:
-    await session.execute(
+def unbookmark(session: Session, account: Account, post_id: int) -> None:
+    session.execute(
         delete(Bookmark).where(Bookmark.account_id == account.id, Bookmark.post_id == post_id)
     )
 
 
-async def get_visible(session: AsyncSession, viewer_id: int | None, post_id: int) -> Post:
-    post = await session.get(Post, post_id)
-    if post is None or not await can_see(session, viewer_id, post):
+def get_visible(session: Session, viewer_id: int | None, post_id: int) -> Post:
+    post = session.get(Post, post_id)
+    if post is None or not can_see(session, viewer_id, post):
         raise NotFound("That post does not exist, or you are not allowed to see it.")
     return post
 
 
-async def history(session: AsyncSession, viewer_id: int | None, post_id: int) -> list[PostEdit]:
+def history(session: Session, viewer_id: int | None, post_id: int) -> list[PostEdit]:
     """Earlier versions, oldest first (the current one is the post itself)."""
-    post = await get_visible(session, viewer_id, post_id)
-    rows = await session.execute(
+    post = get_visible(session, viewer_id, post_id)
+    rows = session.execute(
         select(PostEdit).where(PostEdit.post_id == post.id).order_by(PostEdit.id)
     )
     return list(rows.scalars())
@@ -285,13 +283,13 @@ def _render(ctx: Context, source: str, mentioned: dict[str, Account]) -> str:
     return text.render(source, mention_url, ctx.urls.tag)
 
 
-async def _resolve_mentions(
-    session: AsyncSession, ctx: Context, handles: tuple[text.Handle, ...]
+def _resolve_mentions(
+    session: Session, ctx: Context, handles: tuple[text.Handle, ...]
 ) -> dict[str, Account]:
     local = [h.username.lower() for h in handles if h.host in (None, ctx.settings.domain)]
     if not local:
         return {}
-    rows = await session.execute(
+    rows = session.execute(
         select(Account).where(
             func.lower(Account.username).in_(local),
             Account.domain.is_(None),
@@ -301,15 +299,13 @@ async def _resolve_mentions(
     return {account.username.lower(): account for account in rows.scalars()}
 
 
-async def _reply_target(
-    session: AsyncSession, author: Account, parent_id: int | None
-) -> Post | None:
+def _reply_target(session: Session, author: Account, parent_id: int | None) -> Post | None:
     if parent_id is None:
         return None
-    parent = await get_visible(session, author.id, parent_id)
+    parent = get_visible(session, author.id, parent_id)
     if parent.reblog_of_id is not None:
         raise InvalidInput("You cannot reply to a boost; reply to the post itself.")
-    blocked = await session.execute(
+    blocked = session.execute(
         select(Block).where(Block.account_id == parent.account_id, Block.target_id == author.id)
     )
     if blocked.first():
@@ -317,33 +313,33 @@ async def _reply_target(
     return parent
 
 
-async def _save_mentions_and_tags(
-    session: AsyncSession, post: Post, mentioned: dict[str, Account], tags: tuple[str, ...]
+def _save_mentions_and_tags(
+    session: Session, post: Post, mentioned: dict[str, Account], tags: tuple[str, ...]
 ) -> None:
-    session.add_all(Mention(post_id=post.id, account_id=a.id) for a in mentioned.values())
-    session.add_all(PostTag(tag=tag, post_id=post.id) for tag in tags)
+    insert_rows(
+        session, Mention, [{"post_id": post.id, "account_id": a.id} for a in mentioned.values()]
+    )
+    insert_rows(session, PostTag, [{"tag": tag, "post_id": post.id} for tag in tags])
 
 
-async def _count_new_post(
-    session: AsyncSession, author: Account, post: Post, parent: Post | None
-) -> None:
+def _count_new_post(session: Session, author: Account, post: Post, parent: Post | None) -> None:
     if parent is not None:
-        await _bump(session, parent.id, Post.replies_count, +1)
-    await session.execute(
-        update(Account)
+        _bump(session, parent.id, Post.replies_count, +1)
+    session.execute(
+        update_rows(Account)
         .where(Account.id == author.id)
         .values(statuses_count=Account.statuses_count + 1, last_status_at=post.created_at)
     )
 
 
-async def _bump(session: AsyncSession, post_id: int, column: object, delta: int) -> None:
-    await session.execute(
-        update(Post).where(Post.id == post_id).values({column: column + delta})  # type: ignore[operator]
+def _bump(session: Session, post_id: int, column: object, delta: int) -> None:
+    session.execute(
+        update_rows(Post).where(Post.id == post_id).values({column: column + delta})  # type: ignore[operator]
     )
 
 
-async def _own_post(session: AsyncSession, author: Account, post_id: int) -> Post:
-    post = await session.get(Post, post_id)
+def _own_post(session: Session, author: Account, post_id: int) -> Post:
+    post = session.get(Post, post_id)
     if post is None or post.reblog_of_id is not None:
         raise NotFound("That post does not exist (any more).")
     if post.account_id != author.id:
@@ -351,18 +347,18 @@ async def _own_post(session: AsyncSession, author: Account, post_id: int) -> Pos
     return post
 
 
-async def _boost_of(session: AsyncSession, account_id: int, post_id: int) -> Post | None:
-    rows = await session.execute(
+def _boost_of(session: Session, account_id: int, post_id: int) -> Post | None:
+    rows = session.execute(
         select(Post).where(Post.account_id == account_id, Post.reblog_of_id == post_id)
     )
     return rows.scalars().first()
 
 
-async def _uri_of(session: AsyncSession, post_id: int | None) -> str | None:
+def _uri_of(session: Session, post_id: int | None) -> str | None:
     if post_id is None:
         return None
-    return (await session.execute(select(Post.uri).where(Post.id == post_id))).scalar()
+    return (session.execute(select(Post.uri).where(Post.id == post_id))).scalar()
 
 
-async def _account_uri(session: AsyncSession, account_id: int) -> str:
-    return (await session.execute(select(Account.uri).where(Account.id == account_id))).scalar_one()
+def _account_uri(session: Session, account_id: int) -> str:
+    return (session.execute(select(Account.uri).where(Account.id == account_id))).scalar_one()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, and_, exists, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bocage.core.errors import NotFound
 from bocage.core.visibility import visible_to
@@ -72,7 +72,7 @@ def _not_muted(viewer_id: int | None):  # type: ignore[no-untyped-def]
     return ~exists().where(Mute.account_id == viewer_id, Mute.target_id == Post.account_id)
 
 
-async def home(session: AsyncSession, viewer: Account, page: Page) -> list[PostView]:
+def home(session: Session, viewer: Account, page: Page) -> list[PostView]:
     followed = select(Follow.target_id).where(
         Follow.follower_id == viewer.id, Follow.accepted.is_(True)
     )
@@ -89,10 +89,10 @@ async def home(session: AsyncSession, viewer: Account, page: Page) -> list[PostV
         _not_muted(viewer.id),
         _original_visible(viewer.id),
     )
-    return await _load(session, viewer, _paged(query, page))
+    return _load(session, viewer, _paged(query, page))
 
 
-async def local(session: AsyncSession, viewer: Account | None, page: Page) -> list[PostView]:
+def local(session: Session, viewer: Account | None, page: Page) -> list[PostView]:
     viewer_id = viewer.id if viewer else None
     query = (
         select(Post.id)
@@ -105,11 +105,11 @@ async def local(session: AsyncSession, viewer: Account | None, page: Page) -> li
             _not_muted(viewer_id),
         )
     )
-    return await _load(session, viewer, _paged(query, page))
+    return _load(session, viewer, _paged(query, page))
 
 
-async def profile(
-    session: AsyncSession,
+def profile(
+    session: Session,
     viewer: Account | None,
     account: Account,
     page: Page,
@@ -124,12 +124,10 @@ async def profile(
         query = query.where(
             or_(Post.in_reply_to_id.is_(None), Post.in_reply_to_account_id == account.id)
         )
-    return await _load(session, viewer, _paged(query, page))
+    return _load(session, viewer, _paged(query, page))
 
 
-async def tag(
-    session: AsyncSession, viewer: Account | None, name: str, page: Page
-) -> list[PostView]:
+def tag(session: Session, viewer: Account | None, name: str, page: Page) -> list[PostView]:
     viewer_id = viewer.id if viewer else None
     tagged = select(PostTag.post_id).where(PostTag.tag == name.lower())
     query = select(Post.id).where(
@@ -138,19 +136,19 @@ async def tag(
         visible_to(viewer_id),
         _not_muted(viewer_id),
     )
-    return await _load(session, viewer, _paged(query, page))
+    return _load(session, viewer, _paged(query, page))
 
 
-async def bookmarks(session: AsyncSession, viewer: Account, page: Page) -> list[PostView]:
+def bookmarks(session: Session, viewer: Account, page: Page) -> list[PostView]:
     marked = select(Bookmark.post_id).where(Bookmark.account_id == viewer.id)
     query = select(Post.id).where(Post.id.in_(marked), visible_to(viewer.id))
-    return await _load(session, viewer, _paged(query, page))
+    return _load(session, viewer, _paged(query, page))
 
 
-async def favourites(session: AsyncSession, viewer: Account, page: Page) -> list[PostView]:
+def favourites(session: Session, viewer: Account, page: Page) -> list[PostView]:
     liked = select(Favourite.post_id).where(Favourite.account_id == viewer.id)
     query = select(Post.id).where(Post.id.in_(liked), visible_to(viewer.id))
-    return await _load(session, viewer, _paged(query, page))
+    return _load(session, viewer, _paged(query, page))
 
 
 @dataclass
@@ -163,13 +161,13 @@ class Thread:
 MAX_THREAD = 500
 
 
-async def thread(session: AsyncSession, viewer: Account | None, post_id: int) -> Thread:
+def thread(session: Session, viewer: Account | None, post_id: int) -> Thread:
     viewer_id = viewer.id if viewer else None
-    focus_views = await hydrate(session, viewer, await _visible_ids(session, viewer_id, [post_id]))
+    focus_views = hydrate(session, viewer, _visible_ids(session, viewer_id, [post_id]))
     if not focus_views or focus_views[0].post.reblog_of_id is not None:
         raise NotFound("That post does not exist, or you are not allowed to see it.")
     focus = focus_views[0]
-    ancestors = await _ancestors(session, viewer, focus.post)
+    ancestors = _ancestors(session, viewer, focus.post)
     root = focus.post.thread_root_id or focus.post.id
     in_thread = select(Post.id).where(
         or_(Post.thread_root_id == root, Post.id == root),
@@ -177,24 +175,24 @@ async def thread(session: AsyncSession, viewer: Account | None, post_id: int) ->
         visible_to(viewer_id),
         _not_muted(viewer_id),
     )
-    ids = list((await session.execute(in_thread.order_by(Post.id).limit(MAX_THREAD))).scalars())
-    replies = _tree(focus, await hydrate(session, viewer, ids))
+    ids = list((session.execute(in_thread.order_by(Post.id).limit(MAX_THREAD))).scalars())
+    replies = _tree(focus, hydrate(session, viewer, ids))
     return Thread(ancestors, focus, replies)
 
 
-async def _ancestors(session: AsyncSession, viewer: Account | None, post: Post) -> list[PostView]:
+def _ancestors(session: Session, viewer: Account | None, post: Post) -> list[PostView]:
     chain: list[int] = []
     parent_id = post.in_reply_to_id
     while parent_id is not None and len(chain) < MAX_THREAD:
         row = (
-            await session.execute(select(Post.id, Post.in_reply_to_id).where(Post.id == parent_id))
+            session.execute(select(Post.id, Post.in_reply_to_id).where(Post.id == parent_id))
         ).first()
         if row is None:
             break
         chain.append(row[0])
         parent_id = row[1]
-    visible = await _visible_ids(session, viewer.id if viewer else None, chain)
-    views = await hydrate(session, viewer, visible)
+    visible = _visible_ids(session, viewer.id if viewer else None, chain)
+    views = hydrate(session, viewer, visible)
     return sorted(views, key=lambda view: view.post.id)
 
 
@@ -207,10 +205,10 @@ def _tree(focus: PostView, descendants: list[PostView]) -> list[PostView]:
     return focus.children
 
 
-async def _visible_ids(session: AsyncSession, viewer_id: int | None, ids: list[int]) -> list[int]:
+def _visible_ids(session: Session, viewer_id: int | None, ids: list[int]) -> list[int]:
     if not ids:
         return []
-    rows = await session.execute(select(Post.id).where(Post.id.in_(ids), visible_to(viewer_id)))
+    rows = session.execute(select(Post.id).where(Post.id.in_(ids), visible_to(viewer_id)))
     return list(rows.scalars())
 
 
@@ -226,27 +224,23 @@ def _original_visible(viewer_id: int | None):  # type: ignore[no-untyped-def]
     )
 
 
-async def _load(
-    session: AsyncSession, viewer: Account | None, query: Select[tuple[int]]
-) -> list[PostView]:
-    ids = list((await session.execute(query)).scalars())
-    return await hydrate(session, viewer, ids)
+def _load(session: Session, viewer: Account | None, query: Select[tuple[int]]) -> list[PostView]:
+    ids = list((session.execute(query)).scalars())
+    return hydrate(session, viewer, ids)
 
 
-async def hydrate(session: AsyncSession, viewer: Account | None, ids: list[int]) -> list[PostView]:
+def hydrate(session: Session, viewer: Account | None, ids: list[int]) -> list[PostView]:
     """PostViews for `ids`, in the same order, with everything a page shows, in ~5 queries."""
     if not ids:
         return []
-    posts = {
-        p.id: p for p in (await session.execute(select(Post).where(Post.id.in_(ids)))).scalars()
-    }
+    posts = {p.id: p for p in (session.execute(select(Post).where(Post.id.in_(ids)))).scalars()}
     originals_ids = [p.reblog_of_id for p in posts.values() if p.reblog_of_id]
     if originals_ids:
-        rows = await session.execute(select(Post).where(Post.id.in_(originals_ids)))
+        rows = session.execute(select(Post).where(Post.id.in_(originals_ids)))
         posts.update({p.id: p for p in rows.scalars()})
-    accounts = await _accounts(session, {p.account_id for p in posts.values()})
-    mentions = await _mentions(session, list(posts))
-    flags = await _viewer_flags(session, viewer, list(posts))
+    accounts = _accounts(session, {p.account_id for p in posts.values()})
+    mentions = _mentions(session, list(posts))
+    flags = _viewer_flags(session, viewer, list(posts))
 
     def view(post_id: int) -> PostView:
         post = posts[post_id]
@@ -263,13 +257,13 @@ async def hydrate(session: AsyncSession, viewer: Account | None, ids: list[int])
     return [view(post_id) for post_id in ids if post_id in posts]
 
 
-async def _accounts(session: AsyncSession, ids: set[int]) -> dict[int, Account]:
-    rows = await session.execute(select(Account).where(Account.id.in_(ids)))
+def _accounts(session: Session, ids: set[int]) -> dict[int, Account]:
+    rows = session.execute(select(Account).where(Account.id.in_(ids)))
     return {account.id: account for account in rows.scalars()}
 
 
-async def _mentions(session: AsyncSession, post_ids: list[int]) -> dict[int, list[int]]:
-    rows = await session.execute(
+def _mentions(session: Session, post_ids: list[int]) -> dict[int, list[int]]:
+    rows = session.execute(
         select(Mention.post_id, Mention.account_id).where(Mention.post_id.in_(post_ids))
     )
     found: dict[int, list[int]] = {}
@@ -278,8 +272,8 @@ async def _mentions(session: AsyncSession, post_ids: list[int]) -> dict[int, lis
     return found
 
 
-async def _viewer_flags(
-    session: AsyncSession, viewer: Account | None, post_ids: list[int]
+def _viewer_flags(
+    session: Session, viewer: Account | None, post_ids: list[int]
 ) -> dict[str, set[int]]:
     flags: dict[str, set[int]] = {"favourited": set(), "reblogged": set(), "bookmarked": set()}
     if viewer is None:
@@ -296,5 +290,5 @@ async def _viewer_flags(
         ),
     }
     for name, query in queries.items():
-        flags[name] = set((await session.execute(query)).scalars())
+        flags[name] = set((session.execute(query)).scalars())
     return flags

@@ -9,8 +9,7 @@ Blocks hide an author's posts from the blocked account, and the other way round.
 from __future__ import annotations
 
 from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from bocage.store.models import Account, Block, Follow, Mention, Post
@@ -53,8 +52,8 @@ def visible_to(viewer_id: int | None) -> ColumnElement[bool]:
     return and_(allowed, author_ok, ~blocked)
 
 
-async def can_see(session: AsyncSession, viewer_id: int | None, post: Post) -> bool:
-    result = await session.execute(select(Post.id).where(Post.id == post.id, visible_to(viewer_id)))
+def can_see(session: Session, viewer_id: int | None, post: Post) -> bool:
+    result = session.execute(select(Post.id).where(Post.id == post.id, visible_to(viewer_id)))
     return result.first() is not None
 
 

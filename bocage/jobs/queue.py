@@ -3,7 +3,8 @@
 Jobs are enqueued inside the caller's transaction (transactional outbox): if the change
 commits, its jobs exist; if it rolls back, they never did. A claimed job carries a lease;
 a worker that dies (SIGKILL, power loss) simply lets the lease run out and another claim
-picks the job up again. Handlers are idempotent, so "at least once" is "exactly once in effect".
+picks the job up again. A handler's database effects commit in the same transaction that
+marks its job done, so a job takes effect exactly once.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.orm import Session
 
 from bocage.core.clock import now
 from bocage.core.ids import new_id
-from bocage.store.db import Database
 from bocage.store.models import Job
+from bocage.store.sql import insert_rows, update_rows
 
 BACKOFF_BASE_SECONDS = 15.0
 BACKOFF_CAP_SECONDS = 6 * 3600.0
@@ -35,7 +36,7 @@ class ClaimedJob:
 
 
 def enqueue(
-    session: AsyncSession,
+    session: Session,
     kind: str,
     payload: dict[str, Any],
     *,
@@ -43,52 +44,52 @@ def enqueue(
     max_attempts: int = 12,
 ) -> Job:
     moment = now()
-    job = Job(
-        id=new_id(),
-        kind=kind,
-        payload=payload,
-        state="queued",
-        run_after=moment + timedelta(seconds=delay),
-        attempts=0,
-        max_attempts=max_attempts,
-        created_at=moment,
-    )
-    session.add(job)
-    return job
+    values = {
+        "id": new_id(),
+        "kind": kind,
+        "payload": payload,
+        "state": "queued",
+        "run_after": moment + timedelta(seconds=delay),
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "created_at": moment,
+    }
+    insert_rows(session, Job, [values])
+    return Job(**values)
 
 
-async def claim(db: Database, worker: str, limit: int, lease_seconds: float) -> list[ClaimedJob]:
+def claim(session: Session, worker: str, limit: int, lease_seconds: float) -> list[ClaimedJob]:
     """Take up to `limit` due jobs: queued ones, and running ones whose lease has expired."""
     moment = now()
     due = or_(
         and_(Job.state == "queued", Job.run_after <= moment),
         and_(Job.state == "running", Job.locked_until < moment),
     )
-    async with db.write() as session:
-        candidates = select(Job.id).where(due).order_by(Job.run_after).limit(limit)
-        if db.dialect == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True)
-        ids = list((await session.execute(candidates)).scalars())
-        if not ids:
-            return []
-        result = await session.execute(
-            update(Job)
-            .where(Job.id.in_(ids), due)
-            .values(
-                state="running",
-                attempts=Job.attempts + 1,
-                locked_by=worker,
-                locked_until=moment + timedelta(seconds=lease_seconds),
-            )
-            .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts)
+    candidates = select(Job.id).where(due).order_by(Job.run_after).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        # Several worker processes: each skips rows another one is claiming right now.
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = list(session.execute(candidates).scalars())
+    if not ids:
+        return []
+    result = session.execute(
+        update_rows(Job)
+        .where(Job.id.in_(ids), due)
+        .values(
+            state="running",
+            attempts=Job.attempts + 1,
+            locked_by=worker,
+            locked_until=moment + timedelta(seconds=lease_seconds),
         )
-        return [ClaimedJob(*row) for row in result.all()]
+        .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts)
+    )
+    return [ClaimedJob(*row) for row in result.all()]
 
 
-async def complete(session: AsyncSession, job_id: int, started: datetime) -> None:
+def complete(session: Session, job_id: int, started: datetime) -> None:
     finished = now()
-    await session.execute(
-        update(Job)
+    session.execute(
+        update_rows(Job)
         .where(Job.id == job_id)
         .values(
             state="done",
@@ -100,57 +101,55 @@ async def complete(session: AsyncSession, job_id: int, started: datetime) -> Non
     )
 
 
-async def fail(db: Database, job: ClaimedJob, error: str) -> str:
+def fail(session: Session, job: ClaimedJob, error: str, *, permanent: bool = False) -> str:
     """Record a failure: back off and retry, or move to the dead letters. Returns the state."""
-    dead = job.attempts >= job.max_attempts
-    async with db.write() as session:
-        await session.execute(
-            update(Job)
-            .where(Job.id == job.id)
-            .values(
-                state="dead" if dead else "queued",
-                run_after=now() + timedelta(seconds=backoff(job.attempts)),
-                locked_until=None,
-                last_error=error[:2000],
-                finished_at=now() if dead else None,
-            )
+    dead = permanent or job.attempts >= job.max_attempts
+    session.execute(
+        update_rows(Job)
+        .where(Job.id == job.id)
+        .values(
+            state="dead" if dead else "queued",
+            run_after=now() + timedelta(seconds=backoff(job.attempts)),
+            locked_until=None,
+            last_error=error[:2000],
+            finished_at=now() if dead else None,
         )
+    )
     return "dead" if dead else "queued"
 
 
 def backoff(attempts: int) -> float:
-    """Exponential with full jitter in [0.5, 1.5): 15 s, 30 s, 1 min … capped at 6 h."""
+    """Exponential with jitter in [0.5, 1.5): 15 s, 30 s, 1 min … capped at 6 h.
+
+    Twelve attempts span about two days, the window a remote server gets to come back.
+    """
     base = min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
     return base * (0.5 + random.random())
 
 
-async def retry_dead(db: Database, job_id: int) -> bool:
-    async with db.write() as session:
-        result = await session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.state == "dead")
-            .values(state="queued", run_after=now(), attempts=0, finished_at=None)
-        )
-        return bool(result.rowcount)
+def retry_dead(session: Session, job_id: int) -> bool:
+    result = session.execute(
+        update_rows(Job)
+        .where(Job.id == job_id, Job.state == "dead")
+        .values(state="queued", run_after=now(), attempts=0, finished_at=None)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def counts(session: AsyncSession) -> dict[str, int]:
-    rows = await session.execute(select(Job.state, func.count()).group_by(Job.state))
+def counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Job.state, func.count()).group_by(Job.state))
     return {state: count for state, count in rows.all()}
 
 
-async def dead_letters(session: AsyncSession, limit: int = 100) -> list[Job]:
-    rows = await session.execute(
+def dead_letters(session: Session, limit: int = 100) -> list[Job]:
+    rows = session.execute(
         select(Job).where(Job.state == "dead").order_by(Job.id.desc()).limit(limit)
     )
     return list(rows.scalars())
 
 
-async def purge_done(db: Database, older_than: timedelta) -> int:
-    from sqlalchemy import delete
-
-    async with db.write() as session:
-        result = await session.execute(
-            delete(Job).where(Job.state == "done", Job.finished_at < now() - older_than)
-        )
-        return result.rowcount or 0
+def purge_done(session: Session, older_than: timedelta) -> int:
+    result = session.execute(
+        delete(Job).where(Job.state == "done", Job.finished_at < now() - older_than)
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]

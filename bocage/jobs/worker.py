@@ -1,19 +1,26 @@
 """The worker: claims due jobs and runs their handlers with bounded concurrency.
 
-Runs inside `bocage serve` (one process) or alone as `bocage worker`. `stop()` lets running
-jobs finish (up to a grace period); a job cut short is simply claimed again later.
+Runs inside `bocage serve` (one process) or alone as `bocage worker`. A handler is either
+a plain function `(session, payload)`, run inside the transaction that marks its job done,
+or a coroutine function `(db, payload)` for work that waits on the network; the latter must
+be idempotent. `stop()` lets running jobs finish (up to a grace period); a job cut short is
+simply claimed again when its lease runs out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import socket
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from bocage.core.clock import now
 from bocage.jobs import queue
@@ -21,7 +28,9 @@ from bocage.store.db import Database
 
 log = logging.getLogger("bocage.jobs")
 
-Handler = Callable[[Database, dict[str, Any]], Awaitable[None]]
+SyncHandler = Callable[[Session, dict[str, Any]], None]
+AsyncHandler = Callable[[Database, dict[str, Any]], Awaitable[None]]
+Handler = SyncHandler | AsyncHandler
 
 
 class PermanentJobError(Exception):
@@ -68,7 +77,7 @@ class Worker:
 
     async def run_until_idle(self) -> None:
         """Run every due job, then return (tests and `bocage worker --once`)."""
-        while jobs := await queue.claim(self.db, self.name, self.concurrency, self.lease_seconds):
+        while jobs := await self._claim(self.concurrency):
             await asyncio.gather(*(self._run(job) for job in jobs))
 
     async def _loop(self) -> None:
@@ -86,7 +95,7 @@ class Worker:
 
     async def _claim(self, limit: int) -> list[queue.ClaimedJob]:
         try:
-            return await queue.claim(self.db, self.name, limit, self.lease_seconds)
+            return await self.db.write(queue.claim, self.name, limit, self.lease_seconds)
         except Exception:
             log.exception("claiming jobs failed; retrying after a pause")
             return []
@@ -104,17 +113,22 @@ class Worker:
         try:
             if handler is None:
                 raise PermanentJobError(f"no handler for job kind {job.kind!r}")
-            await handler(self.db, job.payload)
-            async with self.db.write() as session:
-                await queue.complete(session, job.id, started)
+            if inspect.iscoroutinefunction(handler):
+                await handler(self.db, job.payload)
+                await self.db.write(queue.complete, job.id, started)
+            else:
+                await self.db.write(_run_in_transaction, handler, job, started)
         except asyncio.CancelledError:
             raise
         except PermanentJobError as exc:
-            await queue.fail(self.db, _final(job), str(exc))
+            await self.db.write(queue.fail, job, str(exc), permanent=True)
         except Exception:
-            state = await queue.fail(self.db, job, traceback.format_exc(limit=5))
+            state = await self.db.write(queue.fail, job, traceback.format_exc(limit=5))
             log.warning("job %s (%s) failed, now %s", job.id, job.kind, state)
 
 
-def _final(job: queue.ClaimedJob) -> queue.ClaimedJob:
-    return queue.ClaimedJob(job.id, job.kind, job.payload, job.max_attempts, job.max_attempts)
+def _run_in_transaction(
+    session: Session, handler: SyncHandler, job: queue.ClaimedJob, started: datetime
+) -> None:
+    handler(session, job.payload)
+    queue.complete(session, job.id, started)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import LargeBinary, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bocage.store import migrate
 from bocage.store.db import Database
@@ -49,15 +49,15 @@ def _decode(column: Any, value: Any) -> Any:
     return value
 
 
-async def create(db: Database, data_dir: Path, out: Path) -> dict[str, int]:
+def create(db: Database, data_dir: Path, out: Path) -> dict[str, int]:
     """Write a backup of the node whose data directory is `data_dir`; returns rows per table."""
     counts: dict[str, int] = {}
     out.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(out, "w:gz") as archive:
-        async with db.read() as session:
+        with db.snapshot() as session:
             for table in Base.metadata.sorted_tables:
-                counts[table.name] = await _dump_table(session, table, archive)
-        revision = await migrate.current_revision(db.url)
+                counts[table.name] = _dump_table(session, table, archive)
+        revision = migrate.current_revision(db.url)
         manifest = {"format": FORMAT_VERSION, "revision": revision, "tables": counts}
         _add_bytes(archive, "manifest.json", json.dumps(manifest, indent=1).encode())
         config = data_dir / "bocage.toml"
@@ -69,10 +69,10 @@ async def create(db: Database, data_dir: Path, out: Path) -> dict[str, int]:
     return counts
 
 
-async def _dump_table(session: AsyncSession, table: Any, archive: tarfile.TarFile) -> int:
+def _dump_table(session: Session, table: Any, archive: tarfile.TarFile) -> int:
     lines: list[bytes] = []
-    result = await session.stream(select(table))
-    async for row in result:
+    result = session.execute(select(table).execution_options(yield_per=BATCH))
+    for row in result:
         record = {c.name: _encode(c, row._mapping[c.name]) for c in table.columns}
         lines.append(json.dumps(record, ensure_ascii=False).encode() + b"\n")
     _add_bytes(archive, f"tables/{table.name}.ndjson", b"".join(lines))
@@ -85,9 +85,9 @@ def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
     archive.addfile(info, io.BytesIO(data))
 
 
-async def restore(db: Database, data_dir: Path, source: Path) -> dict[str, int]:
+def restore(db: Database, data_dir: Path, source: Path) -> dict[str, int]:
     """Restore a backup into an empty, migrated database and the data directory."""
-    if not source.is_file():  # noqa: ASYNC240 (CLI only; nothing else runs meanwhile)
+    if not source.is_file():
         raise BackupError(f"{source} does not exist")
     try:
         archive = tarfile.open(source, "r:gz")
@@ -95,11 +95,11 @@ async def restore(db: Database, data_dir: Path, source: Path) -> dict[str, int]:
         raise BackupError(f"{source} is not a Bocage backup (.tar.gz): {exc}") from exc
     with archive:
         manifest = _read_manifest(archive)
-        await migrate.upgrade(db.url, manifest["revision"] or "head")
-        await _refuse_non_empty(db)
-        counts = await _load_tables(db, archive)
+        migrate.upgrade(db.url, manifest["revision"] or "head")
+        _refuse_non_empty(db)
+        counts = _load_tables(db, archive)
         _extract_media(archive, data_dir)
-    await migrate.upgrade(db.url)
+    migrate.upgrade(db.url)
     return counts
 
 
@@ -115,10 +115,10 @@ def _read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:
     return manifest
 
 
-async def _refuse_non_empty(db: Database) -> None:
-    async with db.read() as session:
+def _refuse_non_empty(db: Database) -> None:
+    with db.snapshot() as session:
         for table in Base.metadata.sorted_tables:
-            count = (await session.execute(select(func.count()).select_from(table))).scalar()
+            count = (session.execute(select(func.count()).select_from(table))).scalar()
             if count:
                 raise BackupError(
                     f"the database already holds data (table {table.name}); "
@@ -126,9 +126,9 @@ async def _refuse_non_empty(db: Database) -> None:
                 )
 
 
-async def _load_tables(db: Database, archive: tarfile.TarFile) -> dict[str, int]:
+def _load_tables(db: Database, archive: tarfile.TarFile) -> dict[str, int]:
     counts: dict[str, int] = {}
-    async with db.write() as session:
+    with db.transaction() as session:
         for table in Base.metadata.sorted_tables:
             try:
                 member = archive.extractfile(f"tables/{table.name}.ndjson")
@@ -141,7 +141,7 @@ async def _load_tables(db: Database, archive: tarfile.TarFile) -> dict[str, int]
                 {k: _decode(columns[k], v) for k, v in row.items() if k in columns} for row in rows
             ]
             for start in range(0, len(decoded), BATCH):
-                await session.execute(insert(table), decoded[start : start + BATCH])
+                session.execute(insert(table), decoded[start : start + BATCH])
             counts[table.name] = len(decoded)
     return counts
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 
-async def insert_ignore(session: AsyncSession, table: Any, values: dict[str, Any]) -> bool:
+def insert_ignore(session: Session, table: Any, values: dict[str, Any]) -> bool:
     """Insert a row unless it would violate a unique constraint; True if it was inserted."""
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(table).values(**values).on_conflict_do_nothing()
-    result = await session.execute(statement)
-    return bool(result.rowcount)
+    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]

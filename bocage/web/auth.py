@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -62,21 +63,23 @@ async def _load_viewer(request: Request) -> Viewer | None:
         token = _serializer(node).loads(cookie)
     except BadSignature:
         return None
-    async with node.db.read() as session:
-        row = (
-            await session.execute(
-                select(User, Account)
-                .join(WebSession, WebSession.user_id == User.id)
-                .join(Account, Account.id == User.account_id)
-                .where(WebSession.token_hash == _hash(str(token)))
-            )
-        ).first()
+    row = await node.db.read(_user_by_token_hash, _hash(str(token)))
     if row is None:
         return None
     user, account = row
     if account.suspended or not user.approved:
         return None
     return Viewer(user, account)
+
+
+def _user_by_token_hash(session: Session, token_hash: str) -> tuple[User, Account] | None:
+    row = session.execute(
+        select(User, Account)
+        .join(WebSession, WebSession.user_id == User.id)
+        .join(Account, Account.id == User.account_id)
+        .where(WebSession.token_hash == token_hash)
+    ).first()
+    return (row[0], row[1]) if row else None
 
 
 async def require_viewer(request: Request) -> Viewer:
@@ -96,16 +99,14 @@ async def require_admin(request: Request) -> Viewer:
 async def start_session(request: Request, response: Response, user: User) -> None:
     node = node_of(request)
     token = secrets.token_urlsafe(32)
-    async with node.db.write() as session:
-        session.add(
-            WebSession(
-                token_hash=_hash(token),
-                user_id=user.id,
-                created_at=now(),
-                last_seen_at=now(),
-                user_agent=request.headers.get("user-agent", "")[:300],
-            )
-        )
+    row = WebSession(
+        token_hash=_hash(token),
+        user_id=user.id,
+        created_at=now(),
+        last_seen_at=now(),
+        user_agent=request.headers.get("user-agent", "")[:300],
+    )
+    await node.db.write(lambda session: session.add(row))
     response.set_cookie(
         SESSION_COOKIE,
         _serializer(node).dumps(token),
@@ -122,11 +123,12 @@ async def end_session(request: Request, response: Response) -> None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         try:
-            token = _serializer(node).loads(cookie)
-            async with node.db.write() as session:
-                await session.execute(
-                    delete(WebSession).where(WebSession.token_hash == _hash(str(token)))
+            token_hash = _hash(str(_serializer(node).loads(cookie)))
+            await node.db.write(
+                lambda session: session.execute(
+                    delete(WebSession).where(WebSession.token_hash == token_hash)
                 )
+            )
         except BadSignature:
             pass
     response.delete_cookie(SESSION_COOKIE, path="/")

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -64,12 +65,16 @@ def _take_flash(request: Request) -> str | None:
         return None
 
 
+def _chrome(session: Session, account_id: int | None) -> tuple[instance.InstanceInfo, int]:
+    """What every page shows around its content: instance name, unread count."""
+    unread = notifications.unread_count(session, account_id) if account_id else 0
+    return instance.info(session), unread
+
+
 async def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     node = node_of(request)
     viewer = await current_viewer(request)
-    async with node.db.read() as session:
-        info = await instance.info(session)
-        unread = await notifications.unread_count(session, viewer.account.id) if viewer else 0
+    info, unread = await node.db.read(_chrome, viewer.account.id if viewer else None)
     notice = _take_flash(request)
     html = env.get_template(template).render(
         request=request,

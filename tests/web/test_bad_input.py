@@ -13,12 +13,12 @@ from tests.web.conftest import Browser
 
 
 async def _post_count(browser: Browser) -> int:
-    async with browser.node.db.read() as session:
-        return int((await session.execute(select(func.count()).select_from(Post))).scalar_one())
+    with browser.node.db.snapshot() as session:
+        return int(session.execute(select(func.count()).select_from(Post)).scalar_one())
 
 
 async def test_over_long_post_is_refused_and_the_text_is_kept(browser: Browser) -> None:
-    await make_user(browser.node, "alice")
+    make_user(browser.node, "alice")
     await browser.login("alice")
     text = "x" * 501
     response = await browser.post("/posts", {"text": text, "visibility": "public"})
@@ -29,7 +29,7 @@ async def test_over_long_post_is_refused_and_the_text_is_kept(browser: Browser) 
 
 
 async def test_exactly_the_limit_is_accepted(browser: Browser) -> None:
-    await make_user(browser.node, "alice")
+    make_user(browser.node, "alice")
     await browser.login("alice")
     response = await browser.post("/posts", {"text": "y" * 500, "visibility": "public"})
     assert response.status_code == 303
@@ -37,7 +37,7 @@ async def test_exactly_the_limit_is_accepted(browser: Browser) -> None:
 
 
 async def test_empty_post_is_refused(browser: Browser) -> None:
-    await make_user(browser.node, "alice")
+    make_user(browser.node, "alice")
     await browser.login("alice")
     response = await browser.post("/posts", {"text": "   \n ", "visibility": "public"})
     assert response.status_code == 422
@@ -45,7 +45,7 @@ async def test_empty_post_is_refused(browser: Browser) -> None:
 
 
 async def test_invalid_visibility_is_refused(browser: Browser) -> None:
-    await make_user(browser.node, "alice")
+    make_user(browser.node, "alice")
     await browser.login("alice")
     response = await browser.post("/posts", {"text": "hello", "visibility": "everyone"})
     assert response.status_code == 422
@@ -53,7 +53,7 @@ async def test_invalid_visibility_is_refused(browser: Browser) -> None:
 
 
 async def test_duplicate_username_is_refused(browser: Browser) -> None:
-    await make_user(browser.node, "alice")
+    make_user(browser.node, "alice")
     await _open_registrations(browser)
     response = await browser.post(
         "/register",
@@ -69,7 +69,7 @@ async def test_duplicate_username_is_refused(browser: Browser) -> None:
 
 
 async def test_wrong_password_is_refused(browser: Browser) -> None:
-    await make_user(browser.node, "alice")
+    make_user(browser.node, "alice")
     response = await browser.login("alice", "wrong password")
     assert response.status_code == 401
     assert "Wrong username, e-mail address or password" in response.text
@@ -77,7 +77,7 @@ async def test_wrong_password_is_refused(browser: Browser) -> None:
 
 
 async def test_missing_csrf_token_is_refused_and_nothing_is_written(browser: Browser) -> None:
-    await make_user(browser.node, "alice")
+    make_user(browser.node, "alice")
     await browser.login("alice")
     response = await browser.post("/posts", {"text": "hello", "visibility": "public"}, csrf=False)
     assert response.status_code == 403
@@ -86,7 +86,7 @@ async def test_missing_csrf_token_is_refused_and_nothing_is_written(browser: Bro
 
 
 async def test_forged_csrf_token_is_refused(browser: Browser) -> None:
-    await make_user(browser.node, "alice")
+    make_user(browser.node, "alice")
     await browser.login("alice")
     response = await browser.client.post(
         "/posts", data={"text": "hello", "visibility": "public", "csrf": "forged"}
@@ -95,7 +95,7 @@ async def test_forged_csrf_token_is_refused(browser: Browser) -> None:
 
 
 async def test_oversized_upload_is_refused_with_413(browser: Browser) -> None:
-    await make_user(browser.node, "alice")
+    make_user(browser.node, "alice")
     await browser.login("alice")
     big = b"\0" * 300_000  # the test node allows 200 kB
     response = await browser.post(
@@ -106,7 +106,7 @@ async def test_oversized_upload_is_refused_with_413(browser: Browser) -> None:
 
 
 async def test_a_file_that_is_not_an_image_is_refused(browser: Browser) -> None:
-    await make_user(browser.node, "alice")
+    make_user(browser.node, "alice")
     await browser.login("alice")
     response = await browser.post(
         "/settings/profile",
@@ -118,7 +118,7 @@ async def test_a_file_that_is_not_an_image_is_refused(browser: Browser) -> None:
 
 
 async def test_avatar_upload_strips_metadata_and_is_served(browser: Browser) -> None:
-    await make_user(browser.node, "alice")
+    make_user(browser.node, "alice")
     await browser.login("alice")
     image = Image.new("RGB", (800, 600), "green")
     exif = Image.Exif()
@@ -155,7 +155,7 @@ async def test_unknown_pages_give_404_without_a_traceback(browser: Browser) -> N
 
 
 async def test_login_is_rate_limited(browser: Browser) -> None:
-    await make_user(browser.node, "alice")
+    make_user(browser.node, "alice")
     statuses = [(await browser.login("alice", "wrong")).status_code for _ in range(6)]
     assert statuses[:5] == [401] * 5
     assert statuses[5] == 429
@@ -169,7 +169,7 @@ async def test_login_is_rate_limited(browser: Browser) -> None:
 async def _open_registrations(browser: Browser) -> None:
     from bocage.core import instance
 
-    async with browser.node.db.write() as session:
-        await instance.update_info(
+    with browser.node.db.transaction() as session:
+        instance.update_info(
             session, name="Test", description="", rules=[], registration_mode="open"
         )

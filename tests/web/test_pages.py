@@ -9,8 +9,8 @@ from tests.web.conftest import Browser, post_id_in
 
 
 async def _mode(node: Node, mode: str) -> None:
-    async with node.db.write() as session:
-        await instance.update_info(
+    with node.db.transaction() as session:
+        instance.update_info(
             session,
             name="Hedge",
             description="A test node",
@@ -30,8 +30,8 @@ def _signup(username: str, **extra: str) -> dict[str, str]:
 
 
 async def test_first_admin_through_the_one_time_link(browser: Browser) -> None:
-    async with browser.node.db.write() as session:
-        token = await instance.new_setup_token(session)
+    with browser.node.db.transaction() as session:
+        token = instance.new_setup_token(session)
     form = await browser.get(f"/setup/{token}")
     assert form.status_code == 200
     created = await browser.post(
@@ -63,7 +63,7 @@ async def test_approval_mode_waits_for_an_admin(browser: Browser, other_browser:
     assert "waiting for an admin" in waiting.text
     refused = await browser.login("hopeful", "long enough")
     assert refused.status_code == 403
-    await make_user(browser.node, "boss", admin=True)
+    make_user(browser.node, "boss", admin=True)
     await other_browser.login("boss")
     queue = await other_browser.get("/admin/signups")
     assert "I garden" in queue.text
@@ -75,7 +75,7 @@ async def test_approval_mode_waits_for_an_admin(browser: Browser, other_browser:
 async def test_invite_only_mode(browser: Browser, other_browser: Browser) -> None:
     await _mode(browser.node, "invite")
     assert (await browser.post("/register", _signup("nobody"))).status_code == 403
-    await make_user(browser.node, "boss", admin=True)
+    make_user(browser.node, "boss", admin=True)
     await other_browser.login("boss")
     created = await other_browser.post("/admin/invites", {"max_uses": "1"})
     code = created.headers["location"]  # redirect back to the list, which shows the link
@@ -95,7 +95,7 @@ async def test_closed_mode_refuses_sign_ups(browser: Browser) -> None:
 
 
 async def test_non_admins_cannot_open_admin_pages(browser: Browser) -> None:
-    await make_user(browser.node, "alice")
+    make_user(browser.node, "alice")
     await browser.login("alice")
     for path in ("/admin/signups", "/admin/accounts", "/admin/instance", "/admin/jobs"):
         response = await browser.get(path)
@@ -113,8 +113,8 @@ async def test_anonymous_visitors_are_sent_to_log_in(browser: Browser) -> None:
 async def test_admin_sets_the_instance_and_suspends_an_account(
     browser: Browser, other_browser: Browser
 ) -> None:
-    await make_user(browser.node, "boss", admin=True)
-    await make_user(browser.node, "troll")
+    make_user(browser.node, "boss", admin=True)
+    make_user(browser.node, "troll")
     await browser.login("boss")
     saved = await browser.post(
         "/admin/instance",
@@ -144,8 +144,8 @@ async def test_admin_sets_the_instance_and_suspends_an_account(
 async def test_posting_replying_liking_and_the_thread(
     browser: Browser, other_browser: Browser
 ) -> None:
-    await make_user(browser.node, "alice")
-    await make_user(browser.node, "bob")
+    make_user(browser.node, "alice")
+    make_user(browser.node, "bob")
     await browser.login("alice")
     await other_browser.login("bob")
     await other_browser.post("/@alice/follow")
@@ -171,7 +171,7 @@ async def test_posting_replying_liking_and_the_thread(
 
 
 async def test_edit_keeps_history(browser: Browser) -> None:
-    await make_user(browser.node, "alice")
+    make_user(browser.node, "alice")
     await browser.login("alice")
     await browser.post("/posts", {"text": "first words", "visibility": "public"})
     profile = await browser.get("/@alice")
@@ -185,8 +185,8 @@ async def test_edit_keeps_history(browser: Browser) -> None:
 async def test_someone_elses_post_cannot_be_edited_or_deleted(
     browser: Browser, other_browser: Browser
 ) -> None:
-    await make_user(browser.node, "alice")
-    await make_user(browser.node, "mallory")
+    make_user(browser.node, "alice")
+    make_user(browser.node, "mallory")
     await browser.login("alice")
     await other_browser.login("mallory")
     await browser.post("/posts", {"text": "mine", "visibility": "public"})
@@ -199,7 +199,7 @@ async def test_someone_elses_post_cannot_be_edited_or_deleted(
 
 
 async def test_user_html_is_escaped(browser: Browser) -> None:
-    await make_user(browser.node, "alice")
+    make_user(browser.node, "alice")
     await browser.login("alice")
     payload = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     await browser.post("/posts", {"text": payload, "visibility": "public"})
@@ -212,7 +212,7 @@ async def test_user_html_is_escaped(browser: Browser) -> None:
 
 
 async def test_security_headers_and_cookie_flags(browser: Browser) -> None:
-    await make_user(browser.node, "alice")
+    make_user(browser.node, "alice")
     response = await browser.login("alice")
     cookie = response.headers.get_list("set-cookie")
     session = next(c for c in cookie if c.startswith("bocage_session="))
@@ -223,7 +223,7 @@ async def test_security_headers_and_cookie_flags(browser: Browser) -> None:
 
 
 async def test_login_never_redirects_off_site(browser: Browser) -> None:
-    await make_user(browser.node, "alice")
+    make_user(browser.node, "alice")
     response = await browser.post(
         "/login",
         {"login": "alice", "password": "correct horse battery", "next": "https://evil.example/x"},
@@ -237,7 +237,7 @@ async def test_login_never_redirects_off_site(browser: Browser) -> None:
 
 
 async def test_logout_ends_the_session(browser: Browser) -> None:
-    await make_user(browser.node, "alice")
+    make_user(browser.node, "alice")
     await browser.login("alice")
     stolen = browser.client.cookies.get("bocage_session")
     await browser.post("/logout")
@@ -247,8 +247,8 @@ async def test_logout_ends_the_session(browser: Browser) -> None:
 
 
 async def test_locked_account_and_follow_requests(browser: Browser, other_browser: Browser) -> None:
-    await make_user(browser.node, "alice")
-    await make_user(browser.node, "bob")
+    make_user(browser.node, "alice")
+    make_user(browser.node, "bob")
     await browser.login("alice")
     await other_browser.login("bob")
     await browser.post("/settings/profile", {"display_name": "Alice", "locked": "on"})
@@ -267,8 +267,8 @@ async def test_locked_account_and_follow_requests(browser: Browser, other_browse
 
 
 async def test_block_and_mute_buttons(browser: Browser, other_browser: Browser) -> None:
-    await make_user(browser.node, "alice")
-    await make_user(browser.node, "bob")
+    make_user(browser.node, "alice")
+    make_user(browser.node, "bob")
     await browser.login("alice")
     await other_browser.login("bob")
     await browser.post("/@bob/follow")

@@ -26,8 +26,7 @@ async def index(request: Request) -> Response:
 
 async def signups(request: Request) -> Response:
     await require_admin(request)
-    async with node_of(request).db.read() as session:
-        pending = await accounts.pending_signups(session)
+    pending = await node_of(request).db.read(accounts.pending_signups)
     return await page(request, "admin_signups.html", pending=pending)
 
 
@@ -36,8 +35,7 @@ def _signup_decision(approve: bool) -> Callable[[Request], Awaitable[Response]]:
         await require_admin(request)
         await forms.read_form(request)
         username = request.path_params["username"]
-        async with node_of(request).db.write() as session:
-            await accounts.set_approved(session, username, approve)
+        await node_of(request).db.write(accounts.set_approved, username, approve)
         verdict = "approved" if approve else "rejected"
         return redirect(request, "/admin/signups", f"@{username} {verdict}.")
 
@@ -47,17 +45,16 @@ def _signup_decision(approve: bool) -> Callable[[Request], Awaitable[Response]]:
 async def account_list(request: Request) -> Response:
     await require_admin(request)
     query = request.query_params.get("q", "").strip().lower()
-    async with node_of(request).db.read() as session:
-        statement = (
-            select(Account, User)
-            .outerjoin(User, User.account_id == Account.id)
-            .where(Account.domain.is_(None))
-            .order_by(Account.username)
-            .limit(200)
-        )
-        if query:
-            statement = statement.where(func.lower(Account.username).contains(query))
-        rows = (await session.execute(statement)).all()
+    statement = (
+        select(Account, User)
+        .outerjoin(User, User.account_id == Account.id)
+        .where(Account.domain.is_(None))
+        .order_by(Account.username)
+        .limit(200)
+    )
+    if query:
+        statement = statement.where(func.lower(Account.username).contains(query))
+    rows = await node_of(request).db.read(lambda session: session.execute(statement).all())
     return await page(request, "admin_accounts.html", rows=rows, q=query)
 
 
@@ -66,8 +63,7 @@ def _suspension(suspend: bool) -> Callable[[Request], Awaitable[Response]]:
         await require_admin(request)
         await forms.read_form(request)
         username = request.path_params["username"]
-        async with node_of(request).db.write() as session:
-            await accounts.set_suspended(session, username, suspend)
+        await node_of(request).db.write(accounts.set_suspended, username, suspend)
         verdict = "suspended" if suspend else "unsuspended"
         return redirect(request, "/admin/accounts", f"@{username} {verdict}.")
 
@@ -83,14 +79,13 @@ async def instance_update(request: Request) -> Response:
     await require_admin(request)
     form = await forms.read_form(request)
     try:
-        async with node_of(request).db.write() as session:
-            await instance.update_info(
-                session,
-                name=forms.text(form, "name", max_length=1000),
-                description=forms.text(form, "description", max_length=20_000),
-                rules=forms.text(form, "rules", max_length=50_000).split("\n"),
-                registration_mode=forms.text(form, "registration_mode", max_length=50),
-            )
+        await node_of(request).db.write(
+            instance.update_info,
+            name=forms.text(form, "name", max_length=1000),
+            description=forms.text(form, "description", max_length=20_000),
+            rules=forms.text(form, "rules", max_length=50_000).split("\n"),
+            registration_mode=forms.text(form, "registration_mode", max_length=50),
+        )
     except DomainError as exc:
         return await page(
             request,
@@ -104,8 +99,7 @@ async def instance_update(request: Request) -> Response:
 
 async def invites(request: Request) -> Response:
     admin = await require_admin(request)
-    async with node_of(request).db.read() as session:
-        items = await instance.list_invites(session, admin.user)
+    items = await node_of(request).db.read(instance.list_invites, admin.user)
     return await page(request, "admin_invites.html", invites=items)
 
 
@@ -116,29 +110,27 @@ async def create_invite(request: Request) -> Response:
     days = forms.optional_int(form, "expires_days")
     if days is not None and not 1 <= days <= 365:
         raise InvalidInput("An invite can last 1 to 365 days.")
-    async with node_of(request).db.write() as session:
-        invite = await instance.create_invite(
-            session,
-            admin.user,
-            max_uses=max_uses,
-            expires_in=timedelta(days=days) if days else None,
-        )
+    invite = await node_of(request).db.write(
+        instance.create_invite,
+        admin.user,
+        max_uses=max_uses,
+        expires_in=timedelta(days=days) if days else None,
+    )
     return redirect(request, "/admin/invites", f"Invite created: /register?invite={invite.code}")
 
 
 async def revoke_invite(request: Request) -> Response:
     admin = await require_admin(request)
     await forms.read_form(request)
-    async with node_of(request).db.write() as session:
-        await instance.revoke_invite(session, admin.user, request.path_params["code"])
+    await node_of(request).db.write(instance.revoke_invite, admin.user, request.path_params["code"])
     return redirect(request, "/admin/invites", "Invite revoked.")
 
 
 async def jobs(request: Request) -> Response:
     await require_admin(request)
-    async with node_of(request).db.read() as session:
-        counts = await queue.counts(session)
-        dead = await queue.dead_letters(session)
+    counts, dead = await node_of(request).db.read(
+        lambda session: (queue.counts(session), queue.dead_letters(session))
+    )
     return await page(request, "admin_jobs.html", counts=counts, dead=dead)
 
 
@@ -146,7 +138,7 @@ async def retry_job(request: Request) -> Response:
     await require_admin(request)
     await forms.read_form(request)
     node = node_of(request)
-    await queue.retry_dead(node.db, request.path_params["job_id"])
+    await node.db.write(queue.retry_dead, request.path_params["job_id"])
     node.jobs_committed()
     return redirect(request, "/admin/jobs", "Job queued again.")
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -9,6 +12,7 @@ from starlette.routing import Route
 from bocage.core import accounts, instance
 from bocage.core.errors import DomainError, NotAuthenticated, NotFound, RateLimited
 from bocage.core.ratelimit import SlidingWindow
+from bocage.store.models import User
 from bocage.web import forms
 from bocage.web.auth import current_viewer, end_session, node_of, start_session
 from bocage.web.render import page, redirect
@@ -40,8 +44,7 @@ async def login(request: Request) -> Response:
     limiter = _limiter(request)
     try:
         limiter.check(*keys)
-        async with node_of(request).db.read() as session:
-            user = await accounts.authenticate(session, login_name, password)
+        user = await node_of(request).db.read(accounts.authenticate, login_name, password)
     except NotAuthenticated as exc:
         limiter.hit(*keys)
         return await page(
@@ -83,8 +86,9 @@ async def register(request: Request) -> Response:
         agreed_to_rules=forms.flag(form, "agree"),
     )
     try:
-        async with node.db.write() as session:
-            user = await accounts.register(session, node.ctx, registration)
+        accounts.validate_registration(registration)
+        secrets = await asyncio.to_thread(accounts.make_secrets, registration.password)
+        user = await node.db.write(accounts.register, node.ctx, registration, secrets)
     except DomainError as exc:
         return await page(
             request,
@@ -103,9 +107,8 @@ async def register(request: Request) -> Response:
 
 async def setup_form(request: Request) -> Response:
     node = node_of(request)
-    async with node.db.read() as session:
-        if not await instance.setup_token_valid(session, request.path_params["token"]):
-            raise NotFound("This setup link has already been used or is not valid.")
+    if not await node.db.read(instance.setup_token_valid, request.path_params["token"]):
+        raise NotFound("This setup link has already been used or is not valid.")
     return await page(request, "setup.html", token=request.path_params["token"])
 
 
@@ -117,13 +120,19 @@ async def setup(request: Request) -> Response:
         email=forms.text(form, "email", max_length=320).strip(),
         password=forms.text(form, "password", max_length=1000),
     )
+    token = request.path_params["token"]
+
+    def create_admin(session: Session, secrets: accounts.AccountSecrets) -> User:
+        if not instance.consume_setup_token(session, token):
+            raise NotFound("This setup link has already been used or is not valid.")
+        return accounts.register(
+            session, node.ctx, registration, secrets, admin=True, bypass_mode=True
+        )
+
     try:
-        async with node.db.write() as session:
-            if not await instance.consume_setup_token(session, request.path_params["token"]):
-                raise NotFound("This setup link has already been used or is not valid.")
-            user = await accounts.register(
-                session, node.ctx, registration, admin=True, bypass_mode=True
-            )
+        accounts.validate_registration(registration)
+        secrets = await asyncio.to_thread(accounts.make_secrets, registration.password)
+        user = await node.db.write(create_admin, secrets)
     except NotFound:
         raise
     except DomainError as exc:

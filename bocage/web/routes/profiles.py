@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -21,20 +22,21 @@ from bocage.web.routes.timelines import page_of
 async def profile(request: Request) -> Response:
     viewer = await current_viewer(request)
     with_replies = request.query_params.get("replies") == "1"
-    async with node_of(request).db.read() as session:
-        account = await accounts.by_username(session, request.path_params["username"])
+    viewer_account = viewer.account if viewer else None
+
+    def load(session: Session) -> tuple[Account, graph.Relationship | None, list[Any]]:
+        account = accounts.by_username(session, request.path_params["username"])
         relationship = (
-            await graph.relationship(session, viewer.account.id, account.id)
-            if viewer and viewer.account.id != account.id
+            graph.relationship(session, viewer_account.id, account.id)
+            if viewer_account and viewer_account.id != account.id
             else None
         )
-        views = await timelines.profile(
-            session,
-            viewer.account if viewer else None,
-            account,
-            page_of(request),
-            with_replies=with_replies,
+        views = timelines.profile(
+            session, viewer_account, account, page_of(request), with_replies=with_replies
         )
+        return account, relationship, views
+
+    account, relationship, views = await node_of(request).db.read(load)
     if account.suspended and not (viewer and viewer.is_admin):
         return await page(request, "suspended.html", 410, account=account)
     return await page(
@@ -48,45 +50,51 @@ async def profile(request: Request) -> Response:
 
 
 def _people(which: str) -> Callable[[Request], Awaitable[Response]]:
+    def load(session: Session, username: str) -> tuple[Account, list[Account]]:
+        account = accounts.by_username(session, username)
+        return account, getattr(graph, which)(session, account)
+
     async def endpoint(request: Request) -> Response:
-        async with node_of(request).db.read() as session:
-            account = await accounts.by_username(session, request.path_params["username"])
-            people = await getattr(graph, which)(session, account)
+        account, people = await node_of(request).db.read(load, request.path_params["username"])
         title = "Followers" if which == "followers" else "Following"
         return await page(request, "people.html", account=account, people=people, title=title)
 
     return endpoint
 
 
-GraphAction = Callable[[AsyncSession, Context, Account, Account], Awaitable[object]]
+GraphAction = Callable[[Session, Context, Account, Account], object]
 
 
 def _graph_action(action: GraphAction, message: str) -> Callable[[Request], Awaitable[Response]]:
+    def apply(session: Session, ctx: Context, actor: Account, username: str) -> Account:
+        target = accounts.by_username(session, username)
+        action(session, ctx, actor, target)
+        return target
+
     async def endpoint(request: Request) -> Response:
         viewer = await require_viewer(request)
         await forms.read_form(request)
         node = node_of(request)
-        async with node.db.write() as session:
-            target = await accounts.by_username(session, request.path_params["username"])
-            await action(session, node.ctx, viewer.account, target)
+        target = await node.db.write(
+            apply, node.ctx, viewer.account, request.path_params["username"]
+        )
         node.jobs_committed()
         return back(request, f"/@{target.username}", message.format(target.username))
 
     return endpoint
 
 
-async def _mute(s: AsyncSession, _c: Context, a: Account, t: Account) -> None:
-    await graph.mute(s, a, t)
+def _mute(session: Session, _ctx: Context, account: Account, target: Account) -> None:
+    graph.mute(session, account, target)
 
 
-async def _unmute(s: AsyncSession, _c: Context, a: Account, t: Account) -> None:
-    await graph.unmute(s, a, t)
+def _unmute(session: Session, _ctx: Context, account: Account, target: Account) -> None:
+    graph.unmute(session, account, target)
 
 
 async def follow_requests(request: Request) -> Response:
     viewer = await require_viewer(request)
-    async with node_of(request).db.read() as session:
-        people = await graph.pending_requests(session, viewer.account)
+    people = await node_of(request).db.read(graph.pending_requests, viewer.account)
     return await page(request, "follow_requests.html", people=people)
 
 
@@ -96,8 +104,7 @@ def _answer_request(accept: bool) -> Callable[[Request], Awaitable[Response]]:
         await forms.read_form(request)
         node = node_of(request)
         answer = graph.accept_request if accept else graph.reject_request
-        async with node.db.write() as session:
-            await answer(session, node.ctx, viewer.account, request.path_params["account_id"])
+        await node.db.write(answer, node.ctx, viewer.account, request.path_params["account_id"])
         node.jobs_committed()
         return redirect(
             request, "/follow-requests", "Request accepted." if accept else "Request rejected."

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage.core import accounts
+from bocage.core.context import Context
 from bocage.core.errors import DomainError
 from bocage.media import images
 from bocage.media.storage import LocalStorage
-from bocage.store.models import Account, User
+from bocage.store.models import Account
 from bocage.web import forms
 from bocage.web.auth import node_of, require_viewer
 from bocage.web.render import page, redirect
@@ -50,15 +54,20 @@ async def update_profile(request: Request) -> Response:
             avatar=await _store_image(request, await forms.file_bytes(form, "avatar"), "avatar"),
             header=await _store_image(request, await forms.file_bytes(form, "header"), "header"),
         )
-        async with node.db.write() as session:
-            account = await session.get(Account, viewer.account.id)
-            assert account is not None
-            accounts.update_profile(node.ctx, account, change)
+        await node.db.write(_save_profile, node.ctx, viewer.account.id, change)
     except DomainError as exc:
         return await page(
             request, "settings_profile.html", exc.status, error=exc.message, account=viewer.account
         )
     return redirect(request, "/settings/profile", "Profile saved.")
+
+
+def _save_profile(
+    session: Session, ctx: Context, account_id: int, change: accounts.ProfileUpdate
+) -> None:
+    account = session.get(Account, account_id)
+    assert account is not None
+    accounts.update_profile(ctx, account, change)
 
 
 async def password_form(request: Request) -> Response:
@@ -70,16 +79,13 @@ async def change_password(request: Request) -> Response:
     viewer = await require_viewer(request)
     form = await forms.read_form(request)
     node = node_of(request)
+    current = forms.text(form, "current", max_length=1000)
+    new = forms.text(form, "new", max_length=1000)
     try:
-        async with node.db.write() as session:
-            user = await session.get(User, viewer.user.id)
-            assert user is not None
-            await accounts.change_password(
-                session,
-                user,
-                forms.text(form, "current", max_length=1000),
-                forms.text(form, "new", max_length=1000),
-            )
+        password_hash = await asyncio.to_thread(
+            accounts.new_password_hash, viewer.user, current, new
+        )
+        await node.db.write(accounts.set_password_hash, viewer.user.id, password_hash)
     except DomainError as exc:
         return await page(request, "settings_password.html", exc.status, error=exc.message)
     return redirect(request, "/settings/password", "Password changed.")

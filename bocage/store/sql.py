@@ -1,0 +1,29 @@
+"""Small SQL building blocks shared by the core and the job queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Update, insert, update
+from sqlalchemy.orm import Session
+
+
+def update_rows(model: Any) -> Update:
+    """An UPDATE that skips the ORM's identity-map synchronisation.
+
+    With SQLAlchemy's default ('auto'), every UPDATE first evaluates its WHERE clause
+    against the objects loaded in the session: ~0.9 ms per statement here, the largest
+    single cost of publishing a post. Our updates target counters and state columns that
+    the caller does not read back from loaded objects, so the bookkeeping buys nothing.
+    """
+    return update(model).execution_options(synchronize_session=False)
+
+
+def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Plain INSERTs on the hot paths (posts, log entries, jobs).
+
+    The ORM's unit of work costs about 0.5 ms per flushed object here; a Core INSERT of
+    the same row costs a few tens of microseconds. Column defaults still apply.
+    """
+    if rows:
+        session.execute(insert(model.__table__), rows)
