@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+import socket
 import sys
 import tarfile
 from collections.abc import Callable, Iterator
@@ -17,7 +19,9 @@ from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
+from alembic.util import CommandError
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from bocage.config import CONFIG_FILE, ConfigError, Settings, load_settings, write_config_file
 from bocage.core import accounts, instance
@@ -30,8 +34,8 @@ from bocage.store.db import Database
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Bocage: your own social node.")
 user_app = typer.Typer(no_args_is_help=True, help="Manage local accounts.")
 app.add_typer(user_app, name="user")
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)  # never break a path or a link across lines
+errors = Console(stderr=True, soft_wrap=True)
 
 DataOption = Annotated[
     Path,
@@ -62,6 +66,15 @@ def run(work: Callable[[], T]) -> T:
         raise fail(exc.message) from None
     except backups.BackupError as exc:
         raise fail(str(exc)) from None
+    except SQLAlchemyError as exc:  # e.g. a database that does not exist, a malformed URL
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise fail(f"database error: {reason}") from None
+    except CommandError as exc:  # e.g. a schema revision this version does not know
+        raise fail(f"database migration failed: {exc}") from None
+    except (ConnectionError, socket.gaierror) as exc:  # the database server does not answer
+        raise fail(f"cannot connect to the database: {exc}") from None
+    except OSError as exc:  # e.g. a path that is not writable
+        raise fail(str(exc) or type(exc).__name__) from None
 
 
 @contextmanager
@@ -156,11 +169,15 @@ async def _work(settings: Settings, once: bool) -> None:
 
     node = Node(settings, run_worker=not once)
     await node.start()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)  # finish running jobs, then exit
     try:
         if once:
             await node.worker.run_until_idle()
         else:
-            await asyncio.Event().wait()
+            await stopping.wait()
     finally:
         await node.stop()
 

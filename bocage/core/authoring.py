@@ -86,10 +86,14 @@ def purge_object(session: Session, account_id: int, object_id: str) -> None:
 
 
 def _lock_log_head(session: Session, account_id: int) -> tuple[int, str | None]:
-    # FOR UPDATE serialises concurrent appends by one author on PostgreSQL; SQLite already
-    # serialises all writers. Either way seq stays contiguous.
+    # Serialises concurrent appends by one author on PostgreSQL (SQLite serialises all
+    # writers), so seq stays contiguous. FOR NO KEY UPDATE, the lock an UPDATE of the
+    # counters takes anyway: a stronger FOR UPDATE would deadlock against another
+    # transaction's post INSERT, whose foreign key holds a KEY SHARE lock on this row.
     result = session.execute(
-        select(Account.log_seq, Account.log_head).where(Account.id == account_id).with_for_update()
+        select(Account.log_seq, Account.log_head)
+        .where(Account.id == account_id)
+        .with_for_update(key_share=True)
     )
     seq, head = result.one()
     return seq + 1, head

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
-from bocage.core import activities, authoring
+from bocage.core import activities, authoring, feeds
 from bocage.core.clock import now
 from bocage.core.context import Context
 from bocage.core.errors import Forbidden, InvalidInput, NotFound
@@ -191,6 +191,7 @@ def _accept(
     session: Session, ctx: Context, row: Follow, follower: Account, target: Account
 ) -> None:
     row.accepted = True
+    feeds.backfill(session, follower.id, target.id)
     session.execute(
         update_rows(Account)
         .where(Account.id == target.id)
@@ -214,6 +215,7 @@ def _accept(
 
 
 def _remove_follow(session: Session, row: Follow) -> None:
+    feeds.forget_author(session, row.follower_id, row.target_id)
     if row.accepted:
         session.execute(
             update_rows(Account)

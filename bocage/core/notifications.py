@@ -83,11 +83,8 @@ def handle_notify(session: Session, payload: dict[str, Any]) -> None:
     )
 
 
-def handle_post_created(session: Session, payload: dict[str, Any]) -> None:
+def notify_post_created(session: Session, post: Post) -> None:
     """Tell mentioned accounts (mention) and the author of the parent post (reply)."""
-    post = session.get(Post, payload["post_id"])
-    if post is None:
-        return
     mentioned = set(
         (session.execute(select(Mention.account_id).where(Mention.post_id == post.id))).scalars()
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from bocage.core import activities, authoring, text
+from bocage.core import activities, authoring, feeds, text
 from bocage.core.clock import now
 from bocage.core.context import Context
 from bocage.core.errors import Forbidden, InvalidInput, NotFound
@@ -88,6 +88,7 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
     }
     insert_rows(session, Post, [values])
     post = Post(**values, replies_count=0, favourites_count=0, reblogs_count=0)
+    feeds.add_own(session, post)
     _save_mentions_and_tags(session, post, mentioned, parsed.tags)
     _count_new_post(session, author, post, parent)
     note = activities.note(
@@ -188,6 +189,9 @@ def boost(session: Session, ctx: Context, account: Account, post_id: int) -> Pos
         created_at=now(),
     )
     session.add(reblog)
+    session.flush()
+    feeds.add_own(session, reblog)
+    enqueue(session, "post.created", {"post_id": reblog.id})
     _bump(session, original.id, Post.reblogs_count, +1)
     to, cc = activities.audience(ctx.urls, account, reblog.visibility, [])
     author_uri = _account_uri(session, original.account_id)

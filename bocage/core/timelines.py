@@ -7,9 +7,10 @@ then loads posts, authors, boosted originals and the viewer's own flags in a few
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, Select, exists, literal, or_, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from bocage.core.errors import NotFound
 from bocage.core.visibility import visible_to
@@ -18,7 +19,7 @@ from bocage.store.models import (
     Block,
     Bookmark,
     Favourite,
-    Follow,
+    FeedEntry,
     Mention,
     Mute,
     Post,
@@ -26,6 +27,11 @@ from bocage.store.models import (
 )
 
 MAX_LIMIT = 40
+POSTS = Post.__table__
+ACCOUNTS = Account.__table__
+# What a page may show of an account: never its keys.
+SECRET = {"identity_seed", "rsa_private_pem", "rsa_public_pem"}
+PUBLIC_ACCOUNT = [column for column in ACCOUNTS.c if column.name not in SECRET]
 
 
 @dataclass(frozen=True)
@@ -42,13 +48,13 @@ class Page:
 class PostView:
     """A post as a viewer sees it. For a boost, `reblog` is the boosted post's view."""
 
-    post: Post
-    author: Account
+    post: Row[Any]  # a row of `posts` (read-only; same attribute names as models.Post)
+    author: Row[Any]  # a row of `accounts` without its keys
     reblog: PostView | None = None
     favourited: bool = False
     reblogged: bool = False
     bookmarked: bool = False
-    mentions: list[Account] = field(default_factory=list)
+    mentions: list[Account | Row[Any]] = field(default_factory=list)
     children: list[PostView] = field(default_factory=list)  # replies, in thread views
 
     @property
@@ -73,23 +79,43 @@ def _not_muted(viewer_id: int | None):  # type: ignore[no-untyped-def]
 
 
 def home(session: Session, viewer: Account, page: Page) -> list[PostView]:
-    followed = select(Follow.target_id).where(
-        Follow.follower_id == viewer.id, Follow.accepted.is_(True)
+    """The viewer's home feed (see core/feeds.py), newest first.
+
+    Mutes, blocks and suspensions are applied here, at read time, so they act at once.
+    """
+    author = aliased(Account)
+    page = page.bounded()
+    query = (
+        select(FeedEntry.post_id)
+        .join(author, author.id == FeedEntry.author_id)
+        .where(
+            FeedEntry.account_id == viewer.id,
+            author.suspended.is_(False),
+            ~exists().where(Mute.account_id == viewer.id, Mute.target_id == FeedEntry.author_id),
+        )
     )
-    mentioned = select(Mention.post_id).where(Mention.account_id == viewer.id)
-    query = select(Post.id).where(
-        or_(
-            and_(
-                or_(Post.account_id.in_(followed), Post.account_id == viewer.id),
-                Post.visibility != "direct",
-            ),
-            Post.id.in_(mentioned),
-        ),
-        visible_to(viewer.id),
-        _not_muted(viewer.id),
-        _original_visible(viewer.id),
+    if page.max_id is not None:
+        query = query.where(FeedEntry.post_id < page.max_id)
+    if page.min_id is not None:
+        query = query.where(FeedEntry.post_id > page.min_id)
+    query = query.order_by(FeedEntry.post_id.desc()).limit(page.limit)
+    ids = list(session.execute(query).scalars())
+    return _without_hidden_boosts(session, viewer, hydrate(session, viewer, ids))
+
+
+def _without_hidden_boosts(
+    session: Session, viewer: Account, views: list[PostView]
+) -> list[PostView]:
+    """Drop boosts of posts the viewer may not see (e.g. their author blocks the viewer)."""
+    originals = [view.reblog.post.id for view in views if view.reblog]
+    if not originals:
+        return views
+    visible = set(
+        session.execute(
+            select(Post.id).where(Post.id.in_(originals), visible_to(viewer.id))
+        ).scalars()
     )
-    return _load(session, viewer, _paged(query, page))
+    return [view for view in views if not view.reblog or view.reblog.post.id in visible]
 
 
 def local(session: Session, viewer: Account | None, page: Page) -> list[PostView]:
@@ -230,16 +256,15 @@ def _load(session: Session, viewer: Account | None, query: Select[tuple[int]]) -
 
 
 def hydrate(session: Session, viewer: Account | None, ids: list[int]) -> list[PostView]:
-    """PostViews for `ids`, in the same order, with everything a page shows, in ~5 queries."""
+    """PostViews for `ids`, in the same order, with what a page shows, in 2 or 3 queries."""
     if not ids:
         return []
-    posts = {p.id: p for p in (session.execute(select(Post).where(Post.id.in_(ids)))).scalars()}
-    originals_ids = [p.reblog_of_id for p in posts.values() if p.reblog_of_id]
-    if originals_ids:
-        rows = session.execute(select(Post).where(Post.id.in_(originals_ids)))
-        posts.update({p.id: p for p in rows.scalars()})
-    accounts = _accounts(session, {p.account_id for p in posts.values()})
-    mentions = _mentions(session, list(posts))
+    posts, accounts = _posts_with_authors(session, ids)
+    originals = {p.reblog_of_id for p in posts.values() if p.reblog_of_id} - posts.keys()
+    if originals:
+        more_posts, more_accounts = _posts_with_authors(session, list(originals))
+        posts.update(more_posts)
+        accounts.update(more_accounts)
     flags = _viewer_flags(session, viewer, list(posts))
 
     def view(post_id: int) -> PostView:
@@ -251,25 +276,35 @@ def hydrate(session: Session, viewer: Account | None, ids: list[int]) -> list[Po
             favourited=post.id in flags["favourited"],
             reblogged=post.id in flags["reblogged"],
             bookmarked=post.id in flags["bookmarked"],
-            mentions=[accounts[a] for a in mentions.get(post.id, []) if a in accounts],
         )
 
     return [view(post_id) for post_id in ids if post_id in posts]
 
 
-def _accounts(session: Session, ids: set[int]) -> dict[int, Account]:
-    rows = session.execute(select(Account).where(Account.id.in_(ids)))
-    return {account.id: account for account in rows.scalars()}
-
-
-def _mentions(session: Session, post_ids: list[int]) -> dict[int, list[int]]:
+def with_mentions(session: Session, views: list[PostView]) -> list[PostView]:
+    """Fill in `mentions` (needed to address replies), for the few views that need it."""
+    shown = {view.shown.post.id: view.shown for view in views}
     rows = session.execute(
-        select(Mention.post_id, Mention.account_id).where(Mention.post_id.in_(post_ids))
+        select(Mention.post_id, Account)
+        .join(Account, Account.id == Mention.account_id)
+        .where(Mention.post_id.in_(shown))
     )
-    found: dict[int, list[int]] = {}
-    for post_id, account_id in rows.all():
-        found.setdefault(post_id, []).append(account_id)
-    return found
+    for post_id, account in rows.all():
+        shown[post_id].mentions.append(account)
+    return views
+
+
+def _posts_with_authors(
+    session: Session, ids: list[int] | set[int]
+) -> tuple[dict[int, Row[Any]], dict[int, Row[Any]]]:
+    # Plain rows, not ORM objects: a page only reads them, and rows load ~3x faster.
+    posts = {row.id: row for row in session.execute(select(POSTS).where(POSTS.c.id.in_(ids)))}
+    author_ids = {post.account_id for post in posts.values()}
+    accounts = {
+        row.id: row
+        for row in session.execute(select(*PUBLIC_ACCOUNT).where(ACCOUNTS.c.id.in_(author_ids)))
+    }
+    return posts, accounts
 
 
 def _viewer_flags(
@@ -278,17 +313,17 @@ def _viewer_flags(
     flags: dict[str, set[int]] = {"favourited": set(), "reblogged": set(), "bookmarked": set()}
     if viewer is None:
         return flags
-    queries = {
-        "favourited": select(Favourite.post_id).where(
+    query = union_all(
+        select(literal("favourited"), Favourite.post_id).where(
             Favourite.account_id == viewer.id, Favourite.post_id.in_(post_ids)
         ),
-        "reblogged": select(Post.reblog_of_id).where(
+        select(literal("reblogged"), Post.reblog_of_id).where(
             Post.account_id == viewer.id, Post.reblog_of_id.in_(post_ids)
         ),
-        "bookmarked": select(Bookmark.post_id).where(
+        select(literal("bookmarked"), Bookmark.post_id).where(
             Bookmark.account_id == viewer.id, Bookmark.post_id.in_(post_ids)
         ),
-    }
-    for name, query in queries.items():
-        flags[name] = set((session.execute(query)).scalars())
+    )
+    for name, post_id in session.execute(query).all():
+        flags[name].add(post_id)
     return flags

@@ -58,9 +58,14 @@ def enqueue(
     return Job(**values)
 
 
+class LeaseLost(Exception):
+    """Another worker took this job over (our lease ran out): our result must not count."""
+
+
 def claim(session: Session, worker: str, limit: int, lease_seconds: float) -> list[ClaimedJob]:
     """Take up to `limit` due jobs: queued ones, and running ones whose lease has expired."""
     moment = now()
+    _bury_crash_loops(session, moment)
     due = or_(
         and_(Job.state == "queued", Job.run_after <= moment),
         and_(Job.state == "running", Job.locked_until < moment),
@@ -86,11 +91,30 @@ def claim(session: Session, worker: str, limit: int, lease_seconds: float) -> li
     return [ClaimedJob(*row) for row in result.all()]
 
 
-def complete(session: Session, job_id: int, started: datetime) -> None:
-    finished = now()
+def _bury_crash_loops(session: Session, moment: datetime) -> None:
+    """A job whose worker died on every attempt (lease ran out each time) goes dead, not
+    around forever: it may be the job that kills the worker."""
     session.execute(
         update_rows(Job)
-        .where(Job.id == job_id)
+        .where(
+            Job.state == "running",
+            Job.locked_until < moment,
+            Job.attempts >= Job.max_attempts,
+        )
+        .values(
+            state="dead",
+            locked_until=None,
+            finished_at=moment,
+            last_error="the worker stopped while running this job, on every attempt",
+        )
+    )
+
+
+def complete(session: Session, job_id: int, started: datetime, worker: str) -> None:
+    finished = now()
+    result = session.execute(
+        update_rows(Job)
+        .where(Job.id == job_id, Job.state == "running", Job.locked_by == worker)
         .values(
             state="done",
             finished_at=finished,
@@ -99,14 +123,18 @@ def complete(session: Session, job_id: int, started: datetime) -> None:
             duration_ms=(finished - started).total_seconds() * 1000,
         )
     )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise LeaseLost(f"job {job_id} was taken over by another worker")
 
 
-def fail(session: Session, job: ClaimedJob, error: str, *, permanent: bool = False) -> str:
+def fail(
+    session: Session, job: ClaimedJob, worker: str, error: str, *, permanent: bool = False
+) -> str:
     """Record a failure: back off and retry, or move to the dead letters. Returns the state."""
     dead = permanent or job.attempts >= job.max_attempts
     session.execute(
         update_rows(Job)
-        .where(Job.id == job.id)
+        .where(Job.id == job.id, Job.state == "running", Job.locked_by == worker)
         .values(
             state="dead" if dead else "queued",
             run_after=now() + timedelta(seconds=backoff(job.attempts)),

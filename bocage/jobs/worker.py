@@ -82,6 +82,9 @@ class Worker:
 
     async def _loop(self) -> None:
         while not self._stopping.is_set():
+            # Clear before claiming, not before sleeping: a wake() (or stop()) that arrives
+            # while a claim is in flight must cut the next sleep short, not be forgotten.
+            self._wake.clear()
             free = self.concurrency - len(self._running)
             jobs = await self._claim(free) if free > 0 else []
             for job in jobs:
@@ -101,7 +104,6 @@ class Worker:
             return []
 
     async def _sleep(self) -> None:
-        self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
         except TimeoutError:
@@ -115,20 +117,24 @@ class Worker:
                 raise PermanentJobError(f"no handler for job kind {job.kind!r}")
             if inspect.iscoroutinefunction(handler):
                 await handler(self.db, job.payload)
-                await self.db.write(queue.complete, job.id, started)
+                await self.db.write(queue.complete, job.id, started, self.name)
             else:
-                await self.db.write(_run_in_transaction, handler, job, started)
+                await self.db.write(_run_in_transaction, handler, job, started, self.name)
         except asyncio.CancelledError:
             raise
+        except queue.LeaseLost:
+            log.warning("job %s (%s) outlived its lease; its new owner decides", job.id, job.kind)
         except PermanentJobError as exc:
-            await self.db.write(queue.fail, job, str(exc), permanent=True)
+            await self.db.write(queue.fail, job, self.name, str(exc), permanent=True)
         except Exception:
-            state = await self.db.write(queue.fail, job, traceback.format_exc(limit=5))
+            error = traceback.format_exc(limit=5)
+            state = await self.db.write(queue.fail, job, self.name, error)
             log.warning("job %s (%s) failed, now %s", job.id, job.kind, state)
 
 
 def _run_in_transaction(
-    session: Session, handler: SyncHandler, job: queue.ClaimedJob, started: datetime
+    session: Session, handler: SyncHandler, job: queue.ClaimedJob, started: datetime, worker: str
 ) -> None:
     handler(session, job.payload)
-    queue.complete(session, job.id, started)
+    # Raises LeaseLost if another worker took the job over: the handler's effects roll back.
+    queue.complete(session, job.id, started, worker)

@@ -186,6 +186,17 @@ class Post(Base):
     )
 
 
+class FeedEntry(Base):
+    """A post (or boost) in someone's home timeline, written when it is published
+    (fan-out on write): reading a home page is then one short index range scan."""
+
+    __tablename__ = "home_feed"
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"), primary_key=True)
+    post_id: Mapped[int] = mapped_column(_cascade("posts.id"), primary_key=True)
+    author_id: Mapped[int] = mapped_column(_cascade("accounts.id"))
+    __table_args__ = (Index("ix_home_feed_account_id_author_id", "account_id", "author_id"),)
+
+
 class PostEdit(Base):
     """A previous version of an edited post (the history Mastodon shows)."""
 

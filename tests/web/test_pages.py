@@ -150,6 +150,7 @@ async def test_posting_replying_liking_and_the_thread(
     await other_browser.login("bob")
     await other_browser.post("/@alice/follow")
     await browser.post("/posts", {"text": "Hello #garden friends", "visibility": "public"})
+    await browser.node.worker.run_until_idle()  # fan-out to followers' home feeds
     home = await other_browser.get("/home")
     post_id = post_id_in(home.text, "alice")
     assert "garden" in home.text
@@ -273,6 +274,7 @@ async def test_block_and_mute_buttons(browser: Browser, other_browser: Browser) 
     await other_browser.login("bob")
     await browser.post("/@bob/follow")
     await other_browser.post("/posts", {"text": "noisy words", "visibility": "public"})
+    await browser.node.worker.run_until_idle()
     assert "noisy words" in (await browser.get("/home")).text
     await browser.post("/@bob/mute")
     assert "noisy words" not in (await browser.get("/home")).text

@@ -49,8 +49,12 @@ async def compose_form(request: Request) -> Response:
     reply_to = request.query_params.get("reply_to", "")
     if not reply_to.isdigit():
         return await page(request, "compose.html", draft=posts.PostDraft(text=""))
-    found = await node_of(request).db.read(timelines.thread, viewer.account, int(reply_to))
-    parent = found.focus
+
+    def load(session: Session) -> timelines.PostView:
+        focus = timelines.thread(session, viewer.account, int(reply_to)).focus
+        return timelines.with_mentions(session, [focus])[0]
+
+    parent = await node_of(request).db.read(load)
     mentions = {parent.author.username, *(m.username for m in parent.mentions)}
     mentions.discard(viewer.account.username)
     draft = posts.PostDraft(

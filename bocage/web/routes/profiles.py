@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from bocage.core import accounts, graph, timelines
 from bocage.core.context import Context
-from bocage.store.models import Account
+from bocage.store.models import Account, Follow
 from bocage.web import forms
 from bocage.web.auth import current_viewer, node_of, require_viewer
 from bocage.web.render import back, page, redirect
@@ -66,20 +66,22 @@ GraphAction = Callable[[Session, Context, Account, Account], object]
 
 
 def _graph_action(action: GraphAction, message: str) -> Callable[[Request], Awaitable[Response]]:
-    def apply(session: Session, ctx: Context, actor: Account, username: str) -> Account:
+    def apply(session: Session, ctx: Context, actor: Account, username: str) -> tuple[Account, str]:
         target = accounts.by_username(session, username)
-        action(session, ctx, actor, target)
-        return target
+        result = action(session, ctx, actor, target)
+        if isinstance(result, Follow) and not result.accepted:
+            return target, "Follow request sent to @{}."  # a locked account decides later
+        return target, message
 
     async def endpoint(request: Request) -> Response:
         viewer = await require_viewer(request)
         await forms.read_form(request)
         node = node_of(request)
-        target = await node.db.write(
+        target, said = await node.db.write(
             apply, node.ctx, viewer.account, request.path_params["username"]
         )
         node.jobs_committed()
-        return back(request, f"/@{target.username}", message.format(target.username))
+        return back(request, f"/@{target.username}", said.format(target.username))
 
     return endpoint
 

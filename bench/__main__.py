@@ -1,0 +1,227 @@
+"""`make bench`: this machine's figures for the node's performance targets.
+
+Sizes can be lowered for a quick look: BENCH_POSTS, BENCH_AUTHORS, BENCH_FOLLOWING.
+PostgreSQL is measured when a server answers on 127.0.0.1:5432.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+from rich.console import Console
+from rich.table import Table
+
+from bench import seed
+from bocage.config import Settings
+from bocage.core import posts, timelines
+from bocage.core.context import Context
+from bocage.store import migrate
+from bocage.store.db import Database
+
+POSTS = int(os.environ.get("BENCH_POSTS", "1000000"))
+AUTHORS = int(os.environ.get("BENCH_AUTHORS", "20000"))
+FOLLOWING = int(os.environ.get("BENCH_FOLLOWING", "500"))
+TIMELINE_SAMPLES = 2000
+POST_SAMPLES = 3000
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+console = Console()
+
+
+@dataclass
+class Row:
+    name: str
+    target: str
+    values: dict[str, str]
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def measure_timeline(db: Database, reader_id: int) -> tuple[float, float]:
+    """p50 and p99 (ms) of a 40-post home timeline page, first pages and deeper pages."""
+    reader = db_account(db, reader_id)
+
+    async def run() -> list[float]:
+        samples = []
+        first = await db.read(timelines.home, reader, timelines.Page(limit=40))
+        max_ids = [None, first[-1].post.id if first else None]
+        for n in range(TIMELINE_SAMPLES):
+            page = timelines.Page(max_id=max_ids[n % 2], limit=40)
+            started = time.perf_counter()
+            views = await db.read(timelines.home, reader, page)
+            samples.append((time.perf_counter() - started) * 1000)
+            assert len(views) == 40, f"expected a full page, got {len(views)}"
+        return samples
+
+    samples = asyncio.run(run())
+    return statistics.median(samples), percentile(samples, 0.99)
+
+
+def db_account(db: Database, account_id: int):  # type: ignore[no-untyped-def]
+    from bocage.store.models import Account
+
+    with db.snapshot() as session:
+        return session.get(Account, account_id)
+
+
+def measure_post_creation(db: Database, ctx: Context, reader_id: int) -> float:
+    """Posts per second, sequential: validate, render, sign, store, log, enqueue, commit."""
+    author = db_account(db, reader_id)
+
+    async def run() -> float:
+        started = time.perf_counter()
+        for n in range(POST_SAMPLES):
+            draft = posts.PostDraft(
+                f"Benchmark post {n} about #gardening, see https://example.org/{n}"
+            )
+            await db.write(posts.publish, ctx, author, draft)
+        return POST_SAMPLES / (time.perf_counter() - started)
+
+    return asyncio.run(run())
+
+
+def measure_database(label: str, url: str, rows: list[Row]) -> None:
+    console.print(
+        f"[bold]{label}[/]: migrating and seeding {POSTS:,} posts by {AUTHORS:,} authors…"
+    )
+    migrate.upgrade(url)
+    settings = Settings(domain="bench.example", secret_key="bench", database_url=url)
+    ctx = Context.from_settings(settings)
+    db = Database(url)
+    try:
+        started = time.perf_counter()
+        authors = seed.seed_authors(db, AUTHORS, ctx.urls.base)
+        seed.seed_posts(db, authors, POSTS, ctx.urls.base)
+        reader = seed.seed_reader(db, ctx, authors, FOLLOWING)
+        with db.transaction() as session:
+            session.connection().exec_driver_sql("ANALYZE")  # fresh statistics for the planner
+        console.print(f"  seeded in {time.perf_counter() - started:.0f} s")
+        p50, p99 = measure_timeline(db, reader.id)
+        rate = measure_post_creation(db, ctx, reader.id)
+    finally:
+        db.close()
+    record(rows, "home timeline page (40 posts), p50", "", label, f"{p50:.2f} ms")
+    record(rows, "home timeline page (40 posts), p99", "< 5 ms", label, f"{p99:.2f} ms")
+    record(rows, "post creation (sign+store+log+enqueue)", "≥ 1,000/s", label, f"{rate:,.0f}/s")
+
+
+def record(rows: list[Row], name: str, target: str, column: str, value: str) -> None:
+    for row in rows:
+        if row.name == name:
+            row.values[column] = value
+            return
+    rows.append(Row(name, target, {column: value}))
+
+
+def measure_process(rows: list[Row]) -> None:
+    """Start-up time and idle memory of a real `bocage serve`."""
+    data = Path(tempfile.mkdtemp(prefix="bocage-bench-")) / "data"
+    port = free_port()
+    cli = [sys.executable, "-m", "bocage.cli"]
+    domain = f"127.0.0.1:{port}"
+    subprocess.run(
+        [*cli, "init", "--data", str(data), "--domain", domain], check=True, capture_output=True
+    )
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [*cli, "serve", "--data", str(data), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: httpx.get(f"http://{domain}/about", timeout=1).status_code == 200)
+        startup = time.perf_counter() - started
+        time.sleep(3)
+        rss = resident_mb(process.pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        shutil.rmtree(data.parent, ignore_errors=True)
+    record(
+        rows, "start-up of `bocage serve` (to first page)", "< 2 s", "process", f"{startup:.2f} s"
+    )
+    record(rows, "idle resident memory of `bocage serve`", "< 100 MB", "process", f"{rss:.0f} MB")
+
+
+def resident_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.02)
+    raise TimeoutError("the node did not answer")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def postgres_url() -> str | None:
+    try:
+        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=2) as connection:
+            connection.execute("DROP DATABASE IF EXISTS bocage_bench WITH (FORCE)")
+            connection.execute("CREATE DATABASE bocage_bench")
+    except psycopg.Error:
+        return None
+    return "postgresql+psycopg://postgres@127.0.0.1:5432/bocage_bench"
+
+
+def main() -> None:
+    rows: list[Row] = []
+    measure_process(rows)
+    workdir = Path(tempfile.mkdtemp(prefix="bocage-bench-"))
+    try:
+        measure_database("SQLite", f"sqlite:///{workdir / 'bench.db'}", rows)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if url := postgres_url():
+        measure_database("PostgreSQL", url, rows)
+    else:
+        console.print("PostgreSQL not reachable on 127.0.0.1:5432: skipped")
+    show(rows)
+
+
+def show(rows: list[Row]) -> None:
+    columns = ["process", "SQLite", "PostgreSQL"]
+    table = Table(
+        title=f"Bocage on {os.cpu_count()} cores — {POSTS:,} posts, {AUTHORS:,} "
+        f"authors, reader follows {FOLLOWING}"
+    )
+    table.add_column("measure")
+    table.add_column("target")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(row.name, row.target, *(row.values.get(c, "") for c in columns))
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

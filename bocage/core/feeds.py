@@ -1,0 +1,72 @@
+"""Home feeds, written when posts are published (fan-out on write), as Mastodon and Takahē do.
+
+Who gets an entry: the author; accepted followers of the author (unless the post is direct);
+mentioned accounts. Boosts go to the booster's followers. Entries for the author and for a new
+follow's backfill are written in the same transaction, so people see their own posts and a
+new follow at once; the fan-out to followers runs in the `post.created` job. Mutes, blocks
+and suspensions are applied when reading, so they take effect immediately and are undone
+just as fast.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bocage.store.models import FeedEntry, Follow, Mention, Post
+from bocage.store.upsert import insert_ignore_many
+
+BACKFILL = 40  # posts of a newly followed account copied into the follower's feed
+
+
+def add_own(session: Session, post: Post) -> None:
+    insert_ignore_many(
+        session,
+        FeedEntry,
+        [{"account_id": post.account_id, "post_id": post.id, "author_id": post.account_id}],
+    )
+
+
+def fan_out(session: Session, post: Post) -> int:
+    """Write `post` into the feeds of everyone who should see it; returns the count."""
+    recipients: set[int] = {post.account_id}
+    if post.visibility != "direct":
+        followers = session.execute(
+            select(Follow.follower_id).where(
+                Follow.target_id == post.account_id, Follow.accepted.is_(True)
+            )
+        )
+        recipients.update(followers.scalars())
+    if post.reblog_of_id is None:
+        mentioned = session.execute(select(Mention.account_id).where(Mention.post_id == post.id))
+        recipients.update(mentioned.scalars())
+    rows = [
+        {"account_id": account_id, "post_id": post.id, "author_id": post.account_id}
+        for account_id in recipients
+    ]
+    insert_ignore_many(session, FeedEntry, rows)
+    return len(rows)
+
+
+def backfill(session: Session, follower_id: int, author_id: int) -> None:
+    """A new follow: the author's latest posts appear in the follower's feed right away."""
+    latest = session.execute(
+        select(Post.id)
+        .where(Post.account_id == author_id, Post.visibility != "direct")
+        .order_by(Post.id.desc())
+        .limit(BACKFILL)
+    )
+    rows = [
+        {"account_id": follower_id, "post_id": post_id, "author_id": author_id}
+        for post_id in latest.scalars()
+    ]
+    insert_ignore_many(session, FeedEntry, rows)
+
+
+def forget_author(session: Session, account_id: int, author_id: int) -> None:
+    """An unfollow (or a block): the author's posts leave the account's feed."""
+    session.execute(
+        delete(FeedEntry).where(
+            FeedEntry.account_id == account_id, FeedEntry.author_id == author_id
+        )
+    )
