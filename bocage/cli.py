@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import sys
 import tarfile
 from collections.abc import Coroutine
@@ -16,7 +17,9 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
+from alembic.util import CommandError
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from bocage.config import CONFIG_FILE, ConfigError, Settings, load_settings, write_config_file
 from bocage.core import accounts, instance
@@ -29,8 +32,8 @@ from bocage.store.db import Database
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Bocage: your own social node.")
 user_app = typer.Typer(no_args_is_help=True, help="Manage local accounts.")
 app.add_typer(user_app, name="user")
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)  # never break a path or a link across lines
+errors = Console(stderr=True, soft_wrap=True)
 
 DataOption = Annotated[
     Path,
@@ -60,6 +63,15 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
         raise fail(exc.message) from None
     except backups.BackupError as exc:
         raise fail(str(exc)) from None
+    except SQLAlchemyError as exc:  # e.g. a database that does not exist, a malformed URL
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise fail(f"database error: {reason}") from None
+    except CommandError as exc:  # e.g. a schema revision this version does not know
+        raise fail(f"database migration failed: {exc}") from None
+    except (ConnectionError, socket.gaierror) as exc:  # the database server does not answer
+        raise fail(f"cannot connect to the database: {exc}") from None
+    except OSError as exc:  # e.g. a path that is not writable
+        raise fail(str(exc) or type(exc).__name__) from None
 
 
 @app.command()

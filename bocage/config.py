@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 import tomllib
 from pathlib import Path
@@ -16,6 +17,8 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 CONFIG_FILE = "bocage.toml"
+# A host name or an IP address (IPv6 in brackets), with an optional port.
+DOMAIN_RE = re.compile(r"^(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$")
 
 
 class ConfigError(Exception):
@@ -45,7 +48,7 @@ class Settings(BaseSettings):
     @classmethod
     def _domain_is_a_host(cls, value: str) -> str:
         value = value.strip().lower()
-        if not value or "/" in value or " " in value:
+        if not DOMAIN_RE.match(value):
             raise ValueError("must be a host name with an optional port, like example.org:8000")
         return value
 
@@ -120,7 +123,10 @@ def write_config_file(data_dir: Path, domain: str, *, insecure_loopback: bool) -
     path = data_dir / CONFIG_FILE
     if path.exists():
         raise ConfigError(f"{path} already exists; this data directory is initialised")
-    Settings(domain=domain)  # validates the domain before anything is written
+    # Validate (and normalise) --domain itself before anything is written: not through
+    # Settings(), where a BOCAGE_DOMAIN variable would win and any other bad BOCAGE_* variable
+    # would be blamed on the domain.
+    domain = Settings._domain_is_a_host(domain)
     data_dir.mkdir(parents=True, exist_ok=True)
     lines = [
         "# Bocage node settings. Any key can be overridden by a BOCAGE_<KEY> variable.",

@@ -217,6 +217,8 @@ async def set_approved(session: AsyncSession, username: str, approved: bool = Tr
     if user is None:
         raise NotFound(f"@{username} is not a local user.")
     if not approved:
+        if user.approved:  # only a pending sign-up is rejected; a member is never wiped here
+            raise Conflict(f"@{username} is not waiting for approval.")
         await session.delete(account)  # rejecting a sign-up removes it
     else:
         user.approved = True

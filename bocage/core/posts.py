@@ -183,7 +183,8 @@ async def boost(session: AsyncSession, ctx: Context, account: Account, post_id: 
         id=boost_id,
         account_id=account.id,
         uri=uri,
-        visibility="public" if original.visibility == "public" else "unlisted",
+        # Never wider than the original: an author's boost of a followers-only post stays so.
+        visibility=original.visibility,
         reblog_of_id=original.id,
         created_at=now(),
     )
@@ -279,16 +280,22 @@ async def history(session: AsyncSession, viewer_id: int | None, post_id: int) ->
 
 def _render(ctx: Context, source: str, mentioned: dict[str, Account]) -> str:
     def mention_url(handle: text.Handle) -> str | None:
+        if not _is_local(ctx, handle):  # @bob@elsewhere is not our @bob
+            return None
         account = mentioned.get(handle.username.lower())
         return ctx.urls.profile(account.username) if account else None
 
     return text.render(source, mention_url, ctx.urls.tag)
 
 
+def _is_local(ctx: Context, handle: text.Handle) -> bool:
+    return handle.host is None or handle.host.lower() == ctx.settings.domain
+
+
 async def _resolve_mentions(
     session: AsyncSession, ctx: Context, handles: tuple[text.Handle, ...]
 ) -> dict[str, Account]:
-    local = [h.username.lower() for h in handles if h.host in (None, ctx.settings.domain)]
+    local = [h.username.lower() for h in handles if _is_local(ctx, h)]
     if not local:
         return {}
     rows = await session.execute(

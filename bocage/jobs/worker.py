@@ -73,6 +73,9 @@ class Worker:
 
     async def _loop(self) -> None:
         while not self._stopping.is_set():
+            # Clear before claiming, not before sleeping: a wake() (or stop()) that arrives
+            # while a claim is in flight must cut the next sleep short, not be forgotten.
+            self._wake.clear()
             free = self.concurrency - len(self._running)
             jobs = await self._claim(free) if free > 0 else []
             for job in jobs:
@@ -92,7 +95,6 @@ class Worker:
             return []
 
     async def _sleep(self) -> None:
-        self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
         except TimeoutError:

@@ -55,6 +55,10 @@ async def create(db: Database, data_dir: Path, out: Path) -> dict[str, int]:
     out.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(out, "w:gz") as archive:
         async with db.read() as session:
+            if db.dialect == "postgresql":
+                # One snapshot for every table while the node keeps writing (READ COMMITTED
+                # takes one per statement: rows would point at rows missing from the dump).
+                await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             for table in Base.metadata.sorted_tables:
                 counts[table.name] = await _dump_table(session, table, archive)
         revision = await migrate.current_revision(db.url)
@@ -71,7 +75,8 @@ async def create(db: Database, data_dir: Path, out: Path) -> dict[str, int]:
 
 async def _dump_table(session: AsyncSession, table: Any, archive: tarfile.TarFile) -> int:
     lines: list[bytes] = []
-    result = await session.stream(select(table))
+    # Primary-key order: the same data gives the same dump, whatever the physical row order.
+    result = await session.stream(select(table).order_by(*table.primary_key.columns))
     async for row in result:
         record = {c.name: _encode(c, row._mapping[c.name]) for c in table.columns}
         lines.append(json.dumps(record, ensure_ascii=False).encode() + b"\n")
@@ -109,9 +114,13 @@ def _read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:
     except KeyError as exc:
         raise BackupError("the archive has no manifest.json: not a Bocage backup") from exc
     assert member is not None
-    manifest = json.loads(member.read())
-    if manifest.get("format") != FORMAT_VERSION:
-        raise BackupError(f"unsupported backup format {manifest.get('format')!r}")
+    try:
+        manifest = json.loads(member.read())
+    except ValueError as exc:
+        raise BackupError(f"the archive's manifest.json is unreadable: {exc}") from exc
+    found = manifest.get("format") if isinstance(manifest, dict) else None
+    if found != FORMAT_VERSION:
+        raise BackupError(f"unsupported backup format {found!r}")
     return manifest
 
 
@@ -140,6 +149,11 @@ async def _load_tables(db: Database, archive: tarfile.TarFile) -> dict[str, int]
             decoded = [
                 {k: _decode(columns[k], v) for k, v in row.items() if k in columns} for row in rows
             ]
+            # A row that points at a row of its own table (a boost at its post) must come after
+            # it, or the foreign key fails; physical order (PostgreSQL moves updated rows to the
+            # end) does not guarantee that. Such references are one level deep.
+            own = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
+            decoded.sort(key=lambda row: any(row.get(name) is not None for name in own))
             for start in range(0, len(decoded), BATCH):
                 await session.execute(insert(table), decoded[start : start + BATCH])
             counts[table.name] = len(decoded)

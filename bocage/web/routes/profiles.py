@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from bocage.core import accounts, graph, timelines
 from bocage.core.context import Context
-from bocage.store.models import Account
+from bocage.store.models import Account, Follow
 from bocage.web import forms
 from bocage.web.auth import current_viewer, node_of, require_viewer
 from bocage.web.render import back, page, redirect
@@ -68,9 +68,12 @@ def _graph_action(action: GraphAction, message: str) -> Callable[[Request], Awai
         node = node_of(request)
         async with node.db.write() as session:
             target = await accounts.by_username(session, request.path_params["username"])
-            await action(session, node.ctx, viewer.account, target)
+            result = await action(session, node.ctx, viewer.account, target)
         node.jobs_committed()
-        return back(request, f"/@{target.username}", message.format(target.username))
+        said = message
+        if isinstance(result, Follow) and not result.accepted:
+            said = "Follow request sent to @{}."  # a locked account decides later
+        return back(request, f"/@{target.username}", said.format(target.username))
 
     return endpoint
 
