@@ -184,7 +184,8 @@ def boost(session: Session, ctx: Context, account: Account, post_id: int) -> Pos
         id=boost_id,
         account_id=account.id,
         uri=uri,
-        visibility="public" if original.visibility == "public" else "unlisted",
+        # Never wider than the original: an author's boost of a followers-only post stays so.
+        visibility=original.visibility,
         reblog_of_id=original.id,
         created_at=now(),
     )
@@ -281,6 +282,8 @@ def history(session: Session, viewer_id: int | None, post_id: int) -> list[PostE
 
 def _render(ctx: Context, source: str, mentioned: dict[str, Account]) -> str:
     def mention_url(handle: text.Handle) -> str | None:
+        if not _is_local(ctx, handle):  # @bob@elsewhere is not our @bob
+            return None
         account = mentioned.get(handle.username.lower())
         return ctx.urls.profile(account.username) if account else None
 
@@ -290,7 +293,7 @@ def _render(ctx: Context, source: str, mentioned: dict[str, Account]) -> str:
 def _resolve_mentions(
     session: Session, ctx: Context, handles: tuple[text.Handle, ...]
 ) -> dict[str, Account]:
-    local = [h.username.lower() for h in handles if h.host in (None, ctx.settings.domain)]
+    local = [h.username.lower() for h in handles if _is_local(ctx, h)]
     if not local:
         return {}
     rows = session.execute(

@@ -16,7 +16,6 @@ from bocage.core.errors import NotFound
 from bocage.core.visibility import visible_to
 from bocage.store.models import (
     Account,
-    Block,
     Bookmark,
     Favourite,
     FeedEntry,
@@ -240,13 +239,10 @@ def _visible_ids(session: Session, viewer_id: int | None, ids: list[int]) -> lis
 
 def _original_visible(viewer_id: int | None):  # type: ignore[no-untyped-def]
     """A boost is shown only if the boosted post is visible to the viewer too."""
-    original = Post.__table__.alias("original")
-    blocked = exists().where(
-        Block.account_id == original.c.account_id, Block.target_id == (viewer_id or 0)
-    )
+    original = aliased(Post, name="original")
     return or_(
         Post.reblog_of_id.is_(None),
-        exists().where(original.c.id == Post.reblog_of_id, ~blocked),
+        exists().where(original.id == Post.reblog_of_id, visible_to(viewer_id, original)),
     )
 
 

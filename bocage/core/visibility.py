@@ -23,31 +23,33 @@ LABELS = {
 }
 
 
-def visible_to(viewer_id: int | None) -> ColumnElement[bool]:
-    """A SQL condition on `Post` that is true for posts `viewer_id` may see."""
-    open_ = Post.visibility.in_(("public", "unlisted"))
+def visible_to(
+    viewer_id: int | None, post: type[Post] | AliasedClass[Post] = Post
+) -> ColumnElement[bool]:
+    """A SQL condition on `Post` (or an alias of it) that is true for posts `viewer_id` may see."""
+    open_ = post.visibility.in_(("public", "unlisted"))
     # An alias, so that the condition also works in queries that already join Account.
     author = aliased(Account)
-    author_ok = ~exists().where(author.id == Post.account_id, author.suspended.is_(True))
+    author_ok = ~exists().where(author.id == post.account_id, author.suspended.is_(True))
     if viewer_id is None:
         return and_(open_, author_ok)
-    mentioned = exists().where(Mention.post_id == Post.id, Mention.account_id == viewer_id)
+    mentioned = exists().where(Mention.post_id == post.id, Mention.account_id == viewer_id)
     follows = exists().where(
         Follow.follower_id == viewer_id,
-        Follow.target_id == Post.account_id,
+        Follow.target_id == post.account_id,
         Follow.accepted.is_(True),
     )
     blocked = exists().where(
         or_(
-            and_(Block.account_id == Post.account_id, Block.target_id == viewer_id),
-            and_(Block.account_id == viewer_id, Block.target_id == Post.account_id),
+            and_(Block.account_id == post.account_id, Block.target_id == viewer_id),
+            and_(Block.account_id == viewer_id, Block.target_id == post.account_id),
         )
     )
     allowed = or_(
         open_,
-        Post.account_id == viewer_id,
+        post.account_id == viewer_id,
         mentioned,
-        and_(Post.visibility == "private", follows),
+        and_(post.visibility == "private", follows),
     )
     return and_(allowed, author_ok, ~blocked)
 

@@ -127,17 +127,23 @@ async def suspend(node: Node, account: Account) -> None:
 
 
 async def notifications_of(node: Node, account: Account) -> list[tuple[str, int, int | None]]:
-    """(type, from account id, post id) of the account's notifications, oldest first."""
+    """(type, from account id, post id) of the account's notifications, sorted.
+
+    Sorted by value, not by id: `run_until_idle` runs jobs concurrently, so notifications
+    written by one batch have no meaningful order.
+    """
     async with node.db.read() as session:
         rows = await session.execute(
             select(Notification.type, Notification.from_account_id, Notification.post_id)
             .where(Notification.account_id == account.id)
             .order_by(Notification.id)
         )
-        return [(kind, sender, post_id) for kind, sender, post_id in rows.all()]
+        found = [(kind, sender, post_id) for kind, sender, post_id in rows.all()]
+        return sorted(found, key=lambda n: (n[0], n[1], n[2] or 0))
 
 
 async def all_notifications(node: Node) -> list[tuple[int, str, int, int | None]]:
+    """(recipient, type, sender, post id) of every notification, in id order."""
     async with node.db.read() as session:
         rows = await session.execute(
             select(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -57,13 +58,18 @@ async def user_row(node: Node, username: str) -> tuple[User, Account]:
         return row[0], row[1]
 
 
-async def new_invite(
-    node: Node, *, max_uses: int | None = None, expires_in: timedelta | None = None
-) -> str:
+async def make_inviter(node: Node) -> User:
     admin = await user(node, "inviter", admin=True)
-    async with node.db.write() as session:
+    async with node.db.read() as session:
         creator = await session.get(User, admin.id)
         assert creator is not None
+        return creator
+
+
+async def new_invite(
+    node: Node, creator: User, *, max_uses: int | None = None, expires_in: timedelta | None = None
+) -> str:
+    async with node.db.write() as session:
         invite = await instance.create_invite(
             session, creator, max_uses=max_uses, expires_in=expires_in
         )
@@ -77,14 +83,12 @@ async def invite_uses(node: Node, code: str) -> int:
         return invite.uses
 
 
-# --- registration modes --------------------------------------------------------------------
-
-
-async def test_default_mode_is_approval(node: Node) -> None:
+async def count(node: Node, model: type) -> int:
     async with node.db.read() as session:
-        assert (await instance.info(session)).registration_mode == "approval"
-    created = await register(node, form(reason="I garden"))
-    assert created.approved is False
+        return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
+
+
+# --- registration modes --------------------------------------------------------------------
 
 
 async def test_open_mode_registers_an_approved_account_with_keys(node: Node) -> None:
@@ -108,17 +112,14 @@ async def test_open_mode_registers_an_approved_account_with_keys(node: Node) -> 
     assert account.log_seq == 0
 
 
-async def test_approval_mode_needs_a_reason(node: Node) -> None:
-    await set_mode(node, "approval")
+async def test_approval_mode_is_the_default_and_needs_a_reason(node: Node) -> None:
+    async with node.db.read() as session:
+        assert (await instance.info(session)).registration_mode == "approval"
     with pytest.raises(InvalidInput):
         await register(node, form(reason="   "))
-    async with node.db.read() as session:
-        assert (await session.execute(select(func.count()).select_from(User))).scalar() == 0
-
-
-async def test_approval_mode_with_reason_waits_for_an_admin(node: Node) -> None:
-    await set_mode(node, "approval")
-    await register(node, form(reason="  I like hedges  "))
+    assert await count(node, User) == 0
+    created = await register(node, form(reason="  I like hedges  "))
+    assert created.approved is False
     stored_user, _ = await user_row(node, "alice")
     assert stored_user.approved is False
     assert stored_user.signup_reason == "I like hedges"
@@ -127,45 +128,13 @@ async def test_approval_mode_with_reason_waits_for_an_admin(node: Node) -> None:
     assert [account.username for _, account in pending] == ["alice"]
 
 
-async def test_invite_mode_without_code_is_forbidden(node: Node) -> None:
+async def test_invite_mode_with_a_valid_code_until_used_up(node: Node) -> None:
     await set_mode(node, "invite")
-    with pytest.raises(Forbidden):
-        await register(node, form())
-
-
-async def test_invite_mode_with_valid_code(node: Node) -> None:
-    await set_mode(node, "invite")
-    code = await new_invite(node, max_uses=2)
-    created = await register(node, form(invite_code=code))
-    assert created.approved is True
-    assert created.invite_code == code
+    code = await new_invite(node, await make_inviter(node), max_uses=1)
+    first = await register(node, form("first", invite_code=code))
+    assert first.approved is True
+    assert first.invite_code == code
     assert await invite_uses(node, code) == 1
-
-
-async def test_invite_mode_with_unknown_code(node: Node) -> None:
-    await set_mode(node, "invite")
-    with pytest.raises(InvalidInput):
-        await register(node, form(invite_code="no-such-code"))
-
-
-async def test_invite_mode_with_expired_code(node: Node) -> None:
-    await set_mode(node, "invite")
-    code = await new_invite(node, expires_in=timedelta(days=1))
-    async with node.db.write() as session:
-        await session.execute(
-            update(Invite)
-            .where(Invite.code == code)
-            .values(expires_at=now() - timedelta(seconds=1))
-        )
-    with pytest.raises(InvalidInput):
-        await register(node, form(invite_code=code))
-    assert await invite_uses(node, code) == 0
-
-
-async def test_invite_mode_with_used_up_code(node: Node) -> None:
-    await set_mode(node, "invite")
-    code = await new_invite(node, max_uses=1)
-    await register(node, form("first", invite_code=code))
     with pytest.raises(InvalidInput):
         await register(node, form("second", invite_code=code))
     assert await invite_uses(node, code) == 1
@@ -174,59 +143,73 @@ async def test_invite_mode_with_used_up_code(node: Node) -> None:
         assert second.first() is None
 
 
-async def test_invite_mode_with_revoked_code(node: Node) -> None:
+async def test_a_single_use_invite_admits_one_of_two_simultaneous_signups(node: Node) -> None:
     await set_mode(node, "invite")
-    code = await new_invite(node)
-    async with node.db.write() as session:
-        creator = (await session.execute(select(User).where(User.is_admin))).scalar_one()
-        await instance.revoke_invite(session, creator, code)
+    code = await new_invite(node, await make_inviter(node), max_uses=1)
+    outcomes = await asyncio.gather(
+        register(node, form("first", invite_code=code)),
+        register(node, form("second", invite_code=code)),
+        return_exceptions=True,
+    )
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["InvalidInput", "User"]
+    assert await invite_uses(node, code) == 1
+    assert await count(node, User) == 2  # the inviter and one newcomer
+
+
+async def test_invite_mode_refuses_missing_unknown_expired_and_revoked_codes(node: Node) -> None:
+    await set_mode(node, "invite")
+    creator = await make_inviter(node)
+    with pytest.raises(Forbidden):
+        await register(node, form())
     with pytest.raises(InvalidInput):
-        await register(node, form(invite_code=code))
+        await register(node, form(invite_code="no-such-code"))
 
-
-async def test_invite_with_zero_uses_is_refused(node: Node) -> None:
-    admin = await user(node, "inviter", admin=True)
+    expired = await new_invite(node, creator, expires_in=timedelta(days=1))
     async with node.db.write() as session:
-        creator = await session.get(User, admin.id)
-        assert creator is not None
+        await session.execute(
+            update(Invite)
+            .where(Invite.code == expired)
+            .values(expires_at=now() - timedelta(seconds=1))
+        )
+    with pytest.raises(InvalidInput):
+        await register(node, form(invite_code=expired))
+    assert await invite_uses(node, expired) == 0
+
+    revoked = await new_invite(node, creator)
+    async with node.db.write() as session:
+        await instance.revoke_invite(session, creator, revoked)
+    with pytest.raises(InvalidInput):
+        await register(node, form(invite_code=revoked))
+
+    async with node.db.write() as session:
         with pytest.raises(InvalidInput):
             await instance.create_invite(session, creator, max_uses=0, expires_in=None)
+    assert await count(node, User) == 1  # only the inviter
 
 
-async def test_closed_mode_refuses_everyone(node: Node) -> None:
+async def test_closed_mode_refuses_everyone_but_an_admin_bypass(node: Node) -> None:
     await set_mode(node, "closed")
     with pytest.raises(Forbidden):
         await register(node, form(reason="please"))
-
-
-async def test_bypass_mode_registers_even_when_closed(node: Node) -> None:
-    await set_mode(node, "closed")
+    assert await count(node, Account) == 0
     created = await register(node, form("root"), bypass_mode=True, admin=True)
     assert created.approved is True
     assert created.is_admin is True
 
 
-async def test_reserved_username_is_refused(node: Node) -> None:
-    await set_mode(node, "open")
-    with pytest.raises(Conflict):
-        await register(node, form("Admin"))
-
-
 # --- uniqueness and validation -------------------------------------------------------------
 
 
-async def test_duplicate_username_is_a_conflict_whatever_the_case(node: Node) -> None:
-    await set_mode(node, "open")
-    await register(node, form("alice"))
-    with pytest.raises(Conflict, match="username"):
-        await register(node, form("ALICE", email="other@example.org"))
-
-
-async def test_duplicate_email_is_a_conflict_whatever_the_case(node: Node) -> None:
+async def test_taken_and_reserved_names_and_addresses_conflict(node: Node) -> None:
     await set_mode(node, "open")
     await register(node, form("alice", email="shared@example.org"))
+    with pytest.raises(Conflict, match="username"):
+        await register(node, form("ALICE", email="other@example.org"))
     with pytest.raises(Conflict, match="e-mail"):
         await register(node, form("bob", email="SHARED@example.org"))
+    with pytest.raises(Conflict, match="reserved"):
+        await register(node, form("Admin"))
+    assert await count(node, Account) == 1
 
 
 INVALID_REGISTRATIONS: list[dict[str, object]] = [
@@ -256,12 +239,8 @@ async def test_invalid_registration_is_refused(node: Node) -> None:
         values.update(changes)
         with pytest.raises(InvalidInput):
             await register(node, accounts.Registration(**values))  # type: ignore[arg-type]
-    async with node.db.read() as session:
-        assert (await session.execute(select(func.count()).select_from(Account))).scalar() == 0
-
-
-async def test_username_of_30_characters_and_password_of_8_are_accepted(node: Node) -> None:
-    await set_mode(node, "open")
+    assert await count(node, Account) == 0
+    # The limits themselves are allowed.
     created = await register(node, form("a" * 30, email="long@example.org", password="12345678"))
     assert created.approved is True
 
@@ -269,47 +248,17 @@ async def test_username_of_30_characters_and_password_of_8_are_accepted(node: No
 # --- log-in --------------------------------------------------------------------------------
 
 
-async def test_authenticate_by_username_and_by_email(node: Node) -> None:
-    await set_mode(node, "open")
-    created = await register(node, form("Alice", email="alice@example.org"))
-    assert (await login(node, "alice")).id == created.id
-    assert (await login(node, "  ALICE ")).id == created.id
-    assert (await login(node, "Alice@Example.ORG")).id == created.id
-
-
-async def test_wrong_password_or_unknown_login_is_not_authenticated(node: Node) -> None:
-    await user(node, "alice")
+async def test_authenticate(node: Node) -> None:
+    account = await user(node, "Alice")  # e-mail alice@example.org
+    await user(node, "bob")
+    assert (await login(node, "  ALICE ", PASSWORD)).id == account.id
+    assert (await login(node, "Alice@Example.ORG", PASSWORD)).id == account.id
     with pytest.raises(NotAuthenticated):
         await login(node, "alice", "wrong password")
     with pytest.raises(NotAuthenticated):
         await login(node, "nobody", PASSWORD)
     with pytest.raises(NotAuthenticated):
         await login(node, "nobody@example.org", PASSWORD)
-    assert (await login(node, "alice", PASSWORD)).email == "alice@example.org"
-
-
-async def test_unapproved_user_cannot_log_in_until_approved(node: Node) -> None:
-    await set_mode(node, "approval")
-    await register(node, form(reason="hello"))
-    with pytest.raises(Forbidden, match="approval"):
-        await login(node, "alice")
-    async with node.db.write() as session:
-        await accounts.set_approved(session, "alice")
-    assert (await login(node, "alice")).approved is True
-    async with node.db.read() as session:
-        assert await accounts.pending_signups(session) == []
-
-
-async def test_suspended_user_cannot_log_in(node: Node) -> None:
-    await user(node, "alice")
-    async with node.db.write() as session:
-        await accounts.set_suspended(session, "alice")
-    with pytest.raises(Forbidden, match="suspended"):
-        await login(node, "alice", PASSWORD)
-    async with node.db.write() as session:
-        account = await accounts.set_suspended(session, "alice", False)
-        assert account.suspended is False
-    assert (await login(node, "alice", PASSWORD)).email == "alice@example.org"
 
 
 async def test_change_password(node: Node) -> None:
@@ -321,38 +270,49 @@ async def test_change_password(node: Node) -> None:
             await accounts.change_password(session, stored, "not it", "new password 1")
         with pytest.raises(InvalidInput):
             await accounts.change_password(session, stored, PASSWORD, "short")
+        old_hash = stored.password_hash
         await accounts.change_password(session, stored, PASSWORD, "new password 1")
-    with pytest.raises(NotAuthenticated):
-        await login(node, "alice", PASSWORD)
+        assert stored.password_hash != old_hash
     assert (await login(node, "alice", "new password 1")).id == account.id
 
 
 # --- approval, rejection, suspension -------------------------------------------------------
 
 
-async def test_rejecting_a_signup_removes_it(node: Node) -> None:
+async def test_approve_and_reject_signups(node: Node) -> None:
     await set_mode(node, "approval")
-    await register(node, form(reason="hello"))
+    await register(node, form("alice", reason="hello"))
+    await register(node, form("bob", reason="hi"))
+    with pytest.raises(Forbidden, match="approval"):
+        await login(node, "alice")
     async with node.db.write() as session:
-        await accounts.set_approved(session, "alice", approved=False)
-    async with node.db.read() as session:
-        assert (await session.execute(select(func.count()).select_from(User))).scalar() == 0
-        assert (await session.execute(select(func.count()).select_from(Account))).scalar() == 0
-        with pytest.raises(NotFound):
-            await accounts.by_username(session, "alice")
-    # The name and address are free again.
-    await set_mode(node, "open")
-    assert (await register(node, form())).approved is True
-
-
-async def test_approving_an_unknown_user_is_not_found(node: Node) -> None:
-    async with node.db.write() as session:
+        approved = await accounts.set_approved(session, "ALICE")
+        assert approved.approved is True
+        await accounts.set_approved(session, "bob", approved=False)
         with pytest.raises(NotFound):
             await accounts.set_approved(session, "ghost")
+    assert (await login(node, "alice")).approved is True
+    async with node.db.read() as session:
+        assert await accounts.pending_signups(session) == []
+        with pytest.raises(NotFound):
+            await accounts.by_username(session, "bob")
+    assert await count(node, User) == 1
+    assert await count(node, Account) == 1
+    # A rejected sign-up frees its name and address.
+    await set_mode(node, "open")
+    assert (await register(node, form("bob"))).approved is True
+    # Only a pending sign-up can be rejected: an approved account is never deleted that way
+    # (a stale admin page or a second click must not wipe out a member).
+    async with node.db.write() as session:
+        with pytest.raises(Conflict):
+            await accounts.set_approved(session, "alice", approved=False)
+    stored_user, _ = await user_row(node, "alice")
+    assert stored_user.approved is True
 
 
-async def test_suspension_ends_web_sessions(node: Node) -> None:
+async def test_suspension(node: Node) -> None:
     account = await user(node, "alice")
+    admin = await user(node, "boss", admin=True)
     async with node.db.write() as session:
         session.add(
             WebSession(
@@ -362,19 +322,17 @@ async def test_suspension_ends_web_sessions(node: Node) -> None:
     async with node.db.write() as session:
         suspended = await accounts.set_suspended(session, "ALICE")
         assert suspended.suspended is True
-    async with node.db.read() as session:
-        assert (await session.execute(select(WebSession))).first() is None
-        assert (await session.get(Account, account.id)).suspended is True  # type: ignore[union-attr]
-
-
-async def test_admin_cannot_be_suspended(node: Node) -> None:
-    admin = await user(node, "boss", admin=True)
-    async with node.db.write() as session:
         with pytest.raises(Forbidden):
             await accounts.set_suspended(session, "boss")
     async with node.db.read() as session:
-        stored = await session.get(Account, admin.id)
-        assert stored is not None and stored.suspended is False
+        assert (await session.execute(select(WebSession))).first() is None
+        assert (await session.get(Account, account.id)).suspended is True  # type: ignore[union-attr]
+        assert (await session.get(Account, admin.id)).suspended is False  # type: ignore[union-attr]
+    with pytest.raises(Forbidden, match="suspended"):
+        await login(node, "alice", PASSWORD)
+    async with node.db.write() as session:
+        assert (await accounts.set_suspended(session, "alice", False)).suspended is False
+    assert (await login(node, "alice", PASSWORD)).email == "alice@example.org"
 
 
 # --- profiles ------------------------------------------------------------------------------
@@ -382,7 +340,6 @@ async def test_admin_cannot_be_suspended(node: Node) -> None:
 
 async def test_profile_update(node: Node) -> None:
     account = await user(node, "alice")
-    await user(node, "bob")
     async with node.db.write() as session:
         stored = await session.get(Account, account.id)
         assert stored is not None
@@ -411,12 +368,18 @@ async def test_profile_update(node: Node) -> None:
     assert stored.avatar == "ab/cd.png"
     assert stored.header is None
 
-
-async def test_empty_display_name_falls_back_to_username(node: Node) -> None:
-    account = await user(node, "alice")
-    accounts.update_profile(node.ctx, account, accounts.ProfileUpdate("   ", "", False))
-    assert account.display_name == "alice"
-    assert account.note == ""
+    # The limits are inclusive; an empty display name falls back to the username.
+    at_limits = accounts.ProfileUpdate(
+        "x" * 30, "y" * 500, False, [(f"f{i}", "v" * 255) for i in range(4)]
+    )
+    accounts.update_profile(node.ctx, stored, at_limits)
+    assert stored.display_name == "x" * 30
+    assert len(stored.fields) == 4
+    assert stored.avatar == "ab/cd.png"  # None keeps the current one
+    accounts.update_profile(node.ctx, stored, accounts.ProfileUpdate("   ", "", False))
+    assert stored.display_name == "alice"
+    assert stored.note == ""
+    assert stored.fields == []
 
 
 INVALID_PROFILES = [
@@ -437,16 +400,6 @@ async def test_invalid_profile_update_is_refused(node: Node) -> None:
     assert account.display_name == "alice"
     assert account.fields == []
     assert account.locked is False
-
-
-async def test_profile_limits_are_inclusive(node: Node) -> None:
-    account = await user(node, "alice")
-    change = accounts.ProfileUpdate(
-        "x" * 30, "y" * 500, False, [(f"f{i}", "v" * 255) for i in range(4)]
-    )
-    accounts.update_profile(node.ctx, account, change)
-    assert account.display_name == "x" * 30
-    assert len(account.fields) == 4
 
 
 async def _account(node: Node, account_id: int) -> Account:

@@ -1,0 +1,148 @@
+"""Helpers for the integration tests: real `bocage` commands against real databases.
+
+A node under test is a data directory made by `bocage init`. On SQLite its database is the
+default file inside that directory; on PostgreSQL the CLI processes get a fresh database through
+BOCAGE_DATABASE_URL, and the test process opens the same database through `load_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, select
+
+from bocage.config import Settings, load_settings, write_config_file
+from bocage.core import accounts, posts
+from bocage.node import Node
+from bocage.store import migrate
+from bocage.store.db import Database
+from bocage.store.models import Base
+from tests.databases import DatabaseFactory
+from tests.processes import BOCAGE, run_cli
+
+PASSWORD = "correct horse battery"
+
+
+async def backend_env(backend: str, databases: DatabaseFactory) -> dict[str, str]:
+    """Environment for CLI processes: a fresh PostgreSQL database, or nothing (SQLite file)."""
+    if backend == "sqlite":
+        return {}
+    return {"BOCAGE_DATABASE_URL": await databases.postgresql()}
+
+
+def settings_of(data: Path, env: dict[str, str]) -> Settings:
+    """The settings a CLI process with `env` would use, for the test process."""
+    return load_settings(data, database_url=env.get("BOCAGE_DATABASE_URL", ""))
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(migrate.alembic_config("")).get_current_head()
+    assert head is not None
+    return head
+
+
+async def make_node_dir(data: Path, env: dict[str, str] | None = None) -> Settings:
+    """What `bocage init` does, in this process (for tests about other commands)."""
+    write_config_file(data, "127.0.0.1:8000", insecure_loopback=True)
+    settings = settings_of(data, env or {})
+    await migrate.upgrade(settings.effective_database_url)
+    return settings
+
+
+def init_node(data: Path, env: dict[str, str], domain: str = "127.0.0.1:8000") -> None:
+    run_cli("init", "--data", str(data), "--domain", domain, "--insecure-loopback", env=env)
+
+
+def bocage(
+    *args: str, env: dict[str, str] | None = None, cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run `bocage ARGS` in `cwd` (so that a forgotten --data cannot touch ./data here)."""
+    return subprocess.run(
+        [*BOCAGE, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def bocage_many(
+    calls: list[tuple[tuple[str, ...], dict[str, str]]], cwd: Path
+) -> list[subprocess.CompletedProcess[str]]:
+    """Independent commands side by side (each is a cold Python start)."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return list(pool.map(lambda call: bocage(*call[0], env=call[1], cwd=cwd), calls))
+
+
+def output(result: subprocess.CompletedProcess[str]) -> str:
+    """stdout and stderr as one line of text (rich wraps long lines at 80 columns)."""
+    return re.sub(r"\s+", " ", f"{result.stdout} {result.stderr}").strip()
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess[str], *expected: str) -> None:
+    """Exit status 1, the expected words in the message, and no traceback."""
+    text = output(result)
+    assert result.returncode == 1, f"exit {result.returncode}: {text}"
+    assert "Traceback" not in text, text
+    assert "╭" not in text, text  # rich's framed traceback
+    assert text.startswith("error:"), text
+    for words in expected:
+        assert words.lower() in text.lower(), f"{words!r} not in {text!r}"
+
+
+async def publish_many(
+    settings: Settings,
+    authors_and_texts: list[tuple[str, str]],
+    *,
+    new_users: tuple[str, ...] = (),
+    batch: int = 250,
+) -> list[int]:
+    """Register `new_users`, then publish posts through the core (no worker runs); returns
+    the ids of the posts, in order."""
+    node = Node(settings, run_worker=False)
+    await node.start()
+    ids: list[int] = []
+    try:
+        for username in new_users:
+            form = accounts.Registration(username, f"{username}@example.org", PASSWORD)
+            async with node.db.write() as session:
+                await accounts.register(session, node.ctx, form, bypass_mode=True)
+        for start in range(0, len(authors_and_texts), batch):
+            async with node.db.write() as session:
+                authors = {}
+                for username, text in authors_and_texts[start : start + batch]:
+                    if username not in authors:
+                        authors[username] = await accounts.by_username(session, username)
+                    post = await posts.publish(
+                        session, node.ctx, authors[username], posts.PostDraft(text)
+                    )
+                    ids.append(post.id)
+    finally:
+        await node.stop()
+    return ids
+
+
+async def count_rows(db: Database, table: Any, *where: Any) -> int:
+    async with db.read() as session:
+        query = select(func.count()).select_from(table)
+        for condition in where:
+            query = query.where(condition)
+        return int((await session.execute(query)).scalar_one())
+
+
+async def dump_tables(db: Database) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table, as plain dicts in primary-key order (for comparisons)."""
+    tables: dict[str, list[dict[str, Any]]] = {}
+    async with db.read() as session:
+        for table in Base.metadata.sorted_tables:
+            query = select(table).order_by(*table.primary_key.columns)
+            rows = (await session.execute(query)).mappings().all()
+            tables[table.name] = [dict(row) for row in rows]
+    return tables
