@@ -21,7 +21,7 @@ import typer
 import uvicorn
 from alembic.util import CommandError
 from rich.console import Console
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bocage.config import CONFIG_FILE, ConfigError, Settings, load_settings, write_config_file
 from bocage.core import accounts, instance
@@ -68,6 +68,8 @@ def run(work: Callable[[], T]) -> T:
         raise fail(str(exc)) from None
     except SQLAlchemyError as exc:  # e.g. a database that does not exist, a malformed URL
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        if isinstance(exc, OperationalError) and "connection" in reason.lower():
+            raise fail(f"cannot connect to the database: {reason}") from None
         raise fail(f"database error: {reason}") from None
     except CommandError as exc:  # e.g. a schema revision this version does not know
         raise fail(f"database migration failed: {exc}") from None

@@ -235,6 +235,8 @@ def set_approved(session: Session, username: str, approved: bool = True) -> User
     if user is None:
         raise NotFound(f"@{username} is not a local user.")
     if not approved:
+        if user.approved:  # only a pending sign-up is rejected; a member is never wiped here
+            raise Conflict(f"@{username} is not waiting for approval.")
         session.delete(account)  # rejecting a sign-up removes it
     else:
         user.approved = True

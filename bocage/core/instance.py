@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bocage.core.clock import now
@@ -138,11 +138,26 @@ def invite_usable(invite: Invite | None, at: datetime) -> bool:
 
 
 def use_invite(session: Session, code: str) -> Invite:
+    refused = InvalidInput("This invite link is not valid (expired, used up or revoked).")
     invite = session.get(Invite, code)
-    if not invite_usable(invite, now()):
-        raise InvalidInput("This invite link is not valid (expired, used up or revoked).")
+    moment = now()
+    if not invite_usable(invite, moment):
+        raise refused
     assert invite is not None
-    session.execute(update_rows(Invite).where(Invite.code == code).values(uses=Invite.uses + 1))
+    # Check again in the UPDATE itself: two simultaneous sign-ups must not both take the last
+    # use (PostgreSQL re-evaluates this WHERE once the other transaction's row lock is gone).
+    result = session.execute(
+        update_rows(Invite)
+        .where(
+            Invite.code == code,
+            Invite.revoked.is_(False),
+            or_(Invite.expires_at.is_(None), Invite.expires_at > moment),
+            or_(Invite.max_uses.is_(None), Invite.uses < Invite.max_uses),
+        )
+        .values(uses=Invite.uses + 1)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise refused
     return invite
 
 

@@ -290,6 +290,10 @@ def _render(ctx: Context, source: str, mentioned: dict[str, Account]) -> str:
     return text.render(source, mention_url, ctx.urls.tag)
 
 
+def _is_local(ctx: Context, handle: text.Handle) -> bool:
+    return handle.host is None or handle.host.lower() == ctx.settings.domain
+
+
 def _resolve_mentions(
     session: Session, ctx: Context, handles: tuple[text.Handle, ...]
 ) -> dict[str, Account]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.util import AliasedClass
 from sqlalchemy.sql.elements import ColumnElement
 
 from bocage.store.models import Account, Block, Follow, Mention, Post

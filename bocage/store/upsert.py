@@ -9,11 +9,18 @@ from sqlalchemy.orm import Session
 
 
 def insert_ignore(session: Session, table: Any, values: dict[str, Any]) -> bool:
-    """Insert a row unless it would violate a unique constraint; True if it was inserted."""
+    """Insert a row unless it would violate a unique constraint; True if it was inserted.
+
+    Decided by RETURNING, not rowcount: drivers disagree on the rowcount of a skipped row
+    (psycopg reports -1).
+    """
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(table).values(**values).on_conflict_do_nothing()
-    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+    key = next(iter(table.__table__.primary_key.columns))
+    statement = (
+        module.insert(table.__table__).values(**values).on_conflict_do_nothing().returning(key)
+    )
+    return session.execute(statement).first() is not None
 
 
 def insert_ignore_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:

@@ -26,16 +26,16 @@ _rsa: RsaKey | None = None
 _password_hash: str | None = None
 
 
-async def _secrets() -> tuple[RsaKey, str]:
+def _secrets() -> tuple[RsaKey, str]:
     global _rsa, _password_hash
     if _rsa is None:
         _rsa = RsaKey.generate()
     if _password_hash is None:
-        _password_hash = await hash_password(PASSWORD)
+        _password_hash = hash_password(PASSWORD)
     return _rsa, _password_hash
 
 
-async def user(
+def user(
     node: Node,
     username: str,
     *,
@@ -45,10 +45,10 @@ async def user(
     suspended: bool = False,
 ) -> Account:
     """A local account with a user, as `accounts.register(..., bypass_mode=True)` makes it."""
-    rsa, password_hash = await _secrets()
+    rsa, password_hash = _secrets()
     identity = IdentityKey.generate()
     moment = now()
-    async with node.db.write() as session:
+    with node.db.transaction() as session:
         account = Account(
             id=new_id(),
             username=username,
@@ -65,7 +65,7 @@ async def user(
             suspended=suspended,
         )
         session.add(account)
-        await session.flush()
+        session.flush()
         session.add(
             User(
                 id=account.id,
@@ -82,58 +82,58 @@ async def user(
     return account
 
 
-async def fresh(node: Node, account: Account) -> Account:
+def fresh(node: Node, account: Account) -> Account:
     """The account as stored now (counters are updated with SQL, not on the object)."""
-    async with node.db.read() as session:
-        found = await session.get(Account, account.id)
+    with node.db.snapshot() as session:
+        found = session.get(Account, account.id)
         assert found is not None
         return found
 
 
-async def post(node: Node, author: Account, text: str, **draft: Any) -> Post:
-    async with node.db.write() as session:
-        return await posts.publish(session, node.ctx, author, posts.PostDraft(text, **draft))
+def post(node: Node, author: Account, text: str, **draft: Any) -> Post:
+    with node.db.transaction() as session:
+        return posts.publish(session, node.ctx, author, posts.PostDraft(text, **draft))
 
 
-async def reply(node: Node, author: Account, parent: Post, text: str, **draft: Any) -> Post:
-    return await post(node, author, text, in_reply_to_id=parent.id, **draft)
+def reply(node: Node, author: Account, parent: Post, text: str, **draft: Any) -> Post:
+    return post(node, author, text, in_reply_to_id=parent.id, **draft)
 
 
-async def get_post(node: Node, post_id: int) -> Post | None:
-    async with node.db.read() as session:
-        return await session.get(Post, post_id)
+def get_post(node: Node, post_id: int) -> Post | None:
+    with node.db.snapshot() as session:
+        return session.get(Post, post_id)
 
 
-async def follow(node: Node, follower: Account, target: Account) -> None:
-    async with node.db.write() as session:
-        await graph.follow(session, node.ctx, follower, target)
+def follow(node: Node, follower: Account, target: Account) -> None:
+    with node.db.transaction() as session:
+        graph.follow(session, node.ctx, follower, target)
 
 
-async def boost(node: Node, account: Account, post_id: int) -> Post:
-    async with node.db.write() as session:
-        return await posts.boost(session, node.ctx, account, post_id)
+def boost(node: Node, account: Account, post_id: int) -> Post:
+    with node.db.transaction() as session:
+        return posts.boost(session, node.ctx, account, post_id)
 
 
-async def favourite(node: Node, account: Account, post_id: int) -> None:
-    async with node.db.write() as session:
-        await posts.favourite(session, node.ctx, account, post_id)
+def favourite(node: Node, account: Account, post_id: int) -> None:
+    with node.db.transaction() as session:
+        posts.favourite(session, node.ctx, account, post_id)
 
 
-async def suspend(node: Node, account: Account) -> None:
-    async with node.db.write() as session:
-        await session.execute(
+def suspend(node: Node, account: Account) -> None:
+    with node.db.transaction() as session:
+        session.execute(
             update(Account).where(Account.id == account.id).values(suspended=True)
         )
 
 
-async def notifications_of(node: Node, account: Account) -> list[tuple[str, int, int | None]]:
+def notifications_of(node: Node, account: Account) -> list[tuple[str, int, int | None]]:
     """(type, from account id, post id) of the account's notifications, sorted.
 
     Sorted by value, not by id: `run_until_idle` runs jobs concurrently, so notifications
     written by one batch have no meaningful order.
     """
-    async with node.db.read() as session:
-        rows = await session.execute(
+    with node.db.snapshot() as session:
+        rows = session.execute(
             select(Notification.type, Notification.from_account_id, Notification.post_id)
             .where(Notification.account_id == account.id)
             .order_by(Notification.id)
@@ -142,10 +142,10 @@ async def notifications_of(node: Node, account: Account) -> list[tuple[str, int,
         return sorted(found, key=lambda n: (n[0], n[1], n[2] or 0))
 
 
-async def all_notifications(node: Node) -> list[tuple[int, str, int, int | None]]:
+def all_notifications(node: Node) -> list[tuple[int, str, int, int | None]]:
     """(recipient, type, sender, post id) of every notification, in id order."""
-    async with node.db.read() as session:
-        rows = await session.execute(
+    with node.db.snapshot() as session:
+        rows = session.execute(
             select(
                 Notification.account_id,
                 Notification.type,
@@ -156,9 +156,9 @@ async def all_notifications(node: Node) -> list[tuple[int, str, int, int | None]
         return [tuple(row) for row in rows.all()]  # type: ignore[misc]
 
 
-async def jobs_by_state(node: Node) -> dict[str, int]:
-    async with node.db.read() as session:
-        rows = await session.execute(select(Job.state))
+def jobs_by_state(node: Node) -> dict[str, int]:
+    with node.db.snapshot() as session:
+        rows = session.execute(select(Job.state))
         counts: dict[str, int] = {}
         for state in rows.scalars():
             counts[state] = counts.get(state, 0) + 1

@@ -21,9 +21,9 @@ from bocage.store.models import Account, LogEntry
 from tests.core.helpers import boost, favourite, follow, fresh, post, reply, user
 
 
-async def log_of(node: Node, account: Account) -> list[LogEntry]:
-    async with node.db.read() as session:
-        rows = await session.execute(
+def log_of(node: Node, account: Account) -> list[LogEntry]:
+    with node.db.snapshot() as session:
+        rows = session.execute(
             select(LogEntry).where(LogEntry.account_id == account.id).order_by(LogEntry.seq)
         )
         return list(rows.scalars())
@@ -68,28 +68,28 @@ def check_chain(rows: list[LogEntry], account: Account) -> None:
     assert account.log_head == previous_hash
 
 
-async def test_every_action_extends_a_valid_chain(node: Node) -> None:
-    alice = await user(node, "alice")
-    bob = await user(node, "bob", locked=True)
-    carol = await user(node, "carol")
-    first = await post(node, alice, "hello #world @carol")
-    await reply(node, alice, first, "replying to myself")
-    theirs = await post(node, carol, "carol's")
-    await favourite(node, alice, theirs.id)
-    await boost(node, alice, theirs.id)
-    await follow(node, alice, carol)
-    await follow(node, alice, bob)
-    async with node.db.write() as session:
-        await posts.edit(session, node.ctx, alice, first.id, posts.PostDraft("hello again"))
-        await posts.unfavourite(session, node.ctx, alice, theirs.id)
-        await posts.unboost(session, node.ctx, alice, theirs.id)
-        await graph.block(session, node.ctx, alice, carol)
-    async with node.db.write() as session:
-        await graph.unblock(session, node.ctx, alice, carol)
-        await graph.accept_request(session, node.ctx, bob, alice.id)
-        await posts.delete_post(session, node.ctx, alice, first.id)
+def test_every_action_extends_a_valid_chain(node: Node) -> None:
+    alice = user(node, "alice")
+    bob = user(node, "bob", locked=True)
+    carol = user(node, "carol")
+    first = post(node, alice, "hello #world @carol")
+    reply(node, alice, first, "replying to myself")
+    theirs = post(node, carol, "carol's")
+    favourite(node, alice, theirs.id)
+    boost(node, alice, theirs.id)
+    follow(node, alice, carol)
+    follow(node, alice, bob)
+    with node.db.transaction() as session:
+        posts.edit(session, node.ctx, alice, first.id, posts.PostDraft("hello again"))
+        posts.unfavourite(session, node.ctx, alice, theirs.id)
+        posts.unboost(session, node.ctx, alice, theirs.id)
+        graph.block(session, node.ctx, alice, carol)
+    with node.db.transaction() as session:
+        graph.unblock(session, node.ctx, alice, carol)
+        graph.accept_request(session, node.ctx, bob, alice.id)
+        posts.delete_post(session, node.ctx, alice, first.id)
 
-    rows = await log_of(node, alice)
+    rows = log_of(node, alice)
     assert [row.activity_type for row in rows] == [
         "Create",
         "Create",
@@ -104,34 +104,34 @@ async def test_every_action_extends_a_valid_chain(node: Node) -> None:
         "Undo",
         "Delete",
     ]
-    check_chain(rows, await fresh(node, alice))
-    check_chain(await log_of(node, bob), await fresh(node, bob))
-    check_chain(await log_of(node, carol), await fresh(node, carol))
-    assert [row.activity_type for row in await log_of(node, bob)] == ["Accept"]
-    assert [row.activity_type for row in await log_of(node, carol)] == ["Create", "Accept"]
+    check_chain(rows, fresh(node, alice))
+    check_chain(log_of(node, bob), fresh(node, bob))
+    check_chain(log_of(node, carol), fresh(node, carol))
+    assert [row.activity_type for row in log_of(node, bob)] == ["Accept"]
+    assert [row.activity_type for row in log_of(node, carol)] == ["Create", "Accept"]
 
 
-async def test_purged_entries_keep_the_chain_verifiable(node: Node) -> None:
-    alice = await user(node, "alice")
-    doomed = await post(node, alice, "delete me")
-    await post(node, alice, "keep me")
-    async with node.db.write() as session:
-        await posts.delete_post(session, node.ctx, alice, doomed.id)
-    rows = await log_of(node, alice)
+def test_purged_entries_keep_the_chain_verifiable(node: Node) -> None:
+    alice = user(node, "alice")
+    doomed = post(node, alice, "delete me")
+    post(node, alice, "keep me")
+    with node.db.transaction() as session:
+        posts.delete_post(session, node.ctx, alice, doomed.id)
+    rows = log_of(node, alice)
     assert [(row.activity_type, row.activity is None) for row in rows] == [
         ("Create", True),
         ("Create", False),
         ("Delete", False),
     ]
-    check_chain(rows, await fresh(node, alice))
+    check_chain(rows, fresh(node, alice))
     delete = orjson.loads(rows[2].activity or "null")
     assert delete["object"]["id"] == doomed.uri
 
 
-async def test_tampering_fails_verification(node: Node) -> None:
-    alice = await user(node, "alice")
-    await post(node, alice, "the original words")
-    [row] = await log_of(node, alice)
+def test_tampering_fails_verification(node: Node) -> None:
+    alice = user(node, "alice")
+    post(node, alice, "the original words")
+    [row] = log_of(node, alice)
     assert alice.did is not None
     public = public_key_from_did(alice.did)
     activity = orjson.loads(row.activity or "null")
@@ -146,14 +146,14 @@ async def test_tampering_fails_verification(node: Node) -> None:
     readdressed["to"] = []
     assert not verify_object(readdressed, public).valid
 
-    bob = await user(node, "bob")
+    bob = user(node, "bob")
     assert bob.did is not None
     assert not verify_object(activity, public_key_from_did(bob.did)).valid
 
     # A tampered entry fails too.
-    await post(node, alice, "one")
-    await post(node, alice, "two")
-    _, first, second = await log_of(node, alice)
+    post(node, alice, "one")
+    post(node, alice, "two")
+    _, first, second = log_of(node, alice)
     assert alice.did is not None
     entry = orjson.loads(second.entry)
     assert entry_signature_ok(entry, alice.did)
@@ -168,31 +168,31 @@ async def test_tampering_fails_verification(node: Node) -> None:
     assert not entry_signature_ok(entry, bob.did)
 
 
-async def test_logs_of_different_authors_are_independent(node: Node) -> None:
-    alice = await user(node, "alice")
-    bob = await user(node, "bob")
+def test_logs_of_different_authors_are_independent(node: Node) -> None:
+    alice = user(node, "alice")
+    bob = user(node, "bob")
     for n in range(3):
-        await post(node, alice, f"alice {n}")
-        await post(node, bob, f"bob {n}")
-    await follow(node, alice, bob)  # Follow in alice's log, Accept in bob's, one transaction
-    alice_rows = await log_of(node, alice)
-    bob_rows = await log_of(node, bob)
+        post(node, alice, f"alice {n}")
+        post(node, bob, f"bob {n}")
+    follow(node, alice, bob)  # Follow in alice's log, Accept in bob's, one transaction
+    alice_rows = log_of(node, alice)
+    bob_rows = log_of(node, bob)
     assert [r.seq for r in alice_rows] == [1, 2, 3, 4]
     assert [r.seq for r in bob_rows] == [1, 2, 3, 4]
     assert [r.activity_type for r in bob_rows] == ["Create", "Create", "Create", "Accept"]
-    check_chain(alice_rows, await fresh(node, alice))
-    check_chain(bob_rows, await fresh(node, bob))
+    check_chain(alice_rows, fresh(node, alice))
+    check_chain(bob_rows, fresh(node, bob))
 
     # A rolled-back action leaves no entry and no gap.
-    await post(node, alice, "one")
+    post(node, alice, "one")
     try:
-        async with node.db.write() as session:
-            await posts.publish(session, node.ctx, alice, posts.PostDraft("two"))
+        with node.db.transaction() as session:
+            posts.publish(session, node.ctx, alice, posts.PostDraft("two"))
             raise RuntimeError("crash before commit")
     except RuntimeError:
         pass
-    await post(node, alice, "three")
-    rows = await log_of(node, alice)
+    post(node, alice, "three")
+    rows = log_of(node, alice)
     assert [r.seq for r in rows] == [1, 2, 3, 4, 5, 6]
     assert "three" in (rows[5].activity or "")
-    check_chain(rows, await fresh(node, alice))
+    check_chain(rows, fresh(node, alice))

@@ -14,13 +14,13 @@ from bocage.store.models import Invite, User
 from tests.core.helpers import user
 
 
-async def test_settings(node: Node) -> None:
-    async with node.db.read() as session:
-        assert await instance.info(session) == instance.InstanceInfo(
+def test_settings(node: Node) -> None:
+    with node.db.snapshot() as session:
+        assert instance.info(session) == instance.InstanceInfo(
             name="Bocage", description="", rules=[], registration_mode="approval"
         )
-    async with node.db.write() as session:
-        saved = await instance.update_info(
+    with node.db.transaction() as session:
+        saved = instance.update_info(
             session,
             name="  Hedgerow  ",
             description="  A small node.  ",
@@ -30,14 +30,14 @@ async def test_settings(node: Node) -> None:
     assert saved == instance.InstanceInfo(
         "Hedgerow", "A small node.", ["Be kind", "No spam"], "open"
     )
-    async with node.db.read() as session:
-        assert await instance.info(session) == saved
-    async with node.db.write() as session:
-        await instance.update_info(
+    with node.db.snapshot() as session:
+        assert instance.info(session) == saved
+    with node.db.transaction() as session:
+        instance.update_info(
             session, name="Renamed", description="", rules=[], registration_mode="closed"
         )
-    async with node.db.read() as session:
-        assert await instance.info(session) == instance.InstanceInfo("Renamed", "", [], "closed")
+    with node.db.snapshot() as session:
+        assert instance.info(session) == instance.InstanceInfo("Renamed", "", [], "closed")
 
     # Invalid settings are refused and change nothing.
     good = {"name": "Node", "description": "", "rules": [], "registration_mode": "open"}
@@ -50,13 +50,13 @@ async def test_settings(node: Node) -> None:
         {"rules": [f"rule {n}" for n in range(51)]},
     ]
     for change in bad_changes:
-        async with node.db.write() as session:
+        with node.db.transaction() as session:
             with pytest.raises(InvalidInput):
-                await instance.update_info(session, **{**good, **change})  # type: ignore[arg-type]
-    async with node.db.read() as session:
-        assert (await instance.info(session)).name == "Renamed"
-    async with node.db.write() as session:
-        edge = await instance.update_info(
+                instance.update_info(session, **{**good, **change})  # type: ignore[arg-type]
+    with node.db.snapshot() as session:
+        assert (instance.info(session)).name == "Renamed"
+    with node.db.transaction() as session:
+        edge = instance.update_info(
             session,
             name="n" * 100,
             description="d" * 5000,
@@ -66,43 +66,43 @@ async def test_settings(node: Node) -> None:
     assert len(edge.rules) == 50
 
 
-async def test_setup_token(node: Node) -> None:
-    async with node.db.write() as session:
-        old = await instance.new_setup_token(session)
-        token = await instance.new_setup_token(session)  # replaces the old one
-    async with node.db.read() as session:
-        assert await instance.setup_token_valid(session, token)
-        assert not await instance.setup_token_valid(session, old)
-        assert not await instance.setup_token_valid(session, "guess")
-    async with node.db.write() as session:
-        assert not await instance.consume_setup_token(session, old)
-        assert await instance.consume_setup_token(session, token)
-    async with node.db.write() as session:
-        assert not await instance.consume_setup_token(session, token)  # one time only
-    async with node.db.read() as session:
-        assert not await instance.setup_token_valid(session, token)
+def test_setup_token(node: Node) -> None:
+    with node.db.transaction() as session:
+        old = instance.new_setup_token(session)
+        token = instance.new_setup_token(session)  # replaces the old one
+    with node.db.snapshot() as session:
+        assert instance.setup_token_valid(session, token)
+        assert not instance.setup_token_valid(session, old)
+        assert not instance.setup_token_valid(session, "guess")
+    with node.db.transaction() as session:
+        assert not instance.consume_setup_token(session, old)
+        assert instance.consume_setup_token(session, token)
+    with node.db.transaction() as session:
+        assert not instance.consume_setup_token(session, token)  # one time only
+    with node.db.snapshot() as session:
+        assert not instance.setup_token_valid(session, token)
 
     # Once an admin exists, a setup token is useless.
-    async with node.db.write() as session:
-        token = await instance.new_setup_token(session)
-        assert await instance.setup_token_valid(session, token)
-        assert not await instance.has_admin(session)
-    await user(node, "boss", admin=True)
-    async with node.db.write() as session:
-        assert await instance.has_admin(session)
-        assert not await instance.setup_token_valid(session, token)
-        assert not await instance.consume_setup_token(session, token)
+    with node.db.transaction() as session:
+        token = instance.new_setup_token(session)
+        assert instance.setup_token_valid(session, token)
+        assert not instance.has_admin(session)
+    user(node, "boss", admin=True)
+    with node.db.transaction() as session:
+        assert instance.has_admin(session)
+        assert not instance.setup_token_valid(session, token)
+        assert not instance.consume_setup_token(session, token)
 
 
-async def test_invites(node: Node) -> None:
-    alice = await user(node, "alice")
-    bob = await user(node, "bob")
-    async with node.db.write() as session:
-        creator = await session.get(User, alice.id)
-        other = await session.get(User, bob.id)
+def test_invites(node: Node) -> None:
+    alice = user(node, "alice")
+    bob = user(node, "bob")
+    with node.db.transaction() as session:
+        creator = session.get(User, alice.id)
+        other = session.get(User, bob.id)
         assert creator is not None and other is not None
-        forever = await instance.create_invite(session, creator, max_uses=None, expires_in=None)
-        limited = await instance.create_invite(
+        forever = instance.create_invite(session, creator, max_uses=None, expires_in=None)
+        limited = instance.create_invite(
             session, creator, max_uses=2, expires_in=timedelta(days=1)
         )
     assert forever.code != limited.code
@@ -110,23 +110,23 @@ async def test_invites(node: Node) -> None:
     assert forever.expires_at is None and forever.max_uses is None
     assert limited.expires_at is not None
     assert timedelta(hours=23) < limited.expires_at - now() <= timedelta(days=1)
-    async with node.db.write() as session:
-        assert {i.code for i in await instance.list_invites(session, creator)} == {
+    with node.db.transaction() as session:
+        assert {i.code for i in instance.list_invites(session, creator)} == {
             forever.code,
             limited.code,
         }
-        assert await instance.list_invites(session, other) == []
-        await instance.use_invite(session, limited.code)
-        await instance.use_invite(session, limited.code)
+        assert instance.list_invites(session, other) == []
+        instance.use_invite(session, limited.code)
+        instance.use_invite(session, limited.code)
         with pytest.raises(InvalidInput):
-            await instance.use_invite(session, limited.code)
-        await instance.revoke_invite(session, other, forever.code)  # not bob's to revoke
-        await instance.use_invite(session, forever.code)
-        await instance.revoke_invite(session, creator, forever.code)
+            instance.use_invite(session, limited.code)
+        instance.revoke_invite(session, other, forever.code)  # not bob's to revoke
+        instance.use_invite(session, forever.code)
+        instance.revoke_invite(session, creator, forever.code)
         with pytest.raises(InvalidInput):
-            await instance.use_invite(session, forever.code)
-    async with node.db.read() as session:
-        stored = await session.get(Invite, limited.code)
+            instance.use_invite(session, forever.code)
+    with node.db.snapshot() as session:
+        stored = session.get(Invite, limited.code)
         assert stored is not None and stored.uses == 2
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from bocage.core.clock import now
 from bocage.jobs import queue
@@ -17,25 +18,30 @@ from bocage.store.db import Database
 from bocage.store.models import Job
 
 
-async def enqueue(node: Node, kind: str, payload: dict[str, Any] | None = None, **kw: Any) -> int:
-    async with node.db.write() as session:
+def enqueue(node: Node, kind: str, payload: dict[str, Any] | None = None, **kw: Any) -> int:
+    with node.db.transaction() as session:
         return queue.enqueue(session, kind, payload or {}, **kw).id
 
 
-async def job(node: Node, job_id: int) -> Job:
-    async with node.db.read() as session:
-        found = await session.get(Job, job_id)
+def job(node: Node, job_id: int) -> Job:
+    with node.db.snapshot() as session:
+        found = session.get(Job, job_id)
         assert found is not None
         return found
 
 
-async def make_due(node: Node, job_id: int) -> None:
-    async with node.db.write() as session:
-        await session.execute(update(Job).where(Job.id == job_id).values(run_after=now()))
+def make_due(node: Node, job_id: int) -> None:
+    with node.db.transaction() as session:
+        session.execute(update(Job).where(Job.id == job_id).values(run_after=now()))
 
 
 def worker(node: Node, handlers: dict[str, Any], **options: Any) -> Worker:
     return Worker(node.db, handlers, **options)
+
+
+def claim(node: Node, name: str, limit: int, lease: float) -> list[queue.ClaimedJob]:
+    with node.db.transaction() as session:
+        return queue.claim(session, name, limit, lease)
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
@@ -47,53 +53,53 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
         assert 7.5 <= queue.backoff(0) < 22.5
 
 
-async def test_enqueue_claim_complete(node: Node) -> None:
-    job_id = await enqueue(node, "demo", {"n": 1, "text": "é"})
-    queued = await job(node, job_id)
+def test_enqueue_claim_complete(node: Node) -> None:
+    job_id = enqueue(node, "demo", {"n": 1, "text": "é"})
+    queued = job(node, job_id)
     assert (queued.state, queued.attempts, queued.max_attempts) == ("queued", 0, 12)
     before = now()
-    [claimed] = await queue.claim(node.db, "worker-a", 10, 60)
+    [claimed] = claim(node, "worker-a", 10, 60)
     assert claimed == queue.ClaimedJob(job_id, "demo", {"n": 1, "text": "é"}, 1, 12)
-    running = await job(node, job_id)
+    running = job(node, job_id)
     assert running.state == "running"
     assert running.locked_by == "worker-a"
     assert running.locked_until is not None
     assert before + timedelta(seconds=59) < running.locked_until <= now() + timedelta(seconds=60)
     # Leased: nobody else gets it.
-    assert await queue.claim(node.db, "worker-b", 10, 60) == []
-    async with node.db.write() as session:
-        await queue.complete(session, job_id, before)
-    done = await job(node, job_id)
+    assert claim(node, "worker-b", 10, 60) == []
+    with node.db.transaction() as session:
+        queue.complete(session, job_id, before, "worker-a")
+    done = job(node, job_id)
     assert done.state == "done"
     assert done.finished_at is not None and done.finished_at >= before
     assert done.locked_until is None
     assert done.duration_ms is not None and done.duration_ms >= 0
-    assert await queue.claim(node.db, "worker-b", 10, 60) == []
-    async with node.db.read() as session:
-        assert await queue.counts(session) == {"done": 1}
+    assert claim(node, "worker-b", 10, 60) == []
+    with node.db.snapshot() as session:
+        assert queue.counts(session) == {"done": 1}
 
     # A job enqueued in a transaction that rolls back never existed.
     with pytest.raises(RuntimeError):
-        async with node.db.write() as session:
+        with node.db.transaction() as session:
             queue.enqueue(session, "demo", {})
             raise RuntimeError("the change failed")
-    assert await queue.claim(node.db, "w", 10, 60) == []
+    assert claim(node, "w", 10, 60) == []
 
 
 async def test_claims_respect_delays_limits_and_each_other(node: Node) -> None:
-    later = await enqueue(node, "demo", delay=3600)
-    soon = [await enqueue(node, "demo", {"n": n}) for n in range(3)]
-    first = await queue.claim(node.db, "w", 2, 60)
-    second = await queue.claim(node.db, "w", 2, 60)
+    later = enqueue(node, "demo", delay=3600)
+    soon = [enqueue(node, "demo", {"n": n}) for n in range(3)]
+    first = claim(node, "w", 2, 60)
+    second = claim(node, "w", 2, 60)
     assert len(first) == 2 and len(second) == 1
     assert sorted(j.id for j in first + second) == sorted(soon)
-    assert await queue.claim(node.db, "w", 2, 60) == []
-    assert (await job(node, later)).state == "queued"
+    assert claim(node, "w", 2, 60) == []
+    assert (job(node, later)).state == "queued"
 
     # Concurrent claims never hand out the same job twice.
-    ids = {await enqueue(node, "demo", {"n": n}) for n in range(8)}
+    ids = {enqueue(node, "demo", {"n": n}) for n in range(8)}
     batches = await asyncio.gather(
-        *(queue.claim(node.db, f"w{n}", 3, 60) for n in range(4)), return_exceptions=False
+        *(node.db.write(queue.claim, f"w{n}", 3, 60) for n in range(4)), return_exceptions=False
     )
     claimed = [j.id for batch in batches for j in batch]
     assert len(claimed) == len(set(claimed))
@@ -103,16 +109,16 @@ async def test_claims_respect_delays_limits_and_each_other(node: Node) -> None:
 async def test_a_failing_job_is_retried_with_backoff_then_dead(node: Node) -> None:
     calls: list[dict[str, Any]] = []
 
-    async def flaky(db: Database, payload: dict[str, Any]) -> None:
+    async def flaky(session: Session, payload: dict[str, Any]) -> None:
         calls.append(payload)
         raise ValueError(f"remote said no ({len(calls)})")
 
     runner = worker(node, {"flaky": flaky})
-    job_id = await enqueue(node, "flaky", {"to": "x"}, max_attempts=3)
+    job_id = enqueue(node, "flaky", {"to": "x"}, max_attempts=3)
     for attempt in (1, 2):
         started = now()
         await runner.run_until_idle()
-        retried = await job(node, job_id)
+        retried = job(node, job_id)
         assert retried.state == "queued"
         assert retried.attempts == attempt
         assert retried.last_error is not None
@@ -126,134 +132,135 @@ async def test_a_failing_job_is_retried_with_backoff_then_dead(node: Node) -> No
         # Not due yet: running the worker again does nothing.
         await runner.run_until_idle()
         assert len(calls) == attempt
-        await make_due(node, job_id)
+        make_due(node, job_id)
     await runner.run_until_idle()
-    dead = await job(node, job_id)
+    dead = job(node, job_id)
     assert dead.state == "dead"
     assert dead.attempts == 3
     assert dead.finished_at is not None
     assert dead.last_error is not None and "remote said no (3)" in dead.last_error
     assert len(calls) == 3
-    await make_due(node, job_id)
+    make_due(node, job_id)
     await runner.run_until_idle()
     assert len(calls) == 3  # dead jobs are not claimed
-    async with node.db.read() as session:
-        assert [j.id for j in await queue.dead_letters(session)] == [job_id]
-        assert await queue.counts(session) == {"dead": 1}
+    with node.db.snapshot() as session:
+        assert [j.id for j in queue.dead_letters(session)] == [job_id]
+        assert queue.counts(session) == {"dead": 1}
 
 
 async def test_a_dead_job_can_be_retried_and_old_jobs_purged(node: Node) -> None:
     seen: list[int] = []
 
-    async def once_broken(db: Database, payload: dict[str, Any]) -> None:
+    def once_broken(session: Session, payload: dict[str, Any]) -> None:
         seen.append(payload["n"])
         if len(seen) == 1:
             raise PermanentJobError("fix me first")
 
     runner = worker(node, {"once": once_broken})
-    job_id = await enqueue(node, "once", {"n": 7})
+    job_id = enqueue(node, "once", {"n": 7})
     await runner.run_until_idle()
-    assert (await job(node, job_id)).state == "dead"
-    assert await queue.retry_dead(node.db, job_id) is True
-    retried = await job(node, job_id)
+    assert (job(node, job_id)).state == "dead"
+    assert await node.db.write(queue.retry_dead, job_id) is True
+    retried = job(node, job_id)
     assert (retried.state, retried.attempts, retried.finished_at) == ("queued", 0, None)
     await runner.run_until_idle()
-    assert (await job(node, job_id)).state == "done"
-    assert (await job(node, job_id)).last_error is None
+    assert (job(node, job_id)).state == "done"
+    assert (job(node, job_id)).last_error is None
     assert seen == [7, 7]
-    assert await queue.retry_dead(node.db, job_id) is False  # only dead jobs
+    assert await node.db.write(queue.retry_dead, job_id) is False  # only dead jobs
 
     # Old finished jobs can be purged.
-    async def ok(db: Database, payload: dict[str, Any]) -> None:
+    def ok(session: Session, payload: dict[str, Any]) -> None:
         return None
 
-    old = await enqueue(node, "ok")
-    recent = await enqueue(node, "ok")
-    waiting = await enqueue(node, "ok", delay=3600)
+    old = enqueue(node, "ok")
+    recent = enqueue(node, "ok")
+    waiting = enqueue(node, "ok", delay=3600)
     await worker(node, {"ok": ok}).run_until_idle()
-    async with node.db.write() as session:
-        await session.execute(
+    with node.db.transaction() as session:
+        session.execute(
             update(Job).where(Job.id == old).values(finished_at=now() - timedelta(days=8))
         )
-    assert await queue.purge_done(node.db, timedelta(days=7)) == 1  # only `old`
-    async with node.db.read() as session:
-        assert await session.get(Job, old) is None
-        assert (await session.get(Job, recent)).state == "done"  # type: ignore[union-attr]
-        assert (await session.get(Job, waiting)).state == "queued"  # type: ignore[union-attr]
+    assert await node.db.write(queue.purge_done, timedelta(days=7)) == 1  # only `old`
+    with node.db.snapshot() as session:
+        assert session.get(Job, old) is None
+        assert (session.get(Job, recent)).state == "done"  # type: ignore[union-attr]
+        assert (session.get(Job, waiting)).state == "queued"  # type: ignore[union-attr]
 
 
 async def test_permanent_error_goes_straight_to_dead(node: Node) -> None:
-    async def hopeless(db: Database, payload: dict[str, Any]) -> None:
+    def hopeless(session: Session, payload: dict[str, Any]) -> None:
         raise PermanentJobError("the remote account is gone")
 
-    job_id = await enqueue(node, "hopeless")
+    job_id = enqueue(node, "hopeless")
     await worker(node, {"hopeless": hopeless}).run_until_idle()
-    dead = await job(node, job_id)
+    dead = job(node, job_id)
     assert dead.state == "dead"
     assert dead.attempts == 1
     assert dead.max_attempts == 12
     assert dead.last_error == "the remote account is gone"
 
     # A job nobody knows how to run is a dead letter too.
-    unknown = await enqueue(node, "no.such.kind")
+    unknown = enqueue(node, "no.such.kind")
     await worker(node, {}).run_until_idle()
-    dead = await job(node, unknown)
+    dead = job(node, unknown)
     assert dead.state == "dead"
     assert dead.last_error is not None and "no.such.kind" in dead.last_error
 
 
 async def test_an_expired_lease_is_claimed_again(node: Node) -> None:
-    job_id = await enqueue(node, "demo", {"n": 1})
-    [first] = await queue.claim(node.db, "crashed-worker", 10, 60)
+    job_id = enqueue(node, "demo", {"n": 1})
+    [first] = claim(node, "crashed-worker", 10, 60)
     assert first.attempts == 1
-    assert await queue.claim(node.db, "other", 10, 60) == []
-    async with node.db.write() as session:
-        await session.execute(
+    assert claim(node, "other", 10, 60) == []
+    with node.db.transaction() as session:
+        session.execute(
             update(Job).where(Job.id == job_id).values(locked_until=now() - timedelta(seconds=1))
         )
-    [again] = await queue.claim(node.db, "other", 10, 60)
+    [again] = claim(node, "other", 10, 60)
     assert (again.id, again.attempts, again.payload) == (job_id, 2, {"n": 1})
-    taken = await job(node, job_id)
+    taken = job(node, job_id)
     assert (taken.state, taken.locked_by) == ("running", "other")
     assert taken.locked_until is not None and taken.locked_until > now()
 
     # The worker finishes a job whose lease ran out.
     done: list[int] = []
 
-    async def record(db: Database, payload: dict[str, Any]) -> None:
+    def record(session: Session, payload: dict[str, Any]) -> None:
         done.append(payload["n"])
 
-    orphan = await enqueue(node, "record", {"n": 5})
-    await queue.claim(node.db, "crashed-worker", 10, 0.001)
+    orphan = enqueue(node, "record", {"n": 5})
+    claim(node, "crashed-worker", 10, 0.001)
     await asyncio.sleep(0.01)
     await worker(node, {"record": record}).run_until_idle()
     assert done == [5]
-    finished = await job(node, orphan)
+    finished = job(node, orphan)
     assert (finished.state, finished.attempts) == ("done", 2)
 
 
 async def test_started_worker_processes_jobs_enqueued_while_it_runs(node: Node) -> None:
     handled: list[int] = []
     arrived = asyncio.Event()
+    loop = asyncio.get_running_loop()
 
-    async def record(db: Database, payload: dict[str, Any]) -> None:
+    async def record(session: Session, payload: dict[str, Any]) -> None:  # runs in a writer thread
         handled.append(payload["n"])
         if len(handled) == 3:
-            arrived.set()
+            loop.call_soon_threadsafe(arrived.set)
 
     # A long poll: only wake() can make it notice new jobs within the test's patience.
     runner = worker(node, {"record": record}, poll_seconds=30, concurrency=2)
     runner.start()
     try:
         await asyncio.sleep(0.05)  # let it find the queue empty and go to sleep
-        ids = [await enqueue(node, "record", {"n": n}) for n in range(3)]
+        ids = [enqueue(node, "record", {"n": n}) for n in range(3)]
         runner.wake()
         await asyncio.wait_for(arrived.wait(), timeout=10)
     finally:
         await runner.stop()
     assert sorted(handled) == [0, 1, 2]
     for job_id in ids:
-        assert (await job(node, job_id)).state == "done"
+        assert (job(node, job_id)).state == "done"
     assert runner._loop_task is not None and runner._loop_task.done()
 
 
@@ -274,9 +281,9 @@ async def test_stop(node: Node) -> None:
         finished.append(now())
 
     runner = worker(node, {"slow": slow}, poll_seconds=30)
-    job_id = await enqueue(node, "slow")
+    job_id = enqueue(node, "slow")
     runner.start()
     await asyncio.wait_for(started.wait(), timeout=10)
     await runner.stop(grace_seconds=10)
     assert len(finished) == 1
-    assert (await job(node, job_id)).state == "done"
+    assert (job(node, job_id)).state == "done"

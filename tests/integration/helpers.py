@@ -23,17 +23,18 @@ from bocage.node import Node
 from bocage.store import migrate
 from bocage.store.db import Database
 from bocage.store.models import Base
+from tests.conftest import shared_secrets
 from tests.databases import DatabaseFactory
 from tests.processes import BOCAGE, run_cli
 
 PASSWORD = "correct horse battery"
 
 
-async def backend_env(backend: str, databases: DatabaseFactory) -> dict[str, str]:
+def backend_env(backend: str, databases: DatabaseFactory) -> dict[str, str]:
     """Environment for CLI processes: a fresh PostgreSQL database, or nothing (SQLite file)."""
     if backend == "sqlite":
         return {}
-    return {"BOCAGE_DATABASE_URL": await databases.postgresql()}
+    return {"BOCAGE_DATABASE_URL": databases.postgresql()}
 
 
 def settings_of(data: Path, env: dict[str, str]) -> Settings:
@@ -47,11 +48,11 @@ def head_revision() -> str:
     return head
 
 
-async def make_node_dir(data: Path, env: dict[str, str] | None = None) -> Settings:
+def make_node_dir(data: Path, env: dict[str, str] | None = None) -> Settings:
     """What `bocage init` does, in this process (for tests about other commands)."""
     write_config_file(data, "127.0.0.1:8000", insecure_loopback=True)
     settings = settings_of(data, env or {})
-    await migrate.upgrade(settings.effective_database_url)
+    migrate.upgrade(settings.effective_database_url)
     return settings
 
 
@@ -112,15 +113,15 @@ async def publish_many(
     try:
         for username in new_users:
             form = accounts.Registration(username, f"{username}@example.org", PASSWORD)
-            async with node.db.write() as session:
-                await accounts.register(session, node.ctx, form, bypass_mode=True)
+            with node.db.transaction() as session:
+                accounts.register(session, node.ctx, form, shared_secrets(), bypass_mode=True)
         for start in range(0, len(authors_and_texts), batch):
-            async with node.db.write() as session:
+            with node.db.transaction() as session:
                 authors = {}
                 for username, text in authors_and_texts[start : start + batch]:
                     if username not in authors:
-                        authors[username] = await accounts.by_username(session, username)
-                    post = await posts.publish(
+                        authors[username] = accounts.by_username(session, username)
+                    post = posts.publish(
                         session, node.ctx, authors[username], posts.PostDraft(text)
                     )
                     ids.append(post.id)
@@ -129,20 +130,20 @@ async def publish_many(
     return ids
 
 
-async def count_rows(db: Database, table: Any, *where: Any) -> int:
-    async with db.read() as session:
+def count_rows(db: Database, table: Any, *where: Any) -> int:
+    with db.snapshot() as session:
         query = select(func.count()).select_from(table)
         for condition in where:
             query = query.where(condition)
-        return int((await session.execute(query)).scalar_one())
+        return int((session.execute(query)).scalar_one())
 
 
-async def dump_tables(db: Database) -> dict[str, list[dict[str, Any]]]:
+def dump_tables(db: Database) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table, as plain dicts in primary-key order (for comparisons)."""
     tables: dict[str, list[dict[str, Any]]] = {}
-    async with db.read() as session:
+    with db.snapshot() as session:
         for table in Base.metadata.sorted_tables:
             query = select(table).order_by(*table.primary_key.columns)
-            rows = (await session.execute(query)).mappings().all()
+            rows = (session.execute(query)).mappings().all()
             tables[table.name] = [dict(row) for row in rows]
     return tables

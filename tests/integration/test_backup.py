@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bocage.core import accounts, graph, posts
 from bocage.media.storage import LocalStorage
@@ -49,7 +50,7 @@ PNG = bytes.fromhex(
 async def populate(data: Path, env: dict[str, str]) -> None:
     """A node with some of everything: users, posts, a reply, a boost, a favourite, a follow,
     an edit, notifications (jobs run), and a media file used as an avatar."""
-    settings = await make_node_dir(data, env)
+    settings = make_node_dir(data, env)
     ids = await publish_many(
         settings,
         [("alice", f"post {i} for @bob #backup") for i in range(5)] + [("bob", "hi @alice")],
@@ -59,16 +60,16 @@ async def populate(data: Path, env: dict[str, str]) -> None:
     await node.start()
     try:
         key = LocalStorage(settings.media_dir).put(PNG, "png")
-        async with node.db.write() as session:
-            alice = await accounts.by_username(session, "alice")
-            bob = await accounts.by_username(session, "bob")
-            reply = await posts.publish(
+        with node.db.transaction() as session:
+            alice = accounts.by_username(session, "alice")
+            bob = accounts.by_username(session, "bob")
+            reply = posts.publish(
                 session, node.ctx, bob, posts.PostDraft("a reply", in_reply_to_id=ids[0])
             )
-            await posts.boost(session, node.ctx, bob, ids[1])
-            await posts.favourite(session, node.ctx, alice, reply.id)
-            await posts.edit(session, node.ctx, alice, ids[2], posts.PostDraft("edited @bob"))
-            await graph.follow(session, node.ctx, bob, alice)
+            posts.boost(session, node.ctx, bob, ids[1])
+            posts.favourite(session, node.ctx, alice, reply.id)
+            posts.edit(session, node.ctx, alice, ids[2], posts.PostDraft("edited @bob"))
+            graph.follow(session, node.ctx, bob, alice)
             alice.avatar = key
             session.add(
                 MediaFile(
@@ -94,12 +95,12 @@ def files_under(root: Path) -> dict[str, bytes]:
     }
 
 
-async def snapshot(data: Path, env: dict[str, str]) -> dict[str, object]:
+def snapshot(data: Path, env: dict[str, str]) -> dict[str, object]:
     db = Database(settings_of(data, env).effective_database_url)
     try:
-        return {"tables": await dump_tables(db), "media": files_under(data / "media")}
+        return {"tables": dump_tables(db), "media": files_under(data / "media")}
     finally:
-        await db.close()
+        db.close()
 
 
 @pytest.mark.parametrize(
@@ -113,11 +114,11 @@ async def snapshot(data: Path, env: dict[str, str]) -> dict[str, object]:
 async def test_restore_gives_back_the_same_node(
     source: str, target: str, databases: DatabaseFactory, tmp_path: Path
 ) -> None:
-    source_env = await backend_env(source, databases)
-    target_env = await backend_env(target, databases)
+    source_env = backend_env(source, databases)
+    target_env = backend_env(target, databases)
     original = tmp_path / "original"
     await populate(original, source_env)
-    before = await snapshot(original, source_env)
+    before = snapshot(original, source_env)
     tables = before["tables"]
     assert isinstance(tables, dict)
     # The node really holds some of everything (else the comparison proves little).
@@ -141,7 +142,7 @@ async def test_restore_gives_back_the_same_node(
     assert loaded.returncode == 0, output(loaded)
     assert "Restored" in loaded.stdout
 
-    after = await snapshot(restored, target_env)
+    after = snapshot(restored, target_env)
     for name, rows in tables.items():
         assert after["tables"][name] == rows, f"table {name} differs after the restore"  # type: ignore[index]
     assert after["media"] == before["media"]
@@ -153,15 +154,15 @@ async def test_restore_gives_back_the_same_node(
     await publish_many(settings, [("alice", "after the restore @bob")])
     db = Database(settings.effective_database_url)
     try:
-        assert await count_rows(db, Post) == len(tables["posts"]) + 1
-        async with db.read() as session:
-            alice = await accounts.by_username(session, "alice")
+        assert count_rows(db, Post) == len(tables["posts"]) + 1
+        with db.snapshot() as session:
+            alice = accounts.by_username(session, "alice")
         assert (
             alice.log_seq
             == next(row["log_seq"] for row in tables["accounts"] if row["username"] == "alice") + 1
         )
     finally:
-        await db.close()
+        db.close()
 
 
 async def test_restore_refuses_a_non_empty_database_and_what_is_not_a_backup(
@@ -172,13 +173,13 @@ async def test_restore_refuses_a_non_empty_database_and_what_is_not_a_backup(
     archive = tmp_path / "node.tar.gz"
     db = Database(settings_of(original, {}).effective_database_url)
     try:
-        await backups.create(db, original, archive)  # `bocage backup` is tested above
+        backups.create(db, original, archive)  # `bocage backup` is tested above
     finally:
-        await db.close()
-    before = await snapshot(original, {})
+        db.close()
+    before = snapshot(original, {})
 
     empty = tmp_path / "empty"
-    await make_node_dir(empty)
+    make_node_dir(empty)
     garbage = tmp_path / "garbage.tar.gz"
     garbage.write_bytes(b"this is not an archive at all")
     no_manifest = tmp_path / "no-manifest.tar.gz"
@@ -211,12 +212,12 @@ async def test_restore_refuses_a_non_empty_database_and_what_is_not_a_backup(
     for (_, expected), result in zip(cases, results, strict=True):
         assert_clean_failure(result, *expected)
 
-    assert await snapshot(original, {}) == before  # nothing was added to the original
+    assert snapshot(original, {}) == before  # nothing was added to the original
     db = Database(settings_of(empty, {}).effective_database_url)
     try:
-        assert await count_rows(db, Account) == 0
+        assert count_rows(db, Account) == 0
     finally:
-        await db.close()
+        db.close()
     assert not (tmp_path / "new").exists()
 
 
@@ -226,9 +227,9 @@ async def test_a_backup_of_a_busy_postgresql_node_is_consistent(
 ) -> None:
     """`bocage backup` while the node keeps publishing: the dump is one snapshot, so the
     restore works and each author's log head matches its log."""
-    env = await backend_env("postgresql", databases)
+    env = backend_env("postgresql", databases)
     original = tmp_path / "original"
-    settings = await make_node_dir(original, env)
+    settings = make_node_dir(original, env)
     await publish_many(
         settings, [("alice", f"warm-up {i} @bob") for i in range(150)], new_users=("alice", "bob")
     )
@@ -237,12 +238,14 @@ async def test_a_backup_of_a_busy_postgresql_node_is_consistent(
     stop = asyncio.Event()
     published = 0
 
+    def publish_one(session: Session) -> None:
+        alice = accounts.by_username(session, "alice")
+        posts.publish(session, node.ctx, alice, posts.PostDraft("busy @bob"))
+
     async def keep_publishing() -> None:
         nonlocal published
         while not stop.is_set():
-            async with node.db.write() as session:
-                alice = await accounts.by_username(session, "alice")
-                await posts.publish(session, node.ctx, alice, posts.PostDraft("busy @bob"))
+            await node.db.write(publish_one)  # in a writer thread: the loop stays free
             published += 1
 
     writer = asyncio.create_task(keep_publishing())
@@ -268,16 +271,16 @@ async def test_a_backup_of_a_busy_postgresql_node_is_consistent(
     assert loaded.returncode == 0, output(loaded)
     db = Database(settings_of(restored, {}).effective_database_url)
     try:
-        async with db.read() as session:
-            for account in (await session.execute(select(Account))).scalars():
-                entries = await session.execute(
+        with db.snapshot() as session:
+            for account in (session.execute(select(Account))).scalars():
+                entries = session.execute(
                     select(func.count(), func.max(LogEntry.seq)).where(
                         LogEntry.account_id == account.id
                     )
                 )
                 count, last = entries.one()
                 assert count == account.log_seq == (last or 0), account.username
-                posts_count = await count_rows(db, Post, Post.account_id == account.id)
+                posts_count = count_rows(db, Post, Post.account_id == account.id)
                 assert posts_count == account.statuses_count, account.username
     finally:
-        await db.close()
+        db.close()

@@ -7,7 +7,6 @@ ignored --data/BOCAGE_DATA would fall back to ./data there and fail these tests.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -24,6 +23,7 @@ from bocage.node import Node
 from bocage.store import migrate
 from bocage.store.db import Database
 from bocage.store.models import Account, Job, Notification, User
+from tests.conftest import shared_secrets
 from tests.databases import postgres_available
 from tests.integration.helpers import (
     PASSWORD,
@@ -45,12 +45,12 @@ def data_env(data: Path) -> dict[str, str]:
     return {"BOCAGE_DATA": str(data)}
 
 
-async def user_row(data: Path, username: str) -> tuple[Account, User] | None:
+def user_row(data: Path, username: str) -> tuple[Account, User] | None:
     db = Database(load_settings(data).effective_database_url)
     try:
-        async with db.read() as session:
+        with db.snapshot() as session:
             row = (
-                await session.execute(
+                session.execute(
                     select(Account, User)
                     .join(User, User.account_id == Account.id)
                     .where(Account.username == username)
@@ -58,13 +58,13 @@ async def user_row(data: Path, username: str) -> tuple[Account, User] | None:
             ).first()
             return (row[0], row[1]) if row else None
     finally:
-        await db.close()
+        db.close()
 
 
 # --- init ------------------------------------------------------------------------------------
 
 
-async def test_init_writes_settings_and_a_migrated_database_once(tmp_path: Path) -> None:
+def test_init_writes_settings_and_a_migrated_database_once(tmp_path: Path) -> None:
     data = tmp_path / "node"
     result = bocage("init", "--domain", "Node.Example:8443", env=data_env(data), cwd=tmp_path)
     assert result.returncode == 0, output(result)
@@ -77,7 +77,7 @@ async def test_init_writes_settings_and_a_migrated_database_once(tmp_path: Path)
     assert settings.base_url == "https://node.example:8443"
     assert len(settings.secret_key) >= 32
     assert (data / "bocage.db").is_file()
-    assert await migrate.current_revision(settings.effective_database_url) == head_revision()
+    assert migrate.current_revision(settings.effective_database_url) == head_revision()
 
     before = config.read_text()
     again = bocage("init", "--data", str(data), "--domain", "other.example", cwd=tmp_path)
@@ -109,7 +109,7 @@ def test_init_refuses_a_bad_domain_before_writing_anything(tmp_path: Path) -> No
 
 async def test_user_create_approve_suspend_unsuspend(tmp_path: Path) -> None:
     data = tmp_path / "node"
-    settings = await make_node_dir(data)
+    settings = make_node_dir(data)
     env = data_env(data)
     by_data = ("--data", str(data))
 
@@ -141,12 +141,12 @@ async def test_user_create_approve_suspend_unsuspend(tmp_path: Path) -> None:
     assert_clean_failure(bad_name, "username")
     assert dave.returncode == 0, output(dave)
 
-    alice = await user_row(data, "alice")
+    alice = user_row(data, "alice")
     assert alice is not None
     assert alice[1].is_admin and alice[1].approved and not alice[0].suspended
     assert alice[1].email == "alice@example.org"
-    assert await user_row(data, "bob") is None
-    dave_row = await user_row(data, "dave")
+    assert user_row(data, "bob") is None
+    dave_row = user_row(data, "dave")
     assert dave_row is not None and not dave_row[1].is_admin and dave_row[1].approved
 
     # A sign-up waiting for approval (the default registration mode), made through the core.
@@ -154,16 +154,16 @@ async def test_user_create_approve_suspend_unsuspend(tmp_path: Path) -> None:
     await node.start()
     try:
         form = accounts.Registration("carol", "carol@example.org", PASSWORD, reason="hello")
-        async with node.db.write() as session:
-            await accounts.register(session, node.ctx, form)
+        with node.db.transaction() as session:
+            accounts.register(session, node.ctx, form, shared_secrets())
     finally:
         await node.stop()
-    carol = await user_row(data, "carol")
+    carol = user_row(data, "carol")
     assert carol is not None and not carol[1].approved
 
     approved = bocage("user", "approve", "carol", env=env, cwd=tmp_path)
     assert approved.returncode == 0, output(approved)
-    carol = await user_row(data, "carol")
+    carol = user_row(data, "carol")
     assert carol is not None and carol[1].approved
 
     nobody, admin, suspended = bocage_many(
@@ -177,9 +177,9 @@ async def test_user_create_approve_suspend_unsuspend(tmp_path: Path) -> None:
     assert_clean_failure(nobody, "@nobody")
     assert_clean_failure(admin, "admin account cannot be suspended")
     assert suspended.returncode == 0, output(suspended)
-    carol = await user_row(data, "carol")
+    carol = user_row(data, "carol")
     assert carol is not None and carol[0].suspended
-    alice = await user_row(data, "alice")
+    alice = user_row(data, "alice")
     assert alice is not None and not alice[0].suspended
 
     unsuspended, unknown = bocage_many(
@@ -188,7 +188,7 @@ async def test_user_create_approve_suspend_unsuspend(tmp_path: Path) -> None:
     )
     assert unsuspended.returncode == 0, output(unsuspended)
     assert_clean_failure(unknown, "@nobody")
-    carol = await user_row(data, "carol")
+    carol = user_row(data, "carol")
     assert carol is not None and not carol[0].suspended
     assert not (tmp_path / "data").exists()
 
@@ -196,39 +196,39 @@ async def test_user_create_approve_suspend_unsuspend(tmp_path: Path) -> None:
 # --- migrate ---------------------------------------------------------------------------------
 
 
-async def test_migrate_brings_an_old_database_to_head(tmp_path: Path) -> None:
+def test_migrate_brings_an_old_database_to_head(tmp_path: Path) -> None:
     data = tmp_path / "node"
-    settings = await make_node_dir(data)
+    settings = make_node_dir(data)
     url = settings.effective_database_url
-    await migrate.downgrade(url, "base")
-    assert await migrate.current_revision(url) is None
+    migrate.downgrade(url, "base")
+    assert migrate.current_revision(url) is None
 
     first = bocage("migrate", "--data", str(data), cwd=tmp_path)
     assert first.returncode == 0, output(first)
     assert "up to date" in first.stdout
-    assert await migrate.current_revision(url) == head_revision()
+    assert migrate.current_revision(url) == head_revision()
     db = Database(url)
     try:
-        assert await count_rows(db, Account) == 0  # the tables are back
+        assert count_rows(db, Account) == 0  # the tables are back
     finally:
-        await db.close()
+        db.close()
 
     second = bocage("migrate", env=data_env(data), cwd=tmp_path)
     assert second.returncode == 0, output(second)
-    assert await migrate.current_revision(url) == head_revision()
+    assert migrate.current_revision(url) == head_revision()
 
 
 # --- bad settings ----------------------------------------------------------------------------
 
 
-async def test_bad_settings_and_unreachable_databases_fail_clearly(tmp_path: Path) -> None:
+def test_bad_settings_and_unreachable_databases_fail_clearly(tmp_path: Path) -> None:
     good = tmp_path / "good"
-    await make_node_dir(good)
+    make_node_dir(good)
     bad_toml = tmp_path / "bad-toml"
     bad_toml.mkdir()
     (bad_toml / "bocage.toml").write_text('domain = "unterminated\n')
     bad_value = tmp_path / "bad-value"
-    await make_node_dir(bad_value)
+    make_node_dir(bad_value)
     with (bad_value / "bocage.toml").open("a") as config:
         config.write('job_concurrency = "lots"\njob_lease_seconds = 0\nfavourite_colour = 1\n')
     dead_port = free_port("127.0.0.1")
@@ -265,7 +265,7 @@ async def test_bad_settings_and_unreachable_databases_fail_clearly(tmp_path: Pat
             (
                 ("migrate",),
                 {"BOCAGE_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1/no_such_db_x"},
-                ("database error", "does not exist"),
+                ("database", "does not exist"),
             )
         )
     calls = [(args, {"BOCAGE_DATA": str(good), **env}) for args, env, _ in cases]
@@ -280,32 +280,32 @@ async def test_bad_settings_and_unreachable_databases_fail_clearly(tmp_path: Pat
 
 async def test_worker_once_runs_the_queued_jobs(tmp_path: Path) -> None:
     data = tmp_path / "node"
-    settings = await make_node_dir(data)
+    settings = make_node_dir(data)
     first = await publish_many(
         settings, [("alice", "hi @bob"), ("bob", "hi @alice")], new_users=("alice", "bob")
     )
     db = Database(settings.effective_database_url)
     try:
-        assert await count_rows(db, Job, Job.state == "queued") == 2
+        assert count_rows(db, Job, Job.state == "queued") == 2
 
         result = bocage("worker", "--once", "--data", str(data), cwd=tmp_path)
         assert result.returncode == 0, output(result)
-        assert await count_rows(db, Job, Job.state != "done") == 0
-        assert await count_rows(db, Notification, Notification.post_id.in_(first)) == 2
+        assert count_rows(db, Job, Job.state != "done") == 0
+        assert count_rows(db, Notification, Notification.post_id.in_(first)) == 2
 
         second = await publish_many(settings, [("alice", "again @bob")])
         result = bocage("worker", "--once", env=data_env(data), cwd=tmp_path)
         assert result.returncode == 0, output(result)
-        assert await count_rows(db, Job, Job.state != "done") == 0
-        assert await count_rows(db, Notification, Notification.post_id.in_(second)) == 1
-        assert await count_rows(db, Notification) == 3
+        assert count_rows(db, Job, Job.state != "done") == 0
+        assert count_rows(db, Notification, Notification.post_id.in_(second)) == 1
+        assert count_rows(db, Notification) == 3
     finally:
-        await db.close()
+        db.close()
 
 
 def test_serve_reads_bocage_data_and_prints_the_setup_link(tmp_path: Path) -> None:
     data = tmp_path / "node"
-    asyncio.run(make_node_dir(data))
+    make_node_dir(data)
     port = free_port("127.0.0.2")
     log = tmp_path / "serve.log"
     with log.open("w") as sink:

@@ -35,10 +35,10 @@ USERS = ("alice", "bob", "carol")
 WORKER_ENV = {"BOCAGE_JOB_LEASE_SECONDS": "2", "BOCAGE_JOB_CONCURRENCY": "4"}
 
 
-async def job_states(db: Database) -> dict[int, tuple[str, int, str | None]]:
+def job_states(db: Database) -> dict[int, tuple[str, int, str | None]]:
     """{post id: (state, attempts, locked_by)} of each `post.created` job."""
-    async with db.read() as session:
-        rows = await session.execute(
+    with db.snapshot() as session:
+        rows = session.execute(
             select(Job.payload, Job.state, Job.attempts, Job.locked_by).where(
                 Job.kind == "post.created"
             )
@@ -46,9 +46,9 @@ async def job_states(db: Database) -> dict[int, tuple[str, int, str | None]]:
         return {payload["post_id"]: (state, attempts, by) for payload, state, attempts, by in rows}
 
 
-async def count_by_state(db: Database) -> dict[str, int]:
-    async with db.read() as session:
-        rows = await session.execute(select(Job.state, func.count()).group_by(Job.state))
+def count_by_state(db: Database) -> dict[str, int]:
+    with db.snapshot() as session:
+        rows = session.execute(select(Job.state, func.count()).group_by(Job.state))
         return dict(rows.all())
 
 
@@ -58,7 +58,7 @@ async def wait_for(
     """Poll the jobs table until `condition(counts by state)` holds."""
     deadline = time.monotonic() + within
     while True:
-        counts = await count_by_state(db)
+        counts = count_by_state(db)
         if condition(counts):
             return counts
         if time.monotonic() > deadline:
@@ -70,7 +70,7 @@ async def wait_for(
 async def test_jobs_finish_exactly_once_after_sigkill(
     backend: str, databases: DatabaseFactory, tmp_path: Path
 ) -> None:
-    env = {**await backend_env(backend, databases), **WORKER_ENV}
+    env = {**backend_env(backend, databases), **WORKER_ENV}
     data = tmp_path / "node"
     init_node(data, env)
     settings = settings_of(data, env)
@@ -81,7 +81,7 @@ async def test_jobs_finish_exactly_once_after_sigkill(
     post_ids = await publish_many(settings, work, new_users=USERS)
     db = Database(settings.effective_database_url)
     try:
-        before = await job_states(db)
+        before = job_states(db)
         assert len(before) == POSTS
         assert {state for state, _, _ in before.values()} == {"queued"}
 
@@ -92,12 +92,12 @@ async def test_jobs_finish_exactly_once_after_sigkill(
             await wait_for(db, lambda c: c.get("done", 0) >= POSTS // 10, within=60)
         finally:
             node.kill()
-        at_kill = await job_states(db)
+        at_kill = job_states(db)
         done_at_kill = {i for i, (state, _, _) in at_kill.items() if state == "done"}
         running_at_kill = {i for i, (state, _, _) in at_kill.items() if state == "running"}
         queued_at_kill = {i for i, (state, _, _) in at_kill.items() if state == "queued"}
-        async with db.read() as session:
-            notified_at_kill = set((await session.execute(select(Notification.post_id))).scalars())
+        with db.snapshot() as session:
+            notified_at_kill = set((session.execute(select(Notification.post_id))).scalars())
         print(
             f"\n[{backend}] at SIGKILL: {len(done_at_kill)} done, {len(running_at_kill)} running,"
             f" {len(queued_at_kill)} queued of {POSTS}; notifications {len(notified_at_kill)}"
@@ -124,7 +124,7 @@ async def test_jobs_finish_exactly_once_after_sigkill(
             restarted.stop()
         assert final == {"done": POSTS}, final
 
-        after = await job_states(db)
+        after = job_states(db)
         # Jobs finished before the crash did not run again; the ones the dead process held
         # ran once more in the new process; queued ones ran once.
         assert all(after[i][1] == 1 for i in done_at_kill)
@@ -133,10 +133,10 @@ async def test_jobs_finish_exactly_once_after_sigkill(
             assert after[i][1] == 2, after[i]
             assert after[i][2] not in killed_worker
 
-        async with db.read() as session:
+        with db.snapshot() as session:
             per_post = dict(
                 (
-                    await session.execute(
+                    session.execute(
                         select(Notification.post_id, func.count())
                         .where(Notification.type == "mention")
                         .group_by(Notification.post_id)
@@ -144,10 +144,10 @@ async def test_jobs_finish_exactly_once_after_sigkill(
                 ).all()
             )
             total = (
-                await session.execute(select(func.count()).select_from(Notification))
+                session.execute(select(func.count()).select_from(Notification))
             ).scalar_one()
             rows = (
-                await session.execute(
+                session.execute(
                     select(
                         Notification.post_id,
                         Account.username,
@@ -170,4 +170,4 @@ async def test_jobs_finish_exactly_once_after_sigkill(
             f" {len(rerun)} of which had already written their notification"
         )
     finally:
-        await db.close()
+        db.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +14,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.pool import NullPool
 
 from bocage.store import migrate
+from bocage.store.db import sync_url
 from bocage.store.models import Base
 from tests.databases import _admin, pg_url, require_postgres
 from tests.integration.helpers import head_revision
@@ -26,67 +27,67 @@ MODEL_TABLES = set(Base.metadata.tables)
 
 
 @pytest.fixture
-async def empty_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+def empty_url(backend: str, tmp_path: Path) -> Iterator[str]:
     """A database with nothing in it, not even alembic_version."""
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
         return
     require_postgres()
     name = f"bocage_m_{uuid.uuid4().hex[:12]}"
-    await _admin(f"CREATE DATABASE {name}")
+    _admin(f"CREATE DATABASE {name}")
     try:
         yield pg_url(name)
     finally:
-        await _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-async def inspect_db(url: str, fn: Any) -> Any:
-    engine = create_async_engine(url)
+def inspect_db(url: str, fn: Any) -> Any:
+    engine = create_engine(sync_url(url), poolclass=NullPool)
     try:
-        async with engine.connect() as connection:
-            return await connection.run_sync(fn)
+        with engine.connect() as connection:
+            return fn(connection)
     finally:
-        await engine.dispose()
+        engine.dispose()
 
 
-async def table_names(url: str) -> set[str]:
-    return set(await inspect_db(url, lambda sync: inspect(sync).get_table_names()))
+def table_names(url: str) -> set[str]:
+    return set(inspect_db(url, lambda sync: inspect(sync).get_table_names()))
 
 
-async def test_upgrade_downgrade_upgrade(empty_url: str) -> None:
-    assert await table_names(empty_url) == set()
+def test_upgrade_downgrade_upgrade(empty_url: str) -> None:
+    assert table_names(empty_url) == set()
 
-    await migrate.upgrade(empty_url)
-    assert await table_names(empty_url) == MODEL_TABLES | {"alembic_version"}
-    assert await migrate.current_revision(empty_url) == head_revision()
-    await migrate.upgrade(empty_url)  # a no-op at head
-    assert await migrate.current_revision(empty_url) == head_revision()
+    migrate.upgrade(empty_url)
+    assert table_names(empty_url) == MODEL_TABLES | {"alembic_version"}
+    assert migrate.current_revision(empty_url) == head_revision()
+    migrate.upgrade(empty_url)  # a no-op at head
+    assert migrate.current_revision(empty_url) == head_revision()
 
-    await migrate.downgrade(empty_url, "base")
-    assert await table_names(empty_url) - {"alembic_version"} == set()
-    assert await migrate.current_revision(empty_url) is None
+    migrate.downgrade(empty_url, "base")
+    assert table_names(empty_url) - {"alembic_version"} == set()
+    assert migrate.current_revision(empty_url) is None
 
-    await migrate.upgrade(empty_url)
-    assert await table_names(empty_url) == MODEL_TABLES | {"alembic_version"}
-    assert await migrate.current_revision(empty_url) == head_revision()
+    migrate.upgrade(empty_url)
+    assert table_names(empty_url) == MODEL_TABLES | {"alembic_version"}
+    assert migrate.current_revision(empty_url) == head_revision()
 
 
-async def test_each_revision_steps_up_and_down(empty_url: str) -> None:
+def test_each_revision_steps_up_and_down(empty_url: str) -> None:
     """Revision by revision: each upgrade and each downgrade runs on its own."""
     script = ScriptDirectory.from_config(migrate.alembic_config(empty_url))
     revisions = [r.revision for r in reversed(list(script.walk_revisions()))]
     assert revisions and revisions[-1] == head_revision()
     for revision in revisions:
-        await migrate.upgrade(empty_url, revision)
-        assert await migrate.current_revision(empty_url) == revision
+        migrate.upgrade(empty_url, revision)
+        assert migrate.current_revision(empty_url) == revision
     for revision in reversed([None, *revisions[:-1]]):
-        await migrate.downgrade(empty_url, revision or "base")
-        assert await migrate.current_revision(empty_url) == revision
-    assert await table_names(empty_url) - {"alembic_version"} == set()
+        migrate.downgrade(empty_url, revision or "base")
+        assert migrate.current_revision(empty_url) == revision
+    assert table_names(empty_url) - {"alembic_version"} == set()
 
 
-async def test_models_match_the_migrations(empty_url: str, backend: str) -> None:
-    await migrate.upgrade(empty_url)
+def test_models_match_the_migrations(empty_url: str, backend: str) -> None:
+    migrate.upgrade(empty_url)
 
     def differences(sync: Any) -> list[Any]:
         context = MigrationContext.configure(
@@ -96,7 +97,7 @@ async def test_models_match_the_migrations(empty_url: str, backend: str) -> None
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        diff = await inspect_db(empty_url, differences)
+        diff = inspect_db(empty_url, differences)
     assert diff == []
     # The only thing autogenerate may skip: the expression index, which SQLite cannot reflect.
     skipped = [str(warning.message) for warning in caught]
@@ -112,7 +113,7 @@ async def test_models_match_the_migrations(empty_url: str, backend: str) -> None
             query = "SELECT indexdef FROM pg_indexes WHERE indexname = 'uq_accounts_handle'"
         return str(sync.execute(text(query)).scalar_one()).lower()
 
-    definition = await inspect_db(empty_url, handle_index)
+    definition = inspect_db(empty_url, handle_index)
     # Compare without PostgreSQL's casts, whitespace and parentheses.
     definition = re.sub(r"::(text|character varying)|[\s()]", "", definition)
     assert definition.startswith("createuniqueindexuq_accounts_handleon"), definition
