@@ -17,7 +17,6 @@ import socket
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -46,15 +45,18 @@ class Worker:
         concurrency: int = 8,
         lease_seconds: float = 60.0,
         poll_seconds: float = 1.0,
+        batch_size: int = 64,
     ) -> None:
         self.db = db
         self.handlers = handlers
-        self.concurrency = concurrency
+        self.concurrency = concurrency  # coroutine (network) jobs in flight at once
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._slots = asyncio.Semaphore(concurrency)
         self._running: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
 
@@ -77,28 +79,24 @@ class Worker:
 
     async def run_until_idle(self) -> None:
         """Run every due job, then return (tests and `bocage worker --once`)."""
-        while jobs := await self._claim(self.concurrency):
-            await asyncio.gather(*(self._run(job) for job in jobs))
+        while jobs := await self._claim():
+            await self._dispatch(jobs)
+            if self._running:
+                await asyncio.wait(self._running)
 
     async def _loop(self) -> None:
         while not self._stopping.is_set():
             # Clear before claiming, not before sleeping: a wake() (or stop()) that arrives
             # while a claim is in flight must cut the next sleep short, not be forgotten.
             self._wake.clear()
-            free = self.concurrency - len(self._running)
-            jobs = await self._claim(free) if free > 0 else []
-            for job in jobs:
-                task = asyncio.create_task(self._run(job))
-                self._running.add(task)
-                task.add_done_callback(self._running.discard)
-            if free <= 0:
-                await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
-            elif len(jobs) < free:
+            jobs = await self._claim()
+            await self._dispatch(jobs)
+            if len(jobs) < self.batch_size:
                 await self._sleep()
 
-    async def _claim(self, limit: int) -> list[queue.ClaimedJob]:
+    async def _claim(self) -> list[queue.ClaimedJob]:
         try:
-            return await self.db.write(queue.claim, self.name, limit, self.lease_seconds)
+            return await self.db.write(queue.claim, self.name, self.batch_size, self.lease_seconds)
         except Exception:
             log.exception("claiming jobs failed; retrying after a pause")
             return []
@@ -109,32 +107,59 @@ class Worker:
         except TimeoutError:
             pass
 
-    async def _run(self, job: queue.ClaimedJob) -> None:
-        handler = self.handlers.get(job.kind)
+    async def _dispatch(self, jobs: list[queue.ClaimedJob]) -> None:
+        """Database-only jobs: one transaction for the batch. Network jobs: tasks."""
+        in_database = [job for job in jobs if not self._is_coroutine(job)]
+        if in_database:
+            try:
+                await self.db.write(self._run_batch, in_database)
+            except Exception:  # the batch's commit failed: its leases will expire, retried
+                log.exception("a batch of %d jobs could not be committed", len(in_database))
+        for job in jobs:
+            if self._is_coroutine(job):
+                task = asyncio.create_task(self._run_coroutine(job))
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+
+    def _is_coroutine(self, job: queue.ClaimedJob) -> bool:
+        return inspect.iscoroutinefunction(self.handlers.get(job.kind))
+
+    def _run_batch(self, session: Session, jobs: list[queue.ClaimedJob]) -> None:
+        """Each job in its own savepoint: one failing job rolls back alone, and a job's
+        effects commit together with the mark that it is done (exactly once)."""
+        for job in jobs:
+            started = now()
+            try:
+                with session.begin_nested():
+                    handler = self.handlers.get(job.kind)
+                    if handler is None:
+                        raise PermanentJobError(f"no handler for job kind {job.kind!r}")
+                    handler(session, job.payload)  # type: ignore[arg-type]
+                    queue.complete(session, job.id, started, self.name)
+            except queue.LeaseLost:
+                log.warning(
+                    "job %s (%s) outlived its lease; its new owner decides", job.id, job.kind
+                )
+            except PermanentJobError as exc:
+                queue.fail(session, job, self.name, str(exc), permanent=True)
+            except Exception:
+                state = queue.fail(session, job, self.name, traceback.format_exc(limit=5))
+                log.warning("job %s (%s) failed, now %s", job.id, job.kind, state)
+
+    async def _run_coroutine(self, job: queue.ClaimedJob) -> None:
+        handler = self.handlers[job.kind]
         started = now()
-        try:
-            if handler is None:
-                raise PermanentJobError(f"no handler for job kind {job.kind!r}")
-            if inspect.iscoroutinefunction(handler):
-                await handler(self.db, job.payload)
+        async with self._slots:
+            try:
+                await handler(self.db, job.payload)  # type: ignore[arg-type]
                 await self.db.write(queue.complete, job.id, started, self.name)
-            else:
-                await self.db.write(_run_in_transaction, handler, job, started, self.name)
-        except asyncio.CancelledError:
-            raise
-        except queue.LeaseLost:
-            log.warning("job %s (%s) outlived its lease; its new owner decides", job.id, job.kind)
-        except PermanentJobError as exc:
-            await self.db.write(queue.fail, job, self.name, str(exc), permanent=True)
-        except Exception:
-            error = traceback.format_exc(limit=5)
-            state = await self.db.write(queue.fail, job, self.name, error)
-            log.warning("job %s (%s) failed, now %s", job.id, job.kind, state)
-
-
-def _run_in_transaction(
-    session: Session, handler: SyncHandler, job: queue.ClaimedJob, started: datetime, worker: str
-) -> None:
-    handler(session, job.payload)
-    # Raises LeaseLost if another worker took the job over: the handler's effects roll back.
-    queue.complete(session, job.id, started, worker)
+            except asyncio.CancelledError:
+                raise
+            except queue.LeaseLost:
+                log.warning("job %s (%s) outlived its lease", job.id, job.kind)
+            except PermanentJobError as exc:
+                await self.db.write(queue.fail, job, self.name, str(exc), permanent=True)
+            except Exception:
+                error = traceback.format_exc(limit=5)
+                state = await self.db.write(queue.fail, job, self.name, error)
+                log.warning("job %s (%s) failed, now %s", job.id, job.kind, state)
