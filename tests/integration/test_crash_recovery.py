@@ -88,8 +88,13 @@ async def test_jobs_finish_exactly_once_after_sigkill(
         node = NodeProcess(data, env=env)
         try:
             node.start()
-            # Kill it mid-work: some jobs done, most not.
-            await wait_for(db, lambda c: c.get("done", 0) >= POSTS // 10, within=60)
+            # Kill it mid-work: some jobs done, most not, and a batch claimed and in flight
+            # (between two batches nothing is claimed, and that would prove less).
+            await wait_for(
+                db,
+                lambda c: c.get("done", 0) >= POSTS // 10 and c.get("running", 0) > 0,
+                within=60,
+            )
         finally:
             node.kill()
         at_kill = job_states(db)
