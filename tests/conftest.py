@@ -69,7 +69,12 @@ def make_user(node: Node, username: str, **options: object) -> Account:
     form = accounts.Registration(username, f"{username}@example.org", PASSWORD)
     with node.db.transaction() as session:
         user = accounts.register(
-            session, node.ctx, form, shared_secrets(), bypass_mode=True, **options  # type: ignore[arg-type]
+            session,
+            node.ctx,
+            form,
+            shared_secrets(),
+            bypass_mode=True,
+            **options,  # type: ignore[arg-type]
         )
         account = session.get(Account, user.account_id)
         assert account is not None

@@ -121,9 +121,7 @@ def favourite(node: Node, account: Account, post_id: int) -> None:
 
 def suspend(node: Node, account: Account) -> None:
     with node.db.transaction() as session:
-        session.execute(
-            update(Account).where(Account.id == account.id).values(suspended=True)
-        )
+        session.execute(update(Account).where(Account.id == account.id).values(suspended=True))
 
 
 def notifications_of(node: Node, account: Account) -> list[tuple[str, int, int | None]]:

@@ -34,9 +34,7 @@ def form(username: str = "alice", **changes: object) -> accounts.Registration:
 
 def set_mode(node: Node, mode: str) -> None:
     with node.db.transaction() as session:
-        instance.update_info(
-            session, name="Test", description="", rules=[], registration_mode=mode
-        )
+        instance.update_info(session, name="Test", description="", rules=[], registration_mode=mode)
 
 
 @functools.cache
@@ -86,9 +84,7 @@ def new_invite(
     node: Node, creator: User, *, max_uses: int | None = None, expires_in: timedelta | None = None
 ) -> str:
     with node.db.transaction() as session:
-        invite = instance.create_invite(
-            session, creator, max_uses=max_uses, expires_in=expires_in
-        )
+        invite = instance.create_invite(session, creator, max_uses=max_uses, expires_in=expires_in)
         return invite.code
 
 

@@ -102,9 +102,7 @@ def test_invites(node: Node) -> None:
         other = session.get(User, bob.id)
         assert creator is not None and other is not None
         forever = instance.create_invite(session, creator, max_uses=None, expires_in=None)
-        limited = instance.create_invite(
-            session, creator, max_uses=2, expires_in=timedelta(days=1)
-        )
+        limited = instance.create_invite(session, creator, max_uses=2, expires_in=timedelta(days=1))
     assert forever.code != limited.code
     assert len(forever.code) >= 12
     assert forever.expires_at is None and forever.max_uses is None

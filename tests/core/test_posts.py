@@ -200,17 +200,13 @@ def test_replies_set_the_thread_root_and_count(node: Node) -> None:
     reblog = boost(node, bob, public.id)
     with node.db.transaction() as session:
         with pytest.raises(NotFound):
-            posts.publish(
-                session, node.ctx, bob, posts.PostDraft("hi", in_reply_to_id=secret.id)
-            )
+            posts.publish(session, node.ctx, bob, posts.PostDraft("hi", in_reply_to_id=secret.id))
     with node.db.transaction() as session:
         with pytest.raises(NotFound):
             posts.publish(session, node.ctx, bob, posts.PostDraft("hi", in_reply_to_id=1))
     with node.db.transaction() as session:
         with pytest.raises(InvalidInput):
-            posts.publish(
-                session, node.ctx, alice, posts.PostDraft("hi", in_reply_to_id=reblog.id)
-            )
+            posts.publish(session, node.ctx, alice, posts.PostDraft("hi", in_reply_to_id=reblog.id))
     assert (get_post(node, secret.id)).replies_count == 0  # type: ignore[union-attr]
 
 

@@ -148,9 +148,7 @@ async def test_jobs_finish_exactly_once_after_sigkill(
                     )
                 ).all()
             )
-            total = (
-                session.execute(select(func.count()).select_from(Notification))
-            ).scalar_one()
+            total = (session.execute(select(func.count()).select_from(Notification))).scalar_one()
             rows = (
                 session.execute(
                     select(

@@ -65,9 +65,7 @@ class Browser:
 
 @pytest.fixture
 async def web_node(backend: str, databases: DatabaseFactory, tmp_path: Path) -> AsyncIterator[Node]:
-    settings = make_settings(
-        tmp_path / "data", databases.url(backend), max_upload_bytes=200_000
-    )
+    settings = make_settings(tmp_path / "data", databases.url(backend), max_upload_bytes=200_000)
     app = create_app(settings, run_worker=False)
     node: Node = app.state.node
     await node.start()
