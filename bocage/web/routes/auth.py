@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
@@ -70,6 +71,21 @@ async def logout(request: Request) -> Response:
     return response
 
 
+def _registration(form: forms.FormData, **extra: Any) -> accounts.Registration:
+    return accounts.Registration(
+        username=forms.text(form, "username", max_length=100).strip(),
+        email=forms.text(form, "email", max_length=320).strip(),
+        password=forms.text(form, "password", max_length=1000),
+        **extra,
+    )
+
+
+async def _checked_secrets(registration: accounts.Registration) -> accounts.AccountSecrets:
+    """Validate first (cheap), then make keys and the password hash (slow) off the loop."""
+    accounts.validate_registration(registration)
+    return await asyncio.to_thread(accounts.make_secrets, registration.password)
+
+
 async def register_form(request: Request) -> Response:
     return await page(request, "register.html", invite=request.query_params.get("invite", ""))
 
@@ -77,17 +93,14 @@ async def register_form(request: Request) -> Response:
 async def register(request: Request) -> Response:
     form = await forms.read_form(request)
     node = node_of(request)
-    registration = accounts.Registration(
-        username=forms.text(form, "username", max_length=100).strip(),
-        email=forms.text(form, "email", max_length=320).strip(),
-        password=forms.text(form, "password", max_length=1000),
+    registration = _registration(
+        form,
         reason=forms.text(form, "reason", max_length=1000),
         invite_code=forms.text(form, "invite", max_length=64).strip() or None,
         agreed_to_rules=forms.flag(form, "agree"),
     )
     try:
-        accounts.validate_registration(registration)
-        secrets = await asyncio.to_thread(accounts.make_secrets, registration.password)
+        secrets = await _checked_secrets(registration)
         user = await node.db.write(accounts.register, node.ctx, registration, secrets)
     except DomainError as exc:
         return await page(
@@ -115,11 +128,7 @@ async def setup_form(request: Request) -> Response:
 async def setup(request: Request) -> Response:
     form = await forms.read_form(request)
     node = node_of(request)
-    registration = accounts.Registration(
-        username=forms.text(form, "username", max_length=100).strip(),
-        email=forms.text(form, "email", max_length=320).strip(),
-        password=forms.text(form, "password", max_length=1000),
-    )
+    registration = _registration(form)
     token = request.path_params["token"]
 
     def create_admin(session: Session, secrets: accounts.AccountSecrets) -> User:
@@ -130,8 +139,7 @@ async def setup(request: Request) -> Response:
         )
 
     try:
-        accounts.validate_registration(registration)
-        secrets = await asyncio.to_thread(accounts.make_secrets, registration.password)
+        secrets = await _checked_secrets(registration)
         user = await node.db.write(create_admin, secrets)
     except NotFound:
         raise
