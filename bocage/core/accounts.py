@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bocage.core import instance, text
@@ -105,8 +106,6 @@ def register(
         rsa_public_pem=rsa.public_pem,
         fields=[],
     )
-    session.add(account)
-    session.flush()
     user = User(
         id=account.id,
         account_id=account.id,
@@ -118,8 +117,16 @@ def register(
         invite_code=form.invite_code,
         created_at=moment,
     )
-    session.add(user)
-    session.flush()
+    try:
+        session.add(account)
+        session.flush()  # the account first: the user row refers to it
+        session.add(user)
+        session.flush()
+    except IntegrityError as exc:
+        # The checks above passed, but a simultaneous sign-up took the name or address.
+        raise Conflict(
+            "That username or e-mail address was just taken; please try another."
+        ) from exc
     return user
 
 

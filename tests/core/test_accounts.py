@@ -424,3 +424,16 @@ def _account(node: Node, account_id: int) -> Account:
         found = session.get(Account, account_id)
         assert found is not None
         return found
+
+
+def test_a_sign_up_that_loses_a_race_gets_a_conflict(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name was free when checked but taken by a simultaneous sign-up before the insert:
+    the database's unique index decides, and the person gets the same clear Conflict."""
+    set_mode(node, "open")
+    register(node, form("alice"))
+    monkeypatch.setattr(accounts, "_check_free", lambda *_args: None)  # as if checked earlier
+    with pytest.raises(Conflict, match="just taken"):
+        register(node, form("ALICE", email="other@example.org"))
+    assert count(node, User) == 1
