@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 import base58
 import nacl.exceptions
 import nacl.signing
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 ED25519_KEY_LENGTH = 32
 ED25519_SIGNATURE_LENGTH = 64
@@ -174,6 +172,10 @@ class RsaKey:
 
     @classmethod
     def generate(cls) -> RsaKey:
+        # Imported here: only account creation needs it, and it weighs ~6 MB resident.
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
         private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         private_pem = private.private_bytes(
             encoding=serialization.Encoding.PEM,

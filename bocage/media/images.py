@@ -9,11 +9,9 @@ import asyncio
 import io
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-
 from bocage.core.errors import InvalidInput
 
-Image.MAX_IMAGE_PIXELS = 40_000_000
+MAX_IMAGE_PIXELS = 40_000_000  # decompression-bomb limit
 ACCEPTED = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 
 
@@ -27,6 +25,10 @@ class ProcessedImage:
 
 
 def process(data: bytes, max_size: tuple[int, int], crop: bool) -> ProcessedImage:
+    # Pillow is imported on first upload, not at start-up: an idle node does not need it.
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
         image = Image.open(io.BytesIO(data))
         image.load()
