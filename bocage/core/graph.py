@@ -79,15 +79,7 @@ def reject_request(session: Session, ctx: Context, target: Account, follower_id:
     row = _pending_request(session, target, follower_id)
     follower = session.get(Account, follower_id)
     assert follower is not None
-    follow_activity = {"id": row.uri, "type": "Follow", "actor": follower.uri, "object": target.uri}
-    reject = activities.wrap(
-        "Reject",
-        ctx.urls.activity(target.username, new_id()),
-        target,
-        follow_activity,
-        to=[follower.uri],
-    )
-    authoring.append(session, target, reject)
+    _answer(session, ctx, "Reject", row, follower, target)
     session.delete(row)
 
 
@@ -202,16 +194,23 @@ def _accept(
         .where(Account.id == follower.id)
         .values(following_count=Account.following_count + 1)
     )
+    _answer(session, ctx, "Accept", row, follower, target)
+    enqueue_notification(session, target.id, "follow", follower.id)
+
+
+def _answer(
+    session: Session, ctx: Context, verdict: str, row: Follow, follower: Account, target: Account
+) -> None:
+    """The target's signed Accept or Reject of a Follow, appended to the target's log."""
     follow_activity = {"id": row.uri, "type": "Follow", "actor": follower.uri, "object": target.uri}
-    accept = activities.wrap(
-        "Accept",
+    answer = activities.wrap(
+        verdict,
         ctx.urls.activity(target.username, new_id()),
         target,
         follow_activity,
         to=[follower.uri],
     )
-    authoring.append(session, target, accept)
-    enqueue_notification(session, target.id, "follow", follower.id)
+    authoring.append(session, target, answer)
 
 
 def _remove_follow(session: Session, row: Follow) -> None:
