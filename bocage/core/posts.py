@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bocage.core import activities, authoring, feeds, text
@@ -189,8 +190,16 @@ def boost(session: Session, ctx: Context, account: Account, post_id: int) -> Pos
         reblog_of_id=original.id,
         created_at=now(),
     )
-    session.add(reblog)
-    session.flush()
+    try:
+        with session.begin_nested():  # a savepoint: losing a race must not abort the rest
+            session.add(reblog)
+            session.flush()
+    except IntegrityError:
+        # A simultaneous click boosted it first (uq_posts_one_boost): that boost stands.
+        existing = _boost_of(session, account.id, original.id)
+        if existing is None:
+            raise
+        return existing
     feeds.add_own(session, reblog)
     enqueue(session, "post.created", {"post_id": reblog.id})
     _bump(session, original.id, Post.reblogs_count, +1)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -182,6 +183,15 @@ class Post(Base):
         Index("ix_posts_in_reply_to_id", "in_reply_to_id"),
         Index("ix_posts_thread_root_id", "thread_root_id"),
         Index("ix_posts_reblog_of_id", "reblog_of_id"),
+        # One boost per account and post, even when two clicks race.
+        Index(
+            "uq_posts_one_boost",
+            "account_id",
+            "reblog_of_id",
+            unique=True,
+            sqlite_where=text("reblog_of_id IS NOT NULL"),
+            postgresql_where=text("reblog_of_id IS NOT NULL"),
+        ),
         Index("ix_posts_visibility_id", "visibility", "id"),
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 import pytest
 from sqlalchemy import func, select
@@ -491,3 +493,27 @@ def test_bookmarks(node: Node) -> None:
     assert [v.post.id for v in views] == [second.id]
     # Bookmarks are private: nothing is signed or logged.
     assert log_of(node, bob.id) == []
+
+
+async def test_two_simultaneous_boosts_make_one(node: Node) -> None:
+    """Two writer threads boost the same post at once (truly concurrent on PostgreSQL):
+    one boost row, one Announce in the log, a count of one, and both calls succeed."""
+    alice = user(node, "alice")
+    bob = user(node, "bob")
+    original = post(node, alice, "boost me")
+    first, second = await asyncio.gather(
+        node.db.write(posts.boost, node.ctx, bob, original.id),
+        node.db.write(posts.boost, node.ctx, bob, original.id),
+    )
+    assert first.id == second.id
+    with node.db.snapshot() as session:
+        boosts = session.execute(select(Post.id).where(Post.reblog_of_id == original.id)).all()
+        announces = session.execute(
+            select(LogEntry.seq).where(
+                LogEntry.account_id == bob.id, LogEntry.activity_type == "Announce"
+            )
+        ).all()
+        counted = session.get(Post, original.id)
+    assert len(boosts) == 1
+    assert len(announces) == 1
+    assert counted is not None and counted.reblogs_count == 1
