@@ -261,6 +261,22 @@ def set_suspended(session: Session, username: str, suspended: bool = True) -> Ac
     return account
 
 
+def local_accounts(
+    session: Session, name_contains: str = "", limit: int = 200
+) -> list[tuple[Account, User | None]]:
+    """Local accounts (with their user, if any) by username, for the admins' list."""
+    query = (
+        select(Account, User)
+        .outerjoin(User, User.account_id == Account.id)
+        .where(Account.domain.is_(None))
+        .order_by(Account.username)
+        .limit(limit)
+    )
+    if name_contains:
+        query = query.where(func.lower(Account.username).contains(name_contains.lower()))
+    return [(account, user) for account, user in session.execute(query).all()]
+
+
 def pending_signups(session: Session) -> list[tuple[User, Account]]:
     rows = session.execute(
         select(User, Account)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -13,7 +12,6 @@ from starlette.routing import Route
 from bocage.core import accounts, instance
 from bocage.core.errors import DomainError, InvalidInput
 from bocage.jobs import queue
-from bocage.store.models import Account, User
 from bocage.web import forms
 from bocage.web.auth import node_of, require_admin
 from bocage.web.render import page, redirect
@@ -45,16 +43,7 @@ def _signup_decision(approve: bool) -> Callable[[Request], Awaitable[Response]]:
 async def account_list(request: Request) -> Response:
     await require_admin(request)
     query = request.query_params.get("q", "").strip().lower()
-    statement = (
-        select(Account, User)
-        .outerjoin(User, User.account_id == Account.id)
-        .where(Account.domain.is_(None))
-        .order_by(Account.username)
-        .limit(200)
-    )
-    if query:
-        statement = statement.where(func.lower(Account.username).contains(query))
-    rows = await node_of(request).db.read(lambda session: session.execute(statement).all())
+    rows = await node_of(request).db.read(accounts.local_accounts, query)
     return await page(request, "admin_accounts.html", rows=rows, q=query)
 
 
