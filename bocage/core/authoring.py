@@ -9,24 +9,55 @@ stays verifiable. See ARCHITECTURE.md, "Peer replication".
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import base58
 import orjson
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from bocage.core.clock import now
 from bocage.crypto.keys import IdentityKey
-from bocage.crypto.proofs import canonical_json, digest, sign_object
+from bocage.crypto.proofs import (
+    SignedObject,
+    canonical_json,
+    digest,
+    sign_canonical,
+    sign_object,
+)
 from bocage.store.models import Account, LogEntry
-from bocage.store.sql import insert_rows, update_rows
+from bocage.store.sql import update_rows
+
+ACCOUNTS = Account.__table__
+# Built once: constructing a statement costs SQLAlchemy more than running it (see timelines).
+# Locking the head serialises concurrent appends by one author on PostgreSQL (SQLite
+# serialises all writers), so seq stays contiguous. FOR NO KEY UPDATE, the lock an UPDATE of
+# the counters takes anyway: a stronger FOR UPDATE would deadlock against another
+# transaction's post INSERT, whose foreign key holds a KEY SHARE lock on this row.
+LOCK_HEAD = (
+    select(ACCOUNTS.c.log_seq, ACCOUNTS.c.log_head)
+    .where(ACCOUNTS.c.id == bindparam("account"))
+    .with_for_update(key_share=True)
+)
+MOVE_HEAD = (
+    update(ACCOUNTS)
+    .where(ACCOUNTS.c.id == bindparam("account"))
+    .values(log_seq=bindparam("seq"), log_head=bindparam("head"))
+)
+ADD_ENTRY = insert(LogEntry.__table__)
 
 
 def identity_key(account: Account) -> IdentityKey:
     if account.identity_seed is None:
         raise ValueError(f"account {account.username} has no identity key on this node")
-    return IdentityKey.from_seed(account.identity_seed)
+    return _key_from_seed(account.identity_seed)
+
+
+@lru_cache(maxsize=1024)
+def _key_from_seed(seed: bytes) -> IdentityKey:
+    # Deriving the public key costs ~50 µs; an active author signs many times a minute.
+    return IdentityKey.from_seed(seed)
 
 
 def verification_method(did: str) -> str:
@@ -39,21 +70,35 @@ def sign(account: Account, document: dict[str, Any]) -> dict[str, Any]:
     return sign_object(document, identity_key(account), verification_method(account.did))
 
 
-def append(session: Session, account: Account, activity: dict[str, Any]) -> LogEntry:
+def _sign_with_digest(account: Account, document: dict[str, Any]) -> SignedObject:
+    assert account.did is not None
+    return sign_canonical(document, identity_key(account), verification_method(account.did))
+
+
+def append(session: Session, account: Account, activity: dict[str, Any]) -> None:
     """Sign `activity` as `account` and append it to the account's log."""
-    signed = sign(account, activity)
-    seq, prev = _lock_log_head(session, account.id)
+    signed = _sign_with_digest(account, activity)
+    last_seq, prev = session.execute(LOCK_HEAD, {"account": account.id}).one()
+    seq = last_seq + 1
     entry: dict[str, Any] = {
         "author": account.did,
         "seq": seq,
         "prev": prev,
-        "id": signed["id"],
-        "digest": digest(signed),
+        "id": signed.document["id"],
+        "digest": signed.digest,
     }
     signature = identity_key(account).sign(canonical_json(entry))
     entry["signature"] = "z" + base58.b58encode(signature).decode()
     entry_hash = digest(entry)
-    row = {
+    session.execute(ADD_ENTRY, _entry_row(account, seq, signed.document, entry, entry_hash))
+    session.execute(MOVE_HEAD, {"account": account.id, "seq": seq, "head": entry_hash})
+    account.log_seq, account.log_head = seq, entry_hash
+
+
+def _entry_row(
+    account: Account, seq: int, signed: dict[str, Any], entry: dict[str, Any], entry_hash: str
+) -> dict[str, Any]:
+    return {
         "account_id": account.id,
         "seq": seq,
         "activity_id": signed["id"],
@@ -65,14 +110,6 @@ def append(session: Session, account: Account, activity: dict[str, Any]) -> LogE
         "activity": orjson.dumps(signed).decode(),
         "created_at": now(),
     }
-    insert_rows(session, LogEntry, [row])
-    session.execute(
-        update_rows(Account)
-        .where(Account.id == account.id)
-        .values(log_seq=seq, log_head=entry_hash)
-    )
-    account.log_seq, account.log_head = seq, entry_hash
-    return LogEntry(**row)
 
 
 def purge_object(session: Session, account_id: int, object_id: str) -> None:
@@ -83,20 +120,6 @@ def purge_object(session: Session, account_id: int, object_id: str) -> None:
         .where(LogEntry.activity_type != "Delete")
         .values(activity=None)
     )
-
-
-def _lock_log_head(session: Session, account_id: int) -> tuple[int, str | None]:
-    # Serialises concurrent appends by one author on PostgreSQL (SQLite serialises all
-    # writers), so seq stays contiguous. FOR NO KEY UPDATE, the lock an UPDATE of the
-    # counters takes anyway: a stronger FOR UPDATE would deadlock against another
-    # transaction's post INSERT, whose foreign key holds a KEY SHARE lock on this row.
-    result = session.execute(
-        select(Account.log_seq, Account.log_head)
-        .where(Account.id == account_id)
-        .with_for_update(key_share=True)
-    )
-    seq, head = result.one()
-    return seq + 1, head
 
 
 def _object_id(activity: dict[str, Any]) -> str | None:

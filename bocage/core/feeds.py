@@ -14,13 +14,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bocage.store.models import FeedEntry, Follow, Mention, Post
+from bocage.store.sql import insert_rows
 from bocage.store.upsert import insert_ignore_many
 
 BACKFILL = 40  # posts of a newly followed account copied into the follower's feed
 
 
 def add_own(session: Session, post: Post) -> None:
-    insert_ignore_many(
+    """A new post (or boost) in its author's feed; its id is new, so nothing can conflict."""
+    insert_rows(
         session,
         FeedEntry,
         [{"account_id": post.account_id, "post_id": post.id, "author_id": post.account_id}],

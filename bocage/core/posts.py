@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,13 @@ from bocage.store.sql import insert_rows, update_rows
 from bocage.store.upsert import insert_ignore
 
 MAX_SPOILER = 500
+ACCOUNTS = Account.__table__
+# Built once (see timelines.py for why): publishing runs it for every post.
+COUNT_NEW_POST = (
+    update(ACCOUNTS)
+    .where(ACCOUNTS.c.id == bindparam("account"))
+    .values(statuses_count=ACCOUNTS.c.statuses_count + 1, last_status_at=bindparam("at"))
+)
 
 
 @dataclass(frozen=True)
@@ -345,11 +352,7 @@ def _save_mentions_and_tags(
 def _count_new_post(session: Session, author: Account, post: Post, parent: Post | None) -> None:
     if parent is not None:
         _bump(session, parent.id, Post.replies_count, +1)
-    session.execute(
-        update_rows(Account)
-        .where(Account.id == author.id)
-        .values(statuses_count=Account.statuses_count + 1, last_status_at=post.created_at)
-    )
+    session.execute(COUNT_NEW_POST, {"account": author.id, "at": post.created_at})
 
 
 def _bump(session: Session, post_id: int, column: object, delta: int) -> None:

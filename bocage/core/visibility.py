@@ -31,7 +31,8 @@ def visible_to(
     open_ = post.visibility.in_(("public", "unlisted"))
     # An alias, so that the condition also works in queries that already join Account.
     author = aliased(Account)
-    author_ok = ~exists().where(author.id == post.account_id, author.suspended.is_(True))
+    # `suspended`, not `suspended IS TRUE`: only the former matches ix_accounts_suspended.
+    author_ok = ~exists().where(author.id == post.account_id, author.suspended)
     if viewer_id is None:
         return and_(open_, author_ok)
     mentioned = exists().where(Mention.post_id == post.id, Mention.account_id == viewer_id)

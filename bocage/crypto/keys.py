@@ -13,6 +13,7 @@ Everything that parses key material coming from the network raises
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import base58
 import nacl.exceptions
@@ -158,9 +159,14 @@ class IdentityKey:
     def did(self) -> str:
         return DID_KEY_PREFIX + self.public_multibase
 
+    @cached_property
+    def _signing_key(self) -> nacl.signing.SigningKey:
+        # Expanding the seed costs as much as a signature; do it once per key.
+        return nacl.signing.SigningKey(self.seed)
+
     def sign(self, data: bytes) -> bytes:
         # PyNaCl returns signature || message; only the 64-byte signature is wanted.
-        return nacl.signing.SigningKey(self.seed).sign(data).signature
+        return self._signing_key.sign(data).signature
 
 
 @dataclass(frozen=True)

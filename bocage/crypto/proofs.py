@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import rfc8785
 
 from bocage.crypto.keys import (
@@ -66,6 +67,18 @@ def format_timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@dataclass(frozen=True)
+class SignedObject:
+    """A signed document and its RFC 8785 bytes (proof included), computed while signing."""
+
+    document: dict[str, Any]
+    canonical: bytes
+
+    @property
+    def digest(self) -> str:
+        return "sha256:" + hashlib.sha256(self.canonical).hexdigest()
+
+
 def sign_object(
     document: dict[str, Any],
     key: IdentityKey,
@@ -75,9 +88,34 @@ def sign_object(
     proof_purpose: str = "assertionMethod",
 ) -> dict[str, Any]:
     """Return a copy of ``document`` carrying an eddsa-jcs-2022 ``proof``."""
+    return sign_canonical(
+        document, key, verification_method, created=created, proof_purpose=proof_purpose
+    ).document
+
+
+def sign_canonical(
+    document: dict[str, Any],
+    key: IdentityKey,
+    verification_method: str,
+    *,
+    created: datetime | None = None,
+    proof_purpose: str = "assertionMethod",
+) -> SignedObject:
+    """Sign like ``sign_object``, and also return the signed document's canonical bytes.
+
+    Storing an activity needs both its signature and its digest. Canonicalizing is the
+    costly part, so the document's members are canonicalized once and joined twice: without
+    the proof (what is signed) and with it (what is digested). Joining members sorted by
+    UTF-16 code units is exactly RFC 8785's serialization of an object (section 3.2.3).
+    """
     if "proof" in document:
         # Proof sets/chains change what is signed; we never produce them.
         raise ValueError("document already has a proof")
+    # Canonicalizing first also refuses what JSON cannot carry (NaN, huge integers)...
+    members = {name: _canonical_member(name, value) for name, value in document.items()}
+    # ...so a JSON round trip is then an exact deep copy (10x cheaper than copy.deepcopy):
+    # later edits to the caller's dict cannot alter the signed one.
+    signed = orjson.loads(orjson.dumps(document))
     proof_config: dict[str, Any] = {
         "type": PROOF_TYPE,
         "cryptosuite": CRYPTOSUITE,
@@ -85,13 +123,26 @@ def sign_object(
         "proofPurpose": proof_purpose,
         "created": format_timestamp(created or datetime.now(UTC)),
     }
-    if CONTEXT in document:
-        proof_config[CONTEXT] = copy.deepcopy(document[CONTEXT])
-    signature = key.sign(hash_data(document, proof_config))
-    # Deep copy so later edits to the caller's dict cannot alter the signed one.
-    signed = copy.deepcopy(document)
-    signed["proof"] = {**proof_config, "proofValue": encode_multibase_base58btc(signature)}
-    return signed
+    if CONTEXT in signed:
+        proof_config[CONTEXT] = signed[CONTEXT]
+    proof_hash = hashlib.sha256(canonical_json(proof_config)).digest()
+    document_hash = hashlib.sha256(_join_members(members)).digest()
+    signature = key.sign(proof_hash + document_hash)
+    proof = {**proof_config, "proofValue": encode_multibase_base58btc(signature)}
+    if CONTEXT in proof:
+        proof[CONTEXT] = copy.deepcopy(proof[CONTEXT])  # the proof owns its own copy
+    signed["proof"] = proof
+    members["proof"] = _canonical_member("proof", proof)
+    return SignedObject(signed, _join_members(members))
+
+
+def _canonical_member(name: str, value: Any) -> bytes:
+    return canonical_json(name) + b":" + canonical_json(value)
+
+
+def _join_members(members: dict[str, bytes]) -> bytes:
+    ordered = sorted(members, key=lambda name: name.encode("utf-16-be"))
+    return b"{" + b",".join(members[name] for name in ordered) + b"}"
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,8 @@ def enqueue(
     *,
     delay: float = 0.0,
     max_attempts: int = 12,
-) -> Job:
+) -> int:
+    """Add a job to the caller's transaction; returns its id."""
     moment = now()
     values = {
         "id": new_id(),
@@ -55,7 +56,7 @@ def enqueue(
         "created_at": moment,
     }
     insert_rows(session, Job, [values])
-    return Job(**values)
+    return values["id"]
 
 
 class LeaseLost(Exception):

@@ -6,17 +6,22 @@ measured here 0.9 ms per statement on aiosqlite against ~0.02 ms in a thread, wh
 post at 18 ms.) The event loop never waits on the database.
 
 SQLite allows one writer at a time: writes run on a single writer thread with a single
-connection opened with BEGIN IMMEDIATE (no lock-upgrade deadlocks); reads use a small pool
-of threads and connections that run in parallel under WAL.
+connection opened with BEGIN IMMEDIATE (no lock-upgrade deadlocks), which commits whatever
+units of work queued up meanwhile together (group commit, see `SerialWriter`); reads use a
+small pool of threads and connections that run in parallel under WAL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
@@ -26,6 +31,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 READERS = 4
+MAX_GROUP = 64  # units of work committed together, at most
 
 
 def is_sqlite(url: str) -> bool:
@@ -72,22 +78,129 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
     return engine
 
 
+@dataclass
+class _Unit:
+    work: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    future: asyncio.Future[Any]
+    outcome: tuple[bool, Any] = (False, None)  # (succeeded, result or exception)
+
+    def settle(self) -> None:
+        if self.future.done():  # the caller was cancelled: the work still happened
+            return
+        succeeded, value = self.outcome
+        if succeeded:
+            self.future.set_result(value)
+        else:
+            self.future.set_exception(value)
+
+
+class SerialWriter:
+    """SQLite's one writer thread, with group commit.
+
+    A SQLite write transaction costs ~0.6 ms to begin and commit, about as much as the work
+    of publishing a post. Units of work that queue up while the writer is busy therefore run
+    back to back in ONE transaction that commits once. If any of them fails, that
+    transaction is rolled back and each unit of the group runs again alone, so every unit
+    commits, or fails with its own exception, exactly as if it had run by itself. (Savepoints
+    per unit would do the same at ~0.15 ms each in SQLAlchemy, and a failed ORM flush spoils
+    the whole session anyway.) Hence the rule for units of work: act only through the
+    session, since a unit may run twice. A lone unit runs at once: nothing waits for company.
+    """
+
+    def __init__(self, transaction: Callable[[], Any]) -> None:
+        self._transaction = transaction
+        self._queue: queue.SimpleQueue[_Unit | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._loop, name="db-write", daemon=True)
+        self._started = False
+        self._lock = threading.Lock()
+
+    def submit(
+        self, work: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> asyncio.Future[Any]:
+        with self._lock:
+            if not self._started:
+                self._thread.start()
+                self._started = True
+        unit = _Unit(work, args, kwargs, asyncio.get_running_loop().create_future())
+        self._queue.put(unit)
+        return unit.future
+
+    def close(self) -> None:
+        with self._lock:
+            if self._started:
+                self._queue.put(None)  # after every unit already queued
+                self._thread.join()
+
+    def _loop(self) -> None:
+        while (first := self._queue.get()) is not None:
+            group = [first]
+            while len(group) < MAX_GROUP:
+                try:
+                    unit = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if unit is None:
+                    self._run(group)
+                    return
+                group.append(unit)
+            self._run(group)
+
+    def _run(self, group: list[_Unit]) -> None:
+        if len(group) == 1 or not self._run_together(group):
+            for unit in group:
+                self._run_alone(unit)
+        # One wake-up of each event loop per group, not one per unit.
+        loops = {unit.future.get_loop() for unit in group}
+        for loop in loops:
+            mine = [unit for unit in group if unit.future.get_loop() is loop]
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
+                loop.call_soon_threadsafe(_settle_all, mine)
+
+    def _run_together(self, group: list[_Unit]) -> bool:
+        """Every unit in one transaction; False, with nothing stored, if any of them failed."""
+        try:
+            with self._transaction() as session:
+                results = [unit.work(session, *unit.args, **unit.kwargs) for unit in group]
+        except Exception:
+            return False
+        for unit, result in zip(group, results, strict=True):
+            unit.outcome = (True, result)
+        return True
+
+    def _run_alone(self, unit: _Unit) -> None:
+        try:
+            with self._transaction() as session:
+                unit.outcome = (True, unit.work(session, *unit.args, **unit.kwargs))
+        except Exception as exc:
+            unit.outcome = (False, exc)
+
+
+def _settle_all(units: list[_Unit]) -> None:
+    for unit in units:
+        unit.settle()
+
+
 class Database:
     """Owns engines and threads; hands out units of work (transactions)."""
 
     def __init__(self, url: str, *, pool_size: int = 8) -> None:
         self.url = sync_url(url)
+        self._serial_writer: SerialWriter | None = None
+        self._write_threads: ThreadPoolExecutor | None = None
         if is_sqlite(self.url):
             self.write_engine = _sqlite_engine(self.url, writer=True)
             self.read_engine = _sqlite_engine(self.url, writer=False)
-            writers = 1
+            self._serial_writer = SerialWriter(self.transaction)
         else:
+            # PostgreSQL takes writers in parallel (row locks, not a database lock); grouping
+            # them across threads could deadlock two groups on each other's row locks.
             self.write_engine = create_engine(self.url, pool_size=pool_size, max_overflow=pool_size)
             self.read_engine = self.write_engine
-            writers = pool_size
+            self._write_threads = ThreadPoolExecutor(pool_size, thread_name_prefix="db-write")
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
-        self._write_threads = ThreadPoolExecutor(writers, thread_name_prefix="db-write")
         self._read_threads = ThreadPoolExecutor(READERS, thread_name_prefix="db-read")
 
     @property
@@ -109,7 +222,15 @@ class Database:
     async def write(
         self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run `work(session, …)` in one write transaction on a writer thread."""
+        """Run `work(session, …)` in one write transaction on a writer thread.
+
+        On SQLite it may share its transaction with other units (group commit); its effects
+        commit, or roll back, as if it ran alone. `work` must act only through the session:
+        it may run twice (see `SerialWriter`).
+        """
+        if self._serial_writer is not None:
+            return await self._serial_writer.submit(work, args, kwargs)
+        assert self._write_threads is not None
         return await self._run(self._write_threads, self.transaction, work, args, kwargs)
 
     async def read(
@@ -134,7 +255,10 @@ class Database:
         return await loop.run_in_executor(threads, functools.partial(in_thread))
 
     def close(self) -> None:
-        self._write_threads.shutdown(wait=True)
+        if self._serial_writer is not None:
+            self._serial_writer.close()
+        if self._write_threads is not None:
+            self._write_threads.shutdown(wait=True)
         self._read_threads.shutdown(wait=True)
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:

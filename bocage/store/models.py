@@ -109,6 +109,14 @@ class Account(Base):
             func.coalesce(domain, ""),
             unique=True,
         ),
+        # The few suspended accounts, for the timelines' "author not suspended" check:
+        # without it PostgreSQL scans every account (2.8 ms at 20k) to find none.
+        Index(
+            "ix_accounts_suspended",
+            "id",
+            sqlite_where=text("suspended"),
+            postgresql_where=text("suspended"),
+        ),
     )
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Update, insert, update
+from sqlalchemy import Insert, Table, Update, insert, update
 from sqlalchemy.orm import Session
 
 
@@ -25,5 +26,16 @@ def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> Non
     The ORM's unit of work costs about 0.5 ms per flushed object here; a Core INSERT of
     the same row costs a few tens of microseconds. Column defaults still apply.
     """
-    if rows:
-        session.execute(insert(model.__table__), rows)
+    if not rows:
+        return
+    # On the connection, past the ORM session's execute machinery (~10 µs a statement), and
+    # one row as a plain execute rather than an executemany.
+    connection = session.connection()
+    statement = insert_into(model.__table__)
+    connection.execute(statement, rows[0] if len(rows) == 1 else rows)
+
+
+@cache
+def insert_into(table: Table) -> Insert:
+    """One INSERT statement object per table, reused: building one costs more than running it."""
+    return insert(table)

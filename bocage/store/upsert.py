@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from sqlalchemy import Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,8 +27,12 @@ def insert_ignore(session: Session, table: Any, values: dict[str, Any]) -> bool:
 
 def insert_ignore_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
     """Insert many rows, skipping those that already exist (one statement, executemany)."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
+    if rows:
+        dialect = session.get_bind().dialect.name
+        session.execute(_insert_or_skip(dialect, table.__table__), rows)
+
+
+@cache
+def _insert_or_skip(dialect: str, table: Table) -> Insert:
     module = postgresql if dialect == "postgresql" else sqlite
-    session.execute(module.insert(table).on_conflict_do_nothing(), rows)
+    return module.insert(table).on_conflict_do_nothing()

@@ -20,7 +20,7 @@ from bocage.store.models import Job
 
 def enqueue(node: Node, kind: str, payload: dict[str, Any] | None = None, **kw: Any) -> int:
     with node.db.transaction() as session:
-        return queue.enqueue(session, kind, payload or {}, **kw).id
+        return queue.enqueue(session, kind, payload or {}, **kw)
 
 
 def job(node: Node, job_id: int) -> Job:

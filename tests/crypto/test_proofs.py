@@ -28,6 +28,7 @@ from bocage.crypto.proofs import (
     canonical_json,
     digest,
     hash_data,
+    sign_canonical,
     sign_object,
     verify_object,
 )
@@ -440,6 +441,27 @@ def test_round_trip_arbitrary_json(body: dict[str, Any]) -> None:
     assert verify_object(json.loads(json.dumps(signed)), VECTOR_KEY.public).valid
     signed["tampered"] = True
     assert not verify_object(signed, VECTOR_KEY.public).valid
+
+
+@given(body=st.dictionaries(st.text(max_size=8).filter(lambda k: k != "proof"), JSON_VALUES))
+def test_sign_canonical_bytes_are_rfc8785_of_the_signed_document(body: dict[str, Any]) -> None:
+    # Keys such as "\U0001f600" and "\uff61" sort differently by code point and by UTF-16.
+    result = sign_canonical(body, VECTOR_KEY, VECTOR_KEY.did, created=VECTOR_CREATED)
+    assert result.canonical == canonical_json(result.document)
+    assert result.document == sign_object(body, VECTOR_KEY, VECTOR_KEY.did, created=VECTOR_CREATED)
+    assert result.digest == digest(result.document)
+
+
+def test_sign_canonical_orders_keys_by_utf16_code_units() -> None:
+    body = {"\U0001f600": 1, "\uff61": 2, "a": 3}
+    result = sign_canonical(body, VECTOR_KEY, VECTOR_KEY.did, created=VECTOR_CREATED)
+    assert result.canonical == canonical_json(result.document)
+    assert result.canonical.index("\U0001f600".encode()) < result.canonical.index("\uff61".encode())
+
+
+def test_sign_refuses_nan_rather_than_signing_null() -> None:
+    with pytest.raises(ValueError):
+        sign_object({"x": float("nan")}, VECTOR_KEY, VECTOR_KEY.did)
 
 
 # --- failures ----------------------------------------------------------------------
