@@ -27,25 +27,29 @@ from bocage.crypto.proofs import (
     sign_object,
 )
 from bocage.store.models import Account, LogEntry
+from bocage.store.prepared import Prepared
 from bocage.store.sql import update_rows
 
 ACCOUNTS = Account.__table__
-# Built once: constructing a statement costs SQLAlchemy more than running it (see timelines).
+# Compiled once and run on the driver's cursor: see store/prepared.py.
 # Locking the head serialises concurrent appends by one author on PostgreSQL (SQLite
 # serialises all writers), so seq stays contiguous. FOR NO KEY UPDATE, the lock an UPDATE of
 # the counters takes anyway: a stronger FOR UPDATE would deadlock against another
 # transaction's post INSERT, whose foreign key holds a KEY SHARE lock on this row.
-LOCK_HEAD = (
+LOCK_HEAD = Prepared(
     select(ACCOUNTS.c.log_seq, ACCOUNTS.c.log_head)
     .where(ACCOUNTS.c.id == bindparam("account"))
     .with_for_update(key_share=True)
 )
-MOVE_HEAD = (
+MOVE_HEAD = Prepared(
     update(ACCOUNTS)
     .where(ACCOUNTS.c.id == bindparam("account"))
     .values(log_seq=bindparam("seq"), log_head=bindparam("head"))
 )
-ADD_ENTRY = insert(LogEntry.__table__)
+ADD_ENTRY = Prepared(
+    insert(LogEntry.__table__),
+    keys=tuple(column.name for column in LogEntry.__table__.columns),
+)
 
 
 def identity_key(account: Account) -> IdentityKey:
@@ -78,7 +82,7 @@ def _sign_with_digest(account: Account, document: dict[str, Any]) -> SignedObjec
 def append(session: Session, account: Account, activity: dict[str, Any]) -> None:
     """Sign `activity` as `account` and append it to the account's log."""
     signed = _sign_with_digest(account, activity)
-    last_seq, prev = session.execute(LOCK_HEAD, {"account": account.id}).one()
+    last_seq, prev = LOCK_HEAD.execute(session, {"account": account.id}).fetchone()
     seq = last_seq + 1
     entry: dict[str, Any] = {
         "author": account.did,
@@ -90,8 +94,8 @@ def append(session: Session, account: Account, activity: dict[str, Any]) -> None
     signature = identity_key(account).sign(canonical_json(entry))
     entry["signature"] = "z" + base58.b58encode(signature).decode()
     entry_hash = digest(entry)
-    session.execute(ADD_ENTRY, _entry_row(account, seq, signed.document, entry, entry_hash))
-    session.execute(MOVE_HEAD, {"account": account.id, "seq": seq, "head": entry_hash})
+    ADD_ENTRY.execute(session, _entry_row(account, seq, signed.document, entry, entry_hash))
+    MOVE_HEAD.execute(session, {"account": account.id, "seq": seq, "head": entry_hash})
     account.log_seq, account.log_head = seq, entry_hash
 
 

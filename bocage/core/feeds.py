@@ -10,23 +10,21 @@ just as fast.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from bocage.store.models import FeedEntry, Follow, Mention, Post
-from bocage.store.sql import insert_rows
+from bocage.store.prepared import Prepared
 from bocage.store.upsert import insert_ignore_many
 
+ADD_ENTRY = Prepared(insert(FeedEntry.__table__), keys=("account_id", "post_id", "author_id"))
 BACKFILL = 40  # posts of a newly followed account copied into the follower's feed
 
 
 def add_own(session: Session, post: Post) -> None:
     """A new post (or boost) in its author's feed; its id is new, so nothing can conflict."""
-    insert_rows(
-        session,
-        FeedEntry,
-        [{"account_id": post.account_id, "post_id": post.id, "author_id": post.account_id}],
-    )
+    entry = {"account_id": post.account_id, "post_id": post.id, "author_id": post.account_id}
+    ADD_ENTRY.execute(session, entry)
 
 
 def fan_out(session: Session, post: Post) -> int:

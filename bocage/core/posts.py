@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,13 +32,21 @@ from bocage.store.models import (
     PostTag,
     Tombstone,
 )
+from bocage.store.prepared import Prepared
 from bocage.store.sql import insert_rows, update_rows
 from bocage.store.upsert import insert_ignore
 
 MAX_SPOILER = 500
 ACCOUNTS = Account.__table__
-# Built once (see timelines.py for why): publishing runs it for every post.
-COUNT_NEW_POST = (
+NEW_POST_COLUMNS = (
+    "id", "account_id", "uri", "visibility", "content", "source", "spoiler_text", "language",
+    "in_reply_to_id", "in_reply_to_account_id", "thread_root_id", "created_at", "edited_at",
+    "replies_count", "favourites_count", "reblogs_count",
+)  # fmt: skip
+# What publishing runs for every post, compiled once (see store/prepared.py).
+ADD_POST = Prepared(insert(Post.__table__), keys=NEW_POST_COLUMNS)
+ADD_TAG = Prepared(insert(PostTag.__table__), keys=("tag", "post_id"))
+COUNT_NEW_POST = Prepared(
     update(ACCOUNTS)
     .where(ACCOUNTS.c.id == bindparam("account"))
     .values(statuses_count=ACCOUNTS.c.statuses_count + 1, last_status_at=bindparam("at"))
@@ -93,9 +101,12 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         "thread_root_id": (parent.thread_root_id or parent.id) if parent else None,
         "created_at": now(),
         "edited_at": None,
+        "replies_count": 0,
+        "favourites_count": 0,
+        "reblogs_count": 0,
     }
-    insert_rows(session, Post, [values])
-    post = Post(**values, replies_count=0, favourites_count=0, reblogs_count=0)
+    ADD_POST.execute(session, values)
+    post = Post(**values)
     feeds.add_own(session, post)
     _save_mentions_and_tags(session, post, mentioned, parsed.tags)
     _count_new_post(session, author, post, parent)
@@ -346,13 +357,14 @@ def _save_mentions_and_tags(
     insert_rows(
         session, Mention, [{"post_id": post.id, "account_id": a.id} for a in mentioned.values()]
     )
-    insert_rows(session, PostTag, [{"tag": tag, "post_id": post.id} for tag in tags])
+    for tag in tags:
+        ADD_TAG.execute(session, {"tag": tag, "post_id": post.id})
 
 
 def _count_new_post(session: Session, author: Account, post: Post, parent: Post | None) -> None:
     if parent is not None:
         _bump(session, parent.id, Post.replies_count, +1)
-    session.execute(COUNT_NEW_POST, {"account": author.id, "at": post.created_at})
+    COUNT_NEW_POST.execute(session, {"account": author.id, "at": post.created_at})
 
 
 def _bump(session: Session, post_id: int, column: object, delta: int) -> None:

@@ -14,14 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from bocage.core.clock import now
 from bocage.core.ids import new_id
 from bocage.store.models import Job
-from bocage.store.sql import insert_rows, update_rows
+from bocage.store.prepared import Prepared
+from bocage.store.sql import update_rows
 
+# Every post and activity enqueues a job: compiled once (see store/prepared.py).
+ADD_JOB = Prepared(
+    insert(Job.__table__),
+    keys=("id", "kind", "payload", "state", "run_after", "attempts", "max_attempts", "created_at"),
+)
 BACKOFF_BASE_SECONDS = 15.0
 BACKOFF_CAP_SECONDS = 6 * 3600.0
 
@@ -55,7 +61,7 @@ def enqueue(
         "max_attempts": max_attempts,
         "created_at": moment,
     }
-    insert_rows(session, Job, [values])
+    ADD_JOB.execute(session, values)
     return values["id"]
 
 

@@ -197,7 +197,10 @@ class Database:
             # PostgreSQL takes writers in parallel (row locks, not a database lock); grouping
             # them across threads could deadlock two groups on each other's row locks.
             self.write_engine = create_engine(self.url, pool_size=pool_size, max_overflow=pool_size)
-            self.read_engine = self.write_engine
+            # Reads without BEGIN/COMMIT: two round trips (~0.4 ms) less per page. Under READ
+            # COMMITTED a read transaction gave no common snapshot anyway; a reader that
+            # needs one asks for it (backup: REPEATABLE READ).
+            self.read_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
             self._write_threads = ThreadPoolExecutor(pool_size, thread_name_prefix="db-write")
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
@@ -261,5 +264,5 @@ class Database:
             self._write_threads.shutdown(wait=True)
         self._read_threads.shutdown(wait=True)
         self.write_engine.dispose()
-        if self.read_engine is not self.write_engine:
+        if is_sqlite(self.url):
             self.read_engine.dispose()

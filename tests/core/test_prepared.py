@@ -1,0 +1,71 @@
+"""store/prepared.py: hot statements run on the driver's cursor, with SQLAlchemy's SQL and types."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import bindparam, insert, select, update
+
+from bocage.jobs.queue import ADD_JOB
+from bocage.node import Node
+from bocage.store.models import Account, Job
+from bocage.store.prepared import Prepared
+from tests.conftest import make_user
+
+JOBS = Job.__table__
+MOMENT = datetime(2026, 11, 22, 10, 30, 15, 123456, tzinfo=UTC)
+
+
+def job_values(job_id: int) -> dict[str, object]:
+    return {
+        "id": job_id,
+        "kind": "demo",
+        "payload": {"text": "é ✓", "n": [1, 2]},
+        "state": "queued",
+        "run_after": MOMENT,
+        "attempts": 0,
+        "max_attempts": 12,
+        "created_at": MOMENT - timedelta(days=1),
+    }
+
+
+async def test_a_prepared_insert_stores_what_sqlalchemy_would(node: Node) -> None:
+    with node.db.transaction() as session:
+        ADD_JOB.execute(session, job_values(1))
+        session.execute(insert(JOBS), job_values(2))
+    with node.db.snapshot() as session:
+        mine, theirs = session.execute(select(Job).order_by(Job.id)).scalars()
+        assert mine.payload == theirs.payload == {"text": "é ✓", "n": [1, 2]}
+        assert mine.run_after == theirs.run_after == MOMENT  # timezone-aware, to the µs
+        stored = session.connection().exec_driver_sql("SELECT run_after, CAST(payload AS TEXT) FROM jobs")
+        assert len(set(stored.all())) == 1  # the very same stored values
+
+
+async def test_literal_values_and_rows_come_through(node: Node) -> None:
+    account = make_user(node, "ada")
+    bump = Prepared(
+        update(Account.__table__)
+        .where(Account.__table__.c.id == bindparam("account"))
+        .values(statuses_count=Account.__table__.c.statuses_count + 5)  # 5 is a bound literal
+    )
+    read = Prepared(
+        select(Account.__table__.c.statuses_count, Account.__table__.c.username).where(
+            Account.__table__.c.id == bindparam("account")
+        )
+    )
+    with node.db.transaction() as session:
+        bump.execute(session, {"account": account.id})
+        assert read.execute(session, {"account": account.id}).fetchone() == (5, "ada")
+
+
+async def test_a_missing_value_is_refused_before_reaching_the_database(node: Node) -> None:
+    with node.db.transaction() as session, pytest.raises(KeyError, match="account"):
+        Prepared(select(Account.id).where(Account.id == bindparam("account"))).execute(session, {})
+
+
+async def test_an_insert_that_relies_on_column_defaults_is_refused(node: Node) -> None:
+    # SQLAlchemy applies Python-side defaults while executing; a Prepared skips that step.
+    incomplete = Prepared(insert(JOBS), keys=("id", "kind", "payload", "run_after", "created_at"))
+    with node.db.transaction() as session, pytest.raises(ValueError, match="state"):
+        incomplete.execute(session, job_values(3))
