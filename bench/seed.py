@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bocage.core import accounts
 from bocage.core.context import Context
 from bocage.core.ids import new_id
+from bocage.crypto.keys import IdentityKey
 from bocage.store.db import Database
 from bocage.store.models import Account, Follow, Post
 
@@ -99,6 +100,18 @@ def seed_reader(db: Database, ctx: Context, authors: list[int], following: int) 
     _insert(db, Follow, rows)
     fill_home_feed(db, reader.id)
     return reader
+
+
+def seed_writers(db: Database, ctx: Context, count: int) -> list[int]:
+    """`count` real accounts (each with its own identity key) to post concurrently."""
+    base = accounts.make_secrets("correct horse battery")
+    ids = []
+    with db.transaction() as session:
+        for n in range(count):
+            form = accounts.Registration(f"writer{n}", f"writer{n}@example.org", "unused-pass")
+            secrets = accounts.AccountSecrets(IdentityKey.generate(), base.rsa, base.password_hash)
+            ids.append(accounts.register(session, ctx, form, secrets, bypass_mode=True).account_id)
+    return ids
 
 
 def fill_home_feed(db: Database, reader_id: int) -> None:

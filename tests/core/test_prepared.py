@@ -38,7 +38,9 @@ async def test_a_prepared_insert_stores_what_sqlalchemy_would(node: Node) -> Non
         mine, theirs = session.execute(select(Job).order_by(Job.id)).scalars()
         assert mine.payload == theirs.payload == {"text": "é ✓", "n": [1, 2]}
         assert mine.run_after == theirs.run_after == MOMENT  # timezone-aware, to the µs
-        stored = session.connection().exec_driver_sql("SELECT run_after, CAST(payload AS TEXT) FROM jobs")
+        stored = session.connection().exec_driver_sql(
+            "SELECT run_after, CAST(payload AS TEXT) FROM jobs"
+        )
         assert len(set(stored.all())) == 1  # the very same stored values
 
 
