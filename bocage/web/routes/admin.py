@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -28,14 +29,17 @@ async def signups(request: Request) -> Response:
     return await page(request, "admin_signups.html", pending=pending)
 
 
-def _signup_decision(approve: bool) -> Callable[[Request], Awaitable[Response]]:
+def _account_decision(
+    decide: Callable[[Session, str, bool], object], yes: bool, verdict: str, listing: str
+) -> Callable[[Request], Awaitable[Response]]:
+    """A POST that applies `decide(session, username, yes)` and returns to `listing`."""
+
     async def endpoint(request: Request) -> Response:
         await require_admin(request)
         await forms.read_form(request)
         username = request.path_params["username"]
-        await node_of(request).db.write(accounts.set_approved, username, approve)
-        verdict = "approved" if approve else "rejected"
-        return redirect(request, "/admin/signups", f"@{username} {verdict}.")
+        await node_of(request).db.write(decide, username, yes)
+        return redirect(request, listing, f"@{username} {verdict}.")
 
     return endpoint
 
@@ -45,18 +49,6 @@ async def account_list(request: Request) -> Response:
     query = request.query_params.get("q", "").strip().lower()
     rows = await node_of(request).db.read(accounts.local_accounts, query)
     return await page(request, "admin_accounts.html", rows=rows, q=query)
-
-
-def _suspension(suspend: bool) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
-        await require_admin(request)
-        await forms.read_form(request)
-        username = request.path_params["username"]
-        await node_of(request).db.write(accounts.set_suspended, username, suspend)
-        verdict = "suspended" if suspend else "unsuspended"
-        return redirect(request, "/admin/accounts", f"@{username} {verdict}.")
-
-    return endpoint
 
 
 async def instance_form(request: Request) -> Response:
@@ -135,11 +127,27 @@ async def retry_job(request: Request) -> Response:
 routes = [
     Route("/admin", index, methods=["GET"]),
     Route("/admin/signups", signups, methods=["GET"]),
-    Route("/admin/signups/{username}/approve", _signup_decision(True), methods=["POST"]),
-    Route("/admin/signups/{username}/reject", _signup_decision(False), methods=["POST"]),
+    Route(
+        "/admin/signups/{username}/approve",
+        _account_decision(accounts.set_approved, True, "approved", "/admin/signups"),
+        methods=["POST"],
+    ),
+    Route(
+        "/admin/signups/{username}/reject",
+        _account_decision(accounts.set_approved, False, "rejected", "/admin/signups"),
+        methods=["POST"],
+    ),
     Route("/admin/accounts", account_list, methods=["GET"]),
-    Route("/admin/accounts/{username}/suspend", _suspension(True), methods=["POST"]),
-    Route("/admin/accounts/{username}/unsuspend", _suspension(False), methods=["POST"]),
+    Route(
+        "/admin/accounts/{username}/suspend",
+        _account_decision(accounts.set_suspended, True, "suspended", "/admin/accounts"),
+        methods=["POST"],
+    ),
+    Route(
+        "/admin/accounts/{username}/unsuspend",
+        _account_decision(accounts.set_suspended, False, "unsuspended", "/admin/accounts"),
+        methods=["POST"],
+    ),
     Route("/admin/instance", instance_form, methods=["GET"]),
     Route("/admin/instance", instance_update, methods=["POST"]),
     Route("/admin/invites", invites, methods=["GET"]),
