@@ -24,7 +24,6 @@ from bocage.crypto.proofs import (
     canonical_json,
     digest,
     sign_canonical,
-    sign_object,
 )
 from bocage.store.models import Account, LogEntry
 from bocage.store.prepared import Prepared
@@ -69,19 +68,15 @@ def verification_method(did: str) -> str:
     return f"{did}#{did.removeprefix('did:key:')}"
 
 
-def sign(account: Account, document: dict[str, Any]) -> dict[str, Any]:
-    assert account.did is not None
-    return sign_object(document, identity_key(account), verification_method(account.did))
-
-
-def _sign_with_digest(account: Account, document: dict[str, Any]) -> SignedObject:
+def sign(account: Account, document: dict[str, Any]) -> SignedObject:
+    """`document` with the account's eddsa-jcs-2022 proof, and its canonical bytes."""
     assert account.did is not None
     return sign_canonical(document, identity_key(account), verification_method(account.did))
 
 
 def append(session: Session, account: Account, activity: dict[str, Any]) -> None:
     """Sign `activity` as `account` and append it to the account's log."""
-    signed = _sign_with_digest(account, activity)
+    signed = sign(account, activity)
     last_seq, prev = LOCK_HEAD.execute(session, {"account": account.id}).fetchone()
     seq = last_seq + 1
     entry: dict[str, Any] = {
