@@ -53,6 +53,17 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
+def settle(db: Database) -> None:
+    """Fresh planner statistics; on PostgreSQL also the vacuum that autovacuum would soon run
+    on a freshly loaded table (so that it does not run in the middle of a measurement)."""
+    if db.dialect == "sqlite":
+        with db.transaction() as session:
+            session.connection().exec_driver_sql("ANALYZE")
+        return
+    with db.write_engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+
+
 def measure_timeline(db: Database, reader_id: int) -> tuple[float, float]:
     """p50 and p99 (ms) of a 40-post home timeline page, first pages and deeper pages."""
     reader = db_account(db, reader_id)
@@ -116,8 +127,7 @@ def measure_database(label: str, url: str, rows: list[Row]) -> None:
         authors = seed.seed_authors(db, AUTHORS, ctx.urls.base)
         seed.seed_posts(db, authors, POSTS, ctx.urls.base)
         reader = seed.seed_reader(db, ctx, authors, FOLLOWING)
-        with db.transaction() as session:
-            session.connection().exec_driver_sql("ANALYZE")  # fresh statistics for the planner
+        settle(db)
         console.print(f"  seeded in {time.perf_counter() - started:.0f} s")
         p50, p99 = measure_timeline(db, reader.id)
         alone = measure_post_creation(db, ctx, [reader.id], clients=1)

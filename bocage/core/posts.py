@@ -109,7 +109,6 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
     post = Post(**values)
     feeds.add_own(session, post)
     _save_mentions_and_tags(session, post, mentioned, parsed.tags)
-    _count_new_post(session, author, post, parent)
     note = activities.note(
         ctx.urls,
         author,
@@ -121,8 +120,11 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
     create = activities.wrap(
         "Create", f"{post.uri}/activity", author, note, published=post.created_at
     )
-    authoring.append(session, author, create)
     enqueue(session, "post.created", {"post_id": post.id})
+    # Last, the statements that lock the author's row: posts by one author wait for each
+    # other from here to the commit, so nothing slow may come after this point.
+    authoring.append(session, author, create)
+    _count_new_post(session, author, post, parent)
     return post
 
 

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,6 +57,7 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
         max_overflow=0,
         pool_timeout=60,
         connect_args={"check_same_thread": False, "timeout": 30},
+        json_deserializer=orjson.loads,
     )
 
     @event.listens_for(engine, "connect")
@@ -94,6 +96,13 @@ class _Unit:
             self.future.set_result(value)
         else:
             self.future.set_exception(value)
+
+
+def _postgres_engine(url: str, pool_size: int, **options: Any) -> Engine:
+    # orjson parses JSON columns about 4x faster than the json module psycopg uses.
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, json_deserializer=orjson.loads, **options
+    )
 
 
 class SerialWriter:
@@ -196,11 +205,13 @@ class Database:
         else:
             # PostgreSQL takes writers in parallel (row locks, not a database lock); grouping
             # them across threads could deadlock two groups on each other's row locks.
-            self.write_engine = create_engine(self.url, pool_size=pool_size, max_overflow=pool_size)
+            self.write_engine = _postgres_engine(self.url, pool_size)
             # Reads without BEGIN/COMMIT: two round trips (~0.4 ms) less per page. Under READ
             # COMMITTED a read transaction gave no common snapshot anyway; a reader that
-            # needs one asks for it (backup: REPEATABLE READ).
-            self.read_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
+            # needs one asks for it (backup: REPEATABLE READ). An engine of its own, not
+            # execution options: those switch each connection to autocommit and back at
+            # every checkout.
+            self.read_engine = _postgres_engine(self.url, READERS, isolation_level="AUTOCOMMIT")
             self._write_threads = ThreadPoolExecutor(pool_size, thread_name_prefix="db-write")
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
@@ -264,5 +275,4 @@ class Database:
             self._write_threads.shutdown(wait=True)
         self._read_threads.shutdown(wait=True)
         self.write_engine.dispose()
-        if is_sqlite(self.url):
-            self.read_engine.dispose()
+        self.read_engine.dispose()

@@ -4,8 +4,8 @@ SQLAlchemy spends ~50 µs setting up each execution (execution context, cache lo
 object), against 5–10 µs for SQLite to run a single-row INSERT. Publishing a post runs eight
 such statements: that bookkeeping was more than half its cost. A `Prepared` keeps what
 SQLAlchemy is for (the SQL each dialect needs, the column types' conversions) and skips only
-the per-execution bookkeeping. Use it for hot single-row statements; everything else stays
-plain SQLAlchemy.
+the per-execution bookkeeping. Use it for hot statements (single-row writes, the home page
+query); everything else stays plain SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ class _Compiled:
     sql: str
     binds: tuple[_Bind, ...]
     positional: bool  # qmark (sqlite3) or named (psycopg) parameters
+    dialect: Dialect
+    result_types: tuple[Any, ...]  # each result column's SQLAlchemy type
 
 
 class Prepared:
@@ -43,9 +45,13 @@ class Prepared:
         self.statement = statement
         self.keys = keys
         self._by_dialect: dict[str, _Compiled] = {}
+        self._converters: dict[str, tuple[Callable[[Any], Any] | None, ...]] = {}
 
     def execute(self, session: Session, params: Mapping[str, Any]) -> Any:
         """Run with `params`; returns the driver's cursor (rows come back unconverted)."""
+        return self._run(session, params)[0]
+
+    def _run(self, session: Session, params: Mapping[str, Any]) -> tuple[Any, _Compiled]:
         connection = session.connection()
         compiled = self._compiled(connection.dialect)
         values = [self._value(bind, params) for bind in compiled.binds]
@@ -55,7 +61,36 @@ class Prepared:
         else:
             names = (bind.name for bind in compiled.binds)
             cursor.execute(compiled.sql, dict(zip(names, values, strict=True)))
-        return cursor
+        return cursor, compiled
+
+    def rows(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a SELECT with `params`; its rows as tuples, converted by the column types as
+        SQLAlchemy would (e.g. SQLite's text dates become datetimes)."""
+        cursor, compiled = self._run(session, params)
+        rows, converters = cursor.fetchall(), self._converters_for(compiled, cursor)
+        if not any(converters):
+            return rows  # type: ignore[no-any-return]
+        return [
+            tuple(
+                value if convert is None or value is None else convert(value)
+                for convert, value in zip(converters, row, strict=True)
+            )
+            for row in rows
+        ]
+
+    def _converters_for(
+        self, compiled: _Compiled, cursor: Any
+    ) -> tuple[Callable[[Any], Any] | None, ...]:
+        # Some conversions depend on the type the driver reports (e.g. psycopg's numerics),
+        # hence built at the first run, from the cursor's description.
+        dialect = compiled.dialect
+        converters = self._converters.get(dialect.name)
+        if converters is None:
+            converters = self._converters[dialect.name] = tuple(
+                kind.dialect_impl(dialect).result_processor(dialect, column[1])
+                for kind, column in zip(compiled.result_types, cursor.description, strict=True)
+            )
+        return converters
 
     @staticmethod
     def _value(bind: _Bind, params: Mapping[str, Any]) -> Any:
@@ -80,7 +115,9 @@ class Prepared:
         names = compiler.positiontup if positional else list(compiler.bind_names.values())
         by_name = {name: bind for bind, name in compiler.bind_names.items()}
         binds = tuple(self._bind(name, by_name[name], dialect) for name in names)
-        return _Compiled(compiler.string, binds, positional)
+        # The compiler's own list of result columns (what SQLAlchemy's result objects read).
+        result_types = tuple(column.type for column in compiler._result_columns)
+        return _Compiled(compiler.string, binds, positional, dialect, result_types)
 
     @staticmethod
     def _bind(name: str, bind: Any, dialect: Dialect) -> _Bind:

@@ -71,3 +71,19 @@ async def test_an_insert_that_relies_on_column_defaults_is_refused(node: Node) -
     incomplete = Prepared(insert(JOBS), keys=("id", "kind", "payload", "run_after", "created_at"))
     with node.db.transaction() as session, pytest.raises(ValueError, match="state"):
         incomplete.execute(session, job_values(3))
+
+
+async def test_prepared_rows_are_converted_as_sqlalchemy_converts_them(node: Node) -> None:
+    with node.db.transaction() as session:
+        finished = {"finished_at": MOMENT, "duration_ms": 1.5}
+        session.execute(insert(JOBS), {**job_values(1), **finished})
+        session.execute(insert(JOBS), job_values(2))
+    query = select(JOBS.c.id, JOBS.c.payload, JOBS.c.finished_at, JOBS.c.duration_ms).order_by(
+        JOBS.c.id
+    )
+    with node.db.snapshot() as session:
+        mine = Prepared(query).rows(session, {})
+        theirs = [tuple(row) for row in session.execute(query)]
+    assert mine == theirs
+    assert mine[0][1:] == ({"text": "é ✓", "n": [1, 2]}, MOMENT, 1.5)  # JSON parsed, dates aware
+    assert mine[1][2:] == (None, None)
