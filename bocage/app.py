@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bocage.activitypub import all_routes as activitypub_routes
 from bocage.config import Settings
 from bocage.core.errors import DomainError, NotAuthenticated, NotFound, RateLimited
 from bocage.media.storage import LocalStorage
@@ -108,6 +109,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
 
     app = Starlette(
         routes=[
+            *activitypub_routes(),
             *all_routes(),
             Route("/media/{key:path}", media, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),

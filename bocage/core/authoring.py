@@ -111,6 +111,29 @@ def _entry_row(
     }
 
 
+def signed_activity(session: Session, activity_id: str) -> dict[str, Any] | None:
+    """An activity this node authored, exactly as signed (None if unknown or purged)."""
+    stored = session.execute(
+        select(LogEntry.activity).where(LogEntry.activity_id == activity_id)
+    ).scalar_one_or_none()
+    return orjson.loads(stored) if stored else None
+
+
+def signed_object(session: Session, object_id: str) -> dict[str, Any] | None:
+    """The latest version of an object this node authored, from its latest Create or Update,
+    with that activity's proof (the object is covered by it, not by a proof of its own)."""
+    stored = session.execute(
+        select(LogEntry.activity)
+        .where(LogEntry.object_id == object_id, LogEntry.activity_type.in_(("Create", "Update")))
+        .order_by(LogEntry.seq.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if not stored:
+        return None
+    obj = orjson.loads(stored)["object"]
+    return obj if isinstance(obj, dict) else None
+
+
 def purge_object(session: Session, account_id: int, object_id: str) -> None:
     """Forget the content of every entry about a deleted object; the entries stay."""
     session.execute(

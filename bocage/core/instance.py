@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bocage.core.clock import now
 from bocage.core.errors import InvalidInput
-from bocage.store.models import InstanceSetting, Invite, User
+from bocage.crypto.keys import RsaKey
+from bocage.store.models import Account, InstanceSetting, Invite, User, WebSession
 from bocage.store.sql import update_rows
 
 REGISTRATION_MODES = {
@@ -22,6 +23,9 @@ REGISTRATION_MODES = {
     "invite": "Only people with an invite link can sign up",
     "closed": "Nobody can sign up",
 }
+
+
+INSTANCE_KEY = "instance_actor_key"  # an InstanceSetting, never shown in the admin pages
 
 
 @dataclass
@@ -36,6 +40,55 @@ def info(session: Session) -> InstanceInfo:
     rows = session.execute(select(InstanceSetting.key, InstanceSetting.value))
     values = {key: value for key, value in rows.all() if key in InstanceInfo.__dataclass_fields__}
     return InstanceInfo(**values)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What NodeInfo publishes about the node's people and posts."""
+
+    users: int
+    active_month: int
+    active_halfyear: int
+    local_posts: int
+
+
+def usage(session: Session, at: datetime) -> Usage:
+    """Counts of approved, unsuspended local users; "active" means posted or signed in."""
+    people = (
+        select(Account.id, Account.last_status_at, func.max(WebSession.last_seen_at))
+        .join(User, User.account_id == Account.id)
+        .outerjoin(WebSession, WebSession.user_id == User.id)
+        .where(User.approved, ~Account.suspended)
+        .group_by(Account.id, Account.last_status_at)
+    )
+    last_active = [
+        max(filter(None, moments), default=None) for _, *moments in session.execute(people)
+    ]
+
+    def active_since(days: int) -> int:
+        since = at - timedelta(days=days)
+        return sum(1 for moment in last_active if moment is not None and moment >= since)
+
+    posts = session.execute(
+        select(func.coalesce(func.sum(Account.statuses_count), 0)).where(Account.domain.is_(None))
+    ).scalar_one()
+    return Usage(len(last_active), active_since(30), active_since(180), int(posts))
+
+
+def instance_key(session: Session) -> RsaKey | None:
+    """The node's own RSA key (its instance actor's), if made yet (`make_instance_key`)."""
+    stored = session.get(InstanceSetting, INSTANCE_KEY)
+    return RsaKey(**stored.value) if stored is not None else None
+
+
+def make_instance_key(session: Session) -> RsaKey:
+    """Made on first use, not at start: generating an RSA key takes ~0.1 s."""
+    key = instance_key(session)
+    if key is None:
+        key = RsaKey.generate()
+        value = {"private_pem": key.private_pem, "public_pem": key.public_pem}
+        session.add(InstanceSetting(key=INSTANCE_KEY, value=value))
+    return key
 
 
 def update_info(

@@ -27,6 +27,31 @@ class Urls:
     def followers(self, username: str) -> str:
         return f"{self.base}/users/{username}/followers"
 
+    def following(self, username: str) -> str:
+        return f"{self.base}/users/{username}/following"
+
+    def inbox(self, username: str) -> str:
+        return f"{self.base}/users/{username}/inbox"
+
+    def outbox(self, username: str) -> str:
+        return f"{self.base}/users/{username}/outbox"
+
+    def featured(self, username: str) -> str:
+        return f"{self.base}/users/{username}/collections/featured"
+
+    def key_id(self, username: str) -> str:
+        """The id of the account's RSA key, as HTTP signatures name it (Mastodon's form)."""
+        return f"{self.actor(username)}#main-key"
+
+    @property
+    def shared_inbox(self) -> str:
+        return f"{self.base}/inbox"
+
+    @property
+    def instance_actor(self) -> str:
+        """The node itself as an actor (signs fetches made on no one's behalf)."""
+        return f"{self.base}/actor"
+
     def tag(self, name: str) -> str:
         return f"{self.base}/tags/{name.lower()}"
 

@@ -1,0 +1,63 @@
+"""What ActivityPub clients send and expect: media types and content negotiation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+ACTIVITY_JSON = "application/activity+json"
+LD_JSON = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+JRD_JSON = "application/jrd+json"
+AS_PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+CONTEXT: list[Any] = [
+    "https://www.w3.org/ns/activitystreams",
+    "https://w3id.org/security/v1",
+    "https://w3id.org/security/multikey/v1",
+    {
+        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        "toot": "http://joinmastodon.org/ns#",
+        "discoverable": "toot:discoverable",
+        "featured": {"@id": "toot:featured", "@type": "@id"},
+        "schema": "http://schema.org#",
+        "PropertyValue": "schema:PropertyValue",
+        "value": "schema:value",
+    },
+]
+
+
+def wants_activity(request: Request) -> bool:
+    """Does the client ask for ActivityStreams JSON rather than a web page?
+
+    Servers send `application/activity+json` or `application/ld+json; profile=…`; browsers
+    send `text/html`. Anything else that names JSON gets JSON too (curl -H 'Accept: …').
+    """
+    accept = request.headers.get("accept", "").lower()
+    return "application/activity+json" in accept or "application/ld+json" in accept
+
+
+def activity_response(document: dict[str, Any], status: int = 200) -> Response:
+    return Response(
+        orjson.dumps(document),
+        status_code=status,
+        media_type=ACTIVITY_JSON,
+        headers={"vary": "Accept"},
+    )
+
+
+def json_response(
+    document: dict[str, Any], media_type: str = "application/json", status: int = 200
+) -> Response:
+    # Discovery documents are public and read by web clients from other origins.
+    return Response(
+        orjson.dumps(document),
+        status_code=status,
+        media_type=media_type,
+        headers={"access-control-allow-origin": "*"},
+    )
+
+
+def error(message: str, status: int) -> Response:
+    return json_response({"error": message}, status=status)
