@@ -13,20 +13,15 @@ from starlette.routing import Route
 
 from bocage import __version__
 from bocage.activitypub.actors import INSTANCE_ACTOR_NAME
-from bocage.activitypub.responses import ACTIVITY_JSON, JRD_JSON, error, json_response
+from bocage.activitypub.responses import ACTIVITY_JSON, JRD_JSON, error, json_response, node_of
 from bocage.core import accounts, instance
 from bocage.core.clock import now
 from bocage.core.context import Context
 from bocage.core.errors import NotFound
-from bocage.node import Node
 
 NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/{}"
 NODEINFO_VERSIONS = ("2.0", "2.1")
 PROFILE_PAGE = "http://webfinger.net/rel/profile-page"
-
-
-def _node(request: Request) -> Node:
-    return request.app.state.node  # type: ignore[no-any-return]
 
 
 # --- WebFinger ----------------------------------------------------------------------------
@@ -58,7 +53,7 @@ async def webfinger(request: Request) -> Response:
     resource = request.query_params.get("resource")
     if not resource:
         return error("Say which account: ?resource=acct:name@domain", 400)
-    node = _node(request)
+    node = node_of(request)
     ctx = node.ctx
     username = username_of(ctx, resource)
     if username is None:
@@ -90,7 +85,7 @@ def _jrd(ctx: Context, username: str, actor: str, profile: str | None) -> dict[s
 
 
 async def host_meta(request: Request) -> Response:
-    template = f"{_node(request).ctx.urls.base}/.well-known/webfinger?resource={{uri}}"
+    template = f"{node_of(request).ctx.urls.base}/.well-known/webfinger?resource={{uri}}"
     if request.url.path.endswith(".json") or "json" in request.headers.get("accept", ""):
         return json_response({"links": [{"rel": "lrdd", "template": template}]})
     xml = (
@@ -106,7 +101,7 @@ async def host_meta(request: Request) -> Response:
 
 
 async def nodeinfo_links(request: Request) -> Response:
-    base = _node(request).ctx.urls.base
+    base = node_of(request).ctx.urls.base
     links = [
         {"rel": NODEINFO_SCHEMA.format(version), "href": f"{base}/nodeinfo/{version}"}
         for version in NODEINFO_VERSIONS
@@ -118,7 +113,7 @@ async def nodeinfo(request: Request) -> Response:
     version = request.path_params["version"]
     if version not in NODEINFO_VERSIONS:
         return error(f"NodeInfo {version} is not served here; try 2.0 or 2.1.", 404)
-    node = _node(request)
+    node = node_of(request)
     document = await node.db.read(_nodeinfo, version)
     profile = f'application/json; profile="{NODEINFO_SCHEMA.format(version)}#"'
     return json_response(document, profile)

@@ -11,24 +11,19 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bocage.activitypub import actors
-from bocage.activitypub.responses import activity_response, error, wants_activity
+from bocage.activitypub.responses import activity_response, error, node_of, wants_activity
 from bocage.core import accounts, authoring, instance, posts
 from bocage.core.errors import NotFound
-from bocage.node import Node
 from bocage.store.models import Account
 
 CONTEXT = "https://www.w3.org/ns/activitystreams"
 PUBLIC_VISIBILITIES = ("public", "unlisted")
 
 
-def _node(request: Request) -> Node:
-    return request.app.state.node  # type: ignore[no-any-return]
-
-
 async def _local_account(request: Request) -> Account | Response:
     """The account named in the path, or the error response to give instead."""
     try:
-        account = await _node(request).db.read(
+        account = await node_of(request).db.read(
             accounts.by_username, request.path_params["username"]
         )
     except NotFound as missing:
@@ -44,13 +39,13 @@ async def actor(request: Request) -> Response:
     account = await _local_account(request)
     if isinstance(account, Response):
         return account
-    return activity_response(actors.person(_node(request).ctx.urls, account))
+    return activity_response(actors.person(node_of(request).ctx.urls, account))
 
 
 async def instance_actor(request: Request) -> Response:
     if not wants_activity(request):
         return RedirectResponse("/about", status_code=302)
-    node = _node(request)
+    node = node_of(request)
     key = await node.db.read(instance.instance_key) or await node.db.write(
         instance.make_instance_key
     )
@@ -62,7 +57,7 @@ async def status(request: Request) -> Response:
     username, post_id = request.path_params["username"], request.path_params["post_id"]
     if not wants_activity(request):
         return RedirectResponse(f"/@{username}/{post_id}", status_code=302)
-    node = _node(request)
+    node = node_of(request)
     document = await node.db.read(_public_note, username, post_id)
     if document is None:
         return error("There is no such post here, or it is not public.", 404)
@@ -89,7 +84,7 @@ def _collection(kind: str, count: Any) -> Any:
         account = await _local_account(request)
         if isinstance(account, Response):
             return account
-        urls = _node(request).ctx.urls
+        urls = node_of(request).ctx.urls
         ids = {
             "followers": urls.followers,
             "following": urls.following,

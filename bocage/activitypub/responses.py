@@ -8,6 +8,8 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bocage.node import Node
+
 ACTIVITY_JSON = "application/activity+json"
 LD_JSON = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 JRD_JSON = "application/jrd+json"
@@ -26,6 +28,10 @@ CONTEXT: list[Any] = [
         "value": "schema:value",
     },
 ]
+
+
+def node_of(request: Request) -> Node:
+    return request.app.state.node  # type: ignore[no-any-return]
 
 
 def wants_activity(request: Request) -> bool:

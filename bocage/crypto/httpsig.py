@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
@@ -134,7 +134,7 @@ def key_id_of(request: Request) -> str:
     """The key that claims to have signed `request` (not yet checked)."""
     if scheme_of(request) == "rfc9421":
         return _rfc9421_key_id(request)
-    key_id = _cavage_params(request).get("keyid")
+    key_id = cavage_params(request).get("keyid")
     if not key_id:
         raise SignatureError("the signature names no keyId")
     return key_id
@@ -158,7 +158,7 @@ def _authorization_signature(request: Request) -> str | None:
     return value[len("signature ") :] if value.lower().startswith("signature ") else None
 
 
-def _cavage_params(request: Request) -> dict[str, str]:
+def cavage_params(request: Request) -> dict[str, str]:
     raw = request.header("signature") or _authorization_signature(request) or ""
     if len(raw) > MAX_SIGNATURE_HEADER:
         raise SignatureError("the Signature header is too long")
@@ -174,27 +174,38 @@ def _cavage_params(request: Request) -> dict[str, str]:
 
 
 def _verify_cavage(request: Request, key: PublicKey, now: datetime) -> Verdict:
-    params = _cavage_params(request)
+    params = cavage_params(request)
     for required in ("keyid", "signature"):
         if not params.get(required):
             raise SignatureError(f"the signature has no {required} parameter")
-    signed = params.get("headers", "date").lower().split()
+    # Without a `headers` parameter: "date" for rsa-*, "(created)" otherwise (draft-12 §2.1.6).
+    default = "date" if params.get("algorithm", "").startswith("rsa-") else "(created)"
+    signed = params.get("headers", default).lower().split()
     _check_cavage_coverage(request, signed)
     _check_cavage_times(request, params, signed, now)
     if "digest" in signed or request.body:
         _check_digest(request)
-    message = _cavage_signing_string(request, params, signed).encode()
     try:
         signature = base64.b64decode(params["signature"], validate=True)
     except ValueError as error:
         raise SignatureError("the signature is not valid base64") from error
-    _check_cavage_signature(key, params.get("algorithm", "hs2019").lower(), signature, message)
+    algorithm = params.get("algorithm", "hs2019").lower()
+    try:
+        message = cavage_signing_string(request, params, signed, request.target)
+        check_cavage_signature(key, algorithm, signature, message.encode())
+    except SignatureError:
+        # Mastodon's compatibility quirk: some servers sign the path without its query.
+        path = urlsplit(request.url).path or "/"
+        if path == request.target:
+            raise
+        message = cavage_signing_string(request, params, signed, path)
+        check_cavage_signature(key, algorithm, signature, message.encode())
     return Verdict(params["keyid"], "cavage", tuple(signed))
 
 
 def _check_cavage_coverage(request: Request, signed: list[str]) -> None:
-    if "(request-target)" not in signed:
-        raise SignatureError("the (request-target) pseudo-header must be signed")
+    if "(request-target)" not in signed and "digest" not in signed:
+        raise SignatureError("the (request-target) pseudo-header or the Digest must be signed")
     if "date" not in signed and "(created)" not in signed:
         raise SignatureError("the Date header or the (created) pseudo-header must be signed")
     if request.body and "digest" not in signed:
@@ -240,11 +251,13 @@ def _timestamp(value: str | None, name: str) -> datetime:
         raise SignatureError(f"the signature's {name} parameter is not a timestamp") from error
 
 
-def _cavage_signing_string(request: Request, params: dict[str, str], signed: list[str]) -> str:
+def cavage_signing_string(
+    request: Request, params: dict[str, str], signed: list[str], target: str
+) -> str:
     lines = []
     for name in signed:
         if name == "(request-target)":
-            lines.append(f"(request-target): {request.method.lower()} {request.target}")
+            lines.append(f"(request-target): {request.method.lower()} {target}")
         elif name in ("(created)", "(expires)"):
             lines.append(f"{name}: {params.get(name[1:-1], '')}")
         else:
@@ -255,7 +268,7 @@ def _cavage_signing_string(request: Request, params: dict[str, str], signed: lis
     return "\n".join(lines)
 
 
-def _check_cavage_signature(key: PublicKey, algorithm: str, signature: bytes, data: bytes) -> None:
+def check_cavage_signature(key: PublicKey, algorithm: str, signature: bytes, data: bytes) -> None:
     try:
         if isinstance(key, ed25519.Ed25519PublicKey):
             if algorithm not in ("hs2019", "ed25519"):
@@ -357,16 +370,17 @@ def _verify_rfc9421(request: Request, key: PublicKey, now: datetime) -> Verdict:
     if isinstance(created, int):
         _check_window(_timestamp(str(created), "created"), now, "created time")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SignatureVerifyWarning)
-            [result] = verifier.verify(
-                _message(request),
-                max_age=None,  # the window is checked above, against our clock
-                expect_label=label,
-                body=request.body or None,
-            )
+        result = _run_verifier(verifier, request, label)
     except HTTPMessageSignaturesException as error:
-        raise SignatureError(f"the signature does not hold: {error}") from error
+        if not isinstance(key, rsa.RSAPublicKey) or "alg" in params:
+            raise SignatureError(f"the signature does not hold: {error}") from error
+        # An RSA key with no `alg`: the fediverse uses PKCS#1 v1.5; RFC 9421's own examples
+        # use RSA-PSS. Both are sound, so try the second before refusing.
+        verifier.signature_algorithm = algorithms.RSA_PSS_SHA512
+        try:
+            result = _run_verifier(verifier, request, label)
+        except HTTPMessageSignaturesException:
+            raise SignatureError(f"the signature does not hold: {error}") from error
     covered = tuple(
         name
         for name in (str(c).split(";")[0].strip('"') for c in result.covered_components)
@@ -374,6 +388,18 @@ def _verify_rfc9421(request: Request, key: PublicKey, now: datetime) -> Verdict:
     )
     _check_rfc9421_coverage(request, covered)
     return Verdict(str(params["keyid"]), "rfc9421", covered)
+
+
+def _run_verifier(verifier: HTTPMessageVerifier, request: Request, label: str) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SignatureVerifyWarning)
+        [result] = verifier.verify(
+            _message(request),
+            max_age=None,  # the window is checked by the caller, against our clock
+            expect_label=label,
+            body=request.body or None,
+        )
+    return result
 
 
 def _check_content_digest_syntax(request: Request) -> None:
@@ -431,7 +457,7 @@ def _sign_cavage(request: Request, key_id: str, key: PrivateKey, now: datetime) 
         headers["Digest"] = f"SHA-256={digest}"
         signed.append("digest")
     draft = Request(request.method, request.url, {**request.headers, **headers}, request.body)
-    message = _cavage_signing_string(draft, {}, signed).encode()
+    message = cavage_signing_string(draft, {}, signed, draft.target).encode()
     if isinstance(key, ed25519.Ed25519PrivateKey):
         algorithm, signature = "hs2019", key.sign(message)
     else:
