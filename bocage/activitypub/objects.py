@@ -17,7 +17,6 @@ from bocage.core.errors import NotFound
 from bocage.store.models import Account
 
 CONTEXT = "https://www.w3.org/ns/activitystreams"
-PUBLIC_VISIBILITIES = ("public", "unlisted")
 
 
 async def _local_account(request: Request) -> Account | Response:
@@ -65,8 +64,8 @@ async def status(request: Request) -> Response:
 
 
 def _public_note(session: Session, username: str, post_id: int) -> dict[str, Any] | None:
-    # Followers-only and direct posts need a signed fetch by someone allowed to see them
-    # (authorized fetch); until then they are not served.
+    # Served as to an anonymous viewer (core.visibility: public and unlisted posts of
+    # unsuspended authors); followers-only and direct posts wait for authorized fetch.
     try:
         post = posts.get_visible(session, None, post_id)
     except NotFound:
@@ -74,8 +73,8 @@ def _public_note(session: Session, username: str, post_id: int) -> dict[str, Any
     author = session.get(Account, post.account_id)
     if author is None or author.username.lower() != username.lower():
         return None
-    if post.visibility not in PUBLIC_VISIBILITIES or post.reblog_of_id is not None:
-        return None
+    if post.reblog_of_id is not None:
+        return None  # a boost is an Announce, not a Note
     return authoring.signed_object(session, post.uri)
 
 
