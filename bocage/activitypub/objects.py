@@ -11,12 +11,16 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bocage.activitypub import actors
-from bocage.activitypub.responses import activity_response, error, node_of, wants_activity
+from bocage.activitypub.responses import (
+    ACTIVITY_STREAMS,
+    activity_response,
+    error,
+    node_of,
+    wants_activity,
+)
 from bocage.core import accounts, authoring, instance, posts
 from bocage.core.errors import NotFound
 from bocage.store.models import Account
-
-CONTEXT = "https://www.w3.org/ns/activitystreams"
 
 
 async def _local_account(request: Request) -> Account | Response:
@@ -60,7 +64,7 @@ async def status(request: Request) -> Response:
     document = await node.db.read(_public_note, username, post_id)
     if document is None:
         return error("There is no such post here, or it is not public.", 404)
-    return activity_response({"@context": CONTEXT, **document})
+    return activity_response({"@context": ACTIVITY_STREAMS, **document})
 
 
 def _public_note(session: Session, username: str, post_id: int) -> dict[str, Any] | None:
@@ -91,7 +95,7 @@ def _collection(kind: str, count: Any) -> Any:
             "featured": urls.featured,
         }
         document: dict[str, Any] = {
-            "@context": CONTEXT,
+            "@context": ACTIVITY_STREAMS,
             "id": ids[kind](account.username),
             "type": "OrderedCollection",
             "totalItems": count(account),

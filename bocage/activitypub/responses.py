@@ -11,11 +11,10 @@ from starlette.responses import Response
 from bocage.node import Node
 
 ACTIVITY_JSON = "application/activity+json"
-LD_JSON = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 JRD_JSON = "application/jrd+json"
-AS_PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+ACTIVITY_STREAMS = "https://www.w3.org/ns/activitystreams"
 CONTEXT: list[Any] = [
-    "https://www.w3.org/ns/activitystreams",
+    ACTIVITY_STREAMS,
     "https://w3id.org/security/v1",
     "https://w3id.org/security/multikey/v1",
     {

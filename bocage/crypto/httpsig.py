@@ -39,6 +39,7 @@ from http_message_signatures import (
 )
 from http_message_signatures.signatures import SignatureVerifyWarning
 from http_message_signatures.structures import CaseInsensitiveDict
+from http_sf.compat import Dictionary
 
 PublicKey = rsa.RSAPublicKey | ed25519.Ed25519PublicKey
 PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
@@ -329,8 +330,6 @@ def _message(request: Request) -> _Message:
 
 def _first_signature(request: Request) -> tuple[str, dict[str, object]]:
     """The label and parameters of the request's first RFC 9421 signature."""
-    from http_sf.compat import Dictionary
-
     try:
         inputs = Dictionary()
         inputs.parse((request.header("signature-input") or "").encode())
@@ -404,8 +403,6 @@ def _run_verifier(verifier: HTTPMessageVerifier, request: Request, label: str) -
 
 def _check_content_digest_syntax(request: Request) -> None:
     """A malformed Content-Digest is a broken request (400), not an untrusted one (401)."""
-    from http_sf.compat import Dictionary
-
     value = request.header("content-digest")
     if value is None:
         raise SignatureError("the Content-Digest header is missing")
