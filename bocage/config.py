@@ -38,7 +38,8 @@ class Settings(BaseSettings):
     max_post_chars: int = Field(default=500, ge=1, le=100_000)
     max_upload_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     max_form_bytes: int = Field(default=64 * 1024, ge=1024)
-    job_concurrency: int = Field(default=8, ge=1, le=256)
+    # Network jobs (deliveries, fetches) in flight at once; each host gets at most 8.
+    job_concurrency: int = Field(default=64, ge=1, le=1024)
     job_lease_seconds: float = Field(default=60.0, gt=0)
     job_poll_seconds: float = Field(default=1.0, gt=0)
     login_attempts_per_window: int = Field(default=5, ge=1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from bocage.activitypub.federation import Federation
 from bocage.config import Settings
 from bocage.core.context import Context
 from bocage.jobs.handlers import HANDLERS
@@ -21,9 +22,10 @@ class Node:
         self.settings = settings
         self.ctx = Context.from_settings(settings)
         self.db = Database(settings.effective_database_url)
+        self.federation = Federation(self.db, self.ctx)
         self.worker = Worker(
             self.db,
-            HANDLERS,
+            {**HANDLERS, **self.federation.job_handlers()},
             concurrency=settings.job_concurrency,
             lease_seconds=settings.job_lease_seconds,
             poll_seconds=settings.job_poll_seconds,
@@ -40,6 +42,7 @@ class Node:
     async def stop(self) -> None:
         if self.run_worker:
             await self.worker.stop()
+        await self.federation.close()
         await asyncio.to_thread(self.db.close)
 
     def jobs_committed(self) -> None:

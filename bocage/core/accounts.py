@@ -209,6 +209,16 @@ def by_username(session: Session, username: str) -> Account:
     return account
 
 
+def by_handle(session: Session, username: str, domain: str) -> Account | None:
+    """A remote account this node knows, by its handle's two halves."""
+    return session.execute(
+        select(Account).where(
+            func.lower(Account.username) == username.lower(),
+            func.lower(Account.domain) == domain.lower(),
+        )
+    ).scalar_one_or_none()
+
+
 def user_of(session: Session, account: Account) -> User | None:
     result = session.execute(select(User).where(User.account_id == account.id))
     return result.scalar_one_or_none()

@@ -36,6 +36,10 @@ def audience(
             return mention_uris, []
 
 
+def handle(account: Account) -> str:
+    return f"@{account.username}@{account.domain}" if account.domain else f"@{account.username}"
+
+
 def note(
     urls: Urls,
     author: Account,
@@ -59,7 +63,7 @@ def note(
         "sensitive": bool(post.spoiler_text),
         "summary": post.spoiler_text or None,
         "inReplyTo": in_reply_to_uri,
-        "tag": [{"type": "Mention", "href": m.uri, "name": f"@{m.username}"} for m in mentions]
+        "tag": [{"type": "Mention", "href": m.uri, "name": handle(m)} for m in mentions]
         + [{"type": "Hashtag", "href": urls.tag(t), "name": f"#{t}"} for t in tags],
     }
     if post.language:

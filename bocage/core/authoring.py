@@ -25,6 +25,7 @@ from bocage.crypto.proofs import (
     digest,
     sign_canonical,
 )
+from bocage.jobs.queue import enqueue
 from bocage.store.models import Account, LogEntry
 from bocage.store.prepared import Prepared
 from bocage.store.sql import update_rows
@@ -92,6 +93,15 @@ def append(session: Session, account: Account, activity: dict[str, Any]) -> None
     ADD_ENTRY.execute(session, _entry_row(account, seq, signed.document, entry, entry_hash))
     MOVE_HEAD.execute(session, {"account": account.id, "seq": seq, "head": entry_hash})
     account.log_seq, account.log_head = seq, entry_hash
+    # Transactional outbox: the ActivityPub face delivers it to the inboxes it addresses.
+    enqueue(session, "federate", {"account_id": account.id, "seq": seq})
+
+
+def append_if_local(session: Session, account: Account, activity: dict[str, Any]) -> None:
+    """Log what a local account does. A remote account's activity was signed by its own
+    server and arrived here already made: it is applied, not authored again."""
+    if account.domain is None:
+        append(session, account, activity)
 
 
 def _entry_row(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from bocage.store.models import FeedEntry, Follow, Mention, Post
+from bocage.store.models import Account, FeedEntry, Follow, Mention, Post
 from bocage.store.prepared import Prepared
 from bocage.store.upsert import insert_ignore_many
 
@@ -31,9 +31,14 @@ def fan_out(session: Session, post: Post) -> int:
     """Write `post` into the feeds of everyone who should see it; returns the count."""
     recipients: set[int] = {post.account_id}
     if post.visibility != "direct":
+        # Local followers only: remote ones read their own server's feed.
         followers = session.execute(
-            select(Follow.follower_id).where(
-                Follow.target_id == post.account_id, Follow.accepted.is_(True)
+            select(Follow.follower_id)
+            .join(Account, Account.id == Follow.follower_id)
+            .where(
+                Follow.target_id == post.account_id,
+                Follow.accepted.is_(True),
+                Account.domain.is_(None),
             )
         )
         recipients.update(followers.scalars())

@@ -27,7 +27,10 @@ class Relationship:
     muting: bool = False
 
 
-def follow(session: Session, ctx: Context, follower: Account, target: Account) -> Follow:
+def follow(
+    session: Session, ctx: Context, follower: Account, target: Account, *, uri: str | None = None
+) -> Follow:
+    """`uri` is the Follow activity's id when it came from another server."""
     if follower.id == target.id:
         raise InvalidInput("You cannot follow yourself.")
     if target.suspended:
@@ -36,17 +39,21 @@ def follow(session: Session, ctx: Context, follower: Account, target: Account) -
         raise Forbidden("You cannot follow this account.")
     existing = session.get(Follow, (follower.id, target.id))
     if existing is not None:
+        if existing.accepted and follower.domain is not None:
+            # The remote side thinks it is still waiting (our Accept got lost): say it again.
+            _answer(session, ctx, "Accept", existing, follower, target)
         return existing
-    uri = ctx.urls.activity(follower.username, new_id())
+    uri = uri or ctx.urls.activity(follower.username, new_id())
     row = Follow(
         follower_id=follower.id,
         target_id=target.id,
-        accepted=not target.locked,
+        # A remote account decides on its own server: pending until its Accept arrives.
+        accepted=not target.locked and target.domain is None,
         created_at=now(),
         uri=uri,
     )
     session.add(row)
-    authoring.append(
+    authoring.append_if_local(
         session, follower, activities.wrap("Follow", uri, follower, target.uri, to=[target.uri])
     )
     if row.accepted:
@@ -56,15 +63,29 @@ def follow(session: Session, ctx: Context, follower: Account, target: Account) -
     return row
 
 
+def follow_answered(session: Session, follower: Account, target: Account, accepted: bool) -> None:
+    """A remote account's Accept or Reject of a local account's follow request."""
+    row = session.get(Follow, (follower.id, target.id))
+    if row is None or row.accepted:
+        return
+    if accepted:
+        _mark_accepted(session, row)
+    else:
+        session.delete(row)
+
+
 def unfollow(session: Session, ctx: Context, follower: Account, target: Account) -> None:
     row = session.get(Follow, (follower.id, target.id))
     if row is None:
         return
-    follow_activity = {"id": row.uri, "type": "Follow", "actor": follower.uri, "object": target.uri}
-    undo = activities.undo(
-        ctx.urls.activity(follower.username, new_id()), follower, follow_activity
-    )
-    authoring.append(session, follower, undo)
+    if follower.domain is None:
+        follow_activity = {
+            "id": row.uri, "type": "Follow", "actor": follower.uri, "object": target.uri,
+        }  # fmt: skip
+        undo = activities.undo(
+            ctx.urls.activity(follower.username, new_id()), follower, follow_activity
+        )
+        authoring.append(session, follower, undo)
     _remove_follow(session, row)
 
 
@@ -93,18 +114,20 @@ def pending_requests(session: Session, target: Account) -> list[Account]:
     return list(rows.scalars())
 
 
-def block(session: Session, ctx: Context, account: Account, target: Account) -> None:
+def block(
+    session: Session, ctx: Context, account: Account, target: Account, *, uri: str | None = None
+) -> None:
     if account.id == target.id:
         raise InvalidInput("You cannot block yourself.")
     if session.get(Block, (account.id, target.id)) is not None:
         return
-    uri = ctx.urls.activity(account.username, new_id())
+    uri = uri or ctx.urls.activity(account.username, new_id())
     session.add(Block(account_id=account.id, target_id=target.id, created_at=now(), uri=uri))
     for pair in ((account.id, target.id), (target.id, account.id)):
         row = session.get(Follow, pair)
         if row is not None:
             _remove_follow(session, row)
-    authoring.append(
+    authoring.append_if_local(
         session, account, activities.wrap("Block", uri, account, target.uri, to=[target.uri])
     )
 
@@ -115,7 +138,7 @@ def unblock(session: Session, ctx: Context, account: Account, target: Account) -
         return
     block_activity = {"id": row.uri, "type": "Block", "actor": account.uri, "object": target.uri}
     undo = activities.undo(ctx.urls.activity(account.username, new_id()), account, block_activity)
-    authoring.append(session, account, undo)
+    authoring.append_if_local(session, account, undo)
     session.delete(row)
 
 
@@ -182,20 +205,24 @@ def _neighbours(session: Session, condition: object, other: object, limit: int) 
 def _accept(
     session: Session, ctx: Context, row: Follow, follower: Account, target: Account
 ) -> None:
+    _mark_accepted(session, row)
+    _answer(session, ctx, "Accept", row, follower, target)
+    enqueue_notification(session, target.id, "follow", follower.id)
+
+
+def _mark_accepted(session: Session, row: Follow) -> None:
     row.accepted = True
-    feeds.backfill(session, follower.id, target.id)
+    feeds.backfill(session, row.follower_id, row.target_id)
     session.execute(
         update_rows(Account)
-        .where(Account.id == target.id)
+        .where(Account.id == row.target_id)
         .values(followers_count=Account.followers_count + 1)
     )
     session.execute(
         update_rows(Account)
-        .where(Account.id == follower.id)
+        .where(Account.id == row.follower_id)
         .values(following_count=Account.following_count + 1)
     )
-    _answer(session, ctx, "Accept", row, follower, target)
-    enqueue_notification(session, target.id, "follow", follower.id)
 
 
 def _answer(

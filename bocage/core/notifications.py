@@ -38,6 +38,9 @@ def create(
     """Write one notification unless muted/blocked or already written. True if written."""
     if recipient == sender or _silenced(session, recipient, sender):
         return False
+    account = session.get(Account, recipient)
+    if account is None or account.domain is not None:
+        return False  # remote people are told by their own server, from our activities
     return insert_ignore(
         session,
         Notification,

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bocage.core import activities, authoring, feeds, text
+from bocage.core import accounts, activities, authoring, feeds, text
 from bocage.core.clock import now
 from bocage.core.context import Context
 from bocage.core.errors import Forbidden, InvalidInput, NotFound
@@ -181,7 +181,7 @@ def delete_post(
     authoring.purge_object(session, author.id, post.uri)
     session.add(Tombstone(uri=post.uri, deleted_at=now()))
     if post.in_reply_to_id:
-        _bump(session, post.in_reply_to_id, Post.replies_count, -1)
+        bump(session, post.in_reply_to_id, Post.replies_count, -1)
     session.execute(
         update_rows(Account)
         .where(Account.id == author.id, Account.statuses_count > 0)
@@ -190,7 +190,10 @@ def delete_post(
     session.delete(post)
 
 
-def boost(session: Session, ctx: Context, account: Account, post_id: int) -> Post:
+def boost(
+    session: Session, ctx: Context, account: Account, post_id: int, *, uri: str | None = None
+) -> Post:
+    """`uri` is the Announce's id when the boost came from another server."""
     original = get_visible(session, account.id, post_id)
     if original.reblog_of_id is not None:
         original = get_visible(session, account.id, original.reblog_of_id)
@@ -200,7 +203,7 @@ def boost(session: Session, ctx: Context, account: Account, post_id: int) -> Pos
     if existing is not None:
         return existing
     boost_id = new_id()
-    uri = ctx.urls.activity(account.username, boost_id)
+    uri = uri or ctx.urls.activity(account.username, boost_id)
     reblog = Post(
         id=boost_id,
         account_id=account.id,
@@ -222,7 +225,7 @@ def boost(session: Session, ctx: Context, account: Account, post_id: int) -> Pos
         return existing
     feeds.add_own(session, reblog)
     enqueue(session, "post.created", {"post_id": reblog.id})
-    _bump(session, original.id, Post.reblogs_count, +1)
+    bump(session, original.id, Post.reblogs_count, +1)
     to, cc = activities.audience(ctx.urls, account, reblog.visibility, [])
     author_uri = _account_uri(session, original.account_id)
     announce = activities.wrap(
@@ -234,7 +237,7 @@ def boost(session: Session, ctx: Context, account: Account, post_id: int) -> Pos
         cc=[*cc, author_uri],
         published=reblog.created_at,
     )
-    authoring.append(session, account, announce)
+    authoring.append_if_local(session, account, announce)
     enqueue_notification(session, original.account_id, "reblog", account.id, original.id)
     return reblog
 
@@ -245,14 +248,17 @@ def unboost(session: Session, ctx: Context, account: Account, post_id: int) -> N
         return
     announce = {"id": reblog.uri, "type": "Announce", "actor": account.uri}
     undo = activities.undo(ctx.urls.activity(account.username, new_id()), account, announce)
-    authoring.append(session, account, undo)
-    _bump(session, post_id, Post.reblogs_count, -1)
+    authoring.append_if_local(session, account, undo)
+    bump(session, post_id, Post.reblogs_count, -1)
     session.delete(reblog)
 
 
-def favourite(session: Session, ctx: Context, account: Account, post_id: int) -> None:
+def favourite(
+    session: Session, ctx: Context, account: Account, post_id: int, *, uri: str | None = None
+) -> None:
+    """`uri` is the Like's id when it came from another server."""
     post = get_visible(session, account.id, post_id)
-    uri = ctx.urls.activity(account.username, new_id())
+    uri = uri or ctx.urls.activity(account.username, new_id())
     inserted = insert_ignore(
         session,
         Favourite,
@@ -260,10 +266,10 @@ def favourite(session: Session, ctx: Context, account: Account, post_id: int) ->
     )
     if not inserted:
         return
-    _bump(session, post.id, Post.favourites_count, +1)
+    bump(session, post.id, Post.favourites_count, +1)
     author_uri = _account_uri(session, post.account_id)
     like = activities.wrap("Like", uri, account, post.uri, to=[author_uri])
-    authoring.append(session, account, like)
+    authoring.append_if_local(session, account, like)
     enqueue_notification(session, post.account_id, "favourite", account.id, post.id)
 
 
@@ -274,9 +280,9 @@ def unfavourite(session: Session, ctx: Context, account: Account, post_id: int) 
     post = session.get(Post, post_id)
     like = {"id": row.uri, "type": "Like", "actor": account.uri, "object": post.uri if post else ""}
     undo = activities.undo(ctx.urls.activity(account.username, new_id()), account, like)
-    authoring.append(session, account, undo)
+    authoring.append_if_local(session, account, undo)
     session.delete(row)
-    _bump(session, post_id, Post.favourites_count, -1)
+    bump(session, post_id, Post.favourites_count, -1)
 
 
 def bookmark(session: Session, account: Account, post_id: int) -> None:
@@ -311,10 +317,10 @@ def history(session: Session, viewer_id: int | None, post_id: int) -> list[PostE
 
 def _render(ctx: Context, source: str, mentioned: dict[str, Account]) -> str:
     def mention_url(handle: text.Handle) -> str | None:
-        if not _is_local(ctx, handle):  # @bob@elsewhere is not our @bob
+        account = mentioned.get(_mention_key(ctx, handle))
+        if account is None:
             return None
-        account = mentioned.get(handle.username.lower())
-        return ctx.urls.profile(account.username) if account else None
+        return ctx.urls.profile(account.username) if account.domain is None else account.uri
 
     return text.render(source, mention_url, ctx.urls.tag)
 
@@ -323,20 +329,33 @@ def _is_local(ctx: Context, handle: text.Handle) -> bool:
     return handle.host is None or handle.host.lower() == ctx.settings.domain
 
 
+def _mention_key(ctx: Context, handle: text.Handle) -> str:
+    return handle.username.lower() if _is_local(ctx, handle) else handle.key()
+
+
 def _resolve_mentions(
     session: Session, ctx: Context, handles: tuple[text.Handle, ...]
 ) -> dict[str, Account]:
+    """The accounts @mentioned, by `_mention_key`: local ones, and remote ones this node
+    already knows (a handle never seen before stays plain text, as on Mastodon when the
+    lookup fails)."""
+    found: dict[str, Account] = {}
     local = [h.username.lower() for h in handles if _is_local(ctx, h)]
-    if not local:
-        return {}
-    rows = session.execute(
-        select(Account).where(
-            func.lower(Account.username).in_(local),
-            Account.domain.is_(None),
-            Account.suspended.is_(False),
+    if local:
+        rows = session.execute(
+            select(Account).where(
+                func.lower(Account.username).in_(local),
+                Account.domain.is_(None),
+                Account.suspended.is_(False),
+            )
         )
-    )
-    return {account.username.lower(): account for account in rows.scalars()}
+        found.update((account.username.lower(), account) for account in rows.scalars())
+    for handle in handles:
+        if not _is_local(ctx, handle):
+            account = accounts.by_handle(session, handle.username, handle.host or "")
+            if account is not None and not account.suspended:
+                found[handle.key()] = account
+    return found
 
 
 def _reply_target(session: Session, author: Account, parent_id: int | None) -> Post | None:
@@ -365,11 +384,11 @@ def _save_mentions_and_tags(
 
 def _count_new_post(session: Session, author: Account, post: Post, parent: Post | None) -> None:
     if parent is not None:
-        _bump(session, parent.id, Post.replies_count, +1)
+        bump(session, parent.id, Post.replies_count, +1)
     COUNT_NEW_POST.execute(session, {"account": author.id, "at": post.created_at})
 
 
-def _bump(session: Session, post_id: int, column: object, delta: int) -> None:
+def bump(session: Session, post_id: int, column: object, delta: int) -> None:
     session.execute(
         update_rows(Post).where(Post.id == post_id).values({column: column + delta})  # type: ignore[operator]
     )

@@ -130,6 +130,24 @@ def sanitize(markup: str) -> str:
     return _POST_CLEANER.clean(markup)
 
 
+# What other servers may put in a post (Mastodon's list for remote content): formatting,
+# lists, quotes and code, never scripts, styles, images or forms.
+REMOTE_TAGS = ALLOWED_TAGS | {
+    "b", "strong", "i", "em", "u", "del", "s", "pre", "code", "blockquote", "ul", "ol", "li",
+}  # fmt: skip
+_REMOTE_CLEANER = nh3.Cleaner(
+    tags=REMOTE_TAGS,
+    attributes={"a": {"href", "class"}, "span": {"class"}},
+    url_schemes={"http", "https"},
+    link_rel="nofollow noopener noreferrer",
+)
+
+
+def sanitize_remote(markup: str) -> str:
+    """HTML written on another server, reduced to what is safe to show here."""
+    return _REMOTE_CLEANER.clean(markup)
+
+
 def plain(markup: str) -> str:
     """HTML → text, for previews and titles."""
     text = re.sub(r"<br\s*/?>|</p>", "\n", markup)

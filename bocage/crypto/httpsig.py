@@ -60,6 +60,10 @@ class SignatureError(Exception):
         self.status = status
 
 
+class SignatureMismatch(SignatureError):
+    """Well-formed, but the key does not verify it: a forgery, or a key rotated since cached."""
+
+
 @dataclass(frozen=True)
 class Request:
     """An HTTP request as the server received it (or as a client is about to send it)."""
@@ -280,7 +284,7 @@ def check_cavage_signature(key: PublicKey, algorithm: str, signature: bytes, dat
             raise SignatureError(f"unsupported signature algorithm {algorithm!r}")
         key.verify(signature, data, padding.PKCS1v15(), RSA_DIGESTS[algorithm]())
     except CryptoInvalidSignature as error:
-        raise SignatureError("the signature does not match the request") from error
+        raise SignatureMismatch("the signature does not match the request") from error
 
 
 def _check_digest(request: Request) -> None:
@@ -372,14 +376,14 @@ def _verify_rfc9421(request: Request, key: PublicKey, now: datetime) -> Verdict:
         result = _run_verifier(verifier, request, label)
     except HTTPMessageSignaturesException as error:
         if not isinstance(key, rsa.RSAPublicKey) or "alg" in params:
-            raise SignatureError(f"the signature does not hold: {error}") from error
+            raise SignatureMismatch(f"the signature does not hold: {error}") from error
         # An RSA key with no `alg`: the fediverse uses PKCS#1 v1.5; RFC 9421's own examples
         # use RSA-PSS. Both are sound, so try the second before refusing.
         verifier.signature_algorithm = algorithms.RSA_PSS_SHA512
         try:
             result = _run_verifier(verifier, request, label)
         except HTTPMessageSignaturesException:
-            raise SignatureError(f"the signature does not hold: {error}") from error
+            raise SignatureMismatch(f"the signature does not hold: {error}") from error
     covered = tuple(
         name
         for name in (str(c).split(";")[0].strip('"') for c in result.covered_components)

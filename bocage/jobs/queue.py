@@ -156,10 +156,19 @@ def fail(
 def backoff(attempts: int) -> float:
     """Exponential with jitter in [0.5, 1.5): 15 s, 30 s, 1 min … capped at 6 h.
 
-    Twelve attempts span about two days, the window a remote server gets to come back.
+    The default twelve attempts span about 8.5 hours; deliveries ask for more attempts so
+    that an unreachable server gets two days to come back (`delivery.DELIVERY_ATTEMPTS`).
     """
-    base = min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
-    return base * (0.5 + random.random())
+    return _backoff_base(attempts) * (0.5 + random.random())
+
+
+def backoff_floor(attempts: int) -> float:
+    """The shortest wait `backoff` can draw after this attempt."""
+    return _backoff_base(attempts) * 0.5
+
+
+def _backoff_base(attempts: int) -> float:
+    return min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
 
 
 def retry_dead(session: Session, job_id: int) -> bool:

@@ -89,10 +89,17 @@ class Worker:
             # Clear before claiming, not before sleeping: a wake() (or stop()) that arrives
             # while a claim is in flight must cut the next sleep short, not be forgotten.
             self._wake.clear()
+            await self._room()
             jobs = await self._claim()
             await self._dispatch(jobs)
             if len(jobs) < self.batch_size:
                 await self._sleep()
+
+    async def _room(self) -> None:
+        """Claim no more while every network slot is busy: claimed jobs would sit waiting
+        for a slot while their leases ran out."""
+        while len(self._running) >= self.concurrency:
+            await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
 
     async def _claim(self) -> list[queue.ClaimedJob]:
         try:

@@ -360,3 +360,47 @@ class Job(Base):
     finished_at: Mapped[datetime | None]
     duration_ms: Mapped[float | None] = mapped_column(Float)
     __table_args__ = (Index("ix_jobs_state_run_after", "state", "run_after"),)
+
+
+class RemoteActor(Base):
+    """What this node knows of a remote account beyond its `accounts` row: where to deliver,
+    which key signs its requests, where its profile lives. Refreshed when it goes stale."""
+
+    __tablename__ = "remote_actors"
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"), primary_key=True)
+    actor_type: Mapped[str] = mapped_column(String(32), default="Person")
+    inbox: Mapped[str] = mapped_column(String(500))
+    shared_inbox: Mapped[str | None] = mapped_column(String(500))
+    key_id: Mapped[str | None] = mapped_column(String(500), unique=True)
+    followers_url: Mapped[str | None] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(String(500))
+    avatar_url: Mapped[str | None] = mapped_column(String(1000))
+    header_url: Mapped[str | None] = mapped_column(String(1000))
+    also_known_as: Mapped[list[Any]] = mapped_column(default=list)
+    moved_to: Mapped[str | None] = mapped_column(String(500))
+    fetched_at: Mapped[datetime]
+
+
+class InboundActivity(Base):
+    """An activity as it arrived at an inbox, stored before the 202: nothing accepted is lost,
+    and its id makes a second delivery of the same activity a no-op."""
+
+    __tablename__ = "inbound_activities"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    activity_id: Mapped[str] = mapped_column(String(500), unique=True)
+    actor: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    verified_by: Mapped[str] = mapped_column(String(16))  # "signature" or "proof"
+    received_at: Mapped[datetime]
+
+
+class RemoteHost(Base):
+    """Per remote server: the signature scheme it accepts, and whether it is reachable."""
+
+    __tablename__ = "remote_hosts"
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    signature_scheme: Mapped[str | None] = mapped_column(String(16))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    parked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_success_at: Mapped[datetime | None]

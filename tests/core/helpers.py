@@ -154,9 +154,13 @@ def all_notifications(node: Node) -> list[tuple[int, str, int, int | None]]:
         return [tuple(row) for row in rows.all()]  # type: ignore[misc]
 
 
-def jobs_by_state(node: Node) -> dict[str, int]:
+def jobs_by_state(node: Node, *, federation: bool = False) -> dict[str, int]:
+    """Job counts by state; `federate` jobs (one per authored activity) left out unless asked."""
     with node.db.snapshot() as session:
-        rows = session.execute(select(Job.state))
+        query = select(Job.state)
+        if not federation:
+            query = query.where(Job.kind != "federate")
+        rows = session.execute(query)
         counts: dict[str, int] = {}
         for state in rows.scalars():
             counts[state] = counts.get(state, 0) + 1

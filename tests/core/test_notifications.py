@@ -30,7 +30,9 @@ def requeue_everything(node: Node) -> int:
     """Pretend every job ran but its completion was lost (crash): they all run again."""
     with node.db.transaction() as session:
         result = session.execute(
-            update(Job).values(state="queued", run_after=now(), finished_at=None)
+            update(Job)
+            .where(Job.kind != "federate")
+            .values(state="queued", run_after=now(), finished_at=None)
         )
         return int(result.rowcount)
 

@@ -286,7 +286,7 @@ async def test_worker_once_runs_the_queued_jobs(tmp_path: Path) -> None:
     )
     db = Database(settings.effective_database_url)
     try:
-        assert count_rows(db, Job, Job.state == "queued") == 2
+        assert count_rows(db, Job, Job.state == "queued", Job.kind == "post.created") == 2
 
         result = bocage("worker", "--once", "--data", str(data), cwd=tmp_path)
         assert result.returncode == 0, output(result)

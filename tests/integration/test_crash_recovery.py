@@ -47,8 +47,11 @@ def job_states(db: Database) -> dict[int, tuple[str, int, str | None]]:
 
 
 def count_by_state(db: Database) -> dict[str, int]:
+    """States of the `post.created` jobs (the ones this test counts)."""
     with db.snapshot() as session:
-        rows = session.execute(select(Job.state, func.count()).group_by(Job.state))
+        rows = session.execute(
+            select(Job.state, func.count()).where(Job.kind == "post.created").group_by(Job.state)
+        )
         return dict(rows.all())
 
 

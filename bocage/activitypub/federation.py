@@ -1,0 +1,42 @@
+"""The federation services of one node, made and closed together: the outbound HTTP
+client, the resolver (dereferencing), the delivery bookkeeping, and the job handlers that
+use them. `Node` owns one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bocage.activitypub import delivery, receive
+from bocage.activitypub.client import AddressPolicy, FederationClient
+from bocage.activitypub.resolver import Resolver
+from bocage.core.context import Context
+from bocage.jobs.worker import Handler
+from bocage.store.db import Database
+
+
+class Federation:
+    def __init__(self, db: Database, ctx: Context) -> None:
+        self.db = db
+        self.ctx = ctx
+        policy = AddressPolicy(allow_loopback=ctx.settings.insecure_loopback)
+        self.client = FederationClient(policy)
+        self.resolver = Resolver(db, ctx, self.client)
+        self.bodies = delivery.SignedBodies(db, ctx)
+        self.hosts = delivery.HostBook(db)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    def job_handlers(self) -> dict[str, Handler]:
+        async def process(_db: Database, payload: dict[str, Any]) -> None:
+            await receive.process(self, payload)
+
+        async def deliver(_db: Database, payload: dict[str, Any]) -> None:
+            await delivery.deliver(self, payload)
+
+        def federate(session: Session, payload: dict[str, Any]) -> None:
+            delivery.federate(session, self.ctx, payload)
+
+        return {"inbox.process": process, "deliver": deliver, "federate": federate}

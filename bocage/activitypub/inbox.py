@@ -1,0 +1,207 @@
+"""Inboxes (per user and shared): accept signed activities, store them, answer 202.
+
+The order is the contract (docs/federation.md): size cap → JSON → whose signature (HTTP
+signature, or an FEP-8b32 proof by the actor when the request is relayed) → the raw activity
+stored with its id (a duplicate is a no-op) → 202. Processing happens later, in the
+`inbox.process` job (`receive.py`), so a slow or failing handler never loses an activity and
+never keeps a remote server waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bocage.activitypub import normalize
+from bocage.activitypub.client import FetchError
+from bocage.activitypub.responses import error, node_of
+from bocage.core import accounts
+from bocage.core.clock import now
+from bocage.core.errors import NotFound
+from bocage.core.ids import new_id
+from bocage.crypto import httpsig
+from bocage.crypto.keys import KeyFormatError, public_key_from_did
+from bocage.crypto.proofs import verify_object
+from bocage.jobs.queue import enqueue
+from bocage.store.models import Account, InboundActivity
+from bocage.store.upsert import insert_ignore
+
+if TYPE_CHECKING:
+    from bocage.node import Node
+
+log = logging.getLogger("bocage.activitypub")
+MAX_ACTIVITY_BYTES = 1024 * 1024  # Mastodon's limit too; a bigger activity is not a post
+
+
+@dataclass(frozen=True)
+class Sender:
+    account: Account
+    verified_by: str  # "signature" or "proof"
+
+
+async def shared_inbox(request: Request) -> Response:
+    return await _receive(request)
+
+
+async def user_inbox(request: Request) -> Response:
+    node = node_of(request)
+    try:
+        account = await node.db.read(accounts.by_username, request.path_params["username"])
+    except NotFound as missing:
+        return error(missing.message, 404)
+    if account.suspended:
+        return error("This account is suspended.", 410)
+    return await _receive(request)
+
+
+async def _receive(request: Request) -> Response:
+    node = node_of(request)
+    body = await _read_capped(request)
+    if body is None:
+        return error(f"An activity can be at most {MAX_ACTIVITY_BYTES} bytes.", 413)
+    try:
+        document = orjson.loads(body)
+        incoming = normalize.activity(document)
+    except orjson.JSONDecodeError:
+        return error("The body is not JSON.", 400)
+    except normalize.Malformed as bad:
+        return error(f"This is not an activity we can read: {bad}.", 400)
+    if not normalize.same_origin(incoming.id, incoming.actor):
+        return error("The activity's id is not on its actor's server.", 400)
+    try:
+        sender = await authenticate(node, _as_signed(request, body), incoming)
+    except httpsig.SignatureError as refused:
+        return error(str(refused), refused.status)
+    except _Gone:
+        return Response(status_code=202)  # an actor we never knew deleted itself: nothing to do
+    if await node.db.write(store, incoming, body, sender.verified_by):
+        node.jobs_committed()
+    return Response(status_code=202)
+
+
+async def _read_capped(request: Request) -> bytes | None:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_ACTIVITY_BYTES:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_ACTIVITY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _as_signed(request: Request, body: bytes) -> httpsig.Request:
+    # The URL as the sender addressed it: our own base URL, not whatever the proxy saw.
+    base = node_of(request).ctx.urls.base
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return httpsig.Request(request.method, base + target, dict(request.headers), body)
+
+
+class _Gone(Exception):
+    """The signer's key can no longer be fetched (404/410) and the activity is a Delete."""
+
+
+async def authenticate(
+    node: Node, request: httpsig.Request, incoming: normalize.Incoming
+) -> Sender:
+    """Who vouches for this activity: the actor's HTTP signature, or else the actor's proof."""
+    has_signature = request.header("signature") or request.header("signature-input")
+    if not has_signature and "proof" not in incoming.raw:
+        raise httpsig.SignatureError("This inbox accepts only signed requests.")
+    signer: Account | None = None
+    failure = "the request is not signed"
+    if has_signature:
+        try:
+            signer = await _verify_signature(node, request, incoming)
+        except httpsig.SignatureError as refused:
+            if refused.status != 401 or "proof" not in incoming.raw:
+                raise
+            failure = str(refused)
+    if signer is not None and signer.uri == incoming.actor:
+        return Sender(signer, "signature")
+    # Relayed or forwarded: the server that sent it is not the author; the author's proof
+    # is what counts (FEP-8b32).
+    actor = await _proof_signer(node, incoming)
+    if actor is not None:
+        return Sender(actor, "proof")
+    if signer is not None:
+        failure = f"signed by {signer.uri}, not by the actor {incoming.actor}"
+    raise httpsig.SignatureError(f"The activity is not vouched for by its actor: {failure}.")
+
+
+async def _verify_signature(
+    node: Node, request: httpsig.Request, incoming: normalize.Incoming
+) -> Account:
+    key_id = httpsig.key_id_of(request)
+    try:
+        account, pem = await node.federation.resolver.key(key_id)
+    except FetchError as failed:
+        if failed.status in (404, 410) and incoming.type == "Delete":
+            raise _Gone() from failed
+        raise httpsig.SignatureError(f"The key {key_id} could not be fetched: {failed}.") from None
+    except normalize.Malformed as bad:
+        raise httpsig.SignatureError(f"The key {key_id} is not usable: {bad}.") from None
+    try:
+        httpsig.verify(request, httpsig.load_public_key(pem))
+    except httpsig.SignatureMismatch as refused:
+        # The actor may have rotated its key since we cached it: fetch once more.
+        try:
+            account, pem = await node.federation.resolver.key(key_id, refresh=True)
+        except (FetchError, normalize.Malformed):
+            raise refused from None
+        httpsig.verify(request, httpsig.load_public_key(pem))
+    return account
+
+
+async def _proof_signer(node: Node, incoming: normalize.Incoming) -> Account | None:
+    proof = incoming.raw.get("proof")
+    if not isinstance(proof, dict):
+        return None
+    method = proof.get("verificationMethod")
+    if not isinstance(method, str):
+        return None
+    try:
+        actor = await node.federation.resolver.actor(incoming.actor)
+    except (FetchError, normalize.Malformed):
+        return None
+    did = method.split("#", 1)[0]
+    if actor.did is None or did not in (actor.did, actor.uri):
+        return None
+    try:
+        public_key = public_key_from_did(actor.did)
+    except KeyFormatError:
+        return None
+    verdict = verify_object(incoming.raw, public_key, proof_purpose="assertionMethod")
+    return actor if verdict.valid else None
+
+
+def store(session: Session, incoming: normalize.Incoming, body: bytes, verified_by: str) -> bool:
+    """The raw activity, durably, once; and the job that will apply it. False if a duplicate."""
+    row: dict[str, Any] = {
+        "id": new_id(),
+        "activity_id": incoming.id,
+        "actor": incoming.actor,
+        "body": body.decode("utf-8", "replace"),
+        "verified_by": verified_by,
+        "received_at": now(),
+    }
+    if not insert_ignore(session, InboundActivity, row):
+        return False
+    enqueue(session, "inbox.process", {"inbound_id": row["id"]})
+    return True
+
+
+routes = [
+    Route("/inbox", shared_inbox, methods=["POST"]),
+    Route("/users/{username}/inbox", user_inbox, methods=["POST"]),
+]

@@ -1,0 +1,331 @@
+"""Remote quirks, cleaned up once, at the edge (GoToSocial's `ap/normalize.go` is the model).
+
+Servers disagree on shapes: a single value where a list is expected (GoToSocial, Pleroma),
+`as:Public` or `Public` for the public collection, actors and objects embedded or given by id,
+`attributedTo` as a list of a channel and a person (PeerTube), `contentMap` without `content`
+(some Misskey forks), `_misskey_*` extras, `url` as a string, a Link or a list of Links.
+Everything here turns one raw document into a core type (`core.remote`) or an `Incoming`
+activity with plain fields, or raises `Malformed` with a reason a person can read.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from bocage.core import text
+from bocage.core.remote import PUBLIC, ActorProfile, RemotePost
+from bocage.crypto.keys import KeyFormatError, public_key_from_multibase
+
+ACTOR_TYPES = {"Person", "Service", "Application", "Group", "Organization"}
+POST_TYPES = {"Note", "Article", "Page", "Question", "Video", "Event", "Audio", "Image"}
+PUBLIC_ALIASES = {PUBLIC, "as:Public", "Public"}
+MAX_NAME = 200
+
+
+class Malformed(ValueError):
+    """The document cannot be understood; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """An activity with the shape every handler can rely on."""
+
+    id: str
+    type: str
+    actor: str
+    object: dict[str, Any] | str | None  # embedded object, or its id
+    object_id: str | None
+    target: str | None
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    raw: dict[str, Any]
+
+
+# --- small helpers every shape needs --------------------------------------------------------
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def id_of(value: Any) -> str | None:
+    """The id of an embedded object, a Link's href, or the string itself."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        found = value.get("id") or value.get("href")
+        return found if isinstance(found, str) else None
+    if isinstance(value, list) and value:
+        return id_of(value[0])
+    return None
+
+
+def first_string(value: Any) -> str | None:
+    for item in as_list(value):
+        if isinstance(item, str):
+            return item
+    return None
+
+
+def type_of(document: dict[str, Any]) -> str:
+    kind = document.get("type")
+    if isinstance(kind, list):  # JSON-LD allows several types; the known one wins
+        kind = next((k for k in kind if k in ACTOR_TYPES | POST_TYPES), first_string(kind))
+    return kind if isinstance(kind, str) else ""
+
+
+def audience(value: Any) -> tuple[str, ...]:
+    found = (id_of(item) for item in as_list(value))
+    return tuple(PUBLIC if item in PUBLIC_ALIASES else item for item in found if item)
+
+
+def timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def host(uri: str) -> str:
+    return urlsplit(uri).netloc.lower()
+
+
+def same_origin(a: str, b: str) -> bool:
+    return host(a) == host(b) and bool(host(a))
+
+
+def _url(value: Any) -> str | None:
+    """`url`/`icon`: a string, a Link or Image object, or a list of them (HTML link first)."""
+    items = as_list(value)
+    for item in items:
+        if isinstance(item, dict) and item.get("mediaType") == "text/html":
+            return id_of(item) or item.get("url")
+    for item in items:
+        if isinstance(item, str):
+            return item
+        if isinstance(item, dict):
+            found = item.get("url") if isinstance(item.get("url"), str) else id_of(item)
+            if found:
+                return found
+    return None
+
+
+# --- activities ------------------------------------------------------------------------------
+
+
+def activity(document: Any) -> Incoming:
+    if not isinstance(document, dict):
+        raise Malformed("an activity must be a JSON object")
+    kind = type_of(document)
+    identifier = document.get("id")
+    actor = id_of(document.get("actor"))
+    if not kind:
+        raise Malformed("the activity has no type")
+    if not isinstance(identifier, str) or not identifier.startswith(("https://", "http://")):
+        raise Malformed("the activity has no id (an http(s) URL)")
+    if not actor:
+        raise Malformed("the activity has no actor")
+    obj = document.get("object")
+    if isinstance(obj, list):  # one object per activity is all anyone sends in practice
+        obj = obj[0] if obj else None
+    return Incoming(
+        id=identifier,
+        type=kind,
+        actor=actor,
+        object=obj if isinstance(obj, dict | str) else None,
+        object_id=id_of(obj),
+        target=id_of(document.get("target")),
+        to=audience(document.get("to")),
+        cc=audience(document.get("cc")),
+        raw=document,
+    )
+
+
+# --- actors ----------------------------------------------------------------------------------
+
+
+def actor(document: dict[str, Any], fetched_from: str) -> ActorProfile:
+    """An actor document, trusted only for ids on the server it was fetched from."""
+    uri = document.get("id")
+    if not isinstance(uri, str) or not same_origin(uri, fetched_from):
+        raise Malformed(f"the actor's id is not on {host(fetched_from)}")
+    kind = type_of(document)
+    if kind not in ACTOR_TYPES:
+        raise Malformed(f"{kind or 'an untyped object'} is not an actor")
+    inbox = id_of(document.get("inbox"))
+    if not inbox:
+        raise Malformed("the actor has no inbox")
+    endpoints = document.get("endpoints")
+    shared = id_of(endpoints.get("sharedInbox")) if isinstance(endpoints, dict) else None
+    key_id, pem = _rsa_key(document, uri)
+    username = document.get("preferredUsername")
+    if not isinstance(username, str) or not username.strip():
+        username = urlsplit(uri).path.rstrip("/").rsplit("/", 1)[-1] or host(uri)
+    return ActorProfile(
+        uri=uri,
+        username=username.strip()[:64],
+        domain=host(uri),
+        inbox=inbox,
+        actor_type=kind,
+        display_name=_plain(document.get("name"))[:MAX_NAME],
+        note=text.sanitize_remote(document.get("summary") or "")
+        if isinstance(document.get("summary"), str)
+        else "",
+        fields=_fields(document.get("attachment")),
+        locked=document.get("manuallyApprovesFollowers") is True,
+        shared_inbox=shared if shared and same_origin(shared, uri) else None,
+        key_id=key_id,
+        public_key_pem=pem,
+        did=_did(document),
+        followers_url=id_of(document.get("followers")),
+        url=_url(document.get("url")),
+        avatar_url=_url(document.get("icon")),
+        header_url=_url(document.get("image")),
+        also_known_as=_ids(document.get("alsoKnownAs")),
+        moved_to=id_of(document.get("movedTo")),
+    )
+
+
+def _ids(value: Any) -> tuple[str, ...]:
+    return tuple(found for found in (id_of(item) for item in as_list(value)) if found)
+
+
+def _rsa_key(document: dict[str, Any], uri: str) -> tuple[str | None, str | None]:
+    for key in as_list(document.get("publicKey")):
+        if not isinstance(key, dict):
+            continue
+        owner = id_of(key.get("owner")) or uri
+        pem = key.get("publicKeyPem")
+        key_id = key.get("id")
+        if owner == uri and isinstance(pem, str) and isinstance(key_id, str):
+            return key_id, pem
+    return None, None
+
+
+def _did(document: dict[str, Any]) -> str | None:
+    """The did:key of the actor's first Ed25519 Multikey (FEP-521a), if it lists one."""
+    for method in as_list(document.get("assertionMethod")):
+        if not isinstance(method, dict) or method.get("type") != "Multikey":
+            continue
+        value = method.get("publicKeyMultibase")
+        try:
+            public_key_from_multibase(value)
+        except (KeyFormatError, TypeError, ValueError):
+            continue
+        return f"did:key:{value}"
+    return None
+
+
+def _fields(value: Any) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in as_list(value):
+        if isinstance(item, dict) and item.get("type") == "PropertyValue":
+            name, shown = item.get("name"), item.get("value")
+            if isinstance(name, str) and isinstance(shown, str):
+                pairs.append((_plain(name)[:255], text.sanitize_remote(shown)))
+    return tuple(pairs[:8])
+
+
+def _plain(value: Any) -> str:
+    return text.plain(html.escape(value)) if isinstance(value, str) else ""
+
+
+# --- posts -----------------------------------------------------------------------------------
+
+
+def post(document: dict[str, Any]) -> RemotePost:
+    """A Note, or a type shown as one: the title of an Article/Page/Video/Event becomes the
+    first line, a Question's options are listed, attachments are linked (not re-hosted)."""
+    kind = type_of(document)
+    if kind not in POST_TYPES:
+        raise Malformed(f"{kind or 'an untyped object'} is not a post")
+    uri = document.get("id")
+    if not isinstance(uri, str):
+        raise Malformed("the post has no id")
+    author = _author(document.get("attributedTo"))
+    if not author or not same_origin(author, uri):
+        raise Malformed("the post's author is missing or on another server than the post")
+    published = timestamp(document.get("published")) or datetime.now(UTC)
+    return RemotePost(
+        uri=uri,
+        author_uri=author,
+        content=_content(document, kind),
+        published=published,
+        to=audience(document.get("to")),
+        cc=audience(document.get("cc")),
+        spoiler_text=_plain(document.get("summary")) if kind == "Note" else "",
+        in_reply_to=id_of(document.get("inReplyTo")),
+        updated=timestamp(document.get("updated")),
+        language=_language(document),
+        mentions=_tags(document, "Mention", "href"),
+        tags=tuple(t.lstrip("#") for t in _tags(document, "Hashtag", "name")),
+    )
+
+
+def _author(value: Any) -> str | None:
+    """PeerTube lists a channel (Group) and a Person: the person wrote it."""
+    candidates = as_list(value)
+    for item in candidates:
+        if isinstance(item, dict) and item.get("type") == "Person":
+            return id_of(item)
+    return id_of(candidates[0]) if candidates else None
+
+
+def _content(document: dict[str, Any], kind: str) -> str:
+    body = document.get("content")
+    if not isinstance(body, str):
+        mapped = document.get("contentMap")
+        body = next(iter(mapped.values()), "") if isinstance(mapped, dict) and mapped else ""
+    if not body and isinstance(document.get("source"), dict) and kind == "Note":
+        body = html.escape(str(document["source"].get("content", "")))
+    parts: list[str] = []
+    name = document.get("name")
+    if kind != "Note" and kind != "Question" and isinstance(name, str) and name:
+        link = html.escape(str(_url(document.get("url")) or document.get("id")), quote=True)
+        parts.append(f'<p><a href="{link}">{html.escape(name)}</a></p>')
+    parts.append(body or "")
+    if kind == "Question":
+        options = as_list(document.get("oneOf")) + as_list(document.get("anyOf"))
+        names = [o.get("name") for o in options if isinstance(o, dict)]
+        parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in names if n) + "</ul>")
+    parts.extend(_attachments(document.get("attachment")))
+    return text.sanitize_remote("".join(parts))
+
+
+def _attachments(value: Any) -> list[str]:
+    links = []
+    for item in as_list(value):
+        if not isinstance(item, dict) or item.get("type") == "PropertyValue":
+            continue
+        url = _url(item.get("url")) or _url(item.get("href"))
+        if url:
+            label = item.get("name") or item.get("mediaType") or "attachment"
+            links.append(
+                f'<p><a href="{html.escape(url, quote=True)}">{html.escape(str(label))}</a></p>'
+            )
+    return links
+
+
+def _language(document: dict[str, Any]) -> str | None:
+    mapped = document.get("contentMap")
+    if isinstance(mapped, dict) and mapped:
+        language = next(iter(mapped))
+        return language[:16] if isinstance(language, str) and len(language) >= 2 else None
+    return None
+
+
+def _tags(document: dict[str, Any], kind: str, key: str) -> tuple[str, ...]:
+    found = []
+    for tag in as_list(document.get("tag")):
+        if isinstance(tag, dict) and tag.get("type") == kind and isinstance(tag.get(key), str):
+            found.append(tag[key])
+    return tuple(found)

@@ -1,0 +1,137 @@
+"""Dereferencing: remote actors, keys and posts, from the database or fetched and cached.
+
+Fetches are signed by the instance actor (servers in authorized-fetch mode answer only
+signed GETs) and go through the SSRF-safe client. What comes back is normalized, checked
+against where it came from, and handed to the core.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import quote, urldefrag
+
+from sqlalchemy.orm import Session
+
+from bocage.activitypub import normalize
+from bocage.activitypub.client import FederationClient, FetchError, Signer
+from bocage.core import accounts, instance, remote
+from bocage.core.context import Context
+from bocage.store.db import Database
+from bocage.store.models import Account, Post, RemoteActor
+
+log = logging.getLogger("bocage.activitypub")
+MAX_THREAD_DEPTH = 8  # parents fetched above a reply, at most
+
+
+@dataclass(frozen=True)
+class KnownActor:
+    account: Account
+    actor: RemoteActor | None  # None for our own accounts
+
+
+class Resolver:
+    def __init__(self, db: Database, ctx: Context, client: FederationClient) -> None:
+        self.db = db
+        self.ctx = ctx
+        self.client = client
+        self._signer: Signer | None = None
+
+    async def instance_signer(self) -> Signer:
+        if self._signer is None:
+            key = await self.db.read(instance.instance_key) or await self.db.write(
+                instance.make_instance_key
+            )
+            self._signer = Signer(f"{self.ctx.urls.instance_actor}#main-key", key.private_pem)
+        return self._signer
+
+    async def fetch(self, uri: str) -> dict[str, object]:
+        return await self.client.get_json(uri, await self.instance_signer())
+
+    # --- actors ------------------------------------------------------------------------------
+
+    async def actor(self, uri: str, *, refresh: bool = False) -> Account:
+        """A remote account by its id, fetched when unknown or stale (or when asked)."""
+        known = await self.db.read(_known_by_uri, uri)
+        if known is not None and known.account.domain is None:
+            return known.account  # one of ours
+        if known is not None and not refresh and not remote.is_stale(known.actor):
+            return known.account
+        document = await self.fetch(uri)
+        profile = normalize.actor(document, fetched_from=uri)
+        if profile.uri != uri:
+            raise normalize.Malformed(f"{uri} answered with another actor, {profile.uri}")
+        return await self.db.write(remote.upsert_actor, profile)
+
+    async def key(self, key_id: str, *, refresh: bool = False) -> tuple[Account, str]:
+        """The account that owns `key_id`, and its public key PEM."""
+        if not refresh:
+            known = await self.db.read(remote.actor_by_key_id, key_id)
+            if known is not None and known[0].rsa_public_pem:
+                return known[0], known[0].rsa_public_pem
+        document = await self.fetch(urldefrag(key_id).url)
+        owner = document.get("owner")
+        if "inbox" not in document and isinstance(owner, str):  # a bare key document
+            document = await self.fetch(owner)
+        profile = normalize.actor(document, fetched_from=key_id)
+        if profile.key_id != key_id or not profile.public_key_pem:
+            raise FetchError(f"{profile.uri} does not list the key {key_id}")
+        account = await self.db.write(remote.upsert_actor, profile)
+        return account, profile.public_key_pem
+
+    async def by_handle(self, username: str, domain: str) -> Account:
+        """`@username@domain` through WebFinger (RFC 7033), then the actor it points at."""
+        known = await self.db.read(accounts.by_handle, username, domain)
+        if known is not None:
+            return known
+        scheme = "http" if self.client.policy.allow_loopback else "https"
+        resource = quote(f"acct:{username}@{domain}", safe=":@")
+        jrd = await self.client.get_json(
+            f"{scheme}://{domain}/.well-known/webfinger?resource={resource}", None, jrd=True
+        )
+        for link in normalize.as_list(jrd.get("links")):
+            if (
+                isinstance(link, dict)
+                and link.get("rel") == "self"
+                and link.get("type", "").startswith(("application/activity+json", "application/ld"))
+                and isinstance(link.get("href"), str)
+            ):
+                return await self.actor(link["href"])
+        raise FetchError(f"{domain} knows no account @{username}", 404)
+
+    # --- posts -------------------------------------------------------------------------------
+
+    async def post(self, uri: str, depth: int = 0) -> Post | None:
+        """A post by its id: ours or already stored, else fetched with its parents (bounded)."""
+        stored = await self.db.read(remote.post_by_uri, uri)
+        if stored is not None or await self.db.read(remote.is_tombstoned, uri):
+            return stored
+        if uri.startswith(self.ctx.urls.base + "/"):
+            return None  # ours, and not here: deleted or never existed
+        note = normalize.post(await self.fetch(uri))
+        if note.uri != uri and not normalize.same_origin(note.uri, uri):
+            raise normalize.Malformed(f"{uri} answered with a post from elsewhere")
+        return await self.store_post(note, depth)
+
+    async def store_post(self, note: remote.RemotePost, depth: int = 0) -> Post | None:
+        author = await self.actor(note.author_uri)
+        if note.in_reply_to and depth < MAX_THREAD_DEPTH:
+            try:
+                await self.post(note.in_reply_to, depth + 1)
+            except (FetchError, normalize.Malformed) as exc:
+                log.info("parent %s of %s not fetched: %s", note.in_reply_to, note.uri, exc)
+        followers = await self.db.read(_followers_url, author.id)
+        return await self.db.write(remote.receive_post, author, note, followers)
+
+
+def _known_by_uri(session: Session, uri: str) -> KnownActor | None:
+    account = remote.account_by_uri(session, uri)
+    if account is None:
+        return None
+    actor = remote.remote_actor(session, account.id)
+    return KnownActor(account, actor) if actor is not None or account.domain is None else None
+
+
+def _followers_url(session: Session, account_id: int) -> str | None:
+    actor = remote.remote_actor(session, account_id)
+    return actor.followers_url if actor else None

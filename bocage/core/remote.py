@@ -1,0 +1,294 @@
+"""Accounts and posts that live on other servers, as the core knows them.
+
+The ActivityPub face turns what arrives (each server's quirks cleaned up in
+`activitypub/normalize.py`) into the plain types below and calls these functions; the core
+never sees raw JSON. Everything here is idempotent: the same activity applied twice (a
+retried job, a duplicate delivery) changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bocage.core import accounts, posts
+from bocage.core.clock import now
+from bocage.core.ids import new_id
+from bocage.jobs.queue import enqueue
+from bocage.store.models import Account, Mention, Post, PostEdit, PostTag, RemoteActor, Tombstone
+from bocage.store.sql import update_rows
+from bocage.store.upsert import insert_ignore
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+STALE_AFTER = timedelta(days=1)  # an actor document older than this is fetched again
+
+
+@dataclass(frozen=True)
+class ActorProfile:
+    """A remote actor document, normalized."""
+
+    uri: str
+    username: str
+    domain: str
+    inbox: str
+    actor_type: str = "Person"
+    display_name: str = ""
+    note: str = ""  # sanitized HTML
+    fields: tuple[tuple[str, str], ...] = ()
+    locked: bool = False
+    shared_inbox: str | None = None
+    key_id: str | None = None
+    public_key_pem: str | None = None
+    did: str | None = None  # did:key of its Ed25519 assertion key (FEP-521a), if any
+    followers_url: str | None = None
+    url: str | None = None
+    avatar_url: str | None = None
+    header_url: str | None = None
+    also_known_as: tuple[str, ...] = ()
+    moved_to: str | None = None
+
+
+@dataclass(frozen=True)
+class RemotePost:
+    """A remote Note (or Article, Page, Question, Video, Event shown as a note), normalized."""
+
+    uri: str
+    author_uri: str
+    content: str  # sanitized HTML
+    published: datetime
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    spoiler_text: str = ""
+    in_reply_to: str | None = None
+    updated: datetime | None = None
+    language: str | None = None
+    mentions: tuple[str, ...] = ()  # actor URIs
+    tags: tuple[str, ...] = ()
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def host_of(uri: str) -> str:
+    parts = urlsplit(uri)
+    return parts.netloc.lower()
+
+
+# --- actors ----------------------------------------------------------------------------------
+
+
+def account_by_uri(session: Session, uri: str) -> Account | None:
+    return session.execute(select(Account).where(Account.uri == uri)).scalar_one_or_none()
+
+
+def actor_by_key_id(session: Session, key_id: str) -> tuple[Account, RemoteActor] | None:
+    row = session.execute(
+        select(Account, RemoteActor)
+        .join(RemoteActor, RemoteActor.account_id == Account.id)
+        .where(RemoteActor.key_id == key_id)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def remote_actor(session: Session, account_id: int) -> RemoteActor | None:
+    return session.get(RemoteActor, account_id)
+
+
+def is_stale(actor: RemoteActor | None) -> bool:
+    return actor is None or now() - actor.fetched_at > STALE_AFTER
+
+
+def upsert_actor(session: Session, profile: ActorProfile) -> Account:
+    """Create or refresh a remote account from its (verified, normalized) actor document."""
+    account = account_by_uri(session, profile.uri)
+    if account is not None and account.domain is None:
+        raise ValueError(f"{profile.uri} is a local account, not a remote one")
+    if account is None:
+        account = Account(
+            id=new_id(), uri=profile.uri, domain=profile.domain, created_at=now(), fields=[]
+        )
+        session.add(account)
+    account.username = _free_username(session, profile, account.id)
+    account.display_name = profile.display_name[:200]
+    account.note = profile.note
+    account.fields = [list(pair) for pair in profile.fields]
+    account.locked = profile.locked
+    account.rsa_public_pem = profile.public_key_pem
+    if profile.did and profile.did != account.did and not _did_taken(session, profile.did):
+        account.did = profile.did
+    session.flush()
+    _save_remote_actor(session, account.id, profile)
+    return account
+
+
+def _free_username(session: Session, profile: ActorProfile, account_id: int) -> str:
+    """Handles are unique per domain; two actors claiming one (a Lemmy user and a group of
+    the same name) get the second a suffix rather than being refused."""
+    taken = accounts.by_handle(session, profile.username, profile.domain)
+    if taken is None or taken.id == account_id:
+        return profile.username[:64]
+    return f"{profile.username[:40]}_{account_id % 100000}"
+
+
+def _did_taken(session: Session, did: str) -> bool:
+    return session.execute(select(Account.id).where(Account.did == did)).first() is not None
+
+
+def _save_remote_actor(session: Session, account_id: int, profile: ActorProfile) -> None:
+    row = session.get(RemoteActor, account_id)
+    if row is None:
+        row = RemoteActor(account_id=account_id)
+        session.add(row)
+    if profile.key_id and profile.key_id != row.key_id:
+        # A key id moves to whoever proves it now (a re-created account on the same server).
+        other = session.execute(
+            select(RemoteActor).where(RemoteActor.key_id == profile.key_id)
+        ).scalar_one_or_none()
+        if other is not None and other.account_id != account_id:
+            other.key_id = None
+            session.flush()
+    row.actor_type = profile.actor_type
+    row.inbox = profile.inbox
+    row.shared_inbox = profile.shared_inbox
+    row.key_id = profile.key_id
+    row.followers_url = profile.followers_url
+    row.url = profile.url
+    row.avatar_url = profile.avatar_url
+    row.header_url = profile.header_url
+    row.also_known_as = list(profile.also_known_as)
+    row.moved_to = profile.moved_to
+    row.fetched_at = now()
+
+
+def delete_actor(session: Session, account: Account) -> None:
+    """The actor deleted itself on its server: its posts and relations go with it (cascade)."""
+    if account.domain is None:
+        raise ValueError("a local account is not deleted by a remote server")
+    session.add(Tombstone(uri=account.uri, deleted_at=now()))
+    session.delete(account)
+
+
+# --- posts -----------------------------------------------------------------------------------
+
+
+def visibility_of(to: tuple[str, ...], cc: tuple[str, ...], followers_url: str | None) -> str:
+    """Mastodon's reading of an addressing: Public in `to` is public, in `cc` unlisted;
+    the author's followers collection makes it followers-only; anything else is direct."""
+    if PUBLIC in to:
+        return "public"
+    if PUBLIC in cc:
+        return "unlisted"
+    if followers_url and (followers_url in to or followers_url in cc):
+        return "private"
+    return "direct"
+
+
+def post_by_uri(session: Session, uri: str) -> Post | None:
+    return session.execute(select(Post).where(Post.uri == uri)).scalar_one_or_none()
+
+
+def is_tombstoned(session: Session, uri: str) -> bool:
+    return session.get(Tombstone, uri) is not None
+
+
+def receive_post(
+    session: Session, author: Account, note: RemotePost, followers_url: str | None
+) -> Post | None:
+    """Store a remote post (once); None if it was deleted before, or already stored."""
+    if is_tombstoned(session, note.uri) or post_by_uri(session, note.uri) is not None:
+        return None
+    parent = post_by_uri(session, note.in_reply_to) if note.in_reply_to else None
+    published = min(note.published, now())  # a clock running ahead must not pin it on top
+    post = Post(
+        id=new_id(published),
+        account_id=author.id,
+        uri=note.uri,
+        visibility=visibility_of(note.to, note.cc, followers_url),
+        content=note.content,
+        source="",
+        spoiler_text=note.spoiler_text[:500],
+        language=note.language,
+        in_reply_to_id=parent.id if parent else None,
+        in_reply_to_account_id=parent.account_id if parent else None,
+        thread_root_id=(parent.thread_root_id or parent.id) if parent else None,
+        created_at=published,
+        edited_at=note.updated if note.updated and note.updated > published else None,
+        replies_count=0,
+        favourites_count=0,
+        reblogs_count=0,
+    )
+    session.add(post)
+    session.flush()
+    _save_mentions_and_tags(session, post, note)
+    if parent is not None:
+        _bump_replies(session, parent.id, +1)
+    session.execute(
+        update_rows(Account)
+        .where(Account.id == author.id)
+        .values(statuses_count=Account.statuses_count + 1, last_status_at=published)
+    )
+    enqueue(session, "post.created", {"post_id": post.id})
+    return post
+
+
+def update_post(session: Session, author: Account, note: RemotePost) -> Post | None:
+    """An edit by its author; older versions are kept as history, as for local posts."""
+    post = post_by_uri(session, note.uri)
+    if post is None or post.account_id != author.id:
+        return None
+    if note.content == post.content and note.spoiler_text == post.spoiler_text:
+        return post  # a repeated Update, or one that changed nothing shown
+    session.add(
+        PostEdit(
+            id=new_id(),
+            post_id=post.id,
+            content=post.content,
+            source=post.source,
+            spoiler_text=post.spoiler_text,
+            created_at=post.edited_at or post.created_at,
+        )
+    )
+    post.content = note.content
+    post.spoiler_text = note.spoiler_text[:500]
+    post.edited_at = note.updated or now()
+    session.query(Mention).filter(Mention.post_id == post.id).delete()
+    session.query(PostTag).filter(PostTag.post_id == post.id).delete()
+    _save_mentions_and_tags(session, post, note)
+    enqueue(session, "post.updated", {"post_id": post.id})
+    return post
+
+
+def delete_post(session: Session, author: Account, uri: str) -> bool:
+    """The author deleted it: gone here too, and never fetched again."""
+    post = post_by_uri(session, uri)
+    if not is_tombstoned(session, uri):
+        session.add(Tombstone(uri=uri, deleted_at=now()))
+    if post is None or post.account_id != author.id:
+        return False
+    if post.in_reply_to_id:
+        _bump_replies(session, post.in_reply_to_id, -1)
+    if post.reblog_of_id is None:
+        session.execute(
+            update_rows(Account)
+            .where(Account.id == author.id, Account.statuses_count > 0)
+            .values(statuses_count=Account.statuses_count - 1)
+        )
+    session.delete(post)
+    return True
+
+
+def _save_mentions_and_tags(session: Session, post: Post, note: RemotePost) -> None:
+    if note.mentions:
+        local = session.execute(
+            select(Account.id).where(Account.uri.in_(note.mentions), Account.domain.is_(None))
+        )
+        for account_id in set(local.scalars()):
+            insert_ignore(session, Mention, {"post_id": post.id, "account_id": account_id})
+    for tag in {t.lower()[:100] for t in note.tags if t}:
+        insert_ignore(session, PostTag, {"tag": tag, "post_id": post.id})
+
+
+def _bump_replies(session: Session, post_id: int, delta: int) -> None:
+    posts.bump(session, post_id, Post.replies_count, delta)
