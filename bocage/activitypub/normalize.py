@@ -231,7 +231,7 @@ def _fields(value: Any) -> tuple[tuple[str, str], ...]:
         if isinstance(item, dict) and item.get("type") == "PropertyValue":
             name, shown = item.get("name"), item.get("value")
             if isinstance(name, str) and isinstance(shown, str):
-                pairs.append((_plain(name)[:255], text.sanitize_remote(shown)))
+                pairs.append((_plain(name)[:255], text.plain(shown)[:255]))
     return tuple(pairs[:8])
 
 

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from bocage.activitypub import normalize
 from bocage.activitypub.client import FederationClient, FetchError, Signer
-from bocage.core import accounts, instance, remote
+from bocage.core import accounts, instance, remote, text
 from bocage.core.context import Context
+from bocage.core.errors import NotFound
 from bocage.store.db import Database
 from bocage.store.models import Account, Post, RemoteActor
 
@@ -98,6 +99,28 @@ class Resolver:
             ):
                 return await self.actor(link["href"])
         raise FetchError(f"{domain} knows no account @{username}", 404)
+
+    async def discover(self, handle: str) -> Account:
+        """`@user@domain` as a person types it; failures become a `NotFound` to show them."""
+        username, _, domain = handle.strip().removeprefix("@").partition("@")
+        if not username or not domain:
+            raise NotFound("Write the full address, like @someone@example.social.")
+        try:
+            return await self.by_handle(username, domain)
+        except (FetchError, normalize.Malformed) as failed:
+            raise NotFound(f"@{username}@{domain} could not be found ({failed}).") from failed
+
+    async def learn_mentions(self, source: str) -> None:
+        """Look up the remote accounts a post about to be written @mentions, so that the
+        core can link and address them (Mastodon resolves them the same way at posting).
+        Handles that cannot be found stay plain text; the post is not refused for them."""
+        own = self.ctx.settings.domain
+        for handle in text.parse(source).mentions:
+            if handle.host and handle.host.lower() != own:
+                try:
+                    await self.by_handle(handle.username, handle.host)
+                except (FetchError, normalize.Malformed) as failed:
+                    log.info("@%s@%s not found: %s", handle.username, handle.host, failed)
 
     # --- posts -------------------------------------------------------------------------------
 

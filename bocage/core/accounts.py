@@ -209,6 +209,18 @@ def by_username(session: Session, username: str) -> Account:
     return account
 
 
+def by_name(session: Session, ctx_domain: str, name: str) -> Account:
+    """`alice` (local), `alice@this.domain` (local too) or `bob@elsewhere` (a remote account
+    this node already knows), as people write them."""
+    username, _, domain = name.removeprefix("@").partition("@")
+    if not domain or domain.lower() == ctx_domain:
+        return by_username(session, username)
+    account = by_handle(session, username, domain)
+    if account is None:
+        raise NotFound(f"This server does not know @{username}@{domain} yet.")
+    return account
+
+
 def by_handle(session: Session, username: str, domain: str) -> Account | None:
     """A remote account this node knows, by its handle's two halves."""
     return session.execute(

@@ -8,11 +8,13 @@ retried job, a duplicate delivery) changes nothing the second time.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bocage.core import accounts, posts
@@ -38,7 +40,7 @@ class ActorProfile:
     actor_type: str = "Person"
     display_name: str = ""
     note: str = ""  # sanitized HTML
-    fields: tuple[tuple[str, str], ...] = ()
+    fields: tuple[tuple[str, str], ...] = ()  # (name, value), plain text
     locked: bool = False
     shared_inbox: str | None = None
     key_id: str | None = None
@@ -105,15 +107,28 @@ def upsert_actor(session: Session, profile: ActorProfile) -> Account:
     account = account_by_uri(session, profile.uri)
     if account is not None and account.domain is None:
         raise ValueError(f"{profile.uri} is a local account, not a remote one")
+    account_id = account.id if account is not None else new_id()
+    username = _free_username(session, profile, account_id)
     if account is None:
         account = Account(
-            id=new_id(), uri=profile.uri, domain=profile.domain, created_at=now(), fields=[]
+            id=account_id,
+            uri=profile.uri,
+            domain=profile.domain,
+            username=username,
+            created_at=now(),
+            fields=[],
         )
-        session.add(account)
-    account.username = _free_username(session, profile, account.id)
+        try:
+            with session.begin_nested():  # two jobs may meet the same new actor at once
+                session.add(account)
+                session.flush()
+        except IntegrityError:
+            account = account_by_uri(session, profile.uri)
+            assert account is not None
+    account.username = username
     account.display_name = profile.display_name[:200]
     account.note = profile.note
-    account.fields = [list(pair) for pair in profile.fields]
+    account.fields = [{"name": name, "value": value} for name, value in profile.fields]
     account.locked = profile.locked
     account.rsa_public_pem = profile.public_key_pem
     if profile.did and profile.did != account.did and not _did_taken(session, profile.did):
@@ -137,18 +152,20 @@ def _did_taken(session: Session, did: str) -> bool:
 
 
 def _save_remote_actor(session: Session, account_id: int, profile: ActorProfile) -> None:
+    if profile.key_id:
+        # A key id moves to whoever proves it now (a re-created account on the same server).
+        other = session.execute(
+            select(RemoteActor).where(
+                RemoteActor.key_id == profile.key_id, RemoteActor.account_id != account_id
+            )
+        ).scalar_one_or_none()
+        if other is not None:
+            other.key_id = None
+            session.flush()
     row = session.get(RemoteActor, account_id)
     if row is None:
         row = RemoteActor(account_id=account_id)
         session.add(row)
-    if profile.key_id and profile.key_id != row.key_id:
-        # A key id moves to whoever proves it now (a re-created account on the same server).
-        other = session.execute(
-            select(RemoteActor).where(RemoteActor.key_id == profile.key_id)
-        ).scalar_one_or_none()
-        if other is not None and other.account_id != account_id:
-            other.key_id = None
-            session.flush()
     row.actor_type = profile.actor_type
     row.inbox = profile.inbox
     row.shared_inbox = profile.shared_inbox
@@ -202,7 +219,7 @@ def receive_post(
     parent = post_by_uri(session, note.in_reply_to) if note.in_reply_to else None
     published = min(note.published, now())  # a clock running ahead must not pin it on top
     post = Post(
-        id=new_id(published),
+        id=_id_after(new_id(published), parent),
         account_id=author.id,
         uri=note.uri,
         visibility=visibility_of(note.to, note.cc, followers_url),
@@ -219,8 +236,12 @@ def receive_post(
         favourites_count=0,
         reblogs_count=0,
     )
-    session.add(post)
-    session.flush()
+    try:
+        with session.begin_nested():  # a savepoint: a concurrent job may store it first
+            session.add(post)
+            session.flush()
+    except IntegrityError:
+        return None  # the same post arrived twice at once (a delivery and a fetch): stored
     _save_mentions_and_tags(session, post, note)
     if parent is not None:
         _bump_replies(session, parent.id, +1)
@@ -231,6 +252,15 @@ def receive_post(
     )
     enqueue(session, "post.created", {"post_id": post.id})
     return post
+
+
+def _id_after(post_id: int, parent: Post | None) -> int:
+    """IDs sort by time, and threads rely on a reply sorting after its parent; `published`
+    has whole seconds only, so a quick reply could sort before a parent stored with
+    millisecond precision. Such a reply takes the next free id after its parent."""
+    if parent is None or post_id > parent.id:
+        return post_id
+    return parent.id + 1 + secrets.randbelow(1 << 12)
 
 
 def update_post(session: Session, author: Account, note: RemotePost) -> Post | None:

@@ -45,6 +45,10 @@ def safe_html(markup: str) -> Markup:
 
 
 env.filters["ago"] = ago
+# The path part of an account's pages: /@alice here, /@bob@elsewhere for a remote account.
+env.filters["acct"] = lambda account: (
+    f"{account.username}@{account.domain}" if account.domain else account.username
+)
 env.filters["safe_html"] = safe_html
 env.filters["urlquote"] = lambda value: quote(str(value), safe="")
 env.globals["visibility_labels"] = LABELS

@@ -33,6 +33,7 @@ async def compose(request: Request) -> Response:
     form = await forms.read_form(request)
     draft = _draft(form)
     node = node_of(request)
+    await node.federation.resolver.learn_mentions(draft.text)
     try:
         post = await node.db.write(posts.publish, node.ctx, viewer.account, draft)
     except DomainError as exc:
@@ -68,9 +69,12 @@ async def compose_form(request: Request) -> Response:
 
 async def thread(request: Request) -> Response:
     viewer = await current_viewer(request)
+    node = node_of(request)
 
     def load(session: Session) -> timelines.Thread:
-        author = accounts.by_username(session, request.path_params["username"])
+        author = accounts.by_name(
+            session, node.ctx.settings.domain, request.path_params["username"]
+        )
         found = timelines.thread(
             session, viewer.account if viewer else None, request.path_params["post_id"]
         )
@@ -78,7 +82,7 @@ async def thread(request: Request) -> Response:
             raise NotFound("That post does not exist, or you are not allowed to see it.")
         return found
 
-    return await page(request, "thread.html", thread=await node_of(request).db.read(load))
+    return await page(request, "thread.html", thread=await node.db.read(load))
 
 
 def _visible_with_author(
@@ -116,6 +120,7 @@ async def edit(request: Request) -> Response:
     draft = _draft(form)
     node = node_of(request)
     post_id = request.path_params["post_id"]
+    await node.federation.resolver.learn_mentions(draft.text)
     try:
         post = await node.db.write(posts.edit, node.ctx, viewer.account, post_id, draft)
     except DomainError as exc:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bocage.core import accounts, graph, timelines
@@ -19,13 +20,40 @@ from bocage.web.render import back, page, redirect
 from bocage.web.routes.timelines import page_of
 
 
+def _name_of(request: Request) -> str:
+    return str(request.path_params["username"])
+
+
+async def _discover_remote(request: Request) -> None:
+    """A remote handle (`/@bob@elsewhere`) seen for the first time: looked up on its server
+    (WebFinger, then the actor), so its page and buttons work like a local account's."""
+    node = node_of(request)
+    name = _name_of(request)
+    _user, _, domain = name.partition("@")
+    if domain and domain.lower() != node.ctx.settings.domain:
+        await node.federation.resolver.discover(name)
+
+
+async def search(request: Request) -> Response:
+    query = request.query_params.get("q", "").strip().removeprefix("@")
+    if "@" not in query:
+        return redirect(
+            request,
+            "/home",
+            "To find someone, write their full address, like @someone@example.social.",
+        )
+    return RedirectResponse(f"/@{quote(query, safe='@:.')}", status_code=303)
+
+
 async def profile(request: Request) -> Response:
     viewer = await current_viewer(request)
     with_replies = request.query_params.get("replies") == "1"
     viewer_account = viewer.account if viewer else None
+    await _discover_remote(request)
+    domain = node_of(request).ctx.settings.domain
 
     def load(session: Session) -> tuple[Account, graph.Relationship | None, list[Any]]:
-        account = accounts.by_username(session, request.path_params["username"])
+        account = accounts.by_name(session, domain, _name_of(request))
         relationship = (
             graph.relationship(session, viewer_account.id, account.id)
             if viewer_account and viewer_account.id != account.id
@@ -50,12 +78,13 @@ async def profile(request: Request) -> Response:
 
 
 def _people(which: str) -> Callable[[Request], Awaitable[Response]]:
-    def load(session: Session, username: str) -> tuple[Account, list[Account]]:
-        account = accounts.by_username(session, username)
+    def load(session: Session, domain: str, name: str) -> tuple[Account, list[Account]]:
+        account = accounts.by_name(session, domain, name)
         return account, getattr(graph, which)(session, account)
 
     async def endpoint(request: Request) -> Response:
-        account, people = await node_of(request).db.read(load, request.path_params["username"])
+        node = node_of(request)
+        account, people = await node.db.read(load, node.ctx.settings.domain, _name_of(request))
         title = "Followers" if which == "followers" else "Following"
         return await page(request, "people.html", account=account, people=people, title=title)
 
@@ -66,8 +95,8 @@ GraphAction = Callable[[Session, Context, Account, Account], object]
 
 
 def _graph_action(action: GraphAction, message: str) -> Callable[[Request], Awaitable[Response]]:
-    def apply(session: Session, ctx: Context, actor: Account, username: str) -> tuple[Account, str]:
-        target = accounts.by_username(session, username)
+    def apply(session: Session, ctx: Context, actor: Account, name: str) -> tuple[Account, str]:
+        target = accounts.by_name(session, ctx.settings.domain, name)
         result = action(session, ctx, actor, target)
         if isinstance(result, Follow) and not result.accepted:
             return target, "Follow request sent to @{}."  # a locked account decides later
@@ -77,11 +106,11 @@ def _graph_action(action: GraphAction, message: str) -> Callable[[Request], Awai
         viewer = await require_viewer(request)
         await forms.read_form(request)
         node = node_of(request)
-        target, said = await node.db.write(
-            apply, node.ctx, viewer.account, request.path_params["username"]
-        )
+        await _discover_remote(request)
+        target, said = await node.db.write(apply, node.ctx, viewer.account, _name_of(request))
         node.jobs_committed()
-        return back(request, f"/@{target.username}", said.format(target.username))
+        handle = f"{target.username}@{target.domain}" if target.domain else target.username
+        return back(request, f"/@{handle}", said.format(handle))
 
     return endpoint
 
@@ -116,6 +145,7 @@ def _answer_request(accept: bool) -> Callable[[Request], Awaitable[Response]]:
 
 
 routes = [
+    Route("/search", search, methods=["GET"]),
     Route("/follow-requests", follow_requests, methods=["GET"]),
     Route("/follow-requests/{account_id:int}/accept", _answer_request(True), methods=["POST"]),
     Route("/follow-requests/{account_id:int}/reject", _answer_request(False), methods=["POST"]),

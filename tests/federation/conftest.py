@@ -1,0 +1,40 @@
+"""Nodes for federation tests: real processes on 127.0.0.2, .3 and .4, one per test module
+(starting a node costs about a second)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.databases import DatabaseFactory, postgres_available
+from tests.federation.helpers import start_node
+from tests.integration.helpers import backend_env
+from tests.processes import NodeProcess
+
+HOSTS = ("127.0.0.2", "127.0.0.3", "127.0.0.4")
+
+
+@pytest.fixture(scope="module")
+def nodes(
+    tmp_path_factory: pytest.TempPathFactory, databases: DatabaseFactory
+) -> Iterator[list[NodeProcess]]:
+    """Three nodes: the first and third on SQLite, the second on PostgreSQL when it is
+    available, so that every flow crosses both databases."""
+    root: Path = tmp_path_factory.mktemp("federation")
+    with_postgres = postgres_available() or os.environ.get("CI") == "true"
+    middle = backend_env("postgresql", databases) if with_postgres else {}
+    started: list[NodeProcess] = []
+    try:
+        for host, users, env in (
+            (HOSTS[0], ["alice", "amy"], {}),
+            (HOSTS[1], ["bob", "bea"], middle),
+            (HOSTS[2], ["carol"], {}),
+        ):
+            started.append(start_node(root, host, users, env))
+        yield started
+    finally:
+        for node in started:
+            node.stop()

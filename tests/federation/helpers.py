@@ -1,0 +1,90 @@
+"""Real `bocage serve` processes on their own loopback addresses, federating over HTTP, and
+a person at each one, driving its web pages as a browser would."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+
+from tests.processes import NodeProcess, run_cli
+
+T = TypeVar("T")
+PASSWORD = "correct horse battery"
+CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
+FEDERATION_ENV = {"BOCAGE_INSECURE_LOOPBACK": "1", "BOCAGE_JOB_POLL_SECONDS": "0.2"}
+
+
+def start_node(root: Path, host: str, users: list[str], env: dict[str, str]) -> NodeProcess:
+    node = NodeProcess(root / host, host=host, env={**FEDERATION_ENV, **env})
+    node.init()
+    for name in users:
+        run_cli(
+            "user", "create", name, "--email", f"{name}@example.org", "--password", PASSWORD,
+            "--data", str(node.data), env=node.env,
+        )  # fmt: skip
+    node.start()
+    return node
+
+
+class Person:
+    """Someone using a node's web pages: logged in, with the CSRF field forms carry."""
+
+    def __init__(self, node: NodeProcess, username: str) -> None:
+        self.node = node
+        self.username = username
+        self.client = httpx.AsyncClient(base_url=node.url, timeout=20.0)
+
+    @property
+    def handle(self) -> str:
+        return f"{self.username}@{self.node.host}:{self.node.port}"
+
+    async def login(self) -> Person:
+        await self.post("/login", {"login": self.username, "password": PASSWORD})
+        return self
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def get(self, path: str) -> httpx.Response:
+        return await self.client.get(path)
+
+    async def post(self, path: str, data: dict[str, str] | None = None) -> httpx.Response:
+        page = await self.client.get("/about")
+        match = CSRF_RE.search(page.text) or CSRF_RE.search((await self.client.get("/login")).text)
+        assert match, "no CSRF field on /about or /login"
+        response = await self.client.post(path, data={**(data or {}), "csrf": match.group(1)})
+        assert response.status_code in (200, 303), (
+            f"{path}: {response.status_code} {response.text[:500]}"
+        )
+        return response
+
+    async def publish(self, text: str, visibility: str = "public", **extra: str) -> str:
+        """Posts `text`; returns the new post's id on this node."""
+        response = await self.post("/posts", {"text": text, "visibility": visibility, **extra})
+        match = re.search(r"/@[^/]+/(\d+)", response.headers.get("location", ""))
+        if match:
+            return match.group(1)
+        page = await self.get(f"/@{self.username}?replies=1")
+        found = re.search(rf'href="/@{self.username}/(\d+)"', page.text)
+        assert found, "the new post is not on the author's profile"
+        return found.group(1)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T | None]], *, within: float = 20.0, what: str = ""
+) -> T:
+    """Poll `check` until it returns something truthy: federation is asynchronous."""
+    deadline = time.monotonic() + within
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"not within {within}s: {what} (last: {last!r})")

@@ -1,0 +1,172 @@
+"""Three real nodes federating over HTTP: what one person does on one node, the others see.
+
+alice and amy live on 127.0.0.2 (SQLite), bob and bea on 127.0.0.3 (PostgreSQL when it is
+available), carol on 127.0.0.4 (SQLite). Each test uses its own people or its own posts, so
+the tests can share the nodes of the module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.federation.helpers import Person, eventually
+from tests.processes import NodeProcess
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+async def people(nodes: list[NodeProcess]) -> AsyncIterator[dict[str, Person]]:
+    homes = {"alice": 0, "amy": 0, "bob": 1, "bea": 1, "carol": 2}
+    found = {name: await Person(nodes[i], name).login() for name, i in homes.items()}
+    yield found
+    for person in found.values():
+        await person.close()
+
+
+async def page_has(person: Person, path: str, *texts: str) -> bool:
+    page = await person.get(path)
+    return page.status_code == 200 and all(text in page.text for text in texts)
+
+
+async def follow(follower: Person, target: Person) -> None:
+    await follower.post(f"/@{target.handle}/follow")
+    await eventually(
+        lambda: page_has(target, f"/@{target.username}/followers", follower.handle),
+        what=f"{follower.handle} in {target.handle}'s followers",
+    )
+    await eventually(
+        lambda: page_has(follower, f"/@{target.handle}", ">Unfollow<"),
+        what=f"{target.handle} accepted {follower.handle}",
+    )
+
+
+def remote_post_id(html: str, author: Person) -> str:
+    match = re.search(rf'href="/@{re.escape(author.handle)}/(\d+)"', html)
+    assert match, f"no post by {author.handle} on the page"
+    return match.group(1)
+
+
+async def test_follow_then_posts_replies_likes_boosts_edits_and_deletes_cross(
+    people: dict[str, Person],
+) -> None:
+    alice, bob = people["alice"], people["bob"]
+    await follow(alice, bob)
+
+    original = await bob.publish("Hello from the second node")
+    home = await eventually(
+        lambda: _page_if(alice, "/home", "Hello from the second node"), what="post on A"
+    )
+    copy_id = remote_post_id(home, bob)
+
+    # A reply on A reaches B, threaded under the original, and tells bob.
+    await alice.publish(f"@{bob.handle} welcome!", in_reply_to_id=copy_id)
+    await eventually(
+        lambda: page_has(bob, f"/@bob/{original}", "welcome!", alice.handle),
+        what="reply in B's thread",
+    )
+    await eventually(lambda: page_has(bob, "/notifications", alice.handle), what="B notified")
+
+    # Like and boost on A are counted on B.
+    await alice.post(f"/posts/{copy_id}/like")
+    await alice.post(f"/posts/{copy_id}/boost")
+    await eventually(
+        lambda: page_has(bob, f"/@bob/{original}", "1 like", "1 boost"),
+        what="like and boost counted on B",
+    )
+
+    # An edit on B shows on A, and a delete on B removes the post from A.
+    await bob.post(f"/posts/{original}/edit", {"text": "Hello again, edited", "spoiler_text": ""})
+    await eventually(
+        lambda: page_has(alice, f"/@{bob.handle}/{copy_id}", "Hello again, edited"),
+        what="edit on A",
+    )
+    await bob.post(f"/posts/{original}/delete")
+
+    async def gone() -> bool:
+        return (await alice.get(f"/@{bob.handle}/{copy_id}")).status_code == 404
+
+    await eventually(gone, what="delete on A")
+    assert "Hello again" not in (await alice.get("/home")).text
+
+
+async def _page_if(person: Person, path: str, text: str) -> str | None:
+    page = await person.get(path)
+    return page.text if text in page.text else None
+
+
+async def test_follow_request_waits_for_approval(people: dict[str, Person]) -> None:
+    amy, bea = people["amy"], people["bea"]
+    await bea.post("/settings/profile", {"display_name": "Bea", "note": "", "locked": "on"})
+    await amy.post(f"/@{bea.handle}/follow")
+    await eventually(lambda: page_has(bea, "/follow-requests", amy.handle), what="request on B")
+    assert ">Unfollow<" not in (await amy.get(f"/@{bea.handle}")).text
+    assert "Cancel follow request" in (await amy.get(f"/@{bea.handle}")).text
+
+    requests = await bea.get("/follow-requests")
+    account_id = re.search(r"/follow-requests/(\d+)/accept", requests.text)
+    assert account_id
+    await bea.post(f"/follow-requests/{account_id.group(1)}/accept")
+    await eventually(lambda: page_has(amy, f"/@{bea.handle}", ">Unfollow<"), what="accepted on A")
+
+
+async def test_visibility_decides_who_receives_a_post(people: dict[str, Person]) -> None:
+    bob, alice, carol = people["bob"], people["alice"], people["carol"]
+    await follow(alice, bob)  # already following: stays so
+    await bob.publish("only for my followers", visibility="private")
+    await bob.publish(f"@{carol.handle} just between us", visibility="direct")
+    await eventually(
+        lambda: _page_if(alice, "/home", "only for my followers"), what="followers-only on A"
+    )
+    await eventually(
+        lambda: page_has(carol, "/notifications", "just between us"), what="direct on C"
+    )
+    # carol follows no one on B: the followers-only post never reached her node, and
+    # alice was not addressed by the direct one.
+    assert "only for my followers" not in (await carol.get(f"/@{bob.handle}")).text
+    assert "just between us" not in (await alice.get("/home")).text
+    assert "just between us" not in (await alice.get(f"/@{bob.handle}")).text
+
+
+async def test_reply_thread_across_three_nodes(people: dict[str, Person]) -> None:
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    await follow(alice, bob)
+    await follow(carol, bob)
+    await follow(carol, alice)
+    root = await bob.publish("A thread starts on B")
+    on_a = remote_post_id(
+        await eventually(lambda: _page_if(alice, "/home", "A thread starts on B")), bob
+    )
+    await alice.publish(f"@{bob.handle} A answers", in_reply_to_id=on_a)
+    reply_on_c = remote_post_id(
+        await eventually(lambda: _page_if(carol, "/home", "A answers"), what="reply on C"),
+        alice,
+    )
+    await carol.publish(f"@{alice.handle} @{bob.handle} and C answers A", in_reply_to_id=reply_on_c)
+    await eventually(
+        lambda: page_has(
+            bob, f"/@bob/{root}", "A thread starts on B", "A answers", "and C answers A"
+        ),
+        what="the whole thread on B",
+    )
+    await eventually(
+        lambda: page_has(alice, f"/@{bob.handle}/{on_a}", "A answers", "and C answers A"),
+        what="the whole thread on A",
+    )
+
+
+async def test_block_ends_the_follow_on_both_nodes(people: dict[str, Person]) -> None:
+    amy, carol = people["amy"], people["carol"]
+    await follow(amy, carol)
+    await carol.post(f"/@{amy.handle}/block")
+
+    async def follow_ended() -> bool:
+        page = (await amy.get(f"/@{carol.handle}")).text
+        return ">Unfollow<" not in page and ">Follow<" not in page  # blocked: no button
+
+    await eventually(follow_ended, what="follow ended on A")
+    followers = (await carol.get("/@carol/followers")).text
+    assert f'href="/@{amy.handle}"' not in followers
