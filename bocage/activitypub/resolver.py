@@ -8,6 +8,7 @@ against where it came from, and handed to the core.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from urllib.parse import quote, urldefrag
 
@@ -23,6 +24,8 @@ from bocage.store.models import Account, Post, RemoteActor
 
 log = logging.getLogger("bocage.activitypub")
 MAX_THREAD_DEPTH = 8  # parents fetched above a reply, at most
+KEY_CACHE_SECONDS = 300.0
+KEY_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,10 @@ class Resolver:
         self.ctx = ctx
         self.client = client
         self._signer: Signer | None = None
+        # key id → (owner, PEM, when cached): every inbox POST needs its sender's key, and a
+        # database read per request was a third of the inbox's cost. A rotated key is caught
+        # by the refetch after a failed verification (`refresh=True`).
+        self._keys: dict[str, tuple[Account, str, float]] = {}
 
     async def instance_signer(self) -> Signer:
         if self._signer is None:
@@ -66,9 +73,13 @@ class Resolver:
 
     async def key(self, key_id: str, *, refresh: bool = False) -> tuple[Account, str]:
         """The account that owns `key_id`, and its public key PEM."""
+        cached = self._keys.get(key_id)
+        if cached is not None and not refresh and time.monotonic() - cached[2] < KEY_CACHE_SECONDS:
+            return cached[0], cached[1]
         if not refresh:
             known = await self.db.read(remote.actor_by_key_id, key_id)
             if known is not None and known[0].rsa_public_pem:
+                self._remember_key(key_id, known[0], known[0].rsa_public_pem)
                 return known[0], known[0].rsa_public_pem
         document = await self.fetch(urldefrag(key_id).url)
         owner = document.get("owner")
@@ -78,7 +89,13 @@ class Resolver:
         if profile.key_id != key_id or not profile.public_key_pem:
             raise FetchError(f"{profile.uri} does not list the key {key_id}")
         account = await self.db.write(remote.upsert_actor, profile)
+        self._remember_key(key_id, account, profile.public_key_pem)
         return account, profile.public_key_pem
+
+    def _remember_key(self, key_id: str, account: Account, pem: str) -> None:
+        if len(self._keys) >= KEY_CACHE_SIZE:
+            self._keys.pop(next(iter(self._keys)))
+        self._keys[key_id] = (account, pem, time.monotonic())
 
     async def by_handle(self, username: str, domain: str) -> Account:
         """`@username@domain` through WebFinger (RFC 7033), then the actor it points at."""
