@@ -133,16 +133,7 @@ def edit(session: Session, ctx: Context, author: Account, post_id: int, draft: P
     draft = PostDraft(draft.text, draft.spoiler_text, post.visibility, None, draft.language)
     parsed = validate(draft, ctx.settings.max_post_chars)
     mentioned = _resolve_mentions(session, ctx, parsed.mentions)
-    session.add(
-        PostEdit(
-            id=new_id(),
-            post_id=post.id,
-            content=post.content,
-            source=post.source,
-            spoiler_text=post.spoiler_text,
-            created_at=post.edited_at or post.created_at,
-        )
-    )
+    keep_version(session, post)
     post.content = _render(ctx, draft.text, mentioned)
     post.source = draft.text
     post.spoiler_text = draft.spoiler_text.strip()
@@ -160,6 +151,20 @@ def edit(session: Session, ctx: Context, author: Account, post_id: int, draft: P
     authoring.append(session, author, update_activity)
     enqueue(session, "post.updated", {"post_id": post.id})
     return post
+
+
+def keep_version(session: Session, post: Post) -> None:
+    """The version about to be replaced by an edit, kept as history."""
+    session.add(
+        PostEdit(
+            id=new_id(),
+            post_id=post.id,
+            content=post.content,
+            source=post.source,
+            spoiler_text=post.spoiler_text,
+            created_at=post.edited_at or post.created_at,
+        )
+    )
 
 
 def delete_post(

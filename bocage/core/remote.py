@@ -21,7 +21,7 @@ from bocage.core import accounts, posts
 from bocage.core.clock import now
 from bocage.core.ids import new_id
 from bocage.jobs.queue import enqueue
-from bocage.store.models import Account, Mention, Post, PostEdit, PostTag, RemoteActor, Tombstone
+from bocage.store.models import Account, Mention, Post, PostTag, RemoteActor, Tombstone
 from bocage.store.sql import update_rows
 from bocage.store.upsert import insert_ignore
 
@@ -270,16 +270,7 @@ def update_post(session: Session, author: Account, note: RemotePost) -> Post | N
         return None
     if note.content == post.content and note.spoiler_text == post.spoiler_text:
         return post  # a repeated Update, or one that changed nothing shown
-    session.add(
-        PostEdit(
-            id=new_id(),
-            post_id=post.id,
-            content=post.content,
-            source=post.source,
-            spoiler_text=post.spoiler_text,
-            created_at=post.edited_at or post.created_at,
-        )
-    )
+    posts.keep_version(session, post)
     post.content = note.content
     post.spoiler_text = note.spoiler_text[:500]
     post.edited_at = note.updated or now()
