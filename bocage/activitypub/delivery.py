@@ -21,6 +21,7 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bocage.activitypub import normalize
 from bocage.activitypub.client import BlockedAddress, FetchError, Signer
 from bocage.core.activities import PUBLIC
 from bocage.core.clock import now
@@ -232,7 +233,7 @@ async def deliver(federation: Federation, payload: dict[str, Any]) -> None:
         return  # purged (deleted) or the author is gone: nothing to deliver
     body, signer = signed
     inbox: str = payload["inbox"]
-    host = inbox.split("/", 3)[2].lower() if "://" in inbox else inbox
+    host = normalize.host(inbox)
     hosts = federation.hosts
     await hosts.load()
     parked = hosts.parked_until(host)

@@ -17,7 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bocage.core import text
-from bocage.core.remote import PUBLIC, ActorProfile, RemotePost
+from bocage.core.activities import PUBLIC
+from bocage.core.remote import ActorProfile, RemotePost
 from bocage.crypto.keys import KeyFormatError, public_key_from_multibase
 
 ACTOR_TYPES = {"Person", "Service", "Application", "Group", "Organization"}

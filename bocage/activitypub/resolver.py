@@ -160,8 +160,7 @@ class Resolver:
                 await self.post(note.in_reply_to, depth + 1)
             except (FetchError, normalize.Malformed) as exc:
                 log.info("parent %s of %s not fetched: %s", note.in_reply_to, note.uri, exc)
-        followers = await self.db.read(_followers_url, author.id)
-        return await self.db.write(remote.receive_post, author, note, followers)
+        return await self.db.write(remote.receive_post, author, note)
 
 
 def _known_by_uri(session: Session, uri: str) -> KnownActor | None:
@@ -170,8 +169,3 @@ def _known_by_uri(session: Session, uri: str) -> KnownActor | None:
         return None
     actor = remote.remote_actor(session, account.id)
     return KnownActor(account, actor) if actor is not None or account.domain is None else None
-
-
-def _followers_url(session: Session, account_id: int) -> str | None:
-    actor = remote.remote_actor(session, account_id)
-    return actor.followers_url if actor else None

@@ -184,14 +184,22 @@ def delete_post(
         session, author, activities.wrap("Delete", activity_id, author, tombstone, to=to, cc=cc)
     )
     authoring.purge_object(session, author.id, post.uri)
-    session.add(Tombstone(uri=post.uri, deleted_at=now()))
+    forget(session, post)
+
+
+def forget(session: Session, post: Post) -> None:
+    """A deleted post (local or remote) leaves: its counts undone, its URI tombstoned so
+    that it is never resurrected or fetched again."""
+    if session.get(Tombstone, post.uri) is None:
+        session.add(Tombstone(uri=post.uri, deleted_at=now()))
     if post.in_reply_to_id:
         bump(session, post.in_reply_to_id, Post.replies_count, -1)
-    session.execute(
-        update_rows(Account)
-        .where(Account.id == author.id, Account.statuses_count > 0)
-        .values(statuses_count=Account.statuses_count - 1)
-    )
+    if post.reblog_of_id is None:
+        session.execute(
+            update_rows(Account)
+            .where(Account.id == post.account_id, Account.statuses_count > 0)
+            .values(statuses_count=Account.statuses_count - 1)
+        )
     session.delete(post)
 
 

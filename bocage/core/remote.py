@@ -11,13 +11,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bocage.core import accounts, posts
+from bocage.core.activities import PUBLIC
 from bocage.core.clock import now
 from bocage.core.ids import new_id
 from bocage.jobs.queue import enqueue
@@ -25,7 +25,6 @@ from bocage.store.models import Account, Mention, Post, PostTag, RemoteActor, To
 from bocage.store.sql import update_rows
 from bocage.store.upsert import insert_ignore
 
-PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 STALE_AFTER = timedelta(days=1)  # an actor document older than this is fetched again
 
 
@@ -71,11 +70,6 @@ class RemotePost:
     mentions: tuple[str, ...] = ()  # actor URIs
     tags: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
-
-
-def host_of(uri: str) -> str:
-    parts = urlsplit(uri)
-    return parts.netloc.lower()
 
 
 # --- actors ----------------------------------------------------------------------------------
@@ -210,9 +204,7 @@ def is_tombstoned(session: Session, uri: str) -> bool:
     return session.get(Tombstone, uri) is not None
 
 
-def receive_post(
-    session: Session, author: Account, note: RemotePost, followers_url: str | None
-) -> Post | None:
+def receive_post(session: Session, author: Account, note: RemotePost) -> Post | None:
     """Store a remote post (once); None if it was deleted before, or already stored."""
     if is_tombstoned(session, note.uri) or post_by_uri(session, note.uri) is not None:
         return None
@@ -222,7 +214,7 @@ def receive_post(
         id=_id_after(new_id(published), parent),
         account_id=author.id,
         uri=note.uri,
-        visibility=visibility_of(note.to, note.cc, followers_url),
+        visibility=visibility_of(note.to, note.cc, _followers_url(session, author.id)),
         content=note.content,
         source="",
         spoiler_text=note.spoiler_text[:500],
@@ -244,7 +236,7 @@ def receive_post(
         return None  # the same post arrived twice at once (a delivery and a fetch): stored
     _save_mentions_and_tags(session, post, note)
     if parent is not None:
-        _bump_replies(session, parent.id, +1)
+        posts.bump(session, parent.id, Post.replies_count, +1)
     session.execute(
         update_rows(Account)
         .where(Account.id == author.id)
@@ -252,6 +244,11 @@ def receive_post(
     )
     enqueue(session, "post.created", {"post_id": post.id})
     return post
+
+
+def _followers_url(session: Session, account_id: int) -> str | None:
+    actor = session.get(RemoteActor, account_id)
+    return actor.followers_url if actor else None
 
 
 def _id_after(post_id: int, parent: Post | None) -> int:
@@ -284,19 +281,11 @@ def update_post(session: Session, author: Account, note: RemotePost) -> Post | N
 def delete_post(session: Session, author: Account, uri: str) -> bool:
     """The author deleted it: gone here too, and never fetched again."""
     post = post_by_uri(session, uri)
-    if not is_tombstoned(session, uri):
-        session.add(Tombstone(uri=uri, deleted_at=now()))
     if post is None or post.account_id != author.id:
+        if not is_tombstoned(session, uri):  # arrived before the post: it never will now
+            session.add(Tombstone(uri=uri, deleted_at=now()))
         return False
-    if post.in_reply_to_id:
-        _bump_replies(session, post.in_reply_to_id, -1)
-    if post.reblog_of_id is None:
-        session.execute(
-            update_rows(Account)
-            .where(Account.id == author.id, Account.statuses_count > 0)
-            .values(statuses_count=Account.statuses_count - 1)
-        )
-    session.delete(post)
+    posts.forget(session, post)
     return True
 
 
@@ -309,7 +298,3 @@ def _save_mentions_and_tags(session: Session, post: Post, note: RemotePost) -> N
             insert_ignore(session, Mention, {"post_id": post.id, "account_id": account_id})
     for tag in {t.lower()[:100] for t in note.tags if t}:
         insert_ignore(session, PostTag, {"tag": tag, "post_id": post.id})
-
-
-def _bump_replies(session: Session, post_id: int, delta: int) -> None:
-    posts.bump(session, post_id, Post.replies_count, delta)
