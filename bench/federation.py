@@ -209,7 +209,7 @@ def _seed_followers(session: Any, node: Node, port: int, shared: bool) -> Accoun
         )  # fmt: skip
         actors.append(
             {"account_id": account_id, "inbox": f"{uri}/inbox", "fetched_at": moment,
-             "shared_inbox": f"http://{host}/inbox" if shared else None, "also_known_as": []}
+             "shared_inbox": f"http://{host}/inbox" if shared else None}
         )  # fmt: skip
         follows.append(
             {"follower_id": account_id, "target_id": user.account_id, "accepted": True,

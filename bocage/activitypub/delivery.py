@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from bocage.activitypub import normalize
 from bocage.activitypub.client import BlockedAddress, FetchError, Signer
+from bocage.core import activities
 from bocage.core.activities import PUBLIC
 from bocage.core.clock import now
 from bocage.core.context import Context
@@ -77,7 +78,7 @@ def inboxes_for(
     """The remote inboxes an activity is addressed to. Visibility lives in the addressing the
     core wrote (`core.activities.audience`): followers-only names the followers collection and
     never Public, direct names only the mentioned, so honouring it here is honouring `to`/`cc`."""
-    addressed = _addressees(activity)
+    addressed = activities.addressees(activity)
     inboxes: set[str] = set()
     if ctx.urls.followers(author.username) in addressed:
         inboxes |= _follower_inboxes(session, author.id)
@@ -93,19 +94,6 @@ def inboxes_for(
         )
         inboxes.update(rows.scalars())
     return inboxes
-
-
-def _addressees(activity: dict[str, Any]) -> set[str]:
-    found: set[str] = set()
-    documents = [activity]
-    if isinstance(activity.get("object"), dict):
-        documents.append(activity["object"])
-    for document in documents:
-        for field in ("to", "cc", "bto", "bcc"):
-            value = document.get(field) or []
-            values = value if isinstance(value, list) else [value]
-            found.update(v for v in values if isinstance(v, str))
-    return found
 
 
 def _follower_inboxes(session: Session, author_id: int) -> set[str]:

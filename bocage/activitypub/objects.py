@@ -18,7 +18,7 @@ from bocage.activitypub.responses import (
     node_of,
     wants_activity,
 )
-from bocage.core import accounts, authoring, instance, posts
+from bocage.core import accounts, actor_document, authoring, instance, moves, posts
 from bocage.core.errors import NotFound
 from bocage.store.models import Account
 
@@ -42,7 +42,9 @@ async def actor(request: Request) -> Response:
     account = await _local_account(request)
     if isinstance(account, Response):
         return account
-    return activity_response(actors.person(node_of(request).ctx.urls, account))
+    node = node_of(request)
+    moved_to = await node.db.read(moves.new_home, account)
+    return activity_response(actor_document.person(node.ctx.urls, account, moved_to))
 
 
 async def instance_actor(request: Request) -> Response:

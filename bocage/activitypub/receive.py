@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bocage.activitypub import normalize
 from bocage.activitypub.client import FetchError
 from bocage.activitypub.normalize import Incoming
-from bocage.core import graph, posts, remote
+from bocage.core import graph, moves, posts, remote
 from bocage.core.context import Context
 from bocage.core.errors import DomainError
 from bocage.jobs.worker import PermanentJobError
@@ -84,6 +84,8 @@ class Receiver:
                 await self.announce(actor)
             case "Block":
                 await self.db.write(_block, self.ctx, actor, activity)
+            case "Move":
+                await self.move(actor)
             case _:
                 log.info("%s activities are not handled yet (%s)", activity.type, activity.id)
 
@@ -117,6 +119,14 @@ class Receiver:
         original = await self.federation.resolver.post(target)
         if original is not None:
             await self.db.write(_boost, self.ctx, actor, original.id, self.incoming.id)
+
+    async def move(self, actor: Account) -> None:
+        """An account announcing it moved: its new home is fetched afresh, since the alias
+        it must list may have been added a moment ago."""
+        if self.incoming.object_id != actor.uri or not self.incoming.target:
+            raise normalize.Malformed("a Move must move its own actor to a target")
+        new = await self.federation.resolver.actor(self.incoming.target, refresh=True)
+        await self.db.write(_move, self.ctx, actor.id, new.id)
 
     async def _object(self) -> dict[str, Any] | None:
         """The embedded object when it comes from the actor's server, else fetched from its
@@ -217,6 +227,12 @@ def _like(session: Session, ctx: Context, actor: Account, activity: Incoming) ->
 def _boost(session: Session, ctx: Context, actor: Account, post_id: int, uri: str) -> None:
     if remote.post_by_uri(session, uri) is None:
         posts.boost(session, ctx, actor, post_id, uri=uri)
+
+
+def _move(session: Session, ctx: Context, old_id: int, new_id: int) -> None:
+    old, new = session.get(Account, old_id), session.get(Account, new_id)
+    if old is not None and new is not None:
+        moves.moved(session, ctx, old, new)
 
 
 def _block(session: Session, ctx: Context, actor: Account, activity: Incoming) -> None:

@@ -13,20 +13,6 @@ from bocage.node import Node
 ACTIVITY_JSON = "application/activity+json"
 JRD_JSON = "application/jrd+json"
 ACTIVITY_STREAMS = "https://www.w3.org/ns/activitystreams"
-CONTEXT: list[Any] = [
-    ACTIVITY_STREAMS,
-    "https://w3id.org/security/v1",
-    "https://w3id.org/security/multikey/v1",
-    {
-        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
-        "toot": "http://joinmastodon.org/ns#",
-        "discoverable": "toot:discoverable",
-        "featured": {"@id": "toot:featured", "@type": "@id"},
-        "schema": "http://schema.org#",
-        "PropertyValue": "schema:PropertyValue",
-        "value": "schema:value",
-    },
-]
 
 
 def node_of(request: Request) -> Node:

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bocage.core import instance, text
+from bocage.core import instance, moves, text
 from bocage.core.clock import now
 from bocage.core.context import Context
 from bocage.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
@@ -236,7 +236,7 @@ def user_of(session: Session, account: Account) -> User | None:
     return result.scalar_one_or_none()
 
 
-def update_profile(ctx: Context, account: Account, change: ProfileUpdate) -> None:
+def update_profile(session: Session, ctx: Context, account: Account, change: ProfileUpdate) -> None:
     display_name = change.display_name.strip()
     if len(display_name) > 30:
         raise InvalidInput("The display name can be at most 30 characters long.")
@@ -256,6 +256,7 @@ def update_profile(ctx: Context, account: Account, change: ProfileUpdate) -> Non
         account.avatar = change.avatar
     if change.header:
         account.header = change.header
+    moves.announce_profile(session, ctx, account)
 
 
 def set_approved(session: Session, username: str, approved: bool = True) -> User:

@@ -103,6 +103,20 @@ def wrap(
     return activity
 
 
+def addressees(activity: dict[str, Any]) -> set[str]:
+    """Everyone an activity (or the object it embeds) is addressed to."""
+    found: set[str] = set()
+    documents = [activity]
+    if isinstance(activity.get("object"), dict):
+        documents.append(activity["object"])
+    for document in documents:
+        for field in ("to", "cc", "bto", "bcc"):
+            value = document.get(field) or []
+            values = value if isinstance(value, list) else [value]
+            found.update(v for v in values if isinstance(v, str))
+    return found
+
+
 def undo(activity_id: str, actor: Account, undone: dict[str, Any]) -> dict[str, Any]:
     inner = {key: value for key, value in undone.items() if key not in ("@context", "proof")}
     return wrap("Undo", activity_id, actor, inner, to=inner.get("to"), cc=inner.get("cc"))

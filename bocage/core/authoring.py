@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import base58
 import orjson
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from bocage.core import activities
 from bocage.core.clock import now
 from bocage.crypto.keys import IdentityKey
 from bocage.crypto.proofs import (
@@ -26,7 +28,7 @@ from bocage.crypto.proofs import (
     sign_canonical,
 )
 from bocage.jobs.queue import enqueue
-from bocage.store.models import Account, LogEntry
+from bocage.store.models import Account, Follow, LogEntry
 from bocage.store.prepared import Prepared
 from bocage.store.sql import update_rows
 
@@ -93,8 +95,36 @@ def append(session: Session, account: Account, activity: dict[str, Any]) -> None
     ADD_ENTRY.execute(session, _entry_row(account, seq, signed.document, entry, entry_hash))
     MOVE_HEAD.execute(session, {"account": account.id, "seq": seq, "head": entry_hash})
     account.log_seq, account.log_head = seq, entry_hash
-    # Transactional outbox: the ActivityPub face delivers it to the inboxes it addresses.
-    enqueue(session, "federate", {"account_id": account.id, "seq": seq})
+    if _may_reach_remote(session, account, signed.document):
+        # Transactional outbox: the ActivityPub face delivers it to the inboxes it addresses.
+        enqueue(session, "federate", {"account_id": account.id, "seq": seq})
+
+
+def _may_reach_remote(session: Session, account: Account, activity: dict[str, Any]) -> bool:
+    """Whether the activity could go to another server: it names something remote, or its
+    author's followers when one of them is remote. A job that would deliver nothing costs
+    a third of a local post's creation, so it is not queued. Erring towards True is safe."""
+    parts = urlsplit(account.uri)
+    local = f"{parts.scheme}://{parts.netloc}/"
+    named = activities.addressees(activity)
+    obj = activity.get("object")
+    named.add(obj if isinstance(obj, str) else "")
+    if isinstance(obj, dict) and isinstance(obj.get("inReplyTo"), str):
+        named.add(obj["inReplyTo"])
+    named -= {activities.PUBLIC, ""}
+    if any(not uri.startswith(local) for uri in named):
+        return True
+    return f"{account.uri}/followers" in named and _has_remote_follower(session, account.id)
+
+
+def _has_remote_follower(session: Session, account_id: int) -> bool:
+    found = session.execute(
+        select(Follow.follower_id)
+        .join(Account, Account.id == Follow.follower_id)
+        .where(Follow.target_id == account_id, Account.domain.is_not(None))
+        .limit(1)
+    )
+    return found.first() is not None
 
 
 def append_if_local(session: Session, account: Account, activity: dict[str, Any]) -> None:

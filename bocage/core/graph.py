@@ -81,6 +81,7 @@ def unfollow(session: Session, ctx: Context, follower: Account, target: Account)
     if follower.domain is None:
         follow_activity = {
             "id": row.uri, "type": "Follow", "actor": follower.uri, "object": target.uri,
+            "to": [target.uri],  # the Undo is addressed as the Follow was
         }  # fmt: skip
         undo = activities.undo(
             ctx.urls.activity(follower.username, new_id()), follower, follow_activity
@@ -136,7 +137,10 @@ def unblock(session: Session, ctx: Context, account: Account, target: Account) -
     row = session.get(Block, (account.id, target.id))
     if row is None:
         return
-    block_activity = {"id": row.uri, "type": "Block", "actor": account.uri, "object": target.uri}
+    block_activity = {
+        "id": row.uri, "type": "Block", "actor": account.uri, "object": target.uri,
+        "to": [target.uri],
+    }  # fmt: skip
     undo = activities.undo(ctx.urls.activity(account.username, new_id()), account, block_activity)
     authoring.append_if_local(session, account, undo)
     session.delete(row)

@@ -259,7 +259,12 @@ def unboost(session: Session, ctx: Context, account: Account, post_id: int) -> N
     reblog = _boost_of(session, account.id, post_id)
     if reblog is None:
         return
-    announce = {"id": reblog.uri, "type": "Announce", "actor": account.uri}
+    to, cc = activities.audience(ctx.urls, account, reblog.visibility, [])
+    original = session.get(Post, post_id)
+    if original is not None:
+        cc = [*cc, _account_uri(session, original.account_id)]
+    # Addressed as the Announce was, so the Undo reaches everyone who saw the boost.
+    announce = {"id": reblog.uri, "type": "Announce", "actor": account.uri, "to": to, "cc": cc}
     undo = activities.undo(ctx.urls.activity(account.username, new_id()), account, announce)
     authoring.append_if_local(session, account, undo)
     bump(session, post_id, Post.reblogs_count, -1)
@@ -291,7 +296,10 @@ def unfavourite(session: Session, ctx: Context, account: Account, post_id: int) 
     if row is None:
         return
     post = session.get(Post, post_id)
-    like = {"id": row.uri, "type": "Like", "actor": account.uri, "object": post.uri if post else ""}
+    like = {
+        "id": row.uri, "type": "Like", "actor": account.uri, "object": post.uri if post else "",
+        "to": [_account_uri(session, post.account_id)] if post else [],
+    }  # fmt: skip
     undo = activities.undo(ctx.urls.activity(account.username, new_id()), account, like)
     authoring.append_if_local(session, account, undo)
     session.delete(row)

@@ -125,6 +125,7 @@ def upsert_actor(session: Session, profile: ActorProfile) -> Account:
     account.fields = [{"name": name, "value": value} for name, value in profile.fields]
     account.locked = profile.locked
     account.rsa_public_pem = profile.public_key_pem
+    account.also_known_as = list(profile.also_known_as)
     if profile.did and profile.did != account.did and not _did_taken(session, profile.did):
         account.did = profile.did
     session.flush()
@@ -168,7 +169,6 @@ def _save_remote_actor(session: Session, account_id: int, profile: ActorProfile)
     row.url = profile.url
     row.avatar_url = profile.avatar_url
     row.header_url = profile.header_url
-    row.also_known_as = list(profile.also_known_as)
     row.moved_to = profile.moved_to
     row.fetched_at = now()
 

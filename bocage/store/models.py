@@ -100,6 +100,11 @@ class Account(Base):
     # Head of this author's signed log: contiguous seq, hash of the last entry.
     log_seq: Mapped[int] = mapped_column(default=0)
     log_head: Mapped[str | None] = mapped_column(String(80))
+    # Other accounts of the same person (FEP-7628 `alsoKnownAs`): a Move to one of them is
+    # accepted. `moved_to_id` is set once the account has moved; no foreign key, a moved
+    # account outlives its new home's row (as a reply outlives its parent).
+    also_known_as: Mapped[list[Any] | None]  # NULL for accounts older than aliases
+    moved_to_id: Mapped[int | None] = mapped_column(BigInteger)
 
     # Handles are unique case-insensitively; local accounts have no domain (NULL).
     __table_args__ = (
@@ -185,6 +190,7 @@ class Post(Base):
     replies_count: Mapped[int] = mapped_column(default=0)
     favourites_count: Mapped[int] = mapped_column(default=0)
     reblogs_count: Mapped[int] = mapped_column(default=0)
+    pinned_at: Mapped[datetime | None]  # on its author's profile (the `featured` collection)
 
     __table_args__ = (
         Index("ix_posts_account_id_id", "account_id", "id"),
@@ -201,6 +207,12 @@ class Post(Base):
             postgresql_where=text("reblog_of_id IS NOT NULL"),
         ),
         Index("ix_posts_visibility_id", "visibility", "id"),
+        Index(
+            "ix_posts_pinned",
+            "account_id",
+            sqlite_where=text("pinned_at IS NOT NULL"),
+            postgresql_where=text("pinned_at IS NOT NULL"),
+        ),
     )
 
 
@@ -376,7 +388,6 @@ class RemoteActor(Base):
     url: Mapped[str | None] = mapped_column(String(500))
     avatar_url: Mapped[str | None] = mapped_column(String(1000))
     header_url: Mapped[str | None] = mapped_column(String(1000))
-    also_known_as: Mapped[list[Any]] = mapped_column(default=list)
     moved_to: Mapped[str | None] = mapped_column(String(500))
     fetched_at: Mapped[datetime]
 
@@ -404,3 +415,42 @@ class RemoteHost(Base):
     parked_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     last_success_at: Mapped[datetime | None]
+
+
+class Report(Base):
+    """A report of an account (and some of its posts) to this node's moderators, made here or
+    received as a Flag. `forwarded`: a copy went to the reported account's server."""
+
+    __tablename__ = "reports"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"))  # who reported
+    target_id: Mapped[int] = mapped_column(_cascade("accounts.id"))
+    post_ids: Mapped[list[Any]] = mapped_column(default=list)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    uri: Mapped[str | None] = mapped_column(String(500), unique=True)  # the Flag's id
+    forwarded: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_reports_resolved_at_id", "resolved_at", "id"),)
+
+
+class DomainBlock(Base):
+    """An admin's decision about a whole server. `suspend`: nothing from it is accepted and
+    nothing goes to it; `silence`: its posts reach only those who follow its accounts."""
+
+    __tablename__ = "domain_blocks"
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    reject_media: Mapped[bool] = mapped_column(Boolean, default=False)
+    reject_reports: Mapped[bool] = mapped_column(Boolean, default=False)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class DomainAllow(Base):
+    """A server this node federates with when the admin has chosen allow-list mode."""
+
+    __tablename__ = "domain_allows"
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    created_at: Mapped[datetime]

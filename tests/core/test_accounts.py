@@ -6,6 +6,7 @@ import asyncio
 import functools
 from datetime import timedelta
 
+import orjson
 import pytest
 from sqlalchemy import func, select, update
 
@@ -15,7 +16,7 @@ from bocage.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticat
 from bocage.core.passwords import hash_password
 from bocage.crypto.keys import IdentityKey
 from bocage.node import Node
-from bocage.store.models import Account, Invite, User, WebSession
+from bocage.store.models import Account, Invite, LogEntry, User, WebSession
 from tests.conftest import shared_secrets
 from tests.core.helpers import PASSWORD, user
 
@@ -361,6 +362,7 @@ def test_profile_update(node: Node) -> None:
         stored = session.get(Account, account.id)
         assert stored is not None
         accounts.update_profile(
+            session,
             node.ctx,
             stored,
             accounts.ProfileUpdate(
@@ -389,14 +391,25 @@ def test_profile_update(node: Node) -> None:
     at_limits = accounts.ProfileUpdate(
         "x" * 30, "y" * 500, False, [(f"f{i}", "v" * 255) for i in range(4)]
     )
-    accounts.update_profile(node.ctx, stored, at_limits)
-    assert stored.display_name == "x" * 30
-    assert len(stored.fields) == 4
-    assert stored.avatar == "ab/cd.png"  # None keeps the current one
-    accounts.update_profile(node.ctx, stored, accounts.ProfileUpdate("   ", "", False))
-    assert stored.display_name == "alice"
-    assert stored.note == ""
-    assert stored.fields == []
+    with node.db.transaction() as session:
+        stored = session.get(Account, account.id)
+        assert stored is not None
+        accounts.update_profile(session, node.ctx, stored, at_limits)
+        assert stored.display_name == "x" * 30
+        assert len(stored.fields) == 4
+        assert stored.avatar == "ab/cd.png"  # None keeps the current one
+        accounts.update_profile(session, node.ctx, stored, accounts.ProfileUpdate("   ", "", False))
+        assert stored.display_name == "alice"
+        assert stored.note == ""
+        assert stored.fields == []
+        # Each change is announced: a signed Update of the actor, in the author's log.
+        updates = session.execute(
+            select(LogEntry.activity).where(
+                LogEntry.account_id == account.id, LogEntry.activity_type == "Update"
+            )
+        ).scalars()
+        names = [orjson.loads(update)["object"]["name"] for update in updates]
+        assert names == ["Alice A.", "x" * 30, "alice"]
 
 
 INVALID_PROFILES = [
@@ -412,8 +425,8 @@ INVALID_PROFILES = [
 def test_invalid_profile_update_is_refused(node: Node) -> None:
     account = user(node, "alice")
     for change in INVALID_PROFILES:
-        with pytest.raises(InvalidInput):
-            accounts.update_profile(node.ctx, account, change)
+        with pytest.raises(InvalidInput), node.db.transaction() as session:
+            accounts.update_profile(session, node.ctx, account, change)
     assert account.display_name == "alice"
     assert account.fields == []
     assert account.locked is False

@@ -13,11 +13,11 @@ import base58
 import orjson
 from sqlalchemy import select
 
-from bocage.core import authoring, graph, posts
+from bocage.core import authoring, graph, posts, remote
 from bocage.crypto.keys import public_key_from_did, verify_signature
 from bocage.crypto.proofs import canonical_json, digest, verify_object
 from bocage.node import Node
-from bocage.store.models import Account, LogEntry
+from bocage.store.models import Account, Job, LogEntry
 from tests.core.helpers import boost, favourite, follow, fresh, post, reply, user
 
 
@@ -196,3 +196,33 @@ def test_logs_of_different_authors_are_independent(node: Node) -> None:
     assert [r.seq for r in rows] == [1, 2, 3, 4, 5, 6]
     assert "three" in (rows[5].activity or "")
     check_chain(rows, fresh(node, alice))
+
+
+def federate_jobs(node: Node) -> int:
+    with node.db.snapshot() as session:
+        return len(session.execute(select(Job.id).where(Job.kind == "federate")).all())
+
+
+def test_only_what_may_reach_another_server_is_queued_for_federation(node: Node) -> None:
+    """A `federate` job costs a third of a local post: none when nobody remote can get it."""
+    alice, bob = user(node, "alice"), user(node, "bob")
+    follow(node, bob, alice)
+    baseline = federate_jobs(node)
+    post(node, alice, "for the people of this node")
+    post(node, alice, "@bob only", visibility="direct")
+    assert federate_jobs(node) == baseline
+
+    with node.db.transaction() as session:
+        zed = remote.upsert_actor(
+            session,
+            remote.ActorProfile(
+                uri="https://far.example/users/zed", username="zed", domain="far.example",
+                inbox="https://far.example/users/zed/inbox",
+            ),
+        )  # fmt: skip
+    post(node, alice, "@zed@far.example hello", visibility="direct")  # names someone remote
+    assert federate_jobs(node) == baseline + 1
+    with node.db.transaction() as session:
+        graph.follow(session, node.ctx, session.get(Account, zed.id), fresh(node, alice))
+    post(node, alice, "now a remote follower reads this")  # followers include someone remote
+    assert federate_jobs(node) == baseline + 3  # the Accept of zed's follow, and the post

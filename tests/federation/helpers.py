@@ -54,11 +54,16 @@ class Person:
     async def get(self, path: str) -> httpx.Response:
         return await self.client.get(path)
 
-    async def post(self, path: str, data: dict[str, str] | None = None) -> httpx.Response:
+    async def submit(self, path: str, data: dict[str, str] | None = None) -> httpx.Response:
+        """A form sent as the browser would, whatever the answer."""
         page = await self.client.get("/about")
         match = CSRF_RE.search(page.text) or CSRF_RE.search((await self.client.get("/login")).text)
         assert match, "no CSRF field on /about or /login"
-        response = await self.client.post(path, data={**(data or {}), "csrf": match.group(1)})
+        return await self.client.post(path, data={**(data or {}), "csrf": match.group(1)})
+
+    async def post(self, path: str, data: dict[str, str] | None = None) -> httpx.Response:
+        """A form that must be accepted."""
+        response = await self.submit(path, data)
         assert response.status_code in (200, 303), (
             f"{path}: {response.status_code} {response.text[:500]}"
         )

@@ -1,8 +1,8 @@
 """Three real nodes federating over HTTP: what one person does on one node, the others see.
 
-alice and amy live on 127.0.0.2 (SQLite), bob and bea on 127.0.0.3 (PostgreSQL when it is
-available), carol on 127.0.0.4 (SQLite). Each test uses its own people or its own posts, so
-the tests can share the nodes of the module.
+alice, amy and olga live on 127.0.0.2 (SQLite), bob, bea and nora on 127.0.0.3 (PostgreSQL
+when it is available), carol on 127.0.0.4 (SQLite). Each test uses its own people or its own
+posts, so the tests can share the nodes of the module.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.federation.helpers import Person, eventually
+from tests.federation.helpers import PASSWORD, Person, eventually
 from tests.processes import NodeProcess
 
 pytestmark = pytest.mark.slow
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 async def people(nodes: list[NodeProcess]) -> AsyncIterator[dict[str, Person]]:
-    homes = {"alice": 0, "amy": 0, "bob": 1, "bea": 1, "carol": 2}
+    homes = {"alice": 0, "amy": 0, "olga": 0, "bob": 1, "bea": 1, "nora": 1, "carol": 2}
     found = {name: await Person(nodes[i], name).login() for name, i in homes.items()}
     yield found
     for person in found.values():
@@ -76,6 +76,13 @@ async def test_follow_then_posts_replies_likes_boosts_edits_and_deletes_cross(
     await eventually(
         lambda: page_has(bob, f"/@bob/{original}", "1 like", "1 boost"),
         what="like and boost counted on B",
+    )
+    # Taking them back is heard too (each Undo is addressed as what it undoes).
+    await alice.post(f"/posts/{copy_id}/unlike")
+    await alice.post(f"/posts/{copy_id}/unboost")
+    await eventually(
+        lambda: page_has(bob, f"/@bob/{original}", "0 likes", "0 boosts"),
+        what="like and boost withdrawn on B",
     )
 
     # An edit on B shows on A, and a delete on B removes the post from A.
@@ -170,3 +177,48 @@ async def test_block_ends_the_follow_on_both_nodes(people: dict[str, Person]) ->
     await eventually(follow_ended, what="follow ended on A")
     followers = (await carol.get("/@carol/followers")).text
     assert f'href="/@{amy.handle}"' not in followers
+
+
+async def test_move_takes_followers_to_the_new_account(people: dict[str, Person]) -> None:
+    """olga (A) moves to nora (B): carol (C, remote) and amy (A, local) follow nora instead."""
+    olga, nora, amy, carol, bea = (people[n] for n in ("olga", "nora", "amy", "carol", "bea"))
+    await follow(carol, olga)
+    await amy.post("/@olga/follow")  # a local follower: amy and olga share node A
+    assert await page_has(olga, "/@olga/followers", 'href="/@amy"')
+
+    # Refused, and nothing changes: a wrong password, and a target that names no alias.
+    wrong = await olga.submit(
+        "/settings/migration/move", {"handle": f"@{nora.handle}", "password": "not it"}
+    )
+    assert wrong.status_code == 401 and "password is wrong" in wrong.text
+    refused = await olga.submit(
+        "/settings/migration/move", {"handle": f"@{bea.handle}", "password": PASSWORD}
+    )
+    assert refused.status_code == 422 and "alias" in refused.text
+    assert await page_has(olga, "/settings/migration", "Move followers")
+
+    await nora.post("/settings/migration/aliases", {"handle": f"@{olga.handle}"})
+    assert await page_has(nora, "/settings/migration", "/users/olga")
+    await olga.post("/settings/migration/move", {"handle": f"@{nora.handle}", "password": PASSWORD})
+
+    await eventually(
+        lambda: page_has(nora, "/@nora/followers", carol.handle, amy.handle),
+        what="carol and amy follow nora on B",
+    )
+    await eventually(
+        lambda: page_has(carol, f"/@{olga.handle}", "has moved to", f"@{nora.handle}"),
+        what="C shows olga as moved",
+    )
+    await eventually(
+        lambda: page_has(carol, f"/@{nora.handle}", ">Unfollow<"), what="nora accepted carol"
+    )
+    await eventually(
+        lambda: _page_lacks(olga, "/@olga/followers", carol.handle, 'href="/@amy"'),
+        what="carol and amy no longer follow olga",
+    )
+    assert await page_has(olga, "/settings/migration", "This account has moved")
+
+
+async def _page_lacks(person: Person, path: str, *texts: str) -> bool:
+    page = await person.get(path)
+    return page.status_code == 200 and not any(text in page.text for text in texts)

@@ -2,7 +2,7 @@
 
 from starlette.routing import BaseRoute
 
-from bocage.web.routes import admin, auth, posts, profiles, settings, timelines
+from bocage.web.routes import admin, auth, migration, posts, profiles, settings, timelines
 
 
 def all_routes() -> list[BaseRoute]:
@@ -11,6 +11,7 @@ def all_routes() -> list[BaseRoute]:
         *auth.routes,
         *timelines.routes,
         *settings.routes,
+        *migration.routes,
         *admin.routes,
         *profiles.routes,
         *posts.routes,

@@ -52,8 +52,9 @@ async def profile(request: Request) -> Response:
     await _discover_remote(request)
     domain = node_of(request).ctx.settings.domain
 
-    def load(session: Session) -> tuple[Account, graph.Relationship | None, list[Any]]:
+    def load(session: Session) -> tuple[Account, Account | None, Any, list[Any]]:
         account = accounts.by_name(session, domain, _name_of(request))
+        moved_to = session.get(Account, account.moved_to_id) if account.moved_to_id else None
         relationship = (
             graph.relationship(session, viewer_account.id, account.id)
             if viewer_account and viewer_account.id != account.id
@@ -62,9 +63,9 @@ async def profile(request: Request) -> Response:
         views = timelines.profile(
             session, viewer_account, account, page_of(request), with_replies=with_replies
         )
-        return account, relationship, views
+        return account, moved_to, relationship, views
 
-    account, relationship, views = await node_of(request).db.read(load)
+    account, moved_to, relationship, views = await node_of(request).db.read(load)
     if account.suspended and not (viewer and viewer.is_admin):
         return await page(request, "suspended.html", 410, account=account)
     return await page(
@@ -74,6 +75,7 @@ async def profile(request: Request) -> Response:
         relationship=relationship,
         views=views,
         with_replies=with_replies,
+        moved_to=moved_to,
     )
 
 

@@ -67,7 +67,7 @@ def _save_profile(
 ) -> None:
     account = session.get(Account, account_id)
     assert account is not None
-    accounts.update_profile(ctx, account, change)
+    accounts.update_profile(session, ctx, account, change)
 
 
 async def password_form(request: Request) -> Response:
