@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from bocage.activitypub import normalize
 from bocage.activitypub.client import BlockedAddress, FetchError, Signer
-from bocage.core import activities
+from bocage.core import activities, remote, reports
 from bocage.core.activities import PUBLIC
 from bocage.core.clock import now
 from bocage.core.context import Context
@@ -118,6 +118,21 @@ def _reply_parent_author(session: Session, activity: dict[str, Any]) -> list[str
         .where(Post.uri == parent, Account.domain.is_not(None))
     ).scalar_one_or_none()
     return [author_uri] if author_uri else []
+
+
+def forward_report(session: Session, ctx: Context, payload: dict[str, Any]) -> None:
+    """A report about a remote account, sent to its server as a Flag by the node itself."""
+    found = reports.flag_document(session, ctx, payload["report_id"])
+    actor = remote.remote_actor(session, found[1].id) if found else None
+    if found is None or actor is None:
+        return  # the report or the account is gone
+    flag = found[0]
+    queue.enqueue(
+        session,
+        "deliver",
+        {"inbox": actor.shared_inbox or actor.inbox, "body": orjson.dumps(flag).decode()},
+        max_attempts=DELIVERY_ATTEMPTS,
+    )
 
 
 # --- deliver: one inbox ----------------------------------------------------------------------
@@ -216,10 +231,15 @@ def _save_host(
 
 
 async def deliver(federation: Federation, payload: dict[str, Any]) -> None:
-    signed = await federation.bodies.get(payload["account_id"], payload["seq"])
-    if signed is None:
-        return  # purged (deleted) or the author is gone: nothing to deliver
-    body, signer = signed
+    """POST one activity to one inbox: an entry of an author's log, signed by its author, or
+    (`body`) something the node itself sends, signed by the instance actor."""
+    if "body" in payload:
+        body, signer = payload["body"].encode(), await federation.resolver.instance_signer()
+    else:
+        signed = await federation.bodies.get(payload["account_id"], payload["seq"])
+        if signed is None:
+            return  # purged (deleted) or the author is gone: nothing to deliver
+        body, signer = signed
     inbox: str = payload["inbox"]
     host = normalize.host(inbox)
     hosts = federation.hosts

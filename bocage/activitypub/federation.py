@@ -39,4 +39,12 @@ class Federation:
         def federate(session: Session, payload: dict[str, Any]) -> None:
             delivery.federate(session, self.ctx, payload)
 
-        return {"inbox.process": process, "deliver": deliver, "federate": federate}
+        def forward_report(session: Session, payload: dict[str, Any]) -> None:
+            delivery.forward_report(session, self.ctx, payload)
+
+        return {
+            "inbox.process": process,
+            "deliver": deliver,
+            "federate": federate,
+            "report.forward": forward_report,
+        }

@@ -151,6 +151,13 @@ def activity(document: Any) -> Incoming:
     )
 
 
+def flag(incoming: Incoming) -> tuple[list[str], str]:
+    """What a Flag reports (an account and some of its posts, in any order) and why."""
+    reported = [found for found in map(id_of, as_list(incoming.raw.get("object"))) if found]
+    reason = incoming.raw.get("content") or incoming.raw.get("summary")  # Lemmy: summary
+    return reported, text.plain(reason) if isinstance(reason, str) else ""
+
+
 # --- actors ----------------------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bocage.activitypub import normalize
 from bocage.activitypub.client import FetchError
 from bocage.activitypub.normalize import Incoming
-from bocage.core import graph, moves, posts, remote
+from bocage.core import graph, moves, posts, remote, reports
 from bocage.core.context import Context
 from bocage.core.errors import DomainError
 from bocage.jobs.worker import PermanentJobError
@@ -86,6 +86,8 @@ class Receiver:
                 await self.db.write(_block, self.ctx, actor, activity)
             case "Move":
                 await self.move(actor)
+            case "Flag":
+                await self.db.write(_flag, actor, activity)
             case _:
                 log.info("%s activities are not handled yet (%s)", activity.type, activity.id)
 
@@ -233,6 +235,27 @@ def _move(session: Session, ctx: Context, old_id: int, new_id: int) -> None:
     old, new = session.get(Account, old_id), session.get(Account, new_id)
     if old is not None and new is not None:
         moves.moved(session, ctx, old, new)
+
+
+def _flag(session: Session, reporter: Account, activity: Incoming) -> None:
+    reported, comment = normalize.flag(activity)
+    target = _reported_account(session, reported)
+    if target is not None:
+        reports.received(session, reporter, target, reported, comment, activity.id)
+
+
+def _reported_account(session: Session, uris: list[str]) -> Account | None:
+    """The local account a Flag names, or else the author of the first local post it names
+    (Lemmy and Mbin flag a post alone)."""
+    for uri in uris:
+        if (account := _local_target(session, uri)) is not None:
+            return account
+    for uri in uris:
+        post = remote.post_by_uri(session, uri)
+        author = session.get(Account, post.account_id) if post else None
+        if author is not None and author.domain is None:
+            return author
+    return None
 
 
 def _block(session: Session, ctx: Context, actor: Account, activity: Incoming) -> None:

@@ -19,7 +19,9 @@ from bocage.store.models import Account, Block, Mention, Mute, Notification, Pos
 from bocage.store.sql import update_rows
 from bocage.store.upsert import insert_ignore
 
-TYPES = ("follow", "follow_request", "mention", "reply", "favourite", "reblog", "update")
+TYPES = (
+    "follow", "follow_request", "mention", "reply", "favourite", "reblog", "update", "admin.report",
+)  # fmt: skip
 
 
 def enqueue_notification(

@@ -98,6 +98,14 @@ def optional_int(form: FormData, name: str) -> int | None:
     return int(value)
 
 
+def int_list(form: FormData, name: str) -> list[int]:
+    """Every value of a repeated field (checkboxes), as numbers."""
+    values = [value for value in form.getlist(name) if isinstance(value, str) and value.strip()]
+    if not all(value.strip().isdigit() for value in values):
+        raise InvalidInput(f"The field {name!r} must hold numbers.")
+    return [int(value) for value in values]
+
+
 async def file_bytes(form: FormData, name: str) -> bytes | None:
     value = form.get(name)
     if not isinstance(value, UploadFile) or not value.filename:

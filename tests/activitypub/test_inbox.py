@@ -7,9 +7,7 @@ tests the inbox, not a key fetch. Real captured payloads drive the processing te
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -18,17 +16,20 @@ from sqlalchemy import func, select
 
 from bocage.activitypub import normalize
 from bocage.core import remote
-from bocage.crypto import httpsig
 from bocage.crypto.keys import RsaKey
 from bocage.node import Node
 from bocage.store.models import Account, Follow, InboundActivity
-from tests.conftest import shared_secrets
-from tests.core import helpers
+from tests.activitypub.helpers import (
+    BASE,
+    PAYLOADS,
+    REMOTE,
+    deliver,
+    know_remote_actor,
+    payload,
+    signed_headers,
+)
 from tests.web.conftest import Browser
 
-BASE = "http://127.0.0.1:8000"
-REMOTE = "http://127.0.0.9:9/users/mallory"
-PAYLOADS = Path(__file__).parent.parent / "data" / "payloads"
 _OTHER_KEY: list[RsaKey] = []
 
 
@@ -36,20 +37,6 @@ def other_key() -> RsaKey:
     if not _OTHER_KEY:
         _OTHER_KEY.append(RsaKey.generate())
     return _OTHER_KEY[0]
-
-
-def know_remote_actor(node: Node, uri: str = REMOTE) -> Account:
-    profile = remote.ActorProfile(
-        uri=uri,
-        username=uri.rsplit("/", 1)[-1],
-        domain=normalize.host(uri),
-        inbox=f"{uri}/inbox",
-        key_id=f"{uri}#main-key",
-        public_key_pem=shared_secrets().rsa.public_pem,
-        followers_url=f"{uri}/followers",
-    )
-    with node.db.transaction() as session:
-        return remote.upsert_actor(session, profile)
 
 
 def follow_activity(actor: str = REMOTE, target: str = f"{BASE}/users/alice") -> dict[str, Any]:
@@ -60,25 +47,6 @@ def follow_activity(actor: str = REMOTE, target: str = f"{BASE}/users/alice") ->
         "actor": actor,
         "object": target,
     }
-
-
-def signed_headers(
-    body: bytes,
-    *,
-    path: str = "/users/alice/inbox",
-    key: RsaKey | None = None,
-    key_id: str = f"{REMOTE}#main-key",
-    scheme: httpsig.Scheme = "cavage",
-    now: datetime | None = None,
-) -> dict[str, str]:
-    request = httpsig.Request("POST", BASE + path, {}, body)
-    private = httpsig.load_private_key((key or shared_secrets().rsa).private_pem)
-    headers = httpsig.sign(request, key_id, private, scheme=scheme, now=now)
-    return {**headers, "content-type": "application/activity+json"}
-
-
-async def deliver(browser: Browser, body: bytes, headers: dict[str, str], path: str = "") -> Any:
-    return await browser.client.post(path or "/users/alice/inbox", content=body, headers=headers)
 
 
 def stored_count(node: Node) -> int:
@@ -94,12 +62,6 @@ def followers_of(node: Node, username: str) -> int:
                 select(func.count()).select_from(Follow).where(Follow.target_id == account.id)
             ).scalar()
         )
-
-
-@pytest.fixture
-def sender(browser: Browser) -> Account:
-    helpers.user(browser.node, "alice")
-    return know_remote_actor(browser.node)
 
 
 async def test_a_signed_follow_is_stored_then_applied_once(
@@ -188,10 +150,6 @@ async def test_malformed_requests_get_clear_errors_and_lose_nothing(
     assert stored_count(node) == 1  # the one accepted before is still there
     await node.worker.run_until_idle()
     assert followers_of(node, "alice") == 1
-
-
-def payload(name: str) -> dict[str, Any]:
-    return json.loads((PAYLOADS / name).read_text())
 
 
 @pytest.mark.parametrize(

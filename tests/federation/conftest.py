@@ -30,8 +30,8 @@ def nodes(
     try:
         for host, users, env in (
             (HOSTS[0], ["alice", "amy", "olga"], {}),
-            (HOSTS[1], ["bob", "bea", "nora"], middle),
-            (HOSTS[2], ["carol"], {}),
+            (HOSTS[1], ["bob", "bea*", "nora"], middle),
+            (HOSTS[2], ["carol*"], {}),
         ):
             started.append(start_node(root, host, users, env))
         yield started

@@ -21,12 +21,15 @@ FEDERATION_ENV = {"BOCAGE_INSECURE_LOOPBACK": "1", "BOCAGE_JOB_POLL_SECONDS": "0
 
 
 def start_node(root: Path, host: str, users: list[str], env: dict[str, str]) -> NodeProcess:
+    """A node with `users`; a name ending in "*" is an admin ("bea*")."""
     node = NodeProcess(root / host, host=host, env={**FEDERATION_ENV, **env})
     node.init()
-    for name in users:
+    for entry in users:
+        name = entry.rstrip("*")
         run_cli(
             "user", "create", name, "--email", f"{name}@example.org", "--password", PASSWORD,
-            "--data", str(node.data), env=node.env,
+            "--data", str(node.data), *(["--admin"] if entry.endswith("*") else []),
+            env=node.env,
         )  # fmt: skip
     node.start()
     return node

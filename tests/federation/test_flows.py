@@ -1,8 +1,8 @@
 """Three real nodes federating over HTTP: what one person does on one node, the others see.
 
 alice, amy and olga live on 127.0.0.2 (SQLite), bob, bea and nora on 127.0.0.3 (PostgreSQL
-when it is available), carol on 127.0.0.4 (SQLite). Each test uses its own people or its own
-posts, so the tests can share the nodes of the module.
+when it is available), carol on 127.0.0.4 (SQLite); bea and carol are their nodes' admins.
+Each test uses its own people or its own posts, so the tests can share the nodes.
 """
 
 from __future__ import annotations
@@ -222,3 +222,33 @@ async def test_move_takes_followers_to_the_new_account(people: dict[str, Person]
 async def _page_lacks(person: Person, path: str, *texts: str) -> bool:
     page = await person.get(path)
     return page.status_code == 200 and not any(text in page.text for text in texts)
+
+
+async def test_report_reaches_the_moderators_of_both_servers(people: dict[str, Person]) -> None:
+    """carol (C) reports bob's post (B) and forwards it: B's admin sees it, not who sent it."""
+    carol, bob, bea = people["carol"], people["bob"], people["bea"]
+    await follow(carol, bob)
+    await bob.publish("Buy cheap watches here")
+    home = await eventually(
+        lambda: _page_if(carol, "/home", "Buy cheap watches here"), what="post on C"
+    )
+    copy_id = remote_post_id(home, bob)
+
+    # Refused: reporting oneself, and posts by someone else than the reported account.
+    itself = await carol.submit("/@carol/report", {"comment": "me"})
+    assert itself.status_code == 422 and "cannot report yourself" in itself.text
+    own = await carol.publish("my own post")
+    mixed = await carol.submit(f"/@{bob.handle}/report", {"post_ids": own})
+    assert mixed.status_code == 422 and "only include posts by" in mixed.text
+
+    await carol.post(
+        f"/@{bob.handle}/report",
+        {"post_ids": copy_id, "comment": "spam, clearly", "forward": "on"},
+    )
+    assert await page_has(carol, "/admin/reports", "spam, clearly", "Buy cheap watches here")
+    await eventually(
+        lambda: page_has(bea, "/admin/reports", "spam, clearly", "Buy cheap watches here"),
+        what="the forwarded report on B",
+    )
+    assert carol.handle not in (await bea.get("/admin/reports")).text
+    await eventually(lambda: page_has(bea, "/notifications", "filed a report"), what="B told")

@@ -2,7 +2,16 @@
 
 from starlette.routing import BaseRoute
 
-from bocage.web.routes import admin, auth, migration, posts, profiles, settings, timelines
+from bocage.web.routes import (
+    admin,
+    auth,
+    migration,
+    posts,
+    profiles,
+    reports,
+    settings,
+    timelines,
+)
 
 
 def all_routes() -> list[BaseRoute]:
@@ -13,6 +22,7 @@ def all_routes() -> list[BaseRoute]:
         *settings.routes,
         *migration.routes,
         *admin.routes,
+        *reports.routes,
         *profiles.routes,
         *posts.routes,
     ]
