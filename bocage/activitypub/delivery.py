@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from bocage.activitypub import normalize
 from bocage.activitypub.client import BlockedAddress, FetchError, Signer
-from bocage.core import activities, remote, reports
+from bocage.core import activities, domains, remote, reports
 from bocage.core.activities import PUBLIC
 from bocage.core.clock import now
 from bocage.core.context import Context
@@ -63,7 +63,10 @@ def federate(session: Session, ctx: Context, payload: dict[str, Any]) -> None:
     if entry is None or entry.activity is None or author is None:
         return  # purged by a Delete before it went out: the Delete goes instead
     activity = orjson.loads(entry.activity)
+    rules = domains.rules(session)
     for inbox in sorted(inboxes_for(session, ctx, author, activity)):
+        if rules.refuses(normalize.host(inbox)):
+            continue  # the admin suspended that server, or it is not on the allow-list
         queue.enqueue(
             session,
             "deliver",
@@ -242,6 +245,8 @@ async def deliver(federation: Federation, payload: dict[str, Any]) -> None:
         body, signer = signed
     inbox: str = payload["inbox"]
     host = normalize.host(inbox)
+    if (await federation.domain_rules()).refuses(host):
+        raise PermanentJobError(f"this node no longer federates with {host}")
     hosts = federation.hosts
     await hosts.load()
     parked = hosts.parked_until(host)

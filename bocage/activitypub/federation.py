@@ -4,6 +4,7 @@ use them. `Node` owns one."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -11,9 +12,12 @@ from sqlalchemy.orm import Session
 from bocage.activitypub import delivery, receive
 from bocage.activitypub.client import AddressPolicy, FederationClient
 from bocage.activitypub.resolver import Resolver
+from bocage.core import domains
 from bocage.core.context import Context
 from bocage.jobs.worker import Handler
 from bocage.store.db import Database
+
+DOMAIN_RULES_SECONDS = 5.0  # how soon another process's admin change applies here
 
 
 class Federation:
@@ -22,12 +26,24 @@ class Federation:
         self.ctx = ctx
         policy = AddressPolicy(allow_loopback=ctx.settings.insecure_loopback)
         self.client = FederationClient(policy)
-        self.resolver = Resolver(db, ctx, self.client)
+        self.resolver = Resolver(db, ctx, self.client, self.domain_rules)
+        self._rules: tuple[domains.DomainRules, float] | None = None
         self.bodies = delivery.SignedBodies(db, ctx)
         self.hosts = delivery.HostBook(db)
 
     async def close(self) -> None:
         await self.client.close()
+
+    async def domain_rules(self) -> domains.DomainRules:
+        """The admin's domain blocks and allow-list, read at most every few seconds: every
+        inbox request consults them."""
+        if self._rules is None or time.monotonic() - self._rules[1] > DOMAIN_RULES_SECONDS:
+            self._rules = (await self.db.read(domains.rules), time.monotonic())
+        return self._rules[0]
+
+    def forget_domain_rules(self) -> None:
+        """After an admin's change in this process: read the rules again at once."""
+        self._rules = None
 
     def job_handlers(self) -> dict[str, Handler]:
         async def process(_db: Database, payload: dict[str, Any]) -> None:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bocage.activitypub")
 MAX_ACTIVITY_BYTES = 1024 * 1024  # Mastodon's limit too; a bigger activity is not a post
+REFUSED_SERVER = "This node does not federate with your server."
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,9 @@ async def _receive(request: Request) -> Response:
         return error(f"This is not an activity we can read: {bad}.", 400)
     if not normalize.same_origin(incoming.id, incoming.actor):
         return error("The activity's id is not on its actor's server.", 400)
+    rules = await node.federation.domain_rules()
+    if rules.refuses(normalize.host(incoming.actor)):
+        return error(REFUSED_SERVER, 403)
     try:
         sender = await authenticate(node, _as_signed(request, body), incoming)
     except httpsig.SignatureError as refused:

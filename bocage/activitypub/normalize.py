@@ -250,9 +250,10 @@ def _plain(value: Any) -> str:
 # --- posts -----------------------------------------------------------------------------------
 
 
-def post(document: dict[str, Any]) -> RemotePost:
+def post(document: dict[str, Any], *, with_media: bool = True) -> RemotePost:
     """A Note, or a type shown as one: the title of an Article/Page/Video/Event becomes the
-    first line, a Question's options are listed, attachments are linked (not re-hosted)."""
+    first line, a Question's options are listed, attachments are linked (not re-hosted)
+    unless `with_media` is off (the admin rejects its server's media)."""
     kind = type_of(document)
     if kind not in POST_TYPES:
         raise Malformed(f"{kind or 'an untyped object'} is not a post")
@@ -266,7 +267,7 @@ def post(document: dict[str, Any]) -> RemotePost:
     return RemotePost(
         uri=uri,
         author_uri=author,
-        content=_content(document, kind),
+        content=_content(document, kind, with_media),
         published=published,
         to=audience(document.get("to")),
         cc=audience(document.get("cc")),
@@ -288,7 +289,7 @@ def _author(value: Any) -> str | None:
     return id_of(candidates[0]) if candidates else None
 
 
-def _content(document: dict[str, Any], kind: str) -> str:
+def _content(document: dict[str, Any], kind: str, with_media: bool) -> str:
     body = document.get("content")
     if not isinstance(body, str):
         mapped = document.get("contentMap")
@@ -305,7 +306,8 @@ def _content(document: dict[str, Any], kind: str) -> str:
         options = as_list(document.get("oneOf")) + as_list(document.get("anyOf"))
         names = [o.get("name") for o in options if isinstance(o, dict)]
         parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in names if n) + "</ul>")
-    parts.extend(_attachments(document.get("attachment")))
+    if with_media:
+        parts.extend(_attachments(document.get("attachment")))
     return text.sanitize_remote("".join(parts))
 
 

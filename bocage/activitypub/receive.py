@@ -87,7 +87,8 @@ class Receiver:
             case "Move":
                 await self.move(actor)
             case "Flag":
-                await self.db.write(_flag, actor, activity)
+                if not (await self.federation.domain_rules()).rejects_reports(actor.domain or ""):
+                    await self.db.write(_flag, actor, activity)
             case _:
                 log.info("%s activities are not handled yet (%s)", activity.type, activity.id)
 
@@ -95,7 +96,7 @@ class Receiver:
         obj = await self._object()
         if obj is None or normalize.type_of(obj) not in normalize.POST_TYPES:
             return  # a poll vote, a chat message…: nothing to show as a post
-        note = normalize.post(obj)
+        note = await self.federation.resolver.read_post(obj)
         if note.author_uri != actor.uri:
             raise normalize.Malformed("a Create of a post by someone else than its actor")
         await self.federation.resolver.store_post(note)
@@ -108,9 +109,9 @@ class Receiver:
         if kind in normalize.ACTOR_TYPES:
             profile = normalize.actor(obj, fetched_from=actor.uri)
             if profile.uri == actor.uri:
-                await self.db.write(remote.upsert_actor, profile)
+                await self.federation.resolver.save_actor(profile)
         elif kind in normalize.POST_TYPES:
-            note = normalize.post(obj)
+            note = await self.federation.resolver.read_post(obj)
             if note.author_uri == actor.uri:
                 await self.db.write(remote.update_post, actor, note)
 

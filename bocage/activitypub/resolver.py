@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import quote, urldefrag
 
 from sqlalchemy.orm import Session
@@ -18,6 +20,7 @@ from bocage.activitypub import normalize
 from bocage.activitypub.client import FederationClient, FetchError, Signer
 from bocage.core import accounts, instance, remote, text
 from bocage.core.context import Context
+from bocage.core.domains import DomainRules
 from bocage.core.errors import NotFound
 from bocage.store.db import Database
 from bocage.store.models import Account, Post, RemoteActor
@@ -35,10 +38,17 @@ class KnownActor:
 
 
 class Resolver:
-    def __init__(self, db: Database, ctx: Context, client: FederationClient) -> None:
+    def __init__(
+        self,
+        db: Database,
+        ctx: Context,
+        client: FederationClient,
+        rules: Callable[[], Awaitable[DomainRules]],
+    ) -> None:
         self.db = db
         self.ctx = ctx
         self.client = client
+        self.rules = rules  # the admin's domain blocks: no fetch from a suspended server
         self._signer: Signer | None = None
         # key id → (owner, PEM, when cached): every inbox POST needs its sender's key, and a
         # database read per request was a third of the inbox's cost. A rotated key is caught
@@ -54,7 +64,24 @@ class Resolver:
         return self._signer
 
     async def fetch(self, uri: str) -> dict[str, object]:
+        await self._check_allowed(normalize.host(uri))
         return await self.client.get_json(uri, await self.instance_signer())
+
+    async def _check_allowed(self, host: str) -> None:
+        if (await self.rules()).refuses(host):
+            raise FetchError(f"this node does not federate with {host}", 403)
+
+    async def save_actor(self, profile: remote.ActorProfile) -> Account:
+        """Store a verified actor; its pictures are dropped if its server's media is rejected."""
+        if (await self.rules()).rejects_media(profile.domain):
+            profile = replace(profile, avatar_url=None, header_url=None)
+        return await self.db.write(remote.upsert_actor, profile)
+
+    async def read_post(self, document: dict[str, Any]) -> remote.RemotePost:
+        """A post document as the core's `RemotePost`, its attachments dropped if its server's
+        media is rejected."""
+        host = normalize.host(str(document.get("id", "")))
+        return normalize.post(document, with_media=not (await self.rules()).rejects_media(host))
 
     # --- actors ------------------------------------------------------------------------------
 
@@ -69,7 +96,7 @@ class Resolver:
         profile = normalize.actor(document, fetched_from=uri)
         if profile.uri != uri:
             raise normalize.Malformed(f"{uri} answered with another actor, {profile.uri}")
-        return await self.db.write(remote.upsert_actor, profile)
+        return await self.save_actor(profile)
 
     async def key(self, key_id: str, *, refresh: bool = False) -> tuple[Account, str]:
         """The account that owns `key_id`, and its public key PEM."""
@@ -88,7 +115,7 @@ class Resolver:
         profile = normalize.actor(document, fetched_from=key_id)
         if profile.key_id != key_id or not profile.public_key_pem:
             raise FetchError(f"{profile.uri} does not list the key {key_id}")
-        account = await self.db.write(remote.upsert_actor, profile)
+        account = await self.save_actor(profile)
         self._remember_key(key_id, account, profile.public_key_pem)
         return account, profile.public_key_pem
 
@@ -102,6 +129,7 @@ class Resolver:
         known = await self.db.read(accounts.by_handle, username, domain)
         if known is not None:
             return known
+        await self._check_allowed(domain)
         scheme = "http" if self.client.policy.allow_loopback else "https"
         resource = quote(f"acct:{username}@{domain}", safe=":@")
         jrd = await self.client.get_json(
@@ -148,7 +176,7 @@ class Resolver:
             return stored
         if uri.startswith(self.ctx.urls.base + "/"):
             return None  # ours, and not here: deleted or never existed
-        note = normalize.post(await self.fetch(uri))
+        note = await self.read_post(await self.fetch(uri))
         if note.uri != uri and not normalize.same_origin(note.uri, uri):
             raise normalize.Malformed(f"{uri} answered with a post from elsewhere")
         return await self.store_post(note, depth)

@@ -87,7 +87,7 @@ def unfollow(session: Session, ctx: Context, follower: Account, target: Account)
             ctx.urls.activity(follower.username, new_id()), follower, follow_activity
         )
         authoring.append(session, follower, undo)
-    _remove_follow(session, row)
+    remove_follow(session, row)
 
 
 def accept_request(session: Session, ctx: Context, target: Account, follower_id: int) -> None:
@@ -127,7 +127,7 @@ def block(
     for pair in ((account.id, target.id), (target.id, account.id)):
         row = session.get(Follow, pair)
         if row is not None:
-            _remove_follow(session, row)
+            remove_follow(session, row)
     authoring.append_if_local(
         session, account, activities.wrap("Block", uri, account, target.uri, to=[target.uri])
     )
@@ -244,7 +244,7 @@ def _answer(
     authoring.append(session, target, answer)
 
 
-def _remove_follow(session: Session, row: Follow) -> None:
+def remove_follow(session: Session, row: Follow) -> None:
     feeds.forget_author(session, row.follower_id, row.target_id)
     if row.accepted:
         session.execute(

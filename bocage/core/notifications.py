@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from bocage.core import domains
 from bocage.core.clock import now
 from bocage.core.ids import new_id
 from bocage.jobs.queue import enqueue
-from bocage.store.models import Account, Block, Mention, Mute, Notification, Post
+from bocage.store.models import Account, Block, Follow, Mention, Mute, Notification, Post
 from bocage.store.sql import update_rows
 from bocage.store.upsert import insert_ignore
 
@@ -43,6 +44,8 @@ def create(
     account = session.get(Account, recipient)
     if account is None or account.domain is not None:
         return False  # remote people are told by their own server, from our activities
+    if _from_silenced_stranger(session, recipient, sender):
+        return False
     return insert_ignore(
         session,
         Notification,
@@ -57,6 +60,14 @@ def create(
             "dedup_key": key[:200],
         },
     )
+
+
+def _from_silenced_stranger(session: Session, recipient: int, sender: int) -> bool:
+    """Someone on a server the admin silenced reaches only the people who follow them."""
+    domain = session.execute(select(Account.domain).where(Account.id == sender)).scalar()
+    if domain is None or not domains.is_silenced(session, domain):
+        return False
+    return session.get(Follow, (recipient, sender)) is None
 
 
 def _silenced(session: Session, recipient: int, sender: int) -> bool:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bocage.activitypub import normalize
-from bocage.core import remote
+from bocage.core import domains, remote
 from bocage.crypto.keys import RsaKey
 from bocage.node import Node
 from bocage.store.models import Account, Follow, InboundActivity
@@ -190,3 +190,28 @@ def test_visibility_follows_mastodons_reading_of_addressing() -> None:
     note = normalize.post(create.object)
     own_followers = "https://fedi.aeracode.org/users/testmover/followers"
     assert remote.visibility_of(note.to, note.cc, own_followers) == "private"
+
+
+async def test_servers_the_admin_refuses_get_403_and_nothing_is_stored(
+    browser: Browser, sender: Account
+) -> None:
+    node = browser.node
+    body = orjson.dumps(follow_activity())
+
+    async def answer_after(*changes: tuple[Any, ...]) -> int:
+        with node.db.transaction() as session:
+            for action, *args in changes:
+                action(session, *args)
+        node.federation.forget_domain_rules()
+        response = await deliver(browser, body, signed_headers(body))
+        if response.status_code == 403:
+            assert response.json()["error"] == "This node does not federate with your server."
+        return int(response.status_code)
+
+    assert await answer_after((domains.block, "127.0.0.9", "suspend")) == 403
+    assert (
+        await answer_after((domains.unblock, "127.0.0.9"), (domains.set_mode, "allowlist")) == 403
+    )
+    assert stored_count(node) == 0
+    assert await answer_after((domains.allow, "127.0.0.9:9")) == 202
+    assert stored_count(node) == 1

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bocage.core import graph, posts
+from bocage.core import graph, posts, remote
 from bocage.core.clock import now
 from bocage.core.ids import new_id
 from bocage.core.passwords import hash_password
@@ -80,6 +80,21 @@ def user(
             )
         )
     return account
+
+
+def remote_user(node: Node, uri: str, *, shared_inbox: str | None = None) -> Account:
+    """A remote account as if its actor had been fetched (no key: it sends nothing here)."""
+    domain = uri.split("/")[2]
+    profile = remote.ActorProfile(
+        uri=uri,
+        username=uri.rsplit("/", 1)[-1],
+        domain=domain,
+        inbox=f"{uri}/inbox",
+        shared_inbox=shared_inbox,
+        followers_url=f"{uri}/followers",
+    )
+    with node.db.transaction() as session:
+        return remote.upsert_actor(session, profile)
 
 
 def fresh(node: Node, account: Account) -> Account:

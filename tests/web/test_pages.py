@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bocage.core import instance
+from bocage.core import domains, instance
 from bocage.node import Node
 from tests.conftest import make_user
 from tests.web.conftest import Browser, post_id_in
@@ -97,10 +97,15 @@ async def test_closed_mode_refuses_sign_ups(browser: Browser) -> None:
 async def test_non_admins_cannot_open_admin_pages(browser: Browser) -> None:
     make_user(browser.node, "alice")
     await browser.login("alice")
-    for path in ("/admin/signups", "/admin/accounts", "/admin/instance", "/admin/jobs"):
+    for path in (
+        "/admin/signups", "/admin/accounts", "/admin/instance", "/admin/jobs", "/admin/reports",
+        "/admin/federation",
+    ):  # fmt: skip
         response = await browser.get(path)
         assert response.status_code == 403, path
     assert (await browser.post("/admin/accounts/alice/suspend")).status_code == 403
+    blocked = await browser.post("/admin/federation/blocks", {"domain": "x.example"})
+    assert blocked.status_code == 403
 
 
 async def test_anonymous_visitors_are_sent_to_log_in(browser: Browser) -> None:
@@ -139,6 +144,27 @@ async def test_admin_sets_the_instance_and_suspends_an_account(
     assert (await other_browser.login("troll")).status_code == 403
     assert (await browser.get("/@troll")).status_code == 200  # admins still see it
     assert (await other_browser.get("/@troll")).status_code == 410
+
+
+async def test_admin_blocks_a_domain_and_switches_to_an_allow_list(browser: Browser) -> None:
+    make_user(browser.node, "boss", admin=True)
+    await browser.login("boss")
+    block = {"domain": "https://Spam.Example/", "severity": "silence", "reject_media": "on"}
+    assert (await browser.post("/admin/federation/blocks", block)).status_code == 303
+    listing = await browser.get("/admin/federation")
+    assert "spam.example" in listing.text and "silence" in listing.text
+    bad = await browser.post("/admin/federation/blocks", {"domain": "nope", "severity": "suspend"})
+    assert bad.status_code == 422 and "is not a domain name" in bad.text
+    assert (
+        await browser.post("/admin/federation/allow", {"domain": "friends.example"})
+    ).status_code == 303
+    assert (await browser.post("/admin/federation/mode", {"mode": "allowlist"})).status_code == 303
+    rules = await browser.node.db.read(domains.rules)
+    assert rules.refuses("strangers.example") and not rules.refuses("friends.example")
+    assert rules.silences("spam.example") and rules.rejects_media("spam.example")
+    lifted = await browser.post("/admin/federation/unblock", {"domain": "spam.example"})
+    assert lifted.status_code == 303
+    assert "spam.example" not in (await browser.get("/admin/federation")).text
 
 
 async def test_posting_replying_liking_and_the_thread(

@@ -4,6 +4,7 @@ from starlette.routing import BaseRoute
 
 from bocage.web.routes import (
     admin,
+    admin_federation,
     auth,
     migration,
     posts,
@@ -22,6 +23,7 @@ def all_routes() -> list[BaseRoute]:
         *settings.routes,
         *migration.routes,
         *admin.routes,
+        *admin_federation.routes,
         *reports.routes,
         *profiles.routes,
         *posts.routes,
