@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # Development and tests only: lets a node with a loopback domain use http:// URLs and
     # fetch from loopback addresses, so several nodes can federate on one machine.
     insecure_loopback: bool = False
+    # Mastodon's "secure mode": every fetch of a post must be signed, and followers-only or
+    # direct posts are served to the servers of the people allowed to see them.
+    authorized_fetch: bool = False
     max_post_chars: int = Field(default=500, ge=1, le=100_000)
     max_upload_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     max_form_bytes: int = Field(default=64 * 1024, ge=1024)

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.activitypub import normalize
+from bocage.activitypub import normalize, signatures
 from bocage.activitypub.client import FetchError
 from bocage.activitypub.responses import error, node_of
 from bocage.core import accounts
@@ -80,7 +80,7 @@ async def _receive(request: Request) -> Response:
     if rules.refuses(normalize.host(incoming.actor)):
         return error(REFUSED_SERVER, 403)
     try:
-        sender = await authenticate(node, _as_signed(request, body), incoming)
+        sender = await authenticate(node, signatures.as_signed(node, request, body), incoming)
     except httpsig.SignatureError as refused:
         return error(str(refused), refused.status)
     except _Gone:
@@ -104,13 +104,6 @@ async def _read_capped(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-def _as_signed(request: Request, body: bytes) -> httpsig.Request:
-    # The URL as the sender addressed it: our own base URL, not whatever the proxy saw.
-    base = node_of(request).ctx.urls.base
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return httpsig.Request(request.method, base + target, dict(request.headers), body)
-
-
 class _Gone(Exception):
     """The signer's key can no longer be fetched (404/410) and the activity is a Delete."""
 
@@ -119,7 +112,7 @@ async def authenticate(
     node: Node, request: httpsig.Request, incoming: normalize.Incoming
 ) -> Sender:
     """Who vouches for this activity: the actor's HTTP signature, or else the actor's proof."""
-    has_signature = request.header("signature") or request.header("signature-input")
+    has_signature = signatures.is_signed(request)
     if not has_signature and "proof" not in incoming.raw:
         raise httpsig.SignatureError("This inbox accepts only signed requests.")
     signer: Account | None = None
@@ -146,25 +139,12 @@ async def authenticate(
 async def _verify_signature(
     node: Node, request: httpsig.Request, incoming: normalize.Incoming
 ) -> Account:
-    key_id = httpsig.key_id_of(request)
     try:
-        account, pem = await node.federation.resolver.key(key_id)
-    except FetchError as failed:
-        if failed.status in (404, 410) and incoming.type == "Delete":
-            raise _Gone() from failed
-        raise httpsig.SignatureError(f"The key {key_id} could not be fetched: {failed}.") from None
-    except normalize.Malformed as bad:
-        raise httpsig.SignatureError(f"The key {key_id} is not usable: {bad}.") from None
-    try:
-        httpsig.verify(request, httpsig.load_public_key(pem))
-    except httpsig.SignatureMismatch as refused:
-        # The actor may have rotated its key since we cached it: fetch once more.
-        try:
-            account, pem = await node.federation.resolver.key(key_id, refresh=True)
-        except (FetchError, normalize.Malformed):
-            raise refused from None
-        httpsig.verify(request, httpsig.load_public_key(pem))
-    return account
+        return await signatures.signer(node, request)
+    except signatures.KeyGone:
+        if incoming.type == "Delete":
+            raise _Gone() from None
+        raise
 
 
 async def _proof_signer(node: Node, incoming: normalize.Incoming) -> Account | None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bocage.activitypub import actors
+from bocage.activitypub import actors, signatures
 from bocage.activitypub.responses import (
     ACTIVITY_STREAMS,
     activity_response,
@@ -18,9 +19,10 @@ from bocage.activitypub.responses import (
     node_of,
     wants_activity,
 )
-from bocage.core import accounts, actor_document, authoring, instance, moves, posts
+from bocage.core import accounts, actor_document, authoring, instance, moves, pins, visibility
 from bocage.core.errors import NotFound
-from bocage.store.models import Account
+from bocage.crypto import httpsig
+from bocage.store.models import Account, Post
 
 
 async def _local_account(request: Request) -> Account | Response:
@@ -63,29 +65,67 @@ async def status(request: Request) -> Response:
     if not wants_activity(request):
         return RedirectResponse(f"/@{username}/{post_id}", status_code=302)
     node = node_of(request)
-    document = await node.db.read(_public_note, username, post_id)
+    fetcher = await _fetching_server(request)
+    if isinstance(fetcher, Response):
+        return fetcher
+    document = await node.db.read(_note, username, post_id, fetcher)
     if document is None:
-        return error("There is no such post here, or it is not public.", 404)
+        return error("There is no such post here, or you may not see it.", 404)
     return activity_response({"@context": ACTIVITY_STREAMS, **document})
 
 
-def _public_note(session: Session, username: str, post_id: int) -> dict[str, Any] | None:
-    # Served as to an anonymous viewer (core.visibility: public and unlisted posts of
-    # unsuspended authors); followers-only and direct posts wait for authorized fetch.
+async def _fetching_server(request: Request) -> str | Response | None:
+    """In authorized-fetch mode, the domain of the server that signed the GET (or the error
+    to answer); otherwise None: served as to anyone. Actor documents stay open in every
+    mode: a server must read an actor's key before it can check any signature."""
+    node = node_of(request)
+    if not node.settings.authorized_fetch:
+        return None
+    signed = signatures.as_signed(node, request)
+    if not signatures.is_signed(signed):
+        return error("This node answers only signed requests (authorized fetch).", 401)
     try:
-        post = posts.get_visible(session, None, post_id)
-    except NotFound:
+        account = await signatures.signer(node, signed)
+    except httpsig.SignatureError as refused:
+        return error(str(refused), refused.status)
+    if account.domain is None or (await node.federation.domain_rules()).refuses(account.domain):
+        return error("This node does not federate with your server.", 403)
+    return account.domain
+
+
+def _note(
+    session: Session, username: str, post_id: int, fetcher: str | None
+) -> dict[str, Any] | None:
+    """The post's signed Note, if the fetching server (None: anyone) may see it."""
+    post = session.get(Post, post_id)
+    author = session.get(Account, post.account_id) if post else None
+    if post is None or author is None or author.username.lower() != username.lower():
         return None
-    author = session.get(Account, post.account_id)
-    if author is None or author.username.lower() != username.lower():
-        return None
-    if post.reblog_of_id is not None:
+    if post.reblog_of_id is not None or author.suspended:
         return None  # a boost is an Announce, not a Note
+    if fetcher is None and not visibility.can_see(session, None, post):
+        return None
+    if fetcher is not None and not visibility.server_may_see(session, fetcher, post):
+        return None
     return authoring.signed_object(session, post.uri)
+
+
+def _featured(session: Session, account_id: int) -> list[str]:
+    """The ids of the account's pinned posts that anyone may see (as Mastodon lists them)."""
+    rows = session.execute(
+        select(Post.uri).where(
+            Post.id.in_(pins.pinned_ids(session, account_id)),
+            Post.visibility.in_(("public", "unlisted")),
+        )
+    )
+    return list(rows.scalars())
 
 
 def _collection(kind: str, count: Any) -> Any:
     async def endpoint(request: Request) -> Response:
+        fetcher = await _fetching_server(request)
+        if isinstance(fetcher, Response):
+            return fetcher
         account = await _local_account(request)
         if isinstance(account, Response):
             return account
@@ -103,7 +143,8 @@ def _collection(kind: str, count: Any) -> Any:
             "totalItems": count(account),
         }
         if kind == "featured":
-            document["orderedItems"] = []  # pinned posts arrive with the Mastodon API issue
+            items = await node_of(request).db.read(_featured, account.id)
+            document["orderedItems"], document["totalItems"] = items, len(items)
         return activity_response(document)
 
     return endpoint

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bocage.activitypub import normalize
 from bocage.activitypub.client import FetchError
 from bocage.activitypub.normalize import Incoming
-from bocage.core import graph, moves, posts, remote, reports
+from bocage.core import graph, moves, pins, posts, remote, reports
 from bocage.core.context import Context
 from bocage.core.errors import DomainError
 from bocage.jobs.worker import PermanentJobError
@@ -86,6 +86,8 @@ class Receiver:
                 await self.db.write(_block, self.ctx, actor, activity)
             case "Move":
                 await self.move(actor)
+            case "Add" | "Remove":
+                await self.feature(actor)
             case "Flag":
                 if not (await self.federation.domain_rules()).rejects_reports(actor.domain or ""):
                     await self.db.write(_flag, actor, activity)
@@ -130,6 +132,17 @@ class Receiver:
             raise normalize.Malformed("a Move must move its own actor to a target")
         new = await self.federation.resolver.actor(self.incoming.target, refresh=True)
         await self.db.write(_move, self.ctx, actor.id, new.id)
+
+    async def feature(self, actor: Account) -> None:
+        """A post of the actor's added to (or removed from) its featured collection: a pin.
+        Other collections (Lemmy's moderators, a community's featured posts) are ignored."""
+        target, post_uri = self.incoming.target, self.incoming.object_id
+        if not target or not post_uri or not normalize.same_origin(target, actor.uri):
+            return
+        pinned = self.incoming.type == "Add"
+        if pinned:
+            await self.federation.resolver.post(post_uri)
+        await self.db.write(pins.featured_by_remote, actor, post_uri, pinned)
 
     async def _object(self) -> dict[str, Any] | None:
         """The embedded object when it comes from the actor's server, else fetched from its

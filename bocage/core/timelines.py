@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Row, Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from bocage.core import pins
 from bocage.core.errors import NotFound
 from bocage.core.visibility import visible_to
 from bocage.store.models import (
@@ -211,6 +212,13 @@ def profile(
             or_(Post.in_reply_to_id.is_(None), Post.in_reply_to_account_id == account.id)
         )
     return _load(session, viewer, _paged(query, page))
+
+
+def pinned(session: Session, viewer: Account | None, account: Account) -> list[PostView]:
+    """The account's pinned posts that `viewer` may see, shown above its other posts."""
+    ids = pins.pinned_ids(session, account.id)
+    visible = set(_visible_ids(session, viewer.id if viewer else None, ids))
+    return hydrate(session, viewer, [post_id for post_id in ids if post_id in visible])
 
 
 def tag(session: Session, viewer: Account | None, name: str, page: Page) -> list[PostView]:

@@ -66,3 +66,30 @@ def can_boost(post: Post, booster_id: int) -> bool:
     if post.visibility in ("public", "unlisted"):
         return True
     return post.visibility == "private" and post.account_id == booster_id
+
+
+def server_may_see(session: Session, domain: str, post: Post) -> bool:
+    """May the server `domain` fetch `post`? Yes if someone there may see it: it serves all
+    its people, as Mastodon reasons for signed fetches by a server's instance actor."""
+    if post.visibility in ("public", "unlisted"):
+        return not _author_blocks_domain(session, post.account_id, domain)
+    on_domain = select(Account.id).where(Account.domain == domain)
+    mentioned = exists().where(Mention.post_id == post.id, Mention.account_id.in_(on_domain))
+    follows = exists().where(
+        Follow.target_id == post.account_id,
+        Follow.accepted.is_(True),
+        Follow.follower_id.in_(on_domain),
+    )
+    allowed = or_(mentioned, follows) if post.visibility == "private" else mentioned
+    found = session.execute(select(Post.id).where(Post.id == post.id, allowed)).first()
+    return found is not None and not _author_blocks_domain(session, post.account_id, domain)
+
+
+def _author_blocks_domain(session: Session, author_id: int, domain: str) -> bool:
+    blocked = session.execute(
+        select(Block.target_id)
+        .join(Account, Account.id == Block.target_id)
+        .where(Block.account_id == author_id, Account.domain == domain)
+        .limit(1)
+    )
+    return blocked.first() is not None

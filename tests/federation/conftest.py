@@ -26,6 +26,9 @@ def nodes(
     root: Path = tmp_path_factory.mktemp("federation")
     with_postgres = postgres_available() or os.environ.get("CI") == "true"
     middle = backend_env("postgresql", databases) if with_postgres else {}
+    # The middle node also runs in authorized-fetch mode, as many Mastodon servers do: the
+    # others' signed fetches of its posts must keep working.
+    middle = {**middle, "BOCAGE_AUTHORIZED_FETCH": "1"}
     started: list[NodeProcess] = []
     try:
         for host, users, env in (

@@ -252,3 +252,23 @@ async def test_report_reaches_the_moderators_of_both_servers(people: dict[str, P
     )
     assert carol.handle not in (await bea.get("/admin/reports")).text
     await eventually(lambda: page_has(bea, "/notifications", "filed a report"), what="B told")
+
+
+async def test_pinned_posts_show_first_on_the_other_node(people: dict[str, Person]) -> None:
+    alice, bob = people["alice"], people["bob"]
+    await follow(alice, bob)
+    pinned = await bob.publish("Read this first: house rules")
+    await bob.publish("An ordinary later post")
+    await bob.post(f"/posts/{pinned}/pin")
+    featured = await bob.client.get(
+        "/users/bob/collections/featured", headers={"accept": "application/activity+json"}
+    )
+    assert featured.status_code == 401  # bob's node is in authorized-fetch mode
+    await eventually(
+        lambda: page_has(alice, f"/@{bob.handle}", "📌 Pinned", "Read this first"),
+        what="the pin shown on A",
+    )
+    await bob.post(f"/posts/{pinned}/unpin")
+    await eventually(
+        lambda: _page_lacks(alice, f"/@{bob.handle}", "📌 Pinned"), what="the unpin on A"
+    )

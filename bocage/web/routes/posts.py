@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import accounts, posts, timelines
+from bocage.core import accounts, pins, posts, timelines
 from bocage.core.context import Context
 from bocage.core.errors import DomainError, NotFound
 from bocage.store.models import Account, Post, PostEdit
@@ -200,5 +200,7 @@ routes = [
     _action_route("unboost", posts.unboost, "Boost removed."),
     _action_route("bookmark", _bookmark, "Bookmarked."),
     _action_route("unbookmark", _unbookmark, "Bookmark removed."),
+    _action_route("pin", pins.pin, "Pinned to your profile."),
+    _action_route("unpin", pins.unpin, "Unpinned."),
     Route("/@{username}/{post_id:int}", thread, methods=["GET"]),
 ]

@@ -52,7 +52,7 @@ async def profile(request: Request) -> Response:
     await _discover_remote(request)
     domain = node_of(request).ctx.settings.domain
 
-    def load(session: Session) -> tuple[Account, Account | None, Any, list[Any]]:
+    def load(session: Session) -> tuple[Account, Account | None, Any, list[Any], list[Any]]:
         account = accounts.by_name(session, domain, _name_of(request))
         moved_to = session.get(Account, account.moved_to_id) if account.moved_to_id else None
         relationship = (
@@ -63,9 +63,11 @@ async def profile(request: Request) -> Response:
         views = timelines.profile(
             session, viewer_account, account, page_of(request), with_replies=with_replies
         )
-        return account, moved_to, relationship, views
+        first_page = page_of(request).max_id is None
+        pinned = timelines.pinned(session, viewer_account, account) if first_page else []
+        return account, moved_to, relationship, views, pinned
 
-    account, moved_to, relationship, views = await node_of(request).db.read(load)
+    account, moved_to, relationship, views, pinned = await node_of(request).db.read(load)
     if account.suspended and not (viewer and viewer.is_admin):
         return await page(request, "suspended.html", 410, account=account)
     return await page(
@@ -76,6 +78,7 @@ async def profile(request: Request) -> Response:
         views=views,
         with_replies=with_replies,
         moved_to=moved_to,
+        pinned=pinned,
     )
 
 

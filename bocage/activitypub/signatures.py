@@ -1,0 +1,54 @@
+"""Who signed a request: the HTTP signature (cavage or RFC 9421) checked against the key of
+the account it names, fetched when unknown and once more when it no longer verifies (the
+key may have been rotated). Used by the inboxes and, in authorized-fetch mode, by GETs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+
+from bocage.activitypub import normalize
+from bocage.activitypub.client import FetchError
+from bocage.crypto import httpsig
+from bocage.store.models import Account
+
+if TYPE_CHECKING:
+    from bocage.node import Node
+
+
+class KeyGone(httpsig.SignatureError):
+    """The signer's key can no longer be fetched (404/410): the account is gone."""
+
+
+def as_signed(node: Node, request: Request, body: bytes = b"") -> httpsig.Request:
+    # The URL as the sender addressed it: our own base URL, not whatever the proxy saw.
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return httpsig.Request(request.method, node.ctx.urls.base + target, dict(request.headers), body)
+
+
+def is_signed(request: httpsig.Request) -> bool:
+    return bool(request.header("signature") or request.header("signature-input"))
+
+
+async def signer(node: Node, request: httpsig.Request) -> Account:
+    """The account whose key signed `request`; `SignatureError` if none did."""
+    key_id = httpsig.key_id_of(request)
+    resolver = node.federation.resolver
+    try:
+        account, pem = await resolver.key(key_id)
+    except FetchError as failed:
+        if failed.status in (404, 410):
+            raise KeyGone(f"The key {key_id} is gone ({failed.status}).") from None
+        raise httpsig.SignatureError(f"The key {key_id} could not be fetched: {failed}.") from None
+    except normalize.Malformed as bad:
+        raise httpsig.SignatureError(f"The key {key_id} is not usable: {bad}.") from None
+    try:
+        httpsig.verify(request, httpsig.load_public_key(pem))
+    except httpsig.SignatureMismatch as refused:
+        try:
+            account, pem = await resolver.key(key_id, refresh=True)
+        except (FetchError, normalize.Malformed):
+            raise refused from None
+        httpsig.verify(request, httpsig.load_public_key(pem))
+    return account
