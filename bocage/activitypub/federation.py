@@ -55,6 +55,9 @@ class Federation:
         def federate(session: Session, payload: dict[str, Any]) -> None:
             delivery.federate(session, self.ctx, payload)
 
+        async def fetch_replies(_db: Database, payload: dict[str, Any]) -> None:
+            await self.resolver.fetch_replies(payload["replies"])
+
         def forward_report(session: Session, payload: dict[str, Any]) -> None:
             delivery.forward_report(session, self.ctx, payload)
 
@@ -63,4 +66,5 @@ class Federation:
             "deliver": deliver,
             "federate": federate,
             "report.forward": forward_report,
+            "thread.replies": fetch_replies,
         }

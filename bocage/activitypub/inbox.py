@@ -125,6 +125,10 @@ async def authenticate(
                 raise
             failure = str(refused)
     if signer is not None and signer.uri == incoming.actor:
+        verdict = await _proof_verdict(node, incoming) if "proof" in incoming.raw else None
+        if verdict is not None and not verdict[0]:
+            # A proof is a claim too: one that does not hold makes the activity suspect.
+            raise httpsig.SignatureError("The activity's integrity proof does not verify.")
         return Sender(signer, "signature")
     # Relayed or forwarded: the server that sent it is not the author; the author's proof
     # is what counts (FEP-8b32).
@@ -148,10 +152,16 @@ async def _verify_signature(
 
 
 async def _proof_signer(node: Node, incoming: normalize.Incoming) -> Account | None:
+    """The actor, if the activity carries a valid proof by the actor's Ed25519 key."""
+    verdict = await _proof_verdict(node, incoming)
+    return verdict[1] if verdict is not None and verdict[0] else None
+
+
+async def _proof_verdict(node: Node, incoming: normalize.Incoming) -> tuple[bool, Account] | None:
+    """Whether the FEP-8b32 proof holds, or None when it cannot be checked (no proof, or one
+    by a key the actor does not publish as its `assertionMethod`)."""
     proof = incoming.raw.get("proof")
-    if not isinstance(proof, dict):
-        return None
-    method = proof.get("verificationMethod")
+    method = proof.get("verificationMethod") if isinstance(proof, dict) else None
     if not isinstance(method, str):
         return None
     try:
@@ -166,7 +176,7 @@ async def _proof_signer(node: Node, incoming: normalize.Incoming) -> Account | N
     except KeyFormatError:
         return None
     verdict = verify_object(incoming.raw, public_key, proof_purpose="assertionMethod")
-    return actor if verdict.valid else None
+    return verdict.valid, actor
 
 
 def store(session: Session, incoming: normalize.Incoming, body: bytes, verified_by: str) -> bool:

@@ -24,6 +24,8 @@ from bocage.core.errors import NotFound
 from bocage.crypto import httpsig
 from bocage.store.models import Account, Post
 
+MAX_REPLIES_LISTED = 100
+
 
 async def _local_account(request: Request) -> Account | Response:
     """The account named in the path, or the error response to give instead."""
@@ -110,6 +112,37 @@ def _note(
     return authoring.signed_object(session, post.uri)
 
 
+async def replies(request: Request) -> Response:
+    """The public replies to a post, by id: what other servers walk to fill in a thread."""
+    fetcher = await _fetching_server(request)
+    if isinstance(fetcher, Response):
+        return fetcher
+    username, post_id = request.path_params["username"], request.path_params["post_id"]
+    node = node_of(request)
+    if await node.db.read(_note, username, post_id, fetcher) is None:
+        return error("There is no such post here, or you may not see it.", 404)
+    items = await node.db.read(_public_replies, post_id)
+    return activity_response(
+        {
+            "@context": ACTIVITY_STREAMS,
+            "id": node.ctx.urls.replies(username, post_id),
+            "type": "OrderedCollection",
+            "totalItems": len(items),
+            "orderedItems": items,
+        }
+    )
+
+
+def _public_replies(session: Session, post_id: int) -> list[str]:
+    rows = session.execute(
+        select(Post.uri)
+        .where(Post.in_reply_to_id == post_id, Post.visibility.in_(("public", "unlisted")))
+        .order_by(Post.id)
+        .limit(MAX_REPLIES_LISTED)
+    )
+    return list(rows.scalars())
+
+
 def _featured(session: Session, account_id: int) -> list[str]:
     """The ids of the account's pinned posts that anyone may see (as Mastodon lists them)."""
     rows = session.execute(
@@ -154,6 +187,7 @@ routes = [
     Route("/actor", instance_actor, methods=["GET"]),
     Route("/users/{username}", actor, methods=["GET"]),
     Route("/users/{username}/statuses/{post_id:int}", status, methods=["GET"]),
+    Route("/users/{username}/statuses/{post_id:int}/replies", replies, methods=["GET"]),
     Route(
         "/users/{username}/followers",
         _collection("followers", lambda a: a.followers_count),

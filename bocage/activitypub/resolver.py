@@ -22,11 +22,16 @@ from bocage.core import accounts, instance, remote, text
 from bocage.core.context import Context
 from bocage.core.domains import DomainRules
 from bocage.core.errors import NotFound
+from bocage.crypto.keys import public_key_from_did
+from bocage.crypto.proofs import verify_object
+from bocage.jobs import queue
 from bocage.store.db import Database
 from bocage.store.models import Account, Post, RemoteActor
 
 log = logging.getLogger("bocage.activitypub")
 MAX_THREAD_DEPTH = 8  # parents fetched above a reply, at most
+MAX_REPLIES = 20  # replies fetched below a post fetched for itself
+MAX_REPLY_PAGES = 3
 KEY_CACHE_SECONDS = 300.0
 KEY_CACHE_SIZE = 10_000
 
@@ -170,16 +175,23 @@ class Resolver:
     # --- posts -------------------------------------------------------------------------------
 
     async def post(self, uri: str, depth: int = 0) -> Post | None:
-        """A post by its id: ours or already stored, else fetched with its parents (bounded)."""
+        """A post by its id: ours or already stored, else fetched with its parents (bounded).
+        A post fetched for itself (depth 0) also has its replies fetched, by a job."""
         stored = await self.db.read(remote.post_by_uri, uri)
         if stored is not None or await self.db.read(remote.is_tombstoned, uri):
             return stored
         if uri.startswith(self.ctx.urls.base + "/"):
             return None  # ours, and not here: deleted or never existed
-        note = await self.read_post(await self.fetch(uri))
+        document = await self.fetch(uri)
+        note = await self.read_post(document)
         if note.uri != uri and not normalize.same_origin(note.uri, uri):
             raise normalize.Malformed(f"{uri} answered with a post from elsewhere")
-        return await self.store_post(note, depth)
+        await self.check_proof(document, note.author_uri)
+        stored = await self.store_post(note, depth)
+        replies = document.get("replies")
+        if depth == 0 and stored is not None and isinstance(replies, str | dict):
+            await self.db.write(queue.enqueue, "thread.replies", {"replies": replies})
+        return stored
 
     async def store_post(self, note: remote.RemotePost, depth: int = 0) -> Post | None:
         author = await self.actor(note.author_uri)
@@ -189,6 +201,53 @@ class Resolver:
             except (FetchError, normalize.Malformed) as exc:
                 log.info("parent %s of %s not fetched: %s", note.in_reply_to, note.uri, exc)
         return await self.db.write(remote.receive_post, author, note)
+
+    async def check_proof(self, document: dict[str, Any], author_uri: str) -> None:
+        """A fetched object that carries an FEP-8b32 proof must carry a valid one, by its
+        author's Ed25519 key (most servers sign nothing: no proof is no verdict)."""
+        if "proof" not in document:
+            return
+        author = await self.actor(author_uri)
+        if author.did is None:
+            return  # the author publishes no Ed25519 key: the proof cannot be checked
+        verdict = verify_object(
+            document, public_key_from_did(author.did), proof_purpose="assertionMethod"
+        )
+        if not verdict.valid:
+            raise normalize.Malformed(f"the proof on {document.get('id')} does not verify")
+
+    # --- threads -----------------------------------------------------------------------------
+
+    async def fetch_replies(self, replies: str | dict[str, Any]) -> int:
+        """Fetch the posts a `replies` collection lists (bounded: MAX_REPLIES posts, from at
+        most MAX_REPLY_PAGES pages); their own replies are not walked. Returns how many."""
+        fetched = 0
+        for uri in await self.collection_items(replies, MAX_REPLIES, MAX_REPLY_PAGES):
+            try:
+                if await self.post(uri, depth=1) is not None:
+                    fetched += 1
+            except (FetchError, normalize.Malformed) as exc:
+                log.info("reply %s not fetched: %s", uri, exc)
+        return fetched
+
+    async def collection_items(
+        self, collection: str | dict[str, Any], limit: int, max_pages: int
+    ) -> list[str]:
+        """Item ids of a (possibly paged) collection, embedded or by id: `items` or
+        `orderedItems`, then `first`, then each page's `next`."""
+        found: list[str] = []
+        page: Any = collection
+        seen_pages = 0
+        while page is not None and len(found) < limit and seen_pages <= max_pages:
+            if isinstance(page, str):
+                page = await self.fetch(page)
+                seen_pages += 1
+            if not isinstance(page, dict):
+                break
+            items = normalize.as_list(page.get("orderedItems") or page.get("items"))
+            found += [item for item in map(normalize.id_of, items) if item]
+            page = page.get("next") if "first" not in page else page.get("first")
+        return list(dict.fromkeys(found))[:limit]
 
 
 def _known_by_uri(session: Session, uri: str) -> KnownActor | None:

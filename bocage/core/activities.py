@@ -58,6 +58,7 @@ def note(
         "source": {"content": post.source, "mediaType": "text/plain"},
         "published": iso(post.created_at),
         "url": urls.post_page(author.username, post.id),
+        "replies": urls.replies(author.username, post.id),
         "to": to,
         "cc": cc,
         "sensitive": bool(post.spoiler_text),

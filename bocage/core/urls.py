@@ -18,6 +18,9 @@ class Urls:
     def post(self, username: str, post_id: int) -> str:
         return f"{self.base}/users/{username}/statuses/{post_id}"
 
+    def replies(self, username: str, post_id: int) -> str:
+        return f"{self.post(username, post_id)}/replies"
+
     def post_page(self, username: str, post_id: int) -> str:
         return f"{self.base}/@{username}/{post_id}"
 

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 
 from bocage.activitypub import normalize
 from bocage.core import domains, remote
-from bocage.crypto.keys import RsaKey
+from bocage.crypto.keys import IdentityKey, RsaKey
+from bocage.crypto.proofs import sign_canonical
 from bocage.node import Node
 from bocage.store.models import Account, Follow, InboundActivity
 from tests.activitypub.helpers import (
@@ -215,3 +216,30 @@ async def test_servers_the_admin_refuses_get_403_and_nothing_is_stored(
     assert stored_count(node) == 0
     assert await answer_after((domains.allow, "127.0.0.9:9")) == 202
     assert stored_count(node) == 1
+
+
+async def test_integrity_proofs_vouch_for_relayed_activities_and_must_hold(
+    browser: Browser, sender: Account
+) -> None:
+    """trudy's Follow, with her FEP-8b32 proof, relayed by mallory (whose HTTP signature is
+    not trudy's): the proof vouches for it. A proof that does not hold is refused, even on
+    an activity its actor signed itself."""
+    node = browser.node
+    trudy_key = IdentityKey.generate()
+    trudy = "http://127.0.0.9:9/users/trudy"
+    know_remote_actor(node, trudy, did=trudy_key.did)
+    method = f"{trudy_key.did}#{trudy_key.public_multibase}"
+    signed = sign_canonical(follow_activity(actor=trudy), trudy_key, method).document
+    tampered = {**signed, "object": f"{BASE}/users/bob"}
+
+    relayed = orjson.dumps(tampered)
+    refused = await deliver(browser, relayed, signed_headers(relayed))
+    assert refused.status_code == 401 and "not vouched for" in refused.json()["error"]
+    own = await deliver(browser, relayed, signed_headers(relayed, key_id=f"{trudy}#main-key"))
+    assert own.status_code == 401 and "proof does not verify" in own.json()["error"]
+    assert stored_count(node) == 0
+
+    relayed = orjson.dumps(signed)
+    assert (await deliver(browser, relayed, signed_headers(relayed))).status_code == 202
+    await node.worker.run_until_idle()
+    assert followers_of(node, "alice") == 1

@@ -32,8 +32,8 @@ def nodes(
     started: list[NodeProcess] = []
     try:
         for host, users, env in (
-            (HOSTS[0], ["alice", "amy", "olga"], {}),
-            (HOSTS[1], ["bob", "bea*", "nora"], middle),
+            (HOSTS[0], ["alice", "amy", "olga", "ivy"], {}),
+            (HOSTS[1], ["bob", "bea*", "nora", "rui", "sam"], middle),
             (HOSTS[2], ["carol*"], {}),
         ):
             started.append(start_node(root, host, users, env))

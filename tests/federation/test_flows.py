@@ -1,7 +1,8 @@
 """Three real nodes federating over HTTP: what one person does on one node, the others see.
 
-alice, amy and olga live on 127.0.0.2 (SQLite), bob, bea and nora on 127.0.0.3 (PostgreSQL
-when it is available), carol on 127.0.0.4 (SQLite); bea and carol are their nodes' admins.
+alice, amy, olga and ivy live on 127.0.0.2 (SQLite), bob, bea, nora, rui and sam on 127.0.0.3
+(PostgreSQL when it is available, and in authorized-fetch mode), carol on 127.0.0.4 (SQLite);
+bea and carol are their nodes' admins.
 Each test uses its own people or its own posts, so the tests can share the nodes.
 """
 
@@ -20,7 +21,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 async def people(nodes: list[NodeProcess]) -> AsyncIterator[dict[str, Person]]:
-    homes = {"alice": 0, "amy": 0, "olga": 0, "bob": 1, "bea": 1, "nora": 1, "carol": 2}
+    homes = {
+        "alice": 0, "amy": 0, "olga": 0, "ivy": 0, "bob": 1, "bea": 1, "nora": 1, "rui": 1,
+        "sam": 1, "carol": 2,
+    }  # fmt: skip
     found = {name: await Person(nodes[i], name).login() for name, i in homes.items()}
     yield found
     for person in found.values():
@@ -271,4 +275,26 @@ async def test_pinned_posts_show_first_on_the_other_node(people: dict[str, Perso
     await bob.post(f"/posts/{pinned}/unpin")
     await eventually(
         lambda: _page_lacks(alice, f"/@{bob.handle}", "📌 Pinned"), what="the unpin on A"
+    )
+
+
+async def test_a_boosted_post_arrives_with_its_replies(people: dict[str, Person]) -> None:
+    """ivy (A) follows carol (C), who boosts rui's post (B). A fetches the post, then walks
+    its `replies` collection: sam's reply, which nobody on A follows, is there too."""
+    ivy, carol, rui, sam = people["ivy"], people["carol"], people["rui"], people["sam"]
+    await follow(ivy, carol)
+    await follow(carol, rui)
+    original = await rui.publish("Root of a walked thread")
+    await sam.publish("A reply only B had", in_reply_to_id=original)
+    home = await eventually(
+        lambda: _page_if(carol, "/home", "Root of a walked thread"), what="post on C"
+    )
+    await carol.post(f"/posts/{remote_post_id(home, rui)}/boost")
+    home = await eventually(
+        lambda: _page_if(ivy, "/home", "Root of a walked thread"), what="boost on A"
+    )
+    copy_id = remote_post_id(home, rui)
+    await eventually(
+        lambda: page_has(ivy, f"/@{rui.handle}/{copy_id}", "A reply only B had", sam.handle),
+        what="the reply fetched on A",
     )
