@@ -51,6 +51,8 @@ def note(
     mention_uris = [m.uri for m in mentions]
     to, cc = audience(urls, author, post.visibility, mention_uris)
     document: dict[str, Any] = {
+        # Its own context: the Note is signed on its own (FEP-8b32) and served on its own.
+        "@context": CONTEXT,
         "id": post.uri,
         "type": "Note",
         "attributedTo": author.uri,

@@ -117,6 +117,7 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         list(parsed.tags),
         parent.uri if parent else None,
     )
+    note = authoring.sign(author, note).document  # its own proof: it is served on its own
     create = activities.wrap(
         "Create", f"{post.uri}/activity", author, note, published=post.created_at
     )
@@ -146,6 +147,7 @@ def edit(session: Session, ctx: Context, author: Account, post_id: int, draft: P
     note = activities.note(
         ctx.urls, author, post, list(mentioned.values()), list(parsed.tags), parent_uri
     )
+    note = authoring.sign(author, note).document
     activity_id = ctx.urls.activity(author.username, new_id())
     update_activity = activities.wrap("Update", activity_id, author, note, published=post.edited_at)
     authoring.append(session, author, update_activity)

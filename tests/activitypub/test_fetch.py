@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from bocage.core import domains
 from bocage.core.clock import now
 from bocage.crypto import httpsig
+from bocage.crypto.keys import public_key_from_did
+from bocage.crypto.proofs import verify_object
 from bocage.store.models import Account, Follow
 from tests.activitypub.helpers import BASE, REMOTE
 from tests.conftest import shared_secrets
@@ -62,4 +66,16 @@ async def test_authorized_fetch_serves_each_post_to_the_servers_that_may_see_it(
 
 def _alice(browser: Browser) -> Account:
     with browser.node.db.snapshot() as session:
-        return session.query(Account).filter_by(username="alice").one()
+        return session.execute(select(Account).where(Account.username == "alice")).scalar_one()
+
+
+async def test_a_served_note_carries_its_authors_proof(browser: Browser, sender: Account) -> None:
+    alice = _alice(browser)
+    note = helpers.post(browser.node, alice, "signed on its own")
+    response = await fetch(browser, f"/users/alice/statuses/{note.id}", signed=False)
+    document = response.json()
+    assert alice.did and document["proof"]["verificationMethod"].startswith(alice.did)
+    key = public_key_from_did(alice.did)
+    assert verify_object(document, key, proof_purpose="assertionMethod").valid
+    document["content"] = "<p>words she never wrote</p>"
+    assert not verify_object(document, key, proof_purpose="assertionMethod").valid
