@@ -48,6 +48,13 @@ MOVE_HEAD = Prepared(
     .where(ACCOUNTS.c.id == bindparam("account"))
     .values(log_seq=bindparam("seq"), log_head=bindparam("head"))
 )
+FOLLOWS = Follow.__table__
+HAS_REMOTE_FOLLOWER = Prepared(
+    select(FOLLOWS.c.follower_id)
+    .join(ACCOUNTS, ACCOUNTS.c.id == FOLLOWS.c.follower_id)
+    .where(FOLLOWS.c.target_id == bindparam("account"), ACCOUNTS.c.domain.is_not(None))
+    .limit(1)
+)
 ADD_ENTRY = Prepared(
     insert(LogEntry.__table__),
     keys=tuple(column.name for column in LogEntry.__table__.columns),
@@ -71,15 +78,24 @@ def verification_method(did: str) -> str:
     return f"{did}#{did.removeprefix('did:key:')}"
 
 
-def sign(account: Account, document: dict[str, Any]) -> SignedObject:
-    """`document` with the account's eddsa-jcs-2022 proof, and its canonical bytes."""
+def sign(
+    account: Account, document: dict[str, Any], embedded: SignedObject | None = None
+) -> SignedObject:
+    """`document` with the account's eddsa-jcs-2022 proof, and its canonical bytes
+    (`embedded`: its `object`, already signed, see `proofs.sign_canonical`)."""
     assert account.did is not None
-    return sign_canonical(document, identity_key(account), verification_method(account.did))
+    key, method = identity_key(account), verification_method(account.did)
+    return sign_canonical(document, key, method, embedded=embedded)
 
 
-def append(session: Session, account: Account, activity: dict[str, Any]) -> None:
+def append(
+    session: Session,
+    account: Account,
+    activity: dict[str, Any],
+    embedded: SignedObject | None = None,
+) -> None:
     """Sign `activity` as `account` and append it to the account's log."""
-    signed = sign(account, activity)
+    signed = sign(account, activity, embedded)
     last_seq, prev = LOCK_HEAD.execute(session, {"account": account.id}).fetchone()
     seq = last_seq + 1
     entry: dict[str, Any] = {
@@ -118,13 +134,7 @@ def _may_reach_remote(session: Session, account: Account, activity: dict[str, An
 
 
 def _has_remote_follower(session: Session, account_id: int) -> bool:
-    found = session.execute(
-        select(Follow.follower_id)
-        .join(Account, Account.id == Follow.follower_id)
-        .where(Follow.target_id == account_id, Account.domain.is_not(None))
-        .limit(1)
-    )
-    return found.first() is not None
+    return HAS_REMOTE_FOLLOWER.execute(session, {"account": account_id}).fetchone() is not None
 
 
 def append_if_local(session: Session, account: Account, activity: dict[str, Any]) -> None:

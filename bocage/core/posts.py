@@ -117,14 +117,14 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         list(parsed.tags),
         parent.uri if parent else None,
     )
-    note = authoring.sign(author, note).document  # its own proof: it is served on its own
+    signed_note = authoring.sign(author, note)  # its own proof: it is served on its own
     create = activities.wrap(
-        "Create", f"{post.uri}/activity", author, note, published=post.created_at
+        "Create", f"{post.uri}/activity", author, signed_note.document, published=post.created_at
     )
     enqueue(session, "post.created", {"post_id": post.id})
     # Last, the statements that lock the author's row: posts by one author wait for each
     # other from here to the commit, so nothing slow may come after this point.
-    authoring.append(session, author, create)
+    authoring.append(session, author, create, signed_note)
     _count_new_post(session, author, post, parent)
     return post
 
@@ -147,10 +147,12 @@ def edit(session: Session, ctx: Context, author: Account, post_id: int, draft: P
     note = activities.note(
         ctx.urls, author, post, list(mentioned.values()), list(parsed.tags), parent_uri
     )
-    note = authoring.sign(author, note).document
+    signed_note = authoring.sign(author, note)
     activity_id = ctx.urls.activity(author.username, new_id())
-    update_activity = activities.wrap("Update", activity_id, author, note, published=post.edited_at)
-    authoring.append(session, author, update_activity)
+    update_activity = activities.wrap(
+        "Update", activity_id, author, signed_note.document, published=post.edited_at
+    )
+    authoring.append(session, author, update_activity, signed_note)
     enqueue(session, "post.updated", {"post_id": post.id})
     return post
 

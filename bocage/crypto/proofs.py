@@ -100,6 +100,7 @@ def sign_canonical(
     *,
     created: datetime | None = None,
     proof_purpose: str = "assertionMethod",
+    embedded: SignedObject | None = None,
 ) -> SignedObject:
     """Sign like ``sign_object``, and also return the signed document's canonical bytes.
 
@@ -107,12 +108,21 @@ def sign_canonical(
     costly part, so the document's members are canonicalized once and joined twice: without
     the proof (what is signed) and with it (what is digested). Joining members sorted by
     UTF-16 code units is exactly RFC 8785's serialization of an object (section 3.2.3).
+    `embedded`: the signed object this document carries as its `object`, whose canonical
+    bytes are already known (a Create of a signed Note): they are not computed again.
     """
     if "proof" in document:
         # Proof sets/chains change what is signed; we never produce them.
         raise ValueError("document already has a proof")
+    if embedded is not None and document.get("object") is not embedded.document:
+        raise ValueError("`embedded` must be the document's own `object`")
     # Canonicalizing first also refuses what JSON cannot carry (NaN, huge integers)...
-    members = {name: _canonical_member(name, value) for name, value in document.items()}
+    members = {
+        name: _canonical_member(name, value)
+        if embedded is None or name != "object"
+        else canonical_json(name) + b":" + embedded.canonical
+        for name, value in document.items()
+    }
     # ...so a JSON round trip is then an exact deep copy (10x cheaper than copy.deepcopy):
     # later edits to the caller's dict cannot alter the signed one.
     signed = orjson.loads(orjson.dumps(document))

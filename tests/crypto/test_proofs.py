@@ -671,3 +671,17 @@ def test_digest_ignores_key_order_and_whitespace(unsigned: dict[str, Any]) -> No
     shuffled = json.loads(json.dumps(dict(reversed(list(unsigned.items()))), indent=5))
     assert digest(shuffled) == digest(unsigned)
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest(unsigned))
+
+
+def test_an_embedded_signed_object_is_canonicalized_once_with_the_same_result() -> None:
+    key = IdentityKey.generate()
+    method = f"{key.did}#{key.public_multibase}"
+    moment = datetime(2026, 11, 22, tzinfo=UTC)
+    note = sign_canonical({"id": "https://a.example/n/1", "content": "é 🌳"}, key, method)
+    create = {"id": "https://a.example/c/1", "type": "Create", "object": note.document}
+    reused = sign_canonical(create, key, method, created=moment, embedded=note)
+    computed = sign_canonical(create, key, method, created=moment)
+    assert reused.canonical == computed.canonical
+    assert reused.document == computed.document
+    with pytest.raises(ValueError, match="own `object`"):
+        sign_canonical({**create, "object": dict(note.document)}, key, method, embedded=note)
