@@ -7,6 +7,7 @@ line and exit with status 1; they never print a traceback.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import socket
@@ -140,7 +141,18 @@ def serve(
         server_header=False,
     )
     console.print(f"Bocage is listening on http://{host}:{port} (public URL {settings.base_url})")
+    _tune_garbage_collector()
     uvicorn.Server(config).run()
+
+
+def _tune_garbage_collector() -> None:
+    """Full collections walked every object the imports made, stalling all requests: the
+    inbox's p99 at 32 concurrent senders was 100 ms, 25-45 ms with this. What exists at
+    start-up is moved out of the collector's sight (`freeze`), and young collections run
+    every 50,000 allocations instead of every 700."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 def _announce_setup_link(settings: Settings, host: str, port: int) -> None:
