@@ -124,6 +124,9 @@ class FederationClient:
         self.connections = connections
         self.per_host = per_host
         self._session: aiohttp.ClientSession | None = None
+        # The signature scheme each host accepted for GETs: a server that refuses RFC 9421
+        # is not asked twice for every document. (Deliveries keep theirs in `HostBook`.)
+        self.get_schemes: dict[str, httpsig.Scheme] = {}
 
     def _client(self) -> aiohttp.ClientSession:
         # Made on first use, inside the running loop (aiohttp binds a session to its loop).
@@ -155,10 +158,16 @@ class FederationClient:
         GETs."""
         accept = "application/jrd+json, application/json" if jrd else ACCEPT
         types = JRD_TYPES if jrd else ACTIVITY_TYPES
+        host = urlsplit(url).netloc
+        known = self.get_schemes.get(host)
         try:
-            response = await self._get(url, signer, "rfc9421", accept, types)
-            if signer is not None and response.status in (401, 403):
+            response = await self._get(url, signer, known or "rfc9421", accept, types)
+            if signer is not None and known is None and response.status in (401, 403):
                 response = await self._get(url, signer, "cavage", accept, types)
+                if response.status == 200:
+                    self.get_schemes[host] = "cavage"
+            elif signer is not None and known is None and response.status == 200:
+                self.get_schemes[host] = "rfc9421"
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise FetchError(f"GET {url[:200]}: {exc.__class__.__name__} {exc}") from exc
         if response.status != 200:

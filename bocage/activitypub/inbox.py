@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,7 +32,7 @@ from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
 from bocage.jobs.queue import enqueue
 from bocage.store.models import Account, InboundActivity
-from bocage.store.upsert import insert_ignore
+from bocage.store.prepared import Prepared
 
 if TYPE_CHECKING:
     from bocage.node import Node
@@ -39,6 +40,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("bocage.activitypub")
 MAX_ACTIVITY_BYTES = 1024 * 1024  # Mastodon's limit too; a bigger activity is not a post
 REFUSED_SERVER = "This node does not federate with your server."
+INBOUND = InboundActivity.__table__
+# The one write of every inbox request, compiled once (store/prepared.py); ON CONFLICT DO
+# NOTHING is spelled the same by SQLite and PostgreSQL.
+STORE = Prepared(
+    postgresql.insert(INBOUND).on_conflict_do_nothing().returning(INBOUND.c.id),
+    keys=tuple(column.name for column in INBOUND.columns),
+)
 
 
 @dataclass(frozen=True)
@@ -189,8 +197,8 @@ def store(session: Session, incoming: normalize.Incoming, body: bytes, verified_
         "verified_by": verified_by,
         "received_at": now(),
     }
-    if not insert_ignore(session, InboundActivity, row):
-        return False
+    if STORE.execute(session, row).fetchone() is None:
+        return False  # already received: a duplicate is a no-op
     enqueue(session, "inbox.process", {"inbound_id": row["id"]})
     return True
 

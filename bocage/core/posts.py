@@ -83,6 +83,9 @@ def validate(draft: PostDraft, max_chars: int) -> text.ParsedText:
 
 
 def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -> Post:
+    if author.moved_to_id is not None:
+        # As on Mastodon: followers were sent to the new account; posts belong there now.
+        raise Forbidden("This account has moved: post from your new account.")
     parsed = validate(draft, ctx.settings.max_post_chars)
     parent = _reply_target(session, author, draft.in_reply_to_id)
     mentioned = _resolve_mentions(session, ctx, parsed.mentions)

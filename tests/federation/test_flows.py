@@ -221,6 +221,8 @@ async def test_move_takes_followers_to_the_new_account(people: dict[str, Person]
         what="carol and amy no longer follow olga",
     )
     assert await page_has(olga, "/settings/migration", "This account has moved")
+    refused = await olga.submit("/posts", {"text": "still here?", "visibility": "public"})
+    assert refused.status_code == 403 and "post from your new account" in refused.text
 
 
 async def _page_lacks(person: Person, path: str, *texts: str) -> bool:
