@@ -20,7 +20,6 @@ from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
-from alembic.util import CommandError
 from rich.console import Console
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -72,7 +71,7 @@ def run(work: Callable[[], T]) -> T:
         if isinstance(exc, OperationalError) and "connection" in reason.lower():
             raise fail(f"cannot connect to the database: {reason}") from None
         raise fail(f"database error: {reason}") from None
-    except CommandError as exc:  # e.g. a schema revision this version does not know
+    except migrations.MigrationError as exc:  # e.g. a revision this version does not know
         raise fail(f"database migration failed: {exc}") from None
     except (ConnectionError, socket.gaierror) as exc:  # the database server does not answer
         raise fail(f"cannot connect to the database: {exc}") from None
