@@ -20,6 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bocage.activitypub import all_routes as activitypub_routes
 from bocage.config import Settings
 from bocage.core.errors import DomainError, NotAuthenticated, NotFound, RateLimited
+from bocage.mastodon_api import all_routes as mastodon_routes
+from bocage.mastodon_api import http as mastodon_http
 from bocage.media.storage import LocalStorage
 from bocage.node import Node
 from bocage.web.render import page, redirect
@@ -60,9 +62,12 @@ class SecurityHeaders:
 
 async def on_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    if isinstance(exc, NotAuthenticated) and request.method == "GET":
-        return redirect(request, f"/login?next={quote(request.url.path)}", exc.message)
-    response = await page(request, "error.html", exc.status, message=exc.message)
+    if mastodon_http.is_api(request):
+        response = mastodon_http.error(exc.message, exc.status)
+    elif isinstance(exc, NotAuthenticated) and request.method == "GET":
+        return redirect(request, f"/login?next={_here(request)}", exc.message)
+    else:
+        response = await page(request, "error.html", exc.status, message=exc.message)
     if isinstance(exc, RateLimited):
         response.headers["retry-after"] = str(int(exc.retry_after) + 1)
     return response
@@ -72,11 +77,16 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     messages = {404: "There is nothing here.", 405: "That action is not allowed here."}
     message = messages.get(exc.status_code, exc.detail or "That request could not be handled.")
+    if mastodon_http.is_api(request):
+        return mastodon_http.error("Record not found" if exc.status_code == 404 else message,
+                                   exc.status_code)  # fmt: skip
     return await page(request, "error.html", exc.status_code, message=message)
 
 
 async def on_crash(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if mastodon_http.is_api(request):
+        return mastodon_http.error("Something went wrong on our side.", 500)
     try:
         return await page(
             request,
@@ -86,6 +96,12 @@ async def on_crash(request: Request, exc: Exception) -> Response:
         )
     except Exception:
         return Response("Something went wrong on our side.", status_code=500)
+
+
+def _here(request: Request) -> str:
+    """The page to come back to after logging in (with its query: /oauth/authorize needs it)."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return quote(request.url.path + query, safe="/")
 
 
 def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
@@ -110,6 +126,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
     app = Starlette(
         routes=[
             *activitypub_routes(),
+            *mastodon_routes(),
             *all_routes(),
             Route("/media/{key:path}", media, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),

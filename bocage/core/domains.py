@@ -20,9 +20,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from bocage.core import instance
 from bocage.core.clock import now
 from bocage.core.errors import InvalidInput, NotFound
-from bocage.store.models import Account, DomainAllow, DomainBlock, Follow, InstanceSetting
+from bocage.store.models import Account, DomainAllow, DomainBlock, Follow
 
 SEVERITIES = ("suspend", "silence", "noop")
 MODES = ("open", "allowlist")
@@ -81,13 +82,13 @@ def is_silenced(session: Session, domain: str) -> bool:
 
 
 def rules(session: Session) -> DomainRules:
-    setting = session.get(InstanceSetting, MODE_SETTING)
+    mode = instance.setting(session, MODE_SETTING, "open")
     blocks = session.execute(select(DomainBlock)).scalars()
     allowed = session.execute(select(DomainAllow.domain)).scalars()
     for block in (blocks := list(blocks)):
         session.expunge(block)  # a snapshot outlives its session
     return DomainRules(
-        mode=setting.value if setting else "open",
+        mode=mode,
         blocks={block.domain: block for block in blocks},
         allowed=frozenset(allowed),
     )
@@ -165,11 +166,7 @@ def _on_domain(domain: str):  # type: ignore[no-untyped-def]
 def set_mode(session: Session, mode: str) -> None:
     if mode not in MODES:
         raise InvalidInput(f"Unknown federation mode {mode!r}; choose one of {', '.join(MODES)}.")
-    setting = session.get(InstanceSetting, MODE_SETTING)
-    if setting is None:
-        session.add(InstanceSetting(key=MODE_SETTING, value=mode))
-    else:
-        setting.value = mode
+    instance.put_setting(session, MODE_SETTING, mode)
 
 
 def allow(session: Session, domain: str) -> None:

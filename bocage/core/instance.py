@@ -113,6 +113,16 @@ def update_info(
     return new
 
 
+def setting(session: Session, key: str, default: Any = None) -> Any:
+    """One admin setting's value (JSON), or `default` if it was never set."""
+    row = session.get(InstanceSetting, key)
+    return default if row is None else row.value
+
+
+def put_setting(session: Session, key: str, value: Any) -> None:
+    _put(session, key, value)
+
+
 def _put(session: Session, key: str, value: Any) -> None:
     existing = session.get(InstanceSetting, key)
     if existing is None:

@@ -1,0 +1,257 @@
+"""OAuth 2 for client applications, as Mastodon does it (RFC 6749, with PKCE from RFC 7636).
+
+Apps register themselves (`register_app`), then obtain tokens in one of three ways:
+- authorization code: the person logs in on this node's own pages and approves the app;
+  the code is single use, expires in 10 minutes, is bound to the redirect URI and, when the
+  app sent a challenge, to its PKCE verifier (S256 only, as on Mastodon);
+- password: the app sends the person's e-mail address and password (toot, Mastodon.py);
+  the admin can switch this grant off;
+- client credentials: a token for the app itself, with no account.
+Codes and tokens are stored as SHA-256 hashes: a leaked database holds no usable token.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bocage.core import accounts, instance
+from bocage.core.clock import now
+from bocage.core.errors import DomainError, Forbidden, InvalidInput, NotAuthenticated
+from bocage.core.ids import new_id
+from bocage.store.models import Account, OAuthApp, OAuthCode, OAuthToken, User
+
+OOB = "urn:ietf:wg:oauth:2.0:oob"  # "show me the code" instead of redirecting
+CODE_LIFETIME = timedelta(minutes=10)
+PASSWORD_GRANT_SETTING = "oauth_password_grant"
+TOP_SCOPES = ("read", "write", "follow", "push", "profile", "admin:read", "admin:write")
+GRANULAR = {
+    "read": (
+        "accounts", "blocks", "bookmarks", "favourites", "filters", "follows", "lists",
+        "mutes", "notifications", "search", "statuses",
+    ),
+    "write": (
+        "accounts", "blocks", "bookmarks", "conversations", "favourites", "filters",
+        "follows", "lists", "media", "mutes", "notifications", "reports", "statuses",
+    ),
+}  # fmt: skip
+KNOWN_SCOPES = frozenset(
+    [*TOP_SCOPES, *(f"{top}:{part}" for top, parts in GRANULAR.items() for part in parts)]
+)
+# The legacy `follow` scope stands for these (Mastodon's definition).
+FOLLOW_COVERS = frozenset(
+    ["read:follows", "write:follows", "read:blocks", "write:blocks", "read:mutes", "write:mutes"]
+)
+
+
+class OAuthError(DomainError):
+    """An OAuth failure with its RFC 6749 error code (`invalid_client`, `invalid_grant`…)."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a valid access token lets its bearer do, and as whom."""
+
+    token: OAuthToken
+    app: OAuthApp
+    user: User | None
+    account: Account | None
+    scopes: frozenset[str]
+
+    def allows(self, needed: str) -> bool:
+        """Does the token carry `needed` (e.g. "read:statuses"), directly or by a wider scope?"""
+        top = needed.split(":", 1)[0]
+        if needed in self.scopes or top in self.scopes:
+            return True
+        return "follow" in self.scopes and needed in FOLLOW_COVERS
+
+
+def parse_scopes(value: str | None, default: str = "read") -> frozenset[str]:
+    scopes = frozenset((value or default).replace("+", " ").split())
+    unknown = sorted(scopes - KNOWN_SCOPES)
+    if unknown:
+        raise OAuthError("invalid_scope", f"Unknown scope: {', '.join(unknown)}.")
+    return scopes or frozenset(["read"])
+
+
+def register_app(
+    session: Session, name: str, redirect_uris: list[str], scopes: str | None, website: str | None
+) -> OAuthApp:
+    name = name.strip()
+    if not 1 <= len(name) <= 200:
+        raise InvalidInput("client_name must be 1 to 200 characters long.")
+    uris = [uri.strip() for uri in redirect_uris if uri.strip()] or [OOB]
+    for uri in uris:
+        if uri != OOB and not urlsplit(uri).scheme:
+            raise InvalidInput(f"redirect_uris: {uri[:100]!r} is not an absolute URI.")
+    app = OAuthApp(
+        id=new_id(),
+        name=name,
+        website=(website or "").strip()[:500] or None,
+        redirect_uris=uris,
+        scopes=" ".join(sorted(parse_scopes(scopes))),
+        client_id=secrets.token_urlsafe(32),
+        client_secret=secrets.token_urlsafe(32),
+        created_at=now(),
+    )
+    session.add(app)
+    return app
+
+
+def app_by_client_id(session: Session, client_id: str | None) -> OAuthApp:
+    app = session.execute(
+        select(OAuthApp).where(OAuthApp.client_id == (client_id or ""))
+    ).scalar_one_or_none()
+    if app is None:
+        raise OAuthError("invalid_client", "Client authentication failed: unknown client.", 401)
+    return app
+
+
+def authenticate_client(session: Session, client_id: str | None, secret: str | None) -> OAuthApp:
+    app = app_by_client_id(session, client_id)
+    if not hmac.compare_digest(app.client_secret, secret or ""):
+        raise OAuthError("invalid_client", "Client authentication failed: wrong secret.", 401)
+    return app
+
+
+def check_request(app: OAuthApp, redirect_uri: str, scopes: str | None) -> frozenset[str]:
+    """The scopes an authorization request may be granted (refused if it asks too much)."""
+    if redirect_uri not in app.redirect_uris:
+        raise OAuthError("invalid_request", "The redirect URI is not one the app registered.")
+    return _within_app(app, parse_scopes(scopes, app.scopes))
+
+
+def issue_code(
+    session: Session,
+    app: OAuthApp,
+    user: User,
+    redirect_uri: str,
+    scopes: frozenset[str],
+    code_challenge: str | None,
+    challenge_method: str | None,
+) -> str:
+    """After the person approved: a code to exchange for a token."""
+    if code_challenge and (challenge_method or "plain") != "S256":
+        raise OAuthError("invalid_request", "Only the S256 code challenge method is supported.")
+    code = secrets.token_urlsafe(32)
+    session.add(
+        OAuthCode(
+            code_hash=_hash(code),
+            app_id=app.id,
+            user_id=user.id,
+            redirect_uri=redirect_uri,
+            scopes=" ".join(sorted(scopes)),
+            code_challenge=code_challenge or None,
+            expires_at=now() + CODE_LIFETIME,
+        )
+    )
+    return code
+
+
+def exchange_code(
+    session: Session, app: OAuthApp, code: str, redirect_uri: str, verifier: str | None
+) -> tuple[str, OAuthToken]:
+    row = session.get(OAuthCode, _hash(code or ""))
+    if row is None or row.app_id != app.id or row.expires_at < now():
+        raise OAuthError("invalid_grant", "The authorization code is invalid or has expired.")
+    session.delete(row)  # single use, whatever happens next
+    if row.redirect_uri != redirect_uri:
+        raise OAuthError("invalid_grant", "The redirect URI does not match the authorization.")
+    if row.code_challenge is not None and not _pkce_matches(row.code_challenge, verifier):
+        raise OAuthError("invalid_grant", "The code verifier does not match the challenge.")
+    return _issue(session, app, row.user_id, frozenset(row.scopes.split()))
+
+
+def password_grant(
+    session: Session, app: OAuthApp, username: str, password: str, scopes: str | None
+) -> tuple[str, OAuthToken]:
+    if not password_grant_enabled(session):
+        raise OAuthError("unsupported_grant_type", "The password grant is switched off here.")
+    try:
+        user = accounts.authenticate(session, username, password)
+    except (NotAuthenticated, Forbidden) as refused:
+        raise OAuthError("invalid_grant", refused.message) from refused
+    granted = _within_app(app, parse_scopes(scopes, app.scopes))
+    return _issue(session, app, user.id, granted)
+
+
+def client_credentials(
+    session: Session, app: OAuthApp, scopes: str | None
+) -> tuple[str, OAuthToken]:
+    return _issue(session, app, None, _within_app(app, parse_scopes(scopes, "read")))
+
+
+def revoke(session: Session, app: OAuthApp, token: str) -> None:
+    """RFC 7009: revoking an unknown token is not an error."""
+    session.execute(
+        delete(OAuthToken).where(OAuthToken.token_hash == _hash(token), OAuthToken.app_id == app.id)
+    )
+
+
+def grant_for(session: Session, token: str) -> Grant | None:
+    """What a bearer token allows, or None if it is unknown or revoked."""
+    row = session.execute(
+        select(OAuthToken).where(OAuthToken.token_hash == _hash(token))
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    app = session.get(OAuthApp, row.app_id)
+    user = session.get(User, row.user_id) if row.user_id else None
+    account = session.get(Account, user.account_id) if user else None
+    if app is None or (row.user_id and (account is None or account.suspended)):
+        return None
+    return Grant(row, app, user, account, frozenset(row.scopes.split()))
+
+
+def password_grant_enabled(session: Session) -> bool:
+    return instance.setting(session, PASSWORD_GRANT_SETTING, True) is not False
+
+
+def _within_app(app: OAuthApp, asked: frozenset[str]) -> frozenset[str]:
+    allowed = Grant(None, app, None, None, frozenset(app.scopes.split()))  # type: ignore[arg-type]
+    refused = sorted(scope for scope in asked if not allowed.allows(scope))
+    if refused:
+        raise OAuthError("invalid_scope", f"The app was not registered for: {', '.join(refused)}.")
+    return asked
+
+
+def _issue(
+    session: Session, app: OAuthApp, user_id: int | None, scopes: frozenset[str]
+) -> tuple[str, OAuthToken]:
+    token = secrets.token_urlsafe(32)
+    row = OAuthToken(
+        id=new_id(),
+        token_hash=_hash(token),
+        app_id=app.id,
+        user_id=user_id,
+        scopes=" ".join(sorted(scopes)),
+        created_at=now(),
+    )
+    session.add(row)
+    return token, row
+
+
+def _pkce_matches(challenge: str, verifier: str | None) -> bool:
+    if not verifier:
+        return False
+    computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    return hmac.compare_digest(computed.rstrip(b"=").decode(), challenge)
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -1,0 +1,19 @@
+"""The Mastodon client API face (docs.joinmastodon.org/methods): the apps people already use
+(Tusky, Elk, Phanpy, toot, Mastodon.py…) over the same core as the web pages. No rule of the
+network lives here: each route reads parameters, calls the core, and shapes its answer."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+
+def all_routes() -> list[BaseRoute]:
+    from bocage.mastodon_api.routes import accounts, apps, instance, statuses, timelines
+
+    return [
+        *apps.routes,
+        *instance.routes,
+        *accounts.routes,
+        *statuses.routes,
+        *timelines.routes,
+    ]

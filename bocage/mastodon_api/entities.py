@@ -1,0 +1,162 @@
+"""Mastodon's JSON entities (docs.joinmastodon.org/entities), from the core's rows.
+
+The details clients trip over are kept exactly: ids are strings, dates are ISO 8601 in UTC
+with milliseconds and a `Z` (`2019-12-08T03:48:33.901Z`), `last_status_at` is a date only.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Any
+
+from bocage.core.context import Context
+from bocage.core.text import plain
+from bocage.core.timelines import PostView
+from bocage.store.models import Account, OAuthApp
+
+VERSION = "4.3.0"  # the Mastodon API level clients may expect; Mastodon.py checks it
+MISSING_AVATAR = "/static/avatar-missing.png"
+MISSING_HEADER = "/static/header-missing.png"
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def account(ctx: Context, row: Any) -> dict[str, Any]:
+    """An Account; `row` is an `Account` or a page's author row (same attributes)."""
+    urls = ctx.urls
+    local = row.domain is None
+    base = urls.base
+    avatar = urls.media(row.avatar) if row.avatar else base + MISSING_AVATAR
+    header = urls.media(row.header) if row.header else base + MISSING_HEADER
+    return {
+        "id": str(row.id),
+        "username": row.username,
+        "acct": row.username if local else f"{row.username}@{row.domain}",
+        "display_name": row.display_name or "",
+        "locked": bool(row.locked),
+        "bot": False,
+        "discoverable": True,
+        "indexable": True,
+        "group": False,
+        "created_at": timestamp(row.created_at),
+        "note": row.note or "",
+        "url": urls.profile(row.username) if local else row.uri,
+        "uri": row.uri,
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": header,
+        "header_static": header,
+        "followers_count": row.followers_count,
+        "following_count": row.following_count,
+        "statuses_count": row.statuses_count,
+        "last_status_at": row.last_status_at.strftime("%Y-%m-%d") if row.last_status_at else None,
+        "hide_collections": False,
+        "noindex": False,
+        "emojis": [],
+        "roles": [],
+        "fields": [
+            {"name": f["name"], "value": html.escape(f["value"]), "verified_at": None}
+            for f in row.fields or []
+        ],
+    }
+
+
+def credential_account(ctx: Context, row: Account, follow_requests: int) -> dict[str, Any]:
+    """The caller's own Account, with the `source` its settings screens edit."""
+    return {
+        **account(ctx, row),
+        "source": {
+            "privacy": "public",
+            "sensitive": False,
+            "language": None,
+            "note": row.note_source,
+            "fields": [
+                {"name": f["name"], "value": f["value"], "verified_at": None}
+                for f in row.fields or []
+            ],
+            "follow_requests_count": follow_requests,
+            "hide_collections": False,
+            "discoverable": True,
+            "indexable": True,
+        },
+        "role": {"id": "-99", "name": "", "permissions": "0", "color": "", "highlighted": False},
+    }
+
+
+def status(ctx: Context, view: PostView, tags: dict[int, list[str]]) -> dict[str, Any]:
+    """A Status; a boost carries the boosted post's Status as `reblog`."""
+    post = view.post
+    boosted = status(ctx, view.reblog, tags) if view.reblog else None
+    local = view.author.domain is None
+    url = ctx.urls.post_page(view.author.username, post.id) if local else post.uri
+    return {
+        "id": str(post.id),
+        "uri": post.uri,
+        "url": None if boosted else url,
+        "created_at": timestamp(post.created_at),
+        "edited_at": timestamp(post.edited_at) if post.edited_at else None,
+        "account": account(ctx, view.author),
+        "content": "" if boosted else post.content,
+        "visibility": post.visibility,
+        "sensitive": bool(post.spoiler_text),
+        "spoiler_text": post.spoiler_text or "",
+        "media_attachments": [],
+        "application": None,
+        "mentions": [_mention(ctx, mentioned) for mentioned in view.mentions],
+        "tags": [{"name": t, "url": ctx.urls.tag(t)} for t in tags.get(post.id, [])],
+        "emojis": [],
+        "reblogs_count": post.reblogs_count,
+        "favourites_count": post.favourites_count,
+        "replies_count": post.replies_count,
+        "in_reply_to_id": str(post.in_reply_to_id) if post.in_reply_to_id else None,
+        "in_reply_to_account_id": (
+            str(post.in_reply_to_account_id) if post.in_reply_to_account_id else None
+        ),
+        "reblog": boosted,
+        "poll": None,
+        "card": None,
+        "language": post.language,
+        "text": None,
+        "favourited": view.favourited,
+        "reblogged": view.reblogged,
+        "muted": False,
+        "bookmarked": view.bookmarked,
+        "pinned": post.pinned_at is not None,
+        "filtered": [],
+    }
+
+
+def source_text(view: PostView) -> str:
+    return view.post.source or plain(view.post.content)
+
+
+def _mention(ctx: Context, row: Any) -> dict[str, str]:
+    local = row.domain is None
+    return {
+        "id": str(row.id),
+        "username": row.username,
+        "acct": row.username if local else f"{row.username}@{row.domain}",
+        "url": ctx.urls.profile(row.username) if local else row.uri,
+    }
+
+
+def application(app: OAuthApp, *, with_secret: bool) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "id": str(app.id),
+        "name": app.name,
+        "website": app.website,
+        "scopes": app.scopes.split(),
+        "redirect_uri": "\n".join(app.redirect_uris),
+        "redirect_uris": list(app.redirect_uris),
+        "vapid_key": "",
+    }
+    if with_secret:
+        document |= {
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "client_secret_expires_at": 0,
+        }
+    return document

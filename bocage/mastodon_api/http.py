@@ -1,0 +1,116 @@
+"""What Mastodon clients expect of every answer and accept in every request: JSON bodies
+with `{"error": "…"}` on failure, form-encoded or JSON parameters (with `name[]` arrays),
+and `Link` headers for paging."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bocage.core.errors import InvalidInput
+from bocage.core.timelines import Page
+from bocage.node import Node
+
+API_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke")
+MAX_BODY = 64 * 1024
+
+
+def node_of(request: Request) -> Node:
+    return request.app.state.node  # type: ignore[no-any-return]
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIXES)
+
+
+def json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(data), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+def error(message: str, status: int) -> Response:
+    return json({"error": message}, status)
+
+
+async def params(request: Request) -> dict[str, Any]:
+    """Query, form and JSON parameters in one dict; `media_ids[]=1&media_ids[]=2` and
+    `{"media_ids": [1, 2]}` both give a list under `media_ids`."""
+    found: dict[str, Any] = {}
+    _merge(found, request.query_params.multi_items())
+    if request.method in ("POST", "PUT", "PATCH"):
+        kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            raise InvalidInput("The request body is too large.")
+        if kind == "application/json" and body:
+            try:
+                document = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                raise InvalidInput("The request body is not valid JSON.") from exc
+            if not isinstance(document, dict):
+                raise InvalidInput("The request body must be a JSON object.")
+            found.update(document)
+        elif body:
+            form = await request.form()
+            _merge(found, [(key, value) for key, value in form.multi_items()])
+    return found
+
+
+def _merge(found: dict[str, Any], items: Any) -> None:
+    for key, value in items:
+        if key.endswith("[]"):
+            found.setdefault(key[:-2], []).append(value)
+        else:
+            found[key] = value
+
+
+def text_param(values: dict[str, Any], name: str, default: str = "") -> str:
+    value = values.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, str | int | float | bool):
+        raise InvalidInput(f"{name} must be a string.")
+    return str(value)
+
+
+def bool_param(values: dict[str, Any], name: str, default: bool = False) -> bool:
+    value = values.get(name)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).lower() in ("1", "true", "on", "yes")
+
+
+def id_param(value: Any, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    text = str(value)
+    if not text.isdigit():
+        raise InvalidInput(f"{name} must be an id (a string of digits).")
+    return int(text)
+
+
+def page_of(request: Request, default_limit: int = 20, max_limit: int = 40) -> Page:
+    query = request.query_params
+    limit = id_param(query.get("limit"), "limit") or default_limit
+    since = id_param(query.get("min_id") or query.get("since_id"), "min_id")
+    return Page(id_param(query.get("max_id"), "max_id"), since, min(limit, max_limit))
+
+
+def link_header(request: Request, ids: list[int]) -> dict[str, str]:
+    """Mastodon's paging links: `next` (older, max_id) and `prev` (newer, min_id)."""
+    if not ids:
+        return {}
+    base = f"{node_of(request).ctx.urls.base}{request.url.path}"
+    kept = {
+        k: v for k, v in request.query_params.items() if k not in ("max_id", "min_id", "since_id")
+    }
+    older = urlencode({**kept, "max_id": str(min(ids))})
+    newer = urlencode({**kept, "min_id": str(max(ids))})
+    return {"Link": f'<{base}?{older}>; rel="next", <{base}?{newer}>; rel="prev"'}

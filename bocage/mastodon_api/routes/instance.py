@@ -1,0 +1,149 @@
+"""What clients read first: `/api/v1/instance`, `/api/v2/instance` and their companions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bocage import __version__
+from bocage.core import instance
+from bocage.core.clock import now
+from bocage.mastodon_api.entities import VERSION
+from bocage.mastodon_api.http import json, node_of
+from bocage.store.models import Account
+
+MAX_CHARS_PER_URL = 23
+
+
+def _facts(session: Session) -> tuple[instance.InstanceInfo, instance.Usage, int]:
+    domains = session.execute(
+        select(func.count(func.distinct(Account.domain))).where(Account.domain.is_not(None))
+    ).scalar_one()
+    return instance.info(session), instance.usage(session, now()), int(domains)
+
+
+def _configuration(request: Request) -> dict[str, Any]:
+    node = node_of(request)
+    return {
+        "urls": {"streaming": node.ctx.urls.base.replace("http", "ws", 1)},
+        "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
+        "statuses": {
+            "max_characters": node.settings.max_post_chars,
+            "max_media_attachments": 4,
+            "characters_reserved_per_url": MAX_CHARS_PER_URL,
+        },
+        "media_attachments": {
+            "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
+            "image_size_limit": node.settings.max_upload_bytes,
+            "image_matrix_limit": 16_777_216,
+            "video_size_limit": 0,
+            "video_frame_rate_limit": 0,
+            "video_matrix_limit": 0,
+        },
+        "polls": {
+            "max_options": 4,
+            "max_characters_per_option": 50,
+            "min_expiration": 300,
+            "max_expiration": 2_629_746,
+        },
+        "translation": {"enabled": False},
+    }
+
+
+def _version(_request: Request) -> str:
+    return f"{VERSION} (compatible; Bocage {__version__})"
+
+
+async def instance_v1(request: Request) -> Response:
+    node = node_of(request)
+    info, usage, domains = await node.db.read(_facts)
+    mode = info.registration_mode
+    return json(
+        {
+            "uri": node.ctx.settings.domain,
+            "title": info.name,
+            "short_description": info.description,
+            "description": info.description,
+            "email": "",
+            "version": _version(request),
+            "urls": {"streaming_api": _configuration(request)["urls"]["streaming"]},
+            "stats": {
+                "user_count": usage.users,
+                "status_count": usage.local_posts,
+                "domain_count": domains,
+            },
+            "thumbnail": None,
+            "languages": ["en"],
+            "registrations": mode in ("open", "approval"),
+            "approval_required": mode == "approval",
+            "invites_enabled": True,
+            "configuration": _configuration(request),
+            "contact_account": None,
+            "rules": _rules(info),
+        }
+    )
+
+
+async def instance_v2(request: Request) -> Response:
+    node = node_of(request)
+    info, usage, _domains = await node.db.read(_facts)
+    mode = info.registration_mode
+    return json(
+        {
+            "domain": node.ctx.settings.domain,
+            "title": info.name,
+            "version": _version(request),
+            "source_url": "https://github.com/bocage-social/bocage",
+            "description": info.description,
+            "usage": {"users": {"active_month": usage.active_month}},
+            "thumbnail": {"url": f"{node.ctx.urls.base}/static/header-missing.png"},
+            "languages": ["en"],
+            "configuration": _configuration(request),
+            "registrations": {
+                "enabled": mode in ("open", "approval"),
+                "approval_required": mode == "approval",
+                "message": None,
+            },
+            "api_versions": {"mastodon": 2},
+            "contact": {"email": "", "account": None},
+            "rules": _rules(info),
+        }
+    )
+
+
+def _rules(info: instance.InstanceInfo) -> list[dict[str, str]]:
+    return [{"id": str(n), "text": rule, "hint": ""} for n, rule in enumerate(info.rules, 1)]
+
+
+async def rules(request: Request) -> Response:
+    info = await node_of(request).db.read(instance.info)
+    return json(_rules(info))
+
+
+async def peers(request: Request) -> Response:
+    def known(session: Session) -> list[str]:
+        rows = session.execute(select(Account.domain).where(Account.domain.is_not(None)).distinct())
+        return sorted(str(domain) for domain in rows.scalars())
+
+    return json(await node_of(request).db.read(known))
+
+
+async def empty_list(_request: Request) -> Response:
+    """Custom emojis and trends: none here yet, and clients only need a valid answer."""
+    return json([])
+
+
+routes = [
+    Route("/api/v1/instance", instance_v1, methods=["GET"]),
+    Route("/api/v2/instance", instance_v2, methods=["GET"]),
+    Route("/api/v1/instance/rules", rules, methods=["GET"]),
+    Route("/api/v1/instance/peers", peers, methods=["GET"]),
+    Route("/api/v1/custom_emojis", empty_list, methods=["GET"]),
+    Route("/api/v1/trends/tags", empty_list, methods=["GET"]),
+    Route("/api/v1/trends/statuses", empty_list, methods=["GET"]),
+]

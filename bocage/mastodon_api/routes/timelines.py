@@ -1,0 +1,52 @@
+"""Timelines: home (the caller's feed) and public (this node's public posts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bocage.core import timelines
+from bocage.core.context import Context
+from bocage.mastodon_api import views
+from bocage.mastodon_api.auth import grant_of, require_user
+from bocage.mastodon_api.http import json, link_header, node_of, page_of
+from bocage.store.models import Account
+
+
+async def home(request: Request) -> Response:
+    _grant, caller = await require_user(request, "read:statuses")
+    node, page = node_of(request), page_of(request)
+
+    def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
+        viewer = session.get(Account, caller.id)
+        assert viewer is not None
+        return views.statuses(session, ctx, timelines.home(session, viewer, page))
+
+    answer = await node.db.read(load, node.ctx)
+    return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
+
+
+async def public(request: Request) -> Response:
+    """Public posts of this node (`local=true`, and the default: remote public posts are
+    not gathered into a federated timeline yet, so `remote=true` answers an empty page)."""
+    grant = await grant_of(request)
+    node, page = node_of(request), page_of(request)
+    if request.query_params.get("remote") in ("true", "1"):
+        return json([])
+    viewer = grant.account if grant else None
+
+    def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
+        return views.statuses(session, ctx, timelines.local(session, viewer, page))
+
+    answer = await node.db.read(load, node.ctx)
+    return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
+
+
+routes = [
+    Route("/api/v1/timelines/home", home, methods=["GET"]),
+    Route("/api/v1/timelines/public", public, methods=["GET"]),
+]

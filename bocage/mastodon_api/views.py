@@ -1,0 +1,26 @@
+"""Reading what the routes answer with: posts as Status entities (with their tags in one
+query for a whole page) and accounts, inside the read transaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bocage.core.context import Context
+from bocage.core.timelines import PostView, with_mentions
+from bocage.mastodon_api import entities
+from bocage.store.models import PostTag
+
+
+def statuses(session: Session, ctx: Context, views: list[PostView]) -> list[dict[str, Any]]:
+    views = with_mentions(session, views)
+    ids = [view.post.id for view in views] + [view.reblog.post.id for view in views if view.reblog]
+    tags: dict[int, list[str]] = defaultdict(list)
+    if ids:
+        rows = session.execute(select(PostTag.post_id, PostTag.tag).where(PostTag.post_id.in_(ids)))
+        for post_id, tag in rows.all():
+            tags[post_id].append(tag)
+    return [entities.status(ctx, view, tags) for view in views]

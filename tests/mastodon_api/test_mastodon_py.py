@@ -1,0 +1,87 @@
+"""Mastodon.py, the Python library most bots and scripts use, against a real node: app
+registration, password login (with the e-mail address, as Mastodon expects), posting,
+reading, deleting, and the errors it must understand."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from mastodon import (
+    Mastodon,
+    MastodonAPIError,
+    MastodonIllegalArgumentError,
+    MastodonNotFoundError,
+    MastodonUnauthorizedError,
+)
+
+from tests.federation.helpers import PASSWORD
+from tests.processes import NodeProcess
+
+pytestmark = pytest.mark.slow
+
+
+def logged_in(node: NodeProcess, who: str, scopes: list[str]) -> Mastodon:
+    client_id, client_secret = Mastodon.create_app(
+        "Bocage tests", api_base_url=node.url, scopes=scopes
+    )
+    client = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=node.url)
+    client.log_in(f"{who}@example.org", PASSWORD, scopes=scopes, allow_http=True)
+    return client
+
+
+def test_log_in_post_read_and_delete(api_node: NodeProcess) -> None:
+    alice = logged_in(api_node, "alice", ["read", "write", "follow"])
+    me = alice.account_verify_credentials()
+    assert (me.username, me.acct, me.source.privacy) == ("alice", "alice", "public")
+
+    posted = alice.status_post("Hello from Mastodon.py #bocage", visibility="unlisted")
+    assert "Hello from Mastodon.py" in posted.content
+    assert posted.visibility == "unlisted" and [t.name for t in posted.tags] == ["bocage"]
+    assert posted.account.id == me.id and isinstance(posted.id, int | str)
+
+    home = alice.timeline_home(limit=5)
+    assert home[0].id == posted.id
+    assert alice.status(posted.id).content == posted.content
+    public = alice.timeline_public(local=True)
+    assert posted.id not in [status.id for status in public]  # unlisted stays off it
+
+    alice.status_delete(posted.id)
+    with pytest.raises(MastodonNotFoundError):
+        alice.status(posted.id)
+
+
+def test_paging_follows_link_headers(api_node: NodeProcess) -> None:
+    bob = logged_in(api_node, "bob", ["read", "write"])
+    posted = [bob.status_post(f"page test {n}").id for n in range(5)]
+    first = bob.account_statuses(bob.me().id, limit=2)
+    assert [s.id for s in first] == posted[:-3:-1]
+    second = bob.fetch_next(first)
+    assert [s.id for s in second] == posted[-3:-5:-1]
+
+
+def test_refusals_are_mastodons(api_node: NodeProcess) -> None:
+    client_id, client_secret = Mastodon.create_app(
+        "Bocage tests", api_base_url=api_node.url, scopes=["read"]
+    )
+    client = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=api_node.url)
+    with pytest.raises(MastodonIllegalArgumentError):
+        client.log_in("alice@example.org", "not the password", scopes=["read"], allow_http=True)
+    with pytest.raises(MastodonIllegalArgumentError):  # more than the app registered
+        client.log_in("alice@example.org", PASSWORD, scopes=["read", "write"], allow_http=True)
+
+    reader = logged_in(api_node, "alice", ["read"])
+    with pytest.raises(MastodonAPIError) as outside:
+        reader.status_post("not allowed")
+    assert outside.value.args[1] == 403
+    stranger = Mastodon(access_token="not-a-token", api_base_url=api_node.url)
+    with pytest.raises(MastodonUnauthorizedError):
+        stranger.account_verify_credentials()
+
+    raw = httpx.post(
+        f"{api_node.url}/api/v1/statuses",
+        headers={"Authorization": f"Bearer {logged_in(api_node, 'alice', ['write']).access_token}"},
+        json={"status": "", "visibility": "everyone"},
+    )
+    assert raw.status_code == 422 and "Visibility" in raw.json()["error"]
+    missing = httpx.get(f"{api_node.url}/api/v1/statuses/12345")
+    assert missing.status_code == 404 and missing.json() == {"error": "Record not found"}

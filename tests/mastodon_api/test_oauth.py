@@ -1,0 +1,91 @@
+"""OAuth as third-party apps (Elk, Phanpy, Tusky) use it: the authorization code flow with
+PKCE through the node's own login and consent pages, then token use and revocation."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from tests.federation.helpers import Person
+from tests.processes import NodeProcess
+
+pytestmark = pytest.mark.slow
+CALLBACK = "https://app.example/callback"
+
+
+def challenge_of(verifier: str) -> str:
+    return (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
+
+
+async def approve(alice: Person, app: dict[str, str], verifier: str) -> str:
+    query = {
+        "client_id": app["client_id"], "redirect_uri": CALLBACK, "response_type": "code",
+        "scope": "read write", "state": "s1", "code_challenge": challenge_of(verifier),
+        "code_challenge_method": "S256",
+    }  # fmt: skip
+    consent = await alice.client.get("/oauth/authorize", params=query)
+    assert consent.status_code == 200 and "Authorize Bocage web tests" in consent.text
+    fields = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', consent.text))
+    answer = await alice.submit("/oauth/authorize", {**fields, "decision": "approve"})
+    assert answer.status_code == 303
+    back = urlsplit(answer.headers["location"])
+    assert f"{back.scheme}://{back.netloc}{back.path}" == CALLBACK
+    returned = parse_qs(back.query)
+    assert returned["state"] == ["s1"]
+    return returned["code"][0]
+
+
+async def test_authorization_code_with_pkce_then_revocation(api_node: NodeProcess) -> None:
+    api = httpx.AsyncClient(base_url=api_node.url)
+    app = (
+        await api.post(
+            "/api/v1/apps",
+            json={
+                "client_name": "Bocage web tests",
+                "redirect_uris": [CALLBACK],
+                "scopes": "read write",
+            },
+        )
+    ).json()
+    assert app["redirect_uris"] == [CALLBACK] and app["scopes"] == ["read", "write"]
+
+    anonymous = await api.get("/oauth/authorize", params={"client_id": app["client_id"]})
+    assert anonymous.status_code == 303 and "/login?next=" in anonymous.headers["location"]
+
+    alice = await Person(api_node, "alice").login()
+    secret = {"client_id": app["client_id"], "client_secret": app["client_secret"]}
+    exchange = {**secret, "grant_type": "authorization_code", "redirect_uri": CALLBACK}
+
+    code = await approve(alice, app, "a-verifier-of-enough-length-1234567890abcdef")
+    wrong = await api.post("/oauth/token", data={**exchange, "code": code, "code_verifier": "x"})
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+
+    verifier = "another-verifier-of-enough-length-1234567890"
+    code = await approve(alice, app, verifier)
+    issued = await api.post(
+        "/oauth/token", data={**exchange, "code": code, "code_verifier": verifier}
+    )
+    assert issued.status_code == 200, issued.text
+    token = issued.json()
+    assert token["token_type"] == "Bearer" and token["scope"] == "read write"
+    again = await api.post(
+        "/oauth/token", data={**exchange, "code": code, "code_verifier": verifier}
+    )
+    assert again.status_code == 400  # a code is single use
+
+    bearer = {"Authorization": f"Bearer {token['access_token']}"}
+    me = await api.get("/api/v1/accounts/verify_credentials", headers=bearer)
+    assert me.status_code == 200 and me.json()["username"] == "alice"
+    revoked = await api.post("/oauth/revoke", data={**secret, "token": token["access_token"]})
+    assert revoked.status_code == 200
+    gone = await api.get("/api/v1/accounts/verify_credentials", headers=bearer)
+    assert gone.status_code == 401 and gone.json() == {"error": "The access token is invalid"}
+    await alice.close()
+    await api.aclose()
