@@ -8,11 +8,19 @@ from starlette.routing import BaseRoute
 
 
 def all_routes() -> list[BaseRoute]:
-    from bocage.mastodon_api.routes import accounts, apps, instance, statuses, timelines
+    from bocage.mastodon_api.routes import (
+        accounts,
+        apps,
+        instance,
+        relationships,
+        statuses,
+        timelines,
+    )
 
     return [
         *apps.routes,
         *instance.routes,
+        *relationships.routes,  # /accounts/relationships before /accounts/{id}
         *accounts.routes,
         *statuses.routes,
         *timelines.routes,

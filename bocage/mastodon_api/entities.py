@@ -160,3 +160,24 @@ def application(app: OAuthApp, *, with_secret: bool) -> dict[str, Any]:
             "client_secret_expires_at": 0,
         }
     return document
+
+
+def relationship(target_id: int, found: Any) -> dict[str, Any]:
+    """A Relationship, from `graph.relationship`."""
+    return {
+        "id": str(target_id),
+        "following": found.following,
+        "showing_reblogs": found.following,
+        "notifying": False,
+        "languages": None,
+        "followed_by": found.followed_by,
+        "blocking": found.blocking,
+        "blocked_by": found.blocked_by,
+        "muting": found.muting,
+        "muting_notifications": found.muting,
+        "requested": found.requested,
+        "requested_by": False,
+        "domain_blocking": False,
+        "endorsed": False,
+        "note": "",
+    }

@@ -85,3 +85,32 @@ def test_refusals_are_mastodons(api_node: NodeProcess) -> None:
     assert raw.status_code == 422 and "Visibility" in raw.json()["error"]
     missing = httpx.get(f"{api_node.url}/api/v1/statuses/12345")
     assert missing.status_code == 404 and missing.json() == {"error": "Record not found"}
+
+
+def test_follow_favourite_reblog_reply_and_context(api_node: NodeProcess) -> None:
+    alice = logged_in(api_node, "alice", ["read", "write", "follow"])
+    bob = logged_in(api_node, "bob", ["read", "write", "follow"])
+    alice_id = alice.me().id
+    relation = bob.account_follow(alice_id)
+    assert relation.following and not relation.requested
+    assert bob.account_relationships([alice_id])[0].following
+    assert alice_id in [a.id for a in bob.account_following(bob.me().id)]
+
+    original = alice.status_post("Who likes hedges?")
+    assert original.id in [s.id for s in bob.timeline_home(limit=5)]
+    liked = bob.status_favourite(original.id)
+    assert liked.favourited and liked.favourites_count == 1
+    boost = bob.status_reblog(original.id)
+    assert boost.reblog.id == original.id and boost.reblog.reblogs_count == 1
+    assert bob.status_bookmark(original.id).bookmarked
+    answer = bob.status_post("I do!", in_reply_to_id=original.id)
+    assert answer.in_reply_to_id == original.id
+
+    thread = alice.status_context(original.id)
+    assert [s.id for s in thread.descendants] == [answer.id]
+    assert [s.id for s in bob.status_context(answer.id).ancestors] == [original.id]
+    assert alice.status_pin(original.id).pinned
+
+    assert not bob.status_unreblog(original.id).reblogged
+    assert bob.status_unfavourite(original.id).favourites_count == 0
+    assert not bob.account_unfollow(alice_id).following

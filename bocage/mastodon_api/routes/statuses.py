@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -9,14 +10,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import posts, timelines
+from bocage.core import pins, posts, timelines
 from bocage.core.context import Context
 from bocage.core.errors import InvalidInput, NotFound
 from bocage.core.visibility import VISIBILITIES
 from bocage.mastodon_api import views
 from bocage.mastodon_api.auth import grant_of, require_user
 from bocage.mastodon_api.http import id_param, json, node_of, params, text_param
-from bocage.store.models import Account
+from bocage.store.models import Account, Post
 
 
 async def create(request: Request) -> Response:
@@ -82,8 +83,98 @@ async def delete(request: Request) -> Response:
     return json({**shown, "text": shown.get("text") or ""})
 
 
+PostAction = Callable[[Session, Context, Account, int], object]
+
+
+def _action(action: PostAction, scope: str) -> Callable[[Request], Awaitable[Response]]:
+    """POST /api/v1/statuses/:id/<verb>: apply it, answer the Status as the caller now sees
+    it (for a reblog, Mastodon answers the boost wrapping the original)."""
+
+    async def endpoint(request: Request) -> Response:
+        _grant, caller = await require_user(request, scope)
+        node = node_of(request)
+        post_id = id_param(request.path_params["id"], "id") or 0
+
+        def apply(session: Session, ctx: Context) -> int:
+            me = session.get(Account, caller.id)
+            assert me is not None
+            try:
+                posts.get_visible(session, me.id, post_id)
+            except NotFound:
+                raise NotFound("Record not found") from None
+            result = action(session, ctx, me, post_id)
+            return result.id if isinstance(result, Post) else post_id
+
+        shown_id = await node.db.write(apply, node.ctx)
+        node.jobs_committed()
+        return json(await node.db.read(_one, node.ctx, caller, shown_id))
+
+    return endpoint
+
+
+def _bookmark(session: Session, _ctx: Context, me: Account, post_id: int) -> None:
+    posts.bookmark(session, me, post_id)
+
+
+def _unbookmark(session: Session, _ctx: Context, me: Account, post_id: int) -> None:
+    posts.unbookmark(session, me, post_id)
+
+
+async def context(request: Request) -> Response:
+    grant = await grant_of(request)
+    node = node_of(request)
+    post_id = id_param(request.path_params["id"], "id") or 0
+    viewer = grant.account if grant else None
+
+    def load(session: Session, ctx: Context) -> dict[str, Any]:
+        try:
+            thread = timelines.thread(session, viewer, post_id)
+        except NotFound:
+            raise NotFound("Record not found") from None
+        return {
+            "ancestors": views.statuses(session, ctx, thread.ancestors),
+            "descendants": views.statuses(session, ctx, _flatten(thread.replies)),
+        }
+
+    return json(await node.db.read(load, node.ctx))
+
+
+def _flatten(replies: list[timelines.PostView]) -> list[timelines.PostView]:
+    """Depth first, as Mastodon orders `descendants`."""
+    flat: list[timelines.PostView] = []
+    for reply in replies:
+        flat.append(reply)
+        flat.extend(_flatten(reply.children))
+    return flat
+
+
 routes = [
     Route("/api/v1/statuses", create, methods=["POST"]),
     Route("/api/v1/statuses/{id}", show, methods=["GET"]),
     Route("/api/v1/statuses/{id}", delete, methods=["DELETE"]),
+    Route("/api/v1/statuses/{id}/context", context, methods=["GET"]),
+    Route(
+        "/api/v1/statuses/{id}/favourite",
+        _action(posts.favourite, "write:favourites"),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/v1/statuses/{id}/unfavourite",
+        _action(posts.unfavourite, "write:favourites"),
+        methods=["POST"],
+    ),
+    Route("/api/v1/statuses/{id}/reblog", _action(posts.boost, "write:statuses"), methods=["POST"]),
+    Route(
+        "/api/v1/statuses/{id}/unreblog", _action(posts.unboost, "write:statuses"), methods=["POST"]
+    ),
+    Route(
+        "/api/v1/statuses/{id}/bookmark", _action(_bookmark, "write:bookmarks"), methods=["POST"]
+    ),
+    Route(
+        "/api/v1/statuses/{id}/unbookmark",
+        _action(_unbookmark, "write:bookmarks"),
+        methods=["POST"],
+    ),
+    Route("/api/v1/statuses/{id}/pin", _action(pins.pin, "write:accounts"), methods=["POST"]),
+    Route("/api/v1/statuses/{id}/unpin", _action(pins.unpin, "write:accounts"), methods=["POST"]),
 ]
