@@ -102,6 +102,7 @@ async def instance_v2(request: Request) -> Response:
             "description": info.description,
             "usage": {"users": {"active_month": usage.active_month}},
             "thumbnail": {"url": f"{node.ctx.urls.base}/static/header-missing.png"},
+            "icon": [],  # the app icon in several sizes; none uploaded yet
             "languages": ["en"],
             "configuration": _configuration(request),
             "registrations": {
