@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from bocage.core import domains
@@ -146,13 +146,39 @@ def handle_post_updated(session: Session, payload: dict[str, Any]) -> None:
 
 
 def page(
-    session: Session, account: Account, *, max_id: int | None = None, limit: int = 40
+    session: Session,
+    account: Account,
+    *,
+    max_id: int | None = None,
+    min_id: int | None = None,
+    limit: int = 40,
+    types: frozenset[str] | None = None,
+    exclude: frozenset[str] = frozenset(),
 ) -> list[Notification]:
+    """The newest notifications first, optionally only of `types` or without `exclude`."""
     query = select(Notification).where(Notification.account_id == account.id)
     if max_id is not None:
         query = query.where(Notification.id < max_id)
+    if min_id is not None:
+        query = query.where(Notification.id > min_id)
+    if types is not None:
+        query = query.where(Notification.type.in_(types))
+    if exclude:
+        query = query.where(Notification.type.not_in(exclude))
     rows = session.execute(query.order_by(Notification.id.desc()).limit(limit))
     return list(rows.scalars())
+
+
+def dismiss(session: Session, account_id: int, notification_id: int) -> None:
+    session.execute(
+        delete(Notification).where(
+            Notification.account_id == account_id, Notification.id == notification_id
+        )
+    )
+
+
+def clear(session: Session, account_id: int) -> None:
+    session.execute(delete(Notification).where(Notification.account_id == account_id))
 
 
 def unread_count(session: Session, account_id: int) -> int:

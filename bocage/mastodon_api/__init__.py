@@ -12,6 +12,7 @@ def all_routes() -> list[BaseRoute]:
         accounts,
         apps,
         instance,
+        notifications,
         relationships,
         statuses,
         timelines,
@@ -24,4 +25,5 @@ def all_routes() -> list[BaseRoute]:
         *accounts.routes,
         *statuses.routes,
         *timelines.routes,
+        *notifications.routes,
     ]

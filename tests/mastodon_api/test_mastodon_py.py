@@ -4,6 +4,8 @@ reading, deleting, and the errors it must understand."""
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from mastodon import (
@@ -114,3 +116,31 @@ def test_follow_favourite_reblog_reply_and_context(api_node: NodeProcess) -> Non
     assert not bob.status_unreblog(original.id).reblogged
     assert bob.status_unfavourite(original.id).favourites_count == 0
     assert not bob.account_unfollow(alice_id).following
+
+
+def test_notifications_bookmarks_favourites_and_tags(api_node: NodeProcess) -> None:
+    alice = logged_in(api_node, "alice", ["read", "write", "follow"])
+    bob = logged_in(api_node, "bob", ["read", "write", "follow"])
+    alice.notifications_clear()
+    post = alice.status_post("Notify me about #hedgerows")
+    bob.status_favourite(post.id)
+    bob.status_bookmark(post.id)
+    bob.status_post("@alice nice hedge", in_reply_to_id=post.id)
+
+    def kinds() -> list[str]:
+        return sorted(n.type for n in alice.notifications())
+
+    for _ in range(50):  # notifications are written by the job queue, just after
+        if kinds() == ["favourite", "mention"]:
+            break
+        time.sleep(0.1)
+    assert kinds() == ["favourite", "mention"]
+    favourites = alice.notifications(types=["favourite"])
+    assert [n.status.id for n in favourites] == [post.id]
+    assert favourites[0].account.acct == "bob"
+    alice.notifications_dismiss(favourites[0].id)
+    assert kinds() == ["mention"]
+
+    assert post.id in [s.id for s in bob.bookmarks()]
+    assert post.id in [s.id for s in bob.favourites()]
+    assert post.id in [s.id for s in bob.timeline_hashtag("hedgerows")]

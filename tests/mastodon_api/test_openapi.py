@@ -3,6 +3,8 @@ clients are written against those shapes."""
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -55,3 +57,24 @@ def test_answers_match_the_published_schemas(api_node: NodeProcess) -> None:
     for relation in api.get("/api/v1/accounts/relationships", params={"id[]": bob["id"]}).json():
         check("Relationship", relation)
     check("Error", api.get("/api/v1/statuses/1").json())
+    as_bob = {"Authorization": f"Bearer {_token(api_node, 'bob')}"}
+    httpx.post(f"{api_node.url}/api/v1/statuses/{posted.json()['id']}/favourite", headers=as_bob)
+    deadline = time.monotonic() + 10
+    while not (found := api.get("/api/v1/notifications").json()) and time.monotonic() < deadline:
+        time.sleep(0.1)  # written by the job queue, just after
+    assert found
+    for notification in found:
+        check("Notification", notification)
+
+
+def _token(node: NodeProcess, who: str) -> str:
+    app = httpx.post(f"{node.url}/api/v1/apps", data={"client_name": "t", "scopes": "read write"})
+    answer = httpx.post(
+        f"{node.url}/oauth/token",
+        data={
+            "grant_type": "password", "client_id": app.json()["client_id"],
+            "client_secret": app.json()["client_secret"], "username": f"{who}@example.org",
+            "password": PASSWORD, "scope": "read write",
+        },
+    )  # fmt: skip
+    return str(answer.json()["access_token"])

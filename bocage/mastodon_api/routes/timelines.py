@@ -46,7 +46,41 @@ async def public(request: Request) -> Response:
     return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
 
 
+def _own_list(which: str, scope: str):  # type: ignore[no-untyped-def]
+    """The caller's bookmarks or favourites, newest first."""
+
+    async def endpoint(request: Request) -> Response:
+        _grant, caller = await require_user(request, scope)
+        node, page = node_of(request), page_of(request)
+
+        def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
+            viewer = session.get(Account, caller.id)
+            assert viewer is not None
+            return views.statuses(session, ctx, getattr(timelines, which)(session, viewer, page))
+
+        answer = await node.db.read(load, node.ctx)
+        return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
+
+    return endpoint
+
+
+async def tag(request: Request) -> Response:
+    grant = await grant_of(request)
+    node, page = node_of(request), page_of(request)
+    viewer = grant.account if grant else None
+    name = request.path_params["hashtag"]
+
+    def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
+        return views.statuses(session, ctx, timelines.tag(session, viewer, name, page))
+
+    answer = await node.db.read(load, node.ctx)
+    return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
+
+
 routes = [
     Route("/api/v1/timelines/home", home, methods=["GET"]),
     Route("/api/v1/timelines/public", public, methods=["GET"]),
+    Route("/api/v1/timelines/tag/{hashtag}", tag, methods=["GET"]),
+    Route("/api/v1/bookmarks", _own_list("bookmarks", "read:bookmarks"), methods=["GET"]),
+    Route("/api/v1/favourites", _own_list("favourites", "read:favourites"), methods=["GET"]),
 ]
