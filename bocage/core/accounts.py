@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -308,3 +308,25 @@ def pending_signups(session: Session) -> list[tuple[User, Account]]:
         .order_by(User.created_at)
     )
     return [(user, account) for user, account in rows.all()]
+
+
+def search(session: Session, query: str, limit: int = 20) -> list[Account]:
+    """Known accounts whose username or display name starts with `query` (a handle's
+    `name@domain` narrows to that server), local ones first."""
+    name, _, domain = query.strip().removeprefix("@").partition("@")
+    if not name:
+        return []
+    pattern = name.lower().replace("\\", "").replace("%", "").replace("_", "\\_") + "%"
+    found = select(Account).where(
+        or_(
+            func.lower(Account.username).like(pattern, escape="\\"),
+            func.lower(Account.display_name).like(pattern, escape="\\"),
+        ),
+        Account.suspended.is_(False),
+    )
+    if domain:
+        found = found.where(func.lower(Account.domain) == domain.lower())
+    rows = session.execute(
+        found.order_by(Account.domain.is_not(None), Account.username).limit(limit)
+    )
+    return list(rows.scalars())

@@ -14,6 +14,7 @@ def all_routes() -> list[BaseRoute]:
         instance,
         notifications,
         relationships,
+        search,
         statuses,
         timelines,
     )
@@ -26,4 +27,5 @@ def all_routes() -> list[BaseRoute]:
         *statuses.routes,
         *timelines.routes,
         *notifications.routes,
+        *search.routes,
     ]

@@ -37,7 +37,7 @@ def error(message: str, status: int) -> Response:
     return json({"error": message}, status)
 
 
-async def params(request: Request) -> dict[str, Any]:
+async def params(request: Request, max_bytes: int = MAX_BODY) -> dict[str, Any]:
     """Query, form and JSON parameters in one dict; `media_ids[]=1&media_ids[]=2` and
     `{"media_ids": [1, 2]}` both give a list under `media_ids`."""
     found: dict[str, Any] = {}
@@ -45,7 +45,7 @@ async def params(request: Request) -> dict[str, Any]:
     if request.method in ("POST", "PUT", "PATCH"):
         kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         body = await request.body()
-        if len(body) > MAX_BODY:
+        if len(body) > max_bytes:
             raise InvalidInput("The request body is too large.")
         if kind == "application/json" and body:
             try:

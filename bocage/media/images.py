@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 from bocage.core.errors import InvalidInput
+from bocage.media.storage import LocalStorage
 
 MAX_IMAGE_PIXELS = 40_000_000  # decompression-bomb limit
 ACCEPTED = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
@@ -58,3 +60,13 @@ async def process_async(data: bytes, max_size: tuple[int, int], crop: bool) -> P
 
 AVATAR_SIZE = (400, 400)
 HEADER_SIZE = (1500, 500)
+
+
+async def store_profile_image(media_dir: Path, data: bytes | None, kind: str) -> str | None:
+    """An uploaded avatar or header, resized and cropped, stored; its storage key (None
+    when nothing was uploaded)."""
+    if not data:
+        return None
+    size = AVATAR_SIZE if kind == "avatar" else HEADER_SIZE
+    processed = await process_async(data, size, crop=True)
+    return LocalStorage(media_dir).put(processed.data, processed.extension)

@@ -4,6 +4,7 @@ reading, deleting, and the errors it must understand."""
 
 from __future__ import annotations
 
+import base64
 import time
 
 import httpx
@@ -20,6 +21,9 @@ from tests.federation.helpers import PASSWORD
 from tests.processes import NodeProcess
 
 pytestmark = pytest.mark.slow
+PNG_1x1 = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
 
 
 def logged_in(node: NodeProcess, who: str, scopes: list[str]) -> Mastodon:
@@ -144,3 +148,28 @@ def test_notifications_bookmarks_favourites_and_tags(api_node: NodeProcess) -> N
     assert post.id in [s.id for s in bob.bookmarks()]
     assert post.id in [s.id for s in bob.favourites()]
     assert post.id in [s.id for s in bob.timeline_hashtag("hedgerows")]
+
+
+def test_profile_edit_history_search_and_preferences(api_node: NodeProcess) -> None:
+    alice = logged_in(api_node, "alice", ["read", "write", "follow"])
+    me = alice.account_update_credentials(
+        display_name="Alice Hedge", note="Gardener", fields=[("Site", "https://hedge.example")]
+    )
+    assert me.display_name == "Alice Hedge" and me.source.note == "Gardener"
+    assert [(f.name, f.value) for f in me.fields] == [("Site", "https://hedge.example")]
+    png = PNG_1x1
+    with_avatar = alice.account_update_credentials(avatar=png, avatar_mime_type="image/png")
+    assert "/media/" in with_avatar.avatar and with_avatar.display_name == "Alice Hedge"
+
+    post = alice.status_post("First words")
+    edited = alice.status_update(post.id, "Better words")
+    assert "Better words" in edited.content and edited.edited_at is not None
+    history = alice.status_history(post.id)
+    assert ["First words" in h.content for h in history] == [True, False]
+    assert alice.status_source(post.id).text == "Better words"
+
+    alice.status_post("More about #hedgerows")
+    found = alice.search_v2("alice", result_type="accounts")
+    assert [a.acct for a in found.accounts] == ["alice"]
+    assert alice.search_v2("#hedger", result_type="hashtags").hashtags[0].name == "hedgerows"
+    assert alice.preferences()["posting:default:visibility"] == "public"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -14,7 +15,17 @@ from bocage.core.context import Context
 from bocage.core.errors import NotFound
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of, require_user
-from bocage.mastodon_api.http import id_param, json, link_header, node_of, page_of
+from bocage.mastodon_api.http import (
+    bool_param,
+    id_param,
+    json,
+    link_header,
+    node_of,
+    page_of,
+    params,
+    text_param,
+)
+from bocage.media import images
 from bocage.store.models import Account
 
 
@@ -78,7 +89,64 @@ async def statuses(request: Request) -> Response:
     return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
 
 
+async def update_credentials(request: Request) -> Response:
+    """PATCH with any of display_name, note, locked, fields_attributes, avatar, header:
+    what is not sent stays as it is."""
+    _grant, caller = await require_user(request, "write:accounts")
+    node = node_of(request)
+    values = await params(request, max_bytes=2 * node.settings.max_upload_bytes + 65536)
+    media_dir = node.settings.media_dir
+    avatar = await images.store_profile_image(media_dir, await _upload(values, "avatar"), "avatar")
+    header = await images.store_profile_image(media_dir, await _upload(values, "header"), "header")
+
+    def apply(session: Session, ctx: Context) -> dict[str, Any]:
+        me = session.get(Account, caller.id)
+        assert me is not None
+        fields = _fields(values)
+        change = accounts.ProfileUpdate(
+            display_name=text_param(values, "display_name", me.display_name),
+            note=text_param(values, "note", me.note_source),
+            locked=bool_param(values, "locked", me.locked),
+            fields=fields if fields is not None else [(f["name"], f["value"]) for f in me.fields],
+            avatar=avatar,
+            header=header,
+        )
+        accounts.update_profile(session, ctx, me, change)
+        session.flush()
+        return entities.credential_account(ctx, me, len(graph.pending_requests(session, me)))
+
+    answer = await node.db.write(apply, node.ctx)
+    node.jobs_committed()
+    return json(answer)
+
+
+async def _upload(values: dict[str, Any], name: str) -> bytes | None:
+    upload = values.get(name)
+    return await upload.read() if isinstance(upload, UploadFile) else None
+
+
+def _fields(values: dict[str, Any]) -> list[tuple[str, str]] | None:
+    """`fields_attributes[0][name]=…` (forms) or `{"fields_attributes": [{…}]}` (JSON)."""
+    given = values.get("fields_attributes")
+    if isinstance(given, dict):
+        given = [given[key] for key in sorted(given, key=str)]
+    if isinstance(given, list):
+        return [
+            (str(f.get("name", "")), str(f.get("value", ""))) for f in given if isinstance(f, dict)
+        ]
+    indexed: dict[str, dict[str, str]] = {}
+    for key, value in values.items():
+        if key.startswith("fields_attributes[") and key.endswith("]"):
+            index, _, part = key[len("fields_attributes[") : -1].partition("][")
+            indexed.setdefault(index, {})[part] = str(value)
+    if not indexed:
+        return None
+    ordered = sorted(indexed.items(), key=lambda item: int(item[0]) if item[0].isdigit() else 0)
+    return [(f.get("name", ""), f.get("value", "")) for _, f in ordered]
+
+
 routes = [
+    Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
     Route("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
     Route("/api/v1/accounts/lookup", lookup, methods=["GET"]),
     Route("/api/v1/accounts/{id}", show, methods=["GET"]),

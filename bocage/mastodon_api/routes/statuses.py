@@ -14,7 +14,7 @@ from bocage.core import pins, posts, timelines
 from bocage.core.context import Context
 from bocage.core.errors import InvalidInput, NotFound
 from bocage.core.visibility import VISIBILITIES
-from bocage.mastodon_api import views
+from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of, require_user
 from bocage.mastodon_api.http import id_param, json, node_of, params, text_param
 from bocage.store.models import Account, Post
@@ -81,6 +81,86 @@ async def delete(request: Request) -> Response:
     await node.db.write(remove, node.ctx)
     node.jobs_committed()
     return json({**shown, "text": shown.get("text") or ""})
+
+
+async def edit(request: Request) -> Response:
+    _grant, caller = await require_user(request, "write:statuses")
+    values = await params(request)
+    node = node_of(request)
+    post_id = id_param(request.path_params["id"], "id") or 0
+    draft = posts.PostDraft(
+        text=text_param(values, "status"),
+        spoiler_text=text_param(values, "spoiler_text"),
+        language=text_param(values, "language") or None,
+    )
+    if "@" in draft.text:
+        await node.federation.resolver.learn_mentions(draft.text)
+
+    def apply(session: Session, ctx: Context) -> None:
+        me = session.get(Account, caller.id)
+        assert me is not None
+        try:
+            posts.edit(session, ctx, me, post_id, draft)
+        except NotFound:
+            raise NotFound("Record not found") from None
+
+    await node.db.write(apply, node.ctx)
+    node.jobs_committed()
+    return json(await node.db.read(_one, node.ctx, caller, post_id))
+
+
+async def history(request: Request) -> Response:
+    """StatusEdit entities, oldest first, ending with the current version (as Mastodon)."""
+    grant = await grant_of(request)
+    node = node_of(request)
+    post_id = id_param(request.path_params["id"], "id") or 0
+    viewer = grant.account if grant else None
+
+    def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
+        current = _one(session, ctx, viewer, post_id)
+        older = posts.history(session, viewer.id if viewer else None, post_id)
+        author = current["account"]
+        return [
+            *(
+                _version(v.content, v.spoiler_text, entities.timestamp(v.created_at), author)
+                for v in older
+            ),
+            _version(
+                current["content"],
+                current["spoiler_text"],
+                current["edited_at"] or current["created_at"],
+                author,
+            ),
+        ]
+
+    return json(await node.db.read(load, node.ctx))
+
+
+def _version(content: str, spoiler: str, created_at: str, author: Any) -> dict[str, Any]:
+    return {
+        "content": content,
+        "spoiler_text": spoiler,
+        "sensitive": bool(spoiler),
+        "created_at": created_at,
+        "account": author,
+        "poll": None,
+        "media_attachments": [],
+        "emojis": [],
+    }
+
+
+async def source(request: Request) -> Response:
+    _grant, caller = await require_user(request, "read:statuses")
+    node = node_of(request)
+    post_id = id_param(request.path_params["id"], "id") or 0
+
+    def load(session: Session) -> dict[str, Any]:
+        post = session.get(Post, post_id)
+        if post is None or post.account_id != caller.id:
+            raise NotFound("Record not found")
+        return {"id": str(post.id), "text": post.source, "spoiler_text": post.spoiler_text}
+
+    return json(await node.db.read(load))
 
 
 PostAction = Callable[[Session, Context, Account, int], object]
@@ -152,6 +232,9 @@ routes = [
     Route("/api/v1/statuses", create, methods=["POST"]),
     Route("/api/v1/statuses/{id}", show, methods=["GET"]),
     Route("/api/v1/statuses/{id}", delete, methods=["DELETE"]),
+    Route("/api/v1/statuses/{id}", edit, methods=["PUT"]),
+    Route("/api/v1/statuses/{id}/history", history, methods=["GET"]),
+    Route("/api/v1/statuses/{id}/source", source, methods=["GET"]),
     Route("/api/v1/statuses/{id}/context", context, methods=["GET"]),
     Route(
         "/api/v1/statuses/{id}/favourite",

@@ -13,7 +13,6 @@ from bocage.core import accounts
 from bocage.core.context import Context
 from bocage.core.errors import DomainError
 from bocage.media import images
-from bocage.media.storage import LocalStorage
 from bocage.store.models import Account
 from bocage.web import forms
 from bocage.web.auth import node_of, require_viewer
@@ -26,12 +25,7 @@ async def profile_form(request: Request) -> Response:
 
 
 async def _store_image(request: Request, data: bytes | None, kind: str) -> str | None:
-    if not data:
-        return None
-    size, crop = (images.AVATAR_SIZE, True) if kind == "avatar" else (images.HEADER_SIZE, True)
-    processed = await images.process_async(data, size, crop)
-    storage = LocalStorage(node_of(request).settings.media_dir)
-    return storage.put(processed.data, processed.extension)
+    return await images.store_profile_image(node_of(request).settings.media_dir, data, kind)
 
 
 async def update_profile(request: Request) -> Response:

@@ -1,0 +1,106 @@
+"""Search v2 (accounts, statuses, hashtags) and the caller's preferences.
+
+With `resolve=true`, a handle is looked up on its server (WebFinger) and a post URL is
+fetched from its origin, as Mastodon does; otherwise only what this node knows is searched.
+Full-text search of posts does not exist yet: like Mastodon without Elasticsearch, `statuses`
+holds only a resolved URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bocage.activitypub.client import FetchError
+from bocage.activitypub.normalize import Malformed
+from bocage.core import accounts, posts, timelines
+from bocage.core.context import Context
+from bocage.core.errors import NotFound
+from bocage.mastodon_api import entities, views
+from bocage.mastodon_api.auth import grant_of, require_user
+from bocage.mastodon_api.http import id_param, json, node_of
+from bocage.store.models import Account, PostTag
+
+
+async def search(request: Request) -> Response:
+    grant = await grant_of(request)
+    query = request.query_params.get("q", "").strip()
+    kind = request.query_params.get("type", "")
+    limit = min(id_param(request.query_params.get("limit"), "limit") or 20, 40)
+    node = node_of(request)
+    resolve = request.query_params.get("resolve") in ("true", "1") and grant is not None
+    viewer = grant.account if grant else None
+    post_id = None
+    if resolve and query.startswith(("https://", "http://")) and kind in ("", "statuses"):
+        post_id = await _resolve_post(request, query)
+    elif resolve and "@" in query.strip("@") and kind in ("", "accounts"):
+        try:
+            await node.federation.resolver.discover(query)
+        except NotFound:
+            pass  # searched among the known accounts below, like any other query
+
+    def load(session: Session, ctx: Context) -> dict[str, Any]:
+        found: dict[str, Any] = {"accounts": [], "statuses": [], "hashtags": []}
+        if query and kind in ("", "accounts"):
+            people = accounts.search(session, query, limit)
+            found["accounts"] = [entities.account(ctx, person) for person in people]
+        if post_id is not None and _visible(session, viewer, post_id):
+            shown = timelines.hydrate(session, viewer, [post_id])
+            found["statuses"] = views.statuses(session, ctx, shown)
+        if query and kind in ("", "hashtags"):
+            found["hashtags"] = _hashtags(session, ctx, query.lstrip("#"), limit)
+        return found
+
+    return json(await node.db.read(load, node.ctx))
+
+
+def _visible(session: Session, viewer: Account | None, post_id: int) -> bool:
+    try:
+        posts.get_visible(session, viewer.id if viewer else None, post_id)
+    except NotFound:
+        return False
+    return True
+
+
+async def _resolve_post(request: Request, url: str) -> int | None:
+    try:
+        post = await node_of(request).federation.resolver.post(url)
+    except (FetchError, Malformed):
+        return None
+    return post.id if post is not None else None
+
+
+def _hashtags(session: Session, ctx: Context, prefix: str, limit: int) -> list[dict[str, Any]]:
+    if not prefix:
+        return []
+    rows = session.execute(
+        select(PostTag.tag)
+        .where(PostTag.tag.like(prefix.lower().replace("%", "").replace("_", "\\_") + "%", "\\"))
+        .group_by(PostTag.tag)
+        .order_by(func.count().desc())
+        .limit(limit)
+    )
+    return [{"name": tag, "url": ctx.urls.tag(tag), "history": []} for tag in rows.scalars()]
+
+
+async def preferences(request: Request) -> Response:
+    _grant, _caller = await require_user(request, "read:accounts")
+    return json(
+        {
+            "posting:default:visibility": "public",
+            "posting:default:sensitive": False,
+            "posting:default:language": None,
+            "reading:expand:media": "default",
+            "reading:expand:spoilers": False,
+        }
+    )
+
+
+routes = [
+    Route("/api/v2/search", search, methods=["GET"]),
+    Route("/api/v1/preferences", preferences, methods=["GET"]),
+]
