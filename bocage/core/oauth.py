@@ -203,6 +203,27 @@ def revoke(session: Session, app: OAuthApp, token: str) -> None:
     )
 
 
+def authorized_apps(session: Session, user_id: int) -> list[tuple[OAuthToken, OAuthApp]]:
+    """The tokens a person gave apps, newest first (for Settings → Authorized apps)."""
+    rows = session.execute(
+        select(OAuthToken, OAuthApp)
+        .join(OAuthApp, OAuthApp.id == OAuthToken.app_id)
+        .where(OAuthToken.user_id == user_id)
+        .order_by(OAuthToken.created_at.desc())
+    )
+    return [(token, app) for token, app in rows.all()]
+
+
+def revoke_for_user(session: Session, user_id: int, token_id: int) -> None:
+    session.execute(
+        delete(OAuthToken).where(OAuthToken.id == token_id, OAuthToken.user_id == user_id)
+    )
+
+
+def set_password_grant(session: Session, enabled: bool) -> None:
+    instance.put_setting(session, PASSWORD_GRANT_SETTING, enabled)
+
+
 def grant_for(session: Session, token: str) -> Grant | None:
     """What a bearer token allows, or None if it is unknown or revoked."""
     row = session.execute(

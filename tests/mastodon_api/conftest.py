@@ -12,7 +12,7 @@ from tests.processes import NodeProcess
 
 @pytest.fixture(scope="module")
 def api_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
-    node = start_node(tmp_path_factory.mktemp("api"), "127.0.0.6", ["alice", "bob"], {})
+    node = start_node(tmp_path_factory.mktemp("api"), "127.0.0.6", ["alice", "bob", "root*"], {})
     try:
         yield node
     finally:

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.federation.helpers import Person
+from tests.federation.helpers import PASSWORD, Person
 from tests.processes import NodeProcess
 
 pytestmark = pytest.mark.slow
@@ -89,3 +89,39 @@ async def test_authorization_code_with_pkce_then_revocation(api_node: NodeProces
     assert gone.status_code == 401 and gone.json() == {"error": "The access token is invalid"}
     await alice.close()
     await api.aclose()
+
+
+def password_token(node: NodeProcess, who: str) -> httpx.Response:
+    app = httpx.post(f"{node.url}/api/v1/apps", data={"client_name": "Revocable", "scopes": "read"})
+    return httpx.post(
+        f"{node.url}/oauth/token",
+        data={
+            "grant_type": "password", "client_id": app.json()["client_id"],
+            "client_secret": app.json()["client_secret"], "username": f"{who}@example.org",
+            "password": PASSWORD, "scope": "read",
+        },
+    )  # fmt: skip
+
+
+async def test_a_person_revokes_an_app_from_the_web_settings(api_node: NodeProcess) -> None:
+    token = password_token(api_node, "bob").json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    me = "/api/v1/accounts/verify_credentials"
+    bob = await Person(api_node, "bob").login()
+    assert (await bob.client.get(me, headers=bearer)).status_code == 200
+    listing = await bob.get("/settings/apps")
+    token_id = re.search(r"/settings/apps/(\d+)/revoke", listing.text)
+    assert "Revocable" in listing.text and token_id
+    await bob.post(f"/settings/apps/{token_id.group(1)}/revoke")
+    assert (await bob.client.get(me, headers=bearer)).status_code == 401
+    await bob.close()
+
+
+async def test_the_admin_can_switch_the_password_grant_off(api_node: NodeProcess) -> None:
+    root = await Person(api_node, "root").login()
+    await root.post("/admin/instance/password-grant", {})  # the box unticked
+    refused = password_token(api_node, "alice")
+    assert refused.status_code == 400 and refused.json()["error"] == "unsupported_grant_type"
+    await root.post("/admin/instance/password-grant", {"enabled": "on"})
+    assert password_token(api_node, "alice").status_code == 200
+    await root.close()

@@ -5,6 +5,7 @@ from starlette.routing import BaseRoute
 from bocage.web.routes import (
     admin,
     admin_federation,
+    apps,
     auth,
     migration,
     posts,
@@ -22,6 +23,7 @@ def all_routes() -> list[BaseRoute]:
         *timelines.routes,
         *settings.routes,
         *migration.routes,
+        *apps.routes,
         *admin.routes,
         *admin_federation.routes,
         *reports.routes,

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import accounts, instance
+from bocage.core import accounts, instance, oauth
 from bocage.core.errors import DomainError, InvalidInput
 from bocage.jobs import queue
 from bocage.web import forms
@@ -51,9 +51,26 @@ async def account_list(request: Request) -> Response:
     return await page(request, "admin_accounts.html", rows=rows, q=query)
 
 
-async def instance_form(request: Request) -> Response:
+async def instance_form(request: Request, status: int = 200, error: str = "") -> Response:
     await require_admin(request)
-    return await page(request, "admin_instance.html", modes=instance.REGISTRATION_MODES)
+    password_grant = await node_of(request).db.read(oauth.password_grant_enabled)
+    return await page(
+        request,
+        "admin_instance.html",
+        status,
+        error=error,
+        modes=instance.REGISTRATION_MODES,
+        password_grant=password_grant,
+    )
+
+
+async def password_grant_update(request: Request) -> Response:
+    """Whether apps may sign people in with their password (toot and Mastodon.py do; apps
+    that open the login page do not need it)."""
+    await require_admin(request)
+    form = await forms.read_form(request)
+    await node_of(request).db.write(oauth.set_password_grant, forms.flag(form, "enabled"))
+    return redirect(request, "/admin/instance", "App sign-in setting saved.")
 
 
 async def instance_update(request: Request) -> Response:
@@ -68,13 +85,7 @@ async def instance_update(request: Request) -> Response:
             registration_mode=forms.text(form, "registration_mode", max_length=50),
         )
     except DomainError as exc:
-        return await page(
-            request,
-            "admin_instance.html",
-            exc.status,
-            error=exc.message,
-            modes=instance.REGISTRATION_MODES,
-        )
+        return await instance_form(request, exc.status, exc.message)
     return redirect(request, "/admin/instance", "Instance settings saved.")
 
 
@@ -150,6 +161,7 @@ routes = [
     ),
     Route("/admin/instance", instance_form, methods=["GET"]),
     Route("/admin/instance", instance_update, methods=["POST"]),
+    Route("/admin/instance/password-grant", password_grant_update, methods=["POST"]),
     Route("/admin/invites", invites, methods=["GET"]),
     Route("/admin/invites", create_invite, methods=["POST"]),
     Route("/admin/invites/{code}/revoke", revoke_invite, methods=["POST"]),

@@ -1,0 +1,32 @@
+"""Settings → Authorized apps: the tokens a person gave client apps, and revoking them."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bocage.core import oauth
+from bocage.web import forms
+from bocage.web.auth import node_of, require_viewer
+from bocage.web.render import page, redirect
+
+
+async def authorized_apps(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    grants = await node_of(request).db.read(oauth.authorized_apps, viewer.user.id)
+    return await page(request, "settings_apps.html", grants=grants)
+
+
+async def revoke(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    await forms.read_form(request)
+    token_id = int(request.path_params["token_id"])
+    await node_of(request).db.write(oauth.revoke_for_user, viewer.user.id, token_id)
+    return redirect(request, "/settings/apps", "Access revoked.")
+
+
+routes = [
+    Route("/settings/apps", authorized_apps, methods=["GET"]),
+    Route("/settings/apps/{token_id:int}/revoke", revoke, methods=["POST"]),
+]
