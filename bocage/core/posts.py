@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bocage.core import accounts, activities, authoring, feeds, text
+from bocage.core import accounts, activities, authoring, feeds, media, text
 from bocage.core.clock import now
 from bocage.core.context import Context
 from bocage.core.errors import Forbidden, InvalidInput, NotFound
@@ -60,11 +60,12 @@ class PostDraft:
     visibility: str = "public"
     in_reply_to_id: int | None = None
     language: str | None = None
+    media_ids: tuple[int, ...] = ()  # uploads of the author's, attached in this order
 
 
 def validate(draft: PostDraft, max_chars: int) -> text.ParsedText:
-    if not draft.text.strip():
-        raise InvalidInput("A post needs some text.")
+    if not draft.text.strip() and not draft.media_ids:
+        raise InvalidInput("A post needs some text or an attachment.")
     if draft.visibility not in VISIBILITIES:
         raise InvalidInput(
             f"Unknown visibility {draft.visibility!r}; choose one of {', '.join(VISIBILITIES)}."
@@ -89,6 +90,7 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
     parsed = validate(draft, ctx.settings.max_post_chars)
     parent = _reply_target(session, author, draft.in_reply_to_id)
     mentioned = _resolve_mentions(session, ctx, parsed.mentions)
+    media.check_attachable(session, author, draft.media_ids)
     post_id = new_id()
     values = {
         "id": post_id,
@@ -112,6 +114,7 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
     post = Post(**values)
     feeds.add_own(session, post)
     _save_mentions_and_tags(session, post, mentioned, parsed.tags)
+    attached = media.attach(session, post.id, draft.media_ids)
     note = activities.note(
         ctx.urls,
         author,
@@ -120,6 +123,8 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         list(parsed.tags),
         parent.uri if parent else None,
     )
+    if attached:
+        note["attachment"] = [media.as_attachment(ctx.urls, row) for row in attached]
     signed_note = authoring.sign(author, note)  # its own proof: it is served on its own
     create = activities.wrap(
         "Create", f"{post.uri}/activity", author, signed_note.document, published=post.created_at
@@ -134,7 +139,15 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
 
 def edit(session: Session, ctx: Context, author: Account, post_id: int, draft: PostDraft) -> Post:
     post = _own_post(session, author, post_id)
-    draft = PostDraft(draft.text, draft.spoiler_text, post.visibility, None, draft.language)
+    attached = media.of_posts(session, [post.id])[post.id]  # an edit keeps its attachments
+    draft = PostDraft(
+        draft.text,
+        draft.spoiler_text,
+        post.visibility,
+        None,
+        draft.language,
+        tuple(row.id for row in attached),
+    )
     parsed = validate(draft, ctx.settings.max_post_chars)
     mentioned = _resolve_mentions(session, ctx, parsed.mentions)
     keep_version(session, post)
@@ -150,6 +163,8 @@ def edit(session: Session, ctx: Context, author: Account, post_id: int, draft: P
     note = activities.note(
         ctx.urls, author, post, list(mentioned.values()), list(parsed.tags), parent_uri
     )
+    if attached:
+        note["attachment"] = [media.as_attachment(ctx.urls, row) for row in attached]
     signed_note = authoring.sign(author, note)
     activity_id = ctx.urls.activity(author.username, new_id())
     update_activity = activities.wrap(

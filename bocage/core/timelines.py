@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Row, Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from bocage.core import pins
+from bocage.core import media, pins
 from bocage.core.errors import NotFound
 from bocage.core.visibility import visible_to
 from bocage.store.models import (
@@ -22,6 +22,7 @@ from bocage.store.models import (
     Bookmark,
     Favourite,
     FeedEntry,
+    MediaFile,
     Mention,
     Mute,
     Post,
@@ -124,6 +125,7 @@ class PostView:
     reblogged: bool = False
     bookmarked: bool = False
     mentions: list[Account | Row[Any]] = field(default_factory=list)
+    media: list[MediaFile] = field(default_factory=list)  # attachments, in order
     children: list[PostView] = field(default_factory=list)  # replies, in thread views
 
     @property
@@ -335,6 +337,8 @@ def _views(
     if originals - rows.keys():
         rows.update(_page_rows(session, viewer, list(originals - rows.keys())))
 
+    attached = media.of_posts(session, list(rows))  # one indexed query for the page
+
     def view(post_id: int) -> PostView:
         row = rows[post_id]
         original = row.post.reblog_of_id
@@ -345,6 +349,7 @@ def _views(
             favourited=row.favourited,
             reblogged=row.reblogged,
             bookmarked=row.bookmarked,
+            media=attached.get(post_id, []),
         )
 
     return [view(post_id) for post_id in ids if post_id in rows]

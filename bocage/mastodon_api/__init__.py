@@ -12,6 +12,7 @@ def all_routes() -> list[BaseRoute]:
         accounts,
         apps,
         instance,
+        media,
         notifications,
         relationships,
         search,
@@ -28,4 +29,5 @@ def all_routes() -> list[BaseRoute]:
         *timelines.routes,
         *notifications.routes,
         *search.routes,
+        *media.routes,
     ]

@@ -13,7 +13,7 @@ from typing import Any
 from bocage.core.context import Context
 from bocage.core.text import plain
 from bocage.core.timelines import PostView
-from bocage.store.models import Account, OAuthApp
+from bocage.store.models import Account, MediaFile, OAuthApp
 
 VERSION = "4.3.0"  # the Mastodon API level clients may expect; Mastodon.py checks it
 MISSING_AVATAR = "/static/avatar-missing.png"
@@ -86,10 +86,15 @@ def credential_account(ctx: Context, row: Account, follow_requests: int) -> dict
     }
 
 
-def status(ctx: Context, view: PostView, tags: dict[int, list[str]]) -> dict[str, Any]:
+def status(
+    ctx: Context,
+    view: PostView,
+    tags: dict[int, list[str]],
+    attachments: dict[int, list[MediaFile]],
+) -> dict[str, Any]:
     """A Status; a boost carries the boosted post's Status as `reblog`."""
     post = view.post
-    boosted = status(ctx, view.reblog, tags) if view.reblog else None
+    boosted = status(ctx, view.reblog, tags, attachments) if view.reblog else None
     local = view.author.domain is None
     url = ctx.urls.post_page(view.author.username, post.id) if local else post.uri
     return {
@@ -103,7 +108,7 @@ def status(ctx: Context, view: PostView, tags: dict[int, list[str]]) -> dict[str
         "visibility": post.visibility,
         "sensitive": bool(post.spoiler_text),
         "spoiler_text": post.spoiler_text or "",
-        "media_attachments": [],
+        "media_attachments": [media_attachment(ctx, row) for row in attachments.get(post.id, [])],
         "application": None,
         "mentions": [_mention(ctx, mentioned) for mentioned in view.mentions],
         "tags": [{"name": t, "url": ctx.urls.tag(t)} for t in tags.get(post.id, [])],
@@ -126,6 +131,31 @@ def status(ctx: Context, view: PostView, tags: dict[int, list[str]]) -> dict[str
         "bookmarked": view.bookmarked,
         "pinned": post.pinned_at is not None,
         "filtered": [],
+    }
+
+
+def media_attachment(ctx: Context, row: MediaFile) -> dict[str, Any]:
+    url = ctx.urls.media(row.storage_key)
+    size = {
+        "width": row.width,
+        "height": row.height,
+        "size": f"{row.width}x{row.height}",
+        "aspect": (row.width or 1) / (row.height or 1),
+    }
+    meta: dict[str, Any] = {"original": size, "small": size}
+    if row.focus_x is not None:
+        meta["focus"] = {"x": row.focus_x, "y": row.focus_y}
+    return {
+        "id": str(row.id),
+        "type": "image",
+        "url": url,
+        "preview_url": url,
+        "remote_url": None,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": meta,
+        "description": row.description or None,
+        "blurhash": None,
     }
 
 

@@ -23,4 +23,5 @@ def statuses(session: Session, ctx: Context, views: list[PostView]) -> list[dict
         rows = session.execute(select(PostTag.post_id, PostTag.tag).where(PostTag.post_id.in_(ids)))
         for post_id, tag in rows.all():
             tags[post_id].append(tag)
-    return [entities.status(ctx, view, tags) for view in views]
+    attachments = {v.post.id: v.media for view in views for v in (view, view.reblog) if v}
+    return [entities.status(ctx, view, tags, attachments) for view in views]

@@ -352,6 +352,11 @@ class MediaFile(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
+    # The post it is attached to, once posted (no foreign key: like a reply's parent, the
+    # row outlives a deleted post; the file is shared by content address anyway).
+    post_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    focus_x: Mapped[float | None] = mapped_column(Float)  # -1 (left) … 1 (right)
+    focus_y: Mapped[float | None] = mapped_column(Float)  # -1 (bottom) … 1 (top)
 
 
 class Job(Base):

@@ -173,3 +173,27 @@ def test_profile_edit_history_search_and_preferences(api_node: NodeProcess) -> N
     assert [a.acct for a in found.accounts] == ["alice"]
     assert alice.search_v2("#hedger", result_type="hashtags").hashtags[0].name == "hedgerows"
     assert alice.preferences()["posting:default:visibility"] == "public"
+
+
+def test_post_with_an_image(api_node: NodeProcess) -> None:
+    alice = logged_in(api_node, "alice", ["read", "write"])
+    bob = logged_in(api_node, "bob", ["read", "write"])
+    uploaded = alice.media_post(PNG_1x1, mime_type="image/png", description="A dot", focus=(0.5, 0))
+    assert uploaded.type == "image" and uploaded.description == "A dot"
+    assert uploaded.meta.focus.x == 0.5
+    described = alice.media_update(uploaded.id, description="A small dot")
+    assert described.description == "A small dot"
+    with pytest.raises(MastodonNotFoundError):  # someone else's upload
+        bob.status_post("mine now", media_ids=[uploaded.id])
+
+    posted = alice.status_post("Look", media_ids=[uploaded.id])
+    assert [m.id for m in posted.media_attachments] == [uploaded.id]
+    image = httpx.get(posted.media_attachments[0].url)
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+    web_page = httpx.get(f"{api_node.url}/@alice/{posted.id}").text
+    assert 'alt="A small dot"' in web_page  # the web face shows it too
+    with pytest.raises(MastodonAPIError):  # attached once, it cannot move to another post
+        alice.status_post("again", media_ids=[uploaded.id])
+    with pytest.raises(MastodonAPIError) as not_image:
+        alice.media_post(b"not an image", mime_type="image/png")
+    assert not_image.value.args[1] == 422

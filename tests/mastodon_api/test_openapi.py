@@ -3,6 +3,7 @@ clients are written against those shapes."""
 
 from __future__ import annotations
 
+import base64
 import time
 
 import httpx
@@ -43,7 +44,15 @@ def test_answers_match_the_published_schemas(api_node: NodeProcess) -> None:
     check("Account", api.get("/api/v1/accounts/lookup", params={"acct": "bob"}).json())
     check("Application", api.get("/api/v1/apps/verify_credentials").json())
 
-    posted = api.post("/api/v1/statuses", json={"status": "Schema #check", "spoiler_text": "cw"})
+    png = base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    )
+    upload = api.post("/api/v2/media", files={"file": ("dot.png", png, "image/png")})
+    check("MediaAttachment", upload.json())
+    posted = api.post(
+        "/api/v1/statuses",
+        json={"status": "Schema #check", "spoiler_text": "cw", "media_ids": [upload.json()["id"]]},
+    )
     check("Status", posted.json())
     reply = api.post(
         "/api/v1/statuses", data={"status": "@bob hi", "in_reply_to_id": posted.json()["id"]}

@@ -26,14 +26,18 @@ async def create(request: Request) -> Response:
     visibility = text_param(values, "visibility", "public") or "public"
     if visibility not in VISIBILITIES:
         raise InvalidInput(f"Validation failed: Visibility is not one of {', '.join(VISIBILITIES)}")
-    if values.get("media_ids"):
-        raise InvalidInput("Validation failed: media attachments are not supported yet")
+    given = values.get("media_ids") or []
+    media_ids = tuple(
+        id_param(value, "media_ids") or 0
+        for value in (given if isinstance(given, list) else [given])
+    )
     draft = posts.PostDraft(
         text=text_param(values, "status"),
         spoiler_text=text_param(values, "spoiler_text"),
         visibility=visibility,
         in_reply_to_id=id_param(values.get("in_reply_to_id"), "in_reply_to_id"),
         language=text_param(values, "language") or None,
+        media_ids=media_ids,
     )
     node = node_of(request)
     if "@" in draft.text:

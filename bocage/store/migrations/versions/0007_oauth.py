@@ -1,4 +1,5 @@
-"""oauth: client applications, authorization codes and access tokens (Mastodon client API)
+"""oauth and attachments: client applications, authorization codes and access tokens
+(Mastodon client API); media files attached to posts
 
 Revision ID: 0007
 Revises: 0006
@@ -67,9 +68,17 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name="uq_oauth_tokens_token_hash"),
     )  # fmt: skip
     op.create_index("ix_oauth_tokens_user_id", "oauth_tokens", ["user_id"])
+    op.add_column("media_files", sa.Column("post_id", sa.BigInteger(), nullable=True))
+    op.add_column("media_files", sa.Column("focus_x", sa.Float(), nullable=True))
+    op.add_column("media_files", sa.Column("focus_y", sa.Float(), nullable=True))
+    op.create_index("ix_media_files_post_id", "media_files", ["post_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_media_files_post_id", table_name="media_files")
+    op.drop_column("media_files", "focus_y")
+    op.drop_column("media_files", "focus_x")
+    op.drop_column("media_files", "post_id")
     op.drop_index("ix_oauth_tokens_user_id", table_name="oauth_tokens")
     op.drop_table("oauth_tokens")
     op.drop_table("oauth_codes")
