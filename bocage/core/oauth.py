@@ -27,10 +27,11 @@ from bocage.core import accounts, instance
 from bocage.core.clock import now
 from bocage.core.errors import DomainError, Forbidden, InvalidInput, NotAuthenticated
 from bocage.core.ids import new_id
-from bocage.store.models import Account, OAuthApp, OAuthCode, OAuthToken, User
+from bocage.store.models import Account, IdempotencyKey, OAuthApp, OAuthCode, OAuthToken, User
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"  # "show me the code" instead of redirecting
 CODE_LIFETIME = timedelta(minutes=10)
+IDEMPOTENCY_LIFETIME = timedelta(days=1)
 PASSWORD_GRANT_SETTING = "oauth_password_grant"
 TOP_SCOPES = ("read", "write", "follow", "push", "profile", "admin:read", "admin:write")
 GRANULAR = {
@@ -237,6 +238,20 @@ def grant_for(session: Session, token: str) -> Grant | None:
     if app is None or (row.user_id and (account is None or account.suspended)):
         return None
     return Grant(row, app, user, account, frozenset(row.scopes.split()))
+
+
+def remembered_post(session: Session, token_id: int, key: str) -> int | None:
+    """The post a token already created with this `Idempotency-Key` (keys live a day)."""
+    row = session.get(IdempotencyKey, (token_id, key[:200]))
+    if row is None or row.created_at < now() - IDEMPOTENCY_LIFETIME:
+        return None
+    return row.post_id
+
+
+def remember_post(session: Session, token_id: int, key: str, post_id: int) -> None:
+    session.merge(
+        IdempotencyKey(token_id=token_id, key=key[:200], post_id=post_id, created_at=now())
+    )
 
 
 def password_grant_enabled(session: Session) -> bool:

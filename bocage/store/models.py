@@ -501,3 +501,14 @@ class OAuthToken(Base):
     scopes: Mapped[str] = mapped_column(String(1000))
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
+
+
+class IdempotencyKey(Base):
+    """A client's `Idempotency-Key` for a post it created: the same key from the same token
+    gets the same post back instead of a duplicate (a retry after a lost answer)."""
+
+    __tablename__ = "idempotency_keys"
+    token_id: Mapped[int] = mapped_column(_cascade("oauth_tokens.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    post_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]

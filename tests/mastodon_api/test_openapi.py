@@ -59,6 +59,12 @@ def test_answers_match_the_published_schemas(api_node: NodeProcess) -> None:
     )
     check("Status", reply.json())
     check("Context", api.get(f"/api/v1/statuses/{posted.json()['id']}/context").json())
+    # A retried request (same Idempotency-Key) gets the same post, not a second one.
+    once = {"Idempotency-Key": "retry-1"}
+    first = api.post("/api/v1/statuses", data={"status": "only once"}, headers=once).json()
+    again = api.post("/api/v1/statuses", data={"status": "only once"}, headers=once).json()
+    other = api.post("/api/v1/statuses", data={"status": "only once"}).json()
+    assert first["id"] == again["id"] != other["id"]
     for status in api.get("/api/v1/timelines/home").json():
         check("Status", status)
     bob = api.get("/api/v1/accounts/lookup", params={"acct": "bob"}).json()

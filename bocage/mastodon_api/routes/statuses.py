@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import pins, posts, timelines
+from bocage.core import oauth, pins, posts, timelines
 from bocage.core.context import Context
 from bocage.core.errors import InvalidInput, NotFound
 from bocage.core.visibility import VISIBILITIES
@@ -21,7 +21,7 @@ from bocage.store.models import Account, Post
 
 
 async def create(request: Request) -> Response:
-    _grant, caller = await require_user(request, "write:statuses")
+    grant, caller = await require_user(request, "write:statuses")
     values = await params(request)
     visibility = text_param(values, "visibility", "public") or "public"
     if visibility not in VISIBILITIES:
@@ -43,10 +43,19 @@ async def create(request: Request) -> Response:
     if "@" in draft.text:
         await node.federation.resolver.learn_mentions(draft.text)
 
+    key = request.headers.get("idempotency-key", "").strip()
+
     def publish(session: Session, ctx: Context) -> int:
+        # A retry of a request whose answer was lost: the post it made, not a second one.
+        known = oauth.remembered_post(session, grant.token.id, key) if key else None
+        if known is not None:
+            return known
         author = session.get(Account, caller.id)
         assert author is not None
-        return posts.publish(session, ctx, author, draft).id
+        post_id = posts.publish(session, ctx, author, draft).id
+        if key:
+            oauth.remember_post(session, grant.token.id, key, post_id)
+        return post_id
 
     post_id = await node.db.write(publish, node.ctx)
     node.jobs_committed()

@@ -68,6 +68,18 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name="uq_oauth_tokens_token_hash"),
     )  # fmt: skip
     op.create_index("ix_oauth_tokens_user_id", "oauth_tokens", ["user_id"])
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("token_id", sa.BigInteger(), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("post_id", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["token_id"], ["oauth_tokens.id"], name="fk_idempotency_keys_token_id_oauth_tokens",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("token_id", "key", name="pk_idempotency_keys"),
+    )  # fmt: skip
     op.add_column("media_files", sa.Column("post_id", sa.BigInteger(), nullable=True))
     op.add_column("media_files", sa.Column("focus_x", sa.Float(), nullable=True))
     op.add_column("media_files", sa.Column("focus_y", sa.Float(), nullable=True))
@@ -75,6 +87,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("idempotency_keys")
     op.drop_index("ix_media_files_post_id", table_name="media_files")
     op.drop_column("media_files", "focus_y")
     op.drop_column("media_files", "focus_x")
