@@ -24,7 +24,7 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from bench import federation, seed
+from bench import federation, mastodon_api, seed
 from bocage.config import Settings
 from bocage.core import posts, timelines
 from bocage.core.context import Context
@@ -237,7 +237,18 @@ def main() -> None:
     else:
         console.print("PostgreSQL not reachable on 127.0.0.1:5432: skipped")
     measure_federation(rows)
+    measure_mastodon_api(rows)
     show(rows)
+
+
+def measure_mastodon_api(rows: list[Row]) -> None:
+    console.print(f"[bold]Mastodon API[/]: a node with {POSTS:,} posts, over HTTP…")
+    pages, p99, created = mastodon_api.measure_api(POSTS, AUTHORS, FOLLOWING)
+    label = "SQLite"
+    record(rows, "API: GET /api/v1/timelines/home?limit=40, 16 clients", "≥ 500/s", label,
+           f"{pages:,.0f}/s")  # fmt: skip
+    record(rows, "API: home timeline p99, 16 clients", "< 50 ms", label, f"{p99:.1f} ms")
+    record(rows, "API: POST /api/v1/statuses, 16 clients", "≥ 300/s", label, f"{created:,.0f}/s")
 
 
 def measure_federation(rows: list[Row]) -> None:

@@ -191,6 +191,12 @@ def password_grant(
     return _issue(session, app, user.id, granted)
 
 
+def token_for_new_user(session: Session, app: OAuthApp, user: User) -> tuple[str, OAuthToken]:
+    """The token `POST /api/v1/accounts` answers with: the new person's, for the app that
+    signed them up, with the app's scopes."""
+    return _issue(session, app, user.id, frozenset(app.scopes.split()))
+
+
 def client_credentials(
     session: Session, app: OAuthApp, scopes: str | None
 ) -> tuple[str, OAuthToken]:
@@ -237,6 +243,8 @@ def grant_for(session: Session, token: str) -> Grant | None:
     account = session.get(Account, user.account_id) if user else None
     if app is None or (row.user_id and (account is None or account.suspended)):
         return None
+    if user is not None and not user.approved:
+        return None  # a sign-up waiting for an admin: its token works once approved
     return Grant(row, app, user, account, frozenset(row.scopes.split()))
 
 

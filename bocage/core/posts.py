@@ -461,3 +461,31 @@ def _uri_of(session: Session, post_id: int | None) -> str | None:
 
 def _account_uri(session: Session, account_id: int) -> str:
     return (session.execute(select(Account.uri).where(Account.id == account_id))).scalar_one()
+
+
+def likers(session: Session, viewer_id: int | None, post_id: int, limit: int = 40) -> list[Account]:
+    """Who liked a post the viewer may see, most recent first."""
+    post = get_visible(session, viewer_id, post_id)
+    rows = session.execute(
+        select(Account)
+        .join(Favourite, Favourite.account_id == Account.id)
+        .where(Favourite.post_id == post.id, Account.suspended.is_(False))
+        .order_by(Favourite.created_at.desc())
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+def boosters(
+    session: Session, viewer_id: int | None, post_id: int, limit: int = 40
+) -> list[Account]:
+    """Who boosted a post the viewer may see, most recent first."""
+    post = get_visible(session, viewer_id, post_id)
+    rows = session.execute(
+        select(Account)
+        .join(Post, Post.account_id == Account.id)
+        .where(Post.reblog_of_id == post.id, Account.suspended.is_(False))
+        .order_by(Post.id.desc())
+        .limit(limit)
+    )
+    return list(rows.scalars())

@@ -108,6 +108,8 @@ def test_follow_favourite_reblog_reply_and_context(api_node: NodeProcess) -> Non
     assert liked.favourited and liked.favourites_count == 1
     boost = bob.status_reblog(original.id)
     assert boost.reblog.id == original.id and boost.reblog.reblogs_count == 1
+    assert [a.acct for a in alice.status_favourited_by(original.id)] == ["bob"]
+    assert [a.acct for a in alice.status_reblogged_by(original.id)] == ["bob"]
     assert bob.status_bookmark(original.id).bookmarked
     answer = bob.status_post("I do!", in_reply_to_id=original.id)
     assert answer.in_reply_to_id == original.id

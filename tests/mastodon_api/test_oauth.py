@@ -125,3 +125,30 @@ async def test_the_admin_can_switch_the_password_grant_off(api_node: NodeProcess
     await root.post("/admin/instance/password-grant", {"enabled": "on"})
     assert password_token(api_node, "alice").status_code == 200
     await root.close()
+
+
+async def test_an_app_signs_someone_up_and_the_admin_approves(api_node: NodeProcess) -> None:
+    api = httpx.AsyncClient(base_url=api_node.url)
+    app = await api.post("/api/v1/apps", data={"client_name": "Signup", "scopes": "read write"})
+    secret = {"client_id": app.json()["client_id"], "client_secret": app.json()["client_secret"]}
+    as_app = await api.post("/oauth/token", data={**secret, "grant_type": "client_credentials",
+                                                  "scope": "write"})  # fmt: skip
+    bearer = {"Authorization": f"Bearer {as_app.json()['access_token']}"}
+    form = {"username": "newcomer", "email": "new@example.org", "password": "long enough pw",
+            "agreement": "true"}  # fmt: skip
+    no_reason = await api.post("/api/v1/accounts", data=form, headers=bearer)
+    assert no_reason.status_code == 422 and "why you want to join" in no_reason.json()["error"]
+    signed_up = await api.post(
+        "/api/v1/accounts", data={**form, "reason": "I garden"}, headers=bearer
+    )
+    assert signed_up.status_code == 200, signed_up.text
+    theirs = {"Authorization": f"Bearer {signed_up.json()['access_token']}"}
+    waiting = await api.get("/api/v1/accounts/verify_credentials", headers=theirs)
+    assert waiting.status_code == 401  # the node asks an admin first (approval mode)
+
+    root = await Person(api_node, "root").login()
+    await root.post("/admin/signups/newcomer/approve")
+    approved = await api.get("/api/v1/accounts/verify_credentials", headers=theirs)
+    assert approved.status_code == 200 and approved.json()["username"] == "newcomer"
+    await root.close()
+    await api.aclose()

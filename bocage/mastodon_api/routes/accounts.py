@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -10,11 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import accounts, graph, timelines
+from bocage.core import accounts, graph, oauth, timelines
 from bocage.core.context import Context
-from bocage.core.errors import NotFound
+from bocage.core.errors import InvalidInput, NotFound
 from bocage.mastodon_api import entities, views
-from bocage.mastodon_api.auth import grant_of, require_user
+from bocage.mastodon_api.auth import grant_of, require, require_user
 from bocage.mastodon_api.http import (
     bool_param,
     id_param,
@@ -145,7 +146,38 @@ def _fields(values: dict[str, Any]) -> list[tuple[str, str]] | None:
     return [(f.get("name", ""), f.get("value", "")) for _, f in ordered]
 
 
+async def register(request: Request) -> Response:
+    """Sign-up from an app, honouring the node's registration mode (closed, approval,
+    invite, open); answers the new person's Token."""
+    grant = await require(request, "write:accounts")
+    values = await params(request)
+    if not bool_param(values, "agreement"):
+        raise InvalidInput("Validation failed: Agreement must be accepted")
+    form = accounts.Registration(
+        username=text_param(values, "username"),
+        email=text_param(values, "email"),
+        password=text_param(values, "password"),
+        reason=text_param(values, "reason"),
+        invite_code=text_param(values, "invite_code") or None,
+    )
+    accounts.validate_registration(form)
+    secrets = await asyncio.to_thread(accounts.make_secrets, form.password)
+
+    def apply(session: Session, ctx: Context) -> dict[str, Any]:
+        user = accounts.register(session, ctx, form, secrets)
+        token, row = oauth.token_for_new_user(session, grant.app, user)
+        return {
+            "access_token": token,
+            "token_type": "Bearer",
+            "scope": row.scopes,
+            "created_at": int(row.created_at.timestamp()),
+        }
+
+    return json(await node_of(request).db.write(apply, node_of(request).ctx))
+
+
 routes = [
+    Route("/api/v1/accounts", register, methods=["POST"]),
     Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
     Route("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
     Route("/api/v1/accounts/lookup", lookup, methods=["GET"]),

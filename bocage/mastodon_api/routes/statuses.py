@@ -241,8 +241,31 @@ def _flatten(replies: list[timelines.PostView]) -> list[timelines.PostView]:
     return flat
 
 
+def _who(which: str) -> Callable[[Request], Awaitable[Response]]:
+    """favourited_by / reblogged_by: the accounts, as Account entities."""
+
+    async def endpoint(request: Request) -> Response:
+        grant = await grant_of(request)
+        node = node_of(request)
+        post_id = id_param(request.path_params["id"], "id") or 0
+        viewer_id = grant.account.id if grant and grant.account else None
+
+        def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
+            try:
+                people = getattr(posts, which)(session, viewer_id, post_id)
+            except NotFound:
+                raise NotFound("Record not found") from None
+            return [entities.account(ctx, person) for person in people]
+
+        return json(await node.db.read(load, node.ctx))
+
+    return endpoint
+
+
 routes = [
     Route("/api/v1/statuses", create, methods=["POST"]),
+    Route("/api/v1/statuses/{id}/favourited_by", _who("likers"), methods=["GET"]),
+    Route("/api/v1/statuses/{id}/reblogged_by", _who("boosters"), methods=["GET"]),
     Route("/api/v1/statuses/{id}", show, methods=["GET"]),
     Route("/api/v1/statuses/{id}", delete, methods=["DELETE"]),
     Route("/api/v1/statuses/{id}", edit, methods=["PUT"]),
