@@ -55,6 +55,8 @@ def _seed(settings: Settings, posts: int, authors: int, following: int) -> str:
         author_ids = seed.seed_authors(db, authors, ctx.urls.base)
         seed.seed_posts(db, author_ids, posts, ctx.urls.base)
         seed.seed_reader(db, ctx, author_ids, following)
+        with db.transaction() as session:  # fresh planner statistics, as the other benches
+            session.connection().exec_driver_sql("ANALYZE")
         with db.transaction() as session:
             app = oauth.register_app(session, "bench", [oauth.OOB], "read write", None)
             token, _row = oauth.password_grant(
