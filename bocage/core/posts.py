@@ -41,7 +41,7 @@ ACCOUNTS = Account.__table__
 NEW_POST_COLUMNS = (
     "id", "account_id", "uri", "visibility", "content", "source", "spoiler_text", "language",
     "in_reply_to_id", "in_reply_to_account_id", "thread_root_id", "created_at", "edited_at",
-    "replies_count", "favourites_count", "reblogs_count",
+    "replies_count", "favourites_count", "reblogs_count", "media_count",
 )  # fmt: skip
 # What publishing runs for every post, compiled once (see store/prepared.py).
 ADD_POST = Prepared(insert(Post.__table__), keys=NEW_POST_COLUMNS)
@@ -109,6 +109,7 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         "replies_count": 0,
         "favourites_count": 0,
         "reblogs_count": 0,
+        "media_count": len(draft.media_ids) or None,
     }
     ADD_POST.execute(session, values)
     post = Post(**values)

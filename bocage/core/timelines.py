@@ -337,7 +337,8 @@ def _views(
     if originals - rows.keys():
         rows.update(_page_rows(session, viewer, list(originals - rows.keys())))
 
-    attached = media.of_posts(session, list(rows))  # one indexed query for the page
+    with_media = [post_id for post_id, row in rows.items() if row.post.media_count]
+    attached = media.of_posts(session, with_media)  # no query at all for a page without
 
     def view(post_id: int) -> PostView:
         row = rows[post_id]

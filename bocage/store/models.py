@@ -191,6 +191,8 @@ class Post(Base):
     favourites_count: Mapped[int] = mapped_column(default=0)
     reblogs_count: Mapped[int] = mapped_column(default=0)
     pinned_at: Mapped[datetime | None]  # on its author's profile (the `featured` collection)
+    # Attachments (media_files), so that pages without any skip looking (NULL: none).
+    media_count: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_posts_account_id_id", "account_id", "id"),

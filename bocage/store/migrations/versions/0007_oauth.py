@@ -80,6 +80,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("token_id", "key", name="pk_idempotency_keys"),
     )  # fmt: skip
+    op.add_column("posts", sa.Column("media_count", sa.Integer(), nullable=True))
     op.add_column("media_files", sa.Column("post_id", sa.BigInteger(), nullable=True))
     op.add_column("media_files", sa.Column("focus_x", sa.Float(), nullable=True))
     op.add_column("media_files", sa.Column("focus_y", sa.Float(), nullable=True))
@@ -92,6 +93,7 @@ def downgrade() -> None:
     op.drop_column("media_files", "focus_y")
     op.drop_column("media_files", "focus_x")
     op.drop_column("media_files", "post_id")
+    op.drop_column("posts", "media_count")
     op.drop_index("ix_oauth_tokens_user_id", table_name="oauth_tokens")
     op.drop_table("oauth_tokens")
     op.drop_table("oauth_codes")
