@@ -44,9 +44,8 @@ def percentile(samples: list[float], fraction: float) -> float:
 # --- inbox -----------------------------------------------------------------------------------
 
 
-def measure_inbox(port: int) -> tuple[float, float]:
-    """(accepted per second, p99 ms) for signed Likes posted by 32 concurrent clients to a
-    `bocage serve --no-worker` pinned to one core: signature check and durable store only."""
+def init_node(port: int) -> Settings:
+    """`bocage init` of a fresh data directory for a node on 127.0.0.2:`port`."""
     data = Path(tempfile.mkdtemp(prefix="bocage-bench-")) / "data"
     domain = f"127.0.0.2:{port}"
     subprocess.run(
@@ -54,7 +53,14 @@ def measure_inbox(port: int) -> tuple[float, float]:
         check=True,
         capture_output=True,
     )
-    settings = Settings(data_dir=data, domain=domain, secret_key="x", insecure_loopback=True)
+    return Settings(data_dir=data, domain=domain, secret_key="x", insecure_loopback=True)
+
+
+def measure_inbox(port: int) -> tuple[float, float]:
+    """(accepted per second, p99 ms) for signed Likes posted by 32 concurrent clients to a
+    `bocage serve --no-worker` pinned to one core: signature check and durable store only."""
+    settings = init_node(port)
+    data = settings.data_dir
     migrate.upgrade(settings.effective_database_url)
     secrets = accounts.make_secrets("correct horse battery")
     sender = "http://127.0.0.9:9/users/sender"

@@ -6,14 +6,12 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 import aiohttp
 
 from bench import seed
-from bench.federation import CLI, free_port, percentile
+from bench.federation import CLI, free_port, init_node, percentile
 from bocage.config import Settings
 from bocage.core import oauth
 from bocage.core.context import Context
@@ -27,15 +25,9 @@ POST_REQUESTS = 2000
 
 def measure_api(posts: int, authors: int, following: int) -> tuple[float, float, float]:
     """(home timeline pages/s, their p99 in ms, statuses created/s), 16 clients at once."""
-    data = Path(tempfile.mkdtemp(prefix="bocage-bench-")) / "data"
     port = free_port()
-    domain = f"127.0.0.2:{port}"
-    subprocess.run(
-        [*CLI, "init", "--data", str(data), "--domain", domain, "--insecure-loopback"],
-        check=True,
-        capture_output=True,
-    )
-    settings = Settings(data_dir=data, domain=domain, secret_key="x", insecure_loopback=True)
+    settings = init_node(port)
+    data = settings.data_dir
     token = _seed(settings, posts, authors, following)
     serve = [*CLI, "serve", "--data", str(data), "--host", "127.0.0.2", "--port", str(port)]
     process = subprocess.Popen(serve, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
