@@ -75,11 +75,15 @@ class Grant:
     scopes: frozenset[str]
 
     def allows(self, needed: str) -> bool:
-        """Does the token carry `needed` (e.g. "read:statuses"), directly or by a wider scope?"""
-        top = needed.split(":", 1)[0]
-        if needed in self.scopes or top in self.scopes:
-            return True
-        return "follow" in self.scopes and needed in FOLLOW_COVERS
+        return scopes_allow(self.scopes, needed)
+
+
+def scopes_allow(scopes: frozenset[str], needed: str) -> bool:
+    """Do `scopes` carry `needed` (e.g. "read:statuses"), directly or by a wider scope?"""
+    top = needed.split(":", 1)[0]
+    if needed in scopes or top in scopes:
+        return True
+    return "follow" in scopes and needed in FOLLOW_COVERS
 
 
 def parse_scopes(value: str | None, default: str = "read") -> frozenset[str]:
@@ -233,15 +237,18 @@ def set_password_grant(session: Session, enabled: bool) -> None:
 
 def grant_for(session: Session, token: str) -> Grant | None:
     """What a bearer token allows, or None if it is unknown or revoked."""
-    row = session.execute(
-        select(OAuthToken).where(OAuthToken.token_hash == _hash(token))
-    ).scalar_one_or_none()
-    if row is None:
+    # One query: every API request starts here.
+    found = session.execute(
+        select(OAuthToken, OAuthApp, User, Account)
+        .join(OAuthApp, OAuthApp.id == OAuthToken.app_id)
+        .outerjoin(User, User.id == OAuthToken.user_id)
+        .outerjoin(Account, Account.id == User.account_id)
+        .where(OAuthToken.token_hash == _hash(token))
+    ).first()
+    if found is None:
         return None
-    app = session.get(OAuthApp, row.app_id)
-    user = session.get(User, row.user_id) if row.user_id else None
-    account = session.get(Account, user.account_id) if user else None
-    if app is None or (row.user_id and (account is None or account.suspended)):
+    row, app, user, account = found
+    if row.user_id and (account is None or account.suspended):
         return None
     if user is not None and not user.approved:
         return None  # a sign-up waiting for an admin: its token works once approved
@@ -267,8 +274,8 @@ def password_grant_enabled(session: Session) -> bool:
 
 
 def _within_app(app: OAuthApp, asked: frozenset[str]) -> frozenset[str]:
-    allowed = Grant(None, app, None, None, frozenset(app.scopes.split()))  # type: ignore[arg-type]
-    refused = sorted(scope for scope in asked if not allowed.allows(scope))
+    registered = frozenset(app.scopes.split())
+    refused = sorted(scope for scope in asked if not scopes_allow(registered, scope))
     if refused:
         raise OAuthError("invalid_scope", f"The app was not registered for: {', '.join(refused)}.")
     return asked
