@@ -12,10 +12,22 @@ from sqlalchemy.orm import Session
 from bocage.core.context import Context
 from bocage.core.timelines import PostView, with_mentions
 from bocage.mastodon_api import entities
-from bocage.store.models import PostTag
+from bocage.store.models import Account, PostTag
+
+# Where a status is shown, as filters name it (docs.joinmastodon.org/entities/Filter).
+CONTEXTS = ("home", "notifications", "public", "thread", "account")
 
 
-def statuses(session: Session, ctx: Context, views: list[PostView]) -> list[dict[str, Any]]:
+def statuses(
+    session: Session,
+    ctx: Context,
+    views: list[PostView],
+    viewer: Account | Any | None,
+    context: str,
+) -> list[dict[str, Any]]:
+    """Status entities as `viewer` (None: nobody logged in) sees them in `context` (one of
+    CONTEXTS: filters apply per context)."""
+    assert context in CONTEXTS, context
     views = with_mentions(session, views)
     ids = [view.post.id for view in views] + [view.reblog.post.id for view in views if view.reblog]
     tags: dict[int, list[str]] = defaultdict(list)

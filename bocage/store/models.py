@@ -514,3 +514,18 @@ class IdempotencyKey(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     post_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
+
+
+# --- lists and markers (migration 0008) ----------------------------------------------------
+
+
+# --- filters (migration 0009) --------------------------------------------------------------
+
+
+# --- polls (migration 0010) ----------------------------------------------------------------
+
+
+# --- scheduled statuses, conversations, muted threads (migration 0011) ----------------------
+
+
+# --- follow options, featured tags, endorsements, account notes (migration 0012) ------------

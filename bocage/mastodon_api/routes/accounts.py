@@ -84,7 +84,7 @@ async def statuses(request: Request) -> Response:
     def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
         account = _visible_account(session, account_id)
         found = timelines.profile(session, viewer, account, page, with_replies=not exclude_replies)
-        return views.statuses(session, ctx, found)
+        return views.statuses(session, ctx, found, viewer, "account")
 
     answer = await node.db.read(load, node.ctx)
     return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))

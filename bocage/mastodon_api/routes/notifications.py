@@ -42,7 +42,8 @@ def _entity(session: Session, ctx: Context, viewer: Account, row: Notification) 
     }
     if row.post_id:
         found = timelines.hydrate(session, viewer, [row.post_id])
-        entity["status"] = views.statuses(session, ctx, found)[0] if found else None
+        shown = views.statuses(session, ctx, found, viewer, "notifications")
+        entity["status"] = shown[0] if shown else None
     return entity
 
 

@@ -50,7 +50,7 @@ async def search(request: Request) -> Response:
             found["accounts"] = [entities.account(ctx, person) for person in people]
         if post_id is not None and _visible(session, viewer, post_id):
             shown = timelines.hydrate(session, viewer, [post_id])
-            found["statuses"] = views.statuses(session, ctx, shown)
+            found["statuses"] = views.statuses(session, ctx, shown, viewer, "public")
         if query and kind in ("", "hashtags"):
             found["hashtags"] = _hashtags(session, ctx, query.lstrip("#"), limit)
         return found

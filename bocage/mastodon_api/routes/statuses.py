@@ -67,7 +67,9 @@ def _one(session: Session, ctx: Context, viewer: Account | None, post_id: int | 
         post = posts.get_visible(session, viewer.id if viewer else None, post_id or 0)
     except NotFound:
         raise NotFound("Record not found") from None
-    return views.statuses(session, ctx, timelines.hydrate(session, viewer, [post.id]))[0]
+    return views.statuses(
+        session, ctx, timelines.hydrate(session, viewer, [post.id]), viewer, "thread"
+    )[0]
 
 
 async def show(request: Request) -> Response:
@@ -225,8 +227,8 @@ async def context(request: Request) -> Response:
         except NotFound:
             raise NotFound("Record not found") from None
         return {
-            "ancestors": views.statuses(session, ctx, thread.ancestors),
-            "descendants": views.statuses(session, ctx, _flatten(thread.replies)),
+            "ancestors": views.statuses(session, ctx, thread.ancestors, viewer, "thread"),
+            "descendants": views.statuses(session, ctx, _flatten(thread.replies), viewer, "thread"),
         }
 
     return json(await node.db.read(load, node.ctx))

@@ -24,7 +24,7 @@ async def home(request: Request) -> Response:
     def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
         viewer = session.get(Account, caller.id)
         assert viewer is not None
-        return views.statuses(session, ctx, timelines.home(session, viewer, page))
+        return views.statuses(session, ctx, timelines.home(session, viewer, page), viewer, "home")
 
     answer = await node.db.read(load, node.ctx)
     return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
@@ -40,7 +40,9 @@ async def public(request: Request) -> Response:
     viewer = grant.account if grant else None
 
     def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
-        return views.statuses(session, ctx, timelines.local(session, viewer, page))
+        return views.statuses(
+            session, ctx, timelines.local(session, viewer, page), viewer, "public"
+        )
 
     answer = await node.db.read(load, node.ctx)
     return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
@@ -56,7 +58,8 @@ def _own_list(which: str, scope: str):  # type: ignore[no-untyped-def]
         def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
             viewer = session.get(Account, caller.id)
             assert viewer is not None
-            return views.statuses(session, ctx, getattr(timelines, which)(session, viewer, page))
+            found = getattr(timelines, which)(session, viewer, page)
+            return views.statuses(session, ctx, found, viewer, "account")
 
         answer = await node.db.read(load, node.ctx)
         return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
@@ -71,7 +74,9 @@ async def tag(request: Request) -> Response:
     name = request.path_params["hashtag"]
 
     def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
-        return views.statuses(session, ctx, timelines.tag(session, viewer, name, page))
+        return views.statuses(
+            session, ctx, timelines.tag(session, viewer, name, page), viewer, "public"
+        )
 
     answer = await node.db.read(load, node.ctx)
     return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))

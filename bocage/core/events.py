@@ -1,0 +1,41 @@
+"""Events that streaming clients are told about (Mastodon's streaming API, and later peers).
+
+A core function that changes something a connected client shows calls `emit` inside its
+transaction. The event is held on the session and published only once that transaction
+commits: a unit of work that rolls back (or runs twice, see store/db.py) tells nobody
+anything it did not keep. Events carry references (ids), never rendered JSON: each web
+process renders them for the people connected to it, as each of them may see them.
+
+Kinds and their data:
+- `post.published`  {post_id}       a post or boost has been fanned out to home feeds
+- `post.updated`    {post_id}       a post was edited (or its poll changed)
+- `post.deleted`    {post_id, visibility, recipients}   a post is gone
+- `notification`    {notification_id, account_id}
+- `conversation`    {account_id, conversation_id}       a direct conversation changed
+- `filters.changed` {account_id}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+PENDING = "bocage.events"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: str
+    data: dict[str, Any]
+
+
+def emit(session: Session, kind: str, **data: Any) -> None:
+    """Publish `kind` once the session's transaction commits."""
+    session.info.setdefault(PENDING, []).append(Event(kind, data))
+
+
+def take_pending(session: Session) -> list[Event]:
+    """The events of the transaction just committed (and forget them)."""
+    return session.info.pop(PENDING, [])
