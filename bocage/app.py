@@ -22,6 +22,8 @@ from bocage.config import Settings
 from bocage.core.errors import DomainError, NotAuthenticated, NotFound, RateLimited
 from bocage.mastodon_api import all_routes as mastodon_routes
 from bocage.mastodon_api import http as mastodon_http
+from bocage.mastodon_api.streaming.hub import StreamHub
+from bocage.mastodon_api.streaming.routes import routes as streaming_routes
 from bocage.media.storage import LocalStorage
 from bocage.node import Node
 from bocage.web.render import page, redirect
@@ -106,6 +108,7 @@ def _here(request: Request) -> str:
 
 def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
     node = Node(settings, run_worker=run_worker)
+    streams = StreamHub(node)
     storage = LocalStorage(settings.media_dir)
 
     async def media(request: Request) -> Response:
@@ -118,15 +121,18 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await node.start()
+        streams.start()
         try:
             yield
         finally:
+            await streams.stop()
             await node.stop()
 
     app = Starlette(
         routes=[
             *activitypub_routes(),
             *mastodon_routes(),
+            *streaming_routes,
             *all_routes(),
             Route("/media/{key:path}", media, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -140,4 +146,5 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
         lifespan=lifespan,
     )
     app.state.node = node
+    app.state.streams = streams
     return app

@@ -46,6 +46,7 @@ class NodeProcess:
     host: str = "127.0.0.2"
     port: int = 0
     env: dict[str, str] = field(default_factory=dict)
+    serve_options: tuple[str, ...] = ()  # e.g. ("--no-worker",)
     process: subprocess.Popen[str] | None = None
     log_path: Path | None = None
 
@@ -81,6 +82,7 @@ class NodeProcess:
                 self.host,
                 "--port",
                 str(self.port),
+                *self.serve_options,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -9,10 +9,12 @@ process renders them for the people connected to it, as each of them may see the
 Kinds and their data:
 - `post.published`  {post_id}       a post or boost has been fanned out to home feeds
 - `post.updated`    {post_id}       a post was edited (or its poll changed)
-- `post.deleted`    {post_id, visibility, recipients}   a post is gone
+- `post.deleted`    {post_id, readers}  a post is gone; `readers`: the accounts whose home
+                                        feed had it, or None when anyone may have seen it
 - `notification`    {notification_id, account_id}
 - `conversation`    {account_id, conversation_id}       a direct conversation changed
 - `filters.changed` {account_id}
+- `token.revoked`   {token_id}          an access token is gone: its streams end
 """
 
 from __future__ import annotations
@@ -36,6 +38,21 @@ def emit(session: Session, kind: str, **data: Any) -> None:
     session.info.setdefault(PENDING, []).append(Event(kind, data))
 
 
+def pending(session: Session) -> list[Event]:
+    """The events emitted so far in the session's transaction."""
+    return session.info.get(PENDING, [])
+
+
 def take_pending(session: Session) -> list[Event]:
     """The events of the transaction just committed (and forget them)."""
     return session.info.pop(PENDING, [])
+
+
+def mark(session: Session) -> int:
+    """Where the events stand before a savepoint (see `discard_since`)."""
+    return len(session.info.get(PENDING, []))
+
+
+def discard_since(session: Session, position: int) -> None:
+    """A savepoint rolled back: what was emitted inside it did not happen."""
+    del session.info.get(PENDING, [])[position:]

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from bocage.core import domains
+from bocage.core import domains, events
 from bocage.core.clock import now
 from bocage.core.ids import new_id
 from bocage.jobs.queue import enqueue
@@ -46,11 +46,12 @@ def create(
         return False  # remote people are told by their own server, from our activities
     if _from_silenced_stranger(session, recipient, sender):
         return False
-    return insert_ignore(
+    notification_id = new_id()
+    written = insert_ignore(
         session,
         Notification,
         {
-            "id": new_id(),
+            "id": notification_id,
             "account_id": recipient,
             "type": kind,
             "from_account_id": sender,
@@ -60,6 +61,9 @@ def create(
             "dedup_key": key[:200],
         },
     )
+    if written:
+        events.emit(session, "notification", notification_id=notification_id, account_id=recipient)
+    return written
 
 
 def _from_silenced_stranger(session: Session, recipient: int, sender: int) -> bool:

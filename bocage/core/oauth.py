@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import Delete, delete, select
 from sqlalchemy.orm import Session
 
-from bocage.core import accounts, instance
+from bocage.core import accounts, events, instance
 from bocage.core.clock import now
 from bocage.core.errors import DomainError, Forbidden, InvalidInput, NotAuthenticated
 from bocage.core.ids import new_id
@@ -209,9 +209,18 @@ def client_credentials(
 
 def revoke(session: Session, app: OAuthApp, token: str) -> None:
     """RFC 7009: revoking an unknown token is not an error."""
-    session.execute(
-        delete(OAuthToken).where(OAuthToken.token_hash == _hash(token), OAuthToken.app_id == app.id)
+    _revoke(
+        session,
+        delete(OAuthToken).where(
+            OAuthToken.token_hash == _hash(token), OAuthToken.app_id == app.id
+        ),
     )
+
+
+def _revoke(session: Session, statement: Delete) -> None:
+    """Deletes tokens; their open streams end (the streaming hub hears `token.revoked`)."""
+    for token_id in session.execute(statement.returning(OAuthToken.id)).scalars():
+        events.emit(session, "token.revoked", token_id=token_id)
 
 
 def authorized_apps(session: Session, user_id: int) -> list[tuple[OAuthToken, OAuthApp]]:
@@ -226,8 +235,8 @@ def authorized_apps(session: Session, user_id: int) -> list[tuple[OAuthToken, OA
 
 
 def revoke_for_user(session: Session, user_id: int, token_id: int) -> None:
-    session.execute(
-        delete(OAuthToken).where(OAuthToken.id == token_id, OAuthToken.user_id == user_id)
+    _revoke(
+        session, delete(OAuthToken).where(OAuthToken.id == token_id, OAuthToken.user_id == user_id)
     )
 
 

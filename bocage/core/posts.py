@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bocage.core import accounts, activities, authoring, feeds, media, text
+from bocage.core import accounts, activities, authoring, events, feeds, media, text
 from bocage.core.clock import now
 from bocage.core.context import Context
 from bocage.core.errors import Forbidden, InvalidInput, NotFound
@@ -26,6 +26,7 @@ from bocage.store.models import (
     Block,
     Bookmark,
     Favourite,
+    FeedEntry,
     Mention,
     Post,
     PostEdit,
@@ -215,6 +216,7 @@ def forget(session: Session, post: Post) -> None:
     that it is never resurrected or fetched again."""
     if session.get(Tombstone, post.uri) is None:
         session.add(Tombstone(uri=post.uri, deleted_at=now()))
+    _tell_streams_deleted(session, post)
     if post.in_reply_to_id:
         bump(session, post.in_reply_to_id, Post.replies_count, -1)
     if post.reblog_of_id is None:
@@ -224,6 +226,21 @@ def forget(session: Session, post: Post) -> None:
             .values(statuses_count=Account.statuses_count - 1)
         )
     session.delete(post)
+
+
+MAX_TOLD = 500  # streaming clients told by name of a deletion; beyond, every one is told
+
+
+def _tell_streams_deleted(session: Session, post: Post) -> None:
+    """Streaming clients that may show the post: those whose home feed has it, or everyone
+    for a public post (a deleted post's id tells nothing of its content)."""
+    readers = list(
+        session.execute(
+            select(FeedEntry.account_id).where(FeedEntry.post_id == post.id).limit(MAX_TOLD + 1)
+        ).scalars()
+    )
+    everyone = post.visibility in ("public", "unlisted") or len(readers) > MAX_TOLD
+    events.emit(session, "post.deleted", post_id=post.id, readers=None if everyone else readers)
 
 
 def boost(

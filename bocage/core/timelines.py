@@ -19,6 +19,7 @@ from bocage.core.errors import NotFound
 from bocage.core.visibility import visible_to
 from bocage.store.models import (
     Account,
+    Block,
     Bookmark,
     Favourite,
     FeedEntry,
@@ -373,3 +374,53 @@ def _page_rows(session: Session, viewer: Account | None, ids: list[int]) -> dict
     params = {"ids": ids, "viewer": viewer.id if viewer else NOBODY}
     rows = session.connection().execute(PAGE_ROWS, params)
     return {row.post.id: row for row in map(PageRow.of, rows)}
+
+
+# --- live readers (streaming) -----------------------------------------------------------
+
+
+def home_readers(session: Session, post_id: int, candidates: list[int]) -> list[int]:
+    """Which of `candidates` have `post_id` in their home feed as `home` would show it now
+    (mutes, suspensions and boosts of posts they may not see applied the same way)."""
+    if not candidates:
+        return []
+    rows = session.execute(
+        select(FeedEntry.account_id, Post.reblog_of_id)
+        .join(Post, Post.id == FeedEntry.post_id)
+        .where(
+            FeedEntry.post_id == post_id,
+            FeedEntry.account_id.in_(candidates),
+            ~exists().where(Account.id == FeedEntry.author_id, Account.suspended),
+            ~exists().where(
+                Mute.account_id == FeedEntry.account_id, Mute.target_id == FeedEntry.author_id
+            ),
+        )
+    ).all()
+    return [
+        reader
+        for reader, original in rows
+        if original is None or _visible_ids(session, reader, [original])
+    ]
+
+
+def public_readers(session: Session, post: Any, candidates: list[int]) -> list[int]:
+    """Which of `candidates` may be shown a public `post` on a public stream: nobody who
+    blocks its author, is blocked by them, or mutes them."""
+    if not candidates:
+        return []
+    author = post.account_id
+    kept_out = set(
+        session.execute(
+            select(Block.account_id)
+            .where(Block.account_id.in_(candidates), Block.target_id == author)
+            .union(
+                select(Block.target_id).where(
+                    Block.account_id == author, Block.target_id.in_(candidates)
+                ),
+                select(Mute.account_id).where(
+                    Mute.account_id.in_(candidates), Mute.target_id == author
+                ),
+            )
+        ).scalars()
+    )
+    return [viewer_id for viewer_id in candidates if viewer_id not in kept_out]

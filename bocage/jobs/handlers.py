@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bocage.core import feeds, notifications
+from bocage.core import events, feeds, notifications
 from bocage.jobs.worker import Handler
 from bocage.store.models import Post
 
@@ -18,10 +18,19 @@ def post_created(session: Session, payload: dict[str, Any]) -> None:
         return  # deleted meanwhile
     feeds.fan_out(session, post)
     notifications.notify_post_created(session, post)
+    events.emit(session, "post.published", post_id=post.id)
+
+
+def post_updated(session: Session, payload: dict[str, Any]) -> None:
+    """An edited post: its boosters are told, and so are streaming clients."""
+    if session.get(Post, payload["post_id"]) is None:
+        return
+    notifications.handle_post_updated(session, payload)
+    events.emit(session, "post.updated", post_id=payload["post_id"])
 
 
 HANDLERS: dict[str, Handler] = {
     "notify": notifications.handle_notify,
     "post.created": post_created,
-    "post.updated": notifications.handle_post_updated,
+    "post.updated": post_updated,
 }

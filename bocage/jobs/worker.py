@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bocage.core import events
 from bocage.core.clock import now
 from bocage.jobs import queue
 from bocage.store.db import Database
@@ -136,6 +137,7 @@ class Worker:
         effects commit together with the mark that it is done (exactly once)."""
         for job in jobs:
             started = now()
+            emitted = events.mark(session)
             try:
                 with session.begin_nested():
                     handler = self.handlers.get(job.kind)
@@ -144,12 +146,15 @@ class Worker:
                     handler(session, job.payload)  # type: ignore[arg-type]
                     queue.complete(session, job.id, started, self.name)
             except queue.LeaseLost:
+                events.discard_since(session, emitted)
                 log.warning(
                     "job %s (%s) outlived its lease; its new owner decides", job.id, job.kind
                 )
             except PermanentJobError as exc:
+                events.discard_since(session, emitted)
                 queue.fail(session, job, self.name, str(exc), permanent=True)
             except Exception:
+                events.discard_since(session, emitted)  # its savepoint was rolled back
                 state = queue.fail(session, job, self.name, traceback.format_exc(limit=5))
                 log.warning("job %s (%s) failed, now %s", job.id, job.kind, state)
 

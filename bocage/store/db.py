@@ -25,8 +25,11 @@ from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from bocage.core import events
+from bocage.store import eventbus
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -196,6 +199,9 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 8) -> None:
         self.url = sync_url(url)
+        # Committed transactions' events (core/events.py), for this process's listeners.
+        self.events = eventbus.EventBus()
+        self._listener: eventbus.PostgresListener | None = None
         self._serial_writer: SerialWriter | None = None
         self._write_threads: ThreadPoolExecutor | None = None
         if is_sqlite(self.url):
@@ -223,9 +229,25 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A write transaction, in the calling thread: committed at the end, or rolled back."""
-        with self._writer() as session, session.begin():
-            yield session
+        """A write transaction, in the calling thread: committed at the end, or rolled back.
+        The events it emitted are published once it has committed, never before."""
+        with self._writer() as session:
+            with session.begin():
+                yield session
+                if not is_sqlite(self.url):  # other processes may be listening
+                    eventbus.notify(session, events.take_pending(session))
+            self.events.committed(events.take_pending(session))
+
+    def listen(self) -> None:
+        """Receive the events other processes commit (PostgreSQL; with SQLite this process
+        is the only writer and already hears its own)."""
+        if is_sqlite(self.url) or self._listener is not None:
+            return
+        conninfo = make_url(self.url).set(drivername="postgresql")
+        self._listener = eventbus.PostgresListener(
+            conninfo.render_as_string(hide_password=False), self.events
+        )
+        self._listener.start()
 
     @contextmanager
     def snapshot(self) -> Iterator[Session]:
@@ -269,6 +291,8 @@ class Database:
         return await loop.run_in_executor(threads, functools.partial(in_thread))
 
     def close(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
         if self._serial_writer is not None:
             self._serial_writer.close()
         if self._write_threads is not None:

@@ -1,0 +1,1 @@
+"""Mastodon's streaming API: live timelines and notifications over SSE and WebSocket."""

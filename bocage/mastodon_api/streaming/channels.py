@@ -1,0 +1,68 @@
+"""The streams a client can subscribe to, as Mastodon names them (docs.joinmastodon.org/methods/
+streaming), and who may: since Mastodon 4.2 every stream needs a user token.
+
+A `Channel` is what the hub routes on: its `key` names what is published to it (whose home
+feed, which hashtag…), its `label` is the `stream` array Mastodon's WebSocket messages carry
+(`["hashtag", "cats"]`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bocage.core import oauth
+from bocage.core.errors import InvalidInput
+from bocage.mastodon_api.auth import ApiError
+
+# The SSE paths under /api/v1/streaming/ and the stream each one is.
+PATHS = {
+    "user": "user",
+    "user/notification": "user:notification",
+    "public": "public",
+    "public/local": "public:local",
+    "public/remote": "public:remote",
+    "hashtag": "hashtag",
+    "hashtag/local": "hashtag:local",
+    "direct": "direct",
+}
+PUBLIC = frozenset(
+    f"public{where}{media}" for where in ("", ":local", ":remote") for media in ("", ":media")
+)
+STREAMS = frozenset({"user", "user:notification", "hashtag", "hashtag:local", "direct", *PUBLIC})
+
+Key = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Channel:
+    key: Key
+    label: tuple[str, ...]
+
+
+def channel(
+    grant: oauth.Grant, stream: str, *, tag: str = "", list_id: str = "", only_media: bool = False
+) -> Channel:
+    """The channel for a subscription, or the refusal Mastodon gives."""
+    if stream not in STREAMS:
+        raise InvalidInput("Unknown stream type")
+    account = grant.account
+    if account is None:
+        raise ApiError("This method requires an authenticated user", 401)
+    needed = "read:notifications" if stream == "user:notification" else "read:statuses"
+    if not grant.allows(needed):
+        raise ApiError("Access token does not cover required scopes", 401)
+    if stream in PUBLIC:
+        if only_media and not stream.endswith(":media"):
+            stream += ":media"
+        return Channel((stream,), (stream,))
+    if stream in ("hashtag", "hashtag:local"):
+        name = tag.strip().lstrip("#").lower()
+        if not name:
+            raise InvalidInput("No tag for stream provided")
+        return Channel((stream, name), (stream, tag))
+    return Channel((stream, account.id), (stream,))
+
+
+def notifications_allowed(grant: oauth.Grant) -> bool:
+    """The user stream carries notifications only for tokens that may read them."""
+    return grant.allows("read:notifications")

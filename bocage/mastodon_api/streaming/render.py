@@ -1,0 +1,175 @@
+"""What each connected client is sent for an event: who should be told (the same rules as
+the timelines they stream), and the payload as that person may see it.
+
+Runs inside one database read (`deliveries`), off the event loop. Home and list streams get
+statuses rendered for their reader (their own favourited, bookmarked… flags, as Mastodon
+renders each home feed insertion for its account); public and hashtag streams get one
+rendering for everyone, as Mastodon's do, sent only to those who neither block nor mute
+the author.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bocage.core import domains, timelines
+from bocage.core.context import Context
+from bocage.core.events import Event
+from bocage.mastodon_api import views
+from bocage.mastodon_api.routes import notifications as notification_routes
+from bocage.mastodon_api.streaming import channels
+from bocage.store.models import Account, Notification, Post, PostTag
+
+if TYPE_CHECKING:
+    from bocage.mastodon_api.streaming.hub import Connection
+
+BROADCAST = frozenset({"hashtag", "hashtag:local", *channels.PUBLIC})
+Audience = dict[tuple[Any, ...], list["Connection"]]
+Outgoing = tuple["Connection", tuple[tuple[str, ...], str, str | None]]
+
+
+def deliveries(session: Session, ctx: Context, event: Event, audience: Audience) -> list[Outgoing]:
+    match event.kind:
+        case "post.published":
+            return _post(session, ctx, event.data["post_id"], "update", audience)
+        case "post.updated":
+            return _post(session, ctx, event.data["post_id"], "status.update", audience)
+        case "post.deleted":
+            return _deleted(event.data["post_id"], event.data.get("readers"), audience)
+        case "notification":
+            return _notification(session, ctx, event.data, audience)
+        case "filters.changed":
+            conns = audience.get(("user", event.data["account_id"]), [])
+            return _to(conns, ("user",), "filters_changed", None)
+        case _:
+            return []
+
+
+def _post(
+    session: Session, ctx: Context, post_id: int, name: str, audience: Audience
+) -> list[Outgoing]:
+    post = session.get(Post, post_id)
+    if post is None:
+        return []
+    return [
+        *_to_home_readers(session, ctx, post, name, audience),
+        *_to_public_streams(session, ctx, post, name, audience),
+    ]
+
+
+def _to_home_readers(
+    session: Session, ctx: Context, post: Post, name: str, audience: Audience
+) -> list[Outgoing]:
+    by_reader = {key[1]: conns for key, conns in audience.items() if key[0] == "user"}
+    readers = timelines.home_readers(session, post.id, list(by_reader))
+    if not readers:
+        return []
+    viewers = session.execute(select(Account).where(Account.id.in_(readers))).scalars()
+    out: list[Outgoing] = []
+    for viewer in viewers:
+        payload = _status(session, ctx, post.id, viewer, "home")
+        if payload is not None:
+            out += _to(by_reader[viewer.id], ("user",), name, payload)
+    return out
+
+
+def _to_public_streams(
+    session: Session, ctx: Context, post: Post, name: str, audience: Audience
+) -> list[Outgoing]:
+    """Public posts (not boosts) on the public and hashtag streams, as Mastodon broadcasts."""
+    if post.reblog_of_id is not None or post.visibility != "public":
+        return []
+    author = session.get(Account, post.account_id)
+    if author is None or author.suspended:
+        return []
+    if author.domain is not None and domains.is_silenced(session, author.domain):
+        return []  # a silenced server's posts stay off public timelines
+    subscribed = [
+        (key, conn) for key in _public_keys(session, post, author) for conn in audience.get(key, [])
+    ]
+    if not subscribed:
+        return []
+    allowed = set(
+        timelines.public_readers(session, post, list({c.viewer_id for _, c in subscribed}))
+    )
+    payload = _status(session, ctx, post.id, None, "public")
+    if payload is None:
+        return []
+    return [
+        (conn, (conn.channels[key].label, name, payload))
+        for key, conn in subscribed
+        if conn.viewer_id in allowed and key in conn.channels
+    ]
+
+
+def _public_keys(session: Session, post: Post, author: Account) -> list[tuple[Any, ...]]:
+    where = ":local" if author.domain is None else ":remote"
+    streams = ["public", f"public{where}"]
+    if post.media_count:
+        streams += [f"{stream}:media" for stream in streams]
+    keys: list[tuple[Any, ...]] = [(stream,) for stream in streams]
+    tags = session.execute(select(PostTag.tag).where(PostTag.post_id == post.id)).scalars()
+    for tag in tags:
+        keys.append(("hashtag", tag))
+        if author.domain is None:
+            keys.append(("hashtag:local", tag))
+    return keys
+
+
+def _deleted(post_id: int, readers: list[int] | None, audience: Audience) -> list[Outgoing]:
+    """`readers` None: the post was public (or too widely read to name everyone)."""
+    told = set(readers or [])
+    out: list[Outgoing] = []
+    for key, conns in audience.items():
+        if key[0] in ("user", "list"):
+            out += [
+                (conn, (conn.channels[key].label, "delete", str(post_id)))
+                for conn in conns
+                if readers is None or conn.viewer_id in told
+            ]
+        elif readers is None and key[0] in BROADCAST:
+            out += [(conn, (conn.channels[key].label, "delete", str(post_id))) for conn in conns]
+    return out
+
+
+def _notification(
+    session: Session, ctx: Context, data: dict[str, Any], audience: Audience
+) -> list[Outgoing]:
+    account_id = data["account_id"]
+    on_user = [conn for conn in audience.get(("user", account_id), []) if conn.notifications]
+    on_own = audience.get(("user:notification", account_id), [])
+    if not on_user and not on_own:
+        return []
+    row = session.get(Notification, data["notification_id"])
+    viewer = session.get(Account, account_id)
+    if row is None or viewer is None or row.type not in notification_routes.TYPES:
+        return []
+    payload = _json(notification_routes._entity(session, ctx, viewer, row))
+    return [
+        *_to(on_user, ("user",), "notification", payload),
+        *_to(on_own, ("user:notification",), "notification", payload),
+    ]
+
+
+def _status(
+    session: Session, ctx: Context, post_id: int, viewer: Account | None, context: str
+) -> str | None:
+    shown = views.statuses(
+        session, ctx, timelines.hydrate(session, viewer, [post_id]), viewer, context
+    )
+    return _json(shown[0]) if shown else None
+
+
+def _to(
+    conns: Iterable[Connection], stream: tuple[str, ...], name: str, payload: str | None
+) -> list[Outgoing]:
+    return [(conn, (stream, name, payload)) for conn in conns]
+
+
+def _json(document: Any) -> str:
+    return orjson.dumps(document).decode()
