@@ -22,6 +22,7 @@ from bocage.config import Settings
 from bocage.core.errors import DomainError, NotAuthenticated, NotFound, RateLimited
 from bocage.mastodon_api import all_routes as mastodon_routes
 from bocage.mastodon_api import http as mastodon_http
+from bocage.mastodon_api.ratelimit import RateLimits
 from bocage.mastodon_api.streaming.hub import StreamHub
 from bocage.mastodon_api.streaming.routes import routes as streaming_routes
 from bocage.media.storage import LocalStorage
@@ -137,7 +138,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
             Route("/media/{key:path}", media, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(RateLimits, settings=settings)],
         exception_handlers={
             DomainError: on_domain_error,
             HTTPException: on_http_error,

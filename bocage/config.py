@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     job_poll_seconds: float = Field(default=1.0, gt=0)
     login_attempts_per_window: int = Field(default=5, ge=1)
     login_window_seconds: float = Field(default=300.0, gt=0)
+    # Client API requests per access token (or IP address) and window, as Mastodon: 0 = off.
+    api_requests_per_window: int = Field(default=300, ge=0)
+    api_window_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("domain")
     @classmethod
