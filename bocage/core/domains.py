@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bocage.core import instance
 from bocage.core.clock import now
@@ -79,6 +80,14 @@ def is_silenced(session: Session, domain: str) -> bool:
         )
     )
     return found.first() is not None
+
+
+def silenced_account(domain: ColumnElement[str | None]) -> ColumnElement[bool]:
+    """SQL: true for an account `domain` on a silenced server (or a subdomain of one)."""
+    return exists().where(
+        DomainBlock.severity == "silence",
+        or_(domain == DomainBlock.domain, domain.like("%." + DomainBlock.domain)),
+    )
 
 
 def rules(session: Session) -> DomainRules:

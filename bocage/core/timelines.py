@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Row, Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from bocage.core import media, pins
+from bocage.core import domains, media, pins
 from bocage.core.errors import NotFound
 from bocage.core.visibility import visible_to
 from bocage.store.models import (
@@ -183,6 +183,20 @@ def _without_hidden_boosts(
 
 
 def local(session: Session, viewer: Account | None, page: Page) -> list[PostView]:
+    """This node's public posts (the web's "Local" page)."""
+    return public(session, viewer, page, where="local")
+
+
+def public(
+    session: Session,
+    viewer: Account | None,
+    page: Page,
+    *,
+    where: str = "all",
+    only_media: bool = False,
+) -> list[PostView]:
+    """Public posts this node holds, as Mastodon's public timelines: no boosts, no replies
+    to others, nothing from silenced servers. `where`: "all", "local" or "remote"."""
     viewer_id = viewer.id if viewer else None
     query = (
         select(Post.id)
@@ -190,11 +204,19 @@ def local(session: Session, viewer: Account | None, page: Page) -> list[PostView
         .where(
             Post.visibility == "public",
             Post.reblog_of_id.is_(None),
-            Account.domain.is_(None),
+            or_(Post.in_reply_to_id.is_(None), Post.in_reply_to_account_id == Post.account_id),
             visible_to(viewer_id),
             _not_muted(viewer_id),
         )
     )
+    if where == "local":
+        query = query.where(Account.domain.is_(None))
+    else:
+        query = query.where(~domains.silenced_account(Account.domain))
+        if where == "remote":
+            query = query.where(Account.domain.is_not(None))
+    if only_media:
+        query = query.where(Post.media_count > 0)
     return _load(session, viewer, _paged(query, page))
 
 

@@ -18,6 +18,7 @@ def all_routes() -> list[BaseRoute]:
         search,
         statuses,
         timelines,
+        trends,
     )
 
     return [
@@ -30,4 +31,5 @@ def all_routes() -> list[BaseRoute]:
         *notifications.routes,
         *search.routes,
         *media.routes,
+        *trends.routes,
     ]

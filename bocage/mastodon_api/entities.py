@@ -6,6 +6,7 @@ with milliseconds and a `Z` (`2019-12-08T03:48:33.901Z`), `last_status_at` is a 
 
 from __future__ import annotations
 
+import hashlib
 import html
 from datetime import datetime
 from typing import Any
@@ -210,4 +211,22 @@ def relationship(target_id: int, found: Any) -> dict[str, Any]:
         "domain_blocking": False,
         "endorsed": False,
         "note": "",
+    }
+
+
+def tag(ctx: Context, name: str, history: list[Any] | None = None) -> dict[str, Any]:
+    """A Tag. Hashtags have no table of their own here (posts carry their names), so the
+    id is derived from the name: stable, and the same on every process."""
+    return {
+        "id": str(int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")),
+        "name": name,
+        "url": ctx.urls.tag(name),
+        "history": [
+            {
+                "day": str(int(day.day.timestamp())),
+                "uses": str(day.uses),
+                "accounts": str(day.accounts),
+            }
+            for day in history or []
+        ],
     }

@@ -145,6 +145,4 @@ routes = [
     Route("/api/v1/instance/rules", rules, methods=["GET"]),
     Route("/api/v1/instance/peers", peers, methods=["GET"]),
     Route("/api/v1/custom_emojis", empty_list, methods=["GET"]),
-    Route("/api/v1/trends/tags", empty_list, methods=["GET"]),
-    Route("/api/v1/trends/statuses", empty_list, methods=["GET"]),
 ]

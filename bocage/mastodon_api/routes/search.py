@@ -2,8 +2,9 @@
 
 With `resolve=true`, a handle is looked up on its server (WebFinger) and a post URL is
 fetched from its origin, as Mastodon does; otherwise only what this node knows is searched.
-Full-text search of posts does not exist yet: like Mastodon without Elasticsearch, `statuses`
-holds only a resolved URL."""
+Posts are searched by their words among those the searcher wrote, favourited, bookmarked or
+was mentioned in (core/search.py), as Mastodon's full-text search does for a logged-in person
+without its opt-in public index."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from starlette.routing import Route
 from bocage.activitypub.client import FetchError
 from bocage.activitypub.normalize import Malformed
 from bocage.core import accounts, posts, timelines
+from bocage.core import search as post_search
 from bocage.core.context import Context
 from bocage.core.errors import NotFound
 from bocage.mastodon_api import entities, views
@@ -31,6 +33,8 @@ async def search(request: Request) -> Response:
     query = request.query_params.get("q", "").strip()
     kind = request.query_params.get("type", "")
     limit = min(id_param(request.query_params.get("limit"), "limit") or 20, 40)
+    offset = id_param(request.query_params.get("offset"), "offset") or 0
+    by_account = id_param(request.query_params.get("account_id"), "account_id")
     node = node_of(request)
     resolve = request.query_params.get("resolve") in ("true", "1") and grant is not None
     viewer = grant.account if grant else None
@@ -50,6 +54,12 @@ async def search(request: Request) -> Response:
             found["accounts"] = [entities.account(ctx, person) for person in people]
         if post_id is not None and _visible(session, viewer, post_id):
             shown = timelines.hydrate(session, viewer, [post_id])
+            found["statuses"] = views.statuses(session, ctx, shown, viewer, "public")
+        elif query and viewer is not None and kind in ("", "statuses"):
+            ids = post_search.statuses(
+                session, viewer.id, query, limit=limit, offset=offset, account_id=by_account
+            )
+            shown = timelines.hydrate(session, viewer, ids)
             found["statuses"] = views.statuses(session, ctx, shown, viewer, "public")
         if query and kind in ("", "hashtags"):
             found["hashtags"] = _hashtags(session, ctx, query.lstrip("#"), limit)
@@ -84,7 +94,7 @@ def _hashtags(session: Session, ctx: Context, prefix: str, limit: int) -> list[d
         .order_by(func.count().desc())
         .limit(limit)
     )
-    return [{"name": tag, "url": ctx.urls.tag(tag), "history": []} for tag in rows.scalars()]
+    return [entities.tag(ctx, name) for name in rows.scalars()]
 
 
 async def preferences(request: Request) -> Response:

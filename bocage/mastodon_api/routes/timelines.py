@@ -1,4 +1,5 @@
-"""Timelines: home (the caller's feed) and public (this node's public posts)."""
+"""Timelines: home (the caller's feed), public (local, remote or both), hashtags, and the
+caller's bookmarks and favourites."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from bocage.core import timelines
 from bocage.core.context import Context
 from bocage.mastodon_api import views
 from bocage.mastodon_api.auth import grant_of, require_user
-from bocage.mastodon_api.http import json, link_header, node_of, page_of
+from bocage.mastodon_api.http import bool_param, json, link_header, node_of, page_of
 from bocage.store.models import Account
 
 
@@ -31,18 +32,23 @@ async def home(request: Request) -> Response:
 
 
 async def public(request: Request) -> Response:
-    """Public posts of this node (`local=true`, and the default: remote public posts are
-    not gathered into a federated timeline yet, so `remote=true` answers an empty page)."""
+    """Public posts: this node's (`local=true`), other servers' (`remote=true`), or both."""
     grant = await grant_of(request)
     node, page = node_of(request), page_of(request)
-    if request.query_params.get("remote") in ("true", "1"):
-        return json([])
+    query = request.query_params
+    where = (
+        "local"
+        if bool_param(query, "local")
+        else "remote"
+        if bool_param(query, "remote")
+        else "all"
+    )
+    only_media = bool_param(query, "only_media")
     viewer = grant.account if grant else None
 
     def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
-        return views.statuses(
-            session, ctx, timelines.local(session, viewer, page), viewer, "public"
-        )
+        found = timelines.public(session, viewer, page, where=where, only_media=only_media)
+        return views.statuses(session, ctx, found, viewer, "public")
 
     answer = await node.db.read(load, node.ctx)
     return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))

@@ -1,0 +1,93 @@
+"""Public timelines (all, local, remote, media) and silenced servers; trends; post search."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bocage.core import domains, remote, search, timelines, trends
+from bocage.core.timelines import Page
+from bocage.node import Node
+from bocage.store.models import Account
+from tests.core.helpers import favourite, post, remote_user, reply, user
+
+PUBLIC = ("https://www.w3.org/ns/activitystreams#Public",)
+
+
+def remote_post(
+    node: Node, author: Account, text: str, to: tuple[str, ...] = PUBLIC, cc: tuple[str, ...] = ()
+) -> None:
+    note = remote.RemotePost(
+        uri=f"{author.uri}/notes/{abs(hash(text))}",
+        author_uri=author.uri,
+        content=f"<p>{text}</p>",
+        published=datetime.now(UTC),
+        to=to,
+        cc=cc,
+    )
+    with node.db.transaction() as session:
+        stored = session.get(Account, author.id)
+        assert stored is not None and remote.receive_post(session, stored, note) is not None
+
+
+def texts(node: Node, viewer: Account | None, **options: object) -> list[str]:
+    with node.db.snapshot() as session:
+        views = timelines.public(session, viewer, Page(), **options)  # type: ignore[arg-type]
+        return [view.post.source or view.post.content for view in views]
+
+
+def test_public_timelines_by_origin(node: Node) -> None:
+    alice = user(node, "alice")
+    faraway = remote_user(node, "https://far.example/users/zed")
+    quiet = remote_user(node, "https://sub.quiet.example/users/mo")
+    post(node, alice, "local hello")
+    remote_post(node, faraway, "remote hello")
+    remote_post(node, quiet, "from a silenced server")
+    remote_post(node, faraway, "unlisted", to=(), cc=PUBLIC)
+
+    assert texts(node, alice) == [
+        "<p>from a silenced server</p>", "<p>remote hello</p>", "local hello",
+    ]  # fmt: skip
+    assert texts(node, alice, where="local") == ["local hello"]
+    assert texts(node, None, where="remote")[-1] == "<p>remote hello</p>"
+    assert texts(node, alice, only_media=True) == []
+
+    with node.db.transaction() as session:
+        domains.block(session, "quiet.example", "silence")
+    assert texts(node, alice) == ["<p>remote hello</p>", "local hello"]
+    assert texts(node, alice, where="remote") == ["<p>remote hello</p>"]
+
+
+def test_trending_tags_and_posts(node: Node) -> None:
+    alice, bob, carol = user(node, "alice"), user(node, "bob"), user(node, "carol")
+    liked = post(node, alice, "#Hedges are #trees")
+    post(node, bob, "more #hedges")
+    post(node, carol, "#hedges forever")
+    post(node, carol, "secret #trees", visibility="private")
+    post(node, alice, "unpopular")
+    favourite(node, bob, liked.id)
+    with node.db.snapshot() as session:
+        found = trends.tags(session)
+        assert [(t.name, t.accounts) for t in found] == [("hedges", 3), ("trees", 1)]
+        assert len(found[0].history) == trends.TAG_DAYS and found[0].history[0].uses == 3
+        assert [t.name for t in trends.tags(session, limit=1, offset=1)] == ["trees"]
+        assert trends.statuses(session) == [liked.id]
+
+
+def test_search_finds_words_in_posts_one_has_a_reason_to_search(node: Node) -> None:
+    alice, bob = user(node, "alice"), user(node, "bob")
+    own = post(node, alice, "Planting a Hawthorn hedge")
+    liked = post(node, bob, "hawthorn berries in autumn")
+    elsewhere = post(node, bob, "hawthorn is everywhere")  # nothing to do with alice
+    mention = post(node, bob, "@alice look: a hawthorn", visibility="direct")
+    reply(node, bob, own, "nice hedge")
+    favourite(node, alice, liked.id)
+    with node.db.snapshot() as session:
+        found = search.statuses(session, alice.id, "HAWTHORN")
+        assert found == [mention.id, liked.id, own.id]
+        assert search.statuses(session, alice.id, "hawthorn hedge") == [own.id]
+        assert search.statuses(session, alice.id, "hawthorn", account_id=bob.id) == [
+            mention.id, liked.id,
+        ]  # fmt: skip
+        assert search.statuses(session, alice.id, "100%") == []
+        # Bob's own three, newest first, one page at a time.
+        assert search.statuses(session, bob.id, "hawthorn", limit=1, offset=1) == [elsewhere.id]

@@ -1,0 +1,49 @@
+"""Public timelines, trends and post search through Mastodon.py, answers checked against the
+OpenAPI description."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.mastodon_api.openapi import check
+from tests.mastodon_api.test_mastodon_py import logged_in
+from tests.processes import NodeProcess
+
+pytestmark = pytest.mark.slow
+
+
+def test_public_timelines_trends_and_search(api_node: NodeProcess) -> None:
+    alice = logged_in(api_node, "alice", ["read", "write"])
+    bob = logged_in(api_node, "bob", ["read", "write"])
+    popular = alice.status_post("Laying a #Quickthorn hedge")
+    bob.status_post("#quickthorn cuttings", visibility="unlisted")
+    bob.status_favourite(popular.id)
+
+    local = [s.id for s in bob.timeline_local()]
+    assert popular.id in local and local == [s.id for s in bob.timeline_public()]
+    assert bob.timeline_public(remote=True) == []  # this node knows no other server
+
+    tags = bob.trending_tags()
+    assert tags[0].name == "quickthorn" and int(tags[0].history[0].accounts) == 1
+    assert popular.id in [s.id for s in bob.trending_statuses()]
+    assert bob.trending_links() == []
+
+    found = bob.search_v2("quickthorn hedge", result_type="statuses")
+    assert [s.id for s in found.statuses] == [popular.id]  # bob favourited it
+    assert alice.search_v2("cuttings", result_type="statuses").statuses == []  # not hers
+
+    api = httpx.Client(
+        base_url=api_node.url, headers={"Authorization": f"Bearer {bob.access_token}"}
+    )
+    for tag in api.get("/api/v1/trends/tags").json():
+        check("Tag", tag)
+    for status in api.get("/api/v1/trends/statuses").json():
+        check("Status", status)
+    for tag in api.get("/api/v2/search", params={"q": "#quick", "type": "hashtags"}).json()[
+        "hashtags"
+    ]:
+        check("Tag", tag)
+    paged = api.get("/api/v1/trends/tags", params={"limit": 1})
+    assert "offset=1" in paged.headers["link"]
+    assert api.get("/api/v1/trends/tags", params={"limit": "many"}).status_code == 422
