@@ -12,6 +12,8 @@ def all_routes() -> list[BaseRoute]:
         accounts,
         apps,
         instance,
+        lists,
+        markers,
         media,
         notifications,
         relationships,
@@ -30,4 +32,6 @@ def all_routes() -> list[BaseRoute]:
         *notifications.routes,
         *search.routes,
         *media.routes,
+        *lists.routes,
+        *markers.routes,
     ]

@@ -13,7 +13,7 @@ from typing import Any
 from bocage.core.context import Context
 from bocage.core.text import plain
 from bocage.core.timelines import PostView
-from bocage.store.models import Account, MediaFile, OAuthApp
+from bocage.store.models import Account, Marker, MediaFile, OAuthApp, UserList
 
 VERSION = "4.3.0"  # the Mastodon API level clients may expect; Mastodon.py checks it
 MISSING_AVATAR = "/static/avatar-missing.png"
@@ -210,4 +210,23 @@ def relationship(target_id: int, found: Any) -> dict[str, Any]:
         "domain_blocking": False,
         "endorsed": False,
         "note": "",
+    }
+
+
+def user_list(row: UserList) -> dict[str, Any]:
+    """A List."""
+    return {
+        "id": str(row.id),
+        "title": row.title,
+        "replies_policy": row.replies_policy,
+        "exclusive": bool(row.exclusive),
+    }
+
+
+def marker(row: Marker) -> dict[str, Any]:
+    """A Marker: `last_read_id` is a string, as every id."""
+    return {
+        "last_read_id": str(row.last_read_id),
+        "version": row.version,
+        "updated_at": timestamp(row.updated_at),
     }

@@ -565,7 +565,6 @@ class Marker(Base):
     updated_at: Mapped[datetime]
 
 
-
 # --- filters (migration 0009) --------------------------------------------------------------
 
 
