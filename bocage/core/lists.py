@@ -7,7 +7,8 @@ The rules, as Mastodon has them:
   (the default) or `none`; `exclusive` keeps the members' posts out of the home feed;
 - a member is an account the owner follows or has asked to follow (its posts arrive once
   the request is accepted), or the owner;
-- an unfollow, a rejected request or a block takes the account off the owner's lists.
+- an unfollow, a rejected request or a block takes the account off the owner's lists; when
+  a followed account moves, its new account takes its place on them.
 
 List timelines are written on fan-out like the home feed (core/list_feeds.py): adding a member
 copies their latest posts into the list, removing one takes their posts out. Exclusive lists
@@ -211,14 +212,20 @@ def add_members(
     follows = _follows(session, owner_id, wanted)
     if any(account_id != owner_id and account_id not in follows for account_id in wanted):
         raise InvalidInput("Validation failed: Account must be a followed account")
-    session.add_all(ListMember(list_id=row.id, account_id=account_id) for account_id in wanted)
-    session.flush()
     holder = list_feeds.Holder.of(row)
     for account_id in wanted:
-        if account_id == owner_id or follows[account_id]:  # a pending request: not yet
-            list_feeds.backfill(session, holder, account_id)
-    if row.exclusive:
-        _leave_home(session, owner_id, wanted)
+        _join(session, holder, account_id, active=account_id == owner_id or follows[account_id])
+
+
+def _join(session: Session, holder: list_feeds.Holder, account_id: int, *, active: bool) -> None:
+    """Put an account on a list: its latest posts fill the list if the owner's follow is
+    accepted (a pending request: once accepted), and leave home if the list is exclusive."""
+    session.add(ListMember(list_id=holder.list_id, account_id=account_id))
+    session.flush()
+    if active:
+        list_feeds.backfill(session, holder, account_id)
+    if holder.exclusive:
+        _leave_home(session, holder.owner_id, [account_id])
 
 
 def remove_members(
@@ -327,6 +334,27 @@ def follow_ended(session: Session, owner_id: int, target_id: int) -> None:
         )
     )
     list_feeds.forget(session, list_ids, [target_id])
+
+
+def moved(session: Session, owner_id: int, old_id: int, new_id: int) -> None:
+    """The owner followed an account that moved, and now follows (or asked to follow) its new
+    account: the lists that held the old one hold the new one (Mastodon's MoveWorker). The
+    old one leaves them with the unfollow that comes next."""
+    holders = _holding(session, owner_id, old_id)
+    follows = _follows(session, owner_id, [new_id]) if holders else {}
+    if new_id not in follows:
+        return  # no lists, or the new account could not be followed
+    already = set(
+        session.execute(
+            select(ListMember.list_id).where(
+                ListMember.account_id == new_id,
+                ListMember.list_id.in_([holder.list_id for holder in holders]),
+            )
+        ).scalars()
+    )
+    for holder in holders:
+        if holder.list_id not in already:
+            _join(session, holder, new_id, active=follows[new_id])
 
 
 def _holding(session: Session, owner_id: int, account_id: int) -> list[list_feeds.Holder]:

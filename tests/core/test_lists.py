@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bocage.core import graph, lists, markers, notifications
+from bocage.core import graph, lists, markers, moves, notifications
 from bocage.core.errors import Conflict, InvalidInput, NotFound
 from bocage.core.timelines import Page, PostView
 from bocage.node import Node
@@ -233,6 +233,22 @@ async def test_a_pending_follow_request_makes_a_member_that_waits(node: Node) ->
         graph.reject_request(session, node.ctx, carol_locked, carol.id)
     with node.db.snapshot() as session:
         assert lists.members(session, carol.id, theirs.id) == []
+
+
+async def test_a_moved_account_is_replaced_by_its_new_one(node: Node) -> None:
+    alice, old, new = (user(node, name) for name in ("alice", "bob", "newbob"))
+    follow(node, alice, old)
+    friends = new_list(node, alice, exclusive=True)
+    add(node, alice, friends, old)
+    post(node, new, "from the new account")
+    with node.db.transaction() as session:
+        moves.set_aliases(session, node.ctx, new, [old.uri])
+    with node.db.transaction() as session:
+        moves.move(session, node.ctx, old, new)
+    with node.db.snapshot() as session:
+        assert [a.username for a in lists.members(session, alice.id, friends.id)] == ["newbob"]
+    assert await list_timeline(node, alice, friends) == ["from the new account"]
+    assert await home(node, alice) == []  # still on an exclusive list
 
 
 async def test_mutes_and_suspensions_apply_when_reading(node: Node) -> None:
