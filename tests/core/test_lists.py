@@ -81,6 +81,11 @@ async def test_a_list_shows_its_members_posts_and_boosts(node: Node) -> None:
     with node.db.snapshot() as session:
         assert lists.containing(session, from_dave.id) == []
         assert lists.containing(session, bob_public.id) == [(friends.id, alice.id)]
+    with node.db.transaction() as session:
+        lists.delete_list(session, alice.id, friends.id)
+    with node.db.snapshot() as session:
+        assert lists.containing(session, bob_public.id) == []  # its timeline went with it
+        assert lists.lists_with(session, alice.id, bob.id) == []
 
 
 async def test_replies_policies(node: Node) -> None:
