@@ -6,6 +6,9 @@ follow's backfill are written in the same transaction, so people see their own p
 new follow at once; the fan-out to followers runs in the `post.created` job. Mutes, blocks
 and suspensions are applied when reading, so they take effect immediately and are undone
 just as fast.
+
+Lists are fed by the same fan-out (core/list_feeds.py): a post goes into the lists that hold
+its author, and stays out of the home feed of whoever put the author on an exclusive list.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from bocage.core import list_feeds
 from bocage.store.models import Account, FeedEntry, Follow, Mention, Post
 from bocage.store.prepared import Prepared
 from bocage.store.upsert import insert_ignore_many
@@ -30,9 +34,10 @@ def add_own(session: Session, post: Post) -> None:
 def fan_out(session: Session, post: Post) -> int:
     """Write `post` into the feeds of everyone who should see it; returns the count."""
     recipients: set[int] = {post.account_id}
+    followers: set[int] = set()
     if post.visibility != "direct":
         # Local followers only: remote ones read their own server's feed.
-        followers = session.execute(
+        found = session.execute(
             select(Follow.follower_id)
             .join(Account, Account.id == Follow.follower_id)
             .where(
@@ -41,10 +46,13 @@ def fan_out(session: Session, post: Post) -> int:
                 Account.domain.is_(None),
             )
         )
-        recipients.update(followers.scalars())
+        followers.update(found.scalars())
+        recipients.update(followers)
     if post.reblog_of_id is None:
         mentioned = session.execute(select(Mention.account_id).where(Mention.post_id == post.id))
         recipients.update(mentioned.scalars())
+    # Lists that hold the author get it too; owners of an exclusive one don't, at home.
+    recipients -= list_feeds.deliver(session, post, followers)
     rows = [
         {"account_id": account_id, "post_id": post.id, "author_id": post.account_id}
         for account_id in recipients

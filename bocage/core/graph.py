@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
-from bocage.core import activities, authoring, feeds
+from bocage.core import activities, authoring, feeds, lists
 from bocage.core.clock import now
 from bocage.core.context import Context
 from bocage.core.errors import Forbidden, InvalidInput, NotFound
@@ -71,6 +71,7 @@ def follow_answered(session: Session, follower: Account, target: Account, accept
     if accepted:
         _mark_accepted(session, row)
     else:
+        lists.follow_ended(session, follower.id, target.id)
         session.delete(row)
 
 
@@ -102,6 +103,7 @@ def reject_request(session: Session, ctx: Context, target: Account, follower_id:
     follower = session.get(Account, follower_id)
     assert follower is not None
     _answer(session, ctx, "Reject", row, follower, target)
+    lists.follow_ended(session, follower.id, target.id)
     session.delete(row)
 
 
@@ -217,6 +219,7 @@ def _accept(
 def _mark_accepted(session: Session, row: Follow) -> None:
     row.accepted = True
     feeds.backfill(session, row.follower_id, row.target_id)
+    lists.follow_accepted(session, row.follower_id, row.target_id)
     session.execute(
         update_rows(Account)
         .where(Account.id == row.target_id)
@@ -246,6 +249,7 @@ def _answer(
 
 def remove_follow(session: Session, row: Follow) -> None:
     feeds.forget_author(session, row.follower_id, row.target_id)
+    lists.follow_ended(session, row.follower_id, row.target_id)
     if row.accepted:
         session.execute(
             update_rows(Account)

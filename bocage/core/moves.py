@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bocage.core import actor_document, authoring, graph
+from bocage.core import actor_document, authoring, graph, lists
 from bocage.core.activities import PUBLIC, wrap
 from bocage.core.context import Context
 from bocage.core.errors import Conflict, DomainError, Forbidden, InvalidInput
@@ -95,8 +95,8 @@ def announce_profile(session: Session, ctx: Context, account: Account) -> None:
 
 
 def _migrate_local_followers(session: Session, ctx: Context, old: Account, new: Account) -> None:
-    """This node's people who followed `old` follow `new` instead. Someone `new` blocks,
-    or who blocks it, just stops following `old`."""
+    """This node's people who followed `old` follow `new` instead, on the same lists.
+    Someone `new` blocks, or who blocks it, just stops following `old`."""
     followers = session.execute(
         select(Account)
         .join(Follow, Follow.follower_id == Account.id)
@@ -109,4 +109,5 @@ def _migrate_local_followers(session: Session, ctx: Context, old: Account, new: 
                     graph.follow(session, ctx, follower, new)
             except DomainError:
                 pass
+            lists.moved(session, follower.id, old.id, new.id)
         graph.unfollow(session, ctx, follower, old)

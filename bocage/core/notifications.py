@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from bocage.core import domains, events
+from bocage.core import domains, events, markers
 from bocage.core.clock import now
 from bocage.core.ids import new_id
 from bocage.jobs.queue import enqueue
@@ -200,3 +200,4 @@ def mark_all_read(session: Session, account_id: int) -> None:
         .where(Notification.account_id == account_id, Notification.read.is_(False))
         .values(read=True)
     )
+    markers.notifications_all_read(session, account_id)  # apps see them read too

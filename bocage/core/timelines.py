@@ -162,7 +162,15 @@ def home(session: Session, viewer: Account, page: Page) -> list[PostView]:
         "min_id": OLDEST if page.min_id is None else page.min_id,
         "limit": page.limit,
     }
-    rows = {row.post.id: row for row in map(PageRow.of, HOME_ROWS.rows(session, bounds))}
+    return feed_page(session, viewer, HOME_ROWS, bounds)
+
+
+def feed_page(
+    session: Session, viewer: Account, statement: Prepared, params: dict[str, Any]
+) -> list[PostView]:
+    """A page of a feed written on fan-out (home_feed, list_feed): `statement` is
+    PAGE_SELECT over the feed's slice, run with `params`; newest first."""
+    rows = {row.post.id: row for row in map(PageRow.of, statement.rows(session, params))}
     ids = sorted(rows, reverse=True)
     return _without_hidden_boosts(session, viewer, _views(session, viewer, ids, rows))
 

@@ -12,6 +12,8 @@ def all_routes() -> list[BaseRoute]:
         accounts,
         apps,
         instance,
+        lists,
+        markers,
         media,
         notifications,
         relationships,
@@ -32,4 +34,6 @@ def all_routes() -> list[BaseRoute]:
         *search.routes,
         *media.routes,
         *trends.routes,
+        *lists.routes,
+        *markers.routes,
     ]

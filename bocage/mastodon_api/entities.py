@@ -14,7 +14,7 @@ from typing import Any
 from bocage.core.context import Context
 from bocage.core.text import plain
 from bocage.core.timelines import PostView
-from bocage.store.models import Account, MediaFile, OAuthApp
+from bocage.store.models import Account, Marker, MediaFile, OAuthApp, UserList
 
 VERSION = "4.3.0"  # the Mastodon API level clients may expect; Mastodon.py checks it
 MISSING_AVATAR = "/static/avatar-missing.png"
@@ -229,4 +229,23 @@ def tag(ctx: Context, name: str, history: list[Any] | None = None) -> dict[str, 
             }
             for day in history or []
         ],
+    }
+
+
+def user_list(row: UserList) -> dict[str, Any]:
+    """A List."""
+    return {
+        "id": str(row.id),
+        "title": row.title,
+        "replies_policy": row.replies_policy,
+        "exclusive": bool(row.exclusive),
+    }
+
+
+def marker(row: Marker) -> dict[str, Any]:
+    """A Marker: `last_read_id` is a string, as every id."""
+    return {
+        "last_read_id": str(row.last_read_id),
+        "version": row.version,
+        "updated_at": timestamp(row.updated_at),
     }

@@ -42,7 +42,7 @@ async def params(request: Request, max_bytes: int = MAX_BODY) -> dict[str, Any]:
     `{"media_ids": [1, 2]}` both give a list under `media_ids`."""
     found: dict[str, Any] = {}
     _merge(found, request.query_params.multi_items())
-    if request.method in ("POST", "PUT", "PATCH"):
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):  # DELETE too: clients send forms
         kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         body = await request.body()
         if len(body) > max_bytes:

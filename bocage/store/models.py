@@ -519,6 +519,52 @@ class IdempotencyKey(Base):
 # --- lists and markers (migration 0008) ----------------------------------------------------
 
 
+class UserList(Base):
+    """A list of accounts its owner follows (or asked to follow, or is): its own timeline,
+    and with `exclusive`, their posts leave the owner's home feed (Mastodon 4.2)."""
+
+    __tablename__ = "lists"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"), index=True)  # the owner
+    title: Mapped[str] = mapped_column(String(256))
+    replies_policy: Mapped[str] = mapped_column(String(16), default="list")
+    exclusive: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class ListMember(Base):
+    __tablename__ = "list_accounts"
+    list_id: Mapped[int] = mapped_column(_cascade("lists.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"), primary_key=True)
+    # Fan-out asks "which lists hold this author?" for every post: one index probe.
+    __table_args__ = (Index("ix_list_accounts_account_id_list_id", "account_id", "list_id"),)
+
+
+class ListFeedEntry(Base):
+    """A post (or boost) in a list's timeline, written when it is published, as home_feed."""
+
+    __tablename__ = "list_feed"
+    list_id: Mapped[int] = mapped_column(_cascade("lists.id"), primary_key=True)
+    post_id: Mapped[int] = mapped_column(_cascade("posts.id"), primary_key=True)
+    author_id: Mapped[int] = mapped_column(_cascade("accounts.id"))
+    __table_args__ = (
+        Index("ix_list_feed_list_id_author_id", "list_id", "author_id"),
+        Index("ix_list_feed_post_id", "post_id"),  # which lists show a post (streaming)
+    )
+
+
+class Marker(Base):
+    """Where someone stopped reading a timeline (`home`, `notifications`), shared by their
+    apps; `version` counts updates, so that a stale concurrent update is refused."""
+
+    __tablename__ = "markers"
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"), primary_key=True)
+    timeline: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_read_id: Mapped[int]
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]
+
+
 # --- filters (migration 0009) --------------------------------------------------------------
 
 

@@ -1,0 +1,180 @@
+"""Lists (docs.joinmastodon.org/methods/lists): the caller's lists, their members, the lists
+that hold an account, and a list's timeline (`/api/v1/timelines/list/:id`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bocage.core import lists
+from bocage.core.context import Context
+from bocage.core.errors import NotFound
+from bocage.mastodon_api import entities, views
+from bocage.mastodon_api.auth import require_user
+from bocage.mastodon_api.http import (
+    bool_param,
+    id_param,
+    json,
+    link_header,
+    node_of,
+    page_of,
+    params,
+    text_param,
+)
+from bocage.store.models import Account
+
+MEMBERS_LIMIT, MEMBERS_MAX = 40, 80
+
+
+def _path_id(request: Request, name: str = "id") -> int:
+    """An id in the path: anything but digits names nothing (Mastodon's 404)."""
+    value = str(request.path_params[name])
+    if not value.isdigit():
+        raise NotFound(lists.NOT_FOUND)
+    return int(value)
+
+
+def _account_ids(values: dict[str, Any]) -> list[int]:
+    """`account_ids[]=1&account_ids[]=2` or `{"account_ids": ["1", "2"]}` (one id alone too);
+    an id that is not one names no account."""
+    given = values.get("account_ids", [])
+    ids = [str(value) for value in (given if isinstance(given, list) else [given])]
+    if not all(value.isdigit() for value in ids):
+        raise NotFound(lists.NOT_FOUND)
+    return [int(value) for value in ids]
+
+
+async def index(request: Request) -> Response:
+    _grant, caller = await require_user(request, "read:lists")
+
+    def load(session: Session) -> list[dict[str, Any]]:
+        return [entities.user_list(row) for row in lists.of_owner(session, caller.id)]
+
+    return json(await node_of(request).db.read(load))
+
+
+async def create(request: Request) -> Response:
+    _grant, caller = await require_user(request, "write:lists")
+    values = await params(request)
+    title = text_param(values, "title")
+    policy = text_param(values, "replies_policy", "list") or "list"
+    exclusive = bool_param(values, "exclusive")
+
+    def apply(session: Session) -> dict[str, Any]:
+        return entities.user_list(lists.create(session, caller.id, title, policy, exclusive))
+
+    return json(await node_of(request).db.write(apply))
+
+
+async def show(request: Request) -> Response:
+    _grant, caller = await require_user(request, "read:lists")
+    list_id = _path_id(request)
+
+    def load(session: Session) -> dict[str, Any]:
+        return entities.user_list(lists.get(session, caller.id, list_id))
+
+    return json(await node_of(request).db.read(load))
+
+
+async def update(request: Request) -> Response:
+    """What is not sent stays as it is."""
+    _grant, caller = await require_user(request, "write:lists")
+    list_id = _path_id(request)
+    values = await params(request)
+    title = text_param(values, "title") if "title" in values else None
+    policy = text_param(values, "replies_policy") if "replies_policy" in values else None
+    exclusive = bool_param(values, "exclusive") if "exclusive" in values else None
+
+    def apply(session: Session) -> dict[str, Any]:
+        row = lists.update(
+            session, caller.id, list_id, title=title, replies_policy=policy, exclusive=exclusive
+        )
+        return entities.user_list(row)
+
+    return json(await node_of(request).db.write(apply))
+
+
+async def delete(request: Request) -> Response:
+    _grant, caller = await require_user(request, "write:lists")
+    await node_of(request).db.write(lists.delete_list, caller.id, _path_id(request))
+    return json({})
+
+
+async def members(request: Request) -> Response:
+    """Paged by account id, newest first, with Link headers; `limit=0`: all, unpaged."""
+    _grant, caller = await require_user(request, "read:lists")
+    list_id = _path_id(request)
+    node = node_of(request)
+    query = request.query_params
+    limit = id_param(query.get("limit"), "limit")
+    unpaged = limit == 0
+    limit = None if unpaged else min(limit or MEMBERS_LIMIT, MEMBERS_MAX)
+    max_id = id_param(query.get("max_id"), "max_id")
+    min_id = id_param(query.get("min_id") or query.get("since_id"), "min_id")
+
+    def load(session: Session) -> list[dict[str, Any]]:
+        found = lists.members(
+            session, caller.id, list_id, max_id=max_id, min_id=min_id, limit=limit
+        )
+        return [entities.account(node.ctx, account) for account in found]
+
+    answer = await node.db.read(load)
+    headers = {} if unpaged else link_header(request, [int(a["id"]) for a in answer])
+    return json(answer, headers=headers)
+
+
+def _change_members(add: bool):  # type: ignore[no-untyped-def]
+    change = lists.add_members if add else lists.remove_members
+
+    async def endpoint(request: Request) -> Response:
+        _grant, caller = await require_user(request, "write:lists")
+        list_id = _path_id(request)
+        account_ids = _account_ids(await params(request))
+        await node_of(request).db.write(change, caller.id, list_id, account_ids)
+        return json({})
+
+    return endpoint
+
+
+async def account_lists(request: Request) -> Response:
+    """The caller's lists that hold the account."""
+    _grant, caller = await require_user(request, "read:lists")
+    account_id = _path_id(request)
+
+    def load(session: Session) -> list[dict[str, Any]]:
+        return [entities.user_list(r) for r in lists.lists_with(session, caller.id, account_id)]
+
+    return json(await node_of(request).db.read(load))
+
+
+async def timeline(request: Request) -> Response:
+    _grant, caller = await require_user(request, "read:lists")
+    list_id = _path_id(request, "list_id")
+    node, page = node_of(request), page_of(request)
+
+    def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
+        viewer = session.get(Account, caller.id)
+        assert viewer is not None
+        found = lists.timeline(session, viewer, list_id, page)
+        return views.statuses(session, ctx, found, viewer, "home")  # filters: home and lists
+
+    answer = await node.db.read(load, node.ctx)
+    return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
+
+
+routes = [
+    Route("/api/v1/lists", index, methods=["GET"]),
+    Route("/api/v1/lists", create, methods=["POST"]),
+    Route("/api/v1/lists/{id}", show, methods=["GET"]),
+    Route("/api/v1/lists/{id}", update, methods=["PUT"]),
+    Route("/api/v1/lists/{id}", delete, methods=["DELETE"]),
+    Route("/api/v1/lists/{id}/accounts", members, methods=["GET"]),
+    Route("/api/v1/lists/{id}/accounts", _change_members(add=True), methods=["POST"]),
+    Route("/api/v1/lists/{id}/accounts", _change_members(add=False), methods=["DELETE"]),
+    Route("/api/v1/accounts/{id}/lists", account_lists, methods=["GET"]),
+    Route("/api/v1/timelines/list/{list_id}", timeline, methods=["GET"]),
+]
