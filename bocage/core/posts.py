@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bocage.core import accounts, activities, authoring, events, feeds, media, text
+from bocage.core import accounts, activities, authoring, events, feeds, lists, media, text
 from bocage.core.clock import now
 from bocage.core.context import Context
 from bocage.core.errors import Forbidden, InvalidInput, NotFound
@@ -239,6 +239,7 @@ def _tell_streams_deleted(session: Session, post: Post) -> None:
             select(FeedEntry.account_id).where(FeedEntry.post_id == post.id).limit(MAX_TOLD + 1)
         ).scalars()
     )
+    readers += [owner for _list_id, owner in lists.containing(session, post.id)]
     everyone = post.visibility in ("public", "unlisted") or len(readers) > MAX_TOLD
     events.emit(session, "post.deleted", post_id=post.id, readers=None if everyone else readers)
 

@@ -454,3 +454,17 @@ def public_readers(session: Session, post: Any, candidates: list[int]) -> list[i
         ).scalars()
     )
     return [viewer_id for viewer_id in candidates if viewer_id not in kept_out]
+
+
+def not_muting(session: Session, author_id: int, candidates: list[int]) -> list[int]:
+    """Which of `candidates` do not mute `author_id`."""
+    if not candidates:
+        return []
+    muting = set(
+        session.execute(
+            select(Mute.account_id).where(
+                Mute.account_id.in_(candidates), Mute.target_id == author_id
+            )
+        ).scalars()
+    )
+    return [viewer_id for viewer_id in candidates if viewer_id not in muting]

@@ -172,3 +172,24 @@ def test_websocket_protocol_details(api_node: NodeProcess) -> None:
                 await asyncio.wait_for(socket.recv(), 10)
 
     asyncio.run(scenario())
+
+
+def test_list_stream_is_its_owners_alone(api_node: NodeProcess) -> None:
+    alice = logged_in(api_node, "alice", ["read", "write", "follow"])
+    bob = logged_in(api_node, "bob", ["read", "write", "follow"])
+    bob.account_follow(alice.me().id)
+    hedgers = bob.list_create("Hedgers")
+    bob.list_accounts_add(hedgers.id, [alice.me().id])
+    heard = Collector()
+    stream = bob.stream_list(hedgers.id, heard, run_async=True)
+    try:
+        time.sleep(0.3)
+        post = alice.status_post("For the list")
+        assert heard.wait_for(lambda name, data: name == "update").id == post.id
+    finally:
+        close_soon(stream)
+    theirs = httpx.get(
+        f"{api_node.url}/api/v1/streaming/list",
+        params={"list": hedgers.id, "access_token": alice.access_token},
+    )
+    assert theirs.status_code == 404

@@ -23,12 +23,15 @@ PATHS = {
     "public/remote": "public:remote",
     "hashtag": "hashtag",
     "hashtag/local": "hashtag:local",
+    "list": "list",
     "direct": "direct",
 }
 PUBLIC = frozenset(
     f"public{where}{media}" for where in ("", ":local", ":remote") for media in ("", ":media")
 )
-STREAMS = frozenset({"user", "user:notification", "hashtag", "hashtag:local", "direct", *PUBLIC})
+STREAMS = frozenset(
+    {"user", "user:notification", "hashtag", "hashtag:local", "list", "direct", *PUBLIC}
+)
 
 Key = tuple[str | int, ...]
 
@@ -60,6 +63,10 @@ def channel(
         if not name:
             raise InvalidInput("No tag for stream provided")
         return Channel((stream, name), (stream, tag))
+    if stream == "list":
+        if not list_id.isdigit():
+            raise InvalidInput("No list for stream provided")
+        return Channel(("list", int(list_id)), ("list", list_id))
     return Channel((stream, account.id), (stream,))
 
 

@@ -18,7 +18,8 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from bocage.core import oauth
+from bocage.core import lists, oauth
+from bocage.core.errors import NotFound
 from bocage.core.events import Event
 from bocage.mastodon_api.streaming import render
 from bocage.mastodon_api.streaming.channels import Channel, Key
@@ -93,8 +94,14 @@ class StreamHub:
     # --- subscriptions ----------------------------------------------------------------
 
     async def authorize(self, grant: oauth.Grant, channel: Channel) -> None:
-        """Refuses what the token's account may not stream (scopes are checked earlier)."""
+        """Refuses what the token's account may not stream (scopes are checked earlier):
+        a list is its owner's alone."""
         assert grant.account is not None
+        if channel.key[0] == "list":
+            try:
+                await self.node.db.read(lists.get, grant.account.id, int(channel.key[1]))
+            except NotFound:
+                raise NotFound("Not authorized to stream this list") from None
 
     def connect(self, connection: Connection) -> None:
         self.connections.add(connection)

@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bocage.core import domains, timelines
+from bocage.core import domains, lists, timelines
 from bocage.core.context import Context
 from bocage.core.events import Event
 from bocage.mastodon_api import views
@@ -58,6 +58,7 @@ def _post(
         return []
     return [
         *_to_home_readers(session, ctx, post, name, audience),
+        *_to_list_readers(session, ctx, post, name, audience),
         *_to_public_streams(session, ctx, post, name, audience),
     ]
 
@@ -75,6 +76,38 @@ def _to_home_readers(
         payload = _status(session, ctx, post.id, viewer, "home")
         if payload is not None:
             out += _to(by_reader[viewer.id], ("user",), name, payload)
+    return out
+
+
+def _to_list_readers(
+    session: Session, ctx: Context, post: Post, name: str, audience: Audience
+) -> list[Outgoing]:
+    """The lists whose feed took the post, for the owners streaming them (and not muting
+    its author: list timelines apply mutes as home does)."""
+    streamed = {key[1]: conns for key, conns in audience.items() if key[0] == "list"}
+    if not streamed:
+        return []
+    owners = {
+        list_id: owner
+        for list_id, owner in lists.containing(session, post.id)
+        if list_id in streamed
+    }
+    readers = set(timelines.not_muting(session, post.account_id, list(set(owners.values()))))
+    viewers = {
+        viewer.id: viewer
+        for viewer in session.execute(select(Account).where(Account.id.in_(readers))).scalars()
+    }
+    out: list[Outgoing] = []
+    for list_id, owner in owners.items():
+        if owner not in viewers:
+            continue
+        payload = _status(session, ctx, post.id, viewers[owner], "home")
+        if payload is not None:
+            out += [
+                (conn, (conn.channels[("list", list_id)].label, name, payload))
+                for conn in streamed[list_id]
+                if conn.viewer_id == owner
+            ]
     return out
 
 
