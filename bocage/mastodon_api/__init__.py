@@ -11,10 +11,12 @@ def all_routes() -> list[BaseRoute]:
     from bocage.mastodon_api.routes import (
         accounts,
         apps,
+        conversations,
         instance,
         media,
         notifications,
         relationships,
+        scheduled_statuses,
         search,
         statuses,
         timelines,
@@ -30,4 +32,6 @@ def all_routes() -> list[BaseRoute]:
         *notifications.routes,
         *search.routes,
         *media.routes,
+        *scheduled_statuses.routes,
+        *conversations.routes,
     ]

@@ -7,13 +7,14 @@ with milliseconds and a `Z` (`2019-12-08T03:48:33.901Z`), `last_status_at` is a 
 from __future__ import annotations
 
 import html
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from bocage.core.context import Context
 from bocage.core.text import plain
 from bocage.core.timelines import PostView
-from bocage.store.models import Account, MediaFile, OAuthApp
+from bocage.store.models import Account, AccountConversation, MediaFile, OAuthApp, ScheduledStatus
 
 VERSION = "4.3.0"  # the Mastodon API level clients may expect; Mastodon.py checks it
 MISSING_AVATAR = "/static/avatar-missing.png"
@@ -91,10 +92,12 @@ def status(
     view: PostView,
     tags: dict[int, list[str]],
     attachments: dict[int, list[MediaFile]],
+    muted_threads: Collection[int] = (),
 ) -> dict[str, Any]:
-    """A Status; a boost carries the boosted post's Status as `reblog`."""
+    """A Status; a boost carries the boosted post's Status as `reblog`. `muted_threads`: the
+    viewer's muted threads among the page's (`muted` is true for a post in one of them)."""
     post = view.post
-    boosted = status(ctx, view.reblog, tags, attachments) if view.reblog else None
+    boosted = status(ctx, view.reblog, tags, attachments, muted_threads) if view.reblog else None
     local = view.author.domain is None
     url = ctx.urls.post_page(view.author.username, post.id) if local else post.uri
     return {
@@ -127,7 +130,7 @@ def status(
         "text": None,
         "favourited": view.favourited,
         "reblogged": view.reblogged,
-        "muted": False,
+        "muted": (post.thread_root_id or post.id) in muted_threads,
         "bookmarked": view.bookmarked,
         "pinned": post.pinned_at is not None,
         "filtered": [],
@@ -210,4 +213,31 @@ def relationship(target_id: int, found: Any) -> dict[str, Any]:
         "domain_blocking": False,
         "endorsed": False,
         "note": "",
+    }
+
+
+def scheduled_status(
+    ctx: Context, row: ScheduledStatus, attachments: list[MediaFile]
+) -> dict[str, Any]:
+    """A ScheduledStatus: its time, the parameters it will be posted with, its uploads."""
+    return {
+        "id": str(row.id),
+        "scheduled_at": timestamp(row.scheduled_at),
+        "params": row.params,
+        "media_attachments": [media_attachment(ctx, upload) for upload in attachments],
+    }
+
+
+def conversation(
+    ctx: Context,
+    row: AccountConversation,
+    participants: list[Any],
+    last_status: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A Conversation: `accounts` are the other participants, `last_status` a Status."""
+    return {
+        "id": str(row.id),
+        "unread": bool(row.unread),
+        "accounts": [account(ctx, person) for person in participants],
+        "last_status": last_status,
     }
