@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bocage.core.context import Context
+from bocage.core.conversations import thread_of
 from bocage.core.text import plain
 from bocage.core.timelines import PostView
 from bocage.store.models import Account, AccountConversation, MediaFile, OAuthApp, ScheduledStatus
@@ -130,7 +131,7 @@ def status(
         "text": None,
         "favourited": view.favourited,
         "reblogged": view.reblogged,
-        "muted": (post.thread_root_id or post.id) in muted_threads,
+        "muted": thread_of(post) in muted_threads,
         "bookmarked": view.bookmarked,
         "pinned": post.pinned_at is not None,
         "filtered": [],
