@@ -9,7 +9,7 @@ import logging
 from bocage.activitypub.federation import Federation
 from bocage.config import Settings
 from bocage.core.context import Context
-from bocage.jobs.handlers import HANDLERS
+from bocage.jobs import handlers
 from bocage.jobs.worker import Worker
 from bocage.store import migrate
 from bocage.store.db import Database
@@ -25,7 +25,11 @@ class Node:
         self.federation = Federation(self.db, self.ctx)
         self.worker = Worker(
             self.db,
-            {**HANDLERS, **self.federation.job_handlers()},
+            {
+                **handlers.HANDLERS,
+                **handlers.with_context(self.ctx),
+                **self.federation.job_handlers(),
+            },
             concurrency=settings.job_concurrency,
             lease_seconds=settings.job_lease_seconds,
             poll_seconds=settings.job_poll_seconds,

@@ -17,7 +17,7 @@ from bocage.core.clock import now
 from bocage.core.errors import InvalidInput, NotFound
 from bocage.core.ids import new_id
 from bocage.core.urls import Urls
-from bocage.store.models import Account, MediaFile
+from bocage.store.models import Account, MediaFile, ScheduledMedia
 
 MAX_ATTACHMENTS = 4
 MAX_DESCRIPTION = 1500
@@ -74,6 +74,10 @@ def check_attachable(session: Session, account: Account, media_ids: tuple[int, .
     for media_id in media_ids:
         if own_upload(session, account, media_id).post_id is not None:
             raise InvalidInput("That media is already attached to another post.")
+    if media_ids:
+        reserved = select(ScheduledMedia.media_id).where(ScheduledMedia.media_id.in_(media_ids))
+        if session.execute(reserved.limit(1)).first() is not None:
+            raise InvalidInput("That media is already attached to a scheduled post.")
 
 
 def attach(session: Session, post_id: int, media_ids: tuple[int, ...]) -> list[MediaFile]:

@@ -16,7 +16,16 @@ from bocage.core import domains, events, markers
 from bocage.core.clock import now
 from bocage.core.ids import new_id
 from bocage.jobs.queue import enqueue
-from bocage.store.models import Account, Block, Follow, Mention, Mute, Notification, Post
+from bocage.store.models import (
+    Account,
+    Block,
+    Follow,
+    Mention,
+    Mute,
+    Notification,
+    Post,
+    ThreadMute,
+)
 from bocage.store.sql import update_rows
 from bocage.store.upsert import insert_ignore
 
@@ -38,13 +47,13 @@ def enqueue_notification(
 def create(
     session: Session, recipient: int, kind: str, sender: int, post_id: int | None, key: str
 ) -> bool:
-    """Write one notification unless muted/blocked or already written. True if written."""
-    if recipient == sender or _silenced(session, recipient, sender):
+    """Write one notification unless dismissed or already written. True if written."""
+    if recipient == sender:
         return False
     account = session.get(Account, recipient)
     if account is None or account.domain is not None:
         return False  # remote people are told by their own server, from our activities
-    if _from_silenced_stranger(session, recipient, sender):
+    if dismissed(session, recipient, sender, post_id):
         return False
     notification_id = new_id()
     written = insert_ignore(
@@ -66,6 +75,15 @@ def create(
     return written
 
 
+def dismissed(session: Session, recipient: int, sender: int, post_id: int | None) -> bool:
+    """Whether `recipient` does not want to hear of this (Mastodon's DropCondition): a block
+    either way, a mute, a muted thread (`post_id`'s), or a stranger on a silenced server.
+    A direct post that is dismissed does not reach the recipient's conversations either."""
+    return _silenced(session, recipient, sender, post_id) or _from_silenced_stranger(
+        session, recipient, sender
+    )
+
+
 def _from_silenced_stranger(session: Session, recipient: int, sender: int) -> bool:
     """Someone on a server the admin silenced reaches only the people who follow them."""
     domain = session.execute(select(Account.domain).where(Account.id == sender)).scalar()
@@ -74,7 +92,7 @@ def _from_silenced_stranger(session: Session, recipient: int, sender: int) -> bo
     return session.get(Follow, (recipient, sender)) is None
 
 
-def _silenced(session: Session, recipient: int, sender: int) -> bool:
+def _silenced(session: Session, recipient: int, sender: int, post_id: int | None) -> bool:
     blocked = exists().where(
         or_(
             and_(Block.account_id == recipient, Block.target_id == sender),
@@ -82,7 +100,18 @@ def _silenced(session: Session, recipient: int, sender: int) -> bool:
         )
     )
     muted = exists().where(Mute.account_id == recipient, Mute.target_id == sender)
-    return bool((session.execute(select(or_(blocked, muted)))).scalar())
+    reasons = [blocked, muted]
+    if post_id is not None:
+        # In the same round trip: the thread of the post the notification is about.
+        thread = (
+            select(func.coalesce(Post.thread_root_id, Post.id))
+            .where(Post.id == post_id)
+            .scalar_subquery()
+        )
+        reasons.append(
+            exists().where(ThreadMute.account_id == recipient, ThreadMute.thread_id == thread)
+        )
+    return bool((session.execute(select(or_(*reasons)))).scalar())
 
 
 # --- job handlers: each runs inside the transaction that marks its job done ---------------

@@ -13,7 +13,17 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bocage.core import accounts, activities, authoring, events, feeds, lists, media, text
+from bocage.core import (
+    accounts,
+    activities,
+    authoring,
+    conversations,
+    events,
+    feeds,
+    lists,
+    media,
+    text,
+)
 from bocage.core.clock import now
 from bocage.core.context import Context
 from bocage.core.errors import Forbidden, InvalidInput, NotFound
@@ -84,10 +94,23 @@ def validate(draft: PostDraft, max_chars: int) -> text.ParsedText:
     return parsed
 
 
-def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -> Post:
+def check(session: Session, ctx: Context, author: Account, draft: PostDraft) -> None:
+    """Refuse now what `publish` would refuse, without publishing: a scheduled post is
+    checked when it is written (as Mastodon does), and published later."""
+    _check_author(author)
+    validate(draft, ctx.settings.max_post_chars)
+    _reply_target(session, author, draft.in_reply_to_id)
+    media.check_attachable(session, author, draft.media_ids)
+
+
+def _check_author(author: Account) -> None:
     if author.moved_to_id is not None:
         # As on Mastodon: followers were sent to the new account; posts belong there now.
         raise Forbidden("This account has moved: post from your new account.")
+
+
+def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -> Post:
+    _check_author(author)
     parsed = validate(draft, ctx.settings.max_post_chars)
     parent = _reply_target(session, author, draft.in_reply_to_id)
     mentioned = _resolve_mentions(session, ctx, parsed.mentions)
@@ -219,6 +242,8 @@ def forget(session: Session, post: Post) -> None:
     _tell_streams_deleted(session, post)
     if post.in_reply_to_id:
         bump(session, post.in_reply_to_id, Post.replies_count, -1)
+    if post.visibility == "direct" and post.reblog_of_id is None:
+        conversations.remove_post(session, post)  # before the post goes: its links cascade
     if post.reblog_of_id is None:
         session.execute(
             update_rows(Account)

@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bocage.core import events, feeds, notifications
+from bocage.core import conversations, events, feeds, notifications, scheduled
+from bocage.core.context import Context
 from bocage.jobs.worker import Handler
 from bocage.store.models import Post
 
@@ -18,6 +19,8 @@ def post_created(session: Session, payload: dict[str, Any]) -> None:
         return  # deleted meanwhile
     feeds.fan_out(session, post)
     notifications.notify_post_created(session, post)
+    if post.visibility == "direct" and post.reblog_of_id is None:
+        conversations.add_post(session, post)
     events.emit(session, "post.published", post_id=post.id)
 
 
@@ -34,3 +37,13 @@ HANDLERS: dict[str, Handler] = {
     "post.created": post_created,
     "post.updated": post_updated,
 }
+
+
+def with_context(ctx: Context) -> dict[str, Handler]:
+    """The job kinds that act as the core does for a face (publishing needs the node's
+    URLs and settings)."""
+
+    def publish_scheduled(session: Session, payload: dict[str, Any]) -> None:
+        scheduled.publish_due(session, ctx, payload)
+
+    return {scheduled.JOB: publish_scheduled}

@@ -11,12 +11,14 @@ def all_routes() -> list[BaseRoute]:
     from bocage.mastodon_api.routes import (
         accounts,
         apps,
+        conversations,
         instance,
         lists,
         markers,
         media,
         notifications,
         relationships,
+        scheduled_statuses,
         search,
         statuses,
         timelines,
@@ -36,4 +38,6 @@ def all_routes() -> list[BaseRoute]:
         *trends.routes,
         *lists.routes,
         *markers.routes,
+        *scheduled_statuses.routes,
+        *conversations.routes,
     ]

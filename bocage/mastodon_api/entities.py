@@ -8,13 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import html
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from bocage.core.context import Context
+from bocage.core.conversations import thread_of
 from bocage.core.text import plain
 from bocage.core.timelines import PostView
-from bocage.store.models import Account, Marker, MediaFile, OAuthApp, UserList
+from bocage.store.models import (
+    Account,
+    AccountConversation,
+    Marker,
+    MediaFile,
+    OAuthApp,
+    ScheduledStatus,
+    UserList,
+)
 
 VERSION = "4.3.0"  # the Mastodon API level clients may expect; Mastodon.py checks it
 MISSING_AVATAR = "/static/avatar-missing.png"
@@ -92,10 +102,12 @@ def status(
     view: PostView,
     tags: dict[int, list[str]],
     attachments: dict[int, list[MediaFile]],
+    muted_threads: Collection[int] = (),
 ) -> dict[str, Any]:
-    """A Status; a boost carries the boosted post's Status as `reblog`."""
+    """A Status; a boost carries the boosted post's Status as `reblog`. `muted_threads`: the
+    viewer's muted threads among the page's (`muted` is true for a post in one of them)."""
     post = view.post
-    boosted = status(ctx, view.reblog, tags, attachments) if view.reblog else None
+    boosted = status(ctx, view.reblog, tags, attachments, muted_threads) if view.reblog else None
     local = view.author.domain is None
     url = ctx.urls.post_page(view.author.username, post.id) if local else post.uri
     return {
@@ -128,7 +140,7 @@ def status(
         "text": None,
         "favourited": view.favourited,
         "reblogged": view.reblogged,
-        "muted": False,
+        "muted": thread_of(post) in muted_threads,
         "bookmarked": view.bookmarked,
         "pinned": post.pinned_at is not None,
         "filtered": [],
@@ -248,4 +260,31 @@ def marker(row: Marker) -> dict[str, Any]:
         "last_read_id": str(row.last_read_id),
         "version": row.version,
         "updated_at": timestamp(row.updated_at),
+    }
+
+
+def scheduled_status(
+    ctx: Context, row: ScheduledStatus, attachments: list[MediaFile]
+) -> dict[str, Any]:
+    """A ScheduledStatus: its time, the parameters it will be posted with, its uploads."""
+    return {
+        "id": str(row.id),
+        "scheduled_at": timestamp(row.scheduled_at),
+        "params": row.params,
+        "media_attachments": [media_attachment(ctx, upload) for upload in attachments],
+    }
+
+
+def conversation(
+    ctx: Context,
+    row: AccountConversation,
+    participants: list[Any],
+    last_status: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A Conversation: `accounts` are the other participants, `last_status` a Status."""
+    return {
+        "id": str(row.id),
+        "unread": bool(row.unread),
+        "accounts": [account(ctx, person) for person in participants],
+        "last_status": last_status,
     }

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bocage.core.context import Context
+from bocage.core.conversations import muted_threads, thread_of
 from bocage.core.timelines import PostView, with_mentions
 from bocage.mastodon_api import entities
 from bocage.store.models import Account, PostTag
@@ -36,4 +37,13 @@ def statuses(
         for post_id, tag in rows.all():
             tags[post_id].append(tag)
     attachments = {v.post.id: v.media for view in views for v in (view, view.reblog) if v}
-    return [entities.status(ctx, view, tags, attachments) for view in views]
+    muted = _muted_threads(session, views, viewer)
+    return [entities.status(ctx, view, tags, attachments, muted) for view in views]
+
+
+def _muted_threads(session: Session, views: list[PostView], viewer: Any) -> set[int]:
+    """The page's threads the viewer muted: one query for the page, none without a viewer."""
+    if viewer is None or not views:
+        return set()
+    threads = {thread_of(v.post) for view in views for v in (view, view.reblog) if v}
+    return muted_threads(session, viewer.id, threads)

@@ -193,3 +193,18 @@ def test_list_stream_is_its_owners_alone(api_node: NodeProcess) -> None:
         params={"list": hedgers.id, "access_token": alice.access_token},
     )
     assert theirs.status_code == 404
+
+
+def test_direct_stream_gets_conversations(api_node: NodeProcess) -> None:
+    alice = logged_in(api_node, "alice", ["read", "write", "follow"])
+    bob = logged_in(api_node, "bob", ["read", "write", "follow"])
+    heard = Collector()
+    stream = bob.stream_direct(heard, run_async=True)
+    try:
+        time.sleep(0.3)
+        message = alice.status_post("@bob just between us", visibility="direct")
+        conversation = heard.wait_for(lambda name, data: name == "conversation")
+        assert conversation.last_status.id == message.id and conversation.unread
+        assert [a.acct for a in conversation.accounts] == ["alice"]
+    finally:
+        close_soon(stream)

@@ -1,8 +1,10 @@
-"""Statuses: post, read, delete (and the replies thread, `context`)."""
+"""Statuses: post (now, or later with `scheduled_at`), read, delete, mute their thread (and the
+replies thread, `context`)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -10,13 +12,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import oauth, pins, posts, timelines
+from bocage.core import conversations, oauth, pins, posts, scheduled, timelines
 from bocage.core.context import Context
 from bocage.core.errors import InvalidInput, NotFound
 from bocage.core.visibility import VISIBILITIES
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of, require_user
-from bocage.mastodon_api.http import id_param, json, node_of, params, text_param
+from bocage.mastodon_api.http import bool_param, id_param, json, node_of, params, text_param
+from bocage.mastodon_api.routes import scheduled_statuses
 from bocage.store.models import Account, Post
 
 
@@ -39,11 +42,22 @@ async def create(request: Request) -> Response:
         language=text_param(values, "language") or None,
         media_ids=media_ids,
     )
+    given_at = text_param(values, "scheduled_at").strip()
+    at = scheduled.requested_time(given_at) if given_at else None
     node = node_of(request)
     if "@" in draft.text:
         await node.federation.resolver.learn_mentions(draft.text)
 
     key = request.headers.get("idempotency-key", "").strip()
+    if at is not None:
+        # `sensitive` stays null when not given, as in Mastodon's params.
+        given_sensitive = values.get("sensitive") not in (None, "")
+        extras = scheduled.Extras(
+            sensitive=bool_param(values, "sensitive") if given_sensitive else None,
+            poll=_poll_param(values),
+            application_id=grant.app.id,
+        )
+        return await _schedule(request, grant, caller, draft, at, extras, key)
 
     def publish(session: Session, ctx: Context) -> int:
         # A retry of a request whose answer was lost: the post it made, not a second one.
@@ -60,6 +74,50 @@ async def create(request: Request) -> Response:
     post_id = await node.db.write(publish, node.ctx)
     node.jobs_committed()
     return json(await node.db.read(_one, node.ctx, caller, post_id))
+
+
+async def _schedule(
+    request: Request,
+    grant: oauth.Grant,
+    caller: Account,
+    draft: posts.PostDraft,
+    at: datetime,
+    extras: scheduled.Extras,
+    key: str,
+) -> Response:
+    """`scheduled_at` given: a ScheduledStatus is answered instead of a Status."""
+    node = node_of(request)
+
+    def schedule(session: Session, ctx: Context) -> int:
+        # A retry whose answer was lost: the scheduled status it made (as Mastodon, a key
+        # that made a post, or one already published, is not found as a scheduled status).
+        known = oauth.remembered_post(session, grant.token.id, key) if key else None
+        if known is not None:
+            return known
+        author = session.get(Account, caller.id)
+        assert author is not None
+        row = scheduled.schedule(session, ctx, author, draft, at, extras)
+        if key:
+            oauth.remember_post(session, grant.token.id, key, row.id)
+        return row.id
+
+    scheduled_id = await node.db.write(schedule, node.ctx)
+    node.jobs_committed()
+    return json(await node.db.read(scheduled_statuses.one, node.ctx, caller, scheduled_id))
+
+
+def _poll_param(values: dict[str, Any]) -> dict[str, Any] | None:
+    """A poll, kept as given for the scheduled status's `params` (a JSON object, or the
+    form fields `poll[options][]`, `poll[expires_in]`…)."""
+    poll = values.get("poll")
+    if isinstance(poll, dict):
+        return poll
+    fields = {
+        name[len("poll[") : -1]: value
+        for name, value in values.items()
+        if name.startswith("poll[") and name.endswith("]")
+    }
+    return fields or None
 
 
 def _one(session: Session, ctx: Context, viewer: Account | None, post_id: int | None) -> Any:
@@ -294,6 +352,16 @@ routes = [
     Route(
         "/api/v1/statuses/{id}/unbookmark",
         _action(_unbookmark, "write:bookmarks"),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/v1/statuses/{id}/mute",
+        _action(conversations.mute_thread, "write:mutes"),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/v1/statuses/{id}/unmute",
+        _action(conversations.unmute_thread, "write:mutes"),
         methods=["POST"],
     ),
     Route("/api/v1/statuses/{id}/pin", _action(pins.pin, "write:accounts"), methods=["POST"]),

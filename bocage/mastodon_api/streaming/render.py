@@ -21,9 +21,10 @@ from bocage.core import domains, lists, timelines
 from bocage.core.context import Context
 from bocage.core.events import Event
 from bocage.mastodon_api import views
+from bocage.mastodon_api.routes import conversations as conversation_routes
 from bocage.mastodon_api.routes import notifications as notification_routes
 from bocage.mastodon_api.streaming import channels
-from bocage.store.models import Account, Notification, Post, PostTag
+from bocage.store.models import Account, AccountConversation, Notification, Post, PostTag
 
 if TYPE_CHECKING:
     from bocage.mastodon_api.streaming.hub import Connection
@@ -43,6 +44,8 @@ def deliveries(session: Session, ctx: Context, event: Event, audience: Audience)
             return _deleted(event.data["post_id"], event.data.get("readers"), audience)
         case "notification":
             return _notification(session, ctx, event.data, audience)
+        case "conversation":
+            return _conversation(session, ctx, event.data, audience)
         case "filters.changed":
             conns = audience.get(("user", event.data["account_id"]), [])
             return _to(conns, ("user",), "filters_changed", None)
@@ -187,6 +190,20 @@ def _notification(
         *_to(on_user, ("user",), "notification", payload),
         *_to(on_own, ("user:notification",), "notification", payload),
     ]
+
+
+def _conversation(
+    session: Session, ctx: Context, data: dict[str, Any], audience: Audience
+) -> list[Outgoing]:
+    conns = audience.get(("direct", data["account_id"]), [])
+    if not conns:
+        return []
+    row = session.get(AccountConversation, data["conversation_id"])
+    viewer = session.get(Account, data["account_id"])
+    if row is None or viewer is None:
+        return []
+    payload = _json(conversation_routes.rendered(session, ctx, viewer, [row])[0])
+    return _to(conns, ("direct",), "conversation", payload)
 
 
 def _status(
