@@ -11,6 +11,7 @@ def all_routes() -> list[BaseRoute]:
     from bocage.mastodon_api.routes import (
         accounts,
         apps,
+        featured_tags,
         instance,
         media,
         notifications,
@@ -23,8 +24,10 @@ def all_routes() -> list[BaseRoute]:
     return [
         *apps.routes,
         *instance.routes,
-        *relationships.routes,  # /accounts/relationships before /accounts/{id}
+        # /accounts/relationships, /accounts/familiar_followers before /accounts/{id}
+        *relationships.routes,
         *accounts.routes,
+        *featured_tags.routes,
         *statuses.routes,
         *timelines.routes,
         *notifications.routes,

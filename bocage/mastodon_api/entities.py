@@ -6,6 +6,7 @@ with milliseconds and a `Z` (`2019-12-08T03:48:33.901Z`), `last_status_at` is a 
 
 from __future__ import annotations
 
+import hashlib
 import html
 from datetime import datetime
 from typing import Any
@@ -197,17 +198,40 @@ def relationship(target_id: int, found: Any) -> dict[str, Any]:
     return {
         "id": str(target_id),
         "following": found.following,
-        "showing_reblogs": found.following,
-        "notifying": False,
-        "languages": None,
+        "showing_reblogs": found.showing_reblogs,
+        "notifying": found.notifying,
+        "languages": found.languages,
         "followed_by": found.followed_by,
         "blocking": found.blocking,
         "blocked_by": found.blocked_by,
         "muting": found.muting,
         "muting_notifications": found.muting,
         "requested": found.requested,
-        "requested_by": False,
+        "requested_by": found.requested_by,
         "domain_blocking": False,
-        "endorsed": False,
-        "note": "",
+        "endorsed": found.endorsed,
+        "note": found.note,
+    }
+
+
+def tag(ctx: Context, name: str) -> dict[str, Any]:
+    """A Tag. Tags have no row of their own here, so the id is derived from the name: the
+    same tag always has the same id (clients address tags by name anyway)."""
+    digest = hashlib.sha256(name.lower().encode()).digest()
+    return {
+        "id": str(int.from_bytes(digest[:7], "big")),
+        "name": name,
+        "url": ctx.urls.tag(name),
+        "history": [],
+    }
+
+
+def featured_tag(ctx: Context, row: Any, username: str) -> dict[str, Any]:
+    """A FeaturedTag, from `featured_tags.FeaturedTagView`; counts are strings there."""
+    return {
+        "id": str(row.id),
+        "name": row.name,
+        "url": ctx.urls.tagged(username, row.name),
+        "statuses_count": str(row.statuses_count),
+        "last_status_at": row.last_status_at.strftime("%Y-%m-%d") if row.last_status_at else None,
     }
