@@ -4,6 +4,8 @@ and `Link` headers for paging."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlencode
 
@@ -68,6 +70,15 @@ def _merge(found: dict[str, Any], items: Any) -> None:
             found.setdefault(key[:-2], []).append(value)
         else:
             found[key] = value
+
+
+@contextmanager
+def validation() -> Iterator[None]:
+    """A core refusal of a value, worded as Mastodon (Rails) words it: `Validation failed: …`."""
+    try:
+        yield
+    except InvalidInput as refused:
+        raise InvalidInput(f"Validation failed: {refused.message}") from None
 
 
 def text_param(values: dict[str, Any], name: str, default: str = "") -> str:

@@ -11,10 +11,10 @@ from starlette.routing import Route
 
 from bocage.core import featured_tags
 from bocage.core.context import Context
-from bocage.core.errors import InvalidInput, NotFound
+from bocage.core.errors import NotFound
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import ApiError, require_user
-from bocage.mastodon_api.http import id_param, json, node_of, params, text_param
+from bocage.mastodon_api.http import id_param, json, node_of, params, text_param, validation
 from bocage.store.models import Account
 
 
@@ -44,10 +44,8 @@ async def create(request: Request) -> Response:
 
     def apply(session: Session, ctx: Context) -> dict[str, Any]:
         me = _own(session, caller.id)
-        try:
+        with validation():
             tag = featured_tags.feature(session, ctx, me, name)
-        except InvalidInput as refused:
-            raise InvalidInput(f"Validation failed: {refused.message}") from None
         return entities.featured_tag(ctx, tag, me.username)
 
     answer = await node.db.write(apply, node.ctx)

@@ -27,6 +27,7 @@ from bocage.mastodon_api.http import (
     page_of,
     params,
     text_param,
+    validation,
 )
 from bocage.store.models import Account
 
@@ -96,11 +97,14 @@ def _follow_options(values: dict[str, Any]) -> graph.FollowOptions:
         if not all(isinstance(code, str) for code in languages):
             raise InvalidInput("Validation failed: Languages is invalid")
         languages = tuple(code.strip() for code in languages if code.strip())
-    return graph.FollowOptions(
+    options = graph.FollowOptions(
         reblogs=bool_param(values, "reblogs") if "reblogs" in values else None,
         notify=bool_param(values, "notify") if "notify" in values else None,
         languages=languages,
     )
+    with validation():
+        graph.check_options(options)
+    return options
 
 
 def _action(action: GraphAction, scope: str) -> Callable[[Request], Awaitable[Response]]:
@@ -134,10 +138,8 @@ def _unmute(session: Session, _ctx: Context, me: Account, target: Account) -> No
 
 
 def _endorse(session: Session, _ctx: Context, me: Account, target: Account) -> None:
-    try:
+    with validation():
         endorsements.endorse(session, me, target)
-    except InvalidInput as refused:
-        raise InvalidInput(f"Validation failed: {refused.message}") from None
 
 
 def _unendorse(session: Session, _ctx: Context, me: Account, target: Account) -> None:
@@ -153,10 +155,8 @@ async def note(request: Request) -> Response:
 
     def apply(session: Session) -> dict[str, Any]:
         me, target = _pair(session, caller.id, target_id)
-        try:
+        with validation():
             account_notes.set_note(session, me, target, comment)
-        except InvalidInput as refused:
-            raise InvalidInput(f"Validation failed: {refused.message}") from None
         return entities.relationship(target.id, graph.relationship(session, me.id, target.id))
 
     return json(await node.db.write(apply))
