@@ -19,8 +19,18 @@ from bocage.activitypub.responses import (
     node_of,
     wants_activity,
 )
-from bocage.core import accounts, actor_document, authoring, instance, moves, pins, visibility
+from bocage.core import (
+    accounts,
+    actor_document,
+    authoring,
+    featured_tags,
+    instance,
+    moves,
+    pins,
+    visibility,
+)
 from bocage.core.errors import NotFound
+from bocage.core.urls import Urls
 from bocage.crypto import httpsig
 from bocage.store.models import Account, Post
 
@@ -154,6 +164,14 @@ def _featured(session: Session, account_id: int) -> list[str]:
     return list(rows.scalars())
 
 
+def _featured_tags(session: Session, urls: Urls, account_id: int) -> list[dict[str, Any]]:
+    """The account's featured hashtags, as Mastodon lists them in `featuredTags`."""
+    return [
+        featured_tags.hashtag(urls, tag.name)
+        for tag in featured_tags.of_account(session, account_id)
+    ]
+
+
 def _collection(kind: str, count: Any) -> Any:
     async def endpoint(request: Request) -> Response:
         fetcher = await _fetching_server(request)
@@ -168,6 +186,7 @@ def _collection(kind: str, count: Any) -> Any:
             "following": urls.following,
             "outbox": urls.outbox,
             "featured": urls.featured,
+            "tags": urls.featured_tags,
         }
         document: dict[str, Any] = {
             "@context": ACTIVITY_STREAMS,
@@ -178,6 +197,10 @@ def _collection(kind: str, count: Any) -> Any:
         if kind == "featured":
             items = await node_of(request).db.read(_featured, account.id)
             document["orderedItems"], document["totalItems"] = items, len(items)
+        if kind == "tags":
+            tags = await node_of(request).db.read(_featured_tags, urls, account.id)
+            # Unordered, as Mastodon serves it: its readers look for `items`.
+            document.update(type="Collection", totalItems=len(tags), items=tags)
         return activity_response(document)
 
     return endpoint
@@ -204,4 +227,5 @@ routes = [
         methods=["GET"],
     ),
     Route("/users/{username}/collections/featured", _collection("featured", lambda a: 0)),
+    Route("/users/{username}/collections/tags", _collection("tags", lambda a: 0)),
 ]

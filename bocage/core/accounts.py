@@ -16,7 +16,7 @@ from bocage.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticat
 from bocage.core.ids import new_id
 from bocage.core.passwords import check_password, hash_password
 from bocage.crypto.keys import IdentityKey, RsaKey
-from bocage.store.models import Account, User, WebSession
+from bocage.store.models import Account, Follow, User, WebSession
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -310,9 +310,30 @@ def pending_signups(session: Session) -> list[tuple[User, Account]]:
     return [(user, account) for user, account in rows.all()]
 
 
-def search(session: Session, query: str, limit: int = 20) -> list[Account]:
+def by_ids(session: Session, ids: list[int], *, with_suspended: bool = False) -> list[Account]:
+    """The known accounts among `ids`, in the order given; suspended ones only if asked."""
+    if not ids:
+        return []
+    query = select(Account).where(Account.id.in_(ids))
+    if not with_suspended:
+        query = query.where(Account.suspended.is_(False))
+    rows = session.execute(query)
+    found = {account.id: account for account in rows.scalars()}
+    return [found[account_id] for account_id in dict.fromkeys(ids) if account_id in found]
+
+
+def search(
+    session: Session,
+    query: str,
+    limit: int = 20,
+    *,
+    offset: int = 0,
+    followed_by: int | None = None,
+    local_domain: str | None = None,
+) -> list[Account]:
     """Known accounts whose username or display name starts with `query` (a handle's
-    `name@domain` narrows to that server), local ones first."""
+    `name@domain` narrows to that server; `local_domain` is this node's), local ones
+    first; with `followed_by`, only those that account follows."""
     name, _, domain = query.strip().removeprefix("@").partition("@")
     if not name:
         return []
@@ -324,9 +345,18 @@ def search(session: Session, query: str, limit: int = 20) -> list[Account]:
         ),
         Account.suspended.is_(False),
     )
-    if domain:
+    if domain and domain.lower() == (local_domain or "").lower():
+        found = found.where(Account.domain.is_(None))
+    elif domain:
         found = found.where(func.lower(Account.domain) == domain.lower())
+    if followed_by is not None:
+        followed = select(Follow.target_id).where(
+            Follow.follower_id == followed_by, Follow.accepted.is_(True)
+        )
+        found = found.where(Account.id.in_(followed))
     rows = session.execute(
-        found.order_by(Account.domain.is_not(None), Account.username).limit(limit)
+        found.order_by(Account.domain.is_not(None), Account.username, Account.id)
+        .offset(offset)
+        .limit(limit)
     )
     return list(rows.scalars())

@@ -1,10 +1,15 @@
-"""The social graph: follow (and follow requests for locked accounts), block, mute."""
+"""The social graph: follow (and follow requests for locked accounts) with the follower's
+options, block, mute, and what the graph tells one account about others (relationships,
+familiar followers)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, insert, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from bocage.core import activities, authoring, feeds, lists
@@ -13,8 +18,32 @@ from bocage.core.context import Context
 from bocage.core.errors import Forbidden, InvalidInput, NotFound
 from bocage.core.ids import new_id
 from bocage.core.notifications import enqueue_notification
-from bocage.store.models import Account, Block, Follow, Mute
+from bocage.store.models import (
+    Account,
+    AccountNote,
+    Block,
+    Endorsement,
+    Follow,
+    FollowOption,
+    Mute,
+)
 from bocage.store.sql import update_rows
+
+LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")  # en, pt-BR, zh-Hant, cnr
+MAX_LANGUAGES = 100
+
+
+@dataclass(frozen=True)
+class FollowOptions:
+    """What a follower chose for one follow (Mastodon's follow parameters). On an existing
+    follow, None leaves an option as it is; a new follow starts from the defaults."""
+
+    reblogs: bool | None = None  # their boosts in the follower's home feed (default: yes)
+    notify: bool | None = None  # a notification for each of their new posts (default: no)
+    languages: tuple[str, ...] | None = None  # only posts in these; () for every language
+
+
+DEFAULT_OPTIONS = FollowOptions(reblogs=True, notify=False, languages=())
 
 
 @dataclass(frozen=True)
@@ -25,12 +54,28 @@ class Relationship:
     blocking: bool = False
     blocked_by: bool = False
     muting: bool = False
+    requested_by: bool = False
+    # The viewer's follow options (or follow request's), when there is one.
+    showing_reblogs: bool = False
+    notifying: bool = False
+    languages: list[str] | None = None
+    endorsed: bool = False
+    note: str = ""
 
 
 def follow(
-    session: Session, ctx: Context, follower: Account, target: Account, *, uri: str | None = None
+    session: Session,
+    ctx: Context,
+    follower: Account,
+    target: Account,
+    *,
+    uri: str | None = None,
+    options: FollowOptions | None = None,
 ) -> Follow:
-    """`uri` is the Follow activity's id when it came from another server."""
+    """`uri` is the Follow activity's id when it came from another server. Following again
+    changes the follow's `options` (Mastodon's way to change them), and nothing else."""
+    if options is not None:
+        check_options(options)
     if follower.id == target.id:
         raise InvalidInput("You cannot follow yourself.")
     if target.suspended:
@@ -42,6 +87,8 @@ def follow(
         if existing.accepted and follower.domain is not None:
             # The remote side thinks it is still waiting (our Accept got lost): say it again.
             _answer(session, ctx, "Accept", existing, follower, target)
+        if options is not None:
+            set_options(session, follower.id, target.id, options)
         return existing
     uri = uri or ctx.urls.activity(follower.username, new_id())
     row = Follow(
@@ -53,6 +100,9 @@ def follow(
         uri=uri,
     )
     session.add(row)
+    if options is not None:
+        session.flush()  # the options refer to the follow's row
+        set_options(session, follower.id, target.id, options)
     authoring.append_if_local(
         session, follower, activities.wrap("Follow", uri, follower, target.uri, to=[target.uri])
     )
@@ -61,6 +111,52 @@ def follow(
     else:
         enqueue_notification(session, target.id, "follow_request", follower.id)
     return row
+
+
+def check_options(options: FollowOptions) -> None:
+    languages = options.languages or ()
+    if len(languages) > MAX_LANGUAGES or not all(LANGUAGE_RE.match(code) for code in languages):
+        raise InvalidInput("Languages is invalid: give ISO 639 codes such as 'en' or 'pt-BR'.")
+
+
+def options_of(session: Session, follower_id: int, target_id: int) -> FollowOptions:
+    """The options of a follow (or follow request), defaults filled in."""
+    row = session.execute(
+        select(FollowOption.show_reblogs, FollowOption.notify, FollowOption.languages).where(
+            FollowOption.follower_id == follower_id, FollowOption.target_id == target_id
+        )
+    ).first()
+    if row is None:
+        return DEFAULT_OPTIONS
+    return FollowOptions(row.show_reblogs, row.notify, tuple(row.languages or ()))
+
+
+def set_options(session: Session, follower_id: int, target_id: int, change: FollowOptions) -> None:
+    """Apply `change` to an existing follow's options. Only follows that depart from the
+    defaults keep a row: the others cost the home fan-out nothing."""
+    current = options_of(session, follower_id, target_id)
+    merged = FollowOptions(
+        current.reblogs if change.reblogs is None else change.reblogs,
+        current.notify if change.notify is None else change.notify,
+        current.languages if change.languages is None else tuple(dict.fromkeys(change.languages)),
+    )
+    if merged == current:
+        return
+    session.execute(
+        delete(FollowOption).where(
+            FollowOption.follower_id == follower_id, FollowOption.target_id == target_id
+        )
+    )
+    if merged != DEFAULT_OPTIONS:
+        session.execute(
+            insert(FollowOption).values(
+                follower_id=follower_id,
+                target_id=target_id,
+                show_reblogs=merged.reblogs,
+                notify=merged.notify,
+                languages=list(merged.languages) or None,
+            )
+        )
 
 
 def follow_answered(session: Session, follower: Account, target: Account, accepted: bool) -> None:
@@ -160,33 +256,121 @@ def unmute(session: Session, account: Account, target: Account) -> None:
 
 
 def relationship(session: Session, viewer_id: int, target_id: int) -> Relationship:
+    return relationships(session, viewer_id, [target_id])[target_id]
+
+
+def relationships(
+    session: Session, viewer_id: int, target_ids: Sequence[int]
+) -> dict[int, Relationship]:
+    """The viewer's relationship with each of `target_ids`, in three queries whatever
+    their number (clients ask for a screenful of accounts at once)."""
+    ids = list(dict.fromkeys(target_ids))
+    found = {target: Relationship() for target in ids}
+    if not ids:
+        return found
     follows = session.execute(
-        select(Follow.follower_id, Follow.accepted).where(
+        select(
+            Follow.follower_id,
+            Follow.target_id,
+            Follow.accepted,
+            FollowOption.show_reblogs,
+            FollowOption.notify,
+            FollowOption.languages,
+        )
+        .outerjoin(
+            FollowOption,
+            and_(
+                FollowOption.follower_id == Follow.follower_id,
+                FollowOption.target_id == Follow.target_id,
+            ),
+        )
+        .where(
             or_(
-                and_(Follow.follower_id == viewer_id, Follow.target_id == target_id),
-                and_(Follow.follower_id == target_id, Follow.target_id == viewer_id),
+                and_(Follow.follower_id == viewer_id, Follow.target_id.in_(ids)),
+                and_(Follow.target_id == viewer_id, Follow.follower_id.in_(ids)),
             )
         )
     )
-    mine = {follower: accepted for follower, accepted in follows.all()}
+    for follower, target, accepted, reblogs, notify, languages in follows.all():
+        if follower == viewer_id:
+            found[target] = replace(
+                found[target],
+                following=accepted,
+                requested=not accepted,
+                showing_reblogs=True if reblogs is None else reblogs,
+                notifying=bool(notify),
+                languages=list(languages) if languages else None,
+            )
+        else:
+            found[follower] = replace(
+                found[follower], followed_by=accepted, requested_by=not accepted
+            )
     blocks = session.execute(
-        select(Block.account_id).where(
+        select(Block.account_id, Block.target_id).where(
             or_(
-                and_(Block.account_id == viewer_id, Block.target_id == target_id),
-                and_(Block.account_id == target_id, Block.target_id == viewer_id),
+                and_(Block.account_id == viewer_id, Block.target_id.in_(ids)),
+                and_(Block.target_id == viewer_id, Block.account_id.in_(ids)),
             )
         )
     )
-    blockers = set(blocks.scalars())
-    muting = session.get(Mute, (viewer_id, target_id)) is not None
-    return Relationship(
-        following=mine.get(viewer_id) is True,
-        requested=mine.get(viewer_id) is False,
-        followed_by=mine.get(target_id) is True,
-        blocking=viewer_id in blockers,
-        blocked_by=target_id in blockers,
-        muting=muting,
+    for blocker, blocked in blocks.all():
+        if blocker == viewer_id:
+            found[blocked] = replace(found[blocked], blocking=True)
+        else:
+            found[blocker] = replace(found[blocker], blocked_by=True)
+    for kind, target, comment in session.execute(_personal_marks(viewer_id, ids)).all():
+        found[target] = replace(found[target], **_mark(kind, comment))
+    return found
+
+
+def _personal_marks(viewer_id: int, ids: list[int]) -> Any:
+    """What the viewer keeps about each account besides follows: mutes, endorsements and
+    notes, in one round trip."""
+    return union_all(
+        select(literal("mute"), Mute.target_id, null()).where(
+            Mute.account_id == viewer_id, Mute.target_id.in_(ids)
+        ),
+        select(literal("endorsement"), Endorsement.target_id, null()).where(
+            Endorsement.account_id == viewer_id, Endorsement.target_id.in_(ids)
+        ),
+        select(literal("note"), AccountNote.target_id, AccountNote.comment).where(
+            AccountNote.account_id == viewer_id, AccountNote.target_id.in_(ids)
+        ),
     )
+
+
+def _mark(kind: str, comment: str | None) -> dict[str, Any]:
+    if kind == "mute":
+        return {"muting": True}
+    if kind == "endorsement":
+        return {"endorsed": True}
+    return {"note": comment or ""}
+
+
+def familiar_followers(
+    session: Session, viewer_id: int, target_ids: Sequence[int]
+) -> dict[int, list[Account]]:
+    """For each of `target_ids`, the accounts the viewer follows that follow it too."""
+    found: dict[int, list[Account]] = {target: [] for target in target_ids}
+    if not found:
+        return found
+    followed = select(Follow.target_id).where(
+        Follow.follower_id == viewer_id, Follow.accepted.is_(True)
+    )
+    rows = session.execute(
+        select(Follow.target_id, Account)
+        .join(Account, Account.id == Follow.follower_id)
+        .where(
+            Follow.target_id.in_(found),
+            Follow.accepted.is_(True),
+            Follow.follower_id.in_(followed),
+            Account.suspended.is_(False),
+        )
+        .order_by(Follow.created_at.desc())
+    )
+    for target, account in rows.all():
+        found[target].append(account)
+    return found
 
 
 def followers(session: Session, account: Account, limit: int = 80) -> list[Account]:
@@ -218,7 +402,14 @@ def _accept(
 
 def _mark_accepted(session: Session, row: Follow) -> None:
     row.accepted = True
-    feeds.backfill(session, row.follower_id, row.target_id)
+    options = options_of(session, row.follower_id, row.target_id)
+    feeds.backfill(
+        session,
+        row.follower_id,
+        row.target_id,
+        show_reblogs=options.reblogs is not False,
+        languages=options.languages or (),
+    )
     lists.follow_accepted(session, row.follower_id, row.target_id)
     session.execute(
         update_rows(Account)

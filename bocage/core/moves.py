@@ -95,7 +95,8 @@ def announce_profile(session: Session, ctx: Context, account: Account) -> None:
 
 
 def _migrate_local_followers(session: Session, ctx: Context, old: Account, new: Account) -> None:
-    """This node's people who followed `old` follow `new` instead, on the same lists.
+    """This node's people who followed `old` follow `new` instead, with the same options and
+    on the same lists.
     Someone `new` blocks, or who blocks it, just stops following `old`."""
     followers = session.execute(
         select(Account)
@@ -105,8 +106,9 @@ def _migrate_local_followers(session: Session, ctx: Context, old: Account, new: 
     for follower in list(followers):
         if follower.id != new.id:
             try:
+                options = graph.options_of(session, follower.id, old.id)
                 with session.begin_nested():
-                    graph.follow(session, ctx, follower, new)
+                    graph.follow(session, ctx, follower, new, options=options)
             except DomainError:
                 pass
             lists.moved(session, follower.id, old.id, new.id)

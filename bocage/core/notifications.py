@@ -1,4 +1,5 @@
-"""Notifications: follow, follow_request, mention, reply, favourite, reblog, update.
+"""Notifications: follow, follow_request, mention, reply, favourite, reblog, update, status
+(a new post by someone whose posts the recipient asked to hear of).
 
 Core services enqueue a notification job in their own transaction; the job handler writes it.
 Each notification has a dedup key derived from the event, so a job that runs twice (after a
@@ -7,6 +8,7 @@ crash) still notifies once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, or_, select
@@ -31,6 +33,7 @@ from bocage.store.upsert import insert_ignore
 
 TYPES = (
     "follow", "follow_request", "mention", "reply", "favourite", "reblog", "update", "admin.report",
+    "status",
 )  # fmt: skip
 
 
@@ -132,8 +135,18 @@ def handle_notify(session: Session, payload: dict[str, Any]) -> None:
     )
 
 
-def notify_post_created(session: Session, post: Post) -> None:
-    """Tell mentioned accounts (mention) and the author of the parent post (reply)."""
+def notify_post_created(session: Session, post: Post, subscribers: Iterable[int] = ()) -> None:
+    """Tell mentioned accounts (mention), the author of the parent post (reply), and the
+    followers who asked to hear of the author's posts (`subscribers`, from the fan-out)."""
+    for account_id in subscribers:
+        create(
+            session,
+            account_id,
+            "status",
+            post.account_id,
+            post.id,
+            f"status:{post.id}:{account_id}",
+        )
     mentioned = set(
         (session.execute(select(Mention.account_id).where(Mention.post_id == post.id))).scalars()
     )

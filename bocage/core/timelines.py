@@ -235,7 +235,14 @@ def profile(
     page: Page,
     *,
     with_replies: bool = False,
+    with_boosts: bool = True,
+    only_media: bool = False,
+    only_pinned: bool = False,
+    tagged: str | None = None,
 ) -> list[PostView]:
+    """An account's posts and boosts, newest first. Replies to others only `with_replies`
+    (a thread the author continues always counts); the other switches narrow it further,
+    as Mastodon's profile filters do."""
     viewer_id = viewer.id if viewer else None
     query = select(Post.id).where(
         Post.account_id == account.id, visible_to(viewer_id), _original_visible(viewer_id)
@@ -244,6 +251,15 @@ def profile(
         query = query.where(
             or_(Post.in_reply_to_id.is_(None), Post.in_reply_to_account_id == account.id)
         )
+    if not with_boosts or only_media or only_pinned or tagged:
+        query = query.where(Post.reblog_of_id.is_(None))  # none of these is ever a boost
+    if only_media:
+        query = query.where(Post.media_count > 0)
+    if only_pinned:
+        query = query.where(Post.pinned_at.is_not(None))
+    if tagged:
+        with_tag = select(PostTag.post_id).where(PostTag.tag == tagged.lower().removeprefix("#"))
+        query = query.where(Post.id.in_(with_tag))
     return _load(session, viewer, _paged(query, page))
 
 

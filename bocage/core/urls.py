@@ -42,6 +42,13 @@ class Urls:
     def featured(self, username: str) -> str:
         return f"{self.base}/users/{username}/collections/featured"
 
+    def featured_tags(self, username: str) -> str:
+        return f"{self.base}/users/{username}/collections/tags"
+
+    def tagged(self, username: str, tag: str) -> str:
+        """The account's posts with a hashtag (its profile, filtered)."""
+        return f"{self.base}/@{username}/tagged/{tag.lower()}"
+
     def key_id(self, username: str) -> str:
         """The id of the account's RSA key, as HTTP signatures name it (Mastodon's form)."""
         return f"{self.actor(username)}#main-key"

@@ -13,12 +13,13 @@ from bocage.store.models import Post
 
 
 def post_created(session: Session, payload: dict[str, Any]) -> None:
-    """A new post or boost: into followers' home feeds, then notifications."""
+    """A new post or boost: into followers' home feeds, then notifications (a follower who
+    asked to hear of the author's posts is found by the fan-out's own query)."""
     post = session.get(Post, payload["post_id"])
     if post is None:
         return  # deleted meanwhile
-    feeds.fan_out(session, post)
-    notifications.notify_post_created(session, post)
+    fanned = feeds.fan_out(session, post)
+    notifications.notify_post_created(session, post, fanned.subscribers)
     if post.visibility == "direct" and post.reblog_of_id is None:
         conversations.add_post(session, post)
     events.emit(session, "post.published", post_id=post.id)

@@ -12,6 +12,7 @@ def all_routes() -> list[BaseRoute]:
         accounts,
         apps,
         conversations,
+        featured_tags,
         instance,
         lists,
         markers,
@@ -28,8 +29,10 @@ def all_routes() -> list[BaseRoute]:
     return [
         *apps.routes,
         *instance.routes,
-        *relationships.routes,  # /accounts/relationships before /accounts/{id}
+        # /accounts/relationships, /accounts/familiar_followers before /accounts/{id}
+        *relationships.routes,
         *accounts.routes,
+        *featured_tags.routes,
         *statuses.routes,
         *timelines.routes,
         *notifications.routes,

@@ -39,6 +39,15 @@ async def require(request: Request, scope: str) -> oauth.Grant:
     return grant
 
 
+async def optional(request: Request, scope: str) -> oauth.Grant | None:
+    """For what anyone may read: no token is fine, but a token given must allow `scope`
+    (Mastodon's `authorize_if_got_token!`)."""
+    grant = await grant_of(request)
+    if grant is not None and not grant.allows(scope):
+        raise ApiError("This action is outside the authorized scopes", 403)
+    return grant
+
+
 async def require_user(request: Request, scope: str) -> tuple[oauth.Grant, Account]:
     grant = await require(request, scope)
     if grant.account is None:

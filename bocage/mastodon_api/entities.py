@@ -210,19 +210,30 @@ def relationship(target_id: int, found: Any) -> dict[str, Any]:
     return {
         "id": str(target_id),
         "following": found.following,
-        "showing_reblogs": found.following,
-        "notifying": False,
-        "languages": None,
+        "showing_reblogs": found.showing_reblogs,
+        "notifying": found.notifying,
+        "languages": found.languages,
         "followed_by": found.followed_by,
         "blocking": found.blocking,
         "blocked_by": found.blocked_by,
         "muting": found.muting,
         "muting_notifications": found.muting,
         "requested": found.requested,
-        "requested_by": False,
+        "requested_by": found.requested_by,
         "domain_blocking": False,
-        "endorsed": False,
-        "note": "",
+        "endorsed": found.endorsed,
+        "note": found.note,
+    }
+
+
+def featured_tag(ctx: Context, row: Any, username: str) -> dict[str, Any]:
+    """A FeaturedTag, from `featured_tags.FeaturedTagView`; counts are strings there."""
+    return {
+        "id": str(row.id),
+        "name": row.name,
+        "url": ctx.urls.tagged(username, row.name),
+        "statuses_count": str(row.statuses_count),
+        "last_status_at": row.last_status_at.strftime("%Y-%m-%d") if row.last_status_at else None,
     }
 
 
@@ -230,7 +241,7 @@ def tag(ctx: Context, name: str, history: list[Any] | None = None) -> dict[str, 
     """A Tag. Hashtags have no table of their own here (posts carry their names), so the
     id is derived from the name: stable, and the same on every process."""
     return {
-        "id": str(int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")),
+        "id": str(int.from_bytes(hashlib.sha256(name.lower().encode()).digest()[:7], "big")),
         "name": name,
         "url": ctx.urls.tag(name),
         "history": [

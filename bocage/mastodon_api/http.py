@@ -4,6 +4,8 @@ and `Link` headers for paging."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlencode
 
@@ -39,10 +41,11 @@ def error(message: str, status: int) -> Response:
 
 async def params(request: Request, max_bytes: int = MAX_BODY) -> dict[str, Any]:
     """Query, form and JSON parameters in one dict; `media_ids[]=1&media_ids[]=2` and
-    `{"media_ids": [1, 2]}` both give a list under `media_ids`."""
+    `{"media_ids": [1, 2]}` both give a list under `media_ids`. A body counts whatever the
+    method, as in Rails: Mastodon.py sends some GET and DELETE parameters as a JSON body."""
     found: dict[str, Any] = {}
     _merge(found, request.query_params.multi_items())
-    if request.method in ("POST", "PUT", "PATCH", "DELETE"):  # DELETE too: clients send forms
+    if request.method != "HEAD":
         kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         body = await request.body()
         if len(body) > max_bytes:
@@ -67,6 +70,15 @@ def _merge(found: dict[str, Any], items: Any) -> None:
             found.setdefault(key[:-2], []).append(value)
         else:
             found[key] = value
+
+
+@contextmanager
+def validation() -> Iterator[None]:
+    """A core refusal of a value, worded as Mastodon (Rails) words it: `Validation failed: …`."""
+    try:
+        yield
+    except InvalidInput as refused:
+        raise InvalidInput(f"Validation failed: {refused.message}") from None
 
 
 def text_param(values: dict[str, Any], name: str, default: str = "") -> str:
@@ -94,6 +106,13 @@ def id_param(value: Any, name: str) -> int | None:
     if not text.isdigit():
         raise InvalidInput(f"{name} must be an id (a string of digits).")
     return int(text)
+
+
+def id_list(values: dict[str, Any], name: str) -> list[int]:
+    """`id[]=1&id[]=2`, `id=1` or `{"id": [1, 2]}`: the ids given, each once, in order."""
+    given = values.get(name, [])
+    given = given if isinstance(given, list) else [given]
+    return list(dict.fromkeys(i for i in (id_param(value, name) for value in given) if i))
 
 
 def page_of(request: Request, default_limit: int = 20, max_limit: int = 40) -> Page:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -641,3 +642,63 @@ class ThreadMute(Base):
 
 
 # --- follow options, featured tags, endorsements, account notes (migration 0012) ------------
+
+
+def _follow_of(*columns: str) -> ForeignKeyConstraint:
+    """A reference to a follow (by its two accounts): the row goes when the follow goes."""
+    return ForeignKeyConstraint(
+        list(columns),
+        ["follows.follower_id", "follows.target_id"],
+        ondelete="CASCADE",
+    )
+
+
+class FollowOption(Base):
+    """A follow's options when they differ from the defaults (boosts shown, no notice of new
+    posts, every language). Most follows have none, so the home fan-out's outer join finds
+    no row for them. Stored for a follow request too, and kept when it is accepted."""
+
+    __tablename__ = "follow_options"
+    follower_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    target_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    show_reblogs: Mapped[bool] = mapped_column(Boolean)
+    notify: Mapped[bool] = mapped_column(Boolean)
+    languages: Mapped[list[Any] | None]  # ISO 639 codes; NULL: every language
+    __table_args__ = (_follow_of("follower_id", "target_id"),)
+
+
+class Endorsement(Base):
+    """An account someone features on their profile (Mastodon's account pins): only someone
+    they follow, so it goes when the follow goes."""
+
+    __tablename__ = "endorsements"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    account_id: Mapped[int]
+    target_id: Mapped[int]
+    created_at: Mapped[datetime]
+    __table_args__ = (
+        _follow_of("account_id", "target_id"),
+        UniqueConstraint("account_id", "target_id", name="uq_endorsements_pair"),
+    )
+
+
+class AccountNote(Base):
+    """A private note someone keeps about another account (Mastodon's Relationship.note)."""
+
+    __tablename__ = "account_notes"
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"), primary_key=True)
+    target_id: Mapped[int] = mapped_column(_cascade("accounts.id"), primary_key=True)
+    comment: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class FeaturedTag(Base):
+    """A hashtag a local account features on its profile (the actor's `featuredTags`)."""
+
+    __tablename__ = "featured_tags"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"))
+    name: Mapped[str] = mapped_column(String(100))  # as its owner wrote it
+    tag: Mapped[str] = mapped_column(String(100))  # lower-cased, as post_tags holds it
+    created_at: Mapped[datetime]
+    __table_args__ = (UniqueConstraint("account_id", "tag", name="uq_featured_tags_pair"),)

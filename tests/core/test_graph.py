@@ -47,7 +47,7 @@ def test_follow_and_unfollow_an_unlocked_account(node: Node) -> None:
     assert again is row
     assert counts(node, bob) == (1, 0)
     assert counts(node, alice) == (0, 1)
-    assert relation(node, alice, bob) == graph.Relationship(following=True)
+    assert relation(node, alice, bob) == graph.Relationship(following=True, showing_reblogs=True)
     assert relation(node, bob, alice) == graph.Relationship(followed_by=True)
     assert log_types(node, alice) == ["Follow"]
     assert log_types(node, bob) == ["Accept"]
@@ -85,8 +85,8 @@ def test_follow_requests_on_a_locked_account(node: Node) -> None:
     assert row.accepted is False
     assert counts(node, bob) == (0, 0)
     assert counts(node, alice) == (0, 0)
-    assert relation(node, alice, bob) == graph.Relationship(requested=True)
-    assert relation(node, bob, alice) == graph.Relationship()
+    assert relation(node, alice, bob) == graph.Relationship(requested=True, showing_reblogs=True)
+    assert relation(node, bob, alice) == graph.Relationship(requested_by=True)
     with node.db.snapshot() as session:
         assert [a.id for a in graph.pending_requests(session, bob)] == [alice.id]
         assert graph.followers(session, bob) == []
@@ -95,7 +95,7 @@ def test_follow_requests_on_a_locked_account(node: Node) -> None:
         graph.accept_request(session, node.ctx, bob, alice.id)
     assert counts(node, bob) == (1, 0)
     assert counts(node, alice) == (0, 1)
-    assert relation(node, alice, bob) == graph.Relationship(following=True)
+    assert relation(node, alice, bob) == graph.Relationship(following=True, showing_reblogs=True)
     assert log_types(node, bob) == ["Accept"]
     with node.db.snapshot() as session:
         assert graph.pending_requests(session, bob) == []
@@ -192,12 +192,14 @@ def test_mute_and_relationships(node: Node) -> None:
         with pytest.raises(InvalidInput):
             graph.mute(session, alice, alice)
     # A mute is private: it is not signed, and it leaves the follow alone.
-    assert relation(node, alice, bob) == graph.Relationship(following=True, muting=True)
+    assert relation(node, alice, bob) == graph.Relationship(
+        following=True, showing_reblogs=True, muting=True
+    )
     assert relation(node, bob, alice) == graph.Relationship(followed_by=True)
     assert log_types(node, alice) == ["Follow"]
     with node.db.transaction() as session:
         graph.unmute(session, alice, bob)
-    assert relation(node, alice, bob) == graph.Relationship(following=True)
+    assert relation(node, alice, bob) == graph.Relationship(following=True, showing_reblogs=True)
 
     # Relationship flags of a request answered by a follow.
     carol = user(node, "carol")
@@ -205,5 +207,9 @@ def test_mute_and_relationships(node: Node) -> None:
     with node.db.transaction() as session:
         graph.follow(session, node.ctx, dave, carol)
         graph.follow(session, node.ctx, carol, dave)
-    assert relation(node, carol, dave) == graph.Relationship(requested=True, followed_by=True)
-    assert relation(node, dave, carol) == graph.Relationship(following=True)
+    assert relation(node, carol, dave) == graph.Relationship(
+        requested=True, showing_reblogs=True, followed_by=True
+    )
+    assert relation(node, dave, carol) == graph.Relationship(
+        following=True, showing_reblogs=True, requested_by=True
+    )

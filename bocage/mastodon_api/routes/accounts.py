@@ -1,4 +1,5 @@
-"""Accounts: the caller's own (`verify_credentials`), any by id, by handle (`lookup`)."""
+"""Accounts: the caller's own (`verify_credentials`), any by id, several by id, by handle
+(`lookup`), by name (`search`), and an account's posts."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from bocage.core import accounts, graph, oauth, timelines
 from bocage.core.context import Context
 from bocage.core.errors import InvalidInput, NotFound
 from bocage.mastodon_api import entities, views
-from bocage.mastodon_api.auth import grant_of, require, require_user
+from bocage.mastodon_api.auth import grant_of, optional, require, require_user
 from bocage.mastodon_api.http import (
     bool_param,
+    id_list,
     id_param,
     json,
     link_header,
@@ -26,6 +28,7 @@ from bocage.mastodon_api.http import (
     params,
     text_param,
 )
+from bocage.mastodon_api.routes import search as search_routes
 from bocage.media import images
 from bocage.store.models import Account
 
@@ -60,6 +63,51 @@ async def show(request: Request) -> Response:
     return json(await node.db.read(load))
 
 
+MAX_IDS = 40  # accounts asked for at once, as on Mastodon
+
+
+async def index(request: Request) -> Response:
+    """Several accounts at once (`id[]`), those that exist and may be shown, in order."""
+    await optional(request, "read:accounts")
+    ids = id_list(await params(request), "id")
+    if len(ids) > MAX_IDS:
+        raise InvalidInput(f"Validation failed: at most {MAX_IDS} accounts can be asked for")
+    node = node_of(request)
+
+    def load(session: Session) -> list[dict[str, Any]]:
+        return [entities.account(node.ctx, a) for a in accounts.by_ids(session, ids)]
+
+    return json(await node.db.read(load))
+
+
+async def search(request: Request) -> Response:
+    """Accounts by handle or name (`q`), `following` only those the caller follows, with
+    `resolve` a handle unknown here looked up on its server; `offset`/`limit` pages."""
+    _grant, caller = await require_user(request, "read:accounts")
+    values = await params(request)
+    query = text_param(values, "q").strip()
+    limit = min(id_param(values.get("limit"), "limit") or 40, 80)
+    offset = id_param(values.get("offset"), "offset") or 0
+    following = bool_param(values, "following")
+    if bool_param(values, "resolve"):
+        await search_routes.discover(request, query)
+    node = node_of(request)
+
+    def load(session: Session) -> list[dict[str, Any]]:
+        followed_by = caller.id if following else None
+        found = accounts.search(
+            session,
+            query,
+            limit,
+            offset=offset,
+            followed_by=followed_by,
+            local_domain=node.ctx.settings.domain,
+        )
+        return [entities.account(node.ctx, account) for account in found]
+
+    return json(await node.db.read(load))
+
+
 async def lookup(request: Request) -> Response:
     node = node_of(request)
     handle = request.query_params.get("acct", "").strip().removeprefix("@")
@@ -75,15 +123,28 @@ async def lookup(request: Request) -> Response:
 
 
 async def statuses(request: Request) -> Response:
+    """An account's posts, with Mastodon's filters: `exclude_replies`, `exclude_reblogs`,
+    `only_media`, `pinned` (only pinned posts) and `tagged` (one hashtag)."""
     grant = await grant_of(request)
     viewer = grant.account if grant else None
     account_id = id_param(request.path_params["id"], "id")
     node, page = node_of(request), page_of(request)
-    exclude_replies = request.query_params.get("exclude_replies") in ("true", "1")
+    query = dict(request.query_params)
+    tagged = text_param(query, "tagged").strip() or None
 
     def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
         account = _visible_account(session, account_id)
-        found = timelines.profile(session, viewer, account, page, with_replies=not exclude_replies)
+        found = timelines.profile(
+            session,
+            viewer,
+            account,
+            page,
+            with_replies=not bool_param(query, "exclude_replies"),
+            with_boosts=not bool_param(query, "exclude_reblogs"),
+            only_media=bool_param(query, "only_media"),
+            only_pinned=bool_param(query, "pinned"),
+            tagged=tagged,
+        )
         return views.statuses(session, ctx, found, viewer, "account")
 
     answer = await node.db.read(load, node.ctx)
@@ -178,9 +239,11 @@ async def register(request: Request) -> Response:
 
 routes = [
     Route("/api/v1/accounts", register, methods=["POST"]),
+    Route("/api/v1/accounts", index, methods=["GET"]),
     Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
     Route("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
     Route("/api/v1/accounts/lookup", lookup, methods=["GET"]),
+    Route("/api/v1/accounts/search", search, methods=["GET"]),
     Route("/api/v1/accounts/{id}", show, methods=["GET"]),
     Route("/api/v1/accounts/{id}/statuses", statuses, methods=["GET"]),
 ]

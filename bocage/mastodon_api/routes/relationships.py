@@ -1,5 +1,6 @@
-"""Relationships between the caller and other accounts: read them, follow, unfollow, block,
-mute and their undoing, follow requests, and the followers/following lists."""
+"""Relationships between the caller and other accounts: read them, follow (with its options),
+unfollow, block, mute and their undoing, follow requests, the followers/following lists,
+familiar followers, private notes, and endorsements (featured profiles)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import graph
+from bocage.core import account_notes, accounts, endorsements, graph
 from bocage.core.context import Context
-from bocage.core.errors import NotFound
+from bocage.core.errors import InvalidInput, NotFound
 from bocage.mastodon_api import entities
-from bocage.mastodon_api.auth import require_user
-from bocage.mastodon_api.http import id_param, json, node_of
+from bocage.mastodon_api.auth import optional, require_user
+from bocage.mastodon_api.http import (
+    bool_param,
+    id_list,
+    id_param,
+    json,
+    link_header,
+    node_of,
+    page_of,
+    params,
+    text_param,
+    validation,
+)
 from bocage.store.models import Account
 
 GraphAction = Callable[[Session, Context, Account, Account], object]
@@ -31,17 +43,68 @@ def _pair(session: Session, caller_id: int, target_id: int | None) -> tuple[Acco
 
 async def relationships(request: Request) -> Response:
     _grant, caller = await require_user(request, "read:follows")
-    ids = [id_param(value, "id") for value in request.query_params.getlist("id[]")]
-    ids += [id_param(value, "id") for value in request.query_params.getlist("id")]
+    values = await params(request)
+    ids, with_suspended = id_list(values, "id"), bool_param(values, "with_suspended")
 
     def load(session: Session) -> list[dict[str, Any]]:
-        return [
-            entities.relationship(target, graph.relationship(session, caller.id, target))
-            for target in dict.fromkeys(i for i in ids if i)
-            if session.get(Account, target) is not None
-        ]
+        known = [a.id for a in accounts.by_ids(session, ids, with_suspended=with_suspended)]
+        found = graph.relationships(session, caller.id, known)
+        return [entities.relationship(target, found[target]) for target in known]
 
     return json(await node_of(request).db.read(load))
+
+
+async def familiar_followers(request: Request) -> Response:
+    """For each account asked about, the accounts the caller follows that follow it."""
+    _grant, caller = await require_user(request, "read:follows")
+    ids = id_list(await params(request), "id")
+    node = node_of(request)
+
+    def load(session: Session) -> list[dict[str, Any]]:
+        shown = [account.id for account in accounts.by_ids(session, ids)]
+        found = graph.familiar_followers(session, caller.id, shown)
+        return [
+            {"id": str(target), "accounts": [entities.account(node.ctx, a) for a in found[target]]}
+            for target in shown
+        ]
+
+    return json(await node.db.read(load))
+
+
+async def follow(request: Request) -> Response:
+    """Follow, or change the options of a follow: `reblogs`, `notify`, `languages[]`; an
+    option left out stays as it is (a new follow starts from the defaults)."""
+    _grant, caller = await require_user(request, "write:follows")
+    target_id = id_param(request.path_params["id"], "id")
+    options = _follow_options(await params(request))
+    node = node_of(request)
+
+    def apply(session: Session, ctx: Context) -> dict[str, Any]:
+        me, target = _pair(session, caller.id, target_id)
+        graph.follow(session, ctx, me, target, options=options)
+        session.flush()
+        return entities.relationship(target.id, graph.relationship(session, me.id, target.id))
+
+    answer = await node.db.write(apply, node.ctx)
+    node.jobs_committed()
+    return json(answer)
+
+
+def _follow_options(values: dict[str, Any]) -> graph.FollowOptions:
+    languages = values.get("languages")
+    if languages is not None:
+        languages = languages if isinstance(languages, list) else [languages]
+        if not all(isinstance(code, str) for code in languages):
+            raise InvalidInput("Validation failed: Languages is invalid")
+        languages = tuple(code.strip() for code in languages if code.strip())
+    options = graph.FollowOptions(
+        reblogs=bool_param(values, "reblogs") if "reblogs" in values else None,
+        notify=bool_param(values, "notify") if "notify" in values else None,
+        languages=languages,
+    )
+    with validation():
+        graph.check_options(options)
+    return options
 
 
 def _action(action: GraphAction, scope: str) -> Callable[[Request], Awaitable[Response]]:
@@ -72,6 +135,57 @@ def _mute(session: Session, _ctx: Context, me: Account, target: Account) -> None
 
 def _unmute(session: Session, _ctx: Context, me: Account, target: Account) -> None:
     graph.unmute(session, me, target)
+
+
+def _endorse(session: Session, _ctx: Context, me: Account, target: Account) -> None:
+    with validation():
+        endorsements.endorse(session, me, target)
+
+
+def _unendorse(session: Session, _ctx: Context, me: Account, target: Account) -> None:
+    endorsements.unendorse(session, me, target)
+
+
+async def note(request: Request) -> Response:
+    """The caller's private note about an account (`comment`; blank or left out: none)."""
+    _grant, caller = await require_user(request, "write:accounts")
+    target_id = id_param(request.path_params["id"], "id")
+    comment = text_param(await params(request), "comment")
+    node = node_of(request)
+
+    def apply(session: Session) -> dict[str, Any]:
+        me, target = _pair(session, caller.id, target_id)
+        with validation():
+            account_notes.set_note(session, me, target, comment)
+        return entities.relationship(target.id, graph.relationship(session, me.id, target.id))
+
+    return json(await node.db.write(apply))
+
+
+async def my_endorsements(request: Request) -> Response:
+    _grant, caller = await require_user(request, "read:accounts")
+    return await _endorsements_of(request, caller.id)
+
+
+async def endorsements_of(request: Request) -> Response:
+    await optional(request, "read:accounts")
+    return await _endorsements_of(request, id_param(request.path_params["id"], "id"))
+
+
+async def _endorsements_of(request: Request, account_id: int | None) -> Response:
+    """A page of the accounts someone endorses (newest first), with Mastodon's Link header."""
+    node, page = node_of(request), page_of(request, default_limit=40, max_limit=80)
+
+    def load(session: Session) -> list[tuple[int, dict[str, Any]]]:
+        account = session.get(Account, account_id or 0)
+        if account is None or account.suspended:
+            raise NotFound("Record not found")
+        found = endorsements.endorsed(session, account.id, page)
+        return [(endorsement, entities.account(node.ctx, a)) for endorsement, a in found]
+
+    found = await node.db.read(load)
+    headers = link_header(request, [endorsement for endorsement, _ in found])
+    return json([account for _, account in found], headers=headers)
 
 
 def _people(which: str) -> Callable[[Request], Awaitable[Response]]:
@@ -128,7 +242,8 @@ def _answer_request(accept: bool) -> Callable[[Request], Awaitable[Response]]:
 
 routes = [
     Route("/api/v1/accounts/relationships", relationships, methods=["GET"]),
-    Route("/api/v1/accounts/{id}/follow", _action(graph.follow, "write:follows"), methods=["POST"]),
+    Route("/api/v1/accounts/familiar_followers", familiar_followers, methods=["GET"]),
+    Route("/api/v1/accounts/{id}/follow", follow, methods=["POST"]),
     Route(
         "/api/v1/accounts/{id}/unfollow", _action(graph.unfollow, "write:follows"), methods=["POST"]
     ),
@@ -140,6 +255,16 @@ routes = [
     Route("/api/v1/accounts/{id}/unmute", _action(_unmute, "write:mutes"), methods=["POST"]),
     Route("/api/v1/accounts/{id}/followers", _people("followers"), methods=["GET"]),
     Route("/api/v1/accounts/{id}/following", _people("following"), methods=["GET"]),
+    Route("/api/v1/accounts/{id}/note", note, methods=["POST"]),
+    # Endorsements: `pin`/`unpin` until Mastodon 4.4 named them `endorse`/`unendorse`.
+    Route("/api/v1/accounts/{id}/pin", _action(_endorse, "write:accounts"), methods=["POST"]),
+    Route("/api/v1/accounts/{id}/unpin", _action(_unendorse, "write:accounts"), methods=["POST"]),
+    Route("/api/v1/accounts/{id}/endorse", _action(_endorse, "write:accounts"), methods=["POST"]),
+    Route(
+        "/api/v1/accounts/{id}/unendorse", _action(_unendorse, "write:accounts"), methods=["POST"]
+    ),
+    Route("/api/v1/accounts/{id}/endorsements", endorsements_of, methods=["GET"]),
+    Route("/api/v1/endorsements", my_endorsements, methods=["GET"]),
     Route("/api/v1/follow_requests", follow_requests, methods=["GET"]),
     Route("/api/v1/follow_requests/{id}/authorize", _answer_request(True), methods=["POST"]),
     Route("/api/v1/follow_requests/{id}/reject", _answer_request(False), methods=["POST"]),

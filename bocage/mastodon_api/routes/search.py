@@ -41,16 +41,13 @@ async def search(request: Request) -> Response:
     post_id = None
     if resolve and query.startswith(("https://", "http://")) and kind in ("", "statuses"):
         post_id = await _resolve_post(request, query)
-    elif resolve and "@" in query.strip("@") and kind in ("", "accounts"):
-        try:
-            await node.federation.resolver.discover(query)
-        except NotFound:
-            pass  # searched among the known accounts below, like any other query
+    elif resolve and kind in ("", "accounts"):
+        await discover(request, query)
 
     def load(session: Session, ctx: Context) -> dict[str, Any]:
         found: dict[str, Any] = {"accounts": [], "statuses": [], "hashtags": []}
         if query and kind in ("", "accounts"):
-            people = accounts.search(session, query, limit)
+            people = accounts.search(session, query, limit, local_domain=ctx.settings.domain)
             found["accounts"] = [entities.account(ctx, person) for person in people]
         if post_id is not None and _visible(session, viewer, post_id):
             shown = timelines.hydrate(session, viewer, [post_id])
@@ -66,6 +63,17 @@ async def search(request: Request) -> Response:
         return found
 
     return json(await node.db.read(load, node.ctx))
+
+
+async def discover(request: Request, query: str) -> None:
+    """With `resolve`: a handle (`name@server`) this node does not know yet is looked up on
+    its server (WebFinger), so that the search below finds it."""
+    if "@" not in query.strip("@"):
+        return
+    try:
+        await node_of(request).federation.resolver.discover(query)
+    except NotFound:
+        pass  # searched among the known accounts, like any other query
 
 
 def _visible(session: Session, viewer: Account | None, post_id: int) -> bool:

@@ -48,6 +48,7 @@ async def search(request: Request) -> Response:
 async def profile(request: Request) -> Response:
     viewer = await current_viewer(request)
     with_replies = request.query_params.get("replies") == "1"
+    tagged = request.path_params.get("tag")  # /@name/tagged/tag: only posts with that hashtag
     viewer_account = viewer.account if viewer else None
     await _discover_remote(request)
     domain = node_of(request).ctx.settings.domain
@@ -61,9 +62,14 @@ async def profile(request: Request) -> Response:
             else None
         )
         views = timelines.profile(
-            session, viewer_account, account, page_of(request), with_replies=with_replies
+            session,
+            viewer_account,
+            account,
+            page_of(request),
+            with_replies=with_replies,
+            tagged=tagged,
         )
-        first_page = page_of(request).max_id is None
+        first_page = page_of(request).max_id is None and tagged is None
         pinned = timelines.pinned(session, viewer_account, account) if first_page else []
         return account, moved_to, relationship, views, pinned
 
@@ -155,6 +161,7 @@ routes = [
     Route("/follow-requests/{account_id:int}/accept", _answer_request(True), methods=["POST"]),
     Route("/follow-requests/{account_id:int}/reject", _answer_request(False), methods=["POST"]),
     Route("/@{username}", profile, methods=["GET"]),
+    Route("/@{username}/tagged/{tag}", profile, methods=["GET"]),
     Route("/@{username}/followers", _people("followers"), methods=["GET"]),
     Route("/@{username}/following", _people("following"), methods=["GET"]),
     Route("/@{username}/follow", _graph_action(graph.follow, "Following @{}."), methods=["POST"]),

@@ -1,0 +1,30 @@
+"""Private notes: what someone writes for themselves about another account (shown to them
+alone, as Mastodon's Relationship.note)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, insert
+from sqlalchemy.orm import Session
+
+from bocage.core.clock import now
+from bocage.core.errors import InvalidInput
+from bocage.store.models import Account, AccountNote
+
+MAX_NOTE = 2000  # Mastodon's limit
+
+
+def set_note(session: Session, account: Account, target: Account, comment: str) -> None:
+    """Keep `comment` as the account's note about `target`; a blank one removes it."""
+    if len(comment) > MAX_NOTE:
+        raise InvalidInput(f"Comment is too long (maximum is {MAX_NOTE} characters)")
+    session.execute(
+        delete(AccountNote).where(
+            AccountNote.account_id == account.id, AccountNote.target_id == target.id
+        )
+    )
+    if comment.strip():
+        session.execute(
+            insert(AccountNote).values(
+                account_id=account.id, target_id=target.id, comment=comment, updated_at=now()
+            )
+        )
