@@ -11,6 +11,7 @@ def all_routes() -> list[BaseRoute]:
     from bocage.mastodon_api.routes import (
         accounts,
         apps,
+        filters,
         instance,
         media,
         notifications,
@@ -30,4 +31,5 @@ def all_routes() -> list[BaseRoute]:
         *notifications.routes,
         *search.routes,
         *media.routes,
+        *filters.routes,
     ]

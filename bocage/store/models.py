@@ -557,7 +557,6 @@ class FilterStatus(Base):
     __table_args__ = (UniqueConstraint("filter_id", "post_id", name="uq_filter_statuses_pair"),)
 
 
-
 # --- polls (migration 0010) ----------------------------------------------------------------
 
 

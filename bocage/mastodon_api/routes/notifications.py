@@ -29,7 +29,11 @@ def _ours(names: list[str]) -> frozenset[str]:
     return frozenset(ours for ours, theirs in TYPES.items() if theirs in names)
 
 
-def _entity(session: Session, ctx: Context, viewer: Account, row: Notification) -> dict[str, Any]:
+def _entity(
+    session: Session, ctx: Context, viewer: Account, row: Notification, *, keep_hidden: bool
+) -> dict[str, Any] | None:
+    """The Notification, or None when its post is one a `hide` filter leaves out of the
+    viewer's notifications (unless `keep_hidden`: one notification asked for by id)."""
     sender = session.get(Account, row.from_account_id)
     assert sender is not None  # notifications cascade-delete with their sender
     entity: dict[str, Any] = {
@@ -42,7 +46,11 @@ def _entity(session: Session, ctx: Context, viewer: Account, row: Notification) 
     }
     if row.post_id:
         found = timelines.hydrate(session, viewer, [row.post_id])
-        shown = views.statuses(session, ctx, found, viewer, "notifications")
+        shown = views.statuses(
+            session, ctx, found, viewer, "notifications", keep_hidden=keep_hidden
+        )
+        if found and not shown:
+            return None
         entity["status"] = shown[0] if shown else None
     return entity
 
@@ -54,7 +62,7 @@ async def index(request: Request) -> Response:
     wanted = query.getlist("types[]") + query.getlist("types")
     excluded = query.getlist("exclude_types[]") + query.getlist("exclude_types")
 
-    def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
+    def load(session: Session, ctx: Context) -> tuple[list[dict[str, Any]], list[int]]:
         me = session.get(Account, caller.id)
         assert me is not None
         rows = notifications.page(
@@ -66,10 +74,13 @@ async def index(request: Request) -> Response:
             types=_ours(wanted) if wanted else frozenset(TYPES),
             exclude=_ours(excluded),
         )
-        return [_entity(session, ctx, me, row) for row in rows]
+        shown = [_entity(session, ctx, me, row, keep_hidden=False) for row in rows]
+        # Paging follows the page as read, filtered or not: a page of hidden ones is not
+        # the end of the notifications.
+        return [entity for entity in shown if entity], [row.id for row in rows]
 
-    answer = await node.db.read(load, node.ctx)
-    return json(answer, headers=link_header(request, [int(n["id"]) for n in answer]))
+    answer, page_ids = await node.db.read(load, node.ctx)
+    return json(answer, headers=link_header(request, page_ids))
 
 
 async def show(request: Request) -> Response:
@@ -82,7 +93,9 @@ async def show(request: Request) -> Response:
         me = session.get(Account, caller.id)
         if row is None or me is None or row.account_id != me.id or row.type not in TYPES:
             raise NotFound("Record not found")
-        return _entity(session, ctx, me, row)
+        entity = _entity(session, ctx, me, row, keep_hidden=True)
+        assert entity is not None
+        return entity
 
     return json(await node.db.read(load, node.ctx))
 

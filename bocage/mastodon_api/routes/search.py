@@ -50,7 +50,9 @@ async def search(request: Request) -> Response:
             found["accounts"] = [entities.account(ctx, person) for person in people]
         if post_id is not None and _visible(session, viewer, post_id):
             shown = timelines.hydrate(session, viewer, [post_id])
-            found["statuses"] = views.statuses(session, ctx, shown, viewer, "public")
+            found["statuses"] = views.statuses(
+                session, ctx, shown, viewer, "public", keep_hidden=True
+            )
         if query and kind in ("", "hashtags"):
             found["hashtags"] = _hashtags(session, ctx, query.lstrip("#"), limit)
         return found

@@ -27,7 +27,7 @@ async def home(request: Request) -> Response:
         return views.statuses(session, ctx, timelines.home(session, viewer, page), viewer, "home")
 
     answer = await node.db.read(load, node.ctx)
-    return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
+    return json(answer, headers=link_header(request, views.page_ids(answer)))
 
 
 async def public(request: Request) -> Response:
@@ -45,7 +45,7 @@ async def public(request: Request) -> Response:
         )
 
     answer = await node.db.read(load, node.ctx)
-    return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
+    return json(answer, headers=link_header(request, views.page_ids(answer)))
 
 
 def _own_list(which: str, scope: str):  # type: ignore[no-untyped-def]
@@ -62,7 +62,7 @@ def _own_list(which: str, scope: str):  # type: ignore[no-untyped-def]
             return views.statuses(session, ctx, found, viewer, "account")
 
         answer = await node.db.read(load, node.ctx)
-        return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
+        return json(answer, headers=link_header(request, views.page_ids(answer)))
 
     return endpoint
 
@@ -79,7 +79,7 @@ async def tag(request: Request) -> Response:
         )
 
     answer = await node.db.read(load, node.ctx)
-    return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
+    return json(answer, headers=link_header(request, views.page_ids(answer)))
 
 
 routes = [
