@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -387,6 +388,19 @@ def test_refusals_are_mastodons(api_node: NodeProcess) -> None:
     refused(writer.get("/api/v1/filters"), 403, outside)
     assert writer.delete(f"/api/v2/filters/keywords/{two}").json() == {}
     refused(httpx.get(f"{api_node.url}/api/v2/filters"), 401, "The access token is invalid")
+
+    # Rails' arrays of objects in a query or a form, as Mastodon's documentation shows them.
+    # (Encoded by hand: httpx would group the parameters by name, and the order matters.)
+    query = urlencode(
+        [
+            ("keywords_attributes[][id]", one),
+            ("keywords_attributes[][_destroy]", "true"),
+            ("keywords_attributes[][id]", ""),
+            ("keywords_attributes[][keyword]", "uno"),
+        ]
+    )
+    changed = alice.put(f"/api/v2/filters/{made['id']}?{query}").json()
+    assert [k["keyword"] for k in changed["keywords"]] == ["uno"]
 
     assert alice.delete(f"/api/v2/filters/{made['id']}").json() == {}
     refused(alice.get(f"/api/v2/filters/keywords/{one}"), 404, "Record not found")
