@@ -59,7 +59,8 @@ def _own_list(which: str, scope: str):  # type: ignore[no-untyped-def]
             viewer = session.get(Account, caller.id)
             assert viewer is not None
             found = getattr(timelines, which)(session, viewer, page)
-            return views.statuses(session, ctx, found, viewer, "account")
+            # Mastodon's own client filters these two lists as it filters home.
+            return views.statuses(session, ctx, found, viewer, "home")
 
         answer = await node.db.read(load, node.ctx)
         return json(answer, headers=link_header(request, views.page_ids(answer)))
