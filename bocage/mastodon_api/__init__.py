@@ -13,6 +13,7 @@ def all_routes() -> list[BaseRoute]:
         apps,
         conversations,
         featured_tags,
+        filters,
         instance,
         lists,
         markers,
@@ -43,4 +44,5 @@ def all_routes() -> list[BaseRoute]:
         *markers.routes,
         *scheduled_statuses.routes,
         *conversations.routes,
+        *filters.routes,
     ]

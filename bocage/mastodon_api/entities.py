@@ -14,11 +14,15 @@ from typing import Any
 
 from bocage.core.context import Context
 from bocage.core.conversations import thread_of
+from bocage.core.filters import FilterInfo, FilterView, Match
 from bocage.core.text import plain
 from bocage.core.timelines import PostView
 from bocage.store.models import (
     Account,
     AccountConversation,
+    Filter,
+    FilterKeyword,
+    FilterStatus,
     Marker,
     MediaFile,
     OAuthApp,
@@ -298,4 +302,54 @@ def conversation(
         "unread": bool(row.unread),
         "accounts": [account(ctx, person) for person in participants],
         "last_status": last_status,
+    }
+
+
+def filter_v2(view: FilterView) -> dict[str, Any]:
+    """A Filter with its keywords and statuses (as GET /api/v2/filters shows it)."""
+    return {
+        **_filter_fields(view.filter),
+        "keywords": [filter_keyword(keyword) for keyword in view.keywords],
+        "statuses": [filter_status(row) for row in view.statuses],
+    }
+
+
+def _filter_fields(row: Filter | FilterInfo) -> dict[str, Any]:
+    return {
+        "id": str(row.id),
+        "title": row.title,
+        "context": list(row.context),
+        "expires_at": timestamp(row.expires_at) if row.expires_at else None,
+        "filter_action": row.action,
+    }
+
+
+def filter_keyword(row: FilterKeyword) -> dict[str, Any]:
+    return {"id": str(row.id), "keyword": row.keyword, "whole_word": row.whole_word}
+
+
+def filter_status(row: FilterStatus) -> dict[str, Any]:
+    return {"id": str(row.id), "status_id": str(row.post_id)}
+
+
+def filter_v1(keyword: FilterKeyword, row: Filter) -> dict[str, Any]:
+    """A V1::Filter: one keyword of a filter, with that filter's context and expiry."""
+    return {
+        "id": str(keyword.id),
+        "phrase": keyword.keyword,
+        "context": list(row.context),
+        "whole_word": keyword.whole_word,
+        "expires_at": timestamp(row.expires_at) if row.expires_at else None,
+        "irreversible": row.action == "hide",
+    }
+
+
+def filter_result(match: Match) -> dict[str, Any]:
+    """A FilterResult: the filter (without its keywords and statuses) and what matched."""
+    return {
+        "filter": _filter_fields(match.filter),
+        "keyword_matches": list(match.keyword_matches) if match.keyword_matches else None,
+        "status_matches": [str(i) for i in match.status_matches]
+        if match.status_matches is not None
+        else None,
     }

@@ -4,6 +4,7 @@ and `Link` headers for paging."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -41,8 +42,9 @@ def error(message: str, status: int) -> Response:
 
 async def params(request: Request, max_bytes: int = MAX_BODY) -> dict[str, Any]:
     """Query, form and JSON parameters in one dict; `media_ids[]=1&media_ids[]=2` and
-    `{"media_ids": [1, 2]}` both give a list under `media_ids`. A body counts whatever the
-    method, as in Rails: Mastodon.py sends some GET and DELETE parameters as a JSON body."""
+    `{"media_ids": [1, 2]}` both give a list under `media_ids`, and `a[][k]=1&a[][k]=2`
+    and `{"a": [{"k": 1}, {"k": 2}]}` a list of objects under `a`. A body counts whatever
+    the method, as in Rails: Mastodon.py sends some GET and DELETE parameters in a body."""
     found: dict[str, Any] = {}
     _merge(found, request.query_params.multi_items())
     if request.method != "HEAD":
@@ -64,9 +66,15 @@ async def params(request: Request, max_bytes: int = MAX_BODY) -> dict[str, Any]:
     return found
 
 
+# Rails' arrays of objects in forms: `keywords_attributes[][keyword]=a&…[][whole_word]=1`.
+_IN_ARRAY = re.compile(r"([^\[\]]+)\[\]\[([^\[\]]+)\]")
+
+
 def _merge(found: dict[str, Any], items: Any) -> None:
     for key, value in items:
-        if key.endswith("[]"):
+        if nested := _IN_ARRAY.fullmatch(key):
+            _merge_nested(found, *nested.groups(), value)
+        elif key.endswith("[]"):
             found.setdefault(key[:-2], []).append(value)
         else:
             found[key] = value
@@ -79,6 +87,17 @@ def validation() -> Iterator[None]:
         yield
     except InvalidInput as refused:
         raise InvalidInput(f"Validation failed: {refused.message}") from None
+
+
+def _merge_nested(found: dict[str, Any], name: str, part: str, value: Any) -> None:
+    """`name[][part]=value`: as Rails reads it, a part already set in the last object
+    starts the next one."""
+    entries = found.get(name)
+    if not isinstance(entries, list):
+        entries = found[name] = []
+    if not entries or not isinstance(entries[-1], dict) or part in entries[-1]:
+        entries.append({})
+    entries[-1][part] = value
 
 
 def text_param(values: dict[str, Any], name: str, default: str = "") -> str:

@@ -1,5 +1,6 @@
 """Reading what the routes answer with: posts as Status entities (with their tags in one
-query for a whole page) and accounts, inside the read transaction."""
+query for a whole page, and the viewer's filters applied) and accounts, inside the read
+transaction."""
 
 from __future__ import annotations
 
@@ -9,14 +10,32 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bocage.core import conversations as core_conversations
+from bocage.core import filters, timelines
 from bocage.core.context import Context
 from bocage.core.conversations import muted_threads, thread_of
 from bocage.core.timelines import PostView, with_mentions
 from bocage.mastodon_api import entities
-from bocage.store.models import Account, PostTag
+from bocage.store.models import Account, AccountConversation, Notification, PostTag
+
+# Ours → Mastodon's: a reply is a mention there. Reports reach admins on the web pages;
+# Mastodon's admin.report carries a Report entity the admin API will provide.
+NOTIFICATION_TYPES = {
+    "follow": "follow", "follow_request": "follow_request", "mention": "mention",
+    "reply": "mention", "favourite": "favourite", "reblog": "reblog", "update": "update",
+    "status": "status",
+}  # fmt: skip
 
 # Where a status is shown, as filters name it (docs.joinmastodon.org/entities/Filter).
-CONTEXTS = ("home", "notifications", "public", "thread", "account")
+CONTEXTS = filters.CONTEXTS
+
+
+class Statuses(list[dict[str, Any]]):
+    """Status entities of a page. `page_ids` are the ids the page held before filters left
+    some out: paging links follow them, so a page whose posts were all hidden does not end
+    the timeline for the client."""
+
+    page_ids: list[int]
 
 
 def statuses(
@@ -25,11 +44,17 @@ def statuses(
     views: list[PostView],
     viewer: Account | Any | None,
     context: str,
-) -> list[dict[str, Any]]:
+    *,
+    keep_hidden: bool = False,
+) -> Statuses:
     """Status entities as `viewer` (None: nobody logged in) sees them in `context` (one of
-    CONTEXTS: filters apply per context)."""
+    CONTEXTS): each with the filters it matches (`filtered`), and without those a `hide`
+    filter leaves out in that context, unless `keep_hidden` (a post asked for by id)."""
     assert context in CONTEXTS, context
-    views = with_mentions(session, views)
+    page_ids = [view.post.id for view in views]
+    viewer_id = viewer.id if viewer is not None else None
+    applied = filters.apply(session, viewer_id, views, context, keep_hidden=keep_hidden)
+    views = with_mentions(session, applied.views)
     ids = [view.post.id for view in views] + [view.reblog.post.id for view in views if view.reblog]
     tags: dict[int, list[str]] = defaultdict(list)
     if ids:
@@ -38,7 +63,40 @@ def statuses(
             tags[post_id].append(tag)
     attachments = {v.post.id: v.media for view in views for v in (view, view.reblog) if v}
     muted = _muted_threads(session, views, viewer)
-    return [entities.status(ctx, view, tags, attachments, muted) for view in views]
+    shown = Statuses(entities.status(ctx, view, tags, attachments, muted) for view in views)
+    for entity in shown if applied.matches else ():
+        _mark_filtered(entity, applied.matches.get(int(entity["id"])))
+    shown.page_ids = page_ids
+    return shown
+
+
+def for_viewer(
+    session: Session, entity: dict[str, Any], views: list[PostView], viewer_id: int, context: str
+) -> dict[str, Any] | None:
+    """A status rendered for nobody in particular (`entity`, from `views`), as `viewer_id`'s
+    filters show it in `context`: None if they hide it, a copy with `filtered` if they
+    match it, the same entity otherwise (the public streams render once for everyone)."""
+    applied = filters.apply(session, viewer_id, views, context)
+    if not applied.views:
+        return None
+    found = applied.matches.get(int(entity["id"]))
+    if not found:
+        return entity
+    marked = {**entity, "reblog": dict(entity["reblog"]) if entity["reblog"] else None}
+    _mark_filtered(marked, found)
+    return marked
+
+
+def _mark_filtered(entity: dict[str, Any], found: list[Any] | None) -> None:
+    if found:
+        entity["filtered"] = [entities.filter_result(match) for match in found]
+        if entity["reblog"]:
+            entity["reblog"]["filtered"] = entity["filtered"]
+
+
+def page_ids(answer: list[dict[str, Any]]) -> list[int]:
+    """The ids a page's `Link` header follows (see `Statuses`)."""
+    return getattr(answer, "page_ids", None) or [int(status["id"]) for status in answer]
 
 
 def _muted_threads(session: Session, views: list[PostView], viewer: Any) -> set[int]:
@@ -47,3 +105,41 @@ def _muted_threads(session: Session, views: list[PostView], viewer: Any) -> set[
         return set()
     threads = {thread_of(v.post) for view in views for v in (view, view.reblog) if v}
     return muted_threads(session, viewer.id, threads)
+
+
+def notification(
+    session: Session, ctx: Context, viewer: Account, row: Notification, *, keep_hidden: bool
+) -> dict[str, Any] | None:
+    """The Notification, or None when its post is one a `hide` filter leaves out of the
+    viewer's notifications (unless `keep_hidden`: one notification asked for by id)."""
+    sender = session.get(Account, row.from_account_id)
+    assert sender is not None  # notifications cascade-delete with their sender
+    entity: dict[str, Any] = {
+        "id": str(row.id),
+        "type": NOTIFICATION_TYPES[row.type],
+        "created_at": entities.timestamp(row.created_at),
+        "group_key": f"ungrouped-{row.id}",
+        "account": entities.account(ctx, sender),
+        "status": None,
+    }
+    if row.post_id:
+        found = timelines.hydrate(session, viewer, [row.post_id])
+        shown = statuses(session, ctx, found, viewer, "notifications", keep_hidden=keep_hidden)
+        if found and not shown:
+            return None
+        entity["status"] = shown[0] if shown else None
+    return entity
+
+
+def conversation_entities(
+    session: Session, ctx: Context, viewer: Account, rows: list[AccountConversation]
+) -> list[dict[str, Any]]:
+    """Conversation entities for a page: participants in one query, last statuses as one
+    page of statuses ("thread" is the filter context Mastodon calls Conversations)."""
+    people = core_conversations.participants(session, rows)
+    last = timelines.hydrate(session, viewer, [row.last_status_id for row in rows])
+    shown = {int(s["id"]): s for s in statuses(session, ctx, last, viewer, "thread")}
+    return [
+        entities.conversation(ctx, row, people[row.id], shown.get(row.last_status_id))
+        for row in rows
+    ]

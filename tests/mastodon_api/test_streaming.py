@@ -208,3 +208,27 @@ def test_direct_stream_gets_conversations(api_node: NodeProcess) -> None:
         assert [a.acct for a in conversation.accounts] == ["alice"]
     finally:
         close_soon(stream)
+
+
+def test_public_streams_apply_each_readers_filters(api_node: NodeProcess) -> None:
+    alice = logged_in(api_node, "alice", ["read", "write"])
+    bob = logged_in(api_node, "bob", ["read", "write"])
+    hidden = bob.create_filter_v2(
+        "no spoilers", ["public"], "hide", keywords_attributes=[{"keyword": "spoiler"}]
+    )
+    warned = bob.create_filter_v2(
+        "weather", ["public"], "warn", keywords_attributes=[{"keyword": "rain"}]
+    )
+    heard = Collector()
+    stream = bob.stream_local(heard, run_async=True)
+    try:
+        time.sleep(0.3)
+        alice.status_post("A spoiler about the ending")
+        rainy = alice.status_post("More rain today")
+        update = heard.wait_for(lambda name, data: name == "update" and data.id == rainy.id)
+        assert [result.filter.title for result in update.filtered] == ["weather"]
+        assert [data.id for name, data in heard.events if name == "update"] == [rainy.id]
+    finally:
+        close_soon(stream)
+        bob.delete_filter_v2(hidden.id)
+        bob.delete_filter_v2(warned.id)

@@ -148,7 +148,7 @@ async def statuses(request: Request) -> Response:
         return views.statuses(session, ctx, found, viewer, "account")
 
     answer = await node.db.read(load, node.ctx)
-    return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
+    return json(answer, headers=link_header(request, views.page_ids(answer)))
 
 
 async def update_credentials(request: Request) -> Response:

@@ -10,26 +10,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import conversations, timelines
+from bocage.core import conversations
 from bocage.core.context import Context
-from bocage.mastodon_api import entities, views
+from bocage.mastodon_api import views
 from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import id_param, json, link_header, node_of, page_of
-from bocage.store.models import Account, AccountConversation
-
-
-def rendered(
-    session: Session, ctx: Context, viewer: Account, rows: list[AccountConversation]
-) -> list[dict[str, Any]]:
-    """Conversation entities for a page: participants in one query, last statuses as one
-    page of statuses ("thread" is the filter context Mastodon calls Conversations)."""
-    people = conversations.participants(session, rows)
-    last = timelines.hydrate(session, viewer, [row.last_status_id for row in rows])
-    shown = {int(s["id"]): s for s in views.statuses(session, ctx, last, viewer, "thread")}
-    return [
-        entities.conversation(ctx, row, people[row.id], shown.get(row.last_status_id))
-        for row in rows
-    ]
+from bocage.store.models import Account
 
 
 async def index(request: Request) -> Response:
@@ -40,7 +26,9 @@ async def index(request: Request) -> Response:
         viewer = session.get(Account, caller.id)
         assert viewer is not None
         rows = conversations.page(session, viewer, page)
-        return rendered(session, ctx, viewer, rows), [row.last_status_id for row in rows]
+        return views.conversation_entities(session, ctx, viewer, rows), [
+            row.last_status_id for row in rows
+        ]
 
     answer, last_ids = await node.db.read(load, node.ctx)
     return json(answer, headers=link_header(request, last_ids))
@@ -55,7 +43,7 @@ async def read(request: Request) -> Response:
         viewer = session.get(Account, caller.id)
         assert viewer is not None
         row = conversations.mark_read(session, viewer, conversation_id)
-        return rendered(session, ctx, viewer, [row])[0]
+        return views.conversation_entities(session, ctx, viewer, [row])[0]
 
     return json(await node.db.write(apply, node.ctx))
 

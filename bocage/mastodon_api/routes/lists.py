@@ -163,7 +163,7 @@ async def timeline(request: Request) -> Response:
         return views.statuses(session, ctx, found, viewer, "home")  # filters: home and lists
 
     answer = await node.db.read(load, node.ctx)
-    return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
+    return json(answer, headers=link_header(request, views.page_ids(answer)))
 
 
 routes = [

@@ -9,43 +9,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import notifications, timelines
+from bocage.core import notifications
 from bocage.core.context import Context
 from bocage.core.errors import NotFound
-from bocage.mastodon_api import entities, views
+from bocage.mastodon_api import views
 from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import id_param, json, link_header, node_of, page_of
 from bocage.store.models import Account, Notification
 
-# Ours → Mastodon's: a reply is a mention there. Reports reach admins on the web pages;
-# Mastodon's admin.report carries a Report entity the admin API will provide.
-TYPES = {
-    "follow": "follow", "follow_request": "follow_request", "mention": "mention",
-    "reply": "mention", "favourite": "favourite", "reblog": "reblog", "update": "update",
-    "status": "status",
-}  # fmt: skip
-
 
 def _ours(names: list[str]) -> frozenset[str]:
-    return frozenset(ours for ours, theirs in TYPES.items() if theirs in names)
-
-
-def _entity(session: Session, ctx: Context, viewer: Account, row: Notification) -> dict[str, Any]:
-    sender = session.get(Account, row.from_account_id)
-    assert sender is not None  # notifications cascade-delete with their sender
-    entity: dict[str, Any] = {
-        "id": str(row.id),
-        "type": TYPES[row.type],
-        "created_at": entities.timestamp(row.created_at),
-        "group_key": f"ungrouped-{row.id}",
-        "account": entities.account(ctx, sender),
-        "status": None,
-    }
-    if row.post_id:
-        found = timelines.hydrate(session, viewer, [row.post_id])
-        shown = views.statuses(session, ctx, found, viewer, "notifications")
-        entity["status"] = shown[0] if shown else None
-    return entity
+    return frozenset(ours for ours, theirs in views.NOTIFICATION_TYPES.items() if theirs in names)
 
 
 async def index(request: Request) -> Response:
@@ -55,7 +29,7 @@ async def index(request: Request) -> Response:
     wanted = query.getlist("types[]") + query.getlist("types")
     excluded = query.getlist("exclude_types[]") + query.getlist("exclude_types")
 
-    def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
+    def load(session: Session, ctx: Context) -> tuple[list[dict[str, Any]], list[int]]:
         me = session.get(Account, caller.id)
         assert me is not None
         rows = notifications.page(
@@ -64,13 +38,16 @@ async def index(request: Request) -> Response:
             max_id=page.max_id,
             min_id=page.min_id,
             limit=page.limit,
-            types=_ours(wanted) if wanted else frozenset(TYPES),
+            types=_ours(wanted) if wanted else frozenset(views.NOTIFICATION_TYPES),
             exclude=_ours(excluded),
         )
-        return [_entity(session, ctx, me, row) for row in rows]
+        shown = [views.notification(session, ctx, me, row, keep_hidden=False) for row in rows]
+        # Paging follows the page as read, filtered or not: a page of hidden ones is not
+        # the end of the notifications.
+        return [entity for entity in shown if entity], [row.id for row in rows]
 
-    answer = await node.db.read(load, node.ctx)
-    return json(answer, headers=link_header(request, [int(n["id"]) for n in answer]))
+    answer, page_ids = await node.db.read(load, node.ctx)
+    return json(answer, headers=link_header(request, page_ids))
 
 
 async def show(request: Request) -> Response:
@@ -81,9 +58,16 @@ async def show(request: Request) -> Response:
     def load(session: Session, ctx: Context) -> dict[str, Any]:
         row = session.get(Notification, notification_id or 0)
         me = session.get(Account, caller.id)
-        if row is None or me is None or row.account_id != me.id or row.type not in TYPES:
+        if (
+            row is None
+            or me is None
+            or row.account_id != me.id
+            or row.type not in views.NOTIFICATION_TYPES
+        ):
             raise NotFound("Record not found")
-        return _entity(session, ctx, me, row)
+        entity = views.notification(session, ctx, me, row, keep_hidden=True)
+        assert entity is not None
+        return entity
 
     return json(await node.db.read(load, node.ctx))
 

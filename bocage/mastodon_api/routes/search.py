@@ -51,13 +51,17 @@ async def search(request: Request) -> Response:
             found["accounts"] = [entities.account(ctx, person) for person in people]
         if post_id is not None and _visible(session, viewer, post_id):
             shown = timelines.hydrate(session, viewer, [post_id])
-            found["statuses"] = views.statuses(session, ctx, shown, viewer, "public")
+            found["statuses"] = views.statuses(
+                session, ctx, shown, viewer, "public", keep_hidden=True
+            )
         elif query and viewer is not None and kind in ("", "statuses"):
             ids = post_search.statuses(
                 session, viewer.id, query, limit=limit, offset=offset, account_id=by_account
             )
             shown = timelines.hydrate(session, viewer, ids)
-            found["statuses"] = views.statuses(session, ctx, shown, viewer, "public")
+            found["statuses"] = views.statuses(
+                session, ctx, shown, viewer, "public", keep_hidden=True
+            )
         if query and kind in ("", "hashtags"):
             found["hashtags"] = _hashtags(session, ctx, query.lstrip("#"), limit)
         return found

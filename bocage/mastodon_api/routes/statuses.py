@@ -125,9 +125,8 @@ def _one(session: Session, ctx: Context, viewer: Account | None, post_id: int | 
         post = posts.get_visible(session, viewer.id if viewer else None, post_id or 0)
     except NotFound:
         raise NotFound("Record not found") from None
-    return views.statuses(
-        session, ctx, timelines.hydrate(session, viewer, [post.id]), viewer, "thread"
-    )[0]
+    found = timelines.hydrate(session, viewer, [post.id])
+    return views.statuses(session, ctx, found, viewer, "thread", keep_hidden=True)[0]
 
 
 async def show(request: Request) -> Response:

@@ -28,7 +28,7 @@ async def home(request: Request) -> Response:
         return views.statuses(session, ctx, timelines.home(session, viewer, page), viewer, "home")
 
     answer = await node.db.read(load, node.ctx)
-    return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
+    return json(answer, headers=link_header(request, views.page_ids(answer)))
 
 
 async def public(request: Request) -> Response:
@@ -51,7 +51,7 @@ async def public(request: Request) -> Response:
         return views.statuses(session, ctx, found, viewer, "public")
 
     answer = await node.db.read(load, node.ctx)
-    return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
+    return json(answer, headers=link_header(request, views.page_ids(answer)))
 
 
 def _own_list(which: str, scope: str):  # type: ignore[no-untyped-def]
@@ -65,10 +65,11 @@ def _own_list(which: str, scope: str):  # type: ignore[no-untyped-def]
             viewer = session.get(Account, caller.id)
             assert viewer is not None
             found = getattr(timelines, which)(session, viewer, page)
-            return views.statuses(session, ctx, found, viewer, "account")
+            # Mastodon's own client filters these two lists as it filters home.
+            return views.statuses(session, ctx, found, viewer, "home")
 
         answer = await node.db.read(load, node.ctx)
-        return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
+        return json(answer, headers=link_header(request, views.page_ids(answer)))
 
     return endpoint
 
@@ -85,7 +86,7 @@ async def tag(request: Request) -> Response:
         )
 
     answer = await node.db.read(load, node.ctx)
-    return json(answer, headers=link_header(request, [int(s["id"]) for s in answer]))
+    return json(answer, headers=link_header(request, views.page_ids(answer)))
 
 
 routes = [

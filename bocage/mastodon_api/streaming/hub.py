@@ -18,7 +18,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from bocage.core import lists, oauth
+from bocage.core import filters, lists, oauth
 from bocage.core.errors import NotFound
 from bocage.core.events import Event
 from bocage.mastodon_api.streaming import render
@@ -128,6 +128,9 @@ class StreamHub:
     # --- events -------------------------------------------------------------------------
 
     def _on_events(self, events: list[Event]) -> None:
+        for event in events:
+            if event.kind == "filters.changed":  # maybe changed by another process
+                filters.forget(event.data["account_id"])
         if not self.connections:
             return  # nobody is listening: nothing to read, nothing to render
         for event in events:

@@ -21,8 +21,6 @@ from bocage.core import domains, lists, timelines
 from bocage.core.context import Context
 from bocage.core.events import Event
 from bocage.mastodon_api import views
-from bocage.mastodon_api.routes import conversations as conversation_routes
-from bocage.mastodon_api.routes import notifications as notification_routes
 from bocage.mastodon_api.streaming import channels
 from bocage.store.models import Account, AccountConversation, Notification, Post, PostTag
 
@@ -130,16 +128,20 @@ def _to_public_streams(
     ]
     if not subscribed:
         return []
-    allowed = set(
-        timelines.public_readers(session, post, list({c.viewer_id for _, c in subscribed}))
-    )
-    payload = _status(session, ctx, post.id, None, "public")
-    if payload is None:
+    readers = list({conn.viewer_id for _, conn in subscribed})
+    allowed = timelines.public_readers(session, post, readers)
+    shown = timelines.hydrate(session, None, [post.id])
+    rendered = views.statuses(session, ctx, shown, None, "public")
+    if not rendered:
         return []
+    payloads: dict[int, str | None] = {}
+    for viewer_id in allowed:  # one rendering for all, with each reader's own filters
+        entity = views.for_viewer(session, rendered[0], shown, viewer_id, "public")
+        payloads[viewer_id] = None if entity is None else _json(entity)
     return [
         (conn, (conn.channels[key].label, name, payload))
         for key, conn in subscribed
-        if conn.viewer_id in allowed and key in conn.channels
+        if key in conn.channels and (payload := payloads.get(conn.viewer_id)) is not None
     ]
 
 
@@ -183,9 +185,12 @@ def _notification(
         return []
     row = session.get(Notification, data["notification_id"])
     viewer = session.get(Account, account_id)
-    if row is None or viewer is None or row.type not in notification_routes.TYPES:
+    if row is None or viewer is None or row.type not in views.NOTIFICATION_TYPES:
         return []
-    payload = _json(notification_routes._entity(session, ctx, viewer, row))
+    entity = views.notification(session, ctx, viewer, row, keep_hidden=False)
+    if entity is None:
+        return []  # its post is one the reader's filters hide from notifications
+    payload = _json(entity)
     return [
         *_to(on_user, ("user",), "notification", payload),
         *_to(on_own, ("user:notification",), "notification", payload),
@@ -202,7 +207,7 @@ def _conversation(
     viewer = session.get(Account, data["account_id"])
     if row is None or viewer is None:
         return []
-    payload = _json(conversation_routes.rendered(session, ctx, viewer, [row])[0])
+    payload = _json(views.conversation_entities(session, ctx, viewer, [row])[0])
     return _to(conns, ("direct",), "conversation", payload)
 
 
