@@ -1,4 +1,4 @@
-"""Notifications: follow, follow_request, mention, reply, favourite, reblog, update.
+"""Notifications: follow, follow_request, mention, reply, favourite, reblog, update, poll.
 
 Core services enqueue a notification job in their own transaction; the job handler writes it.
 Each notification has a dedup key derived from the event, so a job that runs twice (after a
@@ -22,7 +22,10 @@ from bocage.store.upsert import insert_ignore
 
 TYPES = (
     "follow", "follow_request", "mention", "reply", "favourite", "reblog", "update", "admin.report",
+    "poll",
 )  # fmt: skip
+# Told even when they come from the recipient: a poll's author hears that it closed.
+FROM_ONESELF = ("poll",)
 
 
 def enqueue_notification(
@@ -39,7 +42,7 @@ def create(
     session: Session, recipient: int, kind: str, sender: int, post_id: int | None, key: str
 ) -> bool:
     """Write one notification unless muted/blocked or already written. True if written."""
-    if recipient == sender or _silenced(session, recipient, sender):
+    if (recipient == sender and kind not in FROM_ONESELF) or _silenced(session, recipient, sender):
         return False
     account = session.get(Account, recipient)
     if account is None or account.domain is not None:

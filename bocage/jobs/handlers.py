@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bocage.core import feeds, notifications
+from bocage.core import feeds, notifications, polls
 from bocage.jobs.worker import Handler
 from bocage.store.models import Post
 
@@ -24,4 +24,6 @@ HANDLERS: dict[str, Handler] = {
     "notify": notifications.handle_notify,
     "post.created": post_created,
     "post.updated": notifications.handle_post_updated,
+    "poll.close": polls.handle_close,
+    "poll.update": polls.handle_update,
 }

@@ -14,6 +14,7 @@ def all_routes() -> list[BaseRoute]:
         instance,
         media,
         notifications,
+        polls,
         relationships,
         search,
         statuses,
@@ -30,4 +31,5 @@ def all_routes() -> list[BaseRoute]:
         *notifications.routes,
         *search.routes,
         *media.routes,
+        *polls.routes,
     ]

@@ -22,6 +22,7 @@ from bocage.store.models import Account, Notification
 TYPES = {
     "follow": "follow", "follow_request": "follow_request", "mention": "mention",
     "reply": "mention", "favourite": "favourite", "reblog": "reblog", "update": "update",
+    "poll": "poll",
 }  # fmt: skip
 
 

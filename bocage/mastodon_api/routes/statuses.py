@@ -10,13 +10,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import oauth, pins, posts, timelines
+from bocage.core import oauth, pins, polls, posts, timelines
 from bocage.core.context import Context
 from bocage.core.errors import InvalidInput, NotFound
 from bocage.core.visibility import VISIBILITIES
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of, require_user
-from bocage.mastodon_api.http import id_param, json, node_of, params, text_param
+from bocage.mastodon_api.http import bool_param, id_param, json, node_of, params, text_param
 from bocage.store.models import Account, Post
 
 
@@ -38,6 +38,7 @@ async def create(request: Request) -> Response:
         in_reply_to_id=id_param(values.get("in_reply_to_id"), "in_reply_to_id"),
         language=text_param(values, "language") or None,
         media_ids=media_ids,
+        poll=_poll(values),
     )
     node = node_of(request)
     if "@" in draft.text:
@@ -60,6 +61,37 @@ async def create(request: Request) -> Response:
     post_id = await node.db.write(publish, node.ctx)
     node.jobs_committed()
     return json(await node.db.read(_one, node.ctx, caller, post_id))
+
+
+def _poll(values: dict[str, Any]) -> polls.PollDraft | None:
+    """`poll[options][]=…&poll[expires_in]=…` (forms) or `{"poll": {"options": […], …}}`."""
+    given = values.get("poll")
+    if given is not None and not isinstance(given, dict):
+        raise InvalidInput("Validation failed: poll must be an object with options and expires_in")
+    fields = given if given is not None else {
+        key[5:-1]: value for key, value in values.items()
+        if key.startswith("poll[") and key.endswith("]")
+    }  # fmt: skip
+    if not fields:
+        return None
+    options = fields.get("options") or []
+    if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+        raise InvalidInput("Validation failed: poll[options] must be a list of texts")
+    expires_in = fields.get("expires_in")
+    if expires_in is None or expires_in == "":
+        raise InvalidInput("Validation failed: Poll expires at can't be blank")
+    try:
+        seconds = int(float(expires_in)) if not isinstance(expires_in, bool) else None
+    except (TypeError, ValueError, OverflowError):
+        seconds = None
+    if seconds is None:
+        raise InvalidInput("Validation failed: poll[expires_in] must be a number of seconds")
+    return polls.PollDraft(
+        tuple(options),
+        seconds,
+        multiple=bool_param(fields, "multiple"),
+        hide_totals=bool_param(fields, "hide_totals"),
+    )
 
 
 def _one(session: Session, ctx: Context, viewer: Account | None, post_id: int | None) -> Any:
