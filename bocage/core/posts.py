@@ -119,11 +119,9 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
     }
     ADD_POST.execute(session, values)
     post = Post(**values)
-    poll = (
-        polls.create(session, post.poll_id, post.id, poll_draft, post.created_at)
-        if poll_draft
-        else None
-    )
+    poll = None
+    if poll_draft is not None:
+        poll = polls.create(session, values["poll_id"], post_id, poll_draft, post.created_at)
     feeds.add_own(session, post)
     _save_mentions_and_tags(session, post, mentioned, parsed.tags)
     attached = media.attach(session, post.id, draft.media_ids)

@@ -341,7 +341,7 @@ def _views(
     with_media = [post_id for post_id, row in rows.items() if row.post.media_count]
     attached = media.of_posts(session, with_media)  # no query at all for a page without
     with_polls = [row.post.poll_id for row in rows.values() if row.post.poll_id]
-    found_polls = polls.of_polls(session, with_polls, viewer.id if viewer else None)  # idem
+    found_polls = polls.of_polls(session, with_polls, viewer.id if viewer else None)  # same
 
     def view(post_id: int) -> PostView:
         row = rows[post_id]

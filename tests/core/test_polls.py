@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import event, select
 
 from bocage.activitypub import delivery, normalize
-from bocage.core import events, polls, remote, timelines
+from bocage.core import events, polls, posts, remote, timelines
 from bocage.core.errors import InvalidInput, NotFound
 from bocage.core.polls import PollDraft
 from bocage.node import Node
@@ -154,6 +154,18 @@ def test_a_poll_is_published_as_a_signed_question(node: Node) -> None:
     # A post without a poll is a Note, and its row says it has none.
     plain = post(node, alice, "no poll here")
     assert plain.poll_id is None and last_object(node, alice, plain.uri)["type"] == "Note"
+
+
+def test_an_edit_keeps_the_poll_and_its_votes(node: Node) -> None:
+    alice, bob = user(node, "alice"), user(node, "bob")
+    published = poll_post(node, alice, "a", "b")
+    vote(node, bob, published.poll_id, 1)
+    with node.db.transaction() as session:
+        posts.edit(session, node.ctx, fresh(node, alice), published.id, posts.PostDraft("Which?"))
+    edited = last_object(node, alice, published.uri)
+    assert edited["type"] == "Question" and "Which?" in edited["content"]
+    assert [o["replies"]["totalItems"] for o in edited["oneOf"]] == [0, 1]
+    assert stored_poll(node, published.poll_id).tallies == [0, 1]
 
 
 def test_a_poll_cannot_come_with_attachments(node: Node) -> None:
@@ -371,8 +383,6 @@ def test_closing_tells_the_author_and_the_voters_and_sends_final_counts(node: No
 
 
 def test_a_deleted_poll_post_takes_its_poll_and_votes_along(node: Node) -> None:
-    from bocage.core import posts
-
     alice, bob = user(node, "alice"), user(node, "bob")
     published = poll_post(node, alice, "a", "b", expires_in=300)
     vote(node, bob, published.poll_id, 0)
