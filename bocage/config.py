@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     max_post_chars: int = Field(default=500, ge=1, le=100_000)
     max_upload_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     max_form_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Polls, as Mastodon limits them: options per poll, and the shortest duration people may
+    # choose (tests lower it to see polls close; Mastodon's is five minutes).
+    max_poll_options: int = Field(default=4, ge=2, le=20)
+    poll_min_expiry_seconds: int = Field(default=300, ge=1, le=2_629_746)
     # Network jobs (deliveries, fetches) in flight at once; each host gets at most 8.
     job_concurrency: int = Field(default=64, ge=1, le=1024)
     job_lease_seconds: float = Field(default=60.0, gt=0)

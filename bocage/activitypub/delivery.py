@@ -64,7 +64,8 @@ def federate(session: Session, ctx: Context, payload: dict[str, Any]) -> None:
         return  # purged by a Delete before it went out: the Delete goes instead
     activity = orjson.loads(entry.activity)
     rules = domains.rules(session)
-    for inbox in sorted(inboxes_for(session, ctx, author, activity)):
+    also_to = payload.get("also_to", [])
+    for inbox in sorted(inboxes_for(session, ctx, author, activity, also_to)):
         if rules.refuses(normalize.host(inbox)):
             continue  # the admin suspended that server, or it is not on the allow-list
         queue.enqueue(
@@ -76,11 +77,16 @@ def federate(session: Session, ctx: Context, payload: dict[str, Any]) -> None:
 
 
 def inboxes_for(
-    session: Session, ctx: Context, author: Account, activity: dict[str, Any]
+    session: Session,
+    ctx: Context,
+    author: Account,
+    activity: dict[str, Any],
+    also_to: list[str] | None = None,
 ) -> set[str]:
     """The remote inboxes an activity is addressed to. Visibility lives in the addressing the
     core wrote (`core.activities.audience`): followers-only names the followers collection and
-    never Public, direct names only the mentioned, so honouring it here is honouring `to`/`cc`."""
+    never Public, direct names only the mentioned, so honouring it here is honouring `to`/`cc`.
+    `also_to`: remote actors the author's node sends it to unnamed (`authoring.append`)."""
     addressed = activities.addressees(activity)
     inboxes: set[str] = set()
     if ctx.urls.followers(author.username) in addressed:
@@ -88,7 +94,7 @@ def inboxes_for(
     remote_uris = [
         uri for uri in addressed if uri != PUBLIC and not uri.startswith(ctx.urls.base + "/")
     ]
-    remote_uris += _reply_parent_author(session, activity)
+    remote_uris += _reply_parent_author(session, activity) + list(also_to or [])
     if remote_uris:
         rows = session.execute(
             select(func.coalesce(RemoteActor.shared_inbox, RemoteActor.inbox))

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from bocage.core import text
 from bocage.core.activities import PUBLIC
+from bocage.core.polls import MAX_OPTION_CHARS, RemotePoll
 from bocage.core.remote import ActorProfile, RemotePost
 from bocage.crypto.keys import KeyFormatError, public_key_from_multibase
 
@@ -25,6 +26,7 @@ ACTOR_TYPES = {"Person", "Service", "Application", "Group", "Organization"}
 POST_TYPES = {"Note", "Article", "Page", "Question", "Video", "Event", "Audio", "Image"}
 PUBLIC_ALIASES = {PUBLIC, "as:Public", "Public"}
 MAX_NAME = 200
+MAX_POLL_OPTIONS = 20  # more than any server allows; a longer list is cut, not refused
 
 
 class Malformed(ValueError):
@@ -252,8 +254,8 @@ def _plain(value: Any) -> str:
 
 def post(document: dict[str, Any], *, with_media: bool = True) -> RemotePost:
     """A Note, or a type shown as one: the title of an Article/Page/Video/Event becomes the
-    first line, a Question's options are listed, attachments are linked (not re-hosted)
-    unless `with_media` is off (the admin rejects its server's media)."""
+    first line, a Question carries its poll, attachments are linked (not re-hosted) unless
+    `with_media` is off (the admin rejects its server's media)."""
     kind = type_of(document)
     if kind not in POST_TYPES:
         raise Malformed(f"{kind or 'an untyped object'} is not a post")
@@ -264,10 +266,11 @@ def post(document: dict[str, Any], *, with_media: bool = True) -> RemotePost:
     if not author or not same_origin(author, uri):
         raise Malformed("the post's author is missing or on another server than the post")
     published = timestamp(document.get("published")) or datetime.now(UTC)
+    found_poll = poll(document) if kind == "Question" else None
     return RemotePost(
         uri=uri,
         author_uri=author,
-        content=_content(document, kind, with_media),
+        content=_content(document, kind, with_media, listed=found_poll is None),
         published=published,
         to=audience(document.get("to")),
         cc=audience(document.get("cc")),
@@ -277,7 +280,47 @@ def post(document: dict[str, Any], *, with_media: bool = True) -> RemotePost:
         language=_language(document),
         mentions=_tags(document, "Mention", "href"),
         tags=tuple(t.lstrip("#") for t in _tags(document, "Hashtag", "name")),
+        poll=found_poll,
     )
+
+
+def poll(document: dict[str, Any]) -> RemotePoll | None:
+    """A Question's poll: `oneOf` (single choice) or `anyOf` options named by `name` (some
+    servers use `content`), counted in `replies.totalItems`; None if it lists no option."""
+    multiple = not document.get("oneOf") and bool(document.get("anyOf"))
+    options: list[str] = []
+    tallies: list[int] = []
+    for item in as_list(document.get("anyOf" if multiple else "oneOf"))[:MAX_POLL_OPTIONS]:
+        if not isinstance(item, dict):
+            continue
+        title = item.get("name") or item.get("content")
+        if not isinstance(title, str) or not title.strip() or title.strip() in options:
+            continue
+        options.append(_plain(title.strip())[: MAX_OPTION_CHARS * 4])
+        replies = item.get("replies")
+        count = replies.get("totalItems") if isinstance(replies, dict) else None
+        tallies.append(count if isinstance(count, int) and count >= 0 else 0)
+    if not options:
+        return None
+    voters = document.get("votersCount")
+    end = timestamp(document.get("endTime")) or timestamp(document.get("closed"))
+    return RemotePoll(
+        options=tuple(options),
+        tallies=tuple(tallies),
+        multiple=multiple,
+        expires_at=end,
+        closed=document.get("closed") not in (None, False),
+        voters_count=voters if isinstance(voters, int) and voters >= 0 else None,
+    )
+
+
+def vote(document: dict[str, Any]) -> tuple[str, str] | None:
+    """(the Question it answers, the option's name) if a Note may be a poll vote: Mastodon's
+    shape, a `name` and an `inReplyTo` (whether it is one depends on what it answers)."""
+    name, answered = document.get("name"), id_of(document.get("inReplyTo"))
+    if type_of(document) != "Note" or not isinstance(name, str) or not name or not answered:
+        return None
+    return answered, name
 
 
 def _author(value: Any) -> str | None:
@@ -289,7 +332,7 @@ def _author(value: Any) -> str | None:
     return id_of(candidates[0]) if candidates else None
 
 
-def _content(document: dict[str, Any], kind: str, with_media: bool) -> str:
+def _content(document: dict[str, Any], kind: str, with_media: bool, *, listed: bool) -> str:
     body = document.get("content")
     if not isinstance(body, str):
         mapped = document.get("contentMap")
@@ -302,7 +345,7 @@ def _content(document: dict[str, Any], kind: str, with_media: bool) -> str:
         link = html.escape(str(_url(document.get("url")) or document.get("id")), quote=True)
         parts.append(f'<p><a href="{link}">{html.escape(name)}</a></p>')
     parts.append(body or "")
-    if kind == "Question":
+    if kind == "Question" and listed:  # a poll that could not be read: its options as text
         options = as_list(document.get("oneOf")) + as_list(document.get("anyOf"))
         names = [o.get("name") for o in options if isinstance(o, dict)]
         parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in names if n) + "</ul>")

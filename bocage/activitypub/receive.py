@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bocage.activitypub import normalize
 from bocage.activitypub.client import FetchError
 from bocage.activitypub.normalize import Incoming
-from bocage.core import graph, moves, pins, posts, remote, reports
+from bocage.core import graph, moves, pins, polls, posts, remote, reports
 from bocage.core.context import Context
 from bocage.core.errors import DomainError
 from bocage.jobs.worker import PermanentJobError
@@ -96,12 +96,28 @@ class Receiver:
 
     async def create(self, actor: Account) -> None:
         obj = await self._object()
-        if obj is None or normalize.type_of(obj) not in normalize.POST_TYPES:
-            return  # a poll vote, a chat message…: nothing to show as a post
+        if obj is None:
+            return
+        vote = normalize.vote(obj)
+        if vote is not None and await self._vote(actor, obj, *vote):
+            return  # counted on the poll: a vote is not a post
+        if normalize.type_of(obj) not in normalize.POST_TYPES:
+            return  # a chat message…: nothing to show as a post
         note = await self.federation.resolver.read_post(obj)
         if note.author_uri != actor.uri:
             raise normalize.Malformed("a Create of a post by someone else than its actor")
         await self.federation.resolver.store_post(note)
+
+    async def _vote(self, actor: Account, obj: dict[str, Any], answered: str, name: str) -> bool:
+        """A vote on one of our polls, if that is what the Note is (Mastodon's test: it
+        answers a local poll and names one of its options)."""
+        uri = obj.get("id")
+        author = normalize.id_of(obj.get("attributedTo"))
+        if not isinstance(uri, str) or author not in (None, actor.uri):
+            return False
+        if not answered.startswith(self.ctx.urls.base + "/"):
+            return False  # only votes on polls of this node are counted here
+        return bool(await self.db.write(polls.receive_vote, actor, answered, name, uri))
 
     async def update(self, actor: Account) -> None:
         obj = await self._object()

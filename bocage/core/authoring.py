@@ -9,6 +9,7 @@ stays verifiable. See ARCHITECTURE.md, "Peer replication".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -93,8 +94,11 @@ def append(
     account: Account,
     activity: dict[str, Any],
     embedded: SignedObject | None = None,
+    *,
+    also_to: Sequence[str] = (),
 ) -> None:
-    """Sign `activity` as `account` and append it to the account's log."""
+    """Sign `activity` as `account` and append it to the account's log. `also_to`: remote
+    actors it is delivered to without being named in it (a poll's voters get its counts)."""
     signed = sign(account, activity, embedded)
     last_seq, prev = LOCK_HEAD.execute(session, {"account": account.id}).fetchone()
     seq = last_seq + 1
@@ -111,9 +115,12 @@ def append(
     ADD_ENTRY.execute(session, _entry_row(account, seq, signed.document, entry, entry_hash))
     MOVE_HEAD.execute(session, {"account": account.id, "seq": seq, "head": entry_hash})
     account.log_seq, account.log_head = seq, entry_hash
-    if _may_reach_remote(session, account, signed.document):
+    if also_to or _may_reach_remote(session, account, signed.document):
         # Transactional outbox: the ActivityPub face delivers it to the inboxes it addresses.
-        enqueue(session, "federate", {"account_id": account.id, "seq": seq})
+        payload: dict[str, Any] = {"account_id": account.id, "seq": seq}
+        if also_to:
+            payload["also_to"] = list(also_to)
+        enqueue(session, "federate", payload)
 
 
 def _may_reach_remote(session: Session, account: Account, activity: dict[str, Any]) -> bool:

@@ -1,5 +1,5 @@
-"""Notifications: follow, follow_request, mention, reply, favourite, reblog, update, status
-(a new post by someone whose posts the recipient asked to hear of).
+"""Notifications: follow, follow_request, mention, reply, favourite, reblog, update, poll,
+status (a new post by someone whose posts the recipient asked to hear of).
 
 Core services enqueue a notification job in their own transaction; the job handler writes it.
 Each notification has a dedup key derived from the event, so a job that runs twice (after a
@@ -33,8 +33,10 @@ from bocage.store.upsert import insert_ignore
 
 TYPES = (
     "follow", "follow_request", "mention", "reply", "favourite", "reblog", "update", "admin.report",
-    "status",
+    "status", "poll",
 )  # fmt: skip
+# Told even when they come from the recipient: a poll's author hears that it closed.
+FROM_ONESELF = ("poll",)
 
 
 def enqueue_notification(
@@ -51,7 +53,7 @@ def create(
     session: Session, recipient: int, kind: str, sender: int, post_id: int | None, key: str
 ) -> bool:
     """Write one notification unless dismissed or already written. True if written."""
-    if recipient == sender:
+    if recipient == sender and kind not in FROM_ONESELF:
         return False
     account = session.get(Account, recipient)
     if account is None or account.domain is not None:

@@ -22,6 +22,7 @@ from bocage.core import (
     feeds,
     lists,
     media,
+    polls,
     text,
 )
 from bocage.core.clock import now
@@ -38,6 +39,7 @@ from bocage.store.models import (
     Favourite,
     FeedEntry,
     Mention,
+    Poll,
     Post,
     PostEdit,
     PostTag,
@@ -52,7 +54,7 @@ ACCOUNTS = Account.__table__
 NEW_POST_COLUMNS = (
     "id", "account_id", "uri", "visibility", "content", "source", "spoiler_text", "language",
     "in_reply_to_id", "in_reply_to_account_id", "thread_root_id", "created_at", "edited_at",
-    "replies_count", "favourites_count", "reblogs_count", "media_count",
+    "replies_count", "favourites_count", "reblogs_count", "media_count", "poll_id",
 )  # fmt: skip
 # What publishing runs for every post, compiled once (see store/prepared.py).
 ADD_POST = Prepared(insert(Post.__table__), keys=NEW_POST_COLUMNS)
@@ -72,6 +74,7 @@ class PostDraft:
     in_reply_to_id: int | None = None
     language: str | None = None
     media_ids: tuple[int, ...] = ()  # uploads of the author's, attached in this order
+    poll: polls.PollDraft | None = None
 
 
 def validate(draft: PostDraft, max_chars: int) -> text.ParsedText:
@@ -115,6 +118,9 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
     parent = _reply_target(session, author, draft.in_reply_to_id)
     mentioned = _resolve_mentions(session, ctx, parsed.mentions)
     media.check_attachable(session, author, draft.media_ids)
+    poll_draft = None
+    if draft.poll is not None:
+        poll_draft = polls.validate(draft.poll, ctx.settings, with_media=bool(draft.media_ids))
     post_id = new_id()
     values = {
         "id": post_id,
@@ -134,9 +140,13 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         "favourites_count": 0,
         "reblogs_count": 0,
         "media_count": len(draft.media_ids) or None,
+        "poll_id": new_id() if poll_draft else None,
     }
     ADD_POST.execute(session, values)
     post = Post(**values)
+    poll = None
+    if poll_draft is not None:
+        poll = polls.create(session, values["poll_id"], post_id, poll_draft, post.created_at)
     feeds.add_own(session, post)
     _save_mentions_and_tags(session, post, mentioned, parsed.tags)
     attached = media.attach(session, post.id, draft.media_ids)
@@ -150,6 +160,8 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
     )
     if attached:
         note["attachment"] = [media.as_attachment(ctx.urls, row) for row in attached]
+    if poll is not None:
+        polls.as_question(note, poll)
     signed_note = authoring.sign(author, note)  # its own proof: it is served on its own
     create = activities.wrap(
         "Create", f"{post.uri}/activity", author, signed_note.document, published=post.created_at
@@ -190,6 +202,9 @@ def edit(session: Session, ctx: Context, author: Account, post_id: int, draft: P
     )
     if attached:
         note["attachment"] = [media.as_attachment(ctx.urls, row) for row in attached]
+    poll = session.get(Poll, post.poll_id) if post.poll_id else None
+    if poll is not None:  # an edit keeps its poll, and its votes
+        polls.as_question(note, poll)
     signed_note = authoring.sign(author, note)
     activity_id = ctx.urls.activity(author.username, new_id())
     update_activity = activities.wrap(

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bocage.core import accounts, posts
+from bocage.core import accounts, events, polls, posts
 from bocage.core.activities import PUBLIC
 from bocage.core.clock import now
 from bocage.core.ids import new_id
@@ -70,6 +70,7 @@ class RemotePost:
     mentions: tuple[str, ...] = ()  # actor URIs
     tags: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
+    poll: polls.RemotePoll | None = None  # a Question's
 
 
 # --- actors ----------------------------------------------------------------------------------
@@ -235,6 +236,8 @@ def receive_post(session: Session, author: Account, note: RemotePost) -> Post | 
     except IntegrityError:
         return None  # the same post arrived twice at once (a delivery and a fetch): stored
     _save_mentions_and_tags(session, post, note)
+    if note.poll is not None:
+        polls.refresh_remote(session, post, note.poll)
     if parent is not None:
         posts.bump(session, parent.id, Post.replies_count, +1)
     session.execute(
@@ -265,6 +268,9 @@ def update_post(session: Session, author: Account, note: RemotePost) -> Post | N
     post = post_by_uri(session, note.uri)
     if post is None or post.account_id != author.id:
         return None
+    if polls.refresh_remote(session, post, note.poll):
+        # New counts (most Updates of a Question are only that): not an edit of the post.
+        events.emit(session, "post.updated", post_id=post.id)
     if note.content == post.content and note.spoiler_text == post.spoiler_text:
         return post  # a repeated Update, or one that changed nothing shown
     posts.keep_version(session, post)

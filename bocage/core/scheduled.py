@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bocage.core import posts
+from bocage.core import polls, posts
 from bocage.core.clock import now
 from bocage.core.context import Context
 from bocage.core.errors import DomainError, InvalidInput, NotFound
@@ -47,7 +47,6 @@ class Extras:
     """What a scheduled post keeps beyond its draft, for Mastodon's `params`."""
 
     sensitive: bool | None = None
-    poll: dict[str, Any] | None = None
     application_id: int | None = None
 
 
@@ -154,7 +153,7 @@ def params_of(draft: posts.PostDraft, extras: Extras) -> dict[str, Any]:
         "visibility": draft.visibility,
         "language": draft.language,
         "scheduled_at": None,
-        "poll": extras.poll,
+        "poll": draft.poll.as_params() if draft.poll else None,
         "idempotency": None,
         "with_rate_limit": False,
         "in_reply_to_id": draft.in_reply_to_id,
@@ -171,6 +170,7 @@ def draft_of(params: dict[str, Any]) -> posts.PostDraft:
         in_reply_to_id=params.get("in_reply_to_id"),
         language=params.get("language"),
         media_ids=tuple(int(media_id) for media_id in params.get("media_ids") or ()),
+        poll=polls.PollDraft.from_params(params["poll"]) if params.get("poll") else None,
     )
 
 

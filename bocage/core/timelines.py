@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Row, Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from bocage.core import domains, media, pins
+from bocage.core import domains, media, pins, polls
 from bocage.core.errors import NotFound
 from bocage.core.visibility import visible_to
 from bocage.store.models import (
@@ -127,6 +127,7 @@ class PostView:
     bookmarked: bool = False
     mentions: list[Account | Row[Any]] = field(default_factory=list)
     media: list[MediaFile] = field(default_factory=list)  # attachments, in order
+    poll: polls.PollView | None = None
     children: list[PostView] = field(default_factory=list)  # replies, in thread views
 
     @property
@@ -386,6 +387,8 @@ def _views(
 
     with_media = [post_id for post_id, row in rows.items() if row.post.media_count]
     attached = media.of_posts(session, with_media)  # no query at all for a page without
+    with_polls = [row.post.poll_id for row in rows.values() if row.post.poll_id]
+    found_polls = polls.of_polls(session, with_polls, viewer.id if viewer else None)  # same
 
     def view(post_id: int) -> PostView:
         row = rows[post_id]
@@ -398,6 +401,7 @@ def _views(
             reblogged=row.reblogged,
             bookmarked=row.bookmarked,
             media=attached.get(post_id, []),
+            poll=found_polls.get(row.post.poll_id) if row.post.poll_id else None,
         )
 
     return [view(post_id) for post_id in ids if post_id in rows]

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bocage.core import conversations, events, feeds, notifications, scheduled
+from bocage.core import conversations, events, feeds, notifications, polls, scheduled
 from bocage.core.context import Context
 from bocage.jobs.worker import Handler
 from bocage.store.models import Post
@@ -37,6 +37,8 @@ HANDLERS: dict[str, Handler] = {
     "notify": notifications.handle_notify,
     "post.created": post_created,
     "post.updated": post_updated,
+    "poll.close": polls.handle_close,
+    "poll.update": polls.handle_update,
 }
 
 

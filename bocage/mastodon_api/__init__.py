@@ -19,6 +19,7 @@ def all_routes() -> list[BaseRoute]:
         markers,
         media,
         notifications,
+        polls,
         relationships,
         scheduled_statuses,
         search,
@@ -45,4 +46,5 @@ def all_routes() -> list[BaseRoute]:
         *scheduled_statuses.routes,
         *conversations.routes,
         *filters.routes,
+        *polls.routes,
     ]

@@ -15,6 +15,7 @@ from typing import Any
 from bocage.core.context import Context
 from bocage.core.conversations import thread_of
 from bocage.core.filters import FilterInfo, FilterView, Match
+from bocage.core.polls import PollView
 from bocage.core.text import plain
 from bocage.core.timelines import PostView
 from bocage.store.models import (
@@ -138,7 +139,7 @@ def status(
             str(post.in_reply_to_account_id) if post.in_reply_to_account_id else None
         ),
         "reblog": boosted,
-        "poll": None,
+        "poll": poll(view.poll) if view.poll is not None and not boosted else None,
         "card": None,
         "language": post.language,
         "text": None,
@@ -149,6 +150,28 @@ def status(
         "pinned": post.pinned_at is not None,
         "filtered": [],
     }
+
+
+def poll(view: PollView) -> dict[str, Any]:
+    """A Poll; `voted` and `own_votes` only for a logged-in viewer, as Mastodon."""
+    row = view.poll
+    document: dict[str, Any] = {
+        "id": str(row.id),
+        "expires_at": timestamp(row.expires_at) if row.expires_at else None,
+        "expired": view.expired,
+        "multiple": row.multiple,
+        "votes_count": row.votes_count,
+        "voters_count": row.voters_count,
+        "options": [
+            {"title": title, "votes_count": count}
+            for title, count in zip(row.options, view.counts, strict=True)
+        ],
+        "emojis": [],
+    }
+    if view.voted is not None:
+        document["voted"] = view.voted
+        document["own_votes"] = list(view.own_votes or ())
+    return document
 
 
 def media_attachment(ctx: Context, row: MediaFile) -> dict[str, Any]:

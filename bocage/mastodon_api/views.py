@@ -23,7 +23,7 @@ from bocage.store.models import Account, AccountConversation, Notification, Post
 NOTIFICATION_TYPES = {
     "follow": "follow", "follow_request": "follow_request", "mention": "mention",
     "reply": "mention", "favourite": "favourite", "reblog": "reblog", "update": "update",
-    "status": "status",
+    "status": "status", "poll": "poll",
 }  # fmt: skip
 
 # Where a status is shown, as filters name it (docs.joinmastodon.org/entities/Filter).

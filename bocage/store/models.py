@@ -194,6 +194,9 @@ class Post(Base):
     pinned_at: Mapped[datetime | None]  # on its author's profile (the `featured` collection)
     # Attachments (media_files), so that pages without any skip looking (NULL: none).
     media_count: Mapped[int | None] = mapped_column(Integer)
+    # Its poll (`polls.id`), so that pages without polls skip looking (NULL: none). No
+    # foreign key: `polls.post_id` points back, and the poll goes with the post.
+    poll_id: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         Index("ix_posts_account_id_id", "account_id", "id"),
@@ -605,6 +608,39 @@ class FilterStatus(Base):
 
 
 # --- polls (migration 0010) ----------------------------------------------------------------
+
+
+class Poll(Base):
+    """A post's poll: its options and their counts, counted here for a local poll, copied
+    from the author's server (Question updates) for a remote one."""
+
+    __tablename__ = "polls"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    post_id: Mapped[int] = mapped_column(_cascade("posts.id"), unique=True)
+    options: Mapped[list[Any]]  # titles, in order
+    tallies: Mapped[list[Any]]  # votes per option, same order
+    multiple: Mapped[bool] = mapped_column(Boolean)
+    hide_totals: Mapped[bool] = mapped_column(Boolean)
+    votes_count: Mapped[int]
+    voters_count: Mapped[int | None]  # NULL: a remote poll whose server does not say
+    expires_at: Mapped[datetime | None]  # NULL: never (Misskey allows it)
+    closed_at: Mapped[datetime | None]  # when its closing was handled (notifications sent)
+    # A local poll's counts go out as an Update of its Question, at most every few minutes:
+    # set while that Update is queued.
+    update_queued: Mapped[bool] = mapped_column(Boolean)
+
+
+class PollVote(Base):
+    """One chosen option of one voter (a multiple-choice vote is several rows). `uri` is the
+    vote's Note id: ours for a local voter, the voter's server's for a remote one."""
+
+    __tablename__ = "poll_votes"
+    poll_id: Mapped[int] = mapped_column(_cascade("polls.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"), primary_key=True)
+    choice: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uri: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    __table_args__ = (Index("ix_poll_votes_account_id", "account_id"),)
 
 
 # --- scheduled statuses, conversations, muted threads (migration 0011) ----------------------

@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from bocage.core import clock, media, posts, scheduled
+from bocage.core import clock, media, polls, posts, scheduled
 from bocage.core.errors import InvalidInput, NotFound
 from bocage.core.ids import new_id
 from bocage.core.timelines import Page
 from bocage.node import Node
-from bocage.store.models import Account, Job, MediaFile, Post, ScheduledStatus
+from bocage.store.models import Account, Job, MediaFile, Poll, Post, ScheduledStatus
 from tests.core.helpers import post, user
 
 
@@ -274,3 +274,23 @@ async def test_paging(node: Node) -> None:
         assert [r.id for r in older] == [ids[2], ids[1]]
         newer = scheduled.page(session, alice, Page(min_id=ids[2]))
         assert [r.id for r in newer] == [ids[4], ids[3]]
+
+
+async def test_a_scheduled_poll_is_published_with_its_poll(node: Node, moved: Clock) -> None:
+    alice = user(node, "alice")
+    at = clock.now() + timedelta(hours=1)
+    question = polls.PollDraft(("hazel", "holly"), 3600, multiple=True)
+    scheduled_id = schedule(node, alice, "which hedge?", at, poll=question)
+    with node.db.snapshot() as session:
+        row = session.get(ScheduledStatus, scheduled_id)
+        assert row is not None and row.params["poll"] == {
+            "options": ["hazel", "holly"], "expires_in": 3600, "multiple": True,
+            "hide_totals": False,
+        }  # fmt: skip
+    moved.advance(timedelta(hours=1, minutes=1))
+    await node.worker.run_until_idle()
+    with node.db.snapshot() as session:
+        published = session.execute(select(Post).where(Post.account_id == alice.id)).scalar_one()
+        assert published.poll_id is not None
+        poll = session.get(Poll, published.poll_id)
+        assert poll is not None and poll.multiple

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage import __version__
-from bocage.core import instance
+from bocage.core import instance, polls
 from bocage.core.clock import now
 from bocage.mastodon_api.entities import VERSION
 from bocage.mastodon_api.http import json, node_of
@@ -46,10 +46,10 @@ def _configuration(request: Request) -> dict[str, Any]:
             "video_matrix_limit": 0,
         },
         "polls": {
-            "max_options": 4,
-            "max_characters_per_option": 50,
-            "min_expiration": 300,
-            "max_expiration": 2_629_746,
+            "max_options": node.settings.max_poll_options,
+            "max_characters_per_option": polls.MAX_OPTION_CHARS,
+            "min_expiration": node.settings.poll_min_expiry_seconds,
+            "max_expiration": polls.MAX_EXPIRY_SECONDS,
         },
         "translation": {"enabled": False},
     }

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import conversations, oauth, pins, posts, scheduled, timelines
+from bocage.core import conversations, oauth, pins, polls, posts, scheduled, timelines
 from bocage.core.context import Context
 from bocage.core.errors import InvalidInput, NotFound
 from bocage.core.visibility import VISIBILITIES
@@ -41,6 +41,7 @@ async def create(request: Request) -> Response:
         in_reply_to_id=id_param(values.get("in_reply_to_id"), "in_reply_to_id"),
         language=text_param(values, "language") or None,
         media_ids=media_ids,
+        poll=_poll(values),
     )
     given_at = text_param(values, "scheduled_at").strip()
     at = scheduled.requested_time(given_at) if given_at else None
@@ -54,7 +55,6 @@ async def create(request: Request) -> Response:
         given_sensitive = values.get("sensitive") not in (None, "")
         extras = scheduled.Extras(
             sensitive=bool_param(values, "sensitive") if given_sensitive else None,
-            poll=_poll_param(values),
             application_id=grant.app.id,
         )
         return await _schedule(request, grant, caller, draft, at, extras, key)
@@ -106,18 +106,35 @@ async def _schedule(
     return json(await node.db.read(scheduled_statuses.one, node.ctx, caller, scheduled_id))
 
 
-def _poll_param(values: dict[str, Any]) -> dict[str, Any] | None:
-    """A poll, kept as given for the scheduled status's `params` (a JSON object, or the
-    form fields `poll[options][]`, `poll[expires_in]`…)."""
-    poll = values.get("poll")
-    if isinstance(poll, dict):
-        return poll
-    fields = {
-        name[len("poll[") : -1]: value
-        for name, value in values.items()
-        if name.startswith("poll[") and name.endswith("]")
-    }
-    return fields or None
+def _poll(values: dict[str, Any]) -> polls.PollDraft | None:
+    """`poll[options][]=…&poll[expires_in]=…` (forms) or `{"poll": {"options": […], …}}`."""
+    given = values.get("poll")
+    if given is not None and not isinstance(given, dict):
+        raise InvalidInput("Validation failed: poll must be an object with options and expires_in")
+    fields = given if given is not None else {
+        key[5:-1]: value for key, value in values.items()
+        if key.startswith("poll[") and key.endswith("]")
+    }  # fmt: skip
+    if not fields:
+        return None
+    options = fields.get("options") or []
+    if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+        raise InvalidInput("Validation failed: poll[options] must be a list of texts")
+    expires_in = fields.get("expires_in")
+    if expires_in is None or expires_in == "":
+        raise InvalidInput("Validation failed: Poll expires at can't be blank")
+    try:
+        seconds = int(float(expires_in)) if not isinstance(expires_in, bool) else None
+    except (TypeError, ValueError, OverflowError):
+        seconds = None
+    if seconds is None:
+        raise InvalidInput("Validation failed: poll[expires_in] must be a number of seconds")
+    return polls.PollDraft(
+        tuple(options),
+        seconds,
+        multiple=bool_param(fields, "multiple"),
+        hide_totals=bool_param(fields, "hide_totals"),
+    )
 
 
 def _one(session: Session, ctx: Context, viewer: Account | None, post_id: int | None) -> Any:

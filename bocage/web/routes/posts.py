@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import accounts, pins, posts, timelines
+from bocage.core import accounts, pins, polls, posts, timelines
 from bocage.core.context import Context
-from bocage.core.errors import DomainError, NotFound
+from bocage.core.errors import DomainError, InvalidInput, NotFound
 from bocage.store.models import Account, Post, PostEdit
 from bocage.web import forms
 from bocage.web.auth import current_viewer, node_of, require_viewer
@@ -25,6 +25,20 @@ def _draft(form: forms.FormData) -> posts.PostDraft:
         visibility=forms.text(form, "visibility", "public", max_length=20),
         in_reply_to_id=forms.optional_int(form, "in_reply_to_id"),
         language=forms.text(form, "language", max_length=20).strip() or None,
+        poll=_poll(form),
+    )
+
+
+def _poll(form: forms.FormData) -> polls.PollDraft | None:
+    """The compose form's poll, if any option was filled in."""
+    options = [o for o in form.getlist("poll_option") if isinstance(o, str)]
+    if not any(option.strip() for option in options):
+        return None
+    return polls.PollDraft(
+        tuple(option[:1000] for option in options),
+        forms.optional_int(form, "poll_expires_in") or 0,
+        multiple=forms.flag(form, "poll_multiple"),
+        hide_totals=forms.flag(form, "poll_hide_totals"),
     )
 
 
@@ -168,6 +182,29 @@ def _unbookmark(session: Session, _ctx: Context, account: Account, post_id: int)
     posts.unbookmark(session, account, post_id)
 
 
+async def vote(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    form = await forms.read_form(request)
+    choices = forms.int_list(form, "choice")
+    node = node_of(request)
+    post_id = request.path_params["post_id"]
+
+    def apply(session: Session) -> None:
+        post = posts.get_visible(session, viewer.account.id, post_id)
+        shown = session.get(Post, post.reblog_of_id) if post.reblog_of_id else post
+        voter = session.get(Account, viewer.account.id)
+        if shown is None or shown.poll_id is None or voter is None:
+            raise NotFound("That post has no poll.")
+        polls.vote(session, voter, shown.poll_id, choices)
+
+    try:
+        await node.db.write(apply)
+    except InvalidInput as refused:
+        return back(request, "/home", refused.message.removeprefix("Validation failed: "))
+    node.jobs_committed()
+    return back(request, "/home", "Voted.")
+
+
 async def delete(request: Request) -> Response:
     viewer = await require_viewer(request)
     await forms.read_form(request)
@@ -194,6 +231,7 @@ routes = [
     Route("/posts/{post_id:int}/edit", edit, methods=["POST"]),
     Route("/posts/{post_id:int}/history", history, methods=["GET"]),
     Route("/posts/{post_id:int}/delete", delete, methods=["POST"]),
+    Route("/posts/{post_id:int}/vote", vote, methods=["POST"]),
     _action_route("like", posts.favourite, "Liked."),
     _action_route("unlike", posts.unfavourite, "Like removed."),
     _action_route("boost", posts.boost, "Boosted."),

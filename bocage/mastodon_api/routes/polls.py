@@ -1,0 +1,69 @@
+"""Polls: read one (`GET /api/v1/polls/:id`) and vote (`POST /api/v1/polls/:id/votes`).
+
+Polls are made with their post (`POST /api/v1/statuses` with `poll[...]`, see statuses.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bocage.core import polls
+from bocage.core.errors import InvalidInput
+from bocage.mastodon_api import entities
+from bocage.mastodon_api.auth import ApiError, grant_of, require_user
+from bocage.mastodon_api.http import id_param, json, node_of, params
+from bocage.store.models import Account
+
+
+def _shown(session: Session, viewer_id: int | None, poll_id: int) -> dict[str, Any]:
+    return entities.poll(polls.get_visible(session, viewer_id, poll_id))
+
+
+async def show(request: Request) -> Response:
+    grant = await grant_of(request)
+    if grant is not None and not grant.allows("read:statuses"):
+        raise ApiError("This action is outside the authorized scopes", 403)
+    viewer_id = grant.account.id if grant is not None and grant.account is not None else None
+    poll_id = id_param(request.path_params["id"], "id") or 0
+    return json(await node_of(request).db.read(_shown, viewer_id, poll_id))
+
+
+async def vote(request: Request) -> Response:
+    _grant, caller = await require_user(request, "write:statuses")
+    node = node_of(request)
+    poll_id = id_param(request.path_params["id"], "id") or 0
+    choices = _choices(await params(request))
+
+    def apply(session: Session) -> None:
+        voter = session.get(Account, caller.id)
+        assert voter is not None
+        polls.vote(session, voter, poll_id, choices)
+
+    await node.db.write(apply)
+    node.jobs_committed()
+    return json(await node.db.read(_shown, caller.id, poll_id))
+
+
+def _choices(values: dict[str, Any]) -> list[int]:
+    """`choices[]=0&choices[]=2` or `{"choices": [0, 2]}` (numbers or digit strings)."""
+    given = values.get("choices")
+    items = given if isinstance(given, list) else [] if given is None else [given]
+    found = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, int | str):
+            raise InvalidInput("Validation failed: choices must be indexes of the poll's options")
+        text = str(item).strip()
+        if not text.lstrip("-").isdigit():
+            raise InvalidInput("Validation failed: choices must be indexes of the poll's options")
+        found.append(int(text))
+    return found
+
+
+routes = [
+    Route("/api/v1/polls/{id}", show, methods=["GET"]),
+    Route("/api/v1/polls/{id}/votes", vote, methods=["POST"]),
+]
