@@ -44,3 +44,43 @@ def test_toot_logs_in_posts_reads_and_deletes(api_node: NodeProcess, tmp_path: P
 
     toot(tmp_path, "delete", posted["id"])
     assert "Hello from toot" not in toot(tmp_path, "timeline", "--once", "--count", "5")
+
+
+def test_toot_everyday_commands(api_node: NodeProcess, tmp_path: Path) -> None:
+    """Timelines as JSON, a poll and a vote, a scheduled post, lists, search, notifications
+    and the instance, each through toot's own commands."""
+    alice, bob = tmp_path / "alice", tmp_path / "bob"
+    for config, who in ((alice, "alice"), (bob, "bob")):
+        toot(
+            config, "login_cli", "--instance", api_node.url,
+            "--email", f"{who}@example.org", "--password", PASSWORD,
+        )  # fmt: skip
+    assert json.loads(toot(bob, "instance", "--json"))["uri"] == api_node.url.split("//")[1]
+    toot(bob, "follow", "alice")
+
+    asked = json.loads(
+        toot(
+            alice, "post", "Hazel or holly? #hedgepoll", "--json",
+            "--poll-option", "hazel", "--poll-option", "holly", "--poll-expires-in", "1h",
+        )
+    )  # fmt: skip
+    assert [o["title"] for o in asked["poll"]["options"]] == ["hazel", "holly"]
+    home = json.loads(toot(bob, "timelines", "home", "--json", "--no-pager", "--no-clear"))
+    assert isinstance(home, list)
+    toot(bob, "polls", "vote", asked["poll"]["id"], "1")
+    assert "holly" in toot(bob, "polls", "show", asked["poll"]["id"])
+
+    later = json.loads(toot(alice, "post", "Tomorrow's post", "--scheduled-in", "1d", "--json"))
+    assert "scheduled_at" in later and later["params"]["text"] == "Tomorrow's post"
+
+    toot(bob, "lists", "create", "Hedgers")
+    toot(bob, "lists", "add", "Hedgers", "alice")
+    lists = json.loads(toot(bob, "lists", "list", "--json"))
+    assert [entry["title"] for entry in lists] == ["Hedgers"]
+    assert "alice" in toot(bob, "lists", "accounts", "Hedgers")
+
+    found = json.loads(toot(bob, "search", "hedgepoll", "--json"))
+    assert [tag["name"] for tag in found["hashtags"]] == ["hedgepoll"]
+    toot(bob, "favourite", asked["id"])
+    notified = json.loads(toot(alice, "notifications", "--json"))
+    assert "favourite" in [n["type"] for n in notified]
