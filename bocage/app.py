@@ -138,7 +138,11 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
             Route("/media/{key:path}", media, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
-        middleware=[Middleware(SecurityHeaders), Middleware(RateLimits, settings=settings)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(RateLimits, settings=settings),
+            Middleware(mastodon_http.TrailingSlashes),
+        ],
         exception_handlers={
             DomainError: on_domain_error,
             HTTPException: on_http_error,

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bocage.core.errors import InvalidInput
 from bocage.core.timelines import Page
@@ -152,3 +153,22 @@ def link_header(request: Request, ids: list[int]) -> dict[str, str]:
     older = urlencode({**kept, "max_id": str(min(ids))})
     newer = urlencode({**kept, "min_id": str(max(ids))})
     return {"Link": f'<{base}?{older}>; rel="next", <{base}?{newer}>; rel="prev"'}
+
+
+class TrailingSlashes:
+    """ASGI middleware: `/api/v1/conversations/` is `/api/v1/conversations`, as Rails routes
+    it (Mastodon.py asks for some endpoints with the slash). Served, not redirected: a
+    redirect costs a round trip, and some clients drop the body of a redirected POST."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] in ("http", "websocket")
+            and path.startswith("/api/")
+            and path.endswith("/")
+        ):
+            scope = {**scope, "path": path.rstrip("/")}
+        await self.app(scope, receive, send)

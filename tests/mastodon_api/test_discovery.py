@@ -47,3 +47,12 @@ def test_public_timelines_trends_and_search(api_node: NodeProcess) -> None:
     paged = api.get("/api/v1/trends/tags", params={"limit": 1})
     assert "offset=1" in paged.headers["link"]
     assert api.get("/api/v1/trends/tags", params={"limit": "many"}).status_code == 422
+
+
+def test_trailing_slashes_are_served_not_redirected(api_node: NodeProcess) -> None:
+    token = logged_in(api_node, "alice", ["read", "write"]).access_token
+    api = httpx.Client(base_url=api_node.url, headers={"Authorization": f"Bearer {token}"})
+    assert api.get("/api/v1/timelines/home/").status_code == 200
+    posted = api.post("/api/v1/statuses/", data={"status": "slash"})
+    assert posted.status_code == 200 and posted.json()["content"] == "<p>slash</p>"
+    assert api.get(f"/api/v1/statuses/{posted.json()['id']}/").json()["id"] == posted.json()["id"]

@@ -58,7 +58,6 @@ async def remove(request: Request) -> Response:
 
 routes = [
     Route("/api/v1/conversations", index, methods=["GET"]),
-    Route("/api/v1/conversations/", index, methods=["GET"]),  # as Mastodon.py asks for it
     Route("/api/v1/conversations/{id}", remove, methods=["DELETE"]),
     Route("/api/v1/conversations/{id}/read", read, methods=["POST"]),
 ]

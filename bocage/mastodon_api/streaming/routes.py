@@ -216,6 +216,5 @@ def _first(value: Any) -> str:
 routes: list[BaseRoute] = [
     Route("/api/v1/streaming/health", health, methods=["GET", "HEAD"]),
     WebSocketRoute("/api/v1/streaming", websocket),
-    WebSocketRoute("/api/v1/streaming/", websocket),
     Route("/api/v1/streaming/{path:path}", sse, methods=["GET"]),
 ]
