@@ -22,6 +22,7 @@ from bocage.config import Settings
 from bocage.core.errors import DomainError, NotAuthenticated, NotFound, RateLimited
 from bocage.mastodon_api import all_routes as mastodon_routes
 from bocage.mastodon_api import http as mastodon_http
+from bocage.mastodon_api.auth import GrantCache
 from bocage.mastodon_api.ratelimit import RateLimits
 from bocage.mastodon_api.streaming.hub import StreamHub
 from bocage.mastodon_api.streaming.routes import routes as streaming_routes
@@ -110,6 +111,8 @@ def _here(request: Request) -> str:
 def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
     node = Node(settings, run_worker=run_worker)
     streams = StreamHub(node)
+    grants = GrantCache()
+    node.db.events.subscribe(grants.on_events)
     storage = LocalStorage(settings.media_dir)
 
     async def media(request: Request) -> Response:
@@ -152,4 +155,5 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
     )
     app.state.node = node
     app.state.streams = streams
+    app.state.grants = grants
     return app

@@ -40,6 +40,9 @@ class Node:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings.media_dir.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(migrate.upgrade, self.settings.effective_database_url)
+        # Committed events reach this process's listeners (streaming, caches) on this loop.
+        self.db.events.attach(asyncio.get_running_loop())
+        await asyncio.to_thread(self.db.listen)
         if self.run_worker:
             self.worker.start()
 

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bocage.core import instance, moves, text
+from bocage.core import events, instance, moves, text
 from bocage.core.clock import now
 from bocage.core.context import Context
 from bocage.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
@@ -281,6 +281,7 @@ def set_suspended(session: Session, username: str, suspended: bool = True) -> Ac
     account.suspended = suspended
     if suspended and user is not None:
         session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+        events.emit(session, "account.suspended", account_id=account.id)
     return account
 
 

@@ -15,6 +15,7 @@ Kinds and their data:
 - `conversation`    {account_id, conversation_id}       a direct conversation changed
 - `filters.changed` {account_id}
 - `token.revoked`   {token_id}          an access token is gone: its streams end
+- `account.suspended` {account_id}      a local account's tokens stop working at once
 """
 
 from __future__ import annotations

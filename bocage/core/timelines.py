@@ -407,16 +407,19 @@ def _views(
     return [view(post_id) for post_id in ids if post_id in rows]
 
 
+MENTIONED = (
+    select(Mention.post_id, ACCOUNTS.c.id, ACCOUNTS.c.username, ACCOUNTS.c.domain, ACCOUNTS.c.uri)
+    .join_from(Mention.__table__, ACCOUNTS, ACCOUNTS.c.id == Mention.account_id)
+    .where(Mention.post_id.in_(IDS))
+)
+
+
 def with_mentions(session: Session, views: list[PostView]) -> list[PostView]:
-    """Fill in `mentions` (needed to address replies), for the few views that need it."""
+    """Fill in `mentions` (who each shown post addresses: id, username, domain, uri)."""
     shown = {view.shown.post.id: view.shown for view in views}
-    rows = session.execute(
-        select(Mention.post_id, Account)
-        .join(Account, Account.id == Mention.account_id)
-        .where(Mention.post_id.in_(shown))
-    )
-    for post_id, account in rows.all():
-        shown[post_id].mentions.append(account)
+    if shown:
+        for row in session.connection().execute(MENTIONED, {"ids": list(shown)}):
+            shown[row.post_id].mentions.append(row)
     return views
 
 

@@ -1,13 +1,55 @@
-"""Bearer tokens: who is calling, and whether the token's scopes allow what is asked."""
+"""Bearer tokens: who is calling, and whether the token's scopes allow what is asked.
+
+Every API request starts by resolving its token: a database read, on a thread, with its own
+transaction. Resolved tokens are kept for half a minute (`GrantCache`), and forgotten at once when
+a token is revoked or its account suspended (events from any process, core/events.py).
+"""
 
 from __future__ import annotations
+
+import hashlib
+import time
 
 from starlette.requests import Request
 
 from bocage.core import oauth
 from bocage.core.errors import DomainError
+from bocage.core.events import Event
 from bocage.mastodon_api.http import node_of
 from bocage.store.models import Account
+
+GRANT_SECONDS = 30.0
+MAX_GRANTS = 10_000
+
+
+class GrantCache:
+    def __init__(self) -> None:
+        self._grants: dict[bytes, tuple[float, oauth.Grant]] = {}
+
+    def get(self, token: str) -> oauth.Grant | None:
+        found = self._grants.get(_key(token))
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def put(self, token: str, grant: oauth.Grant) -> None:
+        if len(self._grants) >= MAX_GRANTS:
+            self._grants.clear()  # bounded memory beats a perfect hit rate
+        self._grants[_key(token)] = (time.monotonic() + GRANT_SECONDS, grant)
+
+    def on_events(self, events: list[Event]) -> None:
+        revoked = {e.data["token_id"] for e in events if e.kind == "token.revoked"}
+        suspended = {e.data["account_id"] for e in events if e.kind == "account.suspended"}
+        if not revoked and not suspended:
+            return
+        for key, (_until, grant) in list(self._grants.items()):
+            account_id = grant.account.id if grant.account is not None else None
+            if grant.token.id in revoked or account_id in suspended:
+                del self._grants[key]
+
+
+def _key(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
 
 
 class ApiError(DomainError):
@@ -23,9 +65,14 @@ async def grant_of(request: Request) -> oauth.Grant | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    grant = await node_of(request).db.read(oauth.grant_for, token.strip())
+    token = token.strip()
+    grants: GrantCache = request.app.state.grants
+    grant = grants.get(token)
     if grant is None:
-        raise ApiError("The access token is invalid", 401)
+        grant = await node_of(request).db.read(oauth.grant_for, token)
+        if grant is None:
+            raise ApiError("The access token is invalid", 401)
+        grants.put(token, grant)
     return grant
 
 

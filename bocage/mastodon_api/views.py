@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bocage.core import conversations as core_conversations
@@ -55,15 +55,12 @@ def statuses(
     viewer_id = viewer.id if viewer is not None else None
     applied = filters.apply(session, viewer_id, views, context, keep_hidden=keep_hidden)
     views = with_mentions(session, applied.views)
-    ids = [view.post.id for view in views] + [view.reblog.post.id for view in views if view.reblog]
-    tags: dict[int, list[str]] = defaultdict(list)
-    if ids:
-        rows = session.execute(select(PostTag.post_id, PostTag.tag).where(PostTag.post_id.in_(ids)))
-        for post_id, tag in rows.all():
-            tags[post_id].append(tag)
-    attachments = {v.post.id: v.media for view in views for v in (view, view.reblog) if v}
-    muted = _muted_threads(session, views, viewer)
-    shown = Statuses(entities.status(ctx, view, tags, attachments, muted) for view in views)
+    page = entities.PageLoad(
+        tags=_tags(session, views),
+        attachments={v.post.id: v.media for view in views for v in (view, view.reblog) if v},
+        muted_threads=_muted_threads(session, views, viewer),
+    )
+    shown = Statuses(entities.status(ctx, view, page) for view in views)
     for entity in shown if applied.matches else ():
         _mark_filtered(entity, applied.matches.get(int(entity["id"])))
     shown.page_ids = page_ids
@@ -97,6 +94,22 @@ def _mark_filtered(entity: dict[str, Any], found: list[Any] | None) -> None:
 def page_ids(answer: list[dict[str, Any]]) -> list[int]:
     """The ids a page's `Link` header follows (see `Statuses`)."""
     return getattr(answer, "page_ids", None) or [int(status["id"]) for status in answer]
+
+
+# Built once: building a statement costs more than SQLite takes to run this one.
+TAGS_OF = select(PostTag.post_id, PostTag.tag).where(
+    PostTag.post_id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _tags(session: Session, views: list[PostView]) -> dict[int, list[str]]:
+    """The page's hashtags (of each post and of each boosted original), in one query."""
+    ids = [view.post.id for view in views] + [view.reblog.post.id for view in views if view.reblog]
+    tags: dict[int, list[str]] = defaultdict(list)
+    if ids:
+        for post_id, tag in session.connection().execute(TAGS_OF, {"ids": ids}):
+            tags[post_id].append(tag)
+    return tags
 
 
 def _muted_threads(session: Session, views: list[PostView], viewer: Any) -> set[int]:

@@ -76,9 +76,13 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
         cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
+    begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+        # On the driver's connection: through SQLAlchemy's execution this cost ~100 µs,
+        # as much as a page's query (every unit of work begins here).
+        connection.connection.driver_connection.execute(begin)
 
     return engine
 

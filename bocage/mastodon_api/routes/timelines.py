@@ -23,9 +23,8 @@ async def home(request: Request) -> Response:
     node, page = node_of(request), page_of(request)
 
     def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
-        viewer = session.get(Account, caller.id)
-        assert viewer is not None
-        return views.statuses(session, ctx, timelines.home(session, viewer, page), viewer, "home")
+        # The caller's account as the token found it: the page needs its id only.
+        return views.statuses(session, ctx, timelines.home(session, caller, page), caller, "home")
 
     answer = await node.db.read(load, node.ctx)
     return json(answer, headers=link_header(request, views.page_ids(answer)))

@@ -78,10 +78,7 @@ class StreamHub:
     # --- life -------------------------------------------------------------------------
 
     def start(self) -> None:
-        bus = self.node.db.events
-        bus.attach(asyncio.get_running_loop())
-        bus.subscribe(self._on_events)
-        self.node.db.listen()
+        self.node.db.events.subscribe(self._on_events)
         self._task = asyncio.create_task(self._route_forever(), name="bocage-streaming")
 
     async def stop(self) -> None:
