@@ -125,7 +125,17 @@ class Recorder:
         if template is None:
             self.undescribed.add((method, path))
             return []
-        found = self._problems(method, template, status, body)
+        expected = self.description.expected(method, template, status)
+        schema = self.corrections.get((method, template, status), expected.schema)
+        if schema is None and not expected.problem:
+            self.without_schema.add((method, template))  # nothing to validate it against
+            return []
+        if schema is None:
+            found = [expected.problem]  # a status the description does not allow
+        else:
+            if status == 422:
+                schema = self._refusal(method, template, schema)
+            found = self._problems(schema, body)
         where = f"{method} {path} ({template}) → {status}"
         self.problems.extend(f"{where}: {problem}" for problem in found)
         if not found:
@@ -137,20 +147,14 @@ class Recorder:
                 self.refusals.add((method, template, status))
         return found
 
-    def _problems(self, method: str, template: str, status: int, body: bytes) -> list[str]:
-        expected = self.description.expected(method, template, status)
-        schema = self.corrections.get((method, template, status), expected.schema)
-        if expected.problem and schema is None:
-            return [expected.problem]
-        if schema is None:
-            self.without_schema.add((method, template))
-            return []
-        if (
-            status == 422
-            and schema.get("$ref") == VALIDATION_ERROR
-            and (method, template) not in self.details_on
-        ):
-            schema = ERROR
+    def _refusal(self, method: str, template: str, schema: dict[str, Any]) -> dict[str, Any]:
+        """The schema of a 422: ValidationError only where Mastodon gives `details`."""
+        if schema.get("$ref") == VALIDATION_ERROR and (method, template) not in self.details_on:
+            return ERROR
+        return schema
+
+    @staticmethod
+    def _problems(schema: dict[str, Any], body: bytes) -> list[str]:
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:

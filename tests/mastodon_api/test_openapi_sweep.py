@@ -117,7 +117,9 @@ def test_the_checker_can_fail() -> None:
     assert recorder.check("DELETE", "/api/v1/lists/7", 200, b"{}") == []
     assert recorder.check("GET", "/api/v1/accounts/lookup", 404, b'{"error": "x"}') == []
     assert recorder.check("POST", "/api/v1/lists", 422, b'{"error": "Validation failed"}') == []
+    assert recorder.check("GET", "/api/v1/streaming/health", 200, b"OK") == []  # no schema
     assert recorder.validated == {("DELETE", "/api/v1/lists/{id}")}
+    assert recorder.without_schema == {("GET", "/api/v1/streaming/health")}
     assert recorder.refusals == {
         ("GET", "/api/v1/accounts/lookup", 404),  # the literal template, not /accounts/{id}
         ("POST", "/api/v1/lists", 422),
@@ -229,6 +231,8 @@ def _oauth_and_instance(recorder: Recorder, anonymous: httpx.Client, alice: Pers
                  "/api/v1/instance/peers", "/api/v1/custom_emojis"):  # fmt: skip
         ok(anonymous.get(path))
     ok(alice.api.get("/api/v1/preferences"))
+    assert anonymous.get("/api/v1/streaming/health").text == "OK"  # allow-listed: not JSON
+    assert ("GET", "/api/v1/streaming/health") in recorder.without_schema
 
 
 def _accounts_and_relationships(alice: Person, bob: Person, root: Person) -> None:
