@@ -87,7 +87,7 @@ CORRECTIONS: dict[tuple[str, str, int], dict[str, Any]] = {
     ),
     # The copy declares no body ("Preferences by key and value") though it has the
     # Preferences entity (docs.joinmastodon.org/entities/Preferences) that
-    # Api::V1::PreferencesController#index renders.
+    # Api::V1::PreferencesController#index renders (REST::PreferencesSerializer).
     ("GET", "/api/v1/preferences", 200): {"$ref": "#/components/schemas/Preferences"},
 }
 
