@@ -62,15 +62,33 @@ class ProfileUpdate:
 
 def validate_registration(form: Registration) -> None:
     if not USERNAME_RE.match(form.username):
-        raise InvalidInput("A username is 1 to 30 letters, digits or underscores.")
+        raise InvalidInput(
+            "A username is 1 to 30 letters, digits or underscores.",
+            field="username",
+            code="invalid",
+        )
     if not EMAIL_RE.match(form.email) or len(form.email) > 320:
-        raise InvalidInput("That does not look like an e-mail address.")
+        raise InvalidInput(
+            "That does not look like an e-mail address.", field="email", code="invalid"
+        )
     if len(form.password) < MIN_PASSWORD:
-        raise InvalidInput(f"The password must be at least {MIN_PASSWORD} characters long.")
+        raise InvalidInput(
+            f"The password must be at least {MIN_PASSWORD} characters long.",
+            field="password",
+            code="too_short",
+        )
     if len(form.password) > MAX_PASSWORD:
-        raise InvalidInput(f"The password can be at most {MAX_PASSWORD} characters long.")
+        raise InvalidInput(
+            f"The password can be at most {MAX_PASSWORD} characters long.",
+            field="password",
+            code="too_long",
+        )
     if not form.agreed_to_rules:
-        raise InvalidInput("Please agree to the rules of this server to sign up.")
+        raise InvalidInput(
+            "Please agree to the rules of this server to sign up.",
+            field="agreement",
+            code="accepted",
+        )
 
 
 def register(
@@ -88,7 +106,9 @@ def register(
     """
     validate_registration(form)
     if form.username.lower() in RESERVED and not bypass_mode:
-        raise Conflict("That username is reserved; please choose another.")
+        raise Conflict(
+            "That username is reserved; please choose another.", field="username", code="reserved"
+        )
     approved = bypass_mode or _check_mode(session, form)
     _check_free(session, form.username, form.email)
     identity, rsa = secrets.identity, secrets.rsa
@@ -142,7 +162,9 @@ def _check_mode(session: Session, form: Registration) -> bool:
         return True
     if mode == "approval":
         if not form.reason.strip():
-            raise InvalidInput("Please tell the admins why you want to join.")
+            raise InvalidInput(
+                "Please tell the admins why you want to join.", field="reason", code="blank"
+            )
         return False
     return True
 
@@ -154,10 +176,14 @@ def _check_free(session: Session, username: str, email: str) -> None:
         )
     )
     if taken.first():
-        raise Conflict("That username is taken; please choose another.")
+        raise Conflict(
+            "That username is taken; please choose another.", field="username", code="taken"
+        )
     used = session.execute(select(User.id).where(User.email == email.lower()))
     if used.first():
-        raise Conflict("An account with that e-mail address already exists.")
+        raise Conflict(
+            "An account with that e-mail address already exists.", field="email", code="taken"
+        )
 
 
 def authenticate(session: Session, login: str, password: str) -> User:
@@ -239,14 +265,26 @@ def user_of(session: Session, account: Account) -> User | None:
 def update_profile(session: Session, ctx: Context, account: Account, change: ProfileUpdate) -> None:
     display_name = change.display_name.strip()
     if len(display_name) > 30:
-        raise InvalidInput("The display name can be at most 30 characters long.")
+        raise InvalidInput(
+            "The display name can be at most 30 characters long.",
+            field="display_name",
+            code="too_long",
+        )
     if len(change.note) > 500:
-        raise InvalidInput("The bio can be at most 500 characters long.")
+        raise InvalidInput(
+            "The bio can be at most 500 characters long.", field="note", code="too_long"
+        )
     fields = [(name.strip(), value.strip()) for name, value in change.fields if name.strip()]
     if len(fields) > MAX_FIELDS:
-        raise InvalidInput(f"A profile can have at most {MAX_FIELDS} fields.")
+        raise InvalidInput(
+            f"A profile can have at most {MAX_FIELDS} fields.", field="fields", code="too_long"
+        )
     if any(len(name) > 255 or len(value) > 255 for name, value in fields):
-        raise InvalidInput("Profile field names and values can be at most 255 characters long.")
+        raise InvalidInput(
+            "Profile field names and values can be at most 255 characters long.",
+            field="fields",
+            code="too_long",
+        )
     account.display_name = display_name or account.username
     account.note_source = change.note
     account.note = text.render(change.note, lambda _h: None, ctx.urls.tag) if change.note else ""

@@ -8,9 +8,13 @@ class DomainError(Exception):
 
     status = 422
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # The input at fault and why ("blank", "taken", "too_long"…, Rails' validation
+        # codes), when one field is: the Mastodon API details sign-up and profile refusals.
+        self.field = field
+        self.code = code
 
 
 class InvalidInput(DomainError):

@@ -5,7 +5,7 @@ and `Link` headers for paging."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bocage.core.errors import InvalidInput
+from bocage.core.errors import DomainError, InvalidInput
 from bocage.core.timelines import Page
 from bocage.node import Node
 
@@ -79,6 +79,25 @@ def _merge(found: dict[str, Any], items: Any) -> None:
             found.setdefault(key[:-2], []).append(value)
         else:
             found[key] = value
+
+
+async def detailed(answer: Awaitable[Response]) -> Response:
+    """`answer`, or a refusal of one field as Mastodon words sign-up and profile refusals
+    (its ValidationErrorFormatter): 422, with `details` naming the field and Rails' code."""
+    try:
+        return await answer
+    except DomainError as refused:
+        if refused.field is None:
+            raise
+        message = refused.message.removeprefix("Validation failed: ")
+        code = f"ERR_{(refused.code or 'invalid').upper()}"
+        return json(
+            {
+                "error": f"Validation failed: {message}",
+                "details": {refused.field: [{"error": code, "description": message}]},
+            },
+            422,
+        )
 
 
 @contextmanager

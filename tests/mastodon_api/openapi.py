@@ -17,9 +17,14 @@ BASE = "urn:mastodon-openapi"
 
 
 @cache
+def document() -> dict[str, Any]:
+    """The whole OpenAPI description (read once)."""
+    return json.loads(SCHEMA.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@cache
 def _registry() -> Registry:
-    document = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    resource = Resource.from_contents(document, default_specification=DRAFT202012)
+    resource = Resource.from_contents(document(), default_specification=DRAFT202012)
     return Registry().with_resource(BASE, resource)
 
 
@@ -39,3 +44,31 @@ def problems(name: str, data: Any) -> list[str]:
 def check(name: str, data: Any) -> None:
     found = problems(name, data)
     assert not found, f"{name} does not match the Mastodon OpenAPI schema:\n" + "\n".join(found)
+
+
+def _anchored(schema: Any) -> Any:
+    """`schema` with its document-relative `$ref`s (`#/components/…`) pointing into the
+    registered description, so a schema taken out of it (a response's, say) resolves."""
+    if isinstance(schema, dict):
+        return {
+            key: f"{BASE}{value}"
+            if key == "$ref" and str(value).startswith("#")
+            else _anchored(value)
+            for key, value in schema.items()
+        }
+    if isinstance(schema, list):
+        return [_anchored(item) for item in schema]
+    return schema
+
+
+@cache
+def _validator_for(text: str) -> Draft202012Validator:
+    return Draft202012Validator(_anchored(json.loads(text)), registry=_registry())
+
+
+def problems_against(schema: dict[str, Any], data: Any) -> list[str]:
+    """Every way `data` departs from an arbitrary schema object whose `$ref`s name the
+    description's components (e.g. `{"type": "array", "items": {"$ref": "#/…/Status"}}`)."""
+    validator = _validator_for(json.dumps(schema, sort_keys=True))
+    errors = validator.iter_errors(data)
+    return sorted(f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors)

@@ -19,6 +19,7 @@ from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of, optional, require, require_user
 from bocage.mastodon_api.http import (
     bool_param,
+    detailed,
     id_list,
     id_param,
     json,
@@ -154,6 +155,10 @@ async def statuses(request: Request) -> Response:
 async def update_credentials(request: Request) -> Response:
     """PATCH with any of display_name, note, locked, fields_attributes, avatar, header:
     what is not sent stays as it is."""
+    return await detailed(_update_credentials(request))
+
+
+async def _update_credentials(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:accounts")
     node = node_of(request)
     values = await params(request, max_bytes=2 * node.settings.max_upload_bytes + 65536)
@@ -210,10 +215,14 @@ def _fields(values: dict[str, Any]) -> list[tuple[str, str]] | None:
 async def register(request: Request) -> Response:
     """Sign-up from an app, honouring the node's registration mode (closed, approval,
     invite, open); answers the new person's Token."""
+    return await detailed(_register(request))
+
+
+async def _register(request: Request) -> Response:
     grant = await require(request, "write:accounts")
     values = await params(request)
     if not bool_param(values, "agreement"):
-        raise InvalidInput("Validation failed: Agreement must be accepted")
+        raise InvalidInput("Agreement must be accepted", field="agreement", code="accepted")
     form = accounts.Registration(
         username=text_param(values, "username"),
         email=text_param(values, "email"),

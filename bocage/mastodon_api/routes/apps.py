@@ -167,6 +167,7 @@ async def server_metadata(request: Request) -> Response:
     return json(
         {
             "issuer": f"{base}/",
+            "service_documentation": "https://docs.joinmastodon.org/",
             "authorization_endpoint": f"{base}/oauth/authorize",
             "token_endpoint": f"{base}/oauth/token",
             "revocation_endpoint": f"{base}/oauth/revoke",
