@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
 from bocage.core import events, notifications
@@ -211,23 +211,6 @@ def unmute_thread(session: Session, _ctx: Context, account: Account, post_id: in
             ThreadMute.account_id == account.id, ThreadMute.thread_id == thread_of(post)
         )
     )
-
-
-# Runs for every page a logged-in person reads: built once (see docs/decisions.md, 4).
-MUTED_AMONG = select(ThreadMute.thread_id).where(
-    ThreadMute.account_id == bindparam("account"),
-    ThreadMute.thread_id.in_(bindparam("threads", expanding=True)),
-)
-
-
-def muted_threads(session: Session, account_id: int, thread_ids: Collection[int]) -> set[int]:
-    """Which of these threads the account has muted (one query for a page of posts)."""
-    if not thread_ids:
-        return set()
-    rows = session.connection().execute(
-        MUTED_AMONG, {"account": account_id, "threads": list(set(thread_ids))}
-    )
-    return set(rows.scalars())
 
 
 def _visible_post(session: Session, account: Account, post_id: int) -> Post:

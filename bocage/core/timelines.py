@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, exists, or_, select
+from sqlalchemy import Row, Select, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from bocage.core import domains, media, pins, polls
@@ -28,6 +28,7 @@ from bocage.store.models import (
     Mute,
     Post,
     PostTag,
+    ThreadMute,
 )
 from bocage.store.prepared import Prepared
 
@@ -75,6 +76,13 @@ PAGE_SELECT = select(
     exists()
     .where(Bookmark.account_id == VIEWER, Bookmark.post_id == POSTS.c.id)
     .label("bookmarked"),
+    # The viewer muted the post's thread (known by its root: core/conversations.thread_of).
+    exists()
+    .where(
+        ThreadMute.account_id == VIEWER,
+        ThreadMute.thread_id == func.coalesce(POSTS.c.thread_root_id, POSTS.c.id),
+    )
+    .label("muted"),
 ).join_from(POSTS, ACCOUNTS, ACCOUNTS.c.id == POSTS.c.account_id)
 PAGE_ROWS = PAGE_SELECT.where(POSTS.c.id.in_(IDS))
 # The home page is the busiest: its feed slice and its rows come in a single query, run on
@@ -94,6 +102,7 @@ class PageRow:
     favourited: bool
     reblogged: bool
     bookmarked: bool
+    muted: bool
 
     @staticmethod
     def of(values: Sequence[Any]) -> PageRow:
@@ -125,6 +134,7 @@ class PostView:
     favourited: bool = False
     reblogged: bool = False
     bookmarked: bool = False
+    muted: bool = False  # the viewer muted its thread
     mentions: list[Account | Row[Any]] = field(default_factory=list)
     media: list[MediaFile] = field(default_factory=list)  # attachments, in order
     poll: polls.PollView | None = None
@@ -400,6 +410,7 @@ def _views(
             favourited=row.favourited,
             reblogged=row.reblogged,
             bookmarked=row.bookmarked,
+            muted=row.muted,
             media=attached.get(post_id, []),
             poll=found_polls.get(row.post.poll_id) if row.post.poll_id else None,
         )

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from bocage.core import conversations as core_conversations
 from bocage.core import filters, timelines
 from bocage.core.context import Context
-from bocage.core.conversations import muted_threads, thread_of
 from bocage.core.timelines import PostView, with_mentions
 from bocage.mastodon_api import entities
 from bocage.store.models import Account, AccountConversation, Notification, PostTag
@@ -58,7 +57,6 @@ def statuses(
     page = entities.PageLoad(
         tags=_tags(session, views),
         attachments={v.post.id: v.media for view in views for v in (view, view.reblog) if v},
-        muted_threads=_muted_threads(session, views, viewer),
     )
     shown = Statuses(entities.status(ctx, view, page) for view in views)
     for entity in shown if applied.matches else ():
@@ -110,14 +108,6 @@ def _tags(session: Session, views: list[PostView]) -> dict[int, list[str]]:
         for post_id, tag in session.connection().execute(TAGS_OF, {"ids": ids}):
             tags[post_id].append(tag)
     return tags
-
-
-def _muted_threads(session: Session, views: list[PostView], viewer: Any) -> set[int]:
-    """The page's threads the viewer muted: one query for the page, none without a viewer."""
-    if viewer is None or not views:
-        return set()
-    threads = {thread_of(v.post) for view in views for v in (view, view.reblog) if v}
-    return muted_threads(session, viewer.id, threads)
 
 
 def notification(

@@ -276,7 +276,24 @@ class Database:
     async def read(
         self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run `work(session, …)` in one read transaction on a reader thread."""
+        """Run `work(session, …)` in one read transaction.
+
+        On SQLite, in the calling thread: a read takes well under a millisecond of SQLite's
+        time, and handing it to another thread cost more than the read itself. Each hand-off
+        moves the GIL between cores: a home page measured 6.1 ms of CPU through a reader
+        thread against 3.7 ms here (docs/decisions.md, 6). Reads that may take long use
+        `read_off_loop`. PostgreSQL reads wait on the network: they run on reader threads.
+        """
+        if self._serial_writer is not None:
+            with self.snapshot() as session:
+                return work(session, *args, **kwargs)
+        return await self._run(self._read_threads, self.snapshot, work, args, kwargs)
+
+    async def read_off_loop(
+        self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`read`, always on a reader thread: for reads that may take long (searching text,
+        rendering for a thousand streaming clients), which must not hold up the event loop."""
         return await self._run(self._read_threads, self.snapshot, work, args, kwargs)
 
     async def _run(

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Dialect, Executable, Insert
 from sqlalchemy.orm import Session
+
+from bocage.store.models import UTCDateTime
 
 REQUIRED = object()
 
@@ -45,7 +49,7 @@ class Prepared:
         self.statement = statement
         self.keys = keys
         self._by_dialect: dict[str, _Compiled] = {}
-        self._converters: dict[str, tuple[Callable[[Any], Any] | None, ...]] = {}
+        self._converters: dict[str, tuple[tuple[int, Callable[[Any], Any]], ...]] = {}
 
     def execute(self, session: Session, params: Mapping[str, Any]) -> Any:
         """Run with `params`; returns the driver's cursor (rows come back unconverted)."""
@@ -68,27 +72,35 @@ class Prepared:
         SQLAlchemy would (e.g. SQLite's text dates become datetimes)."""
         cursor, compiled = self._run(session, params)
         rows, converters = cursor.fetchall(), self._converters_for(compiled, cursor)
-        if not any(converters):
+        if not converters:
             return rows  # type: ignore[no-any-return]
-        return [
-            tuple(
-                value if convert is None or value is None else convert(value)
-                for convert, value in zip(converters, row, strict=True)
-            )
-            for row in rows
-        ]
+        # Only the columns that need it are converted: a page row has ~45 columns and a
+        # handful of dates and JSON values (touching every value cost a page ~0.3 ms).
+        converted = []
+        for row in rows:
+            values = list(row)
+            for at, convert in converters:
+                if values[at] is not None:
+                    values[at] = convert(values[at])
+            converted.append(tuple(values))
+        return converted
 
     def _converters_for(
         self, compiled: _Compiled, cursor: Any
-    ) -> tuple[Callable[[Any], Any] | None, ...]:
-        # Some conversions depend on the type the driver reports (e.g. psycopg's numerics),
-        # hence built at the first run, from the cursor's description.
+    ) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+        """(column index, conversion) of the columns whose values need converting. Some
+        conversions depend on the type the driver reports (e.g. psycopg's numerics), hence
+        built at the first run, from the cursor's description."""
         dialect = compiled.dialect
         converters = self._converters.get(dialect.name)
         if converters is None:
-            converters = self._converters[dialect.name] = tuple(
-                kind.dialect_impl(dialect).result_processor(dialect, column[1])
+            every = (
+                _fast_processor(kind, dialect)
+                or kind.dialect_impl(dialect).result_processor(dialect, column[1])
                 for kind, column in zip(compiled.result_types, cursor.description, strict=True)
+            )
+            converters = self._converters[dialect.name] = tuple(
+                (at, convert) for at, convert in enumerate(every) if convert is not None
             )
         return converters
 
@@ -126,3 +138,18 @@ class Prepared:
             raise ValueError(f"bind parameter {name!r} has a callable value")
         # The dialect's own implementation of the type: e.g. psycopg wraps JSON values.
         return _Bind(name, default, bind.type.dialect_impl(dialect).bind_processor(dialect))
+
+
+@lru_cache(maxsize=65_536)
+def _from_sqlite_text(value: str) -> datetime:
+    # Cached: pages show the same posts again and again (datetimes are immutable).
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _fast_processor(kind: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """SQLite keeps dates as text (`2026-12-01 22:23:51.966000`, always UTC here): read with
+    `datetime.fromisoformat` (C code) rather than SQLAlchemy's regular expression, ten
+    times slower, which made date parsing a fifth of a timeline page's time."""
+    if dialect.name == "sqlite" and isinstance(kind, UTCDateTime):
+        return _from_sqlite_text
+    return None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import update
 
-from bocage.core import conversations, events, graph, posts, remote
+from bocage.core import conversations, events, graph, posts, remote, timelines
 from bocage.core.errors import NotFound
 from bocage.core.timelines import Page
 from bocage.node import Node
@@ -205,10 +206,9 @@ async def test_muted_thread_tells_nothing(node: Node) -> None:
         [("mention", bob.id, answer.id), ("mention", bob.id, other.id)]
     )
     assert listed(node, alice) == []  # the direct reply in the muted thread too
-    with node.db.snapshot() as session:
-        threads = [conversations.thread_of(p) for p in (root, deeper, private, other)]
-        assert conversations.muted_threads(session, alice.id, threads) == {root.id}
-        assert conversations.muted_threads(session, bob.id, threads) == set()
+    shown = (root, deeper, private, other)
+    assert muted_threads(node, alice, shown) == {root.id}  # as pages show it (Status.muted)
+    assert muted_threads(node, bob, shown) == set()
 
     with node.db.transaction() as session:
         conversations.unmute_thread(session, node.ctx, alice, root.id)
@@ -217,10 +217,16 @@ async def test_muted_thread_tells_nothing(node: Node) -> None:
     assert ("mention", carol.id, again.id) in notifications_of(node, alice)
 
 
+def muted_threads(node: Node, viewer: Account, shown: Sequence[Post]) -> set[int]:
+    """The threads, among those of `shown`, that `viewer` sees as muted."""
+    with node.db.snapshot() as session:
+        views = timelines.hydrate(session, viewer, [post.id for post in shown])
+        return {conversations.thread_of(view.post) for view in views if view.muted}
+
+
 async def test_only_visible_threads_can_be_muted(node: Node) -> None:
     alice, bob = user(node, "alice"), user(node, "bob")
     secret = post(node, bob, "@bob to myself", visibility="direct")
     with node.db.transaction() as session, pytest.raises(NotFound):
         conversations.mute_thread(session, node.ctx, alice, secret.id)
-    with node.db.snapshot() as session:
-        assert conversations.muted_threads(session, alice.id, [secret.id]) == set()
+    assert muted_threads(node, alice, [secret]) == set()

@@ -66,7 +66,7 @@ async def search(request: Request) -> Response:
             found["hashtags"] = _hashtags(session, ctx, query.lstrip("#"), limit)
         return found
 
-    return json(await node.db.read(load, node.ctx))
+    return json(await node.db.read_off_loop(load, node.ctx))  # text search may take a while
 
 
 async def discover(request: Request, query: str) -> None:

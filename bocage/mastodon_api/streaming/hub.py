@@ -148,7 +148,9 @@ class StreamHub:
         audience = {key: list(connections) for key, connections in self.subscribers.items()}
         if not audience:
             return
-        deliveries = await self.node.db.read(render.deliveries, self.node.ctx, event, audience)
+        deliveries = await self.node.db.read_off_loop(
+            render.deliveries, self.node.ctx, event, audience
+        )
         for connection, message in deliveries:
             connection.send(Message(*message))
 
