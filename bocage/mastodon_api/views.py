@@ -14,7 +14,7 @@ from bocage.core import conversations as core_conversations
 from bocage.core import filters, timelines
 from bocage.core.context import Context
 from bocage.core.timelines import PostView, with_mentions
-from bocage.mastodon_api import entities
+from bocage.mastodon_api import entities, rendered
 from bocage.store.models import Account, AccountConversation, Notification, PostTag
 
 # Ours → Mastodon's: a reply is a mention there. Reports reach admins on the web pages;
@@ -24,6 +24,9 @@ NOTIFICATION_TYPES = {
     "reply": "mention", "favourite": "favourite", "reblog": "reblog", "update": "update",
     "status": "status", "poll": "poll",
 }  # fmt: skip
+
+# Status entities built before, per process (see rendered.py).
+RENDERED = rendered.RenderedStatuses()
 
 # Where a status is shown, as filters name it (docs.joinmastodon.org/entities/Filter).
 CONTEXTS = filters.CONTEXTS
@@ -53,12 +56,18 @@ def statuses(
     page_ids = [view.post.id for view in views]
     viewer_id = viewer.id if viewer is not None else None
     applied = filters.apply(session, viewer_id, views, context, keep_hidden=keep_hidden)
-    views = with_mentions(session, applied.views)
-    page = entities.PageLoad(
-        tags=_tags(session, views),
-        attachments={v.post.id: v.media for view in views for v in (view, view.reblog) if v},
-    )
-    shown = Statuses(entities.status(ctx, view, page) for view in views)
+    built = {view.post.id: RENDERED.get(view) for view in applied.views}
+    missing = [view for view in applied.views if built[view.post.id] is None]
+    if missing:  # the tags and mentions of what was not built before, in two queries
+        with_mentions(session, missing)
+        page = entities.PageLoad(
+            tags=_tags(session, missing),
+            attachments={v.post.id: v.media for view in missing for v in (view, view.reblog) if v},
+        )
+        for view in missing:
+            entity = built[view.post.id] = entities.status(ctx, view, page)
+            RENDERED.put(view, entity)
+    shown = Statuses(rendered.reuse(built[view.post.id], view) for view in applied.views)
     for entity in shown if applied.matches else ():
         _mark_filtered(entity, applied.matches.get(int(entity["id"])))
     shown.page_ids = page_ids

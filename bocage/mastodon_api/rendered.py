@@ -1,0 +1,81 @@
+"""Status entities already built, kept per process: timelines show the same posts again and
+again (every reader of a busy account, every refresh), and building a Status was half the
+cost of a home page.
+
+An entry is used only while what it was built from is unchanged: its key holds the post's
+row (content, counts, pin, edit time: every column), the author's row as the Account entity
+reads it, and the same for a boosted original. What a viewer adds (favourited, reblogged,
+bookmarked, muted, filtered) is never cached: `reuse` puts the viewer's own flags on a copy.
+Tags and mentions change only with an edit (the edit time is in the key); attachments never
+change once attached (core/media.update). Polls change with every vote, outside the post's
+row: statuses with a poll are not cached.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from operator import attrgetter
+from typing import Any
+
+from bocage.core.timelines import PostView
+
+MAX_ENTRIES = 4096  # ~2.5 KB each: ~10 MB at most
+
+# What the Account entity reads of an author row (entities.account), `fields` aside: a
+# list, compared by value when an entry is reused.
+_author_key = attrgetter(
+    "id", "username", "domain", "display_name", "note", "avatar", "header", "locked",
+    "created_at", "uri", "followers_count", "following_count", "statuses_count",
+    "last_status_at",
+)  # fmt: skip
+
+
+class RenderedStatuses:
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[int, tuple[Any, dict[str, Any]]] = OrderedDict()
+
+    def get(self, view: PostView) -> dict[str, Any] | None:
+        """The viewer-independent entity built for this exact version of the post, if any."""
+        found = self._entries.get(view.post.id)
+        if found is None or found[0] != _key(view):
+            return None
+        self._entries.move_to_end(view.post.id)
+        return found[1]
+
+    def put(self, view: PostView, entity: dict[str, Any]) -> None:
+        if not cacheable(view):
+            return
+        self._entries[view.post.id] = (_key(view), entity)
+        self._entries.move_to_end(view.post.id)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+
+def cacheable(view: PostView) -> bool:
+    return view.post.poll_id is None and (view.reblog is None or cacheable(view.reblog))
+
+
+def reuse(entity: dict[str, Any], view: PostView) -> dict[str, Any]:
+    """A copy of a cached entity with this viewer's own flags."""
+    copied = {
+        **entity,
+        "favourited": view.favourited,
+        "reblogged": view.reblogged,
+        "bookmarked": view.bookmarked,
+        "muted": view.muted,
+        "filtered": [],
+    }
+    if view.reblog is not None and entity["reblog"] is not None:
+        copied["reblog"] = reuse(entity["reblog"], view.reblog)
+    return copied
+
+
+def _key(view: PostView) -> tuple[Any, ...]:
+    author = view.author
+    return (
+        view.post,
+        _author_key(author),
+        author.fields or None,
+        _key(view.reblog) if view.reblog is not None else None,
+    )
