@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection
-from typing import Any
 
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
@@ -24,7 +23,7 @@ from bocage.core import events, notifications
 from bocage.core.context import Context
 from bocage.core.errors import NotFound
 from bocage.core.ids import new_id
-from bocage.core.timelines import Page
+from bocage.core.timelines import Page, thread_of
 from bocage.core.visibility import can_see
 from bocage.store.models import (
     Account,
@@ -36,12 +35,6 @@ from bocage.store.models import (
 )
 from bocage.store.sql import update_rows
 from bocage.store.upsert import insert_ignore
-
-
-def thread_of(post: Any) -> int:
-    """The id a thread is known by: its root post's (a post without a parent is a root)."""
-    return int(post.thread_root_id or post.id)
-
 
 # --- conversations -------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, exists, func, or_, select
@@ -76,7 +76,7 @@ PAGE_SELECT = select(
     exists()
     .where(Bookmark.account_id == VIEWER, Bookmark.post_id == POSTS.c.id)
     .label("bookmarked"),
-    # The viewer muted the post's thread (known by its root: core/conversations.thread_of).
+    # The viewer muted the post's thread (known by its root, see `thread_of`).
     exists()
     .where(
         ThreadMute.account_id == VIEWER,
@@ -514,3 +514,56 @@ def not_muting(session: Session, author_id: int, candidates: list[int]) -> list[
         ).scalars()
     )
     return [viewer_id for viewer_id in candidates if viewer_id not in muting]
+
+
+def as_readers_see_it(session: Session, post_id: int, readers: list[int]) -> dict[int, PostView]:
+    """The post (or boost) as each reader sees it, with their own favourited, reblogged,
+    bookmarked and muted flags: one query for the post, one per kind of flag, however many
+    readers (a post streamed to a thousand people is loaded once)."""
+    found = hydrate(session, None, [post_id])
+    if not found or not readers:
+        return {}
+    base = found[0]
+    shown = [view for view in (base, base.reblog) if view is not None]
+    ids = [view.post.id for view in shown]
+    threads = [thread_of(view.post) for view in shown]
+    flags = _ReaderFlags(
+        favourited=_pairs(session, Favourite.account_id, Favourite.post_id, ids, readers),
+        bookmarked=_pairs(session, Bookmark.account_id, Bookmark.post_id, ids, readers),
+        boosted=_pairs(session, Post.account_id, Post.reblog_of_id, ids, readers),
+        muting=_pairs(session, ThreadMute.account_id, ThreadMute.thread_id, threads, readers),
+    )
+    return {reader: flags.seen_by(base, reader) for reader in readers}
+
+
+@dataclass(frozen=True, slots=True)
+class _ReaderFlags:
+    """(reader, post id) pairs for each flag; (reader, thread id) for muted threads."""
+
+    favourited: set[tuple[int, int]]
+    bookmarked: set[tuple[int, int]]
+    boosted: set[tuple[int, int]]
+    muting: set[tuple[int, int]]
+
+    def seen_by(self, view: PostView, reader: int) -> PostView:
+        post = view.post.id
+        return replace(
+            view,
+            reblog=self.seen_by(view.reblog, reader) if view.reblog is not None else None,
+            favourited=(reader, post) in self.favourited,
+            reblogged=(reader, post) in self.boosted,
+            bookmarked=(reader, post) in self.bookmarked,
+            muted=(reader, thread_of(view.post)) in self.muting,
+        )
+
+
+def _pairs(
+    session: Session, who: Any, what: Any, values: list[int], readers: list[int]
+) -> set[tuple[int, int]]:
+    rows = session.execute(select(who, what).where(what.in_(values), who.in_(readers)))
+    return {(reader, value) for reader, value in rows.all()}
+
+
+def thread_of(post: Any) -> int:
+    """The id a thread is known by: its root post's (a post without a parent is a root)."""
+    return int(post.thread_root_id or post.id)

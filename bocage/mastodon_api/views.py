@@ -74,6 +74,25 @@ def statuses(
     return shown
 
 
+def for_readers(
+    session: Session, ctx: Context, seen: dict[int, PostView], context: str
+) -> dict[int, dict[str, Any]]:
+    """One post as each reader sees it (`seen`: timelines.as_readers_see_it), built once and
+    given each reader's own flags and filters; readers whose filters hide it are left out."""
+    if not seen:
+        return {}
+    first = next(iter(seen.values()))
+    built = statuses(session, ctx, [first], None, context)
+    if not built:
+        return {}
+    shown: dict[int, dict[str, Any]] = {}
+    for reader, view in seen.items():
+        entity = for_viewer(session, rendered.reuse(built[0], view), [view], reader, context)
+        if entity is not None:
+            shown[reader] = entity
+    return shown
+
+
 def for_viewer(
     session: Session, entity: dict[str, Any], views: list[PostView], viewer_id: int, context: str
 ) -> dict[str, Any] | None:

@@ -221,7 +221,7 @@ def muted_threads(node: Node, viewer: Account, shown: Sequence[Post]) -> set[int
     """The threads, among those of `shown`, that `viewer` sees as muted."""
     with node.db.snapshot() as session:
         views = timelines.hydrate(session, viewer, [post.id for post in shown])
-        return {conversations.thread_of(view.post) for view in views if view.muted}
+        return {timelines.thread_of(view.post) for view in views if view.muted}
 
 
 async def test_only_visible_threads_can_be_muted(node: Node) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bocage.core import graph, timelines
+from bocage.core import conversations, graph, timelines
 from bocage.core.errors import NotFound
 from bocage.core.timelines import Page, PostView
 from bocage.node import Node
@@ -280,3 +280,28 @@ def test_thread_hides_invisible_ancestors_and_muted_replies(node: Node) -> None:
             with pytest.raises(NotFound):
                 timelines.thread(session, viewer, post_id)
         assert (timelines.thread(session, alice, secret.id)).focus.post.id == secret.id
+
+
+def test_a_post_as_each_reader_sees_it(node: Node) -> None:
+    """Streaming loads a post once for all its readers: each still gets their own flags."""
+    alice, bob, carol = user(node, "alice"), user(node, "bob"), user(node, "carol")
+    root = post(node, alice, "root")
+    favourite(node, bob, root.id)
+    boosted = boost(node, carol, root.id)
+    with node.db.transaction() as session:
+        me = session.get(Account, bob.id)
+        assert me is not None
+        conversations.mute_thread(session, node.ctx, me, root.id)
+    with node.db.snapshot() as session:
+        seen = timelines.as_readers_see_it(session, boosted.id, [alice.id, bob.id, carol.id])
+    flags = {
+        reader: (v.reblog.favourited, v.reblog.reblogged, v.reblog.muted)
+        for reader, v in seen.items()
+        if v.reblog is not None
+    }
+    assert flags == {
+        alice.id: (False, False, False),
+        bob.id: (True, False, True),
+        carol.id: (False, True, False),
+    }
+    assert all(view.post.id == boosted.id for view in seen.values())

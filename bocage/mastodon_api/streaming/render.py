@@ -69,15 +69,12 @@ def _to_home_readers(
 ) -> list[Outgoing]:
     by_reader = {key[1]: conns for key, conns in audience.items() if key[0] == "user"}
     readers = timelines.home_readers(session, post.id, list(by_reader))
-    if not readers:
-        return []
-    viewers = session.execute(select(Account).where(Account.id.in_(readers))).scalars()
-    out: list[Outgoing] = []
-    for viewer in viewers:
-        payload = _status(session, ctx, post.id, viewer, "home")
-        if payload is not None:
-            out += _to(by_reader[viewer.id], ("user",), name, payload)
-    return out
+    payloads = _as_each_sees_it(session, ctx, post.id, readers)
+    return [
+        out
+        for reader, payload in payloads.items()
+        for out in _to(by_reader[reader], ("user",), name, payload)
+    ]
 
 
 def _to_list_readers(
@@ -93,23 +90,26 @@ def _to_list_readers(
         for list_id, owner in lists.containing(session, post.id)
         if list_id in streamed
     }
-    readers = set(timelines.not_muting(session, post.account_id, list(set(owners.values()))))
-    viewers = {
-        viewer.id: viewer
-        for viewer in session.execute(select(Account).where(Account.id.in_(readers))).scalars()
+    readers = timelines.not_muting(session, post.account_id, list(set(owners.values())))
+    payloads = _as_each_sees_it(session, ctx, post.id, readers)
+    return [
+        (conn, (conn.channels[("list", list_id)].label, name, payloads[owner]))
+        for list_id, owner in owners.items()
+        if owner in payloads
+        for conn in streamed[list_id]
+        if conn.viewer_id == owner
+    ]
+
+
+def _as_each_sees_it(
+    session: Session, ctx: Context, post_id: int, readers: list[int]
+) -> dict[int, str]:
+    """The post's Status for each reader, as JSON (home and lists: the "home" context)."""
+    seen = timelines.as_readers_see_it(session, post_id, readers)
+    return {
+        reader: _json(entity)
+        for reader, entity in views.for_readers(session, ctx, seen, "home").items()
     }
-    out: list[Outgoing] = []
-    for list_id, owner in owners.items():
-        if owner not in viewers:
-            continue
-        payload = _status(session, ctx, post.id, viewers[owner], "home")
-        if payload is not None:
-            out += [
-                (conn, (conn.channels[("list", list_id)].label, name, payload))
-                for conn in streamed[list_id]
-                if conn.viewer_id == owner
-            ]
-    return out
 
 
 def _to_public_streams(
@@ -209,15 +209,6 @@ def _conversation(
         return []
     payload = _json(views.conversation_entities(session, ctx, viewer, [row])[0])
     return _to(conns, ("direct",), "conversation", payload)
-
-
-def _status(
-    session: Session, ctx: Context, post_id: int, viewer: Account | None, context: str
-) -> str | None:
-    shown = views.statuses(
-        session, ctx, timelines.hydrate(session, viewer, [post_id]), viewer, context
-    )
-    return _json(shown[0]) if shown else None
 
 
 def _to(
