@@ -18,6 +18,7 @@ import base58
 import orjson
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bocage.core import activities
 from bocage.core.clock import now
@@ -114,7 +115,10 @@ def append(
     entry_hash = digest(entry)
     ADD_ENTRY.execute(session, _entry_row(account, seq, signed.document, entry, entry_hash))
     MOVE_HEAD.execute(session, {"account": account.id, "seq": seq, "head": entry_hash})
-    account.log_seq, account.log_head = seq, entry_hash
+    # The row is already up to date (MOVE_HEAD): the object learns it without becoming
+    # dirty, or the ORM would flush the same UPDATE again (~0.4 ms a post).
+    set_committed_value(account, "log_seq", seq)
+    set_committed_value(account, "log_head", entry_hash)
     if also_to or _may_reach_remote(session, account, signed.document):
         # Transactional outbox: the ActivityPub face delivers it to the inboxes it addresses.
         payload: dict[str, Any] = {"account_id": account.id, "seq": seq}

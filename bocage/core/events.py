@@ -16,6 +16,7 @@ Kinds and their data:
 - `filters.changed` {account_id}
 - `token.revoked`   {token_id}          an access token is gone: its streams end
 - `account.suspended` {account_id}      a local account's tokens stop working at once
+- `account.moved`   {account_id}        a local account moved: its tokens see it at once
 """
 
 from __future__ import annotations

@@ -49,10 +49,14 @@ FOLLOWERS = (
 )
 
 
+MENTIONED = select(Mention.account_id).where(Mention.post_id == bindparam("post"))
+
+
 @dataclass
 class FanOut:
     count: int = 0  # feeds written
     subscribers: list[int] = field(default_factory=list)  # followers to notify of the post
+    mentioned: list[int] = field(default_factory=list)  # accounts the post mentions
 
 
 def add_own(session: Session, post: Post) -> None:
@@ -68,7 +72,7 @@ def fan_out(session: Session, post: Post) -> FanOut:
     subscribers: list[int] = []
     if post.visibility != "direct":
         # Local followers only: remote ones read their own server's feed.
-        found = session.execute(FOLLOWERS, {"author": post.account_id})
+        found = session.connection().execute(FOLLOWERS, {"author": post.account_id})
         for follower_id, show_reblogs, notify, languages in found.all():
             followers.add(follower_id)
             if show_reblogs is None:  # no options: the defaults
@@ -77,9 +81,10 @@ def fan_out(session: Session, post: Post) -> FanOut:
                 recipients.add(follower_id)
                 if notify and _notable(post):
                     subscribers.append(follower_id)
+    mentioned: list[int] = []
     if post.reblog_of_id is None:
-        mentioned = session.execute(select(Mention.account_id).where(Mention.post_id == post.id))
-        recipients.update(mentioned.scalars())
+        mentioned = list(session.connection().execute(MENTIONED, {"post": post.id}).scalars())
+        recipients.update(mentioned)
     # Lists that hold the author get it too; owners of an exclusive one don't, at home.
     recipients -= list_feeds.deliver(session, post, followers)
     rows = [
@@ -87,7 +92,7 @@ def fan_out(session: Session, post: Post) -> FanOut:
         for account_id in recipients
     ]
     insert_ignore_many(session, FeedEntry, rows)
-    return FanOut(len(rows), subscribers)
+    return FanOut(len(rows), subscribers, mentioned)
 
 
 def _wanted(post: Post, show_reblogs: bool, languages: Sequence[str] | None) -> bool:

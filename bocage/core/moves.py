@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bocage.core import actor_document, authoring, graph, lists
+from bocage.core import actor_document, authoring, events, graph, lists
 from bocage.core.activities import PUBLIC, wrap
 from bocage.core.context import Context
 from bocage.core.errors import Conflict, DomainError, Forbidden, InvalidInput
@@ -48,6 +48,7 @@ def move(session: Session, ctx: Context, account: Account, target: Account) -> N
             "(on its server, in its account migration settings)."
         )
     account.moved_to_id = target.id
+    events.emit(session, "account.moved", account_id=account.id)  # its tokens re-read it
     followers = ctx.urls.followers(account.username)
     activity = wrap(
         "Move",

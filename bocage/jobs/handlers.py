@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bocage.core import conversations, events, feeds, notifications, polls, scheduled
+from bocage.core import conversations, events, feeds, notifications, polls, posts, scheduled
 from bocage.core.context import Context
 from bocage.jobs.worker import Handler
 from bocage.store.models import Post
@@ -15,11 +15,11 @@ from bocage.store.models import Post
 def post_created(session: Session, payload: dict[str, Any]) -> None:
     """A new post or boost: into followers' home feeds, then notifications (a follower who
     asked to hear of the author's posts is found by the fan-out's own query)."""
-    post = session.get(Post, payload["post_id"])
+    post = posts.row_of(session, payload["post_id"])
     if post is None:
         return  # deleted meanwhile
     fanned = feeds.fan_out(session, post)
-    notifications.notify_post_created(session, post, fanned.subscribers)
+    notifications.notify_post_created(session, post, fanned.subscribers, fanned.mentioned)
     if post.visibility == "direct" and post.reblog_of_id is None:
         conversations.add_post(session, post)
     events.emit(session, "post.published", post_id=post.id)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bocage.core.clock import now
@@ -117,20 +117,30 @@ def _bury_crash_loops(session: Session, moment: datetime) -> None:
     )
 
 
+JOBS = Job.__table__
+# Every job ends here: built and compiled once (see store/prepared.py).
+MARK_DONE = Prepared(
+    update(JOBS)
+    .where(
+        JOBS.c.id == bindparam("job"),
+        JOBS.c.state == "running",
+        JOBS.c.locked_by == bindparam("worker"),
+    )
+    .values(
+        state="done",
+        finished_at=bindparam("finished"),
+        locked_until=None,
+        last_error=None,
+        duration_ms=bindparam("duration_ms"),
+    )
+)
+
+
 def complete(session: Session, job_id: int, started: datetime, worker: str) -> None:
     finished = now()
-    result = session.execute(
-        update_rows(Job)
-        .where(Job.id == job_id, Job.state == "running", Job.locked_by == worker)
-        .values(
-            state="done",
-            finished_at=finished,
-            locked_until=None,
-            last_error=None,
-            duration_ms=(finished - started).total_seconds() * 1000,
-        )
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    duration_ms = (finished - started).total_seconds() * 1000
+    params = {"job": job_id, "worker": worker, "finished": finished, "duration_ms": duration_ms}
+    if not MARK_DONE.execute(session, params).rowcount:
         raise LeaseLost(f"job {job_id} was taken over by another worker")
 
 

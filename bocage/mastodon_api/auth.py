@@ -2,7 +2,7 @@
 
 Every API request starts by resolving its token: a database read, on a thread, with its own
 transaction. Resolved tokens are kept for half a minute (`GrantCache`), and forgotten at once when
-a token is revoked or its account suspended (events from any process, core/events.py).
+a token is revoked or its account suspended or moved (events from any process, core/events.py).
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from bocage.mastodon_api.http import node_of
 from bocage.store.models import Account
 
 GRANT_SECONDS = 30.0
+# After these, an account's kept grants are read again (a suspended account is refused, a
+# moved one may no longer post).
+ACCOUNT_CHANGES = ("account.suspended", "account.moved")
 MAX_GRANTS = 10_000
 
 
@@ -39,7 +42,7 @@ class GrantCache:
 
     def on_events(self, events: list[Event]) -> None:
         revoked = {e.data["token_id"] for e in events if e.kind == "token.revoked"}
-        suspended = {e.data["account_id"] for e in events if e.kind == "account.suspended"}
+        suspended = {e.data["account_id"] for e in events if e.kind in ACCOUNT_CHANGES}
         if not revoked and not suspended:
             return
         for key, (_until, grant) in list(self._grants.items()):

@@ -64,8 +64,9 @@ async def create(request: Request) -> Response:
         known = oauth.remembered_post(session, grant.token.id, key) if key else None
         if known is not None:
             return known
-        author = session.get(Account, caller.id)
-        assert author is not None
+        # The caller's account as the token found it (kept grants are dropped when it moves
+        # or is suspended), without reading it again: ~0.5 ms of the writer's time a post.
+        author = session.merge(caller, load=False)
         post_id = posts.publish(session, ctx, author, draft).id
         if key:
             oauth.remember_post(session, grant.token.id, key, post_id)
@@ -73,7 +74,14 @@ async def create(request: Request) -> Response:
 
     post_id = await node.db.write(publish, node.ctx)
     node.jobs_committed()
-    return json(await node.db.read(_one, node.ctx, caller, post_id))
+    return json(await node.db.read(_own, node.ctx, caller, post_id))
+
+
+def _own(session: Session, ctx: Context, author: Account, post_id: int) -> Any:
+    """A post as its author sees it, just after making it (nothing to check: it is theirs)."""
+    return views.statuses(
+        session, ctx, timelines.hydrate(session, author, [post_id]), author, "thread"
+    )[0]
 
 
 async def _schedule(

@@ -93,11 +93,11 @@ def _to_list_readers(
     readers = timelines.not_muting(session, post.account_id, list(set(owners.values())))
     payloads = _as_each_sees_it(session, ctx, post.id, readers)
     return [
-        (conn, (conn.channels[("list", list_id)].label, name, payloads[owner]))
+        (conn, (label, name, payloads[owner]))
         for list_id, owner in owners.items()
         if owner in payloads
         for conn in streamed[list_id]
-        if conn.viewer_id == owner
+        if conn.viewer_id == owner and (label := _label(conn, ("list", list_id)))
     ]
 
 
@@ -139,9 +139,9 @@ def _to_public_streams(
         entity = views.for_viewer(session, rendered[0], shown, viewer_id, "public")
         payloads[viewer_id] = None if entity is None else _json(entity)
     return [
-        (conn, (conn.channels[key].label, name, payload))
+        (conn, (label, name, payload))
         for key, conn in subscribed
-        if key in conn.channels and (payload := payloads.get(conn.viewer_id)) is not None
+        if (label := _label(conn, key)) and (payload := payloads.get(conn.viewer_id)) is not None
     ]
 
 
@@ -164,14 +164,12 @@ def _deleted(post_id: int, readers: list[int] | None, audience: Audience) -> lis
     told = set(readers or [])
     out: list[Outgoing] = []
     for key, conns in audience.items():
-        if key[0] in ("user", "list"):
+        if key[0] in ("user", "list") or (readers is None and key[0] in BROADCAST):
             out += [
-                (conn, (conn.channels[key].label, "delete", str(post_id)))
+                (conn, (label, "delete", str(post_id)))
                 for conn in conns
-                if readers is None or conn.viewer_id in told
+                if (readers is None or conn.viewer_id in told) and (label := _label(conn, key))
             ]
-        elif readers is None and key[0] in BROADCAST:
-            out += [(conn, (conn.channels[key].label, "delete", str(post_id))) for conn in conns]
     return out
 
 
@@ -209,6 +207,13 @@ def _conversation(
         return []
     payload = _json(views.conversation_entities(session, ctx, viewer, [row])[0])
     return _to(conns, ("direct",), "conversation", payload)
+
+
+def _label(conn: Connection, key: tuple[Any, ...]) -> tuple[str, ...] | None:
+    """The `stream` a connection's messages carry for a channel; None if it unsubscribed
+    since the audience was taken (the event loop changes subscriptions meanwhile)."""
+    channel = conn.channels.get(key)
+    return channel.label if channel is not None else None
 
 
 def _to(
