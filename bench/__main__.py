@@ -24,7 +24,7 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from bench import federation, mastodon_api, seed
+from bench import federation, mastodon_api, seed, streaming
 from bocage.config import Settings
 from bocage.core import posts, timelines
 from bocage.core.context import Context
@@ -238,6 +238,7 @@ def main() -> None:
         console.print("PostgreSQL not reachable on 127.0.0.1:5432: skipped")
     measure_federation(rows)
     measure_mastodon_api(rows)
+    measure_streaming(rows)
     show(rows)
 
 
@@ -249,6 +250,15 @@ def measure_mastodon_api(rows: list[Row]) -> None:
            f"{pages:,.0f}/s")  # fmt: skip
     record(rows, "API: home timeline p99, 16 clients", "< 50 ms", label, f"{p99:.1f} ms")
     record(rows, "API: POST /api/v1/statuses, 16 clients", "≥ 300/s", label, f"{created:,.0f}/s")
+
+
+def measure_streaming(rows: list[Row]) -> None:
+    console.print(f"[bold]Streaming[/]: {streaming.LISTENERS:,} clients connected over SSE…")
+    for stream, (median, worst) in streaming.measure_streaming().items():
+        record(
+            rows, f"API: new post to {streaming.LISTENERS:,} `{stream}` streams (median, worst)",
+            "< 1 s", "SQLite", f"{median * 1000:.0f} ms, {worst * 1000:.0f} ms",
+        )  # fmt: skip
 
 
 def measure_federation(rows: list[Row]) -> None:

@@ -37,7 +37,9 @@ POSTS = Post.__table__
 ACCOUNTS = Account.__table__
 # What a page may show of an account: never its keys.
 SECRET = {"identity_seed", "rsa_private_pem", "rsa_public_pem"}
-PUBLIC_ACCOUNT = [column for column in ACCOUNTS.c if column.name not in SECRET]
+# Nor what no page shows (each column of each row is a value to fetch and convert).
+UNSHOWN = {"note_source", "log_seq", "log_head", "also_known_as"}
+PUBLIC_ACCOUNT = [column for column in ACCOUNTS.c if column.name not in SECRET | UNSHOWN]
 NEWEST, OLDEST = 2**63 - 1, 0  # bounds of a page without max_id / min_id
 
 # The statements a timeline page runs every time, built once with bind parameters: building
