@@ -360,11 +360,13 @@ def test_the_notifications_marker_and_the_read_state_agree(node: Node) -> None:
         assert (marker.last_read_id, marker.version) == (second, 2)
 
 
+# Only PostgreSQL runs writers in parallel: on SQLite, saves cannot race.
+@pytest.mark.parametrize(
+    "backend", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 def test_a_save_that_loses_a_race_is_refused(node: Node, backend: str) -> None:
     """Two apps save the same marker at once: the one that read a stale version gets a
-    Conflict (409), as on Mastodon. Only PostgreSQL runs writers in parallel."""
-    if backend != "postgresql":
-        pytest.skip("SQLite runs one writer at a time: saves cannot race")
+    Conflict (409), as on Mastodon."""
     alice = user(node, "alice")
     with node.db.transaction() as session:
         markers.save(session, alice.id, {"home": 1})
