@@ -27,6 +27,11 @@ from bocage.store.upsert import insert_ignore_many
 
 ADD_ENTRY = Prepared(insert(FeedEntry.__table__), keys=("account_id", "post_id", "author_id"))
 BACKFILL = 40  # posts of a newly followed account copied into the follower's feed
+# A follow's options (an outer join: only follows whose options differ from the defaults have
+# a row).
+OPTIONS_OF_FOLLOW = and_(
+    FollowOption.follower_id == Follow.follower_id, FollowOption.target_id == Follow.target_id
+)
 # An author's local followers, with their follow's options when they chose any: most did
 # not, and the outer join finds no row for them (options are NULL).
 FOLLOWERS = (
@@ -34,13 +39,7 @@ FOLLOWERS = (
         Follow.follower_id, FollowOption.show_reblogs, FollowOption.notify, FollowOption.languages
     )
     .join(Account, Account.id == Follow.follower_id)
-    .outerjoin(
-        FollowOption,
-        and_(
-            FollowOption.follower_id == Follow.follower_id,
-            FollowOption.target_id == Follow.target_id,
-        ),
-    )
+    .outerjoin(FollowOption, OPTIONS_OF_FOLLOW)
     .where(
         Follow.target_id == bindparam("author"),
         Follow.accepted.is_(True),

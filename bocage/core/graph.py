@@ -277,13 +277,7 @@ def relationships(
             FollowOption.notify,
             FollowOption.languages,
         )
-        .outerjoin(
-            FollowOption,
-            and_(
-                FollowOption.follower_id == Follow.follower_id,
-                FollowOption.target_id == Follow.target_id,
-            ),
-        )
+        .outerjoin(FollowOption, feeds.OPTIONS_OF_FOLLOW)
         .where(
             or_(
                 and_(Follow.follower_id == viewer_id, Follow.target_id.in_(ids)),

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bocage.core import feeds, list_feeds, timelines
@@ -37,7 +37,6 @@ from bocage.store.models import (
     Follow,
     ListFeedEntry,
     ListMember,
-    Mute,
     UserList,
 )
 from bocage.store.prepared import Prepared
@@ -47,21 +46,7 @@ MAX_LISTS = 50  # Mastodon's List::PER_ACCOUNT_LIMIT
 MAX_TITLE = 256
 NOT_FOUND = "Record not found"
 
-LIST_FEED = (
-    select(ListFeedEntry.post_id)
-    .where(
-        ListFeedEntry.list_id == bindparam("list"),
-        ListFeedEntry.post_id < bindparam("max_id"),
-        ListFeedEntry.post_id > bindparam("min_id"),
-        # As the home feed: correlated NOT EXISTS, evaluated only for the rows read.
-        ~exists().where(Account.id == ListFeedEntry.author_id, Account.suspended),
-        ~exists().where(
-            Mute.account_id == bindparam("viewer"), Mute.target_id == ListFeedEntry.author_id
-        ),
-    )
-    .order_by(ListFeedEntry.post_id.desc())
-    .limit(bindparam("limit"))
-)
+LIST_FEED = timelines.feed_slice(ListFeedEntry, ListFeedEntry.list_id)
 LIST_ROWS = Prepared(timelines.PAGE_SELECT.where(timelines.POSTS.c.id.in_(LIST_FEED)))
 
 
@@ -374,7 +359,7 @@ def timeline(session: Session, viewer: Account, list_id: int | None, page: Page)
     row = get(session, viewer.id, list_id)
     page = page.bounded()
     params: dict[str, Any] = {
-        "list": row.id,
+        "owner": row.id,
         "viewer": viewer.id,
         "max_id": NEWEST if page.max_id is None else page.max_id,
         "min_id": OLDEST if page.min_id is None else page.min_id,

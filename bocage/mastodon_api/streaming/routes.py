@@ -161,31 +161,30 @@ async def _read_requests(socket: WebSocket, grant: oauth.Grant, connection: Conn
         if kind == "subscribe":
             await _subscribe(socket, grant, connection, request)
         elif kind == "unsubscribe":
-            await _unsubscribe(socket, grant, connection, request)
+            await _subscribe(socket, grant, connection, request, stop=True)
         else:
             await _error(socket, f"Unknown message type: {kind}", 400)
 
 
 async def _subscribe(
-    socket: WebSocket, grant: oauth.Grant, connection: Connection, request: dict[str, Any]
+    socket: WebSocket,
+    grant: oauth.Grant,
+    connection: Connection,
+    request: dict[str, Any],
+    *,
+    stop: bool = False,
 ) -> None:
+    """`subscribe` (or, with `stop`, `unsubscribe`) message: a refusal is told as a message,
+    the socket stays open."""
     try:
         channel = await _channel(socket, grant, _first(request.get("stream")), request)
     except DomainError as refusal:
         await _error(socket, refusal.message, refusal.status)
         return
-    hub_of(socket).subscribe(connection, channel)
-
-
-async def _unsubscribe(
-    socket: WebSocket, grant: oauth.Grant, connection: Connection, request: dict[str, Any]
-) -> None:
-    try:
-        channel = await _channel(socket, grant, _first(request.get("stream")), request)
-    except DomainError as refusal:
-        await _error(socket, refusal.message, refusal.status)
-        return
-    hub_of(socket).unsubscribe(connection, channel.key)
+    if stop:
+        hub_of(socket).unsubscribe(connection, channel.key)
+    else:
+        hub_of(socket).subscribe(connection, channel)
 
 
 async def _send_messages(socket: WebSocket, connection: Connection) -> None:
