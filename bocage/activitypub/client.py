@@ -8,7 +8,8 @@ Every request made on behalf of a remote document goes through `FederationClient
 - every response has a time limit and a size cap, and fetched documents must say they are
   ActivityStreams JSON.
 One aiohttp session per node (pooled keep-alive connections): it measured ~20x httpx's pooled
-client under concurrency on this machine class.
+client under concurrency on this machine class. aiohttp is imported when the first request is
+made: with its dependencies it is ~20 MB that a node nobody federates with never needs.
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-import aiohttp
 import orjson
-from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bocage.crypto import httpsig
+
+if TYPE_CHECKING:
+    import aiohttp
 
 MAX_REDIRECTS = 3
 MAX_DOCUMENT_BYTES = 1024 * 1024  # an actor or a note; Mastodon caps at 1 MiB as well
@@ -70,25 +73,44 @@ class AddressPolicy:
         return url
 
 
-class GuardedResolver(AbstractResolver):
+@cache
+def _aiohttp() -> Any:
+    import aiohttp
+
+    return aiohttp
+
+
+def guarded_resolver(policy: AddressPolicy) -> Any:
     """DNS resolution that never hands aiohttp a forbidden address (no DNS rebinding: the
     address checked is the address connected to)."""
+    return _guarded_resolver_class()(policy)
 
-    def __init__(self, policy: AddressPolicy) -> None:
-        self.policy = policy
-        self.inner = aiohttp.ThreadedResolver()
 
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        results = await self.inner.resolve(host, port, family)
-        allowed = [r for r in results if self.policy.allows(r["host"])]
-        if not allowed:
-            raise BlockedAddress(f"{host} resolves only to addresses this node must not contact")
-        return allowed
+@cache
+def _guarded_resolver_class() -> type:
+    aiohttp = _aiohttp()
+    from aiohttp.abc import AbstractResolver, ResolveResult
 
-    async def close(self) -> None:
-        await self.inner.close()
+    class GuardedResolver(AbstractResolver):  # type: ignore[misc]
+        def __init__(self, policy: AddressPolicy) -> None:
+            self.policy = policy
+            self.inner = aiohttp.ThreadedResolver()
+
+        async def resolve(
+            self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+        ) -> list[ResolveResult]:
+            results = await self.inner.resolve(host, port, family)
+            allowed = [r for r in results if self.policy.allows(r["host"])]
+            if not allowed:
+                raise BlockedAddress(
+                    f"{host} resolves only to addresses this node must not contact"
+                )
+            return allowed
+
+        async def close(self) -> None:
+            await self.inner.close()
+
+    return GuardedResolver
 
 
 @dataclass(frozen=True)
@@ -120,7 +142,7 @@ class FederationClient:
         per_host: int = 8,
     ) -> None:
         self.policy = policy
-        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds, connect=5.0)
+        self.timeout_seconds = timeout_seconds
         self.connections = connections
         self.per_host = per_host
         self._session: aiohttp.ClientSession | None = None
@@ -131,15 +153,16 @@ class FederationClient:
     def _client(self) -> aiohttp.ClientSession:
         # Made on first use, inside the running loop (aiohttp binds a session to its loop).
         if self._session is None or self._session.closed:
+            aiohttp = _aiohttp()
             connector = aiohttp.TCPConnector(
-                resolver=GuardedResolver(self.policy),
+                resolver=guarded_resolver(self.policy),
                 limit=self.connections,
                 limit_per_host=self.per_host,
                 ttl_dns_cache=300,
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
-                timeout=self.timeout,
+                timeout=aiohttp.ClientTimeout(total=self.timeout_seconds, connect=5.0),
                 headers={"User-Agent": USER_AGENT},
                 json_serialize=lambda value: orjson.dumps(value).decode(),
             )
@@ -168,7 +191,7 @@ class FederationClient:
                     self.get_schemes[host] = "cavage"
             elif signer is not None and known is None and response.status == 200:
                 self.get_schemes[host] = "rfc9421"
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (_aiohttp().ClientError, TimeoutError) as exc:
             raise FetchError(f"GET {url[:200]}: {exc.__class__.__name__} {exc}") from exc
         if response.status != 200:
             raise FetchError(f"GET {url[:200]} answered {response.status}", response.status)
@@ -213,7 +236,7 @@ class FederationClient:
             async with self._client().post(url, data=body, headers=headers) as answer:
                 await _read_capped(answer, 64 * 1024)
                 return answer.status
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (_aiohttp().ClientError, TimeoutError) as exc:
             raise FetchError(f"POST {url[:200]}: {exc.__class__.__name__} {exc}") from exc
 
 

@@ -17,9 +17,9 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import orjson
-import psycopg
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -106,14 +106,16 @@ class PostgresListener:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        import psycopg  # only with PostgreSQL: SQLite nodes never load it (~8 MB, 0.15 s)
+
         while not self._stopping.is_set():
             try:
-                self._listen()
+                self._listen(psycopg)
             except psycopg.Error as exc:
                 log.warning("event listener lost its connection (%s); reconnecting", exc)
                 self._stopping.wait(1.0)
 
-    def _listen(self) -> None:
+    def _listen(self, psycopg: Any) -> None:
         with psycopg.connect(self.conninfo, autocommit=True) as connection:
             connection.execute(f"LISTEN {CHANNEL}")
             self._ready.set()

@@ -56,3 +56,41 @@ def test_trailing_slashes_are_served_not_redirected(api_node: NodeProcess) -> No
     posted = api.post("/api/v1/statuses/", data={"status": "slash"})
     assert posted.status_code == 200 and posted.json()["content"] == "<p>slash</p>"
     assert api.get(f"/api/v1/statuses/{posted.json()['id']}/").json()["id"] == posted.json()["id"]
+
+
+def test_browser_apps_may_call_the_api_from_their_own_origin(api_node: NodeProcess) -> None:
+    """Elk, Phanpy and other web apps run on their own origin: the API, the token endpoint
+    and discovery answer them with CORS headers (never the web pages, never credentials)."""
+    origin = {"Origin": "https://elk.example"}
+    preflight = httpx.options(
+        f"{api_node.url}/api/v1/apps",
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert preflight.headers["access-control-allow-headers"] == "authorization, content-type"
+    assert "access-control-allow-credentials" not in preflight.headers
+
+    token = logged_in(api_node, "alice", ["read"]).access_token
+    page = httpx.get(
+        f"{api_node.url}/api/v1/timelines/home",
+        headers={**origin, "Authorization": f"Bearer {token}"},
+    )
+    assert page.headers["access-control-allow-origin"] == "*"
+    assert "Link" in page.headers["access-control-expose-headers"]
+    refused = httpx.get(f"{api_node.url}/api/v1/timelines/home", headers=origin)
+    assert refused.status_code == 401 and refused.headers["access-control-allow-origin"] == "*"
+    for path in ("/.well-known/nodeinfo", "/oauth/token"):
+        answer = httpx.options(
+            f"{api_node.url}{path}", headers={**origin, "Access-Control-Request-Method": "POST"}
+        )
+        assert answer.headers["access-control-allow-origin"] == "*", path
+    assert (
+        "access-control-allow-origin"
+        not in httpx.get(f"{api_node.url}/about", headers=origin).headers
+    )
