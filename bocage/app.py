@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -111,13 +109,6 @@ def _here(request: Request) -> str:
     return quote(request.url.path + query, safe="/")
 
 
-def _give_back_startup_memory() -> None:
-    """Start-up (imports, the schema check) leaves freed memory that the C allocator keeps:
-    hand it back to the system, so that an idle node holds only what it uses (~6 MB)."""
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
 def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
     node = Node(settings, run_worker=run_worker)
     streams = StreamHub(node)
@@ -136,7 +127,6 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await node.start()
         streams.start()
-        _give_back_startup_memory()
         try:
             yield
         finally:
