@@ -29,6 +29,7 @@ from bocage.mastodon_api.streaming.hub import StreamHub
 from bocage.mastodon_api.streaming.routes import routes as streaming_routes
 from bocage.media.storage import LocalStorage
 from bocage.node import Node
+from bocage.routing import IndexedRouter
 from bocage.web.render import page, redirect
 from bocage.web.routes import all_routes
 
@@ -133,15 +134,15 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
             await streams.stop()
             await node.stop()
 
+    routes = [
+        *activitypub_routes(),
+        *mastodon_routes(),
+        *streaming_routes,
+        *all_routes(),
+        Route("/media/{key:path}", media, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
     app = Starlette(
-        routes=[
-            *activitypub_routes(),
-            *mastodon_routes(),
-            *streaming_routes,
-            *all_routes(),
-            Route("/media/{key:path}", media, methods=["GET"]),
-            Mount("/static", StaticFiles(directory=STATIC), name="static"),
-        ],
         middleware=[
             Middleware(CrossOrigin),  # outermost: even a refusal (429, 401) is readable
             Middleware(SecurityHeaders),
@@ -153,8 +154,8 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
             HTTPException: on_http_error,
             Exception: on_crash,
         },
-        lifespan=lifespan,
     )
+    app.router = IndexedRouter(routes, lifespan=lifespan)
     app.state.node = node
     app.state.streams = streams
     app.state.grants = grants
