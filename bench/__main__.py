@@ -31,6 +31,8 @@ from bocage.core.context import Context
 from bocage.store import migrate
 from bocage.store.db import Database
 
+# Benchmarked nodes (processes inherit this) stay off the LAN: no mDNS beyond loopback.
+os.environ["BOCAGE_LAN_DISCOVERY"] = "0"
 POSTS = int(os.environ.get("BENCH_POSTS", "1000000"))
 AUTHORS = int(os.environ.get("BENCH_AUTHORS", "20000"))
 FOLLOWING = int(os.environ.get("BENCH_FOLLOWING", "500"))

@@ -16,17 +16,20 @@ import tarfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bocage.config import CONFIG_FILE, ConfigError, Settings, load_settings, write_config_file
 from bocage.core import accounts, instance
 from bocage.core.context import Context
 from bocage.core.errors import DomainError
+from bocage.p2p import peers, replica
+from bocage.p2p.sync import SyncReport
 from bocage.store import backup as backups
 from bocage.store import migrate as migrations
 from bocage.store.db import Database
@@ -34,6 +37,8 @@ from bocage.store.db import Database
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Bocage: your own social node.")
 user_app = typer.Typer(no_args_is_help=True, help="Manage local accounts.")
 app.add_typer(user_app, name="user")
+peer_app = typer.Typer(no_args_is_help=True, help="Peers this node replicates author logs with.")
+app.add_typer(peer_app, name="peer")
 console = Console(soft_wrap=True)  # never break a path or a link across lines
 errors = Console(stderr=True, soft_wrap=True)
 
@@ -298,6 +303,100 @@ def _restore_config(source: Path, data: Path) -> None:
             (data / CONFIG_FILE).chmod(0o600)
     except (tarfile.TarError, OSError, KeyError) as exc:
         raise fail(f"cannot read settings from {source}: {exc}") from None
+
+
+@peer_app.command("add")
+def peer_add(url: str, data: DataOption = Path("data")) -> None:
+    """Replicate with the node at URL (e.g. https://example.org)."""
+    settings = settings_for(data)
+    own = Context.from_settings(settings).urls.base
+
+    def add() -> str | None:
+        with database(settings) as db, db.transaction() as session:
+            peer = peers.remember(session, url, "manual", own=own)
+            return peer.url if peer else None
+
+    added = run(add)
+    if added is None:
+        raise fail(f"{url} is this node itself.")
+    console.print(f"Peer {added} added; `bocage sync` syncs with it now.", highlight=False)
+
+
+@peer_app.command("remove")
+def peer_remove(url: str, data: DataOption = Path("data")) -> None:
+    """Stop replicating with the node at URL."""
+    settings = settings_for(data)
+
+    def remove() -> bool:
+        with database(settings) as db, db.transaction() as session:
+            return peers.forget(session, url)
+
+    if not run(remove):
+        raise fail(f"{url} is not a peer of this node (see `bocage peer list`).")
+    console.print(f"Peer {peers.base_url(url)} removed.", highlight=False)
+
+
+@peer_app.command("list")
+def peer_list(data: DataOption = Path("data")) -> None:
+    """Known peers: where they came from, the last sync and how it went; forked logs."""
+    settings = settings_for(data)
+
+    def read() -> tuple[list[Any], list[Any]]:
+        with database(settings) as db, db.transaction() as session:
+            listed = peers.listed(session)
+            forks = replica.forks(session)
+            session.expunge_all()
+            return listed, forks
+
+    listed, forks = run(read)
+    if not listed:
+        console.print("No peers yet: `bocage peer add URL` adds one.")
+    for peer in listed:  # one line each, whole: scripts and narrow terminals read it alike
+        last = peer.last_sync_at.strftime("%Y-%m-%d %H:%M:%S") if peer.last_sync_at else "never"
+        console.print(
+            f"{peer.url}  {peer.source}  last sync {last}  {peer.state}  "
+            f"{peer.entries_received} entries  score {peer.score}"
+            + (f"  ({peer.last_error[:120]})" if peer.last_error else ""),
+            highlight=False,
+        )
+    for fork in forks:
+        console.print(f"[bold red]forked log:[/] {fork.did} at seq {fork.seq} (seen from "
+                      f"{fork.peer}): no longer replicated.", highlight=False)  # fmt: skip
+
+
+@app.command("sync")
+def sync_command(data: DataOption = Path("data")) -> None:
+    """Sync author logs with every known peer now, then apply what arrived."""
+    settings = settings_for(data)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    report = run(lambda: asyncio.run(_sync(settings)))
+    console.print(
+        f"Synced with {report.peers_answered} of {report.peers_asked} peers: "
+        f"{report.entries} new entries from {report.authors_behind} authors, "
+        f"{report.rejected} rejected, {report.forks} forked logs.",
+        highlight=False,
+    )
+    for url, error in report.errors.items():
+        console.print(f"  {url}: {error}", highlight=False)
+
+
+async def _sync(settings: Settings) -> SyncReport:
+    from bocage.node import Node
+
+    node = Node(settings, run_worker=False)
+    await node.start()
+    try:
+        with Progress(
+            TextColumn("syncing"), BarColumn(), MofNCompleteColumn(), console=console
+        ) as bar:
+            task = bar.add_task("sync", total=None)
+            report = await node.replication.sync(
+                lambda done, total: bar.update(task, completed=done, total=total or None)
+            )
+        await node.worker.run_until_idle()  # what arrived becomes posts, deletions…
+        return report
+    finally:
+        await node.stop()
 
 
 def main() -> None:

@@ -54,6 +54,17 @@ class Settings(BaseSettings):
     # Client API requests per access token (or IP address) and window, as Mastodon: 0 = off.
     api_requests_per_window: int = Field(default=300, ge=0)
     api_window_seconds: float = Field(default=300.0, gt=0)
+    # Peer replication (docs/protocol.md): how often logs are synced with peers, and the
+    # room other authors' content may take here (the oldest is evicted beyond it).
+    sync_interval_seconds: float = Field(default=300.0, gt=0)
+    replica_bytes_per_author: int = Field(default=64 * 1024 * 1024, ge=0)
+    replica_bytes_total: int = Field(default=2 * 1024 * 1024 * 1024, ge=0)
+    # Peer-to-peer requests (clock, log pages) per peer and minute.
+    p2p_requests_per_minute: int = Field(default=600, ge=0)
+    # Advertise this node on the local network (DNS-SD over mDNS) and find others there.
+    lan_discovery: bool = True
+    # The IPv4 addresses of the interfaces to use for it; empty: all (tests: ["127.0.0.1"]).
+    lan_interfaces: list[str] = Field(default_factory=list)
 
     @field_validator("domain")
     @classmethod

@@ -11,6 +11,7 @@ from bocage.config import Settings
 from bocage.core.context import Context
 from bocage.jobs import handlers
 from bocage.jobs.worker import Worker
+from bocage.p2p.service import Replication
 from bocage.store import migrate
 from bocage.store.db import Database
 
@@ -35,6 +36,7 @@ class Node:
             poll_seconds=settings.job_poll_seconds,
         )
         self.run_worker = run_worker
+        self.replication = Replication(self)
 
     async def start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -45,9 +47,11 @@ class Node:
         await asyncio.to_thread(self.db.listen)
         if self.run_worker:
             self.worker.start()
+            self.replication.start()  # background work goes where the worker runs
 
     async def stop(self) -> None:
         if self.run_worker:
+            await self.replication.stop()
             await self.worker.stop()
         await self.federation.close()
         await asyncio.to_thread(self.db.close)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -27,6 +28,13 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFact
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
+
+
+# Nodes started by tests (in process or as `bocage` processes, which inherit this) stay off
+# the LAN: mDNS would reach beyond loopback, and test nodes would replicate with each
+# other. The LAN tests turn it on, on 127.0.0.1 only.
+os.environ["BOCAGE_LAN_DISCOVERY"] = "0"
+os.environ["BOCAGE_LAN_INTERFACES"] = '["127.0.0.1"]'
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Settings:

@@ -239,6 +239,32 @@ class FederationClient:
         except (_aiohttp().ClientError, TimeoutError) as exc:
             raise FetchError(f"POST {url[:200]}: {exc.__class__.__name__} {exc}") from exc
 
+    async def signed_request(
+        self,
+        method: str,
+        url: str,
+        signer: Signer,
+        *,
+        body: bytes = b"",
+        content_type: str = "application/json",
+        accept: str = "application/json",
+        limit: int = MAX_DOCUMENT_BYTES,
+    ) -> Response:
+        """One signed request (RFC 9421) between nodes, any status answered as is: peer
+        replication's clock exchanges and log pages (bocage/p2p/sync.py)."""
+        self.policy.check_url(url)
+        headers = {"Accept": accept}
+        if body:
+            headers["Content-Type"] = content_type
+        headers.update(signer.headers(method, url, body, "rfc9421"))
+        try:
+            async with self._client().request(
+                method, url, data=body or None, headers=headers, allow_redirects=False
+            ) as answer:
+                return Response(answer.status, await _read_capped(answer, limit))
+        except (_aiohttp().ClientError, TimeoutError) as exc:
+            raise FetchError(f"{method} {url[:200]}: {exc.__class__.__name__} {exc}") from exc
+
 
 def _check_content_type(url: str, content_type: str, types: tuple[str, ...]) -> None:
     media_type = content_type.split(";", 1)[0].strip().lower()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bocage.node import Node
+if TYPE_CHECKING:  # the node imports the faces' services, which answer with these
+    from bocage.node import Node
 
 ACTIVITY_JSON = "application/activity+json"
 JRD_JSON = "application/jrd+json"

@@ -773,3 +773,32 @@ class FeaturedTag(Base):
     tag: Mapped[str] = mapped_column(String(100))  # lower-cased, as post_tags holds it
     created_at: Mapped[datetime]
     __table_args__ = (UniqueConstraint("account_id", "tag", name="uq_featured_tags_pair"),)
+
+
+class Peer(Base):
+    """Another node this one replicates author logs with (docs/protocol.md)."""
+
+    __tablename__ = "peers"
+    url: Mapped[str] = mapped_column(String(500), primary_key=True)  # its base URL
+    source: Mapped[str] = mapped_column(String(16))  # manual, follow, exchange, lan
+    added_at: Mapped[datetime]
+    last_sync_at: Mapped[datetime | None]
+    state: Mapped[str] = mapped_column(String(16), default="new")  # new, ok, unreachable, refused
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Good entries raise it, anything that fails verification lowers it; a peer below
+    # zero is asked last, and one far below is no longer asked at all.
+    score: Mapped[int] = mapped_column(default=0)
+    entries_received: Mapped[int] = mapped_column(default=0)
+
+
+class LogFork(Base):
+    """Evidence that an author's log forked: two different entries with one seq. The log is
+    no longer replicated until the admin looks (`bocage peer forks`, the admin page)."""
+
+    __tablename__ = "log_forks"
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"), primary_key=True)
+    seq: Mapped[int]
+    ours: Mapped[str] = mapped_column(Text)  # the entry this node holds, JSON
+    theirs: Mapped[str] = mapped_column(Text)  # the conflicting entry, JSON
+    peer: Mapped[str] = mapped_column(String(500))
+    seen_at: Mapped[datetime]

@@ -1,0 +1,169 @@
+"""Gateway endpoints (docs/protocol.md): any node serves the logs and the public objects it
+holds of any author, by the author's did. Log and clock requests come from other nodes:
+signed by their instance actor, and limited per node."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import orjson
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from bocage.activitypub import signatures
+from bocage.activitypub.responses import activity_response, error, json_response, node_of
+from bocage.core import remote
+from bocage.core.errors import RateLimited
+from bocage.crypto import httpsig
+from bocage.p2p import peers, replica
+
+if TYPE_CHECKING:
+    from bocage.node import Node
+
+PREFIX = "/.well-known/apgateway"
+NDJSON = "application/x-ndjson"
+MAX_CLOCK_BYTES = 1024 * 1024
+
+
+async def clock(request: Request) -> Response:
+    """Exchange clocks: what the asker holds in, what this node holds out (with peers)."""
+    body = await request.body()
+    asker = await _signed_peer(request, body)
+    if isinstance(asker, Response):
+        return asker
+    try:
+        asked = _clock_request(body)
+    except ValueError as bad:
+        return error(str(bad), 400)
+    node = node_of(request)
+    held, known = await node.db.write(_exchange, node, asker, asked)
+    return json_response({"clock": held, "peers": known, "node": node.ctx.urls.base})
+
+
+def _clock_request(body: bytes) -> tuple[dict[str, int], list[str]]:
+    if len(body) > MAX_CLOCK_BYTES:
+        raise ValueError(f"A clock can be at most {MAX_CLOCK_BYTES} bytes.")
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise ValueError("The body is not JSON.") from None
+    given = document.get("clock") if isinstance(document, dict) else None
+    listed = document.get("peers", []) if isinstance(document, dict) else None
+    if not isinstance(given, dict) or not all(
+        isinstance(did, str) and isinstance(seq, int) for did, seq in given.items()
+    ):
+        raise ValueError('The body must be {"clock": {"did:key:…": seq, …}, "peers": […]}.')
+    if not isinstance(listed, list):
+        raise ValueError('"peers" must be a list of node URLs.')
+    return given, [url for url in listed if isinstance(url, str)]
+
+
+def _exchange(
+    session: Session, node: Node, asker: str, asked: tuple[dict[str, int], list[str]]
+) -> tuple[dict[str, int], list[str]]:
+    """Our clock for the dids asked (all we hold if none), our peers; theirs remembered."""
+    dids, their_peers = asked
+    own = node.ctx.urls.base
+    peers.remember(session, asker, "exchange", own=own)
+    for url in their_peers[: peers.MAX_LEARNED]:
+        try:
+            peers.remember(session, url, "exchange", own=own)
+        except peers.BadPeerUrl:
+            continue
+    held = replica.clock(session, list(dids) or None)
+    known = [peer.url for peer in peers.listed(session) if peer.url != asker]
+    return held, known[: peers.MAX_LEARNED]
+
+
+async def log_page(request: Request) -> Response:
+    """Entries after `after`, as NDJSON, at most `limit`; a `next` link when more follow."""
+    asker = await _signed_peer(request, b"")
+    if isinstance(asker, Response):
+        return asker
+    did = request.path_params["did"]
+    try:
+        after = int(request.query_params.get("after", "0"))
+        limit = int(request.query_params.get("limit", str(replica.PAGE_DEFAULT)))
+    except ValueError:
+        return error("after and limit must be whole numbers.", 400)
+    if after < 0 or limit < 1:
+        return error("after must be 0 or more, limit 1 or more.", 400)
+    limit = min(limit, replica.PAGE_MAX)
+    answer = await node_of(request).db.read(_page, did, after, limit)
+    if isinstance(answer, Response):
+        return answer
+    lines, last, more = answer
+    headers = {}
+    if more:
+        base = str(request.url.replace(query=""))
+        headers["Link"] = f'<{base}?after={last}&limit={limit}>; rel="next"'
+    return Response(b"".join(line + b"\n" for line in lines), media_type=NDJSON, headers=headers)
+
+
+def _page(session: Session, did: str, after: int, limit: int) -> Response | tuple[Any, ...]:
+    account = replica.held(session, did)
+    if account is None:
+        return error("This node holds no log of that author.", 404)
+    if replica.is_forked(session, account.id):
+        return error("This author's log forked: this node no longer serves it.", 410)
+    lines = replica.page(session, account, after, limit)
+    last = after + len(lines)
+    return lines, last, last < account.log_seq
+
+
+async def portable_object(request: Request) -> Response:
+    """`ap://{did}/{path}` (FEP-ef61): the public object at that path of the author's home,
+    with its proof, from whichever node holds it."""
+    did, path = request.path_params["did"], request.path_params["path"]
+    answer = await node_of(request).db.read(_object, did, path)
+    if answer is None:
+        return error("This node holds no such object.", 404)
+    if answer == "gone":
+        return activity_response({"id": f"ap://{did}/{path}", "type": "Tombstone"}, 410)
+    return activity_response(answer)  # type: ignore[arg-type]
+
+
+def _object(session: Session, did: str, path: str) -> dict[str, Any] | str | None:
+    account = replica.held(session, did)
+    if account is None:
+        return None
+    home = urlsplit(account.uri)
+    uri = f"{home.scheme}://{home.netloc}/{path}"
+    if remote.is_tombstoned(session, uri):
+        return "gone"
+    activity = replica.latest_about(session, account.id, uri)
+    if activity is None or not replica.is_public(activity):
+        return None
+    obj = activity.get("object")
+    return obj if isinstance(obj, dict) else None
+
+
+async def _signed_peer(request: Request, body: bytes) -> str | Response:
+    """The base URL of the node that signed the request, or the error to answer."""
+    node = node_of(request)
+    signed = signatures.as_signed(node, request, body)
+    if not signatures.is_signed(signed):
+        return error("Peers must sign their requests (HTTP signatures).", 401)
+    try:
+        account = await signatures.signer(node, signed)
+    except httpsig.SignatureError as refused:
+        return error(str(refused), refused.status)
+    if account.domain is None or (await node.federation.domain_rules()).refuses(account.domain):
+        return error("This node does not replicate with your server.", 403)
+    try:
+        node.replication.count_request(account.domain)
+    except RateLimited as limited:
+        refused = error(limited.message, 429)
+        refused.headers["Retry-After"] = str(int(limited.retry_after) + 1)
+        return refused
+    return peers.base_url(account.uri)
+
+
+routes: list[BaseRoute] = [
+    Route(f"{PREFIX}/clock", clock, methods=["POST"]),
+    Route(PREFIX + "/{did}/log", log_page, methods=["GET"]),
+    Route(PREFIX + "/{did}/{path:path}", portable_object, methods=["GET"]),
+]

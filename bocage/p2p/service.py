@@ -1,0 +1,81 @@
+"""Peer replication as a node runs it: syncs now and then (and on demand), the per-peer
+request limits of the gateway, and discovery on the local network. `Node` owns one."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from bocage.core.ratelimit import SlidingWindow
+from bocage.p2p import peers
+from bocage.p2p.sync import Progress, Sync, SyncReport
+
+if TYPE_CHECKING:
+    from bocage.node import Node
+
+log = logging.getLogger("bocage.p2p")
+FIRST_SYNC_SECONDS = 2.0  # after start: a node back online catches up at once
+
+
+class Replication:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.limits = SlidingWindow(max(1, node.settings.p2p_requests_per_minute), 60.0)
+        self._running = asyncio.Lock()
+        self._loop: asyncio.Task[None] | None = None
+        self._lan: Any = None  # a LanDiscovery once started
+
+    def count_request(self, domain: str) -> None:
+        """A gateway request from `domain`'s node; RateLimited when it asked too often."""
+        if self.node.settings.p2p_requests_per_minute == 0:
+            return
+        self.limits.check(domain)
+        self.limits.hit(domain)
+
+    async def sync(self, progress: Progress | None = None) -> SyncReport:
+        """Catch up with every known peer now (one run at a time)."""
+        async with self._running:
+            signer = await self.node.federation.resolver.instance_signer()
+            return await Sync(self.node, signer, progress).run()
+
+    def start(self) -> None:
+        self._loop = asyncio.create_task(self._every_interval(), name="p2p-sync")
+        settings = self.node.settings
+        if settings.lan_discovery:
+            base = self.node.ctx.urls.base
+            parts = urlsplit(base)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            interfaces = settings.lan_interfaces or None
+            from bocage.p2p.lan import LanDiscovery  # zeroconf only where it is used
+            self._lan = LanDiscovery(base, port, self._heard_on_lan, interfaces=interfaces)
+            # Announcing waits for mDNS probes (~1 s): the node does not wait for it.
+            self._lan_start = asyncio.create_task(self._lan.start(), name="p2p-lan")
+
+    async def _heard_on_lan(self, url: str) -> None:
+        own = self.node.ctx.urls.base
+        await self.node.db.write(peers.remember, url, "lan", own=own)
+
+    async def stop(self) -> None:
+        if self._lan is not None:
+            await self._lan_start
+            await self._lan.stop()
+            self._lan = None
+        if self._loop is not None:
+            self._loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop
+            self._loop = None
+
+    async def _every_interval(self) -> None:
+        await asyncio.sleep(FIRST_SYNC_SECONDS)
+        while True:
+            try:
+                report = await self.sync()
+                if report.entries or report.rejected or report.forks:
+                    log.info("sync: %s", report)
+            except Exception:  # a sync that failed must not stop the next ones
+                log.exception("sync failed")
+            await asyncio.sleep(self.node.settings.sync_interval_seconds)

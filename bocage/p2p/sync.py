@@ -1,0 +1,240 @@
+"""Catch-up (docs/protocol.md, "Catch-up"): exchange clocks with every known peer, then
+fetch each author's missing entries from the peers that hold them (not only the author's
+home node), spread across those peers, verified and committed page by page: an interrupted
+sync resumes from the last committed seq, with no duplicate and no gap."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import orjson
+from sqlalchemy.orm import Session
+
+from bocage.activitypub.client import FetchError, Signer
+from bocage.p2p import peers, replica
+from bocage.p2p.peers import SyncResult
+from bocage.store.models import Account
+
+if TYPE_CHECKING:
+    from bocage.node import Node
+
+log = logging.getLogger("bocage.p2p")
+PAGE = 500
+AT_ONCE = 8  # authors fetched at once
+PER_PEER = 2  # requests in flight to one peer
+MAX_PAGE_BYTES = 16 * 1024 * 1024
+Progress = Callable[[int, int], None]  # (entries fetched, entries known to be missing)
+
+
+@dataclass
+class SyncReport:
+    peers_asked: int = 0
+    peers_answered: int = 0
+    authors_behind: int = 0
+    entries: int = 0
+    rejected: int = 0
+    forks: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _PeerTally:
+    state: str = "ok"
+    received: int = 0
+    score: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Author:
+    account_id: int
+    did: str
+    head: int  # held here when the sync began
+
+
+class Sync:
+    """One sync run of a node with its peers."""
+
+    def __init__(self, node: Node, signer: Signer, progress: Progress | None = None) -> None:
+        self.node = node
+        self.signer = signer
+        self.progress = progress or (lambda _done, _total: None)
+        self.report = SyncReport()
+        self.tallies: dict[str, _PeerTally] = {}
+        self.per_peer: dict[str, asyncio.Semaphore] = {}
+        self.done = self.total = 0
+
+    async def run(self) -> SyncReport:
+        db, own = self.node.db, self.node.ctx.urls.base
+        await db.write(_learn_from_follows, own)
+        asked = [peer.url for peer in await db.read(peers.to_ask)]
+        authors = {author.did: author for author in await db.read(_wanted)}
+        # What we hold, and at what seq we are for every author we want (0: nothing yet):
+        # the peer answers for each did named.
+        offered = {**await db.read(replica.clock), **{d: a.head for d, a in authors.items()}}
+        self.report.peers_asked = len(asked)
+        clocks = await asyncio.gather(*(self._exchange(url, offered) for url in asked))
+        answered = {url: c for url, c in zip(asked, clocks, strict=True) if c is not None}
+        self.report.peers_answered = len(answered)
+        plan = _plan(authors, answered)
+        self.report.authors_behind = len(plan)
+        self.total = sum(max(answered[c].get(did, 0) for c in plan[did]) - authors[did].head
+                         for did in plan)  # fmt: skip
+        self.progress(0, self.total)
+        at_once = asyncio.Semaphore(AT_ONCE)
+        await asyncio.gather(
+            *(self._author(authors[did], plan[did], answered, at_once) for did in plan)
+        )
+        await db.write(self._record, asked)
+        self.node.jobs_committed()  # the accepted activities wait in the inbox pipeline
+        return self.report
+
+    async def _exchange(self, url: str, offered: dict[str, int]) -> dict[str, int] | None:
+        """The peer's clock, and the peers it knows remembered; None if it did not answer."""
+        db, own = self.node.db, self.node.ctx.urls.base
+        known = [peer.url for peer in await db.read(peers.listed)]
+        body = orjson.dumps({"clock": offered, "peers": [own, *known][: peers.MAX_LEARNED]})
+        try:
+            answer = await self.node.federation.client.signed_request(
+                "POST", f"{url}/.well-known/apgateway/clock", self.signer, body=body
+            )
+        except FetchError as failed:
+            return self._fail(url, "unreachable", str(failed))
+        if answer.status != 200:
+            return self._fail(url, "refused", f"the clock exchange answered {answer.status}")
+        try:
+            document = orjson.loads(answer.body)
+            clock = {d: s for d, s in document["clock"].items() if isinstance(s, int)}
+            learned = [u for u in document.get("peers", []) if isinstance(u, str)]
+        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+            return self._fail(url, "refused", "the clock exchange answered no clock")
+        await db.write(_learn, learned, own)
+        self.tallies.setdefault(url, _PeerTally())
+        return clock
+
+    async def _author(
+        self, author: _Author, candidates: list[str], clocks: dict[str, dict[str, int]],
+        at_once: asyncio.Semaphore,
+    ) -> None:  # fmt: skip
+        """Fetch an author's missing entries from its candidates in turn, until one has
+        given all it claimed to hold."""
+        async with at_once:
+            for url in candidates:
+                if await self._from_peer(author, url, clocks[url][author.did]):
+                    return
+
+    async def _from_peer(self, author: _Author, url: str, target: int) -> bool:
+        """Pages from one peer up to `target`; False when that peer could not finish."""
+        tally = self.tallies.setdefault(url, _PeerTally())
+        semaphore = self.per_peer.setdefault(url, asyncio.Semaphore(PER_PEER))
+        while True:
+            head = await self.node.db.read(_head, author.account_id)
+            if head is None or head >= target:
+                return True
+            async with semaphore:
+                lines = await self._page(url, author.did, head, tally)
+            if not lines:
+                return False
+            accepted = await self.node.db.write(replica.accept, author.account_id, lines, url)
+            if accepted.unchained:  # their entry at our head: a fork, or a bad peer
+                lines = await self._page(url, author.did, head - 1, tally, limit=1)
+                accepted = await self.node.db.write(replica.accept, author.account_id, lines, url)
+                if not accepted.forked:
+                    accepted = replica.Accepted(0, "a chain that does not continue ours", bad=True)
+            self._count(tally, accepted)
+            if accepted.forked or accepted.bad or accepted.stored == 0:
+                return accepted.forked  # a fork ends the author's sync everywhere
+
+    def _count(self, tally: _PeerTally, accepted: replica.Accepted) -> None:
+        tally.received += accepted.stored
+        self.report.entries += accepted.stored
+        self.done += accepted.stored
+        if accepted.bad:
+            tally.score += peers.BAD_ENTRY
+            tally.error = accepted.reason
+            self.report.rejected += 1
+        elif accepted.stored:
+            tally.score += peers.GOOD_BATCH
+        self.report.forks += int(accepted.forked)
+        self.progress(self.done, self.total)
+
+    async def _page(
+        self, url: str, did: str, after: int, tally: _PeerTally, *, limit: int = PAGE
+    ) -> list[object]:
+        page_url = f"{url}/.well-known/apgateway/{did}/log?after={after}&limit={limit}"
+        try:
+            answer = await self.node.federation.client.signed_request(
+                "GET", page_url, self.signer, accept="application/x-ndjson", limit=MAX_PAGE_BYTES
+            )
+        except FetchError as failed:
+            tally.error = str(failed)
+            return []
+        if answer.status != 200:
+            tally.error = f"the log of {did} answered {answer.status}"
+            return []
+        try:
+            return [orjson.loads(line) for line in answer.body.splitlines() if line.strip()]
+        except orjson.JSONDecodeError:
+            tally.error, tally.score = (
+                "a log page that is not NDJSON",
+                tally.score + peers.BAD_ENTRY,
+            )
+            return []
+
+    def _fail(self, url: str, state: str, error: str) -> None:
+        log.info("peer %s: %s", url, error)
+        self.report.errors[url] = error
+        self.tallies[url] = _PeerTally(state=state, error=error)
+
+    def _record(self, session: Session, asked: list[str]) -> None:
+        for url in asked:
+            tally = self.tallies.get(url, _PeerTally())
+            result = SyncResult(tally.state, tally.error, tally.received, tally.score)
+            peers.record(session, url, result)
+
+
+def _plan(authors: dict[str, _Author], clocks: dict[str, dict[str, int]]) -> dict[str, list[str]]:
+    """For each author some peer holds further than we do: the peers to ask, in order. The
+    first choice is spread: the least loaded of the peers that hold the most entries."""
+    load: Counter[str] = Counter()
+    plan: dict[str, list[str]] = {}
+    for did, author in authors.items():
+        ahead = [url for url, clock in clocks.items() if clock.get(did, 0) > author.head]
+        if not ahead:
+            continue
+        best = max(clocks[url][did] for url in ahead)
+        ahead.sort(key=lambda url: (clocks[url][did] < best, load[url]))
+        load[ahead[0]] += 1
+        plan[did] = ahead
+    return plan
+
+
+def _wanted(session: Session) -> list[_Author]:
+    return [_Author(a.id, a.did, a.log_seq) for a in replica.wanted(session) if a.did]
+
+
+def _head(session: Session, account_id: int) -> int | None:
+    """The seq held of an author's log; None once it forked (nothing more is fetched)."""
+    account = session.get(Account, account_id)
+    if account is None or replica.is_forked(session, account_id):
+        return None
+    return account.log_seq
+
+
+def _learn_from_follows(session: Session, own: str) -> None:
+    """The home nodes of the authors followed here are peers."""
+    for account in replica.wanted(session):
+        peers.remember(session, account.uri, "follow", own=own)
+
+
+def _learn(session: Session, urls: list[str], own: str) -> None:
+    for url in urls[: peers.MAX_LEARNED]:
+        try:
+            peers.remember(session, url, "exchange", own=own)
+        except peers.BadPeerUrl:
+            continue

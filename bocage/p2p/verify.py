@@ -1,0 +1,83 @@
+"""Checks on every log entry received from any peer, before it is stored or re-served
+(docs/protocol.md, "Verification"). Pure functions: no database, no network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import base58
+
+from bocage.crypto.keys import verify_signature
+from bocage.crypto.proofs import canonical_json, digest, verify_object
+
+ENTRY_FIELDS = {"author": str, "seq": int, "id": str, "digest": str, "signature": str}
+
+
+@dataclass(frozen=True)
+class Head:
+    """The last entry held of a log: its seq (0: none yet) and its hash (None: none yet)."""
+
+    seq: int
+    hash: str | None
+
+
+class Rejected(Exception):
+    """An entry that must not be stored; the message is the logged reason."""
+
+
+def entry_hash(entry: dict[str, Any]) -> str:
+    return digest(entry)
+
+
+def check_signed(entry: Any, did: str, public_key: bytes) -> dict[str, Any]:
+    """The entry, if it is well formed, about `did`, and signed by the did's key."""
+    if not isinstance(entry, dict):
+        raise Rejected("the entry is not a JSON object")
+    for name, kind in ENTRY_FIELDS.items():
+        if not isinstance(entry.get(name), kind) or isinstance(entry.get(name), bool):
+            raise Rejected(f"the entry's {name!r} is missing or not a {kind.__name__}")
+    if entry.get("prev") is not None and not isinstance(entry.get("prev"), str):
+        raise Rejected("the entry's 'prev' is neither a hash nor null")
+    if entry["seq"] < 1:
+        raise Rejected("the entry's seq is below 1")
+    if entry["author"] != did:
+        raise Rejected(f"the entry is by {entry['author'][:80]}, not by {did}")
+    signature = entry["signature"]
+    try:
+        raw = base58.b58decode(signature[1:]) if signature.startswith("z") else b""
+    except ValueError:
+        raw = b""
+    unsigned = {key: value for key, value in entry.items() if key != "signature"}
+    if not raw or not verify_signature(public_key, canonical_json(unsigned), raw):
+        raise Rejected(f"the signature of entry {entry['seq']} does not verify")
+    return entry
+
+
+def check_next(entry: dict[str, Any], head: Head) -> None:
+    """The entry continues the log held: the next seq, chained to the head."""
+    if entry["seq"] != head.seq + 1:
+        raise Rejected(f"entry {entry['seq']} does not follow {head.seq}: a gap")
+    if entry.get("prev") != head.hash:
+        raise Rejected(f"entry {entry['seq']} does not chain to entry {head.seq}")
+
+
+def check_activity(
+    entry: dict[str, Any], activity: Any, public_key: bytes, actor_uri: str
+) -> dict[str, Any]:
+    """The activity is the one the entry signs: same digest, same id, proof by the author's
+    key, and its actor is the account that owns the did."""
+    if not isinstance(activity, dict):
+        raise Rejected(f"the activity of entry {entry['seq']} is not a JSON object")
+    if digest(activity) != entry["digest"]:
+        raise Rejected(f"the activity of entry {entry['seq']} does not match its digest")
+    if activity.get("id") != entry["id"]:
+        raise Rejected(f"entry {entry['seq']} names {entry['id'][:200]}, not this activity")
+    actor = activity.get("actor")
+    actor_id = actor.get("id") if isinstance(actor, dict) else actor
+    if actor_id != actor_uri:
+        raise Rejected(f"the activity of entry {entry['seq']} is not by {actor_uri}")
+    verdict = verify_object(activity, public_key, proof_purpose="assertionMethod")
+    if not verdict.valid:
+        raise Rejected(f"the proof of entry {entry['seq']} does not verify: {verdict.reason}")
+    return activity
