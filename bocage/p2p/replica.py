@@ -23,7 +23,7 @@ from bocage.core.clock import now
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.p2p import verify
 from bocage.p2p.verify import Head, Rejected
-from bocage.store.models import Account, Follow, LogEntry, LogFork
+from bocage.store.models import Account, Follow, LogEntry, LogFork, Tombstone
 
 log = logging.getLogger("bocage.p2p")
 CLOCK_LIMIT = 10_000  # dids listed at most in one clock answer
@@ -234,6 +234,13 @@ def _store(
     if activity.get("type") == "Delete" and object_id:
         session.flush()
         purge_object(session, account.id, object_id)
+        # Tombstoned now, not when the inbox job runs: a Create of it queued earlier, or
+        # offered again by a peer, must find it gone.
+        # (Only the author's own objects: a Delete cannot bury someone else's post.)
+        if normalize.same_origin(object_id, account.uri) and not remote.is_tombstoned(
+            session, object_id
+        ):
+            session.add(Tombstone(uri=object_id, deleted_at=now()))
     _apply(session, activity)
 
 

@@ -50,6 +50,7 @@ class Replication:
             port = parts.port or (443 if parts.scheme == "https" else 80)
             interfaces = settings.lan_interfaces or None
             from bocage.p2p.lan import LanDiscovery  # zeroconf only where it is used
+
             self._lan = LanDiscovery(base, port, self._heard_on_lan, interfaces=interfaces)
             # Announcing waits for mDNS probes (~1 s): the node does not wait for it.
             self._lan_start = asyncio.create_task(self._lan.start(), name="p2p-lan")

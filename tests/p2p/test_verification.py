@@ -1,0 +1,177 @@
+"""Every entry from a peer is checked before it is stored: signature, seq, prev, digest and
+proof. Alice's real log (written by her node) is offered to a second node, intact and
+tampered with in each way a bad peer could."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import func, select
+
+from bocage.core import posts, remote
+from bocage.node import Node
+from bocage.p2p import replica
+from bocage.p2p.verify import entry_hash
+from bocage.store.models import Account, InboundActivity, LogEntry, LogFork
+from tests.conftest import make_settings
+from tests.core.helpers import post, user
+
+PEER = "http://127.0.0.9:1"
+
+
+@pytest.fixture
+async def home(tmp_path: Path) -> AsyncIterator[Node]:
+    settings = make_settings(tmp_path / "home", f"sqlite:///{tmp_path}/home.db", domain="home.test")
+    started = Node(settings, run_worker=False)
+    await started.start()
+    yield started
+    await started.stop()
+
+
+@pytest.fixture
+async def mirror(tmp_path: Path) -> AsyncIterator[Node]:
+    settings = make_settings(tmp_path / "mirror", f"sqlite:///{tmp_path}/mirror.db")
+    started = Node(settings, run_worker=False)
+    await started.start()
+    yield started
+    await started.stop()
+
+
+def served_log(home: Node, author: Account) -> list[dict[str, Any]]:
+    """Alice's log as her node's gateway serves it."""
+    with home.db.snapshot() as session:
+        account = session.get(Account, author.id)
+        assert account is not None
+        return [orjson.loads(line) for line in replica.page(session, account, 0, 1000)]
+
+
+def alice_on(mirror: Node, alice: Account) -> int:
+    """Alice as the mirror knows her: a remote account with her did."""
+    with mirror.db.transaction() as session:
+        profile = remote.ActorProfile(
+            uri=alice.uri, username="alice", domain="home.test", inbox=f"{alice.uri}/inbox",
+            did=alice.did,
+        )  # fmt: skip
+        return remote.upsert_actor(session, profile).id
+
+
+def offer(mirror: Node, account_id: int, lines: list[Any]) -> replica.Accepted:
+    with mirror.db.transaction() as session:
+        return replica.accept(session, account_id, lines, PEER)
+
+
+def held(mirror: Node, account_id: int) -> int:
+    with mirror.db.snapshot() as session:
+        account = session.get(Account, account_id)
+        assert account is not None
+        return account.log_seq
+
+
+@pytest.fixture
+def alice_log(home: Node) -> tuple[Account, list[dict[str, Any]]]:
+    alice = user(home, "alice")
+    for n in range(3):
+        post(home, alice, f"words {n}")
+    post(home, alice, "only for followers", visibility="private")
+    return alice, served_log(home, alice)
+
+
+def test_an_intact_log_is_stored_and_applied_once(mirror: Node, alice_log: Any) -> None:
+    alice, lines = alice_log
+    account_id = alice_on(mirror, alice)
+    accepted = offer(mirror, account_id, lines)
+    assert (accepted.stored, accepted.reason) == (4, None)
+    assert lines[-1]["activity"] is None and lines[-1]["withheld"] == "private"
+    assert offer(mirror, account_id, lines).stored == 0  # a duplicate page changes nothing
+    with mirror.db.snapshot() as session:
+        assert session.scalar(select(func.count()).select_from(InboundActivity)) == 3
+        mine = replica.page(session, session.get(Account, account_id), 0, 10)  # type: ignore[arg-type]
+    assert [orjson.loads(line) for line in mine] == lines  # re-served byte for byte
+
+
+@pytest.mark.parametrize(
+    ("tamper", "reason"),
+    [
+        (lambda line: line["activity"]["object"].update(content="<p>not Alice's</p>"), "digest"),
+        (lambda line: line["entry"].update(seq=line["entry"]["seq"] + 1), "signature"),
+        (lambda line: line["entry"].update(signature="z" + "1" * 80), "signature"),
+        (lambda line: line["activity"].update(id="https://home.test/other"), "digest"),
+        (lambda line: line.update(entry="not an entry"), "not a JSON object"),
+    ],
+)
+def test_a_tampered_entry_is_rejected_and_nothing_after_it_is_stored(
+    mirror: Node, alice_log: Any, tamper: Any, reason: str
+) -> None:
+    alice, lines = alice_log
+    account_id = alice_on(mirror, alice)
+    bad = copy.deepcopy(lines)
+    tamper(bad[1])
+    accepted = offer(mirror, account_id, bad)
+    assert accepted.bad and accepted.stored == 1 and reason in (accepted.reason or "")
+    assert held(mirror, account_id) == 1  # no gap: the good entries after it wait
+    assert offer(mirror, account_id, lines).stored == 3  # an honest peer completes it
+
+
+def test_a_gap_is_refused(mirror: Node, alice_log: Any) -> None:
+    alice, lines = alice_log
+    account_id = alice_on(mirror, alice)
+    accepted = offer(mirror, account_id, lines[1:])
+    assert accepted.bad and "gap" in (accepted.reason or "") and held(mirror, account_id) == 0
+
+
+def test_an_activity_signed_by_someone_else_is_refused(
+    home: Node, mirror: Node, alice_log: Any
+) -> None:
+    alice, lines = alice_log
+    mallory = user(home, "mallory")
+    post(home, mallory, "words 0")
+    forged = served_log(home, mallory)[0]
+    account_id = alice_on(mirror, alice)
+    line = {"entry": lines[0]["entry"], "activity": forged["activity"]}
+    accepted = offer(mirror, account_id, [line])
+    assert accepted.bad and held(mirror, account_id) == 0
+
+
+def test_two_signed_entries_with_one_seq_are_a_fork(
+    home: Node, mirror: Node, alice_log: Any
+) -> None:
+    alice, lines = alice_log
+    account_id = alice_on(mirror, alice)
+    offer(mirror, account_id, lines)
+    # Alice's key signs another history: her node restored from an old backup, say.
+    with home.db.transaction() as session:
+        session.execute(LogEntry.__table__.delete().where(LogEntry.seq >= 3))
+        account = session.get(Account, alice.id)
+        account.log_seq = 2  # type: ignore[union-attr]
+        account.log_head = entry_hash(lines[1]["entry"])  # type: ignore[union-attr]
+    post(home, alice, "a different third post")
+    other = served_log(home, alice)
+    accepted = offer(mirror, account_id, other[2:3])
+    assert accepted.forked and not accepted.bad
+    with mirror.db.snapshot() as session:
+        assert session.get(LogFork, account_id) is not None
+        assert replica.clock(session) == {}  # no longer offered to anyone
+        assert [f.seq for f in replica.forks(session)] == [3]
+    assert offer(mirror, account_id, lines).reason == "this log is not replicated here"
+
+
+def test_a_deleted_post_is_purged_and_never_stored_again(home: Node, mirror: Node) -> None:
+    alice = user(home, "alice")
+    doomed = post(home, alice, "to be taken back")
+    old = served_log(home, alice)
+    with home.db.transaction() as session:
+        posts.delete_post(session, home.ctx, session.get(Account, alice.id), doomed.id)  # type: ignore[arg-type]
+    lines = served_log(home, alice)
+    assert lines[0]["activity"] is None and lines[0]["withheld"] == "deleted"
+    account_id = alice_on(mirror, alice)
+    assert offer(mirror, account_id, old).stored == 1  # the mirror saw the post first…
+    assert offer(mirror, account_id, lines).stored == 1  # …then its Delete
+    with mirror.db.snapshot() as session:
+        stored = session.get(LogEntry, (account_id, 1))
+        assert stored is not None and stored.activity is None  # purged
+        assert remote.is_tombstoned(session, doomed.uri)
