@@ -28,7 +28,7 @@ from bocage.config import CONFIG_FILE, ConfigError, Settings, load_settings, wri
 from bocage.core import accounts, instance
 from bocage.core.context import Context
 from bocage.core.errors import DomainError
-from bocage.p2p import peers, replica
+from bocage.p2p import peers, pubs, replica
 from bocage.p2p.sync import SyncReport
 from bocage.store import backup as backups
 from bocage.store import migrate as migrations
@@ -129,9 +129,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     worker: Annotated[bool, typer.Option(help="Run the job worker in this process.")] = True,
+    pub: Annotated[
+        bool, typer.Option(help="Keep and serve the logs of accounts that register this node.")
+    ] = False,
 ) -> None:
     """Run the node: web UI and job worker in one process."""
     settings = settings_for(data)
+    if pub:
+        settings = settings.model_copy(update={"pub": True})
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     run(lambda: _announce_setup_link(settings, host, port))
     from bocage.app import create_app
@@ -303,6 +308,28 @@ def _restore_config(source: Path, data: Path) -> None:
             (data / CONFIG_FILE).chmod(0o600)
     except (tarfile.TarError, OSError, KeyError) as exc:
         raise fail(f"cannot read settings from {source}: {exc}") from None
+
+
+@user_app.command("gateway-add")
+def user_gateway_add(username: str, pub_url: str, data: DataOption = Path("data")) -> None:
+    """Register the pub at PUB_URL (a node run with `serve --pub`) as a gateway of USERNAME:
+    it keeps and serves their posts while this node is offline."""
+    settings = settings_for(data)
+    pub = run(lambda: asyncio.run(_register_pub(settings, username, pub_url)))
+    console.print(f"@{username}'s posts are now kept by the pub {pub} too.", highlight=False)
+
+
+async def _register_pub(settings: Settings, username: str, pub_url: str) -> str:
+    from bocage.node import Node
+
+    node = Node(settings, run_worker=False)
+    await node.start()
+    try:
+        pub = await pubs.register(node, username, pub_url)
+        await node.worker.run_until_idle()  # followers are told of the new gateway
+        return pub
+    finally:
+        await node.stop()
 
 
 @peer_app.command("add")

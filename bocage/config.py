@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     p2p_requests_per_minute: int = Field(default=600, ge=0)
     # Advertise this node on the local network (DNS-SD over mDNS) and find others there.
     lan_discovery: bool = True
+    # A pub: keeps the logs of the accounts that register it as their gateway (`serve --pub`).
+    pub: bool = False
     # The IPv4 addresses of the interfaces to use for it; empty: all (tests: ["127.0.0.1"]).
     lan_interfaces: list[str] = Field(default_factory=list)
 

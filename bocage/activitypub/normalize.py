@@ -202,7 +202,22 @@ def actor(document: dict[str, Any], fetched_from: str) -> ActorProfile:
         header_url=_url(document.get("image")),
         also_known_as=_ids(document.get("alsoKnownAs")),
         moved_to=id_of(document.get("movedTo")),
+        gateways=_gateways(document.get("gateways")),
     )
+
+
+MAX_GATEWAYS = 10
+
+
+def _gateways(value: Any) -> tuple[str, ...]:
+    """FEP-ef61 `gateways`: base URLs of the nodes serving the actor's objects (a claim, used
+    only to find peers: everything they serve is verified against the actor's key)."""
+    found = []
+    for item in as_list(value)[:MAX_GATEWAYS]:
+        if isinstance(item, str) and item.startswith(("https://", "http://")) and host(item):
+            parts = urlsplit(item)
+            found.append(f"{parts.scheme}://{parts.netloc.lower()}")
+    return tuple(dict.fromkeys(found))
 
 
 def _ids(value: Any) -> tuple[str, ...]:

@@ -33,6 +33,11 @@ ACTOR_CONTEXT: list[Any] = [
         "schema": "http://schema.org#",
         "PropertyValue": "schema:PropertyValue",
         "value": "schema:value",
+        "gateways": {
+            "@id": "https://w3id.org/fep/ef61#gateways",
+            "@type": "@id",
+            "@container": "@list",
+        },
     },
 ]
 
@@ -66,6 +71,8 @@ def person(urls: Urls, account: Account, moved_to: str | None = None) -> dict[st
         ],
         "publicKey": public_key(urls.key_id(account.username), actor, account.rsa_public_pem),
         "assertionMethod": _assertion_methods(account, actor),
+        # The nodes that hold and serve its objects (FEP-ef61): this one, then its pubs.
+        "gateways": [urls.base, *(account.gateways or [])],
     }
     if moved_to:
         document["movedTo"] = moved_to

@@ -51,6 +51,7 @@ class ActorProfile:
     header_url: str | None = None
     also_known_as: tuple[str, ...] = ()
     moved_to: str | None = None
+    gateways: tuple[str, ...] = ()  # nodes that serve its objects (FEP-ef61), home first
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ def upsert_actor(session: Session, profile: ActorProfile) -> Account:
     account.locked = profile.locked
     account.rsa_public_pem = profile.public_key_pem
     account.also_known_as = list(profile.also_known_as)
+    account.gateways = list(profile.gateways) or None
     if profile.did and profile.did != account.did and not _did_taken(session, profile.did):
         account.did = profile.did
     session.flush()

@@ -38,7 +38,7 @@ ACCOUNTS = Account.__table__
 # What a page may show of an account: never its keys.
 SECRET = {"identity_seed", "rsa_private_pem", "rsa_public_pem"}
 # Nor what no page shows (each column of each row is a value to fetch and convert).
-UNSHOWN = {"note_source", "log_seq", "log_head", "also_known_as"}
+UNSHOWN = {"note_source", "log_seq", "log_head", "also_known_as", "gateways"}
 PUBLIC_ACCOUNT = [column for column in ACCOUNTS.c if column.name not in SECRET | UNSHOWN]
 NEWEST, OLDEST = 2**63 - 1, 0  # bounds of a page without max_id / min_id
 

@@ -13,7 +13,7 @@ from bocage.core.clock import now
 from bocage.core.errors import DomainError
 from bocage.store.models import Peer
 
-SOURCES = ("manual", "follow", "exchange", "lan")
+SOURCES = ("manual", "follow", "gateway", "exchange", "lan")
 GOOD_BATCH = 1  # score for a batch of entries that all verified
 BAD_ENTRY = -10  # score for one entry that did not
 SHUNNED = -50  # below this a peer is no longer asked (a manual add resets it)

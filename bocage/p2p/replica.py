@@ -23,7 +23,7 @@ from bocage.core.clock import now
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.p2p import verify
 from bocage.p2p.verify import Head, Rejected
-from bocage.store.models import Account, Follow, LogEntry, LogFork, Tombstone
+from bocage.store.models import Account, Follow, GatewayConsent, LogEntry, LogFork, Tombstone
 
 log = logging.getLogger("bocage.p2p")
 CLOCK_LIMIT = 10_000  # dids listed at most in one clock answer
@@ -77,8 +77,9 @@ def clock(session: Session, dids: list[str] | None = None) -> dict[str, int]:
 
 
 def wanted(session: Session) -> list[Account]:
-    """Remote authors whose full log this node keeps: those its users follow, and those it
-    already replicates. (Its own users' logs are written here.)"""
+    """Remote authors whose full log this node keeps: those its users follow, those that
+    registered it as their pub, and those it already replicates. (Its own users' logs are
+    written here.)"""
     followed = exists().where(
         Follow.target_id == Account.id,
         Follow.accepted.is_(True),
@@ -88,7 +89,7 @@ def wanted(session: Session) -> list[Account]:
         Account.domain.is_not(None),
         Account.did.is_not(None),
         Account.suspended.is_(False),
-        followed | (Account.log_seq > 0),
+        followed | (Account.log_seq > 0) | exists().where(GatewayConsent.account_id == Account.id),
         ~exists().where(LogFork.account_id == Account.id),
     )
     return list(session.scalars(query))

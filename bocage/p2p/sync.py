@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from bocage.activitypub.client import FetchError, Signer
-from bocage.p2p import peers, replica
+from bocage.p2p import budget, peers, replica
 from bocage.p2p.peers import SyncResult
 from bocage.store.models import Account
 
@@ -40,6 +40,7 @@ class SyncReport:
     rejected: int = 0
     forks: int = 0
     errors: dict[str, str] = field(default_factory=dict)
+    evicted: budget.Eviction = field(default_factory=budget.Eviction)
 
 
 @dataclass
@@ -91,6 +92,10 @@ class Sync:
             *(self._author(authors[did], plan[did], answered, at_once) for did in plan)
         )
         await db.write(self._record, asked)
+        settings = self.node.settings
+        self.report.evicted = await db.write(
+            budget.enforce, settings.replica_bytes_per_author, settings.replica_bytes_total
+        )
         self.node.jobs_committed()  # the accepted activities wait in the inbox pipeline
         return self.report
 
@@ -227,9 +232,11 @@ def _head(session: Session, account_id: int) -> int | None:
 
 
 def _learn_from_follows(session: Session, own: str) -> None:
-    """The home nodes of the authors followed here are peers."""
+    """The home nodes of the authors followed here are peers, and so are their gateways."""
     for account in replica.wanted(session):
         peers.remember(session, account.uri, "follow", own=own)
+        for gateway in account.gateways or []:
+            peers.remember(session, gateway, "gateway", own=own)
 
 
 def _learn(session: Session, urls: list[str], own: str) -> None:

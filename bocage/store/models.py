@@ -105,6 +105,9 @@ class Account(Base):
     # accepted. `moved_to_id` is set once the account has moved; no foreign key, a moved
     # account outlives its new home's row (as a reply outlives its parent).
     also_known_as: Mapped[list[Any] | None]  # NULL for accounts older than aliases
+    # Other nodes that hold and serve this account's objects (FEP-ef61 `gateways`, without
+    # the home node): the pubs a local account registered with, or a remote actor's list.
+    gateways: Mapped[list[Any] | None]
     moved_to_id: Mapped[int | None] = mapped_column(BigInteger)
 
     # Handles are unique case-insensitively; local accounts have no domain (NULL).
@@ -802,3 +805,13 @@ class LogFork(Base):
     theirs: Mapped[str] = mapped_column(Text)  # the conflicting entry, JSON
     peer: Mapped[str] = mapped_column(String(500))
     seen_at: Mapped[datetime]
+
+
+class GatewayConsent(Base):
+    """On a pub (`bocage serve --pub`): an account that registered this node as its gateway,
+    with its signed consent (docs/protocol.md, "Pubs"). Its full log is kept here."""
+
+    __tablename__ = "gateway_consents"
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"), primary_key=True)
+    consent: Mapped[str] = mapped_column(Text)  # the signed GatewayConsent, JSON
+    received_at: Mapped[datetime]
