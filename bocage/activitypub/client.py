@@ -265,6 +265,13 @@ class FederationClient:
         except (_aiohttp().ClientError, TimeoutError) as exc:
             raise FetchError(f"{method} {url[:200]}: {exc.__class__.__name__} {exc}") from exc
 
+    def websocket(self, url: str, signer: Signer) -> Any:
+        """A WebSocket to another node, its handshake signed (peer replication's live
+        entries); an async context manager yielding aiohttp's socket."""
+        self.policy.check_url(url)
+        headers = signer.headers("GET", url, b"", "rfc9421")
+        return self._client().ws_connect(url, headers=headers, heartbeat=30.0, max_msg_size=4 << 20)
+
 
 def _check_content_type(url: str, content_type: str, types: tuple[str, ...]) -> None:
     media_type = content_type.split(";", 1)[0].strip().lower()

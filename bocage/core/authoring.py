@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bocage.core import activities
+from bocage.core import activities, events
 from bocage.core.clock import now
 from bocage.crypto.keys import IdentityKey
 from bocage.crypto.proofs import (
@@ -119,6 +119,7 @@ def append(
     # dirty, or the ORM would flush the same UPDATE again (~0.4 ms a post).
     set_committed_value(account, "log_seq", seq)
     set_committed_value(account, "log_head", entry_hash)
+    events.emit(session, "log.appended", account_id=account.id, seq=seq)
     if also_to or _may_reach_remote(session, account, signed.document):
         # Transactional outbox: the ActivityPub face delivers it to the inboxes it addresses.
         payload: dict[str, Any] = {"account_id": account.id, "seq": seq}

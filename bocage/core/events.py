@@ -17,6 +17,10 @@ Kinds and their data:
 - `token.revoked`   {token_id}          an access token is gone: its streams end
 - `account.suspended` {account_id}      a local account's tokens stop working at once
 - `account.moved`   {account_id}        a local account moved: its tokens see it at once
+- `replica.wanted`  {account_id}        a remote author with a did:key is now followed here:
+                                        its log is fetched from peers at once
+- `log.appended`    {account_id, seq}   an author's log (its own or a replica) grew: peers
+                                        subscribed to it live are sent the entry
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from bocage.core import activities, authoring, feeds, lists
+from bocage.core import activities, authoring, events, feeds, lists
 from bocage.core.clock import now
 from bocage.core.context import Context
 from bocage.core.errors import Forbidden, InvalidInput, NotFound
@@ -166,6 +166,8 @@ def follow_answered(session: Session, follower: Account, target: Account, accept
         return
     if accepted:
         _mark_accepted(session, row)
+        if target.did is not None:  # its log is replicated here from now on
+            events.emit(session, "replica.wanted", account_id=target.id)
     else:
         lists.follow_ended(session, follower.id, target.id)
         session.delete(row)

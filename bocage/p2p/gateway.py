@@ -18,7 +18,7 @@ from bocage.activitypub.responses import activity_response, error, json_response
 from bocage.core import remote
 from bocage.core.errors import RateLimited
 from bocage.crypto import httpsig
-from bocage.p2p import peers, pubs, replica
+from bocage.p2p import live, peers, pubs, replica
 
 if TYPE_CHECKING:
     from bocage.node import Node
@@ -165,6 +165,7 @@ async def _signed_peer(request: Request, body: bytes) -> str | Response:
 routes: list[BaseRoute] = [
     Route(f"{PREFIX}/clock", clock, methods=["POST"]),
     Route(f"{PREFIX}/consent", pubs.consent, methods=["POST"]),
+    *live.routes,
     Route(PREFIX + "/{did}/log", log_page, methods=["GET"]),
     Route(PREFIX + "/{did}/{path:path}", portable_object, methods=["GET"]),
 ]

@@ -17,7 +17,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from bocage.activitypub import inbox, normalize
-from bocage.core import remote
+from bocage.core import events, remote
 from bocage.core.authoring import purge_object
 from bocage.core.clock import now
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
@@ -230,6 +230,7 @@ def _store(
         )
     )
     account.log_seq, account.log_head = entry["seq"], entry_hash
+    events.emit(session, "log.appended", account_id=account.id, seq=entry["seq"])
     if activity is None:
         return
     if activity.get("type") == "Delete" and object_id:

@@ -9,8 +9,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from bocage.core.events import Event
 from bocage.core.ratelimit import SlidingWindow
 from bocage.p2p import peers
+from bocage.p2p.live import LiveHub, LiveLinks
 from bocage.p2p.sync import Progress, Sync, SyncReport
 
 if TYPE_CHECKING:
@@ -27,6 +29,11 @@ class Replication:
         self._running = asyncio.Lock()
         self._loop: asyncio.Task[None] | None = None
         self._lan: Any = None  # a LanDiscovery once started
+        self.live_hub = LiveHub()  # peers subscribed to the logs held here
+        node.db.events.subscribe(self.live_hub.on_events)
+        node.db.events.subscribe(self._on_events)
+        self._soon = asyncio.Event()  # set: sync now rather than at the next interval
+        self.live_links = LiveLinks(node)  # our subscriptions to peers' logs
 
     def count_request(self, domain: str) -> None:
         """A gateway request from `domain`'s node; RateLimited when it asked too often."""
@@ -39,7 +46,14 @@ class Replication:
         """Catch up with every known peer now (one run at a time)."""
         async with self._running:
             signer = await self.node.federation.resolver.instance_signer()
-            return await Sync(self.node, signer, progress).run()
+            report = await Sync(self.node, signer, progress).run()
+        if self._loop is not None:  # a running node stays subscribed to what it synced
+            self.live_links.follow(report.holders)
+        return report
+
+    def _on_events(self, events: list[Event]) -> None:
+        if any(event.kind == "replica.wanted" for event in events):
+            self._soon.set()
 
     def start(self) -> None:
         self._loop = asyncio.create_task(self._every_interval(), name="p2p-sync")
@@ -60,6 +74,7 @@ class Replication:
         await self.node.db.write(peers.remember, url, "lan", own=own)
 
     async def stop(self) -> None:
+        await self.live_links.stop()
         if self._lan is not None:
             await self._lan_start
             await self._lan.stop()
@@ -79,4 +94,6 @@ class Replication:
                     log.info("sync: %s", report)
             except Exception:  # a sync that failed must not stop the next ones
                 log.exception("sync failed")
-            await asyncio.sleep(self.node.settings.sync_interval_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._soon.wait(), self.node.settings.sync_interval_seconds)
+            self._soon.clear()

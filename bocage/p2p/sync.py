@@ -41,6 +41,7 @@ class SyncReport:
     forks: int = 0
     errors: dict[str, str] = field(default_factory=dict)
     evicted: budget.Eviction = field(default_factory=budget.Eviction)
+    holders: dict[str, list[str]] = field(default_factory=dict)  # peer -> wanted dids it holds
 
 
 @dataclass
@@ -83,6 +84,10 @@ class Sync:
         answered = {url: c for url, c in zip(asked, clocks, strict=True) if c is not None}
         self.report.peers_answered = len(answered)
         plan = _plan(authors, answered)
+        self.report.holders = {
+            url: [did for did in authors if clock.get(did, 0) > 0]
+            for url, clock in answered.items()
+        }
         self.report.authors_behind = len(plan)
         self.total = sum(max(answered[c].get(did, 0) for c in plan[did]) - authors[did].head
                          for did in plan)  # fmt: skip

@@ -5,6 +5,7 @@ Alice's own words; what Alice deleted never comes back."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,7 +70,13 @@ async def test_carol_gets_alices_posts_from_bob_while_alice_is_offline(
             await alice.publish(f"Alice's words number {n}")
         deleted = await alice.publish("Alice will take this back")
         await alice.post(f"/posts/{deleted}/delete")
-        assert new_entries(sync(bob_node)) >= 5  # 3 posts, 1 post and its Delete, accepts…
+        # Bob's node replicates Alice's log: live since Bob followed her, or by this sync.
+        sync(bob_node)
+        actor = f"{alice_node.url}/users/alice"
+        alice_length = log_length(alice_node, actor)
+        assert alice_length >= 6  # accepts, 4 posts, a Delete
+        await eventually(lambda: _true(log_length(bob_node, actor) == alice_length),
+                         what="Alice's whole log on Bob's node")  # fmt: skip
 
         alice_node.stop()  # Alice closes her laptop
         carol_node.start()
@@ -109,3 +116,41 @@ async def test_two_nodes_on_one_network_find_each_other(tmp_path: Path) -> None:
     finally:
         first.stop()
         second.stop()
+
+
+def log_length(node: NodeProcess, actor: str) -> int:
+    """How much of an author's log a node holds (read from its database, as an admin would)."""
+    with sqlite3.connect(node.data / "bocage.db") as db:
+        row = db.execute("SELECT log_seq FROM accounts WHERE uri = ?", (actor,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+async def test_following_starts_replication_and_new_entries_arrive_live(tmp_path: Path) -> None:
+    """No periodic sync here (an hour apart): following syncs at once, then the follower's
+    node stays subscribed to Alice's log over a WebSocket."""
+    hourly = {"BOCAGE_SYNC_INTERVAL_SECONDS": "3600"}
+    alice_node = start_node(tmp_path, HOSTS[0], ["alice"], hourly)
+    bob_node = start_node(tmp_path, HOSTS[1], ["bob"], hourly)
+    alice = await Person(alice_node, "alice").login()
+    bob = await Person(bob_node, "bob").login()
+    actor = f"{alice_node.url}/users/alice"
+    try:
+        await follow(bob, alice)
+        await eventually(lambda: _true(log_length(bob_node, actor) >= 1), what="first sync")
+        before = log_length(bob_node, actor)
+        for n in range(3):
+            await alice.publish(f"live words {n}")
+        await eventually(
+            lambda: _true(log_length(bob_node, actor) == before + 3),
+            within=10,
+            what="three new entries on Bob's node, live",
+        )
+    finally:
+        await alice.close()
+        await bob.close()
+        alice_node.stop()
+        bob_node.stop()
+
+
+async def _true(value: bool) -> bool:
+    return value
