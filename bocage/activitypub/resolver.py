@@ -59,6 +59,9 @@ class Resolver:
         # database read per request was a third of the inbox's cost. A rotated key is caught
         # by the refetch after a failed verification (`refresh=True`).
         self._keys: dict[str, tuple[Account, str, float]] = {}
+        # Where else an object may be fetched when its server does not answer: the peers
+        # that replicate its author's log (set by the node: bocage/p2p/sparse.py).
+        self.elsewhere: Callable[[str], Awaitable[dict[str, Any] | None]] | None = None
 
     async def instance_signer(self) -> Signer:
         if self._signer is None:
@@ -182,7 +185,7 @@ class Resolver:
             return stored
         if uri.startswith(self.ctx.urls.base + "/"):
             return None  # ours, and not here: deleted or never existed
-        document = await self.fetch(uri)
+        document = await self._fetch_post(uri)
         note = await self.read_post(document)
         if note.uri != uri and not normalize.same_origin(note.uri, uri):
             raise normalize.Malformed(f"{uri} answered with a post from elsewhere")
@@ -192,6 +195,19 @@ class Resolver:
         if depth == 0 and stored is not None and isinstance(replies, str | dict):
             await self.db.write(queue.enqueue, "thread.replies", {"replies": replies})
         return stored
+
+    async def _fetch_post(self, uri: str) -> dict[str, Any]:
+        """From its server; else, if that server does not answer (not a 404: that one is
+        an answer), from a peer, with its author's proof checked."""
+        try:
+            return await self.fetch(uri)
+        except FetchError as failed:
+            if (failed.status is not None and failed.status < 500) or self.elsewhere is None:
+                raise
+            document = await self.elsewhere(uri)
+            if document is None:
+                raise
+            return document
 
     async def store_post(self, note: remote.RemotePost, depth: int = 0) -> Post | None:
         author = await self.actor(note.author_uri)

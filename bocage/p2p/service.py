@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from bocage.core.events import Event
 from bocage.core.ratelimit import SlidingWindow
-from bocage.p2p import peers
+from bocage.p2p import peers, sparse
 from bocage.p2p.live import LiveHub, LiveLinks
 from bocage.p2p.sync import Progress, Sync, SyncReport
 
@@ -33,6 +33,7 @@ class Replication:
         node.db.events.subscribe(self.live_hub.on_events)
         node.db.events.subscribe(self._on_events)
         self._soon = asyncio.Event()  # set: sync now rather than at the next interval
+        node.federation.resolver.elsewhere = self.fetch_object
         self.live_links = LiveLinks(node)  # our subscriptions to peers' logs
 
     def count_request(self, domain: str) -> None:
@@ -50,6 +51,10 @@ class Replication:
         if self._loop is not None:  # a running node stays subscribed to what it synced
             self.live_links.follow(report.holders)
         return report
+
+    async def fetch_object(self, uri: str) -> dict[str, Any] | None:
+        """An object from a peer, verified (when its home node does not answer)."""
+        return await sparse.fetch_object(self.node, uri)
 
     def _on_events(self, events: list[Event]) -> None:
         if any(event.kind == "replica.wanted" for event in events):

@@ -1,0 +1,74 @@
+"""Sparse fetch: Carol does not follow Alice, so her node keeps no replica of Alice's log;
+yet a link to one of Alice's posts opens while Alice's node is offline, fetched from Bob's
+node (which replicates Alice) and taken only because Alice's key signed it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from tests.federation.helpers import PASSWORD, Person, eventually, start_node
+from tests.p2p.test_replication import follow, log_length
+from tests.processes import NodeProcess, run_cli
+
+HOSTS = ("127.0.0.23", "127.0.0.24", "127.0.0.25")  # Alice, Bob, Carol
+
+
+async def api_token(node: NodeProcess, username: str) -> str:
+    async with httpx.AsyncClient(base_url=node.url, timeout=20.0) as client:
+        app = (await client.post("/api/v1/apps", data={
+            "client_name": "test", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read",
+        })).json()  # fmt: skip
+        token = await client.post("/oauth/token", data={
+            "grant_type": "password", "username": f"{username}@example.org", "password": PASSWORD,
+            "client_id": app["client_id"], "client_secret": app["client_secret"], "scope": "read",
+        })  # fmt: skip
+        return str(token.json()["access_token"])
+
+
+async def resolve(node: NodeProcess, token: str, url: str) -> list[dict[str, object]]:
+    async with httpx.AsyncClient(base_url=node.url, timeout=30.0) as client:
+        found = await client.get(
+            "/api/v2/search",
+            params={"q": url, "resolve": "true", "type": "statuses"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert found.status_code == 200, found.text
+        return found.json()["statuses"]  # type: ignore[no-any-return]
+
+
+async def test_a_post_opens_from_a_peer_while_its_home_is_offline(tmp_path: Path) -> None:
+    started = [
+        start_node(tmp_path, host, [name], {})
+        for host, name in zip(HOSTS, ("alice", "bob", "carol"), strict=True)
+    ]
+    alice_node, bob_node, carol_node = started
+    alice = await Person(alice_node, "alice").login()
+    bob = await Person(bob_node, "bob").login()
+    carol = await Person(carol_node, "carol").login()
+    actor = f"{alice_node.url}/users/alice"
+    try:
+        await follow(bob, alice)  # Bob's node replicates Alice's log
+        assert alice.handle in (await carol.get(f"/@{alice.handle}")).text  # Carol knows of her
+        post_id = await alice.publish("Open me from anywhere")
+        uri = f"{actor}/statuses/{post_id}"
+        length = log_length(alice_node, actor)
+        await eventually(lambda: _true(log_length(bob_node, actor) == length), what="on Bob's")
+        alice_node.stop()
+
+        token = await api_token(carol_node, "carol")
+        assert await resolve(carol_node, token, uri) == []  # no peer known yet
+        run_cli("peer", "add", bob_node.url, "--data", str(carol_node.data), env=carol_node.env)
+        found = await resolve(carol_node, token, uri)
+        assert [status["uri"] for status in found] == [uri]
+        assert "Open me from anywhere" in str(found[0]["content"])
+    finally:
+        for person in (alice, bob, carol):
+            await person.close()
+        for node in started:
+            node.stop()
+
+
+async def _true(value: bool) -> bool:
+    return value
