@@ -99,7 +99,7 @@ async def test_non_admins_cannot_open_admin_pages(browser: Browser) -> None:
     await browser.login("alice")
     for path in (
         "/admin/signups", "/admin/accounts", "/admin/instance", "/admin/jobs", "/admin/reports",
-        "/admin/federation",
+        "/admin/federation", "/admin/peers",
     ):  # fmt: skip
         response = await browser.get(path)
         assert response.status_code == 403, path

@@ -5,6 +5,7 @@ from starlette.routing import BaseRoute
 from bocage.web.routes import (
     admin,
     admin_federation,
+    admin_peers,
     apps,
     auth,
     migration,
@@ -26,6 +27,7 @@ def all_routes() -> list[BaseRoute]:
         *apps.routes,
         *admin.routes,
         *admin_federation.routes,
+        *admin_peers.routes,
         *reports.routes,
         *profiles.routes,
         *posts.routes,
