@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bocage.activitypub import signatures
+from bocage.core.errors import RateLimited
 from bocage.core.events import Event
 from bocage.crypto import httpsig
 from bocage.p2p import replica
@@ -102,6 +103,10 @@ async def _refusal(node: Node, socket: WebSocket) -> str | None:
         return str(refused)[:120]
     if account.domain is None or (await node.federation.domain_rules()).refuses(account.domain):
         return "This node does not replicate with your server."
+    try:
+        node.replication.count_request(account.domain)
+    except RateLimited as limited:
+        return limited.message
     return None
 
 
