@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bocage.activitypub import normalize
 from bocage.activitypub.client import FetchError
 from bocage.activitypub.normalize import Incoming
-from bocage.core import graph, moves, pins, polls, posts, remote, reports
+from bocage.core import authoring, graph, moves, pins, polls, posts, remote, reports
 from bocage.core.context import Context
 from bocage.core.errors import DomainError
 from bocage.jobs.worker import PermanentJobError
@@ -130,8 +130,11 @@ class Receiver:
                 await self.federation.resolver.save_actor(profile)
         elif kind in normalize.POST_TYPES:
             note = await self.federation.resolver.read_post(obj)
-            if note.author_uri == actor.uri:
-                await self.db.write(remote.update_post, actor, note)
+            if note.author_uri != actor.uri:
+                return
+            if await self.db.read(authoring.superseded, self.incoming.id, note.uri):
+                return  # a later edit (by the author's log order) is the one that stands
+            await self.db.write(remote.update_post, actor, note)
 
     async def announce(self, actor: Account) -> None:
         target = self.incoming.object_id

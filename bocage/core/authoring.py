@@ -196,6 +196,24 @@ def signed_object(session: Session, object_id: str) -> dict[str, Any] | None:
     return obj if isinstance(obj, dict) else None
 
 
+def superseded(session: Session, activity_id: str, object_id: str) -> bool:
+    """Whether the log held here has a later Create or Update of the object than the
+    activity `activity_id`: edits apply in the author's order (seq), never by wall clock,
+    however late or out of order their deliveries and jobs run."""
+    entry = session.execute(
+        select(LogEntry.account_id, LogEntry.seq).where(LogEntry.activity_id == activity_id)
+    ).first()
+    if entry is None:
+        return False  # not in a log held here: nothing to order it by
+    later = select(LogEntry.seq).where(
+        LogEntry.account_id == entry.account_id,
+        LogEntry.object_id == object_id,
+        LogEntry.seq > entry.seq,
+        LogEntry.activity_type.in_(("Create", "Update")),
+    )
+    return session.execute(later.limit(1)).first() is not None
+
+
 def purge_object(session: Session, account_id: int, object_id: str) -> None:
     """Forget the content of every entry about a deleted object; the entries stay."""
     session.execute(

@@ -13,6 +13,7 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
+from bocage.activitypub import receive
 from bocage.core import posts, remote
 from bocage.node import Node
 from bocage.p2p import replica
@@ -175,3 +176,29 @@ def test_a_deleted_post_is_purged_and_never_stored_again(home: Node, mirror: Nod
         stored = session.get(LogEntry, (account_id, 1))
         assert stored is not None and stored.activity is None  # purged
         assert remote.is_tombstoned(session, doomed.uri)
+
+
+async def test_edits_stand_in_the_authors_order_not_the_order_they_are_applied(
+    home: Node, mirror: Node
+) -> None:
+    alice = user(home, "alice")
+    note = post(home, alice, "first words")
+    for text in ("second words", "third words"):
+        with home.db.transaction() as session:
+            author = session.get(Account, alice.id)
+            draft = posts.PostDraft(text, "", "public", None, None)
+            posts.edit(session, home.ctx, author, note.id, draft)  # type: ignore[arg-type]
+    account_id = alice_on(mirror, alice)
+    assert offer(mirror, account_id, served_log(home, alice)).stored == 3
+    with mirror.db.snapshot() as session:
+        inbound = {row.activity_id: row.id for row in session.scalars(select(InboundActivity))}
+        kinds = {e.activity_id: e.activity_type for e in session.scalars(select(LogEntry))}
+    create = next(i for a, i in inbound.items() if kinds[a] == "Create")
+    first_edit, last_edit = [i for a, i in sorted(inbound.items(), key=lambda p: p[1])
+                             if kinds[a] == "Update"]  # fmt: skip
+    # Worst case: the last edit's job runs before the first one's.
+    for inbound_id in (create, last_edit, first_edit):
+        await receive.process(mirror.federation, {"inbound_id": inbound_id})
+    with mirror.db.snapshot() as session:
+        stored = remote.post_by_uri(session, note.uri)
+        assert stored is not None and "third words" in stored.content
