@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bocage.activitypub import normalize
 from bocage.activitypub.client import FederationClient, FetchError, Signer
-from bocage.core import accounts, instance, remote, text
+from bocage.core import accounts, instance, portable, remote, text
 from bocage.core.context import Context
 from bocage.core.domains import DomainRules
 from bocage.core.errors import NotFound
@@ -179,7 +179,13 @@ class Resolver:
 
     async def post(self, uri: str, depth: int = 0) -> Post | None:
         """A post by its id: ours or already stored, else fetched with its parents (bounded).
-        A post fetched for itself (depth 0) also has its replies fetched, by a job."""
+        A post fetched for itself (depth 0) also has its replies fetched, by a job. An
+        `ap://did:key:…/…` id (FEP-ef61) names it by its author's did instead."""
+        if uri.startswith(portable.SCHEME):
+            known = await self.db.read(portable.https_id, uri)
+            if known is None:
+                raise FetchError(f"no known author has the did of {uri[:200]}", 404)
+            uri = known
         stored = await self.db.read(remote.post_by_uri, uri)
         if stored is not None or await self.db.read(remote.is_tombstoned, uri):
             return stored

@@ -5,7 +5,6 @@ signed by their instance actor, and limited per node."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy.orm import Session
@@ -15,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from bocage.activitypub import signatures
 from bocage.activitypub.responses import activity_response, error, json_response, node_of
-from bocage.core import remote
+from bocage.core import portable, remote
 from bocage.core.errors import RateLimited
 from bocage.crypto import httpsig
 from bocage.p2p import live, peers, pubs, replica
@@ -128,10 +127,9 @@ async def portable_object(request: Request) -> Response:
 
 def _object(session: Session, did: str, path: str) -> dict[str, Any] | str | None:
     account = replica.held(session, did)
-    if account is None:
+    uri = portable.https_id(session, f"{portable.SCHEME}{did}/{path}")
+    if account is None or uri is None:
         return None
-    home = urlsplit(account.uri)
-    uri = f"{home.scheme}://{home.netloc}/{path}"
     if remote.is_tombstoned(session, uri):
         return "gone"
     activity = replica.latest_about(session, account.id, uri)

@@ -116,7 +116,9 @@ class Sync:
         except FetchError as failed:
             return self._fail(url, "unreachable", str(failed))
         if answer.status != 200:
-            return self._fail(url, "refused", f"the clock exchange answered {answer.status}")
+            reason = _error_of(answer.body)
+            refused = f"the clock exchange answered {answer.status}"
+            return self._fail(url, "refused", f"{refused}: {reason}" if reason else refused)
         try:
             document = orjson.loads(answer.body)
             clock = {d: s for d, s in document["clock"].items() if isinstance(s, int)}
@@ -217,11 +219,18 @@ def _plan(authors: dict[str, _Author], clocks: dict[str, dict[str, int]]) -> dic
         ahead = [url for url, clock in clocks.items() if clock.get(did, 0) > author.head]
         if not ahead:
             continue
-        best = max(clocks[url][did] for url in ahead)
-        ahead.sort(key=lambda url: (clocks[url][did] < best, load[url]))
+        ahead.sort(key=lambda url: (-clocks[url][did], load[url]))
         load[ahead[0]] += 1
         plan[did] = ahead
     return plan
+
+
+def _error_of(body: bytes) -> str:
+    """The reason a peer gave in its `{"error": …}` body, if any."""
+    try:
+        return str(orjson.loads(body).get("error", ""))[:200]
+    except (orjson.JSONDecodeError, AttributeError):
+        return ""
 
 
 def _wanted(session: Session) -> list[_Author]:

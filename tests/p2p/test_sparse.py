@@ -4,6 +4,7 @@ node (which replicates Alice) and taken only because Alice's key signed it."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import httpx
@@ -53,6 +54,8 @@ async def test_a_post_opens_from_a_peer_while_its_home_is_offline(tmp_path: Path
         assert alice.handle in (await carol.get(f"/@{alice.handle}")).text  # Carol knows of her
         post_id = await alice.publish("Open me from anywhere")
         uri = f"{actor}/statuses/{post_id}"
+        other_id = await alice.publish("Named by my key, not by my server")
+        did = alice_did(alice_node)
         length = log_length(alice_node, actor)
         await eventually(lambda: _true(log_length(bob_node, actor) == length), what="on Bob's")
         alice_node.stop()
@@ -63,11 +66,20 @@ async def test_a_post_opens_from_a_peer_while_its_home_is_offline(tmp_path: Path
         found = await resolve(carol_node, token, uri)
         assert [status["uri"] for status in found] == [uri]
         assert "Open me from anywhere" in str(found[0]["content"])
+        # The same by its portable id (FEP-ef61): named by Alice's key, not by her server.
+        portable = f"ap://{did}/users/alice/statuses/{other_id}"
+        found = await resolve(carol_node, token, portable)
+        assert [status["uri"] for status in found] == [f"{actor}/statuses/{other_id}"]
     finally:
         for person in (alice, bob, carol):
             await person.close()
         for node in started:
             node.stop()
+
+
+def alice_did(node: NodeProcess) -> str:
+    with sqlite3.connect(node.data / "bocage.db") as db:
+        return str(db.execute("SELECT did FROM accounts WHERE username = 'alice'").fetchone()[0])
 
 
 async def _true(value: bool) -> bool:

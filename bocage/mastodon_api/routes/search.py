@@ -39,7 +39,7 @@ async def search(request: Request) -> Response:
     resolve = request.query_params.get("resolve") in ("true", "1") and grant is not None
     viewer = grant.account if grant else None
     post_id = None
-    if resolve and query.startswith(("https://", "http://")) and kind in ("", "statuses"):
+    if resolve and query.startswith(("https://", "http://", "ap://")) and kind in ("", "statuses"):
         post_id = await _resolve_post(request, query)
     elif resolve and kind in ("", "accounts"):
         await discover(request, query)
