@@ -93,15 +93,16 @@ async def _fetching_server(request: Request) -> str | Response | None:
     node = node_of(request)
     if not node.settings.authorized_fetch:
         return None
-    signed = signatures.as_signed(node, request)
-    if not signatures.is_signed(signed):
-        return error("This node answers only signed requests (authorized fetch).", 401)
     try:
-        account = await signatures.signer(node, signed)
-    except httpsig.SignatureError as refused:
-        return error(str(refused), refused.status)
-    if account.domain is None or (await node.federation.domain_rules()).refuses(account.domain):
-        return error("This node does not federate with your server.", 403)
+        account = await signatures.signing_server(
+            node,
+            request,
+            b"",
+            unsigned="This node answers only signed requests (authorized fetch).",
+            refused="This node does not federate with your server.",
+        )
+    except httpsig.SignatureError as failed:
+        return error(str(failed), failed.status)
     return account.domain
 
 

@@ -52,3 +52,19 @@ async def signer(node: Node, request: httpsig.Request) -> Account:
             raise refused from None
         httpsig.verify(request, httpsig.load_public_key(pem))
     return account
+
+
+async def signing_server(
+    node: Node, request: Request, body: bytes, *, unsigned: str, refused: str
+) -> Account:
+    """The remote account (an instance actor, usually) whose signature vouches for a request
+    from another server: authorized fetches, peers' replication requests. `SignatureError`
+    with the status to answer: 401 `unsigned` or a bad signature, 403 `refused` when the
+    admin does not federate with that server."""
+    signed = as_signed(node, request, body)
+    if not is_signed(signed):
+        raise httpsig.SignatureError(unsigned, 401)
+    account = await signer(node, signed)
+    if account.domain is None or (await node.federation.domain_rules()).refuses(account.domain):
+        raise httpsig.SignatureError(refused, 403)
+    return account

@@ -142,15 +142,16 @@ def _object(session: Session, did: str, path: str) -> dict[str, Any] | str | Non
 async def _signed_peer(request: Request, body: bytes) -> str | Response:
     """The base URL of the node that signed the request, or the error to answer."""
     node = node_of(request)
-    signed = signatures.as_signed(node, request, body)
-    if not signatures.is_signed(signed):
-        return error("Peers must sign their requests (HTTP signatures).", 401)
     try:
-        account = await signatures.signer(node, signed)
-    except httpsig.SignatureError as refused:
-        return error(str(refused), refused.status)
-    if account.domain is None or (await node.federation.domain_rules()).refuses(account.domain):
-        return error("This node does not replicate with your server.", 403)
+        account = await signatures.signing_server(
+            node,
+            request,
+            body,
+            unsigned="Peers must sign their requests (HTTP signatures).",
+            refused="This node does not replicate with your server.",
+        )
+    except httpsig.SignatureError as failed:
+        return error(str(failed), failed.status)
     try:
         node.replication.count_request(account.domain)
     except RateLimited as limited:
