@@ -41,6 +41,7 @@ RECONNECT_SECONDS = (1, 2, 5, 15, 60)
 class _Subscriber:
     socket: WebSocket
     sent: dict[int, int] = field(default_factory=dict)  # account id -> last seq sent
+    grown: set[int] = field(default_factory=set)  # logs appended to since the last send
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -53,7 +54,9 @@ class LiveHub:
     def on_events(self, events: list[Event]) -> None:
         for event in events:
             if event.kind == "log.appended":
-                for subscriber in self._by_account.get(event.data["account_id"], ()):
+                account_id = event.data["account_id"]
+                for subscriber in self._by_account.get(account_id, ()):
+                    subscriber.grown.add(account_id)
                     subscriber.wake.set()
 
     def add(self, subscriber: _Subscriber, account_id: int) -> None:
@@ -81,7 +84,8 @@ async def live(socket: WebSocket) -> None:
             for account_id, did in await _subscribe(node, subscriber, message):
                 hub.add(subscriber, account_id)
                 await socket.send_text(orjson.dumps({"type": "caught-up", "did": did}).decode())
-            subscriber.wake.set()
+                subscriber.grown.add(account_id)  # what was appended while catching up
+                subscriber.wake.set()
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
@@ -138,11 +142,13 @@ def _held_id(session: Any, did: str) -> int | None:
 
 
 async def _send_new(node: Node, subscriber: _Subscriber) -> None:
-    """Each time the hub wakes it: whatever was appended since what was sent."""
+    """Each time the hub wakes it: what was appended to the logs that grew (only those: a
+    peer may follow thousands)."""
     while True:
         await subscriber.wake.wait()
         subscriber.wake.clear()
-        for account_id in list(subscriber.sent):
+        grown, subscriber.grown = subscriber.grown, set()
+        for account_id in grown:
             await _send_backlog(node, subscriber, account_id)
 
 
