@@ -24,7 +24,7 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from bench import federation, mastodon_api, seed, streaming
+from bench import federation, mastodon_api, p2p, seed, streaming
 from bocage.config import Settings
 from bocage.core import posts, timelines
 from bocage.core.context import Context
@@ -241,6 +241,7 @@ def main() -> None:
     measure_federation(rows)
     measure_mastodon_api(rows)
     measure_streaming(rows)
+    measure_p2p(rows)
     show(rows)
 
 
@@ -261,6 +262,12 @@ def measure_streaming(rows: list[Row]) -> None:
             rows, f"API: new post to {streaming.LISTENERS:,} `{stream}` streams (median, worst)",
             "< 1 s", "SQLite", f"{median * 1000:.0f} ms, {worst * 1000:.0f} ms",
         )  # fmt: skip
+
+
+def measure_p2p(rows: list[Row]) -> None:
+    console.print(f"[bold]Peer replication[/]: two nodes, {p2p.ENTRIES:,} entries to catch up…")
+    for name, target, value in p2p.report(p2p.measure_p2p()):
+        record(rows, name, target, "SQLite", value)
 
 
 def measure_federation(rows: list[Row]) -> None:

@@ -79,16 +79,16 @@ class Replication:
         await self.node.db.write(peers.remember, url, "lan", own=own)
 
     async def stop(self) -> None:
+        if self._loop is not None:  # first: a sync ending now would open live links again
+            self._loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop
+            self._loop = None
         await self.live_links.stop()
         if self._lan is not None:
             await self._lan_start
             await self._lan.stop()
             self._lan = None
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
-            self._loop = None
 
     async def _every_interval(self) -> None:
         await asyncio.sleep(FIRST_SYNC_SECONDS)
