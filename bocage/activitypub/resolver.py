@@ -100,7 +100,16 @@ class Resolver:
             return known.account  # one of ours
         if known is not None and not refresh and not remote.is_stale(known.actor):
             return known.account
-        document = await self.fetch(uri)
+        try:
+            document = await self.fetch(uri)
+        except FetchError as failed:
+            # Its server does not answer (down, or gone with its logs still replicated):
+            # what is known of the actor still stands until it can be fetched again. A 404
+            # or 410 is an answer, and a refresh is asked for a reason (a key that changed).
+            if known is None or refresh or failed.status in (404, 410):
+                raise
+            log.info("actor %s kept as known: %s", uri, failed)
+            return known.account
         profile = normalize.actor(document, fetched_from=uri)
         if profile.uri != uri:
             raise normalize.Malformed(f"{uri} answered with another actor, {profile.uri}")

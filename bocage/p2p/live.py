@@ -188,6 +188,11 @@ class LiveLinks:
         for url, dids in holders.items():
             wanted = frozenset(dids)
             current = self._links.get(url)
+            if not wanted:  # that peer holds none of the logs wanted here: no socket
+                if current is not None:
+                    current[1].cancel()
+                    del self._links[url]
+                continue
             if current is not None and current[0] >= wanted and not current[1].done():
                 continue
             if current is not None:

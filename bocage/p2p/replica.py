@@ -151,22 +151,40 @@ def accept(session: Session, account_id: int, lines: list[Any], peer: str) -> Ac
     except KeyFormatError:
         return Accepted(0, f"{account.did[:80]} is not an Ed25519 did:key")
     stored = 0
-    for line in lines:
-        try:
-            outcome = _accept_one(session, account, key, line, peer)
-        except Rejected as bad:
-            log.warning("entry from %s for %s rejected: %s", peer, account.did, bad)
-            return Accepted(stored, str(bad), bad=True)
-        if isinstance(outcome, Accepted):
-            return Accepted(
-                stored, outcome.reason, forked=outcome.forked, unchained=outcome.unchained
-            )
-        stored += outcome
+    buried = _tombstoned(session, lines)
+    # One flush for the page, not one per entry (each lookup below would flush the entry
+    # before it): the rows go in as one executemany when the unit of work commits.
+    with session.no_autoflush:
+        for line in lines:
+            try:
+                outcome = _accept_one(session, account, key, line, peer, buried)
+            except Rejected as bad:
+                log.warning("entry from %s for %s rejected: %s", peer, account.did, bad)
+                return Accepted(stored, str(bad), bad=True)
+            if isinstance(outcome, Accepted):
+                return Accepted(
+                    stored, outcome.reason, forked=outcome.forked, unchained=outcome.unchained
+                )
+            stored += outcome
     return Accepted(stored)
 
 
+def _tombstoned(session: Session, lines: list[Any]) -> set[str]:
+    """The objects of a page's activities that are tombstoned here: one query a page."""
+    named = {
+        object_id
+        for line in lines
+        if isinstance(line, dict)
+        and isinstance(line.get("activity"), dict)
+        and (object_id := _object_id(line["activity"]))
+    }
+    if not named:
+        return set()
+    return set(session.scalars(select(Tombstone.uri).where(Tombstone.uri.in_(named))))
+
+
 def _accept_one(
-    session: Session, account: Account, key: bytes, line: Any, peer: str
+    session: Session, account: Account, key: bytes, line: Any, peer: str, buried: set[str]
 ) -> Accepted | int:
     """Store one entry: 1 if stored, 0 if already held; an `Accepted` when the page must stop
     without blame on the peer."""
@@ -182,7 +200,7 @@ def _accept_one(
     activity = line.get("activity")
     if activity is not None:
         verify.check_activity(entry, activity, key, account.uri)
-    _store(session, account, entry, activity)
+    _store(session, account, entry, activity, buried)
     return 1
 
 
@@ -190,6 +208,7 @@ def _compare_held(
     session: Session, account: Account, entry: dict[str, Any], peer: str
 ) -> Accepted | None:
     """An entry with a seq already held: the same one (nothing to do) or a fork."""
+    session.flush()  # an entry of this very page must be found (rare: duplicates only)
     ours = session.get(LogEntry, (account.id, entry["seq"]))
     if ours is None or ours.entry_hash == verify.entry_hash(entry):
         return None
@@ -208,11 +227,15 @@ def _compare_held(
 
 
 def _store(
-    session: Session, account: Account, entry: dict[str, Any], activity: dict[str, Any] | None
+    session: Session,
+    account: Account,
+    entry: dict[str, Any],
+    activity: dict[str, Any] | None,
+    buried: set[str],
 ) -> None:
     object_id = _object_id(activity) if activity is not None else None
     if activity is not None and activity.get("type") != "Delete" and object_id:
-        if remote.is_tombstoned(session, object_id):
+        if object_id in buried:
             activity = None  # deleted before: never stored again, never re-served
     entry_hash = verify.entry_hash(entry)
     session.add(
@@ -239,10 +262,9 @@ def _store(
         # Tombstoned now, not when the inbox job runs: a Create of it queued earlier, or
         # offered again by a peer, must find it gone.
         # (Only the author's own objects: a Delete cannot bury someone else's post.)
-        if normalize.same_origin(object_id, account.uri) and not remote.is_tombstoned(
-            session, object_id
-        ):
+        if normalize.same_origin(object_id, account.uri) and object_id not in buried:
             session.add(Tombstone(uri=object_id, deleted_at=now()))
+            buried.add(object_id)
     _apply(session, activity)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +16,21 @@ from sqlalchemy import func, select
 
 from bocage.activitypub import receive
 from bocage.core import posts, remote
+from bocage.core.clock import now
 from bocage.node import Node
 from bocage.p2p import replica
 from bocage.p2p.verify import entry_hash
-from bocage.store.models import Account, InboundActivity, LogEntry, LogFork
+from bocage.store.models import Account, InboundActivity, LogEntry, LogFork, RemoteActor
 from tests.conftest import make_settings
 from tests.core.helpers import post, user
 
 PEER = "http://127.0.0.9:1"
+HOME = "127.0.0.9:2"  # Alice's node, as the mirror sees it: nothing answers there
 
 
 @pytest.fixture
 async def home(tmp_path: Path) -> AsyncIterator[Node]:
-    settings = make_settings(tmp_path / "home", f"sqlite:///{tmp_path}/home.db", domain="home.test")
+    settings = make_settings(tmp_path / "home", f"sqlite:///{tmp_path}/home.db", domain=HOME)
     started = Node(settings, run_worker=False)
     await started.start()
     yield started
@@ -55,7 +58,7 @@ def alice_on(mirror: Node, alice: Account) -> int:
     """Alice as the mirror knows her: a remote account with her did."""
     with mirror.db.transaction() as session:
         profile = remote.ActorProfile(
-            uri=alice.uri, username="alice", domain="home.test", inbox=f"{alice.uri}/inbox",
+            uri=alice.uri, username="alice", domain=HOME, inbox=f"{alice.uri}/inbox",
             did=alice.did,
         )  # fmt: skip
         return remote.upsert_actor(session, profile).id
@@ -202,3 +205,20 @@ async def test_edits_stand_in_the_authors_order_not_the_order_they_are_applied(
     with mirror.db.snapshot() as session:
         stored = remote.post_by_uri(session, note.uri)
         assert stored is not None and "third words" in stored.content
+
+
+async def test_posts_are_applied_while_the_authors_node_is_down_for_days(
+    home: Node, mirror: Node
+) -> None:
+    """Catch-up after days offline: the author's profile here is stale and cannot be fetched
+    again (her node is down), which must not keep her replicated posts from showing."""
+    alice = user(home, "alice")
+    note = post(home, alice, "written while you were away")
+    account_id = alice_on(mirror, alice)
+    with mirror.db.transaction() as session:
+        actor = session.get(RemoteActor, account_id)
+        actor.fetched_at = now() - timedelta(days=3)  # type: ignore[union-attr]
+    assert offer(mirror, account_id, served_log(home, alice)).stored == 1
+    await mirror.worker.run_until_idle()
+    with mirror.db.snapshot() as session:
+        assert remote.post_by_uri(session, note.uri) is not None
