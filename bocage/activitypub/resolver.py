@@ -204,8 +204,10 @@ class Resolver:
         note = await self.read_post(document)
         if note.uri != uri and not normalize.same_origin(note.uri, uri):
             raise normalize.Malformed(f"{uri} answered with a post from elsewhere")
-        await self.check_proof(document, note.author_uri)
+        signed = await self.check_proof(document, note.author_uri)
         stored = await self.store_post(note, depth)
+        if signed and stored is not None:  # re-servable to peers, verifiably
+            await self.db.write(remote.keep_signed, stored.account_id, document)
         replies = document.get("replies")
         if depth == 0 and stored is not None and isinstance(replies, str | dict):
             await self.db.write(queue.enqueue, "thread.replies", {"replies": replies})
@@ -233,19 +235,21 @@ class Resolver:
                 log.info("parent %s of %s not fetched: %s", note.in_reply_to, note.uri, exc)
         return await self.db.write(remote.receive_post, author, note)
 
-    async def check_proof(self, document: dict[str, Any], author_uri: str) -> None:
+    async def check_proof(self, document: dict[str, Any], author_uri: str) -> bool:
         """A fetched object that carries an FEP-8b32 proof must carry a valid one, by its
-        author's Ed25519 key (most servers sign nothing: no proof is no verdict)."""
+        author's Ed25519 key (most servers sign nothing: no proof is no verdict). True when
+        its proof verified."""
         if "proof" not in document:
-            return
+            return False
         author = await self.actor(author_uri)
         if author.did is None:
-            return  # the author publishes no Ed25519 key: the proof cannot be checked
+            return False  # the author publishes no Ed25519 key: the proof cannot be checked
         verdict = verify_object(
             document, public_key_from_did(author.did), proof_purpose="assertionMethod"
         )
         if not verdict.valid:
             raise normalize.Malformed(f"the proof on {document.get('id')} does not verify")
+        return True
 
     # --- threads -----------------------------------------------------------------------------
 

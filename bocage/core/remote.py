@@ -11,7 +11,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -21,7 +23,15 @@ from bocage.core.activities import PUBLIC
 from bocage.core.clock import now
 from bocage.core.ids import new_id
 from bocage.jobs.queue import enqueue
-from bocage.store.models import Account, Mention, Post, PostTag, RemoteActor, Tombstone
+from bocage.store.models import (
+    Account,
+    HeldObject,
+    Mention,
+    Post,
+    PostTag,
+    RemoteActor,
+    Tombstone,
+)
 from bocage.store.sql import update_rows
 from bocage.store.upsert import insert_ignore
 
@@ -286,8 +296,31 @@ def update_post(session: Session, author: Account, note: RemotePost) -> Post | N
     return post
 
 
+PUBLIC_ADDRESSES = {PUBLIC, "as:Public", "Public"}
+
+
+def keep_signed(session: Session, account_id: int, document: dict[str, Any]) -> None:
+    """A public object as its author signed it (its proof checked by the caller): kept to be
+    re-served to peers (p2p/gateway.py). Private ones are never kept for that."""
+    addressed = {*_as_list(document.get("to")), *_as_list(document.get("cc"))}
+    uri = document.get("id")
+    if not isinstance(uri, str) or not addressed & PUBLIC_ADDRESSES:
+        return
+    held = session.get(HeldObject, uri)
+    text = orjson.dumps(document).decode()
+    if held is None:
+        session.add(HeldObject(uri=uri, account_id=account_id, document=text, held_at=now()))
+    else:
+        held.document, held.held_at = text, now()
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
 def delete_post(session: Session, author: Account, uri: str) -> bool:
     """The author deleted it: gone here too, and never fetched again."""
+    session.query(HeldObject).filter(HeldObject.uri == uri).delete()
     post = post_by_uri(session, uri)
     if post is None or post.account_id != author.id:
         if not is_tombstoned(session, uri):  # arrived before the post: it never will now

@@ -126,17 +126,18 @@ async def portable_object(request: Request) -> Response:
 
 
 def _object(session: Session, did: str, path: str) -> dict[str, Any] | str | None:
-    account = replica.held(session, did)
+    """From the author's log held here, else as kept when it was fetched (a thread)."""
     uri = portable.https_id(session, f"{portable.SCHEME}{did}/{path}")
-    if account is None or uri is None:
+    if uri is None:
         return None
     if remote.is_tombstoned(session, uri):
         return "gone"
-    activity = replica.latest_about(session, account.id, uri)
-    if activity is None or not replica.is_public(activity):
-        return None
+    account = replica.held(session, did)
+    activity = replica.latest_about(session, account.id, uri) if account else None
+    if activity is None:
+        return replica.held_object(session, did, uri)
     obj = activity.get("object")
-    return obj if isinstance(obj, dict) else None
+    return obj if isinstance(obj, dict) and replica.is_public(activity) else None
 
 
 async def _signed_peer(request: Request, body: bytes) -> str | Response:

@@ -23,7 +23,15 @@ from bocage.core.clock import now
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.p2p import verify
 from bocage.p2p.verify import Head, Rejected
-from bocage.store.models import Account, Follow, GatewayConsent, LogEntry, LogFork, Tombstone
+from bocage.store.models import (
+    Account,
+    Follow,
+    GatewayConsent,
+    HeldObject,
+    LogEntry,
+    LogFork,
+    Tombstone,
+)
 
 log = logging.getLogger("bocage.p2p")
 CLOCK_LIMIT = 10_000  # dids listed at most in one clock answer
@@ -138,6 +146,16 @@ def latest_about(session: Session, account_id: int, object_id: str) -> dict[str,
         .limit(1)
     ).first()
     return orjson.loads(stored) if stored else None
+
+
+def held_object(session: Session, did: str, uri: str) -> dict[str, Any] | None:
+    """A public object by the author with `did`, kept as signed when it was fetched."""
+    document = session.scalars(
+        select(HeldObject.document)
+        .join(Account, Account.id == HeldObject.account_id)
+        .where(HeldObject.uri == uri, Account.did == did)
+    ).first()
+    return orjson.loads(document) if document else None
 
 
 def accept(session: Session, account_id: int, lines: list[Any], peer: str) -> Accepted:

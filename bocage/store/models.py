@@ -815,3 +815,15 @@ class GatewayConsent(Base):
     account_id: Mapped[int] = mapped_column(_cascade("accounts.id"), primary_key=True)
     consent: Mapped[str] = mapped_column(Text)  # the signed GatewayConsent, JSON
     received_at: Mapped[datetime]
+
+
+class HeldObject(Base):
+    """A remote object as its author signed it (FEP-8b32 proof checked), fetched outside a
+    replicated log (a post seen in a thread, opened by a link): kept so that this node can
+    re-serve it verifiably at `/.well-known/apgateway/{did}/{path}` (docs/protocol.md)."""
+
+    __tablename__ = "held_objects"
+    uri: Mapped[str] = mapped_column(String(500), primary_key=True)
+    account_id: Mapped[int] = mapped_column(_cascade("accounts.id"), index=True)
+    document: Mapped[str] = mapped_column(Text)
+    held_at: Mapped[datetime]

@@ -30,6 +30,7 @@ import pytest
 
 from bocage import cli
 from tests.federation.helpers import FEDERATION_ENV, PASSWORD, Person, eventually
+from tests.p2p.helpers import follow, home_has
 from tests.processes import BOCAGE, NodeProcess, free_port, run_cli
 
 # Clear of the addresses other tests use.
@@ -150,15 +151,6 @@ def assert_whole_log(node: NodeProcess, did: str, expected_head: int) -> None:
 # --- People --------------------------------------------------------------------------------
 
 
-async def follow(follower: Person, target: Person) -> None:
-    await follower.post(f"/@{target.handle}/follow")
-
-    async def accepted() -> bool:
-        return ">Unfollow<" in (await follower.get(f"/@{target.handle}")).text
-
-    await eventually(accepted, what=f"{target.handle} accepted {follower.handle}")
-
-
 async def logged_in(node: NodeProcess, username: str) -> Person:
     return await Person(node, username).login()
 
@@ -212,10 +204,6 @@ async def post_many(client: httpx.AsyncClient, texts: list[str], at_once: int = 
             assert posted.status_code == 200, posted.text
 
     await asyncio.gather(*(one(text) for text in texts))
-
-
-async def home_has(person: Person, text: str) -> bool:
-    return text in (await person.get("/home")).text
 
 
 async def home_counts(person: Person, pattern: re.Pattern[str]) -> Counter[str]:

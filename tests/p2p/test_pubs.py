@@ -15,7 +15,7 @@ import pytest
 from bocage.crypto.keys import IdentityKey
 from bocage.crypto.proofs import sign_object
 from tests.federation.helpers import Person, eventually, start_node
-from tests.p2p.test_replication import follow, home_has, sync
+from tests.p2p.helpers import follow, holds, home_has, sync
 from tests.processes import NodeProcess, run_cli
 
 HOSTS = ("127.0.0.20", "127.0.0.21", "127.0.0.22")  # Alice, the pub, Carol
@@ -55,7 +55,7 @@ async def test_carol_gets_alices_posts_from_her_pub(nodes: list[NodeProcess]) ->
                              str(alice_node.data), env=alice_node.env)  # fmt: skip
         assert pub.url in registered.stdout
         await eventually(
-            lambda: _true(pub.url in gateways_known(carol_node, actor)),
+            lambda: holds(pub.url in gateways_known(carol_node, actor)),
             what="Carol's node learns Alice's pub from her actor",
         )
         carol_node.stop()
@@ -102,7 +102,3 @@ async def test_a_pub_takes_only_consent_signed_by_the_account(nodes: list[NodePr
     failed = run_cli("user", "gateway-add", "alice", carol_node.url, "--data",
                      str(alice_node.data), env=alice_node.env, check=False)  # fmt: skip
     assert failed.returncode == 1 and "not a pub" in failed.stderr
-
-
-async def _true(value: bool) -> bool:
-    return value

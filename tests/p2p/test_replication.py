@@ -5,7 +5,6 @@ Alice's own words; what Alice deleted never comes back."""
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import httpx
 import pytest
 
 from tests.federation.helpers import Person, eventually, start_node
+from tests.p2p.helpers import follow, holds, home_has, log_length, sync
 from tests.processes import NodeProcess, run_cli
 
 HOSTS = ("127.0.0.5", "127.0.0.6", "127.0.0.7")
@@ -28,23 +28,6 @@ def three(tmp_path: Path) -> Iterator[list[NodeProcess]]:
     finally:
         for node in started:
             node.stop()
-
-
-async def follow(follower: Person, target: Person) -> None:
-    await follower.post(f"/@{target.handle}/follow")
-
-    async def accepted() -> bool:
-        return ">Unfollow<" in (await follower.get(f"/@{target.handle}")).text
-
-    await eventually(accepted, what=f"{target.handle} accepted {follower.handle}")
-
-
-async def home_has(person: Person, text: str) -> bool:
-    return text in (await person.get("/home")).text
-
-
-def sync(node: NodeProcess) -> str:
-    return run_cli("sync", "--data", str(node.data), env=node.env).stdout
 
 
 def new_entries(output: str) -> int:
@@ -75,7 +58,7 @@ async def test_carol_gets_alices_posts_from_bob_while_alice_is_offline(
         actor = f"{alice_node.url}/users/alice"
         alice_length = log_length(alice_node, actor)
         assert alice_length >= 6  # accepts, 4 posts, a Delete
-        await eventually(lambda: _true(log_length(bob_node, actor) == alice_length),
+        await eventually(lambda: holds(log_length(bob_node, actor) == alice_length),
                          what="Alice's whole log on Bob's node")  # fmt: skip
 
         alice_node.stop()  # Alice closes her laptop
@@ -118,13 +101,6 @@ async def test_two_nodes_on_one_network_find_each_other(tmp_path: Path) -> None:
         second.stop()
 
 
-def log_length(node: NodeProcess, actor: str) -> int:
-    """How much of an author's log a node holds (read from its database, as an admin would)."""
-    with sqlite3.connect(node.data / "bocage.db") as db:
-        row = db.execute("SELECT log_seq FROM accounts WHERE uri = ?", (actor,)).fetchone()
-    return int(row[0]) if row else 0
-
-
 async def test_following_starts_replication_and_new_entries_arrive_live(tmp_path: Path) -> None:
     """No periodic sync here (an hour apart): following syncs at once, then the follower's
     node stays subscribed to Alice's log over a WebSocket."""
@@ -136,12 +112,12 @@ async def test_following_starts_replication_and_new_entries_arrive_live(tmp_path
     actor = f"{alice_node.url}/users/alice"
     try:
         await follow(bob, alice)
-        await eventually(lambda: _true(log_length(bob_node, actor) >= 1), what="first sync")
+        await eventually(lambda: holds(log_length(bob_node, actor) >= 1), what="first sync")
         before = log_length(bob_node, actor)
         for n in range(3):
             await alice.publish(f"live words {n}")
         await eventually(
-            lambda: _true(log_length(bob_node, actor) == before + 3),
+            lambda: holds(log_length(bob_node, actor) == before + 3),
             within=10,
             what="three new entries on Bob's node, live",
         )
@@ -150,7 +126,3 @@ async def test_following_starts_replication_and_new_entries_arrive_live(tmp_path
         await bob.close()
         alice_node.stop()
         bob_node.stop()
-
-
-async def _true(value: bool) -> bool:
-    return value

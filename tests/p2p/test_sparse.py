@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from tests.federation.helpers import PASSWORD, Person, eventually, start_node
-from tests.p2p.test_replication import follow, log_length
+from tests.p2p.helpers import follow, holds, log_length
 from tests.processes import NodeProcess, run_cli
 
 HOSTS = ("127.0.0.23", "127.0.0.24", "127.0.0.25")  # Alice, Bob, Carol
@@ -57,7 +57,7 @@ async def test_a_post_opens_from_a_peer_while_its_home_is_offline(tmp_path: Path
         other_id = await alice.publish("Named by my key, not by my server")
         did = alice_did(alice_node)
         length = log_length(alice_node, actor)
-        await eventually(lambda: _true(log_length(bob_node, actor) == length), what="on Bob's")
+        await eventually(lambda: holds(log_length(bob_node, actor) == length), what="on Bob's")
         alice_node.stop()
 
         token = await api_token(carol_node, "carol")
@@ -82,5 +82,31 @@ def alice_did(node: NodeProcess) -> str:
         return str(db.execute("SELECT did FROM accounts WHERE username = 'alice'").fetchone()[0])
 
 
-async def _true(value: bool) -> bool:
-    return value
+async def test_a_post_seen_in_passing_is_kept_signed_and_re_served(tmp_path: Path) -> None:
+    """Bob does not follow Alice: his node only opened her post once, by its link. It kept
+    the post as Alice signed it, and serves it to Carol's node when Alice's is offline."""
+    hosts = ("127.0.0.28", "127.0.0.29", "127.0.0.30")
+    started = [
+        start_node(tmp_path, host, [name], {})
+        for host, name in zip(hosts, ("alice", "bob", "carol"), strict=True)
+    ]
+    alice_node, bob_node, carol_node = started
+    alice = await Person(alice_node, "alice").login()
+    carol = await Person(carol_node, "carol").login()
+    actor = f"{alice_node.url}/users/alice"
+    try:
+        uri = f"{actor}/statuses/{await alice.publish('Seen once, kept signed')}"
+        assert alice.handle in (await carol.get(f"/@{alice.handle}")).text
+        bob_token = await api_token(bob_node, "bob")
+        assert [s["uri"] for s in await resolve(bob_node, bob_token, uri)] == [uri]
+        assert log_length(bob_node, actor) == 0  # no replica: only the post itself
+        alice_node.stop()
+
+        run_cli("peer", "add", bob_node.url, "--data", str(carol_node.data), env=carol_node.env)
+        found = await resolve(carol_node, await api_token(carol_node, "carol"), uri)
+        assert [status["uri"] for status in found] == [uri]
+    finally:
+        await alice.close()
+        await carol.close()
+        for node in started:
+            node.stop()
