@@ -29,7 +29,7 @@ from bocage.mastodon_api.streaming.hub import StreamHub
 from bocage.mastodon_api.streaming.routes import routes as streaming_routes
 from bocage.media.storage import LocalStorage
 from bocage.node import Node
-from bocage.p2p.gateway import routes as gateway_routes
+from bocage.p2p import all_routes as p2p_routes
 from bocage.routing import IndexedRouter
 from bocage.web.render import page, redirect
 from bocage.web.routes import all_routes
@@ -139,7 +139,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
         *activitypub_routes(),
         *mastodon_routes(),
         *streaming_routes,
-        *gateway_routes,
+        *p2p_routes(),
         *all_routes(),
         Route("/media/{key:path}", media, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

@@ -13,10 +13,10 @@ import signal
 import socket
 import sys
 import tarfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 import uvicorn
@@ -33,6 +33,9 @@ from bocage.p2p.sync import SyncReport
 from bocage.store import backup as backups
 from bocage.store import migrate as migrations
 from bocage.store.db import Database
+
+if TYPE_CHECKING:
+    from bocage.node import Node
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Bocage: your own social node.")
 user_app = typer.Typer(no_args_is_help=True, help="Manage local accounts.")
@@ -319,17 +322,25 @@ def user_gateway_add(username: str, pub_url: str, data: DataOption = Path("data"
     console.print(f"@{username}'s posts are now kept by the pub {pub} too.", highlight=False)
 
 
-async def _register_pub(settings: Settings, username: str, pub_url: str) -> str:
+@asynccontextmanager
+async def _started_node(settings: Settings) -> AsyncIterator[Node]:
+    """A node for one command: started without its background work, which the command runs
+    to the end itself (`run_until_idle`) before the node stops."""
     from bocage.node import Node
 
     node = Node(settings, run_worker=False)
     await node.start()
     try:
+        yield node
+    finally:
+        await node.stop()
+
+
+async def _register_pub(settings: Settings, username: str, pub_url: str) -> str:
+    async with _started_node(settings) as node:
         pub = await pubs.register(node, username, pub_url)
         await node.worker.run_until_idle()  # followers are told of the new gateway
         return pub
-    finally:
-        await node.stop()
 
 
 @peer_app.command("add")
@@ -408,11 +419,7 @@ def sync_command(data: DataOption = Path("data")) -> None:
 
 
 async def _sync(settings: Settings) -> SyncReport:
-    from bocage.node import Node
-
-    node = Node(settings, run_worker=False)
-    await node.start()
-    try:
+    async with _started_node(settings) as node:
         with Progress(
             TextColumn("syncing"), BarColumn(), MofNCompleteColumn(), console=console
         ) as bar:
@@ -422,8 +429,6 @@ async def _sync(settings: Settings) -> SyncReport:
             )
         await node.worker.run_until_idle()  # what arrived becomes posts, deletions…
         return report
-    finally:
-        await node.stop()
 
 
 def main() -> None:

@@ -17,14 +17,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bocage.core import text
-from bocage.core.activities import PUBLIC
+from bocage.core.activities import PUBLIC, PUBLIC_ALIASES
 from bocage.core.polls import MAX_OPTION_CHARS, RemotePoll
 from bocage.core.remote import ActorProfile, RemotePost
 from bocage.crypto.keys import KeyFormatError, public_key_from_multibase
 
 ACTOR_TYPES = {"Person", "Service", "Application", "Group", "Organization"}
 POST_TYPES = {"Note", "Article", "Page", "Question", "Video", "Event", "Audio", "Image"}
-PUBLIC_ALIASES = {PUBLIC, "as:Public", "Public"}
 MAX_NAME = 200
 MAX_POLL_OPTIONS = 20  # more than any server allows; a longer list is cut, not refused
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 from bocage.activitypub import normalize
 from bocage.activitypub.client import FetchError
@@ -21,10 +21,12 @@ class KeyGone(httpsig.SignatureError):
     """The signer's key can no longer be fetched (404/410): the account is gone."""
 
 
-def as_signed(node: Node, request: Request, body: bytes = b"") -> httpsig.Request:
-    # The URL as the sender addressed it: our own base URL, not whatever the proxy saw.
+def as_signed(node: Node, request: HTTPConnection, body: bytes = b"") -> httpsig.Request:
+    # The URL as the sender addressed it: our own base URL, not whatever the proxy saw. A
+    # WebSocket's handshake (no method in its scope) is a GET.
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return httpsig.Request(request.method, node.ctx.urls.base + target, dict(request.headers), body)
+    method = request.scope.get("method", "GET")
+    return httpsig.Request(method, node.ctx.urls.base + target, dict(request.headers), body)
 
 
 def is_signed(request: httpsig.Request) -> bool:
@@ -55,7 +57,7 @@ async def signer(node: Node, request: httpsig.Request) -> Account:
 
 
 async def signing_server(
-    node: Node, request: Request, body: bytes, *, unsigned: str, refused: str
+    node: Node, request: HTTPConnection, body: bytes, *, unsigned: str, refused: str
 ) -> Account:
     """The remote account (an instance actor, usually) whose signature vouches for a request
     from another server: authorized fetches, peers' replication requests. `SignatureError`

@@ -297,6 +297,14 @@ def update_profile(session: Session, ctx: Context, account: Account, change: Pro
     moves.announce_profile(session, ctx, account)
 
 
+def add_gateway(session: Session, ctx: Context, account: Account, gateway: str) -> None:
+    """Another node (a pub) now holds and serves the account's objects: its actor lists it
+    among its `gateways`, and its followers are told (an Update of the profile)."""
+    if gateway not in (account.gateways or []):
+        account.gateways = [*(account.gateways or []), gateway]
+        moves.announce_profile(session, ctx, account)
+
+
 def set_approved(session: Session, username: str, approved: bool = True) -> User:
     account = by_username(session, username)
     user = user_of(session, account)

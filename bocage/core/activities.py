@@ -106,6 +106,26 @@ def wrap(
     return activity
 
 
+PUBLIC_ALIASES = {PUBLIC, "as:Public", "Public"}  # how servers spell the public collection
+
+
+def is_public(document: dict[str, Any]) -> bool:
+    """Addressed (`to` or `cc`) to everyone: public or unlisted."""
+    named: set[Any] = set()
+    for field in ("to", "cc"):
+        value = document.get(field) or []
+        named.update(value if isinstance(value, list) else [value])
+    return bool(named & PUBLIC_ALIASES)
+
+
+def object_id_of(activity: dict[str, Any]) -> str | None:
+    """The id of an activity's object, embedded or named."""
+    obj = activity.get("object")
+    if isinstance(obj, dict):
+        obj = obj.get("id")
+    return obj if isinstance(obj, str) else None
+
+
 def addressees(activity: dict[str, Any]) -> set[str]:
     """Everyone an activity (or the object it embeds) is addressed to."""
     found: set[str] = set()

@@ -163,7 +163,7 @@ def _entry_row(
         "account_id": account.id,
         "seq": seq,
         "activity_id": signed["id"],
-        "object_id": _object_id(signed),
+        "object_id": activities.object_id_of(signed),
         "activity_type": signed["type"],
         "digest": entry["digest"],
         "entry_hash": entry_hash,
@@ -184,16 +184,23 @@ def signed_activity(session: Session, activity_id: str) -> dict[str, Any] | None
 def signed_object(session: Session, object_id: str) -> dict[str, Any] | None:
     """The latest version of an object this node authored, from its latest Create or Update,
     with that activity's proof (the object is covered by it, not by a proof of its own)."""
-    stored = session.execute(
-        select(LogEntry.activity)
-        .where(LogEntry.object_id == object_id, LogEntry.activity_type.in_(("Create", "Update")))
-        .order_by(LogEntry.seq.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if not stored:
-        return None
-    obj = orjson.loads(stored)["object"]
+    activity = latest_version(session, object_id)
+    obj = activity.get("object") if activity else None
     return obj if isinstance(obj, dict) else None
+
+
+def latest_version(
+    session: Session, object_id: str, account_id: int | None = None
+) -> dict[str, Any] | None:
+    """The latest Create or Update of an object in a log held here (the author's, when
+    `account_id` is given), as signed; None if there is none or its content was purged."""
+    query = select(LogEntry.activity).where(
+        LogEntry.object_id == object_id, LogEntry.activity_type.in_(("Create", "Update"))
+    )
+    if account_id is not None:
+        query = query.where(LogEntry.account_id == account_id)
+    stored = session.scalars(query.order_by(LogEntry.seq.desc()).limit(1)).first()
+    return orjson.loads(stored) if stored else None
 
 
 def superseded(session: Session, activity_id: str, object_id: str) -> bool:
@@ -222,10 +229,3 @@ def purge_object(session: Session, account_id: int, object_id: str) -> None:
         .where(LogEntry.activity_type != "Delete")
         .values(activity=None)
     )
-
-
-def _object_id(activity: dict[str, Any]) -> str | None:
-    obj = activity.get("object")
-    if isinstance(obj, dict):
-        return obj.get("id")
-    return obj if isinstance(obj, str) else None

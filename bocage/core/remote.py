@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bocage.core import accounts, events, polls, posts
+from bocage.core import accounts, activities, events, polls, posts
 from bocage.core.activities import PUBLIC
 from bocage.core.clock import now
 from bocage.core.ids import new_id
@@ -296,15 +296,11 @@ def update_post(session: Session, author: Account, note: RemotePost) -> Post | N
     return post
 
 
-PUBLIC_ADDRESSES = {PUBLIC, "as:Public", "Public"}
-
-
 def keep_signed(session: Session, account_id: int, document: dict[str, Any]) -> None:
     """A public object as its author signed it (its proof checked by the caller): kept to be
     re-served to peers (p2p/gateway.py). Private ones are never kept for that."""
-    addressed = {*_as_list(document.get("to")), *_as_list(document.get("cc"))}
     uri = document.get("id")
-    if not isinstance(uri, str) or not addressed & PUBLIC_ADDRESSES:
+    if not isinstance(uri, str) or not activities.is_public(document):
         return
     held = session.get(HeldObject, uri)
     text = orjson.dumps(document).decode()
@@ -312,10 +308,6 @@ def keep_signed(session: Session, account_id: int, document: dict[str, Any]) -> 
         session.add(HeldObject(uri=uri, account_id=account_id, document=text, held_at=now()))
     else:
         held.document, held.held_at = text, now()
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def delete_post(session: Session, author: Account, uri: str) -> bool:

@@ -1,2 +1,11 @@
 """Peer replication: author logs served by any node that holds them, fetched from whichever
 peer has them, verified against the author's key. The contract is docs/protocol.md."""
+
+from starlette.routing import BaseRoute
+
+
+def all_routes() -> list[BaseRoute]:
+    # Imported here: the route modules need `bocage.node`, which imports this package.
+    from bocage.p2p import gateway, live
+
+    return [*gateway.routes, *live.routes]

@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy.orm import Session
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bocage.activitypub import signatures
 from bocage.activitypub.responses import activity_response, error, json_response, node_of
-from bocage.core import portable, remote
+from bocage.core import activities, authoring, portable, remote
 from bocage.core.errors import RateLimited
 from bocage.crypto import httpsig
-from bocage.p2p import live, peers, pubs, replica
+from bocage.p2p import peers, pubs, replica
 
 if TYPE_CHECKING:
     from bocage.node import Node
@@ -67,11 +67,7 @@ def _exchange(
     dids, their_peers = asked
     own = node.ctx.urls.base
     peers.remember(session, asker, "exchange", own=own)
-    for url in their_peers[: peers.MAX_LEARNED]:
-        try:
-            peers.remember(session, url, "exchange", own=own)
-        except peers.BadPeerUrl:
-            continue
+    peers.learn(session, their_peers, own=own)
     held = replica.clock(session, list(dids) or None)
     known = [peer.url for peer in peers.listed(session) if peer.url != asker]
     return held, known[: peers.MAX_LEARNED]
@@ -133,39 +129,43 @@ def _object(session: Session, did: str, path: str) -> dict[str, Any] | str | Non
     if remote.is_tombstoned(session, uri):
         return "gone"
     account = replica.held(session, did)
-    activity = replica.latest_about(session, account.id, uri) if account else None
+    activity = authoring.latest_version(session, uri, account.id) if account else None
     if activity is None:
         return replica.held_object(session, did, uri)
     obj = activity.get("object")
-    return obj if isinstance(obj, dict) and replica.is_public(activity) else None
+    return obj if isinstance(obj, dict) and activities.is_public(activity) else None
+
+
+async def signed_peer(node: Node, connection: HTTPConnection, body: bytes) -> str:
+    """The base URL of the peer node that signed a request (its instance actor), counted
+    against its limit. `SignatureError` (401, 403) or `RateLimited` (429) otherwise."""
+    account = await signatures.signing_server(
+        node,
+        connection,
+        body,
+        unsigned="Peers must sign their requests (HTTP signatures).",
+        refused="This node does not replicate with your server.",
+    )
+    assert account.domain is not None  # signing_server answers only for remote servers
+    node.replication.count_request(account.domain)
+    return peers.base_url(account.uri)
 
 
 async def _signed_peer(request: Request, body: bytes) -> str | Response:
     """The base URL of the node that signed the request, or the error to answer."""
-    node = node_of(request)
     try:
-        account = await signatures.signing_server(
-            node,
-            request,
-            body,
-            unsigned="Peers must sign their requests (HTTP signatures).",
-            refused="This node does not replicate with your server.",
-        )
+        return await signed_peer(node_of(request), request, body)
     except httpsig.SignatureError as failed:
         return error(str(failed), failed.status)
-    try:
-        node.replication.count_request(account.domain)
     except RateLimited as limited:
         refused = error(limited.message, 429)
         refused.headers["Retry-After"] = str(int(limited.retry_after) + 1)
         return refused
-    return peers.base_url(account.uri)
 
 
 routes: list[BaseRoute] = [
     Route(f"{PREFIX}/clock", clock, methods=["POST"]),
     Route(f"{PREFIX}/consent", pubs.consent, methods=["POST"]),
-    *live.routes,
     Route(PREFIX + "/{did}/log", log_page, methods=["GET"]),
     Route(PREFIX + "/{did}/{path:path}", portable_object, methods=["GET"]),
 ]

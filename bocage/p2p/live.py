@@ -18,11 +18,11 @@ import orjson
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bocage.activitypub import signatures
 from bocage.core.errors import RateLimited
 from bocage.core.events import Event
 from bocage.crypto import httpsig
 from bocage.p2p import replica
+from bocage.p2p.gateway import signed_peer
 
 if TYPE_CHECKING:
     from bocage.node import Node
@@ -97,20 +97,10 @@ async def live(socket: WebSocket) -> None:
 
 async def _refusal(node: Node, socket: WebSocket) -> str | None:
     """Why the handshake is refused (unsigned, bad signature, blocked, too many), or None."""
-    url = f"{node.ctx.urls.base}{socket.url.path}"
-    request = httpsig.Request("GET", url, dict(socket.headers), b"")
-    if not signatures.is_signed(request):
-        return "Peers must sign their requests (HTTP signatures)."
     try:
-        account = await signatures.signer(node, request)
-    except httpsig.SignatureError as refused:
+        await signed_peer(node, socket, b"")
+    except (httpsig.SignatureError, RateLimited) as refused:
         return str(refused)[:120]
-    if account.domain is None or (await node.federation.domain_rules()).refuses(account.domain):
-        return "This node does not replicate with your server."
-    try:
-        node.replication.count_request(account.domain)
-    except RateLimited as limited:
-        return limited.message
     return None
 
 

@@ -51,12 +51,23 @@ def remember(session: Session, url: str, source: str, *, own: str | None = None)
     if peer is None:
         if source == "exchange" and _learned_count(session) >= MAX_LEARNED:
             return None
-        peer = Peer(url=url, source=source, added_at=now(), state="new", score=0)
-        peer.entries_received = 0
+        peer = Peer(
+            url=url, source=source, added_at=now(), state="new", score=0, entries_received=0
+        )
         session.add(peer)
     elif source == "manual":
         peer.source, peer.score = "manual", 0
     return peer
+
+
+def learn(session: Session, urls: list[str], *, own: str) -> None:
+    """The peers another node listed (a clock exchange): a claim, so capped, and an address
+    that is not a node's is skipped."""
+    for url in urls[:MAX_LEARNED]:
+        try:
+            remember(session, url, "exchange", own=own)
+        except BadPeerUrl:
+            continue
 
 
 def forget(session: Session, url: str) -> bool:

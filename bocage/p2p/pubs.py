@@ -17,7 +17,7 @@ from starlette.responses import Response
 from bocage.activitypub import normalize
 from bocage.activitypub.client import FetchError
 from bocage.activitypub.responses import error, json_response, node_of
-from bocage.core import accounts, authoring, moves
+from bocage.core import accounts, authoring
 from bocage.core.activities import AS_CONTEXT, iso
 from bocage.core.clock import now
 from bocage.core.errors import DomainError, NotFound
@@ -74,10 +74,7 @@ def _signed_consent(session: Session, node: Node, username: str, pub: str) -> di
 
 
 def _add_gateway(session: Session, node: Node, username: str, pub: str) -> None:
-    account = accounts.by_username(session, username)
-    if pub not in (account.gateways or []):
-        account.gateways = [*(account.gateways or []), pub]
-        moves.announce_profile(session, node.ctx, account)  # followers learn the new gateway
+    accounts.add_gateway(session, node.ctx, accounts.by_username(session, username), pub)
     peers.remember(session, pub, "gateway", own=node.ctx.urls.base)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from bocage.activitypub import inbox, normalize
-from bocage.core import events, remote
+from bocage.core import activities, events, remote
 from bocage.core.authoring import purge_object
 from bocage.core.clock import now
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
@@ -117,35 +117,12 @@ def page(session: Session, account: Account, after: int, limit: int) -> list[byt
 
 def _line(session: Session, entry: str, activity: str | None, object_id: str | None) -> bytes:
     document = orjson.loads(activity) if activity else None
-    if document is not None and is_public(document):
+    if document is not None and activities.is_public(document):
         return b'{"entry":%s,"activity":%s}' % (entry.encode(), activity.encode())  # type: ignore[union-attr]
     deleted = object_id is not None and remote.is_tombstoned(session, object_id)
     # Content gone with a known object: purged by a Delete. Otherwise it was never public.
     withheld = "deleted" if deleted or (document is None and object_id) else "private"
     return b'{"entry":%s,"activity":null,"withheld":"%s"}' % (entry.encode(), withheld.encode())
-
-
-def is_public(activity: dict[str, Any]) -> bool:
-    named = set()
-    for field in ("to", "cc"):
-        value = activity.get(field) or []
-        named.update(value if isinstance(value, list) else [value])
-    return bool(named & normalize.PUBLIC_ALIASES)
-
-
-def latest_about(session: Session, account_id: int, object_id: str) -> dict[str, Any] | None:
-    """The author's latest Create or Update of an object, as signed (None if purged)."""
-    stored = session.scalars(
-        select(LogEntry.activity)
-        .where(
-            LogEntry.account_id == account_id,
-            LogEntry.object_id == object_id,
-            LogEntry.activity_type.in_(("Create", "Update")),
-        )
-        .order_by(LogEntry.seq.desc())
-        .limit(1)
-    ).first()
-    return orjson.loads(stored) if stored else None
 
 
 def held_object(session: Session, did: str, uri: str) -> dict[str, Any] | None:
@@ -194,7 +171,7 @@ def _tombstoned(session: Session, lines: list[Any]) -> set[str]:
         for line in lines
         if isinstance(line, dict)
         and isinstance(line.get("activity"), dict)
-        and (object_id := _object_id(line["activity"]))
+        and (object_id := activities.object_id_of(line["activity"]))
     }
     if not named:
         return set()
@@ -251,7 +228,7 @@ def _store(
     activity: dict[str, Any] | None,
     buried: set[str],
 ) -> None:
-    object_id = _object_id(activity) if activity is not None else None
+    object_id = activities.object_id_of(activity) if activity is not None else None
     if activity is not None and activity.get("type") != "Delete" and object_id:
         if object_id in buried:
             activity = None  # deleted before: never stored again, never re-served
@@ -294,13 +271,6 @@ def _apply(session: Session, activity: dict[str, Any]) -> None:
         log.info("replicated activity %s not applied: %s", activity.get("id"), bad)
         return
     inbox.store(session, incoming, orjson.dumps(activity), "proof")
-
-
-def _object_id(activity: dict[str, Any]) -> str | None:
-    obj = activity.get("object")
-    if isinstance(obj, dict):
-        obj = obj.get("id")
-    return obj if isinstance(obj, str) else None
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ class Sync:
             learned = [u for u in document.get("peers", []) if isinstance(u, str)]
         except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
             return self._fail(url, "refused", "the clock exchange answered no clock")
-        await db.write(_learn, learned, own)
+        await db.write(peers.learn, learned, own=own)
         self.tallies.setdefault(url, _PeerTally())
         return clock
 
@@ -251,11 +251,3 @@ def _learn_from_follows(session: Session, own: str) -> None:
         peers.remember(session, account.uri, "follow", own=own)
         for gateway in account.gateways or []:
             peers.remember(session, gateway, "gateway", own=own)
-
-
-def _learn(session: Session, urls: list[str], own: str) -> None:
-    for url in urls[: peers.MAX_LEARNED]:
-        try:
-            peers.remember(session, url, "exchange", own=own)
-        except peers.BadPeerUrl:
-            continue
