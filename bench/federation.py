@@ -189,7 +189,6 @@ async def _deliver(
         author = await node.db.write(_seed_followers, node, port, shared)
         started = time.perf_counter()
         await node.db.write(posts.publish, node.ctx, author, posts.PostDraft("Hello, everyone"))
-        node.jobs_committed()
         expected = SERVERS if shared else FOLLOWERS
         deadline = time.monotonic() + 120
         while _count(sink) < expected and time.monotonic() < deadline:  # noqa: ASYNC110

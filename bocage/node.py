@@ -9,7 +9,9 @@ import logging
 from bocage.activitypub.federation import Federation
 from bocage.config import Settings
 from bocage.core.context import Context
+from bocage.core.events import Event
 from bocage.jobs import handlers
+from bocage.jobs.queue import JOBS_QUEUED
 from bocage.jobs.worker import Worker
 from bocage.p2p.service import Replication
 from bocage.store import migrate
@@ -46,6 +48,7 @@ class Node:
         self.db.events.attach(asyncio.get_running_loop())
         await asyncio.to_thread(self.db.listen)
         if self.run_worker:
+            self.db.events.subscribe(self._wake_worker)
             self.worker.start()
             self.replication.start()  # background work goes where the worker runs
 
@@ -56,7 +59,7 @@ class Node:
         await self.federation.close()
         await asyncio.to_thread(self.db.close)
 
-    def jobs_committed(self) -> None:
-        """Call after a transaction that may have enqueued jobs: wakes the in-process worker."""
-        if self.run_worker:
+    def _wake_worker(self, committed: list[Event]) -> None:
+        """Jobs were committed (here, or by another process on PostgreSQL): run them now."""
+        if any(event.kind == JOBS_QUEUED for event in committed):
             self.worker.wake()

@@ -93,8 +93,7 @@ async def _receive(request: Request) -> Response:
         return error(str(refused), refused.status)
     except _Gone:
         return Response(status_code=202)  # an actor we never knew deleted itself: nothing to do
-    if await node.db.write(store, incoming, body, sender.verified_by):
-        node.jobs_committed()
+    await node.db.write(store, incoming, body, sender.verified_by)
     return Response(status_code=202)
 
 

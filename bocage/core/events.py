@@ -1,4 +1,4 @@
-"""Events that streaming clients are told about (Mastodon's streaming API, and later peers).
+"""Events that streaming clients, peers and the job worker are told about.
 
 A core function that changes something a connected client shows calls `emit` inside its
 transaction. The event is held on the session and published only once that transaction
@@ -21,6 +21,7 @@ Kinds and their data:
                                         its log is fetched from peers at once
 - `log.appended`    {account_id, seq}   an author's log (its own or a replica) grew: peers
                                         subscribed to it live are sent the entry
+- `jobs.queued`     {}                  jobs were enqueued (jobs/queue.py): workers wake
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from bocage.core import feeds, list_feeds, timelines
+from bocage.core import feeds, list_feeds, page_rows, timelines
 from bocage.core.clock import now
 from bocage.core.errors import InvalidInput, NotFound
 from bocage.core.ids import new_id
@@ -39,7 +39,6 @@ from bocage.store.models import (
     ListMember,
     UserList,
 )
-from bocage.store.prepared import Prepared
 
 REPLIES_POLICIES = ("followed", "list", "none")
 MAX_LISTS = 50  # Mastodon's List::PER_ACCOUNT_LIMIT
@@ -47,7 +46,7 @@ MAX_TITLE = 256
 NOT_FOUND = "Record not found"
 
 LIST_FEED = timelines.feed_slice(ListFeedEntry, ListFeedEntry.list_id)
-LIST_ROWS = Prepared(timelines.PAGE_SELECT.where(timelines.POSTS.c.id.in_(LIST_FEED)))
+LIST_STAMPS = page_rows.feed_stamps(LIST_FEED)
 
 
 # --- the lists themselves ------------------------------------------------------------------
@@ -365,7 +364,7 @@ def timeline(session: Session, viewer: Account, list_id: int | None, page: Page)
         "min_id": OLDEST if page.min_id is None else page.min_id,
         "limit": page.limit,
     }
-    return timelines.feed_page(session, viewer, LIST_ROWS, params)
+    return timelines.feed_page(session, viewer, LIST_STAMPS, params)
 
 
 def containing(session: Session, post_id: int) -> list[tuple[int, int]]:

@@ -56,6 +56,7 @@ NEW_POST_COLUMNS = (
     "id", "account_id", "uri", "visibility", "content", "source", "spoiler_text", "language",
     "in_reply_to_id", "in_reply_to_account_id", "thread_root_id", "created_at", "edited_at",
     "replies_count", "favourites_count", "reblogs_count", "media_count", "poll_id",
+    "row_version",
 )  # fmt: skip
 # What publishing runs for every post, compiled once (see store/prepared.py).
 ADD_POST = Prepared(insert(Post.__table__), keys=NEW_POST_COLUMNS)
@@ -142,6 +143,7 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         "reblogs_count": 0,
         "media_count": len(draft.media_ids) or None,
         "poll_id": new_id() if poll_draft else None,
+        "row_version": 0,
     }
     ADD_POST.execute(session, values)
     post = Post(**values)
@@ -167,12 +169,21 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
     create = activities.wrap(
         "Create", f"{post.uri}/activity", author, signed_note.document, published=post.created_at
     )
-    enqueue(session, "post.created", {"post_id": post.id})
+    _fan_out_later(session, post, mentions=bool(mentioned))
     # Last, the statements that lock the author's row: posts by one author wait for each
     # other from here to the commit, so nothing slow may come after this point.
     authoring.append(session, author, create, signed_note)
     _count_new_post(session, author, post, parent)
     return post
+
+
+def _fan_out_later(session: Session, post: Post, *, mentions: bool) -> None:
+    """The `post.created` job (jobs/handlers.py), when it has anything to do; otherwise
+    only the event it would end with (streaming clients hear of the post)."""
+    if feeds.fan_out_needed(session, post, mentions=mentions):
+        enqueue(session, "post.created", {"post_id": post.id})
+    else:
+        events.emit(session, "post.published", post_id=post.id)
 
 
 def edit(session: Session, ctx: Context, author: Account, post_id: int, draft: PostDraft) -> Post:
@@ -319,7 +330,7 @@ def boost(
             raise
         return existing
     feeds.add_own(session, reblog)
-    enqueue(session, "post.created", {"post_id": reblog.id})
+    _fan_out_later(session, reblog, mentions=False)
     bump(session, original.id, Post.reblogs_count, +1)
     to, cc = activities.audience(ctx.urls, account, reblog.visibility, [])
     author_uri = _account_uri(session, original.account_id)

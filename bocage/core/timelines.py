@@ -6,16 +6,15 @@ then loads posts, authors, boosted originals and the viewer's own flags in a few
 
 from __future__ import annotations
 
-from collections import namedtuple
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, exists, func, or_, select
+from sqlalchemy import Row, Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from bocage.core import domains, media, pins, polls
+from bocage.core import domains, media, page_rows, pins, polls
 from bocage.core.errors import NotFound
+from bocage.core.page_rows import ACCOUNTS, IDS, PageRow
 from bocage.core.visibility import visible_to
 from bocage.store.models import (
     Account,
@@ -33,18 +32,10 @@ from bocage.store.models import (
 from bocage.store.prepared import Prepared
 
 MAX_LIMIT = 40
-POSTS = Post.__table__
-ACCOUNTS = Account.__table__
-# What a page may show of an account: never its keys.
-SECRET = {"identity_seed", "rsa_private_pem", "rsa_public_pem"}
-# Nor what no page shows (each column of each row is a value to fetch and convert).
-UNSHOWN = {"note_source", "log_seq", "log_head", "also_known_as", "gateways"}
-PUBLIC_ACCOUNT = [column for column in ACCOUNTS.c if column.name not in SECRET | UNSHOWN]
 NEWEST, OLDEST = 2**63 - 1, 0  # bounds of a page without max_id / min_id
 
-# The statements a timeline page runs every time, built once with bind parameters: building
-# a statement costs SQLAlchemy ~0.1–0.2 ms, more than SQLite takes to run it.
-IDS = bindparam("ids", expanding=True)
+# The statements a timeline page runs every time are built once with bind parameters:
+# building a statement costs SQLAlchemy ~0.1–0.2 ms, more than SQLite takes to run it.
 
 
 def feed_slice(entry: Any, owner: Any) -> Select[tuple[int]]:
@@ -70,67 +61,9 @@ def feed_slice(entry: Any, owner: Any) -> Select[tuple[int]]:
 
 
 HOME_FEED = feed_slice(FeedEntry, FeedEntry.account_id)
-VIEWER = bindparam("viewer")
-NOBODY = 0  # the viewer of an anonymous page: no account has this id, so no flag is set
-BOOSTS = POSTS.alias("boost")
-# A page's posts with their authors and the viewer's flags, in one round trip: on
-# PostgreSQL each query costs ~0.5 ms of latency, more than the work it asks for.
-PAGE_SELECT = select(
-    *POSTS.c,
-    *PUBLIC_ACCOUNT,
-    exists()
-    .where(Favourite.account_id == VIEWER, Favourite.post_id == POSTS.c.id)
-    .label("favourited"),
-    exists()
-    .where(BOOSTS.c.account_id == VIEWER, BOOSTS.c.reblog_of_id == POSTS.c.id)
-    .label("reblogged"),
-    exists()
-    .where(Bookmark.account_id == VIEWER, Bookmark.post_id == POSTS.c.id)
-    .label("bookmarked"),
-    # The viewer muted the post's thread (known by its root, see `thread_of`).
-    exists()
-    .where(
-        ThreadMute.account_id == VIEWER,
-        ThreadMute.thread_id == func.coalesce(POSTS.c.thread_root_id, POSTS.c.id),
-    )
-    .label("muted"),
-).join_from(POSTS, ACCOUNTS, ACCOUNTS.c.id == POSTS.c.account_id)
-PAGE_ROWS = PAGE_SELECT.where(POSTS.c.id.in_(IDS))
-# One post (a status opened, favourited, just written…): the most frequent page of all.
-ONE_ROW = Prepared(PAGE_SELECT.where(POSTS.c.id == bindparam("post")))
-# The home page is the busiest: its feed slice and its rows come in a single query, run on
+# The home page is the busiest: the stamps of its feed slice come in a single query, run on
 # the driver's cursor (SQLAlchemy's ORM result handling took a third of the page's time).
-HOME_ROWS = Prepared(PAGE_SELECT.where(POSTS.c.id.in_(HOME_FEED)))
-# A page row, read-only, with the attribute names of models.Post / models.Account.
-PostRow = namedtuple("PostRow", [column.key for column in POSTS.c])  # type: ignore[misc]
-AuthorRow = namedtuple("AuthorRow", [column.key for column in PUBLIC_ACCOUNT])  # type: ignore[misc]
-_AUTHOR_AT = len(PostRow._fields)
-_FLAGS_AT = _AUTHOR_AT + len(AuthorRow._fields)
-
-
-class PageRow(NamedTuple):
-    """A row of PAGE_SELECT, split. (A named tuple: a page makes forty of these, and a frozen
-    dataclass took three times as long to build.)"""
-
-    post: Any  # PostRow
-    author: Any  # AuthorRow
-    favourited: bool
-    reblogged: bool
-    bookmarked: bool
-    muted: bool
-
-    @staticmethod
-    def of(values: Sequence[Any]) -> PageRow:
-        """Split a flat row of PAGE_SELECT into its post, its author and the viewer's flags."""
-        favourited, reblogged, bookmarked, muted = values[_FLAGS_AT:]
-        return PageRow(
-            PostRow._make(values[:_AUTHOR_AT]),
-            AuthorRow._make(values[_AUTHOR_AT:_FLAGS_AT]),
-            bool(favourited),
-            bool(reblogged),
-            bool(bookmarked),
-            bool(muted),
-        )
+HOME_STAMPS = page_rows.feed_stamps(HOME_FEED)
 
 
 @dataclass(frozen=True)
@@ -193,15 +126,15 @@ def home(session: Session, viewer: Account, page: Page) -> list[PostView]:
         "min_id": OLDEST if page.min_id is None else page.min_id,
         "limit": page.limit,
     }
-    return feed_page(session, viewer, HOME_ROWS, bounds)
+    return feed_page(session, viewer, HOME_STAMPS, bounds)
 
 
 def feed_page(
-    session: Session, viewer: Account, statement: Prepared, params: dict[str, Any]
+    session: Session, viewer: Account, stamps: Prepared, params: dict[str, Any]
 ) -> list[PostView]:
-    """A page of a feed written on fan-out (home_feed, list_feed): `statement` is
-    PAGE_SELECT over the feed's slice, run with `params`; newest first."""
-    rows = {row.post.id: row for row in map(PageRow.of, statement.rows(session, params))}
+    """A page of a feed written on fan-out (home_feed, list_feed): `stamps` are
+    page_rows.feed_stamps of the feed's slice, run with `params`; newest first."""
+    rows = page_rows.of_stamps(session, stamps.rows(session, params))
     ids = sorted(rows, reverse=True)
     return _without_hidden_boosts(session, viewer, _views(session, viewer, ids, rows))
 
@@ -467,12 +400,7 @@ def with_mentions(session: Session, views: list[PostView]) -> list[PostView]:
 
 
 def _page_rows(session: Session, viewer: Account | None, ids: list[int]) -> dict[int, PageRow]:
-    viewer_id = viewer.id if viewer else NOBODY
-    if len(ids) == 1:
-        rows: Any = ONE_ROW.rows(session, {"post": ids[0], "viewer": viewer_id})
-    else:
-        rows = session.connection().execute(PAGE_ROWS, {"ids": ids, "viewer": viewer_id})
-    return {row.post.id: row for row in map(PageRow.of, rows)}
+    return page_rows.by_ids(session, viewer.id if viewer else None, ids)
 
 
 # --- live readers (streaming) -----------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from bocage.core import events
 from bocage.core.clock import now
 from bocage.core.ids import new_id
 from bocage.store.models import Job
@@ -28,6 +29,7 @@ ADD_JOB = Prepared(
     insert(Job.__table__),
     keys=("id", "kind", "payload", "state", "run_after", "attempts", "max_attempts", "created_at"),
 )
+JOBS_QUEUED = "jobs.queued"
 BACKOFF_BASE_SECONDS = 15.0
 BACKOFF_CAP_SECONDS = 6 * 3600.0
 
@@ -62,6 +64,8 @@ def enqueue(
         "created_at": moment,
     }
     ADD_JOB.execute(session, values)
+    # Once committed, the event wakes the worker (node.py): no waiting for its next poll.
+    events.emit(session, JOBS_QUEUED)
     return values["id"]
 
 

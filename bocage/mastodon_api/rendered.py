@@ -2,32 +2,22 @@
 again (every reader of a busy account, every refresh), and building a Status was half the
 cost of a home page.
 
-An entry is used only while what it was built from is unchanged: its key holds the post's
-row (content, counts, pin, edit time: every column), the author's row as the Account entity
-reads it, and the same for a boosted original. What a viewer adds (favourited, reblogged,
-bookmarked, muted, filtered) is never cached: `reuse` puts the viewer's own flags on a copy.
-Tags and mentions change only with an edit (the edit time is in the key); attachments never
-change once attached (core/media.update). Polls change with every vote, outside the post's
-row: statuses with a poll are not cached.
-"""
+An entry is used only while what it was built from is unchanged: its key holds the row
+versions of the post and its author, and of a boosted original and its author. Every
+UPDATE of a row bumps its version (migration 0016): content, counts, pin, edit. What a
+viewer adds (favourited, reblogged, bookmarked, muted, filtered) is never cached: `reuse`
+puts the viewer's own flags on a copy. Tags and mentions change only with an edit;
+attachments never change once attached (core/media.update). Polls change with every vote,
+outside the post's row: statuses with a poll are not cached."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from operator import attrgetter
 from typing import Any
 
 from bocage.core.timelines import PostView
 
 MAX_ENTRIES = 4096  # ~2.5 KB each: ~10 MB at most
-
-# What the Account entity reads of an author row (entities.account), `fields` aside: a
-# list, compared by value when an entry is reused.
-_author_key = attrgetter(
-    "id", "username", "domain", "display_name", "note", "avatar", "header", "locked",
-    "created_at", "uri", "followers_count", "following_count", "statuses_count",
-    "last_status_at",
-)  # fmt: skip
 
 
 class RenderedStatuses:
@@ -72,10 +62,9 @@ def reuse(entity: dict[str, Any], view: PostView) -> dict[str, Any]:
 
 
 def _key(view: PostView) -> tuple[Any, ...]:
-    author = view.author
     return (
-        view.post,
-        _author_key(author),
-        author.fields or None,
+        view.post.row_version,
+        view.author.id,
+        view.author.row_version,
         _key(view.reblog) if view.reblog is not None else None,
     )

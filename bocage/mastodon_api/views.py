@@ -15,6 +15,7 @@ from bocage.core import filters, timelines
 from bocage.core.context import Context
 from bocage.core.timelines import PostView, with_mentions
 from bocage.mastodon_api import entities, rendered
+from bocage.store.db import committed_memo
 from bocage.store.models import Account, AccountConversation, Notification, PostTag
 
 # Ours → Mastodon's: a reply is a mention there. Reports reach admins on the web pages;
@@ -24,9 +25,6 @@ NOTIFICATION_TYPES = {
     "reply": "mention", "favourite": "favourite", "reblog": "reblog", "update": "update",
     "status": "status", "poll": "poll",
 }  # fmt: skip
-
-# Status entities built before, per process (see rendered.py).
-RENDERED = rendered.RenderedStatuses()
 
 # Where a status is shown, as filters name it (docs.joinmastodon.org/entities/Filter).
 CONTEXTS = filters.CONTEXTS
@@ -56,7 +54,8 @@ def statuses(
     page_ids = [view.post.id for view in views]
     viewer_id = viewer.id if viewer is not None else None
     applied = filters.apply(session, viewer_id, views, context, keep_hidden=keep_hidden)
-    built = {view.post.id: RENDERED.get(view) for view in applied.views}
+    kept = _rendered(session)
+    built = {view.post.id: kept.get(view) if kept else None for view in applied.views}
     missing = [view for view in applied.views if built[view.post.id] is None]
     if missing:  # the tags and mentions of what was not built before, in two queries
         with_mentions(session, missing)
@@ -66,12 +65,23 @@ def statuses(
         )
         for view in missing:
             entity = built[view.post.id] = entities.status(ctx, view, page)
-            RENDERED.put(view, entity)
+            if kept is not None:
+                kept.put(view, entity)
     shown = Statuses(rendered.reuse(built[view.post.id], view) for view in applied.views)
     for entity in shown if applied.matches else ():
         _mark_filtered(entity, applied.matches.get(int(entity["id"])))
     shown.page_ids = page_ids
     return shown
+
+
+def _rendered(session: Session) -> rendered.RenderedStatuses | None:
+    """Status entities built before from this database's committed rows (none are kept
+    from a write transaction: its row versions may still roll back)."""
+    memo = committed_memo(session)
+    if memo is None:
+        return None
+    found = memo.get("rendered")
+    return found if found is not None else memo.setdefault("rendered", rendered.RenderedStatuses())
 
 
 def for_readers(

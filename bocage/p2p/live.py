@@ -222,9 +222,7 @@ class LiveLinks:
                 if line.get("type") == "entry" and line.get("entry", {}).get("author") in heads:
                     account_id = heads[line["entry"]["author"]][0]
                     accepted = await self.node.db.write(replica.accept, account_id, [line], url)
-                    if accepted.stored:
-                        self.node.jobs_committed()
-                    elif accepted.bad or accepted.forked or accepted.unchained:
+                    if accepted.bad or accepted.forked or accepted.unchained:
                         return  # the next sync sorts it out, through every peer
 
 

@@ -101,7 +101,6 @@ class Sync:
         self.report.evicted = await db.write(
             budget.enforce, settings.replica_bytes_per_author, settings.replica_bytes_total
         )
-        self.node.jobs_committed()  # the accepted activities wait in the inbox pipeline
         return self.report
 
     async def _exchange(self, url: str, offered: dict[str, int]) -> dict[str, int] | None:

@@ -34,6 +34,14 @@ from bocage.store import eventbus
 P = ParamSpec("P")
 T = TypeVar("T")
 
+
+def committed_memo(session: Session) -> dict[str, Any] | None:
+    """Per-process caches of what the session's database committed (`Database.memo`), for
+    the sessions of read units (`read`, `snapshot`), which see committed data only; None in
+    a write transaction, whose rows may still roll back."""
+    return session.info.get("memo")
+
+
 READERS = 4
 MAX_GROUP = 64  # units of work committed together, at most
 
@@ -232,7 +240,11 @@ class Database:
             self.read_engine = _postgres_engine(self.url, READERS, isolation_level="AUTOCOMMIT")
             self._write_threads = ThreadPoolExecutor(pool_size, thread_name_prefix="db-write")
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
-        self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+        # Caches of committed rows, kept by read units (see `committed_memo`).
+        self.memo: dict[str, Any] = {}
+        self._reader = sessionmaker(
+            self.read_engine, expire_on_commit=False, info={"memo": self.memo}
+        )
         self._read_threads = ThreadPoolExecutor(READERS, thread_name_prefix="db-read")
 
     @property
@@ -309,7 +321,7 @@ class Database:
             self._here = connection.execution_options(isolation_level="AUTOCOMMIT")
         driver = self._here.connection.driver_connection
         driver.execute("BEGIN")
-        session = Session(bind=self._here, expire_on_commit=False)
+        session = Session(bind=self._here, expire_on_commit=False, info={"memo": self.memo})
         try:
             return work(session, *args, **kwargs)
         finally:

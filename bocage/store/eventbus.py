@@ -43,12 +43,12 @@ def decode(payload: str) -> Event:
 
 
 def notify(session: Session, events: list[Event]) -> None:
-    """PostgreSQL: send the transaction's events with it (delivered at commit, or never)."""
-    for event in events:
-        payload = encode(event)
+    """PostgreSQL: send the transaction's events with it (delivered at commit, or never).
+    Identical events are sent once (a transaction may enqueue a thousand deliveries)."""
+    for payload in dict.fromkeys(map(encode, events)):
         if len(payload) > MAX_PAYLOAD:
             log.warning(
-                "event %s too large for NOTIFY (%d bytes): dropped", event.kind, len(payload)
+                "event too large for NOTIFY (%d bytes): dropped: %s", len(payload), payload[:200]
             )
             continue
         session.execute(NOTIFY, {"channel": CHANNEL, "payload": payload})

@@ -101,6 +101,8 @@ class Account(Base):
     # Head of this author's signed log: contiguous seq, hash of the last entry.
     log_seq: Mapped[int] = mapped_column(default=0)
     log_head: Mapped[str | None] = mapped_column(String(80))
+    # Bumped by a trigger on every update (migration 0016): pages cache rows by version.
+    row_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Other accounts of the same person (FEP-7628 `alsoKnownAs`): a Move to one of them is
     # accepted. `moved_to_id` is set once the account has moved; no foreign key, a moved
     # account outlives its new home's row (as a reply outlives its parent).
@@ -200,6 +202,8 @@ class Post(Base):
     # Its poll (`polls.id`), so that pages without polls skip looking (NULL: none). No
     # foreign key: `polls.post_id` points back, and the poll goes with the post.
     poll_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Bumped by a trigger on every update (migration 0016): pages cache rows by version.
+    row_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     __table_args__ = (
         Index("ix_posts_account_id_id", "account_id", "id"),

@@ -183,7 +183,6 @@ async def _update_credentials(request: Request) -> Response:
         return entities.credential_account(ctx, me, len(graph.pending_requests(session, me)))
 
     answer = await node.db.write(apply, node.ctx)
-    node.jobs_committed()
     return json(answer)
 
 

@@ -49,7 +49,6 @@ async def create(request: Request) -> Response:
         return entities.featured_tag(ctx, tag, me.username)
 
     answer = await node.db.write(apply, node.ctx)
-    node.jobs_committed()
     return json(answer)
 
 
@@ -62,7 +61,6 @@ async def delete(request: Request) -> Response:
         featured_tags.unfeature(session, ctx, _own(session, caller.id), featured_id)
 
     await node.db.write(apply, node.ctx)
-    node.jobs_committed()
     return json({})
 
 

@@ -44,7 +44,6 @@ async def vote(request: Request) -> Response:
         polls.vote(session, voter, poll_id, choices)
 
     await node.db.write(apply)
-    node.jobs_committed()
     return json(await node.db.read(_shown, caller.id, poll_id))
 
 

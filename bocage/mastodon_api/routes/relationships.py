@@ -86,7 +86,6 @@ async def follow(request: Request) -> Response:
         return entities.relationship(target.id, graph.relationship(session, me.id, target.id))
 
     answer = await node.db.write(apply, node.ctx)
-    node.jobs_committed()
     return json(answer)
 
 
@@ -123,7 +122,6 @@ def _action(action: GraphAction, scope: str) -> Callable[[Request], Awaitable[Re
             return entities.relationship(target.id, graph.relationship(session, me.id, target.id))
 
         answer = await node.db.write(apply, node.ctx)
-        node.jobs_committed()
         return json(answer)
 
     return endpoint
@@ -234,7 +232,6 @@ def _answer_request(accept: bool) -> Callable[[Request], Awaitable[Response]]:
             )
 
         answer = await node.db.write(apply, node.ctx)
-        node.jobs_committed()
         return json(answer)
 
     return endpoint

@@ -69,7 +69,6 @@ async def update(request: Request) -> Response:
         return rendered(session, ctx, [row])[0]
 
     answer = await node.db.write(apply, node.ctx)
-    node.jobs_committed()
     return json(answer)
 
 

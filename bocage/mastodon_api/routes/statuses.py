@@ -73,7 +73,6 @@ async def create(request: Request) -> Response:
         return post_id
 
     post_id = await node.db.write(publish, node.ctx)
-    node.jobs_committed()
     return json(await node.db.read(_own, node.ctx, caller, post_id))
 
 
@@ -110,7 +109,6 @@ async def _schedule(
         return row.id
 
     scheduled_id = await node.db.write(schedule, node.ctx)
-    node.jobs_committed()
     return json(await node.db.read(scheduled_statuses.one, node.ctx, caller, scheduled_id))
 
 
@@ -176,7 +174,6 @@ async def delete(request: Request) -> Response:
         posts.delete_post(session, ctx, author, post_id or 0)
 
     await node.db.write(remove, node.ctx)
-    node.jobs_committed()
     return json({**shown, "text": shown.get("text") or ""})
 
 
@@ -202,7 +199,6 @@ async def edit(request: Request) -> Response:
             raise NotFound("Record not found") from None
 
     await node.db.write(apply, node.ctx)
-    node.jobs_committed()
     return json(await node.db.read(_one, node.ctx, caller, post_id))
 
 
@@ -283,7 +279,6 @@ def _action(action: PostAction, scope: str) -> Callable[[Request], Awaitable[Res
             return result.id if isinstance(result, Post) else post_id
 
         shown_id = await node.db.write(apply, node.ctx)
-        node.jobs_committed()
         return json(await node.db.read(_one, node.ctx, caller, shown_id))
 
     return endpoint

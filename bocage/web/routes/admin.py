@@ -131,7 +131,6 @@ async def retry_job(request: Request) -> Response:
     await forms.read_form(request)
     node = node_of(request)
     await node.db.write(queue.retry_dead, request.path_params["job_id"])
-    node.jobs_committed()
     return redirect(request, "/admin/jobs", "Job queued again.")
 
 

@@ -62,7 +62,6 @@ async def add_alias(request: Request) -> Response:
         await node.db.write(_change_aliases, node.ctx, viewer.account.id, other.uri, None)
     except DomainError as refused:
         return await _show(request, refused.status, refused.message)
-    node.jobs_committed()
     return redirect(request, "/settings/migration", "Alias added.")
 
 
@@ -72,7 +71,6 @@ async def remove_alias(request: Request) -> Response:
     node = node_of(request)
     gone = forms.text(form, "uri", max_length=500)
     await node.db.write(_change_aliases, node.ctx, viewer.account.id, None, gone)
-    node.jobs_committed()
     return redirect(request, "/settings/migration", "Alias removed.")
 
 
@@ -97,7 +95,6 @@ async def move_account(request: Request) -> Response:
         await node.db.write(_move, node.ctx, viewer.account.id, target.id)
     except DomainError as refused:
         return await _show(request, refused.status, refused.message)
-    node.jobs_committed()
     return redirect(request, "/settings/migration", "Your followers are being moved.")
 
 

@@ -53,7 +53,6 @@ async def compose(request: Request) -> Response:
     except DomainError as exc:
         # Show the form again with the text the person wrote: nothing typed is lost.
         return await page(request, "compose.html", exc.status, error=exc.message, draft=draft)
-    node.jobs_committed()
     if draft.in_reply_to_id:
         return redirect(request, f"/@{viewer.account.username}/{post.id}", "Reply posted.")
     return back(request, "/home", "Posted.")
@@ -142,7 +141,6 @@ async def edit(request: Request) -> Response:
         return await page(
             request, "compose.html", exc.status, error=exc.message, draft=draft, editing=editing
         )
-    node.jobs_committed()
     return redirect(request, f"/@{viewer.account.username}/{post.id}", "Post updated.")
 
 
@@ -168,7 +166,6 @@ def _post_action(action: PostAction, message: str) -> Callable[[Request], Awaita
         await forms.read_form(request)
         node = node_of(request)
         await node.db.write(action, node.ctx, viewer.account, request.path_params["post_id"])
-        node.jobs_committed()
         return back(request, "/home", message)
 
     return endpoint
@@ -201,7 +198,6 @@ async def vote(request: Request) -> Response:
         await node.db.write(apply)
     except InvalidInput as refused:
         return back(request, "/home", refused.message.removeprefix("Validation failed: "))
-    node.jobs_committed()
     return back(request, "/home", "Voted.")
 
 

@@ -119,7 +119,6 @@ def _graph_action(action: GraphAction, message: str) -> Callable[[Request], Awai
         node = node_of(request)
         await _discover_remote(request)
         target, said = await node.db.write(apply, node.ctx, viewer.account, _name_of(request))
-        node.jobs_committed()
         handle = f"{target.username}@{target.domain}" if target.domain else target.username
         return back(request, f"/@{handle}", said.format(handle))
 
@@ -147,7 +146,6 @@ def _answer_request(accept: bool) -> Callable[[Request], Awaitable[Response]]:
         node = node_of(request)
         answer = graph.accept_request if accept else graph.reject_request
         await node.db.write(answer, node.ctx, viewer.account, request.path_params["account_id"])
-        node.jobs_committed()
         return redirect(
             request, "/follow-requests", "Request accepted." if accept else "Request rejected."
         )

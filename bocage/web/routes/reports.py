@@ -52,7 +52,6 @@ async def send_report(request: Request) -> Response:
         await node.db.write(_report, node.ctx, viewer.account.id, _target(request), *draft)
     except DomainError as refused:
         return await report_form(request, refused.status, refused.message)
-    node.jobs_committed()
     return redirect(request, "/home", "Thank you: the moderators will look at your report.")
 
 
