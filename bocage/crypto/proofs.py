@@ -43,8 +43,40 @@ def canonical_json(value: Any) -> bytes:
 
     Raises ``rfc8785.CanonicalizationError`` (a ``ValueError``) for values JCS cannot
     represent, e.g. NaN or integers beyond 2**53.
+
+    Most documents hold only strings, booleans, nulls, integers and ASCII member names. For
+    them, RFC 8785 is exactly orjson's output with sorted keys: UTF-16 order and byte order
+    agree on ASCII, and both escape strings as ECMAScript does. That is ~10x faster than the
+    ``rfc8785`` package, which serializes everything else (numbers with a fraction, other
+    member names) and refuses what JCS cannot carry. tests/crypto/test_canonical_json.py
+    checks that the two agree.
     """
+    if _plain(value):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:  # e.g. a lone surrogate: rfc8785 decides
+            pass
     return rfc8785.dumps(value)
+
+
+_SAFE_INTEGER = 2**53 - 1  # beyond it JCS cannot carry an integer exactly (RFC 8785 §3.2.2.3)
+
+
+def _plain(value: Any) -> bool:
+    """Whether `value` holds only what orjson serializes exactly as RFC 8785 does."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
+    if kind is dict:
+        return all(
+            type(name) is str and name.isascii() and _plain(member)
+            for name, member in value.items()
+        )
+    if kind is list:
+        return all(_plain(item) for item in value)
+    return False
 
 
 def digest(value: Any) -> str:

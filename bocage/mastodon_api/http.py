@@ -8,7 +8,7 @@ import re
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import orjson
 from starlette.requests import Request
@@ -161,17 +161,19 @@ def page_of(request: Request, default_limit: int = 20, max_limit: int = 40) -> P
     return Page(id_param(query.get("max_id"), "max_id"), since, min(limit, max_limit))
 
 
+PAGING = ("max_id", "min_id", "since_id")
+
+
 def link_header(request: Request, ids: list[int]) -> dict[str, str]:
     """Mastodon's paging links: `next` (older, max_id) and `prev` (newer, min_id)."""
     if not ids:
         return {}
-    base = f"{node_of(request).ctx.urls.base}{request.url.path}"
-    kept = {
-        k: v for k, v in request.query_params.items() if k not in ("max_id", "min_id", "since_id")
-    }
-    older = urlencode({**kept, "max_id": str(min(ids))})
-    newer = urlencode({**kept, "min_id": str(max(ids))})
-    return {"Link": f'<{base}?{older}>; rel="next", <{base}?{newer}>; rel="prev"'}
+    # From the scope, not `request.url`: parsing the URL cost a home page ~2% of its time.
+    base = f"{node_of(request).ctx.urls.base}{quote(request.scope['path'])}?"
+    kept = [pair for pair in request.query_params.multi_items() if pair[0] not in PAGING]
+    query = urlencode(kept) + "&" if kept else ""  # repeated keys (`types[]`) all kept
+    older, newer = f"{query}max_id={min(ids)}", f"{query}min_id={max(ids)}"
+    return {"Link": f'<{base}{older}>; rel="next", <{base}{newer}>; rel="prev"'}
 
 
 class TrailingSlashes:

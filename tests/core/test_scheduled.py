@@ -16,7 +16,7 @@ from bocage.core.ids import new_id
 from bocage.core.timelines import Page
 from bocage.node import Node
 from bocage.store.models import Account, Job, MediaFile, Poll, Post, ScheduledStatus
-from tests.core.helpers import post, user
+from tests.core.helpers import follow, post, user
 
 
 class Clock:
@@ -93,6 +93,7 @@ def upload(node: Node, owner: Account) -> int:
 
 async def test_published_once_at_its_time(node: Node, moved: Clock) -> None:
     alice = user(node, "alice")
+    follow(node, user(node, "bob"), alice)  # someone here to fan the post out to
     at = clock.now() + timedelta(hours=1)
     scheduled_id = schedule(node, alice, "later #news", at, visibility="unlisted", language="en")
     with node.db.snapshot() as session:

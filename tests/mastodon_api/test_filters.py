@@ -231,8 +231,9 @@ def test_filters_apply_to_timelines_threads_and_notifications(api_node: NodeProc
     # Notifications: the mention a hide filter matches is left out of the list; asked for by
     # id, it is answered with its status flagged.
     assert mention["id"] not in mentions()
-    listed = alice.get("/api/v1/notifications", params={"types[]": "mention"})
+    listed = alice.get("/api/v1/notifications", params={"types[]": ["mention", "poll"]})
     assert 'rel="next"' in listed.headers["link"]
+    assert "?types%5B%5D=mention&types%5B%5D=poll&max_id=" in listed.headers["link"]
     alice.delete(f"/api/v2/filters/{hide['id']}")
     found = alice.get("/api/v1/notifications", params={"types[]": "mention"}).json()
     [about] = [n for n in found if n["status"] and n["status"]["id"] == mention["id"]]
