@@ -59,9 +59,11 @@ WITH_AUTHOR = POSTS.join(ACCOUNTS, ACCOUNTS.c.id == POSTS.c.account_id)
 STAMPS = select(
     POSTS.c.id, POSTS.c.row_version, POSTS.c.account_id, ACCOUNTS.c.row_version, *FLAGS
 ).select_from(WITH_AUTHOR)
-STAMPS_BY_IDS = STAMPS.where(POSTS.c.id.in_(IDS))
+STAMPS_BY_IDS = Prepared(STAMPS.where(POSTS.c.id.in_(IDS)))
 # Full rows, for what is not kept.
-ROWS_BY_IDS = select(*POSTS.c, *PUBLIC_ACCOUNT).select_from(WITH_AUTHOR).where(POSTS.c.id.in_(IDS))
+ROWS_BY_IDS = Prepared(
+    select(*POSTS.c, *PUBLIC_ACCOUNT).select_from(WITH_AUTHOR).where(POSTS.c.id.in_(IDS))
+)
 # One post (a status opened, favourited, just written…), rows and flags in one query: a
 # single row costs little to convert, and a post just written is never kept yet.
 ONE_ROW = Prepared(
@@ -135,8 +137,7 @@ def by_ids(session: Session, viewer_id: int | None, ids: Sequence[int]) -> dict[
     if len(ids) == 1:
         rows = ONE_ROW.rows(session, {"post": ids[0], "viewer": viewer})
         return {row.post.id: row for row in map(_split, rows)}
-    stamps = session.connection().execute(STAMPS_BY_IDS, {"ids": list(ids), "viewer": viewer})
-    return of_stamps(session, stamps)
+    return of_stamps(session, STAMPS_BY_IDS.rows(session, {"ids": list(ids), "viewer": viewer}))
 
 
 def of_stamps(session: Session, stamps: Iterable[Sequence[Any]]) -> dict[int, PageRow]:
@@ -163,7 +164,7 @@ def _fetch(
     session: Session, stamps: dict[int, Sequence[Any]], kept: KeptRows | None
 ) -> dict[int, PageRow]:
     found = {}
-    for values in session.connection().execute(ROWS_BY_IDS, {"ids": list(stamps)}):
+    for values in ROWS_BY_IDS.rows(session, {"ids": list(stamps)}):
         post, author = PostRow._make(values[:_AUTHOR_AT]), AuthorRow._make(values[_AUTHOR_AT:])
         if kept is not None:
             kept.posts.put(post)

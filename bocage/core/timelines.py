@@ -6,10 +6,11 @@ then loads posts, authors, boosted originals and the viewer's own flags in a few
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, exists, or_, select
+from sqlalchemy import Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from bocage.core import domains, media, page_rows, pins, polls
@@ -87,7 +88,7 @@ class PostView:
     reblogged: bool = False
     bookmarked: bool = False
     muted: bool = False  # the viewer muted its thread
-    mentions: list[Account | Row[Any]] = field(default_factory=list)
+    mentions: list[Any] = field(default_factory=list)  # MentionRow: id, username, domain, uri
     media: list[MediaFile] = field(default_factory=list)  # attachments, in order
     poll: polls.PollView | None = None
     children: list[PostView] = field(default_factory=list)  # replies, in thread views
@@ -383,18 +384,20 @@ class _Loaded:
         )
 
 
-MENTIONED = (
+MENTIONED = Prepared(
     select(Mention.post_id, ACCOUNTS.c.id, ACCOUNTS.c.username, ACCOUNTS.c.domain, ACCOUNTS.c.uri)
     .join_from(Mention.__table__, ACCOUNTS, ACCOUNTS.c.id == Mention.account_id)
     .where(Mention.post_id.in_(IDS))
 )
+# Who a shown post mentions (what a Status's `mentions` shows of them).
+MentionRow = namedtuple("MentionRow", "post_id id username domain uri")
 
 
 def with_mentions(session: Session, views: list[PostView]) -> list[PostView]:
     """Fill in `mentions` (who each shown post addresses: id, username, domain, uri)."""
     shown = {view.shown.post.id: view.shown for view in views}
     if shown:
-        for row in session.connection().execute(MENTIONED, {"ids": list(shown)}):
+        for row in map(MentionRow._make, MENTIONED.rows(session, {"ids": list(shown)})):
             shown[row.post_id].mentions.append(row)
     return views
 

@@ -17,6 +17,7 @@ from bocage.core.timelines import PostView, with_mentions
 from bocage.mastodon_api import entities, rendered
 from bocage.store.db import committed_memo
 from bocage.store.models import Account, AccountConversation, Notification, PostTag
+from bocage.store.prepared import Prepared
 
 # Ours → Mastodon's: a reply is a mention there. Reports reach admins on the web pages;
 # Mastodon's admin.report carries a Report entity the admin API will provide.
@@ -133,9 +134,8 @@ def page_ids(answer: list[dict[str, Any]]) -> list[int]:
 
 
 # Built once: building a statement costs more than SQLite takes to run this one.
-TAGS_OF = select(PostTag.post_id, PostTag.tag).where(
-    PostTag.post_id.in_(bindparam("ids", expanding=True))
-)
+IDS = bindparam("ids", expanding=True)
+TAGS_OF = Prepared(select(PostTag.post_id, PostTag.tag).where(PostTag.post_id.in_(IDS)))
 
 
 def _tags(session: Session, views: list[PostView]) -> dict[int, list[str]]:
@@ -143,7 +143,7 @@ def _tags(session: Session, views: list[PostView]) -> dict[int, list[str]]:
     ids = [view.post.id for view in views] + [view.reblog.post.id for view in views if view.reblog]
     tags: dict[int, list[str]] = defaultdict(list)
     if ids:
-        for post_id, tag in session.connection().execute(TAGS_OF, {"ids": ids}):
+        for post_id, tag in TAGS_OF.rows(session, {"ids": ids}):
             tags[post_id].append(tag)
     return tags
 

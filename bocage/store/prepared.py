@@ -29,6 +29,7 @@ class _Bind:
     name: str
     default: Any  # REQUIRED when the caller must give it
     convert: Callable[[Any], Any] | None  # the column type's bind processor
+    expanding: bool = False  # `IN` a list: one placeholder per value (see `_expanded`)
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class _Compiled:
     positional: bool  # qmark (sqlite3) or named (psycopg) parameters
     dialect: Dialect
     result_types: tuple[Any, ...]  # each result column's SQLAlchemy type
+    expanding: bool  # it has lists (`IN`), whose placeholders are written out per length
 
 
 class Prepared:
@@ -49,6 +51,8 @@ class Prepared:
         self.statement = statement
         self.keys = keys
         self._by_dialect: dict[str, _Compiled] = {}
+        # SQL with its lists' placeholders written out, by dialect and list lengths.
+        self._expanded: dict[tuple[str, tuple[int, ...]], str] = {}
         self._converters: dict[str, tuple[tuple[int, Callable[[Any], Any]], ...]] = {}
 
     def execute(self, session: Session, params: Mapping[str, Any]) -> Any:
@@ -60,12 +64,33 @@ class Prepared:
         compiled = self._compiled(connection.dialect)
         values = [self._value(bind, params) for bind in compiled.binds]
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        sql = compiled.sql
+        if compiled.expanding:
+            sql, values = self._expand(compiled, values)
         if compiled.positional:
-            cursor.execute(compiled.sql, values)
+            cursor.execute(sql, _flat(compiled.binds, values))
         else:
-            names = (bind.name for bind in compiled.binds)
-            cursor.execute(compiled.sql, dict(zip(names, values, strict=True)))
+            cursor.execute(sql, _named(compiled.binds, values))
         return cursor, compiled
+
+    def _expand(self, compiled: _Compiled, values: list[Any]) -> tuple[str, list[Any]]:
+        """The SQL for these lists' lengths: `IN (?, ?, ?)` (SQLite) or `IN (%(ids_0)s, …)`
+        (psycopg). An empty list would need SQLAlchemy's own empty-IN expression: refused."""
+        lengths = tuple(
+            len(value) for bind, value in zip(compiled.binds, values, strict=True) if bind.expanding
+        )
+        if 0 in lengths:
+            raise ValueError("an empty list for an IN: skip the query instead")
+        key = (compiled.dialect.name, lengths)
+        sql = self._expanded.get(key)
+        if sql is None:
+            sql = compiled.sql
+            for bind, value in zip(compiled.binds, values, strict=True):
+                if bind.expanding:
+                    marks = _placeholders(bind.name, len(value), compiled.positional)
+                    sql = sql.replace(f"__[POSTCOMPILE_{bind.name}]", marks)
+            self._expanded[key] = sql
+        return sql, values
 
     def rows(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run a SELECT with `params`; its rows as tuples, converted by the column types as
@@ -109,7 +134,11 @@ class Prepared:
         value = params.get(bind.name, bind.default)
         if value is REQUIRED:
             raise KeyError(f"a value is required for {bind.name!r}")
-        return bind.convert(value) if bind.convert is not None and value is not None else value
+        if bind.convert is None or value is None:
+            return value
+        if bind.expanding:
+            return [bind.convert(item) for item in value]
+        return bind.convert(value)
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
         compiled = self._by_dialect.get(dialect.name)
@@ -129,7 +158,8 @@ class Prepared:
         binds = tuple(self._bind(name, by_name[name], dialect) for name in names)
         # The compiler's own list of result columns (what SQLAlchemy's result objects read).
         result_types = tuple(column.type for column in compiler._result_columns)
-        return _Compiled(compiler.string, binds, positional, dialect, result_types)
+        expanding = any(bind.expanding for bind in binds)
+        return _Compiled(compiler.string, binds, positional, dialect, result_types, expanding)
 
     @staticmethod
     def _bind(name: str, bind: Any, dialect: Dialect) -> _Bind:
@@ -137,7 +167,37 @@ class Prepared:
         if bind.callable is not None:
             raise ValueError(f"bind parameter {name!r} has a callable value")
         # The dialect's own implementation of the type: e.g. psycopg wraps JSON values.
-        return _Bind(name, default, bind.type.dialect_impl(dialect).bind_processor(dialect))
+        convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        return _Bind(name, default, convert, bool(bind.expanding))
+
+
+def _placeholders(name: str, count: int, positional: bool) -> str:
+    if positional:
+        return ", ".join("?" * count)
+    return ", ".join(f"%({name}_{n})s" for n in range(count))
+
+
+def _flat(binds: tuple[_Bind, ...], values: list[Any]) -> list[Any]:
+    """Positional parameters, each list's values in its place."""
+    if not any(bind.expanding for bind in binds):
+        return values
+    flat: list[Any] = []
+    for bind, value in zip(binds, values, strict=True):
+        if bind.expanding:
+            flat.extend(value)
+        else:
+            flat.append(value)
+    return flat
+
+
+def _named(binds: tuple[_Bind, ...], values: list[Any]) -> dict[str, Any]:
+    named: dict[str, Any] = {}
+    for bind, value in zip(binds, values, strict=True):
+        if bind.expanding:
+            named.update((f"{bind.name}_{n}", item) for n, item in enumerate(value))
+        else:
+            named[bind.name] = value
+    return named
 
 
 @lru_cache(maxsize=65_536)

@@ -87,3 +87,29 @@ async def test_prepared_rows_are_converted_as_sqlalchemy_converts_them(node: Nod
     assert mine == theirs
     assert mine[0][1:] == ({"text": "é ✓", "n": [1, 2]}, MOMENT, 1.5)  # JSON parsed, dates aware
     assert mine[1][2:] == (None, None)
+
+
+async def test_lists_for_in_are_written_out_per_length(node: Node) -> None:
+    """An expanding bind (`IN :ids`) gets one placeholder per value, the statement compiled
+    once per length; the other binds keep their places around it."""
+    queued = [job_values(job_id) for job_id in (1, 2, 3, 4)]
+    queued[2]["state"] = "done"
+    with node.db.transaction() as session:
+        for values in queued:
+            ADD_JOB.execute(session, values)
+    jobs_in = Prepared(
+        select(JOBS.c.id, JOBS.c.run_after)
+        .where(JOBS.c.state == bindparam("state"), JOBS.c.id.in_(bindparam("ids", expanding=True)))
+        .where(JOBS.c.attempts < bindparam("attempts"))
+        .order_by(JOBS.c.id)
+    )
+    with node.db.snapshot() as session:
+        found = jobs_in.rows(session, {"state": "queued", "ids": [4, 3, 1], "attempts": 1})
+        assert found == [(1, MOMENT), (4, MOMENT)]  # converted as SQLAlchemy would
+        assert jobs_in.rows(session, {"state": "done", "ids": [3], "attempts": 1}) == [(3, MOMENT)]
+        assert jobs_in.rows(session, {"state": "queued", "ids": [2, 9, 1], "attempts": 1}) == [
+            (1, MOMENT),
+            (2, MOMENT),
+        ]
+        with pytest.raises(ValueError, match="empty list"):
+            jobs_in.rows(session, {"state": "queued", "ids": [], "attempts": 1})
