@@ -134,6 +134,8 @@ def _kept(session: Session) -> KeptRows | None:
 def by_ids(session: Session, viewer_id: int | None, ids: Sequence[int]) -> dict[int, PageRow]:
     """The page rows of `ids` (those that exist) as `viewer_id` (None: nobody) sees them."""
     viewer = viewer_id if viewer_id is not None else NOBODY
+    if not ids:
+        return {}
     if len(ids) == 1:
         rows = ONE_ROW.rows(session, {"post": ids[0], "viewer": viewer})
         return {row.post.id: row for row in map(_split, rows)}
@@ -163,7 +165,9 @@ def of_stamps(session: Session, stamps: Iterable[Sequence[Any]]) -> dict[int, Pa
 def _fetch(
     session: Session, stamps: dict[int, Sequence[Any]], kept: KeptRows | None
 ) -> dict[int, PageRow]:
-    found = {}
+    found: dict[int, PageRow] = {}
+    if not stamps:
+        return found
     for values in ROWS_BY_IDS.rows(session, {"ids": list(stamps)}):
         post, author = PostRow._make(values[:_AUTHOR_AT]), AuthorRow._make(values[_AUTHOR_AT:])
         if kept is not None:

@@ -97,3 +97,12 @@ async def test_rows_seen_in_a_rolled_back_write_are_never_kept(node: Node, rende
     page = read(node, alice)
     shown = page[0]["content"] if rendered else page[0].post.content
     assert shown == "<p>committed</p>"
+
+
+async def test_empty_pages_inside_a_write_transaction(node: Node) -> None:
+    """A write reads full rows (nothing kept): with no rows at all, it reads nothing."""
+    alice = user(node, "alice")
+    with node.db.transaction() as session:
+        assert timelines.home(session, alice, Page()) == []
+        assert timelines.hydrate(session, alice, []) == []
+        assert timelines.hydrate(session, alice, [12345, 67890]) == []  # gone, or never were
