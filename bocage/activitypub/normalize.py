@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -97,7 +98,9 @@ def timestamp(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+@lru_cache(maxsize=4096)
 def host(uri: str) -> str:
+    # Cached: every delivery asks it of the same actors again and again.
     return urlsplit(uri).netloc.lower()
 
 

@@ -243,9 +243,16 @@ def _http_date(value: str | None) -> datetime:
     if not value:
         raise SignatureError("the signed Date header is missing")
     try:
-        moment = parsedate_to_datetime(value)
+        return _parsed_http_date(value)
     except (TypeError, ValueError) as error:
         raise SignatureError("the Date header is not an HTTP date") from error
+
+
+@lru_cache(maxsize=1024)
+def _parsed_http_date(value: str) -> datetime:
+    # Cached: a busy server's requests share their Date header for a second (and the email
+    # module's parser was a twentieth of accepting an activity).
+    moment = parsedate_to_datetime(value)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
