@@ -186,8 +186,9 @@ async def _proof_verdict(node: Node, incoming: normalize.Incoming) -> tuple[bool
     return verdict.valid, actor
 
 
-def store(session: Session, incoming: normalize.Incoming, body: bytes, verified_by: str) -> bool:
-    """The raw activity, durably, once; and the job that will apply it. False if a duplicate."""
+def store(session: Session, incoming: normalize.Incoming, body: bytes, verified_by: str) -> None:
+    """The raw activity, durably, once; and the job that will apply it (the committed job
+    wakes the worker). A duplicate is a no-op."""
     row: dict[str, Any] = {
         "id": new_id(),
         "activity_id": incoming.id,
@@ -196,10 +197,8 @@ def store(session: Session, incoming: normalize.Incoming, body: bytes, verified_
         "verified_by": verified_by,
         "received_at": now(),
     }
-    if STORE.execute(session, row).fetchone() is None:
-        return False  # already received: a duplicate is a no-op
-    enqueue(session, "inbox.process", {"inbound_id": row["id"]})
-    return True
+    if STORE.execute(session, row).fetchone() is not None:  # None: already received
+        enqueue(session, "inbox.process", {"inbound_id": row["id"]})
 
 
 routes = [

@@ -6,7 +6,7 @@ not kept (`RowCache`). A busy timeline shows mostly posts it showed before, and 
 ~40 columns × 40 rows into Python values was most of the SQL part of a home page.
 
 Row versions are bumped by a trigger on every UPDATE (migration 0016), whoever runs it.
-Rows are kept per database, by read units only (`store.db.committed_memo`): a version seen
+Rows are kept per database, by read units only (`store.db.committed_cache`): a version seen
 inside a write transaction, which may still roll back, is never kept. A write transaction
 reads full rows.
 """
@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
-from bocage.store.db import committed_memo
+from bocage.store.db import committed_cache
 from bocage.store.models import Account, Bookmark, Favourite, Post, ThreadMute
 from bocage.store.prepared import Prepared
 
@@ -123,14 +123,6 @@ class KeptRows:
         self.authors = RowCache(4096)
 
 
-def _kept(session: Session) -> KeptRows | None:
-    memo = committed_memo(session)
-    if memo is None:
-        return None
-    found = memo.get("page_rows")
-    return found if found is not None else memo.setdefault("page_rows", KeptRows())
-
-
 def by_ids(session: Session, viewer_id: int | None, ids: Sequence[int]) -> dict[int, PageRow]:
     """The page rows of `ids` (those that exist) as `viewer_id` (None: nobody) sees them."""
     viewer = viewer_id if viewer_id is not None else NOBODY
@@ -144,7 +136,7 @@ def by_ids(session: Session, viewer_id: int | None, ids: Sequence[int]) -> dict[
 
 def of_stamps(session: Session, stamps: Iterable[Sequence[Any]]) -> dict[int, PageRow]:
     """Page rows for stamps (rows of STAMPS), from kept rows where their versions match."""
-    kept = _kept(session)
+    kept = committed_cache(session, "page_rows", KeptRows)
     if kept is None:
         return _fetch(session, {stamp[0]: stamp for stamp in stamps}, None)
     found: dict[int, PageRow] = {}

@@ -15,7 +15,7 @@ from bocage.core import filters, timelines
 from bocage.core.context import Context
 from bocage.core.timelines import PostView, with_mentions
 from bocage.mastodon_api import entities, rendered
-from bocage.store.db import committed_memo
+from bocage.store.db import committed_cache
 from bocage.store.models import Account, AccountConversation, Notification, PostTag
 from bocage.store.prepared import Prepared
 
@@ -55,7 +55,9 @@ def statuses(
     page_ids = [view.post.id for view in views]
     viewer_id = viewer.id if viewer is not None else None
     applied = filters.apply(session, viewer_id, views, context, keep_hidden=keep_hidden)
-    kept = _rendered(session)
+    # Status entities built before from this database's committed rows (none are kept from
+    # a write transaction: its row versions may still roll back).
+    kept = committed_cache(session, "rendered", rendered.RenderedStatuses)
     built = {view.post.id: kept.get(view) if kept else None for view in applied.views}
     missing = [view for view in applied.views if built[view.post.id] is None]
     if missing:  # the tags and mentions of what was not built before, in two queries
@@ -73,16 +75,6 @@ def statuses(
         _mark_filtered(entity, applied.matches.get(int(entity["id"])))
     shown.page_ids = page_ids
     return shown
-
-
-def _rendered(session: Session) -> rendered.RenderedStatuses | None:
-    """Status entities built before from this database's committed rows (none are kept
-    from a write transaction: its row versions may still roll back)."""
-    memo = committed_memo(session)
-    if memo is None:
-        return None
-    found = memo.get("rendered")
-    return found if found is not None else memo.setdefault("rendered", rendered.RenderedStatuses())
 
 
 def for_readers(

@@ -35,11 +35,16 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def committed_memo(session: Session) -> dict[str, Any] | None:
-    """Per-process caches of what the session's database committed (`Database.memo`), for
-    the sessions of read units (`read`, `snapshot`), which see committed data only; None in
-    a write transaction, whose rows may still roll back."""
-    return session.info.get("memo")
+def committed_cache(session: Session, name: str, make: Callable[[], T]) -> T | None:
+    """The per-process cache `name` of what the session's database committed (made by
+    `make` at first use, kept in `Database.memo`), for the sessions of read units (`read`,
+    `snapshot`), which see committed data only; None in a write transaction, whose rows may
+    still roll back."""
+    memo: dict[str, Any] | None = session.info.get("memo")
+    if memo is None:
+        return None
+    found = memo.get(name)
+    return found if found is not None else memo.setdefault(name, make())
 
 
 READERS = 4
@@ -240,7 +245,7 @@ class Database:
             self.read_engine = _postgres_engine(self.url, READERS, isolation_level="AUTOCOMMIT")
             self._write_threads = ThreadPoolExecutor(pool_size, thread_name_prefix="db-write")
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
-        # Caches of committed rows, kept by read units (see `committed_memo`).
+        # Caches of committed rows, kept by read units (see `committed_cache`).
         self.memo: dict[str, Any] = {}
         self._reader = sessionmaker(
             self.read_engine, expire_on_commit=False, info={"memo": self.memo}

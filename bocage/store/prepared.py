@@ -64,16 +64,18 @@ class Prepared:
         compiled = self._compiled(connection.dialect)
         values = [self._value(bind, params) for bind in compiled.binds]
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        sql = compiled.sql
         if compiled.expanding:
-            sql, values = self._expand(compiled, values)
-        if compiled.positional:
-            cursor.execute(sql, _flat(compiled.binds, values))
+            sql = self._expanded_sql(compiled, values)
+            flat = _flat if compiled.positional else _named
+            cursor.execute(sql, flat(compiled.binds, values))
+        elif compiled.positional:
+            cursor.execute(compiled.sql, values)
         else:
-            cursor.execute(sql, _named(compiled.binds, values))
+            names = (bind.name for bind in compiled.binds)
+            cursor.execute(compiled.sql, dict(zip(names, values, strict=True)))
         return cursor, compiled
 
-    def _expand(self, compiled: _Compiled, values: list[Any]) -> tuple[str, list[Any]]:
+    def _expanded_sql(self, compiled: _Compiled, values: list[Any]) -> str:
         """The SQL for these lists' lengths: `IN (?, ?, ?)` (SQLite) or `IN (%(ids_0)s, …)`
         (psycopg). An empty list would need SQLAlchemy's own empty-IN expression: refused."""
         lengths = tuple(
@@ -90,7 +92,7 @@ class Prepared:
                     marks = _placeholders(bind.name, len(value), compiled.positional)
                     sql = sql.replace(f"__[POSTCOMPILE_{bind.name}]", marks)
             self._expanded[key] = sql
-        return sql, values
+        return sql
 
     def rows(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run a SELECT with `params`; its rows as tuples, converted by the column types as
@@ -179,8 +181,6 @@ def _placeholders(name: str, count: int, positional: bool) -> str:
 
 def _flat(binds: tuple[_Bind, ...], values: list[Any]) -> list[Any]:
     """Positional parameters, each list's values in its place."""
-    if not any(bind.expanding for bind in binds):
-        return values
     flat: list[Any] = []
     for bind, value in zip(binds, values, strict=True):
         if bind.expanding:
@@ -191,6 +191,7 @@ def _flat(binds: tuple[_Bind, ...], values: list[Any]) -> list[Any]:
 
 
 def _named(binds: tuple[_Bind, ...], values: list[Any]) -> dict[str, Any]:
+    """Named parameters, each list's values as `name_0`, `name_1`, … (see `_placeholders`)."""
     named: dict[str, Any] = {}
     for bind, value in zip(binds, values, strict=True):
         if bind.expanding:
