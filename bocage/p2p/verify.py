@@ -26,6 +26,12 @@ class Rejected(Exception):
     """An entry that must not be stored; the message is the logged reason."""
 
 
+class Unbound(Rejected):
+    """The entry is validly signed by the did's key, but its activity is by another actor
+    than the one the did is bound to here: the binding is in question, not the peer that
+    served it (which is not blamed for it)."""
+
+
 def entry_hash(entry: dict[str, Any]) -> str:
     return digest(entry)
 
@@ -75,9 +81,11 @@ def check_activity(
         raise Rejected(f"entry {entry['seq']} names {entry['id'][:200]}, not this activity")
     actor = activity.get("actor")
     actor_id = actor.get("id") if isinstance(actor, dict) else actor
-    if actor_id != actor_uri:
-        raise Rejected(f"the activity of entry {entry['seq']} is not by {actor_uri}")
     verdict = verify_object(activity, public_key, proof_purpose="assertionMethod")
     if not verdict.valid:
         raise Rejected(f"the proof of entry {entry['seq']} does not verify: {verdict.reason}")
+    if actor_id != actor_uri:
+        raise Unbound(
+            f"the activity of entry {entry['seq']} is by {str(actor_id)[:200]}, not {actor_uri}"
+        )
     return activity

@@ -55,11 +55,12 @@ def served_log(home: Node, author: Account) -> list[dict[str, Any]]:
 
 
 def alice_on(mirror: Node, alice: Account) -> int:
-    """Alice as the mirror knows her: a remote account with her did."""
+    """Alice as the mirror knows her: a remote account with her did (her actor document's
+    identity proof checked)."""
     with mirror.db.transaction() as session:
         profile = remote.ActorProfile(
             uri=alice.uri, username="alice", domain=HOME, inbox=f"{alice.uri}/inbox",
-            did=alice.did,
+            did=alice.did, did_proven=True,
         )  # fmt: skip
         return remote.upsert_actor(session, profile).id
 
