@@ -122,8 +122,8 @@ class Receiver:
         note = await self.federation.resolver.read_post(obj)
         if note.author_uri != actor.uri:
             raise normalize.Malformed("a Create of a post by someone else than its actor")
-        await self.federation.resolver.store_post(note)  # or Refused, with the reason
-        return APPLIED
+        stored = await self.federation.resolver.store_post(note)
+        return stored if isinstance(stored, Verdict) else APPLIED
 
     async def _vote(self, actor: Account, obj: dict[str, Any], answered: str, name: str) -> bool:
         """A vote on one of our polls, if that is what the Note is (Mastodon's test: it

@@ -21,7 +21,8 @@ from bocage.activitypub.client import FederationClient, FetchError, Signer
 from bocage.core import accounts, instance, portable, remote, text
 from bocage.core.context import Context
 from bocage.core.domains import DomainRules
-from bocage.core.errors import NotFound, Refused
+from bocage.core.errors import NotFound
+from bocage.core.verdicts import Verdict
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
 from bocage.jobs import queue
@@ -205,9 +206,8 @@ class Resolver:
         if note.uri != uri and not normalize.same_origin(note.uri, uri):
             raise normalize.Malformed(f"{uri} answered with a post from elsewhere")
         signed = await self.check_proof(document, note.author_uri)
-        try:
-            stored = await self.store_post(note, depth)
-        except Refused:  # deleted before, or stored meanwhile by another job
+        stored = await self.store_post(note, depth)
+        if isinstance(stored, Verdict):  # deleted before, or stored meanwhile by another job
             return await self.db.read(remote.post_by_uri, note.uri)
         if signed:  # re-servable to peers, verifiably
             await self.db.write(remote.keep_signed, stored.account_id, document)
@@ -229,8 +229,8 @@ class Resolver:
                 raise
             return document
 
-    async def store_post(self, note: remote.RemotePost, depth: int = 0) -> Post:
-        """Stored with its parents fetched first (bounded), or `Refused` with the reason."""
+    async def store_post(self, note: remote.RemotePost, depth: int = 0) -> Post | Verdict:
+        """Stored with its parents fetched first (bounded); or the refusal, with its reason."""
         author = await self.actor(note.author_uri)
         if note.in_reply_to and depth < MAX_THREAD_DEPTH:
             try:

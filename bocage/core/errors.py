@@ -37,13 +37,6 @@ class NotAuthenticated(DomainError):
     status = 401
 
 
-class Refused(DomainError):
-    """Something another server or a peer sent is not applied here, for a reason the
-    message gives (recorded beside the activity: core/verdicts.py)."""
-
-    status = 422
-
-
 class RateLimited(DomainError):
     status = 429
 

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from bocage.core import accounts, activities, events, polls, posts
 from bocage.core.activities import PUBLIC
 from bocage.core.clock import now
-from bocage.core.errors import Refused
 from bocage.core.ids import new_id, new_id_after
+from bocage.core.verdicts import Verdict, refused
 from bocage.jobs.queue import enqueue
 from bocage.store.models import (
     Account,
@@ -271,15 +271,16 @@ def is_tombstoned(session: Session, uri: str) -> bool:
     return session.get(Tombstone, uri) is not None
 
 
-def receive_post(session: Session, author: Account, note: RemotePost) -> Post:
-    """Store a remote post, once. Refused (with the reason) when it was deleted before or is
-    already here. Its id comes from its publication time (`core/ids.py`); a clash on that
-    id is never taken for "already here": only its URI says so, and a clash on the id takes
-    a fresh one."""
+def receive_post(session: Session, author: Account, note: RemotePost) -> Post | Verdict:
+    """Store a remote post, once; or the refusal, with its reason, when it was deleted before
+    or is already here (returned, not raised: a unit of work that raises makes the writer
+    run its whole group again one by one). Its id comes from its publication time
+    (`core/ids.py`); a clash on that id is never taken for "already here": only its URI
+    says so, and a clash on the id takes a fresh one."""
     if is_tombstoned(session, note.uri):
-        raise Refused(f"{note.uri} was deleted by its author: it is not stored again")
+        return refused(f"{note.uri} was deleted by its author: it is not stored again")
     if post_by_uri(session, note.uri) is not None:
-        raise Refused(f"{note.uri} is already here")
+        return refused(f"{note.uri} is already here")
     parent = post_by_uri(session, note.in_reply_to) if note.in_reply_to else None
     published = min(note.published, now())  # a clock running ahead must not pin it on top
     visibility = visibility_of(note.to, note.cc, _followers_url(session, author.id))
@@ -292,7 +293,7 @@ def receive_post(session: Session, author: Account, note: RemotePost) -> Post:
             break
         except IntegrityError:
             if post_by_uri(session, note.uri) is not None:
-                raise Refused(f"{note.uri} is already here (stored at the same moment)") from None
+                return refused(f"{note.uri} is already here (stored at the same moment)")
             log.warning("id %d was taken (another process): %s takes another", post.id, note.uri)
     else:
         raise RuntimeError(f"no free id for {note.uri} after {ID_ATTEMPTS} attempts")

@@ -8,8 +8,9 @@ beside it (`inbound_activities.outcome` and `reason`), so that at any moment
 
 and nothing leaves that sum silently. A refusal is an answer too (the post was deleted
 before, the liked post is not here, the activity is not one we handle); its reason is
-logged and kept. Verdicts are frozen values, returned by the receiving code, never raised;
-core functions that refuse raise `core.errors.Refused`, which becomes one.
+logged and kept. Verdicts are frozen values, returned, never raised (a unit of work that
+raises makes SQLite's writer run its whole group of units again, one by one); a
+`DomainError` the core raises on the way becomes a refusal too.
 """
 
 from __future__ import annotations

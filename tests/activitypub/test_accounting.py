@@ -26,7 +26,7 @@ from tests.activitypub.helpers import REMOTE, signed_headers
 from tests.web.conftest import Browser
 
 PUBLISHED = "2026-12-01T10:00:00Z"  # the one second every post of the burst was published in
-BURST = {"sqlite": 1_000, "postgresql": 200}  # PostgreSQL: the same paths, fewer rounds
+BURST = {"sqlite": 2_000, "postgresql": 500}  # PostgreSQL: the same paths, fewer rounds
 IN_FLIGHT = 32  # deliveries at once, as a busy server's delivery workers would send them
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
@@ -72,21 +72,33 @@ def plan(size: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Counter
                 expected["already here"] += 1
             case 17:
                 deletes.append(
-                    {"id": f"{note_uri(n)}#delete", "type": "Delete", "actor": REMOTE,
-                     "object": note_uri(n)}  # fmt: skip
+                    {
+                        "id": f"{note_uri(n)}#delete",
+                        "type": "Delete",
+                        "actor": REMOTE,
+                        "object": note_uri(n),
+                    }
                 )
                 burst.append(create(n))
                 expected["deleted"] += 1
             case 18:
                 burst.append(
-                    {"id": f"{REMOTE}/likes/{n}", "type": "Like", "actor": REMOTE,
-                     "object": f"http://127.0.0.9:9/users/other/statuses/{n}"}  # fmt: skip
+                    {
+                        "id": f"{REMOTE}/likes/{n}",
+                        "type": "Like",
+                        "actor": REMOTE,
+                        "object": f"http://127.0.0.9:9/users/other/statuses/{n}",
+                    }
                 )
                 expected["not held"] += 1
             case 19:
                 burst.append(
-                    {"id": f"{REMOTE}/reads/{n}", "type": "Read", "actor": REMOTE,
-                     "object": note_uri(0)}  # fmt: skip
+                    {
+                        "id": f"{REMOTE}/reads/{n}",
+                        "type": "Read",
+                        "actor": REMOTE,
+                        "object": note_uri(0),
+                    }
                 )
                 expected["not handled"] += 1
             case _:
