@@ -6,7 +6,9 @@ Every request made on behalf of a remote document goes through `FederationClient
   and IP literals are checked before connecting (aiohttp does not resolve those);
 - redirects are followed by hand, at most `MAX_REDIRECTS`, each target checked again;
 - every response has a time limit and a size cap, and fetched documents must say they are
-  ActivityStreams JSON.
+  ActivityStreams JSON;
+- signed requests double-knock: RFC 9421 first (or the scheme the server is known to take),
+  and any answer that is not a success is asked once more with the other scheme.
 One aiohttp session per node (pooled keep-alive connections): it measured ~20x httpx's pooled
 client under concurrency on this machine class. aiohttp is imported when the first request is
 made: with its dependencies it is ~20 MB that a node nobody federates with never needs.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -131,6 +134,45 @@ class Response:
     status: int
     body: bytes
 
+    @property
+    def succeeded(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def transient(status: int) -> bool:
+    """An answer that may change if the request is made again later."""
+    return status in (408, 429) or status >= 500
+
+
+OTHER_SCHEME: dict[httpsig.Scheme, httpsig.Scheme] = {"rfc9421": "cavage", "cavage": "rfc9421"}
+
+
+@dataclass(frozen=True)
+class Knocked:
+    """The answer a double knock kept, and the signature scheme of the request it answered."""
+
+    response: Response
+    scheme: httpsig.Scheme
+
+
+async def double_knock(
+    send: Callable[[httpsig.Scheme], Awaitable[Response]], known: httpsig.Scheme | None
+) -> Knocked:
+    """A signed request, signed with the scheme its server is `known` to take (RFC 9421 when
+    none is), and once more with the other scheme when the answer is not a success: whatever
+    the status, since servers answer a signature they cannot handle with 400, 401, 403, 404
+    or even a 500 (a server crashing on RFC 9421 was seen). The answer kept is a success if
+    either was one; else a transient failure (408, 429, 5xx) if either was one, so that the
+    request is tried again later rather than given up; else the second."""
+    first = Knocked(await send(known or "rfc9421"), known or "rfc9421")
+    if first.response.succeeded:
+        return first
+    other = OTHER_SCHEME[first.scheme]
+    second = Knocked(await send(other), other)
+    if second.response.succeeded or transient(second.response.status):
+        return second
+    return first if transient(first.response.status) else second
+
 
 class FederationClient:
     def __init__(
@@ -176,21 +218,23 @@ class FederationClient:
     async def get_json(
         self, url: str, signer: Signer | None = None, *, jrd: bool = False
     ) -> dict[str, Any]:
-        """An ActivityStreams document (or a WebFinger JRD). Signed (RFC 9421, then cavage if
-        refused) when a signer is given: servers in authorized-fetch mode answer only signed
-        GETs."""
+        """An ActivityStreams document (or a WebFinger JRD). Signed when a signer is given
+        (servers in authorized-fetch mode answer only signed GETs), with a double knock: the
+        scheme that worked is remembered per host."""
         accept = "application/jrd+json, application/json" if jrd else ACCEPT
         types = JRD_TYPES if jrd else ACTIVITY_TYPES
         host = urlsplit(url).netloc
-        known = self.get_schemes.get(host)
         try:
-            response = await self._get(url, signer, known or "rfc9421", accept, types)
-            if signer is not None and known is None and response.status in (401, 403):
-                response = await self._get(url, signer, "cavage", accept, types)
-                if response.status == 200:
-                    self.get_schemes[host] = "cavage"
-            elif signer is not None and known is None and response.status == 200:
-                self.get_schemes[host] = "rfc9421"
+            if signer is None:
+                response = await self._get(url, None, "rfc9421", accept, types)
+            else:
+                knocked = await double_knock(
+                    lambda scheme: self._get(url, signer, scheme, accept, types),
+                    self.get_schemes.get(host),
+                )
+                response = knocked.response
+                if response.succeeded:
+                    self.get_schemes[host] = knocked.scheme
         except (_aiohttp().ClientError, TimeoutError) as exc:
             raise FetchError(f"GET {url[:200]}: {exc.__class__.__name__} {exc}") from exc
         if response.status != 200:
@@ -226,18 +270,23 @@ class FederationClient:
         raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url[:200]}")
 
     async def post(
-        self, url: str, body: bytes, signer: Signer, scheme: httpsig.Scheme = "rfc9421"
-    ) -> int:
-        """Deliver `body` to an inbox; returns the status (no redirects: inboxes don't move)."""
+        self, url: str, body: bytes, signer: Signer, known: httpsig.Scheme | None = None
+    ) -> Knocked:
+        """Deliver `body` to an inbox (no redirects: inboxes don't move), with a double knock
+        starting with the scheme the server is `known` to take."""
         self.policy.check_url(url)
-        headers = {"Content-Type": "application/activity+json"}
-        headers.update(signer.headers("POST", url, body, scheme))
         try:
-            async with self._client().post(url, data=body, headers=headers) as answer:
-                await _read_capped(answer, 64 * 1024)
-                return answer.status
+            return await double_knock(lambda scheme: self._post(url, body, signer, scheme), known)
         except (_aiohttp().ClientError, TimeoutError) as exc:
             raise FetchError(f"POST {url[:200]}: {exc.__class__.__name__} {exc}") from exc
+
+    async def _post(
+        self, url: str, body: bytes, signer: Signer, scheme: httpsig.Scheme
+    ) -> Response:
+        headers = {"Content-Type": "application/activity+json"}
+        headers.update(signer.headers("POST", url, body, scheme))
+        async with self._client().post(url, data=body, headers=headers) as answer:
+            return Response(answer.status, await _read_capped(answer, 64 * 1024))
 
     async def signed_request(
         self,
