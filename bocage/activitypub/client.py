@@ -51,13 +51,56 @@ class BlockedAddress(FetchError):
     """The URL points at an address this node must not contact (SSRF guard)."""
 
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052
+NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215
+IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # RFC 2765 (SIIT)
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # RFC 4291, deprecated
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses that packets to `ip` end up at, when it embeds any: NAT64's
+    `64:ff9b::10.0.0.1`, IPv4-mapped `::ffff:10.0.0.1`, IPv4-translated, IPv4-compatible
+    `::10.0.0.1`, 6to4's `2002:a00:1::` and Teredo's server and client."""
+    if ip.ipv4_mapped is not None:
+        return (ip.ipv4_mapped,)
+    if ip.teredo is not None:
+        return ip.teredo
+    if ip.sixtofour is not None:
+        return (ip.sixtofour,)
+    low = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in NAT64_WELL_KNOWN or ip in IPV4_TRANSLATED:
+        return (low,)
+    if ip in IPV4_COMPATIBLE and int(ip) > 1:  # not :: or ::1, which are IPv6's own
+        return (low,)
+    return ()
+
+
 @dataclass(frozen=True)
 class AddressPolicy:
     allow_loopback: bool = False
 
     def allows(self, address: str) -> bool:
+        """Whether this node may connect to `address`. An IPv6 address that leads to an IPv4
+        one is judged by that IPv4 address: `64:ff9b::a9fe:a9fe` is the cloud metadata
+        address behind a NAT64 gateway, not a public IPv6 host."""
         ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if self.allow_loopback and ip.is_loopback:
+        if ip.version == 4:
+            return self._allows(ip, self.allow_loopback)
+        assert isinstance(ip, ipaddress.IPv6Address)
+        if ip in NAT64_LOCAL_USE:
+            return False  # where its IPv4 address sits is the network's choice: unknowable
+        embedded = embedded_ipv4(ip)
+        if not embedded:
+            return self._allows(ip, self.allow_loopback)
+        # Only an IPv4-mapped address stays on this machine: the others go through a
+        # gateway (NAT64, 6to4, Teredo), whose loopback is not ours to allow.
+        loopback = self.allow_loopback and ip.ipv4_mapped is not None
+        return all(self._allows(inner, loopback) for inner in embedded)
+
+    @staticmethod
+    def _allows(ip: IPAddress, loopback: bool) -> bool:
+        if loopback and ip.is_loopback:
             return True
         return ip.is_global and not ip.is_multicast
 
