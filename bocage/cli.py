@@ -3,10 +3,12 @@
 Every command takes --data DIR (default ./data, or $BOCAGE_DATA). Errors print one clear
 line and exit with status 1; they never print a traceback.
 
-What is printed is printed as it is: rich's markup (`[bold]`), emoji codes (`:key:`, which
-turned `did:key:z6Mk…` into `did🔑z6Mk…`) and highlighting are off, because lines carry
-text from outside (dids, URLs, names, the reasons peers give). Styles are added as styled
-`Text` parts, never by markup in a string.
+What is printed is printed as it is, because lines carry text from outside (dids, URLs,
+names, the reasons peers give): rich's markup (`[bold]`), emoji codes (`:key:`, which turned
+`did:key:z6Mk…` into `did🔑z6Mk…`) and highlighting are off, and control characters are
+written out (`\x1b`, `\x0a`), so that a peer's words cannot drive the terminal or forge a
+line of output. Each print is one line; styles come from styled parts (`line`), never from
+markup in a string.
 """
 
 from __future__ import annotations
@@ -48,10 +50,39 @@ user_app = typer.Typer(no_args_is_help=True, help="Manage local accounts.")
 app.add_typer(user_app, name="user")
 peer_app = typer.Typer(no_args_is_help=True, help="Peers this node replicates author logs with.")
 app.add_typer(peer_app, name="peer")
-# soft_wrap: never break a path or a link across lines. No markup, emoji or highlighting:
-# text from outside is printed verbatim (see above).
-console = Console(soft_wrap=True, markup=False, emoji=False, highlight=False)
-errors = Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)
+# C0 and C1 controls, DEL, and the bidirectional overrides that reorder what is shown.
+_WRITTEN_OUT = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))} | {
+    code: f"\\u{code:04x}" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
+
+
+def printable(text: str) -> str:
+    """`text` with its control characters written out."""
+    return text.translate(_WRITTEN_OUT)
+
+
+def line(*parts: str | tuple[str, str]) -> Text:
+    """A line made of plain parts and (text, style) parts, all printable."""
+    return Text.assemble(
+        *(printable(part) if isinstance(part, str) else (printable(part[0]), part[1])
+          for part in parts)
+    )  # fmt: skip
+
+
+class Terminal(Console):
+    """A rich console that prints text as it is (see above). soft_wrap: never break a path
+    or a link across lines."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        super().__init__(stderr=stderr, soft_wrap=True, markup=False, emoji=False,
+                         highlight=False)  # fmt: skip
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        super().print(*(printable(o) if isinstance(o, str) else o for o in objects), **options)
+
+
+console = Terminal()
+errors = Terminal(stderr=True)
 
 DataOption = Annotated[
     Path,
@@ -63,7 +94,7 @@ T = TypeVar("T")
 
 
 def fail(message: str) -> typer.Exit:
-    errors.print(Text.assemble(("error:", "bold red"), " ", message))
+    errors.print(line(("error:", "bold red"), " ", message))
     return typer.Exit(1)
 
 
@@ -180,12 +211,10 @@ def _announce_setup_link(settings: Settings, host: str, port: int) -> None:
         if instance.has_admin(session):
             return
         token = instance.new_setup_token(session)
-    console.print(
-        Text.assemble(
-            "\n", ("No admin account yet.", "bold"), " Open this one-time link to create it:\n",
-            f"  http://{host}:{port}/setup/{token}\n",
-        )
-    )  # fmt: skip
+    console.print()
+    console.print(line(("No admin account yet.", "bold"), " Open this one-time link to create it:"))
+    console.print(f"  http://{host}:{port}/setup/{token}")
+    console.print()
 
 
 @app.command("worker")
@@ -407,8 +436,8 @@ def peer_list(data: DataOption = Path("data")) -> None:
             + (f"  ({peer.last_error[:120]})" if peer.last_error else "")
         )
     for fork in forks:
-        console.print(Text.assemble(("forked log:", "bold red"), f" {fork.did} at seq {fork.seq} "
-                                    f"(seen from {fork.peer}): no longer replicated."))  # fmt: skip
+        console.print(line(("forked log:", "bold red"), f" {fork.did} at seq {fork.seq} (seen "
+                           f"from {fork.peer}): no longer replicated."))  # fmt: skip
     if waiting:
         console.print(f"{waiting} other nodes named by peers: candidates, not peers (each is "
                       "asked once, at a sync, whether it is a node).")  # fmt: skip

@@ -193,8 +193,11 @@ async def test_what_peers_send_is_printed_as_it_is(nodes: dict[str, NodeProcess]
         await carl.close()
     did = bocage_did(home, "alice")
     assert did.startswith("did:key:z6Mk")
+    # Markup and emoji codes, then a terminal escape (clear the screen) and a forged line.
     reason = "[bold]Go away[/bold] :smile: [link=https://evil.example]here[/link] :key:"
-    lying, refusing = await liar(did, 1000).start(), await grumpy(reason).start()
+    forged = "\x1b[2J\nhttp://127.0.5.99:1  manual  last sync never  ok  0 entries  score 90"
+    shown = reason + forged.replace("\x1b", "\\x1b").replace("\n", "\\x0a")
+    lying, refusing = await liar(did, 1000).start(), await grumpy(reason + forged).start()
     try:
         await introduce(lying, reader, [])
         await introduce(refusing, reader, [])
@@ -205,10 +208,12 @@ async def test_what_peers_send_is_printed_as_it_is(nodes: dict[str, NodeProcess]
     finally:
         await lying.close()
         await refusing.close()
-    assert f"  {refusing.url}: the clock exchange answered 403: {reason}\n" in output, output
+    assert f"  {refusing.url}: the clock exchange answered 403: {shown}\n" in output, output
     assert f"(the log of {did} answered 500)" in listed, listed
-    assert f"(the clock exchange answered 403: {reason})" in listed, listed
-    assert "🔑" not in listed + output and "😄" not in listed + output
+    assert f"(the clock exchange answered 403: {shown[:80]}" in listed, listed
+    for printed in (output, listed):
+        assert not {"🔑", "😄", "\x1b"} & set(printed), printed
+        assert not any(line.startswith("http://127.0.5.99") for line in printed.splitlines())
 
 
 def bocage_did(node: NodeProcess, username: str) -> str:
