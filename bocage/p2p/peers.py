@@ -83,6 +83,8 @@ def teach(
     `TAUGHT_PER_PEER` of its own waiting, `MAX_CANDIDATES` in all; not this node, not a
     known peer or candidate, and not an address the node must not contact (the SSRF rules:
     no private or loopback literal, plain http only in development). How many were new."""
+    if not urls:
+        return 0
     _forget_expired(session)
     waiting = session.scalar(select(func.count()).where(PeerCandidate.taught_by == teacher))
     in_all = session.scalar(select(func.count()).select_from(PeerCandidate))
