@@ -2,6 +2,13 @@
 
 Every command takes --data DIR (default ./data, or $BOCAGE_DATA). Errors print one clear
 line and exit with status 1; they never print a traceback.
+
+What is printed is printed as it is, because lines carry text from outside (dids, URLs,
+names, the reasons peers give): rich's markup (`[bold]`), emoji codes (`:key:`, which turned
+`did:key:z6Mk…` into `did🔑z6Mk…`) and highlighting are off, and control characters are
+written out (`\x1b`, `\x0a`), so that a peer's words cannot drive the terminal or forge a
+line of output. Each print is one line; styles come from styled parts (`line`), never from
+markup in a string.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import typer
 import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.text import Text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bocage.config import CONFIG_FILE, ConfigError, Settings, load_settings, write_config_file
@@ -42,8 +50,39 @@ user_app = typer.Typer(no_args_is_help=True, help="Manage local accounts.")
 app.add_typer(user_app, name="user")
 peer_app = typer.Typer(no_args_is_help=True, help="Peers this node replicates author logs with.")
 app.add_typer(peer_app, name="peer")
-console = Console(soft_wrap=True)  # never break a path or a link across lines
-errors = Console(stderr=True, soft_wrap=True)
+# C0 and C1 controls, DEL, and the bidirectional overrides that reorder what is shown.
+_WRITTEN_OUT = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))} | {
+    code: f"\\u{code:04x}" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
+
+
+def printable(text: str) -> str:
+    """`text` with its control characters written out."""
+    return text.translate(_WRITTEN_OUT)
+
+
+def line(*parts: str | tuple[str, str]) -> Text:
+    """A line made of plain parts and (text, style) parts, all printable."""
+    return Text.assemble(
+        *(printable(part) if isinstance(part, str) else (printable(part[0]), part[1])
+          for part in parts)
+    )  # fmt: skip
+
+
+class Terminal(Console):
+    """A rich console that prints text as it is (see above). soft_wrap: never break a path
+    or a link across lines."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        super().__init__(stderr=stderr, soft_wrap=True, markup=False, emoji=False,
+                         highlight=False)  # fmt: skip
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        super().print(*(printable(o) if isinstance(o, str) else o for o in objects), **options)
+
+
+console = Terminal()
+errors = Terminal(stderr=True)
 
 DataOption = Annotated[
     Path,
@@ -55,7 +94,7 @@ T = TypeVar("T")
 
 
 def fail(message: str) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    errors.print(line(("error:", "bold red"), " ", message))
     return typer.Exit(1)
 
 
@@ -172,11 +211,10 @@ def _announce_setup_link(settings: Settings, host: str, port: int) -> None:
         if instance.has_admin(session):
             return
         token = instance.new_setup_token(session)
-    console.print(
-        "\n[bold]No admin account yet.[/] Open this one-time link to create it:\n"
-        f"  http://{host}:{port}/setup/{token}\n",
-        highlight=False,
-    )
+    console.print()
+    console.print(line(("No admin account yet.", "bold"), " Open this one-time link to create it:"))
+    console.print(f"  http://{host}:{port}/setup/{token}")
+    console.print()
 
 
 @app.command("worker")
@@ -319,7 +357,7 @@ def user_gateway_add(username: str, pub_url: str, data: DataOption = Path("data"
     it keeps and serves their posts while this node is offline."""
     settings = settings_for(data)
     pub = run(lambda: asyncio.run(_register_pub(settings, username, pub_url)))
-    console.print(f"@{username}'s posts are now kept by the pub {pub} too.", highlight=False)
+    console.print(f"@{username}'s posts are now kept by the pub {pub} too.")
 
 
 @asynccontextmanager
@@ -357,7 +395,7 @@ def peer_add(url: str, data: DataOption = Path("data")) -> None:
     added = run(add)
     if added is None:
         raise fail(f"{url} is this node itself.")
-    console.print(f"Peer {added} added; `bocage sync` syncs with it now.", highlight=False)
+    console.print(f"Peer {added} added; `bocage sync` syncs with it now.")
 
 
 @peer_app.command("remove")
@@ -371,7 +409,7 @@ def peer_remove(url: str, data: DataOption = Path("data")) -> None:
 
     if not run(remove):
         raise fail(f"{url} is not a peer of this node (see `bocage peer list`).")
-    console.print(f"Peer {peers.base_url(url)} removed.", highlight=False)
+    console.print(f"Peer {peers.base_url(url)} removed.")
 
 
 @peer_app.command("list")
@@ -379,14 +417,15 @@ def peer_list(data: DataOption = Path("data")) -> None:
     """Known peers: where they came from, the last sync and how it went; forked logs."""
     settings = settings_for(data)
 
-    def read() -> tuple[list[Any], list[Any]]:
+    def read() -> tuple[list[Any], list[Any], int]:
         with database(settings) as db, db.transaction() as session:
             listed = peers.listed(session)
             forks = replica.forks(session)
+            waiting = len(peers.candidates(session))
             session.expunge_all()
-            return listed, forks
+            return listed, forks, waiting
 
-    listed, forks = run(read)
+    listed, forks, waiting = run(read)
     if not listed:
         console.print("No peers yet: `bocage peer add URL` adds one.")
     for peer in listed:  # one line each, whole: scripts and narrow terminals read it alike
@@ -394,12 +433,14 @@ def peer_list(data: DataOption = Path("data")) -> None:
         console.print(
             f"{peer.url}  {peer.source}  last sync {last}  {peer.state}  "
             f"{peer.entries_received} entries  score {peer.score}"
-            + (f"  ({peer.last_error[:120]})" if peer.last_error else ""),
-            highlight=False,
+            + (f"  ({peer.last_error[:120]})" if peer.last_error else "")
         )
     for fork in forks:
-        console.print(f"[bold red]forked log:[/] {fork.did} at seq {fork.seq} (seen from "
-                      f"{fork.peer}): no longer replicated.", highlight=False)  # fmt: skip
+        console.print(line(("forked log:", "bold red"), f" {fork.did} at seq {fork.seq} (seen "
+                           f"from {fork.peer}): no longer replicated."))  # fmt: skip
+    if waiting:
+        console.print(f"{waiting} other nodes named by peers: candidates, not peers (each is "
+                      "asked once, at a sync, whether it is a node).")  # fmt: skip
 
 
 @app.command("sync")
@@ -411,11 +452,14 @@ def sync_command(data: DataOption = Path("data")) -> None:
     console.print(
         f"Synced with {report.peers_answered} of {report.peers_asked} peers: "
         f"{report.entries} new entries from {report.authors_behind} authors, "
-        f"{report.rejected} rejected, {report.forks} forked logs.",
-        highlight=False,
+        f"{report.rejected} rejected, {report.forks} forked logs."
     )
     for url, error in report.errors.items():
-        console.print(f"  {url}: {error}", highlight=False)
+        console.print(f"  {url}: {error}")
+    if report.candidates_asked:
+        asked, confirmed = report.candidates_asked, report.candidates_confirmed
+        console.print(f"Asked {asked} of the nodes named by peers whether they are nodes: "
+                      f"{confirmed} answered as one (now peers).")  # fmt: skip
 
 
 async def _sync(settings: Settings) -> SyncReport:

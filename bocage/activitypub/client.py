@@ -6,7 +6,9 @@ Every request made on behalf of a remote document goes through `FederationClient
   and IP literals are checked before connecting (aiohttp does not resolve those);
 - redirects are followed by hand, at most `MAX_REDIRECTS`, each target checked again;
 - every response has a time limit and a size cap, and fetched documents must say they are
-  ActivityStreams JSON.
+  ActivityStreams JSON;
+- signed requests double-knock: RFC 9421 first (or the scheme the server is known to take),
+  and any answer that is not a success is asked once more with the other scheme.
 One aiohttp session per node (pooled keep-alive connections): it measured ~20x httpx's pooled
 client under concurrency on this machine class. aiohttp is imported when the first request is
 made: with its dependencies it is ~20 MB that a node nobody federates with never needs.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -48,13 +51,56 @@ class BlockedAddress(FetchError):
     """The URL points at an address this node must not contact (SSRF guard)."""
 
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052
+NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215
+IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # RFC 2765 (SIIT)
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # RFC 4291, deprecated
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses that packets to `ip` end up at, when it embeds any: NAT64's
+    `64:ff9b::10.0.0.1`, IPv4-mapped `::ffff:10.0.0.1`, IPv4-translated, IPv4-compatible
+    `::10.0.0.1`, 6to4's `2002:a00:1::` and Teredo's server and client."""
+    if ip.ipv4_mapped is not None:
+        return (ip.ipv4_mapped,)
+    if ip.teredo is not None:
+        return ip.teredo
+    if ip.sixtofour is not None:
+        return (ip.sixtofour,)
+    low = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in NAT64_WELL_KNOWN or ip in IPV4_TRANSLATED:
+        return (low,)
+    if ip in IPV4_COMPATIBLE and int(ip) > 1:  # not :: or ::1, which are IPv6's own
+        return (low,)
+    return ()
+
+
 @dataclass(frozen=True)
 class AddressPolicy:
     allow_loopback: bool = False
 
     def allows(self, address: str) -> bool:
+        """Whether this node may connect to `address`. An IPv6 address that leads to an IPv4
+        one is judged by that IPv4 address: `64:ff9b::a9fe:a9fe` is the cloud metadata
+        address behind a NAT64 gateway, not a public IPv6 host."""
         ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if self.allow_loopback and ip.is_loopback:
+        if ip.version == 4:
+            return self._allows(ip, self.allow_loopback)
+        assert isinstance(ip, ipaddress.IPv6Address)
+        if ip in NAT64_LOCAL_USE:
+            return False  # where its IPv4 address sits is the network's choice: unknowable
+        embedded = embedded_ipv4(ip)
+        if not embedded:
+            return self._allows(ip, self.allow_loopback)
+        # Only an IPv4-mapped address stays on this machine: the others go through a
+        # gateway (NAT64, 6to4, Teredo), whose loopback is not ours to allow.
+        loopback = self.allow_loopback and ip.ipv4_mapped is not None
+        return all(self._allows(inner, loopback) for inner in embedded)
+
+    @staticmethod
+    def _allows(ip: IPAddress, loopback: bool) -> bool:
+        if loopback and ip.is_loopback:
             return True
         return ip.is_global and not ip.is_multicast
 
@@ -131,6 +177,45 @@ class Response:
     status: int
     body: bytes
 
+    @property
+    def succeeded(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def transient(status: int) -> bool:
+    """An answer that may change if the request is made again later."""
+    return status in (408, 429) or status >= 500
+
+
+OTHER_SCHEME: dict[httpsig.Scheme, httpsig.Scheme] = {"rfc9421": "cavage", "cavage": "rfc9421"}
+
+
+@dataclass(frozen=True)
+class Knocked:
+    """The answer a double knock kept, and the signature scheme of the request it answered."""
+
+    response: Response
+    scheme: httpsig.Scheme
+
+
+async def double_knock(
+    send: Callable[[httpsig.Scheme], Awaitable[Response]], known: httpsig.Scheme | None
+) -> Knocked:
+    """A signed request, signed with the scheme its server is `known` to take (RFC 9421 when
+    none is), and once more with the other scheme when the answer is not a success: whatever
+    the status, since servers answer a signature they cannot handle with 400, 401, 403, 404
+    or even a 500 (a server crashing on RFC 9421 was seen). The answer kept is a success if
+    either was one; else a transient failure (408, 429, 5xx) if either was one, so that the
+    request is tried again later rather than given up; else the second."""
+    first = Knocked(await send(known or "rfc9421"), known or "rfc9421")
+    if first.response.succeeded:
+        return first
+    other = OTHER_SCHEME[first.scheme]
+    second = Knocked(await send(other), other)
+    if second.response.succeeded or transient(second.response.status):
+        return second
+    return first if transient(first.response.status) else second
+
 
 class FederationClient:
     def __init__(
@@ -176,21 +261,23 @@ class FederationClient:
     async def get_json(
         self, url: str, signer: Signer | None = None, *, jrd: bool = False
     ) -> dict[str, Any]:
-        """An ActivityStreams document (or a WebFinger JRD). Signed (RFC 9421, then cavage if
-        refused) when a signer is given: servers in authorized-fetch mode answer only signed
-        GETs."""
+        """An ActivityStreams document (or a WebFinger JRD). Signed when a signer is given
+        (servers in authorized-fetch mode answer only signed GETs), with a double knock: the
+        scheme that worked is remembered per host."""
         accept = "application/jrd+json, application/json" if jrd else ACCEPT
         types = JRD_TYPES if jrd else ACTIVITY_TYPES
         host = urlsplit(url).netloc
-        known = self.get_schemes.get(host)
         try:
-            response = await self._get(url, signer, known or "rfc9421", accept, types)
-            if signer is not None and known is None and response.status in (401, 403):
-                response = await self._get(url, signer, "cavage", accept, types)
-                if response.status == 200:
-                    self.get_schemes[host] = "cavage"
-            elif signer is not None and known is None and response.status == 200:
-                self.get_schemes[host] = "rfc9421"
+            if signer is None:
+                response = await self._get(url, None, "rfc9421", accept, types)
+            else:
+                knocked = await double_knock(
+                    lambda scheme: self._get(url, signer, scheme, accept, types),
+                    self.get_schemes.get(host),
+                )
+                response = knocked.response
+                if response.succeeded:
+                    self.get_schemes[host] = knocked.scheme
         except (_aiohttp().ClientError, TimeoutError) as exc:
             raise FetchError(f"GET {url[:200]}: {exc.__class__.__name__} {exc}") from exc
         if response.status != 200:
@@ -226,18 +313,23 @@ class FederationClient:
         raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url[:200]}")
 
     async def post(
-        self, url: str, body: bytes, signer: Signer, scheme: httpsig.Scheme = "rfc9421"
-    ) -> int:
-        """Deliver `body` to an inbox; returns the status (no redirects: inboxes don't move)."""
+        self, url: str, body: bytes, signer: Signer, known: httpsig.Scheme | None = None
+    ) -> Knocked:
+        """Deliver `body` to an inbox (no redirects: inboxes don't move), with a double knock
+        starting with the scheme the server is `known` to take."""
         self.policy.check_url(url)
-        headers = {"Content-Type": "application/activity+json"}
-        headers.update(signer.headers("POST", url, body, scheme))
         try:
-            async with self._client().post(url, data=body, headers=headers) as answer:
-                await _read_capped(answer, 64 * 1024)
-                return answer.status
+            return await double_knock(lambda scheme: self._post(url, body, signer, scheme), known)
         except (_aiohttp().ClientError, TimeoutError) as exc:
             raise FetchError(f"POST {url[:200]}: {exc.__class__.__name__} {exc}") from exc
+
+    async def _post(
+        self, url: str, body: bytes, signer: Signer, scheme: httpsig.Scheme
+    ) -> Response:
+        headers = {"Content-Type": "application/activity+json"}
+        headers.update(signer.headers("POST", url, body, scheme))
+        async with self._client().post(url, data=body, headers=headers) as answer:
+            return Response(answer.status, await _read_capped(answer, 64 * 1024))
 
     async def signed_request(
         self,

@@ -5,7 +5,8 @@ Two jobs, both enqueued in the transaction that made the change (transactional o
 - `federate` (in the database): reads the signed activity from the author's log, works out
   its inboxes from its addressing (`inboxes_for`), and enqueues one `deliver` per inbox.
   A shared inbox stands for every follower on its server: one request per server.
-- `deliver` (network): POSTs the exact signed bytes, HTTP-signed by the author, and retries
+- `deliver` (network): POSTs the exact signed bytes, HTTP-signed by the author (a double
+  knock: RFC 9421, then draft-cavage, or the other way round once a host is known), and retries
   with exponential backoff and jitter for more than two days. A server that keeps failing is
   parked (`HostBook`): its deliveries wait without being attempted until it is due again.
 """
@@ -22,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bocage.activitypub import normalize
-from bocage.activitypub.client import BlockedAddress, FetchError, Signer
+from bocage.activitypub.client import BlockedAddress, FetchError, Signer, transient
 from bocage.core import activities, domains, remote, reports
 from bocage.core.activities import PUBLIC
 from bocage.core.clock import now
@@ -259,32 +260,17 @@ async def deliver(federation: Federation, payload: dict[str, Any]) -> None:
     if parked is not None:
         raise FetchError(f"{host} is parked until {parked:%Y-%m-%d %H:%M} after repeated failures")
     try:
-        status, scheme = await _post(federation, inbox, body, signer, hosts.schemes.get(host))
+        knocked = await federation.client.post(inbox, body, signer, hosts.schemes.get(host))
     except BlockedAddress as blocked:
         raise PermanentJobError(str(blocked)) from blocked
     except FetchError as failed:
         await hosts.failed(host, str(failed))
         raise
-    if status < 300:
-        await hosts.succeeded(host, scheme)
+    status = knocked.response.status
+    if knocked.response.succeeded:
+        await hosts.succeeded(host, knocked.scheme)
         return
-    if status in (408, 429) or status >= 500:
+    if transient(status):
         await hosts.failed(host, f"answered {status}")
         raise FetchError(f"{inbox} answered {status}; will retry", status)
     raise PermanentJobError(f"{inbox} refused the activity with {status}")
-
-
-async def _post(
-    federation: Federation,
-    inbox: str,
-    body: bytes,
-    signer: Signer,
-    known: httpsig.Scheme | None,
-) -> tuple[int, httpsig.Scheme]:
-    """RFC 9421 first; draft-cavage where the server refuses it (and remember which)."""
-    scheme: httpsig.Scheme = known or "rfc9421"
-    status = await federation.client.post(inbox, body, signer, scheme)
-    if known is None and status in (400, 401, 403):
-        status = await federation.client.post(inbox, body, signer, "cavage")
-        scheme = "cavage"
-    return status, scheme

@@ -63,11 +63,13 @@ def _clock_request(body: bytes) -> tuple[dict[str, int], list[str]]:
 def _exchange(
     session: Session, node: Node, asker: str, asked: tuple[dict[str, int], list[str]]
 ) -> tuple[dict[str, int], list[str]]:
-    """Our clock for the dids asked (all we hold if none), our peers; theirs remembered."""
+    """Our clock for the dids asked (all we hold if none), our peers. The asker signed as a
+    node: a peer; the nodes it names are only candidates."""
     dids, their_peers = asked
     own = node.ctx.urls.base
     peers.remember(session, asker, "exchange", own=own)
-    peers.learn(session, their_peers, own=own)
+    policy = node.federation.client.policy
+    peers.teach(session, their_peers, teacher=asker, own=own, policy=policy)
     held = replica.clock(session, list(dids) or None)
     known = [peer.url for peer in peers.listed(session) if peer.url != asker]
     return held, known[: peers.MAX_LEARNED]

@@ -47,6 +47,8 @@ class Accepted:
     bad: bool = False  # the peer sent something that failed verification
     forked: bool = False  # the author's log forked (evidence recorded)
     unchained: bool = False  # the next entry does not chain to our head: compare that seq
+    # Genuine entries by another actor than the did's here: our binding's fault, no blame.
+    unbound: bool = False
 
 
 def head_of(account: Account) -> Head:
@@ -158,7 +160,7 @@ def accept(session: Session, account_id: int, lines: list[Any], peer: str) -> Ac
                 # proven) or in question; the peer only relayed them and is not blamed.
                 log.warning("log of %s from %s: %s", account.did, peer, unbound)
                 remote.unbind_unproven(session, account)
-                return Accepted(stored, str(unbound))
+                return Accepted(stored, str(unbound), unbound=True)
             except Rejected as bad:
                 log.warning("entry from %s for %s rejected: %s", peer, account.did, bad)
                 return Accepted(stored, str(bad), bad=True)

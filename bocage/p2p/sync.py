@@ -1,7 +1,8 @@
 """Catch-up (docs/protocol.md, "Catch-up"): exchange clocks with every known peer, then
 fetch each author's missing entries from the peers that hold them (not only the author's
 home node), spread across those peers, verified and committed page by page: an interrupted
-sync resumes from the last committed seq, with no duplicate and no gap."""
+sync resumes from the last committed seq, with no duplicate and no gap. Each sync also asks
+a few of the candidates other peers named whether they are nodes (p2p/peers.py)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ class SyncReport:
     errors: dict[str, str] = field(default_factory=dict)
     evicted: budget.Eviction = field(default_factory=budget.Eviction)
     holders: dict[str, list[str]] = field(default_factory=dict)  # peer -> wanted dids it holds
+    candidates_asked: int = 0  # nodes other peers named, asked whether they are nodes
+    candidates_confirmed: int = 0  # … that answered as one: peers from now on
 
 
 @dataclass
@@ -50,6 +53,21 @@ class _PeerTally:
     received: int = 0
     score: int = 0
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Clock:
+    """A peer's answer to a clock exchange."""
+
+    clock: dict[str, int]
+    peers: list[str]
+    node: str | None  # the base URL it gives as its own
+
+
+class _NoClock(Exception):
+    def __init__(self, state: str, error: str) -> None:
+        super().__init__(error)
+        self.state, self.error = state, error
 
 
 @dataclass(frozen=True)
@@ -79,8 +97,10 @@ class Sync:
         # What we hold, and at what seq we are for every author we want (0: nothing yet):
         # the peer answers for each did named.
         offered = {**await db.read(replica.clock), **{d: a.head for d, a in authors.items()}}
+        known = [peer.url for peer in await db.read(peers.listed)]
+        body = orjson.dumps({"clock": offered, "peers": [own, *known][: peers.MAX_LEARNED]})
         self.report.peers_asked = len(asked)
-        clocks = await asyncio.gather(*(self._exchange(url, offered) for url in asked))
+        clocks = await asyncio.gather(*(self._exchange(url, body) for url in asked))
         answered = {url: c for url, c in zip(asked, clocks, strict=True) if c is not None}
         self.report.peers_answered = len(answered)
         plan = _plan(authors, answered)
@@ -94,7 +114,8 @@ class Sync:
         self.progress(0, self.total)
         at_once = asyncio.Semaphore(AT_ONCE)
         await asyncio.gather(
-            *(self._author(authors[did], plan[did], answered, at_once) for did in plan)
+            self._ask_candidates(body),
+            *(self._author(authors[did], plan[did], answered, at_once) for did in plan),
         )
         await db.write(self._record, asked)
         settings = self.node.settings
@@ -103,30 +124,59 @@ class Sync:
         )
         return self.report
 
-    async def _exchange(self, url: str, offered: dict[str, int]) -> dict[str, int] | None:
-        """The peer's clock, and the peers it knows remembered; None if it did not answer."""
-        db, own = self.node.db, self.node.ctx.urls.base
-        known = [peer.url for peer in await db.read(peers.listed)]
-        body = orjson.dumps({"clock": offered, "peers": [own, *known][: peers.MAX_LEARNED]})
+    async def _exchange(self, url: str, body: bytes) -> dict[str, int] | None:
+        """The peer's clock, and the nodes it named kept as candidates; None if it did not
+        answer."""
+        try:
+            answer = await self._clock_of(url, body)
+        except _NoClock as failed:
+            return self._fail(url, failed.state, failed.error)
+        policy = self.node.federation.client.policy
+        own = self.node.ctx.urls.base
+        await self.node.db.write(peers.teach, answer.peers, teacher=url, own=own, policy=policy)
+        self.tallies.setdefault(url, _PeerTally())
+        return answer.clock
+
+    async def _clock_of(self, url: str, body: bytes) -> _Clock:
+        """One clock exchange with the node at `url` (`_NoClock` if it gave none)."""
         try:
             answer = await self.node.federation.client.signed_request(
                 "POST", f"{url}/.well-known/apgateway/clock", self.signer, body=body
             )
         except FetchError as failed:
-            return self._fail(url, "unreachable", str(failed))
+            raise _NoClock("unreachable", str(failed)) from None
         if answer.status != 200:
             reason = _error_of(answer.body)
             refused = f"the clock exchange answered {answer.status}"
-            return self._fail(url, "refused", f"{refused}: {reason}" if reason else refused)
+            raise _NoClock("refused", f"{refused}: {reason}" if reason else refused)
         try:
             document = orjson.loads(answer.body)
             clock = {d: s for d, s in document["clock"].items() if isinstance(s, int)}
             learned = [u for u in document.get("peers", []) if isinstance(u, str)]
         except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
-            return self._fail(url, "refused", "the clock exchange answered no clock")
-        await db.write(peers.learn, learned, own=own)
-        self.tallies.setdefault(url, _PeerTally())
-        return clock
+            raise _NoClock("refused", "the clock exchange answered no clock") from None
+        node = document.get("node")
+        return _Clock(clock, learned, node if isinstance(node, str) else None)
+
+    async def _ask_candidates(self, body: bytes) -> None:
+        """A few of the candidates other peers named, asked once each whether they are nodes:
+        one that answers a clock exchange naming itself becomes a peer."""
+        urls = await self.node.db.write(peers.candidates_to_ask)
+        self.report.candidates_asked = len(urls)
+        await asyncio.gather(*(self._ask_candidate(url, body) for url in urls))
+
+    async def _ask_candidate(self, url: str, body: bytes) -> None:
+        db = self.node.db
+        try:
+            answer = await self._clock_of(url, body)
+            if answer.node is None or _base_url(answer.node) != url:
+                raise _NoClock("refused", f"its clock answer names {answer.node!r}, not {url}")
+        except _NoClock as failed:
+            log.info("candidate peer %s: %s", url, failed.error)
+            await db.write(peers.unconfirmed, url, failed.error)
+            return
+        await db.write(peers.confirmed, url, own=self.node.ctx.urls.base)
+        self.report.candidates_confirmed += 1
 
     async def _author(
         self, author: _Author, candidates: list[str], clocks: dict[str, dict[str, int]],
@@ -158,8 +208,10 @@ class Sync:
                 if not accepted.forked:
                     accepted = replica.Accepted(0, "a chain that does not continue ours", bad=True)
             self._count(tally, accepted)
-            if accepted.forked or accepted.bad or accepted.stored == 0:
-                return accepted.forked  # a fork ends the author's sync everywhere
+            if accepted.forked or accepted.unbound:
+                return True  # ends the author's sync everywhere: the log, or our binding
+            if accepted.bad or accepted.stored == 0:
+                return False
 
     def _count(self, tally: _PeerTally, accepted: replica.Accepted) -> None:
         tally.received += accepted.stored
@@ -169,6 +221,8 @@ class Sync:
             tally.score += peers.BAD_ENTRY
             tally.error = accepted.reason
             self.report.rejected += 1
+        elif accepted.unbound:  # the peer served the author's own log: no blame
+            tally.error = accepted.reason
         elif accepted.stored:
             tally.score += peers.GOOD_BATCH
         self.report.forks += int(accepted.forked)
@@ -222,6 +276,13 @@ def _plan(authors: dict[str, _Author], clocks: dict[str, dict[str, int]]) -> dic
         load[ahead[0]] += 1
         plan[did] = ahead
     return plan
+
+
+def _base_url(url: str) -> str | None:
+    try:
+        return peers.base_url(url)
+    except peers.BadPeerUrl:
+        return None
 
 
 def _error_of(body: bytes) -> str:

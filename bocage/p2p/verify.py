@@ -27,9 +27,10 @@ class Rejected(Exception):
 
 
 class Unbound(Rejected):
-    """The entry is validly signed by the did's key, but its activity is by another actor
-    than the one the did is bound to here: the binding is in question, not the peer that
-    served it (which is not blamed for it)."""
+    """An entry that is genuine (signed, and its activity proven, by the did's key) but whose
+    activity names another actor than the one bound to the did here. What is wrong is this
+    node's binding of the did (squatted, or bound before its actor proved it), not the peer
+    that served the author's own log: a sync must not score that peer down for it."""
 
 
 def entry_hash(entry: dict[str, Any]) -> str:
@@ -72,20 +73,19 @@ def check_activity(
     entry: dict[str, Any], activity: Any, public_key: bytes, actor_uri: str
 ) -> dict[str, Any]:
     """The activity is the one the entry signs: same digest, same id, proof by the author's
-    key, and its actor is the account that owns the did."""
+    key, and its actor is the account that owns the did. The proof is checked before the
+    actor, so that `Unbound` is raised only for content the did's key did sign."""
     if not isinstance(activity, dict):
         raise Rejected(f"the activity of entry {entry['seq']} is not a JSON object")
     if digest(activity) != entry["digest"]:
         raise Rejected(f"the activity of entry {entry['seq']} does not match its digest")
     if activity.get("id") != entry["id"]:
         raise Rejected(f"entry {entry['seq']} names {entry['id'][:200]}, not this activity")
-    actor = activity.get("actor")
-    actor_id = actor.get("id") if isinstance(actor, dict) else actor
     verdict = verify_object(activity, public_key, proof_purpose="assertionMethod")
     if not verdict.valid:
         raise Rejected(f"the proof of entry {entry['seq']} does not verify: {verdict.reason}")
+    actor = activity.get("actor")
+    actor_id = actor.get("id") if isinstance(actor, dict) else actor
     if actor_id != actor_uri:
-        raise Unbound(
-            f"the activity of entry {entry['seq']} is by {str(actor_id)[:200]}, not {actor_uri}"
-        )
+        raise Unbound(f"the activity of entry {entry['seq']} is not by {actor_uri}")
     return activity

@@ -812,6 +812,18 @@ class Peer(Base):
     entries_received: Mapped[int] = mapped_column(default=0)
 
 
+class PeerCandidate(Base):
+    """A node another peer named in a clock exchange: a claim, not a peer. It is asked once
+    whether it is a node (its clock); only then is it a peer (docs/protocol.md, "Discovery")."""
+
+    __tablename__ = "peer_candidates"
+    url: Mapped[str] = mapped_column(String(500), primary_key=True)  # its base URL
+    taught_by: Mapped[str] = mapped_column(String(500), index=True)  # the peer that named it
+    learned_at: Mapped[datetime]
+    asked_at: Mapped[datetime | None]  # when it was asked for its clock (once, ever)
+    last_error: Mapped[str | None] = mapped_column(Text)  # why it is not a peer
+
+
 class LogFork(Base):
     """Evidence that an author's log forked: two different entries with one seq. The log is
     no longer replicated until the admin looks (`bocage peer forks`, the admin page)."""

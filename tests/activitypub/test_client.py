@@ -1,6 +1,7 @@
 """The outbound client's guards, against a real HTTP server on a loopback address: which
 addresses it refuses (SSRF), and the limits on what it accepts (redirects, size, time,
-content type); and how it signs GETs (RFC 9421, then draft-cavage, remembered per host)."""
+content type); and how it signs GETs and deliveries (a double knock: RFC 9421, then
+draft-cavage on any answer that is not a success, the scheme that worked remembered)."""
 
 from __future__ import annotations
 
@@ -30,11 +31,17 @@ async def server() -> AsyncIterator[tuple[str, list[str]]]:
     seen: list[str] = []
 
     async def document(request: web.Request) -> web.Response:
+        """`?only=cavage`: 401 to RFC 9421; `?rfc9421=500&cavage=401`: the status each
+        scheme gets (200 when not given). Inboxes (POST) answer 202 instead of 200."""
         scheme = "rfc9421" if "Signature-Input" in request.headers else "cavage"
         seen.append(scheme if "Signature" in request.headers else "unsigned")
         if request.query.get("only") == "cavage" and scheme != "cavage":
             return web.Response(status=401)
-        return web.Response(body=b'{"id": "x"}', content_type=AS_JSON)
+        ok = 202 if request.method == "POST" else 200
+        status = int(request.query.get(scheme, ok))
+        if status != ok:
+            return web.json_response({"error": f"{scheme} answered {status}"}, status=status)
+        return web.Response(body=b'{"id": "x"}', content_type=AS_JSON, status=ok)
 
     async def hop(request: web.Request) -> web.Response:
         left = int(request.match_info["left"])
@@ -57,6 +64,7 @@ async def server() -> AsyncIterator[tuple[str, list[str]]]:
 
     app = web.Application()
     app.router.add_get("/doc", document)
+    app.router.add_post("/inbox", document)
     app.router.add_get("/hop/{left}", hop)
     app.router.add_get("/huge", huge)
     app.router.add_get("/slow", slow)
@@ -134,3 +142,69 @@ async def test_gets_fall_back_to_cavage_once_per_host(server: tuple[str, list[st
     finally:
         await client.close()
     assert seen == ["rfc9421", "cavage", "cavage", "cavage"]
+
+
+def signer() -> Signer:
+    return Signer("https://bocage.example/actor#main-key", shared_secrets().rsa.private_pem)
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 422, 500, 501, 502, 503])
+async def test_any_refusal_of_rfc9421_is_asked_again_with_cavage(
+    server: tuple[str, list[str]], status: int
+) -> None:
+    """A server that answers anything but a success to RFC 9421 (a 500 from one that crashes
+    on it included) is asked again with draft-cavage, and then only with draft-cavage."""
+    base, seen = server
+    client = FederationClient(AddressPolicy(allow_loopback=True))
+    try:
+        for _ in range(2):
+            assert await client.get_json(f"{base}/doc?rfc9421={status}", signer()) == {"id": "x"}
+    finally:
+        await client.close()
+    assert seen == ["rfc9421", "cavage", "cavage"]
+
+
+async def test_a_scheme_is_remembered_only_once_it_worked(server: tuple[str, list[str]]) -> None:
+    """Refused both ways: nothing is remembered, so the next request knocks twice again. The
+    answer that stands is a transient one (the server may recover) over a final one."""
+    base, seen = server
+    host = base.removeprefix("http://")
+    client = FederationClient(AddressPolicy(allow_loopback=True))
+    try:
+        with pytest.raises(FetchError) as refused:
+            await client.get_json(f"{base}/doc?rfc9421=401&cavage=401", signer())
+        assert refused.value.status == 401 and client.get_schemes == {}
+        with pytest.raises(FetchError) as crashed:
+            await client.get_json(f"{base}/doc?rfc9421=503&cavage=401", signer())
+        assert crashed.value.status == 503 and client.get_schemes == {}
+        with pytest.raises(FetchError) as crashed:
+            await client.get_json(f"{base}/doc?rfc9421=401&cavage=500", signer())
+        assert crashed.value.status == 500 and client.get_schemes == {}
+        assert seen == ["rfc9421", "cavage"] * 3
+        assert await client.get_json(f"{base}/doc", signer()) == {"id": "x"}
+        assert client.get_schemes == {host: "rfc9421"}
+        # A host known for one scheme that now refuses it is asked with the other, which
+        # becomes the one remembered.
+        seen.clear()
+        assert await client.get_json(f"{base}/doc?rfc9421=500", signer()) == {"id": "x"}
+        assert client.get_schemes == {host: "cavage"} and seen == ["rfc9421", "cavage"]
+        seen.clear()
+        assert await client.get_json(f"{base}/doc?cavage=403", signer()) == {"id": "x"}
+        assert client.get_schemes == {host: "rfc9421"} and seen == ["cavage", "rfc9421"]
+    finally:
+        await client.close()
+
+
+async def test_deliveries_double_knock_too(server: tuple[str, list[str]]) -> None:
+    base, seen = server
+    client = FederationClient(AddressPolicy(allow_loopback=True))
+    try:
+        crashed = await client.post(f"{base}/inbox?rfc9421=500", b"{}", signer())
+        assert (crashed.response.status, crashed.scheme) == (202, "cavage")
+        known = await client.post(f"{base}/inbox?rfc9421=500", b"{}", signer(), "cavage")
+        assert (known.response.status, known.scheme) == (202, "cavage")
+        down = await client.post(f"{base}/inbox?rfc9421=400&cavage=503", b"{}", signer())
+        assert (down.response.status, down.scheme) == (503, "cavage")
+    finally:
+        await client.close()
+    assert seen == ["rfc9421", "cavage", "cavage", "rfc9421", "cavage"]

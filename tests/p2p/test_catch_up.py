@@ -16,7 +16,6 @@ import subprocess
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,9 +27,8 @@ import httpx
 import orjson
 import pytest
 
-from bocage import cli
-from tests.federation.helpers import FEDERATION_ENV, PASSWORD, Person, eventually
-from tests.p2p.helpers import follow, home_has
+from tests.federation.helpers import PASSWORD, Person, eventually
+from tests.p2p.helpers import follow, home_has, prepare, start
 from tests.processes import BOCAGE, NodeProcess, free_port, run_cli
 
 # Clear of the addresses other tests use.
@@ -39,24 +37,6 @@ LOG_PATH = re.compile(r"/\.well-known/apgateway/[^/]+/log")
 
 
 # --- Nodes ---------------------------------------------------------------------------------
-
-
-def prepare(root: Path, host: str, users: list[str], **options: Any) -> NodeProcess:
-    """A node's data directory with `users`, not started yet. `bocage init` and `bocage user
-    create` are run in this process (the same commands, without a second of start-up each)."""
-    node = NodeProcess(root / host, host=host, env=dict(FEDERATION_ENV), **options)
-    cli.init(domain=f"{host}:{node.port}", data=node.data, insecure_loopback=True)
-    for name in users:
-        cli.user_create(
-            name, email=f"{name}@example.org", password=PASSWORD, admin=False, data=node.data
-        )
-    return node
-
-
-def start(*nodes: NodeProcess) -> None:
-    """Start nodes side by side (each start is mostly waiting for imports)."""
-    with ThreadPoolExecutor(len(nodes)) as pool:
-        list(pool.map(NodeProcess.start, nodes))
 
 
 def bocage(node: NodeProcess, *args: str) -> str:

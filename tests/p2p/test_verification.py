@@ -5,20 +5,25 @@ tampered with in each way a bad peer could."""
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import base58
 import orjson
 import pytest
 from sqlalchemy import func, select
 
 from bocage.activitypub import receive
 from bocage.core import posts, remote
+from bocage.core.authoring import identity_key
 from bocage.core.clock import now
+from bocage.crypto.keys import public_key_from_did
+from bocage.crypto.proofs import canonical_json, digest
 from bocage.node import Node
-from bocage.p2p import replica
+from bocage.p2p import replica, verify
 from bocage.p2p.verify import entry_hash
 from bocage.store.models import Account, InboundActivity, LogEntry, LogFork, RemoteActor
 from tests.conftest import make_settings
@@ -140,6 +145,38 @@ def test_an_activity_signed_by_someone_else_is_refused(
     line = {"entry": lines[0]["entry"], "activity": forged["activity"]}
     accepted = offer(mirror, account_id, [line])
     assert accepted.bad and held(mirror, account_id) == 0
+
+
+def test_only_a_genuine_entry_by_another_actor_than_the_bound_one_is_unbound(
+    home: Node, alice_log: Any
+) -> None:
+    """Alice's own entry, offered for her did while this node binds the did to another actor
+    (a squatter's, say): genuine, so the fault is the binding's, not the peer's (`Unbound`).
+    Anything the did's key did not sign stays a plain rejection."""
+    alice, lines = alice_log
+    key = public_key_from_did(alice.did or "")
+    entry = verify.check_signed(lines[0]["entry"], alice.did or "", key)
+    assert verify.check_activity(entry, lines[0]["activity"], key, alice.uri)
+    squatter = "http://127.0.0.9:3/users/carol"
+    with pytest.raises(verify.Unbound, match=re.escape(f"is not by {squatter}")):
+        verify.check_activity(entry, lines[0]["activity"], key, squatter)
+    mallory = user(home, "mallory")
+    post(home, mallory, "words 0")
+    forged = served_log(home, mallory)[0]["activity"]
+    forged["id"] = entry["id"]  # another actor's activity under Alice's entry
+    # An entry by Alice's key over an activity without a valid proof, by someone else: the
+    # proof fails first, so it is no binding question.
+    unproven = {**lines[0]["activity"], "actor": "http://127.0.0.9:4/users/someone"}
+    resigned = {**entry, "digest": digest(unproven)}
+    del resigned["signature"]
+    signature = identity_key(alice).sign(canonical_json(resigned))
+    resigned["signature"] = "z" + base58.b58encode(signature).decode()
+    cases = [(entry, forged), (entry, {**lines[0]["activity"], "proof": forged["proof"]}),
+             (verify.check_signed(resigned, alice.did or "", key), unproven)]  # fmt: skip
+    for signed, bad in cases:
+        with pytest.raises(verify.Rejected) as refused:
+            verify.check_activity(signed, bad, key, squatter)
+        assert not isinstance(refused.value, verify.Unbound), refused.value
 
 
 def test_two_signed_entries_with_one_seq_are_a_fork(
