@@ -28,8 +28,6 @@ from bocage.core.clock import now
 from bocage.core.errors import NotFound
 from bocage.core.ids import new_id
 from bocage.crypto import httpsig
-from bocage.crypto.keys import KeyFormatError, public_key_from_did
-from bocage.crypto.proofs import verify_object
 from bocage.jobs.queue import enqueue
 from bocage.store.models import Account, InboundActivity
 from bocage.store.prepared import Prepared
@@ -45,7 +43,7 @@ INBOUND = InboundActivity.__table__
 # NOTHING is spelled the same by SQLite and PostgreSQL.
 STORE = Prepared(
     postgresql.insert(INBOUND).on_conflict_do_nothing().returning(INBOUND.c.id),
-    keys=tuple(column.name for column in INBOUND.columns),
+    keys=("id", "activity_id", "actor", "body", "verified_by", "received_at"),  # no verdict yet
 )
 
 
@@ -82,8 +80,6 @@ async def _receive(request: Request) -> Response:
         return error("The body is not JSON.", 400)
     except normalize.Malformed as bad:
         return error(f"This is not an activity we can read: {bad}.", 400)
-    if not normalize.same_origin(incoming.id, incoming.actor):
-        return error("The activity's id is not on its actor's server.", 400)
     rules = await node.federation.domain_rules()
     if rules.refuses(normalize.host(incoming.actor)):
         return error(REFUSED_SERVER, 403)
@@ -168,22 +164,14 @@ async def _proof_verdict(node: Node, incoming: normalize.Incoming) -> tuple[bool
     """Whether the FEP-8b32 proof holds, or None when it cannot be checked (no proof, or one
     by a key the actor does not publish as its `assertionMethod`)."""
     proof = incoming.raw.get("proof")
-    method = proof.get("verificationMethod") if isinstance(proof, dict) else None
-    if not isinstance(method, str):
+    if not isinstance(proof, dict) or not isinstance(proof.get("verificationMethod"), str):
         return None
     try:
         actor = await node.federation.resolver.actor(incoming.actor)
     except (FetchError, normalize.Malformed):
         return None
-    did = method.split("#", 1)[0]
-    if actor.did is None or did not in (actor.did, actor.uri):
-        return None
-    try:
-        public_key = public_key_from_did(actor.did)
-    except KeyFormatError:
-        return None
-    verdict = verify_object(incoming.raw, public_key, proof_purpose="assertionMethod")
-    return verdict.valid, actor
+    verdict = await node.federation.resolver.proof_verdict(incoming.raw, actor)
+    return None if verdict is None else (verdict, actor)
 
 
 def store(session: Session, incoming: normalize.Incoming, body: bytes, verified_by: str) -> None:

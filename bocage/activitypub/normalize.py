@@ -21,11 +21,13 @@ from bocage.core import text
 from bocage.core.activities import PUBLIC, PUBLIC_ALIASES
 from bocage.core.polls import MAX_OPTION_CHARS, RemotePoll
 from bocage.core.remote import ActorProfile, RemotePost
+from bocage.crypto import identity_proofs
 from bocage.crypto.keys import KeyFormatError, public_key_from_multibase
 
 ACTOR_TYPES = {"Person", "Service", "Application", "Group", "Organization"}
 POST_TYPES = {"Note", "Article", "Page", "Question", "Video", "Event", "Audio", "Image"}
 MAX_NAME = 200
+MAX_URI_BYTES = 500  # ids and actors are kept in columns of that size
 MAX_POLL_OPTIONS = 20  # more than any server allows; a longer list is cut, not refused
 
 
@@ -139,6 +141,13 @@ def activity(document: Any) -> Incoming:
         raise Malformed("the activity has no id (an http(s) URL)")
     if not actor:
         raise Malformed("the activity has no actor")
+    if len(identifier.encode()) > MAX_URI_BYTES or len(actor.encode()) > MAX_URI_BYTES:
+        raise Malformed(f"the activity's id or actor is longer than {MAX_URI_BYTES} bytes")
+    if not same_origin(identifier, actor):
+        # Whatever face it came through (an inbox, a peer's log): an actor names only its
+        # own activities, or it could take another server's next id first and have the real
+        # activity dropped as a duplicate.
+        raise Malformed("the activity's id is not on its actor's server")
     obj = document.get("object")
     if isinstance(obj, list):  # one object per activity is all anyone sends in practice
         obj = obj[0] if obj else None
@@ -197,7 +206,7 @@ def actor(document: dict[str, Any], fetched_from: str) -> ActorProfile:
         shared_inbox=shared if shared and same_origin(shared, uri) else None,
         key_id=key_id,
         public_key_pem=pem,
-        did=_did(document),
+        **_did(document),
         followers_url=id_of(document.get("followers")),
         url=_url(document.get("url")),
         avatar_url=_url(document.get("icon")),
@@ -238,8 +247,12 @@ def _rsa_key(document: dict[str, Any], uri: str) -> tuple[str | None, str | None
     return None, None
 
 
-def _did(document: dict[str, Any]) -> str | None:
-    """The did:key of the actor's first Ed25519 Multikey (FEP-521a), if it lists one."""
+def _did(document: dict[str, Any]) -> dict[str, Any]:
+    """The actor's did:key: the one an FEP-c390 identity proof binds to it (proven), else the
+    first Ed25519 Multikey it lists under `assertionMethod` (FEP-521a; only a claim)."""
+    proven = identity_proofs.proven_did(document)
+    if proven is not None:
+        return {"did": proven, "did_proven": True}
     for method in as_list(document.get("assertionMethod")):
         if not isinstance(method, dict) or method.get("type") != "Multikey":
             continue
@@ -248,8 +261,8 @@ def _did(document: dict[str, Any]) -> str | None:
             public_key_from_multibase(value)
         except (KeyFormatError, TypeError, ValueError):
             continue
-        return f"did:key:{value}"
-    return None
+        return {"did": f"did:key:{value}", "did_proven": False}
+    return {"did": None, "did_proven": False}
 
 
 def _fields(value: Any) -> tuple[tuple[str, str], ...]:

@@ -4,6 +4,9 @@ A `match` over activity types that reads like the protocol (after Takahē's
 `inbox_message.py`). Each case fetches what it needs first (the object of an Announce, the
 parents of a reply), then calls the core in one transaction. Everything is idempotent: a job
 retried after a crash applies nothing twice.
+
+Each case ends with a verdict (`core/verdicts.py`): applied, or refused with its reason,
+written beside the stored activity. Nothing answered 202 leaves without one.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from sqlalchemy.orm import Session
 from bocage.activitypub import normalize
 from bocage.activitypub.client import FetchError
 from bocage.activitypub.normalize import Incoming
-from bocage.core import authoring, graph, moves, pins, polls, posts, remote, reports
+from bocage.core import authoring, graph, moves, pins, polls, posts, remote, reports, verdicts
 from bocage.core.context import Context
 from bocage.core.errors import DomainError
+from bocage.core.verdicts import APPLIED, Verdict, refused
 from bocage.jobs.worker import PermanentJobError
 from bocage.store.models import Account, Block, Favourite, Follow, InboundActivity
 
@@ -31,20 +35,31 @@ log = logging.getLogger("bocage.activitypub")
 
 
 async def process(federation: Federation, payload: dict[str, Any]) -> None:
-    body = await federation.db.read(_body_of, payload["inbound_id"])
+    inbound_id = payload["inbound_id"]
+    body = await federation.db.read(_body_of, inbound_id)
     if body is None:
         return
     try:
         incoming = normalize.activity(orjson.loads(body))
-        await Receiver(federation, incoming).apply()
+        verdict = await Receiver(federation, incoming).apply()
     except normalize.Malformed as bad:
+        await _settle(federation, inbound_id, refused(f"unreadable activity: {bad}"))
         raise PermanentJobError(f"unreadable activity: {bad}") from bad
     except FetchError as failed:
         if failed.status in (401, 403, 404, 410):
-            raise PermanentJobError(f"what it refers to is not available: {failed}") from failed
-        raise
-    except DomainError as refused:
-        log.info("activity ignored: %s", refused.message)
+            reason = f"what it refers to is not available: {failed}"
+            await _settle(federation, inbound_id, refused(reason))
+            raise PermanentJobError(reason) from failed
+        raise  # retried later: no verdict yet
+    except DomainError as refusal:
+        verdict = refused(refusal.message)
+    await _settle(federation, inbound_id, verdict)
+
+
+async def _settle(federation: Federation, inbound_id: int, verdict: Verdict) -> None:
+    if not verdict.applied:
+        log.info("inbound activity %d refused: %s", inbound_id, verdict.reason)
+    await federation.db.write(verdicts.record, inbound_id, verdict)
 
 
 def _body_of(session: Session, inbound_id: int) -> str | None:
@@ -59,54 +74,56 @@ class Receiver:
         self.ctx: Context = federation.ctx
         self.incoming = incoming
 
-    async def apply(self) -> None:
+    async def apply(self) -> Verdict:
         activity = self.incoming
         if activity.type == "Delete" and activity.object_id == activity.actor:
-            await self.db.write(_delete_actor, activity.actor)
-            return
+            return await self.db.write(_delete_actor, activity.actor)
         actor = await self.federation.resolver.actor(activity.actor)
         match activity.type:
             case "Create":
-                await self.create(actor)
+                return await self.create(actor)
             case "Update":
-                await self.update(actor)
+                return await self.update(actor)
             case "Delete":
-                await self.db.write(_delete_post, actor, activity.object_id)
+                return await self.db.write(_delete_post, actor, activity.object_id)
             case "Follow":
-                await self.db.write(_follow, self.ctx, actor, activity)
+                return await self.db.write(_follow, self.ctx, actor, activity)
             case "Accept" | "Reject":
-                await self.db.write(_answer, actor, activity)
+                return await self.db.write(_answer, actor, activity)
             case "Undo":
-                await self.db.write(_undo, self.ctx, actor, activity)
+                return await self.db.write(_undo, self.ctx, actor, activity)
             case "Like" | "EmojiReact":
-                await self.db.write(_like, self.ctx, actor, activity)
+                return await self.db.write(_like, self.ctx, actor, activity)
             case "Announce":
-                await self.announce(actor)
+                return await self.announce(actor)
             case "Block":
-                await self.db.write(_block, self.ctx, actor, activity)
+                return await self.db.write(_block, self.ctx, actor, activity)
             case "Move":
-                await self.move(actor)
+                return await self.move(actor)
             case "Add" | "Remove":
-                await self.feature(actor)
+                return await self.feature(actor)
             case "Flag":
-                if not (await self.federation.domain_rules()).rejects_reports(actor.domain or ""):
-                    await self.db.write(_flag, actor, activity)
+                if (await self.federation.domain_rules()).rejects_reports(actor.domain or ""):
+                    return refused(f"reports from {actor.domain} are not accepted here")
+                return await self.db.write(_flag, actor, activity)
             case _:
-                log.info("%s activities are not handled yet (%s)", activity.type, activity.id)
+                return refused(f"{activity.type} activities are not handled here")
 
-    async def create(self, actor: Account) -> None:
+    async def create(self, actor: Account) -> Verdict:
         obj = await self._object()
         if obj is None:
-            return
+            return refused("the Create carries no object")
         vote = normalize.vote(obj)
         if vote is not None and await self._vote(actor, obj, *vote):
-            return  # counted on the poll: a vote is not a post
-        if normalize.type_of(obj) not in normalize.POST_TYPES:
-            return  # a chat message…: nothing to show as a post
+            return APPLIED  # counted on the poll: a vote is not a post
+        kind = normalize.type_of(obj)
+        if kind not in normalize.POST_TYPES:
+            return refused(f"{kind or 'an untyped object'} is not shown as a post here")
         note = await self.federation.resolver.read_post(obj)
         if note.author_uri != actor.uri:
             raise normalize.Malformed("a Create of a post by someone else than its actor")
-        await self.federation.resolver.store_post(note)
+        stored = await self.federation.resolver.store_post(note)
+        return stored if isinstance(stored, Verdict) else APPLIED
 
     async def _vote(self, actor: Account, obj: dict[str, Any], answered: str, name: str) -> bool:
         """A vote on one of our polls, if that is what the Note is (Mastodon's test: it
@@ -119,49 +136,55 @@ class Receiver:
             return False  # only votes on polls of this node are counted here
         return bool(await self.db.write(polls.receive_vote, actor, answered, name, uri))
 
-    async def update(self, actor: Account) -> None:
+    async def update(self, actor: Account) -> Verdict:
         obj = await self._object()
         if obj is None:
-            return
+            return refused("the Update carries no object")
         kind = normalize.type_of(obj)
         if kind in normalize.ACTOR_TYPES:
             profile = normalize.actor(obj, fetched_from=actor.uri)
-            if profile.uri == actor.uri:
-                await self.federation.resolver.save_actor(profile)
-        elif kind in normalize.POST_TYPES:
-            note = await self.federation.resolver.read_post(obj)
-            if note.author_uri != actor.uri:
-                return
-            if await self.db.read(authoring.superseded, self.incoming.id, note.uri):
-                return  # a later edit (by the author's log order) is the one that stands
-            await self.db.write(remote.update_post, actor, note)
+            if profile.uri != actor.uri:
+                return refused("an actor updates only its own profile")
+            await self.federation.resolver.save_actor(profile)
+            return APPLIED
+        if kind not in normalize.POST_TYPES:
+            return refused(f"updates of {kind or 'an untyped object'} are not handled here")
+        note = await self.federation.resolver.read_post(obj)
+        if note.author_uri != actor.uri:
+            return refused("an actor updates only its own posts")
+        if await self.db.read(authoring.superseded, self.incoming.id, note.uri):
+            return refused("a later edit (in its author's log) stands")
+        if await self.db.write(remote.update_post, actor, note) is None:
+            return refused(f"{note.uri} is not a post of {actor.uri} held here")
+        return APPLIED
 
-    async def announce(self, actor: Account) -> None:
+    async def announce(self, actor: Account) -> Verdict:
         target = self.incoming.object_id
         if not target:
-            return
+            return refused("the Announce names no object")
         original = await self.federation.resolver.post(target)
-        if original is not None:
-            await self.db.write(_boost, self.ctx, actor, original.id, self.incoming.id)
+        if original is None:
+            return refused(f"the boosted post {target} is not available")
+        return await self.db.write(_boost, self.ctx, actor, original.id, self.incoming.id)
 
-    async def move(self, actor: Account) -> None:
+    async def move(self, actor: Account) -> Verdict:
         """An account announcing it moved: its new home is fetched afresh, since the alias
         it must list may have been added a moment ago."""
         if self.incoming.object_id != actor.uri or not self.incoming.target:
             raise normalize.Malformed("a Move must move its own actor to a target")
         new = await self.federation.resolver.actor(self.incoming.target, refresh=True)
-        await self.db.write(_move, self.ctx, actor.id, new.id)
+        return await self.db.write(_move, self.ctx, actor.id, new.id)
 
-    async def feature(self, actor: Account) -> None:
+    async def feature(self, actor: Account) -> Verdict:
         """A post of the actor's added to (or removed from) its featured collection: a pin.
         Other collections (Lemmy's moderators, a community's featured posts) are ignored."""
         target, post_uri = self.incoming.target, self.incoming.object_id
         if not target or not post_uri or not normalize.same_origin(target, actor.uri):
-            return
+            return refused("only the actor's own featured collection is followed here")
         pinned = self.incoming.type == "Add"
         if pinned:
             await self.federation.resolver.post(post_uri)
-        await self.db.write(pins.featured_by_remote, actor, post_uri, pinned)
+        return await self.db.write(_featured, actor, post_uri, pinned)
 
     async def _object(self) -> dict[str, Any] | None:
         """The embedded object when it comes from the actor's server, else fetched from its
@@ -177,15 +200,19 @@ class Receiver:
 # --- the transactions ------------------------------------------------------------------------
 
 
-def _delete_actor(session: Session, uri: str) -> None:
+def _delete_actor(session: Session, uri: str) -> Verdict:
     account = remote.account_by_uri(session, uri)
-    if account is not None and account.domain is not None:
-        remote.delete_actor(session, account)
+    if account is None or account.domain is None:
+        return refused(f"{uri} is not an account known here")
+    remote.delete_actor(session, account)
+    return APPLIED
 
 
-def _delete_post(session: Session, actor: Account, uri: str | None) -> None:
-    if uri:
-        remote.delete_post(session, actor, uri)
+def _delete_post(session: Session, actor: Account, uri: str | None) -> Verdict:
+    if not uri:
+        return refused("the Delete names no object")
+    remote.delete_post(session, actor, uri)  # tombstoned even when not (yet) here
+    return APPLIED
 
 
 def _local_target(session: Session, uri: str | None) -> Account | None:
@@ -193,13 +220,19 @@ def _local_target(session: Session, uri: str | None) -> Account | None:
     return account if account is not None and account.domain is None else None
 
 
-def _follow(session: Session, ctx: Context, actor: Account, activity: Incoming) -> None:
+def _not_local(uri: str | None) -> Verdict:
+    return refused(f"{uri} is not an account of this node")
+
+
+def _follow(session: Session, ctx: Context, actor: Account, activity: Incoming) -> Verdict:
     target = _local_target(session, activity.object_id)
-    if target is not None:
-        graph.follow(session, ctx, actor, target, uri=activity.id)
+    if target is None:
+        return _not_local(activity.object_id)
+    graph.follow(session, ctx, actor, target, uri=activity.id)
+    return APPLIED
 
 
-def _answer(session: Session, actor: Account, activity: Incoming) -> None:
+def _answer(session: Session, actor: Account, activity: Incoming) -> Verdict:
     """Accept/Reject of a follow request a local account sent to `actor`."""
     follow_id = activity.object_id
     row = session.execute(
@@ -209,30 +242,31 @@ def _answer(session: Session, actor: Account, activity: Incoming) -> None:
         follower = _local_target(session, normalize.id_of(activity.object.get("actor")))
         row = session.get(Follow, (follower.id, actor.id)) if follower else None
     if row is None:
-        return
+        return refused(f"no follow of {actor.uri} from here is waiting for an answer")
     follower = session.get(Account, row.follower_id)
     assert follower is not None
     graph.follow_answered(session, follower, actor, activity.type == "Accept")
+    return APPLIED
 
 
-def _undo(session: Session, ctx: Context, actor: Account, activity: Incoming) -> None:
+def _undo(session: Session, ctx: Context, actor: Account, activity: Incoming) -> Verdict:
     inner = activity.object
     undone_id = activity.object_id
     kind = normalize.type_of(inner) if isinstance(inner, dict) else ""
     if kind in ("Follow", "") and _undo_follow(session, ctx, actor, undone_id):
-        return
+        return APPLIED
     if kind in ("Like", "EmojiReact", ""):
         favourite = session.execute(
             select(Favourite).where(Favourite.uri == undone_id, Favourite.account_id == actor.id)
         ).scalar_one_or_none()
         if favourite is not None:
             posts.unfavourite(session, ctx, actor, favourite.post_id)
-            return
+            return APPLIED
     if kind in ("Announce", ""):
         reblog = remote.post_by_uri(session, undone_id) if undone_id else None
         if reblog is not None and reblog.account_id == actor.id and reblog.reblog_of_id:
             posts.unboost(session, ctx, actor, reblog.reblog_of_id)
-            return
+            return APPLIED
     if kind in ("Block", ""):
         block = session.execute(
             select(Block).where(Block.uri == undone_id, Block.account_id == actor.id)
@@ -240,6 +274,8 @@ def _undo(session: Session, ctx: Context, actor: Account, activity: Incoming) ->
         target = session.get(Account, block.target_id) if block else None
         if target is not None:
             graph.unblock(session, ctx, actor, target)
+            return APPLIED
+    return refused(f"nothing of {actor.uri} undone by it is held here ({undone_id})")
 
 
 def _undo_follow(session: Session, ctx: Context, actor: Account, follow_id: str | None) -> bool:
@@ -253,28 +289,41 @@ def _undo_follow(session: Session, ctx: Context, actor: Account, follow_id: str 
     return True
 
 
-def _like(session: Session, ctx: Context, actor: Account, activity: Incoming) -> None:
+def _like(session: Session, ctx: Context, actor: Account, activity: Incoming) -> Verdict:
     post = remote.post_by_uri(session, activity.object_id) if activity.object_id else None
-    if post is not None:
-        posts.favourite(session, ctx, actor, post.id, uri=activity.id)
+    if post is None:
+        return refused(f"the liked post {activity.object_id} is not held here")
+    posts.favourite(session, ctx, actor, post.id, uri=activity.id)
+    return APPLIED
 
 
-def _boost(session: Session, ctx: Context, actor: Account, post_id: int, uri: str) -> None:
+def _boost(session: Session, ctx: Context, actor: Account, post_id: int, uri: str) -> Verdict:
     if remote.post_by_uri(session, uri) is None:
         posts.boost(session, ctx, actor, post_id, uri=uri)
+    return APPLIED
 
 
-def _move(session: Session, ctx: Context, old_id: int, new_id: int) -> None:
+def _move(session: Session, ctx: Context, old_id: int, new_id: int) -> Verdict:
     old, new = session.get(Account, old_id), session.get(Account, new_id)
-    if old is not None and new is not None:
-        moves.moved(session, ctx, old, new)
+    if old is None or new is None:
+        return refused("the account that moved, or its new home, is gone")
+    moves.moved(session, ctx, old, new)
+    return APPLIED
 
 
-def _flag(session: Session, reporter: Account, activity: Incoming) -> None:
+def _featured(session: Session, actor: Account, post_uri: str, pinned: bool) -> Verdict:
+    if not pins.featured_by_remote(session, actor, post_uri, pinned):
+        return refused(f"{post_uri} is not a post of {actor.uri} held here")
+    return APPLIED
+
+
+def _flag(session: Session, reporter: Account, activity: Incoming) -> Verdict:
     reported, comment = normalize.flag(activity)
     target = _reported_account(session, reported)
-    if target is not None:
-        reports.received(session, reporter, target, reported, comment, activity.id)
+    if target is None:
+        return refused("the report names nobody of this node")
+    reports.received(session, reporter, target, reported, comment, activity.id)
+    return APPLIED
 
 
 def _reported_account(session: Session, uris: list[str]) -> Account | None:
@@ -291,7 +340,9 @@ def _reported_account(session: Session, uris: list[str]) -> Account | None:
     return None
 
 
-def _block(session: Session, ctx: Context, actor: Account, activity: Incoming) -> None:
+def _block(session: Session, ctx: Context, actor: Account, activity: Incoming) -> Verdict:
     target = _local_target(session, activity.object_id)
-    if target is not None:
-        graph.block(session, ctx, actor, target, uri=activity.id)
+    if target is None:
+        return _not_local(activity.object_id)
+    graph.block(session, ctx, actor, target, uri=activity.id)
+    return APPLIED

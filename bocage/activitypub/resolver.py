@@ -22,7 +22,8 @@ from bocage.core import accounts, instance, portable, remote, text
 from bocage.core.context import Context
 from bocage.core.domains import DomainRules
 from bocage.core.errors import NotFound
-from bocage.crypto.keys import public_key_from_did
+from bocage.core.verdicts import Verdict
+from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
 from bocage.jobs import queue
 from bocage.store.db import Database
@@ -206,10 +207,12 @@ class Resolver:
             raise normalize.Malformed(f"{uri} answered with a post from elsewhere")
         signed = await self.check_proof(document, note.author_uri)
         stored = await self.store_post(note, depth)
-        if signed and stored is not None:  # re-servable to peers, verifiably
+        if isinstance(stored, Verdict):  # deleted before, or stored meanwhile by another job
+            return await self.db.read(remote.post_by_uri, note.uri)
+        if signed:  # re-servable to peers, verifiably
             await self.db.write(remote.keep_signed, stored.account_id, document)
         replies = document.get("replies")
-        if depth == 0 and stored is not None and isinstance(replies, str | dict):
+        if depth == 0 and isinstance(replies, str | dict):
             await self.db.write(queue.enqueue, "thread.replies", {"replies": replies})
         return stored
 
@@ -226,7 +229,8 @@ class Resolver:
                 raise
             return document
 
-    async def store_post(self, note: remote.RemotePost, depth: int = 0) -> Post | None:
+    async def store_post(self, note: remote.RemotePost, depth: int = 0) -> Post | Verdict:
+        """Stored with its parents fetched first (bounded); or the refusal, with its reason."""
         author = await self.actor(note.author_uri)
         if note.in_reply_to and depth < MAX_THREAD_DEPTH:
             try:
@@ -241,14 +245,34 @@ class Resolver:
         its proof verified."""
         if "proof" not in document:
             return False
-        author = await self.actor(author_uri)
-        if author.did is None:
-            return False  # the author publishes no Ed25519 key: the proof cannot be checked
-        verdict = verify_object(
-            document, public_key_from_did(author.did), proof_purpose="assertionMethod"
-        )
-        if not verdict.valid:
+        verdict = await self.proof_verdict(document, await self.actor(author_uri))
+        if verdict is False:
             raise normalize.Malformed(f"the proof on {document.get('id')} does not verify")
+        return bool(verdict)
+
+    async def proof_verdict(self, document: dict[str, Any], author: Account) -> bool | None:
+        """Whether the FEP-8b32 proof on a document by `author` holds; None when it cannot
+        be checked (no proof, or one by a key the author does not publish).
+
+        The key is the author's bound did, or else the did the author only claims: a valid
+        proof by that key on an object that names `author` as its actor is the proof of
+        possession the claim lacked, and binds the did (`remote.bind_did`)."""
+        proof = document.get("proof")
+        method = proof.get("verificationMethod") if isinstance(proof, dict) else None
+        if not isinstance(method, str):
+            return None
+        did = author.did or await self.db.read(remote.claimed_did, author.id)
+        if did is None or method.split("#", 1)[0] not in (did, author.uri):
+            return None
+        try:
+            public_key = public_key_from_did(did)
+        except KeyFormatError:
+            return None
+        if not verify_object(document, public_key, proof_purpose="assertionMethod").valid:
+            return False
+        named = normalize.id_of(document.get("actor") or document.get("attributedTo"))
+        if author.did != did and author.domain is not None and named == author.uri:
+            await self.db.write(_bind_claimed, author.id, did)
         return True
 
     # --- threads -----------------------------------------------------------------------------
@@ -283,6 +307,12 @@ class Resolver:
             found += [item for item in map(normalize.id_of, items) if item]
             page = page.get("next") if "first" not in page else page.get("first")
         return list(dict.fromkeys(found))[:limit]
+
+
+def _bind_claimed(session: Session, account_id: int, did: str) -> None:
+    account = session.get(Account, account_id)
+    if account is not None and remote.claimed_did(session, account_id) == did:
+        remote.bind_did(session, account, did)
 
 
 def _known_by_uri(session: Session, uri: str) -> KnownActor | None:

@@ -2,8 +2,9 @@
 
 Shaped like Mastodon's (what every fediverse server parses), plus the account's Ed25519
 identity key as a FEP-521a Multikey under `assertionMethod`, the key that signs its objects'
-integrity proofs (FEP-8b32). It lives in the core because the core signs it: a profile
-change is announced as an Update carrying this document.
+integrity proofs (FEP-8b32), and the FEP-c390 identity proof that binds that key's did to the
+actor (without it, other nodes do not take the key as the account's). It lives in the core
+because the core signs it: a profile change is announced as an Update carrying this document.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from bocage.core.activities import AS_CONTEXT, iso
 from bocage.core.authoring import identity_key
 from bocage.core.urls import Urls
+from bocage.crypto import identity_proofs
 from bocage.store.models import Account
 
 ACTOR_CONTEXT: list[Any] = [
@@ -38,6 +40,7 @@ ACTOR_CONTEXT: list[Any] = [
             "@type": "@id",
             "@container": "@list",
         },
+        **identity_proofs.CONTEXT_TERMS,
     },
 ]
 
@@ -66,8 +69,11 @@ def person(urls: Urls, account: Account, moved_to: str | None = None) -> dict[st
         "indexable": True,
         "alsoKnownAs": list(account.also_known_as or []),
         "attachment": [
-            {"type": "PropertyValue", "name": f["name"], "value": html.escape(f["value"])}
-            for f in account.fields or []
+            *(
+                {"type": "PropertyValue", "name": f["name"], "value": html.escape(f["value"])}
+                for f in account.fields or []
+            ),
+            *_identity_proofs(account, actor),
         ],
         "publicKey": public_key(urls.key_id(account.username), actor, account.rsa_public_pem),
         "assertionMethod": _assertion_methods(account, actor),
@@ -84,6 +90,23 @@ def person(urls: Urls, account: Account, moved_to: str | None = None) -> dict[st
 
 def public_key(key_id: str, owner: str, pem: str | None) -> dict[str, str]:
     return {"id": key_id, "owner": owner, "publicKeyPem": pem or ""}
+
+
+def _identity_proofs(account: Account, actor: str) -> list[dict[str, Any]]:
+    if account.did is None or account.identity_seed is None:
+        return []
+    # Signed once per account and process: the same bytes each time (`created` is fixed).
+    cache_key = (account.did, actor, account.created_at)
+    found = _STATEMENTS.get(cache_key)
+    if found is None:
+        if len(_STATEMENTS) >= 4096:
+            _STATEMENTS.clear()
+        found = identity_proofs.statement(identity_key(account), actor, account.created_at)
+        _STATEMENTS[cache_key] = found
+    return [found]
+
+
+_STATEMENTS: dict[tuple[str, str, Any], dict[str, Any]] = {}
 
 
 def _assertion_methods(account: Account, actor: str) -> list[dict[str, str]]:

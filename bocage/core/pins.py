@@ -46,13 +46,16 @@ def pinned_ids(session: Session, account_id: int) -> list[int]:
     return list(rows.scalars())
 
 
-def featured_by_remote(session: Session, author: Account, post_uri: str, pinned: bool) -> None:
-    """A remote author's Add or Remove of one of its own posts to its featured collection."""
+def featured_by_remote(session: Session, author: Account, post_uri: str, pinned: bool) -> bool:
+    """A remote author's Add or Remove of one of its own posts to its featured collection;
+    False when that post is not held here."""
     post = session.execute(
         select(Post).where(Post.uri == post_uri, Post.account_id == author.id)
     ).scalar_one_or_none()
-    if post is not None:
-        post.pinned_at = (post.pinned_at or now()) if pinned else None
+    if post is None:
+        return False
+    post.pinned_at = (post.pinned_at or now()) if pinned else None
+    return True
 
 
 def _own_post(session: Session, account: Account, post_id: int) -> Post:

@@ -8,7 +8,7 @@ retried job, a duplicate delivery) changes nothing the second time.
 
 from __future__ import annotations
 
-import secrets
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from bocage.core import accounts, activities, events, polls, posts
 from bocage.core.activities import PUBLIC
 from bocage.core.clock import now
-from bocage.core.ids import new_id
+from bocage.core.ids import new_id, new_id_after
+from bocage.core.verdicts import Verdict, refused
 from bocage.jobs.queue import enqueue
 from bocage.store.models import (
     Account,
@@ -35,6 +36,7 @@ from bocage.store.models import (
 from bocage.store.sql import update_rows
 from bocage.store.upsert import insert_ignore
 
+log = logging.getLogger("bocage.core")
 STALE_AFTER = timedelta(days=1)  # an actor document older than this is fetched again
 
 
@@ -55,6 +57,9 @@ class ActorProfile:
     key_id: str | None = None
     public_key_pem: str | None = None
     did: str | None = None  # did:key of its Ed25519 assertion key (FEP-521a), if any
+    # The did is bound to this actor by an identity proof (FEP-c390) in its document: a
+    # did listed without one is only a claim (see `bind_did`).
+    did_proven: bool = False
     followers_url: str | None = None
     url: str | None = None
     avatar_url: str | None = None
@@ -139,10 +144,10 @@ def upsert_actor(session: Session, profile: ActorProfile) -> Account:
     account.rsa_public_pem = profile.public_key_pem
     account.also_known_as = list(profile.also_known_as)
     account.gateways = list(profile.gateways) or None
-    if profile.did and profile.did != account.did and not _did_taken(session, profile.did):
-        account.did = profile.did
     session.flush()
     _save_remote_actor(session, account.id, profile)
+    if profile.did and profile.did_proven:
+        bind_did(session, account, profile.did)
     return account
 
 
@@ -155,8 +160,56 @@ def _free_username(session: Session, profile: ActorProfile, account_id: int) -> 
     return f"{profile.username[:40]}_{account_id % 100000}"
 
 
-def _did_taken(session: Session, did: str) -> bool:
-    return session.execute(select(Account.id).where(Account.did == did)).first() is not None
+# --- dids: bound only with proof of possession ---------------------------------------------
+
+
+def bind_did(session: Session, account: Account, did: str) -> bool:
+    """Bind `did` to the remote `account`, whose possession of the did's key was just
+    proven (an FEP-c390 identity proof in its actor document, or an object its key signed
+    as this actor). A did listed without proof is never bound: otherwise any server could
+    list someone else's key as its own and take their log (did:key squatting).
+
+    The did is taken from an account that holds it without proof (bound before proofs were
+    asked for); never from a local account, nor from another remote account that proved it
+    too (then the first stays: two actors proving one key are the same person, FEP-c390,
+    and the log stays with the first). True when `account` holds the did afterwards."""
+    if account.domain is None:
+        return account.did == did
+    if account.did == did:
+        account.did_proven = True
+        return True
+    holder = session.execute(select(Account).where(Account.did == did)).scalar_one_or_none()
+    if holder is not None:
+        if holder.domain is None or holder.did_proven:
+            log.warning(
+                "%s proved %s, already bound to %s: kept there", account.uri, did, holder.uri
+            )
+            return False
+        log.warning(
+            "%s proved %s: taken from %s, which never proved it", account.uri, did, holder.uri
+        )
+        holder.did = None
+        session.flush()  # the did is unique: free it before it moves
+    account.did, account.did_proven = did, True
+    actor = session.get(RemoteActor, account.id)
+    if actor is not None and actor.claimed_did == did:
+        actor.claimed_did = None
+    session.flush()
+    return True
+
+
+def unbind_unproven(session: Session, account: Account) -> None:
+    """Its log turned out to hold another actor's activities: an unproven binding was wrong."""
+    if account.domain is not None and not account.did_proven and account.did is not None:
+        log.warning("the did %s was never proven by %s: unbound", account.did, account.uri)
+        account.did = None
+
+
+def claimed_did(session: Session, account_id: int) -> str | None:
+    """The did an actor lists without proof, if any (checked once it signs something)."""
+    return session.scalar(
+        select(RemoteActor.claimed_did).where(RemoteActor.account_id == account_id)
+    )
 
 
 def _save_remote_actor(session: Session, account_id: int, profile: ActorProfile) -> None:
@@ -183,6 +236,7 @@ def _save_remote_actor(session: Session, account_id: int, profile: ActorProfile)
     row.avatar_url = profile.avatar_url
     row.header_url = profile.header_url
     row.moved_to = profile.moved_to
+    row.claimed_did = profile.did if profile.did and not profile.did_proven else None
     row.fetched_at = now()
 
 
@@ -217,36 +271,32 @@ def is_tombstoned(session: Session, uri: str) -> bool:
     return session.get(Tombstone, uri) is not None
 
 
-def receive_post(session: Session, author: Account, note: RemotePost) -> Post | None:
-    """Store a remote post (once); None if it was deleted before, or already stored."""
-    if is_tombstoned(session, note.uri) or post_by_uri(session, note.uri) is not None:
-        return None
+def receive_post(session: Session, author: Account, note: RemotePost) -> Post | Verdict:
+    """Store a remote post, once; or the refusal, with its reason, when it was deleted before
+    or is already here (returned, not raised: a unit of work that raises makes the writer
+    run its whole group again one by one). Its id comes from its publication time
+    (`core/ids.py`); a clash on that id is never taken for "already here": only its URI
+    says so, and a clash on the id takes a fresh one."""
+    if is_tombstoned(session, note.uri):
+        return refused(f"{note.uri} was deleted by its author: it is not stored again")
+    if post_by_uri(session, note.uri) is not None:
+        return refused(f"{note.uri} is already here")
     parent = post_by_uri(session, note.in_reply_to) if note.in_reply_to else None
     published = min(note.published, now())  # a clock running ahead must not pin it on top
-    post = Post(
-        id=_id_after(new_id(published), parent),
-        account_id=author.id,
-        uri=note.uri,
-        visibility=visibility_of(note.to, note.cc, _followers_url(session, author.id)),
-        content=note.content,
-        source="",
-        spoiler_text=note.spoiler_text[:500],
-        language=note.language,
-        in_reply_to_id=parent.id if parent else None,
-        in_reply_to_account_id=parent.account_id if parent else None,
-        thread_root_id=(parent.thread_root_id or parent.id) if parent else None,
-        created_at=published,
-        edited_at=note.updated if note.updated and note.updated > published else None,
-        replies_count=0,
-        favourites_count=0,
-        reblogs_count=0,
-    )
-    try:
-        with session.begin_nested():  # a savepoint: a concurrent job may store it first
-            session.add(post)
-            session.flush()
-    except IntegrityError:
-        return None  # the same post arrived twice at once (a delivery and a fetch): stored
+    visibility = visibility_of(note.to, note.cc, _followers_url(session, author.id))
+    for _attempt in range(ID_ATTEMPTS):
+        post = _new_post(author, note, parent, published, visibility)
+        try:
+            with session.begin_nested():  # a savepoint: a concurrent job may store it first
+                session.add(post)
+                session.flush()
+            break
+        except IntegrityError:
+            if post_by_uri(session, note.uri) is not None:
+                return refused(f"{note.uri} is already here (stored at the same moment)")
+            log.warning("id %d was taken (another process): %s takes another", post.id, note.uri)
+    else:
+        raise RuntimeError(f"no free id for {note.uri} after {ID_ATTEMPTS} attempts")
     _save_mentions_and_tags(session, post, note)
     if note.poll is not None:
         polls.refresh_remote(session, post, note.poll)
@@ -261,18 +311,45 @@ def receive_post(session: Session, author: Account, note: RemotePost) -> Post | 
     return post
 
 
+ID_ATTEMPTS = 8  # ids clash only across processes, and rarely: a few fresh ones suffice
+
+
+def _new_post(
+    author: Account, note: RemotePost, parent: Post | None, published: datetime, visibility: str
+) -> Post:
+    return Post(
+        id=_id_after(published, parent),
+        account_id=author.id,
+        uri=note.uri,
+        visibility=visibility,
+        content=note.content,
+        source="",
+        spoiler_text=note.spoiler_text[:500],
+        language=note.language,
+        in_reply_to_id=parent.id if parent else None,
+        in_reply_to_account_id=parent.account_id if parent else None,
+        thread_root_id=(parent.thread_root_id or parent.id) if parent else None,
+        created_at=published,
+        edited_at=note.updated if note.updated and note.updated > published else None,
+        replies_count=0,
+        favourites_count=0,
+        reblogs_count=0,
+    )
+
+
 def _followers_url(session: Session, account_id: int) -> str | None:
     actor = session.get(RemoteActor, account_id)
     return actor.followers_url if actor else None
 
 
-def _id_after(post_id: int, parent: Post | None) -> int:
+def _id_after(published: datetime, parent: Post | None) -> int:
     """IDs sort by time, and threads rely on a reply sorting after its parent; `published`
     has whole seconds only, so a quick reply could sort before a parent stored with
-    millisecond precision. Such a reply takes the next free id after its parent."""
+    millisecond precision. Such a reply takes an id just after its parent's."""
+    post_id = new_id(published)
     if parent is None or post_id > parent.id:
         return post_id
-    return parent.id + 1 + secrets.randbelow(1 << 12)
+    return new_id_after(parent.id)
 
 
 def update_post(session: Session, author: Account, note: RemotePost) -> Post | None:

@@ -222,7 +222,7 @@ class LiveLinks:
                 if line.get("type") == "entry" and line.get("entry", {}).get("author") in heads:
                     account_id = heads[line["entry"]["author"]][0]
                     accepted = await self.node.db.write(replica.accept, account_id, [line], url)
-                    if accepted.bad or accepted.forked or accepted.unchained:
+                    if accepted.bad or accepted.forked or accepted.unchained or accepted.unbound:
                         return  # the next sync sorts it out, through every peer
 
 

@@ -22,7 +22,7 @@ from bocage.core.authoring import purge_object
 from bocage.core.clock import now
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.p2p import verify
-from bocage.p2p.verify import Head, Rejected
+from bocage.p2p.verify import Head, Rejected, Unbound
 from bocage.store.models import (
     Account,
     Follow,
@@ -47,6 +47,8 @@ class Accepted:
     bad: bool = False  # the peer sent something that failed verification
     forked: bool = False  # the author's log forked (evidence recorded)
     unchained: bool = False  # the next entry does not chain to our head: compare that seq
+    # Genuine entries by another actor than the did's here: our binding's fault, no blame.
+    unbound: bool = False
 
 
 def head_of(account: Account) -> Head:
@@ -153,6 +155,12 @@ def accept(session: Session, account_id: int, lines: list[Any], peer: str) -> Ac
         for line in lines:
             try:
                 outcome = _accept_one(session, account, key, line, peer, buried)
+            except Unbound as unbound:
+                # Genuine entries of the did, by another actor: the binding is wrong (never
+                # proven) or in question; the peer only relayed them and is not blamed.
+                log.warning("log of %s from %s: %s", account.did, peer, unbound)
+                remote.unbind_unproven(session, account)
+                return Accepted(stored, str(unbound), unbound=True)
             except Rejected as bad:
                 log.warning("entry from %s for %s rejected: %s", peer, account.did, bad)
                 return Accepted(stored, str(bad), bad=True)
@@ -195,6 +203,9 @@ def _accept_one(
     activity = line.get("activity")
     if activity is not None:
         verify.check_activity(entry, activity, key, account.uri)
+        # Signed by the did's key as this actor: the proof of possession an old, unproven
+        # binding lacked.
+        account.did_proven = True
     _store(session, account, entry, activity, buried)
     return 1
 

@@ -208,8 +208,10 @@ class Sync:
                 if not accepted.forked:
                     accepted = replica.Accepted(0, "a chain that does not continue ours", bad=True)
             self._count(tally, accepted)
-            if accepted.forked or accepted.bad or accepted.stored == 0:
-                return accepted.forked  # a fork ends the author's sync everywhere
+            if accepted.forked or accepted.unbound:
+                return True  # ends the author's sync everywhere: the log, or our binding
+            if accepted.bad or accepted.stored == 0:
+                return False
 
     def _count(self, tally: _PeerTally, accepted: replica.Accepted) -> None:
         tally.received += accepted.stored
@@ -219,6 +221,8 @@ class Sync:
             tally.score += peers.BAD_ENTRY
             tally.error = accepted.reason
             self.report.rejected += 1
+        elif accepted.unbound:  # the peer served the author's own log: no blame
+            tally.error = accepted.reason
         elif accepted.stored:
             tally.score += peers.GOOD_BATCH
         self.report.forks += int(accepted.forked)

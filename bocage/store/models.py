@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     text,
 )
@@ -91,6 +92,9 @@ class Account(Base):
     created_at: Mapped[datetime]
     uri: Mapped[str] = mapped_column(String(500), unique=True)
     did: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # A remote account's did was bound with proof of possession (core/remote.py): an
+    # unproven binding (made before proofs were asked) gives way to a proven claim.
+    did_proven: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     identity_seed: Mapped[bytes | None] = mapped_column(LargeBinary)
     rsa_private_pem: Mapped[str | None] = mapped_column(Text)
     rsa_public_pem: Mapped[str | None] = mapped_column(Text)
@@ -408,19 +412,29 @@ class RemoteActor(Base):
     header_url: Mapped[str | None] = mapped_column(String(1000))
     moved_to: Mapped[str | None] = mapped_column(String(500))
     fetched_at: Mapped[datetime]
+    # A did the actor lists (`assertionMethod`) with no identity proof: bound only once an
+    # object signed by its key as this actor verifies.
+    claimed_did: Mapped[str | None] = mapped_column(String(100))
 
 
 class InboundActivity(Base):
-    """An activity as it arrived at an inbox, stored before the 202: nothing accepted is lost,
-    and its id makes a second delivery of the same activity a no-op."""
+    """An activity as it arrived at an inbox (or from a peer's log), stored before the 202:
+    nothing accepted is lost, and its id makes a second delivery of the same activity by the
+    same actor a no-op. `outcome` says what became of it once processed: "applied", or
+    "refused" with a `reason` a person reads (NULL while it waits for its job)."""
 
     __tablename__ = "inbound_activities"
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    activity_id: Mapped[str] = mapped_column(String(500), unique=True)
+    activity_id: Mapped[str] = mapped_column(String(500))
     actor: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)
     verified_by: Mapped[str] = mapped_column(String(16))  # "signature" or "proof"
     received_at: Mapped[datetime]
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        UniqueConstraint("actor", "activity_id", name="uq_inbound_activities_actor_activity_id"),
+    )
 
 
 class RemoteHost(Base):

@@ -21,11 +21,15 @@ REMOTE = "http://127.0.0.9:9/users/mallory"
 PAYLOADS = Path(__file__).parent.parent / "data" / "payloads"
 
 
-def know_remote_actor(node: Node, uri: str = REMOTE, did: str | None = None) -> Account:
+def know_remote_actor(
+    node: Node, uri: str = REMOTE, did: str | None = None, *, proven: bool = True
+) -> Account:
     """A remote actor whose actor document this node has fetched: its RSA key is the shared
-    test key; `did` is its Ed25519 key (`assertionMethod`), if it publishes one."""
+    test key; `did` is its Ed25519 key (`assertionMethod`), if it publishes one, `proven`
+    by an identity proof (FEP-c390) or only claimed."""
     profile = remote.ActorProfile(
         did=did,
+        did_proven=proven,
         uri=uri,
         username=uri.rsplit("/", 1)[-1],
         domain=normalize.host(uri),

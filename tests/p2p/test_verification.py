@@ -16,8 +16,8 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from bocage.activitypub import receive
-from bocage.core import posts, remote
+from bocage.activitypub import inbox, normalize, receive
+from bocage.core import authoring, posts, remote
 from bocage.core.authoring import identity_key
 from bocage.core.clock import now
 from bocage.crypto.keys import public_key_from_did
@@ -60,11 +60,12 @@ def served_log(home: Node, author: Account) -> list[dict[str, Any]]:
 
 
 def alice_on(mirror: Node, alice: Account) -> int:
-    """Alice as the mirror knows her: a remote account with her did."""
+    """Alice as the mirror knows her: a remote account with her did (her actor document's
+    identity proof checked)."""
     with mirror.db.transaction() as session:
         profile = remote.ActorProfile(
             uri=alice.uri, username="alice", domain=HOME, inbox=f"{alice.uri}/inbox",
-            did=alice.did,
+            did=alice.did, did_proven=True,
         )  # fmt: skip
         return remote.upsert_actor(session, profile).id
 
@@ -259,3 +260,58 @@ async def test_posts_are_applied_while_the_authors_node_is_down_for_days(
     await mirror.worker.run_until_idle()
     with mirror.db.snapshot() as session:
         assert remote.post_by_uri(session, note.uri) is not None
+
+
+VICTIM = "http://127.0.0.9:5/users/vic"  # another server, whose ids are predictable
+
+
+async def test_a_replicated_activity_cannot_take_another_servers_activity_id(
+    home: Node, mirror: Node
+) -> None:
+    """Mallory signs, in her own genuine log, a Like whose id is the id Vic's server will give
+    its next Delete. Replicated to the mirror, it must not stand for that Delete: the real one,
+    delivered later, still takes Vic's post down (before: a silent duplicate, the post stayed)."""
+    mallory = user(home, "mallory")
+    doomed = f"{VICTIM}/statuses/1"
+    with home.db.transaction() as session:
+        author = session.get(Account, mallory.id)
+        assert author is not None
+        like = {"id": f"{doomed}#delete", "type": "Like", "actor": author.uri, "object": doomed,
+                "to": ["https://www.w3.org/ns/activitystreams#Public"]}  # fmt: skip
+        authoring.append(session, author, like)
+    with mirror.db.transaction() as session:
+        vic = remote.upsert_actor(session, remote.ActorProfile(
+            uri=VICTIM, username="vic", domain="127.0.0.9:5", inbox=f"{VICTIM}/inbox"))  # fmt: skip
+        remote.receive_post(session, vic, remote.RemotePost(
+            uri=doomed, author_uri=VICTIM, content="<p>gone</p>", published=now()))  # fmt: skip
+    account_id = alice_on(mirror, mallory)
+    accepted = offer(mirror, account_id, served_log(home, mallory))
+    assert accepted.stored == 1 and not accepted.bad  # her log is hers: kept, not applied
+
+    delete = {"id": f"{doomed}#delete", "type": "Delete", "actor": VICTIM, "object": doomed}
+    with mirror.db.transaction() as session:
+        inbox.store(session, normalize.activity(delete), orjson.dumps(delete), "signature")
+    await mirror.worker.run_until_idle()
+    with mirror.db.snapshot() as session:
+        assert remote.post_by_uri(session, doomed) is None
+        assert remote.is_tombstoned(session, doomed)
+        by_id = session.scalars(
+            select(InboundActivity.actor).where(InboundActivity.activity_id == delete["id"])
+        )
+        assert list(by_id) == [VICTIM]
+
+
+async def test_one_activity_id_is_unique_per_actor_not_across_actors(mirror: Node) -> None:
+    """De-duplication is scoped by actor: the same id from two actors is two activities."""
+    first = {"id": "http://127.0.0.9:5/x/1", "type": "Like", "actor": VICTIM, "object": "x"}
+    again = {**first, "object": "y"}
+    with mirror.db.transaction() as session:
+        for activity in (first, again):  # the same actor twice: one row
+            inbox.store(session, normalize.activity(activity), orjson.dumps(activity), "proof")
+        other = {**first, "actor": "http://127.0.0.9:5/users/someone"}
+        inbox.store(session, normalize.activity(other), orjson.dumps(other), "proof")
+    with mirror.db.snapshot() as session:
+        rows = session.execute(select(InboundActivity.actor, InboundActivity.activity_id))
+        assert sorted(rows) == sorted(
+            [(VICTIM, first["id"]), ("http://127.0.0.9:5/users/someone", first["id"])]
+        )

@@ -4,8 +4,8 @@ Before, up to 200 URLs listed by any peer in a clock exchange became peers, aske
 sync. Those never synced with successfully move here, to be asked once (docs/protocol.md,
 "Discovery"); peers that did sync stay peers.
 
-Revision ID: 0020
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020"
-down_revision: str | None = "0016"
+revision: str = "0018"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

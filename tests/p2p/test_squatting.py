@@ -1,0 +1,123 @@
+"""did:key squatting, attempted as an outside server would: a fake server publishes an actor
+that lists Carol's public key (and a copy of Carol's own identity proof) as its own. Bob's
+node meets it before it meets Carol, and Bob even follows it.
+
+Before dids needed proof of possession, the squatter took Carol's did (first come, first
+served): Carol's log was never replicated to Bob's node, and every sync asked Carol's honest
+home node for the squatter's log, got Carol's genuine entries, and docked it 10 points, until
+it was no longer asked at all. Now the did is Carol's, whoever came first."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from aiohttp import web
+
+from tests.federation.helpers import Person, eventually
+from tests.outsider import AS_JSON, Outsider, actor_document, document
+from tests.p2p.helpers import follow, holds, log_length, prepare, start, sync
+from tests.processes import NodeProcess
+
+pytestmark = pytest.mark.slow
+HOSTS = ("127.0.1.1", "127.0.1.2", "127.0.1.3")
+
+
+class Squatter(Outsider):
+    """An outside server whose `carol` claims the real Carol's key, with her proof copied."""
+
+    stolen: dict[str, Any] | None = None
+
+    async def _actor(self, request: web.Request) -> web.Response:
+        uri = self.actor(request.match_info["name"])
+        assert self.stolen is not None
+        statement = next(a for a in self.stolen["attachment"]
+                         if a.get("type") == "VerifiableIdentityStatement")  # fmt: skip
+        return document(actor_document(
+            uri,
+            assertionMethod=[{**self.stolen["assertionMethod"][0], "id": f"{uri}#ed25519-key",
+                              "controller": uri}],
+            attachment=[statement],
+        ))  # fmt: skip
+
+    async def webfinger(self, request: web.Request) -> web.Response:
+        name = request.query.get("resource", "").removeprefix("acct:").split("@")[0]
+        links = [{"rel": "self", "type": AS_JSON, "href": self.actor(name)}]
+        return web.json_response({"subject": f"acct:{name}@{self.host}:{self.port}",
+                                  "links": links})  # fmt: skip
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[tuple[NodeProcess, NodeProcess, Squatter]]:
+    home = prepare(tmp_path, HOSTS[0], ["carol"])
+    bobs = prepare(tmp_path, HOSTS[1], ["bob"])
+    squatter = Squatter(HOSTS[2], users=("carol",))
+    squatter.routes.append(("GET", "/.well-known/webfinger", squatter.webfinger))
+    await squatter.start()
+    try:
+        start(home, bobs)
+        yield home, bobs, squatter
+    finally:
+        home.stop()
+        bobs.stop()
+        await squatter.close()
+
+
+def account_row(node: NodeProcess, uri: str) -> tuple[str | None, int]:
+    with sqlite3.connect(node.data / "bocage.db") as db:
+        row = db.execute("SELECT did, did_proven FROM accounts WHERE uri = ?", (uri,)).fetchone()
+    assert row is not None, f"{uri} is not known to {node.url}"
+    return row[0], row[1]
+
+
+def peer_score(node: NodeProcess, url: str) -> int:
+    with sqlite3.connect(node.data / "bocage.db") as db:
+        row = db.execute("SELECT score FROM peers WHERE url = ?", (url,)).fetchone()
+    assert row is not None, f"{url} is not a peer of {node.url}"
+    return int(row[0])
+
+
+async def test_a_squatter_of_carols_key_takes_nothing_from_her(
+    world: tuple[NodeProcess, NodeProcess, Squatter],
+) -> None:
+    home, bobs, squatter = world
+    carol_uri = f"{home.url}/users/carol"
+    async with httpx.AsyncClient() as client:
+        carols = await client.get(carol_uri, headers={"accept": AS_JSON})
+    squatter.stolen = carols.json()
+    carol_did = squatter.stolen["attachment"][-1]["subject"]
+    bob, carol = await Person(bobs, "bob").login(), await Person(home, "carol").login()
+    try:
+        # Bob meets the squatter first, follows it, and it accepts.
+        await bob.post(f"/@carol@{HOSTS[2]}:{squatter.port}/follow")
+        deliveries = await eventually(
+            lambda: holds(squatter.requests("POST", "/users/carol/inbox")),
+            what="Bob's Follow at the squatter's inbox",
+        )
+        follow_activity = orjson.loads(deliveries[0].body)
+        accept = {"id": f"{squatter.actor('carol')}#accepts/1", "type": "Accept",
+                  "actor": squatter.actor("carol"), "object": follow_activity}  # fmt: skip
+        key_id = f"{squatter.actor('carol')}#main-key"
+        status, text = await squatter.send("POST", f"{bobs.url}/users/bob/inbox", key_id, accept)
+        assert status == 202, text
+        assert account_row(bobs, squatter.actor("carol")) == (None, 0)
+
+        await follow(bob, carol)  # then Bob follows the real Carol
+        for n in range(3):
+            await carol.publish(f"Carol's own words {n}")
+        for _ in range(3):
+            sync(bobs)
+        assert account_row(bobs, carol_uri) == (carol_did, 1)
+        assert account_row(bobs, squatter.actor("carol")) == (None, 0)
+        length = log_length(home, carol_uri)
+        await eventually(lambda: holds(log_length(bobs, carol_uri) == length),
+                         what="Carol's whole log on Bob's node")  # fmt: skip
+        assert peer_score(bobs, home.url) >= 0  # Carol's honest node was never docked
+    finally:
+        await bob.close()
+        await carol.close()
