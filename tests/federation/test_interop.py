@@ -1,0 +1,163 @@
+"""What other servers rely on, checked against real nodes over HTTP: a block tells the
+blocked server to drop both follows (Takahē reads only those), a thread carries its context
+(microblog.pub threads and votes by it), and the outbox and follow collections can be walked
+page by page (how a server backfills a profile).
+
+Two nodes of their own on 127.0.4.1 (SQLite) and 127.0.4.2 (PostgreSQL when available), and
+an outside server on 127.0.4.10 that records what it is sent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.databases import DatabaseFactory, postgres_available
+from tests.federation.helpers import Person, eventually, start_node
+from tests.federation.outsider import Outsider
+from tests.integration.helpers import backend_env
+from tests.processes import NodeProcess
+
+pytestmark = pytest.mark.slow
+
+HOSTS = ("127.0.4.1", "127.0.4.2")
+OUTSIDER_HOST = "127.0.4.10"
+
+
+@pytest.fixture(scope="module")
+def nodes(
+    tmp_path_factory: pytest.TempPathFactory, databases: DatabaseFactory
+) -> Iterator[list[NodeProcess]]:
+    root: Path = tmp_path_factory.mktemp("interop")
+    with_postgres = postgres_available() or os.environ.get("CI") == "true"
+    second = backend_env("postgresql", databases) if with_postgres else {}
+    started: list[NodeProcess] = []
+    try:
+        for host, users, env in (
+            (HOSTS[0], ["alice", "amy", "olga"], {}),
+            (HOSTS[1], ["bob", "bea"], second),
+        ):
+            started.append(start_node(root, host, users, env))
+        yield started
+    finally:
+        for node in started:
+            node.stop()
+
+
+@pytest.fixture
+async def people(nodes: list[NodeProcess]) -> AsyncIterator[dict[str, Person]]:
+    homes = {"alice": 0, "amy": 0, "olga": 0, "bob": 1, "bea": 1}
+    found = {name: await Person(nodes[i], name).login() for name, i in homes.items()}
+    yield found
+    for person in found.values():
+        await person.close()
+
+
+@pytest.fixture
+async def outsider() -> AsyncIterator[Outsider]:
+    server = await Outsider(OUTSIDER_HOST).start()
+    yield server
+    await server.stop()
+
+
+def actor_of(person: Person) -> str:
+    return f"{person.node.url}/users/{person.username}"
+
+
+async def follows_both_ways(person: Person, outsider: Outsider) -> tuple[str, str]:
+    """The outsider follows `person`, who follows it back: the two Follow ids."""
+    theirs = outsider.new_id("Follow")
+    sent = await outsider.send(
+        f"{actor_of(person)}/inbox",
+        {"id": theirs, "type": "Follow", "actor": outsider.actor, "object": actor_of(person)},
+    )
+    assert sent.status_code == 202, sent.text
+    await eventually(
+        lambda: _answered(outsider, "Accept", theirs), what=f"{person.username} accepted"
+    )
+    await person.post(f"/@{outsider.handle}/follow")
+    mine = await eventually(lambda: _first(outsider, "Follow"), what="the Follow")
+    await eventually(
+        lambda: _has(person, f"/@{outsider.handle}", ">Unfollow<"), what="follow accepted"
+    )
+    return mine["id"], theirs
+
+
+async def test_blocking_an_outside_account_tells_its_server_to_drop_both_follows(
+    people: dict[str, Person], outsider: Outsider
+) -> None:
+    alice = people["alice"]
+    alices_follow, outsiders_follow = await follows_both_ways(alice, outsider)
+
+    await alice.post(f"/@{outsider.handle}/block")
+
+    # As Mastodon's BlockService: the Block, an Undo of alice's Follow and a Reject of the
+    # outsider's, so that a server reading only those (Takahē) drops both edges.
+    await eventually(lambda: _answered(outsider, "Undo", alices_follow), what="Undo(Follow)")
+    await eventually(lambda: _answered(outsider, "Reject", outsiders_follow), what="Reject")
+    block = await eventually(lambda: _first(outsider, "Block"), what="the Block")
+    assert block["object"] == outsider.actor and block["actor"] == actor_of(alice)
+    followers = (await alice.get("/@alice/followers")).text
+    assert f'href="/@{outsider.handle}"' not in followers
+
+
+async def test_an_outside_block_ends_both_follows_and_is_answered(
+    people: dict[str, Person], outsider: Outsider
+) -> None:
+    amy = people["amy"]
+    amys_follow, outsiders_follow = await follows_both_ways(amy, outsider)
+
+    block = {"id": outsider.new_id("Block"), "type": "Block", "actor": outsider.actor}
+    sent = await outsider.send(f"{actor_of(amy)}/inbox", {**block, "object": actor_of(amy)})
+    assert sent.status_code == 202, sent.text
+
+    await eventually(lambda: _answered(outsider, "Undo", amys_follow), what="Undo(Follow)")
+    await eventually(lambda: _answered(outsider, "Reject", outsiders_follow), what="Reject")
+    page = (await amy.get(f"/@{outsider.handle}")).text
+    assert ">Unfollow<" not in page
+    assert f'href="/@{outsider.handle}"' not in (await amy.get("/@amy/followers")).text
+
+
+async def test_a_reject_of_an_accepted_follow_ends_it(
+    people: dict[str, Person], outsider: Outsider
+) -> None:
+    olga = people["olga"]
+    olgas_follow, _ = await follows_both_ways(olga, outsider)
+    follow = {"id": olgas_follow, "type": "Follow", "actor": actor_of(olga)}
+    reject = {
+        "id": f"{outsider.actor}#rejects/follows/9",
+        "type": "Reject",
+        "actor": outsider.actor,
+        "object": {**follow, "object": outsider.actor},
+    }  # what Mastodon sends when it removes a follower
+    sent = await outsider.send(f"{actor_of(olga)}/inbox", reject)
+    assert sent.status_code == 202, sent.text
+
+    async def ended() -> bool:
+        page = (await olga.get("/@olga/following")).text
+        return f'href="/@{outsider.handle}"' not in page
+
+    await eventually(ended, what="olga no longer follows the outsider")
+
+
+async def _answered(outsider: Outsider, kind: str, follow_id: str) -> bool:
+    return any(_object_id(activity) == follow_id for activity in outsider.of_type(kind))
+
+
+def _object_id(activity: dict[str, Any]) -> Any:
+    obj = activity.get("object")
+    return obj.get("id") if isinstance(obj, dict) else obj
+
+
+async def _first(outsider: Outsider, kind: str) -> dict[str, Any] | None:
+    found = outsider.of_type(kind)
+    return found[0] if found else None
+
+
+async def _has(person: Person, path: str, text: str) -> bool:
+    page = await person.get(path)
+    return page.status_code == 200 and text in page.text
