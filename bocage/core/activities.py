@@ -76,6 +76,11 @@ def note(
     return document
 
 
+def create_id(post_uri: str) -> str:
+    """The id of the Create that published a post."""
+    return f"{post_uri}/activity"
+
+
 def wrap(
     activity_type: str,
     activity_id: str,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, literal, null, or_, select, union_all
+from sqlalchemy import and_, delete, func, insert, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from bocage.core import activities, authoring, events, feeds, lists
@@ -388,23 +388,40 @@ def familiar_followers(
     return found
 
 
-def followers(session: Session, account: Account, limit: int = 80) -> list[Account]:
-    return _neighbours(session, Follow.target_id == account.id, Follow.follower_id, limit)
+def followers(
+    session: Session, account: Account, limit: int = 80, offset: int = 0
+) -> list[Account]:
+    """The account's accepted followers, most recent first."""
+    return list(session.execute(_neighbours("followers", account, limit, offset)).scalars())
 
 
-def following(session: Session, account: Account, limit: int = 80) -> list[Account]:
-    return _neighbours(session, Follow.follower_id == account.id, Follow.target_id, limit)
+def following(
+    session: Session, account: Account, limit: int = 80, offset: int = 0
+) -> list[Account]:
+    """The accounts it follows (accepted), most recent first."""
+    return list(session.execute(_neighbours("following", account, limit, offset)).scalars())
 
 
-def _neighbours(session: Session, condition: object, other: object, limit: int) -> list[Account]:
-    rows = session.execute(
-        select(Account)
-        .join(Follow, other == Account.id)  # type: ignore[arg-type]
-        .where(condition, Follow.accepted.is_(True))  # type: ignore[arg-type]
-        .order_by(Follow.created_at.desc())
-        .limit(limit)
+def neighbour_count(session: Session, account: Account, kind: str) -> int:
+    """How many `followers` or `following` the lists above hold, all pages together."""
+    listed = _neighbours(kind, account, None, 0).order_by(None).subquery()
+    return int(session.execute(select(func.count()).select_from(listed)).scalar_one())
+
+
+def _neighbours(kind: str, account: Account, limit: int | None, offset: int) -> Any:
+    mine, other = (
+        (Follow.target_id, Follow.follower_id)
+        if kind == "followers"
+        else (Follow.follower_id, Follow.target_id)
     )
-    return list(rows.scalars())
+    return (
+        select(Account)
+        .join(Follow, other == Account.id)
+        .where(mine == account.id, Follow.accepted.is_(True))
+        .order_by(Follow.created_at.desc(), Account.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
 
 
 def _accept(

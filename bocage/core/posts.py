@@ -167,7 +167,11 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         polls.as_question(note, poll)
     signed_note = authoring.sign(author, note)  # its own proof: it is served on its own
     create = activities.wrap(
-        "Create", f"{post.uri}/activity", author, signed_note.document, published=post.created_at
+        "Create",
+        activities.create_id(post.uri),
+        author,
+        signed_note.document,
+        published=post.created_at,
     )
     _fan_out_later(session, post, mentions=bool(mentioned))
     # Last, the statements that lock the author's row: posts by one author wait for each

@@ -246,7 +246,7 @@ def profile(
     as Mastodon's profile filters do."""
     viewer_id = viewer.id if viewer else None
     query = select(Post.id).where(
-        Post.account_id == account.id, visible_to(viewer_id), _original_visible(viewer_id)
+        Post.account_id == account.id, visible_to(viewer_id), original_visible(viewer_id)
     )
     if not with_replies:
         query = query.where(
@@ -357,7 +357,7 @@ def _visible_ids(session: Session, viewer_id: int | None, ids: list[int]) -> lis
     return list(rows.scalars())
 
 
-def _original_visible(viewer_id: int | None):  # type: ignore[no-untyped-def]
+def original_visible(viewer_id: int | None):  # type: ignore[no-untyped-def]
     """A boost is shown only if the boosted post is visible to the viewer too, and its
     author not muted by the viewer."""
     original = aliased(Post, name="original")

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.databases import DatabaseFactory, postgres_available
@@ -142,6 +143,42 @@ async def test_a_reject_of_an_accepted_follow_ends_it(
         return f'href="/@{outsider.handle}"' not in page
 
     await eventually(ended, what="olga no longer follows the outsider")
+
+
+async def test_a_profile_can_be_backfilled_from_its_collections(
+    people: dict[str, Person],
+) -> None:
+    """As a server backfilling bob's profile: his outbox and followers, walked over HTTP
+    from `first` through each `next`, hold what anyone may see, and as many as they say."""
+    alice, bob = people["alice"], people["bob"]
+    await alice.post(f"/@{bob.handle}/follow")
+    for n in range(21):
+        await bob.publish(f"backfill me {n}")
+    await bob.publish("only for my followers", visibility="private")
+
+    async with httpx.AsyncClient(headers={"accept": "application/activity+json"}) as client:
+        outbox, items = await _walk(client, f"{actor_of(bob)}/outbox")
+        followers, listed = await _walk(client, f"{actor_of(bob)}/followers")
+
+    assert outbox["totalItems"] == len(items) == 21
+    assert [item["object"]["content"] for item in items[:2]] == [
+        "<p>backfill me 20</p>",
+        "<p>backfill me 19</p>",
+    ]
+    assert all(item["type"] == "Create" and item["proof"] for item in items)
+    assert "only for my followers" not in str(items)
+    assert followers["totalItems"] == len(listed) == 1 and listed == [actor_of(alice)]
+
+
+async def _walk(client: httpx.AsyncClient, url: str) -> tuple[dict[str, Any], list[Any]]:
+    collection = (await client.get(url)).json()
+    items, link = [], collection["first"]
+    while link:
+        found = (await client.get(link)).json()
+        assert found["partOf"] == url
+        items += found["orderedItems"]
+        link = found.get("next")
+    return collection, items
 
 
 async def _answered(outsider: Outsider, kind: str, follow_id: str) -> bool:
