@@ -1,8 +1,9 @@
-"""The collections other servers walk to backfill a profile or a thread: an account's outbox,
-followers and following, paged as Mastodon pages them. The collection itself is an
-`OrderedCollection` with `totalItems` and `first`; each page an `OrderedCollectionPage` with
-`orderedItems`, `partOf`, and `next` / `prev` while there are more. `totalItems` counts
-exactly what the pages list. In authorized-fetch mode they answer signed requests only.
+"""The collections other servers walk to backfill a profile or a thread: an account's
+outbox, followers and following, and a thread's context, paged as Mastodon pages them. The
+collection itself is an `OrderedCollection` with `totalItems` and `first`; each page an
+`OrderedCollectionPage` with `orderedItems`, `partOf`, and `next` / `prev` while there are
+more. `totalItems` counts exactly what the pages list. In authorized-fetch mode they answer
+signed requests only.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from starlette.routing import Route
 
 from bocage.activitypub.objects import fetching_server, local_account
 from bocage.activitypub.responses import ACTIVITY_STREAMS, activity_response, error, node_of
-from bocage.core import graph, outbox
+from bocage.core import contexts, graph, outbox
 from bocage.store.models import Account
 
 PEOPLE_PER_PAGE = 40
@@ -153,7 +154,41 @@ def _people(kind: str) -> Build:
     return build
 
 
+async def context(request: Request) -> Response:
+    """A thread's context (FEP-7888): the public posts of a thread started here, oldest
+    first, `attributedTo` the root's author (who may moderate it, the FEP suggests)."""
+    fetcher = await fetching_server(request)
+    if isinstance(fetcher, Response):
+        return fetcher
+    node, root_id = node_of(request), request.path_params["root_id"]
+    author = None
+    if root_id <= LARGEST_ID:
+        author = await node.db.read(contexts.root_author, node.ctx.urls, root_id)
+    if author is None:
+        return error("There is no such thread here, or you may not see it.", 404)
+    url = node.ctx.urls.context(root_id)
+    if request.query_params.get("page") is None:
+        total = await node.db.read(contexts.count, root_id)
+        first = with_query(url, page="true")
+        return activity_response(collection(url, total, first, attributedTo=author.uri))
+    try:
+        min_id = id_param(request, "min_id")
+    except BadPage as bad:
+        return error(str(bad), 400)
+    found = await node.db.read(contexts.page, root_id, min_id)
+    full = len(found) == contexts.PAGE_SIZE
+    document = page(
+        with_query(url, page="true", min_id=min_id),
+        url,
+        [uri for _post_id, uri in found],
+        next_page=with_query(url, page="true", min_id=found[-1][0]) if full else None,
+        attributedTo=author.uri,
+    )
+    return activity_response(document)
+
+
 routes = [
+    Route("/contexts/{root_id:int}", context, methods=["GET"]),
     Route("/users/{username}/outbox", _served(_outbox), methods=["GET"]),
     Route("/users/{username}/followers", _served(_people("followers")), methods=["GET"]),
     Route("/users/{username}/following", _served(_people("following")), methods=["GET"]),

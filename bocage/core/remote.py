@@ -82,6 +82,7 @@ class RemotePost:
     tags: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
     poll: polls.RemotePoll | None = None  # a Question's
+    context: str | None = None  # its thread's `context` (or `conversation`), if it names one
 
 
 # --- actors ----------------------------------------------------------------------------------
@@ -240,6 +241,7 @@ def receive_post(session: Session, author: Account, note: RemotePost) -> Post | 
         replies_count=0,
         favourites_count=0,
         reblogs_count=0,
+        context=note.context,
     )
     try:
         with session.begin_nested():  # a savepoint: a concurrent job may store it first

@@ -10,6 +10,7 @@ an outside server on 127.0.4.10 that records what it is sent.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,44 @@ async def test_a_profile_can_be_backfilled_from_its_collections(
     assert all(item["type"] == "Create" and item["proof"] for item in items)
     assert "only for my followers" not in str(items)
     assert followers["totalItems"] == len(listed) == 1 and listed == [actor_of(alice)]
+
+
+async def test_a_thread_carries_one_context_across_servers(people: dict[str, Person]) -> None:
+    """What microblog.pub needs to thread replies to our posts and to vote in our polls: a
+    `context` (and Mastodon's `conversation`) on each Note and Question, the same for the
+    whole thread on every server, and served by the node where the thread started."""
+    amy, bea = people["amy"], people["bea"]
+    await amy.post(f"/@{bea.handle}/follow")
+    question = await bea.publish(
+        "Hedge or fence?",
+        poll_option=["hedge", "fence"],  # type: ignore[arg-type]
+        poll_expires_in="3600",
+    )
+    root = f"{actor_of(bea)}/statuses/{question}"
+    home = await eventually(lambda: _page_if(amy, "/home", "Hedge or fence?"), what="poll on A")
+    copy_id = re.search(rf'href="/@{re.escape(bea.handle)}/(\d+)"', home)
+    assert copy_id, "bea's poll is not on amy's home page"
+    reply_id = await amy.publish(f"@{bea.handle} hedge, surely", in_reply_to_id=copy_id.group(1))
+
+    async with httpx.AsyncClient(headers={"accept": "application/activity+json"}) as client:
+        poll = (await client.get(root)).json()
+        reply = (await client.get(f"{actor_of(amy)}/statuses/{reply_id}")).json()
+        context = poll["context"]
+        assert poll["type"] == "Question" and context == f"{bea.node.url}/contexts/{question}"
+        assert poll["conversation"] == reply["context"] == reply["conversation"] == context
+
+        async def thread_served() -> list[str] | None:
+            collection, items = await _walk(client, context)
+            assert collection["attributedTo"] == actor_of(bea)
+            return items if len(items) == 2 else None
+
+        items = await eventually(thread_served, what="the reply in bea's context collection")
+    assert items == [root, reply["id"]]
+
+
+async def _page_if(person: Person, path: str, text: str) -> str | None:
+    page = await person.get(path)
+    return page.text if page.status_code == 200 and text in page.text else None
 
 
 async def _walk(client: httpx.AsyncClient, url: str) -> tuple[dict[str, Any], list[Any]]:
