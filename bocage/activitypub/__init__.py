@@ -1,7 +1,8 @@
 """The ActivityPub face: how this node federates with Mastodon and the rest of the fediverse.
 
 Served: discovery (WebFinger, host-meta, NodeInfo) · actors (documents) · objects (served at
-their ids) · inbox (signed activities in) · responses (media types, content negotiation).
+their ids) · collections (outbox, followers, following, paged) · inbox (signed activities
+in) · responses (media types, content negotiation).
 Working in the background: federation (the services one node holds) · client (SSRF-safe,
 signed HTTP out) · resolver (fetching actors, keys, posts) · normalize (remote quirks, at the
 edge) · receive (applying what arrived) · delivery (outbox, retries, parked hosts).
@@ -13,6 +14,6 @@ from starlette.routing import BaseRoute
 
 def all_routes() -> list[BaseRoute]:
     # Imported here: the route modules need `bocage.node`, which imports this package.
-    from bocage.activitypub import discovery, inbox, objects
+    from bocage.activitypub import collections, discovery, inbox, objects
 
-    return [*discovery.routes, *inbox.routes, *objects.routes]
+    return [*discovery.routes, *inbox.routes, *objects.routes, *collections.routes]

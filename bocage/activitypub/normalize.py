@@ -311,7 +311,26 @@ def post(document: dict[str, Any], *, with_media: bool = True) -> RemotePost:
         mentions=_tags(document, "Mention", "href"),
         tags=tuple(t.lstrip("#") for t in _tags(document, "Hashtag", "name")),
         poll=found_poll,
+        context=_context(document),
     )
+
+
+MAX_CONTEXT = 500  # as long as a post's id may be
+
+
+def _context(document: dict[str, Any]) -> str | None:
+    """The thread's context: `context` (FEP-7888, Pleroma, Misskey, GoToSocial: a URL, or
+    an object with an id), else Mastodon's `conversation` (a `tag:` URI). An opaque id,
+    kept to be given back on replies; never fetched."""
+    for key in ("context", "conversation"):
+        found = id_of(document.get(key))
+        if (
+            isinstance(found, str)
+            and len(found) <= MAX_CONTEXT
+            and found.startswith(("https://", "http://", "tag:"))
+        ):
+            return found
+    return None
 
 
 def poll(document: dict[str, Any]) -> RemotePoll | None:

@@ -37,7 +37,7 @@ from bocage.store.models import Account, Post
 MAX_REPLIES_LISTED = 100
 
 
-async def _local_account(request: Request) -> Account | Response:
+async def local_account(request: Request) -> Account | Response:
     """The account named in the path, or the error response to give instead."""
     try:
         account = await node_of(request).db.read(
@@ -53,7 +53,7 @@ async def _local_account(request: Request) -> Account | Response:
 async def actor(request: Request) -> Response:
     if not wants_activity(request):
         return RedirectResponse(f"/@{request.path_params['username']}", status_code=302)
-    account = await _local_account(request)
+    account = await local_account(request)
     if isinstance(account, Response):
         return account
     node = node_of(request)
@@ -77,7 +77,7 @@ async def status(request: Request) -> Response:
     if not wants_activity(request):
         return RedirectResponse(f"/@{username}/{post_id}", status_code=302)
     node = node_of(request)
-    fetcher = await _fetching_server(request)
+    fetcher = await fetching_server(request)
     if isinstance(fetcher, Response):
         return fetcher
     document = await node.db.read(_note, username, post_id, fetcher)
@@ -86,7 +86,7 @@ async def status(request: Request) -> Response:
     return activity_response({"@context": ACTIVITY_STREAMS, **document})
 
 
-async def _fetching_server(request: Request) -> str | Response | None:
+async def fetching_server(request: Request) -> str | Response | None:
     """In authorized-fetch mode, the domain of the server that signed the GET (or the error
     to answer); otherwise None: served as to anyone. Actor documents stay open in every
     mode: a server must read an actor's key before it can check any signature."""
@@ -125,7 +125,7 @@ def _note(
 
 async def replies(request: Request) -> Response:
     """The public replies to a post, by id: what other servers walk to fill in a thread."""
-    fetcher = await _fetching_server(request)
+    fetcher = await fetching_server(request)
     if isinstance(fetcher, Response):
         return fetcher
     username, post_id = request.path_params["username"], request.path_params["post_id"]
@@ -173,27 +173,20 @@ def _featured_tags(session: Session, urls: Urls, account_id: int) -> list[dict[s
     ]
 
 
-def _collection(kind: str, count: Any) -> Any:
+def _collection(kind: str) -> Any:
     async def endpoint(request: Request) -> Response:
-        fetcher = await _fetching_server(request)
+        fetcher = await fetching_server(request)
         if isinstance(fetcher, Response):
             return fetcher
-        account = await _local_account(request)
+        account = await local_account(request)
         if isinstance(account, Response):
             return account
         urls = node_of(request).ctx.urls
-        ids = {
-            "followers": urls.followers,
-            "following": urls.following,
-            "outbox": urls.outbox,
-            "featured": urls.featured,
-            "tags": urls.featured_tags,
-        }
+        ids = {"featured": urls.featured, "tags": urls.featured_tags}
         document: dict[str, Any] = {
             "@context": ACTIVITY_STREAMS,
             "id": ids[kind](account.username),
             "type": "OrderedCollection",
-            "totalItems": count(account),
         }
         if kind == "featured":
             items = await node_of(request).db.read(_featured, account.id)
@@ -212,21 +205,6 @@ routes = [
     Route("/users/{username}", actor, methods=["GET"]),
     Route("/users/{username}/statuses/{post_id:int}", status, methods=["GET"]),
     Route("/users/{username}/statuses/{post_id:int}/replies", replies, methods=["GET"]),
-    Route(
-        "/users/{username}/followers",
-        _collection("followers", lambda a: a.followers_count),
-        methods=["GET"],
-    ),
-    Route(
-        "/users/{username}/following",
-        _collection("following", lambda a: a.following_count),
-        methods=["GET"],
-    ),
-    Route(
-        "/users/{username}/outbox",
-        _collection("outbox", lambda a: a.statuses_count),
-        methods=["GET"],
-    ),
-    Route("/users/{username}/collections/featured", _collection("featured", lambda a: 0)),
-    Route("/users/{username}/collections/tags", _collection("tags", lambda a: 0)),
+    Route("/users/{username}/collections/featured", _collection("featured")),
+    Route("/users/{username}/collections/tags", _collection("tags")),
 ]

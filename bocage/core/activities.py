@@ -15,6 +15,11 @@ from bocage.store.models import Account, Post
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 CONTEXT: list[Any] = [AS_CONTEXT, "https://w3id.org/security/data-integrity/v2"]
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+# Mastodon's `conversation` term (OStatus's), which a Note carries beside AS2's `context`.
+NOTE_CONTEXT: list[Any] = [
+    *CONTEXT,
+    {"ostatus": "http://ostatus.org#", "conversation": "ostatus:conversation"},
+]
 
 
 def iso(moment: datetime) -> str:
@@ -47,12 +52,15 @@ def note(
     mentions: list[Account],
     tags: list[str],
     in_reply_to_uri: str | None,
+    context: str,
 ) -> dict[str, Any]:
+    """`context`: the thread's (core/contexts.py), as `context` and as Mastodon's
+    `conversation`, which servers read to group a thread."""
     mention_uris = [m.uri for m in mentions]
     to, cc = audience(urls, author, post.visibility, mention_uris)
     document: dict[str, Any] = {
         # Its own context: the Note is signed on its own (FEP-8b32) and served on its own.
-        "@context": CONTEXT,
+        "@context": NOTE_CONTEXT,
         "id": post.uri,
         "type": "Note",
         "attributedTo": author.uri,
@@ -66,6 +74,8 @@ def note(
         "sensitive": bool(post.spoiler_text),
         "summary": post.spoiler_text or None,
         "inReplyTo": in_reply_to_uri,
+        "context": context,
+        "conversation": context,
         "tag": [{"type": "Mention", "href": m.uri, "name": handle(m)} for m in mentions]
         + [{"type": "Hashtag", "href": urls.tag(t), "name": f"#{t}"} for t in tags],
     }
@@ -74,6 +84,11 @@ def note(
     if post.edited_at:
         document["updated"] = iso(post.edited_at)
     return document
+
+
+def create_id(post_uri: str) -> str:
+    """The id of the Create that published a post."""
+    return f"{post_uri}/activity"
 
 
 def wrap(

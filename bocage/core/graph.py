@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, literal, null, or_, select, union_all
+from sqlalchemy import and_, delete, func, insert, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from bocage.core import activities, authoring, events, feeds, lists
@@ -160,17 +160,17 @@ def set_options(session: Session, follower_id: int, target_id: int, change: Foll
 
 
 def follow_answered(session: Session, follower: Account, target: Account, accepted: bool) -> None:
-    """A remote account's Accept or Reject of a local account's follow request."""
+    """A remote account's Accept or Reject of a local account's follow request. A Reject of
+    a follow it accepted before ends the follow (Mastodon's "remove follower" sends that)."""
     row = session.get(Follow, (follower.id, target.id))
-    if row is None or row.accepted:
+    if row is None or (row.accepted and accepted):
         return
     if accepted:
         _mark_accepted(session, row)
         if target.did is not None:  # its log is replicated here from now on
             events.emit(session, "replica.wanted", account_id=target.id)
     else:
-        lists.follow_ended(session, follower.id, target.id)
-        session.delete(row)
+        remove_follow(session, row)  # a request refused, or a follow ended
 
 
 def unfollow(session: Session, ctx: Context, follower: Account, target: Account) -> None:
@@ -178,15 +178,20 @@ def unfollow(session: Session, ctx: Context, follower: Account, target: Account)
     if row is None:
         return
     if follower.domain is None:
-        follow_activity = {
-            "id": row.uri, "type": "Follow", "actor": follower.uri, "object": target.uri,
-            "to": [target.uri],  # the Undo is addressed as the Follow was
-        }  # fmt: skip
-        undo = activities.undo(
-            ctx.urls.activity(follower.username, new_id()), follower, follow_activity
-        )
-        authoring.append(session, follower, undo)
+        _undo_follow(session, ctx, row, follower, target)
     remove_follow(session, row)
+
+
+def _undo_follow(
+    session: Session, ctx: Context, row: Follow, follower: Account, target: Account
+) -> None:
+    """The local follower's signed Undo of its Follow (or follow request)."""
+    follow_activity = {
+        "id": row.uri, "type": "Follow", "actor": follower.uri, "object": target.uri,
+        "to": [target.uri],  # the Undo is addressed as the Follow was
+    }  # fmt: skip
+    undo_id = ctx.urls.activity(follower.username, new_id())
+    authoring.append(session, follower, activities.undo(undo_id, follower, follow_activity))
 
 
 def accept_request(session: Session, ctx: Context, target: Account, follower_id: int) -> None:
@@ -224,13 +229,27 @@ def block(
         return
     uri = uri or ctx.urls.activity(account.username, new_id())
     session.add(Block(account_id=account.id, target_id=target.id, created_at=now(), uri=uri))
-    for pair in ((account.id, target.id), (target.id, account.id)):
-        row = session.get(Follow, pair)
+    for follower, followed in ((account, target), (target, account)):
+        row = session.get(Follow, (follower.id, followed.id))
         if row is not None:
-            remove_follow(session, row)
+            _end_follow(session, ctx, row, follower, followed)
     authoring.append_if_local(
         session, account, activities.wrap("Block", uri, account, target.uri, to=[target.uri])
     )
+
+
+def _end_follow(
+    session: Session, ctx: Context, row: Follow, follower: Account, target: Account
+) -> None:
+    """A follow (or follow request) that a block ends, whoever blocked whom. The local side
+    tells the remote one, as Mastodon's BlockService does (and its inbox when it is the one
+    blocked): an Undo(Follow) from a local follower, a Reject(Follow) from a local target.
+    A server that reads only the Block (Takahē) then drops both edges and stops delivering."""
+    if follower.domain is None and target.domain is not None:
+        _undo_follow(session, ctx, row, follower, target)
+    elif target.domain is None and follower.domain is not None:
+        _answer(session, ctx, "Reject", row, follower, target)
+    remove_follow(session, row)
 
 
 def unblock(session: Session, ctx: Context, account: Account, target: Account) -> None:
@@ -369,23 +388,40 @@ def familiar_followers(
     return found
 
 
-def followers(session: Session, account: Account, limit: int = 80) -> list[Account]:
-    return _neighbours(session, Follow.target_id == account.id, Follow.follower_id, limit)
+def followers(
+    session: Session, account: Account, limit: int = 80, offset: int = 0
+) -> list[Account]:
+    """The account's accepted followers, most recent first."""
+    return list(session.execute(_neighbours("followers", account, limit, offset)).scalars())
 
 
-def following(session: Session, account: Account, limit: int = 80) -> list[Account]:
-    return _neighbours(session, Follow.follower_id == account.id, Follow.target_id, limit)
+def following(
+    session: Session, account: Account, limit: int = 80, offset: int = 0
+) -> list[Account]:
+    """The accounts it follows (accepted), most recent first."""
+    return list(session.execute(_neighbours("following", account, limit, offset)).scalars())
 
 
-def _neighbours(session: Session, condition: object, other: object, limit: int) -> list[Account]:
-    rows = session.execute(
-        select(Account)
-        .join(Follow, other == Account.id)  # type: ignore[arg-type]
-        .where(condition, Follow.accepted.is_(True))  # type: ignore[arg-type]
-        .order_by(Follow.created_at.desc())
-        .limit(limit)
+def neighbour_count(session: Session, account: Account, kind: str) -> int:
+    """How many `followers` or `following` the lists above hold, all pages together."""
+    listed = _neighbours(kind, account, None, 0).order_by(None).subquery()
+    return int(session.execute(select(func.count()).select_from(listed)).scalar_one())
+
+
+def _neighbours(kind: str, account: Account, limit: int | None, offset: int) -> Any:
+    mine, other = (
+        (Follow.target_id, Follow.follower_id)
+        if kind == "followers"
+        else (Follow.follower_id, Follow.target_id)
     )
-    return list(rows.scalars())
+    return (
+        select(Account)
+        .join(Follow, other == Account.id)
+        .where(mine == account.id, Follow.accepted.is_(True))
+        .order_by(Follow.created_at.desc(), Account.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
 
 
 def _accept(

@@ -369,7 +369,7 @@ def _send_vote(
         "to": [author.uri],
         "inReplyTo": post.uri,
     }
-    create = activities.wrap("Create", f"{uri}/activity", voter, note, published=now())
+    create = activities.wrap("Create", activities.create_id(uri), voter, note, published=now())
     authoring.append(session, voter, create)
 
 

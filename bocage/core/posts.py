@@ -18,6 +18,7 @@ from bocage.core import (
     accounts,
     activities,
     authoring,
+    contexts,
     conversations,
     events,
     feeds,
@@ -56,7 +57,7 @@ NEW_POST_COLUMNS = (
     "id", "account_id", "uri", "visibility", "content", "source", "spoiler_text", "language",
     "in_reply_to_id", "in_reply_to_account_id", "thread_root_id", "created_at", "edited_at",
     "replies_count", "favourites_count", "reblogs_count", "media_count", "poll_id",
-    "row_version",
+    "row_version", "context",
 )  # fmt: skip
 # What publishing runs for every post, compiled once (see store/prepared.py).
 ADD_POST = Prepared(insert(Post.__table__), keys=NEW_POST_COLUMNS)
@@ -144,6 +145,7 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         "media_count": len(draft.media_ids) or None,
         "poll_id": new_id() if poll_draft else None,
         "row_version": 0,
+        "context": contexts.for_new_post(ctx.urls, post_id, parent),
     }
     ADD_POST.execute(session, values)
     post = Post(**values)
@@ -160,6 +162,7 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         list(mentioned.values()),
         list(parsed.tags),
         parent.uri if parent else None,
+        post.context,
     )
     if attached:
         note["attachment"] = [media.as_attachment(ctx.urls, row) for row in attached]
@@ -167,7 +170,11 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         polls.as_question(note, poll)
     signed_note = authoring.sign(author, note)  # its own proof: it is served on its own
     create = activities.wrap(
-        "Create", f"{post.uri}/activity", author, signed_note.document, published=post.created_at
+        "Create",
+        activities.create_id(post.uri),
+        author,
+        signed_note.document,
+        published=post.created_at,
     )
     _fan_out_later(session, post, mentions=bool(mentioned))
     # Last, the statements that lock the author's row: posts by one author wait for each
@@ -209,8 +216,9 @@ def edit(session: Session, ctx: Context, author: Account, post_id: int, draft: P
     session.execute(delete(PostTag).where(PostTag.post_id == post.id))
     _save_mentions_and_tags(session, post, mentioned, parsed.tags)
     parent_uri = _uri_of(session, post.in_reply_to_id)
+    thread = contexts.for_post(ctx.urls, post)
     note = activities.note(
-        ctx.urls, author, post, list(mentioned.values()), list(parsed.tags), parent_uri
+        ctx.urls, author, post, list(mentioned.values()), list(parsed.tags), parent_uri, thread
     )
     if attached:
         note["attachment"] = [media.as_attachment(ctx.urls, row) for row in attached]

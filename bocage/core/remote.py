@@ -87,6 +87,7 @@ class RemotePost:
     tags: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
     poll: polls.RemotePoll | None = None  # a Question's
+    context: str | None = None  # its thread's `context` (or `conversation`), if it names one
 
 
 # --- actors ----------------------------------------------------------------------------------
@@ -334,6 +335,7 @@ def _new_post(
         replies_count=0,
         favourites_count=0,
         reblogs_count=0,
+        context=note.context,
     )
 
 

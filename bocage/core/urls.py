@@ -24,6 +24,10 @@ class Urls:
     def post_page(self, username: str, post_id: int) -> str:
         return f"{self.base}/@{username}/{post_id}"
 
+    def context(self, root_id: int) -> str:
+        """A thread's context (FEP-7888), known by its root post's id."""
+        return f"{self.base}/contexts/{root_id}"
+
     def activity(self, username: str, activity_id: int) -> str:
         return f"{self.base}/users/{username}/activities/{activity_id}"
 

@@ -208,6 +208,9 @@ class Post(Base):
     poll_id: Mapped[int | None] = mapped_column(BigInteger)
     # Bumped by a trigger on every update (migration 0016): pages cache rows by version.
     row_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Its thread's context (FEP-7888 `context`, Mastodon's `conversation`): the same URL on
+    # every post of a thread (core/contexts.py). NULL: a remote post that names none.
+    context: Mapped[str | None] = mapped_column(String(500))
 
     __table_args__ = (
         Index("ix_posts_account_id_id", "account_id", "id"),

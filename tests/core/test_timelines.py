@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from bocage.core import conversations, graph, timelines
+from bocage.core import conversations, domains, graph, lists, remote, timelines
 from bocage.core.errors import NotFound
 from bocage.core.timelines import Page, PostView
 from bocage.node import Node
 from bocage.store.models import Account
-from tests.core.helpers import boost, favourite, follow, post, reply, user
+from tests.core.helpers import boost, favourite, follow, post, remote_user, reply, user
 
 
 def shown(views: list[PostView]) -> list[str]:
@@ -305,3 +307,72 @@ def test_a_post_as_each_reader_sees_it(node: Node) -> None:
         carol.id: (False, True, False),
     }
     assert all(view.post.id == boosted.id for view in seen.values())
+
+
+async def test_muting_someone_hides_boosts_of_their_posts_everywhere(node: Node) -> None:
+    """Mastodon's rule: a muted account's posts, its boosts, and others' boosts of its
+    posts are hidden, in home, lists, profiles and the streams that follow them."""
+    alice, bob, eve = user(node, "alice"), user(node, "bob"), user(node, "eve")
+    follow(node, alice, bob)
+    with node.db.transaction() as session:
+        friends = lists.create(session, alice.id, "friends")
+        lists.add_members(session, alice.id, friends.id, [bob.id])
+        graph.mute(session, alice, eve)
+    from_eve = post(node, eve, "eve speaks")
+    post(node, bob, "bob speaks")
+    boosted = boost(node, bob, from_eve.id)
+    await node.worker.run_until_idle()
+
+    assert shown(await home(node, alice)) == ["bob speaks"]
+    with node.db.snapshot() as session:
+        in_list = lists.timeline(session, alice, friends.id, Page())
+        assert shown(in_list) == ["bob speaks"]
+        assert shown(timelines.profile(session, alice, bob, Page())) == ["bob speaks"]
+        # The streams ask the same question of each connected reader.
+        assert timelines.home_readers(session, boosted.id, [alice.id, bob.id]) == [bob.id]
+        assert timelines.not_muting(session, boosted, [alice.id, bob.id]) == [bob.id]
+    # Someone who mutes nobody still sees the boost.
+    assert shown(await home(node, bob))[0] == "↻ eve speaks"
+
+
+def test_silenced_servers_stay_off_tag_timelines_but_for_their_followers(node: Node) -> None:
+    alice, bob = user(node, "alice"), user(node, "bob")
+    quiet = remote_user(node, "https://quiet.example/users/mo")
+    follow_remote(node, bob, quiet)
+    remote_public_post(node, quiet, "#hedges from a silenced server", ("hedges",))
+    post(node, alice, "local #hedges")
+    with node.db.transaction() as session:
+        domains.block(session, "quiet.example", "silence")
+
+    def tagged(viewer: Account | None) -> list[int]:
+        """The authors of the #hedges timeline, newest first."""
+        with node.db.snapshot() as session:
+            found = timelines.tag(session, viewer, "hedges", Page())
+            return [view.post.account_id for view in found]
+
+    def public(viewer: Account | None) -> list[int]:
+        with node.db.snapshot() as session:
+            return [view.post.account_id for view in timelines.public(session, viewer, Page())]
+
+    assert tagged(alice) == tagged(None) == public(alice) == [alice.id]
+    # bob follows the silenced account: he still sees it there, as on Mastodon.
+    assert tagged(bob) == public(bob) == [alice.id, quiet.id]
+
+
+def follow_remote(node: Node, follower: Account, target: Account) -> None:
+    with node.db.transaction() as session:
+        graph.follow(session, node.ctx, follower, target)
+        graph.follow_answered(session, follower, target, True)
+
+
+def remote_public_post(node: Node, author: Account, text: str, tags: tuple[str, ...]) -> None:
+    note = remote.RemotePost(
+        uri=f"{author.uri}/notes/{abs(hash(text))}",
+        author_uri=author.uri,
+        content=f"<p>{text}</p>",
+        published=datetime.now(UTC),
+        to=("https://www.w3.org/ns/activitystreams#Public",),
+        tags=tags,
+    )
+    with node.db.transaction() as session:
+        remote.receive_post(session, author, note)

@@ -117,6 +117,29 @@ def test_blocked_and_muted_authors_are_not_streamed(api_node: NodeProcess) -> No
         bob.account_unmute(alice.me().id)
 
 
+def test_boosts_of_a_muted_accounts_posts_are_not_streamed(api_node: NodeProcess) -> None:
+    """Mastodon's rule: muting someone also hides others' boosts of their posts."""
+    alice = logged_in(api_node, "alice", ["read", "write", "follow"])
+    bob = logged_in(api_node, "bob", ["read", "write", "follow"])
+    root = logged_in(api_node, "root", ["read", "write", "follow"])
+    bob.account_follow(alice.me().id)
+    bob.account_mute(root.me().id)
+    muted = root.status_post("Bob muted me, alice boosts me")
+    heard = Collector()
+    stream = bob.stream_user(heard, run_async=True)
+    try:
+        time.sleep(0.3)
+        alice.status_reblog(muted.id)
+        marker = alice.status_post("After the boost")
+        heard.wait_for(lambda name, data: name == "update" and data.id == marker.id)
+        updates = [data for name, data in heard.events if name == "update"]
+        assert [data.id for data in updates] == [marker.id]
+    finally:
+        close_soon(stream)
+        bob.account_unmute(root.me().id)
+        alice.status_unreblog(muted.id)
+
+
 def test_refusals(api_node: NodeProcess) -> None:
     url = api_node.url
     assert httpx.get(f"{url}/api/v1/streaming/health").text == "OK"

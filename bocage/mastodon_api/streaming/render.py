@@ -90,7 +90,7 @@ def _to_list_readers(
         for list_id, owner in lists.containing(session, post.id)
         if list_id in streamed
     }
-    readers = timelines.not_muting(session, post.account_id, list(set(owners.values())))
+    readers = timelines.not_muting(session, post, list(set(owners.values())))
     payloads = _as_each_sees_it(session, ctx, post.id, readers)
     return [
         (conn, (label, name, payloads[owner]))
@@ -121,8 +121,6 @@ def _to_public_streams(
     author = session.get(Account, post.account_id)
     if author is None or author.suspended:
         return []
-    if author.domain is not None and domains.is_silenced(session, author.domain):
-        return []  # a silenced server's posts stay off public timelines
     subscribed = [
         (key, conn) for key in _public_keys(session, post, author) for conn in audience.get(key, [])
     ]
@@ -130,6 +128,12 @@ def _to_public_streams(
         return []
     readers = list({conn.viewer_id for _, conn in subscribed})
     allowed = timelines.public_readers(session, post, readers)
+    if author.domain is not None and domains.is_silenced(session, author.domain):
+        # A silenced server's posts stay off public and hashtag timelines, but for those
+        # who follow their author (as the timelines read through the API).
+        allowed = timelines.followers_among(session, author.id, allowed)
+    if not allowed:
+        return []
     shown = timelines.hydrate(session, None, [post.id])
     rendered = views.statuses(session, ctx, shown, None, "public")
     if not rendered:
