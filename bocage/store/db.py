@@ -28,8 +28,8 @@ import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bocage.core import events
-from bocage.store import eventbus
+from bocage.core import events, ids
+from bocage.store import eventbus, id_slots
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -225,6 +225,10 @@ class Database:
         self._here: Connection | None = None
         self._serial_writer: SerialWriter | None = None
         self._write_threads: ThreadPoolExecutor | None = None
+        # The slot of this database's id space that this process's writes take (claimed at
+        # the first write, see store/id_slots.py).
+        self._id_slot: id_slots.Slot | None = None
+        self._id_slot_lock = threading.Lock()
         if is_sqlite(self.url):
             self.write_engine = _sqlite_engine(self.url, writer=True)
             self.read_engine = _sqlite_engine(self.url, writer=False)
@@ -260,12 +264,20 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A write transaction, in the calling thread: committed at the end, or rolled back.
         The events it emitted are published once it has committed, never before."""
-        with self._writer() as session:
+        with ids.in_slot(self.id_slot()), self._writer() as session:
             with session.begin():
                 yield session
                 if not is_sqlite(self.url):  # other processes may be listening
                     eventbus.notify(session, events.take_pending(session))
             self.events.committed(events.take_pending(session))
+
+    def id_slot(self) -> int:
+        """This process's slot for ids in this database, claimed on first use."""
+        if self._id_slot is None:
+            with self._id_slot_lock:
+                if self._id_slot is None:
+                    self._id_slot = id_slots.claim(self.url)
+        return self._id_slot.number
 
     def listen(self) -> None:
         """Receive the events other processes commit (PostgreSQL; with SQLite this process
@@ -370,3 +382,6 @@ class Database:
         self._read_threads.shutdown(wait=True)
         self.write_engine.dispose()
         self.read_engine.dispose()
+        if self._id_slot is not None:
+            self._id_slot.release()
+            self._id_slot = None
