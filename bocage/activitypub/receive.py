@@ -20,7 +20,7 @@ from bocage.activitypub.client import FetchError
 from bocage.activitypub.normalize import Incoming
 from bocage.core import authoring, graph, moves, pins, polls, posts, remote, reports
 from bocage.core.context import Context
-from bocage.core.errors import DomainError
+from bocage.core.errors import DomainError, StorageFull
 from bocage.jobs.worker import PermanentJobError
 from bocage.store.models import Account, Block, Favourite, Follow, InboundActivity
 
@@ -43,6 +43,8 @@ async def process(federation: Federation, payload: dict[str, Any]) -> None:
         if failed.status in (401, 403, 404, 410):
             raise PermanentJobError(f"what it refers to is not available: {failed}") from failed
         raise
+    except StorageFull:
+        raise  # not a refusal: the job runs again once there is room (jobs/worker.py)
     except DomainError as refused:
         log.info("activity ignored: %s", refused.message)
 

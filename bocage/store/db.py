@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bocage.core import events, ids
-from bocage.store import eventbus, id_slots
+from bocage.store import eventbus, full, id_slots
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -263,8 +263,9 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A write transaction, in the calling thread: committed at the end, or rolled back.
-        The events it emitted are published once it has committed, never before."""
-        with ids.in_slot(self.id_slot()), self._writer() as session:
+        The events it emitted are published once it has committed, never before. A full disk
+        fails it with `StorageFull` (store/full.py)."""
+        with full.translated(), ids.in_slot(self.id_slot()), self._writer() as session:
             with session.begin():
                 yield session
                 if not is_sqlite(self.url):  # other processes may be listening
@@ -292,8 +293,9 @@ class Database:
 
     @contextmanager
     def snapshot(self) -> Iterator[Session]:
-        """A read transaction in the calling thread."""
-        with self._reader() as session, session.begin():
+        """A read transaction in the calling thread (PostgreSQL's sorts and hashes may spill
+        to disk: a full one fails it with `StorageFull`)."""
+        with full.translated(), self._reader() as session, session.begin():
             yield session
 
     async def write(
