@@ -17,18 +17,29 @@ import errno
 import hashlib
 import io
 import os
+import pwd
 import re
 import sqlite3
 import subprocess
+import tempfile
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from sqlalchemy import select
 
+from bocage.core import posts
+from bocage.core.errors import StorageFull
+from bocage.node import Node
+from bocage.store import full
 from bocage.store.db import Database
 from bocage.store.models import Account, Post
+from tests.conftest import make_settings, make_user
+from tests.databases import DatabaseFactory
 from tests.federation.helpers import Person
 from tests.integration.helpers import api_token, jobs_settled, publish_many, settings_of
 from tests.processes import NodeProcess, free_port
@@ -53,15 +64,14 @@ def fail_or_skip(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """An empty directory that is a tmpfs of DISK_SIZE (root only)."""
+@contextmanager
+def tmpfs(mountpoint: Path, size: str, mode: str = "0700") -> Iterator[Path]:
+    """`mountpoint` (an empty directory) as a tmpfs of `size` while in the block; root only,
+    required under CI."""
     if os.geteuid() != 0:
         fail_or_skip("mounting a tmpfs needs root")
-    mountpoint = tmp_path / "node"
-    mountpoint.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={DISK_SIZE},mode=0700", "tmpfs", str(mountpoint)],
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode={mode}", "tmpfs", str(mountpoint)],
         capture_output=True,
         text=True,
     )
@@ -72,6 +82,15 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     finally:
         if subprocess.run(["umount", str(mountpoint)], capture_output=True).returncode:
             subprocess.run(["umount", "-l", str(mountpoint)], check=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A data directory that is a tmpfs of DISK_SIZE."""
+    mountpoint = tmp_path / "node"
+    mountpoint.mkdir()
+    with tmpfs(mountpoint, DISK_SIZE) as disk:
+        yield disk
 
 
 @pytest.fixture
@@ -262,3 +281,65 @@ async def test_a_full_disk_refuses_writes_clearly_and_loses_nothing(
     assert "activity ignored" not in log, log[-3000:]  # a full disk is not a refusal
     told = log.lower().count("out of disk space")  # the admin is told, not flooded
     assert 1 <= told <= 3, log[-3000:]
+
+
+@pytest.fixture
+def postgres_on_small_disk(databases: DatabaseFactory) -> Iterator[tuple[str, Path]]:
+    """A fresh migrated PostgreSQL database whose files are on a 32 MB tmpfs (a tablespace
+    there), and that tmpfs; when the server runs on this machine, as `postgres`."""
+    try:
+        owner = pwd.getpwnam("postgres")
+    except KeyError:
+        pytest.skip("the PostgreSQL server does not run here: it cannot be given a tmpfs")
+    root = Path(tempfile.mkdtemp(prefix="bocage-pg-full-"))
+    root.chmod(0o755)
+    tablespace = f"bocage_full_{uuid.uuid4().hex[:10]}"
+    try:
+        with tmpfs(root, "32m", mode="0755") as disk:
+            place = disk / "tablespace"
+            place.mkdir()
+            os.chown(place, owner.pw_uid, owner.pw_gid)
+            try:
+                databases.admin(f"CREATE TABLESPACE {tablespace} LOCATION '{place}'")
+            except psycopg.Error as refused:
+                pytest.skip(f"the PostgreSQL server cannot use {place}: {refused}")
+            url = databases.postgresql(tablespace)
+            try:
+                yield url, disk
+            finally:
+                databases.drop(url)
+                databases.admin(f"DROP TABLESPACE {tablespace}")
+    finally:
+        root.rmdir()
+
+
+@pytest.mark.postgres
+async def test_a_full_disk_under_postgresql_is_the_same_clear_refusal(
+    postgres_on_small_disk: tuple[str, Path], tmp_path: Path
+) -> None:
+    """PostgreSQL's own "could not extend file" (disk_full) is the same StorageFull the faces
+    answer 507, and writes work again once there is room, with nothing lost."""
+    url, disk = postgres_on_small_disk
+    node = Node(make_settings(tmp_path / "data", url), run_worker=False)
+    await node.start()
+    try:
+        alice = make_user(node, "alice")
+        stored: list[int] = []
+        filler = fill(disk)
+        try:
+            with pytest.raises(StorageFull) as refused:
+                for n in range(5000):
+                    draft = posts.PostDraft(f"post {n} " + "words " * 80)
+                    stored.append((await node.db.write(posts.publish, node.ctx, alice, draft)).id)
+        finally:
+            filler.unlink()
+        assert refused.value.message == FULL
+        said = refused.value.__cause__
+        assert getattr(getattr(said, "orig", said), "sqlstate", None) == full.DISK_FULL_SQLSTATE
+        print(f"\nrefused after {len(stored)} posts: {said}")
+        after = await node.db.write(posts.publish, node.ctx, alice, posts.PostDraft("after"))
+        with node.db.snapshot() as session:
+            ids = set(session.execute(select(Post.id).where(Post.account_id == alice.id)).scalars())
+        assert ids == {*stored, after.id}
+    finally:
+        await node.stop()
