@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +18,7 @@ from bocage.store import id_slots
 from bocage.store.db import Database, sync_url
 from bocage.store.models import Job
 from tests.databases import DatabaseFactory
+from tests.integration.helpers import assert_clean_failure, bocage_many, make_node_dir
 
 # A process that enqueues jobs as fast as it can from a given moment on, then prints how many
 # of its transactions failed.
@@ -122,6 +124,38 @@ def test_a_killed_process_frees_its_slot(backend: str, databases: DatabaseFactor
         if holder.poll() is None:
             os.kill(holder.pid, signal.SIGKILL)
             holder.wait(timeout=10)
+
+
+def test_a_process_beyond_the_last_slot_is_refused_clearly(
+    backend: str, databases: DatabaseFactory
+) -> None:
+    url = sync_url(databases.url(backend))
+    held = [id_slots.claim(url) for _ in range(SLOTS)]
+    try:
+        assert sorted(slot.number for slot in held) == list(range(SLOTS))
+        with pytest.raises(id_slots.SlotsTaken, match=f"{SLOTS} Bocage processes already"):
+            id_slots.claim(url)
+    finally:
+        for slot in held:
+            slot.release()
+
+
+@pytest.mark.slow
+def test_a_command_beyond_the_last_slot_says_why(tmp_path: Path) -> None:
+    settings = make_node_dir(tmp_path / "data")
+    held = [id_slots.claim(sync_url(settings.effective_database_url)) for _ in range(SLOTS)]
+    try:
+        data = str(tmp_path / "data")
+        commands = [
+            ("user", "create", "zoe", "--email", "zoe@example.org", "--password", "secret words",
+             "--data", data),
+            ("worker", "--once", "--data", data),
+        ]  # fmt: skip
+        for result in bocage_many([(command, {}) for command in commands], cwd=tmp_path):
+            assert_clean_failure(result, "Bocage processes already write to this database")
+    finally:
+        for slot in held:
+            slot.release()
 
 
 def test_slot_bits_leave_ids_time_sorted() -> None:

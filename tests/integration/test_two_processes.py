@@ -12,6 +12,7 @@ inbox) is applied, and every job the load made ends done.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import re
 import time
@@ -23,17 +24,14 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bocage.config import Settings
+from bocage.core import accounts, graph, oauth
+from bocage.node import Node
 from bocage.store.db import Database
 from bocage.store.models import Account, Favourite, InboundActivity, Post
+from tests.conftest import shared_secrets
 from tests.databases import DatabaseFactory
-from tests.integration.helpers import (
-    api_token,
-    backend_env,
-    init_node,
-    jobs_settled,
-    publish_many,
-    settings_of,
-)
+from tests.integration.helpers import PASSWORD, backend_env, init_node, jobs_settled, settings_of
 from tests.processes import NodeProcess, WorkerProcess, free_port
 from tests.remote_server import RemoteServer
 
@@ -81,6 +79,31 @@ class Load:
             Answer(what, response.status_code, response.text, time.perf_counter() - started)
         )
         return response
+
+
+async def people(settings: Settings) -> dict[str, str]:
+    """USERS, following each other (so that their posts make fan-out jobs), and a client API
+    token each: made through the core before the node starts (password grants would cost
+    an Argon2 check each)."""
+    node = Node(settings, run_worker=False)
+    await node.start()
+    try:
+        with node.db.transaction() as session:
+            app = oauth.register_app(session, "load", [], "read write follow", None)
+            tokens, members = {}, {}
+            for name in USERS:
+                form = accounts.Registration(name, f"{name}@example.org", PASSWORD)
+                user = accounts.register(
+                    session, node.ctx, form, shared_secrets(), bypass_mode=True
+                )
+                session.flush()
+                tokens[name] = oauth.token_for_new_user(session, app, user)[0]
+                members[name] = accounts.by_username(session, name)
+            for follower, target in itertools.permutations(members.values(), 2):
+                graph.follow(session, node.ctx, follower, target)
+    finally:
+        await node.stop()
+    return tokens
 
 
 @pytest.fixture
@@ -160,15 +183,13 @@ async def test_serve_and_worker_share_one_database_under_load(
     web = NodeProcess(data, host=NODE_HOST, env=env, serve_options=("--no-worker",))
     init_node(data, env, domain=f"{NODE_HOST}:{web.port}")
     settings = settings_of(data, env)
-    await publish_many(settings, [], new_users=USERS)
+    tokens = await people(settings)
     worker = WorkerProcess(data, env=env)
     db = Database(settings.effective_database_url)
     load = Load()
     try:
-        web.start()
         worker.start()
-        async with httpx.AsyncClient(base_url=web.url, timeout=30.0) as anonymous:
-            tokens = {name: await api_token(anonymous, name) for name in USERS}
+        web.start()
         clients = {
             name: httpx.AsyncClient(
                 base_url=web.url, timeout=30.0, headers={"Authorization": f"Bearer {tokens[name]}"}
@@ -176,15 +197,6 @@ async def test_serve_and_worker_share_one_database_under_load(
             for name in USERS
         }
         try:
-            ids = {}
-            for name, client in clients.items():
-                me = (await client.get("/api/v1/accounts/verify_credentials")).json()
-                ids[name] = me["id"]
-            for name, client in clients.items():  # everyone follows everyone: fan-out jobs
-                for other, other_id in ids.items():
-                    if other != name:
-                        followed = await client.post(f"/api/v1/accounts/{other_id}/follow")
-                        assert followed.status_code == 200, followed.text
             mentions = [f"{web.url}/users/{name}" for name in USERS]
             until = time.monotonic() + LOAD_SECONDS
             async with httpx.AsyncClient(timeout=30.0) as outside:
