@@ -2,10 +2,9 @@
 
 The order is the contract (docs/federation.md): size cap → JSON → whose signature (HTTP
 signature, or an FEP-8b32 proof by the actor when the request is relayed) → the raw activity
-stored with its id (a duplicate is a no-op) → 202; 507 if the disk is full, so the sender
-retries. Processing happens later, in the
-`inbox.process` job (`receive.py`), so a slow or failing handler never loses an activity and
-never keeps a remote server waiting.
+stored with its id (a duplicate is a no-op) → 202 (507 if the disk is full: not stored, so
+the sender retries). Processing happens later, in the `inbox.process` job (`receive.py`), so
+a slow or failing handler never loses an activity and never keeps a remote server waiting.
 """
 
 from __future__ import annotations

@@ -115,11 +115,12 @@ class Worker:
 
     async def _claim(self) -> list[queue.ClaimedJob]:
         if self._stranded and not await self._give_back([]):
+            self._disk_full()
             return []
         try:
             jobs = await self.db.write(queue.claim, self.name, self.batch_size, self.lease_seconds)
-        except StorageFull as full:
-            self._disk_full(full)
+        except StorageFull:
+            self._disk_full()
             return []
         except Exception:
             log.exception("claiming jobs failed; retrying after a pause")
@@ -128,7 +129,7 @@ class Worker:
             self._disk_has_room()
         return jobs
 
-    def _disk_full(self, _full: StorageFull) -> None:
+    def _disk_full(self) -> None:
         """Pause claiming, longer each time up to a minute (cut short when this process
         commits something meanwhile: there is room again). The store said why
         (store/full.py)."""
@@ -162,8 +163,7 @@ class Worker:
         self._stranded.extend(jobs)
         try:
             await self.db.write(queue.release, [job.id for job in self._stranded], self.name)
-        except StorageFull as full:
-            self._disk_full(full)
+        except StorageFull:
             return False
         except Exception:
             log.exception("jobs stopped by a full disk could not be released")
@@ -183,8 +183,8 @@ class Worker:
         if in_database:
             try:
                 await self.db.write(self._run_batch, in_database)
-            except StorageFull as full:
-                self._disk_full(full)
+            except StorageFull:
+                self._disk_full()
                 await self._give_back(in_database)
             except Exception:  # the batch's commit failed: its leases will expire, retried
                 log.exception("a batch of %d jobs could not be committed", len(in_database))
@@ -235,8 +235,8 @@ class Worker:
                 self._disk_has_room()
             except asyncio.CancelledError:
                 raise
-            except StorageFull as full:
-                self._disk_full(full)
+            except StorageFull:
+                self._disk_full()
                 await self._give_back([job])
             except queue.LeaseLost:
                 log.warning("job %s (%s) outlived its lease", job.id, job.kind)

@@ -8,7 +8,12 @@ post at 18 ms.) The event loop never waits on the database.
 SQLite allows one writer at a time: writes run on a single writer thread with a single
 connection opened with BEGIN IMMEDIATE (no lock-upgrade deadlocks), which commits whatever
 units of work queued up meanwhile together (group commit, see `SerialWriter`); reads use a
-small pool of threads and connections that run in parallel under WAL.
+small pool of threads and connections that run in parallel under WAL. Another process on
+the same file (`bocage worker` beside `bocage serve --no-worker`) takes the write lock in
+turn: BEGIN IMMEDIATE waits for it (busy_timeout, 30 s).
+
+Every write transaction makes its ids in this process's slot of the database
+(`store/id_slots.py`), and fails with `StorageFull` when the disk is full (`store/full.py`).
 """
 
 from __future__ import annotations
@@ -281,8 +286,8 @@ class Database:
         return self._id_slot.number
 
     def listen(self) -> None:
-        """Receive the events other processes commit (PostgreSQL; with SQLite this process
-        is the only writer and already hears its own)."""
+        """Receive the events other processes commit (PostgreSQL; with SQLite, events do not
+        cross processes: docs/decisions.md, section 7)."""
         if is_sqlite(self.url) or self._listener is not None:
             return
         conninfo = make_url(self.url).set(drivername="postgresql")
