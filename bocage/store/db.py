@@ -10,7 +10,8 @@ connection opened with BEGIN IMMEDIATE (no lock-upgrade deadlocks), which commit
 units of work queued up meanwhile together (group commit, see `SerialWriter`); reads use a
 small pool of threads and connections that run in parallel under WAL. Another process on
 the same file (`bocage worker` beside `bocage serve --no-worker`) takes the write lock in
-turn: BEGIN IMMEDIATE waits for it (busy_timeout, 30 s).
+turn: the writers of all processes queue for it (`store/write_turns.py`), and BEGIN
+IMMEDIATE still waits up to 30 s (busy_timeout) for any other writer.
 
 Every write transaction makes its ids in this process's slot of the database
 (`store/id_slots.py`), and fails with `StorageFull` when the disk is full (`store/full.py`).
@@ -27,6 +28,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import orjson
@@ -35,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bocage.core import events, ids
 from bocage.store import eventbus, full, id_slots
+from bocage.store.write_turns import WriteTurns
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -234,6 +237,7 @@ class Database:
         # the first write, see store/id_slots.py).
         self._id_slot: id_slots.Slot | None = None
         self._id_slot_lock = threading.Lock()
+        self._turns: WriteTurns | None = None  # SQLite files: writers of all processes queue
         if is_sqlite(self.url):
             self.write_engine = _sqlite_engine(self.url, writer=True)
             self.read_engine = _sqlite_engine(self.url, writer=False)
@@ -242,6 +246,9 @@ class Database:
             # bookkeeping cost ~90 µs a read, a tenth of a home page).
             self._here_engine: Engine | None = _sqlite_engine(self.url, writer=False, begins=False)
             self._serial_writer = SerialWriter(self.transaction)
+            path = make_url(self.url).database
+            if path and path != ":memory:":
+                self._turns = WriteTurns(Path(path))
         else:
             # PostgreSQL takes writers in parallel (row locks, not a database lock); grouping
             # them across threads could deadlock two groups on each other's row locks.
@@ -270,7 +277,8 @@ class Database:
         """A write transaction, in the calling thread: committed at the end, or rolled back.
         The events it emitted are published once it has committed, never before. A full disk
         fails it with `StorageFull` (store/full.py)."""
-        with full.translated(), ids.in_slot(self.id_slot()), self._writer() as session:
+        turn = self._turns or contextlib.nullcontext()
+        with full.translated(), ids.in_slot(self.id_slot()), turn, self._writer() as session:
             with session.begin():
                 yield session
                 if not is_sqlite(self.url):  # other processes may be listening
@@ -389,6 +397,8 @@ class Database:
         self._read_threads.shutdown(wait=True)
         self.write_engine.dispose()
         self.read_engine.dispose()
+        if self._turns is not None:
+            self._turns.close()
         if self._id_slot is not None:
             self._id_slot.release()
             self._id_slot = None
