@@ -19,7 +19,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bocage.activitypub import all_routes as activitypub_routes
 from bocage.config import Settings
-from bocage.core.errors import DomainError, NotAuthenticated, NotFound, RateLimited
+from bocage.core.errors import (
+    DomainError,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+    StorageFull,
+)
 from bocage.mastodon_api import all_routes as mastodon_routes
 from bocage.mastodon_api import http as mastodon_http
 from bocage.mastodon_api.auth import GrantCache
@@ -75,7 +81,7 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
         return redirect(request, f"/login?next={_here(request)}", exc.message)
     else:
         response = await page(request, "error.html", exc.status, message=exc.message)
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | StorageFull):
         response.headers["retry-after"] = str(int(exc.retry_after) + 1)
     return response
 

@@ -39,6 +39,7 @@ from bocage.core.errors import DomainError
 from bocage.p2p import peers, pubs, replica
 from bocage.p2p.sync import SyncReport
 from bocage.store import backup as backups
+from bocage.store import id_slots
 from bocage.store import migrate as migrations
 from bocage.store.db import Database
 
@@ -111,7 +112,7 @@ def run(work: Callable[[], T]) -> T:
         return work()
     except DomainError as exc:
         raise fail(exc.message) from None
-    except backups.BackupError as exc:
+    except (backups.BackupError, id_slots.SlotsTaken) as exc:
         raise fail(str(exc)) from None
     except SQLAlchemyError as exc:  # e.g. a database that does not exist, a malformed URL
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
@@ -225,7 +226,7 @@ def worker_command(
     """Run only the job worker (for setups with several processes)."""
     settings = settings_for(data)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    asyncio.run(_work(settings, once))
+    run(lambda: asyncio.run(_work(settings, once)))
 
 
 async def _work(settings: Settings, once: bool) -> None:

@@ -44,6 +44,8 @@ class Node:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings.media_dir.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(migrate.upgrade, self.settings.effective_database_url)
+        # Its slot of the database's ids now: a process that could not write fails at start.
+        await asyncio.to_thread(self.db.id_slot)
         # Committed events reach this process's listeners (streaming, caches) on this loop.
         self.db.events.attach(asyncio.get_running_loop())
         await asyncio.to_thread(self.db.listen)

@@ -69,7 +69,8 @@ class DatabaseFactory:
         shutil.copyfile(self._sqlite_template, target)
         return f"sqlite+aiosqlite:///{target}"
 
-    def postgresql(self) -> str:
+    def postgresql(self, tablespace: str | None = None) -> str:
+        """A fresh migrated database (its files in `tablespace`, if given)."""
         require_postgres()
         if not self._pg_template_ready:
             _admin(f"DROP DATABASE IF EXISTS {TEMPLATE}")
@@ -77,9 +78,19 @@ class DatabaseFactory:
             migrate.upgrade(pg_url(TEMPLATE))
             self._pg_template_ready = True
         name = f"bocage_t_{uuid.uuid4().hex[:12]}"
-        _admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+        placed = f" TABLESPACE {tablespace}" if tablespace else ""
+        _admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}{placed}")
         self._pg_databases.append(name)
         return pg_url(name)
+
+    def drop(self, url: str) -> None:
+        """Drop a database made by `postgresql` now, connections and all."""
+        _admin(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
+
+    def admin(self, sql: str) -> None:
+        """One statement as the server's superuser, outside a transaction."""
+        require_postgres()
+        _admin(sql)
 
     def url(self, backend: str) -> str:
         return self.sqlite() if backend == "sqlite" else self.postgresql()

@@ -124,3 +124,37 @@ class NodeProcess:
             if "/setup/" in line:
                 return line.strip()
         raise AssertionError(f"no setup link in the output:\n{self.log()}")
+
+
+@dataclass
+class WorkerProcess:
+    """A `bocage worker` process on a node's data directory (beside a `serve --no-worker`)."""
+
+    data: Path
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[str] | None = None
+    log_path: Path | None = None
+
+    def start(self) -> None:
+        self.log_path = self.data.parent / f"{self.data.name}-worker.log"
+        self.process = subprocess.Popen(
+            [*BOCAGE, "worker", "--data", str(self.data)],
+            stdout=self.log_path.open("a"),
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **self.env},
+            start_new_session=True,
+        )
+
+    def stop(self) -> None:
+        """SIGTERM: running jobs finish, then it exits."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""

@@ -2,9 +2,9 @@
 
 The order is the contract (docs/federation.md): size cap → JSON → whose signature (HTTP
 signature, or an FEP-8b32 proof by the actor when the request is relayed) → the raw activity
-stored with its id (a duplicate is a no-op) → 202. Processing happens later, in the
-`inbox.process` job (`receive.py`), so a slow or failing handler never loses an activity and
-never keeps a remote server waiting.
+stored with its id (a duplicate is a no-op) → 202 (507 if the disk is full: not stored, so
+the sender retries). Processing happens later, in the `inbox.process` job (`receive.py`), so
+a slow or failing handler never loses an activity and never keeps a remote server waiting.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from bocage.activitypub.client import FetchError
 from bocage.activitypub.responses import error, node_of
 from bocage.core import accounts
 from bocage.core.clock import now
-from bocage.core.errors import NotFound
+from bocage.core.errors import NotFound, StorageFull
 from bocage.core.ids import new_id
 from bocage.crypto import httpsig
 from bocage.jobs.queue import enqueue
@@ -69,6 +69,16 @@ async def user_inbox(request: Request) -> Response:
 
 
 async def _receive(request: Request) -> Response:
+    try:
+        return await _accept(request)
+    except StorageFull as full:
+        # Not stored, so not accepted: the sender keeps the activity and tries again later.
+        refused = error(full.message, full.status)
+        refused.headers["retry-after"] = str(int(full.retry_after))
+        return refused
+
+
+async def _accept(request: Request) -> Response:
     node = node_of(request)
     body = await _read_capped(request)
     if body is None:

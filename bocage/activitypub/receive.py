@@ -23,7 +23,7 @@ from bocage.activitypub.client import FetchError
 from bocage.activitypub.normalize import Incoming
 from bocage.core import authoring, graph, moves, pins, polls, posts, remote, reports, verdicts
 from bocage.core.context import Context
-from bocage.core.errors import DomainError
+from bocage.core.errors import DomainError, StorageFull
 from bocage.core.verdicts import APPLIED, Verdict, refused
 from bocage.jobs.worker import PermanentJobError
 from bocage.store.models import Account, Block, Favourite, Follow, InboundActivity
@@ -51,6 +51,8 @@ async def process(federation: Federation, payload: dict[str, Any]) -> None:
             await _settle(federation, inbound_id, refused(reason))
             raise PermanentJobError(reason) from failed
         raise  # retried later: no verdict yet
+    except StorageFull:
+        raise  # not a refusal: the job runs again once there is room (jobs/worker.py)
     except DomainError as refusal:
         verdict = refused(refusal.message)
     await _settle(federation, inbound_id, verdict)

@@ -43,3 +43,15 @@ class RateLimited(DomainError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class StorageFull(DomainError):
+    """The disk (or the database server's) has no room left: nothing was stored, and the
+    same request will work once there is (`store/full.py` recognises it wherever it comes
+    from). 507 Insufficient Storage: servers and apps retry a 5xx."""
+
+    status = 507
+    retry_after = 60.0
+
+    def __init__(self, message: str = "The server is out of disk space; try again later.") -> None:
+        super().__init__(message)

@@ -1,18 +1,23 @@
-"""Time-sortable 63-bit IDs (milliseconds << 16 | sequence), like Mastodon's snowflakes.
+"""Time-sortable 63-bit IDs (milliseconds << 16 | sequence << 4 | slot), like Mastodon's
+snowflakes.
 
 Sorting by ID sorts by creation time, which is what makes timeline pages a single index scan.
 
-Within one process, ids never repeat by construction: each millisecond has its own counter,
-shared by ids made now and by back-dated ones (a remote post takes the id of its `published`
-time, which often has whole seconds only: 10,000 posts published in one second take 10,000
-sequence numbers of that second's first millisecond). A millisecond whose 65,536 numbers are
-used up lends from the next one. The counters of the last 16,384 milliseconds used are kept.
+Ids never repeat, by construction:
+- across processes: each process writing to a database holds a slot of its own there
+  (`store/id_slots.py`, 16 of them), and the write transactions of that database make their
+  ids in it (`in_slot`): the 4 low bits. (Two processes, `bocage serve` and `bocage worker`
+  or several workers on PostgreSQL, made equal ids in the same millisecond before.)
+- within a process: each millisecond has its own counter (12 bits, 4,096 ids), shared by ids
+  made now and by back-dated ones (a remote post takes the id of its `published` time, which
+  often has whole seconds only: 10,000 posts published in one second take the numbers of
+  that second's first milliseconds). A millisecond whose numbers are used up lends from the
+  next one. The counters of the last 16,384 milliseconds used are kept; a millisecond not in
+  memory (new, or forgotten) starts at a random point of its lower half.
 
-Two ids can still meet across processes (a web process and `bocage worker`, several workers
-on PostgreSQL), or in a millisecond this process has forgotten; each millisecond's counter
-starts at a random point, which makes it rare, and an insert of a row that others may insert
-concurrently checks what a clash was about: a clash on the primary key takes a fresh id and
-tries again (`core.remote.receive_post`); only a clash on the object's URI is "already stored".
+Only a forgotten millisecond can give an id twice, and rarely: an insert of a row that may
+meet one checks what a clash was about. A clash on the primary key takes a fresh id and
+tries again (`core.remote.receive_post`); only a clash on the object's URI is "already here".
 """
 
 from __future__ import annotations
@@ -21,10 +26,15 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
-SEQUENCE_BITS = 16
-SEQUENCE_SPAN = 1 << SEQUENCE_BITS
+LOW_BITS = 16  # below the millisecond
+SLOT_BITS = 4
+SLOTS = 1 << SLOT_BITS  # processes that can write to one database at once
+SEQUENCE_SPAN = 1 << (LOW_BITS - SLOT_BITS)  # ids per millisecond and process
 MAX_ID = (1 << 63) - 1  # ids are signed 64-bit integers in both databases
 REMEMBERED_MILLISECONDS = 16_384  # back-dated milliseconds whose counters are kept
 
@@ -40,7 +50,7 @@ class _Allocator:
     def live(self, ms: int) -> int:
         with self._lock:
             identifier = self._take(max(ms, self._live_ms))
-            self._live_ms = identifier >> SEQUENCE_BITS
+            self._live_ms = identifier >> LOW_BITS
             return identifier
 
     def back_dated(self, ms: int) -> int:
@@ -58,12 +68,13 @@ class _Allocator:
                 self._next[ms] = sequence + 1
                 if len(self._next) > REMEMBERED_MILLISECONDS:
                     self._next.popitem(last=False)
-                return (ms << SEQUENCE_BITS) | sequence
+                return (ms << LOW_BITS) | (sequence << SLOT_BITS) | _slot.get()
             self._next[ms] = sequence  # used up: the next millisecond lends
             ms += 1
 
 
 _allocator = _Allocator()
+_slot: ContextVar[int] = ContextVar("id_slot", default=0)
 
 
 def new_id(at: datetime | None = None) -> int:
@@ -75,12 +86,22 @@ def new_id(at: datetime | None = None) -> int:
 
 def new_id_after(identifier: int) -> int:
     """A fresh id greater than `identifier` (a reply stored right after its parent)."""
-    return _allocator.back_dated((identifier >> SEQUENCE_BITS) + 1)
+    return _allocator.back_dated((identifier >> LOW_BITS) + 1)
+
+
+@contextmanager
+def in_slot(slot: int) -> Iterator[None]:
+    """Ids made meanwhile (in this thread or task) carry `slot`."""
+    token = _slot.set(slot)
+    try:
+        yield
+    finally:
+        _slot.reset(token)
 
 
 def id_time(identifier: int) -> datetime:
-    return datetime.fromtimestamp((identifier >> SEQUENCE_BITS) / 1000, tz=UTC)
+    return datetime.fromtimestamp((identifier >> LOW_BITS) / 1000, tz=UTC)
 
 
 def lowest_id_at(at: datetime) -> int:
-    return int(at.timestamp() * 1000) << SEQUENCE_BITS
+    return int(at.timestamp() * 1000) << LOW_BITS

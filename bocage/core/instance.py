@@ -16,6 +16,7 @@ from bocage.core.errors import InvalidInput
 from bocage.crypto.keys import RsaKey
 from bocage.store.models import Account, InstanceSetting, Invite, User, WebSession
 from bocage.store.sql import update_rows
+from bocage.store.upsert import insert_ignore
 
 REGISTRATION_MODES = {
     "open": "Anyone can sign up",
@@ -82,13 +83,22 @@ def instance_key(session: Session) -> RsaKey | None:
 
 
 def make_instance_key(session: Session) -> RsaKey:
-    """Made on first use, not at start: generating an RSA key takes ~0.1 s."""
+    """Made on first use, not at start: generating an RSA key takes ~0.1 s.
+
+    Two first uses at once (two inbox requests, or the web and worker processes) each find
+    no key; the first to commit makes the node's key, and the other one reads it: it is not
+    an error (on PostgreSQL a plain insert failed the second request with a 500)."""
     key = instance_key(session)
-    if key is None:
-        key = RsaKey.generate()
-        value = {"private_pem": key.private_pem, "public_pem": key.public_pem}
-        session.add(InstanceSetting(key=INSTANCE_KEY, value=value))
-    return key
+    if key is not None:
+        return key
+    made = RsaKey.generate()
+    value = {"private_pem": made.private_pem, "public_pem": made.public_pem}
+    if insert_ignore(session, InstanceSetting, {"key": INSTANCE_KEY, "value": value}):
+        return made
+    stored = session.execute(
+        select(InstanceSetting.value).where(InstanceSetting.key == INSTANCE_KEY)
+    ).scalar_one()
+    return RsaKey(**stored)
 
 
 def update_info(

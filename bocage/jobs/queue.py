@@ -148,6 +148,16 @@ def complete(session: Session, job_id: int, started: datetime, worker: str) -> N
         raise LeaseLost(f"job {job_id} was taken over by another worker")
 
 
+def release(session: Session, job_ids: list[int], worker: str) -> None:
+    """Give claimed jobs back, due now, their attempt not counted: they did not fail, the
+    worker could not run them (a full disk)."""
+    session.execute(
+        update_rows(Job)
+        .where(Job.id.in_(job_ids), Job.state == "running", Job.locked_by == worker)
+        .values(state="queued", attempts=Job.attempts - 1, locked_by=None, locked_until=None)
+    )
+
+
 def fail(
     session: Session, job: ClaimedJob, worker: str, error: str, *, permanent: bool = False
 ) -> str:

@@ -5,6 +5,10 @@ a plain function `(session, payload)`, run inside the transaction that marks its
 or a coroutine function `(db, payload)` for work that waits on the network; the latter must
 be idempotent. `stop()` lets running jobs finish (up to a grace period); a job cut short is
 simply claimed again when its lease runs out.
+
+A full disk is not a job's failure: the jobs it stopped are given back with their attempt
+not counted, and the worker pauses (5 s, doubling to a minute) before claiming again, with
+one clear line in the log instead of a traceback per poll.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from sqlalchemy.orm import Session
 
 from bocage.core import events
 from bocage.core.clock import now
+from bocage.core.errors import StorageFull
 from bocage.jobs import queue
+from bocage.store import full
 from bocage.store.db import Database
 
 log = logging.getLogger("bocage.jobs")
@@ -31,6 +37,7 @@ log = logging.getLogger("bocage.jobs")
 SyncHandler = Callable[[Session, dict[str, Any]], None]
 AsyncHandler = Callable[[Database, dict[str, Any]], Awaitable[None]]
 Handler = SyncHandler | AsyncHandler
+FULL_DISK_PAUSE = (5.0, 60.0)  # first pause, longest pause (seconds)
 
 
 class PermanentJobError(Exception):
@@ -60,6 +67,9 @@ class Worker:
         self._slots = asyncio.Semaphore(concurrency)
         self._running: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
+        self._full_pause = 0.0  # the current pause for a full disk (0: there is room)
+        self._resume_at = 0.0  # no claims before this time (loop.time())
+        self._stranded: list[queue.ClaimedJob] = []  # stopped by a full disk, not released
 
     def start(self) -> None:
         self._loop_task = asyncio.create_task(self._loop(), name="bocage-worker")
@@ -91,6 +101,7 @@ class Worker:
             # while a claim is in flight must cut the next sleep short, not be forgotten.
             self._wake.clear()
             await self._room()
+            await self._until_resumed()
             jobs = await self._claim()
             await self._dispatch(jobs)
             if len(jobs) < self.batch_size:
@@ -103,11 +114,62 @@ class Worker:
             await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
 
     async def _claim(self) -> list[queue.ClaimedJob]:
+        if self._stranded and not await self._give_back([]):
+            self._disk_full()
+            return []
         try:
-            return await self.db.write(queue.claim, self.name, self.batch_size, self.lease_seconds)
+            jobs = await self.db.write(queue.claim, self.name, self.batch_size, self.lease_seconds)
+        except StorageFull:
+            self._disk_full()
+            return []
         except Exception:
             log.exception("claiming jobs failed; retrying after a pause")
             return []
+        if jobs:
+            self._disk_has_room()
+        return jobs
+
+    def _disk_full(self) -> None:
+        """Pause claiming, longer each time up to a minute (cut short when this process
+        commits something meanwhile: there is room again). The store said why
+        (store/full.py)."""
+        first, longest = FULL_DISK_PAUSE
+        if not self._full_pause:
+            log.warning("Jobs paused for want of disk space; tried again every %d to %d s.",
+                        first, longest)  # fmt: skip
+        self._full_pause = min(self._full_pause * 2, longest) if self._full_pause else first
+        self._resume_at = asyncio.get_running_loop().time() + self._full_pause
+
+    def _disk_has_room(self) -> None:
+        if self._full_pause:
+            log.warning("There is disk space again: jobs run.")
+            self._full_pause = 0.0
+            self._resume_at = 0.0
+
+    async def _until_resumed(self) -> None:
+        """While paused for a full disk: until the pause ends, a wake-up (something was
+        committed, so there is room), or `stop()`."""
+        wait = self._resume_at - asyncio.get_running_loop().time()
+        if wait > 0:
+            waits = [asyncio.ensure_future(e.wait()) for e in (self._wake, self._stopping)]
+            await asyncio.wait(waits, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            for waiting in waits:
+                waiting.cancel()
+
+    async def _give_back(self, jobs: list[queue.ClaimedJob]) -> bool:
+        """Release jobs a full disk stopped: now, or else before anything else is claimed
+        (their leases would free them only after a minute). False if the disk is still
+        full."""
+        self._stranded.extend(jobs)
+        try:
+            await self.db.write(queue.release, [job.id for job in self._stranded], self.name)
+        except StorageFull:
+            return False
+        except Exception:
+            log.exception("jobs stopped by a full disk could not be released")
+            return False
+        self._stranded.clear()
+        return True
 
     async def _sleep(self) -> None:
         try:
@@ -121,6 +183,9 @@ class Worker:
         if in_database:
             try:
                 await self.db.write(self._run_batch, in_database)
+            except StorageFull:
+                self._disk_full()
+                await self._give_back(in_database)
             except Exception:  # the batch's commit failed: its leases will expire, retried
                 log.exception("a batch of %d jobs could not be committed", len(in_database))
         for job in jobs:
@@ -153,7 +218,9 @@ class Worker:
             except PermanentJobError as exc:
                 events.discard_since(session, emitted)
                 queue.fail(session, job, self.name, str(exc), permanent=True)
-            except Exception:
+            except Exception as exc:
+                if full.is_full(exc):
+                    raise  # not this job's failure: the whole batch is given back
                 events.discard_since(session, emitted)  # its savepoint was rolled back
                 state = queue.fail(session, job, self.name, traceback.format_exc(limit=5))
                 log.warning("job %s (%s) failed, now %s", job.id, job.kind, state)
@@ -165,8 +232,12 @@ class Worker:
             try:
                 await handler(self.db, job.payload)  # type: ignore[arg-type]
                 await self.db.write(queue.complete, job.id, started, self.name)
+                self._disk_has_room()
             except asyncio.CancelledError:
                 raise
+            except StorageFull:
+                self._disk_full()
+                await self._give_back([job])
             except queue.LeaseLost:
                 log.warning("job %s (%s) outlived its lease", job.id, job.kind)
             except PermanentJobError as exc:

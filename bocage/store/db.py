@@ -8,7 +8,13 @@ post at 18 ms.) The event loop never waits on the database.
 SQLite allows one writer at a time: writes run on a single writer thread with a single
 connection opened with BEGIN IMMEDIATE (no lock-upgrade deadlocks), which commits whatever
 units of work queued up meanwhile together (group commit, see `SerialWriter`); reads use a
-small pool of threads and connections that run in parallel under WAL.
+small pool of threads and connections that run in parallel under WAL. Another process on
+the same file (`bocage worker` beside `bocage serve --no-worker`) takes the write lock in
+turn: the writers of all processes queue for it (`store/write_turns.py`), and BEGIN
+IMMEDIATE still waits up to 30 s (busy_timeout) for any other writer.
+
+Every write transaction makes its ids in this process's slot of the database
+(`store/id_slots.py`), and fails with `StorageFull` when the disk is full (`store/full.py`).
 """
 
 from __future__ import annotations
@@ -22,14 +28,16 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bocage.core import events
-from bocage.store import eventbus
+from bocage.core import events, ids
+from bocage.store import eventbus, full, id_slots
+from bocage.store.write_turns import WriteTurns
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -225,6 +233,11 @@ class Database:
         self._here: Connection | None = None
         self._serial_writer: SerialWriter | None = None
         self._write_threads: ThreadPoolExecutor | None = None
+        # The slot of this database's id space that this process's writes take (claimed at
+        # the first write, see store/id_slots.py).
+        self._id_slot: id_slots.Slot | None = None
+        self._id_slot_lock = threading.Lock()
+        self._turns: WriteTurns | None = None  # SQLite files: writers of all processes queue
         if is_sqlite(self.url):
             self.write_engine = _sqlite_engine(self.url, writer=True)
             self.read_engine = _sqlite_engine(self.url, writer=False)
@@ -233,6 +246,9 @@ class Database:
             # bookkeeping cost ~90 µs a read, a tenth of a home page).
             self._here_engine: Engine | None = _sqlite_engine(self.url, writer=False, begins=False)
             self._serial_writer = SerialWriter(self.transaction)
+            path = make_url(self.url).database
+            if path and path != ":memory:":
+                self._turns = WriteTurns(Path(path))
         else:
             # PostgreSQL takes writers in parallel (row locks, not a database lock); grouping
             # them across threads could deadlock two groups on each other's row locks.
@@ -259,17 +275,27 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A write transaction, in the calling thread: committed at the end, or rolled back.
-        The events it emitted are published once it has committed, never before."""
-        with self._writer() as session:
+        The events it emitted are published once it has committed, never before. A full disk
+        fails it with `StorageFull` (store/full.py)."""
+        turn = self._turns or contextlib.nullcontext()
+        with full.translated(), ids.in_slot(self.id_slot()), turn, self._writer() as session:
             with session.begin():
                 yield session
                 if not is_sqlite(self.url):  # other processes may be listening
                     eventbus.notify(session, events.take_pending(session))
             self.events.committed(events.take_pending(session))
 
+    def id_slot(self) -> int:
+        """This process's slot for ids in this database, claimed on first use."""
+        if self._id_slot is None:
+            with self._id_slot_lock:
+                if self._id_slot is None:
+                    self._id_slot = id_slots.claim(self.url)
+        return self._id_slot.number
+
     def listen(self) -> None:
-        """Receive the events other processes commit (PostgreSQL; with SQLite this process
-        is the only writer and already hears its own)."""
+        """Receive the events other processes commit (PostgreSQL; with SQLite, events do not
+        cross processes: docs/decisions.md, section 7)."""
         if is_sqlite(self.url) or self._listener is not None:
             return
         conninfo = make_url(self.url).set(drivername="postgresql")
@@ -280,8 +306,9 @@ class Database:
 
     @contextmanager
     def snapshot(self) -> Iterator[Session]:
-        """A read transaction in the calling thread."""
-        with self._reader() as session, session.begin():
+        """A read transaction in the calling thread (PostgreSQL's sorts and hashes may spill
+        to disk: a full one fails it with `StorageFull`)."""
+        with full.translated(), self._reader() as session, session.begin():
             yield session
 
     async def write(
@@ -370,3 +397,8 @@ class Database:
         self._read_threads.shutdown(wait=True)
         self.write_engine.dispose()
         self.read_engine.dispose()
+        if self._turns is not None:
+            self._turns.close()
+        if self._id_slot is not None:
+            self._id_slot.release()
+            self._id_slot = None

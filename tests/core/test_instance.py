@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from bocage.core import instance
 from bocage.core.clock import now
 from bocage.core.errors import InvalidInput
+from bocage.crypto.keys import RsaKey
 from bocage.node import Node
 from bocage.store.models import Invite, User
 from tests.core.helpers import user
@@ -151,3 +155,39 @@ def test_invite_usable() -> None:
     assert instance.invite_usable(invite(expires_at=moment + timedelta(seconds=1)), moment)
     assert not instance.invite_usable(invite(max_uses=3, uses=3), moment)
     assert instance.invite_usable(invite(max_uses=3, uses=2), moment)
+
+
+def _make_key(node: Node) -> RsaKey:
+    with node.db.transaction() as session:
+        return instance.make_instance_key(session)
+
+
+def _until_it_waits_or_ends(node: Node, other: Future[RsaKey]) -> None:
+    """Until the other transaction waits on a lock held by this one, or has ended (SQLite
+    has one writer: the other one cannot even begin before this one ends)."""
+    if node.db.dialect != "postgresql":
+        return
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + 10
+    while not other.done() and time.monotonic() < deadline:
+        with node.db.snapshot() as session:
+            if session.execute(query).scalar_one():
+                return
+        time.sleep(0.02)
+
+
+def test_two_first_uses_of_the_instance_key_agree(node: Node) -> None:
+    """Two requests that need the node's own key at once (two inbox deliveries whose senders'
+    keys must be fetched, or the web and worker processes) each find none yet: both end with
+    the one key stored, not with an error (on PostgreSQL one of them answered 500)."""
+    with ThreadPoolExecutor(1) as pool:
+        with node.db.transaction() as session:
+            mine = instance.make_instance_key(session)
+            theirs = pool.submit(_make_key, node)
+            _until_it_waits_or_ends(node, theirs)
+        assert theirs.result(timeout=30) == mine
+    with node.db.snapshot() as session:
+        assert instance.instance_key(session) == mine

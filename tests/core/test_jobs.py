@@ -86,6 +86,21 @@ def test_enqueue_claim_complete(node: Node) -> None:
     assert claim(node, "w", 10, 60) == []
 
 
+def test_released_jobs_are_due_again_with_their_attempt_not_counted(node: Node) -> None:
+    """What a full disk stopped (jobs/worker.py) is given back as if never claimed; a job
+    another worker holds is not given back by this one."""
+    mine, theirs = enqueue(node, "demo"), enqueue(node, "demo")
+    claim(node, "worker-a", 1, 60)
+    claim(node, "worker-b", 1, 60)
+    with node.db.transaction() as session:
+        queue.release(session, [mine, theirs], "worker-a")
+    held = {job(node, i).locked_by: job(node, i) for i in (mine, theirs)}
+    given_back = held.pop(None)
+    assert (given_back.state, given_back.attempts, given_back.locked_until) == ("queued", 0, None)
+    assert [(j.state, j.attempts) for j in held.values()] == [("running", 1)]
+    assert [c.id for c in claim(node, "worker-c", 10, 60)] == [given_back.id]
+
+
 async def test_claims_respect_delays_limits_and_each_other(node: Node) -> None:
     later = enqueue(node, "demo", delay=3600)
     soon = [enqueue(node, "demo", {"n": n}) for n in range(3)]

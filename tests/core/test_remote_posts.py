@@ -44,11 +44,19 @@ def stored(node: Node) -> tuple[int, int]:
 
 
 def test_back_dated_ids_of_one_millisecond_never_repeat_and_lend_from_the_next() -> None:
-    made = [ids.new_id(ONE_SECOND) for _ in range(70_000)]  # more than one millisecond holds
+    made = [ids.new_id(ONE_SECOND) for _ in range(10_000)]  # more than one millisecond holds
     assert len(set(made)) == len(made)
     first_ms = int(ONE_SECOND.timestamp() * 1000)
-    assert {identifier >> ids.SEQUENCE_BITS for identifier in made} == {first_ms, first_ms + 1}
+    used = {identifier >> ids.LOW_BITS for identifier in made}
+    assert used == set(range(first_ms, first_ms + len(used)))
+    assert len(used) <= 10_000 // (ids.SEQUENCE_SPAN // 2) + 1
     assert all(0 < identifier <= ids.MAX_ID for identifier in made)
+
+
+def test_ids_carry_the_slot_of_the_process_that_made_them() -> None:
+    with ids.in_slot(5):
+        made = [ids.new_id(), ids.new_id(ONE_SECOND), ids.new_id_after(ids.new_id())]
+    assert {identifier % ids.SLOTS for identifier in made} == {5}
 
 
 def test_live_and_back_dated_ids_share_their_milliseconds() -> None:
@@ -80,7 +88,7 @@ async def test_an_id_taken_elsewhere_is_not_taken_for_the_post_being_here(node: 
     published = datetime(2026, 12, 2, 8, 30, 0, tzinfo=UTC)
     [first] = receive(node, author, [note(1, published)])
     assert isinstance(first, Post)
-    taken = first.id + 1  # the next id this process hands out for that millisecond
+    taken = first.id + (1 << ids.SLOT_BITS)  # the next id this process makes in that ms
     with node.db.transaction() as session:
         session.add(Post(id=taken, account_id=author.id, uri=f"{AUTHOR}/elsewhere", content="",
                          visibility="public", created_at=published))  # fmt: skip

@@ -7,13 +7,16 @@ BOCAGE_DATABASE_URL, and the test process opens the same database through `load_
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
@@ -22,7 +25,7 @@ from bocage.core import accounts, posts
 from bocage.node import Node
 from bocage.store import migrate
 from bocage.store.db import Database
-from bocage.store.models import Base
+from bocage.store.models import Base, Job
 from tests.conftest import shared_secrets
 from tests.databases import DatabaseFactory
 from tests.processes import BOCAGE, run_cli
@@ -147,3 +150,33 @@ def dump_tables(db: Database) -> dict[str, list[dict[str, Any]]]:
             rows = (session.execute(query)).mappings().all()
             tables[table.name] = [dict(row) for row in rows]
     return tables
+
+
+async def api_token(client: httpx.AsyncClient, username: str) -> str:
+    """A client API token of `username` (on the node `client` talks to), as apps get one."""
+    scopes = "read write follow"
+    app = await client.post("/api/v1/apps", data={"client_name": "tests", "scopes": scopes})
+    answer = await client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "password", "client_id": app.json()["client_id"],
+            "client_secret": app.json()["client_secret"], "username": f"{username}@example.org",
+            "password": PASSWORD, "scope": scopes,
+        },
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])
+
+
+async def jobs_settled(db: Database, within: float) -> dict[str, int]:
+    """Jobs by state, once none is queued or running (a worker ran them all)."""
+    deadline = time.monotonic() + within
+    while True:
+        with db.snapshot() as session:
+            rows = session.execute(select(Job.state, func.count()).group_by(Job.state))
+            counts: dict[str, int] = dict(rows.all())  # type: ignore[arg-type]
+        if not counts.get("queued") and not counts.get("running"):
+            return counts
+        if time.monotonic() > deadline:
+            raise AssertionError(f"jobs still pending after {within}s: {counts}")
+        await asyncio.sleep(0.2)
