@@ -76,7 +76,7 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
     else:
         response = await page(request, "error.html", exc.status, message=exc.message)
     if isinstance(exc, RateLimited):
-        response.headers["retry-after"] = str(int(exc.retry_after) + 1)
+        response.headers["retry-after"] = exc.retry_after_header
     return response
 
 

@@ -149,7 +149,10 @@ def serve(
         host=host,
         port=port,
         log_level="warning",
-        proxy_headers=False,
+        # A client's address is the connection's, unless it comes through a proxy the
+        # settings trust (limits count by address: core/logins.py, core/signups.py).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
         server_header=False,
     )
     console.print(f"Bocage is listening on http://{host}:{port} (public URL {settings.base_url})")

@@ -49,8 +49,15 @@ class Settings(BaseSettings):
     job_concurrency: int = Field(default=64, ge=1, le=1024)
     job_lease_seconds: float = Field(default=60.0, gt=0)
     job_poll_seconds: float = Field(default=1.0, gt=0)
+    # Failed log-ins (core/logins.py): per address and login and window, and per login
+    # from anywhere per hour.
     login_attempts_per_window: int = Field(default=5, ge=1)
     login_window_seconds: float = Field(default=300.0, gt=0)
+    login_attempts_per_login_per_hour: int = Field(default=50, ge=1)
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or
+    # networks, e.g. ["127.0.0.1"] behind nginx on the same machine); empty: none, and a
+    # client's address is the one it connects from.
+    trusted_proxies: list[str] = Field(default_factory=list)
     # Client API requests per access token (or IP address) and window, as Mastodon: 0 = off.
     api_requests_per_window: int = Field(default=300, ge=0)
     api_window_seconds: float = Field(default=300.0, gt=0)

@@ -10,6 +10,8 @@ from bocage.activitypub.federation import Federation
 from bocage.config import Settings
 from bocage.core.context import Context
 from bocage.core.events import Event
+from bocage.core.logins import Logins
+from bocage.core.signups import SignUps
 from bocage.jobs import handlers
 from bocage.jobs.queue import JOBS_QUEUED
 from bocage.jobs.worker import Worker
@@ -39,6 +41,8 @@ class Node:
         )
         self.run_worker = run_worker
         self.replication = Replication(self)
+        self.logins = Logins(settings)  # password checks and their limits, for every face
+        self.sign_ups = SignUps()
 
     async def start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)

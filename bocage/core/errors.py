@@ -43,3 +43,8 @@ class RateLimited(DomainError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+    @property
+    def retry_after_header(self) -> str:
+        """Whole seconds to wait, rounded up (HTTP's `Retry-After`)."""
+        return str(int(self.retry_after) + 1)
