@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from bocage import datadir
 from bocage.config import CONFIG_FILE, ConfigError, Settings, load_settings, write_config_file
 from bocage.core import accounts, instance
 from bocage.core.context import Context
@@ -60,10 +61,14 @@ def fail(message: str) -> typer.Exit:
 
 
 def settings_for(data: Path) -> Settings:
+    """The settings of the data directory `data`, which is made private if it was not."""
     try:
-        return load_settings(data)
+        settings = load_settings(data)
     except ConfigError as exc:
         raise fail(str(exc)) from None
+    for warning in datadir.make_private(settings.data_dir, settings.sqlite_path):
+        errors.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
+    return settings
 
 
 def run(work: Callable[[], T]) -> T:
@@ -309,10 +314,8 @@ def _restore_config(source: Path, data: Path) -> None:
             member = archive.extractfile(CONFIG_FILE)
             if member is None:
                 raise KeyError(CONFIG_FILE)
-            data.mkdir(parents=True, exist_ok=True)
-            (data / CONFIG_FILE).write_bytes(member.read())
-            (data / CONFIG_FILE).chmod(0o600)
-    except (tarfile.TarError, OSError, KeyError) as exc:
+            datadir.write_private(data / CONFIG_FILE, member.read().decode("utf-8"))
+    except (tarfile.TarError, OSError, KeyError, UnicodeDecodeError) as exc:
         raise fail(f"cannot read settings from {source}: {exc}") from None
 
 
@@ -435,6 +438,7 @@ async def _sync(settings: Settings) -> SyncReport:
 
 
 def main() -> None:
+    datadir.private_umask()  # what the node creates is its user's alone
     try:
         app()
     except KeyboardInterrupt:

@@ -15,6 +15,10 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from bocage.datadir import DIRECTORY_MODE, write_private
 
 CONFIG_FILE = "bocage.toml"
 # A host name or an IP address (IPv6 in brackets), with an optional port.
@@ -103,6 +107,18 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'bocage.db'}"
 
     @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, if the database is one (None for a malformed URL too:
+        opening the database says what is wrong with it)."""
+        try:
+            url = make_url(self.effective_database_url)
+        except ArgumentError:
+            return None
+        if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+            return None
+        return Path(url.database)
+
+    @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
 
@@ -158,7 +174,7 @@ def write_config_file(data_dir: Path, domain: str, *, insecure_loopback: bool) -
     # Settings(), where a BOCAGE_DOMAIN variable would win and any other bad BOCAGE_* variable
     # would be blamed on the domain.
     domain = Settings._domain_is_a_host(domain)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
     lines = [
         "# Bocage node settings. Any key can be overridden by a BOCAGE_<KEY> variable.",
         f'domain = "{domain}"',
@@ -167,8 +183,7 @@ def write_config_file(data_dir: Path, domain: str, *, insecure_loopback: bool) -
         "max_post_chars = 500",
         "",
     ]
-    path.write_text("\n".join(lines), encoding="utf-8")
-    path.chmod(0o600)
+    write_private(path, "\n".join(lines))
     return path
 
 

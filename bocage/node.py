@@ -12,6 +12,7 @@ from bocage.core.context import Context
 from bocage.core.events import Event
 from bocage.core.logins import Logins
 from bocage.core.signups import SignUps
+from bocage.datadir import DIRECTORY_MODE
 from bocage.jobs import handlers
 from bocage.jobs.queue import JOBS_QUEUED
 from bocage.jobs.worker import Worker
@@ -45,7 +46,7 @@ class Node:
         self.sign_ups = SignUps()
 
     async def start(self) -> None:
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.settings.data_dir.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
         self.settings.media_dir.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(migrate.upgrade, self.settings.effective_database_url)
         # Committed events reach this process's listeners (streaming, caches) on this loop.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import tarfile
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import LargeBinary, func, insert, select
 from sqlalchemy.orm import Session
 
+from bocage.datadir import open_private
 from bocage.store import migrate
 from bocage.store.db import Database
 from bocage.store.models import Base, UTCDateTime
@@ -53,7 +55,11 @@ def create(db: Database, data_dir: Path, out: Path) -> dict[str, int]:
     """Write a backup of the node whose data directory is `data_dir`; returns rows per table."""
     counts: dict[str, int] = {}
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(out, "w:gz") as archive:
+    # Private (0600) even if `out` existed: it holds the database.
+    with (
+        os.fdopen(open_private(out), "wb") as file,
+        tarfile.open(fileobj=file, mode="w:gz") as archive,
+    ):
         with db.snapshot() as session:
             if db.dialect == "postgresql":
                 # One snapshot for every table while the node keeps writing (READ COMMITTED
