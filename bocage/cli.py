@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import signal
 import socket
 import sys
 import tarfile
+import tomllib
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -25,10 +27,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bocage import datadir
-from bocage.config import CONFIG_FILE, ConfigError, Settings, load_settings, write_config_file
-from bocage.core import accounts, instance
+from bocage.config import (
+    CONFIG_FILE,
+    ConfigError,
+    Settings,
+    load_settings,
+    new_secret,
+    with_secrets,
+    write_config_file,
+    write_secrets,
+)
+from bocage.core import accounts, instance, keystore
 from bocage.core.context import Context
 from bocage.core.errors import DomainError
+from bocage.crypto import sealing
+from bocage.crypto.sealing import SealingError
 from bocage.p2p import peers, pubs, replica
 from bocage.p2p.sync import SyncReport
 from bocage.store import backup as backups
@@ -43,6 +56,8 @@ user_app = typer.Typer(no_args_is_help=True, help="Manage local accounts.")
 app.add_typer(user_app, name="user")
 peer_app = typer.Typer(no_args_is_help=True, help="Peers this node replicates author logs with.")
 app.add_typer(peer_app, name="peer")
+secret_app = typer.Typer(no_args_is_help=True, help="The secret the private keys are sealed with.")
+app.add_typer(secret_app, name="secret")
 console = Console(soft_wrap=True)  # never break a path or a link across lines
 errors = Console(stderr=True, soft_wrap=True)
 
@@ -77,7 +92,7 @@ def run(work: Callable[[], T]) -> T:
         return work()
     except DomainError as exc:
         raise fail(exc.message) from None
-    except backups.BackupError as exc:
+    except (backups.BackupError, SealingError, ConfigError) as exc:
         raise fail(str(exc)) from None
     except SQLAlchemyError as exc:  # e.g. a database that does not exist, a malformed URL
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
@@ -176,10 +191,14 @@ def _tune_garbage_collector() -> None:
 
 
 def _announce_setup_link(settings: Settings, host: str, port: int) -> None:
-    with database(settings) as db, db.transaction() as session:
-        if instance.has_admin(session):
-            return
-        token = instance.new_setup_token(session)
+    """Before listening: the schema is current, the keys are sealed (a wrong secret_key stops
+    here, with a clear message), and without an admin the link that makes one is shown."""
+    with database(settings) as db:
+        keystore.seal_stored(db, Context.from_settings(settings).keyring)
+        with db.transaction() as session:
+            if instance.has_admin(session):
+                return
+            token = instance.new_setup_token(session)
     console.print(
         "\n[bold]No admin account yet.[/] Open this one-time link to create it:\n"
         f"  http://{host}:{port}/setup/{token}\n",
@@ -195,7 +214,7 @@ def worker_command(
     """Run only the job worker (for setups with several processes)."""
     settings = settings_for(data)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    asyncio.run(_work(settings, once))
+    run(lambda: asyncio.run(_work(settings, once)))
 
 
 async def _work(settings: Settings, once: bool) -> None:
@@ -275,16 +294,34 @@ def user_unsuspend(username: str, data: DataOption = Path("data")) -> None:
 def backup_command(
     out: Annotated[Path, typer.Option("--out", help="Archive to write (.tar.gz).")],
     data: DataOption = Path("data"),
-) -> None:
-    """Write a backup: settings, every table, and media files."""
+    include_secret: Annotated[
+        bool,
+        typer.Option(help="Also keep secret_key, which unseals the private keys (then keep "
+                     "the archive as safe as the keys themselves)."),
+    ] = False,
+) -> None:  # fmt: skip
+    """Write a backup: settings, every table, and media files. The private keys in it are
+    sealed; the secret that opens them is left out unless --include-secret."""
     settings = settings_for(data)
+    ring = Context.from_settings(settings).keyring
 
     def take() -> dict[str, int]:
         with database(settings) as db:
-            return backups.create(db, settings.data_dir, out)
+            keystore.seal_stored(db, ring)  # no key leaves unsealed, even from an old node
+            return backups.create(
+                db, settings.data_dir, out, sealed_with=ring.current.key_id,
+                include_secret=include_secret,
+            )  # fmt: skip
 
     counts = run(take)
     console.print(f"Backup written to {out} ({sum(counts.values())} rows).")
+    if not include_secret:
+        console.print(
+            f"Its private keys are sealed with this node's secret_key (key id "
+            f"{ring.current.key_id}), which it does not hold: keep a copy of that secret "
+            f"elsewhere (from {settings.data_dir / CONFIG_FILE}); restoring needs it.",
+            highlight=False,
+        )
 
 
 @app.command("restore")
@@ -292,15 +329,17 @@ def restore_command(
     source: Annotated[Path, typer.Argument(help="A backup archive from `bocage backup`.")],
     data: DataOption = Path("data"),
 ) -> None:
-    """Restore a backup into a new data directory (or an empty database)."""
+    """Restore a backup into a new data directory (or an empty database). The settings come
+    from the archive; its secret_key, which a backup leaves out, from BOCAGE_SECRET_KEY."""
     if not (data / CONFIG_FILE).exists():
         _restore_config(source, data)
     settings = settings_for(data)
+    key_id = Context.from_settings(settings).keyring.current.key_id
 
     def load() -> dict[str, int]:
         db = Database(settings.effective_database_url)
         try:
-            return backups.restore(db, settings.data_dir, source)
+            return backups.restore(db, settings.data_dir, source, key_id=key_id)
         finally:
             db.close()
 
@@ -314,9 +353,22 @@ def _restore_config(source: Path, data: Path) -> None:
             member = archive.extractfile(CONFIG_FILE)
             if member is None:
                 raise KeyError(CONFIG_FILE)
-            datadir.write_private(data / CONFIG_FILE, member.read().decode("utf-8"))
-    except (tarfile.TarError, OSError, KeyError, UnicodeDecodeError) as exc:
+            text = member.read().decode("utf-8")
+            has_secret = "secret_key" in tomllib.loads(text)
+    except (tarfile.TarError, OSError, KeyError, UnicodeDecodeError, ValueError) as exc:
         raise fail(f"cannot read settings from {source}: {exc}") from None
+    secret = os.environ.get("BOCAGE_SECRET_KEY", "")
+    if not has_secret and not secret:
+        raise fail(
+            f"{source} holds no secret_key (a backup leaves it out: it opens the private "
+            "keys). Give the secret_key of the node it came from: BOCAGE_SECRET_KEY=… "
+            f"bocage restore {source} --data {data}"
+        )
+    run(
+        lambda: datadir.write_private(
+            data / CONFIG_FILE, text if has_secret else with_secrets(text, secret)
+        )
+    )
 
 
 @user_app.command("gateway-add")
@@ -435,6 +487,45 @@ async def _sync(settings: Settings) -> SyncReport:
             )
         await node.worker.run_until_idle()  # what arrived becomes posts, deletions…
         return report
+
+
+@secret_app.command("rotate")
+def secret_rotate(data: DataOption = Path("data")) -> None:
+    """Seal every private key with a new secret_key and forget the old one. Stop the node
+    (every process) first; people are logged out of the web pages (cookies are signed with
+    the secret), apps' tokens keep working."""
+    for name in ("BOCAGE_SECRET_KEY", "BOCAGE_PREVIOUS_SECRET_KEY"):
+        if os.environ.get(name):
+            raise fail(
+                f"the secret comes from {name}, not from {data / CONFIG_FILE}: unset it to "
+                "rotate the secret in the file, or rotate it where the variable is set"
+            )
+    settings = settings_for(data)
+    resealed, key_id = run(lambda: _rotate(settings))
+    console.print(
+        f"New secret_key (key id {key_id}) written to {data / CONFIG_FILE}; {resealed} "
+        "private keys sealed with it. Keep a copy of it elsewhere: restoring a backup made "
+        "from now on needs it.",
+        highlight=False,
+    )
+
+
+def _rotate(settings: Settings) -> tuple[int, str]:
+    """Crash-safe in this order. (1) The file gets the new secret, the old one as
+    `previous_secret_key`: from then on any start opens both and seals with the new one, so a
+    rotation cut short anywhere later is finished by the next start (or the next rotate).
+    (2) Every key is re-sealed in one transaction. (3) The old secret leaves the file."""
+    data, old = settings.data_dir, settings.secret_key
+    with database(settings) as db:
+        if settings.previous_secret_key:  # an earlier rotation stopped half-way: finish it
+            keystore.seal_stored(db, sealing.keyring(old, settings.previous_secret_key))
+            write_secrets(data, old)
+        new = new_secret()
+        write_secrets(data, new, old)  # (1)
+        ring = sealing.keyring(new, old)
+        resealed = keystore.seal_stored(db, ring)  # (2), and the old values' space rewritten
+        write_secrets(data, new)  # (3)
+    return resealed, ring.current.key_id
 
 
 def main() -> None:

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     domain: str = "127.0.0.1:8000"
     secret_key: str = Field(default="", repr=False)
+    # Set only while `bocage secret rotate` runs (or if it stopped half-way): the secret the
+    # private keys were sealed with before; the node re-seals them with `secret_key` at start.
+    previous_secret_key: str = Field(default="", repr=False)
     database_url: str = ""
     # Development and tests only: lets a node with a loopback domain use http:// URLs and
     # fetch from loopback addresses, so several nodes can federate on one machine.
@@ -178,13 +181,50 @@ def write_config_file(data_dir: Path, domain: str, *, insecure_loopback: bool) -
     lines = [
         "# Bocage node settings. Any key can be overridden by a BOCAGE_<KEY> variable.",
         f'domain = "{domain}"',
-        f'secret_key = "{secrets.token_urlsafe(48)}"',
+        f'secret_key = "{new_secret()}"',
         f"insecure_loopback = {'true' if insecure_loopback else 'false'}",
         "max_post_chars = 500",
         "",
     ]
     write_private(path, "\n".join(lines))
     return path
+
+
+SECRET_NAMES = ("secret_key", "previous_secret_key")
+_SECRET_LINE = re.compile(r"^\s*(secret_key|previous_secret_key)\s*=")
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def without_secrets(text: str) -> str:
+    """bocage.toml's text without its secrets (what a backup keeps of it)."""
+    return "".join(line for line in text.splitlines(keepends=True) if not _SECRET_LINE.match(line))
+
+
+def with_secrets(text: str, secret: str, previous: str = "") -> str:
+    """bocage.toml's text with these secrets (`previous` empty: none), every other line kept;
+    checked to read back as given before anything is written."""
+    lines = without_secrets(text).splitlines()
+    at = next((i + 1 for i, line in enumerate(lines) if line.startswith("domain")), len(lines))
+    added = [f'secret_key = "{secret}"'] + (
+        [f'previous_secret_key = "{previous}"'] if previous else []
+    )
+    result = "\n".join([*lines[:at], *added, *lines[at:]]) + "\n"
+    try:
+        values = tomllib.loads(result)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"bocage.toml could not be rewritten with a new secret: {exc}") from exc
+    if values.get("secret_key") != secret or values.get("previous_secret_key", "") != previous:
+        raise ConfigError("bocage.toml could not be rewritten with a new secret")
+    return result
+
+
+def write_secrets(data_dir: Path, secret: str, previous: str = "") -> None:
+    """Replace the secrets in DATA/bocage.toml (atomically, mode 0600)."""
+    path = data_dir / CONFIG_FILE
+    write_private(path, with_secrets(path.read_text(encoding="utf-8"), secret, previous))
 
 
 def _explain(exc: ValidationError, data_dir: Path) -> str:

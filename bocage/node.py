@@ -8,6 +8,7 @@ import logging
 
 from bocage.activitypub.federation import Federation
 from bocage.config import Settings
+from bocage.core import keystore
 from bocage.core.context import Context
 from bocage.core.events import Event
 from bocage.core.logins import Logins
@@ -49,6 +50,9 @@ class Node:
         self.settings.data_dir.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
         self.settings.media_dir.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(migrate.upgrade, self.settings.effective_database_url)
+        # Keys from before sealing are sealed, those of an unfinished rotation re-sealed; a
+        # wrong secret_key stops the start here (SealingError), not at the first signature.
+        await asyncio.to_thread(keystore.seal_stored, self.db, self.ctx.keyring)
         # Committed events reach this process's listeners (streaming, caches) on this loop.
         self.db.events.attach(asyncio.get_running_loop())
         await asyncio.to_thread(self.db.listen)

@@ -121,8 +121,8 @@ def register(
         created_at=moment,
         uri=ctx.urls.actor(form.username),
         did=identity.did,
-        identity_seed=identity.seed,
-        rsa_private_pem=rsa.private_pem,
+        identity_seed=ctx.keyring.seal_seed(identity.seed),
+        rsa_private_pem=ctx.keyring.seal_pem(rsa.private_pem),
         rsa_public_pem=rsa.public_pem,
         fields=[],
     )

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from bocage.core.clock import now
 from bocage.core.errors import InvalidInput
+from bocage.crypto import sealing
 from bocage.crypto.keys import RsaKey
+from bocage.crypto.sealing import Keyring
 from bocage.store.models import Account, InstanceSetting, Invite, User, WebSession
 from bocage.store.sql import update_rows
 
@@ -76,17 +78,20 @@ def usage(session: Session, at: datetime) -> Usage:
 
 
 def instance_key(session: Session) -> RsaKey | None:
-    """The node's own RSA key (its instance actor's), if made yet (`make_instance_key`)."""
+    """The node's own RSA key (its instance actor's), if made yet (`make_instance_key`),
+    opened (it is stored sealed: crypto/sealing.py)."""
     stored = session.get(InstanceSetting, INSTANCE_KEY)
-    return RsaKey(**stored.value) if stored is not None else None
+    if stored is None:
+        return None
+    return RsaKey(sealing.open_pem(stored.value["private_pem"]), stored.value["public_pem"])
 
 
-def make_instance_key(session: Session) -> RsaKey:
+def make_instance_key(session: Session, ring: Keyring) -> RsaKey:
     """Made on first use, not at start: generating an RSA key takes ~0.1 s."""
     key = instance_key(session)
     if key is None:
         key = RsaKey.generate()
-        value = {"private_pem": key.private_pem, "public_pem": key.public_pem}
+        value = {"private_pem": ring.seal_pem(key.private_pem), "public_pem": key.public_pem}
         session.add(InstanceSetting(key=INSTANCE_KEY, value=value))
     return key
 

@@ -14,6 +14,7 @@ from bocage.core import accounts, instance
 from bocage.core.clock import now
 from bocage.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from bocage.core.passwords import hash_password
+from bocage.crypto import sealing
 from bocage.crypto.keys import IdentityKey
 from bocage.node import Node
 from bocage.store.models import Account, Invite, LogEntry, User, WebSession
@@ -119,7 +120,7 @@ def test_open_mode_registers_an_approved_account_with_keys(node: Node) -> None:
     assert account.uri == "http://127.0.0.1:8000/users/Alice"
     assert account.did is not None and account.did.startswith("did:key:z6Mk")
     assert account.identity_seed is not None
-    assert IdentityKey.from_seed(account.identity_seed).did == account.did
+    assert IdentityKey.from_seed(sealing.open_seed(account.identity_seed)).did == account.did
     assert account.rsa_public_pem is not None
     assert account.rsa_public_pem.startswith("-----BEGIN PUBLIC KEY-----")
     assert account.log_seq == 0
