@@ -30,7 +30,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
     started = start_node(
         tmp_path_factory.mktemp("guessing"),
         HOST,
-        ["alice", "bob", "carol", "dave", "erin", "frank"],
+        ["alice", "bob", "carol", "dave", "erin", "frank", "gina"],
         {
             "BOCAGE_LOGIN_ATTEMPTS_PER_LOGIN_PER_HOUR": str(PER_LOGIN_PER_HOUR),
             "BOCAGE_TRUSTED_PROXIES": f'["{PROXY}"]',
@@ -188,11 +188,11 @@ def test_x_forwarded_for_counts_only_from_the_trusted_proxy(node: NodeProcess) -
     assert [a.status_code for a in answers] == [400] * 5 + [429]
     with client(node, PROXY) as proxy:
         first = [
-            password_grant(proxy, app, "frank", "wrong", **{"X-Forwarded-For": "203.0.113.1"})
+            password_grant(proxy, app, "gina", "wrong", **{"X-Forwarded-For": "203.0.113.1"})
             for _ in range(6)
         ]
         assert [a.status_code for a in first] == [400] * 5 + [429]
-        other = password_grant(proxy, app, "frank", PASSWORD, **{"X-Forwarded-For": "203.0.113.2"})
+        other = password_grant(proxy, app, "gina", PASSWORD, **{"X-Forwarded-For": "203.0.113.2"})
         assert other.status_code == 200, other.text
 
 
