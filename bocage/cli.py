@@ -195,6 +195,13 @@ def _announce_setup_link(settings: Settings, host: str, port: int) -> None:
     here, with a clear message), and without an admin the link that makes one is shown."""
     with database(settings) as db:
         keystore.seal_stored(db, Context.from_settings(settings).keyring)
+        if settings.previous_secret_key:
+            errors.print(
+                "[bold yellow]warning:[/] a secret rotation did not finish; every private key "
+                "is now sealed with the new secret_key. Run `bocage secret rotate` again (node "
+                "stopped), or remove previous_secret_key from bocage.toml.",
+                highlight=False,
+            )
         with db.transaction() as session:
             if instance.has_admin(session):
                 return

@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from bocage.config import with_secrets
+from bocage.config import with_secrets, write_secrets
 from bocage.crypto import httpsig, proofs, sealing
 from bocage.crypto.keys import IdentityKey, public_key_from_did
 from tests.federation.helpers import FEDERATION_ENV, PASSWORD
@@ -372,3 +372,28 @@ def test_a_backup_holds_sealed_keys_and_the_secret_only_when_asked(
     with tarfile.open(with_secret) as tar:
         kept = tar.extractfile("bocage.toml").read().decode()  # type: ignore[union-attr]
     assert tomllib.loads(kept)["secret_key"] == secret_of(node.data)
+
+
+def test_a_rotation_cut_short_is_finished_by_the_next_start(node: NodeProcess) -> None:
+    """`secret rotate` killed right after its first step (the new secret written, the old one
+    kept as previous_secret_key, nothing re-sealed yet): the next start seals every key with
+    the new secret and signs with it; the next rotation finishes and drops the old secret."""
+    old, new = secret_of(node.data), "the new secret of a rotation that was cut short"
+    write_secrets(node.data, new, old)  # what `secret rotate` writes first
+    did, seed, _, _ = stored_keys(node.data)
+    assert sealing.key_id_of(seed) == sealing.SealingKey.from_secret(old).key_id
+    node.start()
+    try:
+        _, seed, pem, instance_pem = stored_keys(node.data)
+        for stored in (seed, pem, instance_pem):
+            assert sealing.key_id_of(stored) == sealing.SealingKey.from_secret(new).key_id
+        with httpx.Client(base_url=node.url, timeout=30) as client:
+            assert_proof_by(did, publish(client, token(node, client), "half-rotated"))
+        assert "a secret rotation did not finish" in node.log()
+    finally:
+        node.stop()
+    run_cli("secret", "rotate", "--data", str(node.data), env=node.env)
+    settings = tomllib.loads((node.data / "bocage.toml").read_text())
+    assert "previous_secret_key" not in settings and settings["secret_key"] not in (old, new)
+    _, seed, _, _ = stored_keys(node.data)
+    assert sealing.key_id_of(seed) == sealing.SealingKey.from_secret(settings["secret_key"]).key_id
