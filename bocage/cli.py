@@ -161,7 +161,7 @@ def serve(
     if pub:
         settings = settings.model_copy(update={"pub": True})
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    run(lambda: _announce_setup_link(settings, host, port))
+    run(lambda: _prepare_to_serve(settings, host, port))
     from bocage.app import create_app
 
     config = uvicorn.Config(
@@ -190,7 +190,7 @@ def _tune_garbage_collector() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-def _announce_setup_link(settings: Settings, host: str, port: int) -> None:
+def _prepare_to_serve(settings: Settings, host: str, port: int) -> None:
     """Before listening: the schema is current, the keys are sealed (a wrong secret_key stops
     here, with a clear message), and without an admin the link that makes one is shown."""
     with database(settings) as db:
