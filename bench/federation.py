@@ -18,7 +18,7 @@ import aiohttp
 import orjson
 
 from bench.sink import host_address
-from bocage.config import Settings
+from bocage.config import Settings, load_settings
 from bocage.core import accounts, posts, remote
 from bocage.core.context import Context
 from bocage.core.ids import new_id
@@ -45,7 +45,8 @@ def percentile(samples: list[float], fraction: float) -> float:
 
 
 def init_node(port: int) -> Settings:
-    """`bocage init` of a fresh data directory for a node on 127.0.0.2:`port`."""
+    """`bocage init` of a fresh data directory for a node on 127.0.0.2:`port`; its settings
+    as its `bocage serve` reads them (the keys seeded here are sealed with its secret)."""
     data = Path(tempfile.mkdtemp(prefix="bocage-bench-")) / "data"
     domain = f"127.0.0.2:{port}"
     subprocess.run(
@@ -53,7 +54,7 @@ def init_node(port: int) -> Settings:
         check=True,
         capture_output=True,
     )
-    return Settings(data_dir=data, domain=domain, secret_key="x", insecure_loopback=True)
+    return load_settings(data)
 
 
 def measure_inbox(port: int) -> tuple[float, float]:

@@ -14,7 +14,7 @@ import aiohttp
 from bench import seed
 from bench.federation import CLI, free_port, init_node, percentile
 from bocage.config import Settings
-from bocage.core import oauth
+from bocage.core import accounts, oauth
 from bocage.core.context import Context
 from bocage.store import migrate
 from bocage.store.db import Database
@@ -57,9 +57,9 @@ def _seed(settings: Settings, posts: int, authors: int, following: int) -> str:
             session.connection().exec_driver_sql("ANALYZE")
         with db.transaction() as session:
             app = oauth.register_app(session, "bench", [oauth.OOB], "read write", None)
-            token, _row = oauth.password_grant(
-                session, app, "reader@example.org", "correct horse battery", "read write"
-            )
+            reader = accounts.password_holder(session, "reader@example.org")
+            assert reader is not None
+            token, _row = oauth.password_grant(session, app, reader[0], "read write")
     finally:
         db.close()
     return token

@@ -23,8 +23,7 @@ from bocage.core.errors import (
     DomainError,
     NotAuthenticated,
     NotFound,
-    RateLimited,
-    StorageFull,
+    RetryLater,
 )
 from bocage.mastodon_api import all_routes as mastodon_routes
 from bocage.mastodon_api import http as mastodon_http
@@ -81,8 +80,8 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
         return redirect(request, f"/login?next={_here(request)}", exc.message)
     else:
         response = await page(request, "error.html", exc.status, message=exc.message)
-    if isinstance(exc, RateLimited | StorageFull):
-        response.headers["retry-after"] = str(int(exc.retry_after) + 1)
+    if isinstance(exc, RetryLater):
+        response.headers["retry-after"] = exc.retry_after_header
     return response
 
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import signal
 import socket
 import sys
 import tarfile
+import tomllib
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -32,10 +34,22 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from bocage.config import CONFIG_FILE, ConfigError, Settings, load_settings, write_config_file
-from bocage.core import accounts, instance
+from bocage import datadir
+from bocage.config import (
+    CONFIG_FILE,
+    ConfigError,
+    Settings,
+    load_settings,
+    new_secret,
+    with_secrets,
+    write_config_file,
+    write_secrets,
+)
+from bocage.core import accounts, instance, keystore
 from bocage.core.context import Context
 from bocage.core.errors import DomainError
+from bocage.crypto import sealing
+from bocage.crypto.sealing import SealingError
 from bocage.p2p import peers, pubs, replica
 from bocage.p2p.sync import SyncReport
 from bocage.store import backup as backups
@@ -51,6 +65,8 @@ user_app = typer.Typer(no_args_is_help=True, help="Manage local accounts.")
 app.add_typer(user_app, name="user")
 peer_app = typer.Typer(no_args_is_help=True, help="Peers this node replicates author logs with.")
 app.add_typer(peer_app, name="peer")
+secret_app = typer.Typer(no_args_is_help=True, help="The secret the private keys are sealed with.")
+app.add_typer(secret_app, name="secret")
 # C0 and C1 controls, DEL, and the bidirectional overrides that reorder what is shown.
 _WRITTEN_OUT = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))} | {
     code: f"\\u{code:04x}" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
@@ -100,10 +116,14 @@ def fail(message: str) -> typer.Exit:
 
 
 def settings_for(data: Path) -> Settings:
+    """The settings of the data directory `data`, which is made private if it was not."""
     try:
-        return load_settings(data)
+        settings = load_settings(data)
     except ConfigError as exc:
         raise fail(str(exc)) from None
+    for warning in datadir.make_private(settings.data_dir, settings.sqlite_path):
+        errors.print(line(("warning:", "bold yellow"), f" {warning}"))
+    return settings
 
 
 def run(work: Callable[[], T]) -> T:
@@ -112,7 +132,7 @@ def run(work: Callable[[], T]) -> T:
         return work()
     except DomainError as exc:
         raise fail(exc.message) from None
-    except (backups.BackupError, id_slots.SlotsTaken) as exc:
+    except (backups.BackupError, id_slots.SlotsTaken, SealingError, ConfigError) as exc:
         raise fail(str(exc)) from None
     except SQLAlchemyError as exc:  # e.g. a database that does not exist, a malformed URL
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
@@ -181,7 +201,7 @@ def serve(
     if pub:
         settings = settings.model_copy(update={"pub": True})
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    run(lambda: _announce_setup_link(settings, host, port))
+    run(lambda: _prepare_to_serve(settings, host, port))
     from bocage.app import create_app
 
     config = uvicorn.Config(
@@ -189,7 +209,10 @@ def serve(
         host=host,
         port=port,
         log_level="warning",
-        proxy_headers=False,
+        # A client's address is the connection's, unless it comes through a proxy the
+        # settings trust (limits count by address: core/logins.py, core/signups.py).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
         server_header=False,
     )
     console.print(f"Bocage is listening on http://{host}:{port} (public URL {settings.base_url})")
@@ -207,11 +230,22 @@ def _tune_garbage_collector() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-def _announce_setup_link(settings: Settings, host: str, port: int) -> None:
-    with database(settings) as db, db.transaction() as session:
-        if instance.has_admin(session):
-            return
-        token = instance.new_setup_token(session)
+def _prepare_to_serve(settings: Settings, host: str, port: int) -> None:
+    """Before listening: the schema is current, the keys are sealed (a wrong secret_key stops
+    here, with a clear message), and without an admin the link that makes one is shown."""
+    with database(settings) as db:
+        keystore.seal_stored(db, Context.from_settings(settings).keyring)
+        if settings.previous_secret_key:
+            errors.print(line(
+                ("warning:", "bold yellow"),
+                " a secret rotation did not finish; every private key is now sealed with the"
+                " new secret_key. Run `bocage secret rotate` again (node stopped), or remove"
+                " previous_secret_key from bocage.toml.",
+            ))  # fmt: skip
+        with db.transaction() as session:
+            if instance.has_admin(session):
+                return
+            token = instance.new_setup_token(session)
     console.print()
     console.print(line(("No admin account yet.", "bold"), " Open this one-time link to create it:"))
     console.print(f"  http://{host}:{port}/setup/{token}")
@@ -306,16 +340,33 @@ def user_unsuspend(username: str, data: DataOption = Path("data")) -> None:
 def backup_command(
     out: Annotated[Path, typer.Option("--out", help="Archive to write (.tar.gz).")],
     data: DataOption = Path("data"),
-) -> None:
-    """Write a backup: settings, every table, and media files."""
+    include_secret: Annotated[
+        bool,
+        typer.Option(help="Also keep secret_key, which unseals the private keys (then keep "
+                     "the archive as safe as the keys themselves)."),
+    ] = False,
+) -> None:  # fmt: skip
+    """Write a backup: settings, every table, and media files. The private keys in it are
+    sealed; the secret that opens them is left out unless --include-secret."""
     settings = settings_for(data)
+    ring = Context.from_settings(settings).keyring
 
     def take() -> dict[str, int]:
         with database(settings) as db:
-            return backups.create(db, settings.data_dir, out)
+            keystore.seal_stored(db, ring)  # no key leaves unsealed, even from an old node
+            return backups.create(
+                db, settings.data_dir, out, sealed_with=ring.current.key_id,
+                include_secret=include_secret,
+            )  # fmt: skip
 
     counts = run(take)
     console.print(f"Backup written to {out} ({sum(counts.values())} rows).")
+    if not include_secret:
+        console.print(
+            f"Its private keys are sealed with this node's secret_key (key id "
+            f"{ring.current.key_id}), which it does not hold: keep a copy of that secret "
+            f"elsewhere (from {settings.data_dir / CONFIG_FILE}); restoring needs it."
+        )
 
 
 @app.command("restore")
@@ -323,15 +374,17 @@ def restore_command(
     source: Annotated[Path, typer.Argument(help="A backup archive from `bocage backup`.")],
     data: DataOption = Path("data"),
 ) -> None:
-    """Restore a backup into a new data directory (or an empty database)."""
+    """Restore a backup into a new data directory (or an empty database). The settings come
+    from the archive; its secret_key, which a backup leaves out, from BOCAGE_SECRET_KEY."""
     if not (data / CONFIG_FILE).exists():
         _restore_config(source, data)
     settings = settings_for(data)
+    key_id = Context.from_settings(settings).keyring.current.key_id
 
     def load() -> dict[str, int]:
         db = Database(settings.effective_database_url)
         try:
-            return backups.restore(db, settings.data_dir, source)
+            return backups.restore(db, settings.data_dir, source, key_id=key_id)
         finally:
             db.close()
 
@@ -345,11 +398,22 @@ def _restore_config(source: Path, data: Path) -> None:
             member = archive.extractfile(CONFIG_FILE)
             if member is None:
                 raise KeyError(CONFIG_FILE)
-            data.mkdir(parents=True, exist_ok=True)
-            (data / CONFIG_FILE).write_bytes(member.read())
-            (data / CONFIG_FILE).chmod(0o600)
-    except (tarfile.TarError, OSError, KeyError) as exc:
+            text = member.read().decode("utf-8")
+            has_secret = "secret_key" in tomllib.loads(text)
+    except (tarfile.TarError, OSError, KeyError, UnicodeDecodeError, ValueError) as exc:
         raise fail(f"cannot read settings from {source}: {exc}") from None
+    secret = os.environ.get("BOCAGE_SECRET_KEY", "")
+    if not has_secret and not secret:
+        raise fail(
+            f"{source} holds no secret_key (a backup leaves it out: it opens the private "
+            "keys). Give the secret_key of the node it came from: BOCAGE_SECRET_KEY=… "
+            f"bocage restore {source} --data {data}"
+        )
+    run(
+        lambda: datadir.write_private(
+            data / CONFIG_FILE, text if has_secret else with_secrets(text, secret)
+        )
+    )
 
 
 @user_app.command("gateway-add")
@@ -476,7 +540,46 @@ async def _sync(settings: Settings) -> SyncReport:
         return report
 
 
+@secret_app.command("rotate")
+def secret_rotate(data: DataOption = Path("data")) -> None:
+    """Seal every private key with a new secret_key and forget the old one. Stop the node
+    (every process) first; people are logged out of the web pages (cookies are signed with
+    the secret), apps' tokens keep working."""
+    for name in ("BOCAGE_SECRET_KEY", "BOCAGE_PREVIOUS_SECRET_KEY"):
+        if os.environ.get(name):
+            raise fail(
+                f"the secret comes from {name}, not from {data / CONFIG_FILE}: unset it to "
+                "rotate the secret in the file, or rotate it where the variable is set"
+            )
+    settings = settings_for(data)
+    resealed, key_id = run(lambda: _rotate(settings))
+    console.print(
+        f"New secret_key (key id {key_id}) written to {data / CONFIG_FILE}; {resealed} "
+        "private keys sealed with it. Keep a copy of it elsewhere: restoring a backup made "
+        "from now on needs it."
+    )
+
+
+def _rotate(settings: Settings) -> tuple[int, str]:
+    """Crash-safe in this order. (1) The file gets the new secret, the old one as
+    `previous_secret_key`: from then on any start opens both and seals with the new one, so a
+    rotation cut short anywhere later is finished by the next start (or the next rotate).
+    (2) Every key is re-sealed in one transaction. (3) The old secret leaves the file."""
+    data, old = settings.data_dir, settings.secret_key
+    with database(settings) as db:
+        if settings.previous_secret_key:  # an earlier rotation stopped half-way: finish it
+            keystore.seal_stored(db, sealing.keyring(old, settings.previous_secret_key))
+            write_secrets(data, old)
+        new = new_secret()
+        write_secrets(data, new, old)  # (1)
+        ring = sealing.keyring(new, old)
+        resealed = keystore.seal_stored(db, ring)  # (2), and the old values' space rewritten
+        write_secrets(data, new)  # (3)
+    return resealed, ring.current.key_id
+
+
 def main() -> None:
+    datadir.private_umask()  # what the node creates is its user's alone
     try:
         app()
     except KeyboardInterrupt:

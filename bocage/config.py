@@ -15,6 +15,10 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from bocage.datadir import DIRECTORY_MODE, write_private
 
 CONFIG_FILE = "bocage.toml"
 # A host name or an IP address (IPv6 in brackets), with an optional port.
@@ -31,6 +35,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     domain: str = "127.0.0.1:8000"
     secret_key: str = Field(default="", repr=False)
+    # Set only while `bocage secret rotate` runs (or if it stopped half-way): the secret the
+    # private keys were sealed with before; the node re-seals them with `secret_key` at start.
+    previous_secret_key: str = Field(default="", repr=False)
     database_url: str = ""
     # Development and tests only: lets a node with a loopback domain use http:// URLs and
     # fetch from loopback addresses, so several nodes can federate on one machine.
@@ -49,8 +56,15 @@ class Settings(BaseSettings):
     job_concurrency: int = Field(default=64, ge=1, le=1024)
     job_lease_seconds: float = Field(default=60.0, gt=0)
     job_poll_seconds: float = Field(default=1.0, gt=0)
+    # Failed log-ins (core/logins.py): per address and login and window, and per login
+    # from anywhere per hour.
     login_attempts_per_window: int = Field(default=5, ge=1)
     login_window_seconds: float = Field(default=300.0, gt=0)
+    login_attempts_per_login_per_hour: int = Field(default=50, ge=1)
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or
+    # networks, e.g. ["127.0.0.1"] behind nginx on the same machine); empty: none, and a
+    # client's address is the one it connects from.
+    trusted_proxies: list[str] = Field(default_factory=list)
     # Client API requests per access token (or IP address) and window, as Mastodon: 0 = off.
     api_requests_per_window: int = Field(default=300, ge=0)
     api_window_seconds: float = Field(default=300.0, gt=0)
@@ -94,6 +108,18 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'bocage.db'}"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, if the database is one (None for a malformed URL too:
+        opening the database says what is wrong with it)."""
+        try:
+            url = make_url(self.effective_database_url)
+        except ArgumentError:
+            return None
+        if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+            return None
+        return Path(url.database)
 
     @property
     def media_dir(self) -> Path:
@@ -151,18 +177,54 @@ def write_config_file(data_dir: Path, domain: str, *, insecure_loopback: bool) -
     # Settings(), where a BOCAGE_DOMAIN variable would win and any other bad BOCAGE_* variable
     # would be blamed on the domain.
     domain = Settings._domain_is_a_host(domain)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
     lines = [
         "# Bocage node settings. Any key can be overridden by a BOCAGE_<KEY> variable.",
         f'domain = "{domain}"',
-        f'secret_key = "{secrets.token_urlsafe(48)}"',
+        f'secret_key = "{new_secret()}"',
         f"insecure_loopback = {'true' if insecure_loopback else 'false'}",
         "max_post_chars = 500",
         "",
     ]
-    path.write_text("\n".join(lines), encoding="utf-8")
-    path.chmod(0o600)
+    write_private(path, "\n".join(lines))
     return path
+
+
+SECRET_NAMES = ("secret_key", "previous_secret_key")
+_SECRET_LINE = re.compile(r"^\s*(secret_key|previous_secret_key)\s*=")
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def without_secrets(text: str) -> str:
+    """bocage.toml's text without its secrets (what a backup keeps of it)."""
+    return "".join(line for line in text.splitlines(keepends=True) if not _SECRET_LINE.match(line))
+
+
+def with_secrets(text: str, secret: str, previous: str = "") -> str:
+    """bocage.toml's text with these secrets (`previous` empty: none), every other line kept;
+    checked to read back as given before anything is written."""
+    lines = without_secrets(text).splitlines()
+    at = next((i + 1 for i, line in enumerate(lines) if line.startswith("domain")), len(lines))
+    added = [f'secret_key = "{secret}"'] + (
+        [f'previous_secret_key = "{previous}"'] if previous else []
+    )
+    result = "\n".join([*lines[:at], *added, *lines[at:]]) + "\n"
+    try:
+        values = tomllib.loads(result)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"bocage.toml could not be rewritten with a new secret: {exc}") from exc
+    if values.get("secret_key") != secret or values.get("previous_secret_key", "") != previous:
+        raise ConfigError("bocage.toml could not be rewritten with a new secret")
+    return result
+
+
+def write_secrets(data_dir: Path, secret: str, previous: str = "") -> None:
+    """Replace the secrets in DATA/bocage.toml (atomically, mode 0600)."""
+    path = data_dir / CONFIG_FILE
+    write_private(path, with_secrets(path.read_text(encoding="utf-8"), secret, previous))
 
 
 def _explain(exc: ValidationError, data_dir: Path) -> str:

@@ -8,8 +8,12 @@ import logging
 
 from bocage.activitypub.federation import Federation
 from bocage.config import Settings
+from bocage.core import keystore
 from bocage.core.context import Context
 from bocage.core.events import Event
+from bocage.core.logins import Logins
+from bocage.core.signups import SignUps
+from bocage.datadir import DIRECTORY_MODE
 from bocage.jobs import handlers
 from bocage.jobs.queue import JOBS_QUEUED
 from bocage.jobs.worker import Worker
@@ -39,13 +43,18 @@ class Node:
         )
         self.run_worker = run_worker
         self.replication = Replication(self)
+        self.logins = Logins(settings)  # password checks and their limits, for every face
+        self.sign_ups = SignUps()
 
     async def start(self) -> None:
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.settings.data_dir.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
         self.settings.media_dir.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(migrate.upgrade, self.settings.effective_database_url)
         # Its slot of the database's ids now: a process that could not write fails at start.
         await asyncio.to_thread(self.db.id_slot)
+        # Keys from before sealing are sealed, those of an unfinished rotation re-sealed; a
+        # wrong secret_key stops the start here (SealingError), not at the first signature.
+        await asyncio.to_thread(keystore.seal_stored, self.db, self.ctx.keyring)
         # Committed events reach this process's listeners (streaming, caches) on this loop.
         self.db.events.attach(asyncio.get_running_loop())
         await asyncio.to_thread(self.db.listen)

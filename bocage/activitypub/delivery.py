@@ -28,7 +28,7 @@ from bocage.core import activities, domains, remote, reports
 from bocage.core.activities import PUBLIC
 from bocage.core.clock import now
 from bocage.core.context import Context
-from bocage.crypto import httpsig
+from bocage.crypto import httpsig, sealing
 from bocage.jobs import queue
 from bocage.jobs.worker import PermanentJobError
 from bocage.store.db import Database
@@ -174,7 +174,7 @@ class SignedBodies:
         ).first()
         if row is None or row[0] is None or row[2] is None:
             return None
-        return row[0].encode(), Signer(self.ctx.urls.key_id(row[1]), row[2])
+        return row[0].encode(), Signer(self.ctx.urls.key_id(row[1]), sealing.open_pem(row[2]))
 
 
 class HostBook:

@@ -74,7 +74,7 @@ async def _receive(request: Request) -> Response:
     except StorageFull as full:
         # Not stored, so not accepted: the sender keeps the activity and tries again later.
         refused = error(full.message, full.status)
-        refused.headers["retry-after"] = str(int(full.retry_after))
+        refused.headers["retry-after"] = full.retry_after_header
         return refused
 
 

@@ -66,7 +66,7 @@ async def instance_actor(request: Request) -> Response:
         return RedirectResponse("/about", status_code=302)
     node = node_of(request)
     key = await node.db.read(instance.instance_key) or await node.db.write(
-        instance.make_instance_key
+        instance.make_instance_key, node.ctx.keyring
     )
     return activity_response(actors.instance_actor(node.ctx.urls, key.public_pem))
 

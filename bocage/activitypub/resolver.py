@@ -67,7 +67,7 @@ class Resolver:
     async def instance_signer(self) -> Signer:
         if self._signer is None:
             key = await self.db.read(instance.instance_key) or await self.db.write(
-                instance.make_instance_key
+                instance.make_instance_key, self.ctx.keyring
             )
             self._signer = Signer(f"{self.ctx.urls.instance_actor}#main-key", key.private_pem)
         return self._signer

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from bocage.core import events, instance, moves, text
 from bocage.core.clock import now
 from bocage.core.context import Context
-from bocage.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from bocage.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bocage.core.ids import new_id
-from bocage.core.passwords import check_password, hash_password
+from bocage.core.passwords import hash_password
 from bocage.crypto.keys import IdentityKey, RsaKey
 from bocage.store.models import Account, Follow, User, WebSession
 
@@ -121,8 +121,8 @@ def register(
         created_at=moment,
         uri=ctx.urls.actor(form.username),
         did=identity.did,
-        identity_seed=identity.seed,
-        rsa_private_pem=rsa.private_pem,
+        identity_seed=ctx.keyring.seal_seed(identity.seed),
+        rsa_private_pem=ctx.keyring.seal_pem(rsa.private_pem),
         rsa_public_pem=rsa.public_pem,
         fields=[],
     )
@@ -186,19 +186,21 @@ def _check_free(session: Session, username: str, email: str) -> None:
         )
 
 
-def authenticate(session: Session, login: str, password: str) -> User:
-    """Check a username or e-mail with its password. One vague message for every miss."""
+def password_holder(session: Session, login: str) -> tuple[User, Account] | None:
+    """The local user a login names: a username or an e-mail address, in any case. Checking
+    the password is `core/logins.py`'s work (off the event loop, rate limited)."""
     login = login.strip().lower()
-    query = select(User).join(Account, Account.id == User.account_id)
+    query = select(User, Account).join(Account, Account.id == User.account_id)
     if "@" in login:
         query = query.where(User.email == login)
     else:
         query = query.where(func.lower(Account.username) == login, Account.domain.is_(None))
-    user = (session.execute(query)).scalar_one_or_none()
-    if user is None or not check_password(user.password_hash, password):
-        raise NotAuthenticated("Wrong username, e-mail address or password.")
-    account = session.get(Account, user.account_id)
-    assert account is not None
+    found = session.execute(query).first()
+    return (found[0], found[1]) if found else None
+
+
+def admit(user: User, account: Account) -> User:
+    """A user whose password was right may still be refused: suspended, or not yet approved."""
     if account.suspended:
         raise Forbidden("This account is suspended.")
     if not user.approved:
@@ -206,10 +208,9 @@ def authenticate(session: Session, login: str, password: str) -> User:
     return user
 
 
-def new_password_hash(user: User, current: str, new: str) -> str:
-    """Check the current password and hash the new one. Slow: run it in a thread."""
-    if not check_password(user.password_hash, current):
-        raise NotAuthenticated("The current password is wrong.")
+def new_password_hash(new: str) -> str:
+    """Check a new password's length and hash it (the current one is checked by
+    `logins.Logins.confirm` first). Slow: run it in a thread."""
     if not MIN_PASSWORD <= len(new) <= MAX_PASSWORD:
         raise InvalidInput(f"The password must be at least {MIN_PASSWORD} characters long.")
     return hash_password(new)

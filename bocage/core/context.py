@@ -6,13 +6,19 @@ from dataclasses import dataclass
 
 from bocage.config import Settings
 from bocage.core.urls import Urls
+from bocage.crypto.sealing import Keyring, keyring
 
 
 @dataclass(frozen=True)
 class Context:
     settings: Settings
     urls: Urls
+    keyring: Keyring  # seals the private keys this node makes (crypto/sealing.py)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Context:
-        return cls(settings=settings, urls=Urls(settings.base_url))
+        return cls(
+            settings=settings,
+            urls=Urls(settings.base_url),
+            keyring=keyring(settings.secret_key, settings.previous_secret_key),
+        )

@@ -37,21 +37,29 @@ class NotAuthenticated(DomainError):
     status = 401
 
 
-class RateLimited(DomainError):
-    status = 429
+class RetryLater(DomainError):
+    """Refused for now: the same request will work after `retry_after` seconds."""
 
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
+    @property
+    def retry_after_header(self) -> str:
+        """Whole seconds to wait, rounded up (HTTP's `Retry-After`)."""
+        return str(int(self.retry_after) + 1)
 
-class StorageFull(DomainError):
+
+class RateLimited(RetryLater):
+    status = 429
+
+
+class StorageFull(RetryLater):
     """The disk (or the database server's) has no room left: nothing was stored, and the
     same request will work once there is (`store/full.py` recognises it wherever it comes
     from). 507 Insufficient Storage: servers and apps retry a 5xx."""
 
     status = 507
-    retry_after = 60.0
 
     def __init__(self, message: str = "The server is out of disk space; try again later.") -> None:
-        super().__init__(message)
+        super().__init__(message, retry_after=60.0)

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from bocage.core.clock import now
 from bocage.core.errors import InvalidInput
+from bocage.crypto import sealing
 from bocage.crypto.keys import RsaKey
+from bocage.crypto.sealing import Keyring
 from bocage.store.models import Account, InstanceSetting, Invite, User, WebSession
 from bocage.store.sql import update_rows
 from bocage.store.upsert import insert_ignore
@@ -77,13 +79,16 @@ def usage(session: Session, at: datetime) -> Usage:
 
 
 def instance_key(session: Session) -> RsaKey | None:
-    """The node's own RSA key (its instance actor's), if made yet (`make_instance_key`)."""
+    """The node's own RSA key (its instance actor's), if made yet (`make_instance_key`),
+    opened (it is stored sealed: crypto/sealing.py)."""
     stored = session.get(InstanceSetting, INSTANCE_KEY)
-    return RsaKey(**stored.value) if stored is not None else None
+    if stored is None:
+        return None
+    return RsaKey(sealing.open_pem(stored.value["private_pem"]), stored.value["public_pem"])
 
 
-def make_instance_key(session: Session) -> RsaKey:
-    """Made on first use, not at start: generating an RSA key takes ~0.1 s.
+def make_instance_key(session: Session, ring: Keyring) -> RsaKey:
+    """Made on first use, not at start: generating an RSA key takes ~0.1 s. Stored sealed.
 
     Two first uses at once (two inbox requests, or the web and worker processes) each find
     no key; the first to commit makes the node's key, and the other one reads it: it is not
@@ -92,13 +97,12 @@ def make_instance_key(session: Session) -> RsaKey:
     if key is not None:
         return key
     made = RsaKey.generate()
-    value = {"private_pem": made.private_pem, "public_pem": made.public_pem}
+    value = {"private_pem": ring.seal_pem(made.private_pem), "public_pem": made.public_pem}
     if insert_ignore(session, InstanceSetting, {"key": INSTANCE_KEY, "value": value}):
         return made
-    stored = session.execute(
-        select(InstanceSetting.value).where(InstanceSetting.key == INSTANCE_KEY)
-    ).scalar_one()
-    return RsaKey(**stored)
+    stored = instance_key(session)
+    assert stored is not None
+    return stored
 
 
 def update_info(

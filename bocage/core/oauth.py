@@ -4,8 +4,9 @@ Apps register themselves (`register_app`), then obtain tokens in one of three wa
 - authorization code: the person logs in on this node's own pages and approves the app;
   the code is single use, expires in 10 minutes, is bound to the redirect URI and, when the
   app sent a challenge, to its PKCE verifier (S256 only, as on Mastodon);
-- password: the app sends the person's e-mail address and password (toot, Mastodon.py);
-  the admin can switch this grant off;
+- password: the app sends the person's e-mail address and password (toot, Mastodon.py),
+  checked under the same limits as the web log-in (`core/logins.py`); the admin can switch
+  this grant off;
 - client credentials: a token for the app itself, with no account.
 Codes and tokens are stored as SHA-256 hashes: a leaked database holds no usable token.
 """
@@ -23,9 +24,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import Delete, delete, select
 from sqlalchemy.orm import Session
 
-from bocage.core import accounts, events, instance
+from bocage.core import events, instance
 from bocage.core.clock import now
-from bocage.core.errors import DomainError, Forbidden, InvalidInput, NotAuthenticated
+from bocage.core.errors import DomainError, InvalidInput
 from bocage.core.ids import new_id
 from bocage.store.models import Account, IdempotencyKey, OAuthApp, OAuthCode, OAuthToken, User
 
@@ -182,15 +183,19 @@ def exchange_code(
     return _issue(session, app, row.user_id, frozenset(row.scopes.split()))
 
 
-def password_grant(
-    session: Session, app: OAuthApp, username: str, password: str, scopes: str | None
-) -> tuple[str, OAuthToken]:
+def password_grant_app(session: Session, client_id: str | None, secret: str | None) -> OAuthApp:
+    """The app asking for a password grant, if the grant is on: checked before the password
+    (`core/logins.py`), so that a switched-off grant checks no password."""
+    app = authenticate_client(session, client_id, secret)
     if not password_grant_enabled(session):
         raise OAuthError("unsupported_grant_type", "The password grant is switched off here.")
-    try:
-        user = accounts.authenticate(session, username, password)
-    except (NotAuthenticated, Forbidden) as refused:
-        raise OAuthError("invalid_grant", refused.message) from refused
+    return app
+
+
+def password_grant(
+    session: Session, app: OAuthApp, user: User, scopes: str | None
+) -> tuple[str, OAuthToken]:
+    """A token for `user`, whose password `logins.Logins.log_in` checked."""
     granted = _within_app(app, parse_scopes(scopes, app.scopes))
     return _issue(session, app, user.id, granted)
 

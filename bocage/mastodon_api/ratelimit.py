@@ -1,8 +1,10 @@
 """Rate limits of the client API, as Mastodon sets them (docs.joinmastodon.org/api/rate-limits):
 300 requests per 5 minutes per access token (per IP address without one), and tighter limits
-for media uploads and status deletions (30 per 30 minutes) and sign-ups (5 per 30 minutes
-per IP address). Every answer carries `X-RateLimit-Limit`, `-Remaining` and `-Reset` (when
-the window ends, ISO 8601), and a request over the limit gets 429 `Too many requests`.
+for media uploads and status deletions (30 per 30 minutes). Every answer carries
+`X-RateLimit-Limit`, `-Remaining` and `-Reset` (when the window ends, ISO 8601), and a request
+over the limit gets 429 `Too many requests`. Sign-ups (5 per 30 minutes per IP address) and
+log-ins are limited in the core, for the web pages and the API together (`core/signups.py`,
+`core/logins.py`): a token is no key for them, since anyone can make one per request.
 
 Fixed windows, in memory, per process: a few dictionary operations per request. With
 several web processes each counts on its own, which still bounds a client to (processes ×
@@ -20,6 +22,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bocage.config import Settings
+from bocage.core.ratelimit import address_key
 from bocage.mastodon_api.entities import timestamp
 
 MAX_KEYS = 100_000  # windows kept before forgetting them all (bounded memory under a flood)
@@ -34,7 +37,6 @@ class Limit:
 
 MEDIA = Limit("media", 30, 1800)
 DELETES = Limit("deletes", 30, 1800)
-SIGN_UPS = Limit("sign-ups", 5, 1800)
 
 
 def specific_limit(method: str, path: str) -> Limit | None:
@@ -44,8 +46,6 @@ def specific_limit(method: str, path: str) -> Limit | None:
         return MEDIA
     if method == "DELETE" and path.startswith("/api/v1/statuses/"):
         return DELETES
-    if method == "POST" and path == "/api/v1/accounts":
-        return SIGN_UPS
     return None
 
 
@@ -114,7 +114,7 @@ def _caller(scope: Scope) -> str:
         if name == b"authorization" and value[:7].lower() == b"bearer ":
             return "token:" + hashlib.sha256(value[7:].strip()).hexdigest()[:32]
     client = scope.get("client")
-    return "ip:" + (client[0] if client else "unknown")
+    return "ip:" + address_key(client[0] if client else None)
 
 
 async def _too_many(send: Send, headers: list[tuple[bytes, bytes]], wait: float) -> None:

@@ -161,7 +161,7 @@ async def _signed_peer(request: Request, body: bytes) -> str | Response:
         return error(str(failed), failed.status)
     except RateLimited as limited:
         refused = error(limited.message, 429)
-        refused.headers["Retry-After"] = str(int(limited.retry_after) + 1)
+        refused.headers["Retry-After"] = limited.retry_after_header
         return refused
 
 

@@ -40,8 +40,7 @@ class Replication:
         """A gateway request from `domain`'s node; RateLimited when it asked too often."""
         if self.node.settings.p2p_requests_per_minute == 0:
             return
-        self.limits.check(domain)
-        self.limits.hit(domain)
+        self.limits.take(domain)
 
     async def sync(self, progress: Progress | None = None) -> SyncReport:
         """Catch up with every known peer now (one run at a time)."""

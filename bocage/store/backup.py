@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import tarfile
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any
 from sqlalchemy import LargeBinary, func, insert, select
 from sqlalchemy.orm import Session
 
+from bocage.config import CONFIG_FILE, without_secrets
+from bocage.datadir import open_private
 from bocage.store import migrate
 from bocage.store.db import Database
 from bocage.store.models import Base, UTCDateTime
@@ -49,11 +52,20 @@ def _decode(column: Any, value: Any) -> Any:
     return value
 
 
-def create(db: Database, data_dir: Path, out: Path) -> dict[str, int]:
-    """Write a backup of the node whose data directory is `data_dir`; returns rows per table."""
+def create(
+    db: Database, data_dir: Path, out: Path, *, sealed_with: str, include_secret: bool = False
+) -> dict[str, int]:
+    """Write a backup of the node whose data directory is `data_dir`; returns rows per table.
+    The private keys in the dump are as stored, sealed with the key `sealed_with` names (the
+    caller sealed them all first); the settings go in without their secrets unless
+    `include_secret`."""
     counts: dict[str, int] = {}
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(out, "w:gz") as archive:
+    # Private (0600) even if `out` existed: it holds the database.
+    with (
+        os.fdopen(open_private(out), "wb") as file,
+        tarfile.open(fileobj=file, mode="w:gz") as archive,
+    ):
         with db.snapshot() as session:
             if db.dialect == "postgresql":
                 # One snapshot for every table while the node keeps writing (READ COMMITTED
@@ -62,11 +74,18 @@ def create(db: Database, data_dir: Path, out: Path) -> dict[str, int]:
             for table in Base.metadata.sorted_tables:
                 counts[table.name] = _dump_table(session, table, archive)
         revision = migrate.current_revision(db.url)
-        manifest = {"format": FORMAT_VERSION, "revision": revision, "tables": counts}
+        manifest = {
+            "format": FORMAT_VERSION,
+            "revision": revision,
+            "tables": counts,
+            "sealed_with": sealed_with,
+        }
         _add_bytes(archive, "manifest.json", json.dumps(manifest, indent=1).encode())
-        config = data_dir / "bocage.toml"
+        config = data_dir / CONFIG_FILE
         if config.exists():
-            archive.add(config, arcname="bocage.toml")
+            text = config.read_text(encoding="utf-8")
+            kept = text if include_secret else without_secrets(text)
+            _add_bytes(archive, CONFIG_FILE, kept.encode("utf-8"))
         media = data_dir / "media"
         if media.exists():
             archive.add(media, arcname="media")
@@ -91,8 +110,9 @@ def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
     archive.addfile(info, io.BytesIO(data))
 
 
-def restore(db: Database, data_dir: Path, source: Path) -> dict[str, int]:
-    """Restore a backup into an empty, migrated database and the data directory."""
+def restore(db: Database, data_dir: Path, source: Path, *, key_id: str) -> dict[str, int]:
+    """Restore a backup into an empty, migrated database and the data directory, with the
+    secret whose key id is `key_id`: it must be the one the backup's keys are sealed with."""
     if not source.is_file():
         raise BackupError(f"{source} does not exist")
     try:
@@ -101,6 +121,7 @@ def restore(db: Database, data_dir: Path, source: Path) -> dict[str, int]:
         raise BackupError(f"{source} is not a Bocage backup (.tar.gz): {exc}") from exc
     with archive:
         manifest = _read_manifest(archive)
+        _check_secret(manifest, key_id)
         migrate.upgrade(db.url, manifest["revision"] or "head")
         _refuse_non_empty(db)
         counts = _load_tables(db, archive)
@@ -123,6 +144,16 @@ def _read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:
     if found != FORMAT_VERSION:
         raise BackupError(f"unsupported backup format {found!r}")
     return manifest
+
+
+def _check_secret(manifest: dict[str, Any], key_id: str) -> None:
+    sealed_with = manifest.get("sealed_with")  # backups from before sealing have none
+    if sealed_with is not None and sealed_with != key_id:
+        raise BackupError(
+            f"the private keys in this backup are sealed with the secret_key whose key id is "
+            f"{sealed_with}, and this node's secret_key has key id {key_id}: restore with the "
+            "secret_key of the node the backup came from (BOCAGE_SECRET_KEY)"
+        )
 
 
 def _refuse_non_empty(db: Database) -> None:

@@ -95,6 +95,9 @@ def _sqlite_engine(url: str, *, writer: bool, begins: bool = True) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA cache_size=-64000")
         cursor.execute("PRAGMA temp_store=MEMORY")
+        # What is deleted or overwritten (a sealed key's plain value, a deleted post) is
+        # zeroed, not left in free space (Debian's SQLite does this by default, not all do).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     if not begins:
@@ -292,6 +295,21 @@ class Database:
                 if self._id_slot is None:
                     self._id_slot = id_slots.claim(self.url)
         return self._id_slot.number
+
+    def scrub(self, tables: list[str]) -> None:
+        """Leave no overwritten value of `tables` readable in the database's files (after
+        private keys were sealed or re-sealed). SQLite zeroes what it overwrites
+        (`secure_delete`, set on every connection); the WAL still holds the pages as they
+        were, so it is checkpointed into the file and emptied. PostgreSQL keeps old row
+        versions until a vacuum: `tables` are rewritten (VACUUM FULL). Not inside a
+        transaction, and best while nothing else runs (at start)."""
+        with self.write_engine.connect() as connection:
+            if is_sqlite(self.url):
+                connection.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                return
+            autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+            for table in tables:
+                autocommit.exec_driver_sql(f'VACUUM FULL "{table}"')
 
     def listen(self) -> None:
         """Receive the events other processes commit (PostgreSQL; with SQLite, events do not

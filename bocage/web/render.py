@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bocage.core import instance, notifications
 from bocage.core.clock import now
+from bocage.core.errors import DomainError, RateLimited
 from bocage.core.visibility import LABELS
 from bocage.web.auth import current_viewer, node_of
 from bocage.web.forms import csrf_token, set_csrf_cookie
@@ -95,6 +96,17 @@ async def page(request: Request, template: str, status: int = 200, **context: An
     if notice:
         response.delete_cookie(FLASH_COOKIE)
     set_csrf_cookie(request, response)
+    return response
+
+
+async def refusal(
+    request: Request, template: str, refused: DomainError, **context: Any
+) -> Response:
+    """`template` again, saying why `refused` (with its status); a rate limit also says when
+    to come back (`Retry-After`)."""
+    response = await page(request, template, refused.status, error=refused.message, **context)
+    if isinstance(refused, RateLimited):
+        response.headers["retry-after"] = refused.retry_after_header
     return response
 
 

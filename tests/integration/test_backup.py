@@ -2,7 +2,8 @@
 
 A restored node holds exactly what the original held: every row of every table (accounts with
 their keys, posts, boosts, log entries, notifications, jobs…), the media files and the settings.
-A backup restores across databases (SQLite → PostgreSQL and the other way round).
+A backup restores across databases (SQLite → PostgreSQL and the other way round). It holds the
+private keys sealed and not the secret that opens them: restoring asks for it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import io
 import json
 import os
 import tarfile
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bocage.core import accounts, graph, posts
+from bocage.crypto import sealing
 from bocage.media.storage import LocalStorage
 from bocage.node import Node
 from bocage.store import backup as backups
@@ -137,8 +140,28 @@ async def test_restore_gives_back_the_same_node(
     assert taken.returncode == 0, output(taken)
     assert "Backup written" in taken.stdout
 
+    assert "does not hold" in taken.stdout  # the secret: where to keep it is said
+    secret = settings_of(original, source_env).secret_key
+    with tarfile.open(archive) as tar:
+        kept = tar.extractfile("bocage.toml").read().decode()  # type: ignore[union-attr]
+    assert "secret_key" not in kept and secret not in kept
+    assert tomllib.loads(kept) == {
+        k: v for k, v in tomllib.loads((original / "bocage.toml").read_text()).items()
+        if k != "secret_key"
+    }  # fmt: skip
+
     restored = tmp_path / "restored"
-    loaded = bocage("restore", str(archive), "--data", str(restored), env=target_env, cwd=tmp_path)
+    without = bocage("restore", str(archive), "--data", str(restored), env=target_env, cwd=tmp_path)
+    assert_clean_failure(without, "holds no secret_key", "BOCAGE_SECRET_KEY")
+    assert not restored.exists()
+    wrong = {**target_env, "BOCAGE_SECRET_KEY": "not the secret of that node"}
+    refused = bocage("restore", str(archive), "--data", str(tmp_path / "wrong"), env=wrong,
+                     cwd=tmp_path)  # fmt: skip
+    assert_clean_failure(refused, "sealed with the secret_key whose key id")
+    loaded = bocage(
+        "restore", str(archive), "--data", str(restored),
+        env={**target_env, "BOCAGE_SECRET_KEY": secret}, cwd=tmp_path,
+    )  # fmt: skip
     assert loaded.returncode == 0, output(loaded)
     assert "Restored" in loaded.stdout
 
@@ -146,7 +169,9 @@ async def test_restore_gives_back_the_same_node(
     for name, rows in tables.items():
         assert after["tables"][name] == rows, f"table {name} differs after the restore"  # type: ignore[index]
     assert after["media"] == before["media"]
-    assert (restored / "bocage.toml").read_text() == (original / "bocage.toml").read_text()
+    assert tomllib.loads((restored / "bocage.toml").read_text()) == tomllib.loads(
+        (original / "bocage.toml").read_text()
+    )
     assert (restored / "bocage.toml").stat().st_mode & 0o777 == 0o600
 
     # The restored node works: it takes new posts on top of the restored log.
@@ -173,7 +198,8 @@ async def test_restore_refuses_a_non_empty_database_and_what_is_not_a_backup(
     archive = tmp_path / "node.tar.gz"
     db = Database(settings_of(original, {}).effective_database_url)
     try:
-        backups.create(db, original, archive)  # `bocage backup` is tested above
+        key_id = sealing.keyring(settings_of(original, {}).secret_key).current.key_id
+        backups.create(db, original, archive, sealed_with=key_id)  # `bocage backup`: see above
     finally:
         db.close()
     before = snapshot(original, {})
@@ -267,7 +293,8 @@ async def test_a_backup_of_a_busy_postgresql_node_is_consistent(
     assert during > 0, "nothing was published while the backup ran"
 
     restored = tmp_path / "restored"
-    loaded = bocage("restore", str(archive), "--data", str(restored), cwd=tmp_path)
+    secret = {"BOCAGE_SECRET_KEY": settings.secret_key}
+    loaded = bocage("restore", str(archive), "--data", str(restored), env=secret, cwd=tmp_path)
     assert loaded.returncode == 0, output(loaded)
     db = Database(settings_of(restored, {}).effective_database_url)
     try:

@@ -162,7 +162,7 @@ async def test_login_is_rate_limited(browser: Browser) -> None:
     # Even the right password waits until the window passes.
     blocked = await browser.login("alice")
     assert blocked.status_code == 429
-    assert "Too many attempts" in blocked.text
+    assert "Too many failed log-ins" in blocked.text
     assert int(blocked.headers["retry-after"]) > 0
 
 

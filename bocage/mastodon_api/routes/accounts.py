@@ -32,6 +32,7 @@ from bocage.mastodon_api.http import (
 from bocage.mastodon_api.routes import search as search_routes
 from bocage.media import images
 from bocage.store.models import Account
+from bocage.web.auth import client_host
 
 
 async def verify_credentials(request: Request) -> Response:
@@ -230,6 +231,7 @@ async def _register(request: Request) -> Response:
         invite_code=text_param(values, "invite_code") or None,
     )
     accounts.validate_registration(form)
+    node_of(request).sign_ups.begin(client_host(request))  # per address, not per token
     secrets = await asyncio.to_thread(accounts.make_secrets, form.password)
 
     def apply(session: Session, ctx: Context) -> dict[str, Any]:

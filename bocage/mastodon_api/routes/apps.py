@@ -12,11 +12,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bocage.core import oauth
+from bocage.core.errors import Forbidden, NotAuthenticated, RateLimited
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import ApiError, require
 from bocage.mastodon_api.http import json, node_of, params, text_param
 from bocage.web import forms
-from bocage.web.auth import require_viewer
+from bocage.web.auth import client_host, require_viewer
 from bocage.web.render import page
 
 
@@ -43,9 +44,18 @@ async def token(request: Request) -> Response:
     values = await params(request)
     grant_type = text_param(values, "grant_type")
     try:
-        issued = await node_of(request).db.write(_grant, grant_type, values)
+        if grant_type == "password":
+            issued = await _password_grant(request, values)
+        else:
+            issued = await node_of(request).db.write(_grant, grant_type, values)
     except oauth.OAuthError as refused:
         return json({"error": refused.code, "error_description": refused.message}, refused.status)
+    except RateLimited as refused:
+        return json(
+            {"error": "too_many_attempts", "error_description": refused.message},
+            refused.status,
+            headers={"retry-after": refused.retry_after_header},
+        )
     token_value, row = issued
     return json(
         {
@@ -71,15 +81,27 @@ def _grant(session: Session, grant_type: str, values: dict[str, Any]) -> tuple[s
                 text_param(values, "redirect_uri"),
                 text_param(values, "code_verifier") or None,
             )
-        case "password":
-            username = text_param(values, "username")
-            return oauth.password_grant(
-                session, app, username, text_param(values, "password"), scope
-            )
         case "client_credentials":
             return oauth.client_credentials(session, app, scope)
         case _:
             raise oauth.OAuthError("unsupported_grant_type", f"Unknown grant_type {grant_type!r}.")
+
+
+async def _password_grant(request: Request, values: dict[str, Any]) -> tuple[str, Any]:
+    """The person's username or e-mail address and password, checked as on the web log-in
+    form (same limits, same timing), then a token."""
+    node = node_of(request)
+    app = await node.db.read(
+        oauth.password_grant_app,
+        text_param(values, "client_id"),
+        text_param(values, "client_secret"),
+    )
+    login, password = text_param(values, "username"), text_param(values, "password")
+    try:
+        user = await node.logins.log_in(node.db, client_host(request), login, password)
+    except (NotAuthenticated, Forbidden) as refused:
+        raise oauth.OAuthError("invalid_grant", refused.message) from refused
+    return await node.db.write(oauth.password_grant, app, user, text_param(values, "scope") or None)
 
 
 async def revoke(request: Request) -> Response:

@@ -11,22 +11,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage.core import accounts, instance
-from bocage.core.errors import DomainError, NotAuthenticated, NotFound, RateLimited
-from bocage.core.ratelimit import SlidingWindow
+from bocage.core.errors import DomainError, NotFound
 from bocage.store.models import User
 from bocage.web import forms
-from bocage.web.auth import current_viewer, end_session, node_of, start_session
-from bocage.web.render import page, redirect
-
-
-def _limiter(request: Request) -> SlidingWindow:
-    state = request.app.state
-    if not hasattr(state, "login_limiter"):
-        settings = node_of(request).settings
-        state.login_limiter = SlidingWindow(
-            settings.login_attempts_per_window, settings.login_window_seconds
-        )
-    return state.login_limiter
+from bocage.web.auth import client_host, current_viewer, end_session, node_of, start_session
+from bocage.web.render import page, redirect, refusal
 
 
 async def login_form(request: Request) -> Response:
@@ -40,25 +29,11 @@ async def login(request: Request) -> Response:
     login_name = forms.text(form, "login", max_length=320).strip()
     password = forms.text(form, "password", max_length=1000)
     target = forms.text(form, "next", "/home", max_length=500)
-    client = request.client.host if request.client else "unknown"
-    keys = (f"ip:{client}", f"login:{login_name.lower()}")
-    limiter = _limiter(request)
+    node = node_of(request)
     try:
-        limiter.check(*keys)
-        user = await node_of(request).db.read(accounts.authenticate, login_name, password)
-    except NotAuthenticated as exc:
-        limiter.hit(*keys)
-        return await page(
-            request, "login.html", 401, error=exc.message, login=login_name, next=target
-        )
+        user = await node.logins.log_in(node.db, client_host(request), login_name, password)
     except DomainError as exc:
-        response = await page(
-            request, "login.html", exc.status, error=exc.message, login=login_name, next=target
-        )
-        if isinstance(exc, RateLimited):
-            response.headers["retry-after"] = str(int(exc.retry_after) + 1)
-        return response
-    limiter.reset(f"login:{login_name.lower()}")
+        return await refusal(request, "login.html", exc, login=login_name, next=target)
     response = redirect(request, target or "/home")
     await start_session(request, response, user)
     return response
@@ -80,9 +55,14 @@ def _registration(form: forms.FormData, **extra: Any) -> accounts.Registration:
     )
 
 
-async def _checked_secrets(registration: accounts.Registration) -> accounts.AccountSecrets:
-    """Validate first (cheap), then make keys and the password hash (slow) off the loop."""
+async def _checked_secrets(
+    registration: accounts.Registration, sign_up_from: Request | None = None
+) -> accounts.AccountSecrets:
+    """Validate first (cheap), count a sign-up from the request's address if it is one, then
+    make keys and the password hash (slow) off the loop."""
     accounts.validate_registration(registration)
+    if sign_up_from is not None:
+        node_of(sign_up_from).sign_ups.begin(client_host(sign_up_from))
     return await asyncio.to_thread(accounts.make_secrets, registration.password)
 
 
@@ -100,16 +80,11 @@ async def register(request: Request) -> Response:
         agreed_to_rules=forms.flag(form, "agree"),
     )
     try:
-        secrets = await _checked_secrets(registration)
+        secrets = await _checked_secrets(registration, sign_up_from=request)
         user = await node.db.write(accounts.register, node.ctx, registration, secrets)
     except DomainError as exc:
-        return await page(
-            request,
-            "register.html",
-            exc.status,
-            error=exc.message,
-            form=registration,
-            invite=registration.invite_code or "",
+        return await refusal(
+            request, "register.html", exc, form=registration, invite=registration.invite_code or ""
         )
     if not user.approved:
         return await page(request, "registered.html", username=registration.username)

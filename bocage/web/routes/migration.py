@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,12 +11,11 @@ from starlette.routing import Route
 
 from bocage.core import accounts, moves
 from bocage.core.context import Context
-from bocage.core.errors import DomainError, NotAuthenticated, NotFound
-from bocage.core.passwords import check_password
+from bocage.core.errors import DomainError, NotFound
 from bocage.store.models import Account
 from bocage.web import forms
-from bocage.web.auth import node_of, require_viewer
-from bocage.web.render import page, redirect
+from bocage.web.auth import client_host, node_of, require_viewer
+from bocage.web.render import page, redirect, refusal
 
 TEMPLATE = "settings_migration.html"
 
@@ -26,10 +24,12 @@ async def migration_form(request: Request) -> Response:
     return await _show(request)
 
 
-async def _show(request: Request, status: int = 200, error: str | None = None) -> Response:
+async def _show(request: Request, refused: DomainError | None = None) -> Response:
     viewer = await require_viewer(request)
     aliases, moved_to = await node_of(request).db.read(_state, viewer.account.id)
-    return await page(request, TEMPLATE, status, error=error, aliases=aliases, moved_to=moved_to)
+    if refused is not None:
+        return await refusal(request, TEMPLATE, refused, aliases=aliases, moved_to=moved_to)
+    return await page(request, TEMPLATE, aliases=aliases, moved_to=moved_to)
 
 
 def _state(session: Session, account_id: int) -> tuple[list[str], Account | None]:
@@ -61,7 +61,7 @@ async def add_alias(request: Request) -> Response:
         other = await find_account(request, forms.text(form, "handle", max_length=300))
         await node.db.write(_change_aliases, node.ctx, viewer.account.id, other.uri, None)
     except DomainError as refused:
-        return await _show(request, refused.status, refused.message)
+        return await _show(request, refused)
     return redirect(request, "/settings/migration", "Alias added.")
 
 
@@ -89,12 +89,11 @@ async def move_account(request: Request) -> Response:
     node = node_of(request)
     password = forms.text(form, "password", max_length=1000)
     try:
-        if not await asyncio.to_thread(check_password, viewer.user.password_hash, password):
-            raise NotAuthenticated("The password is wrong.")
+        await node.logins.confirm(client_host(request), viewer.user, password)
         target = await find_account(request, forms.text(form, "handle", max_length=300), fresh=True)
         await node.db.write(_move, node.ctx, viewer.account.id, target.id)
     except DomainError as refused:
-        return await _show(request, refused.status, refused.message)
+        return await _show(request, refused)
     return redirect(request, "/settings/migration", "Your followers are being moved.")
 
 

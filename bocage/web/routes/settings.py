@@ -15,8 +15,8 @@ from bocage.core.errors import DomainError
 from bocage.media import images
 from bocage.store.models import Account
 from bocage.web import forms
-from bocage.web.auth import node_of, require_viewer
-from bocage.web.render import page, redirect
+from bocage.web.auth import client_host, node_of, require_viewer
+from bocage.web.render import page, redirect, refusal
 
 
 async def profile_form(request: Request) -> Response:
@@ -76,12 +76,11 @@ async def change_password(request: Request) -> Response:
     current = forms.text(form, "current", max_length=1000)
     new = forms.text(form, "new", max_length=1000)
     try:
-        password_hash = await asyncio.to_thread(
-            accounts.new_password_hash, viewer.user, current, new
-        )
+        await node.logins.confirm(client_host(request), viewer.user, current)
+        password_hash = await asyncio.to_thread(accounts.new_password_hash, new)
         await node.db.write(accounts.set_password_hash, viewer.user.id, password_hash)
     except DomainError as exc:
-        return await page(request, "settings_password.html", exc.status, error=exc.message)
+        return await refusal(request, "settings_password.html", exc)
     return redirect(request, "/settings/password", "Password changed.")
 
 
