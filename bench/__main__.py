@@ -24,7 +24,7 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from bench import federation, mastodon_api, p2p, seed, streaming
+from bench import burst, federation, mastodon_api, p2p, seed, streaming
 from bocage.config import Settings
 from bocage.core import posts, timelines
 from bocage.core.context import Context
@@ -239,6 +239,7 @@ def main() -> None:
     else:
         console.print("PostgreSQL not reachable on 127.0.0.1:5432: skipped")
     measure_federation(rows)
+    measure_burst(rows)
     measure_mastodon_api(rows)
     measure_streaming(rows)
     measure_p2p(rows)
@@ -288,6 +289,12 @@ def measure_federation(rows: list[Row]) -> None:
         rows, "deliver to 10k followers, 10k inboxes", "< 30 s", "SQLite",
         f"{seconds:.2f} s, {requests} req",
     )  # fmt: skip
+
+
+def measure_burst(rows: list[Row]) -> None:
+    console.print(f"[bold]Burst[/]: {burst.POSTS:,} Creates published within one second…")
+    for name, target, value in burst.report(burst.measure_burst()):
+        record(rows, name, target, "SQLite", value)
 
 
 def show(rows: list[Row]) -> None:

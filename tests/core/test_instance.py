@@ -159,7 +159,7 @@ def test_invite_usable() -> None:
 
 def _make_key(node: Node) -> RsaKey:
     with node.db.transaction() as session:
-        return instance.make_instance_key(session)
+        return instance.make_instance_key(session, node.ctx.keyring)
 
 
 def _until_it_waits_or_ends(node: Node, other: Future[RsaKey]) -> None:
@@ -185,7 +185,7 @@ def test_two_first_uses_of_the_instance_key_agree(node: Node) -> None:
     the one key stored, not with an error (on PostgreSQL one of them answered 500)."""
     with ThreadPoolExecutor(1) as pool:
         with node.db.transaction() as session:
-            mine = instance.make_instance_key(session)
+            mine = instance.make_instance_key(session, node.ctx.keyring)
             theirs = pool.submit(_make_key, node)
             _until_it_waits_or_ends(node, theirs)
         assert theirs.result(timeout=30) == mine
