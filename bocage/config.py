@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     login_attempts_per_window: int = Field(default=5, ge=1)
     login_window_seconds: float = Field(default=300.0, gt=0)
     login_attempts_per_login_per_hour: int = Field(default=50, ge=1)
+    # Sign-ups per client address in 30 minutes, web and API together (core/signups.py):
+    # Mastodon's 5; a community signing people up behind one address raises it for a while.
+    signups_per_address: int = Field(default=5, ge=1)
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or
     # networks, e.g. ["127.0.0.1"] behind nginx on the same machine); empty: none, and a
     # client's address is the one it connects from.

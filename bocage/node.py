@@ -44,7 +44,7 @@ class Node:
         self.run_worker = run_worker
         self.replication = Replication(self)
         self.logins = Logins(settings)  # password checks and their limits, for every face
-        self.sign_ups = SignUps()
+        self.sign_ups = SignUps(settings.signups_per_address)
 
     async def start(self) -> None:
         self.settings.data_dir.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)

@@ -85,7 +85,8 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("e2e")
-    node = NodeProcess(root / "data", host=HOST)
+    # Every person of these tests signs up from this one address.
+    node = NodeProcess(root / "data", host=HOST, env={"BOCAGE_SIGNUPS_PER_ADDRESS": "100"})
     node.init()
     node.start()
     try:
