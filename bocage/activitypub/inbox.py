@@ -30,6 +30,7 @@ from bocage.core.ids import new_id
 from bocage.crypto import httpsig
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
+from bocage.edge import BodyTooLarge, read_body
 from bocage.jobs.queue import enqueue
 from bocage.store.models import Account, InboundActivity
 from bocage.store.prepared import Prepared
@@ -72,8 +73,9 @@ async def user_inbox(request: Request) -> Response:
 
 async def _receive(request: Request) -> Response:
     node = node_of(request)
-    body = await _read_capped(request)
-    if body is None:
+    try:
+        body = await read_body(request, MAX_ACTIVITY_BYTES)
+    except BodyTooLarge:
         return error(f"An activity can be at most {MAX_ACTIVITY_BYTES} bytes.", 413)
     try:
         document = orjson.loads(body)
@@ -95,20 +97,6 @@ async def _receive(request: Request) -> Response:
         return Response(status_code=202)  # an actor we never knew deleted itself: nothing to do
     await node.db.write(store, incoming, body, sender.verified_by)
     return Response(status_code=202)
-
-
-async def _read_capped(request: Request) -> bytes | None:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_ACTIVITY_BYTES:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_ACTIVITY_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class _Gone(Exception):

@@ -210,8 +210,8 @@ def _collection(kind: str, count: Any) -> Any:
 routes = [
     Route("/actor", instance_actor, methods=["GET"]),
     Route("/users/{username}", actor, methods=["GET"]),
-    Route("/users/{username}/statuses/{post_id:int}", status, methods=["GET"]),
-    Route("/users/{username}/statuses/{post_id:int}/replies", replies, methods=["GET"]),
+    Route("/users/{username}/statuses/{post_id:id}", status, methods=["GET"]),
+    Route("/users/{username}/statuses/{post_id:id}/replies", replies, methods=["GET"]),
     Route(
         "/users/{username}/followers",
         _collection("followers", lambda a: a.followers_count),
