@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from starlette.requests import Request
@@ -78,10 +77,7 @@ async def _receive(request: Request) -> Response:
     except BodyTooLarge:
         return error(f"An activity can be at most {MAX_ACTIVITY_BYTES} bytes.", 413)
     try:
-        document = orjson.loads(body)
-        incoming = normalize.activity(document)
-    except orjson.JSONDecodeError:
-        return error("The body is not JSON.", 400)
+        incoming = normalize.activity(normalize.loads(body))
     except normalize.Malformed as bad:
         return error(f"This is not an activity we can read: {bad}.", 400)
     if not normalize.same_origin(incoming.id, incoming.actor):

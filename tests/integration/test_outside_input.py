@@ -1,20 +1,27 @@
-"""Every route of the app (web, Mastodon API, ActivityPub, peer gateway, OAuth, admin), walked
-by a real `bocage serve` on SQLite and on PostgreSQL with extreme ids in every path parameter
-and garbage in the parameters and bodies each route reads (walk.py): no answer is a 5xx, no
-connection is dropped, and the node logs no unhandled error.
+"""Outside input against a real `bocage serve`, on SQLite and on PostgreSQL: no answer is a
+5xx, no connection is dropped, the node logs no unhandled error.
 
-It walks as anonymous, as a user whose token has every scope (and who is logged in on the
-web), as an admin (the admin pages), and as another server that signs its requests (the
-inboxes and the peer gateway, from a server of the test's own: tests/outsider.py)."""
+Every route of the app (web, Mastodon API, ActivityPub, peer gateway, OAuth, admin) is walked
+with extreme ids in every path parameter and garbage in the parameters and bodies each route
+reads (walk.py), as anonymous, as a user whose token has every scope (and who is logged in
+on the web), as an admin (the admin pages), and as another server that signs its requests
+(the inboxes and the peer gateway, from a server of the test's own: tests/outsider.py).
+
+Then the parsers that take outside input are fuzzed through HTTP (Hypothesis): activities
+signed by that server with any JSON in any field, mangled signature headers, WebFinger
+resources asked of the node and WebFinger answers it gets, multipart uploads."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import json
+import re
 import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,13 +30,21 @@ import aiohttp
 import httpx
 import pytest
 import yarl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
 
 from bocage.app import create_app
+from bocage.store.db import Database
+from bocage.store.models import Job
+from tests.activitypub.test_webfinger_fuzz import JRD as WEBFINGER_ANSWER
+from tests.activitypub.test_webfinger_fuzz import RESOURCES
 from tests.conftest import BACKENDS, make_settings
 from tests.databases import DatabaseFactory
 from tests.federation.helpers import CSRF_RE, PASSWORD, start_node
+from tests.fuzz import JSON, mutated, payloads
 from tests.integration import walk
-from tests.integration.helpers import backend_env
+from tests.integration.helpers import backend_env, settings_of
 from tests.mastodon_api.sweep import parameters, served
 from tests.outsider import Outsider
 from tests.processes import NodeProcess
@@ -67,6 +82,7 @@ class Caller:
 @dataclass
 class Walked:
     node: NodeProcess
+    env: dict[str, str]
     ids: dict[str, str]  # what each kind of path id names on this node
     callers: dict[str, Caller]
     outsider: Outsider
@@ -97,7 +113,7 @@ def walked(
                 "user": alice,
                 "admin": root_caller,
             }
-            yield Walked(node, ids, callers, outsider)
+            yield Walked(node, env, ids, callers, outsider)
     finally:
         node.stop()
 
@@ -385,3 +401,226 @@ def test_the_walk_covers_every_route_and_every_path_parameter() -> None:
     for name in parameters("/users/{username}/statuses/{post_id:id}"):
         assert len([p for p in paths if p.startswith("/users/1/statuses/")]) >= len(walk.EXTREME)
         assert name
+
+
+# ------------------------------------------------------------ the parsers, fuzzed over HTTP
+
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def _seeds(walked: Walked) -> list[dict[str, Any]]:
+    """Real activities (Mastodon's), as if the outside server had sent them: its actor, ids
+    on its host."""
+    text = json.dumps(
+        payloads(
+            "mastodon/create_note_public.json",
+            "mastodon/like.json",
+            "mastodon/create_question.json",
+            "mastodon/announce.json",
+        )
+    )
+    text = re.sub(
+        r"https://[a-z0-9.\-]+/users/[A-Za-z0-9_]+", f"{walked.outsider.base}/actor", text
+    )
+    return json.loads(re.sub(r"https://[a-z0-9.\-]+/", f"{walked.outsider.base}/", text))
+
+
+@FUZZ
+@given(data=st.data())
+def test_any_activity_an_outside_server_signs_is_taken_or_refused(
+    walked: Walked, data: st.DataObject
+) -> None:
+    """What the inbox answers (202, or 4xx with its reason) whatever the signed activity
+    holds; the inbox's jobs then fail only on what cannot be fetched (checked below)."""
+    seeds = _seeds(walked)
+    document = data.draw(mutated(seeds, ["id", "type", "actor", "object", "to", "cc"]))
+    body = json.dumps(document).encode()
+    scheme = data.draw(st.sampled_from(["cavage", "rfc9421"]))
+    path = data.draw(st.sampled_from(["/inbox", "/users/alice/inbox"]))
+    url = walked.node.url + path
+    headers = walked.outsider.signed(
+        "POST", url, body, scheme=scheme, headers={"content-type": "application/activity+json"}
+    )
+    answer = httpx.post(url, content=body, headers=headers, timeout=30)
+    assert answer.status_code in (202, 400, 401, 403, 404, 410, 413), answer.text[:300]
+
+
+def test_the_inbox_jobs_fail_only_on_what_cannot_be_fetched(walked: Walked) -> None:
+    """After the fuzzing above: every job the activities queued has run; none failed on
+    anything but a fetch (the outside server serves no objects)."""
+    db = Database(settings_of(walked.node.data, walked.env).effective_database_url)
+    try:
+
+        def jobs() -> list[Any]:
+            with db.snapshot() as session:
+                return list(session.execute(select(Job.kind, Job.state, Job.attempts,
+                                                   Job.run_after, Job.last_error)))  # fmt: skip
+
+        deadline = time.monotonic() + 30
+        while any(state == "queued" and not attempts and due <= datetime.now(UTC)
+                  for _kind, state, attempts, due, _error in jobs()):  # fmt: skip
+            assert time.monotonic() < deadline, "the inbox jobs did not run"
+            time.sleep(0.2)
+        crashed = [(kind, error) for kind, _s, _a, _d, error in jobs()
+                   if error and "Traceback" in error and "FetchError" not in error]  # fmt: skip
+        assert crashed == [], "\n\n".join(f"{kind}: {error}" for kind, error in crashed[:5])
+        assert any(kind == "inbox.process" for kind, *_rest in jobs())
+    finally:
+        db.close()
+
+
+@FUZZ
+@given(data=st.data())
+def test_any_signature_headers_are_checked_or_refused(walked: Walked, data: st.DataObject) -> None:
+    seed = _seeds(walked)[1]
+    document = {**seed, "id": f"{walked.outsider.base}/likes/{data.draw(st.uuids())}"}
+    body = json.dumps(document).encode()
+    url = walked.node.url + "/inbox"
+    scheme = data.draw(st.sampled_from(["cavage", "rfc9421"]))
+    headers = walked.outsider.signed("POST", url, body, scheme=scheme)
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+        name = data.draw(st.sampled_from([*sorted(headers), "Authorization", "Content-Digest"]))
+        value = headers.get(name, "")
+        at = data.draw(st.integers(min_value=0, max_value=len(value)))
+        piece = data.draw(HEADER_TEXT)
+        cut = at + data.draw(st.integers(0, 8))
+        headers[name] = (value[:at] + piece + value[cut:]).strip()  # as a server reads it
+    answer = httpx.post(url, content=body, headers=headers, timeout=30)
+    assert answer.status_code in (202, 400, 401, 403), answer.text[:300]
+
+
+HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=20)
+
+
+@FUZZ
+@given(RESOURCES)
+def test_any_webfinger_resource_names_someone_or_nobody(walked: Walked, resource: str) -> None:
+    answer = httpx.get(
+        f"{walked.node.url}/.well-known/webfinger", params={"resource": resource}, timeout=30
+    )
+    assert answer.status_code in (200, 400, 404, 410), answer.text[:300]
+
+
+@FUZZ
+@given(data=st.data())
+def test_any_webfinger_answer_of_another_server_is_understood_or_not(
+    walked: Walked, data: st.DataObject
+) -> None:
+    """alice looks someone up on the outside server, which answers any JRD at all."""
+    jrd = data.draw(st.one_of(mutated([WEBFINGER_ANSWER], ["links"]), JSON))
+    walked.outsider.documents["/.well-known/webfinger"] = jrd
+    name = data.draw(st.from_regex(r"[a-z]{1,12}", fullmatch=True))
+    host = f"{walked.outsider.host}:{walked.outsider.port}"
+    answer = httpx.get(
+        f"{walked.node.url}/api/v2/search",
+        params={"q": f"@{name}@{host}", "resolve": "true", "type": "accounts"},
+        headers={"Authorization": f"Bearer {walked.callers['user'].token}"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text[:300]
+
+
+PART_HEADERS = st.sampled_from(
+    [
+        'form-data; name="file"; filename="a.png"',
+        'form-data; name="description"',
+        'form-data; name="csrf"',
+        'form-data; name="avatar"; filename="x"',
+        'form-data; name=""',
+        "form-data",
+        "form-data; name=\"file\"; filename*=UTF-8''%FF%FE",
+        'attachment; x="',
+        'form-data; name="display_name"',
+        'form-data; name="status"',
+        'form-data; name="media_ids[]"',
+    ]
+)
+PART = st.tuples(
+    st.one_of(PART_HEADERS, st.text(max_size=30)),
+    st.sampled_from(["image/png", "image/jpeg", "text/plain", "", "video/mp4", "x/\x7f"]),
+    st.one_of(st.binary(max_size=200), st.just(PNG), st.just(b"\xff\xfe\x00bad utf-8")),
+)
+
+
+@st.composite
+def multipart(draw: st.DrawFn, csrf: str) -> tuple[bytes, str]:
+    """A multipart body (well formed or not) and its content type."""
+    boundary = draw(st.sampled_from(["XyZ", "", "a" * 80, "--", "b;c"]))
+    parts = []
+    for disposition, kind, content in draw(st.lists(PART, max_size=4)):
+        head = f"Content-Disposition: {disposition}\r\n"
+        head += f"Content-Type: {kind}\r\n" if kind else ""
+        parts.append(f"--{boundary}\r\n{head}\r\n".encode("utf-8", "surrogatepass") + content)
+    if draw(st.booleans()):
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{csrf}'.encode()
+        )
+    end = draw(st.sampled_from([f"\r\n--{boundary}--\r\n", "", "\r\n--", f"--{boundary}"]))
+    body = b"\r\n".join(parts) + end.encode()
+    declared = draw(
+        st.sampled_from(
+            [
+                f"multipart/form-data; boundary={boundary}",
+                "multipart/form-data",
+                "multipart/form-data; boundary=",
+                'multipart/form-data; boundary="unclosed',
+            ]
+        )
+    )
+    return body, declared
+
+
+@FUZZ
+@given(data=st.data())
+def test_any_multipart_upload_is_taken_or_refused(walked: Walked, data: st.DataObject) -> None:
+    user = walked.callers["user"]
+    body, kind = data.draw(multipart(user.csrf))
+    method, path = data.draw(
+        st.sampled_from(
+            [
+                ("POST", "/api/v2/media"),
+                ("POST", "/api/v1/media"),
+                ("POST", "/api/v1/statuses"),
+                ("PATCH", "/api/v1/accounts/update_credentials"),
+                ("POST", "/settings/profile"),
+                ("POST", "/posts"),
+            ]
+        )
+    )
+    answer = httpx.request(
+        method,
+        walked.node.url + path,
+        content=body,
+        cookies=user.cookies,
+        headers={"content-type": kind, "Authorization": f"Bearer {user.token}"},
+        timeout=30,
+    )
+    assert answer.status_code < 500, answer.text[:300]
+
+
+def test_what_the_fuzzing_found_is_refused_with_a_reason(walked: Walked) -> None:
+    """Requests the fuzzing above found answered with a 500 (on PostgreSQL, or on both)."""
+    outsider, base = walked.outsider, walked.node.url
+    create = _seeds(walked)[0]
+
+    def signed_post(document: dict[str, Any], key_id: str | None = None) -> httpx.Response:
+        body = json.dumps(document).encode()
+        headers = outsider.signed("POST", f"{base}/inbox", body, scheme="cavage")
+        if key_id is not None:
+            headers["Signature"] = headers["Signature"].replace(outsider.key_id, key_id)
+        return httpx.post(f"{base}/inbox", content=body, headers=headers, timeout=30)
+
+    too_long = signed_post({**create, "id": f"{outsider.base}/{'a' * 600}"})  # > the column
+    assert too_long.status_code == 400 and "at most 500" in too_long.text
+    nul = signed_post({**create, "id": f"{outsider.base}/nul",
+                       "object": {**create["object"], "content": "a\x00b"}})  # fmt: skip
+    assert nul.status_code == 400 and "NUL" in nul.text
+    spaced = signed_post(create, key_id=f"{outsider.base}/act or#main-key")  # unsignable URL
+    assert spaced.status_code == 401
+    resource = f"acct:%00@{walked.node.host}:{walked.node.port}"  # decoded twice: a NUL
+    finger = httpx.get(f"{base}/.well-known/webfinger", params={"resource": resource})
+    assert finger.status_code == 404
