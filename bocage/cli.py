@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from bocage import server
 from bocage.config import CONFIG_FILE, ConfigError, Settings, load_settings, write_config_file
 from bocage.core import accounts, instance
 from bocage.core.context import Context
@@ -144,14 +145,8 @@ def serve(
     run(lambda: _announce_setup_link(settings, host, port))
     from bocage.app import create_app
 
-    config = uvicorn.Config(
-        create_app(settings, run_worker=worker),
-        host=host,
-        port=port,
-        log_level="warning",
-        proxy_headers=False,
-        server_header=False,
-    )
+    config = server.config(create_app(settings, run_worker=worker), host, port)
+    server.raise_open_files_limit()
     console.print(f"Bocage is listening on http://{host}:{port} (public URL {settings.base_url})")
     _tune_garbage_collector()
     uvicorn.Server(config).run()
