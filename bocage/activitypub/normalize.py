@@ -126,8 +126,12 @@ def timestamp(value: Any) -> datetime | None:
 
 @lru_cache(maxsize=4096)
 def host(uri: str) -> str:
-    # Cached: every delivery asks it of the same actors again and again.
-    return urlsplit(uri).netloc.lower()
+    """The host[:port] of `uri`; "" for one that names none (`https://[x` does not parse).
+    Cached: every delivery asks it of the same actors again and again."""
+    try:
+        return urlsplit(uri).netloc.lower()
+    except ValueError:
+        return ""
 
 
 def same_origin(a: str, b: str) -> bool:
@@ -258,6 +262,8 @@ def _gateways(value: Any) -> tuple[str, ...]:
     found = []
     for item in as_list(value)[:MAX_GATEWAYS]:
         if isinstance(item, str) and item.startswith(("https://", "http://")) and uri_of(item):
+            if not host(item):
+                continue
             parts = urlsplit(item)
             found.append(f"{parts.scheme}://{parts.netloc.lower()}")
     return tuple(dict.fromkeys(found))

@@ -71,6 +71,7 @@ def _strings(value: Any) -> list[str]:
 @settings(max_examples=200)
 @given(st.one_of(JSON, mutated(ACTIVITIES, ACTIVITY_KEYS)))
 @example({**ACTIVITIES[0], "type": [["Note"], "Create"]})  # was a TypeError (unhashable)
+@example({**ACTIVITIES[0], "id": "https://[x/1"})  # was a ValueError (found by atheris)
 @example({**ACTIVITIES[0], "id": "https://masto.qa.urbanwildlife.biz/" + "a" * 500})
 def test_any_document_is_an_activity_or_malformed(document: Any) -> None:
     try:
@@ -78,6 +79,7 @@ def test_any_document_is_an_activity_or_malformed(document: Any) -> None:
     except normalize.Malformed:
         return
     assert storable(incoming) == []
+    assert isinstance(normalize.same_origin(incoming.id, incoming.actor), bool)  # as the inbox
     reported, reason = normalize.flag(incoming)
     assert all(isinstance(uri, str) for uri in reported) and isinstance(reason, str)
 
@@ -85,6 +87,7 @@ def test_any_document_is_an_activity_or_malformed(document: Any) -> None:
 @settings(max_examples=200)
 @given(mutated(ACTORS, ACTOR_KEYS))
 @example({**ACTORS[0], "url": {"mediaType": "text/html", "url": ["not", "a", "string"]}})
+@example({**ACTORS[0], "id": "https://[::1/users/x", "gateways": ["https://[x"]})
 @example({**ACTORS[0], "inbox": "https://mastodon.social/" + "i" * 600})
 @example({**ACTORS[0], "name": "Ann\x00"})
 def test_any_actor_document_is_a_profile_or_malformed(document: dict[str, Any]) -> None:

@@ -619,6 +619,8 @@ def test_what_the_fuzzing_found_is_refused_with_a_reason(walked: Walked) -> None
     nul = signed_post({**create, "id": f"{outsider.base}/nul",
                        "object": {**create["object"], "content": "a\x00b"}})  # fmt: skip
     assert nul.status_code == 400 and "NUL" in nul.text
+    bracket = signed_post({**create, "id": "https://mas-]x/1"})  # urlsplit's ValueError
+    assert bracket.status_code == 400 and "not on its actor's server" in bracket.text
     spaced = signed_post(create, key_id=f"{outsider.base}/act or#main-key")  # unsignable URL
     assert spaced.status_code == 401
     resource = f"acct:%00@{walked.node.host}:{walked.node.port}"  # decoded twice: a NUL
