@@ -19,12 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bocage.activitypub import all_routes as activitypub_routes
 from bocage.config import Settings
-from bocage.core.errors import (
-    DomainError,
-    NotAuthenticated,
-    NotFound,
-    RetryLater,
-)
+from bocage.core.errors import DomainError, NotAuthenticated, NotFound, RetryLater
+from bocage.edge import BodyTooLarge, Bounds, RequestTimeout
 from bocage.mastodon_api import all_routes as mastodon_routes
 from bocage.mastodon_api import http as mastodon_http
 from bocage.mastodon_api.auth import GrantCache
@@ -82,6 +78,8 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
         response = await page(request, "error.html", exc.status, message=exc.message)
     if isinstance(exc, RetryLater):
         response.headers["retry-after"] = exc.retry_after_header
+    if isinstance(exc, BodyTooLarge | RequestTimeout):
+        response.headers["connection"] = "close"  # the rest of that body is not wanted
     return response
 
 
@@ -153,6 +151,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
         middleware=[
             Middleware(CrossOrigin),  # outermost: even a refusal (429, 401) is readable
             Middleware(SecurityHeaders),
+            Middleware(Bounds, max_body=settings.max_request_bytes),
             Middleware(RateLimits, settings=settings),
             Middleware(mastodon_http.TrailingSlashes),
         ],

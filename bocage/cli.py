@@ -34,7 +34,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from bocage import datadir
+from bocage import datadir, server
 from bocage.config import (
     CONFIG_FILE,
     ConfigError,
@@ -204,17 +204,10 @@ def serve(
     run(lambda: _prepare_to_serve(settings, host, port))
     from bocage.app import create_app
 
-    config = uvicorn.Config(
-        create_app(settings, run_worker=worker),
-        host=host,
-        port=port,
-        log_level="warning",
-        # A client's address is the connection's, unless it comes through a proxy the
-        # settings trust (limits count by address: core/logins.py, core/signups.py).
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=settings.trusted_proxies or None,
-        server_header=False,
+    config = server.config(
+        create_app(settings, run_worker=worker), host, port, settings.trusted_proxies
     )
+    server.raise_open_files_limit()
     console.print(f"Bocage is listening on http://{host}:{port} (public URL {settings.base_url})")
     _tune_garbage_collector()
     uvicorn.Server(config).run()

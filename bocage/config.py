@@ -94,6 +94,12 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def max_request_bytes(self) -> int:
+        """The largest body any route takes: a profile update with an avatar and a header,
+        or at least 2 MiB (an inbox takes activities of up to 1 MiB)."""
+        return max(2 * self.max_upload_bytes, 2 * 1024 * 1024) + 65536
+
+    @property
     def is_loopback_domain(self) -> bool:
         host = self.domain.rsplit(":", 1)[0] if self.domain.count(":") == 1 else self.domain
         if host == "localhost":

@@ -7,6 +7,10 @@ order, only the routes whose literal prefix its path starts with. Declared order
 Starlette's rules (first full match wins, else the first partial match answers 405) are
 kept; a path no candidate matches goes to Starlette's own scan, so 404s and slash
 redirects behave exactly as before.
+
+Ids in paths are declared `{name:id}`: the route matches only an id the store can hold
+(core/numbers.py), so `/users/a/statuses/<20 digits>` is a 404 like any other unknown path,
+not an overflow in the database driver.
 """
 
 from __future__ import annotations
@@ -14,10 +18,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import BaseRoute, Match, Mount, Route, Router, WebSocketRoute, get_route_path
 from starlette.types import Receive, Scope, Send
 
+from bocage.core import numbers
+from bocage.edge import check_target
+
 DEPTH = 4  # segments indexed: enough to tell /api/v1/timelines/home from /api/v1/timelines/tag
+
+
+class IdConvertor(Convertor[int]):
+    """`{name:id}`: ASCII digits for a value below 2**63, as an int."""
+
+    regex = numbers.ID_PATTERN
+
+    def convert(self, value: str) -> int:
+        return int(value.lstrip("0") or "0")  # the regex let through only ids
+
+    def to_string(self, value: int) -> str:
+        if numbers.parse_id(value) is None:
+            raise ValueError(f"{value!r} is not an id")
+        return str(value)
+
+
+def register_convertors() -> None:
+    """Done when the package is imported (bocage/__init__.py): before any route is built."""
+    register_url_convertor("id", IdConvertor())
 
 
 def literal_segments(path: str) -> tuple[str, ...]:
@@ -52,6 +79,8 @@ class IndexedRouter(Router):
             await super().app(scope, receive, send)
             return
         scope.setdefault("router", self)
+        if scope["type"] == "http":
+            check_target(scope)  # before any route reads the path or the query
         partial: tuple[BaseRoute, Scope] | None = None
         for route in self.candidates(get_route_path(scope)):
             match, child_scope = route.matches(scope)

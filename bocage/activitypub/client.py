@@ -22,10 +22,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import orjson
 
+from bocage.activitypub import normalize
 from bocage.crypto import httpsig
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 MAX_REDIRECTS = 3
 MAX_DOCUMENT_BYTES = 1024 * 1024  # an actor or a note; Mastodon caps at 1 MiB as well
+URL_SAFE = ":/?#[]@!$&'()*+,;=%~"  # RFC 3986 reserved characters and escapes: kept as they are
 ACTIVITY_TYPES = ("application/activity+json", "application/ld+json", "application/json")
 JRD_TYPES = ("application/jrd+json", "application/json")
 ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -105,18 +107,25 @@ class AddressPolicy:
         return ip.is_global and not ip.is_multicast
 
     def check_url(self, url: str) -> str:
-        """`url` if it may be requested at all; its host is checked again once resolved."""
-        parts = urlsplit(url)
-        allowed_schemes = ("https", "http") if self.allow_loopback else ("https",)
-        if parts.scheme not in allowed_schemes or not parts.hostname:
-            raise BlockedAddress(f"not a URL this node fetches: {url[:200]}")
+        """`url`, percent-encoded as it is signed and sent, if it may be requested at all;
+        its host is checked again once resolved. (URLs come from other servers: one with
+        spaces, non-ASCII or a broken `[host]` could neither be signed nor requested.)"""
         try:
-            literal = ipaddress.ip_address(parts.hostname)
+            parts = urlsplit(url)
+            hostname, _port = parts.hostname, parts.port
         except ValueError:
-            return url  # a name: the resolver checks what it resolves to
+            raise BlockedAddress(f"not a URL: {url[:200]}") from None
+        allowed_schemes = ("https", "http") if self.allow_loopback else ("https",)
+        if parts.scheme not in allowed_schemes or not hostname:
+            raise BlockedAddress(f"not a URL this node fetches: {url[:200]}")
+        encoded = quote(url, safe=URL_SAFE)
+        try:
+            literal = ipaddress.ip_address(hostname)
+        except ValueError:
+            return encoded  # a name: the resolver checks what it resolves to
         if not self.allows(str(literal)):
             raise BlockedAddress(f"refusing to contact the address {literal}")
-        return url
+        return encoded
 
 
 @cache
@@ -266,6 +275,7 @@ class FederationClient:
         scheme that worked is remembered per host."""
         accept = "application/jrd+json, application/json" if jrd else ACCEPT
         types = JRD_TYPES if jrd else ACTIVITY_TYPES
+        url = self.policy.check_url(url)
         host = urlsplit(url).netloc
         try:
             if signer is None:
@@ -283,9 +293,9 @@ class FederationClient:
         if response.status != 200:
             raise FetchError(f"GET {url[:200]} answered {response.status}", response.status)
         try:
-            document = orjson.loads(response.body)
-        except orjson.JSONDecodeError as exc:
-            raise FetchError(f"{url[:200]} did not return JSON") from exc
+            document = normalize.loads(response.body)
+        except normalize.Malformed as bad:
+            raise FetchError(f"{url[:200]} did not return a document we can read: {bad}") from bad
         if not isinstance(document, dict):
             raise FetchError(f"{url[:200]} did not return a JSON object")
         return document
@@ -299,7 +309,7 @@ class FederationClient:
         types: tuple[str, ...],
     ) -> Response:
         for _ in range(MAX_REDIRECTS + 1):
-            self.policy.check_url(url)
+            url = self.policy.check_url(url)
             headers = {"Accept": accept}
             if signer is not None:
                 headers.update(signer.headers("GET", url, b"", scheme))
@@ -317,7 +327,7 @@ class FederationClient:
     ) -> Knocked:
         """Deliver `body` to an inbox (no redirects: inboxes don't move), with a double knock
         starting with the scheme the server is `known` to take."""
-        self.policy.check_url(url)
+        url = self.policy.check_url(url)
         try:
             return await double_knock(lambda scheme: self._post(url, body, signer, scheme), known)
         except (_aiohttp().ClientError, TimeoutError) as exc:
@@ -344,7 +354,7 @@ class FederationClient:
     ) -> Response:
         """One signed request (RFC 9421) between nodes, any status answered as is: peer
         replication's clock exchanges and log pages (bocage/p2p/sync.py)."""
-        self.policy.check_url(url)
+        url = self.policy.check_url(url)
         headers = {"Accept": accept}
         if body:
             headers["Content-Type"] = content_type
@@ -360,7 +370,7 @@ class FederationClient:
     def websocket(self, url: str, signer: Signer) -> Any:
         """A WebSocket to another node, its handshake signed (peer replication's live
         entries); an async context manager yielding aiohttp's socket."""
-        self.policy.check_url(url)
+        url = self.policy.check_url(url)
         headers = signer.headers("GET", url, b"", "rfc9421")
         return self._client().ws_connect(url, headers=headers, heartbeat=30.0, max_msg_size=4 << 20)
 

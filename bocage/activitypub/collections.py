@@ -18,12 +18,11 @@ from starlette.routing import Route
 
 from bocage.activitypub.objects import fetching_server, local_account
 from bocage.activitypub.responses import ACTIVITY_STREAMS, activity_response, error, node_of
-from bocage.core import contexts, graph, outbox
+from bocage.core import contexts, graph, numbers, outbox
 from bocage.store.models import Account
 
 PEOPLE_PER_PAGE = 40
 MAX_PAGE = 10_000  # 400,000 followers deep: more than anyone walks, and a bounded OFFSET
-LARGEST_ID = 2**63 - 1
 
 
 class BadPage(ValueError):
@@ -74,9 +73,10 @@ def id_param(request: Request, name: str) -> int | None:
     value = request.query_params.get(name)
     if value is None or value == "":
         return None
-    if not value.isdigit() or int(value) > LARGEST_ID:
+    found = numbers.parse_id(value)
+    if found is None:
         raise BadPage(f"{name} must be an id (a string of at most 19 digits).")
-    return int(value)
+    return found
 
 
 def page_number(request: Request) -> int | None:
@@ -84,9 +84,10 @@ def page_number(request: Request) -> int | None:
     value = request.query_params.get("page")
     if value is None:
         return None
-    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
+    found = numbers.parse_id(value)
+    if found is None or not 1 <= found <= MAX_PAGE:
         raise BadPage(f"page must be a page number from 1 to {MAX_PAGE}.")
-    return int(value)
+    return found
 
 
 Build = Callable[[Request, Account], Awaitable[dict[str, Any]]]
@@ -161,9 +162,7 @@ async def context(request: Request) -> Response:
     if isinstance(fetcher, Response):
         return fetcher
     node, root_id = node_of(request), request.path_params["root_id"]
-    author = None
-    if root_id <= LARGEST_ID:
-        author = await node.db.read(contexts.root_author, node.ctx.urls, root_id)
+    author = await node.db.read(contexts.root_author, node.ctx.urls, root_id)
     if author is None:
         return error("There is no such thread here, or you may not see it.", 404)
     url = node.ctx.urls.context(root_id)
@@ -188,7 +187,7 @@ async def context(request: Request) -> Response:
 
 
 routes = [
-    Route("/contexts/{root_id:int}", context, methods=["GET"]),
+    Route("/contexts/{root_id:id}", context, methods=["GET"]),
     Route("/users/{username}/outbox", _served(_outbox), methods=["GET"]),
     Route("/users/{username}/followers", _served(_people("followers")), methods=["GET"]),
     Route("/users/{username}/following", _served(_people("following")), methods=["GET"]),

@@ -31,7 +31,8 @@ def username_of(ctx: Context, resource: str) -> str | None:
     """The local username a WebFinger resource names, or None if it names nobody here.
 
     Accepts `acct:name@domain` (with or without `acct:`, any case of domain) and the
-    account's actor or profile URL.
+    account's actor or profile URL. A name no account could have names nobody (it is not
+    looked up).
     """
     resource = unquote(resource.strip())
     if resource.startswith(("http://", "https://")):
@@ -39,14 +40,17 @@ def username_of(ctx: Context, resource: str) -> str | None:
             return None
         path = urlsplit(resource).path
         for prefix in ("/users/", "/@"):
-            if path.startswith(prefix) and "/" not in path[len(prefix) :]:
-                return path[len(prefix) :] or None
+            name = path[len(prefix) :]
+            if path.startswith(prefix) and accounts.USERNAME_RE.fullmatch(name):
+                return name
         return INSTANCE_ACTOR_NAME if resource == ctx.urls.instance_actor else None
     name, _, domain = resource.removeprefix("acct:").lstrip("@").rpartition("@")
     if not name or domain.lower() != ctx.settings.domain.lower():
         return None
     # Mastodon also answers for its instance actor under the bare domain name.
-    return INSTANCE_ACTOR_NAME if name.lower() == domain.lower() else name
+    if name.lower() == domain.lower():
+        return INSTANCE_ACTOR_NAME
+    return name if accounts.USERNAME_RE.fullmatch(name) else None
 
 
 async def webfinger(request: Request) -> Response:

@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from starlette.requests import Request
@@ -28,6 +27,7 @@ from bocage.core.clock import now
 from bocage.core.errors import NotFound, StorageFull
 from bocage.core.ids import new_id
 from bocage.crypto import httpsig
+from bocage.edge import BodyTooLarge, read_body
 from bocage.jobs.queue import enqueue
 from bocage.store.models import Account, InboundActivity
 from bocage.store.prepared import Prepared
@@ -80,14 +80,12 @@ async def _receive(request: Request) -> Response:
 
 async def _accept(request: Request) -> Response:
     node = node_of(request)
-    body = await _read_capped(request)
-    if body is None:
+    try:
+        body = await read_body(request, MAX_ACTIVITY_BYTES)
+    except BodyTooLarge:
         return error(f"An activity can be at most {MAX_ACTIVITY_BYTES} bytes.", 413)
     try:
-        document = orjson.loads(body)
-        incoming = normalize.activity(document)
-    except orjson.JSONDecodeError:
-        return error("The body is not JSON.", 400)
+        incoming = normalize.activity(normalize.loads(body))
     except normalize.Malformed as bad:
         return error(f"This is not an activity we can read: {bad}.", 400)
     rules = await node.federation.domain_rules()
@@ -101,20 +99,6 @@ async def _accept(request: Request) -> Response:
         return Response(status_code=202)  # an actor we never knew deleted itself: nothing to do
     await node.db.write(store, incoming, body, sender.verified_by)
     return Response(status_code=202)
-
-
-async def _read_capped(request: Request) -> bytes | None:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_ACTIVITY_BYTES:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_ACTIVITY_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class _Gone(Exception):

@@ -17,14 +17,20 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
+
 from bocage.core import text
 from bocage.core.activities import PUBLIC, PUBLIC_ALIASES
 from bocage.core.polls import MAX_OPTION_CHARS, RemotePoll
 from bocage.core.remote import ActorProfile, RemotePost
 from bocage.crypto import identity_proofs
 from bocage.crypto.keys import KeyFormatError, public_key_from_multibase
+from bocage.edge import nul_field
 
 ACTOR_TYPES = {"Person", "Service", "Application", "Group", "Organization"}
+MAX_URI = 500  # ids and URLs, as long as the store's columns for them (store/models.py)
+MAX_TAG = 100
+AS_TYPES = ("application/activity+json", "application/ld")
 POST_TYPES = {"Note", "Article", "Page", "Question", "Video", "Event", "Audio", "Image"}
 MAX_NAME = 200
 MAX_URI_BYTES = 500  # ids and actors are kept in columns of that size
@@ -59,6 +65,19 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def loads(body: bytes | str) -> Any:
+    """A remote JSON document. `Malformed` if it is not JSON, or holds a NUL character (no
+    text column of PostgreSQL can keep one); looked for only when the text has its escape."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise Malformed("the body is not JSON") from None
+    escape = "\\u0000" if isinstance(body, str) else b"\\u0000"
+    if escape in body and nul_field([("document", document)]) is not None:  # type: ignore[operator]
+        raise Malformed("the document holds a NUL character")
+    return document
+
+
 def id_of(value: Any) -> str | None:
     """The id of an embedded object, a Link's href, or the string itself."""
     if isinstance(value, str):
@@ -71,6 +90,12 @@ def id_of(value: Any) -> str | None:
     return None
 
 
+def uri_of(value: Any) -> str | None:
+    """`id_of`, if it is short enough to be kept (MAX_URI): a longer one names nothing."""
+    found = id_of(value)
+    return found if found is not None and len(found) <= MAX_URI else None
+
+
 def first_string(value: Any) -> str | None:
     for item in as_list(value):
         if isinstance(item, str):
@@ -81,12 +106,13 @@ def first_string(value: Any) -> str | None:
 def type_of(document: dict[str, Any]) -> str:
     kind = document.get("type")
     if isinstance(kind, list):  # JSON-LD allows several types; the known one wins
-        kind = next((k for k in kind if k in ACTOR_TYPES | POST_TYPES), first_string(kind))
+        known = (k for k in kind if isinstance(k, str) and k in ACTOR_TYPES | POST_TYPES)
+        kind = next(known, first_string(kind))
     return kind if isinstance(kind, str) else ""
 
 
 def audience(value: Any) -> tuple[str, ...]:
-    found = (id_of(item) for item in as_list(value))
+    found = (uri_of(item) for item in as_list(value))
     return tuple(PUBLIC if item in PUBLIC_ALIASES else item for item in found if item)
 
 
@@ -102,8 +128,12 @@ def timestamp(value: Any) -> datetime | None:
 
 @lru_cache(maxsize=4096)
 def host(uri: str) -> str:
-    # Cached: every delivery asks it of the same actors again and again.
-    return urlsplit(uri).netloc.lower()
+    """The host[:port] of `uri`; "" for one that names none (`https://[x` does not parse).
+    Cached: every delivery asks it of the same actors again and again."""
+    try:
+        return urlsplit(uri).netloc.lower()
+    except ValueError:
+        return ""
 
 
 def same_origin(a: str, b: str) -> bool:
@@ -115,12 +145,12 @@ def _url(value: Any) -> str | None:
     items = as_list(value)
     for item in items:
         if isinstance(item, dict) and item.get("mediaType") == "text/html":
-            return id_of(item) or item.get("url")
+            return uri_of(item) or uri_of(item.get("url"))
     for item in items:
         if isinstance(item, str):
-            return item
+            return uri_of(item)
         if isinstance(item, dict):
-            found = item.get("url") if isinstance(item.get("url"), str) else id_of(item)
+            found = uri_of(item.get("url")) if isinstance(item.get("url"), str) else uri_of(item)
             if found:
                 return found
     return None
@@ -133,11 +163,13 @@ def activity(document: Any) -> Incoming:
     if not isinstance(document, dict):
         raise Malformed("an activity must be a JSON object")
     kind = type_of(document)
-    identifier = document.get("id")
-    actor = id_of(document.get("actor"))
+    identifier = uri_of(document.get("id"))
+    actor = uri_of(document.get("actor"))
     if not kind:
         raise Malformed("the activity has no type")
-    if not isinstance(identifier, str) or not identifier.startswith(("https://", "http://")):
+    if not isinstance(document.get("id"), str) or identifier is None:
+        raise Malformed(f"the activity has no id (an http(s) URL of at most {MAX_URI} characters)")
+    if not identifier.startswith(("https://", "http://")):
         raise Malformed("the activity has no id (an http(s) URL)")
     if not actor:
         raise Malformed("the activity has no actor")
@@ -156,8 +188,8 @@ def activity(document: Any) -> Incoming:
         type=kind,
         actor=actor,
         object=obj if isinstance(obj, dict | str) else None,
-        object_id=id_of(obj),
-        target=id_of(document.get("target")),
+        object_id=uri_of(obj),
+        target=uri_of(document.get("target")),
         to=audience(document.get("to")),
         cc=audience(document.get("cc")),
         raw=document,
@@ -166,7 +198,7 @@ def activity(document: Any) -> Incoming:
 
 def flag(incoming: Incoming) -> tuple[list[str], str]:
     """What a Flag reports (an account and some of its posts, in any order) and why."""
-    reported = [found for found in map(id_of, as_list(incoming.raw.get("object"))) if found]
+    reported = [found for found in map(uri_of, as_list(incoming.raw.get("object"))) if found]
     reason = incoming.raw.get("content") or incoming.raw.get("summary")  # Lemmy: summary
     return reported, text.plain(reason) if isinstance(reason, str) else ""
 
@@ -174,19 +206,32 @@ def flag(incoming: Incoming) -> tuple[list[str], str]:
 # --- actors ----------------------------------------------------------------------------------
 
 
+def actor_link(jrd: dict[str, Any]) -> str | None:
+    """The actor a WebFinger answer (JRD) points at: its `self` link of an ActivityStreams
+    type."""
+    for link in as_list(jrd.get("links")):
+        if not isinstance(link, dict) or link.get("rel") != "self":
+            continue
+        kind, href = link.get("type"), link.get("href")
+        if isinstance(kind, str) and kind.startswith(AS_TYPES) and isinstance(href, str):
+            if uri_of(href):
+                return href
+    return None
+
+
 def actor(document: dict[str, Any], fetched_from: str) -> ActorProfile:
     """An actor document, trusted only for ids on the server it was fetched from."""
-    uri = document.get("id")
-    if not isinstance(uri, str) or not same_origin(uri, fetched_from):
-        raise Malformed(f"the actor's id is not on {host(fetched_from)}")
+    uri = uri_of(document.get("id"))
+    if not isinstance(document.get("id"), str) or not uri or not same_origin(uri, fetched_from):
+        raise Malformed(f"the actor's id is not on {host(fetched_from)} (or is too long)")
     kind = type_of(document)
     if kind not in ACTOR_TYPES:
         raise Malformed(f"{kind or 'an untyped object'} is not an actor")
-    inbox = id_of(document.get("inbox"))
+    inbox = uri_of(document.get("inbox"))
     if not inbox:
-        raise Malformed("the actor has no inbox")
+        raise Malformed(f"the actor has no inbox (a URL of at most {MAX_URI} characters)")
     endpoints = document.get("endpoints")
-    shared = id_of(endpoints.get("sharedInbox")) if isinstance(endpoints, dict) else None
+    shared = uri_of(endpoints.get("sharedInbox")) if isinstance(endpoints, dict) else None
     key_id, pem = _rsa_key(document, uri)
     username = document.get("preferredUsername")
     if not isinstance(username, str) or not username.strip():
@@ -207,12 +252,12 @@ def actor(document: dict[str, Any], fetched_from: str) -> ActorProfile:
         key_id=key_id,
         public_key_pem=pem,
         **_did(document),
-        followers_url=id_of(document.get("followers")),
+        followers_url=uri_of(document.get("followers")),
         url=_url(document.get("url")),
         avatar_url=_url(document.get("icon")),
         header_url=_url(document.get("image")),
         also_known_as=_ids(document.get("alsoKnownAs")),
-        moved_to=id_of(document.get("movedTo")),
+        moved_to=uri_of(document.get("movedTo")),
         gateways=_gateways(document.get("gateways")),
     )
 
@@ -225,14 +270,16 @@ def _gateways(value: Any) -> tuple[str, ...]:
     only to find peers: everything they serve is verified against the actor's key)."""
     found = []
     for item in as_list(value)[:MAX_GATEWAYS]:
-        if isinstance(item, str) and item.startswith(("https://", "http://")) and host(item):
+        if isinstance(item, str) and item.startswith(("https://", "http://")) and uri_of(item):
+            if not host(item):
+                continue
             parts = urlsplit(item)
             found.append(f"{parts.scheme}://{parts.netloc.lower()}")
     return tuple(dict.fromkeys(found))
 
 
 def _ids(value: Any) -> tuple[str, ...]:
-    return tuple(found for found in (id_of(item) for item in as_list(value)) if found)
+    return tuple(found for found in (uri_of(item) for item in as_list(value)) if found)
 
 
 def _rsa_key(document: dict[str, Any], uri: str) -> tuple[str | None, str | None]:
@@ -241,8 +288,8 @@ def _rsa_key(document: dict[str, Any], uri: str) -> tuple[str | None, str | None
             continue
         owner = id_of(key.get("owner")) or uri
         pem = key.get("publicKeyPem")
-        key_id = key.get("id")
-        if owner == uri and isinstance(pem, str) and isinstance(key_id, str):
+        key_id = uri_of(key.get("id"))
+        if owner == uri and isinstance(pem, str) and isinstance(key.get("id"), str) and key_id:
             return key_id, pem
     return None, None
 
@@ -290,8 +337,8 @@ def post(document: dict[str, Any], *, with_media: bool = True) -> RemotePost:
     if kind not in POST_TYPES:
         raise Malformed(f"{kind or 'an untyped object'} is not a post")
     uri = document.get("id")
-    if not isinstance(uri, str):
-        raise Malformed("the post has no id")
+    if not isinstance(uri, str) or len(uri) > MAX_URI:
+        raise Malformed(f"the post has no id (of at most {MAX_URI} characters)")
     author = _author(document.get("attributedTo"))
     if not author or not same_origin(author, uri):
         raise Malformed("the post's author is missing or on another server than the post")
@@ -305,11 +352,11 @@ def post(document: dict[str, Any], *, with_media: bool = True) -> RemotePost:
         to=audience(document.get("to")),
         cc=audience(document.get("cc")),
         spoiler_text=_plain(document.get("summary")) if kind == "Note" else "",
-        in_reply_to=id_of(document.get("inReplyTo")),
+        in_reply_to=uri_of(document.get("inReplyTo")),
         updated=timestamp(document.get("updated")),
         language=_language(document),
-        mentions=_tags(document, "Mention", "href"),
-        tags=tuple(t.lstrip("#") for t in _tags(document, "Hashtag", "name")),
+        mentions=tuple(m for m in _tags(document, "Mention", "href") if len(m) <= MAX_URI),
+        tags=tuple(t.lstrip("#")[:MAX_TAG] for t in _tags(document, "Hashtag", "name")),
         poll=found_poll,
         context=_context(document),
     )
@@ -366,7 +413,7 @@ def poll(document: dict[str, Any]) -> RemotePoll | None:
 def vote(document: dict[str, Any]) -> tuple[str, str] | None:
     """(the Question it answers, the option's name) if a Note may be a poll vote: Mastodon's
     shape, a `name` and an `inReplyTo` (whether it is one depends on what it answers)."""
-    name, answered = document.get("name"), id_of(document.get("inReplyTo"))
+    name, answered = document.get("name"), uri_of(document.get("inReplyTo"))
     if type_of(document) != "Note" or not isinstance(name, str) or not name or not answered:
         return None
     return answered, name
@@ -377,15 +424,18 @@ def _author(value: Any) -> str | None:
     candidates = as_list(value)
     for item in candidates:
         if isinstance(item, dict) and item.get("type") == "Person":
-            return id_of(item)
-    return id_of(candidates[0]) if candidates else None
+            return uri_of(item)
+    return uri_of(candidates[0]) if candidates else None
 
 
 def _content(document: dict[str, Any], kind: str, with_media: bool, *, listed: bool) -> str:
     body = document.get("content")
     if not isinstance(body, str):
         mapped = document.get("contentMap")
-        body = next(iter(mapped.values()), "") if isinstance(mapped, dict) and mapped else ""
+        texts = (
+            (v for v in mapped.values() if isinstance(v, str)) if isinstance(mapped, dict) else ()
+        )
+        body = next(iter(texts), "")
     if not body and isinstance(document.get("source"), dict) and kind == "Note":
         body = html.escape(str(document["source"].get("content", "")))
     parts: list[str] = []
@@ -397,7 +447,8 @@ def _content(document: dict[str, Any], kind: str, with_media: bool, *, listed: b
     if kind == "Question" and listed:  # a poll that could not be read: its options as text
         options = as_list(document.get("oneOf")) + as_list(document.get("anyOf"))
         names = [o.get("name") for o in options if isinstance(o, dict)]
-        parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in names if n) + "</ul>")
+        items = "".join(f"<li>{html.escape(n)}</li>" for n in names if isinstance(n, str) and n)
+        parts.append(f"<ul>{items}</ul>")
     if with_media:
         parts.extend(_attachments(document.get("attachment")))
     return text.sanitize_remote("".join(parts))

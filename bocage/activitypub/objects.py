@@ -203,8 +203,8 @@ def _collection(kind: str) -> Any:
 routes = [
     Route("/actor", instance_actor, methods=["GET"]),
     Route("/users/{username}", actor, methods=["GET"]),
-    Route("/users/{username}/statuses/{post_id:int}", status, methods=["GET"]),
-    Route("/users/{username}/statuses/{post_id:int}/replies", replies, methods=["GET"]),
+    Route("/users/{username}/statuses/{post_id:id}", status, methods=["GET"]),
+    Route("/users/{username}/statuses/{post_id:id}/replies", replies, methods=["GET"]),
     Route("/users/{username}/collections/featured", _collection("featured")),
     Route("/users/{username}/collections/tags", _collection("tags")),
 ]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -40,7 +39,7 @@ async def process(federation: Federation, payload: dict[str, Any]) -> None:
     if body is None:
         return
     try:
-        incoming = normalize.activity(orjson.loads(body))
+        incoming = normalize.activity(normalize.loads(body))
         verdict = await Receiver(federation, incoming).apply()
     except normalize.Malformed as bad:
         await _settle(federation, inbound_id, refused(f"unreadable activity: {bad}"))

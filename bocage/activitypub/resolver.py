@@ -153,15 +153,10 @@ class Resolver:
         jrd = await self.client.get_json(
             f"{scheme}://{domain}/.well-known/webfinger?resource={resource}", None, jrd=True
         )
-        for link in normalize.as_list(jrd.get("links")):
-            if (
-                isinstance(link, dict)
-                and link.get("rel") == "self"
-                and link.get("type", "").startswith(("application/activity+json", "application/ld"))
-                and isinstance(link.get("href"), str)
-            ):
-                return await self.actor(link["href"])
-        raise FetchError(f"{domain} knows no account @{username}", 404)
+        actor = normalize.actor_link(jrd)
+        if actor is None:
+            raise FetchError(f"{domain} knows no account @{username}", 404)
+        return await self.actor(actor)
 
     async def discover(self, handle: str) -> Account:
         """`@user@domain` as a person types it; failures become a `NotFound` to show them."""

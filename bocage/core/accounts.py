@@ -61,13 +61,13 @@ class ProfileUpdate:
 
 
 def validate_registration(form: Registration) -> None:
-    if not USERNAME_RE.match(form.username):
+    if not USERNAME_RE.fullmatch(form.username):
         raise InvalidInput(
             "A username is 1 to 30 letters, digits or underscores.",
             field="username",
             code="invalid",
         )
-    if not EMAIL_RE.match(form.email) or len(form.email) > 320:
+    if not EMAIL_RE.fullmatch(form.email) or len(form.email) > 320:
         raise InvalidInput(
             "That does not look like an e-mail address.", field="email", code="invalid"
         )

@@ -43,6 +43,7 @@ from bocage.store.models import Filter, FilterKeyword, FilterStatus
 CONTEXTS = ("home", "notifications", "public", "thread", "account")
 ACTIONS = ("warn", "hide", "blur")
 NOT_FOUND = "Record not found"
+MAX_EXPIRES_IN = 100 * 365 * 24 * 3600  # seconds; a filter may not outlive its dates
 INVALID_CONTEXT = "Context None or invalid context supplied"
 MULTIPLE_KEYWORDS = (
     "These parameters cannot be changed from this application because they apply to more "
@@ -395,6 +396,8 @@ def _apply(row: Filter, change: FilterChange) -> None:
     if change.action is not None:
         row.action = change.action
     if change.expires_in is not UNSET:
+        if change.expires_in is not None and abs(change.expires_in) > MAX_EXPIRES_IN:
+            raise InvalidInput("Validation failed: Expires in must be at most 100 years")
         row.expires_at = (
             None if change.expires_in is None else now() + timedelta(seconds=change.expires_in)
         )

@@ -28,6 +28,7 @@ REGISTRATION_MODES = {
 }
 
 
+MAX_INVITE_USES = 100_000
 INSTANCE_KEY = "instance_actor_key"  # an InstanceSetting, never shown in the admin pages
 
 
@@ -191,6 +192,8 @@ def create_invite(
 ) -> Invite:
     if max_uses is not None and max_uses < 1:
         raise InvalidInput("An invite must allow at least one use.")
+    if max_uses is not None and max_uses > MAX_INVITE_USES:
+        raise InvalidInput(f"An invite can allow at most {MAX_INVITE_USES:,} uses.")
     moment = now()
     invite = Invite(
         code=secrets.token_urlsafe(9),

@@ -15,8 +15,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bocage.core import numbers
 from bocage.core.errors import DomainError, InvalidInput
 from bocage.core.timelines import Page
+from bocage.edge import nul_field, read_body
 from bocage.node import Node
 
 API_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke")
@@ -50,9 +52,7 @@ async def params(request: Request, max_bytes: int = MAX_BODY) -> dict[str, Any]:
     _merge(found, request.query_params.multi_items())
     if request.method != "HEAD":
         kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        body = await request.body()
-        if len(body) > max_bytes:
-            raise InvalidInput("The request body is too large.")
+        body = await read_body(request, max_bytes)
         if kind == "application/json" and body:
             try:
                 document = orjson.loads(body)
@@ -64,6 +64,8 @@ async def params(request: Request, max_bytes: int = MAX_BODY) -> dict[str, Any]:
         elif body:
             form = await request.form()
             _merge(found, [(key, value) for key, value in form.multi_items()])
+    if (field := nul_field(found.items())) is not None:
+        raise InvalidInput(f"{field} contains a NUL character, which no text can hold here.")
     return found
 
 
@@ -76,7 +78,9 @@ def _merge(found: dict[str, Any], items: Any) -> None:
         if nested := _IN_ARRAY.fullmatch(key):
             _merge_nested(found, *nested.groups(), value)
         elif key.endswith("[]"):
-            found.setdefault(key[:-2], []).append(value)
+            if not isinstance(found.setdefault(key[:-2], []), list):
+                raise InvalidInput(f"{key[:-2]} is given both as one value and as a list.")
+            found[key[:-2]].append(value)
         else:
             found[key] = value
 
@@ -139,12 +143,24 @@ def bool_param(values: dict[str, Any], name: str, default: bool = False) -> bool
 
 
 def id_param(value: Any, name: str) -> int | None:
+    """An id from a query or a body; one that cannot be an id is refused (422), not looked up."""
     if value is None or value == "":
         return None
-    text = str(value)
-    if not text.isdigit():
-        raise InvalidInput(f"{name} must be an id (a string of digits).")
-    return int(text)
+    found = numbers.parse_id(value)
+    if found is None:
+        raise InvalidInput(f"{name} must be an id (a string of digits, below 2^63).")
+    return found
+
+
+def count_param(value: Any, name: str, maximum: int = numbers.ID_LIMIT - 1) -> int | None:
+    """A count (`limit`, `offset`), at most `maximum`: a bigger one is clamped, as Mastodon
+    clamps; anything but a whole number is refused (422)."""
+    if value is None or value == "":
+        return None
+    found = numbers.parse_count(value, maximum)
+    if found is None:
+        raise InvalidInput(f"{name} must be a whole number.")
+    return found
 
 
 def id_list(values: dict[str, Any], name: str) -> list[int]:
@@ -156,9 +172,9 @@ def id_list(values: dict[str, Any], name: str) -> list[int]:
 
 def page_of(request: Request, default_limit: int = 20, max_limit: int = 40) -> Page:
     query = request.query_params
-    limit = id_param(query.get("limit"), "limit") or default_limit
+    limit = count_param(query.get("limit"), "limit", max_limit) or default_limit
     since = id_param(query.get("min_id") or query.get("since_id"), "min_id")
-    return Page(id_param(query.get("max_id"), "max_id"), since, min(limit, max_limit))
+    return Page(id_param(query.get("max_id"), "max_id"), since, limit)
 
 
 PAGING = ("max_id", "min_id", "since_id")

@@ -14,9 +14,10 @@ from starlette.routing import BaseRoute, Route
 
 from bocage.activitypub import signatures
 from bocage.activitypub.responses import activity_response, error, json_response, node_of
-from bocage.core import activities, authoring, portable, remote
+from bocage.core import activities, authoring, numbers, portable, remote
 from bocage.core.errors import RateLimited
 from bocage.crypto import httpsig
+from bocage.edge import BodyTooLarge, read_body
 from bocage.p2p import peers, pubs, replica
 
 if TYPE_CHECKING:
@@ -29,7 +30,10 @@ MAX_CLOCK_BYTES = 1024 * 1024
 
 async def clock(request: Request) -> Response:
     """Exchange clocks: what the asker holds in, what this node holds out (with peers)."""
-    body = await request.body()
+    try:
+        body = await read_body(request, MAX_CLOCK_BYTES)
+    except BodyTooLarge:
+        return error(f"A clock can be at most {MAX_CLOCK_BYTES} bytes.", 413)
     asker = await _signed_peer(request, body)
     if isinstance(asker, Response):
         return asker
@@ -81,14 +85,11 @@ async def log_page(request: Request) -> Response:
     if isinstance(asker, Response):
         return asker
     did = request.path_params["did"]
-    try:
-        after = int(request.query_params.get("after", "0"))
-        limit = int(request.query_params.get("limit", str(replica.PAGE_DEFAULT)))
-    except ValueError:
-        return error("after and limit must be whole numbers.", 400)
-    if after < 0 or limit < 1:
-        return error("after must be 0 or more, limit 1 or more.", 400)
-    limit = min(limit, replica.PAGE_MAX)
+    query = request.query_params
+    after = numbers.parse_id(query.get("after", "0"))
+    limit = numbers.parse_count(query.get("limit", str(replica.PAGE_DEFAULT)), replica.PAGE_MAX)
+    if after is None or not limit:
+        return error("after must be a sequence number (0 up to 2^63), limit 1 or more.", 400)
     answer = await node_of(request).db.read(_page, did, after, limit)
     if isinstance(answer, Response):
         return answer

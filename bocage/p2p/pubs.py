@@ -23,6 +23,7 @@ from bocage.core.clock import now
 from bocage.core.errors import DomainError, NotFound
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
+from bocage.edge import BodyTooLarge, read_body
 from bocage.p2p import peers
 from bocage.store.models import Account, GatewayConsent
 
@@ -93,9 +94,10 @@ async def consent(request: Request) -> Response:
     node = node_of(request)
     if not node.settings.pub:
         return error("This node is not a pub (it runs without --pub).", 404)
-    body = await request.body()
-    if len(body) > MAX_CONSENT_BYTES:
-        return error("A consent is a small document.", 400)
+    try:
+        body = await read_body(request, MAX_CONSENT_BYTES)
+    except BodyTooLarge:
+        return error("A consent is a small document.", 413)
     try:
         document = _consent_document(orjson.loads(body), node.ctx.urls.base)
     except (orjson.JSONDecodeError, ValueError) as bad:

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import base58
 
 from bocage.crypto.keys import verify_signature
 from bocage.crypto.proofs import canonical_json, digest, verify_object
 
+T = TypeVar("T")
 ENTRY_FIELDS = {"author": str, "seq": int, "id": str, "digest": str, "signature": str}
 
 
@@ -56,9 +58,18 @@ def check_signed(entry: Any, did: str, public_key: bytes) -> dict[str, Any]:
     except ValueError:
         raw = b""
     unsigned = {key: value for key, value in entry.items() if key != "signature"}
-    if not raw or not verify_signature(public_key, canonical_json(unsigned), raw):
+    if not raw or not verify_signature(public_key, _jcs(canonical_json, unsigned, entry), raw):
         raise Rejected(f"the signature of entry {entry['seq']} does not verify")
     return entry
+
+
+def _jcs(compute: Callable[[Any], T], value: Any, entry: dict[str, Any]) -> T:
+    """`compute` (RFC 8785 bytes, or their digest) of what an entry signs; `Rejected` for JSON
+    that JCS cannot carry (an integer beyond 2**53, say): nobody can have signed it."""
+    try:
+        return compute(value)
+    except ValueError as bad:
+        raise Rejected(f"entry {entry['seq']} holds what JSON cannot sign: {bad}") from None
 
 
 def check_next(entry: dict[str, Any], head: Head) -> None:
@@ -77,7 +88,7 @@ def check_activity(
     actor, so that `Unbound` is raised only for content the did's key did sign."""
     if not isinstance(activity, dict):
         raise Rejected(f"the activity of entry {entry['seq']} is not a JSON object")
-    if digest(activity) != entry["digest"]:
+    if _jcs(digest, activity, entry) != entry["digest"]:
         raise Rejected(f"the activity of entry {entry['seq']} does not match its digest")
     if activity.get("id") != entry["id"]:
         raise Rejected(f"entry {entry['seq']} names {entry['id'][:200]}, not this activity")

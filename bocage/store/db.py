@@ -33,6 +33,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bocage.core import events, ids
@@ -57,6 +58,17 @@ def committed_cache(session: Session, name: str, make: Callable[[], T]) -> T | N
 
 READERS = 4
 MAX_GROUP = 64  # units of work committed together, at most
+# PostgreSQL runs writers side by side: two units that check for a row, then insert it (two
+# clicks on "follow"), can both pass the check; the second fails on the unique key. Run
+# again, it sees the first one's row, as it would have had it come a moment later. So do a
+# deadlock and a serialization failure (SQLSTATE 23505, 40P01, 40001).
+RACE_ATTEMPTS = 3
+RACE_STATES = frozenset({"23505", "40P01", "40001"})
+
+
+def lost_a_race(failed: DBAPIError) -> bool:
+    """Did a PostgreSQL unit of work fail only because another one committed first?"""
+    return getattr(failed.orig, "sqlstate", None) in RACE_STATES
 
 
 def is_sqlite(url: str) -> bool:
@@ -335,13 +347,21 @@ class Database:
         """Run `work(session, …)` in one write transaction on a writer thread.
 
         On SQLite it may share its transaction with other units (group commit); its effects
-        commit, or roll back, as if it ran alone. `work` must act only through the session:
+        commit, or roll back, as if it ran alone. On PostgreSQL a unit that lost a race with
+        another (see `lost_a_race`) runs again. `work` must act only through the session:
         it may run twice (see `SerialWriter`).
         """
         if self._serial_writer is not None:
             return await self._serial_writer.submit(work, args, kwargs)
         assert self._write_threads is not None
-        return await self._run(self._write_threads, self.transaction, work, args, kwargs)
+        attempt = 1
+        while True:
+            try:
+                return await self._run(self._write_threads, self.transaction, work, args, kwargs)
+            except DBAPIError as failed:
+                if attempt >= RACE_ATTEMPTS or not lost_a_race(failed):
+                    raise
+                attempt += 1
 
     async def read(
         self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs

@@ -13,15 +13,13 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bocage.core import numbers
 from bocage.core.errors import DomainError, InvalidInput
+from bocage.edge import nul_field, read_body
 from bocage.web.auth import node_of
 
 CSRF_COOKIE = "bocage_csrf"
 CSRF_FIELD = "csrf"
-
-
-class PayloadTooLarge(DomainError):
-    status = 413
 
 
 class CsrfFailure(DomainError):
@@ -46,8 +44,7 @@ def set_csrf_cookie(request: Request, response: Response) -> None:
 async def read_form(request: Request, *, uploads: bool = False) -> FormData:
     node = node_of(request)
     limit = node.settings.max_upload_bytes + 65536 if uploads else node.settings.max_form_bytes
-    body = await _read_capped(request, limit)
-    request._body = body  # Starlette parses the form from the cached body
+    await read_body(request, limit)  # kept by the request, which parses the form from it
     form = await request.form(max_part_size=limit)
     sent = form.get(CSRF_FIELD)
     expected = request.cookies.get(CSRF_COOKIE)
@@ -55,25 +52,9 @@ async def read_form(request: Request, *, uploads: bool = False) -> FormData:
         raise CsrfFailure(
             "This form expired or did not come from this site. Reload the page and try again."
         )
+    if (field := nul_field(form.multi_items())) is not None:
+        raise InvalidInput(f"The field {field!r} contains a NUL character, which it cannot hold.")
     return form
-
-
-async def _read_capped(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(_too_large(limit))
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(_too_large(limit))
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(limit: int) -> str:
-    return f"That is too much data: the limit is {limit // 1024 // 1024 or 1} MB."
 
 
 def text(form: FormData, name: str, default: str = "", max_length: int = 100_000) -> str:
@@ -90,20 +71,36 @@ def flag(form: FormData, name: str) -> bool:
 
 
 def optional_int(form: FormData, name: str) -> int | None:
+    """A whole number, or None when left empty; one beyond 64 bits reads as 2**63 - 1, which
+    every rule on a number refuses (core/numbers.py)."""
     value = text(form, name).strip()
     if not value:
         return None
-    if not value.isdigit():
+    found = numbers.parse_count(value, numbers.ID_LIMIT - 1)
+    if found is None:
         raise InvalidInput(f"The field {name!r} must be a number.")
-    return int(value)
+    return found
 
 
-def int_list(form: FormData, name: str) -> list[int]:
-    """Every value of a repeated field (checkboxes), as numbers."""
-    values = [value for value in form.getlist(name) if isinstance(value, str) and value.strip()]
-    if not all(value.strip().isdigit() for value in values):
-        raise InvalidInput(f"The field {name!r} must hold numbers.")
-    return [int(value) for value in values]
+def optional_id(form: FormData, name: str) -> int | None:
+    """The id of something (a post replied to), or None when left empty."""
+    value = text(form, name).strip()
+    if not value:
+        return None
+    found = numbers.parse_id(value)
+    if found is None:
+        raise InvalidInput(f"The field {name!r} must be an id.")
+    return found
+
+
+def int_list(form: FormData, name: str, *, ids: bool = False) -> list[int]:
+    """Every value of a repeated field (checkboxes), as numbers (as ids, with `ids`)."""
+    values = [value.strip() for value in form.getlist(name) if isinstance(value, str)]
+    parse = numbers.parse_id if ids else lambda v: numbers.parse_count(v, numbers.ID_LIMIT - 1)
+    found = [parse(value) for value in values if value]
+    if None in found:
+        raise InvalidInput(f"The field {name!r} must hold {'ids' if ids else 'numbers'}.")
+    return [number for number in found if number is not None]
 
 
 async def file_bytes(form: FormData, name: str) -> bytes | None:

@@ -208,3 +208,21 @@ async def test_deliveries_double_knock_too(server: tuple[str, list[str]]) -> Non
     finally:
         await client.close()
     assert seen == ["rfc9421", "cavage", "cavage", "rfc9421", "cavage"]
+
+
+async def test_urls_from_other_servers_are_encoded_or_refused_before_being_signed(
+    server: tuple[str, list[str]],
+) -> None:
+    """A key id or an inbox from another server may hold spaces, non-ASCII or a broken
+    `[host]`. RFC 9421 signs an encoded URL only: signing such a URL crashed the request (a
+    signed inbox POST whose keyId had a space was a 500). It is sent encoded, or refused."""
+    base, _seen = server
+    client = FederationClient(AddressPolicy(allow_loopback=True))
+    try:
+        with pytest.raises(FetchError, match="answered 404"):  # sent encoded, and answered
+            await client.get_json(f"{base}/doc ument é", signer())
+        for broken in ("http://[::1/actor", "http://127.0.0.5:99999/actor"):
+            with pytest.raises(BlockedAddress, match="not a URL"):
+                await client.get_json(broken, signer())
+    finally:
+        await client.close()

@@ -174,9 +174,16 @@ def served(routes: Iterable[BaseRoute]) -> list[Key]:
     return found
 
 
-def concrete(app_path: str) -> str:
-    """An app route's path with each parameter filled (`/api/v1/lists/{id}` → `…/1`)."""
-    return _PARAM.sub("1", app_path)
+def parameters(app_path: str) -> list[str]:
+    """The names of an app route's path parameters (`{id:id}` is named `id`)."""
+    return [found[1:-1].split(":", 1)[0] for found in _PARAM.findall(app_path)]
+
+
+def concrete(app_path: str, values: Mapping[str, str] | None = None) -> str:
+    """An app route's path with each parameter filled (`/api/v1/lists/{id}` → `…/1`), or
+    with the value given for its name."""
+    given = values or {}
+    return _PARAM.sub(lambda found: given.get(parameters(found[0])[0], "1"), app_path)
 
 
 def gaps(

@@ -87,3 +87,26 @@ def test_a_toy_router_agrees_with_starlette(path: str) -> None:
         assert first_match(indexed.candidates(path), scope) == first_match(
             Router(routes).routes, scope
         )
+
+
+def test_every_id_in_a_path_is_declared_an_id(tmp_path: Path) -> None:
+    """`{post_id:id}`, never Starlette's `{…:int}` (any number of digits, which overflowed
+    in the database) nor a bare `{id}` parsed by each route: a path naming an id the store
+    cannot hold is a 404 from the router."""
+    app = create_app(
+        make_settings(tmp_path / "data", f"sqlite:///{tmp_path}/db.sqlite3"), run_worker=False
+    )
+    ids = [
+        (route.path, parameter)
+        for route in app.router.routes
+        if isinstance(route, Route | WebSocketRoute)
+        for parameter in PARAM.findall(route.path)
+        if parameter.split(":")[0].strip("{").endswith("id")
+    ]
+    assert len(ids) > 60
+    assert [found for found in ids if not found[1].endswith(":id}")] == []
+    router = app.router
+    for path in ("/users/alice/statuses/99999999999999999999", "/api/v1/statuses/²",
+                 "/@alice/9223372036854775808", "/posts/-1"):  # fmt: skip
+        scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
+        assert first_match(router.routes, scope)[1] is Match.NONE, path

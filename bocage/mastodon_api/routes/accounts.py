@@ -12,16 +12,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import accounts, graph, oauth, timelines
+from bocage.core import accounts, graph, numbers, oauth, timelines
 from bocage.core.context import Context
 from bocage.core.errors import InvalidInput, NotFound
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of, optional, require, require_user
 from bocage.mastodon_api.http import (
     bool_param,
+    count_param,
     detailed,
     id_list,
-    id_param,
     json,
     link_header,
     node_of,
@@ -56,7 +56,7 @@ def _visible_account(session: Session, account_id: int | None) -> Account:
 
 
 async def show(request: Request) -> Response:
-    account_id = id_param(request.path_params["id"], "id")
+    account_id = request.path_params["id"]
     node = node_of(request)
 
     def load(session: Session) -> dict[str, Any]:
@@ -88,8 +88,8 @@ async def search(request: Request) -> Response:
     _grant, caller = await require_user(request, "read:accounts")
     values = await params(request)
     query = text_param(values, "q").strip()
-    limit = min(id_param(values.get("limit"), "limit") or 40, 80)
-    offset = id_param(values.get("offset"), "offset") or 0
+    limit = count_param(values.get("limit"), "limit", 80) or 40
+    offset = count_param(values.get("offset"), "offset") or 0
     following = bool_param(values, "following")
     if bool_param(values, "resolve"):
         await search_routes.discover(request, query)
@@ -129,7 +129,7 @@ async def statuses(request: Request) -> Response:
     `only_media`, `pinned` (only pinned posts) and `tagged` (one hashtag)."""
     grant = await grant_of(request)
     viewer = grant.account if grant else None
-    account_id = id_param(request.path_params["id"], "id")
+    account_id = request.path_params["id"]
     node, page = node_of(request), page_of(request)
     query = dict(request.query_params)
     tagged = text_param(query, "tagged").strip() or None
@@ -162,7 +162,7 @@ async def update_credentials(request: Request) -> Response:
 async def _update_credentials(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:accounts")
     node = node_of(request)
-    values = await params(request, max_bytes=2 * node.settings.max_upload_bytes + 65536)
+    values = await params(request, max_bytes=node.settings.max_request_bytes)
     media_dir = node.settings.media_dir
     avatar = await images.store_profile_image(media_dir, await _upload(values, "avatar"), "avatar")
     header = await images.store_profile_image(media_dir, await _upload(values, "header"), "header")
@@ -208,7 +208,7 @@ def _fields(values: dict[str, Any]) -> list[tuple[str, str]] | None:
             indexed.setdefault(index, {})[part] = str(value)
     if not indexed:
         return None
-    ordered = sorted(indexed.items(), key=lambda item: int(item[0]) if item[0].isdigit() else 0)
+    ordered = sorted(indexed.items(), key=lambda item: numbers.parse_id(item[0]) or 0)
     return [(f.get("name", ""), f.get("value", "")) for _, f in ordered]
 
 
@@ -254,6 +254,6 @@ routes = [
     Route("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
     Route("/api/v1/accounts/lookup", lookup, methods=["GET"]),
     Route("/api/v1/accounts/search", search, methods=["GET"]),
-    Route("/api/v1/accounts/{id}", show, methods=["GET"]),
-    Route("/api/v1/accounts/{id}/statuses", statuses, methods=["GET"]),
+    Route("/api/v1/accounts/{id:id}", show, methods=["GET"]),
+    Route("/api/v1/accounts/{id:id}/statuses", statuses, methods=["GET"]),
 ]

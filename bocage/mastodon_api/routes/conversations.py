@@ -14,7 +14,7 @@ from bocage.core import conversations
 from bocage.core.context import Context
 from bocage.mastodon_api import views
 from bocage.mastodon_api.auth import require_user
-from bocage.mastodon_api.http import id_param, json, link_header, node_of, page_of
+from bocage.mastodon_api.http import json, link_header, node_of, page_of
 from bocage.store.models import Account
 
 
@@ -37,7 +37,7 @@ async def index(request: Request) -> Response:
 async def read(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:conversations")
     node = node_of(request)
-    conversation_id = id_param(request.path_params["id"], "id") or 0
+    conversation_id = request.path_params["id"]
 
     def apply(session: Session, ctx: Context) -> dict[str, Any]:
         viewer = session.get(Account, caller.id)
@@ -51,13 +51,13 @@ async def read(request: Request) -> Response:
 async def remove(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:conversations")
     node = node_of(request)
-    conversation_id = id_param(request.path_params["id"], "id") or 0
+    conversation_id = request.path_params["id"]
     await node.db.write(conversations.remove, caller, conversation_id)
     return json({})
 
 
 routes = [
     Route("/api/v1/conversations", index, methods=["GET"]),
-    Route("/api/v1/conversations/{id}", remove, methods=["DELETE"]),
-    Route("/api/v1/conversations/{id}/read", read, methods=["POST"]),
+    Route("/api/v1/conversations/{id:id}", remove, methods=["DELETE"]),
+    Route("/api/v1/conversations/{id:id}/read", read, methods=["POST"]),
 ]

@@ -14,7 +14,7 @@ from bocage.core.context import Context
 from bocage.core.errors import NotFound
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import ApiError, require_user
-from bocage.mastodon_api.http import id_param, json, node_of, params, text_param, validation
+from bocage.mastodon_api.http import json, node_of, params, text_param, validation
 from bocage.store.models import Account
 
 
@@ -54,7 +54,7 @@ async def create(request: Request) -> Response:
 
 async def delete(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:accounts")
-    featured_id = id_param(request.path_params["id"], "id") or 0
+    featured_id = request.path_params["id"]
     node = node_of(request)
 
     def apply(session: Session, ctx: Context) -> None:
@@ -73,7 +73,7 @@ async def suggestions(request: Request) -> Response:
 
 
 async def of_account(request: Request) -> Response:
-    account_id = id_param(request.path_params["id"], "id")
+    account_id = request.path_params["id"]
     node = node_of(request)
 
     def load(session: Session) -> list[dict[str, Any]]:
@@ -90,6 +90,6 @@ routes = [
     Route("/api/v1/featured_tags", index, methods=["GET"]),
     Route("/api/v1/featured_tags", create, methods=["POST"]),
     Route("/api/v1/featured_tags/suggestions", suggestions, methods=["GET"]),
-    Route("/api/v1/featured_tags/{id}", delete, methods=["DELETE"]),
-    Route("/api/v1/accounts/{id}/featured_tags", of_account, methods=["GET"]),
+    Route("/api/v1/featured_tags/{id:id}", delete, methods=["DELETE"]),
+    Route("/api/v1/accounts/{id:id}/featured_tags", of_account, methods=["GET"]),
 ]

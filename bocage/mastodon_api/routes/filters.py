@@ -11,21 +11,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import filters
+from bocage.core import filters, numbers
 from bocage.core.errors import InvalidInput, NotFound
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import bool_param, id_param, json, node_of, params, text_param
 
 READ, WRITE = "read:filters", "write:filters"
-
-
-def _path_id(request: Request, name: str = "id") -> int:
-    """An id from the path; one that cannot be an id is not found, as on Mastodon."""
-    text = str(request.path_params[name])
-    if not text.isdigit():
-        raise NotFound(filters.NOT_FOUND)
-    return int(text)
 
 
 def _optional_bool(values: dict[str, Any], name: str) -> bool | None:
@@ -58,11 +50,10 @@ def _expires_in(values: dict[str, Any]) -> int | filters.Unset | None:
     given = values["expires_in"]
     if given is None or given == "":
         return None
-    if isinstance(given, int) and not isinstance(given, bool):
-        return given
-    if isinstance(given, str) and given.strip().lstrip("-").isdigit():
-        return int(given.strip())
-    raise InvalidInput("Validation failed: Expires in is not a number")
+    found = numbers.parse_integer(given.strip() if isinstance(given, str) else given)
+    if found is None:
+        raise InvalidInput("Validation failed: Expires in is not a number")
+    return found
 
 
 def _keywords(values: dict[str, Any]) -> list[filters.KeywordChange]:
@@ -140,7 +131,7 @@ def _index(session: Session, me: int, _request: Request) -> Any:
 
 
 def _show(session: Session, me: int, request: Request) -> Any:
-    return entities.filter_v2(filters.one(session, me, _path_id(request)))
+    return entities.filter_v2(filters.one(session, me, request.path_params["id"]))
 
 
 def _create(session: Session, me: int, _request: Request, values: dict[str, Any]) -> Any:
@@ -148,16 +139,18 @@ def _create(session: Session, me: int, _request: Request, values: dict[str, Any]
 
 
 def _update(session: Session, me: int, request: Request, values: dict[str, Any]) -> Any:
-    return entities.filter_v2(filters.update(session, me, _path_id(request), _change(values)))
+    return entities.filter_v2(
+        filters.update(session, me, request.path_params["id"], _change(values))
+    )
 
 
 def _delete(session: Session, me: int, request: Request, _values: dict[str, Any]) -> Any:
-    filters.delete_filter(session, me, _path_id(request))
+    filters.delete_filter(session, me, request.path_params["id"])
     return {}
 
 
 def _keyword_index(session: Session, me: int, request: Request) -> Any:
-    found = filters.keywords(session, me, _path_id(request, "filter_id"))
+    found = filters.keywords(session, me, request.path_params["filter_id"])
     return [entities.filter_keyword(row) for row in found]
 
 
@@ -165,7 +158,7 @@ def _keyword_create(session: Session, me: int, request: Request, values: dict[st
     added = filters.add_keyword(
         session,
         me,
-        _path_id(request, "filter_id"),
+        request.path_params["filter_id"],
         text_param(values, "keyword"),
         _optional_bool(values, "whole_word"),
     )
@@ -173,14 +166,14 @@ def _keyword_create(session: Session, me: int, request: Request, values: dict[st
 
 
 def _keyword_show(session: Session, me: int, request: Request) -> Any:
-    return entities.filter_keyword(filters.keyword(session, me, _path_id(request)))
+    return entities.filter_keyword(filters.keyword(session, me, request.path_params["id"]))
 
 
 def _keyword_update(session: Session, me: int, request: Request, values: dict[str, Any]) -> Any:
     changed = filters.update_keyword(
         session,
         me,
-        _path_id(request),
+        request.path_params["id"],
         _optional_text(values, "keyword"),
         _optional_bool(values, "whole_word"),
     )
@@ -188,17 +181,17 @@ def _keyword_update(session: Session, me: int, request: Request, values: dict[st
 
 
 def _keyword_delete(session: Session, me: int, request: Request, _values: dict[str, Any]) -> Any:
-    filters.delete_keyword(session, me, _path_id(request))
+    filters.delete_keyword(session, me, request.path_params["id"])
     return {}
 
 
 def _status_index(session: Session, me: int, request: Request) -> Any:
-    found = filters.statuses(session, me, _path_id(request, "filter_id"))
+    found = filters.statuses(session, me, request.path_params["filter_id"])
     return [entities.filter_status(row) for row in found]
 
 
 def _status_create(session: Session, me: int, request: Request, values: dict[str, Any]) -> Any:
-    filter_id = _path_id(request, "filter_id")
+    filter_id = request.path_params["filter_id"]
     try:
         post_id = id_param(values.get("status_id"), "status_id")
     except InvalidInput:
@@ -207,11 +200,11 @@ def _status_create(session: Session, me: int, request: Request, values: dict[str
 
 
 def _status_show(session: Session, me: int, request: Request) -> Any:
-    return entities.filter_status(filters.status(session, me, _path_id(request)))
+    return entities.filter_status(filters.status(session, me, request.path_params["id"]))
 
 
 def _status_delete(session: Session, me: int, request: Request, _values: dict[str, Any]) -> Any:
-    filters.delete_status(session, me, _path_id(request))
+    filters.delete_status(session, me, request.path_params["id"])
     return {}
 
 
@@ -223,7 +216,7 @@ def _v1_index(session: Session, me: int, _request: Request) -> Any:
 
 
 def _v1_show(session: Session, me: int, request: Request) -> Any:
-    return entities.filter_v1(*filters.v1_one(session, me, _path_id(request)))
+    return entities.filter_v1(*filters.v1_one(session, me, request.path_params["id"]))
 
 
 def _v1_create(session: Session, me: int, _request: Request, values: dict[str, Any]) -> Any:
@@ -244,7 +237,7 @@ def _v1_update(session: Session, me: int, request: Request, values: dict[str, An
     changed = filters.v1_update(
         session,
         me,
-        _path_id(request),
+        request.path_params["id"],
         phrase=_optional_text(values, "phrase"),
         context=_context(values),
         irreversible=_optional_bool(values, "irreversible"),
@@ -255,28 +248,28 @@ def _v1_update(session: Session, me: int, request: Request, values: dict[str, An
 
 
 def _v1_delete(session: Session, me: int, request: Request, _values: dict[str, Any]) -> Any:
-    filters.v1_delete(session, me, _path_id(request))
+    filters.v1_delete(session, me, request.path_params["id"])
     return {}
 
 
 routes = [
     Route("/api/v2/filters", _reading(_index), methods=["GET"]),
     Route("/api/v2/filters", _writing(_create), methods=["POST"]),
-    Route("/api/v2/filters/keywords/{id}", _reading(_keyword_show), methods=["GET"]),
-    Route("/api/v2/filters/keywords/{id}", _writing(_keyword_update), methods=["PUT"]),
-    Route("/api/v2/filters/keywords/{id}", _writing(_keyword_delete), methods=["DELETE"]),
-    Route("/api/v2/filters/statuses/{id}", _reading(_status_show), methods=["GET"]),
-    Route("/api/v2/filters/statuses/{id}", _writing(_status_delete), methods=["DELETE"]),
-    Route("/api/v2/filters/{filter_id}/keywords", _reading(_keyword_index), methods=["GET"]),
-    Route("/api/v2/filters/{filter_id}/keywords", _writing(_keyword_create), methods=["POST"]),
-    Route("/api/v2/filters/{filter_id}/statuses", _reading(_status_index), methods=["GET"]),
-    Route("/api/v2/filters/{filter_id}/statuses", _writing(_status_create), methods=["POST"]),
-    Route("/api/v2/filters/{id}", _reading(_show), methods=["GET"]),
-    Route("/api/v2/filters/{id}", _writing(_update), methods=["PUT"]),
-    Route("/api/v2/filters/{id}", _writing(_delete), methods=["DELETE"]),
+    Route("/api/v2/filters/keywords/{id:id}", _reading(_keyword_show), methods=["GET"]),
+    Route("/api/v2/filters/keywords/{id:id}", _writing(_keyword_update), methods=["PUT"]),
+    Route("/api/v2/filters/keywords/{id:id}", _writing(_keyword_delete), methods=["DELETE"]),
+    Route("/api/v2/filters/statuses/{id:id}", _reading(_status_show), methods=["GET"]),
+    Route("/api/v2/filters/statuses/{id:id}", _writing(_status_delete), methods=["DELETE"]),
+    Route("/api/v2/filters/{filter_id:id}/keywords", _reading(_keyword_index), methods=["GET"]),
+    Route("/api/v2/filters/{filter_id:id}/keywords", _writing(_keyword_create), methods=["POST"]),
+    Route("/api/v2/filters/{filter_id:id}/statuses", _reading(_status_index), methods=["GET"]),
+    Route("/api/v2/filters/{filter_id:id}/statuses", _writing(_status_create), methods=["POST"]),
+    Route("/api/v2/filters/{id:id}", _reading(_show), methods=["GET"]),
+    Route("/api/v2/filters/{id:id}", _writing(_update), methods=["PUT"]),
+    Route("/api/v2/filters/{id:id}", _writing(_delete), methods=["DELETE"]),
     Route("/api/v1/filters", _reading(_v1_index), methods=["GET"]),
     Route("/api/v1/filters", _writing(_v1_create), methods=["POST"]),
-    Route("/api/v1/filters/{id}", _reading(_v1_show), methods=["GET"]),
-    Route("/api/v1/filters/{id}", _writing(_v1_update), methods=["PUT"]),
-    Route("/api/v1/filters/{id}", _writing(_v1_delete), methods=["DELETE"]),
+    Route("/api/v1/filters/{id:id}", _reading(_v1_show), methods=["GET"]),
+    Route("/api/v1/filters/{id:id}", _writing(_v1_update), methods=["PUT"]),
+    Route("/api/v1/filters/{id:id}", _writing(_v1_delete), methods=["DELETE"]),
 ]

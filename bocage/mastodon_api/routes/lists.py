@@ -10,13 +10,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import lists
+from bocage.core import lists, numbers
 from bocage.core.context import Context
 from bocage.core.errors import NotFound
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import (
     bool_param,
+    count_param,
     id_param,
     json,
     link_header,
@@ -30,22 +31,14 @@ from bocage.store.models import Account
 MEMBERS_LIMIT, MEMBERS_MAX = 40, 80
 
 
-def _path_id(request: Request, name: str = "id") -> int:
-    """An id in the path: anything but digits names nothing (Mastodon's 404)."""
-    value = str(request.path_params[name])
-    if not value.isdigit():
-        raise NotFound(lists.NOT_FOUND)
-    return int(value)
-
-
 def _account_ids(values: dict[str, Any]) -> list[int]:
     """`account_ids[]=1&account_ids[]=2` or `{"account_ids": ["1", "2"]}` (one id alone too);
     an id that is not one names no account."""
     given = values.get("account_ids", [])
-    ids = [str(value) for value in (given if isinstance(given, list) else [given])]
-    if not all(value.isdigit() for value in ids):
+    ids = [numbers.parse_id(value) for value in (given if isinstance(given, list) else [given])]
+    if None in ids:
         raise NotFound(lists.NOT_FOUND)
-    return [int(value) for value in ids]
+    return [found for found in ids if found is not None]
 
 
 async def index(request: Request) -> Response:
@@ -72,7 +65,7 @@ async def create(request: Request) -> Response:
 
 async def show(request: Request) -> Response:
     _grant, caller = await require_user(request, "read:lists")
-    list_id = _path_id(request)
+    list_id = request.path_params["id"]
 
     def load(session: Session) -> dict[str, Any]:
         return entities.user_list(lists.get(session, caller.id, list_id))
@@ -83,7 +76,7 @@ async def show(request: Request) -> Response:
 async def update(request: Request) -> Response:
     """What is not sent stays as it is."""
     _grant, caller = await require_user(request, "write:lists")
-    list_id = _path_id(request)
+    list_id = request.path_params["id"]
     values = await params(request)
     title = text_param(values, "title") if "title" in values else None
     policy = text_param(values, "replies_policy") if "replies_policy" in values else None
@@ -100,19 +93,19 @@ async def update(request: Request) -> Response:
 
 async def delete(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:lists")
-    await node_of(request).db.write(lists.delete_list, caller.id, _path_id(request))
+    await node_of(request).db.write(lists.delete_list, caller.id, request.path_params["id"])
     return json({})
 
 
 async def members(request: Request) -> Response:
     """Paged by account id, newest first, with Link headers; `limit=0`: all, unpaged."""
     _grant, caller = await require_user(request, "read:lists")
-    list_id = _path_id(request)
+    list_id = request.path_params["id"]
     node = node_of(request)
     query = request.query_params
-    limit = id_param(query.get("limit"), "limit")
+    limit = count_param(query.get("limit"), "limit", MEMBERS_MAX)
     unpaged = limit == 0
-    limit = None if unpaged else min(limit or MEMBERS_LIMIT, MEMBERS_MAX)
+    limit = None if unpaged else limit or MEMBERS_LIMIT
     max_id = id_param(query.get("max_id"), "max_id")
     min_id = id_param(query.get("min_id") or query.get("since_id"), "min_id")
 
@@ -132,7 +125,7 @@ def _change_members(add: bool):  # type: ignore[no-untyped-def]
 
     async def endpoint(request: Request) -> Response:
         _grant, caller = await require_user(request, "write:lists")
-        list_id = _path_id(request)
+        list_id = request.path_params["id"]
         account_ids = _account_ids(await params(request))
         await node_of(request).db.write(change, caller.id, list_id, account_ids)
         return json({})
@@ -143,7 +136,7 @@ def _change_members(add: bool):  # type: ignore[no-untyped-def]
 async def account_lists(request: Request) -> Response:
     """The caller's lists that hold the account."""
     _grant, caller = await require_user(request, "read:lists")
-    account_id = _path_id(request)
+    account_id = request.path_params["id"]
 
     def load(session: Session) -> list[dict[str, Any]]:
         return [entities.user_list(r) for r in lists.lists_with(session, caller.id, account_id)]
@@ -153,7 +146,7 @@ async def account_lists(request: Request) -> Response:
 
 async def timeline(request: Request) -> Response:
     _grant, caller = await require_user(request, "read:lists")
-    list_id = _path_id(request, "list_id")
+    list_id = request.path_params["list_id"]
     node, page = node_of(request), page_of(request)
 
     def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
@@ -169,12 +162,12 @@ async def timeline(request: Request) -> Response:
 routes = [
     Route("/api/v1/lists", index, methods=["GET"]),
     Route("/api/v1/lists", create, methods=["POST"]),
-    Route("/api/v1/lists/{id}", show, methods=["GET"]),
-    Route("/api/v1/lists/{id}", update, methods=["PUT"]),
-    Route("/api/v1/lists/{id}", delete, methods=["DELETE"]),
-    Route("/api/v1/lists/{id}/accounts", members, methods=["GET"]),
-    Route("/api/v1/lists/{id}/accounts", _change_members(add=True), methods=["POST"]),
-    Route("/api/v1/lists/{id}/accounts", _change_members(add=False), methods=["DELETE"]),
-    Route("/api/v1/accounts/{id}/lists", account_lists, methods=["GET"]),
-    Route("/api/v1/timelines/list/{list_id}", timeline, methods=["GET"]),
+    Route("/api/v1/lists/{id:id}", show, methods=["GET"]),
+    Route("/api/v1/lists/{id:id}", update, methods=["PUT"]),
+    Route("/api/v1/lists/{id:id}", delete, methods=["DELETE"]),
+    Route("/api/v1/lists/{id:id}/accounts", members, methods=["GET"]),
+    Route("/api/v1/lists/{id:id}/accounts", _change_members(add=True), methods=["POST"]),
+    Route("/api/v1/lists/{id:id}/accounts", _change_members(add=False), methods=["DELETE"]),
+    Route("/api/v1/accounts/{id:id}/lists", account_lists, methods=["GET"]),
+    Route("/api/v1/timelines/list/{list_id:id}", timeline, methods=["GET"]),
 ]

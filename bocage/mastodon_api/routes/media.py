@@ -16,7 +16,7 @@ from bocage.core.context import Context
 from bocage.core.errors import InvalidInput
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import require_user
-from bocage.mastodon_api.http import id_param, json, node_of, params, text_param
+from bocage.mastodon_api.http import json, node_of, params, text_param
 from bocage.media import images
 from bocage.media.storage import LocalStorage
 from bocage.store.models import Account
@@ -54,7 +54,7 @@ async def upload(request: Request) -> Response:
 async def show(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:media")
     node = node_of(request)
-    media_id = id_param(request.path_params["id"], "id") or 0
+    media_id = request.path_params["id"]
 
     def load(session: Session, ctx: Context) -> dict[str, Any]:
         me = session.get(Account, caller.id)
@@ -68,7 +68,7 @@ async def describe(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:media")
     node = node_of(request)
     values = await params(request)
-    media_id = id_param(request.path_params["id"], "id") or 0
+    media_id = request.path_params["id"]
 
     def apply(session: Session, ctx: Context) -> dict[str, Any]:
         me = session.get(Account, caller.id)
@@ -89,6 +89,6 @@ async def describe(request: Request) -> Response:
 routes = [
     Route("/api/v2/media", upload, methods=["POST"]),
     Route("/api/v1/media", upload, methods=["POST"]),
-    Route("/api/v1/media/{id}", show, methods=["GET"]),
-    Route("/api/v1/media/{id}", describe, methods=["PUT"]),
+    Route("/api/v1/media/{id:id}", show, methods=["GET"]),
+    Route("/api/v1/media/{id:id}", describe, methods=["PUT"]),
 ]

@@ -14,7 +14,7 @@ from bocage.core.context import Context
 from bocage.core.errors import NotFound
 from bocage.mastodon_api import views
 from bocage.mastodon_api.auth import require_user
-from bocage.mastodon_api.http import id_param, json, link_header, node_of, page_of
+from bocage.mastodon_api.http import json, link_header, node_of, page_of
 from bocage.store.models import Account, Notification
 
 
@@ -53,7 +53,7 @@ async def index(request: Request) -> Response:
 async def show(request: Request) -> Response:
     _grant, caller = await require_user(request, "read:notifications")
     node = node_of(request)
-    notification_id = id_param(request.path_params["id"], "id")
+    notification_id = request.path_params["id"]
 
     def load(session: Session, ctx: Context) -> dict[str, Any]:
         row = session.get(Notification, notification_id or 0)
@@ -74,7 +74,7 @@ async def show(request: Request) -> Response:
 
 async def dismiss(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:notifications")
-    notification_id = id_param(request.path_params["id"], "id") or 0
+    notification_id = request.path_params["id"]
     await node_of(request).db.write(notifications.dismiss, caller.id, notification_id)
     return json({})
 
@@ -88,6 +88,6 @@ async def clear(request: Request) -> Response:
 routes = [
     Route("/api/v1/notifications", index, methods=["GET"]),
     Route("/api/v1/notifications/clear", clear, methods=["POST"]),
-    Route("/api/v1/notifications/{id}", show, methods=["GET"]),
-    Route("/api/v1/notifications/{id}/dismiss", dismiss, methods=["POST"]),
+    Route("/api/v1/notifications/{id:id}", show, methods=["GET"]),
+    Route("/api/v1/notifications/{id:id}/dismiss", dismiss, methods=["POST"]),
 ]

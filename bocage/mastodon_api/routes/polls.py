@@ -11,11 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import polls
+from bocage.core import numbers, polls
 from bocage.core.errors import InvalidInput
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import ApiError, grant_of, require_user
-from bocage.mastodon_api.http import id_param, json, node_of, params
+from bocage.mastodon_api.http import json, node_of, params
 from bocage.store.models import Account
 
 
@@ -28,14 +28,14 @@ async def show(request: Request) -> Response:
     if grant is not None and not grant.allows("read:statuses"):
         raise ApiError("This action is outside the authorized scopes", 403)
     viewer_id = grant.account.id if grant is not None and grant.account is not None else None
-    poll_id = id_param(request.path_params["id"], "id") or 0
+    poll_id = request.path_params["id"]
     return json(await node_of(request).db.read(_shown, viewer_id, poll_id))
 
 
 async def vote(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:statuses")
     node = node_of(request)
-    poll_id = id_param(request.path_params["id"], "id") or 0
+    poll_id = request.path_params["id"]
     choices = _choices(await params(request))
 
     def apply(session: Session) -> None:
@@ -55,14 +55,14 @@ def _choices(values: dict[str, Any]) -> list[int]:
     for item in items:
         if isinstance(item, bool) or not isinstance(item, int | str):
             raise InvalidInput("Validation failed: choices must be indexes of the poll's options")
-        text = str(item).strip()
-        if not text.lstrip("-").isdigit():
+        index = numbers.parse_integer(item.strip() if isinstance(item, str) else item)
+        if index is None:
             raise InvalidInput("Validation failed: choices must be indexes of the poll's options")
-        found.append(int(text))
+        found.append(index)
     return found
 
 
 routes = [
-    Route("/api/v1/polls/{id}", show, methods=["GET"]),
-    Route("/api/v1/polls/{id}/votes", vote, methods=["POST"]),
+    Route("/api/v1/polls/{id:id}", show, methods=["GET"]),
+    Route("/api/v1/polls/{id:id}/votes", vote, methods=["POST"]),
 ]

@@ -20,7 +20,6 @@ from bocage.mastodon_api.auth import optional, require_user
 from bocage.mastodon_api.http import (
     bool_param,
     id_list,
-    id_param,
     json,
     link_header,
     node_of,
@@ -75,7 +74,7 @@ async def follow(request: Request) -> Response:
     """Follow, or change the options of a follow: `reblogs`, `notify`, `languages[]`; an
     option left out stays as it is (a new follow starts from the defaults)."""
     _grant, caller = await require_user(request, "write:follows")
-    target_id = id_param(request.path_params["id"], "id")
+    target_id = request.path_params["id"]
     options = _follow_options(await params(request))
     node = node_of(request)
 
@@ -112,7 +111,7 @@ def _action(action: GraphAction, scope: str) -> Callable[[Request], Awaitable[Re
 
     async def endpoint(request: Request) -> Response:
         _grant, caller = await require_user(request, scope)
-        target_id = id_param(request.path_params["id"], "id")
+        target_id = request.path_params["id"]
         node = node_of(request)
 
         def apply(session: Session, ctx: Context) -> dict[str, Any]:
@@ -147,7 +146,7 @@ def _unendorse(session: Session, _ctx: Context, me: Account, target: Account) ->
 async def note(request: Request) -> Response:
     """The caller's private note about an account (`comment`; blank or left out: none)."""
     _grant, caller = await require_user(request, "write:accounts")
-    target_id = id_param(request.path_params["id"], "id")
+    target_id = request.path_params["id"]
     comment = text_param(await params(request), "comment")
     node = node_of(request)
 
@@ -167,7 +166,7 @@ async def my_endorsements(request: Request) -> Response:
 
 async def endorsements_of(request: Request) -> Response:
     await optional(request, "read:accounts")
-    return await _endorsements_of(request, id_param(request.path_params["id"], "id"))
+    return await _endorsements_of(request, request.path_params["id"])
 
 
 async def _endorsements_of(request: Request, account_id: int | None) -> Response:
@@ -188,7 +187,7 @@ async def _endorsements_of(request: Request, account_id: int | None) -> Response
 
 def _people(which: str) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        account_id = id_param(request.path_params["id"], "id")
+        account_id = request.path_params["id"]
         node = node_of(request)
 
         def load(session: Session) -> list[dict[str, Any]]:
@@ -220,7 +219,7 @@ def _answer_request(accept: bool) -> Callable[[Request], Awaitable[Response]]:
 
     async def endpoint(request: Request) -> Response:
         _grant, caller = await require_user(request, "write:follows")
-        follower_id = id_param(request.path_params["id"], "id")
+        follower_id = request.path_params["id"]
         node = node_of(request)
 
         def apply(session: Session, ctx: Context) -> dict[str, Any]:
@@ -240,29 +239,37 @@ def _answer_request(accept: bool) -> Callable[[Request], Awaitable[Response]]:
 routes = [
     Route("/api/v1/accounts/relationships", relationships, methods=["GET"]),
     Route("/api/v1/accounts/familiar_followers", familiar_followers, methods=["GET"]),
-    Route("/api/v1/accounts/{id}/follow", follow, methods=["POST"]),
+    Route("/api/v1/accounts/{id:id}/follow", follow, methods=["POST"]),
     Route(
-        "/api/v1/accounts/{id}/unfollow", _action(graph.unfollow, "write:follows"), methods=["POST"]
+        "/api/v1/accounts/{id:id}/unfollow",
+        _action(graph.unfollow, "write:follows"),
+        methods=["POST"],
     ),
-    Route("/api/v1/accounts/{id}/block", _action(graph.block, "write:blocks"), methods=["POST"]),
+    Route("/api/v1/accounts/{id:id}/block", _action(graph.block, "write:blocks"), methods=["POST"]),
     Route(
-        "/api/v1/accounts/{id}/unblock", _action(graph.unblock, "write:blocks"), methods=["POST"]
+        "/api/v1/accounts/{id:id}/unblock", _action(graph.unblock, "write:blocks"), methods=["POST"]
     ),
-    Route("/api/v1/accounts/{id}/mute", _action(_mute, "write:mutes"), methods=["POST"]),
-    Route("/api/v1/accounts/{id}/unmute", _action(_unmute, "write:mutes"), methods=["POST"]),
-    Route("/api/v1/accounts/{id}/followers", _people("followers"), methods=["GET"]),
-    Route("/api/v1/accounts/{id}/following", _people("following"), methods=["GET"]),
-    Route("/api/v1/accounts/{id}/note", note, methods=["POST"]),
+    Route("/api/v1/accounts/{id:id}/mute", _action(_mute, "write:mutes"), methods=["POST"]),
+    Route("/api/v1/accounts/{id:id}/unmute", _action(_unmute, "write:mutes"), methods=["POST"]),
+    Route("/api/v1/accounts/{id:id}/followers", _people("followers"), methods=["GET"]),
+    Route("/api/v1/accounts/{id:id}/following", _people("following"), methods=["GET"]),
+    Route("/api/v1/accounts/{id:id}/note", note, methods=["POST"]),
     # Endorsements: `pin`/`unpin` until Mastodon 4.4 named them `endorse`/`unendorse`.
-    Route("/api/v1/accounts/{id}/pin", _action(_endorse, "write:accounts"), methods=["POST"]),
-    Route("/api/v1/accounts/{id}/unpin", _action(_unendorse, "write:accounts"), methods=["POST"]),
-    Route("/api/v1/accounts/{id}/endorse", _action(_endorse, "write:accounts"), methods=["POST"]),
+    Route("/api/v1/accounts/{id:id}/pin", _action(_endorse, "write:accounts"), methods=["POST"]),
     Route(
-        "/api/v1/accounts/{id}/unendorse", _action(_unendorse, "write:accounts"), methods=["POST"]
+        "/api/v1/accounts/{id:id}/unpin", _action(_unendorse, "write:accounts"), methods=["POST"]
     ),
-    Route("/api/v1/accounts/{id}/endorsements", endorsements_of, methods=["GET"]),
+    Route(
+        "/api/v1/accounts/{id:id}/endorse", _action(_endorse, "write:accounts"), methods=["POST"]
+    ),
+    Route(
+        "/api/v1/accounts/{id:id}/unendorse",
+        _action(_unendorse, "write:accounts"),
+        methods=["POST"],
+    ),
+    Route("/api/v1/accounts/{id:id}/endorsements", endorsements_of, methods=["GET"]),
     Route("/api/v1/endorsements", my_endorsements, methods=["GET"]),
     Route("/api/v1/follow_requests", follow_requests, methods=["GET"]),
-    Route("/api/v1/follow_requests/{id}/authorize", _answer_request(True), methods=["POST"]),
-    Route("/api/v1/follow_requests/{id}/reject", _answer_request(False), methods=["POST"]),
+    Route("/api/v1/follow_requests/{id:id}/authorize", _answer_request(True), methods=["POST"]),
+    Route("/api/v1/follow_requests/{id:id}/reject", _answer_request(False), methods=["POST"]),
 ]

@@ -15,7 +15,6 @@ from bocage.core.context import Context
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import (
-    id_param,
     json,
     link_header,
     node_of,
@@ -50,7 +49,7 @@ async def index(request: Request) -> Response:
 async def show(request: Request) -> Response:
     _grant, caller = await require_user(request, "read:statuses")
     node = node_of(request)
-    scheduled_id = id_param(request.path_params["id"], "id") or 0
+    scheduled_id = request.path_params["id"]
     return json(await node.db.read(one, node.ctx, caller, scheduled_id))
 
 
@@ -58,7 +57,7 @@ async def update(request: Request) -> Response:
     """Only `scheduled_at` changes (at least 5 minutes ahead, as when it was made)."""
     _grant, caller = await require_user(request, "write:statuses")
     node = node_of(request)
-    scheduled_id = id_param(request.path_params["id"], "id") or 0
+    scheduled_id = request.path_params["id"]
     given = text_param(await params(request), "scheduled_at").strip()
     at = scheduled.parse_time(given) if given else None
 
@@ -75,14 +74,14 @@ async def update(request: Request) -> Response:
 async def cancel(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:statuses")
     node = node_of(request)
-    scheduled_id = id_param(request.path_params["id"], "id") or 0
+    scheduled_id = request.path_params["id"]
     await node.db.write(scheduled.cancel, caller, scheduled_id)
     return json({})
 
 
 routes = [
     Route("/api/v1/scheduled_statuses", index, methods=["GET"]),
-    Route("/api/v1/scheduled_statuses/{id}", show, methods=["GET"]),
-    Route("/api/v1/scheduled_statuses/{id}", update, methods=["PUT"]),
-    Route("/api/v1/scheduled_statuses/{id}", cancel, methods=["DELETE"]),
+    Route("/api/v1/scheduled_statuses/{id:id}", show, methods=["GET"]),
+    Route("/api/v1/scheduled_statuses/{id:id}", update, methods=["PUT"]),
+    Route("/api/v1/scheduled_statuses/{id:id}", cancel, methods=["DELETE"]),
 ]

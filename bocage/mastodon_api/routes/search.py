@@ -24,7 +24,7 @@ from bocage.core.context import Context
 from bocage.core.errors import NotFound
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of, require_user
-from bocage.mastodon_api.http import id_param, json, node_of
+from bocage.mastodon_api.http import count_param, id_param, json, node_of
 from bocage.store.models import Account, PostTag
 
 
@@ -32,8 +32,8 @@ async def search(request: Request) -> Response:
     grant = await grant_of(request)
     query = request.query_params.get("q", "").strip()
     kind = request.query_params.get("type", "")
-    limit = min(id_param(request.query_params.get("limit"), "limit") or 20, 40)
-    offset = id_param(request.query_params.get("offset"), "offset") or 0
+    limit = count_param(request.query_params.get("limit"), "limit", 40) or 20
+    offset = count_param(request.query_params.get("offset"), "offset") or 0
     by_account = id_param(request.query_params.get("account_id"), "account_id")
     node = node_of(request)
     resolve = request.query_params.get("resolve") in ("true", "1") and grant is not None

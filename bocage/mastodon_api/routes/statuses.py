@@ -155,7 +155,7 @@ def _one(session: Session, ctx: Context, viewer: Account | None, post_id: int | 
 async def show(request: Request) -> Response:
     grant = await grant_of(request)
     node = node_of(request)
-    post_id = id_param(request.path_params["id"], "id")
+    post_id = request.path_params["id"]
     viewer = grant.account if grant else None
     return json(await node.db.read(_one, node.ctx, viewer, post_id))
 
@@ -163,7 +163,7 @@ async def show(request: Request) -> Response:
 async def delete(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:statuses")
     node = node_of(request)
-    post_id = id_param(request.path_params["id"], "id")
+    post_id = request.path_params["id"]
     shown = await node.db.read(_one, node.ctx, caller, post_id)
     if shown["account"]["id"] != str(caller.id):
         raise NotFound("Record not found")  # Mastodon does not say whose it is
@@ -181,7 +181,7 @@ async def edit(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:statuses")
     values = await params(request)
     node = node_of(request)
-    post_id = id_param(request.path_params["id"], "id") or 0
+    post_id = request.path_params["id"]
     draft = posts.PostDraft(
         text=text_param(values, "status"),
         spoiler_text=text_param(values, "spoiler_text"),
@@ -206,7 +206,7 @@ async def history(request: Request) -> Response:
     """StatusEdit entities, oldest first, ending with the current version (as Mastodon)."""
     grant = await grant_of(request)
     node = node_of(request)
-    post_id = id_param(request.path_params["id"], "id") or 0
+    post_id = request.path_params["id"]
     viewer = grant.account if grant else None
 
     def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
@@ -245,7 +245,7 @@ def _version(content: str, spoiler: str, created_at: str, author: Any) -> dict[s
 async def source(request: Request) -> Response:
     _grant, caller = await require_user(request, "read:statuses")
     node = node_of(request)
-    post_id = id_param(request.path_params["id"], "id") or 0
+    post_id = request.path_params["id"]
 
     def load(session: Session) -> dict[str, Any]:
         post = session.get(Post, post_id)
@@ -266,7 +266,7 @@ def _action(action: PostAction, scope: str) -> Callable[[Request], Awaitable[Res
     async def endpoint(request: Request) -> Response:
         _grant, caller = await require_user(request, scope)
         node = node_of(request)
-        post_id = id_param(request.path_params["id"], "id") or 0
+        post_id = request.path_params["id"]
 
         def apply(session: Session, ctx: Context) -> int:
             me = session.get(Account, caller.id)
@@ -295,7 +295,7 @@ def _unbookmark(session: Session, _ctx: Context, me: Account, post_id: int) -> N
 async def context(request: Request) -> Response:
     grant = await grant_of(request)
     node = node_of(request)
-    post_id = id_param(request.path_params["id"], "id") or 0
+    post_id = request.path_params["id"]
     viewer = grant.account if grant else None
 
     def load(session: Session, ctx: Context) -> dict[str, Any]:
@@ -326,7 +326,7 @@ def _who(which: str) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         grant = await grant_of(request)
         node = node_of(request)
-        post_id = id_param(request.path_params["id"], "id") or 0
+        post_id = request.path_params["id"]
         viewer_id = grant.account.id if grant and grant.account else None
 
         def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
@@ -343,46 +343,52 @@ def _who(which: str) -> Callable[[Request], Awaitable[Response]]:
 
 routes = [
     Route("/api/v1/statuses", create, methods=["POST"]),
-    Route("/api/v1/statuses/{id}/favourited_by", _who("likers"), methods=["GET"]),
-    Route("/api/v1/statuses/{id}/reblogged_by", _who("boosters"), methods=["GET"]),
-    Route("/api/v1/statuses/{id}", show, methods=["GET"]),
-    Route("/api/v1/statuses/{id}", delete, methods=["DELETE"]),
-    Route("/api/v1/statuses/{id}", edit, methods=["PUT"]),
-    Route("/api/v1/statuses/{id}/history", history, methods=["GET"]),
-    Route("/api/v1/statuses/{id}/source", source, methods=["GET"]),
-    Route("/api/v1/statuses/{id}/context", context, methods=["GET"]),
+    Route("/api/v1/statuses/{id:id}/favourited_by", _who("likers"), methods=["GET"]),
+    Route("/api/v1/statuses/{id:id}/reblogged_by", _who("boosters"), methods=["GET"]),
+    Route("/api/v1/statuses/{id:id}", show, methods=["GET"]),
+    Route("/api/v1/statuses/{id:id}", delete, methods=["DELETE"]),
+    Route("/api/v1/statuses/{id:id}", edit, methods=["PUT"]),
+    Route("/api/v1/statuses/{id:id}/history", history, methods=["GET"]),
+    Route("/api/v1/statuses/{id:id}/source", source, methods=["GET"]),
+    Route("/api/v1/statuses/{id:id}/context", context, methods=["GET"]),
     Route(
-        "/api/v1/statuses/{id}/favourite",
+        "/api/v1/statuses/{id:id}/favourite",
         _action(posts.favourite, "write:favourites"),
         methods=["POST"],
     ),
     Route(
-        "/api/v1/statuses/{id}/unfavourite",
+        "/api/v1/statuses/{id:id}/unfavourite",
         _action(posts.unfavourite, "write:favourites"),
         methods=["POST"],
     ),
-    Route("/api/v1/statuses/{id}/reblog", _action(posts.boost, "write:statuses"), methods=["POST"]),
     Route(
-        "/api/v1/statuses/{id}/unreblog", _action(posts.unboost, "write:statuses"), methods=["POST"]
+        "/api/v1/statuses/{id:id}/reblog", _action(posts.boost, "write:statuses"), methods=["POST"]
     ),
     Route(
-        "/api/v1/statuses/{id}/bookmark", _action(_bookmark, "write:bookmarks"), methods=["POST"]
+        "/api/v1/statuses/{id:id}/unreblog",
+        _action(posts.unboost, "write:statuses"),
+        methods=["POST"],
     ),
     Route(
-        "/api/v1/statuses/{id}/unbookmark",
+        "/api/v1/statuses/{id:id}/bookmark", _action(_bookmark, "write:bookmarks"), methods=["POST"]
+    ),
+    Route(
+        "/api/v1/statuses/{id:id}/unbookmark",
         _action(_unbookmark, "write:bookmarks"),
         methods=["POST"],
     ),
     Route(
-        "/api/v1/statuses/{id}/mute",
+        "/api/v1/statuses/{id:id}/mute",
         _action(conversations.mute_thread, "write:mutes"),
         methods=["POST"],
     ),
     Route(
-        "/api/v1/statuses/{id}/unmute",
+        "/api/v1/statuses/{id:id}/unmute",
         _action(conversations.unmute_thread, "write:mutes"),
         methods=["POST"],
     ),
-    Route("/api/v1/statuses/{id}/pin", _action(pins.pin, "write:accounts"), methods=["POST"]),
-    Route("/api/v1/statuses/{id}/unpin", _action(pins.unpin, "write:accounts"), methods=["POST"]),
+    Route("/api/v1/statuses/{id:id}/pin", _action(pins.pin, "write:accounts"), methods=["POST"]),
+    Route(
+        "/api/v1/statuses/{id:id}/unpin", _action(pins.unpin, "write:accounts"), methods=["POST"]
+    ),
 ]

@@ -14,13 +14,13 @@ from bocage.core import timelines, trends
 from bocage.core.context import Context
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of
-from bocage.mastodon_api.http import id_param, json, node_of
+from bocage.mastodon_api.http import count_param, json, node_of
 
 
 def _window(request: Request, default: int, most: int) -> tuple[int, int]:
     query = request.query_params
-    limit = min(id_param(query.get("limit"), "limit") or default, most)
-    return limit, id_param(query.get("offset"), "offset") or 0
+    limit = count_param(query.get("limit"), "limit", most) or default
+    return limit, count_param(query.get("offset"), "offset") or 0
 
 
 def _next_link(request: Request, offset: int, count: int, limit: int) -> dict[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bocage.core import oauth
+from bocage.core import numbers, oauth
 from bocage.core.errors import InvalidInput
 from bocage.mastodon_api.auth import ApiError
 
@@ -64,9 +64,10 @@ def channel(
             raise InvalidInput("No tag for stream provided")
         return Channel((stream, name), (stream, tag))
     if stream == "list":
-        if not list_id.isdigit():
+        found = numbers.parse_id(list_id)
+        if found is None:
             raise InvalidInput("No list for stream provided")
-        return Channel(("list", int(list_id)), ("list", list_id))
+        return Channel(("list", found), ("list", list_id))
     return Channel((stream, account.id), (stream,))
 
 

@@ -27,6 +27,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bocage.core import oauth
 from bocage.core.errors import DomainError, NotFound
+from bocage.edge import read_body
 from bocage.mastodon_api.auth import ApiError
 from bocage.mastodon_api.http import bool_param, node_of
 from bocage.mastodon_api.streaming import channels
@@ -66,8 +67,8 @@ async def sse(request: Request) -> Response:
     if stream is None:
         raise NotFound("Not found")
     values = dict(request.query_params)
-    body = await request.body()
-    if body and len(body) < MAX_MESSAGE:
+    body = await read_body(request, MAX_MESSAGE)
+    if body:
         values.update(parse_qsl(body.decode("utf-8", "replace")))
     grant = await _grant(request, _bearer(request.headers) or values.get("access_token", ""))
     channel = await _channel(request, grant, stream, values)

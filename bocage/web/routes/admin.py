@@ -165,5 +165,5 @@ routes = [
     Route("/admin/invites", create_invite, methods=["POST"]),
     Route("/admin/invites/{code}/revoke", revoke_invite, methods=["POST"]),
     Route("/admin/jobs", jobs, methods=["GET"]),
-    Route("/admin/jobs/{job_id:int}/retry", retry_job, methods=["POST"]),
+    Route("/admin/jobs/{job_id:id}/retry", retry_job, methods=["POST"]),
 ]

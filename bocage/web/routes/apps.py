@@ -28,5 +28,5 @@ async def revoke(request: Request) -> Response:
 
 routes = [
     Route("/settings/apps", authorized_apps, methods=["GET"]),
-    Route("/settings/apps/{token_id:int}/revoke", revoke, methods=["POST"]),
+    Route("/settings/apps/{token_id:id}/revoke", revoke, methods=["POST"]),
 ]

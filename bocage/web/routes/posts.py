@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import accounts, pins, polls, posts, timelines
+from bocage.core import accounts, numbers, pins, polls, posts, timelines
 from bocage.core.context import Context
 from bocage.core.errors import DomainError, InvalidInput, NotFound
 from bocage.store.models import Account, Post, PostEdit
@@ -23,7 +23,7 @@ def _draft(form: forms.FormData) -> posts.PostDraft:
         text=forms.text(form, "text", max_length=100_000),
         spoiler_text=forms.text(form, "spoiler_text", max_length=10_000),
         visibility=forms.text(form, "visibility", "public", max_length=20),
-        in_reply_to_id=forms.optional_int(form, "in_reply_to_id"),
+        in_reply_to_id=forms.optional_id(form, "in_reply_to_id"),
         language=forms.text(form, "language", max_length=20).strip() or None,
         poll=_poll(form),
     )
@@ -60,12 +60,12 @@ async def compose(request: Request) -> Response:
 
 async def compose_form(request: Request) -> Response:
     viewer = await require_viewer(request)
-    reply_to = request.query_params.get("reply_to", "")
-    if not reply_to.isdigit():
+    reply_to = numbers.parse_id(request.query_params.get("reply_to"))
+    if reply_to is None:
         return await page(request, "compose.html", draft=posts.PostDraft(text=""))
 
     def load(session: Session) -> timelines.PostView:
-        focus = timelines.thread(session, viewer.account, int(reply_to)).focus
+        focus = timelines.thread(session, viewer.account, reply_to).focus
         return timelines.with_mentions(session, [focus])[0]
 
     parent = await node_of(request).db.read(load)
@@ -216,18 +216,18 @@ async def delete(request: Request) -> Response:
 
 
 def _action_route(verb: str, action: PostAction, message: str) -> Route:
-    return Route(f"/posts/{{post_id:int}}/{verb}", _post_action(action, message), methods=["POST"])
+    return Route(f"/posts/{{post_id:id}}/{verb}", _post_action(action, message), methods=["POST"])
 
 
 routes = [
     Route("/compose", compose_form, methods=["GET"]),
     Route("/posts", compose, methods=["POST"]),
-    Route("/posts/{post_id:int}", permalink, methods=["GET"]),
-    Route("/posts/{post_id:int}/edit", edit_form, methods=["GET"]),
-    Route("/posts/{post_id:int}/edit", edit, methods=["POST"]),
-    Route("/posts/{post_id:int}/history", history, methods=["GET"]),
-    Route("/posts/{post_id:int}/delete", delete, methods=["POST"]),
-    Route("/posts/{post_id:int}/vote", vote, methods=["POST"]),
+    Route("/posts/{post_id:id}", permalink, methods=["GET"]),
+    Route("/posts/{post_id:id}/edit", edit_form, methods=["GET"]),
+    Route("/posts/{post_id:id}/edit", edit, methods=["POST"]),
+    Route("/posts/{post_id:id}/history", history, methods=["GET"]),
+    Route("/posts/{post_id:id}/delete", delete, methods=["POST"]),
+    Route("/posts/{post_id:id}/vote", vote, methods=["POST"]),
     _action_route("like", posts.favourite, "Liked."),
     _action_route("unlike", posts.unfavourite, "Like removed."),
     _action_route("boost", posts.boost, "Boosted."),
@@ -236,5 +236,5 @@ routes = [
     _action_route("unbookmark", _unbookmark, "Bookmark removed."),
     _action_route("pin", pins.pin, "Pinned to your profile."),
     _action_route("unpin", pins.unpin, "Unpinned."),
-    Route("/@{username}/{post_id:int}", thread, methods=["GET"]),
+    Route("/@{username}/{post_id:id}", thread, methods=["GET"]),
 ]

@@ -156,8 +156,8 @@ def _answer_request(accept: bool) -> Callable[[Request], Awaitable[Response]]:
 routes = [
     Route("/search", search, methods=["GET"]),
     Route("/follow-requests", follow_requests, methods=["GET"]),
-    Route("/follow-requests/{account_id:int}/accept", _answer_request(True), methods=["POST"]),
-    Route("/follow-requests/{account_id:int}/reject", _answer_request(False), methods=["POST"]),
+    Route("/follow-requests/{account_id:id}/accept", _answer_request(True), methods=["POST"]),
+    Route("/follow-requests/{account_id:id}/reject", _answer_request(False), methods=["POST"]),
     Route("/@{username}", profile, methods=["GET"]),
     Route("/@{username}/tagged/{tag}", profile, methods=["GET"]),
     Route("/@{username}/followers", _people("followers"), methods=["GET"]),

@@ -45,7 +45,7 @@ async def send_report(request: Request) -> Response:
     form = await forms.read_form(request)
     try:
         draft = (
-            forms.int_list(form, "post_ids"),
+            forms.int_list(form, "post_ids", ids=True),
             forms.text(form, "comment", max_length=10_000),
             forms.flag(form, "forward"),
         )
@@ -87,5 +87,5 @@ routes = [
     Route("/@{username}/report", report_form, methods=["GET"]),
     Route("/@{username}/report", send_report, methods=["POST"]),
     Route("/admin/reports", admin_reports, methods=["GET"]),
-    Route("/admin/reports/{report_id:int}/resolve", resolve, methods=["POST"]),
+    Route("/admin/reports/{report_id:id}/resolve", resolve, methods=["POST"]),
 ]

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import notifications, timelines
+from bocage.core import notifications, numbers, timelines
 from bocage.core.errors import InvalidInput
 from bocage.core.timelines import Page
 from bocage.store.models import Account, Notification, Post
@@ -18,17 +18,25 @@ from bocage.web import forms
 from bocage.web.auth import current_viewer, node_of, require_viewer
 from bocage.web.render import page, redirect
 
+PAGE_MAX = 40  # posts on one page, whatever `limit` asks
+
 
 def page_of(request: Request) -> Page:
-    def number(name: str) -> int | None:
+    """The page asked for: ids to page from, and at most PAGE_MAX posts."""
+
+    def id_of(name: str) -> int | None:
         value = request.query_params.get(name)
         if value is None or value == "":
             return None
-        if not value.isdigit():
-            raise InvalidInput(f"The {name} parameter must be a number.")
-        return int(value)
+        found = numbers.parse_id(value)
+        if found is None:
+            raise InvalidInput(f"The {name} parameter must be a number (the id of a post).")
+        return found
 
-    return Page(max_id=number("max_id"), min_id=number("min_id"), limit=number("limit") or 20)
+    limit = numbers.parse_count(request.query_params.get("limit") or "20", PAGE_MAX)
+    if limit is None:
+        raise InvalidInput("The limit parameter must be a number.")
+    return Page(max_id=id_of("max_id"), min_id=id_of("min_id"), limit=limit or 20)
 
 
 async def index(request: Request) -> Response:
