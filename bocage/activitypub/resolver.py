@@ -126,7 +126,11 @@ class Resolver:
             if known is not None and known[0].rsa_public_pem:
                 self._remember_key(key_id, known[0], known[0].rsa_public_pem)
                 return known[0], known[0].rsa_public_pem
-        document = await self.fetch(urldefrag(key_id).url)
+        try:
+            url = urldefrag(key_id).url
+        except ValueError:  # "https://a]b": a key id from a request, so anything
+            raise FetchError(f"the key id {key_id[:200]} is not a URL") from None
+        document = await self.fetch(url)
         owner = document.get("owner")
         if "inbox" not in document and isinstance(owner, str):  # a bare key document
             document = await self.fetch(owner)
