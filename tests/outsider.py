@@ -124,12 +124,13 @@ class Outsider:
         *,
         scheme: httpsig.Scheme = "cavage",
     ) -> tuple[int, str]:
-        """A request signed with `key_id` (the shared test key); its status and text."""
+        """A request signed with `key_id` (the shared test key), asking for ActivityStreams
+        JSON as a server does; its status and text."""
         data = orjson.dumps(body) if body is not None else b""
         private = httpsig.load_private_key(shared_secrets().rsa.private_pem)
         headers = httpsig.sign(httpsig.Request(method, url, {}, data), key_id, private,
                                scheme=scheme)  # fmt: skip
-        headers["Content-Type"] = AS_JSON
+        headers["Content-Type"] = headers["Accept"] = AS_JSON
         async with (
             aiohttp.ClientSession() as client,
             client.request(method, url, data=data or None, headers=headers) as answer,

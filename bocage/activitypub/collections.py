@@ -3,7 +3,8 @@ outbox, followers and following, and a thread's context, paged as Mastodon pages
 collection itself is an `OrderedCollection` with `totalItems` and `first`; each page an
 `OrderedCollectionPage` with `orderedItems`, `partOf`, and `next` / `prev` while there are
 more. `totalItems` counts exactly what the pages list. In authorized-fetch mode they answer
-signed requests only.
+signed requests only; a server whose account the owner blocks gets 404 in every mode
+(`objects.shut_out`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.activitypub.objects import fetching_server, local_account
+from bocage.activitypub.objects import fetching_server, local_account, shut_out
 from bocage.activitypub.responses import ACTIVITY_STREAMS, activity_response, error, node_of
 from bocage.core import contexts, graph, numbers, outbox
 from bocage.store.models import Account
@@ -104,6 +105,9 @@ def _served(build: Build) -> Callable[[Request], Awaitable[Response]]:
         account = await local_account(request)
         if isinstance(account, Response):
             return account
+        refused = await shut_out(request, account.id, fetcher)
+        if refused is not None:
+            return refused
         try:
             return activity_response(await build(request, account))
         except BadPage as bad:
@@ -163,7 +167,7 @@ async def context(request: Request) -> Response:
         return fetcher
     node, root_id = node_of(request), request.path_params["root_id"]
     author = await node.db.read(contexts.root_author, node.ctx.urls, root_id)
-    if author is None:
+    if author is None or await shut_out(request, author.id, fetcher) is not None:
         return error("There is no such thread here, or you may not see it.", 404)
     url = node.ctx.urls.context(root_id)
     if request.query_params.get("page") is None:

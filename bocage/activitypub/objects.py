@@ -1,5 +1,7 @@
 """Actors, objects and collections served at their ids, content-negotiated: servers asking
-for ActivityStreams JSON get it; browsers are sent to the matching web page."""
+for ActivityStreams JSON get it; browsers are sent to the matching web page. A signed GET is
+answered as its signer's server may see (`fetching_server`): an author's posts and
+collections are not that server's when the author blocks someone it serves."""
 
 from __future__ import annotations
 
@@ -87,11 +89,18 @@ async def status(request: Request) -> Response:
 
 
 async def fetching_server(request: Request) -> str | Response | None:
-    """In authorized-fetch mode, the domain of the server that signed the GET (or the error
-    to answer); otherwise None: served as to anyone. Actor documents stay open in every
-    mode: a server must read an actor's key before it can check any signature."""
+    """The domain of the server that signed the GET: the answer is for the people it serves
+    (or the error to answer instead). None: served as to anyone.
+
+    In authorized-fetch mode a signature is required. Otherwise a signed request is still
+    read as its signer's, as Mastodon reads it (`signed_request_account`): the server of an
+    account an author blocks is answered 404 by that author's posts and collections, so an
+    honest server shows the blocked person nothing; one that does not sign, or whose
+    signature does not verify, is served what anyone may read. Actor documents stay open in
+    every mode: a server must read an actor's key before it can check any signature."""
     node = node_of(request)
-    if not node.settings.authorized_fetch:
+    authorized = node.settings.authorized_fetch
+    if not authorized and not signatures.is_signed(signatures.as_signed(node, request)):
         return None
     try:
         account = await signatures.signing_server(
@@ -102,8 +111,19 @@ async def fetching_server(request: Request) -> str | Response | None:
             refused="This node does not federate with your server.",
         )
     except httpsig.SignatureError as failed:
+        if not authorized and failed.status == 401:
+            return None
         return error(str(failed), failed.status)
     return account.domain
+
+
+async def shut_out(request: Request, author_id: int, fetcher: str | None) -> Response | None:
+    """The 404 for a server shut out of an author's documents (`visibility.shuts_out`)."""
+    if fetcher is None or not await node_of(request).db.read(
+        visibility.shuts_out, author_id, fetcher
+    ):
+        return None
+    return error("There is no such thing here, or you may not see it.", 404)
 
 
 def _note(
@@ -181,6 +201,9 @@ def _collection(kind: str) -> Any:
         account = await local_account(request)
         if isinstance(account, Response):
             return account
+        refused = await shut_out(request, account.id, fetcher)
+        if refused is not None:
+            return refused
         urls = node_of(request).ctx.urls
         ids = {"featured": urls.featured, "tags": urls.featured_tags}
         document: dict[str, Any] = {

@@ -229,7 +229,10 @@ def _follow(session: Session, ctx: Context, actor: Account, activity: Incoming) 
     target = _local_target(session, activity.object_id)
     if target is None:
         return _not_local(activity.object_id)
-    graph.follow(session, ctx, actor, target, uri=activity.id)
+    if graph.receive_follow(session, ctx, actor, target, activity.id) is None:
+        return refused(
+            f"a block stands between {target.uri} and {actor.uri}: answered with a Reject"
+        )
     return APPLIED
 
 

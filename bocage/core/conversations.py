@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from bocage.core import events, notifications
@@ -24,7 +24,7 @@ from bocage.core.context import Context
 from bocage.core.errors import NotFound
 from bocage.core.ids import new_id
 from bocage.core.timelines import Page, thread_of
-from bocage.core.visibility import can_see
+from bocage.core.visibility import can_see, visible_to
 from bocage.store.models import (
     Account,
     AccountConversation,
@@ -134,9 +134,12 @@ def remove_post(session: Session, post: Post) -> None:
 
 def page(session: Session, account: Account, page: Page) -> list[AccountConversation]:
     """The account's conversations, the most recently active first, paged by the id of
-    their last status (as Mastodon: their own ids are never shown in a Link)."""
+    their last status (as Mastodon: their own ids are never shown in a Link). Those whose
+    last status it may no longer see (its author and it blocked one another) are left out,
+    as Mastodon clears them on a block."""
     page = page.bounded()
-    query = select(AccountConversation).where(AccountConversation.account_id == account.id)
+    seen = exists().where(Post.id == AccountConversation.last_status_id, visible_to(account.id))
+    query = select(AccountConversation).where(AccountConversation.account_id == account.id, seen)
     if page.max_id is not None:
         query = query.where(AccountConversation.last_status_id < page.max_id)
     if page.min_id is not None:

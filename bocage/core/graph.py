@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from bocage.core import activities, authoring, events, feeds, lists
+from bocage.core import activities, authoring, events, feeds, lists, notifications
 from bocage.core.clock import now
 from bocage.core.context import Context
 from bocage.core.errors import Forbidden, InvalidInput, NotFound
@@ -86,7 +86,7 @@ def follow(
     if existing is not None:
         if existing.accepted and follower.domain is not None:
             # The remote side thinks it is still waiting (our Accept got lost): say it again.
-            _answer(session, ctx, "Accept", existing, follower, target)
+            _answer(session, ctx, "Accept", existing.uri, follower, target)
         if options is not None:
             set_options(session, follower.id, target.id, options)
         return existing
@@ -111,6 +111,19 @@ def follow(
     else:
         enqueue_notification(session, target.id, "follow_request", follower.id)
     return row
+
+
+def receive_follow(
+    session: Session, ctx: Context, follower: Account, target: Account, uri: str
+) -> Follow | None:
+    """A Follow from another server (`uri`: its id) of a local account: the follow, or None
+    when one of them blocks the other. Then the target's signed Reject tells the follower's
+    server at once, as Mastodon's inbox answers it (ActivityPub::Activity::Follow), and no
+    request is left pending there."""
+    if _blocked_either_way(session, follower.id, target.id):
+        _answer(session, ctx, "Reject", uri, follower, target)
+        return None
+    return follow(session, ctx, follower, target, uri=uri)
 
 
 def check_options(options: FollowOptions) -> None:
@@ -205,7 +218,7 @@ def reject_request(session: Session, ctx: Context, target: Account, follower_id:
     row = _pending_request(session, target, follower_id)
     follower = session.get(Account, follower_id)
     assert follower is not None
-    _answer(session, ctx, "Reject", row, follower, target)
+    _answer(session, ctx, "Reject", row.uri, follower, target)
     lists.follow_ended(session, follower.id, target.id)
     session.delete(row)
 
@@ -233,6 +246,7 @@ def block(
         row = session.get(Follow, (follower.id, followed.id))
         if row is not None:
             _end_follow(session, ctx, row, follower, followed)
+    notifications.forget_between(session, account.id, target.id)
     authoring.append_if_local(
         session, account, activities.wrap("Block", uri, account, target.uri, to=[target.uri])
     )
@@ -248,7 +262,7 @@ def _end_follow(
     if follower.domain is None and target.domain is not None:
         _undo_follow(session, ctx, row, follower, target)
     elif target.domain is None and follower.domain is not None:
-        _answer(session, ctx, "Reject", row, follower, target)
+        _answer(session, ctx, "Reject", row.uri, follower, target)
     remove_follow(session, row)
 
 
@@ -389,17 +403,40 @@ def familiar_followers(
 
 
 def followers(
-    session: Session, account: Account, limit: int = 80, offset: int = 0
+    session: Session,
+    account: Account,
+    limit: int = 80,
+    offset: int = 0,
+    *,
+    viewer_id: int | None = None,
 ) -> list[Account]:
-    """The account's accepted followers, most recent first."""
+    """The account's accepted followers, most recent first, as `viewer_id` may list them
+    (None: no one in particular, a server)."""
+    if _hides_network_from(session, account, viewer_id):
+        return []
     return list(session.execute(_neighbours("followers", account, limit, offset)).scalars())
 
 
 def following(
-    session: Session, account: Account, limit: int = 80, offset: int = 0
+    session: Session,
+    account: Account,
+    limit: int = 80,
+    offset: int = 0,
+    *,
+    viewer_id: int | None = None,
 ) -> list[Account]:
-    """The accounts it follows (accepted), most recent first."""
+    """The accounts it follows (accepted), most recent first, as `viewer_id` may list them."""
+    if _hides_network_from(session, account, viewer_id):
+        return []
     return list(session.execute(_neighbours("following", account, limit, offset)).scalars())
+
+
+def _hides_network_from(session: Session, account: Account, viewer_id: int | None) -> bool:
+    """Mastodon's rule: an account's followers and following are not listed to someone it
+    blocks."""
+    if viewer_id is None or viewer_id == account.id:
+        return False
+    return session.get(Block, (account.id, viewer_id)) is not None
 
 
 def neighbour_count(session: Session, account: Account, kind: str) -> int:
@@ -428,7 +465,7 @@ def _accept(
     session: Session, ctx: Context, row: Follow, follower: Account, target: Account
 ) -> None:
     _mark_accepted(session, row)
-    _answer(session, ctx, "Accept", row, follower, target)
+    _answer(session, ctx, "Accept", row.uri, follower, target)
     enqueue_notification(session, target.id, "follow", follower.id)
 
 
@@ -456,10 +493,20 @@ def _mark_accepted(session: Session, row: Follow) -> None:
 
 
 def _answer(
-    session: Session, ctx: Context, verdict: str, row: Follow, follower: Account, target: Account
+    session: Session,
+    ctx: Context,
+    verdict: str,
+    follow_uri: str,
+    follower: Account,
+    target: Account,
 ) -> None:
     """The target's signed Accept or Reject of a Follow, appended to the target's log."""
-    follow_activity = {"id": row.uri, "type": "Follow", "actor": follower.uri, "object": target.uri}
+    follow_activity = {
+        "id": follow_uri,
+        "type": "Follow",
+        "actor": follower.uri,
+        "object": target.uri,
+    }
     answer = activities.wrap(
         verdict,
         ctx.urls.activity(target.username, new_id()),

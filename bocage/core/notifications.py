@@ -4,6 +4,11 @@ status (a new post by someone whose posts the recipient asked to hear of).
 Core services enqueue a notification job in their own transaction; the job handler writes it.
 Each notification has a dedup key derived from the event, so a job that runs twice (after a
 crash) still notifies once.
+
+What the recipient does not want to hear of is not written (`dismissed`); a block also takes
+away those written before it, both ways (`forget_between`), as Mastodon's AfterBlockService
+clears them: nothing is filtered when reading, so the unread count every page shows stays
+one index range.
 """
 
 from __future__ import annotations
@@ -17,10 +22,10 @@ from sqlalchemy.orm import Session
 from bocage.core import domains, events, markers
 from bocage.core.clock import now
 from bocage.core.ids import new_id
+from bocage.core.visibility import no_block_between
 from bocage.jobs.queue import enqueue
 from bocage.store.models import (
     Account,
-    Block,
     Follow,
     Mute,
     Notification,
@@ -97,12 +102,7 @@ def _from_silenced_stranger(session: Session, recipient: int, sender: int) -> bo
 
 
 def _silenced(session: Session, recipient: int, sender: int, post_id: int | None) -> bool:
-    blocked = exists().where(
-        or_(
-            and_(Block.account_id == recipient, Block.target_id == sender),
-            and_(Block.account_id == sender, Block.target_id == recipient),
-        )
-    )
+    blocked = ~no_block_between(recipient, sender)
     muted = exists().where(Mute.account_id == recipient, Mute.target_id == sender)
     reasons = [blocked, muted]
     if post_id is not None:
@@ -215,6 +215,19 @@ def page(
         query = query.where(Notification.type.not_in(exclude))
     rows = session.execute(query.order_by(Notification.id.desc()).limit(limit))
     return list(rows.scalars())
+
+
+def forget_between(session: Session, one: int, other: int) -> None:
+    """A block between `one` and `other`: what each was told of the other goes (a mention,
+    a favourite, a follow…), whoever blocked whom: each is hidden from the other."""
+    session.execute(
+        delete(Notification).where(
+            or_(
+                and_(Notification.account_id == one, Notification.from_account_id == other),
+                and_(Notification.account_id == other, Notification.from_account_id == one),
+            )
+        )
+    )
 
 
 def dismiss(session: Session, account_id: int, notification_id: int) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, select
+from sqlalchemy import and_, bindparam, delete, exists, select
 from sqlalchemy.orm import Session
 
 from bocage.config import Settings
@@ -496,8 +496,13 @@ def _send_counts(session: Session, poll: Poll, post: Post, author: Account) -> N
     remote_voters = session.execute(
         select(Account.uri)
         .join(PollVote, PollVote.account_id == Account.id)
-        .where(PollVote.poll_id == poll.id, Account.domain.is_not(None))
+        .where(
+            PollVote.poll_id == poll.id,
+            Account.domain.is_not(None),
+            ~exists().where(Block.account_id == author.id, Block.target_id == Account.id),
+        )
         .distinct()
     )
-    # Voters who do not follow the author get the counts too, without being named in it.
+    # Voters who do not follow the author get the counts too, without being named in it
+    # (but those the author blocked since: nothing of the author's reaches them any more).
     authoring.append(session, author, update, signed, also_to=sorted(remote_voters.scalars()))

@@ -119,7 +119,7 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
     _check_author(author)
     parsed = validate(draft, ctx.settings.max_post_chars)
     parent = _reply_target(session, author, draft.in_reply_to_id)
-    mentioned = _resolve_mentions(session, ctx, parsed.mentions)
+    mentioned = _resolve_mentions(session, ctx, author, parsed.mentions)
     media.check_attachable(session, author, draft.media_ids)
     poll_draft = None
     if draft.poll is not None:
@@ -205,7 +205,7 @@ def edit(session: Session, ctx: Context, author: Account, post_id: int, draft: P
         tuple(row.id for row in attached),
     )
     parsed = validate(draft, ctx.settings.max_post_chars)
-    mentioned = _resolve_mentions(session, ctx, parsed.mentions)
+    mentioned = _resolve_mentions(session, ctx, author, parsed.mentions)
     keep_version(session, post)
     post.content = _render(ctx, draft.text, mentioned)
     post.source = draft.text
@@ -465,11 +465,12 @@ def _mention_key(ctx: Context, handle: text.Handle) -> str:
 
 
 def _resolve_mentions(
-    session: Session, ctx: Context, handles: tuple[text.Handle, ...]
+    session: Session, ctx: Context, author: Account, handles: tuple[text.Handle, ...]
 ) -> dict[str, Account]:
     """The accounts @mentioned, by `_mention_key`: local ones, and remote ones this node
     already knows (a handle never seen before stays plain text, as on Mastodon when the
-    lookup fails)."""
+    lookup fails). Never one the author blocks (Mastodon's ProcessMentionsService): the
+    post neither names them, nor reaches them, nor tells them anything."""
     found: dict[str, Account] = {}
     local = [h.username.lower() for h in handles if _is_local(ctx, h)]
     if local:
@@ -486,7 +487,23 @@ def _resolve_mentions(
             account = accounts.by_handle(session, handle.username, handle.host or "")
             if account is not None and not account.suspended:
                 found[handle.key()] = account
-    return found
+    return _without_blocked(session, author, found)
+
+
+def _without_blocked(
+    session: Session, author: Account, mentioned: dict[str, Account]
+) -> dict[str, Account]:
+    if not mentioned:
+        return mentioned
+    blocked = set(
+        session.execute(
+            select(Block.target_id).where(
+                Block.account_id == author.id,
+                Block.target_id.in_([account.id for account in mentioned.values()]),
+            )
+        ).scalars()
+    )
+    return {key: account for key, account in mentioned.items() if account.id not in blocked}
 
 
 def _reply_target(session: Session, author: Account, parent_id: int | None) -> Post | None:

@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from bocage.core import domains, media, page_rows, pins, polls
 from bocage.core.errors import NotFound
 from bocage.core.page_rows import ACCOUNTS, IDS, PageRow
-from bocage.core.visibility import visible_to
+from bocage.core.visibility import no_block_between, visible_to
 from bocage.store.models import (
     Account,
     Block,
@@ -59,9 +59,10 @@ def boost_of_muted(post_id: Any, viewer: Any) -> ColumnElement[bool]:
 
 def feed_slice(entry: Any, owner: Any) -> Select[tuple[int]]:
     """A page of a feed written on fan-out (home_feed, list_feed: `entry`, whose `owner`
-    column is bound to `owner`), newest first, without the posts of suspended authors or of
-    accounts the viewer (`viewer`) mutes, nor boosts of those. Mutes and suspensions act at
-    read time."""
+    column is bound to `owner`), newest first, without the posts of suspended authors, of
+    accounts the viewer (`viewer`) mutes or is blocked with either way (a post that mentions
+    the viewer is in their feed whoever wrote it), nor boosts of muted accounts' posts.
+    Mutes, blocks and suspensions act at read time."""
     viewer = bindparam("viewer")
     return (
         select(entry.post_id)
@@ -73,6 +74,7 @@ def feed_slice(entry: Any, owner: Any) -> Select[tuple[int]]:
             # (a join made SQLite build a Bloom filter over every account: 4 ms vs 0.07 ms).
             ~exists().where(Account.id == entry.author_id, Account.suspended),
             ~exists().where(Mute.account_id == viewer, Mute.target_id == entry.author_id),
+            no_block_between(viewer, entry.author_id),
             ~boost_of_muted(entry.post_id, viewer),
         )
         .order_by(entry.post_id.desc())
@@ -127,7 +129,8 @@ def _paged(query: Select[tuple[int]], page: Page) -> Select[tuple[int]]:
     return query.order_by(Post.id.desc()).limit(page.limit)
 
 
-def _not_muted(viewer_id: int | None):  # type: ignore[no-untyped-def]
+def not_muted(viewer_id: int | None):  # type: ignore[no-untyped-def]
+    """SQL on `Post`: its author is not muted by the viewer (anyone, for nobody)."""
     if viewer_id is None:
         return True
     return ~exists().where(Mute.account_id == viewer_id, Mute.target_id == Post.account_id)
@@ -215,7 +218,7 @@ def public(
             Post.reblog_of_id.is_(None),
             or_(Post.in_reply_to_id.is_(None), Post.in_reply_to_account_id == Post.account_id),
             visible_to(viewer_id),
-            _not_muted(viewer_id),
+            not_muted(viewer_id),
         )
     )
     if where == "local":
@@ -278,7 +281,7 @@ def tag(session: Session, viewer: Account | None, name: str, page: Page) -> list
         Post.id.in_(tagged),
         Post.visibility == "public",
         visible_to(viewer_id),
-        _not_muted(viewer_id),
+        not_muted(viewer_id),
         _not_silenced(viewer_id),
     )
     return _load(session, viewer, _paged(query, page))
@@ -318,7 +321,7 @@ def thread(session: Session, viewer: Account | None, post_id: int) -> Thread:
         or_(Post.thread_root_id == root, Post.id == root),
         Post.id > focus.post.id,
         visible_to(viewer_id),
-        _not_muted(viewer_id),
+        not_muted(viewer_id),
     )
     ids = list((session.execute(in_thread.order_by(Post.id).limit(MAX_THREAD))).scalars())
     replies = _tree(focus, hydrate(session, viewer, ids))
@@ -452,7 +455,7 @@ def _page_rows(session: Session, viewer: Account | None, ids: list[int]) -> dict
 
 def home_readers(session: Session, post_id: int, candidates: list[int]) -> list[int]:
     """Which of `candidates` have `post_id` in their home feed as `home` would show it now
-    (mutes, suspensions and boosts of posts they may not see applied the same way)."""
+    (mutes, blocks, suspensions and boosts of posts they may not see applied the same way)."""
     if not candidates:
         return []
     rows = session.execute(
@@ -465,6 +468,7 @@ def home_readers(session: Session, post_id: int, candidates: list[int]) -> list[
             ~exists().where(
                 Mute.account_id == FeedEntry.account_id, Mute.target_id == FeedEntry.author_id
             ),
+            no_block_between(FeedEntry.account_id, FeedEntry.author_id),
             ~boost_of_muted(FeedEntry.post_id, FeedEntry.account_id),
         )
     ).all()
@@ -512,23 +516,28 @@ def followers_among(session: Session, author_id: int, candidates: list[int]) -> 
     return [viewer_id for viewer_id in candidates if viewer_id in following]
 
 
-def not_muting(session: Session, post: Any, candidates: list[int]) -> list[int]:
-    """Which of `candidates` mute neither `post`'s author nor, for a boost, the author of
-    the boosted post."""
+def list_readers(session: Session, post: Any, candidates: list[int]) -> list[int]:
+    """Which of `candidates` (owners of lists that took `post`) their list timeline shows it
+    to (`feed_page`, as `home_readers` for home feeds): not muting its author nor, for a
+    boost, the boosted post's author; not blocked with its author either way; a boosted
+    post they may see."""
     if not candidates:
         return []
-    authors = [post.account_id]
-    if post.reblog_of_id is not None:
-        original = session.get(Post, post.reblog_of_id)
-        authors += [original.account_id] if original is not None else []
-    muting = set(
+    original = session.get(Post, post.reblog_of_id) if post.reblog_of_id is not None else None
+    authors = [post.account_id] + ([original.account_id] if original is not None else [])
+    reader = Account.id
+    allowed = set(
         session.execute(
-            select(Mute.account_id).where(
-                Mute.account_id.in_(candidates), Mute.target_id.in_(authors)
+            select(reader).where(
+                reader.in_(candidates),
+                ~exists().where(Mute.account_id == reader, Mute.target_id.in_(authors)),
+                no_block_between(reader, post.account_id),
             )
         ).scalars()
     )
-    return [viewer_id for viewer_id in candidates if viewer_id not in muting]
+    if original is not None:
+        allowed = {r for r in allowed if _visible_ids(session, r, [original.id])}
+    return [viewer_id for viewer_id in candidates if viewer_id in allowed]
 
 
 def as_readers_see_it(session: Session, post_id: int, readers: list[int]) -> dict[int, PostView]:

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from bocage.core import domains
 from bocage.core.clock import now
 from bocage.core.ids import lowest_id_at
+from bocage.core.timelines import not_muted
+from bocage.core.visibility import visible_to
 from bocage.store.models import Account, Post, PostTag
 
 TAG_DAYS = 7
@@ -75,8 +77,12 @@ def _day_counts(start: datetime):  # type: ignore[no-untyped-def]
     )
 
 
-def statuses(session: Session, limit: int = 20, offset: int = 0) -> list[int]:
-    """Ids of the public posts of the last two days with the most favourites and boosts."""
+def statuses(
+    session: Session, viewer_id: int | None, limit: int = 20, offset: int = 0
+) -> list[int]:
+    """Ids of the public posts of the last two days with the most favourites and boosts,
+    but those of people the viewer blocks, is blocked by or mutes (Mastodon's
+    `filtered_for`)."""
     since = lowest_id_at(now() - timedelta(days=POST_DAYS))
     score = Post.favourites_count + Post.reblogs_count
     rows = session.execute(
@@ -89,6 +95,8 @@ def statuses(session: Session, limit: int = 20, offset: int = 0) -> list[int]:
             score > 0,
             Account.suspended.is_(False),
             ~domains.silenced_account(Account.domain),
+            visible_to(viewer_id),
+            not_muted(viewer_id),
         )
         .order_by(score.desc(), Post.id.desc())
         .offset(offset)

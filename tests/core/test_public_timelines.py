@@ -70,7 +70,7 @@ def test_trending_tags_and_posts(node: Node) -> None:
         assert [(t.name, t.accounts) for t in found] == [("hedges", 3), ("trees", 1)]
         assert len(found[0].history) == trends.TAG_DAYS and found[0].history[0].uses == 3
         assert [t.name for t in trends.tags(session, limit=1, offset=1)] == ["trees"]
-        assert trends.statuses(session) == [liked.id]
+        assert trends.statuses(session, None) == [liked.id]
 
 
 def test_search_finds_words_in_posts_one_has_a_reason_to_search(node: Node) -> None:

@@ -187,6 +187,8 @@ async def _endorsements_of(request: Request, account_id: int | None) -> Response
 
 def _people(which: str) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
+        grant = await optional(request, "read:accounts")
+        viewer_id = grant.account.id if grant is not None and grant.account else None
         account_id = request.path_params["id"]
         node = node_of(request)
 
@@ -194,7 +196,7 @@ def _people(which: str) -> Callable[[Request], Awaitable[Response]]:
             account = session.get(Account, account_id or 0)
             if account is None or account.suspended:
                 raise NotFound("Record not found")
-            found = getattr(graph, which)(session, account)
+            found = getattr(graph, which)(session, account, viewer_id=viewer_id)
             return [entities.account(node.ctx, person) for person in found]
 
         return json(await node.db.read(load))

@@ -50,7 +50,7 @@ async def statuses(request: Request) -> Response:
     node = node_of(request)
 
     def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
-        ids = trends.statuses(session, limit, offset)
+        ids = trends.statuses(session, viewer.id if viewer else None, limit, offset)
         return views.statuses(
             session, ctx, timelines.hydrate(session, viewer, ids), viewer, "public"
         )

@@ -80,8 +80,8 @@ def _to_home_readers(
 def _to_list_readers(
     session: Session, ctx: Context, post: Post, name: str, audience: Audience
 ) -> list[Outgoing]:
-    """The lists whose feed took the post, for the owners streaming them (and not muting
-    its author: list timelines apply mutes as home does)."""
+    """The lists whose feed took the post, for the owners streaming them whose list timeline
+    shows it (mutes, blocks and boosted posts as home applies them)."""
     streamed = {key[1]: conns for key, conns in audience.items() if key[0] == "list"}
     if not streamed:
         return []
@@ -90,7 +90,7 @@ def _to_list_readers(
         for list_id, owner in lists.containing(session, post.id)
         if list_id in streamed
     }
-    readers = timelines.not_muting(session, post, list(set(owners.values())))
+    readers = timelines.list_readers(session, post, list(set(owners.values())))
     payloads = _as_each_sees_it(session, ctx, post.id, readers)
     return [
         (conn, (label, name, payloads[owner]))

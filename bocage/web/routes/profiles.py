@@ -89,13 +89,18 @@ async def profile(request: Request) -> Response:
 
 
 def _people(which: str) -> Callable[[Request], Awaitable[Response]]:
-    def load(session: Session, domain: str, name: str) -> tuple[Account, list[Account]]:
+    def load(
+        session: Session, domain: str, name: str, viewer_id: int | None
+    ) -> tuple[Account, list[Account]]:
         account = accounts.by_name(session, domain, name)
-        return account, getattr(graph, which)(session, account)
+        return account, getattr(graph, which)(session, account, viewer_id=viewer_id)
 
     async def endpoint(request: Request) -> Response:
         node = node_of(request)
-        account, people = await node.db.read(load, node.ctx.settings.domain, _name_of(request))
+        viewer = await current_viewer(request)
+        account, people = await node.db.read(
+            load, node.ctx.settings.domain, _name_of(request), viewer.account.id if viewer else None
+        )
         title = "Followers" if which == "followers" else "Following"
         return await page(request, "people.html", account=account, people=people, title=title)
 
