@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,6 +27,7 @@ from bocage.core import events, instance
 from bocage.core.clock import now
 from bocage.core.errors import DomainError, InvalidInput
 from bocage.core.ids import new_id
+from bocage.crypto.compare import same_secret
 from bocage.store.models import Account, IdempotencyKey, OAuthApp, OAuthCode, OAuthToken, User
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"  # "show me the code" instead of redirecting
@@ -130,7 +130,7 @@ def app_by_client_id(session: Session, client_id: str | None) -> OAuthApp:
 
 def authenticate_client(session: Session, client_id: str | None, secret: str | None) -> OAuthApp:
     app = app_by_client_id(session, client_id)
-    if not hmac.compare_digest(app.client_secret, secret or ""):
+    if not same_secret(secret or "", app.client_secret):
         raise OAuthError("invalid_client", "Client authentication failed: wrong secret.", 401)
     return app
 
@@ -315,7 +315,7 @@ def _pkce_matches(challenge: str, verifier: str | None) -> bool:
     if not verifier:
         return False
     computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    return hmac.compare_digest(computed.rstrip(b"=").decode(), challenge)
+    return same_secret(computed.rstrip(b"=").decode(), challenge)
 
 
 def _hash(secret: str) -> str:

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from bocage.core import numbers
 from bocage.core.errors import DomainError, InvalidInput
+from bocage.crypto.compare import same_secret
 from bocage.edge import nul_field, read_body
 from bocage.web.auth import node_of
 
@@ -48,7 +49,7 @@ async def read_form(request: Request, *, uploads: bool = False) -> FormData:
     form = await request.form(max_part_size=limit)
     sent = form.get(CSRF_FIELD)
     expected = request.cookies.get(CSRF_COOKIE)
-    if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
+    if not expected or not isinstance(sent, str) or not same_secret(sent, expected):
         raise CsrfFailure(
             "This form expired or did not come from this site. Reload the page and try again."
         )

@@ -152,3 +152,25 @@ async def test_an_app_signs_someone_up_and_the_admin_approves(api_node: NodeProc
     assert approved.status_code == 200 and approved.json()["username"] == "newcomer"
     await root.close()
     await api.aclose()
+
+
+async def test_secrets_sent_with_any_characters_are_only_wrong(api_node: NodeProcess) -> None:
+    """A client secret, a PKCE verifier or a form's CSRF token holding non-ASCII text is a
+    wrong one (401, 400, 403), not a 500: constant-time comparison refused such text."""
+    api = httpx.AsyncClient(base_url=api_node.url)
+    app = (await api.post("/api/v1/apps", json={
+        "client_name": "Bocage web tests", "redirect_uris": [CALLBACK], "scopes": "read write",
+    })).json()  # fmt: skip
+    wrong = await api.post("/oauth/token", data={
+        "grant_type": "client_credentials", "client_id": app["client_id"],
+        "client_secret": "sécret", "scope": "read"})  # fmt: skip
+    assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
+    alice = await Person(api_node, "alice").login()
+    code = await approve(alice, app, "a-verifier-of-enough-length-1234567890abcdef")
+    exchange = {"client_id": app["client_id"], "client_secret": app["client_secret"],
+                "grant_type": "authorization_code", "redirect_uri": CALLBACK, "code": code,
+                "code_verifier": "vérifier-of-enough-length-1234567890abcdefghi"}  # fmt: skip
+    refused = await api.post("/oauth/token", data=exchange)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    form = await alice.client.post("/settings/profile", data={"csrf": "jeton-forgé"})
+    assert form.status_code == 403 and "did not come from this site" in form.text
