@@ -20,14 +20,15 @@ import pytest
 
 from tests.databases import DatabaseFactory, postgres_available
 from tests.federation.helpers import Person, eventually, start_node
-from tests.federation.outsider import Outsider
 from tests.integration.helpers import backend_env
+from tests.outsider import Outsider
 from tests.processes import NodeProcess
 
 pytestmark = pytest.mark.slow
 
 HOSTS = ("127.0.4.1", "127.0.4.2")
 OUTSIDER_HOST = "127.0.4.10"
+TAKAHE = "takahe"  # the outsider's account, accepting follows as Takahē does
 
 
 @pytest.fixture(scope="module")
@@ -61,31 +62,34 @@ async def people(nodes: list[NodeProcess]) -> AsyncIterator[dict[str, Person]]:
 
 @pytest.fixture
 async def outsider() -> AsyncIterator[Outsider]:
-    server = await Outsider(OUTSIDER_HOST).start()
+    server = await Outsider(OUTSIDER_HOST, (TAKAHE,), accept_follows=True).start()
     yield server
-    await server.stop()
+    await server.close()
 
 
 def actor_of(person: Person) -> str:
     return f"{person.node.url}/users/{person.username}"
 
 
+async def tell(outsider: Outsider, person: Person, activity: dict[str, Any]) -> None:
+    """The outsider delivers `activity` to `person`'s inbox, which takes it."""
+    key_id = outsider.key_id(TAKAHE)
+    status, text = await outsider.send("POST", f"{actor_of(person)}/inbox", key_id, activity)
+    assert status == 202, text
+
+
 async def follows_both_ways(person: Person, outsider: Outsider) -> tuple[str, str]:
     """The outsider follows `person`, who follows it back: the two Follow ids."""
-    theirs = outsider.new_id("Follow")
-    sent = await outsider.send(
-        f"{actor_of(person)}/inbox",
-        {"id": theirs, "type": "Follow", "actor": outsider.actor, "object": actor_of(person)},
-    )
-    assert sent.status_code == 202, sent.text
+    follow = outsider.activity(TAKAHE, "Follow", actor_of(person))
+    theirs = follow["id"]
+    await tell(outsider, person, follow)
     await eventually(
         lambda: _answered(outsider, "Accept", theirs), what=f"{person.username} accepted"
     )
-    await person.post(f"/@{outsider.handle}/follow")
+    await person.post(f"/@{outsider.handle(TAKAHE)}/follow")
     mine = await eventually(lambda: _first(outsider, "Follow"), what="the Follow")
-    await eventually(
-        lambda: _has(person, f"/@{outsider.handle}", ">Unfollow<"), what="follow accepted"
-    )
+    profile = f"/@{outsider.handle(TAKAHE)}"
+    await eventually(lambda: _has(person, profile, ">Unfollow<"), what="follow accepted")
     return mine["id"], theirs
 
 
@@ -95,16 +99,16 @@ async def test_blocking_an_outside_account_tells_its_server_to_drop_both_follows
     alice = people["alice"]
     alices_follow, outsiders_follow = await follows_both_ways(alice, outsider)
 
-    await alice.post(f"/@{outsider.handle}/block")
+    await alice.post(f"/@{outsider.handle(TAKAHE)}/block")
 
     # As Mastodon's BlockService: the Block, an Undo of alice's Follow and a Reject of the
     # outsider's, so that a server reading only those (Takahē) drops both edges.
     await eventually(lambda: _answered(outsider, "Undo", alices_follow), what="Undo(Follow)")
     await eventually(lambda: _answered(outsider, "Reject", outsiders_follow), what="Reject")
     block = await eventually(lambda: _first(outsider, "Block"), what="the Block")
-    assert block["object"] == outsider.actor and block["actor"] == actor_of(alice)
+    assert block["object"] == outsider.actor(TAKAHE) and block["actor"] == actor_of(alice)
     followers = (await alice.get("/@alice/followers")).text
-    assert f'href="/@{outsider.handle}"' not in followers
+    assert f'href="/@{outsider.handle(TAKAHE)}"' not in followers
 
 
 async def test_an_outside_block_ends_both_follows_and_is_answered(
@@ -113,15 +117,13 @@ async def test_an_outside_block_ends_both_follows_and_is_answered(
     amy = people["amy"]
     amys_follow, outsiders_follow = await follows_both_ways(amy, outsider)
 
-    block = {"id": outsider.new_id("Block"), "type": "Block", "actor": outsider.actor}
-    sent = await outsider.send(f"{actor_of(amy)}/inbox", {**block, "object": actor_of(amy)})
-    assert sent.status_code == 202, sent.text
+    await tell(outsider, amy, outsider.activity(TAKAHE, "Block", actor_of(amy)))
 
     await eventually(lambda: _answered(outsider, "Undo", amys_follow), what="Undo(Follow)")
     await eventually(lambda: _answered(outsider, "Reject", outsiders_follow), what="Reject")
-    page = (await amy.get(f"/@{outsider.handle}")).text
+    page = (await amy.get(f"/@{outsider.handle(TAKAHE)}")).text
     assert ">Unfollow<" not in page
-    assert f'href="/@{outsider.handle}"' not in (await amy.get("/@amy/followers")).text
+    assert f'href="/@{outsider.handle(TAKAHE)}"' not in (await amy.get("/@amy/followers")).text
 
 
 async def test_a_reject_of_an_accepted_follow_ends_it(
@@ -131,17 +133,14 @@ async def test_a_reject_of_an_accepted_follow_ends_it(
     olgas_follow, _ = await follows_both_ways(olga, outsider)
     follow = {"id": olgas_follow, "type": "Follow", "actor": actor_of(olga)}
     reject = {
-        "id": f"{outsider.actor}#rejects/follows/9",
-        "type": "Reject",
-        "actor": outsider.actor,
-        "object": {**follow, "object": outsider.actor},
+        **outsider.activity(TAKAHE, "Reject", {**follow, "object": outsider.actor(TAKAHE)}),
+        "id": f"{outsider.actor(TAKAHE)}#rejects/follows/9",
     }  # what Mastodon sends when it removes a follower
-    sent = await outsider.send(f"{actor_of(olga)}/inbox", reject)
-    assert sent.status_code == 202, sent.text
+    await tell(outsider, olga, reject)
 
     async def ended() -> bool:
         page = (await olga.get("/@olga/following")).text
-        return f'href="/@{outsider.handle}"' not in page
+        return f'href="/@{outsider.handle(TAKAHE)}"' not in page
 
     await eventually(ended, what="olga no longer follows the outsider")
 
@@ -221,7 +220,7 @@ async def _walk(client: httpx.AsyncClient, url: str) -> tuple[dict[str, Any], li
 
 
 async def _answered(outsider: Outsider, kind: str, follow_id: str) -> bool:
-    return any(_object_id(activity) == follow_id for activity in outsider.of_type(kind))
+    return any(_object_id(activity) == follow_id for activity in outsider.received(kind))
 
 
 def _object_id(activity: dict[str, Any]) -> Any:
@@ -230,7 +229,7 @@ def _object_id(activity: dict[str, Any]) -> Any:
 
 
 async def _first(outsider: Outsider, kind: str) -> dict[str, Any] | None:
-    found = outsider.of_type(kind)
+    found = outsider.received(kind)
     return found[0] if found else None
 
 

@@ -28,12 +28,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import orjson
 import psycopg
 import pytest
 from sqlalchemy import select
 
 from bocage.core import posts
 from bocage.core.errors import StorageFull
+from bocage.crypto.keys import RsaKey
 from bocage.node import Node
 from bocage.store import full
 from bocage.store.db import Database
@@ -42,12 +44,13 @@ from tests.conftest import make_settings, make_user
 from tests.databases import DatabaseFactory
 from tests.federation.helpers import Person
 from tests.integration.helpers import api_token, jobs_settled, publish_many, settings_of
-from tests.processes import NodeProcess, free_port
-from tests.remote_server import RemoteServer
+from tests.outsider import AS_JSON, Outsider
+from tests.processes import NodeProcess
 
 pytestmark = pytest.mark.slow
 
 NODE_HOST, REMOTE_HOST = "127.0.6.3", "127.0.6.4"
+MALLORY = "mallory"  # the remote server's account
 DISK_SIZE = "16m"
 ENV = {
     "BOCAGE_INSECURE_LOOPBACK": "1",
@@ -94,11 +97,10 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
-async def remote() -> AsyncIterator[RemoteServer]:
-    server = RemoteServer(REMOTE_HOST, free_port(REMOTE_HOST))
-    await server.start()
+async def remote() -> AsyncIterator[Outsider]:
+    server = await Outsider(REMOTE_HOST, (MALLORY,), key=RsaKey.generate()).start()
     yield server
-    await server.stop()
+    await server.close()
 
 
 def fill(disk: Path) -> Path:
@@ -134,7 +136,7 @@ def assert_refused_clearly(answer: httpx.Response, *, by_program: bool = True) -
 class Writes:
     """What the node answered as stored, and what it refused for want of room."""
 
-    def __init__(self, api: httpx.AsyncClient, outside: httpx.AsyncClient, remote: RemoteServer):
+    def __init__(self, api: httpx.AsyncClient, outside: httpx.AsyncClient, remote: Outsider):
         self.api, self.outside, self.remote = api, outside, remote
         self.posted: dict[int, str] = {}  # local post id → text
         self.refused_texts: list[str] = []
@@ -152,13 +154,21 @@ class Writes:
         return answer
 
     async def deliver(self, activity: dict[str, object]) -> httpx.Response:
-        answer = await self.remote.deliver(self.outside, self.inbox, activity)
+        """`activity` at the inbox, signed by mallory as Mastodon signs deliveries."""
+        body = orjson.dumps(activity)
+        headers = self.remote.signed("POST", self.inbox, body, key_id=self.remote.key_id(MALLORY),
+                                     headers={"Content-Type": AS_JSON})  # fmt: skip
+        answer = await self.outside.post(self.inbox, content=body, headers=headers)
         if answer.status_code == 202:
             self.delivered.add(activity["object"]["id"])  # type: ignore[index]
         else:
             assert_refused_clearly(answer)
             self.undelivered.append(activity)
         return answer
+
+    async def deliver_note(self, text: str) -> httpx.Response:
+        """A new note of mallory's, delivered."""
+        return await self.deliver(self.remote.create(self.remote.note(MALLORY, text)))
 
 
 async def until_refused(write: object, what: str, tries: int = 40) -> None:
@@ -180,7 +190,7 @@ async def until_logged(node: NodeProcess, words: str, within: float = 10.0) -> N
 
 
 async def test_a_full_disk_refuses_writes_clearly_and_loses_nothing(
-    small_disk: Path, remote: RemoteServer
+    small_disk: Path, remote: Outsider
 ) -> None:
     node = NodeProcess(small_disk, host=NODE_HOST, env=ENV)
     node.init()
@@ -201,24 +211,23 @@ async def test_a_full_disk_refuses_writes_clearly_and_loses_nothing(
                 writes.inbox = f"{node.url}/inbox"
                 for n in range(5):
                     assert (await writes.post(f"before {n}")).status_code == 200
-                    delivered = await writes.deliver(remote.create_note(f"remote before {n}"))
+                    delivered = await writes.deliver_note(f"remote before {n}")
                     assert delivered.status_code == 202
                 # Accepted, and still being applied when the disk fills: a reply whose parent
                 # the node fetches, and the remote server answers that fetch only later.
                 answer_parent = asyncio.Event()
-                parent = remote.note("a parent the node fetches")
+                parent = remote.note(MALLORY, "a parent the node fetches")
                 remote.serve(parent, answer_parent)
-                reply = remote.note("a reply accepted just before", in_reply_to=parent["id"])
+                reply = remote.note(
+                    MALLORY, "a reply accepted just before", in_reply_to=parent["id"]
+                )
                 assert (await writes.deliver(remote.create(reply))).status_code == 202
-                asked = remote.asked.setdefault(parent["id"], asyncio.Event())
-                await asyncio.wait_for(asked.wait(), timeout=10)
+                await asyncio.wait_for(remote.asked(parent["id"]), timeout=10)
 
                 filler = fill(small_disk)
                 answer_parent.set()  # the job stores what it fetched: there is no room
                 await until_refused(writes.post, "post")
-                await until_refused(
-                    lambda text: writes.deliver(remote.create_note(text)), "delivery"
-                )
+                await until_refused(writes.deliver_note, "delivery")
                 form = await person.submit("/posts", {"text": "typed on a full disk"})
                 assert_refused_clearly(form, by_program=False)
                 assert "typed on a full disk" in form.text  # the form keeps what was typed
@@ -237,7 +246,7 @@ async def test_a_full_disk_refuses_writes_clearly_and_loses_nothing(
                 assert (await writes.post("after")).status_code == 200
                 for activity in writes.undelivered:  # the sender tries again, as servers do
                     assert (await writes.deliver(activity)).status_code == 202
-                assert (await writes.deliver(remote.create_note("after"))).status_code == 202
+                assert (await writes.deliver_note("after")).status_code == 202
                 uploaded = await api.post("/api/v2/media", files={"file": ("a.jpg", image)})
                 assert uploaded.status_code == 200, uploaded.text
     finally:
@@ -260,7 +269,7 @@ async def test_a_full_disk_refuses_writes_clearly_and_loses_nothing(
                 session.execute(
                     select(Post.uri)
                     .join(Account, Account.id == Post.account_id)
-                    .where(Account.uri == remote.actor)
+                    .where(Account.uri == remote.actor(MALLORY))
                 ).scalars()
             )
     finally:

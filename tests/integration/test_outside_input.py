@@ -5,7 +5,7 @@ Every route of the app (web, Mastodon API, ActivityPub, peer gateway, OAuth, adm
 with extreme ids in every path parameter and garbage in the parameters and bodies each route
 reads (walk.py), as anonymous, as a user whose token has every scope (and who is logged in
 on the web), as an admin (the admin pages), and as another server that signs its requests
-(the inboxes and the peer gateway, from a server of the test's own: tests/threaded_outsider.py).
+(the inboxes and the peer gateway, from a server of the test's own: tests/outsider.py).
 
 Then the parsers that take outside input are fuzzed through HTTP (Hypothesis): activities
 signed by that server with any JSON in any field, mangled signature headers, WebFinger
@@ -46,8 +46,8 @@ from tests.fuzz import JSON, mutated, payloads
 from tests.integration import walk
 from tests.integration.helpers import backend_env, settings_of
 from tests.mastodon_api.sweep import parameters, served
+from tests.outsider import Outsider
 from tests.processes import NodeProcess
-from tests.threaded_outsider import Outsider
 
 pytestmark = pytest.mark.slow
 HOSTS = {"sqlite": "127.0.3.10", "postgresql": "127.0.3.11"}
@@ -423,10 +423,8 @@ def _seeds(walked: Walked) -> list[dict[str, Any]]:
             "mastodon/announce.json",
         )
     )
-    text = re.sub(
-        r"https://[a-z0-9.\-]+/users/[A-Za-z0-9_]+", f"{walked.outsider.base}/actor", text
-    )
-    return json.loads(re.sub(r"https://[a-z0-9.\-]+/", f"{walked.outsider.base}/", text))
+    text = re.sub(r"https://[a-z0-9.\-]+/users/[A-Za-z0-9_]+", f"{walked.outsider.url}/actor", text)
+    return json.loads(re.sub(r"https://[a-z0-9.\-]+/", f"{walked.outsider.url}/", text))
 
 
 @FUZZ
@@ -477,7 +475,7 @@ def test_the_inbox_jobs_fail_only_on_what_cannot_be_fetched(walked: Walked) -> N
 @given(data=st.data())
 def test_any_signature_headers_are_checked_or_refused(walked: Walked, data: st.DataObject) -> None:
     seed = _seeds(walked)[1]
-    document = {**seed, "id": f"{walked.outsider.base}/likes/{data.draw(st.uuids())}"}
+    document = {**seed, "id": f"{walked.outsider.url}/likes/{data.draw(st.uuids())}"}
     body = json.dumps(document).encode()
     url = walked.node.url + "/inbox"
     scheme = data.draw(st.sampled_from(["cavage", "rfc9421"]))
@@ -611,17 +609,17 @@ def test_what_the_fuzzing_found_is_refused_with_a_reason(walked: Walked) -> None
         body = json.dumps(document).encode()
         headers = outsider.signed("POST", f"{base}/inbox", body, scheme="cavage")
         if key_id is not None:
-            headers["Signature"] = headers["Signature"].replace(outsider.key_id, key_id)
+            headers["Signature"] = headers["Signature"].replace(outsider.key_id(), key_id)
         return httpx.post(f"{base}/inbox", content=body, headers=headers, timeout=30)
 
-    too_long = signed_post({**create, "id": f"{outsider.base}/{'a' * 600}"})  # > the column
+    too_long = signed_post({**create, "id": f"{outsider.url}/{'a' * 600}"})  # > the column
     assert too_long.status_code == 400 and "at most 500" in too_long.text
-    nul = signed_post({**create, "id": f"{outsider.base}/nul",
+    nul = signed_post({**create, "id": f"{outsider.url}/nul",
                        "object": {**create["object"], "content": "a\x00b"}})  # fmt: skip
     assert nul.status_code == 400 and "NUL" in nul.text
     bracket = signed_post({**create, "id": "https://mas-]x/1"})  # urlsplit's ValueError
     assert bracket.status_code == 400 and "not on its actor's server" in bracket.text
-    spaced = signed_post(create, key_id=f"{outsider.base}/act or#main-key")  # unsignable URL
+    spaced = signed_post(create, key_id=f"{outsider.url}/act or#main-key")  # unsignable URL
     assert spaced.status_code == 401
     resource = f"acct:%00@{walked.node.host}:{walked.node.port}"  # decoded twice: a NUL
     finger = httpx.get(f"{base}/.well-known/webfinger", params={"resource": resource})

@@ -19,6 +19,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -26,14 +27,15 @@ from sqlalchemy import select
 
 from bocage.config import Settings
 from bocage.core import accounts, graph, oauth
+from bocage.crypto.keys import RsaKey
 from bocage.node import Node
 from bocage.store.db import Database
 from bocage.store.models import Account, Favourite, InboundActivity, Post
 from tests.conftest import shared_secrets
 from tests.databases import DatabaseFactory
 from tests.integration.helpers import PASSWORD, backend_env, init_node, jobs_settled, settings_of
-from tests.processes import NodeProcess, WorkerProcess, free_port
-from tests.remote_server import RemoteServer
+from tests.outsider import Outsider
+from tests.processes import NodeProcess, WorkerProcess
 
 pytestmark = pytest.mark.slow
 
@@ -41,6 +43,7 @@ USERS = ("alice", "bob", "carol", "dave")
 LOAD_SECONDS = 8.0
 SENDERS = 2  # the remote server's concurrent deliveries
 NODE_HOST, REMOTE_HOST = "127.0.6.1", "127.0.6.2"
+MALLORY = "mallory"  # the remote server's account
 ENV = {
     "BOCAGE_INSECURE_LOOPBACK": "1",
     "BOCAGE_JOB_POLL_SECONDS": "0.2",
@@ -80,6 +83,13 @@ class Load:
         )
         return response
 
+    async def deliver(self, server: Outsider, inbox: str, activity: dict[str, Any]) -> int:
+        """`activity` at `inbox`, signed by mallory as Mastodon signs deliveries; the status."""
+        started = time.perf_counter()
+        status, text = await server.send("POST", inbox, server.key_id(MALLORY), activity)
+        self.answers.append(Answer("inbox", status, text, time.perf_counter() - started))
+        return status
+
 
 async def people(settings: Settings) -> dict[str, str]:
     """USERS, following each other (so that their posts make fan-out jobs), and a client API
@@ -107,11 +117,10 @@ async def people(settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture
-async def remote() -> AsyncIterator[RemoteServer]:
-    server = RemoteServer(REMOTE_HOST, free_port(REMOTE_HOST))
-    await server.start()
+async def remote() -> AsyncIterator[Outsider]:
+    server = await Outsider(REMOTE_HOST, (MALLORY,), key=RsaKey.generate()).start()
     yield server
-    await server.stop()
+    await server.close()
 
 
 async def person(
@@ -138,12 +147,7 @@ async def person(
 
 
 async def sender(
-    server: RemoteServer,
-    client: httpx.AsyncClient,
-    inbox: str,
-    mentions: list[str],
-    load: Load,
-    until: float,
+    server: Outsider, inbox: str, mentions: list[str], load: Load, until: float
 ) -> None:
     """The remote server's deliveries: Creates of notes (every third mentions someone here)
     and Likes of the posts people here made."""
@@ -152,13 +156,12 @@ async def sender(
         n += 1
         if n % 2 and load.post_uris:
             liked = random.choice(load.post_uris)
-            activity = server.like(liked)
+            activity = server.activity(MALLORY, "Like", liked)
         else:
             liked = None
             mention = mentions[n % len(mentions)] if n % 3 == 0 else None
-            activity = server.create_note(f"remote {n}", mention=mention)
-        answer = await load.ask("inbox", server.deliver(client, inbox, activity))
-        if answer.status_code == 202:
+            activity = server.create(server.note(MALLORY, f"remote {n}", mention=mention))
+        if await load.deliver(server, inbox, activity) == 202:
             load.activities.add(activity["id"])
             if liked:
                 load.liked.add(liked)
@@ -176,7 +179,7 @@ def summary(answers: list[Answer]) -> str:
 
 
 async def test_serve_and_worker_share_one_database_under_load(
-    backend: str, databases: DatabaseFactory, tmp_path: Path, remote: RemoteServer
+    backend: str, databases: DatabaseFactory, tmp_path: Path, remote: Outsider
 ) -> None:
     env = {**ENV, **backend_env(backend, databases)}
     data = tmp_path / "node"
@@ -199,17 +202,16 @@ async def test_serve_and_worker_share_one_database_under_load(
         try:
             mentions = [f"{web.url}/users/{name}" for name in USERS]
             until = time.monotonic() + LOAD_SECONDS
-            async with httpx.AsyncClient(timeout=30.0) as outside:
-                await asyncio.gather(
-                    *(
-                        person(client, name, load, until, seed)
-                        for seed, (name, client) in enumerate(clients.items())
-                    ),
-                    *(
-                        sender(remote, outside, f"{web.url}/inbox", mentions, load, until)
-                        for _ in range(SENDERS)
-                    ),
-                )
+            await asyncio.gather(
+                *(
+                    person(client, name, load, until, seed)
+                    for seed, (name, client) in enumerate(clients.items())
+                ),
+                *(
+                    sender(remote, f"{web.url}/inbox", mentions, load, until)
+                    for _ in range(SENDERS)
+                ),
+            )
         finally:
             for client in clients.values():
                 await client.aclose()
@@ -251,7 +253,7 @@ async def test_serve_and_worker_share_one_database_under_load(
                 session.execute(
                     select(Post.uri)
                     .join(Account, Account.id == Post.account_id)
-                    .where(Account.uri == remote.actor)
+                    .where(Account.uri == remote.actor(MALLORY))
                 ).scalars()
             )
             assert remote_posts == load.created

@@ -17,10 +17,9 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from aiohttp import web
 
 from tests.federation.helpers import Person, eventually
-from tests.outsider import AS_JSON, Outsider, actor_document, document
+from tests.outsider import AS_JSON, Outsider, actor_document
 from tests.p2p.helpers import follow, holds, log_length, prepare, start, sync
 from tests.processes import NodeProcess
 
@@ -28,37 +27,24 @@ pytestmark = pytest.mark.slow
 HOSTS = ("127.0.1.1", "127.0.1.2", "127.0.1.3")
 
 
-class Squatter(Outsider):
-    """An outside server whose `carol` claims the real Carol's key, with her proof copied."""
-
-    stolen: dict[str, Any] | None = None
-
-    async def _actor(self, request: web.Request) -> web.Response:
-        uri = self.actor(request.match_info["name"])
-        assert self.stolen is not None
-        statement = next(a for a in self.stolen["attachment"]
-                         if a.get("type") == "VerifiableIdentityStatement")  # fmt: skip
-        return document(actor_document(
-            uri,
-            assertionMethod=[{**self.stolen["assertionMethod"][0], "id": f"{uri}#ed25519-key",
-                              "controller": uri}],
-            attachment=[statement],
-        ))  # fmt: skip
-
-    async def webfinger(self, request: web.Request) -> web.Response:
-        name = request.query.get("resource", "").removeprefix("acct:").split("@")[0]
-        links = [{"rel": "self", "type": AS_JSON, "href": self.actor(name)}]
-        return web.json_response({"subject": f"acct:{name}@{self.host}:{self.port}",
-                                  "links": links})  # fmt: skip
+def squat(squatter: Outsider, carols: dict[str, Any]) -> None:
+    """The squatter's `carol` claims the real Carol's key, with her proof copied."""
+    uri = squatter.actor("carol")
+    statement = next(a for a in carols["attachment"]
+                     if a.get("type") == "VerifiableIdentityStatement")  # fmt: skip
+    squatter.serve(actor_document(
+        uri,
+        assertionMethod=[{**carols["assertionMethod"][0], "id": f"{uri}#ed25519-key",
+                          "controller": uri}],
+        attachment=[statement],
+    ))  # fmt: skip
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[tuple[NodeProcess, NodeProcess, Squatter]]:
+async def world(tmp_path: Path) -> AsyncIterator[tuple[NodeProcess, NodeProcess, Outsider]]:
     home = prepare(tmp_path, HOSTS[0], ["carol"])
     bobs = prepare(tmp_path, HOSTS[1], ["bob"])
-    squatter = Squatter(HOSTS[2], users=("carol",))
-    squatter.routes.append(("GET", "/.well-known/webfinger", squatter.webfinger))
-    await squatter.start()
+    squatter = await Outsider(HOSTS[2], users=("carol",)).start()
     try:
         start(home, bobs)
         yield home, bobs, squatter
@@ -83,14 +69,14 @@ def peer_score(node: NodeProcess, url: str) -> int:
 
 
 async def test_a_squatter_of_carols_key_takes_nothing_from_her(
-    world: tuple[NodeProcess, NodeProcess, Squatter],
+    world: tuple[NodeProcess, NodeProcess, Outsider],
 ) -> None:
     home, bobs, squatter = world
     carol_uri = f"{home.url}/users/carol"
     async with httpx.AsyncClient() as client:
         carols = await client.get(carol_uri, headers={"accept": AS_JSON})
-    squatter.stolen = carols.json()
-    carol_did = squatter.stolen["attachment"][-1]["subject"]
+    squat(squatter, carols.json())
+    carol_did = carols.json()["attachment"][-1]["subject"]
     bob, carol = await Person(bobs, "bob").login(), await Person(home, "carol").login()
     try:
         # Bob meets the squatter first, follows it, and it accepts.
