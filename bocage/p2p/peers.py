@@ -24,7 +24,7 @@ from bocage.core.clock import now
 from bocage.core.errors import DomainError
 from bocage.store.models import Peer, PeerCandidate
 
-SOURCES = ("manual", "follow", "gateway", "exchange", "lan")
+SOURCES = ("manual", "follow", "gateway", "exchange", "lan")  # strongest reason first
 GOOD_BATCH = 1  # score for a batch of entries that all verified
 BAD_ENTRY = -10  # score for one entry that did not
 SHUNNED = -50  # below this a peer is no longer asked (a manual add resets it)
@@ -56,8 +56,11 @@ def base_url(url: str) -> str:
 
 
 def remember(session: Session, url: str, source: str, *, own: str | None = None) -> Peer | None:
-    """Add a peer if it is new (None if it is this node itself). A manual add of a known
-    peer forgives its past: its score starts again from zero."""
+    """Add a peer if it is new (None if it is this node itself). A known peer takes the
+    stronger of its reasons (`SOURCES`, strongest first): a node first met when it asked us
+    for our clock, then found among a followed author's gateways, is listed as a gateway
+    (and no longer counts against `MAX_LEARNED`). A manual add of a known peer forgives its
+    past: its score starts again from zero."""
     assert source in SOURCES
     url = base_url(url)
     if own is not None and url == base_url(own):
@@ -73,6 +76,8 @@ def remember(session: Session, url: str, source: str, *, own: str | None = None)
         session.execute(delete(PeerCandidate).where(PeerCandidate.url == url))
     elif source == "manual":
         peer.source, peer.score = "manual", 0
+    elif SOURCES.index(source) < SOURCES.index(peer.source):
+        peer.source = source
     return peer
 
 

@@ -100,3 +100,17 @@ def test_candidates_never_confirmed_are_forgotten(node: Node) -> None:
     assert ask(node) == [] and waiting(node) == {}
     # Its share is free again: the same peer may name nodes again (asked once more each).
     assert teach(node, ["https://node1.example"]) == 1 and ask(node) == ["https://node1.example"]
+
+
+def test_a_known_peer_takes_its_strongest_reason(node: Node) -> None:
+    """A pub first met when it asked for our clock, then found among a followed author's
+    gateways, is listed as a gateway; a weaker reason never demotes it."""
+    with node.db.transaction() as session:
+        peers.remember(session, "https://pub.example", "exchange", own=OWN)
+        peers.remember(session, "https://pub.example/x", "gateway", own=OWN)
+        peers.remember(session, "https://pub.example", "lan", own=OWN)
+        peers.remember(session, "https://pub.example", "exchange", own=OWN)
+    with node.db.transaction() as session:
+        assert [(p.url, p.source) for p in peers.listed(session)] == [
+            ("https://pub.example", "gateway")
+        ]
