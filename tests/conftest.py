@@ -1,4 +1,16 @@
-"""Shared fixtures. Every test that takes `node` runs on SQLite and on PostgreSQL."""
+"""Shared fixtures. Every test that takes `node` runs on SQLite and on PostgreSQL.
+
+The suite runs on two pytest-xdist workers (`-n 2 --dist loadgroup`, pyproject.toml). A test
+that must not run beside others of its kind, or that shares something started once, carries
+`@pytest.mark.xdist_group(name)`: each group runs on one worker, its tests in order.
+- "lan": mDNS on the loopback interface (tests/p2p/test_lan.py and the LAN test of
+  test_replication.py); every zeroconf on this machine hears every other one.
+- "browser": Chromium (tests/e2e), a big process; its tests follow each other on one site.
+- "disk": full disks on tmpfs mounts, and a PostgreSQL tablespace on one (root only).
+- "api_node": the one node of tests/mastodon_api (tests/mastodon_api/conftest.py).
+- a module's own path ("federation/test_flows"…): its module-scoped nodes, started once.
+Servers tests start listen on addresses and ports of their worker's own (tests/addresses.py).
+"""
 
 from __future__ import annotations
 

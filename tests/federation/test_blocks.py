@@ -40,6 +40,8 @@ from tests.outsider import AS_JSON, Outsider
 from tests.processes import NodeProcess
 from tests.web.conftest import Browser, browser, web_node
 
+pytestmark = pytest.mark.xdist_group("federation/test_blocks")
+
 __all__ = ["browser", "web_node"]
 # The real nodes, mallory's (and fern's) server, and a server where nobody is blocked.
 OPEN_HOST, OUTSIDE_HOST, AUTHORIZED_HOST = "127.0.7.1", "127.0.7.2", "127.0.7.3"

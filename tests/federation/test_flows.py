@@ -16,7 +16,7 @@ import pytest
 from tests.federation.helpers import PASSWORD, Person, eventually
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("federation/test_flows")]
 
 
 @pytest.fixture

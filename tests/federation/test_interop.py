@@ -24,7 +24,7 @@ from tests.integration.helpers import backend_env
 from tests.outsider import Outsider
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("federation/test_interop")]
 
 HOSTS = ("127.0.4.1", "127.0.4.2")
 OUTSIDER_HOST = "127.0.4.10"

@@ -19,7 +19,7 @@ from tests.federation.helpers import Person, eventually, start_node
 from tests.integration.helpers import backend_env
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("federation/test_polls")]
 OPEN_FOR = 12  # seconds: long enough for the post to travel and the vote to come back
 SHORT_POLLS = {"BOCAGE_POLL_MIN_EXPIRY_SECONDS": "5"}
 

@@ -47,7 +47,7 @@ from tests.integration.helpers import api_token, jobs_settled, publish_many, set
 from tests.outsider import AS_JSON, Outsider
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("disk")]
 
 NODE_HOST, REMOTE_HOST = "127.0.6.3", "127.0.6.4"
 MALLORY = "mallory"  # the remote server's account

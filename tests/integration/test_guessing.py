@@ -19,7 +19,7 @@ import pytest
 from tests.federation.helpers import CSRF_RE, PASSWORD, start_node
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("integration/test_guessing")]
 HOST = "127.0.2.1"
 PROXY = "127.0.2.17"
 PER_LOGIN_PER_HOUR = 9

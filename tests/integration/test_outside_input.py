@@ -49,7 +49,7 @@ from tests.mastodon_api.sweep import parameters, served
 from tests.outsider import Outsider
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("integration/test_outside_input")]
 HOSTS = {"sqlite": "127.0.3.10", "postgresql": "127.0.3.11"}
 SCOPES = "read write follow push profile admin:read admin:write"
 PNG = base64.b64decode(

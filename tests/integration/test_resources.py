@@ -22,7 +22,7 @@ from bocage.edge import BODY_CHUNK_SECONDS
 from tests.federation.helpers import start_node
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("integration/test_resources")]
 HOST = "127.0.3.20"
 MAX_RSS_MB = 300
 P99_SECONDS = 0.5

@@ -36,7 +36,7 @@ from bocage.crypto.keys import IdentityKey, public_key_from_did
 from tests.federation.helpers import FEDERATION_ENV, PASSWORD
 from tests.processes import NodeProcess, free_port, run_cli
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("integration/test_sealed_keys")]
 AS_JSON = {"Accept": "application/activity+json"}
 T = TypeVar("T")
 

@@ -18,7 +18,7 @@ from tests.mastodon_api.openapi import check
 from tests.mastodon_api.test_mastodon_py import PNG_1x1, home_until, logged_in
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("mastodon_api/test_polls")]
 SHORTEST = 3  # seconds: this node's poll_min_expiry_seconds
 
 

@@ -12,6 +12,8 @@ from bocage.mastodon_api.ratelimit import MEDIA, FixedWindows, Limit, specific_l
 from tests.federation.helpers import PASSWORD, start_node
 from tests.processes import NodeProcess
 
+pytestmark = pytest.mark.xdist_group("mastodon_api/test_ratelimit")
+
 
 def test_a_window_counts_down_and_starts_again() -> None:
     windows, limit = FixedWindows(), Limit("api", 3, 60)

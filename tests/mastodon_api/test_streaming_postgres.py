@@ -19,7 +19,11 @@ from tests.mastodon_api.test_mastodon_py import logged_in
 from tests.mastodon_api.test_streaming import Collector, close_soon
 from tests.processes import BOCAGE, NodeProcess, run_cli
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    pytest.mark.xdist_group("mastodon_api/test_streaming_postgres"),
+]
 
 
 @pytest.fixture(scope="module")

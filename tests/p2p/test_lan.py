@@ -24,6 +24,8 @@ from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZerocon
 from bocage.p2p import lan
 from bocage.p2p.lan import SERVICE_TYPE, LanDiscovery, node_url, peer_url
 
+pytestmark = pytest.mark.xdist_group("lan")
+
 LOOPBACK = ["127.0.0.1"]
 MDNS_GROUP = "224.0.0.251"
 

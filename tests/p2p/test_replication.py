@@ -83,6 +83,7 @@ async def test_carol_gets_alices_posts_from_bob_while_alice_is_offline(
             await person.close()
 
 
+@pytest.mark.xdist_group("lan")  # mDNS on loopback: one LAN test at a time (tests/conftest.py)
 async def test_two_nodes_on_one_network_find_each_other(tmp_path: Path) -> None:
     """DNS-SD over mDNS (on loopback here): no address given, no internet needed."""
     lan = {"BOCAGE_LAN_DISCOVERY": "1", "BOCAGE_LAN_INTERFACES": '["127.0.0.1"]'}

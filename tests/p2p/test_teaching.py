@@ -27,7 +27,7 @@ from tests.outsider import Outsider, document
 from tests.p2p.helpers import follow, prepare, start
 from tests.processes import NodeProcess, run_cli
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("p2p/test_teaching")]
 HOME, READER, HONEST, PEER, SINK, LIAR = (f"127.0.5.{n}" for n in range(10, 16))
 CLOCK = "/.well-known/apgateway/clock"
 TAUGHT = 200
