@@ -1,11 +1,10 @@
 """Real `bocage` processes for integration tests: each node gets its own loopback address
-and data directory, and is started through the CLI exactly as a user would."""
+(tests/addresses.py) and data directory, and is started through the CLI exactly as a user would."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from tests.addresses import free_port, loopback
 
 BOCAGE = [sys.executable, "-m", "bocage.cli"]
 
@@ -32,18 +33,12 @@ def run_cli(
     return result
 
 
-def free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
-
-
 @dataclass
 class NodeProcess:
     """A `bocage serve` process. `start()` waits until it answers HTTP."""
 
     data: Path
-    host: str = "127.0.0.2"
+    host: str = loopback(0, 2)
     port: int = 0
     env: dict[str, str] = field(default_factory=dict)
     serve_options: tuple[str, ...] = ()  # e.g. ("--no-worker",)

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
+from tests.addresses import loopback
 from tests.processes import NodeProcess
 
-HOST = "127.0.0.5"
+HOST = loopback(0, 5)
 PASSWORD = "correct horse battery"
 CHROMIUM_ARGS = [
     "--no-sandbox",

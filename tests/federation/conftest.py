@@ -1,5 +1,5 @@
-"""Nodes for federation tests: real processes on 127.0.0.2, .3 and .4, one per test module
-(starting a node costs about a second)."""
+"""Nodes for federation tests: real processes on loopback addresses 0.2, 0.3 and 0.4 of the
+worker (tests/addresses.py), one per test module (starting a node costs about a second)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.addresses import loopback
 from tests.databases import DatabaseFactory, postgres_available
 from tests.federation.helpers import start_node
 from tests.integration.helpers import backend_env
 from tests.processes import NodeProcess
 
-HOSTS = ("127.0.0.2", "127.0.0.3", "127.0.0.4")
+HOSTS = (loopback(0, 2), loopback(0, 3), loopback(0, 4))
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,7 @@ from bocage.core.clock import now
 from bocage.node import Node
 from bocage.store.models import Account, Job, LogEntry, Poll, User
 from tests.activitypub.helpers import deliver, know_remote_actor, signed_headers
+from tests.addresses import loopback
 from tests.core import helpers
 from tests.databases import DatabaseFactory, postgres_available
 from tests.federation.helpers import eventually, start_node
@@ -44,8 +45,8 @@ pytestmark = pytest.mark.xdist_group("federation/test_blocks")
 
 __all__ = ["browser", "web_node"]
 # The real nodes, mallory's (and fern's) server, and a server where nobody is blocked.
-OPEN_HOST, OUTSIDE_HOST, AUTHORIZED_HOST = "127.0.7.1", "127.0.7.2", "127.0.7.3"
-ELSEWHERE_HOST = "127.0.7.4"
+OPEN_HOST, OUTSIDE_HOST, AUTHORIZED_HOST = loopback(7, 1), loopback(7, 2), loopback(7, 3)
+ELSEWHERE_HOST = loopback(7, 4)
 
 # --- one node, in process (both databases) --------------------------------------------------
 

@@ -1,7 +1,7 @@
 """A poll across two real nodes: made on one, voted on from the other, counted where it lives,
 and closed there, the final counts and the `poll` notifications reaching both sides.
 
-alice lives on 127.0.0.2 (SQLite), bob on 127.0.0.3 (PostgreSQL when it is available). Both
+alice lives on one node (SQLite), bob on another (PostgreSQL when it is available). Both
 nodes let polls last a few seconds (`poll_min_expiry_seconds`) so that one is seen ending.
 """
 
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.addresses import loopback
 from tests.databases import DatabaseFactory, postgres_available
 from tests.federation.helpers import Person, eventually, start_node
 from tests.integration.helpers import backend_env
@@ -34,8 +35,8 @@ def poll_nodes(
     started: list[NodeProcess] = []
     try:
         for host, users, env in (
-            ("127.0.0.2", ["alice", "amy"], SHORT_POLLS),
-            ("127.0.0.3", ["bob"], {**second, **SHORT_POLLS}),
+            (loopback(0, 2), ["alice", "amy"], SHORT_POLLS),
+            (loopback(0, 3), ["bob"], {**second, **SHORT_POLLS}),
         ):
             started.append(start_node(root, host, users, env))
         yield started

@@ -19,11 +19,12 @@ import pytest
 
 from bocage import server
 from bocage.edge import BODY_CHUNK_SECONDS
+from tests.addresses import loopback
 from tests.federation.helpers import start_node
 from tests.processes import NodeProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("integration/test_resources")]
-HOST = "127.0.3.20"
+HOST = loopback(3, 20)
 MAX_RSS_MB = 300
 P99_SECONDS = 0.5
 

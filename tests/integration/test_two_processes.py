@@ -31,6 +31,7 @@ from bocage.crypto.keys import RsaKey
 from bocage.node import Node
 from bocage.store.db import Database
 from bocage.store.models import Account, Favourite, InboundActivity, Post
+from tests.addresses import loopback
 from tests.conftest import shared_secrets
 from tests.databases import DatabaseFactory
 from tests.integration.helpers import PASSWORD, backend_env, init_node, jobs_settled, settings_of
@@ -42,7 +43,7 @@ pytestmark = pytest.mark.slow
 USERS = ("alice", "bob", "carol", "dave")
 LOAD_SECONDS = 8.0
 SENDERS = 2  # the remote server's concurrent deliveries
-NODE_HOST, REMOTE_HOST = "127.0.6.1", "127.0.6.2"
+NODE_HOST, REMOTE_HOST = loopback(6, 1), loopback(6, 2)
 MALLORY = "mallory"  # the remote server's account
 ENV = {
     "BOCAGE_INSECURE_LOOPBACK": "1",

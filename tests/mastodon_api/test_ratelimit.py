@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from bocage.mastodon_api.ratelimit import MEDIA, FixedWindows, Limit, specific_limit
+from tests.addresses import loopback
 from tests.federation.helpers import PASSWORD, start_node
 from tests.processes import NodeProcess
 
@@ -34,7 +35,7 @@ def test_tighter_limits_of_some_endpoints() -> None:
 def limited_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
     node = start_node(
         tmp_path_factory.mktemp("limits"),
-        "127.0.0.8",
+        loopback(0, 8),
         ["alice"],
         {"BOCAGE_API_REQUESTS_PER_WINDOW": "5"},
     )

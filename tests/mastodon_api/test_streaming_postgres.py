@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.addresses import loopback
 from tests.databases import DatabaseFactory
 from tests.federation.helpers import FEDERATION_ENV, PASSWORD
 from tests.integration.helpers import backend_env
@@ -33,7 +34,7 @@ def split_node(
     """`bocage serve --no-worker` and a `bocage worker`, sharing one PostgreSQL database."""
     root: Path = tmp_path_factory.mktemp("split")
     env = {**FEDERATION_ENV, **backend_env("postgresql", databases)}
-    node = NodeProcess(root / "node", host="127.0.0.7", env=env, serve_options=("--no-worker",))
+    node = NodeProcess(root / "node", host=loopback(0, 7), env=env, serve_options=("--no-worker",))
     node.init()
     for name in ("alice", "bob"):
         run_cli(

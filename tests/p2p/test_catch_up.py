@@ -27,12 +27,13 @@ import httpx
 import orjson
 import pytest
 
+from tests.addresses import free_port, loopback
 from tests.federation.helpers import PASSWORD, Person, eventually
 from tests.p2p.helpers import follow, home_has, prepare, start
-from tests.processes import BOCAGE, NodeProcess, free_port, run_cli
+from tests.processes import BOCAGE, NodeProcess, run_cli
 
 # Clear of the addresses other tests use.
-HOSTS = [f"127.0.0.{n}" for n in range(10, 20)]
+HOSTS = [loopback(0, n) for n in range(10, 20)]
 LOG_PATH = re.compile(r"/\.well-known/apgateway/[^/]+/log")
 
 

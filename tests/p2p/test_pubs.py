@@ -14,11 +14,12 @@ import pytest
 
 from bocage.crypto.keys import IdentityKey
 from bocage.crypto.proofs import sign_object
+from tests.addresses import loopback
 from tests.federation.helpers import Person, eventually, start_node
 from tests.p2p.helpers import follow, holds, home_has, sync
 from tests.processes import NodeProcess, run_cli
 
-HOSTS = ("127.0.0.20", "127.0.0.21", "127.0.0.22")  # Alice, the pub, Carol
+HOSTS = (loopback(0, 20), loopback(0, 21), loopback(0, 22))  # Alice, the pub, Carol
 
 
 @pytest.fixture

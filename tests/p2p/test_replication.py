@@ -11,11 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.addresses import loopback
 from tests.federation.helpers import Person, eventually, start_node
 from tests.p2p.helpers import follow, holds, home_has, log_length, sync
 from tests.processes import NodeProcess, run_cli
 
-HOSTS = ("127.0.0.5", "127.0.0.6", "127.0.0.7")
+HOSTS = (loopback(0, 5), loopback(0, 6), loopback(0, 7))
 
 
 @pytest.fixture

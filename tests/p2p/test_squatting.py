@@ -18,13 +18,14 @@ import httpx
 import orjson
 import pytest
 
+from tests.addresses import loopback
 from tests.federation.helpers import Person, eventually
 from tests.outsider import AS_JSON, Outsider, actor_document
 from tests.p2p.helpers import follow, holds, log_length, prepare, start, sync
 from tests.processes import NodeProcess
 
 pytestmark = pytest.mark.slow
-HOSTS = ("127.0.1.1", "127.0.1.2", "127.0.1.3")
+HOSTS = (loopback(1, 1), loopback(1, 2), loopback(1, 3))
 
 
 def squat(squatter: Outsider, carols: dict[str, Any]) -> None:
