@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from _pytest.nodeid import NodeId
 
 from bocage.config import Settings
 from bocage.core import accounts
@@ -28,6 +29,25 @@ from bocage.store.models import Account
 from tests.databases import DatabaseFactory
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Make `--dist loadgroup` group again. pytest-xdist 3.8.0 tells a worker's tests' groups
+    to the scheduler by adding "@group" to their node ids through `item._nodeid`, which pytest
+    9.2 no longer reads (node ids are structured): every group was silently spread over both
+    workers. Until xdist does it itself (pytest-xdist issue #1386, pull request #1388), the
+    suffix goes where pytest 9.2 keeps the id. Inert without loadgroup, or once xdist adds it."""
+    if not getattr(config.option, "loadgroup", False):  # set in xdist's workers only
+        return
+    for item in items:
+        names = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        suffix = "@" + "_".join(sorted(names))
+        if names and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)
 
 
 @pytest.fixture(scope="session")
