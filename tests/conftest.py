@@ -23,7 +23,7 @@ from _pytest.nodeid import NodeId
 
 from bocage.config import Settings
 from bocage.core import accounts
-from bocage.crypto.keys import IdentityKey
+from bocage.crypto.keys import IdentityKey, RsaKey
 from bocage.node import Node
 from bocage.store.models import Account
 from tests.databases import DatabaseFactory
@@ -95,13 +95,16 @@ PASSWORD = "correct horse battery"
 _SECRETS: list[accounts.AccountSecrets] = []
 
 
-def shared_secrets() -> accounts.AccountSecrets:
-    """Keys and password hash shared by test users: RSA key generation costs ~100 ms."""
+def shared_secrets(*, own_rsa_key: bool = False) -> accounts.AccountSecrets:
+    """Keys and password hash shared by test users: RSA key generation costs ~100 ms, the
+    password hash ~300 ms. Each account needs its own identity (did:key is unique); Ed25519
+    keys are cheap. `own_rsa_key`: a key of its own too (~50 ms), for the accounts of real
+    nodes, whose HTTP signatures other nodes check as they would anyone's."""
     if not _SECRETS:
         _SECRETS.append(accounts.make_secrets(PASSWORD))
     base = _SECRETS[0]
-    # Each account needs its own identity (did:key is unique); Ed25519 keys are cheap.
-    return accounts.AccountSecrets(IdentityKey.generate(), base.rsa, base.password_hash)
+    rsa = RsaKey.generate() if own_rsa_key else base.rsa
+    return accounts.AccountSecrets(IdentityKey.generate(), rsa, base.password_hash)
 
 
 def make_user(node: Node, username: str, **options: object) -> Account:

@@ -8,12 +8,19 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
+from bocage import cli, datadir
+from bocage.config import Settings, load_settings, write_config_file
+from bocage.core import accounts
+from bocage.core.context import Context
 from tests.addresses import free_port, loopback
+from tests.conftest import PASSWORD, shared_secrets
 
 BOCAGE = [sys.executable, "-m", "bocage.cli"]
 
@@ -31,6 +38,29 @@ def run_cli(
     if check and result.returncode != 0:
         raise AssertionError(f"bocage {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def make_data_dir(
+    data: Path, domain: str, env: Mapping[str, str] | None = None, users: Sequence[str] = ()
+) -> Settings:
+    """What `bocage init --domain DOMAIN --insecure-loopback` then `bocage user create NAME
+    --email NAME@example.org --password PASSWORD [--admin]` for each of `users` ("bea*" is an
+    admin) leave behind, made in this process: a command is a cold Python start (~1.5 s, far
+    more on a busy machine), a user made here ~0.1 s. The commands themselves are tested in
+    tests/integration/test_cli.py. The database is the one a `bocage` process with `env` uses:
+    its BOCAGE_DATABASE_URL, or the SQLite file in `data`. Returns those settings."""
+    write_config_file(data, domain, insecure_loopback=True)
+    settings = load_settings(data, database_url=(env or {}).get("BOCAGE_DATABASE_URL", ""))
+    datadir.make_private(settings.data_dir, settings.sqlite_path)
+    ctx = Context.from_settings(settings)
+    with cli.database(settings) as db, db.transaction() as session:
+        for entry in users:
+            name = entry.rstrip("*")
+            form = accounts.Registration(name, f"{name}@example.org", PASSWORD)
+            secrets = shared_secrets(own_rsa_key=True)
+            admin = entry.endswith("*")
+            accounts.register(session, ctx, form, secrets, admin=admin, bypass_mode=True)
+    return settings
 
 
 @dataclass
@@ -63,6 +93,11 @@ class NodeProcess:
             *extra,
             env=self.env,
         )
+
+    def prepare(self, users: Sequence[str] = ()) -> None:
+        """`init()`, and `bocage user create` for each of `users`, in this process
+        (`make_data_dir`)."""
+        make_data_dir(self.data, f"{self.host}:{self.port}", self.env, users)
 
     def start(self, timeout: float = 30.0) -> None:
         self.log_path = self.data.parent / f"{self.data.name}-serve.log"
@@ -153,3 +188,10 @@ class WorkerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""
+
+
+def start_all(*nodes: NodeProcess) -> None:
+    """Start nodes side by side: a start is mostly a cold Python start and waiting for the
+    first answer, which overlap well."""
+    with ThreadPoolExecutor(len(nodes)) as pool:
+        list(pool.map(NodeProcess.start, nodes))

@@ -88,7 +88,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("e2e")
     # Every person of these tests signs up from this one address.
     node = NodeProcess(root / "data", host=HOST, env={"BOCAGE_SIGNUPS_PER_ADDRESS": "100"})
-    node.init()
+    node.prepare()
     node.start()
     try:
         yield Site(node)

@@ -121,9 +121,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
     """A node with alice, stopped between tests (each starts it as it needs)."""
     made = NodeProcess(tmp_path_factory.mktemp("sealed") / "node", host=loopback(2, 3),
                        env=dict(FEDERATION_ENV))  # fmt: skip
-    made.init()
-    run_cli("user", "create", "alice", "--email", "alice@example.org", "--password", PASSWORD,
-            "--data", str(made.data), env=made.env)  # fmt: skip
+    made.prepare(["alice"])
     try:
         yield made
     finally:
@@ -316,9 +314,7 @@ def test_an_old_database_with_plain_keys_is_sealed_at_start_and_still_signs(
     tmp_path: Path,
 ) -> None:
     node = NodeProcess(tmp_path / "old", host=loopback(2, 5), env=dict(FEDERATION_ENV))
-    node.init()
-    run_cli("user", "create", "alice", "--email", "alice@example.org", "--password", PASSWORD,
-            "--data", str(node.data), env=node.env)  # fmt: skip
+    node.prepare(["alice"])
     # As a node from before sealing stored them: the same keys, in plain.
     sealing.keyring(secret_of(node.data))
     did, seed, pem, _ = stored_keys(node.data)

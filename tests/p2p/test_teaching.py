@@ -23,10 +23,10 @@ from aiohttp import web
 
 from bocage.p2p import peers
 from tests.addresses import loopback
-from tests.federation.helpers import Person, eventually
+from tests.federation.helpers import Person, eventually, prepare_node
 from tests.outsider import Outsider, document
-from tests.p2p.helpers import follow, prepare, start
-from tests.processes import NodeProcess, run_cli
+from tests.p2p.helpers import follow
+from tests.processes import NodeProcess, run_cli, start_all
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("p2p/test_teaching")]
 HOME, READER, HONEST, PEER, SINK, LIAR = (loopback(5, n) for n in range(10, 16))
@@ -40,13 +40,13 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, NodePr
     and an honest node nobody knows yet."""
     root = tmp_path_factory.mktemp("teaching")
     started = {
-        "home": prepare(root, HOME, ["alice"]),
-        "reader": prepare(root, READER, ["carl"]),
-        "honest": prepare(root, HONEST, []),
+        "home": prepare_node(root, HOME, ["alice"]),
+        "reader": prepare_node(root, READER, ["carl"]),
+        "honest": prepare_node(root, HONEST, []),
     }
     started["reader"].env["BOCAGE_SYNC_INTERVAL_SECONDS"] = "1"
     try:
-        start(*started.values())
+        start_all(*started.values())
         yield started
     finally:
         for node in started.values():
