@@ -51,7 +51,6 @@ def make_data_dir(
     its BOCAGE_DATABASE_URL, or the SQLite file in `data`. Returns those settings."""
     write_config_file(data, domain, insecure_loopback=True)
     settings = load_settings(data, database_url=(env or {}).get("BOCAGE_DATABASE_URL", ""))
-    datadir.make_private(settings.data_dir, settings.sqlite_path)
     ctx = Context.from_settings(settings)
     with cli.database(settings) as db, db.transaction() as session:
         for entry in users:
@@ -60,6 +59,8 @@ def make_data_dir(
             secrets = shared_secrets(own_rsa_key=True)
             admin = entry.endswith("*")
             accounts.register(session, ctx, form, secrets, admin=admin, bypass_mode=True)
+    # The commands create files with a private umask (cli.main); this process has its own.
+    datadir.make_private(settings.data_dir, settings.sqlite_path)
     return settings
 
 
