@@ -7,7 +7,7 @@ that must not run beside others of its kind, or that shares something started on
   test_replication.py); every zeroconf on this machine hears every other one.
 - "browser": Chromium (tests/e2e), a big process; its tests follow each other on one site.
 - "disk": full disks on tmpfs mounts, and a PostgreSQL tablespace on one (root only).
-- "api_node": the one node of tests/mastodon_api (tests/mastodon_api/conftest.py).
+- "api_node": the node most modules of tests/mastodon_api share (its conftest.py).
 - a module's own path ("federation/test_flows"…): its module-scoped nodes, started once.
 Servers tests start listen on addresses and ports of their worker's own (tests/addresses.py).
 """

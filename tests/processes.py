@@ -8,8 +8,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -196,3 +197,15 @@ def start_all(*nodes: NodeProcess) -> None:
     first answer, which overlap well."""
     with ThreadPoolExecutor(len(nodes)) as pool:
         list(pool.map(NodeProcess.start, nodes))
+
+
+@contextmanager
+def running(*nodes: NodeProcess) -> Iterator[tuple[NodeProcess, ...]]:
+    """`nodes` started side by side (`start_all`), and all stopped when the block ends,
+    whatever happened (also when one of them failed to start)."""
+    try:
+        start_all(*nodes)
+        yield nodes
+    finally:
+        for node in nodes:
+            node.stop()

@@ -11,9 +11,9 @@ import pytest
 
 from tests.addresses import loopback
 from tests.databases import DatabaseFactory, postgres_available
-from tests.federation.helpers import start_node
+from tests.federation.helpers import prepare_node
 from tests.integration.helpers import backend_env
-from tests.processes import NodeProcess
+from tests.processes import NodeProcess, running
 
 HOSTS = (loopback(0, 2), loopback(0, 3), loopback(0, 4))
 
@@ -30,15 +30,10 @@ def nodes(
     # The middle node also runs in authorized-fetch mode, as many Mastodon servers do: the
     # others' signed fetches of its posts must keep working.
     middle = {**middle, "BOCAGE_AUTHORIZED_FETCH": "1"}
-    started: list[NodeProcess] = []
-    try:
-        for host, users, env in (
-            (HOSTS[0], ["alice", "amy", "olga", "ivy"], {}),
-            (HOSTS[1], ["bob", "bea*", "nora", "rui", "sam"], middle),
-            (HOSTS[2], ["carol*"], {}),
-        ):
-            started.append(start_node(root, host, users, env))
-        yield started
-    finally:
-        for node in started:
-            node.stop()
+    made = [
+        prepare_node(root, HOSTS[0], ["alice", "amy", "olga", "ivy"]),
+        prepare_node(root, HOSTS[1], ["bob", "bea*", "nora", "rui", "sam"], middle),
+        prepare_node(root, HOSTS[2], ["carol*"]),
+    ]
+    with running(*made):
+        yield made

@@ -15,7 +15,6 @@ import asyncio
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,10 +34,10 @@ from tests.activitypub.helpers import deliver, know_remote_actor, signed_headers
 from tests.addresses import loopback
 from tests.core import helpers
 from tests.databases import DatabaseFactory, postgres_available
-from tests.federation.helpers import eventually, start_node
+from tests.federation.helpers import eventually, prepare_node
 from tests.integration.helpers import api_token, backend_env
 from tests.outsider import AS_JSON, Outsider
-from tests.processes import NodeProcess
+from tests.processes import NodeProcess, running
 from tests.web.conftest import Browser, browser, web_node
 
 pytestmark = pytest.mark.xdist_group("federation/test_blocks")
@@ -380,17 +379,9 @@ def nodes(
         "open": (OPEN_HOST, ["alice", "bob", "carol"], {}),
         "authorized": (AUTHORIZED_HOST, ["alice"], {**database, "BOCAGE_AUTHORIZED_FETCH": "1"}),
     }
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        starting = {
-            mode: pool.submit(start_node, root, host, users, env)
-            for mode, (host, users, env) in plans.items()
-        }
-        started = {mode: future.result() for mode, future in starting.items()}
-    try:
-        yield started
-    finally:
-        for node in started.values():
-            node.stop()
+    made = {mode: prepare_node(root, *plan) for mode, plan in plans.items()}
+    with running(*made.values()):
+        yield made
 
 
 @pytest.fixture

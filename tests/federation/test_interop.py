@@ -20,10 +20,10 @@ import pytest
 
 from tests.addresses import loopback
 from tests.databases import DatabaseFactory, postgres_available
-from tests.federation.helpers import Person, eventually, start_node
+from tests.federation.helpers import Person, eventually, prepare_node
 from tests.integration.helpers import backend_env
 from tests.outsider import Outsider
-from tests.processes import NodeProcess
+from tests.processes import NodeProcess, running
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("federation/test_interop")]
 
@@ -39,17 +39,12 @@ def nodes(
     root: Path = tmp_path_factory.mktemp("interop")
     with_postgres = postgres_available() or os.environ.get("CI") == "true"
     second = backend_env("postgresql", databases) if with_postgres else {}
-    started: list[NodeProcess] = []
-    try:
-        for host, users, env in (
-            (HOSTS[0], ["alice", "amy", "olga"], {}),
-            (HOSTS[1], ["bob", "bea"], second),
-        ):
-            started.append(start_node(root, host, users, env))
-        yield started
-    finally:
-        for node in started:
-            node.stop()
+    made = [
+        prepare_node(root, HOSTS[0], ["alice", "amy", "olga"]),
+        prepare_node(root, HOSTS[1], ["bob", "bea"], second),
+    ]
+    with running(*made):
+        yield made
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ import pytest
 
 from tests.addresses import loopback
 from tests.databases import DatabaseFactory, postgres_available
-from tests.federation.helpers import Person, eventually, start_node
+from tests.federation.helpers import Person, eventually, prepare_node
 from tests.integration.helpers import backend_env
-from tests.processes import NodeProcess
+from tests.processes import NodeProcess, running
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("federation/test_polls")]
 OPEN_FOR = 12  # seconds: long enough for the post to travel and the vote to come back
@@ -32,17 +32,12 @@ def poll_nodes(
     root: Path = tmp_path_factory.mktemp("federated-polls")
     with_postgres = postgres_available() or os.environ.get("CI") == "true"
     second = backend_env("postgresql", databases) if with_postgres else {}
-    started: list[NodeProcess] = []
-    try:
-        for host, users, env in (
-            (loopback(0, 2), ["alice", "amy"], SHORT_POLLS),
-            (loopback(0, 3), ["bob"], {**second, **SHORT_POLLS}),
-        ):
-            started.append(start_node(root, host, users, env))
-        yield started
-    finally:
-        for node in started:
-            node.stop()
+    made = [
+        prepare_node(root, loopback(0, 2), ["alice", "amy"], SHORT_POLLS),
+        prepare_node(root, loopback(0, 3), ["bob"], {**second, **SHORT_POLLS}),
+    ]
+    with running(*made):
+        yield made
 
 
 @pytest.fixture
