@@ -22,7 +22,7 @@ import socket
 
 WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 PORTS_PER_WORKER = 1000
-FIRST_PORT = 20000 + WORKER * PORTS_PER_WORKER  # worker 12 would reach 32000: still below
+FIRST_PORT = 20000 + WORKER * PORTS_PER_WORKER  # below 32768 for workers gw0 to gw11
 _next_port = itertools.cycle(range(FIRST_PORT, FIRST_PORT + PORTS_PER_WORKER))
 
 
