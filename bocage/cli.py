@@ -45,9 +45,10 @@ from bocage.config import (
     write_config_file,
     write_secrets,
 )
-from bocage.core import accounts, instance, keystore
-from bocage.core.context import Context
-from bocage.core.errors import DomainError
+from bocage.core.accounts import accounts, keystore
+from bocage.core.instance import instance
+from bocage.core.kernel.context import Context
+from bocage.core.kernel.errors import DomainError
 from bocage.crypto import sealing
 from bocage.crypto.sealing import SealingError
 from bocage.p2p import peers, pubs, replica

@@ -24,10 +24,13 @@ from sqlalchemy.orm import Session
 
 from bocage.activitypub import normalize
 from bocage.activitypub.client import BlockedAddress, FetchError, Signer, transient
-from bocage.core import activities, domains, remote, reports
-from bocage.core.activities import PUBLIC
-from bocage.core.clock import now
-from bocage.core.context import Context
+from bocage.core.authorship import activities
+from bocage.core.authorship.activities import PUBLIC
+from bocage.core.inbound import remote
+from bocage.core.instance import domains
+from bocage.core.kernel.clock import now
+from bocage.core.kernel.context import Context
+from bocage.core.moderation import reports
 from bocage.crypto import httpsig, sealing
 from bocage.jobs import queue
 from bocage.jobs.worker import PermanentJobError

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from bocage.activitypub import delivery, receive
 from bocage.activitypub.client import AddressPolicy, FederationClient
 from bocage.activitypub.resolver import Resolver
-from bocage.core import domains
-from bocage.core.context import Context
+from bocage.core.instance import domains
+from bocage.core.kernel.context import Context
 from bocage.jobs.worker import Handler
 from bocage.store.db import Database
 

@@ -22,10 +22,10 @@ from starlette.routing import Route
 from bocage.activitypub import normalize, signatures
 from bocage.activitypub.client import FetchError
 from bocage.activitypub.responses import error, node_of
-from bocage.core import accounts
-from bocage.core.clock import now
-from bocage.core.errors import NotFound, StorageFull
-from bocage.core.ids import new_id
+from bocage.core.accounts import accounts
+from bocage.core.kernel.clock import now
+from bocage.core.kernel.errors import NotFound, StorageFull
+from bocage.core.kernel.ids import new_id
 from bocage.crypto import httpsig
 from bocage.edge import BodyTooLarge, read_body
 from bocage.jobs.queue import enqueue

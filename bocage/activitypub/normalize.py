@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from bocage.core import text
-from bocage.core.activities import PUBLIC, PUBLIC_ALIASES
-from bocage.core.polls import MAX_OPTION_CHARS, RemotePoll
-from bocage.core.remote import ActorProfile, RemotePost
+from bocage.core.authorship.activities import PUBLIC, PUBLIC_ALIASES
+from bocage.core.content import text
+from bocage.core.inbound.remote import ActorProfile, RemotePost
+from bocage.core.polls.polls import MAX_OPTION_CHARS, RemotePoll
 from bocage.crypto import identity_proofs
 from bocage.crypto.keys import KeyFormatError, public_key_from_multibase
 from bocage.edge import nul_field

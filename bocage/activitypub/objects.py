@@ -21,18 +21,13 @@ from bocage.activitypub.responses import (
     node_of,
     wants_activity,
 )
-from bocage.core import (
-    accounts,
-    actor_document,
-    authoring,
-    featured_tags,
-    instance,
-    moves,
-    pins,
-    visibility,
-)
-from bocage.core.errors import NotFound
-from bocage.core.urls import Urls
+from bocage.core.accounts import accounts, featured_tags, moves
+from bocage.core.authorship import actor_document, authoring
+from bocage.core.instance import instance
+from bocage.core.kernel.errors import NotFound
+from bocage.core.kernel.urls import Urls
+from bocage.core.reading import visibility
+from bocage.core.timelines import pins
 from bocage.crypto import httpsig
 from bocage.store.models import Account, Post
 

@@ -6,8 +6,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bocage.core import conversations, events, feeds, notifications, polls, posts, scheduled
-from bocage.core.context import Context
+from bocage.core.kernel import events
+from bocage.core.kernel.context import Context
+from bocage.core.messaging import conversations
+from bocage.core.notifications import notifications
+from bocage.core.polls import polls
+from bocage.core.posts import posts, scheduled
+from bocage.core.timelines import feeds
 from bocage.jobs.worker import Handler
 from bocage.store.models import Post
 

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from bocage.core import events
-from bocage.core.clock import now
-from bocage.core.ids import new_id
+from bocage.core.kernel import events
+from bocage.core.kernel.clock import now
+from bocage.core.kernel.ids import new_id
 from bocage.store.models import Job
 from bocage.store.prepared import Prepared
 from bocage.store.sql import update_rows

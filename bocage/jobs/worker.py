@@ -25,9 +25,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bocage.core import events
-from bocage.core.clock import now
-from bocage.core.errors import StorageFull
+from bocage.core.kernel import events
+from bocage.core.kernel.clock import now
+from bocage.core.kernel.errors import StorageFull
 from bocage.jobs import queue
 from bocage.store import full
 from bocage.store.db import Database

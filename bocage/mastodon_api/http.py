@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bocage.core import numbers
-from bocage.core.errors import DomainError, InvalidInput
-from bocage.core.timelines import Page
+from bocage.core.kernel import numbers
+from bocage.core.kernel.errors import DomainError, InvalidInput
+from bocage.core.timelines.timelines import Page
 from bocage.edge import nul_field, read_body
 from bocage.node import Node
 

@@ -14,8 +14,10 @@ from starlette.routing import BaseRoute, Route
 
 from bocage.activitypub import signatures
 from bocage.activitypub.responses import activity_response, error, json_response, node_of
-from bocage.core import activities, authoring, numbers, portable, remote
-from bocage.core.errors import RateLimited
+from bocage.core.authorship import activities, authoring, portable
+from bocage.core.inbound import remote
+from bocage.core.kernel import numbers
+from bocage.core.kernel.errors import RateLimited
 from bocage.crypto import httpsig
 from bocage.edge import BodyTooLarge, read_body
 from bocage.p2p import peers, pubs, replica

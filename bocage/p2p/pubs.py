@@ -17,10 +17,11 @@ from starlette.responses import Response
 from bocage.activitypub import normalize
 from bocage.activitypub.client import FetchError
 from bocage.activitypub.responses import error, json_response, node_of
-from bocage.core import accounts, authoring
-from bocage.core.activities import AS_CONTEXT, iso
-from bocage.core.clock import now
-from bocage.core.errors import DomainError, NotFound
+from bocage.core.accounts import accounts
+from bocage.core.authorship import authoring
+from bocage.core.authorship.activities import AS_CONTEXT, iso
+from bocage.core.kernel.clock import now
+from bocage.core.kernel.errors import DomainError, NotFound
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
 from bocage.edge import BodyTooLarge, read_body

@@ -1,4 +1,4 @@
-"""The author logs this node holds: its own users' (written by core/authoring.py) and
+"""The author logs this node holds: its own users' (written by core/authorship/authoring.py) and
 replicas of other authors', accepted entry by entry after verification (p2p/verify.py).
 
 A replica lives where the home log does: `log_entries` rows of the author's account, whose
@@ -17,9 +17,11 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from bocage.activitypub import inbox, normalize
-from bocage.core import activities, events, remote
-from bocage.core.authoring import purge_object
-from bocage.core.clock import now
+from bocage.core.authorship import activities
+from bocage.core.authorship.authoring import purge_object
+from bocage.core.inbound import remote
+from bocage.core.kernel import events
+from bocage.core.kernel.clock import now
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.p2p import verify
 from bocage.p2p.verify import Head, Rejected, Unbound

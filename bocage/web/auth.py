@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bocage.core.clock import now
-from bocage.core.errors import Forbidden, NotAuthenticated
+from bocage.core.kernel.clock import now
+from bocage.core.kernel.errors import Forbidden, NotAuthenticated
 from bocage.node import Node
 from bocage.store.models import Account, User, WebSession
 

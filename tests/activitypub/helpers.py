@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bocage.activitypub import normalize
-from bocage.core import remote
+from bocage.core.inbound import remote
 from bocage.crypto import httpsig
 from bocage.crypto.keys import RsaKey
 from bocage.node import Node

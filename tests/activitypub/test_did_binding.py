@@ -12,7 +12,7 @@ import orjson
 from sqlalchemy import select
 
 from bocage.activitypub import normalize
-from bocage.core import remote
+from bocage.core.inbound import remote
 from bocage.crypto import identity_proofs
 from bocage.crypto.keys import IdentityKey
 from bocage.crypto.proofs import sign_canonical

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bocage.core import domains
-from bocage.core.clock import now
+from bocage.core.instance import domains
+from bocage.core.kernel.clock import now
 from bocage.crypto import httpsig
 from bocage.crypto.keys import public_key_from_did
 from bocage.crypto.proofs import verify_object

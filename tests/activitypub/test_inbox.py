@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bocage.activitypub import normalize
-from bocage.core import domains, remote
+from bocage.core.inbound import remote
+from bocage.core.instance import domains
 from bocage.crypto.keys import IdentityKey, RsaKey
 from bocage.crypto.proofs import sign_canonical
 from bocage.node import Node

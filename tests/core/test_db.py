@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bocage.core.errors import InvalidInput
+from bocage.core.kernel.errors import InvalidInput
 from bocage.jobs.queue import enqueue
 from bocage.node import Node
 from bocage.store.models import Job

@@ -7,9 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from bocage.activitypub import delivery
-from bocage.core import domains, graph, posts
-from bocage.core.clock import now
-from bocage.core.errors import InvalidInput, NotFound
+from bocage.core.graph import graph
+from bocage.core.instance import domains
+from bocage.core.kernel.clock import now
+from bocage.core.kernel.errors import InvalidInput, NotFound
+from bocage.core.posts import posts
 from bocage.node import Node
 from bocage.store.models import Follow, Job
 from tests.core.helpers import fresh, notifications_of, post, remote_user, user

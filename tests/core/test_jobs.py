@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bocage.core.clock import now
+from bocage.core.kernel.clock import now
 from bocage.jobs import queue
 from bocage.jobs.worker import PermanentJobError, Worker
 from bocage.node import Node

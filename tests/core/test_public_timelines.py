@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bocage.core import domains, remote, search, timelines, trends
-from bocage.core.timelines import Page
+from bocage.core.inbound import remote
+from bocage.core.instance import domains
+from bocage.core.search import search
+from bocage.core.timelines import timelines, trends
+from bocage.core.timelines.timelines import Page
 from bocage.node import Node
 from bocage.store.models import Account
 from tests.core.helpers import favourite, post, remote_user, reply, user

@@ -6,9 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bocage.core import conversations, domains, graph, lists, remote, timelines
-from bocage.core.errors import NotFound
-from bocage.core.timelines import Page, PostView
+from bocage.core.graph import graph, lists
+from bocage.core.inbound import remote
+from bocage.core.instance import domains
+from bocage.core.kernel.errors import NotFound
+from bocage.core.messaging import conversations
+from bocage.core.timelines import timelines
+from bocage.core.timelines.timelines import Page, PostView
 from bocage.node import Node
 from bocage.store.models import Account
 from tests.core.helpers import boost, favourite, follow, post, remote_user, reply, user

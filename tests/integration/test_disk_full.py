@@ -33,8 +33,8 @@ import psycopg
 import pytest
 from sqlalchemy import select
 
-from bocage.core import posts
-from bocage.core.errors import StorageFull
+from bocage.core.kernel.errors import StorageFull
+from bocage.core.posts import posts
 from bocage.crypto.keys import RsaKey
 from bocage.node import Node
 from bocage.store import full

@@ -17,9 +17,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bocage.activitypub import inbox, normalize, receive
-from bocage.core import authoring, posts, remote
-from bocage.core.authoring import identity_key
-from bocage.core.clock import now
+from bocage.core.authorship import authoring
+from bocage.core.authorship.authoring import identity_key
+from bocage.core.inbound import remote
+from bocage.core.kernel.clock import now
+from bocage.core.posts import posts
 from bocage.crypto.keys import public_key_from_did
 from bocage.crypto.proofs import canonical_json, digest
 from bocage.node import Node

@@ -25,8 +25,8 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bocage.core import oauth
-from bocage.core.errors import DomainError, NotFound
+from bocage.core.auth import oauth
+from bocage.core.kernel.errors import DomainError, NotFound
 from bocage.edge import read_body
 from bocage.mastodon_api.auth import ApiError
 from bocage.mastodon_api.http import bool_param, node_of

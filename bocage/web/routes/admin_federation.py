@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import domains
-from bocage.core.errors import DomainError
+from bocage.core.instance import domains
+from bocage.core.kernel.errors import DomainError
 from bocage.web import forms
 from bocage.web.auth import node_of, require_admin
 from bocage.web.render import page, redirect
