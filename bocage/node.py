@@ -15,11 +15,11 @@ from bocage.core.kernel.context import Context
 from bocage.core.kernel.events import Event
 from bocage.datadir import DIRECTORY_MODE
 from bocage.jobs import handlers
-from bocage.jobs.queue import JOBS_QUEUED
 from bocage.jobs.worker import Worker
 from bocage.p2p.service import Replication
 from bocage.store import migrate
 from bocage.store.db import Database
+from bocage.store.queue import JOBS_QUEUED
 
 log = logging.getLogger("bocage")
 

@@ -28,9 +28,9 @@ from bocage.core.kernel.errors import NotFound, StorageFull
 from bocage.core.kernel.ids import new_id
 from bocage.crypto import httpsig
 from bocage.edge import BodyTooLarge, read_body
-from bocage.jobs.queue import enqueue
 from bocage.store.models import Account, InboundActivity
 from bocage.store.prepared import Prepared
+from bocage.store.queue import enqueue
 
 if TYPE_CHECKING:
     from bocage.node import Node

@@ -29,7 +29,7 @@ from bocage.core.kernel.context import Context
 from bocage.core.kernel.errors import NotFound
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
-from bocage.jobs import queue
+from bocage.store import queue
 from bocage.store.db import Database
 from bocage.store.models import Account, Post, RemoteActor
 

@@ -28,8 +28,7 @@ from sqlalchemy.orm import Session
 from bocage.core.kernel import events
 from bocage.core.kernel.clock import now
 from bocage.core.kernel.errors import StorageFull
-from bocage.jobs import queue
-from bocage.store import full
+from bocage.store import full, queue
 from bocage.store.db import Database
 
 log = logging.getLogger("bocage.jobs")

@@ -24,7 +24,7 @@ from tests.integration.helpers import assert_clean_failure, bocage_many, make_no
 # of its transactions failed.
 WRITER = """
 import sys, time
-from bocage.jobs.queue import enqueue
+from bocage.store.queue import enqueue
 from bocage.store.db import Database
 url, start, rounds = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 db = Database(url)

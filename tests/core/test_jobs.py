@@ -11,9 +11,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bocage.core.kernel.clock import now
-from bocage.jobs import queue
 from bocage.jobs.worker import PermanentJobError, Worker
 from bocage.node import Node
+from bocage.store import queue
 from bocage.store.db import Database
 from bocage.store.models import Job
 

@@ -31,9 +31,9 @@ from bocage.crypto.proofs import (
     digest,
     sign_canonical,
 )
-from bocage.jobs.queue import enqueue
 from bocage.store.models import Account, Follow, LogEntry
 from bocage.store.prepared import Prepared
+from bocage.store.queue import enqueue
 from bocage.store.sql import update_rows
 
 ACCOUNTS = Account.__table__

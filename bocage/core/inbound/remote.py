@@ -27,7 +27,6 @@ from bocage.core.kernel.clock import now
 from bocage.core.kernel.ids import new_id, new_id_after
 from bocage.core.polls import polls
 from bocage.core.posts import posts
-from bocage.jobs.queue import enqueue
 from bocage.store.models import (
     Account,
     HeldObject,
@@ -37,6 +36,7 @@ from bocage.store.models import (
     RemoteActor,
     Tombstone,
 )
+from bocage.store.queue import enqueue
 from bocage.store.sql import update_rows
 from bocage.store.upsert import insert_ignore
 

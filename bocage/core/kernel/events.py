@@ -21,7 +21,7 @@ Kinds and their data:
                                         its log is fetched from peers at once
 - `log.appended`    {account_id, seq}   an author's log (its own or a replica) grew: peers
                                         subscribed to it live are sent the entry
-- `jobs.queued`     {}                  jobs were enqueued (jobs/queue.py): workers wake
+- `jobs.queued`     {}                  jobs were enqueued (store/queue.py): workers wake
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ from bocage.core.kernel.errors import InvalidInput, NotFound
 from bocage.core.kernel.ids import new_id
 from bocage.core.notifications.notifications import enqueue_notification
 from bocage.core.posts import posts
-from bocage.jobs.queue import enqueue
 from bocage.store.models import Account, Post, Report, User
+from bocage.store.queue import enqueue
 
 MAX_COMMENT = 1000
 MAX_POSTS = 20

@@ -25,7 +25,6 @@ from bocage.core.kernel.clock import now
 from bocage.core.kernel.ids import new_id
 from bocage.core.reading import markers
 from bocage.core.reading.visibility import no_block_between
-from bocage.jobs.queue import enqueue
 from bocage.store.models import (
     Account,
     Follow,
@@ -34,6 +33,7 @@ from bocage.store.models import (
     Post,
     ThreadMute,
 )
+from bocage.store.queue import enqueue
 from bocage.store.sql import update_rows
 from bocage.store.upsert import insert_ignore
 

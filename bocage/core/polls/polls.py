@@ -32,8 +32,8 @@ from bocage.core.kernel.errors import InvalidInput, NotFound
 from bocage.core.kernel.ids import new_id
 from bocage.core.notifications import notifications
 from bocage.core.reading.visibility import can_see
-from bocage.jobs.queue import enqueue
 from bocage.store.models import Account, Block, Poll, PollVote, Post
+from bocage.store.queue import enqueue
 from bocage.store.sql import insert_rows
 
 MAX_OPTION_CHARS = 50

@@ -30,7 +30,6 @@ from bocage.core.polls import polls
 from bocage.core.posts import contexts
 from bocage.core.reading.visibility import VISIBILITIES, can_boost, can_see
 from bocage.core.timelines import feeds
-from bocage.jobs.queue import enqueue
 from bocage.store.models import (
     Account,
     Block,
@@ -45,6 +44,7 @@ from bocage.store.models import (
     Tombstone,
 )
 from bocage.store.prepared import Prepared
+from bocage.store.queue import enqueue
 from bocage.store.sql import insert_rows, update_rows
 from bocage.store.upsert import insert_ignore
 

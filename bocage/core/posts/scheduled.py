@@ -25,8 +25,8 @@ from bocage.core.kernel.ids import new_id
 from bocage.core.polls import polls
 from bocage.core.posts import posts
 from bocage.core.timelines.timelines import Page
-from bocage.jobs.queue import enqueue
 from bocage.store.models import Account, MediaFile, ScheduledMedia, ScheduledStatus
+from bocage.store.queue import enqueue
 from bocage.store.sql import insert_rows
 
 log = logging.getLogger("bocage.scheduled")

@@ -14,7 +14,7 @@ from bocage.core.accounts import accounts
 from bocage.core.auth import oauth
 from bocage.core.instance import instance
 from bocage.core.kernel.errors import DomainError, InvalidInput
-from bocage.jobs import queue
+from bocage.store import queue
 from bocage.web import forms
 from bocage.web.auth import node_of, require_admin
 from bocage.web.render import page, redirect
