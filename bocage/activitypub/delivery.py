@@ -32,10 +32,10 @@ from bocage.core.kernel.clock import now
 from bocage.core.kernel.context import Context
 from bocage.core.moderation import reports
 from bocage.crypto import httpsig, sealing
-from bocage.jobs.worker import PermanentJobError
 from bocage.store import queue
 from bocage.store.db import Database
 from bocage.store.models import Account, Follow, LogEntry, Post, RemoteActor, RemoteHost
+from bocage.store.queue import PermanentJobError
 
 if TYPE_CHECKING:
     from bocage.activitypub.federation import Federation

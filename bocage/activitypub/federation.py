@@ -14,8 +14,8 @@ from bocage.activitypub.client import AddressPolicy, FederationClient
 from bocage.activitypub.resolver import Resolver
 from bocage.core.instance import domains
 from bocage.core.kernel.context import Context
-from bocage.jobs.worker import Handler
 from bocage.store.db import Database
+from bocage.store.queue import Handler
 
 DOMAIN_RULES_SECONDS = 5.0  # how soon another process's admin change applies here
 

@@ -31,8 +31,8 @@ from bocage.core.moderation import reports
 from bocage.core.polls import polls
 from bocage.core.posts import posts
 from bocage.core.timelines import pins
-from bocage.jobs.worker import PermanentJobError
 from bocage.store.models import Account, Block, Favourite, Follow, InboundActivity
+from bocage.store.queue import PermanentJobError
 
 if TYPE_CHECKING:
     from bocage.activitypub.federation import Federation

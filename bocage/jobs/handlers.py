@@ -13,8 +13,8 @@ from bocage.core.notifications import notifications
 from bocage.core.polls import polls
 from bocage.core.posts import posts, scheduled
 from bocage.core.timelines import feeds
-from bocage.jobs.worker import Handler
 from bocage.store.models import Post
+from bocage.store.queue import Handler
 
 
 def post_created(session: Session, payload: dict[str, Any]) -> None:

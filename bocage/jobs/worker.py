@@ -20,8 +20,7 @@ import os
 import socket
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
@@ -30,17 +29,11 @@ from bocage.core.kernel.clock import now
 from bocage.core.kernel.errors import StorageFull
 from bocage.store import full, queue
 from bocage.store.db import Database
+from bocage.store.queue import Handler, PermanentJobError
 
 log = logging.getLogger("bocage.jobs")
 
-SyncHandler = Callable[[Session, dict[str, Any]], None]
-AsyncHandler = Callable[[Database, dict[str, Any]], Awaitable[None]]
-Handler = SyncHandler | AsyncHandler
 FULL_DISK_PAUSE = (5.0, 60.0)  # first pause, longest pause (seconds)
-
-
-class PermanentJobError(Exception):
-    """Raised by a handler when retrying cannot help: the job goes straight to dead letters."""
 
 
 class Worker:

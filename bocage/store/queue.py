@@ -10,6 +10,7 @@ marks its job done, so a job takes effect exactly once.
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from bocage.core.kernel import events
 from bocage.core.kernel.clock import now
 from bocage.core.kernel.ids import new_id
+from bocage.store.db import Database
 from bocage.store.models import Job
 from bocage.store.prepared import Prepared
 from bocage.store.sql import update_rows
@@ -30,6 +32,12 @@ ADD_JOB = Prepared(
     keys=("id", "kind", "payload", "state", "run_after", "attempts", "max_attempts", "created_at"),
 )
 JOBS_QUEUED = "jobs.queued"
+
+# What a job kind runs: a plain function `(session, payload)`, run inside the transaction that
+# marks its job done, or a coroutine function `(db, payload)` for work that waits on the network.
+SyncHandler = Callable[[Session, dict[str, Any]], None]
+AsyncHandler = Callable[[Database, dict[str, Any]], Awaitable[None]]
+Handler = SyncHandler | AsyncHandler
 BACKOFF_BASE_SECONDS = 15.0
 BACKOFF_CAP_SECONDS = 6 * 3600.0
 
@@ -67,6 +75,10 @@ def enqueue(
     # Once committed, the event wakes the worker (node.py): no waiting for its next poll.
     events.emit(session, JOBS_QUEUED)
     return values["id"]
+
+
+class PermanentJobError(Exception):
+    """Raised by a handler when retrying cannot help: the job goes straight to dead letters."""
 
 
 class LeaseLost(Exception):

@@ -11,11 +11,12 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bocage.core.kernel.clock import now
-from bocage.jobs.worker import PermanentJobError, Worker
+from bocage.jobs.worker import Worker
 from bocage.node import Node
 from bocage.store import queue
 from bocage.store.db import Database
 from bocage.store.models import Job
+from bocage.store.queue import PermanentJobError
 
 
 def enqueue(node: Node, kind: str, payload: dict[str, Any] | None = None, **kw: Any) -> int:
