@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bocage.core.inbound import remote
-from bocage.core.instance import domains
+from bocage.core.moderation import domain_blocks
 from bocage.core.search import search
 from bocage.core.timelines import timelines, trends
 from bocage.core.timelines.timelines import Page
@@ -55,7 +55,7 @@ def test_public_timelines_by_origin(node: Node) -> None:
     assert texts(node, alice, only_media=True) == []
 
     with node.db.transaction() as session:
-        domains.block(session, "quiet.example", "silence")
+        domain_blocks.block(session, "quiet.example", "silence")
     assert texts(node, alice) == ["<p>remote hello</p>", "local hello"]
     assert texts(node, alice, where="remote") == ["<p>remote hello</p>"]
 

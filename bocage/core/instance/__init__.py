@@ -1,7 +1,7 @@
 """The node as a community: its name, rules, registration mode and invites, and which
-servers it federates with (domain blocks, allow-list mode).
+servers it federates with (the rules domain blocks and allow-list mode make).
 
 Low in the core: notifications, timelines and trends ask it which domains are blocked or
-silenced. It imports only the kernel; never a domain above it (graph, posts, …): what a
-domain block does to follows is passed in by the caller.
+silenced. It imports only the kernel; never a domain above it (graph, posts, …): setting a
+block, which ends follows, is `core/moderation/domain_blocks.py`.
 """

@@ -10,6 +10,10 @@ address only. Severities, as Mastodon's:
 - `noop`: only the options apply: `reject_media` (its posts' attachments and its accounts'
   pictures are not kept) and `reject_reports` (its Flags are ignored).
 In allow-list mode, only the allowed servers are federated with at all.
+
+Blocking and unblocking (what a suspension does to accounts and follows) is the admin's
+action, in `core/moderation/domain_blocks.py`: it ends follows through the graph, which
+reads the rules here.
 """
 
 from __future__ import annotations
@@ -18,14 +22,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bocage.core.instance import instance
 from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import InvalidInput, NotFound
-from bocage.store.models import Account, DomainAllow, DomainBlock, Follow
+from bocage.core.kernel.errors import InvalidInput
+from bocage.store.models import DomainAllow, DomainBlock
 
 SEVERITIES = ("suspend", "silence", "noop")
 MODES = ("open", "allowlist")
@@ -115,66 +119,6 @@ def clean_domain(value: str) -> str:
     if not host or "/" in host or " " in host or ("." not in host and ":" not in host):
         raise InvalidInput(f"{value!r} is not a domain name, like example.social.")
     return host
-
-
-def block(
-    session: Session,
-    domain: str,
-    severity: str,
-    *,
-    reject_media: bool = False,
-    reject_reports: bool = False,
-    comment: str = "",
-) -> DomainBlock:
-    if severity not in SEVERITIES:
-        raise InvalidInput(f"Unknown severity {severity!r}; choose one of {', '.join(SEVERITIES)}.")
-    domain = clean_domain(domain)
-    row = session.get(DomainBlock, domain) or DomainBlock(domain=domain, created_at=now())
-    row.severity = severity
-    row.reject_media = reject_media
-    row.reject_reports = reject_reports
-    row.comment = comment.strip()[:1000]
-    session.add(row)
-    _suspend_accounts(session, domain, severity == "suspend")
-    return row
-
-
-def unblock(session: Session, domain: str) -> None:
-    row = session.get(DomainBlock, clean_domain(domain))
-    if row is None:
-        raise NotFound("That domain is not blocked.")
-    if row.severity == "suspend":
-        _suspend_accounts(session, row.domain, False)
-    session.delete(row)
-
-
-def _suspend_accounts(session: Session, domain: str, suspended: bool) -> None:
-    """Hide (or show again) the domain's accounts; a suspension also ends every follow
-    between them and this node's people, as on Mastodon (nothing would flow anyway)."""
-    ids = list(session.execute(select(Account.id).where(_on_domain(domain))).scalars())
-    if not ids:
-        return
-    session.execute(update(Account).where(Account.id.in_(ids)).values(suspended=suspended))
-    if suspended:
-        from bocage.core.graph import graph  # graph → notifications → domains: import when used
-
-        follows = session.execute(
-            select(Follow).where(Follow.follower_id.in_(ids) | Follow.target_id.in_(ids))
-        ).scalars()
-        for row in list(follows):
-            graph.remove_follow(session, row)
-
-
-def _on_domain(domain: str):  # type: ignore[no-untyped-def]
-    """Accounts on `domain` or its subdomains (any port, unless the block names one)."""
-    if ":" in domain:
-        return Account.domain == domain
-    return or_(
-        Account.domain == domain,
-        Account.domain.like(f"%.{domain}"),
-        Account.domain.like(f"{domain}:%"),
-        Account.domain.like(f"%.{domain}:%"),
-    )
 
 
 def set_mode(session: Session, mode: str) -> None:
