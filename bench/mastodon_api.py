@@ -16,7 +16,7 @@ from bench.federation import CLI, free_port, init_node, percentile
 from bocage.config import Settings
 from bocage.core.accounts import accounts
 from bocage.core.auth import oauth
-from bocage.core.kernel.context import Context
+from bocage.kernel.context import Context
 from bocage.store import migrate
 from bocage.store.db import Database
 

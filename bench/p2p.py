@@ -47,8 +47,8 @@ import httpx
 from bocage.config import Settings, load_settings, write_config_file
 from bocage.core.accounts import accounts
 from bocage.core.auth import oauth
-from bocage.core.kernel.context import Context
 from bocage.core.posts import posts
+from bocage.kernel.context import Context
 from bocage.store import migrate
 from bocage.store.db import Database
 from bocage.store.models import Account

@@ -13,9 +13,9 @@ from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from bocage.core.accounts import accounts
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.ids import new_id
 from bocage.crypto.keys import IdentityKey
+from bocage.kernel.context import Context
+from bocage.kernel.ids import new_id
 from bocage.store.db import Database
 from bocage.store.models import Account, Follow, Post
 

@@ -23,8 +23,8 @@ from bench.seed import _insert
 from bocage.config import Settings
 from bocage.core.accounts import accounts
 from bocage.core.auth import oauth
-from bocage.core.kernel.context import Context
 from bocage.crypto.keys import IdentityKey
+from bocage.kernel.context import Context
 from bocage.store import migrate
 from bocage.store.db import Database
 from bocage.store.models import Follow, User

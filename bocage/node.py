@@ -11,11 +11,11 @@ from bocage.config import Settings
 from bocage.core.accounts import keystore
 from bocage.core.auth.logins import Logins
 from bocage.core.auth.signups import SignUps
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.events import Event
 from bocage.datadir import DIRECTORY_MODE
 from bocage.jobs import handlers
 from bocage.jobs.worker import Worker
+from bocage.kernel.context import Context
+from bocage.kernel.events import Event
 from bocage.p2p.service import Replication
 from bocage.store import migrate
 from bocage.store.db import Database

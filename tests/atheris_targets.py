@@ -16,8 +16,8 @@ import atheris
 with atheris.instrument_imports(include=["bocage"]):
     from bocage.activitypub import normalize
     from bocage.core.content import text
-    from bocage.core.kernel import numbers
     from bocage.crypto import httpsig
+    from bocage.kernel import numbers
 
 
 def _remote_document(data: bytes) -> None:

@@ -28,10 +28,10 @@ from bocage.core.authorship import activities
 from bocage.core.authorship.activities import PUBLIC
 from bocage.core.inbound import remote
 from bocage.core.instance import domains
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.context import Context
 from bocage.core.moderation import reports
 from bocage.crypto import httpsig, sealing
+from bocage.kernel.clock import now
+from bocage.kernel.context import Context
 from bocage.store import queue
 from bocage.store.db import Database
 from bocage.store.models import Account, Follow, LogEntry, Post, RemoteActor, RemoteHost

@@ -16,9 +16,9 @@ from bocage.activitypub.actors import INSTANCE_ACTOR_NAME
 from bocage.activitypub.responses import ACTIVITY_JSON, JRD_JSON, error, json_response, node_of
 from bocage.core.accounts import accounts
 from bocage.core.instance import instance
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.errors import NotFound
+from bocage.kernel.clock import now
+from bocage.kernel.context import Context
+from bocage.kernel.errors import NotFound
 
 NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/{}"
 NODEINFO_VERSIONS = ("2.0", "2.1")

@@ -13,7 +13,7 @@ from bocage.activitypub import delivery, receive
 from bocage.activitypub.client import AddressPolicy, FederationClient
 from bocage.activitypub.resolver import Resolver
 from bocage.core.instance import domains
-from bocage.core.kernel.context import Context
+from bocage.kernel.context import Context
 from bocage.store.db import Database
 from bocage.store.queue import Handler
 

@@ -23,11 +23,11 @@ from bocage.activitypub import normalize, signatures
 from bocage.activitypub.client import FetchError
 from bocage.activitypub.responses import error, node_of
 from bocage.core.accounts import accounts
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import NotFound, StorageFull
-from bocage.core.kernel.ids import new_id
 from bocage.crypto import httpsig
 from bocage.edge import BodyTooLarge, read_body
+from bocage.kernel.clock import now
+from bocage.kernel.errors import NotFound, StorageFull
+from bocage.kernel.ids import new_id
 from bocage.store.models import Account, InboundActivity
 from bocage.store.prepared import Prepared
 from bocage.store.queue import enqueue

@@ -24,11 +24,11 @@ from bocage.activitypub.responses import (
 from bocage.core.accounts import accounts, featured_tags, moves
 from bocage.core.authorship import actor_document, authoring
 from bocage.core.instance import instance
-from bocage.core.kernel.errors import NotFound
-from bocage.core.kernel.urls import Urls
 from bocage.core.reading import visibility
 from bocage.core.timelines import pins
 from bocage.crypto import httpsig
+from bocage.kernel.errors import NotFound
+from bocage.kernel.urls import Urls
 from bocage.store.models import Account, Post
 
 MAX_REPLIES_LISTED = 100

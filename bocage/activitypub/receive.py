@@ -25,12 +25,12 @@ from bocage.core.authorship import authoring
 from bocage.core.graph import graph
 from bocage.core.inbound import remote, verdicts
 from bocage.core.inbound.verdicts import APPLIED, Verdict, refused
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.errors import DomainError, StorageFull
 from bocage.core.moderation import reports
 from bocage.core.polls import polls
 from bocage.core.posts import posts
 from bocage.core.timelines import pins
+from bocage.kernel.context import Context
+from bocage.kernel.errors import DomainError, StorageFull
 from bocage.store.models import Account, Block, Favourite, Follow, InboundActivity
 from bocage.store.queue import PermanentJobError
 

@@ -25,10 +25,10 @@ from bocage.core.inbound import remote
 from bocage.core.inbound.verdicts import Verdict
 from bocage.core.instance import instance
 from bocage.core.instance.domains import DomainRules
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.errors import NotFound
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
+from bocage.kernel.context import Context
+from bocage.kernel.errors import NotFound
 from bocage.store import queue
 from bocage.store.db import Database
 from bocage.store.models import Account, Post, RemoteActor

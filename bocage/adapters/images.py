@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bocage.adapters.storage import LocalStorage
-from bocage.core.kernel.errors import InvalidInput
+from bocage.kernel.errors import InvalidInput
 
 MAX_IMAGE_PIXELS = 40_000_000  # decompression-bomb limit
 ACCEPTED = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}

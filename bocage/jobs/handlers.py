@@ -6,13 +6,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bocage.core.kernel import events
-from bocage.core.kernel.context import Context
 from bocage.core.messaging import conversations
 from bocage.core.notifications import notifications
 from bocage.core.polls import polls
 from bocage.core.posts import posts, scheduled
 from bocage.core.timelines import feeds
+from bocage.kernel import events
+from bocage.kernel.context import Context
 from bocage.store.models import Post
 from bocage.store.queue import Handler
 

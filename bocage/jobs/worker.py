@@ -24,9 +24,9 @@ from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
-from bocage.core.kernel import events
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import StorageFull
+from bocage.kernel import events
+from bocage.kernel.clock import now
+from bocage.kernel.errors import StorageFull
 from bocage.store import full, queue
 from bocage.store.db import Database
 from bocage.store.queue import Handler, PermanentJobError

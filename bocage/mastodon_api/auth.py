@@ -3,7 +3,7 @@
 Every API request starts by resolving its token: a database read, on a thread, with its own
 transaction. Resolved tokens are kept for half a minute (`GrantCache`), and forgotten at once when
 a token is revoked or its account suspended or moved (events from any process,
-core/kernel/events.py).
+kernel/events.py).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import time
 from starlette.requests import Request
 
 from bocage.core.auth import oauth
-from bocage.core.kernel.errors import DomainError
-from bocage.core.kernel.events import Event
+from bocage.kernel.errors import DomainError
+from bocage.kernel.events import Event
 from bocage.mastodon_api.http import node_of
 from bocage.store.models import Account
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from bocage.core.content.text import plain
 from bocage.core.filters.filters import FilterInfo, FilterView, Match
-from bocage.core.kernel.context import Context
 from bocage.core.polls.polls import PollView
 from bocage.core.timelines.timelines import PostView
+from bocage.kernel.context import Context
 from bocage.store.models import (
     Account,
     AccountConversation,

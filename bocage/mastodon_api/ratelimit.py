@@ -22,7 +22,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bocage.config import Settings
-from bocage.core.kernel.ratelimit import address_key
+from bocage.kernel.ratelimit import address_key
 from bocage.mastodon_api.entities import timestamp
 
 MAX_KEYS = 100_000  # windows kept before forgetting them all (bounded memory under a flood)

@@ -16,10 +16,10 @@ from bocage.activitypub import signatures
 from bocage.activitypub.responses import activity_response, error, json_response, node_of
 from bocage.core.authorship import activities, authoring, portable
 from bocage.core.inbound import remote
-from bocage.core.kernel import numbers
-from bocage.core.kernel.errors import RateLimited
 from bocage.crypto import httpsig
 from bocage.edge import BodyTooLarge, read_body
+from bocage.kernel import numbers
+from bocage.kernel.errors import RateLimited
 from bocage.p2p import peers, pubs, replica
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 over a WebSocket and gets each new entry of the logs it follows as it is appended.
 
 Server side: `LiveHub` keeps the subscriptions of this process's sockets and wakes them on
-the committed `log.appended` events (core/kernel/events.py). Client side: `LiveLinks` keeps one
+the committed `log.appended` events (kernel/events.py). Client side: `LiveLinks` keeps one
 socket per peer that holds logs we want, feeding what arrives to `replica.accept`."""
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import orjson
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bocage.core.kernel.errors import RateLimited
-from bocage.core.kernel.events import Event
 from bocage.crypto import httpsig
+from bocage.kernel.errors import RateLimited
+from bocage.kernel.events import Event
 from bocage.p2p import replica
 from bocage.p2p.gateway import signed_peer
 

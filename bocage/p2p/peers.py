@@ -20,8 +20,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bocage.activitypub.client import AddressPolicy, BlockedAddress
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import DomainError
+from bocage.kernel.clock import now
+from bocage.kernel.errors import DomainError
 from bocage.store.models import Peer, PeerCandidate
 
 SOURCES = ("manual", "follow", "gateway", "exchange", "lan")  # strongest reason first

@@ -20,11 +20,11 @@ from bocage.activitypub.responses import error, json_response, node_of
 from bocage.core.accounts import accounts
 from bocage.core.authorship import authoring
 from bocage.core.authorship.activities import AS_CONTEXT, iso
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import DomainError, NotFound
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
 from bocage.edge import BodyTooLarge, read_body
+from bocage.kernel.clock import now
+from bocage.kernel.errors import DomainError, NotFound
 from bocage.p2p import peers
 from bocage.store.models import Account, GatewayConsent
 

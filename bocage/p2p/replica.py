@@ -20,9 +20,9 @@ from bocage.activitypub import inbox, normalize
 from bocage.core.authorship import activities
 from bocage.core.authorship.authoring import purge_object
 from bocage.core.inbound import remote
-from bocage.core.kernel import events
-from bocage.core.kernel.clock import now
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
+from bocage.kernel import events
+from bocage.kernel.clock import now
 from bocage.p2p import verify
 from bocage.p2p.verify import Head, Rejected, Unbound
 from bocage.store.models import (

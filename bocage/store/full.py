@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from bocage.core.kernel.errors import StorageFull
+from bocage.kernel.errors import StorageFull
 
 log = logging.getLogger("bocage.store")
 NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT})

@@ -1,6 +1,6 @@
 """Tables. Normalized columns for queries; the exact signed JSON lives in `log_entries`.
 
-IDs of posts, accounts and notifications are time-sortable (see core/kernel/ids.py).
+IDs of posts, accounts and notifications are time-sortable (see kernel/ids.py).
 """
 
 from __future__ import annotations

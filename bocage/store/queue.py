@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from bocage.core.kernel import events
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.ids import new_id
+from bocage.kernel import events
+from bocage.kernel.clock import now
+from bocage.kernel.ids import new_id
 from bocage.store.db import Database
 from bocage.store.models import Job
 from bocage.store.prepared import Prepared

@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bocage.core.instance import instance
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import DomainError, RateLimited
 from bocage.core.notifications import notifications
 from bocage.core.reading.visibility import LABELS
+from bocage.kernel.clock import now
+from bocage.kernel.errors import DomainError, RateLimited
 from bocage.web.auth import current_viewer, node_of
 from bocage.web.forms import csrf_token, set_csrf_cookie
 

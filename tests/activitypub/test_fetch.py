@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bocage.core.kernel.clock import now
 from bocage.core.moderation import domain_blocks
 from bocage.crypto import httpsig
 from bocage.crypto.keys import public_key_from_did
 from bocage.crypto.proofs import verify_object
+from bocage.kernel.clock import now
 from bocage.store.models import Account, Follow
 from tests.activitypub.helpers import BASE, REMOTE
 from tests.conftest import shared_secrets

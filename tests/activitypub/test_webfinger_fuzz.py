@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from bocage.activitypub import discovery, normalize
 from bocage.activitypub.actors import INSTANCE_ACTOR_NAME
 from bocage.core.accounts import accounts
-from bocage.core.kernel.context import Context
+from bocage.kernel.context import Context
 from tests.conftest import make_settings
 from tests.fuzz import JSON, TEXT, mutated
 

@@ -9,10 +9,10 @@ from sqlalchemy import func, select, update
 from bocage.core.accounts import account_notes, endorsements, featured_tags, moves
 from bocage.core.graph import graph
 from bocage.core.graph.graph import FollowOptions
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import InvalidInput, NotFound
 from bocage.core.timelines import timelines
 from bocage.core.timelines.timelines import Page
+from bocage.kernel.clock import now
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.node import Node
 from bocage.store.models import Account, Endorsement, FollowOption, Job, LogEntry
 from tests.core.helpers import boost, notifications_of, post, reply, user

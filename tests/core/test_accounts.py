@@ -13,10 +13,10 @@ from sqlalchemy import func, select, update
 from bocage.core.accounts import accounts
 from bocage.core.accounts.passwords import hash_password
 from bocage.core.instance import instance
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from bocage.crypto import sealing
 from bocage.crypto.keys import IdentityKey
+from bocage.kernel.clock import now
+from bocage.kernel.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from bocage.node import Node
 from bocage.store.models import Account, Invite, LogEntry, User, WebSession
 from tests.conftest import shared_secrets

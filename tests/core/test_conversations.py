@@ -11,12 +11,12 @@ from sqlalchemy import update
 
 from bocage.core.graph import graph
 from bocage.core.inbound import remote
-from bocage.core.kernel import events
-from bocage.core.kernel.errors import NotFound
 from bocage.core.messaging import conversations
 from bocage.core.posts import posts
 from bocage.core.timelines import timelines
 from bocage.core.timelines.timelines import Page
+from bocage.kernel import events
+from bocage.kernel.errors import NotFound
 from bocage.node import Node
 from bocage.store.models import Account, AccountConversation, Job, Post
 from tests.core.helpers import (

@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bocage.core.kernel.errors import InvalidInput
+from bocage.kernel.errors import InvalidInput
 from bocage.node import Node
 from bocage.store.models import Job
 from bocage.store.queue import enqueue

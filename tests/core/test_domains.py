@@ -9,10 +9,10 @@ from sqlalchemy import select
 from bocage.activitypub import delivery
 from bocage.core.graph import graph
 from bocage.core.instance import domains
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import InvalidInput, NotFound
 from bocage.core.moderation import domain_blocks
 from bocage.core.posts import posts
+from bocage.kernel.clock import now
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.node import Node
 from bocage.store.models import Follow, Job
 from tests.core.helpers import fresh, notifications_of, post, remote_user, user

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 
 from bocage.core.graph import lists
-from bocage.core.kernel import events
 from bocage.core.posts import posts
+from bocage.kernel import events
 from bocage.node import Node
 from bocage.store.models import Account, Job
 from tests.core.helpers import follow, post, user

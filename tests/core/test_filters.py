@@ -13,12 +13,12 @@ from sqlalchemy import event
 
 from bocage.core.filters import filters
 from bocage.core.filters.filters import FilterChange, KeywordChange
-from bocage.core.kernel import events
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import InvalidInput, NotFound
 from bocage.core.media import media
 from bocage.core.timelines import timelines
 from bocage.core.timelines.timelines import Page, PostView
+from bocage.kernel import events
+from bocage.kernel.clock import now
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.node import Node
 from bocage.store.models import Account
 from tests.core.helpers import boost, post, user

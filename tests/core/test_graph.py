@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from bocage.core.graph import graph
-from bocage.core.kernel.errors import Forbidden, InvalidInput, NotFound
+from bocage.kernel.errors import Forbidden, InvalidInput, NotFound
 from bocage.node import Node
 from bocage.store.models import Account, Follow, LogEntry
 from tests.core.helpers import fresh, suspend, user

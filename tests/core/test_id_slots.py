@@ -1,4 +1,4 @@
-"""Ids made by several processes writing to one database never meet (core/kernel/ids.py slots,
+"""Ids made by several processes writing to one database never meet (kernel/ids.py slots,
 store/id_slots.py), on SQLite and PostgreSQL: real processes, real locks."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bocage.core.kernel.ids import SLOT_BITS, SLOTS, new_id
+from bocage.kernel.ids import SLOT_BITS, SLOTS, new_id
 from bocage.store import id_slots
 from bocage.store.db import Database, sync_url
 from bocage.store.models import Job

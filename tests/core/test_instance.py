@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import text
 
 from bocage.core.instance import instance
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import InvalidInput
 from bocage.crypto.keys import RsaKey
+from bocage.kernel.clock import now
+from bocage.kernel.errors import InvalidInput
 from bocage.node import Node
 from bocage.store.models import Invite, User
 from tests.core.helpers import user

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bocage.core.kernel.clock import now
 from bocage.jobs.worker import Worker
+from bocage.kernel.clock import now
 from bocage.node import Node
 from bocage.store import queue
 from bocage.store.db import Database

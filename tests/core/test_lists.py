@@ -10,10 +10,10 @@ import pytest
 
 from bocage.core.accounts import moves
 from bocage.core.graph import graph, lists
-from bocage.core.kernel.errors import Conflict, InvalidInput, NotFound
 from bocage.core.notifications import notifications
 from bocage.core.reading import markers
 from bocage.core.timelines.timelines import Page, PostView
+from bocage.kernel.errors import Conflict, InvalidInput, NotFound
 from bocage.node import Node
 from bocage.store.models import Account, Marker, Notification, UserList
 from tests.core.helpers import boost, follow, post, reply, suspend, user

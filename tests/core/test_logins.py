@@ -13,8 +13,8 @@ from argon2 import PasswordHasher
 
 from bocage.core.accounts import passwords
 from bocage.core.auth.logins import ADDRESS_FACTOR, Attempt, LoginLimits
-from bocage.core.kernel.errors import NotAuthenticated, RateLimited
-from bocage.core.kernel.ratelimit import SlidingWindow, address_key
+from bocage.kernel.errors import NotAuthenticated, RateLimited
+from bocage.kernel.ratelimit import SlidingWindow, address_key
 from bocage.node import Node
 from tests.conftest import PASSWORD, make_user
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from bocage.core.graph import graph
-from bocage.core.kernel.clock import now
 from bocage.core.notifications import notifications
 from bocage.core.posts import posts
+from bocage.kernel.clock import now
 from bocage.node import Node
 from bocage.store.models import Job, Notification
 from tests.core.helpers import (

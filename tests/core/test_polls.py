@@ -16,12 +16,12 @@ from sqlalchemy import event, select
 
 from bocage.activitypub import delivery, normalize
 from bocage.core.inbound import remote
-from bocage.core.kernel import events
-from bocage.core.kernel.errors import InvalidInput, NotFound
 from bocage.core.polls import polls
 from bocage.core.polls.polls import PollDraft
 from bocage.core.posts import posts
 from bocage.core.timelines import timelines
+from bocage.kernel import events
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.node import Node
 from bocage.store.models import Account, Job, LogEntry, MediaFile, Poll, PollVote, Post
 from tests.conftest import make_settings

@@ -8,11 +8,11 @@ import pytest
 
 from bocage.core.graph import graph, lists
 from bocage.core.inbound import remote
-from bocage.core.kernel.errors import NotFound
 from bocage.core.messaging import conversations
 from bocage.core.moderation import domain_blocks
 from bocage.core.timelines import timelines
 from bocage.core.timelines.timelines import Page, PostView
+from bocage.kernel.errors import NotFound
 from bocage.node import Node
 from bocage.store.models import Account
 from tests.core.helpers import boost, favourite, follow, post, remote_user, reply, user

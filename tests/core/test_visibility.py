@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bocage.core.graph import graph
-from bocage.core.kernel.errors import NotFound
 from bocage.core.posts import posts
 from bocage.core.reading.visibility import can_see
 from bocage.core.timelines import timelines
+from bocage.kernel.errors import NotFound
 from bocage.node import Node
 from bocage.store.models import Account, Post
 from tests.core.helpers import boost, follow, post, suspend, user

@@ -28,7 +28,7 @@ import websockets
 from sqlalchemy import select, update
 
 from bocage.core.auth import oauth
-from bocage.core.kernel.clock import now
+from bocage.kernel.clock import now
 from bocage.node import Node
 from bocage.store.models import Account, Job, LogEntry, Poll, User
 from tests.activitypub.helpers import deliver, know_remote_actor, signed_headers

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from bocage.activitypub.client import AddressPolicy
-from bocage.core.kernel.clock import now
+from bocage.kernel.clock import now
 from bocage.node import Node
 from bocage.p2p import peers
 from bocage.store.models import PeerCandidate

@@ -20,10 +20,10 @@ from bocage.activitypub import inbox, normalize, receive
 from bocage.core.authorship import authoring
 from bocage.core.authorship.authoring import identity_key
 from bocage.core.inbound import remote
-from bocage.core.kernel.clock import now
 from bocage.core.posts import posts
 from bocage.crypto.keys import public_key_from_did
 from bocage.crypto.proofs import canonical_json, digest
+from bocage.kernel.clock import now
 from bocage.node import Node
 from bocage.p2p import replica, verify
 from bocage.p2p.verify import entry_hash

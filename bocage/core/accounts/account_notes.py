@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import InvalidInput
+from bocage.kernel.clock import now
+from bocage.kernel.errors import InvalidInput
 from bocage.store.models import Account, AccountNote
 from bocage.store.upsert import insert_ignore
 

@@ -13,12 +13,12 @@ from bocage.core.accounts import moves
 from bocage.core.accounts.passwords import hash_password
 from bocage.core.content import text
 from bocage.core.instance import instance
-from bocage.core.kernel import events
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
-from bocage.core.kernel.ids import new_id
 from bocage.crypto.keys import IdentityKey, RsaKey
+from bocage.kernel import events
+from bocage.kernel.clock import now
+from bocage.kernel.context import Context
+from bocage.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bocage.kernel.ids import new_id
 from bocage.store.models import Account, Follow, User, WebSession
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")

@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import InvalidInput
-from bocage.core.kernel.ids import new_id
 from bocage.core.timelines.timelines import Page
+from bocage.kernel.clock import now
+from bocage.kernel.errors import InvalidInput
+from bocage.kernel.ids import new_id
 from bocage.store.models import Account, Endorsement, Follow
 from bocage.store.upsert import insert_ignore
 

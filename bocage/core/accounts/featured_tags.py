@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from bocage.core.authorship import activities, authoring
 from bocage.core.content import text
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.errors import InvalidInput, NotFound
-from bocage.core.kernel.ids import new_id
-from bocage.core.kernel.urls import Urls
+from bocage.kernel.clock import now
+from bocage.kernel.context import Context
+from bocage.kernel.errors import InvalidInput, NotFound
+from bocage.kernel.ids import new_id
+from bocage.kernel.urls import Urls
 from bocage.store.models import Account, FeaturedTag, Post, PostTag
 
 MAX_FEATURED = 10  # Mastodon's limit

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from bocage.core.authorship import actor_document, authoring
 from bocage.core.authorship.activities import PUBLIC, wrap
 from bocage.core.graph import graph, lists
-from bocage.core.kernel import events
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.errors import Conflict, DomainError, Forbidden, InvalidInput
-from bocage.core.kernel.ids import new_id
+from bocage.kernel import events
+from bocage.kernel.context import Context
+from bocage.kernel.errors import Conflict, DomainError, Forbidden, InvalidInput
+from bocage.kernel.ids import new_id
 from bocage.store.models import Account, Follow
 
 MAX_ALIASES = 10

@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING
 from bocage.config import Settings
 from bocage.core.accounts import accounts
 from bocage.core.accounts.passwords import check_password
-from bocage.core.kernel.errors import NotAuthenticated
-from bocage.core.kernel.ratelimit import SlidingWindow, address_key
+from bocage.kernel.errors import NotAuthenticated
+from bocage.kernel.ratelimit import SlidingWindow, address_key
 from bocage.store.models import User
 
 if TYPE_CHECKING:

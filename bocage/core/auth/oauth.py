@@ -24,11 +24,11 @@ from sqlalchemy import Delete, delete, select
 from sqlalchemy.orm import Session
 
 from bocage.core.instance import instance
-from bocage.core.kernel import events
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import DomainError, InvalidInput
-from bocage.core.kernel.ids import new_id
 from bocage.crypto.compare import same_secret
+from bocage.kernel import events
+from bocage.kernel.clock import now
+from bocage.kernel.errors import DomainError, InvalidInput
+from bocage.kernel.ids import new_id
 from bocage.store.models import Account, IdempotencyKey, OAuthApp, OAuthCode, OAuthToken, User
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"  # "show me the code" instead of redirecting

@@ -4,12 +4,12 @@ carries: anyone can make a new app and token per request, nobody a new address.
 
 An attempt counts once it passes the cheap checks (a well-formed username, e-mail address and
 password), before the slow work (keys, Argon2), so refused floods cost no CPU either. In
-memory, per process, like the other limits (`core/kernel/ratelimit.py`).
+memory, per process, like the other limits (`kernel/ratelimit.py`).
 """
 
 from __future__ import annotations
 
-from bocage.core.kernel.ratelimit import SlidingWindow, address_key
+from bocage.kernel.ratelimit import SlidingWindow, address_key
 
 SIGN_UPS_PER_WINDOW = 5
 WINDOW_SECONDS = 1800.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bocage.core.kernel.urls import Urls
+from bocage.kernel.urls import Urls
 from bocage.store.models import Account, Post
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"

@@ -14,8 +14,8 @@ from typing import Any
 
 from bocage.core.authorship.activities import AS_CONTEXT, iso
 from bocage.core.authorship.authoring import identity_key
-from bocage.core.kernel.urls import Urls
 from bocage.crypto import identity_proofs
+from bocage.kernel.urls import Urls
 from bocage.store.models import Account
 
 ACTOR_CONTEXT: list[Any] = [

@@ -21,8 +21,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bocage.core.authorship import activities
-from bocage.core.kernel import events
-from bocage.core.kernel.clock import now
 from bocage.crypto import sealing
 from bocage.crypto.keys import IdentityKey
 from bocage.crypto.proofs import (
@@ -31,6 +29,8 @@ from bocage.crypto.proofs import (
     digest,
     sign_canonical,
 )
+from bocage.kernel import events
+from bocage.kernel.clock import now
 from bocage.store.models import Account, Follow, LogEntry
 from bocage.store.prepared import Prepared
 from bocage.store.queue import enqueue

@@ -33,12 +33,12 @@ from sqlalchemy import delete, event, or_, select
 from sqlalchemy.orm import Session
 
 from bocage.core.content.text import plain
-from bocage.core.kernel import events
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import InvalidInput, NotFound
-from bocage.core.kernel.ids import new_id
 from bocage.core.posts import posts
 from bocage.core.timelines.timelines import PostView
+from bocage.kernel import events
+from bocage.kernel.clock import now
+from bocage.kernel.errors import InvalidInput, NotFound
+from bocage.kernel.ids import new_id
 from bocage.store.models import Filter, FilterKeyword, FilterStatus
 
 CONTEXTS = ("home", "notifications", "public", "thread", "account")

@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session
 
 from bocage.core.authorship import activities, authoring
 from bocage.core.graph import lists
-from bocage.core.kernel import events
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.errors import Forbidden, InvalidInput, NotFound
-from bocage.core.kernel.ids import new_id
 from bocage.core.notifications import notifications
 from bocage.core.notifications.notifications import enqueue_notification
 from bocage.core.timelines import feeds
+from bocage.kernel import events
+from bocage.kernel.clock import now
+from bocage.kernel.context import Context
+from bocage.kernel.errors import Forbidden, InvalidInput, NotFound
+from bocage.kernel.ids import new_id
 from bocage.store.models import (
     Account,
     AccountNote,

@@ -27,12 +27,12 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import InvalidInput, NotFound
-from bocage.core.kernel.ids import new_id
 from bocage.core.reading import page_rows
 from bocage.core.timelines import feeds, list_feeds, timelines
 from bocage.core.timelines.timelines import NEWEST, OLDEST, Page, PostView
+from bocage.kernel.clock import now
+from bocage.kernel.errors import InvalidInput, NotFound
+from bocage.kernel.ids import new_id
 from bocage.store.models import (
     Account,
     Follow,

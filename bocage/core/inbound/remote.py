@@ -22,11 +22,11 @@ from bocage.core.accounts import accounts
 from bocage.core.authorship import activities
 from bocage.core.authorship.activities import PUBLIC
 from bocage.core.inbound.verdicts import Verdict, refused
-from bocage.core.kernel import events
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.ids import new_id, new_id_after
 from bocage.core.polls import polls
 from bocage.core.posts import posts
+from bocage.kernel import events
+from bocage.kernel.clock import now
+from bocage.kernel.ids import new_id, new_id_after
 from bocage.store.models import (
     Account,
     HeldObject,
@@ -280,7 +280,7 @@ def receive_post(session: Session, author: Account, note: RemotePost) -> Post | 
     """Store a remote post, once; or the refusal, with its reason, when it was deleted before
     or is already here (returned, not raised: a unit of work that raises makes the writer
     run its whole group again one by one). Its id comes from its publication time
-    (`core/kernel/ids.py`); a clash on that id is never taken for "already here": only its URI
+    (`kernel/ids.py`); a clash on that id is never taken for "already here": only its URI
     says so, and a clash on the id takes a fresh one."""
     if is_tombstoned(session, note.uri):
         return refused(f"{note.uri} was deleted by its author: it is not stored again")

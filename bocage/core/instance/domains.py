@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bocage.core.instance import instance
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import InvalidInput
+from bocage.kernel.clock import now
+from bocage.kernel.errors import InvalidInput
 from bocage.store.models import DomainAllow, DomainBlock
 
 SEVERITIES = ("suspend", "silence", "noop")

@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import InvalidInput
 from bocage.crypto import sealing
 from bocage.crypto.keys import RsaKey
 from bocage.crypto.sealing import Keyring
+from bocage.kernel.clock import now
+from bocage.kernel.errors import InvalidInput
 from bocage.store.models import Account, InstanceSetting, Invite, User, WebSession
 from bocage.store.sql import update_rows
 from bocage.store.upsert import insert_ignore

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import InvalidInput, NotFound
-from bocage.core.kernel.ids import new_id
-from bocage.core.kernel.urls import Urls
+from bocage.kernel.clock import now
+from bocage.kernel.errors import InvalidInput, NotFound
+from bocage.kernel.ids import new_id
+from bocage.kernel.urls import Urls
 from bocage.store.models import Account, MediaFile, ScheduledMedia
 
 MAX_ATTACHMENTS = 4

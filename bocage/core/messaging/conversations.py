@@ -19,13 +19,13 @@ from collections.abc import Collection
 from sqlalchemy import case, delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from bocage.core.kernel import events
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.errors import NotFound
-from bocage.core.kernel.ids import new_id
 from bocage.core.notifications import notifications
 from bocage.core.reading.visibility import can_see, visible_to
 from bocage.core.timelines.timelines import Page, thread_of
+from bocage.kernel import events
+from bocage.kernel.context import Context
+from bocage.kernel.errors import NotFound
+from bocage.kernel.ids import new_id
 from bocage.store.models import (
     Account,
     AccountConversation,

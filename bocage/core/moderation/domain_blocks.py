@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from bocage.core.graph import graph
 from bocage.core.instance.domains import SEVERITIES, clean_domain
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import InvalidInput, NotFound
+from bocage.kernel.clock import now
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.store.models import Account, DomainBlock, Follow
 
 

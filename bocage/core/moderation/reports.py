@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.errors import InvalidInput, NotFound
-from bocage.core.kernel.ids import new_id
 from bocage.core.notifications.notifications import enqueue_notification
 from bocage.core.posts import posts
+from bocage.kernel.clock import now
+from bocage.kernel.context import Context
+from bocage.kernel.errors import InvalidInput, NotFound
+from bocage.kernel.ids import new_id
 from bocage.store.models import Account, Post, Report, User
 from bocage.store.queue import enqueue
 

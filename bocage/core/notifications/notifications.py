@@ -20,11 +20,11 @@ from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from bocage.core.instance import domains
-from bocage.core.kernel import events
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.ids import new_id
 from bocage.core.reading import markers
 from bocage.core.reading.visibility import no_block_between
+from bocage.kernel import events
+from bocage.kernel.clock import now
+from bocage.kernel.ids import new_id
 from bocage.store.models import (
     Account,
     Follow,

@@ -26,12 +26,12 @@ from sqlalchemy.orm import Session
 
 from bocage.config import Settings
 from bocage.core.authorship import activities, authoring
-from bocage.core.kernel import events
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import InvalidInput, NotFound
-from bocage.core.kernel.ids import new_id
 from bocage.core.notifications import notifications
 from bocage.core.reading.visibility import can_see
+from bocage.kernel import events
+from bocage.kernel.clock import now
+from bocage.kernel.errors import InvalidInput, NotFound
+from bocage.kernel.ids import new_id
 from bocage.store.models import Account, Block, Poll, PollVote, Post
 from bocage.store.queue import enqueue
 from bocage.store.sql import insert_rows

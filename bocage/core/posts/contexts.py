@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from bocage.core.kernel.urls import Urls
 from bocage.core.reading.visibility import can_see, visible_to
+from bocage.kernel.urls import Urls
 from bocage.store.models import Account, Post
 
 PAGE_SIZE = 40

@@ -18,11 +18,6 @@ from bocage.core.accounts import accounts
 from bocage.core.authorship import activities, authoring
 from bocage.core.content import text
 from bocage.core.graph import lists
-from bocage.core.kernel import events
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.errors import Forbidden, InvalidInput, NotFound
-from bocage.core.kernel.ids import new_id
 from bocage.core.media import media
 from bocage.core.messaging import conversations
 from bocage.core.notifications.notifications import enqueue_notification
@@ -30,6 +25,11 @@ from bocage.core.polls import polls
 from bocage.core.posts import contexts
 from bocage.core.reading.visibility import VISIBILITIES, can_boost, can_see
 from bocage.core.timelines import feeds
+from bocage.kernel import events
+from bocage.kernel.clock import now
+from bocage.kernel.context import Context
+from bocage.kernel.errors import Forbidden, InvalidInput, NotFound
+from bocage.kernel.ids import new_id
 from bocage.store.models import (
     Account,
     Block,

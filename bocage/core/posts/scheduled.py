@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.errors import DomainError, InvalidInput, NotFound
-from bocage.core.kernel.ids import new_id
 from bocage.core.polls import polls
 from bocage.core.posts import posts
 from bocage.core.timelines.timelines import Page
+from bocage.kernel.clock import now
+from bocage.kernel.context import Context
+from bocage.kernel.errors import DomainError, InvalidInput, NotFound
+from bocage.kernel.ids import new_id
 from bocage.store.models import Account, MediaFile, ScheduledMedia, ScheduledStatus
 from bocage.store.queue import enqueue
 from bocage.store.sql import insert_rows

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.errors import Conflict
+from bocage.kernel.clock import now
+from bocage.kernel.errors import Conflict
 from bocage.store.models import Marker, Notification
 from bocage.store.sql import update_rows
 from bocage.store.upsert import insert_ignore

@@ -7,10 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bocage.core.authorship import activities, authoring
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.errors import InvalidInput, NotFound
-from bocage.core.kernel.ids import new_id
+from bocage.kernel.clock import now
+from bocage.kernel.context import Context
+from bocage.kernel.errors import InvalidInput, NotFound
+from bocage.kernel.ids import new_id
 from bocage.store.models import Account, Post
 
 MAX_PINS = 5  # Mastodon's limit

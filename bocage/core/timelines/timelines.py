@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from bocage.core.instance import domains
-from bocage.core.kernel.errors import NotFound
 from bocage.core.media import media
 from bocage.core.polls import polls
 from bocage.core.reading import page_rows
 from bocage.core.reading.page_rows import ACCOUNTS, IDS, PageRow
 from bocage.core.reading.visibility import no_block_between, visible_to
 from bocage.core.timelines import pins
+from bocage.kernel.errors import NotFound
 from bocage.store.models import (
     Account,
     Block,

@@ -3,7 +3,7 @@ public posts people interacted with most in the last two days.
 
 Mastodon has admins review trends before they are shown; a small node has no such staff, so
 these are computed as they are, and only from public posts (nothing anyone shared with a
-narrower audience). Post ids sort by time (core/kernel/ids.py), so "the last N days" is an id range
+narrower audience). Post ids sort by time (kernel/ids.py), so "the last N days" is an id range
 on the primary key.
 """
 
@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bocage.core.instance import domains
-from bocage.core.kernel.clock import now
-from bocage.core.kernel.ids import lowest_id_at
 from bocage.core.reading.visibility import visible_to
 from bocage.core.timelines.timelines import not_muted
+from bocage.kernel.clock import now
+from bocage.kernel.ids import lowest_id_at
 from bocage.store.models import Account, Post, PostTag
 
 TAG_DAYS = 7

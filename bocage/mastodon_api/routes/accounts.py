@@ -16,10 +16,10 @@ from bocage.adapters import images
 from bocage.core.accounts import accounts
 from bocage.core.auth import oauth
 from bocage.core.graph import graph
-from bocage.core.kernel import numbers
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.errors import InvalidInput, NotFound
 from bocage.core.timelines import timelines
+from bocage.kernel import numbers
+from bocage.kernel.context import Context
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of, optional, require, require_user
 from bocage.mastodon_api.http import (

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bocage.core.auth import oauth
-from bocage.core.kernel.errors import Forbidden, NotAuthenticated, RateLimited
+from bocage.kernel.errors import Forbidden, NotAuthenticated, RateLimited
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import ApiError, require
 from bocage.mastodon_api.http import json, node_of, params, text_param

@@ -10,8 +10,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage.core.accounts import featured_tags
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.errors import NotFound
+from bocage.kernel.context import Context
+from bocage.kernel.errors import NotFound
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import ApiError, require_user
 from bocage.mastodon_api.http import json, node_of, params, text_param, validation

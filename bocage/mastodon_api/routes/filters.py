@@ -12,8 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage.core.filters import filters
-from bocage.core.kernel import numbers
-from bocage.core.kernel.errors import InvalidInput, NotFound
+from bocage.kernel import numbers
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import bool_param, id_param, json, node_of, params, text_param

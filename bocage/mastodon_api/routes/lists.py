@@ -11,9 +11,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage.core.graph import lists
-from bocage.core.kernel import numbers
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.errors import NotFound
+from bocage.kernel import numbers
+from bocage.kernel.context import Context
+from bocage.kernel.errors import NotFound
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import (

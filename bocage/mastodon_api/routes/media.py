@@ -13,9 +13,9 @@ from starlette.routing import Route
 
 from bocage.adapters import images
 from bocage.adapters.storage import LocalStorage
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.errors import InvalidInput
 from bocage.core.media import media
+from bocage.kernel.context import Context
+from bocage.kernel.errors import InvalidInput
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import json, node_of, params, text_param

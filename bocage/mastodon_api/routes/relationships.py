@@ -14,8 +14,8 @@ from starlette.routing import Route
 
 from bocage.core.accounts import account_notes, accounts, endorsements
 from bocage.core.graph import graph
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.errors import InvalidInput, NotFound
+from bocage.kernel.context import Context
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import optional, require_user
 from bocage.mastodon_api.http import (

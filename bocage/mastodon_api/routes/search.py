@@ -19,11 +19,11 @@ from starlette.routing import Route
 from bocage.activitypub.client import FetchError
 from bocage.activitypub.normalize import Malformed
 from bocage.core.accounts import accounts
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.errors import NotFound
 from bocage.core.posts import posts
 from bocage.core.search import search as post_search
 from bocage.core.timelines import timelines
+from bocage.kernel.context import Context
+from bocage.kernel.errors import NotFound
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of, require_user
 from bocage.mastodon_api.http import count_param, id_param, json, node_of

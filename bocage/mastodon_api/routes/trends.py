@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core.kernel.context import Context
 from bocage.core.timelines import timelines, trends
+from bocage.kernel.context import Context
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of
 from bocage.mastodon_api.http import count_param, json, node_of

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bocage.core.auth import oauth
-from bocage.core.kernel import numbers
-from bocage.core.kernel.errors import InvalidInput
+from bocage.kernel import numbers
+from bocage.kernel.errors import InvalidInput
 from bocage.mastodon_api.auth import ApiError
 
 # The SSE paths under /api/v1/streaming/ and the stream each one is.

@@ -26,8 +26,8 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bocage.core.auth import oauth
-from bocage.core.kernel.errors import DomainError, NotFound
 from bocage.edge import read_body
+from bocage.kernel.errors import DomainError, NotFound
 from bocage.mastodon_api.auth import ApiError
 from bocage.mastodon_api.http import bool_param, node_of
 from bocage.mastodon_api.streaming import channels

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from bocage.core.accounts import accounts
 from bocage.core.auth import oauth
 from bocage.core.instance import instance
-from bocage.core.kernel.errors import DomainError, InvalidInput
+from bocage.kernel.errors import DomainError, InvalidInput
 from bocage.store import queue
 from bocage.web import forms
 from bocage.web.auth import node_of, require_admin

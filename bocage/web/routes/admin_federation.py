@@ -11,8 +11,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage.core.instance import domains
-from bocage.core.kernel.errors import DomainError
 from bocage.core.moderation import domain_blocks
+from bocage.kernel.errors import DomainError
 from bocage.web import forms
 from bocage.web.auth import node_of, require_admin
 from bocage.web.render import page, redirect

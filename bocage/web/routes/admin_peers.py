@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core.kernel.errors import DomainError
+from bocage.kernel.errors import DomainError
 from bocage.p2p import peers, replica
 from bocage.web import forms
 from bocage.web.auth import node_of, require_admin

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from bocage.core.accounts import accounts
 from bocage.core.instance import instance
-from bocage.core.kernel.errors import DomainError, NotFound
+from bocage.kernel.errors import DomainError, NotFound
 from bocage.store.models import User
 from bocage.web import forms
 from bocage.web.auth import client_host, current_viewer, end_session, node_of, start_session

@@ -13,8 +13,8 @@ from starlette.routing import Route
 
 from bocage.core.accounts import accounts
 from bocage.core.graph import graph
-from bocage.core.kernel.context import Context
 from bocage.core.timelines import timelines
+from bocage.kernel.context import Context
 from bocage.store.models import Account, Follow
 from bocage.web import forms
 from bocage.web.auth import current_viewer, node_of, require_viewer

@@ -11,8 +11,8 @@ from starlette.routing import Route
 
 from bocage.adapters import images
 from bocage.core.accounts import accounts
-from bocage.core.kernel.context import Context
-from bocage.core.kernel.errors import DomainError
+from bocage.kernel.context import Context
+from bocage.kernel.errors import DomainError
 from bocage.store.models import Account
 from bocage.web import forms
 from bocage.web.auth import client_host, node_of, require_viewer

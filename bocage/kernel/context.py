@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bocage.config import Settings
-from bocage.core.kernel.urls import Urls
 from bocage.crypto.sealing import Keyring, keyring
+from bocage.kernel.urls import Urls
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from itertools import islice
 
-from bocage.core.kernel.errors import RateLimited
+from bocage.kernel.errors import RateLimited
 
 UNKNOWN_ADDRESS = "unknown"
 
