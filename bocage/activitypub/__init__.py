@@ -11,9 +11,8 @@ HTTP signatures live in crypto/httpsig, integrity proofs in crypto/proofs.
 
 from starlette.routing import BaseRoute
 
+from bocage.activitypub import collections, discovery, inbox, objects
+
 
 def all_routes() -> list[BaseRoute]:
-    # Imported here: the route modules need `bocage.node`, which imports this package.
-    from bocage.activitypub import collections, discovery, inbox, objects
-
     return [*discovery.routes, *inbox.routes, *objects.routes, *collections.routes]

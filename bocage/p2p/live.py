@@ -23,6 +23,7 @@ from bocage.kernel.errors import RateLimited
 from bocage.kernel.events import Event
 from bocage.p2p import replica
 from bocage.p2p.gateway import signed_peer
+from bocage.store.models import Account
 
 if TYPE_CHECKING:
     from bocage.node import Node
@@ -154,8 +155,6 @@ async def _send_backlog(node: Node, subscriber: _Subscriber, account_id: int) ->
 
 
 def _page(session: Any, account_id: int, after: int) -> list[bytes]:
-    from bocage.store.models import Account
-
     account = session.get(Account, account_id)
     return replica.page(session, account, after, BACKLOG_PAGE) if account else []
 
