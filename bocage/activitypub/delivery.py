@@ -22,14 +22,14 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bocage.activitypub import normalize
-from bocage.activitypub.client import BlockedAddress, FetchError, Signer, transient
 from bocage.core.authorship import activities
 from bocage.core.authorship.activities import PUBLIC
 from bocage.core.inbound import remote
 from bocage.core.instance import domains
 from bocage.core.moderation import reports
 from bocage.crypto import httpsig, sealing
+from bocage.federation import normalize
+from bocage.federation.client import BlockedAddress, FetchError, Signer, transient
 from bocage.kernel.clock import now
 from bocage.kernel.context import Context
 from bocage.store import queue

@@ -13,9 +13,9 @@ from starlette.routing import Route
 
 from bocage import __version__
 from bocage.activitypub.actors import INSTANCE_ACTOR_NAME
-from bocage.activitypub.responses import ACTIVITY_JSON, JRD_JSON, error, json_response, node_of
 from bocage.core.accounts import accounts
 from bocage.core.instance import instance
+from bocage.federation.responses import ACTIVITY_JSON, JRD_JSON, error, json_response, node_of
 from bocage.kernel.clock import now
 from bocage.kernel.context import Context
 from bocage.kernel.errors import NotFound

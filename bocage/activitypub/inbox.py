@@ -19,12 +19,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.activitypub import normalize, signatures
-from bocage.activitypub.client import FetchError
-from bocage.activitypub.responses import error, node_of
 from bocage.core.accounts import accounts
 from bocage.crypto import httpsig
 from bocage.edge import BodyTooLarge, read_body
+from bocage.federation import normalize, signatures
+from bocage.federation.client import FetchError
+from bocage.federation.responses import error, node_of
 from bocage.kernel.clock import now
 from bocage.kernel.errors import NotFound, StorageFull
 from bocage.kernel.ids import new_id

@@ -17,9 +17,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bocage.activitypub import normalize
-from bocage.activitypub.client import FetchError
-from bocage.activitypub.normalize import Incoming
 from bocage.core.accounts import moves
 from bocage.core.authorship import authoring
 from bocage.core.graph import graph
@@ -29,6 +26,9 @@ from bocage.core.moderation import reports
 from bocage.core.polls import polls
 from bocage.core.posts import posts
 from bocage.core.timelines import pins
+from bocage.federation import normalize
+from bocage.federation.client import FetchError
+from bocage.federation.normalize import Incoming
 from bocage.kernel.context import Context
 from bocage.kernel.errors import DomainError, StorageFull
 from bocage.store.models import Account, Block, Favourite, Follow, InboundActivity

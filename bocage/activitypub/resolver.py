@@ -16,8 +16,6 @@ from urllib.parse import quote, urldefrag
 
 from sqlalchemy.orm import Session
 
-from bocage.activitypub import normalize
-from bocage.activitypub.client import FederationClient, FetchError, Signer
 from bocage.core.accounts import accounts
 from bocage.core.authorship import portable
 from bocage.core.content import text
@@ -27,6 +25,8 @@ from bocage.core.instance import instance
 from bocage.core.instance.domains import DomainRules
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
+from bocage.federation import normalize
+from bocage.federation.client import FederationClient, FetchError, Signer
 from bocage.kernel.context import Context
 from bocage.kernel.errors import NotFound
 from bocage.store import queue

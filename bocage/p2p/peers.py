@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from bocage.activitypub.client import AddressPolicy, BlockedAddress
+from bocage.federation.client import AddressPolicy, BlockedAddress
 from bocage.kernel.clock import now
 from bocage.kernel.errors import DomainError
 from bocage.store.models import Peer, PeerCandidate

@@ -16,11 +16,12 @@ import orjson
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from bocage.activitypub import inbox, normalize
+from bocage.activitypub import inbox
 from bocage.core.authorship import activities
 from bocage.core.authorship.authoring import purge_object
 from bocage.core.inbound import remote
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
+from bocage.federation import normalize
 from bocage.kernel import events
 from bocage.kernel.clock import now
 from bocage.p2p import verify

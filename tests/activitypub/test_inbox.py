@@ -14,12 +14,12 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from bocage.activitypub import normalize
 from bocage.core.inbound import remote
 from bocage.core.instance import domains
 from bocage.core.moderation import domain_blocks
 from bocage.crypto.keys import IdentityKey, RsaKey
 from bocage.crypto.proofs import sign_canonical
+from bocage.federation import normalize
 from bocage.node import Node
 from bocage.store.models import Account, Follow, InboundActivity
 from tests.activitypub.helpers import (

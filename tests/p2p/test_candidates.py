@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from bocage.activitypub.client import AddressPolicy
+from bocage.federation.client import AddressPolicy
 from bocage.kernel.clock import now
 from bocage.node import Node
 from bocage.p2p import peers

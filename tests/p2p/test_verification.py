@@ -16,13 +16,14 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from bocage.activitypub import inbox, normalize, receive
+from bocage.activitypub import inbox, receive
 from bocage.core.authorship import authoring
 from bocage.core.authorship.authoring import identity_key
 from bocage.core.inbound import remote
 from bocage.core.posts import posts
 from bocage.crypto.keys import public_key_from_did
 from bocage.crypto.proofs import canonical_json, digest
+from bocage.federation import normalize
 from bocage.kernel.clock import now
 from bocage.node import Node
 from bocage.p2p import replica, verify

@@ -1,7 +1,7 @@
 """Accounts and posts that live on other servers, as the core knows them.
 
 The ActivityPub face turns what arrives (each server's quirks cleaned up in
-`activitypub/normalize.py`) into the plain types below and calls these functions; the core
+`federation/normalize.py`) into the plain types below and calls these functions; the core
 never sees raw JSON. Everything here is idempotent: the same activity applied twice (a
 retried job, a duplicate delivery) changes nothing the second time.
 """

@@ -82,7 +82,7 @@ class PollDraft:
 
 @dataclass(frozen=True)
 class RemotePoll:
-    """A remote Question's poll, normalized (see activitypub/normalize.py)."""
+    """A remote Question's poll, normalized (see federation/normalize.py)."""
 
     options: tuple[str, ...]
     tallies: tuple[int, ...]

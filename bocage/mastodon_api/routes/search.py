@@ -16,12 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.activitypub.client import FetchError
-from bocage.activitypub.normalize import Malformed
 from bocage.core.accounts import accounts
 from bocage.core.posts import posts
 from bocage.core.search import search as post_search
 from bocage.core.timelines import timelines
+from bocage.federation.client import FetchError
+from bocage.federation.normalize import Malformed
 from bocage.kernel.context import Context
 from bocage.kernel.errors import NotFound
 from bocage.mastodon_api import entities, views

@@ -26,8 +26,8 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import orjson
 
-from bocage.activitypub import normalize
 from bocage.crypto import httpsig
+from bocage.federation import normalize
 
 if TYPE_CHECKING:
     import aiohttp

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
-from bocage.activitypub import normalize
-from bocage.activitypub.client import FetchError
 from bocage.crypto import httpsig
+from bocage.federation import normalize
+from bocage.federation.client import FetchError
 from bocage.store.models import Account
 
 if TYPE_CHECKING:
