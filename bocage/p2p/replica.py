@@ -3,7 +3,7 @@ replicas of other authors', accepted entry by entry after verification (p2p/veri
 
 A replica lives where the home log does: `log_entries` rows of the author's account, whose
 `log_seq`/`log_head` are the head held here. The content of an accepted activity also enters
-the inbox pipeline (`inbox.process`), so a post replicated from a peer becomes a post here
+the inbox pipeline (`federation/intake.py`), so a post replicated from a peer becomes a post here
 exactly as one delivered by ActivityPub would, once (by activity id)."""
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ import orjson
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from bocage.activitypub import inbox
 from bocage.core.authorship import activities
 from bocage.core.authorship.authoring import purge_object
 from bocage.core.inbound import remote
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
-from bocage.federation import normalize
+from bocage.federation import intake, normalize
 from bocage.kernel import events
 from bocage.kernel.clock import now
 from bocage.p2p import verify
@@ -284,7 +283,7 @@ def _apply(session: Session, activity: dict[str, Any]) -> None:
     except normalize.Malformed as bad:
         log.info("replicated activity %s not applied: %s", activity.get("id"), bad)
         return
-    inbox.store(session, incoming, orjson.dumps(activity), "proof")
+    intake.store(session, incoming, orjson.dumps(activity), "proof")
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,14 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from bocage.activitypub import inbox, receive
+from bocage.activitypub import receive
 from bocage.core.authorship import authoring
 from bocage.core.authorship.authoring import identity_key
 from bocage.core.inbound import remote
 from bocage.core.posts import posts
 from bocage.crypto.keys import public_key_from_did
 from bocage.crypto.proofs import canonical_json, digest
-from bocage.federation import normalize
+from bocage.federation import intake, normalize
 from bocage.kernel.clock import now
 from bocage.node import Node
 from bocage.p2p import replica, verify
@@ -293,7 +293,7 @@ async def test_a_replicated_activity_cannot_take_another_servers_activity_id(
 
     delete = {"id": f"{doomed}#delete", "type": "Delete", "actor": VICTIM, "object": doomed}
     with mirror.db.transaction() as session:
-        inbox.store(session, normalize.activity(delete), orjson.dumps(delete), "signature")
+        intake.store(session, normalize.activity(delete), orjson.dumps(delete), "signature")
     await mirror.worker.run_until_idle()
     with mirror.db.snapshot() as session:
         assert remote.post_by_uri(session, doomed) is None
@@ -310,9 +310,9 @@ async def test_one_activity_id_is_unique_per_actor_not_across_actors(mirror: Nod
     again = {**first, "object": "y"}
     with mirror.db.transaction() as session:
         for activity in (first, again):  # the same actor twice: one row
-            inbox.store(session, normalize.activity(activity), orjson.dumps(activity), "proof")
+            intake.store(session, normalize.activity(activity), orjson.dumps(activity), "proof")
         other = {**first, "actor": "http://127.0.0.9:5/users/someone"}
-        inbox.store(session, normalize.activity(other), orjson.dumps(other), "proof")
+        intake.store(session, normalize.activity(other), orjson.dumps(other), "proof")
     with mirror.db.snapshot() as session:
         rows = session.execute(select(InboundActivity.actor, InboundActivity.activity_id))
         assert sorted(rows) == sorted(
