@@ -18,10 +18,10 @@ import orjson
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from bocage.core.replication import replica
 from bocage.crypto import httpsig
 from bocage.kernel.errors import RateLimited
 from bocage.kernel.events import Event
-from bocage.p2p import replica
 from bocage.p2p.gateway import signed_peer
 from bocage.store.models import Account
 

@@ -21,13 +21,13 @@ from bocage.core.authorship import authoring
 from bocage.core.authorship.authoring import identity_key
 from bocage.core.inbound import remote
 from bocage.core.posts import posts
+from bocage.core.replication import replica, verify
+from bocage.core.replication.verify import entry_hash
 from bocage.crypto.keys import public_key_from_did
 from bocage.crypto.proofs import canonical_json, digest
 from bocage.federation import intake, normalize
 from bocage.kernel.clock import now
 from bocage.node import Node
-from bocage.p2p import replica, verify
-from bocage.p2p.verify import entry_hash
 from bocage.store.models import Account, InboundActivity, LogEntry, LogFork, RemoteActor
 from tests.conftest import make_settings
 from tests.core.helpers import post, user

@@ -1,5 +1,5 @@
 """The author logs this node holds: its own users' (written by core/authorship/authoring.py) and
-replicas of other authors', accepted entry by entry after verification (p2p/verify.py).
+replicas of other authors', accepted entry by entry after verification (core/replication/verify.py).
 
 A replica lives where the home log does: `log_entries` rows of the author's account, whose
 `log_seq`/`log_head` are the head held here. The content of an accepted activity also enters
@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 from bocage.core.authorship import activities
 from bocage.core.authorship.authoring import purge_object
 from bocage.core.inbound import remote
+from bocage.core.replication import verify
+from bocage.core.replication.verify import Head, Rejected, Unbound
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.federation import intake, normalize
 from bocage.kernel import events
 from bocage.kernel.clock import now
-from bocage.p2p import verify
-from bocage.p2p.verify import Head, Rejected, Unbound
 from bocage.store.models import (
     Account,
     Follow,
