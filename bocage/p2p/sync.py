@@ -17,6 +17,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from bocage.core.replication import replica
+from bocage.federation import intake
 from bocage.federation.client import FetchError, Signer
 from bocage.p2p import budget, peers
 from bocage.p2p.peers import SyncResult
@@ -202,10 +203,14 @@ class Sync:
                 lines = await self._page(url, author.did, head, tally)
             if not lines:
                 return False
-            accepted = await self.node.db.write(replica.accept, author.account_id, lines, url)
+            accepted = await self.node.db.write(
+                replica.accept, author.account_id, lines, url, intake.store_replicated
+            )
             if accepted.unchained:  # their entry at our head: a fork, or a bad peer
                 lines = await self._page(url, author.did, head - 1, tally, limit=1)
-                accepted = await self.node.db.write(replica.accept, author.account_id, lines, url)
+                accepted = await self.node.db.write(
+                    replica.accept, author.account_id, lines, url, intake.store_replicated
+                )
                 if not accepted.forked:
                     accepted = replica.Accepted(0, "a chain that does not continue ours", bad=True)
             self._count(tally, accepted)
