@@ -14,14 +14,14 @@ from starlette.routing import BaseRoute, Route
 
 from bocage.core.authorship import activities, authoring, portable
 from bocage.core.inbound import remote
-from bocage.core.replication import replica
+from bocage.core.replication import peers, replica
 from bocage.crypto import httpsig
 from bocage.edge import BodyTooLarge, read_body
 from bocage.federation import signatures
 from bocage.federation.responses import activity_response, error, json_response, node_of
 from bocage.kernel import numbers
 from bocage.kernel.errors import RateLimited
-from bocage.p2p import peers, pubs
+from bocage.p2p import pubs
 
 if TYPE_CHECKING:
     from bocage.node import Node

@@ -2,7 +2,7 @@
 fetch each author's missing entries from the peers that hold them (not only the author's
 home node), spread across those peers, verified and committed page by page: an interrupted
 sync resumes from the last committed seq, with no duplicate and no gap. Each sync also asks
-a few of the candidates other peers named whether they are nodes (p2p/peers.py)."""
+a few of the candidates other peers named whether they are nodes (core/replication/peers.py)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 import orjson
 from sqlalchemy.orm import Session
 
-from bocage.core.replication import replica
+from bocage.core.replication import peers, replica
+from bocage.core.replication.peers import SyncResult
 from bocage.federation import intake
 from bocage.federation.client import FetchError, Signer
-from bocage.p2p import budget, peers
-from bocage.p2p.peers import SyncResult
+from bocage.p2p import budget
 from bocage.store.models import Account
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
-"""What a peer may teach (p2p/peers.py, docs/protocol.md "Discovery"), on both databases:
-the nodes a peer names in a clock exchange are candidates, never peers; a bounded number
-per teaching peer and in all; never an address the node must not contact; each asked once;
-forgotten when never confirmed."""
+"""What a peer may teach (core/replication/peers.py, docs/protocol.md "Discovery"), on both
+databases: the nodes a peer names in a clock exchange are candidates, never peers; a bounded
+number per teaching peer and in all; never an address the node must not contact; each asked
+once; forgotten when never confirmed."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
+from bocage.core.replication import peers
 from bocage.federation.client import AddressPolicy
 from bocage.kernel.clock import now
 from bocage.node import Node
-from bocage.p2p import peers
 from bocage.store.models import PeerCandidate
 
 OWN = "http://127.0.0.1:8000"
