@@ -22,6 +22,7 @@ from bocage.federation.responses import activity_response, error, json_response,
 from bocage.kernel import numbers
 from bocage.kernel.errors import RateLimited
 from bocage.p2p import pubs
+from bocage.p2p.sync import contactable
 
 if TYPE_CHECKING:
     from bocage.node import Node
@@ -75,8 +76,8 @@ def _exchange(
     dids, their_peers = asked
     own = node.ctx.urls.base
     peers.remember(session, asker, "exchange", own=own)
-    policy = node.federation.client.policy
-    peers.teach(session, their_peers, teacher=asker, own=own, policy=policy)
+    taught = contactable(their_peers, node.federation.client.policy)
+    peers.teach(session, taught, teacher=asker, own=own)
     held = replica.clock(session, list(dids) or None)
     known = [peer.url for peer in peers.listed(session) if peer.url != asker]
     return held, known[: peers.MAX_LEARNED]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bocage.core.replication import peers, replica
 from bocage.core.replication.peers import SyncResult
 from bocage.federation import intake
-from bocage.federation.client import FetchError, Signer
+from bocage.federation.client import AddressPolicy, BlockedAddress, FetchError, Signer
 from bocage.p2p import budget
 from bocage.store.models import Account
 
@@ -32,6 +32,18 @@ AT_ONCE = 8  # authors fetched at once
 PER_PEER = 2  # requests in flight to one peer
 MAX_PAGE_BYTES = 16 * 1024 * 1024
 Progress = Callable[[int, int], None]  # (entries fetched, entries known to be missing)
+
+
+def contactable(urls: list[str], policy: AddressPolicy) -> list[str]:
+    """The base URLs among the first `MAX_LEARNED` of `urls` that name a node this one may
+    contact (the SSRF rules: no private or loopback literal, plain http only in development)."""
+    found = []
+    for url in urls[: peers.MAX_LEARNED]:
+        try:
+            found.append(policy.check_url(peers.base_url(url)))
+        except (peers.BadPeerUrl, BlockedAddress):
+            continue
+    return found
 
 
 @dataclass
@@ -133,9 +145,9 @@ class Sync:
             answer = await self._clock_of(url, body)
         except _NoClock as failed:
             return self._fail(url, failed.state, failed.error)
-        policy = self.node.federation.client.policy
+        taught = contactable(answer.peers, self.node.federation.client.policy)
         own = self.node.ctx.urls.base
-        await self.node.db.write(peers.teach, answer.peers, teacher=url, own=own, policy=policy)
+        await self.node.db.write(peers.teach, taught, teacher=url, own=own)
         self.tallies.setdefault(url, _PeerTally())
         return answer.clock
 

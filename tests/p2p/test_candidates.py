@@ -13,6 +13,7 @@ from bocage.core.replication import peers
 from bocage.federation.client import AddressPolicy
 from bocage.kernel.clock import now
 from bocage.node import Node
+from bocage.p2p.sync import contactable
 from bocage.store.models import PeerCandidate
 
 OWN = "http://127.0.0.1:8000"
@@ -24,7 +25,7 @@ def teach(
     node: Node, urls: list[str], teacher: str = TEACHER, policy: AddressPolicy = PUBLIC
 ) -> int:
     with node.db.transaction() as session:
-        return peers.teach(session, urls, teacher=teacher, own=OWN, policy=policy)
+        return peers.teach(session, contactable(urls, policy), teacher=teacher, own=OWN)
 
 
 def waiting(node: Node) -> dict[str, str]:
