@@ -12,6 +12,8 @@ can crash a route or take the node's memory (docs/federation.md, "Limits").
   408 and the connection closed (a client trickling its body a byte at a time would
   otherwise hold a request open forever). Slow headers are the server's business
   (bocage/server.py): the app sees a request only once its headers are complete.
+
+And one thing every face asks of a request: the address it came from (`client_host`).
 """
 
 from __future__ import annotations
@@ -143,3 +145,9 @@ def _content_length(scope: Scope) -> int | None:
         if name == b"content-length":
             return numbers.parse_count(value.decode("latin-1"), numbers.ID_LIMIT - 1)
     return None
+
+
+def client_host(request: Request) -> str | None:
+    """The address the request came from, which limits count by: the connection's, or the
+    client's as a trusted reverse proxy forwarded it (setting `trusted_proxies`)."""
+    return request.client.host if request.client else None

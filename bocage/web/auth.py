@@ -39,12 +39,6 @@ def node_of(request: Request) -> Node:
     return request.app.state.node
 
 
-def client_host(request: Request) -> str | None:
-    """The address the request came from, which limits count by: the connection's, or the
-    client's as a trusted reverse proxy forwarded it (setting `trusted_proxies`)."""
-    return request.client.host if request.client else None
-
-
 def _serializer(node: Node) -> URLSafeSerializer:
     return URLSafeSerializer(node.settings.secret_key, salt="web-session")
 

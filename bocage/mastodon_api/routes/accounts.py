@@ -17,6 +17,7 @@ from bocage.core.accounts import accounts
 from bocage.core.auth import oauth
 from bocage.core.graph import graph
 from bocage.core.timelines import timelines
+from bocage.edge import client_host
 from bocage.kernel import numbers
 from bocage.kernel.context import Context
 from bocage.kernel.errors import InvalidInput, NotFound
@@ -36,7 +37,6 @@ from bocage.mastodon_api.http import (
 )
 from bocage.mastodon_api.routes import search as search_routes
 from bocage.store.models import Account
-from bocage.web.auth import client_host
 
 
 async def verify_credentials(request: Request) -> Response:

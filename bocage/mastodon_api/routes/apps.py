@@ -12,12 +12,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bocage.core.auth import oauth
+from bocage.edge import client_host
 from bocage.kernel.errors import Forbidden, NotAuthenticated, RateLimited
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import ApiError, require
 from bocage.mastodon_api.http import json, node_of, params, text_param
 from bocage.web import forms
-from bocage.web.auth import client_host, require_viewer
+from bocage.web.auth import require_viewer
 from bocage.web.render import page
 
 

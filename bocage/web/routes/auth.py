@@ -12,10 +12,11 @@ from starlette.routing import Route
 
 from bocage.core.accounts import accounts
 from bocage.core.instance import instance
+from bocage.edge import client_host
 from bocage.kernel.errors import DomainError, NotFound
 from bocage.store.models import User
 from bocage.web import forms
-from bocage.web.auth import client_host, current_viewer, end_session, node_of, start_session
+from bocage.web.auth import current_viewer, end_session, node_of, start_session
 from bocage.web.render import page, redirect, refusal
 
 

@@ -10,11 +10,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage.core.accounts import accounts, moves
+from bocage.edge import client_host
 from bocage.kernel.context import Context
 from bocage.kernel.errors import DomainError, NotFound
 from bocage.store.models import Account
 from bocage.web import forms
-from bocage.web.auth import client_host, node_of, require_viewer
+from bocage.web.auth import node_of, require_viewer
 from bocage.web.render import page, redirect, refusal
 
 TEMPLATE = "settings_migration.html"
