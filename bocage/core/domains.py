@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import SQLColumnExpression, exists, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -87,7 +87,7 @@ def is_silenced(session: Session, domain: str) -> bool:
     return found.first() is not None
 
 
-def silenced_account(domain: ColumnElement[str | None]) -> ColumnElement[bool]:
+def silenced_account(domain: SQLColumnExpression[str | None]) -> ColumnElement[bool]:
     """SQL: true for an account `domain` on a silenced server (or a subdomain of one)."""
     return exists().where(
         DomainBlock.severity == "silence",
@@ -97,9 +97,9 @@ def silenced_account(domain: ColumnElement[str | None]) -> ColumnElement[bool]:
 
 def rules(session: Session) -> DomainRules:
     mode = instance.setting(session, MODE_SETTING, "open")
-    blocks = session.execute(select(DomainBlock)).scalars()
+    blocks = list(session.execute(select(DomainBlock)).scalars())
     allowed = session.execute(select(DomainAllow.domain)).scalars()
-    for block in (blocks := list(blocks)):
+    for block in blocks:
         session.expunge(block)  # a snapshot outlives its session
     return DomainRules(
         mode=mode,
@@ -165,7 +165,7 @@ def _suspend_accounts(session: Session, domain: str, suspended: bool) -> None:
             graph.remove_follow(session, row)
 
 
-def _on_domain(domain: str):  # type: ignore[no-untyped-def]
+def _on_domain(domain: str) -> ColumnElement[bool]:
     """Accounts on `domain` or its subdomains (any port, unless the block names one)."""
     if ":" in domain:
         return Account.domain == domain
