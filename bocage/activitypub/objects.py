@@ -193,17 +193,24 @@ def _featured_tags(session: Session, urls: Urls, account_id: int) -> list[dict[s
     ]
 
 
+async def collection_owner(request: Request) -> Account | Response:
+    """The local account whose collection is asked for, or the answer to give instead: the
+    signature refused, no such account, or the fetching server shut out by its owner."""
+    fetcher = await fetching_server(request)
+    if isinstance(fetcher, Response):
+        return fetcher
+    account = await local_account(request)
+    if isinstance(account, Response):
+        return account
+    refused = await shut_out(request, account.id, fetcher)
+    return account if refused is None else refused
+
+
 def _collection(kind: str) -> Any:
     async def endpoint(request: Request) -> Response:
-        fetcher = await fetching_server(request)
-        if isinstance(fetcher, Response):
-            return fetcher
-        account = await local_account(request)
+        account = await collection_owner(request)
         if isinstance(account, Response):
             return account
-        refused = await shut_out(request, account.id, fetcher)
-        if refused is not None:
-            return refused
         urls = node_of(request).ctx.urls
         ids = {"featured": urls.featured, "tags": urls.featured_tags}
         document: dict[str, Any] = {
