@@ -18,8 +18,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage.activitypub.objects import collection_owner, fetching_server, shut_out
-from bocage.activitypub.responses import ACTIVITY_STREAMS, activity_response, error, node_of
-from bocage.core import contexts, graph, numbers, outbox
+from bocage.core.graph import graph
+from bocage.core.posts import contexts
+from bocage.core.timelines import outbox
+from bocage.federation.responses import ACTIVITY_STREAMS, activity_response, error, node_of
+from bocage.kernel import numbers
 from bocage.store.models import Account
 
 PEOPLE_PER_PAGE = 40

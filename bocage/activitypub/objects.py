@@ -13,27 +13,23 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bocage.activitypub import actors, signatures
-from bocage.activitypub.responses import (
+from bocage.activitypub import actors
+from bocage.core.accounts import accounts, featured_tags, moves
+from bocage.core.authorship import actor_document, authoring
+from bocage.core.instance import instance
+from bocage.core.reading import visibility
+from bocage.core.timelines import pins
+from bocage.crypto import httpsig
+from bocage.federation import signatures
+from bocage.federation.responses import (
     ACTIVITY_STREAMS,
     activity_response,
     error,
     node_of,
     wants_activity,
 )
-from bocage.core import (
-    accounts,
-    actor_document,
-    authoring,
-    featured_tags,
-    instance,
-    moves,
-    pins,
-    visibility,
-)
-from bocage.core.errors import NotFound
-from bocage.core.urls import Urls
-from bocage.crypto import httpsig
+from bocage.kernel.errors import NotFound
+from bocage.kernel.urls import Urls
 from bocage.store.models import Account, Post
 
 MAX_REPLIES_LISTED = 100
