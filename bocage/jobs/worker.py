@@ -20,23 +20,20 @@ import os
 import socket
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeGuard
+from collections.abc import Mapping
+from typing import TypeGuard
 
 from sqlalchemy.orm import Session
 
-from bocage.core import events
-from bocage.core.clock import now
-from bocage.core.errors import StorageFull
-from bocage.jobs import queue
-from bocage.store import full
+from bocage.kernel import events
+from bocage.kernel.clock import now
+from bocage.kernel.errors import StorageFull
+from bocage.store import full, queue
 from bocage.store.db import Database
+from bocage.store.queue import AsyncHandler, Handler, PermanentJobError, SyncHandler
 
 log = logging.getLogger("bocage.jobs")
 
-SyncHandler = Callable[[Session, dict[str, Any]], None]
-AsyncHandler = Callable[[Database, dict[str, Any]], Awaitable[None]]
-Handler = SyncHandler | AsyncHandler
 FULL_DISK_PAUSE = (5.0, 60.0)  # first pause, longest pause (seconds)
 
 
@@ -48,10 +45,6 @@ def is_async(handler: Handler | None) -> TypeGuard[AsyncHandler]:
 def is_sync(handler: Handler) -> TypeGuard[SyncHandler]:
     """A plain function `(session, payload)`, run in the transaction that marks its job done."""
     return not is_async(handler)
-
-
-class PermanentJobError(Exception):
-    """Raised by a handler when retrying cannot help: the job goes straight to dead letters."""
 
 
 class Worker:

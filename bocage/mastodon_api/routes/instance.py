@@ -11,8 +11,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage import __version__
-from bocage.core import instance, polls
-from bocage.core.clock import now
+from bocage.core.instance import instance
+from bocage.core.polls import polls
+from bocage.kernel.clock import now
 from bocage.mastodon_api.entities import VERSION
 from bocage.mastodon_api.http import json, node_of
 from bocage.store.models import Account
