@@ -63,9 +63,9 @@ async def instance_actor(request: Request) -> Response:
     if not wants_activity(request):
         return RedirectResponse("/about", status_code=302)
     node = node_of(request)
-    key = await node.db.read(instance.instance_key) or await node.db.write(
-        instance.make_instance_key, node.ctx.keyring
-    )
+    key = await node.db.read(instance.instance_key)
+    if key is None:
+        key = await node.db.write(instance.make_instance_key, node.ctx.keyring)
     return activity_response(actors.instance_actor(node.ctx.urls, key.public_pem))
 
 

@@ -32,7 +32,7 @@ def process(data: bytes, max_size: tuple[int, int], crop: bool) -> ProcessedImag
 
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
-        image = Image.open(io.BytesIO(data))
+        image: Image.Image = Image.open(io.BytesIO(data))
         image.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise InvalidInput("That file is not an image we can read (JPEG, PNG, GIF, WebP).") from exc

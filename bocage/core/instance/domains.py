@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import SQLColumnExpression, exists, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -91,7 +91,7 @@ def is_silenced(session: Session, domain: str) -> bool:
     return found.first() is not None
 
 
-def silenced_account(domain: ColumnElement[str | None]) -> ColumnElement[bool]:
+def silenced_account(domain: SQLColumnExpression[str | None]) -> ColumnElement[bool]:
     """SQL: true for an account `domain` on a silenced server (or a subdomain of one)."""
     return exists().where(
         DomainBlock.severity == "silence",
@@ -101,9 +101,9 @@ def silenced_account(domain: ColumnElement[str | None]) -> ColumnElement[bool]:
 
 def rules(session: Session) -> DomainRules:
     mode = instance.setting(session, MODE_SETTING, "open")
-    blocks = session.execute(select(DomainBlock)).scalars()
+    blocks = list(session.execute(select(DomainBlock)).scalars())
     allowed = session.execute(select(DomainAllow.domain)).scalars()
-    for block in (blocks := list(blocks)):
+    for block in blocks:
         session.expunge(block)  # a snapshot outlives its session
     return DomainRules(
         mode=mode,

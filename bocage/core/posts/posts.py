@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bocage.core.accounts import accounts
 from bocage.core.authorship import activities, authoring
@@ -122,6 +122,8 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
     if draft.poll is not None:
         poll_draft = polls.validate(draft.poll, ctx.settings, with_media=bool(draft.media_ids))
     post_id = new_id()
+    poll_id = new_id() if poll_draft is not None else None
+    context = contexts.for_new_post(ctx.urls, post_id, parent)
     values = {
         "id": post_id,
         "account_id": author.id,
@@ -140,15 +142,15 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         "favourites_count": 0,
         "reblogs_count": 0,
         "media_count": len(draft.media_ids) or None,
-        "poll_id": new_id() if poll_draft else None,
+        "poll_id": poll_id,
         "row_version": 0,
-        "context": contexts.for_new_post(ctx.urls, post_id, parent),
+        "context": context,
     }
     ADD_POST.execute(session, values)
     post = Post(**values)
     poll = None
-    if poll_draft is not None:
-        poll = polls.create(session, values["poll_id"], post_id, poll_draft, post.created_at)
+    if poll_draft is not None and poll_id is not None:
+        poll = polls.create(session, poll_id, post_id, poll_draft, post.created_at)
     feeds.add_own(session, post)
     _save_mentions_and_tags(session, post, mentioned, parsed.tags)
     attached = media.attach(session, post.id, draft.media_ids)
@@ -159,7 +161,7 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         list(mentioned.values()),
         list(parsed.tags),
         parent.uri if parent else None,
-        post.context,
+        context,
     )
     if attached:
         note["attachment"] = [media.as_attachment(ctx.urls, row) for row in attached]
@@ -533,10 +535,8 @@ def _count_new_post(session: Session, author: Account, post: Post, parent: Post 
     COUNT_NEW_POST.execute(session, {"account": author.id, "at": post.created_at})
 
 
-def bump(session: Session, post_id: int, column: object, delta: int) -> None:
-    session.execute(
-        update_rows(Post).where(Post.id == post_id).values({column: column + delta})  # type: ignore[operator]
-    )
+def bump(session: Session, post_id: int, column: InstrumentedAttribute[int], delta: int) -> None:
+    session.execute(update_rows(Post).where(Post.id == post_id).values({column: column + delta}))
 
 
 def _own_post(session: Session, author: Account, post_id: int) -> Post:

@@ -117,7 +117,7 @@ def _answered(post: Any) -> int | None:
         return None
     if post.in_reply_to_account_id == post.account_id:
         return None
-    return post.in_reply_to_account_id  # type: ignore[no-any-return]
+    return post.in_reply_to_account_id
 
 
 def _admitted(session: Session, pairs: Sequence[tuple[Holder, Any]]) -> list[tuple[Holder, Any]]:

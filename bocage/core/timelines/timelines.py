@@ -10,7 +10,7 @@ from collections import namedtuple
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, or_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, exists, or_, select, true
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -61,13 +61,13 @@ def boost_of_muted(post_id: Any, viewer: Any) -> ColumnElement[bool]:
     )
 
 
-def feed_slice(entry: Any, owner: Any) -> Select[tuple[int]]:
+def feed_slice(entry: Any, owner: Any) -> Select[int]:
     """A page of a feed written on fan-out (home_feed, list_feed: `entry`, whose `owner`
     column is bound to `owner`), newest first, without the posts of suspended authors, of
     accounts the viewer (`viewer`) mutes or is blocked with either way (a post that mentions
     the viewer is in their feed whoever wrote it), nor boosts of muted accounts' posts.
     Mutes, blocks and suspensions act at read time."""
-    viewer = bindparam("viewer")
+    viewer: BindParameter[int] = bindparam("viewer")
     return (
         select(entry.post_id)
         .where(
@@ -124,7 +124,7 @@ class PostView:
         return self.reblog or self
 
 
-def _paged(query: Select[tuple[int]], page: Page) -> Select[tuple[int]]:
+def _paged(query: Select[int], page: Page) -> Select[int]:
     page = page.bounded()
     if page.max_id is not None:
         query = query.where(Post.id < page.max_id)
@@ -133,10 +133,10 @@ def _paged(query: Select[tuple[int]], page: Page) -> Select[tuple[int]]:
     return query.order_by(Post.id.desc()).limit(page.limit)
 
 
-def not_muted(viewer_id: int | None):  # type: ignore[no-untyped-def]
+def not_muted(viewer_id: int | None) -> ColumnElement[bool]:
     """SQL on `Post`: its author is not muted by the viewer (anyone, for nobody)."""
     if viewer_id is None:
-        return True
+        return true()
     return ~exists().where(Mute.account_id == viewer_id, Mute.target_id == Post.account_id)
 
 
@@ -364,7 +364,7 @@ def _visible_ids(session: Session, viewer_id: int | None, ids: list[int]) -> lis
     return list(rows.scalars())
 
 
-def original_visible(viewer_id: int | None):  # type: ignore[no-untyped-def]
+def original_visible(viewer_id: int | None) -> ColumnElement[bool]:
     """A boost is shown only if the boosted post is visible to the viewer too, and its
     author not muted by the viewer."""
     original = aliased(Post, name="original")
@@ -377,7 +377,7 @@ def original_visible(viewer_id: int | None):  # type: ignore[no-untyped-def]
     return or_(Post.reblog_of_id.is_(None), exists().where(original.id == Post.reblog_of_id, shown))
 
 
-def _load(session: Session, viewer: Account | None, query: Select[tuple[int]]) -> list[PostView]:
+def _load(session: Session, viewer: Account | None, query: Select[int]) -> list[PostView]:
     ids = list((session.execute(query)).scalars())
     return hydrate(session, viewer, ids)
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from bocage.core.instance import domains
@@ -60,7 +60,7 @@ def tags(session: Session, limit: int = 10, offset: int = 0) -> list[TagTrend]:
     return trends[offset : offset + limit]
 
 
-def _day_counts(start: datetime):  # type: ignore[no-untyped-def]
+def _day_counts(start: datetime) -> Select[str, int, int]:
     end = start + timedelta(days=1)
     return (
         select(PostTag.tag, func.count(), func.count(Post.account_id.distinct()))

@@ -3,6 +3,7 @@ caller's bookmarks and favourites."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -53,7 +54,7 @@ async def public(request: Request) -> Response:
     return json(answer, headers=link_header(request, views.page_ids(answer)))
 
 
-def _own_list(which: str, scope: str):  # type: ignore[no-untyped-def]
+def _own_list(which: str, scope: str) -> Callable[[Request], Awaitable[Response]]:
     """The caller's bookmarks or favourites, newest first."""
 
     async def endpoint(request: Request) -> Response:
