@@ -33,6 +33,7 @@ from bocage.core import (
 )
 from bocage.core.errors import NotFound
 from bocage.core.urls import Urls
+from bocage.core.visibility import OPEN
 from bocage.crypto import httpsig
 from bocage.store.models import Account, Post
 
@@ -167,7 +168,7 @@ async def replies(request: Request) -> Response:
 def _public_replies(session: Session, post_id: int) -> list[str]:
     rows = session.execute(
         select(Post.uri)
-        .where(Post.in_reply_to_id == post_id, Post.visibility.in_(("public", "unlisted")))
+        .where(Post.in_reply_to_id == post_id, Post.visibility.in_(OPEN))
         .order_by(Post.id)
         .limit(MAX_REPLIES_LISTED)
     )
@@ -179,7 +180,7 @@ def _featured(session: Session, account_id: int) -> list[str]:
     rows = session.execute(
         select(Post.uri).where(
             Post.id.in_(pins.pinned_ids(session, account_id)),
-            Post.visibility.in_(("public", "unlisted")),
+            Post.visibility.in_(OPEN),
         )
     )
     return list(rows.scalars())

@@ -22,12 +22,12 @@ from bocage.core.context import Context
 from bocage.core.errors import InvalidInput, NotFound
 from bocage.core.ids import new_id
 from bocage.core.urls import Urls
+from bocage.core.visibility import OPEN
 from bocage.store.models import Account, FeaturedTag, Post, PostTag
 
 MAX_FEATURED = 10  # Mastodon's limit
 MAX_SUGGESTIONS = 10
 RECENT_POSTS = 1000  # suggestions come from the account's latest posts, as on Mastodon
-SHOWN = ("public", "unlisted")  # the posts a featured tag counts
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def _views(session: Session, account_id: int, rows: list[FeaturedTag]) -> list[F
         .where(
             PostTag.tag.in_([row.tag for row in rows]),
             Post.account_id == account_id,
-            Post.visibility.in_(SHOWN),
+            Post.visibility.in_(OPEN),  # the posts a featured tag counts
         )
         .group_by(PostTag.tag)
     )

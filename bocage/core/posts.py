@@ -32,7 +32,7 @@ from bocage.core.context import Context
 from bocage.core.errors import Forbidden, InvalidInput, NotFound
 from bocage.core.ids import new_id
 from bocage.core.notifications import enqueue_notification
-from bocage.core.visibility import VISIBILITIES, can_boost, can_see
+from bocage.core.visibility import DEFAULT, OPEN, Visibility, can_boost, can_see
 from bocage.jobs.queue import enqueue
 from bocage.store.models import (
     Account,
@@ -73,7 +73,7 @@ COUNT_NEW_POST = Prepared(
 class PostDraft:
     text: str
     spoiler_text: str = ""
-    visibility: str = "public"
+    visibility: Visibility = DEFAULT  # parsed by the face (Visibility.parse)
     in_reply_to_id: int | None = None
     language: str | None = None
     media_ids: tuple[int, ...] = ()  # uploads of the author's, attached in this order
@@ -83,10 +83,6 @@ class PostDraft:
 def validate(draft: PostDraft, max_chars: int) -> text.ParsedText:
     if not draft.text.strip() and not draft.media_ids:
         raise InvalidInput("A post needs some text or an attachment.")
-    if draft.visibility not in VISIBILITIES:
-        raise InvalidInput(
-            f"Unknown visibility {draft.visibility!r}; choose one of {', '.join(VISIBILITIES)}."
-        )
     if len(draft.spoiler_text) > MAX_SPOILER:
         raise InvalidInput(f"A content warning can be at most {MAX_SPOILER} characters long.")
     if draft.language is not None and not (2 <= len(draft.language) <= 16):
@@ -199,7 +195,7 @@ def edit(session: Session, ctx: Context, author: Account, post_id: int, draft: P
     draft = PostDraft(
         draft.text,
         draft.spoiler_text,
-        post.visibility,
+        Visibility(post.visibility),
         None,
         draft.language,
         tuple(row.id for row in attached),
@@ -277,7 +273,7 @@ def forget(session: Session, post: Post) -> None:
     _tell_streams_deleted(session, post)
     if post.in_reply_to_id:
         bump(session, post.in_reply_to_id, Post.replies_count, -1)
-    if post.visibility == "direct" and post.reblog_of_id is None:
+    if post.visibility == Visibility.DIRECT and post.reblog_of_id is None:
         conversations.remove_post(session, post)  # before the post goes: its links cascade
     if post.reblog_of_id is None:
         session.execute(
@@ -300,7 +296,7 @@ def _tell_streams_deleted(session: Session, post: Post) -> None:
         ).scalars()
     )
     readers += [owner for _list_id, owner in lists.containing(session, post.id)]
-    everyone = post.visibility in ("public", "unlisted") or len(readers) > MAX_TOLD
+    everyone = post.visibility in OPEN or len(readers) > MAX_TOLD
     events.emit(session, "post.deleted", post_id=post.id, readers=None if everyone else readers)
 
 

@@ -24,6 +24,7 @@ from bocage.core.context import Context
 from bocage.core.errors import DomainError, InvalidInput, NotFound
 from bocage.core.ids import new_id
 from bocage.core.timelines import Page
+from bocage.core.visibility import DEFAULT, Visibility
 from bocage.jobs.queue import enqueue
 from bocage.store.models import Account, MediaFile, ScheduledMedia, ScheduledStatus
 from bocage.store.sql import insert_rows
@@ -166,7 +167,7 @@ def draft_of(params: dict[str, Any]) -> posts.PostDraft:
     return posts.PostDraft(
         text=params.get("text") or "",
         spoiler_text=params.get("spoiler_text") or "",
-        visibility=params.get("visibility") or "public",
+        visibility=Visibility.parse(params.get("visibility") or DEFAULT),
         in_reply_to_id=params.get("in_reply_to_id"),
         language=params.get("language"),
         media_ids=tuple(int(media_id) for media_id in params.get("media_ids") or ()),

@@ -20,7 +20,7 @@ from bocage.core import domains
 from bocage.core.clock import now
 from bocage.core.ids import lowest_id_at
 from bocage.core.timelines import not_muted
-from bocage.core.visibility import visible_to
+from bocage.core.visibility import Visibility, visible_to
 from bocage.store.models import Account, Post, PostTag
 
 TAG_DAYS = 7
@@ -69,7 +69,7 @@ def _day_counts(start: datetime):  # type: ignore[no-untyped-def]
         .where(
             Post.id >= lowest_id_at(start),
             Post.id < lowest_id_at(end),
-            Post.visibility == "public",
+            Post.visibility == Visibility.PUBLIC,
             Account.suspended.is_(False),
             ~domains.silenced_account(Account.domain),
         )
@@ -90,7 +90,7 @@ def statuses(
         .join(Account, Account.id == Post.account_id)
         .where(
             Post.id >= since,
-            Post.visibility == "public",
+            Post.visibility == Visibility.PUBLIC,
             Post.reblog_of_id.is_(None),
             score > 0,
             Account.suspended.is_(False),

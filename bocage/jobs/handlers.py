@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from bocage.core import conversations, events, feeds, notifications, polls, posts, scheduled
 from bocage.core.context import Context
+from bocage.core.visibility import Visibility
 from bocage.jobs.worker import Handler
 from bocage.store.models import Post
 
@@ -20,7 +21,7 @@ def post_created(session: Session, payload: dict[str, Any]) -> None:
         return  # deleted meanwhile
     fanned = feeds.fan_out(session, post)
     notifications.notify_post_created(session, post, fanned.subscribers, fanned.mentioned)
-    if post.visibility == "direct" and post.reblog_of_id is None:
+    if post.visibility == Visibility.DIRECT and post.reblog_of_id is None:
         conversations.add_post(session, post)
     events.emit(session, "post.published", post_id=post.id)
 

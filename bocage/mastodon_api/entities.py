@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from bocage.core import visibility
 from bocage.core.context import Context
 from bocage.core.filters import FilterInfo, FilterView, Match
 from bocage.core.polls import PollView
@@ -90,7 +91,7 @@ def credential_account(ctx: Context, row: Account, follow_requests: int) -> dict
     return {
         **account(ctx, row),
         "source": {
-            "privacy": "public",
+            "privacy": visibility.DEFAULT,
             "sensitive": False,
             "language": None,
             "note": row.note_source,

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from bocage.core import instance, notifications
+from bocage.core import instance, notifications, pins
 from bocage.core.clock import now
 from bocage.core.errors import DomainError, RateLimited
-from bocage.core.visibility import LABELS
+from bocage.core.visibility import Visibility, can_boost
 from bocage.web.auth import current_viewer, node_of
 from bocage.web.forms import csrf_token, set_csrf_cookie
 
@@ -52,7 +52,11 @@ env.filters["acct"] = lambda account: (
 )
 env.filters["safe_html"] = safe_html
 env.filters["urlquote"] = lambda value: quote(str(value), safe="")
-env.globals["visibility_labels"] = LABELS
+# The core's words and rules, so that a page never restates them.
+env.globals["visibilities"] = list(Visibility)
+env.filters["visibility_label"] = lambda value: Visibility(value).label
+env.globals["can_boost"] = can_boost
+env.globals["pinnable"] = pins.pinnable
 
 
 def flash(response: Response, request: Request, message: str) -> None:

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from bocage.activitypub.client import FetchError
 from bocage.activitypub.normalize import Malformed
-from bocage.core import accounts, posts, timelines
+from bocage.core import accounts, posts, timelines, visibility
 from bocage.core import search as post_search
 from bocage.core.context import Context
 from bocage.core.errors import NotFound
@@ -113,7 +113,7 @@ async def preferences(request: Request) -> Response:
     _grant, _caller = await require_user(request, "read:accounts")
     return json(
         {
-            "posting:default:visibility": "public",
+            "posting:default:visibility": visibility.DEFAULT,
             "posting:default:sensitive": False,
             "posting:default:language": None,
             "reading:expand:media": "default",

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from bocage.core import conversations, oauth, pins, polls, posts, scheduled, timelines
 from bocage.core.context import Context
 from bocage.core.errors import InvalidInput, NotFound
-from bocage.core.visibility import VISIBILITIES
+from bocage.core.visibility import DEFAULT, Visibility
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of, require_user
 from bocage.mastodon_api.http import bool_param, id_param, json, node_of, params, text_param
@@ -23,12 +23,19 @@ from bocage.mastodon_api.routes import scheduled_statuses
 from bocage.store.models import Account, Post
 
 
+def _visibility(value: str) -> Visibility:
+    try:
+        return Visibility(value)
+    except ValueError:
+        raise InvalidInput(
+            f"Validation failed: Visibility is not one of {', '.join(Visibility)}"
+        ) from None
+
+
 async def create(request: Request) -> Response:
     grant, caller = await require_user(request, "write:statuses")
     values = await params(request)
-    visibility = text_param(values, "visibility", "public") or "public"
-    if visibility not in VISIBILITIES:
-        raise InvalidInput(f"Validation failed: Visibility is not one of {', '.join(VISIBILITIES)}")
+    visibility = _visibility(text_param(values, "visibility", DEFAULT) or DEFAULT)
     given = values.get("media_ids") or []
     media_ids = tuple(
         id_param(value, "media_ids") or 0
