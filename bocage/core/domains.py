@@ -88,10 +88,16 @@ def is_silenced(session: Session, domain: str) -> bool:
 
 
 def silenced_account(domain: ColumnElement[str | None]) -> ColumnElement[bool]:
-    """SQL: true for an account `domain` on a silenced server (or a subdomain of one)."""
+    """SQL: true for an account `domain` on a silenced server (or a subdomain of one, on any
+    port unless the block names one), as `is_silenced` and `DomainRules` match a host."""
     return exists().where(
         DomainBlock.severity == "silence",
-        or_(domain == DomainBlock.domain, domain.like("%." + DomainBlock.domain)),
+        or_(
+            domain == DomainBlock.domain,
+            domain.like("%." + DomainBlock.domain),
+            domain.like(DomainBlock.domain + ":%"),
+            domain.like("%." + DomainBlock.domain + ":%"),
+        ),
     )
 
 
