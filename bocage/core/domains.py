@@ -114,6 +114,20 @@ def rules(session: Session) -> DomainRules:
     )
 
 
+def peers(session: Session) -> list[str]:
+    """The servers this node says it knows (`/api/v1/instance/peers`): the domains of the
+    remote accounts it holds, but none the admin blocked, whatever the severity (Mastodon
+    leaves out every domain it has a block for; here a block covers its subdomains, as
+    everywhere), and in allow-list mode only the allowed ones."""
+    known = session.execute(select(Account.domain).where(Account.domain.is_not(None)).distinct())
+    found = rules(session)
+    return sorted(
+        domain
+        for domain in map(str, known.scalars())
+        if found.block_for(domain) is None and not found.refuses(domain)
+    )
+
+
 def clean_domain(value: str) -> str:
     """What an admin typed ("https://Example.com/", "@example.com") as a bare domain."""
     value = value.strip().lower().removeprefix("@")

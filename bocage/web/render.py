@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from bocage.core import instance, notifications, pins
+from bocage.core import instance, limits, notifications, pins
 from bocage.core.clock import now
 from bocage.core.errors import DomainError, RateLimited
 from bocage.core.visibility import Visibility, can_boost
@@ -94,6 +94,7 @@ async def page(request: Request, template: str, status: int = 200, **context: An
         notice=notice,
         urls=node.ctx.urls,
         settings=node.settings,
+        limits=limits.of(node.settings),
         **context,
     )
     response = HTMLResponse(html, status_code=status)
