@@ -221,28 +221,26 @@ class PublicTimeline:
         blocks either way) nor by someone they mute, nothing from silenced servers but for
         the viewer who follows its author; the public timeline also leaves out replies to
         others (a thread its author continues stays), a hashtag's keeps them."""
-        found = [
-            Post.visibility == Visibility.PUBLIC,
-            Post.reblog_of_id.is_(None),
-            visible_to(viewer),
-            not_muted(viewer),
-        ]
-        author = aliased(Account, name="author")
-        if self.where == "local":
-            found.append(exists().where(author.id == Post.account_id, author.domain.is_(None)))
-        else:  # this node's own people are never silenced: local pages skip the probe
-            found.append(_not_silenced(viewer))
-            if self.where == "remote":
-                on_remote = exists().where(author.id == Post.account_id, author.domain.is_not(None))
-                found.append(on_remote)
-        if self.only_media:
-            found.append(Post.media_count > 0)
+        # Cheapest first (SQLite checks them in this order): the post's own columns, its
+        # author's server, then the probes of the viewer's blocks and mutes.
+        found = [Post.visibility == Visibility.PUBLIC, Post.reblog_of_id.is_(None)]
         if self.tag is None:
             found.append(
                 or_(Post.in_reply_to_id.is_(None), Post.in_reply_to_account_id == Post.account_id)
             )
         else:
             found.append(Post.id.in_(select(PostTag.post_id).where(PostTag.tag == self.tag)))
+        if self.only_media:
+            found.append(Post.media_count > 0)
+        author = aliased(Account, name="author")
+        if self.where == "local":
+            found.append(exists().where(author.id == Post.account_id, author.domain.is_(None)))
+        elif self.where == "remote":
+            on_remote = exists().where(author.id == Post.account_id, author.domain.is_not(None))
+            found.append(on_remote)
+        found += [visible_to(viewer), not_muted(viewer)]
+        if self.where != "local":  # this node's own people are never silenced
+            found.append(_not_silenced(viewer))
         return found
 
     def page(self, session: Session, viewer: Account | None, page: Page) -> list[PostView]:
