@@ -142,12 +142,16 @@ PUBLIC_ALIASES = {PUBLIC, "as:Public", "Public"}  # how servers spell the public
 
 
 def is_public(document: dict[str, Any]) -> bool:
-    """Addressed (`to` or `cc`) to everyone: public or unlisted."""
-    named: set[Any] = set()
-    for field in ("to", "cc"):
-        value = document.get(field) or []
-        named.update(value if isinstance(value, list) else [value])
-    return bool(named & PUBLIC_ALIASES)
+    """Anyone may see it (`visibility_of` its addressing is public or unlisted), however
+    the public collection is spelled: what gateways serve and replicas keep."""
+    to, cc = (_addressees(document.get(field)) for field in ("to", "cc"))
+    return visibility_of(to, cc, None).is_open
+
+
+def _addressees(value: Any) -> tuple[str, ...]:
+    listed = value if isinstance(value, list) else [value]
+    named = [item for item in listed if isinstance(item, str)]
+    return tuple(PUBLIC if item in PUBLIC_ALIASES else item for item in named)
 
 
 def object_id_of(activity: dict[str, Any]) -> str | None:
