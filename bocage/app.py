@@ -18,9 +18,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bocage.activitypub import all_routes as activitypub_routes
+from bocage.adapters.storage import LocalStorage
 from bocage.config import Settings
-from bocage.core.errors import DomainError, NotAuthenticated, NotFound, RetryLater
 from bocage.edge import BodyTooLarge, Bounds, RequestTimeout
+from bocage.kernel.errors import DomainError, NotAuthenticated, NotFound, RetryLater
 from bocage.mastodon_api import all_routes as mastodon_routes
 from bocage.mastodon_api import http as mastodon_http
 from bocage.mastodon_api.auth import GrantCache
@@ -28,7 +29,6 @@ from bocage.mastodon_api.cors import CrossOrigin
 from bocage.mastodon_api.ratelimit import RateLimits
 from bocage.mastodon_api.streaming.hub import StreamHub
 from bocage.mastodon_api.streaming.routes import routes as streaming_routes
-from bocage.media.storage import LocalStorage
 from bocage.node import Node
 from bocage.p2p import all_routes as p2p_routes
 from bocage.routing import IndexedRouter

@@ -9,7 +9,7 @@ kept; a path no candidate matches goes to Starlette's own scan, so 404s and slas
 redirects behave exactly as before.
 
 Ids in paths are declared `{name:id}`: the route matches only an id the store can hold
-(core/numbers.py), so `/users/a/statuses/<20 digits>` is a 404 like any other unknown path,
+(kernel/numbers.py), so `/users/a/statuses/<20 digits>` is a 404 like any other unknown path,
 not an overflow in the database driver.
 """
 
@@ -22,8 +22,8 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import BaseRoute, Match, Mount, Route, Router, WebSocketRoute, get_route_path
 from starlette.types import Receive, Scope, Send
 
-from bocage.core import numbers
 from bocage.edge import check_target
+from bocage.kernel import numbers
 
 DEPTH = 4  # segments indexed: enough to tell /api/v1/timelines/home from /api/v1/timelines/tag
 

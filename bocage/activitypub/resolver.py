@@ -16,16 +16,20 @@ from urllib.parse import quote, urldefrag
 
 from sqlalchemy.orm import Session
 
-from bocage.activitypub import normalize
-from bocage.activitypub.client import FederationClient, FetchError, Signer
-from bocage.core import accounts, instance, portable, remote, text
-from bocage.core.context import Context
-from bocage.core.domains import DomainRules
-from bocage.core.errors import NotFound
-from bocage.core.verdicts import Verdict
+from bocage.core.accounts import accounts
+from bocage.core.authorship import portable
+from bocage.core.content import text
+from bocage.core.inbound import remote
+from bocage.core.inbound.verdicts import Verdict
+from bocage.core.instance import instance
+from bocage.core.instance.domains import DomainRules
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
-from bocage.jobs import queue
+from bocage.federation import normalize
+from bocage.federation.client import FederationClient, FetchError, Signer
+from bocage.kernel.context import Context
+from bocage.kernel.errors import NotFound
+from bocage.store import queue
 from bocage.store.db import Database
 from bocage.store.models import Account, Post, RemoteActor
 

@@ -20,28 +20,20 @@ import os
 import socket
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
-from bocage.core import events
-from bocage.core.clock import now
-from bocage.core.errors import StorageFull
-from bocage.jobs import queue
-from bocage.store import full
+from bocage.kernel import events
+from bocage.kernel.clock import now
+from bocage.kernel.errors import StorageFull
+from bocage.store import full, queue
 from bocage.store.db import Database
+from bocage.store.queue import Handler, PermanentJobError
 
 log = logging.getLogger("bocage.jobs")
 
-SyncHandler = Callable[[Session, dict[str, Any]], None]
-AsyncHandler = Callable[[Database, dict[str, Any]], Awaitable[None]]
-Handler = SyncHandler | AsyncHandler
 FULL_DISK_PAUSE = (5.0, 60.0)  # first pause, longest pause (seconds)
-
-
-class PermanentJobError(Exception):
-    """Raised by a handler when retrying cannot help: the job goes straight to dead letters."""
 
 
 class Worker:

@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bocage.core import numbers
-from bocage.core.errors import DomainError, InvalidInput
-from bocage.core.timelines import Page
+from bocage.core.timelines.timelines import Page
 from bocage.edge import nul_field, read_body
+from bocage.kernel import numbers
+from bocage.kernel.errors import DomainError, InvalidInput
 from bocage.node import Node
 
 API_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke")

@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from bocage.core import conversations as core_conversations
-from bocage.core import filters, timelines
-from bocage.core.context import Context
-from bocage.core.timelines import PostView, with_mentions
+from bocage.core.filters import filters
+from bocage.core.messaging import conversations as core_conversations
+from bocage.core.timelines import timelines
+from bocage.core.timelines.timelines import PostView, with_mentions
+from bocage.kernel.context import Context
 from bocage.mastodon_api import entities, rendered
 from bocage.store.db import committed_cache
 from bocage.store.models import Account, AccountConversation, Notification, PostTag

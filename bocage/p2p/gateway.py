@@ -12,13 +12,16 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bocage.activitypub import signatures
-from bocage.activitypub.responses import activity_response, error, json_response, node_of
-from bocage.core import activities, authoring, numbers, portable, remote
-from bocage.core.errors import RateLimited
+from bocage.core.authorship import activities, authoring, portable
+from bocage.core.inbound import remote
+from bocage.core.replication import replica
 from bocage.crypto import httpsig
 from bocage.edge import BodyTooLarge, read_body
-from bocage.p2p import peers, pubs, replica
+from bocage.federation import signatures
+from bocage.federation.responses import activity_response, error, json_response, node_of
+from bocage.kernel import numbers
+from bocage.kernel.errors import RateLimited
+from bocage.p2p import peers, pubs
 
 if TYPE_CHECKING:
     from bocage.node import Node

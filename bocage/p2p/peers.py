@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from bocage.activitypub.client import AddressPolicy, BlockedAddress
-from bocage.core.clock import now
-from bocage.core.errors import DomainError
+from bocage.federation.client import AddressPolicy, BlockedAddress
+from bocage.kernel.clock import now
+from bocage.kernel.errors import DomainError
 from bocage.store.models import Peer, PeerCandidate
 
 SOURCES = ("manual", "follow", "gateway", "exchange", "lan")  # strongest reason first

@@ -9,8 +9,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from bocage.core.events import Event
-from bocage.core.ratelimit import SlidingWindow
+from bocage.kernel.events import Event
+from bocage.kernel.ratelimit import SlidingWindow
 from bocage.p2p import peers, sparse
 from bocage.p2p.live import LiveHub, LiveLinks
 from bocage.p2p.sync import Progress, Sync, SyncReport

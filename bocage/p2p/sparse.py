@@ -12,10 +12,10 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bocage.activitypub import normalize
-from bocage.activitypub.client import FetchError
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
+from bocage.federation import normalize
+from bocage.federation.client import FetchError
 from bocage.p2p import peers
 from bocage.store.models import Account
 

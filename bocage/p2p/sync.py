@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 import orjson
 from sqlalchemy.orm import Session
 
-from bocage.activitypub.client import FetchError, Signer
-from bocage.p2p import budget, peers, replica
+from bocage.core.replication import replica
+from bocage.federation.client import FetchError, Signer
+from bocage.p2p import budget, peers
 from bocage.p2p.peers import SyncResult
 from bocage.store.models import Account
 

@@ -36,7 +36,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bocage.core import events, ids
+from bocage.kernel import events, ids
 from bocage.store import eventbus, full, id_slots
 from bocage.store.write_turns import WriteTurns
 
@@ -241,7 +241,7 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 8) -> None:
         self.url = sync_url(url)
-        # Committed transactions' events (core/events.py), for this process's listeners.
+        # Committed transactions' events (kernel/events.py), for this process's listeners.
         self.events = eventbus.EventBus()
         self._listener: eventbus.PostgresListener | None = None
         self._here_engine = None

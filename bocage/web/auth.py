@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bocage.core.clock import now
-from bocage.core.errors import Forbidden, NotAuthenticated
+from bocage.kernel.clock import now
+from bocage.kernel.errors import Forbidden, NotAuthenticated
 from bocage.node import Node
 from bocage.store.models import Account, User, WebSession
 

@@ -14,10 +14,13 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from bocage.core import instance, limits, notifications, pins
-from bocage.core.clock import now
-from bocage.core.errors import DomainError, RateLimited
-from bocage.core.visibility import Visibility, can_boost
+from bocage.core.instance import instance
+from bocage.core.limits import limits
+from bocage.core.notifications import notifications
+from bocage.core.reading.visibility import Visibility, can_boost
+from bocage.core.timelines import pins
+from bocage.kernel.clock import now
+from bocage.kernel.errors import DomainError, RateLimited
 from bocage.web.auth import current_viewer, node_of
 from bocage.web.forms import csrf_token, set_csrf_cookie
 

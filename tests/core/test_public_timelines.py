@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bocage.core import domains, remote, search, timelines, trends
-from bocage.core.timelines import Page
+from bocage.core.inbound import remote
+from bocage.core.instance import domains
+from bocage.core.moderation import domain_blocks
+from bocage.core.search import search
+from bocage.core.timelines import timelines, trends
+from bocage.core.timelines.timelines import Page
 from bocage.node import Node
 from bocage.store.models import Account
 from tests.core.helpers import favourite, post, remote_user, reply, user
@@ -52,7 +56,7 @@ def test_public_timelines_by_origin(node: Node) -> None:
     assert texts(node, alice, only_media=True) == []
 
     with node.db.transaction() as session:
-        domains.block(session, "quiet.example", "silence")
+        domain_blocks.block(session, "quiet.example", "silence")
     assert texts(node, alice) == ["<p>remote hello</p>", "local hello"]
     assert texts(node, alice, where="remote") == ["<p>remote hello</p>"]
 
@@ -104,7 +108,7 @@ def test_a_silenced_server_is_silenced_on_any_port(node: Node) -> None:
     remote_post(node, named_port, "silenced on the port blocked")
     remote_post(node, other_port, "on another port")
     with node.db.transaction() as session:
-        domains.block(session, "quiet.example", "silence")
-        domains.block(session, "loud.example:8443", "silence")
+        domain_blocks.block(session, "quiet.example", "silence")
+        domain_blocks.block(session, "loud.example:8443", "silence")
         assert domains.is_silenced(session, "sub.quiet.example:8443")
     assert texts(node, alice) == ["<p>on another port</p>"]

@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 import bocage
-from bocage.core import activities, graph, posts, timelines
-from bocage.core.errors import InvalidInput, NotFound
-from bocage.core.visibility import OPEN, Visibility, can_see
+from bocage.core.authorship import activities
+from bocage.core.graph import graph
+from bocage.core.posts import posts
+from bocage.core.reading.visibility import OPEN, Visibility, can_see
+from bocage.core.timelines import timelines
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.node import Node
 from bocage.store.models import Account, Post
 from tests.core.helpers import boost, follow, post, suspend, user

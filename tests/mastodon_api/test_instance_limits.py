@@ -1,5 +1,5 @@
 """What the instance API and the web forms say of the node's limits is what the core enforces
-(core/limits.py reads each limit from its one home), and the peers it lists leave out the
+(core/limits/limits.py reads each limit from its one home), and the peers it lists leave out the
 servers the admin blocked. One node in process per test (both databases), over ASGI."""
 
 from __future__ import annotations
@@ -10,8 +10,15 @@ from typing import Any
 import httpx
 import pytest
 
-from bocage.core import accounts, domains, featured_tags, media, pins, polls, posts, text
-from bocage.core.errors import InvalidInput
+from bocage.core.accounts import accounts, featured_tags
+from bocage.core.content import text
+from bocage.core.instance import domains
+from bocage.core.media import media
+from bocage.core.moderation import domain_blocks
+from bocage.core.polls import polls
+from bocage.core.posts import posts
+from bocage.core.timelines import pins
+from bocage.kernel.errors import InvalidInput
 from bocage.node import Node
 from tests.conftest import make_user
 from tests.core import helpers
@@ -123,12 +130,12 @@ async def test_peers_leave_out_the_servers_the_admin_blocked(
     ):
         helpers.remote_user(web_node, uri)
     with web_node.db.transaction() as session:
-        domains.block(session, "silenced.example", "silence")
-        domains.block(session, "suspended.example", "suspend")
-        domains.block(session, "noop.example", "noop", reject_media=True)
+        domain_blocks.block(session, "silenced.example", "silence")
+        domain_blocks.block(session, "suspended.example", "suspend")
+        domain_blocks.block(session, "noop.example", "noop", reject_media=True)
     assert (await anonymous.get("/api/v1/instance/peers")).json() == ["open.example"]
     with web_node.db.transaction() as session:
-        domains.unblock(session, "noop.example")
+        domain_blocks.unblock(session, "noop.example")
         domains.set_mode(session, "allowlist")
         domains.allow(session, "noop.example")
     assert (await anonymous.get("/api/v1/instance/peers")).json() == ["noop.example"]

@@ -31,8 +31,10 @@ import websockets
 from PIL import Image
 
 from bocage.app import create_app
-from bocage.core import domains, oauth, remote
-from bocage.core.clock import now
+from bocage.core.auth import oauth
+from bocage.core.inbound import remote
+from bocage.core.moderation import domain_blocks
+from bocage.kernel.clock import now
 from bocage.node import Node
 from bocage.store.models import Account, Follow, Post, User
 from tests.conftest import make_settings
@@ -187,8 +189,8 @@ async def test_the_live_public_streams_show_what_the_public_timelines_show(
     on_a_port = helpers.remote_user(node, "https://quiet.example:8443/users/pip")
     gone = helpers.remote_user(node, "https://gone.example/users/rex")
     with node.db.transaction() as session:
-        domains.block(session, "quiet.example", "silence")
-        domains.block(session, "gone.example", "suspend")
+        domain_blocks.block(session, "quiet.example", "silence")
+        domain_blocks.block(session, "gone.example", "suspend")
         session.add(
             Follow(follower_id=bob.account.id, target_id=followed.id, accepted=True,
                    created_at=now(), uri="https://example.org/follows/1")

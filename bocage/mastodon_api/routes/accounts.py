@@ -12,9 +12,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import accounts, graph, numbers, oauth, timelines
-from bocage.core.context import Context
-from bocage.core.errors import InvalidInput, NotFound
+from bocage.adapters import images
+from bocage.core.accounts import accounts
+from bocage.core.auth import oauth
+from bocage.core.graph import graph
+from bocage.core.timelines import timelines
+from bocage.kernel import numbers
+from bocage.kernel.context import Context
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of, optional, require, require_user
 from bocage.mastodon_api.http import (
@@ -30,7 +35,6 @@ from bocage.mastodon_api.http import (
     text_param,
 )
 from bocage.mastodon_api.routes import search as search_routes
-from bocage.media import images
 from bocage.store.models import Account
 from bocage.web.auth import client_host
 

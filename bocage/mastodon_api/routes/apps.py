@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bocage.core import oauth
-from bocage.core.errors import Forbidden, NotAuthenticated, RateLimited
+from bocage.core.auth import oauth
+from bocage.kernel.errors import Forbidden, NotAuthenticated, RateLimited
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import ApiError, require
 from bocage.mastodon_api.http import json, node_of, params, text_param

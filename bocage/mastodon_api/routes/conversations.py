@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import conversations
-from bocage.core.context import Context
+from bocage.core.messaging import conversations
+from bocage.kernel.context import Context
 from bocage.mastodon_api import views
 from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import json, link_header, node_of, page_of

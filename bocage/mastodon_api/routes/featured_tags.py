@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import featured_tags
-from bocage.core.context import Context
-from bocage.core.errors import NotFound
+from bocage.core.accounts import featured_tags
+from bocage.kernel.context import Context
+from bocage.kernel.errors import NotFound
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import ApiError, require_user
 from bocage.mastodon_api.http import json, node_of, params, text_param, validation

@@ -11,8 +11,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage import __version__
-from bocage.core import domains, instance, limits
-from bocage.core.clock import now
+from bocage.core.instance import domains, instance
+from bocage.core.limits import limits
+from bocage.kernel.clock import now
 from bocage.mastodon_api.entities import VERSION
 from bocage.mastodon_api.http import json, node_of
 from bocage.store.models import Account
@@ -26,7 +27,7 @@ def _facts(session: Session) -> tuple[instance.InstanceInfo, instance.Usage, int
 
 
 def _configuration(request: Request) -> dict[str, Any]:
-    """The limits clients check before they post: those the core enforces (core/limits.py)."""
+    """The limits clients check before they post: those the core enforces (core/limits)."""
     node = node_of(request)
     found = limits.of(node.settings)
     return {

@@ -11,14 +11,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import media
-from bocage.core.context import Context
-from bocage.core.errors import InvalidInput
+from bocage.adapters import images
+from bocage.adapters.storage import LocalStorage
+from bocage.core.media import media
+from bocage.kernel.context import Context
+from bocage.kernel.errors import InvalidInput
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import json, node_of, params, text_param
-from bocage.media import images
-from bocage.media.storage import LocalStorage
 from bocage.store.models import Account
 
 

@@ -11,8 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import numbers, polls
-from bocage.core.errors import InvalidInput
+from bocage.core.polls import polls
+from bocage.kernel import numbers
+from bocage.kernel.errors import InvalidInput
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import ApiError, grant_of, require_user
 from bocage.mastodon_api.http import json, node_of, params

@@ -12,9 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import account_notes, accounts, endorsements, graph
-from bocage.core.context import Context
-from bocage.core.errors import InvalidInput, NotFound
+from bocage.core.accounts import account_notes, accounts, endorsements
+from bocage.core.graph import graph
+from bocage.kernel.context import Context
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import optional, require_user
 from bocage.mastodon_api.http import (

@@ -3,7 +3,7 @@
 With `resolve=true`, a handle is looked up on its server (WebFinger) and a post URL is
 fetched from its origin, as Mastodon does; otherwise only what this node knows is searched.
 Posts are searched by their words among those the searcher wrote, favourited, bookmarked or
-was mentioned in (core/search.py), as Mastodon's full-text search does for a logged-in person
+was mentioned in (core/search/search.py), as Mastodon's full-text search does for a logged-in person
 without its opt-in public index."""
 
 from __future__ import annotations
@@ -16,12 +16,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.activitypub.client import FetchError
-from bocage.activitypub.normalize import Malformed
-from bocage.core import accounts, posts, timelines, visibility
-from bocage.core import search as post_search
-from bocage.core.context import Context
-from bocage.core.errors import NotFound
+from bocage.core.accounts import accounts
+from bocage.core.posts import posts
+from bocage.core.reading import visibility
+from bocage.core.search import search as post_search
+from bocage.core.timelines import timelines
+from bocage.federation.client import FetchError
+from bocage.federation.normalize import Malformed
+from bocage.kernel.context import Context
+from bocage.kernel.errors import NotFound
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of, require_user
 from bocage.mastodon_api.http import count_param, id_param, json, node_of

@@ -12,10 +12,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import conversations, oauth, pins, polls, posts, scheduled, timelines
-from bocage.core.context import Context
-from bocage.core.errors import InvalidInput, NotFound
-from bocage.core.visibility import DEFAULT, Visibility
+from bocage.core.auth import oauth
+from bocage.core.messaging import conversations
+from bocage.core.polls import polls
+from bocage.core.posts import posts, scheduled
+from bocage.core.reading.visibility import DEFAULT, Visibility
+from bocage.core.timelines import pins, timelines
+from bocage.kernel.context import Context
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of, require_user
 from bocage.mastodon_api.http import bool_param, id_param, json, node_of, params, text_param

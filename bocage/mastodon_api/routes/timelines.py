@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import timelines
-from bocage.core.context import Context
+from bocage.core.timelines import timelines
+from bocage.kernel.context import Context
 from bocage.mastodon_api import views
 from bocage.mastodon_api.auth import grant_of, require_user
 from bocage.mastodon_api.http import bool_param, json, link_header, node_of, page_of

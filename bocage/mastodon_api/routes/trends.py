@@ -1,4 +1,4 @@
-"""Trends: hashtags, posts and links (core/trends.py). Pages by `offset`, as Mastodon."""
+"""Trends: hashtags, posts and links (core/timelines/trends.py). Pages by `offset`, as Mastodon."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import timelines, trends
-from bocage.core.context import Context
+from bocage.core.timelines import timelines, trends
+from bocage.kernel.context import Context
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of
 from bocage.mastodon_api.http import count_param, json, node_of

@@ -25,9 +25,9 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bocage.core import oauth
-from bocage.core.errors import DomainError, NotFound
+from bocage.core.auth import oauth
 from bocage.edge import read_body
+from bocage.kernel.errors import DomainError, NotFound
 from bocage.mastodon_api.auth import ApiError
 from bocage.mastodon_api.http import bool_param, node_of
 from bocage.mastodon_api.streaming import channels

@@ -10,9 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import accounts, instance, oauth
-from bocage.core.errors import DomainError, InvalidInput
-from bocage.jobs import queue
+from bocage.core.accounts import accounts
+from bocage.core.auth import oauth
+from bocage.core.instance import instance
+from bocage.kernel.errors import DomainError, InvalidInput
+from bocage.store import queue
 from bocage.web import forms
 from bocage.web.auth import node_of, require_admin
 from bocage.web.render import page, redirect

@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import domains
-from bocage.core.errors import DomainError
+from bocage.core.instance import domains
+from bocage.core.moderation import domain_blocks
+from bocage.kernel.errors import DomainError
 from bocage.web import forms
 from bocage.web.auth import node_of, require_admin
 from bocage.web.render import page, redirect
@@ -53,7 +54,7 @@ def _change(
 
 
 def _block(session: Session, form: Any) -> None:
-    domains.block(
+    domain_blocks.block(
         session,
         forms.text(form, "domain", max_length=300),
         forms.text(form, "severity", max_length=20),
@@ -64,7 +65,7 @@ def _block(session: Session, form: Any) -> None:
 
 
 def _unblock(session: Session, form: Any) -> None:
-    domains.unblock(session, forms.text(form, "domain", max_length=300))
+    domain_blocks.unblock(session, forms.text(form, "domain", max_length=300))
 
 
 def _mode(session: Session, form: Any) -> None:

@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core.errors import DomainError
-from bocage.p2p import peers, replica
+from bocage.core.replication import replica
+from bocage.kernel.errors import DomainError
+from bocage.p2p import peers
 from bocage.web import forms
 from bocage.web.auth import node_of, require_admin
 from bocage.web.render import page, redirect

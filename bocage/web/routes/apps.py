@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import oauth
+from bocage.core.auth import oauth
 from bocage.web import forms
 from bocage.web.auth import node_of, require_viewer
 from bocage.web.render import page, redirect

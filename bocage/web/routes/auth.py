@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import accounts, instance
-from bocage.core.errors import DomainError, NotFound
+from bocage.core.accounts import accounts
+from bocage.core.instance import instance
+from bocage.kernel.errors import DomainError, NotFound
 from bocage.store.models import User
 from bocage.web import forms
 from bocage.web.auth import client_host, current_viewer, end_session, node_of, start_session

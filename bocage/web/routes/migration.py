@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import accounts, moves
-from bocage.core.context import Context
-from bocage.core.errors import DomainError, NotFound
+from bocage.core.accounts import accounts, moves
+from bocage.kernel.context import Context
+from bocage.kernel.errors import DomainError, NotFound
 from bocage.store.models import Account
 from bocage.web import forms
 from bocage.web.auth import client_host, node_of, require_viewer

@@ -9,10 +9,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import accounts, numbers, pins, polls, posts, timelines
-from bocage.core.context import Context
-from bocage.core.errors import DomainError, InvalidInput, NotFound
-from bocage.core.visibility import DEFAULT, Visibility
+from bocage.core.accounts import accounts
+from bocage.core.polls import polls
+from bocage.core.posts import posts
+from bocage.core.reading.visibility import DEFAULT, Visibility
+from bocage.core.timelines import pins, timelines
+from bocage.kernel import numbers
+from bocage.kernel.context import Context
+from bocage.kernel.errors import DomainError, InvalidInput, NotFound
 from bocage.store.models import Account, Post, PostEdit
 from bocage.web import forms
 from bocage.web.auth import current_viewer, node_of, require_viewer

@@ -11,8 +11,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bocage.core import accounts, graph, timelines
-from bocage.core.context import Context
+from bocage.core.accounts import accounts
+from bocage.core.graph import graph
+from bocage.core.timelines import timelines
+from bocage.kernel.context import Context
 from bocage.store.models import Account, Follow
 from bocage.web import forms
 from bocage.web.auth import current_viewer, node_of, require_viewer

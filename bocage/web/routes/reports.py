@@ -9,9 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import accounts, reports, timelines
-from bocage.core.context import Context
-from bocage.core.errors import DomainError
+from bocage.core.accounts import accounts
+from bocage.core.moderation import reports
+from bocage.core.timelines import timelines
+from bocage.kernel.context import Context
+from bocage.kernel.errors import DomainError
 from bocage.store.models import Account
 from bocage.web import forms
 from bocage.web.auth import node_of, require_admin, require_viewer

@@ -9,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import accounts
-from bocage.core.context import Context
-from bocage.core.errors import DomainError
-from bocage.media import images
+from bocage.adapters import images
+from bocage.core.accounts import accounts
+from bocage.kernel.context import Context
+from bocage.kernel.errors import DomainError
 from bocage.store.models import Account
 from bocage.web import forms
 from bocage.web.auth import client_host, node_of, require_viewer

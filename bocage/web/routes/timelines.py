@@ -10,9 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import notifications, numbers, timelines
-from bocage.core.errors import InvalidInput
-from bocage.core.timelines import Page
+from bocage.core.notifications import notifications
+from bocage.core.timelines import timelines
+from bocage.core.timelines.timelines import Page
+from bocage.kernel import numbers
+from bocage.kernel.errors import InvalidInput
 from bocage.store.models import Account, Notification, Post
 from bocage.web import forms
 from bocage.web.auth import current_viewer, node_of, require_viewer
