@@ -16,10 +16,11 @@ not an overflow in the database driver.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
+from starlette._utils import get_route_path  # where Starlette's own routes and StaticFiles take it
 from starlette.convertors import Convertor, register_url_convertor
-from starlette.routing import BaseRoute, Match, Mount, Route, Router, WebSocketRoute, get_route_path
+from starlette.routing import BaseRoute, Match, Mount, Route, Router, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from bocage.edge import check_target
@@ -99,5 +100,5 @@ class IndexedRouter(Router):
         await super().app(scope, receive, send)  # 404 or a slash redirect, as Starlette does
 
 
-def _has_path(route: BaseRoute) -> bool:
+def _has_path(route: BaseRoute) -> TypeGuard[Route | WebSocketRoute | Mount]:
     return isinstance(route, Route | WebSocketRoute | Mount)

@@ -39,7 +39,7 @@ class BoundedProtocol(HttpToolsProtocol):
         self._in_headers = True
         self._header_deadline: asyncio.TimerHandle | None = None
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as uvicorn's HttpToolsProtocol narrows it
         super().connection_made(transport)
         self._await_headers()
 

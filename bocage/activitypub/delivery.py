@@ -198,8 +198,8 @@ class HostBook:
                 self.failures[row.domain] = row.failures
                 if row.parked_until:
                     self.parked[row.domain] = row.parked_until
-                if row.signature_scheme in ("rfc9421", "cavage"):
-                    self.schemes[row.domain] = row.signature_scheme  # type: ignore[assignment]
+                if httpsig.is_scheme(row.signature_scheme):
+                    self.schemes[row.domain] = row.signature_scheme
             self._loaded = True
 
     def parked_until(self, host: str) -> datetime | None:

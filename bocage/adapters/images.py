@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bocage.adapters.storage import LocalStorage
+from bocage.core.media import media
 from bocage.kernel.errors import InvalidInput
 
 MAX_IMAGE_PIXELS = 40_000_000  # decompression-bomb limit
-ACCEPTED = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,11 @@ def process(data: bytes, max_size: tuple[int, int], crop: bool) -> ProcessedImag
 
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
-        image = Image.open(io.BytesIO(data))
+        image: Image.Image = Image.open(io.BytesIO(data))
         image.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise InvalidInput("That file is not an image we can read (JPEG, PNG, GIF, WebP).") from exc
-    if image.format not in ACCEPTED:
+    if Image.MIME.get(image.format or "") not in media.IMAGE_TYPES:
         raise InvalidInput("Only JPEG, PNG, GIF and WebP images are accepted.")
     image = ImageOps.exif_transpose(image)  # apply the camera's rotation before EXIF is dropped
     if crop:

@@ -146,7 +146,7 @@ def _guarded_resolver_class() -> type:
     aiohttp = _aiohttp()
     from aiohttp.abc import AbstractResolver, ResolveResult
 
-    class GuardedResolver(AbstractResolver):  # type: ignore[misc]
+    class GuardedResolver(AbstractResolver):
         def __init__(self, policy: AddressPolicy) -> None:
             self.policy = policy
             self.inner = aiohttp.ThreadedResolver()

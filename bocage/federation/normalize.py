@@ -72,8 +72,8 @@ def loads(body: bytes | str) -> Any:
         document = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise Malformed("the body is not JSON") from None
-    escape = "\\u0000" if isinstance(body, str) else b"\\u0000"
-    if escape in body and nul_field([("document", document)]) is not None:  # type: ignore[operator]
+    escaped = "\\u0000" in body if isinstance(body, str) else b"\\u0000" in body
+    if escaped and nul_field([("document", document)]) is not None:
         raise Malformed("the document holds a NUL character")
     return document
 
@@ -290,6 +290,8 @@ def _did(document: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(method, dict) or method.get("type") != "Multikey":
             continue
         value = method.get("publicKeyMultibase")
+        if not isinstance(value, str):
+            continue
         try:
             public_key_from_multibase(value)
         except (KeyFormatError, TypeError, ValueError):

@@ -70,9 +70,9 @@ class Resolver:
 
     async def instance_signer(self) -> Signer:
         if self._signer is None:
-            key = await self.db.read(instance.instance_key) or await self.db.write(
-                instance.make_instance_key, self.ctx.keyring
-            )
+            key = await self.db.read(instance.instance_key)
+            if key is None:
+                key = await self.db.write(instance.make_instance_key, self.ctx.keyring)
             self._signer = Signer(f"{self.ctx.urls.instance_actor}#main-key", key.private_pem)
         return self._signer
 
@@ -209,15 +209,15 @@ class Resolver:
         if note.uri != uri and not normalize.same_origin(note.uri, uri):
             raise normalize.Malformed(f"{uri} answered with a post from elsewhere")
         signed = await self.check_proof(document, note.author_uri)
-        stored = await self.store_post(note, depth)
-        if isinstance(stored, Verdict):  # deleted before, or stored meanwhile by another job
+        outcome = await self.store_post(note, depth)
+        if isinstance(outcome, Verdict):  # deleted before, or stored meanwhile by another job
             return await self.db.read(remote.post_by_uri, note.uri)
         if signed:  # re-servable to peers, verifiably
-            await self.db.write(remote.keep_signed, stored.account_id, document)
+            await self.db.write(remote.keep_signed, outcome.account_id, document)
         replies = document.get("replies")
         if depth == 0 and isinstance(replies, str | dict):
             await self.db.write(queue.enqueue, "thread.replies", {"replies": replies})
-        return stored
+        return outcome
 
     async def _fetch_post(self, uri: str) -> dict[str, Any]:
         """From its server; else, if that server does not answer (not a 404: that one is

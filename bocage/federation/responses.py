@@ -17,7 +17,7 @@ ACTIVITY_STREAMS = "https://www.w3.org/ns/activitystreams"
 
 
 def node_of(request: Request) -> Node:
-    return request.app.state.node  # type: ignore[no-any-return]
+    return request.app.state.node
 
 
 def wants_activity(request: Request) -> bool:

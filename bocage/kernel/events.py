@@ -47,12 +47,14 @@ def emit(session: Session, kind: str, **data: Any) -> None:
 
 def pending(session: Session) -> list[Event]:
     """The events emitted so far in the session's transaction."""
-    return session.info.get(PENDING, [])
+    events: list[Event] = session.info.get(PENDING, [])
+    return events
 
 
 def take_pending(session: Session) -> list[Event]:
     """The events of the transaction just committed (and forget them)."""
-    return session.info.pop(PENDING, [])
+    events: list[Event] = session.info.pop(PENDING, [])
+    return events
 
 
 def mark(session: Session) -> int:

@@ -5,13 +5,13 @@ and `Link` headers for paging."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -25,8 +25,8 @@ API_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke")
 MAX_BODY = 64 * 1024
 
 
-def node_of(request: Request) -> Node:
-    return request.app.state.node  # type: ignore[no-any-return]
+def node_of(request: HTTPConnection) -> Node:
+    return request.app.state.node
 
 
 def is_api(request: Request) -> bool:
@@ -76,7 +76,7 @@ _IN_ARRAY = re.compile(r"([^\[\]]+)\[\]\[([^\[\]]+)\]")
 def _merge(found: dict[str, Any], items: Any) -> None:
     for key, value in items:
         if nested := _IN_ARRAY.fullmatch(key):
-            _merge_nested(found, *nested.groups(), value)
+            _merge_nested(found, nested[1], nested[2], value)
         elif key.endswith("[]"):
             if not isinstance(found.setdefault(key[:-2], []), list):
                 raise InvalidInput(f"{key[:-2]} is given both as one value and as a list.")
@@ -133,7 +133,7 @@ def text_param(values: dict[str, Any], name: str, default: str = "") -> str:
     return str(value)
 
 
-def bool_param(values: dict[str, Any], name: str, default: bool = False) -> bool:
+def bool_param(values: Mapping[str, Any], name: str, default: bool = False) -> bool:
     value = values.get(name)
     if value is None or value == "":
         return default

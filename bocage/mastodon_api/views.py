@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import Session
 
 from bocage.core.filters import filters
@@ -59,8 +59,12 @@ def statuses(
     # Status entities built before from this database's committed rows (none are kept from
     # a write transaction: its row versions may still roll back).
     kept = committed_cache(session, "rendered", rendered.RenderedStatuses)
-    built = {view.post.id: kept.get(view) if kept else None for view in applied.views}
-    missing = [view for view in applied.views if built[view.post.id] is None]
+    built: dict[int, dict[str, Any]] = {}
+    if kept is not None:
+        for view in applied.views:
+            if (entity := kept.get(view)) is not None:
+                built[view.post.id] = entity
+    missing = [view for view in applied.views if view.post.id not in built]
     if missing:  # the tags and mentions of what was not built before, in two queries
         with_mentions(session, missing)
         page = entities.PageLoad(
@@ -127,7 +131,7 @@ def page_ids(answer: list[dict[str, Any]]) -> list[int]:
 
 
 # Built once: building a statement costs more than SQLite takes to run this one.
-IDS = bindparam("ids", expanding=True)
+IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 TAGS_OF = Prepared(select(PostTag.post_id, PostTag.tag).where(PostTag.post_id.in_(IDS)))
 
 

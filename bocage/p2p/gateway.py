@@ -4,7 +4,7 @@ signed by their instance actor, and limited per node."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 from sqlalchemy.orm import Session
@@ -125,10 +125,10 @@ async def portable_object(request: Request) -> Response:
         return error("This node holds no such object.", 404)
     if answer == "gone":
         return activity_response({"id": f"ap://{did}/{path}", "type": "Tombstone"}, 410)
-    return activity_response(answer)  # type: ignore[arg-type]
+    return activity_response(answer)
 
 
-def _object(session: Session, did: str, path: str) -> dict[str, Any] | str | None:
+def _object(session: Session, did: str, path: str) -> dict[str, Any] | Literal["gone"] | None:
     """From the author's log held here, else as kept when it was fetched (a thread)."""
     uri = portable.https_id(session, f"{portable.SCHEME}{did}/{path}")
     if uri is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -173,7 +173,7 @@ class LiveLinks:
         self.node = node
         self._links: dict[str, tuple[frozenset[str], asyncio.Task[None]]] = {}
 
-    def follow(self, holders: dict[str, Iterable[str]]) -> None:
+    def follow(self, holders: Mapping[str, Iterable[str]]) -> None:
         """Subscribe to each peer for the dids it holds (as the last sync found)."""
         for url, dids in holders.items():
             wanted = frozenset(dids)

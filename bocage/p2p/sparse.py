@@ -57,7 +57,11 @@ def _author_of(session: Session, uri: str) -> tuple[str, str] | None:
             Account.domain == normalize.host(uri), Account.did.is_not(None)
         )
     ).all()
-    owners = [(actor, did) for actor, did in candidates if uri.startswith(actor.rstrip("/") + "/")]
+    owners = [
+        (actor, did)
+        for actor, did in candidates
+        if did is not None and uri.startswith(actor.rstrip("/") + "/")
+    ]
     if not owners:
         return None
     actor, did = max(owners, key=lambda owner: len(owner[0]))

@@ -144,7 +144,8 @@ class Sync:
         try:
             answer = await self._clock_of(url, body)
         except _NoClock as failed:
-            return self._fail(url, failed.state, failed.error)
+            self._fail(url, failed.state, failed.error)
+            return None
         taught = contactable(answer.peers, self.node.federation.client.policy)
         own = self.node.ctx.urls.base
         await self.node.db.write(peers.teach, taught, teacher=url, own=own)

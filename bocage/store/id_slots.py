@@ -20,6 +20,7 @@ import fcntl
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, NullPool, create_engine, make_url, text
@@ -64,7 +65,7 @@ def _claim_file(database: Path) -> Slot:
         except BlockingIOError:
             os.close(descriptor)
             continue
-        return Slot(number, lambda descriptor=descriptor: os.close(descriptor))
+        return Slot(number, partial(os.close, descriptor))
     raise SlotsTaken()
 
 

@@ -6,7 +6,7 @@ IDs of posts, accounts and notifications are time-sortable (see kernel/ids.py).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -61,6 +62,9 @@ NAMING = {
 
 
 class Base(DeclarativeBase):
+    # Every model here is mapped to a plain Table (SQLAlchemy types it as any FromClause), so
+    # `Model.__table__` can be given to insert() and update().
+    __table__: ClassVar[Table]
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {  # noqa: RUF012
         int: BigInteger,

@@ -24,7 +24,7 @@ from bocage.kernel.ids import new_id
 from bocage.store.db import Database
 from bocage.store.models import Job
 from bocage.store.prepared import Prepared
-from bocage.store.sql import update_rows
+from bocage.store.sql import changed, update_rows
 
 # Every post and activity enqueues a job: compiled once (see store/prepared.py).
 ADD_JOB = Prepared(
@@ -60,9 +60,9 @@ def enqueue(
     max_attempts: int = 12,
 ) -> int:
     """Add a job to the caller's transaction; returns its id."""
-    moment = now()
+    moment, job_id = now(), new_id()
     values = {
-        "id": new_id(),
+        "id": job_id,
         "kind": kind,
         "payload": payload,
         "state": "queued",
@@ -74,7 +74,7 @@ def enqueue(
     ADD_JOB.execute(session, values)
     # Once committed, the event wakes the worker (node.py): no waiting for its next poll.
     events.emit(session, JOBS_QUEUED)
-    return values["id"]
+    return job_id
 
 
 class PermanentJobError(Exception):
@@ -208,12 +208,13 @@ def _backoff_base(attempts: int) -> float:
 
 
 def retry_dead(session: Session, job_id: int) -> bool:
-    result = session.execute(
+    retried = changed(
+        session,
         update_rows(Job)
         .where(Job.id == job_id, Job.state == "dead")
-        .values(state="queued", run_after=now(), attempts=0, finished_at=None)
+        .values(state="queued", run_after=now(), attempts=0, finished_at=None),
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(retried)
 
 
 def counts(session: Session) -> dict[str, int]:
@@ -229,7 +230,6 @@ def dead_letters(session: Session, limit: int = 100) -> list[Job]:
 
 
 def purge_done(session: Session, older_than: timedelta) -> int:
-    result = session.execute(
-        delete(Job).where(Job.state == "done", Job.finished_at < now() - older_than)
+    return changed(
+        session, delete(Job).where(Job.state == "done", Job.finished_at < now() - older_than)
     )
-    return result.rowcount or 0  # type: ignore[attr-defined]

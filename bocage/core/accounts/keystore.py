@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bocage.core.instance.instance import INSTANCE_KEY
@@ -57,7 +57,7 @@ def seal_all(session: Session, ring: Keyring) -> int:
     return len(changed) + _seal_instance_key(session, ring)
 
 
-def _needing(ring: Keyring):  # type: ignore[no-untyped-def]
+def _needing(ring: Keyring) -> Select[int, bytes | None, str | None]:
     sealed_seed = f"{sealing.PREFIX}{ring.current.key_id}:".encode("ascii")
     sealed_pem = f"{sealing.PREFIX}{ring.current.key_id}:%"
     seed, pem = Account.identity_seed, Account.rsa_private_pem

@@ -171,7 +171,7 @@ def set_options(session: Session, follower_id: int, target_id: int, change: Foll
                 target_id=target_id,
                 show_reblogs=merged.reblogs,
                 notify=merged.notify,
-                languages=list(merged.languages) or None,
+                languages=list(merged.languages or ()) or None,
             )
         )
 

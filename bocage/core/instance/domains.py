@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import SQLColumnExpression, exists, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bocage.core.instance import instance
 from bocage.kernel.clock import now
 from bocage.kernel.errors import InvalidInput
-from bocage.store.models import DomainAllow, DomainBlock
+from bocage.store.models import Account, DomainAllow, DomainBlock
 
 SEVERITIES = ("suspend", "silence", "noop")
 MODES = ("open", "allowlist")
@@ -91,24 +91,44 @@ def is_silenced(session: Session, domain: str) -> bool:
     return found.first() is not None
 
 
-def silenced_account(domain: ColumnElement[str | None]) -> ColumnElement[bool]:
-    """SQL: true for an account `domain` on a silenced server (or a subdomain of one)."""
+def silenced_account(domain: SQLColumnExpression[str | None]) -> ColumnElement[bool]:
+    """SQL: true for an account `domain` on a silenced server (or a subdomain of one, on any
+    port unless the block names one), as `is_silenced` and `DomainRules` match a host."""
     return exists().where(
         DomainBlock.severity == "silence",
-        or_(domain == DomainBlock.domain, domain.like("%." + DomainBlock.domain)),
+        or_(
+            domain == DomainBlock.domain,
+            domain.like("%." + DomainBlock.domain),
+            domain.like(DomainBlock.domain + ":%"),
+            domain.like("%." + DomainBlock.domain + ":%"),
+        ),
     )
 
 
 def rules(session: Session) -> DomainRules:
     mode = instance.setting(session, MODE_SETTING, "open")
-    blocks = session.execute(select(DomainBlock)).scalars()
+    blocks = list(session.execute(select(DomainBlock)).scalars())
     allowed = session.execute(select(DomainAllow.domain)).scalars()
-    for block in (blocks := list(blocks)):
+    for block in blocks:
         session.expunge(block)  # a snapshot outlives its session
     return DomainRules(
         mode=mode,
         blocks={block.domain: block for block in blocks},
         allowed=frozenset(allowed),
+    )
+
+
+def peers(session: Session) -> list[str]:
+    """The servers this node says it knows (`/api/v1/instance/peers`): the domains of the
+    remote accounts it holds, but none the admin blocked, whatever the severity (Mastodon
+    leaves out every domain it has a block for; here a block covers its subdomains, as
+    everywhere), and in allow-list mode only the allowed ones."""
+    known = session.execute(select(Account.domain).where(Account.domain.is_not(None)).distinct())
+    found = rules(session)
+    return sorted(
+        domain
+        for domain in map(str, known.scalars())
+        if found.block_for(domain) is None and not found.refuses(domain)
     )
 
 

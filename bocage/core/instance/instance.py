@@ -17,7 +17,7 @@ from bocage.crypto.sealing import Keyring
 from bocage.kernel.clock import now
 from bocage.kernel.errors import InvalidInput
 from bocage.store.models import Account, InstanceSetting, Invite, User, WebSession
-from bocage.store.sql import update_rows
+from bocage.store.sql import changed, update_rows
 from bocage.store.upsert import insert_ignore
 
 REGISTRATION_MODES = {
@@ -226,7 +226,8 @@ def use_invite(session: Session, code: str) -> Invite:
     assert invite is not None
     # Check again in the UPDATE itself: two simultaneous sign-ups must not both take the last
     # use (PostgreSQL re-evaluates this WHERE once the other transaction's row lock is gone).
-    result = session.execute(
+    taken = changed(
+        session,
         update_rows(Invite)
         .where(
             Invite.code == code,
@@ -234,9 +235,9 @@ def use_invite(session: Session, code: str) -> Invite:
             or_(Invite.expires_at.is_(None), Invite.expires_at > moment),
             or_(Invite.max_uses.is_(None), Invite.uses < Invite.max_uses),
         )
-        .values(uses=Invite.uses + 1)
+        .values(uses=Invite.uses + 1),
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not taken:
         raise refused
     return invite
 

@@ -21,6 +21,8 @@ from bocage.store.models import Account, MediaFile, ScheduledMedia
 
 MAX_ATTACHMENTS = 4
 MAX_DESCRIPTION = 1500
+MAX_DIMENSIONS = (4096, 4096)  # larger images are scaled down, never cropped
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")  # what an upload may be
 
 
 def record_upload(

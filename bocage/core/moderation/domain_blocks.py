@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bocage.core.graph import graph
 from bocage.core.instance.domains import SEVERITIES, clean_domain
@@ -66,7 +67,7 @@ def _suspend_accounts(session: Session, domain: str, suspended: bool) -> None:
             graph.remove_follow(session, row)
 
 
-def _on_domain(domain: str):  # type: ignore[no-untyped-def]
+def _on_domain(domain: str) -> ColumnElement[bool]:
     """Accounts on `domain` or its subdomains (any port, unless the block names one)."""
     if ":" in domain:
         return Account.domain == domain

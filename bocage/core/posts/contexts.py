@@ -48,7 +48,7 @@ def _public(query: Select[Any]) -> Select[Any]:
     return query.where(visible_to(None), Post.reblog_of_id.is_(None))
 
 
-def _in_thread(root_id: int) -> Select[tuple[int]]:
+def _in_thread(root_id: int) -> Select[int]:
     """The public posts threaded under the root here. By the reply chain this node knows,
     not by the context a post names: anyone may name any context, and nobody may slip a
     post into a thread by naming its context."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bocage.core.accounts import accounts
 from bocage.core.authorship import activities, authoring
@@ -23,7 +23,13 @@ from bocage.core.messaging import conversations
 from bocage.core.notifications.notifications import enqueue_notification
 from bocage.core.polls import polls
 from bocage.core.posts import contexts
-from bocage.core.reading.visibility import VISIBILITIES, can_boost, can_see
+from bocage.core.reading.visibility import (
+    DEFAULT,
+    OPEN,
+    Visibility,
+    can_boost,
+    can_see,
+)
 from bocage.core.timelines import feeds
 from bocage.kernel import events
 from bocage.kernel.clock import now
@@ -70,7 +76,7 @@ COUNT_NEW_POST = Prepared(
 class PostDraft:
     text: str
     spoiler_text: str = ""
-    visibility: str = "public"
+    visibility: Visibility = DEFAULT  # parsed by the face (Visibility.parse)
     in_reply_to_id: int | None = None
     language: str | None = None
     media_ids: tuple[int, ...] = ()  # uploads of the author's, attached in this order
@@ -80,10 +86,6 @@ class PostDraft:
 def validate(draft: PostDraft, max_chars: int) -> text.ParsedText:
     if not draft.text.strip() and not draft.media_ids:
         raise InvalidInput("A post needs some text or an attachment.")
-    if draft.visibility not in VISIBILITIES:
-        raise InvalidInput(
-            f"Unknown visibility {draft.visibility!r}; choose one of {', '.join(VISIBILITIES)}."
-        )
     if len(draft.spoiler_text) > MAX_SPOILER:
         raise InvalidInput(f"A content warning can be at most {MAX_SPOILER} characters long.")
     if draft.language is not None and not (2 <= len(draft.language) <= 16):
@@ -122,6 +124,8 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
     if draft.poll is not None:
         poll_draft = polls.validate(draft.poll, ctx.settings, with_media=bool(draft.media_ids))
     post_id = new_id()
+    poll_id = new_id() if poll_draft is not None else None
+    context = contexts.for_new_post(ctx.urls, post_id, parent)
     values = {
         "id": post_id,
         "account_id": author.id,
@@ -140,15 +144,15 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         "favourites_count": 0,
         "reblogs_count": 0,
         "media_count": len(draft.media_ids) or None,
-        "poll_id": new_id() if poll_draft else None,
+        "poll_id": poll_id,
         "row_version": 0,
-        "context": contexts.for_new_post(ctx.urls, post_id, parent),
+        "context": context,
     }
     ADD_POST.execute(session, values)
     post = Post(**values)
     poll = None
-    if poll_draft is not None:
-        poll = polls.create(session, values["poll_id"], post_id, poll_draft, post.created_at)
+    if poll_draft is not None and poll_id is not None:
+        poll = polls.create(session, poll_id, post_id, poll_draft, post.created_at)
     feeds.add_own(session, post)
     _save_mentions_and_tags(session, post, mentioned, parsed.tags)
     attached = media.attach(session, post.id, draft.media_ids)
@@ -159,7 +163,7 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         list(mentioned.values()),
         list(parsed.tags),
         parent.uri if parent else None,
-        post.context,
+        context,
     )
     if attached:
         note["attachment"] = [media.as_attachment(ctx.urls, row) for row in attached]
@@ -196,7 +200,7 @@ def edit(session: Session, ctx: Context, author: Account, post_id: int, draft: P
     draft = PostDraft(
         draft.text,
         draft.spoiler_text,
-        post.visibility,
+        Visibility(post.visibility),
         None,
         draft.language,
         tuple(row.id for row in attached),
@@ -258,7 +262,7 @@ def delete_post(
     assert author is not None
     activity_id = ctx.urls.activity(author.username, new_id())
     tombstone = {"id": post.uri, "type": "Tombstone"}
-    to, cc = activities.audience(ctx.urls, author, post.visibility, [])
+    to, cc = activities.audience(ctx.urls, author, Visibility(post.visibility), [])
     authoring.append(
         session, author, activities.wrap("Delete", activity_id, author, tombstone, to=to, cc=cc)
     )
@@ -274,7 +278,7 @@ def forget(session: Session, post: Post) -> None:
     _tell_streams_deleted(session, post)
     if post.in_reply_to_id:
         bump(session, post.in_reply_to_id, Post.replies_count, -1)
-    if post.visibility == "direct" and post.reblog_of_id is None:
+    if post.visibility == Visibility.DIRECT and post.reblog_of_id is None:
         conversations.remove_post(session, post)  # before the post goes: its links cascade
     if post.reblog_of_id is None:
         session.execute(
@@ -297,7 +301,7 @@ def _tell_streams_deleted(session: Session, post: Post) -> None:
         ).scalars()
     )
     readers += [owner for _list_id, owner in lists.containing(session, post.id)]
-    everyone = post.visibility in ("public", "unlisted") or len(readers) > MAX_TOLD
+    everyone = post.visibility in OPEN or len(readers) > MAX_TOLD
     events.emit(session, "post.deleted", post_id=post.id, readers=None if everyone else readers)
 
 
@@ -337,7 +341,7 @@ def boost(
     feeds.add_own(session, reblog)
     _fan_out_later(session, reblog, mentions=False)
     bump(session, original.id, Post.reblogs_count, +1)
-    to, cc = activities.audience(ctx.urls, account, reblog.visibility, [])
+    to, cc = activities.audience(ctx.urls, account, Visibility(reblog.visibility), [])
     author_uri = _account_uri(session, original.account_id)
     announce = activities.wrap(
         "Announce",
@@ -357,7 +361,7 @@ def unboost(session: Session, ctx: Context, account: Account, post_id: int) -> N
     reblog = _boost_of(session, account.id, post_id)
     if reblog is None:
         return
-    to, cc = activities.audience(ctx.urls, account, reblog.visibility, [])
+    to, cc = activities.audience(ctx.urls, account, Visibility(reblog.visibility), [])
     original = session.get(Post, post_id)
     if original is not None:
         cc = [*cc, _account_uri(session, original.account_id)]
@@ -533,10 +537,8 @@ def _count_new_post(session: Session, author: Account, post: Post, parent: Post 
     COUNT_NEW_POST.execute(session, {"account": author.id, "at": post.created_at})
 
 
-def bump(session: Session, post_id: int, column: object, delta: int) -> None:
-    session.execute(
-        update_rows(Post).where(Post.id == post_id).values({column: column + delta})  # type: ignore[operator]
-    )
+def bump(session: Session, post_id: int, column: InstrumentedAttribute[int], delta: int) -> None:
+    session.execute(update_rows(Post).where(Post.id == post_id).values({column: column + delta}))
 
 
 def _own_post(session: Session, author: Account, post_id: int) -> Post:

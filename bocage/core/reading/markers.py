@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bocage.kernel.clock import now
 from bocage.kernel.errors import Conflict
 from bocage.store.models import Marker, Notification
-from bocage.store.sql import update_rows
+from bocage.store.sql import changed, update_rows
 from bocage.store.upsert import insert_ignore
 
 TIMELINES = ("home", "notifications")
@@ -78,16 +78,17 @@ def _move(
         # Optimistic locking, as Mastodon's lock_version: the update applies only to the
         # version just read. A concurrent save (PostgreSQL runs writers in parallel) that
         # committed first has moved it on, and this one changes nothing.
-        moved = session.execute(
+        moved = changed(
+            session,
             update_rows(Marker)
             .where(
                 Marker.account_id == account_id,
                 Marker.timeline == timeline,
                 Marker.version == current.version,
             )
-            .values(last_read_id=last_read_id, version=current.version + 1, updated_at=moment)
+            .values(last_read_id=last_read_id, version=current.version + 1, updated_at=moment),
         )
-        if moved.rowcount != 1:
+        if moved != 1:
             raise Conflict(CONFLICT)
     if mark_read and timeline == "notifications":
         session.execute(

@@ -18,7 +18,7 @@ from collections import namedtuple
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, exists, func, select
+from sqlalchemy import BindParameter, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from bocage.store.db import committed_cache
@@ -32,8 +32,8 @@ SECRET = {"identity_seed", "rsa_private_pem", "rsa_public_pem"}
 # Nor what no page shows (each column of each row is a value to fetch and convert).
 UNSHOWN = {"note_source", "log_seq", "log_head", "also_known_as", "gateways"}
 PUBLIC_ACCOUNT = [column for column in ACCOUNTS.c if column.name not in SECRET | UNSHOWN]
-IDS = bindparam("ids", expanding=True)
-VIEWER = bindparam("viewer")
+IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+VIEWER: BindParameter[int] = bindparam("viewer")
 NOBODY = 0  # the viewer of an anonymous page: no account has this id, so no flag is set
 BOOSTS = POSTS.alias("boost")
 FLAGS = (
@@ -71,14 +71,15 @@ ONE_ROW = Prepared(
     .select_from(WITH_AUTHOR)
     .where(POSTS.c.id == bindparam("post"))
 )
-# A page row, read-only, with the attribute names of models.Post / models.Account.
-PostRow = namedtuple("PostRow", [column.key for column in POSTS.c])  # type: ignore[misc]
-AuthorRow = namedtuple("AuthorRow", [column.key for column in PUBLIC_ACCOUNT])  # type: ignore[misc]
+# A page row, read-only, with the attribute names of models.Post / models.Account. Their
+# fields are the tables' columns, known at import time only (rows are typed `Any` below).
+PostRow = namedtuple("PostRow", [column.key for column in POSTS.c])  # type: ignore[misc]  # fields from the table's columns
+AuthorRow = namedtuple("AuthorRow", [column.key for column in PUBLIC_ACCOUNT])  # type: ignore[misc]  # fields from the table's columns
 _AUTHOR_AT = len(PostRow._fields)
 _FLAGS_AT = _AUTHOR_AT + len(AuthorRow._fields)
 
 
-def feed_stamps(feed_slice: Select[tuple[int]]) -> Prepared:
+def feed_stamps(feed_slice: Select[int]) -> Prepared:
     """The stamps of a feed's page (`feed_slice`: its post ids), in one prepared query."""
     return Prepared(STAMPS.where(POSTS.c.id.in_(feed_slice)))
 
@@ -161,7 +162,8 @@ def _fetch(
     if not stamps:
         return found
     for values in ROWS_BY_IDS.rows(session, {"ids": list(stamps)}):
-        post, author = PostRow._make(values[:_AUTHOR_AT]), AuthorRow._make(values[_AUTHOR_AT:])
+        post: Any = PostRow._make(values[:_AUTHOR_AT])
+        author: Any = AuthorRow._make(values[_AUTHOR_AT:])
         if kept is not None:
             kept.posts.put(post)
             kept.authors.put(author)

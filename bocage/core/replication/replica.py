@@ -90,7 +90,8 @@ def clock(session: Session, dids: list[str] | None = None) -> dict[str, int]:
     )
     if dids is not None:
         query = query.where(Account.did.in_(dids[:CLOCK_LIMIT]))
-    return {did: seq for did, seq in session.execute(query.limit(CLOCK_LIMIT))}
+    rows = session.execute(query.limit(CLOCK_LIMIT))
+    return {did: seq for did, seq in rows if did is not None}  # as the query says
 
 
 def wanted(session: Session) -> list[Account]:
@@ -126,8 +127,8 @@ def page(session: Session, account: Account, after: int, limit: int) -> list[byt
 
 def _line(session: Session, entry: str, activity: str | None, object_id: str | None) -> bytes:
     document = orjson.loads(activity) if activity else None
-    if document is not None and activities.is_public(document):
-        return b'{"entry":%s,"activity":%s}' % (entry.encode(), activity.encode())  # type: ignore[union-attr]
+    if activity and document is not None and activities.is_public(document):
+        return b'{"entry":%s,"activity":%s}' % (entry.encode(), activity.encode())
     deleted = object_id is not None and remote.is_tombstoned(session, object_id)
     # Content gone with a known object: purged by a Delete. Otherwise it was never public.
     withheld = "deleted" if deleted or (document is None and object_id) else "private"

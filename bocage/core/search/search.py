@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bocage.core.reading.visibility import visible_to
 from bocage.store.models import Bookmark, Favourite, Mention, Post
@@ -46,7 +47,7 @@ def statuses(
     return list(rows.scalars())
 
 
-def _contains(word: str):  # type: ignore[no-untyped-def]
+def _contains(word: str) -> ColumnElement[bool]:
     pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return or_(
         func.lower(Post.source).like(pattern, escape="\\"),

@@ -21,7 +21,7 @@ from bocage.store.models import Account, Post
 PAGE_SIZE = 20
 
 
-def _listed(account: Account) -> Select[tuple[int]]:
+def _listed(account: Account) -> Select[int]:
     """What the outbox lists: what an anonymous reader sees on the profile, replies and
     boosts included (a boost only when the boosted post is public or unlisted)."""
     return select(Post.id).where(

@@ -11,14 +11,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage import __version__
-from bocage.core.instance import instance
-from bocage.core.polls import polls
+from bocage.core.instance import domains, instance
+from bocage.core.limits import limits
 from bocage.kernel.clock import now
 from bocage.mastodon_api.entities import VERSION
 from bocage.mastodon_api.http import json, node_of
 from bocage.store.models import Account
-
-MAX_CHARS_PER_URL = 23
 
 
 def _facts(session: Session) -> tuple[instance.InstanceInfo, instance.Usage, int]:
@@ -29,28 +27,34 @@ def _facts(session: Session) -> tuple[instance.InstanceInfo, instance.Usage, int
 
 
 def _configuration(request: Request) -> dict[str, Any]:
+    """The limits clients check before they post: those the core enforces (core/limits)."""
     node = node_of(request)
+    found = limits.of(node.settings)
     return {
         "urls": {"streaming": node.ctx.urls.base.replace("http", "ws", 1)},
-        "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
+        "accounts": {
+            "max_featured_tags": found.max_featured_tags,
+            "max_pinned_statuses": found.max_pinned_statuses,
+        },
         "statuses": {
-            "max_characters": node.settings.max_post_chars,
-            "max_media_attachments": 4,
-            "characters_reserved_per_url": MAX_CHARS_PER_URL,
+            "max_characters": found.max_characters,
+            "max_media_attachments": found.max_media_attachments,
+            "characters_reserved_per_url": found.characters_reserved_per_url,
         },
         "media_attachments": {
-            "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
-            "image_size_limit": node.settings.max_upload_bytes,
-            "image_matrix_limit": 16_777_216,
+            "supported_mime_types": list(found.image_types),
+            "image_size_limit": found.image_size_limit,
+            "image_matrix_limit": found.image_matrix_limit,
+            # No video or audio is accepted yet (Mastodon's 0: none).
             "video_size_limit": 0,
             "video_frame_rate_limit": 0,
             "video_matrix_limit": 0,
         },
         "polls": {
-            "max_options": node.settings.max_poll_options,
-            "max_characters_per_option": polls.MAX_OPTION_CHARS,
-            "min_expiration": node.settings.poll_min_expiry_seconds,
-            "max_expiration": polls.MAX_EXPIRY_SECONDS,
+            "max_options": found.max_poll_options,
+            "max_characters_per_option": found.max_poll_option_characters,
+            "min_expiration": found.min_poll_expiration,
+            "max_expiration": found.max_poll_expiration,
         },
         "translation": {"enabled": False},
     }
@@ -128,11 +132,7 @@ async def rules(request: Request) -> Response:
 
 
 async def peers(request: Request) -> Response:
-    def known(session: Session) -> list[str]:
-        rows = session.execute(select(Account.domain).where(Account.domain.is_not(None)).distinct())
-        return sorted(str(domain) for domain in rows.scalars())
-
-    return json(await node_of(request).db.read(known))
+    return json(await node_of(request).db.read(domains.peers))
 
 
 async def empty_list(_request: Request) -> Response:

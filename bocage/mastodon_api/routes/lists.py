@@ -3,6 +3,7 @@ that hold an account, and a list's timeline (`/api/v1/timelines/list/:id`)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -121,7 +122,7 @@ async def members(request: Request) -> Response:
     return json(answer, headers=headers)
 
 
-def _change_members(add: bool):  # type: ignore[no-untyped-def]
+def _change_members(add: bool) -> Callable[[Request], Awaitable[Response]]:
     change = lists.add_members if add else lists.remove_members
 
     async def endpoint(request: Request) -> Response:

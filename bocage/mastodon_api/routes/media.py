@@ -21,8 +21,6 @@ from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import json, node_of, params, text_param
 from bocage.store.models import Account
 
-MAX_DIMENSIONS = (4096, 4096)  # larger images are scaled down, never cropped
-
 
 async def upload(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:media")
@@ -31,7 +29,7 @@ async def upload(request: Request) -> Response:
     file = values.get("file")
     if not isinstance(file, UploadFile):
         raise InvalidInput("Validation failed: File can't be blank")
-    processed = await images.process_async(await file.read(), MAX_DIMENSIONS, crop=False)
+    processed = await images.process_async(await file.read(), media.MAX_DIMENSIONS, crop=False)
     key = LocalStorage(node.settings.media_dir).put(processed.data, processed.extension)
     stored = (key, processed.content_type, len(processed.data), processed.width, processed.height)
 

@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from bocage.core.accounts import accounts
 from bocage.core.posts import posts
+from bocage.core.reading import visibility
 from bocage.core.search import search as post_search
 from bocage.core.timelines import timelines
 from bocage.federation.client import FetchError
@@ -115,7 +116,7 @@ async def preferences(request: Request) -> Response:
     _grant, _caller = await require_user(request, "read:accounts")
     return json(
         {
-            "posting:default:visibility": "public",
+            "posting:default:visibility": visibility.DEFAULT,
             "posting:default:sensitive": False,
             "posting:default:language": None,
             "reading:expand:media": "default",

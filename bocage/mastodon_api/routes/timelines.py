@@ -3,6 +3,7 @@ caller's bookmarks and favourites."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -53,7 +54,7 @@ async def public(request: Request) -> Response:
     return json(answer, headers=link_header(request, views.page_ids(answer)))
 
 
-def _own_list(which: str, scope: str):  # type: ignore[no-untyped-def]
+def _own_list(which: str, scope: str) -> Callable[[Request], Awaitable[Response]]:
     """The caller's bookmarks or favourites, newest first."""
 
     async def endpoint(request: Request) -> Response:
@@ -74,15 +75,18 @@ def _own_list(which: str, scope: str):  # type: ignore[no-untyped-def]
 
 
 async def tag(request: Request) -> Response:
+    """A hashtag's public posts: this node's only with `local=true` (the `hashtag:local`
+    stream's timeline), with attachments only with `only_media=true`."""
     grant = await grant_of(request)
     node, page = node_of(request), page_of(request)
     viewer = grant.account if grant else None
     name = request.path_params["hashtag"]
+    local = bool_param(request.query_params, "local")
+    only_media = bool_param(request.query_params, "only_media")
 
     def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
-        return views.statuses(
-            session, ctx, timelines.tag(session, viewer, name, page), viewer, "public"
-        )
+        found = timelines.tag(session, viewer, name, page, local=local, only_media=only_media)
+        return views.statuses(session, ctx, found, viewer, "public")
 
     answer = await node.db.read(load, node.ctx)
     return json(answer, headers=link_header(request, views.page_ids(answer)))

@@ -38,7 +38,7 @@ MAX_MESSAGE = 4096  # a subscribe message is a few dozen bytes
 
 
 def hub_of(request: Request | WebSocket) -> StreamHub:
-    return request.app.state.streams  # type: ignore[no-any-return]
+    return request.app.state.streams
 
 
 async def health(_request: Request) -> Response:
@@ -48,7 +48,7 @@ async def health(_request: Request) -> Response:
 async def _grant(scope_holder: Request | WebSocket, token: str) -> oauth.Grant:
     if not token:
         raise ApiError("Missing access token", 401)
-    grant = await node_of(scope_holder).db.read(oauth.grant_for, token)  # type: ignore[arg-type]
+    grant = await node_of(scope_holder).db.read(oauth.grant_for, token)
     if grant is None:
         raise ApiError("Invalid access token", 401)
     return grant
