@@ -28,7 +28,7 @@ from bocage.edge import nul_field
 from bocage.kernel.urls import host, same_origin
 
 ACTOR_TYPES = {"Person", "Service", "Application", "Group", "Organization"}
-MAX_URI = 500  # ids and URLs, as long as the store's columns for them (store/models.py)
+MAX_URI = 500  # ids and URLs, as long as the store's columns for them (store/models/)
 MAX_TAG = 100
 AS_TYPES = ("application/activity+json", "application/ld")
 POST_TYPES = {"Note", "Article", "Page", "Question", "Video", "Event", "Audio", "Image"}
