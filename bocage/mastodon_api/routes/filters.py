@@ -1,5 +1,5 @@
 """Filters: the v2 API (filters with keywords and statuses) and the v1 API older clients use
-(each keyword presented as a filter of its own). The rules are in core/filters/filters.py."""
+(each keyword presented as a filter of its own). The rules are in core/filters/."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core.filters import filters
+from bocage.core.filters import filters, v1
 from bocage.kernel import numbers
 from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.mastodon_api import entities
@@ -213,16 +213,16 @@ def _status_delete(session: Session, me: int, request: Request, _values: dict[st
 
 
 def _v1_index(session: Session, me: int, _request: Request) -> Any:
-    return [entities.filter_v1(kw, row) for kw, row in filters.v1_all(session, me)]
+    return [entities.filter_v1(kw, row) for kw, row in v1.v1_all(session, me)]
 
 
 def _v1_show(session: Session, me: int, request: Request) -> Any:
-    return entities.filter_v1(*filters.v1_one(session, me, request.path_params["id"]))
+    return entities.filter_v1(*v1.v1_one(session, me, request.path_params["id"]))
 
 
 def _v1_create(session: Session, me: int, _request: Request, values: dict[str, Any]) -> Any:
     expires_in = _expires_in(values)
-    created = filters.v1_create(
+    created = v1.v1_create(
         session,
         me,
         phrase=text_param(values, "phrase"),
@@ -235,7 +235,7 @@ def _v1_create(session: Session, me: int, _request: Request, values: dict[str, A
 
 
 def _v1_update(session: Session, me: int, request: Request, values: dict[str, Any]) -> Any:
-    changed = filters.v1_update(
+    changed = v1.v1_update(
         session,
         me,
         request.path_params["id"],
@@ -249,7 +249,7 @@ def _v1_update(session: Session, me: int, request: Request, values: dict[str, An
 
 
 def _v1_delete(session: Session, me: int, request: Request, _values: dict[str, Any]) -> Any:
-    filters.v1_delete(session, me, request.path_params["id"])
+    v1.v1_delete(session, me, request.path_params["id"])
     return {}
 
 

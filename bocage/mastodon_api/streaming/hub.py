@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from bocage.core.auth import oauth
-from bocage.core.filters import filters
+from bocage.core.filters import process_cache
 from bocage.core.graph import lists
 from bocage.kernel.errors import NotFound
 from bocage.kernel.events import Event
@@ -129,7 +129,7 @@ class StreamHub:
     def _on_events(self, events: list[Event]) -> None:
         for event in events:
             if event.kind == "filters.changed":  # maybe changed by another process
-                filters.forget(event.data["account_id"])
+                process_cache.forget(event.data["account_id"])
         if not self.connections:
             return  # nobody is listening: nothing to read, nothing to render
         for event in events:
