@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -20,6 +20,7 @@ from bocage.core.errors import DomainError, InvalidInput
 from bocage.core.timelines import Page
 from bocage.edge import nul_field, read_body
 from bocage.node import Node
+from bocage.services import Services
 
 API_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke")
 MAX_BODY = 64 * 1024
@@ -27,6 +28,11 @@ MAX_BODY = 64 * 1024
 
 def node_of(request: Request) -> Node:
     return request.app.state.node  # type: ignore[no-any-return]
+
+
+def services_of(request: HTTPConnection) -> Services:
+    """The node's services, which every route works through."""
+    return request.app.state.services  # type: ignore[no-any-return]
 
 
 def is_api(request: Request) -> bool:

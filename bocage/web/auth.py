@@ -19,6 +19,7 @@ from starlette.responses import Response
 from bocage.core.clock import now
 from bocage.core.errors import Forbidden, NotAuthenticated
 from bocage.node import Node
+from bocage.services import Services
 from bocage.store.models import Account, User, WebSession
 
 SESSION_COOKIE = "bocage_session"
@@ -37,6 +38,11 @@ class Viewer:
 
 def node_of(request: Request) -> Node:
     return request.app.state.node
+
+
+def services_of(request: Request) -> Services:
+    """The node's services, which every page works through."""
+    return request.app.state.services  # type: ignore[no-any-return]
 
 
 def client_host(request: Request) -> str | None:

@@ -27,10 +27,11 @@ from bocage.mastodon_api.http import (
     node_of,
     page_of,
     params,
+    services_of,
     text_param,
 )
 from bocage.mastodon_api.routes import search as search_routes
-from bocage.media import images
+from bocage.services.accounts import ProfileChange
 from bocage.store.models import Account
 from bocage.web.auth import client_host
 
@@ -161,30 +162,23 @@ async def update_credentials(request: Request) -> Response:
 
 async def _update_credentials(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:accounts")
-    node = node_of(request)
-    values = await params(request, max_bytes=node.settings.max_request_bytes)
-    media_dir = node.settings.media_dir
-    avatar = await images.store_profile_image(media_dir, await _upload(values, "avatar"), "avatar")
-    header = await images.store_profile_image(media_dir, await _upload(values, "header"), "header")
+    services = services_of(request)
+    values = await params(request, max_bytes=services.ctx.settings.max_request_bytes)
+    change = ProfileChange(
+        display_name=_given_text(values, "display_name"),
+        note=_given_text(values, "note"),
+        locked=bool_param(values, "locked") if values.get("locked") not in (None, "") else None,
+        fields=_fields(values),
+        avatar=await _upload(values, "avatar"),
+        header=await _upload(values, "header"),
+    )
+    mine = await services.accounts.update_profile(caller, change)
+    return json(entities.credential_account(services.ctx, mine.account, mine.follow_requests))
 
-    def apply(session: Session, ctx: Context) -> dict[str, Any]:
-        me = session.get(Account, caller.id)
-        assert me is not None
-        fields = _fields(values)
-        change = accounts.ProfileUpdate(
-            display_name=text_param(values, "display_name", me.display_name),
-            note=text_param(values, "note", me.note_source),
-            locked=bool_param(values, "locked", me.locked),
-            fields=fields if fields is not None else [(f["name"], f["value"]) for f in me.fields],
-            avatar=avatar,
-            header=header,
-        )
-        accounts.update_profile(session, ctx, me, change)
-        session.flush()
-        return entities.credential_account(ctx, me, len(graph.pending_requests(session, me)))
 
-    answer = await node.db.write(apply, node.ctx)
-    return json(answer)
+def _given_text(values: dict[str, Any], name: str) -> str | None:
+    """A text parameter, or None when it is not sent (or sent as null)."""
+    return text_param(values, name) if values.get(name) is not None else None
 
 
 async def _upload(values: dict[str, Any], name: str) -> bytes | None:
