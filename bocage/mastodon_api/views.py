@@ -5,6 +5,7 @@ transaction."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -29,6 +30,28 @@ NOTIFICATION_TYPES = {
 
 # Where a status is shown, as filters name it (docs.joinmastodon.org/entities/Filter).
 CONTEXTS = filters.CONTEXTS
+
+
+def page_of(
+    ctx: Context, viewer: Account | Any | None, context: str, *, keep_hidden: bool = False
+) -> Callable[[Session, list[PostView]], Statuses]:
+    """The presenter of a page of posts (`Query.present`): `statuses` in the read."""
+
+    def present(session: Session, views: list[PostView]) -> Statuses:
+        return statuses(session, ctx, views, viewer, context, keep_hidden=keep_hidden)
+
+    return present
+
+
+def one_of(
+    ctx: Context, viewer: Account | Any | None, context: str = "thread", *, keep_hidden: bool = True
+) -> Callable[[Session, list[PostView]], dict[str, Any]]:
+    """The presenter of one post (a list of one view): its Status entity."""
+
+    def present(session: Session, views: list[PostView]) -> dict[str, Any]:
+        return statuses(session, ctx, views, viewer, context, keep_hidden=keep_hidden)[0]
+
+    return present
 
 
 class Statuses(list[dict[str, Any]]):

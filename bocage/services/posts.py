@@ -111,8 +111,9 @@ class PostService(Service):
         return await self._act(conversations.unmute_thread, actor, post_id, seen_first)
 
     async def _act(self, action: PostAction, actor: Account, post_id: int, seen_first: bool) -> int:
-        """`seen_first`: a post the actor cannot see is `NotFound` before anything is done,
-        even to undo (Mastodon's API answers so); the id of the post to show after."""
+        """`seen_first`: a post the actor cannot see is `NotFound` ("Record not found")
+        before anything is done, even to undo (Mastodon's API answers so); the id of the
+        post to show after."""
         return await self._db.write(_act, self._ctx, action, actor.id, post_id, seen_first)
 
     async def vote(self, voter: Account, poll_id: int, choices: Sequence[int]) -> None:
@@ -136,6 +137,20 @@ class PostService(Service):
     def just_written(self, author: Account, post_id: int) -> Query[list[PostView]]:
         """A post as its author sees it just after writing it (nothing to check)."""
         return self._query(lambda session: timelines.hydrate(session, author, [post_id]))
+
+    def with_history(
+        self, viewer: Account | None, post_id: int
+    ) -> Query[tuple[list[PostView], list[PostEdit]]]:
+        """The post as `viewer` sees it (`NotFound` if they may not), and its earlier
+        versions, oldest first."""
+
+        def load(session: Session) -> tuple[list[PostView], list[PostEdit]]:
+            viewer_id = viewer.id if viewer else None
+            post = posts.get_visible(session, viewer_id, post_id)
+            found = timelines.hydrate(session, viewer, [post.id])
+            return found, posts.history(session, viewer_id, post.id)
+
+        return self._query(load)
 
     def visible(self, viewer: Account | None, post_id: int) -> Query[Post]:
         return self._query(
@@ -293,7 +308,10 @@ def _act(
 ) -> int:
     me = _own_account(session, actor_id)
     if seen_first:
-        posts.get_visible(session, me.id, post_id)
+        try:
+            posts.get_visible(session, me.id, post_id)
+        except NotFound:
+            raise NotFound("Record not found") from None
     result = action(session, ctx, me, post_id)
     return result.id if isinstance(result, Post) else post_id
 
