@@ -167,16 +167,16 @@ class AccountService(Service):
 
     # --- featured hashtags ----------------------------------------------------------------
 
-    def featured_tags(
-        self, account_id: int, *, shown_only: bool = True
-    ) -> Query[list[FeaturedTagView]]:
-        """`shown_only`: an account that is gone or suspended is `NotFound` (anyone's
-        list); one's own is read as it is."""
+    def featured_tags(self, owner: Account) -> Query[list[FeaturedTagView]]:
+        """One's own featured hashtags."""
+        return self._query(lambda session: featured_tags.of_account(session, owner.id))
 
-        def load(session: Session) -> list[FeaturedTagView]:
-            if shown_only:
-                _shown(session, account_id)
-            return featured_tags.of_account(session, account_id)
+    def featured_tags_of(self, account_id: int) -> Query[tuple[Account, list[FeaturedTagView]]]:
+        """Anyone's (gone or suspended: `NotFound`), with the account."""
+
+        def load(session: Session) -> tuple[Account, list[FeaturedTagView]]:
+            account = _shown(session, account_id)
+            return account, featured_tags.of_account(session, account.id)
 
         return self._query(load)
 

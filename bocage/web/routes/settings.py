@@ -8,9 +8,10 @@ from starlette.routing import Route
 
 from bocage.core import accounts
 from bocage.core.errors import DomainError
+from bocage.edge import client_host
 from bocage.services.accounts import ProfileChange
 from bocage.web import forms
-from bocage.web.auth import client_host, require_viewer, services_of
+from bocage.web.auth import require_viewer, services_of
 from bocage.web.render import page, redirect, refusal
 
 
