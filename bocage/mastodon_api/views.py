@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from bocage.core import conversations as core_conversations
 from bocage.core import filters, timelines
 from bocage.core.context import Context
 from bocage.core.timelines import PostView, with_mentions
 from bocage.mastodon_api import entities, rendered
+from bocage.services import conversations
+from bocage.services.conversations import ConversationPage
 from bocage.store.db import committed_cache
 from bocage.store.models import Account, AccountConversation, Notification, PostTag
 from bocage.store.prepared import Prepared
@@ -190,12 +191,18 @@ def notification(
 def conversation_entities(
     session: Session, ctx: Context, viewer: Account, rows: list[AccountConversation]
 ) -> list[dict[str, Any]]:
-    """Conversation entities for a page: participants in one query, last statuses as one
-    page of statuses ("thread" is the filter context Mastodon calls Conversations)."""
-    people = core_conversations.participants(session, rows)
-    last = timelines.hydrate(session, viewer, [row.last_status_id for row in rows])
-    shown = {int(s["id"]): s for s in statuses(session, ctx, last, viewer, "thread")}
+    """Conversation entities for `rows` (the live stream's: one conversation that changed)."""
+    return conversation_page(session, ctx, viewer, conversations.with_posts(session, viewer, rows))
+
+
+def conversation_page(
+    session: Session, ctx: Context, viewer: Account, found: ConversationPage
+) -> list[dict[str, Any]]:
+    """Conversation entities for a page (participants and last posts read with it): the
+    last statuses as one page of statuses ("thread" is the filter context Mastodon calls
+    Conversations)."""
+    shown = {int(s["id"]): s for s in statuses(session, ctx, found.last_posts, viewer, "thread")}
     return [
-        entities.conversation(ctx, row, people[row.id], shown.get(row.last_status_id))
-        for row in rows
+        entities.conversation(ctx, row, found.participants[row.id], shown.get(row.last_status_id))
+        for row in found.rows
     ]

@@ -25,12 +25,12 @@ class ConversationPage:
 class ConversationService(Service):
     def page(self, owner: Account, page: timelines.Page) -> Query[ConversationPage]:
         return self._query(
-            lambda session: _page(session, owner, conversations.page(session, owner, page))
+            lambda session: with_posts(session, owner, conversations.page(session, owner, page))
         )
 
     def one(self, owner: Account, conversation_id: int) -> Query[ConversationPage]:
         return self._query(
-            lambda session: _page(
+            lambda session: with_posts(
                 session, owner, [conversations.own(session, owner, conversation_id)]
             )
         )
@@ -42,7 +42,11 @@ class ConversationService(Service):
         await self._db.write(conversations.remove, owner, conversation_id)
 
 
-def _page(session: Session, viewer: Account, rows: list[AccountConversation]) -> ConversationPage:
+def with_posts(
+    session: Session, viewer: Account, rows: list[AccountConversation]
+) -> ConversationPage:
+    """Conversations with their participants and last posts, read in `session` (the live
+    stream reads one this way as it routes an event)."""
     people = conversations.participants(session, rows)
     last = timelines.hydrate(session, viewer, [row.last_status_id for row in rows])
     return ConversationPage(rows, people, last)
