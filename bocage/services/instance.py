@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -17,8 +18,7 @@ from bocage.services.unit import Query, Service
 from bocage.store.models import Account, Invite, Job, User
 
 
-@dataclass(frozen=True)
-class Facts:
+class Facts(NamedTuple):
     info: InstanceInfo
     usage: Usage
     domains: int  # other servers known
