@@ -115,7 +115,7 @@ def _here(request: Request) -> str:
 
 def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
     node = Node(settings, run_worker=run_worker)
-    streams = StreamHub(node)
+    streams = StreamHub(node.services)
     grants = GrantCache()
     node.db.events.subscribe(grants.on_events)
     services = node.services

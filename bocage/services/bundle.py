@@ -27,6 +27,7 @@ from bocage.services.ports import (
 )
 from bocage.services.posts import PostService
 from bocage.services.search import SearchService
+from bocage.services.streaming import StreamService
 from bocage.services.timelines import TimelineService
 from bocage.store.db import Database
 
@@ -46,6 +47,7 @@ class Services:
     notifications: NotificationService
     posts: PostService
     search: SearchService
+    streaming: StreamService
     timelines: TimelineService
 
     @classmethod
@@ -79,5 +81,6 @@ class Services:
             notifications=NotificationService(db, ctx),
             posts=PostService(db, ctx, lookups),
             search=SearchService(db, ctx, lookups),
+            streaming=StreamService(db, ctx),
             timelines=TimelineService(db, ctx),
         )

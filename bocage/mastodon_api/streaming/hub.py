@@ -17,13 +17,16 @@ import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
-from bocage.core import filters, lists, oauth
+from sqlalchemy.orm import Session
+
+from bocage.core import filters, oauth
 from bocage.core.errors import NotFound
 from bocage.core.events import Event
 from bocage.mastodon_api.streaming import render
 from bocage.mastodon_api.streaming.channels import Channel, Key
-from bocage.node import Node
+from bocage.services import Services
 
 log = logging.getLogger("bocage.streaming")
 QUEUE_LIMIT = 1000  # messages waiting for one slow client before it is disconnected
@@ -68,8 +71,8 @@ class Connection:
 
 
 class StreamHub:
-    def __init__(self, node: Node) -> None:
-        self.node = node
+    def __init__(self, services: Services) -> None:
+        self.services = services
         self.connections: set[Connection] = set()
         self.subscribers: dict[Key, set[Connection]] = defaultdict(set)
         self._pending: asyncio.Queue[Event] = asyncio.Queue()
@@ -78,7 +81,7 @@ class StreamHub:
     # --- life -------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.node.db.events.subscribe(self._on_events)
+        self.services.streaming.subscribe(self._on_events)
         self._task = asyncio.create_task(self._route_forever(), name="bocage-streaming")
 
     async def stop(self) -> None:
@@ -96,7 +99,7 @@ class StreamHub:
         assert grant.account is not None
         if channel.key[0] == "list":
             try:
-                await self.node.db.read(lists.get, grant.account.id, int(channel.key[1]))
+                await self.services.streaming.own_list(grant.account, int(channel.key[1]))
             except NotFound:
                 raise NotFound("Not authorized to stream this list") from None
 
@@ -148,9 +151,12 @@ class StreamHub:
         audience = {key: list(connections) for key, connections in self.subscribers.items()}
         if not audience:
             return
-        deliveries = await self.node.db.read_off_loop(
-            render.deliveries, self.node.ctx, event, audience
-        )
+        ctx = self.services.ctx
+
+        def deliveries_of(session: Session, event: Event) -> list[Any]:
+            return render.deliveries(session, ctx, event, audience)
+
+        deliveries = await self.services.streaming.event(event).present(deliveries_of)
         for connection, message in deliveries:
             connection.send(Message(*message))
 
