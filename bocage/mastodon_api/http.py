@@ -19,15 +19,10 @@ from bocage.core import numbers
 from bocage.core.errors import DomainError, InvalidInput
 from bocage.core.timelines import Page
 from bocage.edge import nul_field, read_body
-from bocage.node import Node
 from bocage.services import Services
 
 API_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke")
 MAX_BODY = 64 * 1024
-
-
-def node_of(request: Request) -> Node:
-    return request.app.state.node  # type: ignore[no-any-return]
 
 
 def services_of(request: HTTPConnection) -> Services:
@@ -191,7 +186,7 @@ def link_header(request: Request, ids: list[int]) -> dict[str, str]:
     if not ids:
         return {}
     # From the scope, not `request.url`: parsing the URL cost a home page ~2% of its time.
-    base = f"{node_of(request).ctx.urls.base}{quote(request.scope['path'])}?"
+    base = f"{services_of(request).ctx.urls.base}{quote(request.scope['path'])}?"
     kept = [pair for pair in request.query_params.multi_items() if pair[0] not in PAGING]
     query = urlencode(kept) + "&" if kept else ""  # repeated keys (`types[]`) all kept
     older, newer = f"{query}max_id={min(ids)}", f"{query}min_id={max(ids)}"

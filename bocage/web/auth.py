@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bocage.core.errors import Forbidden, NotAuthenticated
-from bocage.node import Node
 from bocage.services import Services
 from bocage.store.models import Account, User
 
@@ -30,10 +29,6 @@ class Viewer:
     @property
     def is_admin(self) -> bool:
         return self.user.is_admin
-
-
-def node_of(request: Request) -> Node:
-    return request.app.state.node
 
 
 def services_of(request: Request) -> Services:
