@@ -19,8 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bocage.activitypub import all_routes as activitypub_routes
 from bocage.config import Settings
-from bocage.core.errors import DomainError, NotAuthenticated, NotFound, RetryLater
 from bocage.edge import BodyTooLarge, Bounds, RequestTimeout
+from bocage.kernel.errors import DomainError, NotAuthenticated, NotFound, RetryLater
 from bocage.mastodon_api import all_routes as mastodon_routes
 from bocage.mastodon_api import http as mastodon_http
 from bocage.mastodon_api.auth import GrantCache

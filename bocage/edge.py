@@ -25,8 +25,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bocage.core import numbers
-from bocage.core.errors import DomainError
+from bocage.kernel import numbers
+from bocage.kernel.errors import DomainError
 
 BODY_CHUNK_SECONDS = 10.0  # longest wait for the next part of a body
 BODY_GRACE_SECONDS = 30.0  # then a body must have come at BODY_MIN_RATE on average

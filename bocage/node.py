@@ -10,22 +10,22 @@ import asyncio
 import logging
 
 from bocage.activitypub.federation import Federation
+from bocage.adapters.images import PillowImages
+from bocage.adapters.storage import LocalStorage
 from bocage.config import Settings
-from bocage.core import keystore
-from bocage.core.context import Context
-from bocage.core.events import Event
-from bocage.core.logins import Logins
-from bocage.core.signups import SignUps
+from bocage.core.accounts import keystore
+from bocage.core.auth.logins import Logins
+from bocage.core.auth.signups import SignUps
 from bocage.datadir import DIRECTORY_MODE
 from bocage.jobs import handlers
-from bocage.jobs.queue import JOBS_QUEUED
 from bocage.jobs.worker import Worker
-from bocage.media.images import PillowImages
-from bocage.media.storage import LocalStorage
+from bocage.kernel.context import Context
+from bocage.kernel.events import Event
 from bocage.p2p.service import Replication
 from bocage.services import Services
 from bocage.store import migrate
 from bocage.store.db import Database
+from bocage.store.queue import JOBS_QUEUED
 
 log = logging.getLogger("bocage")
 

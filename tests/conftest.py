@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bocage.config import Settings
-from bocage.core import accounts
+from bocage.core.accounts import accounts
 from bocage.crypto.keys import IdentityKey
 from bocage.node import Node
 from bocage.store.models import Account

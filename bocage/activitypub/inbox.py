@@ -5,32 +5,27 @@ signature, or an FEP-8b32 proof by the actor when the request is relayed) → th
 stored with its id (a duplicate is a no-op) → 202 (507 if the disk is full: not stored, so
 the sender retries). Processing happens later, in the `inbox.process` job (`receive.py`), so
 a slow or failing handler never loses an activity and never keeps a remote server waiting.
+Storing is `federation/intake.py`, shared with peer replication.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.activitypub import normalize, signatures
-from bocage.activitypub.client import FetchError
-from bocage.activitypub.responses import error, node_of
-from bocage.core import accounts
-from bocage.core.clock import now
-from bocage.core.errors import NotFound, StorageFull
-from bocage.core.ids import new_id
+from bocage.core.accounts import accounts
 from bocage.crypto import httpsig
 from bocage.edge import BodyTooLarge, read_body
-from bocage.jobs.queue import enqueue
-from bocage.store.models import Account, InboundActivity
-from bocage.store.prepared import Prepared
+from bocage.federation import intake, normalize, signatures
+from bocage.federation.client import FetchError
+from bocage.federation.responses import error, node_of
+from bocage.kernel.errors import NotFound, StorageFull
+from bocage.store.models import Account
 
 if TYPE_CHECKING:
     from bocage.node import Node
@@ -38,13 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("bocage.activitypub")
 MAX_ACTIVITY_BYTES = 1024 * 1024  # Mastodon's limit too; a bigger activity is not a post
 REFUSED_SERVER = "This node does not federate with your server."
-INBOUND = InboundActivity.__table__
-# The one write of every inbox request, compiled once (store/prepared.py); ON CONFLICT DO
-# NOTHING is spelled the same by SQLite and PostgreSQL.
-STORE = Prepared(
-    postgresql.insert(INBOUND).on_conflict_do_nothing().returning(INBOUND.c.id),
-    keys=("id", "activity_id", "actor", "body", "verified_by", "received_at"),  # no verdict yet
-)
 
 
 @dataclass(frozen=True)
@@ -97,7 +85,7 @@ async def _accept(request: Request) -> Response:
         return error(str(refused), refused.status)
     except _Gone:
         return Response(status_code=202)  # an actor we never knew deleted itself: nothing to do
-    await node.db.write(store, incoming, body, sender.verified_by)
+    await node.db.write(intake.store, incoming, body, sender.verified_by)
     return Response(status_code=202)
 
 
@@ -166,21 +154,6 @@ async def _proof_verdict(node: Node, incoming: normalize.Incoming) -> tuple[bool
         return None
     verdict = await node.federation.resolver.proof_verdict(incoming.raw, actor)
     return None if verdict is None else (verdict, actor)
-
-
-def store(session: Session, incoming: normalize.Incoming, body: bytes, verified_by: str) -> None:
-    """The raw activity, durably, once; and the job that will apply it (the committed job
-    wakes the worker). A duplicate is a no-op."""
-    row: dict[str, Any] = {
-        "id": new_id(),
-        "activity_id": incoming.id,
-        "actor": incoming.actor,
-        "body": body.decode("utf-8", "replace"),
-        "verified_by": verified_by,
-        "received_at": now(),
-    }
-    if STORE.execute(session, row).fetchone() is not None:  # None: already received
-        enqueue(session, "inbox.process", {"inbound_id": row["id"]})
 
 
 routes = [

@@ -16,16 +16,20 @@ from urllib.parse import quote, urldefrag
 
 from sqlalchemy.orm import Session
 
-from bocage.activitypub import normalize
-from bocage.activitypub.client import FederationClient, FetchError, Signer
-from bocage.core import accounts, instance, portable, remote, text
-from bocage.core.context import Context
-from bocage.core.domains import DomainRules
-from bocage.core.errors import NotFound
-from bocage.core.verdicts import Verdict
+from bocage.core.accounts import accounts
+from bocage.core.authorship import portable
+from bocage.core.content import text
+from bocage.core.inbound import remote
+from bocage.core.inbound.verdicts import Verdict
+from bocage.core.instance import instance
+from bocage.core.instance.domains import DomainRules
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
-from bocage.jobs import queue
+from bocage.federation import normalize
+from bocage.federation.client import FederationClient, FetchError, Signer
+from bocage.kernel.context import Context
+from bocage.kernel.errors import NotFound
+from bocage.store import queue
 from bocage.store.db import Database
 from bocage.store.models import Account, Post, RemoteActor
 
@@ -66,9 +70,9 @@ class Resolver:
 
     async def instance_signer(self) -> Signer:
         if self._signer is None:
-            key = await self.db.read(instance.instance_key) or await self.db.write(
-                instance.make_instance_key, self.ctx.keyring
-            )
+            key = await self.db.read(instance.instance_key)
+            if key is None:
+                key = await self.db.write(instance.make_instance_key, self.ctx.keyring)
             self._signer = Signer(f"{self.ctx.urls.instance_actor}#main-key", key.private_pem)
         return self._signer
 
@@ -205,15 +209,15 @@ class Resolver:
         if note.uri != uri and not normalize.same_origin(note.uri, uri):
             raise normalize.Malformed(f"{uri} answered with a post from elsewhere")
         signed = await self.check_proof(document, note.author_uri)
-        stored = await self.store_post(note, depth)
-        if isinstance(stored, Verdict):  # deleted before, or stored meanwhile by another job
+        outcome = await self.store_post(note, depth)
+        if isinstance(outcome, Verdict):  # deleted before, or stored meanwhile by another job
             return await self.db.read(remote.post_by_uri, note.uri)
         if signed:  # re-servable to peers, verifiably
-            await self.db.write(remote.keep_signed, stored.account_id, document)
+            await self.db.write(remote.keep_signed, outcome.account_id, document)
         replies = document.get("replies")
         if depth == 0 and isinstance(replies, str | dict):
             await self.db.write(queue.enqueue, "thread.replies", {"replies": replies})
-        return stored
+        return outcome
 
     async def find_post(self, uri: str) -> Post | None:
         """`post`, with a post that cannot be fetched or read as None (a search for a URL)."""

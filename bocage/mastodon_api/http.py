@@ -5,7 +5,7 @@ and `Link` headers for paging."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -15,10 +15,10 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bocage.core import numbers
-from bocage.core.errors import DomainError, InvalidInput
-from bocage.core.timelines import Page
+from bocage.core.timelines.timelines import Page
 from bocage.edge import nul_field, read_body
+from bocage.kernel import numbers
+from bocage.kernel.errors import DomainError, InvalidInput
 from bocage.services import Services
 
 API_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke")
@@ -27,7 +27,7 @@ MAX_BODY = 64 * 1024
 
 def services_of(request: HTTPConnection) -> Services:
     """The node's services, which every route works through."""
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services
 
 
 def is_api(request: Request) -> bool:
@@ -77,7 +77,7 @@ _IN_ARRAY = re.compile(r"([^\[\]]+)\[\]\[([^\[\]]+)\]")
 def _merge(found: dict[str, Any], items: Any) -> None:
     for key, value in items:
         if nested := _IN_ARRAY.fullmatch(key):
-            _merge_nested(found, *nested.groups(), value)
+            _merge_nested(found, nested[1], nested[2], value)
         elif key.endswith("[]"):
             if not isinstance(found.setdefault(key[:-2], []), list):
                 raise InvalidInput(f"{key[:-2]} is given both as one value and as a list.")
@@ -134,7 +134,7 @@ def text_param(values: dict[str, Any], name: str, default: str = "") -> str:
     return str(value)
 
 
-def bool_param(values: dict[str, Any], name: str, default: bool = False) -> bool:
+def bool_param(values: Mapping[str, Any], name: str, default: bool = False) -> bool:
     value = values.get(name)
     if value is None or value == "":
         return default

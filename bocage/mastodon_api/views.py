@@ -8,12 +8,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import Session
 
-from bocage.core import filters, timelines
-from bocage.core.context import Context
-from bocage.core.timelines import PostView, with_mentions
+from bocage.core.filters import filters
+from bocage.core.timelines import timelines
+from bocage.core.timelines.timelines import PostView, with_mentions
+from bocage.kernel.context import Context
 from bocage.mastodon_api import entities, rendered
 from bocage.services import conversations
 from bocage.services.conversations import ConversationPage
@@ -82,8 +83,12 @@ def statuses(
     # Status entities built before from this database's committed rows (none are kept from
     # a write transaction: its row versions may still roll back).
     kept = committed_cache(session, "rendered", rendered.RenderedStatuses)
-    built = {view.post.id: kept.get(view) if kept else None for view in applied.views}
-    missing = [view for view in applied.views if built[view.post.id] is None]
+    built: dict[int, dict[str, Any]] = {}
+    if kept is not None:
+        for view in applied.views:
+            if (entity := kept.get(view)) is not None:
+                built[view.post.id] = entity
+    missing = [view for view in applied.views if view.post.id not in built]
     if missing:  # the tags and mentions of what was not built before, in two queries
         with_mentions(session, missing)
         page = entities.PageLoad(
@@ -150,7 +155,7 @@ def page_ids(answer: list[dict[str, Any]]) -> list[int]:
 
 
 # Built once: building a statement costs more than SQLite takes to run this one.
-IDS = bindparam("ids", expanding=True)
+IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 TAGS_OF = Prepared(select(PostTag.post_id, PostTag.tag).where(PostTag.post_id.in_(IDS)))
 
 

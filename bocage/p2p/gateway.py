@@ -4,7 +4,7 @@ signed by their instance actor, and limited per node."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 from sqlalchemy.orm import Session
@@ -12,13 +12,16 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bocage.activitypub import signatures
-from bocage.activitypub.responses import activity_response, error, json_response, node_of
-from bocage.core import activities, authoring, numbers, portable, remote
-from bocage.core.errors import RateLimited
+from bocage.core.authorship import activities, authoring, portable
+from bocage.core.inbound import remote
+from bocage.core.replication import replica
 from bocage.crypto import httpsig
 from bocage.edge import BodyTooLarge, read_body
-from bocage.p2p import peers, pubs, replica
+from bocage.federation import signatures
+from bocage.federation.responses import activity_response, error, json_response, node_of
+from bocage.kernel import numbers
+from bocage.kernel.errors import RateLimited
+from bocage.p2p import peers, pubs
 
 if TYPE_CHECKING:
     from bocage.node import Node
@@ -121,10 +124,10 @@ async def portable_object(request: Request) -> Response:
         return error("This node holds no such object.", 404)
     if answer == "gone":
         return activity_response({"id": f"ap://{did}/{path}", "type": "Tombstone"}, 410)
-    return activity_response(answer)  # type: ignore[arg-type]
+    return activity_response(answer)
 
 
-def _object(session: Session, did: str, path: str) -> dict[str, Any] | str | None:
+def _object(session: Session, did: str, path: str) -> dict[str, Any] | Literal["gone"] | None:
     """From the author's log held here, else as kept when it was fetched (a thread)."""
     uri = portable.https_id(session, f"{portable.SCHEME}{did}/{path}")
     if uri is None:

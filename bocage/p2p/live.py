@@ -2,7 +2,7 @@
 over a WebSocket and gets each new entry of the logs it follows as it is appended.
 
 Server side: `LiveHub` keeps the subscriptions of this process's sockets and wakes them on
-the committed `log.appended` events (core/events.py). Client side: `LiveLinks` keeps one
+the committed `log.appended` events (kernel/events.py). Client side: `LiveLinks` keeps one
 socket per peer that holds logs we want, feeding what arrives to `replica.accept`."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +18,12 @@ import orjson
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bocage.core.errors import RateLimited
-from bocage.core.events import Event
+from bocage.core.replication import replica
 from bocage.crypto import httpsig
-from bocage.p2p import replica
+from bocage.kernel.errors import RateLimited
+from bocage.kernel.events import Event
 from bocage.p2p.gateway import signed_peer
+from bocage.store.models import Account
 
 if TYPE_CHECKING:
     from bocage.node import Node
@@ -154,8 +155,6 @@ async def _send_backlog(node: Node, subscriber: _Subscriber, account_id: int) ->
 
 
 def _page(session: Any, account_id: int, after: int) -> list[bytes]:
-    from bocage.store.models import Account
-
     account = session.get(Account, account_id)
     return replica.page(session, account, after, BACKLOG_PAGE) if account else []
 
@@ -173,7 +172,7 @@ class LiveLinks:
         self.node = node
         self._links: dict[str, tuple[frozenset[str], asyncio.Task[None]]] = {}
 
-    def follow(self, holders: dict[str, Iterable[str]]) -> None:
+    def follow(self, holders: Mapping[str, Iterable[str]]) -> None:
         """Subscribe to each peer for the dids it holds (as the last sync found)."""
         for url, dids in holders.items():
             wanted = frozenset(dids)

@@ -19,10 +19,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from bocage.activitypub.client import AddressPolicy, BlockedAddress
-from bocage.core.clock import now
-from bocage.core.errors import DomainError
+from bocage.federation.client import AddressPolicy, BlockedAddress
+from bocage.kernel.clock import now
+from bocage.kernel.errors import DomainError
 from bocage.store.models import Peer, PeerCandidate
+from bocage.store.sql import changed
 
 SOURCES = ("manual", "follow", "gateway", "exchange", "lan")  # strongest reason first
 GOOD_BATCH = 1  # score for a batch of entries that all verified
@@ -155,7 +156,7 @@ def _forget_expired(session: Session) -> None:
 
 
 def forget(session: Session, url: str) -> bool:
-    return session.execute(delete(Peer).where(Peer.url == base_url(url))).rowcount > 0  # type: ignore[attr-defined]
+    return changed(session, delete(Peer).where(Peer.url == base_url(url))) > 0
 
 
 def listed(session: Session) -> list[Peer]:

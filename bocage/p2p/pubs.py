@@ -14,16 +14,17 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bocage.activitypub import normalize
-from bocage.activitypub.client import FetchError
-from bocage.activitypub.responses import error, json_response, node_of
-from bocage.core import accounts, authoring
-from bocage.core.activities import AS_CONTEXT, iso
-from bocage.core.clock import now
-from bocage.core.errors import DomainError, NotFound
+from bocage.core.accounts import accounts
+from bocage.core.authorship import authoring
+from bocage.core.authorship.activities import AS_CONTEXT, iso
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
 from bocage.edge import BodyTooLarge, read_body
+from bocage.federation import normalize
+from bocage.federation.client import FetchError
+from bocage.federation.responses import error, json_response, node_of
+from bocage.kernel.clock import now
+from bocage.kernel.errors import DomainError, NotFound
 from bocage.p2p import peers
 from bocage.store.models import Account, GatewayConsent
 

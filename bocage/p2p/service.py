@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from bocage.core.events import Event
-from bocage.core.ratelimit import SlidingWindow
-from bocage.p2p import peers, replica, sparse
+from bocage.core.replication import replica
+from bocage.kernel.events import Event
+from bocage.kernel.ratelimit import SlidingWindow
+from bocage.p2p import peers, sparse
 from bocage.p2p.live import LiveHub, LiveLinks
 from bocage.p2p.sync import Progress, Sync, SyncReport
 from bocage.store.models import Peer

@@ -12,10 +12,10 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bocage.activitypub import normalize
-from bocage.activitypub.client import FetchError
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
+from bocage.federation import normalize
+from bocage.federation.client import FetchError
 from bocage.p2p import peers
 from bocage.store.models import Account
 
@@ -57,7 +57,11 @@ def _author_of(session: Session, uri: str) -> tuple[str, str] | None:
             Account.domain == normalize.host(uri), Account.did.is_not(None)
         )
     ).all()
-    owners = [(actor, did) for actor, did in candidates if uri.startswith(actor.rstrip("/") + "/")]
+    owners = [
+        (actor, did)
+        for actor, did in candidates
+        if did is not None and uri.startswith(actor.rstrip("/") + "/")
+    ]
     if not owners:
         return None
     actor, did = max(owners, key=lambda owner: len(owner[0]))

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 import orjson
 from sqlalchemy.orm import Session
 
-from bocage.activitypub.client import FetchError, Signer
-from bocage.p2p import budget, peers, replica
+from bocage.core.replication import replica
+from bocage.federation.client import FetchError, Signer
+from bocage.p2p import budget, peers
 from bocage.p2p.peers import SyncResult
 from bocage.store.models import Account
 
@@ -130,7 +131,8 @@ class Sync:
         try:
             answer = await self._clock_of(url, body)
         except _NoClock as failed:
-            return self._fail(url, failed.state, failed.error)
+            self._fail(url, failed.state, failed.error)
+            return None
         policy = self.node.federation.client.policy
         own = self.node.ctx.urls.base
         await self.node.db.write(peers.teach, answer.peers, teacher=url, own=own, policy=policy)

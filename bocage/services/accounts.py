@@ -10,13 +10,17 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bocage.core import accounts, featured_tags, graph, instance, moves, oauth, timelines
-from bocage.core.accounts import AccountSecrets, Registration
-from bocage.core.context import Context
-from bocage.core.errors import NotFound
-from bocage.core.featured_tags import FeaturedTagView
-from bocage.core.graph import Relationship
-from bocage.core.timelines import Page, PostView
+from bocage.core.accounts import accounts, featured_tags, moves
+from bocage.core.accounts.accounts import AccountSecrets, Registration
+from bocage.core.accounts.featured_tags import FeaturedTagView
+from bocage.core.auth import oauth
+from bocage.core.graph import graph
+from bocage.core.graph.graph import Relationship
+from bocage.core.instance import instance
+from bocage.core.timelines import timelines
+from bocage.core.timelines.timelines import Page, PostView
+from bocage.kernel.context import Context
+from bocage.kernel.errors import NotFound
 from bocage.services.media import MediaService
 from bocage.services.ports import Logins, Lookups, SignUps
 from bocage.services.unit import Query, Service

@@ -1,5 +1,5 @@
 """Who is asking, and what they may do: logging in with a password (under the login limits,
-core/logins.py), web sessions (the cookie's token; only its hash is stored), client apps
+core/auth/logins.py), web sessions (the cookie's token; only its hash is stored), client apps
 and OAuth 2 (codes, tokens, the password grant, revoking), and the grant a bearer token
 carries."""
 
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bocage.core import oauth
-from bocage.core.clock import now
-from bocage.core.context import Context
-from bocage.core.errors import Forbidden, NotAuthenticated
+from bocage.core.auth import oauth
+from bocage.kernel.clock import now
+from bocage.kernel.context import Context
+from bocage.kernel.errors import Forbidden, NotAuthenticated
 from bocage.services.ports import Logins
 from bocage.services.unit import Query, Service
 from bocage.store.db import Database
@@ -41,7 +41,7 @@ class AuthService(Service):
 
     async def log_in(self, host: str | None, login: str, password: str) -> User:
         """The user `login` (username or e-mail) names, if `password` is theirs (see
-        core/logins.py for the limits and the refusals)."""
+        core/auth/logins.py for the limits and the refusals)."""
         return await self._logins.log_in(self._db, host, login, password)
 
     # --- web sessions -------------------------------------------------------------------

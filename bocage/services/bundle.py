@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bocage.core.context import Context
+from bocage.kernel.context import Context
 from bocage.services.accounts import AccountService
 from bocage.services.auth import AuthService
 from bocage.services.conversations import ConversationService

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bocage.core import conversations, timelines
-from bocage.core.timelines import PostView
+from bocage.core.messaging import conversations
+from bocage.core.timelines import timelines
+from bocage.core.timelines.timelines import PostView
 from bocage.services.unit import Query, Service
 from bocage.store.models import Account, AccountConversation
 

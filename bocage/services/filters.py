@@ -1,13 +1,13 @@
 """Filters: a person's filters (v2: a filter with keywords and statuses; v1: each keyword
 presented as a filter of its own, for older clients). Matching posts against them is the
-core's (core/filters.py), applied wherever posts are read."""
+core's (core/filters/filters.py), applied wherever posts are read."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bocage.core import filters
-from bocage.core.filters import FilterChange, FilterView, Unset
+from bocage.core.filters import filters
+from bocage.core.filters.filters import FilterChange, FilterView, Unset
 from bocage.services.unit import Query, Service
 from bocage.store.models import Account, Filter, FilterKeyword, FilterStatus
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bocage.core import account_notes, accounts, endorsements, graph
-from bocage.core.context import Context
-from bocage.core.errors import NotFound
-from bocage.core.graph import FollowOptions, Relationship
-from bocage.core.timelines import Page
+from bocage.core.accounts import account_notes, accounts, endorsements
+from bocage.core.graph import graph
+from bocage.core.graph.graph import FollowOptions, Relationship
+from bocage.core.timelines.timelines import Page
+from bocage.kernel.context import Context
+from bocage.kernel.errors import NotFound
 from bocage.services.ports import Lookups
 from bocage.services.unit import Query, Service
 from bocage.store.db import Database

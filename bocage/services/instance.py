@@ -10,11 +10,12 @@ from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
-from bocage.core import instance, notifications
-from bocage.core.clock import now
-from bocage.core.instance import InstanceInfo, Usage
-from bocage.jobs import queue
+from bocage.core.instance import instance
+from bocage.core.instance.instance import InstanceInfo, Usage
+from bocage.core.notifications import notifications
+from bocage.kernel.clock import now
 from bocage.services.unit import Query, Service
+from bocage.store import queue
 from bocage.store.models import Account, Invite, Job, User
 
 

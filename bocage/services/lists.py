@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bocage.core import lists
+from bocage.core.graph import lists
 from bocage.services.unit import Query, Service
 from bocage.store.models import Account, UserList
 

@@ -1,6 +1,6 @@
 """Media: the one pipeline for every image a person sends, whichever face it came through
 (an API upload, a web or API avatar or header): processed as the core's policy for its kind
-says (core/media.py), stored once by content, then recorded. Files are served through
+says (core/media/media.py), stored once by content, then recorded. Files are served through
 `file`, from the same storage object."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from bocage.core import media
-from bocage.core.context import Context
-from bocage.core.media import ImagePolicy, ProcessedImage, ProfileImage
+from bocage.core.media import media
+from bocage.core.media.media import ImagePolicy, ProcessedImage, ProfileImage
+from bocage.kernel.context import Context
 from bocage.services.ports import ImageProcessor, MediaStore
 from bocage.services.unit import Query, Service
 from bocage.store.db import Database

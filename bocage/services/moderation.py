@@ -9,10 +9,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bocage.core import accounts, domains, reports
-from bocage.core.context import Context
-from bocage.core.domains import DomainRules
-from bocage.core.reports import ReportView
+from bocage.core.accounts import accounts
+from bocage.core.instance import domains
+from bocage.core.instance.domains import DomainRules
+from bocage.core.moderation import domain_blocks, reports
+from bocage.core.moderation.reports import ReportView
+from bocage.kernel.context import Context
 from bocage.services.ports import DomainRulesCache, PeerBook
 from bocage.services.unit import Query, Service
 from bocage.store.db import Database
@@ -80,7 +82,7 @@ class ModerationService(Service):
         comment: str = "",
     ) -> None:
         def block(session: Session) -> None:
-            domains.block(
+            domain_blocks.block(
                 session,
                 domain,
                 severity,
@@ -92,7 +94,7 @@ class ModerationService(Service):
         await self._change_rules(block)
 
     async def unblock_domain(self, domain: str) -> None:
-        await self._change_rules(lambda session: domains.unblock(session, domain))
+        await self._change_rules(lambda session: domain_blocks.unblock(session, domain))
 
     async def set_federation_mode(self, mode: str) -> None:
         await self._change_rules(lambda session: domains.set_mode(session, mode))

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bocage.core import notifications
-from bocage.core.errors import NotFound
+from bocage.core.notifications import notifications
+from bocage.kernel.errors import NotFound
 from bocage.services.unit import Query, Service
 from bocage.store.models import Account, Notification, Post
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
-from bocage.core.media import ImagePolicy, ProcessedImage
+from bocage.core.media.media import ImagePolicy, ProcessedImage
 from bocage.store.db import Database
 from bocage.store.models import Account, Peer, Post, User
 
@@ -45,7 +45,7 @@ class MediaStore(Protocol):
 
 
 class Logins(Protocol):
-    """Password checks, with their limits per address and per login (core/logins.py)."""
+    """Password checks, with their limits per address and per login (core/auth/logins.py)."""
 
     async def log_in(self, db: Database, host: str | None, login: str, password: str) -> User: ...
 

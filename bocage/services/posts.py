@@ -13,12 +13,17 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bocage.core import accounts, conversations, oauth, pins, polls, posts, scheduled, timelines
-from bocage.core.context import Context
-from bocage.core.errors import NotFound
-from bocage.core.polls import PollView
-from bocage.core.posts import PostDraft
-from bocage.core.timelines import Page, PostView, Thread
+from bocage.core.accounts import accounts
+from bocage.core.auth import oauth
+from bocage.core.messaging import conversations
+from bocage.core.polls import polls
+from bocage.core.polls.polls import PollView
+from bocage.core.posts import posts, scheduled
+from bocage.core.posts.posts import PostDraft
+from bocage.core.timelines import pins, timelines
+from bocage.core.timelines.timelines import Page, PostView, Thread
+from bocage.kernel.context import Context
+from bocage.kernel.errors import NotFound
 from bocage.services.ports import Lookups
 from bocage.services.unit import Query, Service
 from bocage.store.db import Database

@@ -1,5 +1,5 @@
 """Search: accounts by handle or name, posts by their words (among those the searcher has a
-reason to look for, core/search.py) and hashtags. With `resolve`, a handle unknown here is
+reason to look for, core/search/search.py) and hashtags. With `resolve`, a handle unknown here is
 looked up on its server and a post URL fetched from its origin first, as Mastodon does."""
 
 from __future__ import annotations
@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from bocage.core import accounts, posts, timelines
-from bocage.core import search as post_search
-from bocage.core.context import Context
-from bocage.core.errors import NotFound
-from bocage.core.timelines import PostView
+from bocage.core.accounts import accounts
+from bocage.core.posts import posts
+from bocage.core.search import search as post_search
+from bocage.core.timelines import timelines
+from bocage.core.timelines.timelines import PostView
+from bocage.kernel.context import Context
+from bocage.kernel.errors import NotFound
 from bocage.services.ports import Lookups
 from bocage.services.unit import Query, Service
 from bocage.store.db import Database

@@ -1,4 +1,4 @@
-"""Streaming: what the live streams need of the node. Committed events (core/events.py) as
+"""Streaming: what the live streams need of the node. Committed events (kernel/events.py) as
 they happen (from this process, or from others through PostgreSQL's LISTEN/NOTIFY), whether
 a list may be streamed by whoever asks, and a read off the event loop in which the stream
 works out, for each event, who is told what (the face's presenter: it renders the payload
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bocage.core import lists
-from bocage.core.events import Event
+from bocage.core.graph import lists
+from bocage.kernel.events import Event
 from bocage.services.unit import Query, Service
 from bocage.store.models import Account, UserList
 

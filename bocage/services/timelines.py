@@ -9,10 +9,13 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from bocage.core import accounts, lists, markers, timelines, trends
-from bocage.core.errors import NotFound
-from bocage.core.timelines import Page, PostView
-from bocage.core.trends import TagTrend
+from bocage.core.accounts import accounts
+from bocage.core.graph import lists
+from bocage.core.reading import markers
+from bocage.core.timelines import timelines, trends
+from bocage.core.timelines.timelines import Page, PostView
+from bocage.core.timelines.trends import TagTrend
+from bocage.kernel.errors import NotFound
 from bocage.services.unit import Query, Service
 from bocage.store.models import Account, Marker
 

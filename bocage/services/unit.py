@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
-from bocage.core.context import Context
+from bocage.kernel.context import Context
 from bocage.store.db import Database
 
 X = TypeVar("X")

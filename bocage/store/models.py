@@ -1,12 +1,12 @@
 """Tables. Normalized columns for queries; the exact signed JSON lives in `log_entries`.
 
-IDs of posts, accounts and notifications are time-sortable (see core/ids.py).
+IDs of posts, accounts and notifications are time-sortable (see kernel/ids.py).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -61,6 +62,9 @@ NAMING = {
 
 
 class Base(DeclarativeBase):
+    # Every model here is mapped to a plain Table (SQLAlchemy types it as any FromClause), so
+    # `Model.__table__` can be given to insert() and update().
+    __table__: ClassVar[Table]
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {  # noqa: RUF012
         int: BigInteger,
@@ -92,7 +96,7 @@ class Account(Base):
     created_at: Mapped[datetime]
     uri: Mapped[str] = mapped_column(String(500), unique=True)
     did: Mapped[str | None] = mapped_column(String(100), unique=True)
-    # A remote account's did was bound with proof of possession (core/remote.py): an
+    # A remote account's did was bound with proof of possession (core/inbound/remote.py): an
     # unproven binding (made before proofs were asked) gives way to a proven claim.
     did_proven: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     identity_seed: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -209,7 +213,7 @@ class Post(Base):
     # Bumped by a trigger on every update (migration 0016): pages cache rows by version.
     row_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Its thread's context (FEP-7888 `context`, Mastodon's `conversation`): the same URL on
-    # every post of a thread (core/contexts.py). NULL: a remote post that names none.
+    # every post of a thread (core/posts/contexts.py). NULL: a remote post that names none.
     context: Mapped[str | None] = mapped_column(String(500))
 
     __table_args__ = (

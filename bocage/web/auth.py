@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bocage.core.errors import Forbidden, NotAuthenticated
+from bocage.kernel.errors import Forbidden, NotAuthenticated
 from bocage.services import Services
 from bocage.store.models import Account, User
 
@@ -33,7 +33,7 @@ class Viewer:
 
 def services_of(request: Request) -> Services:
     """The node's services, which every page works through."""
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services
 
 
 def _serializer(request: Request) -> URLSafeSerializer:
@@ -42,9 +42,9 @@ def _serializer(request: Request) -> URLSafeSerializer:
 
 async def current_viewer(request: Request) -> Viewer | None:
     if "viewer" in request.state._state:
-        return request.state.viewer  # type: ignore[no-any-return]
+        return request.state.viewer
     request.state.viewer = await _load_viewer(request)
-    return request.state.viewer  # type: ignore[no-any-return]
+    return request.state.viewer
 
 
 async def _load_viewer(request: Request) -> Viewer | None:

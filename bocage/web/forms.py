@@ -13,10 +13,11 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bocage.core import media, numbers
-from bocage.core.errors import DomainError, InvalidInput
+from bocage.core.media import media
 from bocage.crypto.compare import same_secret
 from bocage.edge import nul_field, read_body
+from bocage.kernel import numbers
+from bocage.kernel.errors import DomainError, InvalidInput
 from bocage.web.auth import services_of
 
 CSRF_COOKIE = "bocage_csrf"
@@ -75,7 +76,7 @@ def flag(form: FormData, name: str) -> bool:
 
 def optional_int(form: FormData, name: str) -> int | None:
     """A whole number, or None when left empty; one beyond 64 bits reads as 2**63 - 1, which
-    every rule on a number refuses (core/numbers.py)."""
+    every rule on a number refuses (kernel/numbers.py)."""
     value = text(form, name).strip()
     if not value:
         return None

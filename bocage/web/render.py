@@ -13,9 +13,9 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from bocage.core.clock import now
-from bocage.core.errors import DomainError, RateLimited
-from bocage.core.visibility import LABELS
+from bocage.core.reading.visibility import LABELS
+from bocage.kernel.clock import now
+from bocage.kernel.errors import DomainError, RateLimited
 from bocage.web.auth import current_viewer, services_of
 from bocage.web.forms import csrf_token, set_csrf_cookie
 

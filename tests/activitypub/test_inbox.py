@@ -14,10 +14,12 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from bocage.activitypub import normalize
-from bocage.core import domains, remote
+from bocage.core.inbound import remote
+from bocage.core.instance import domains
+from bocage.core.moderation import domain_blocks
 from bocage.crypto.keys import IdentityKey, RsaKey
 from bocage.crypto.proofs import sign_canonical
+from bocage.federation import normalize
 from bocage.node import Node
 from bocage.store.models import Account, Follow, InboundActivity
 from tests.activitypub.helpers import (
@@ -209,9 +211,10 @@ async def test_servers_the_admin_refuses_get_403_and_nothing_is_stored(
             assert response.json()["error"] == "This node does not federate with your server."
         return int(response.status_code)
 
-    assert await answer_after((domains.block, "127.0.0.9", "suspend")) == 403
+    assert await answer_after((domain_blocks.block, "127.0.0.9", "suspend")) == 403
     assert (
-        await answer_after((domains.unblock, "127.0.0.9"), (domains.set_mode, "allowlist")) == 403
+        await answer_after((domain_blocks.unblock, "127.0.0.9"), (domains.set_mode, "allowlist"))
+        == 403
     )
     assert stored_count(node) == 0
     assert await answer_after((domains.allow, "127.0.0.9:9")) == 202

@@ -11,11 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from bocage.core import events, filters, media, timelines
-from bocage.core.clock import now
-from bocage.core.errors import InvalidInput, NotFound
-from bocage.core.filters import FilterChange, KeywordChange
-from bocage.core.timelines import Page, PostView
+from bocage.core.filters import filters
+from bocage.core.filters.filters import FilterChange, KeywordChange
+from bocage.core.media import media
+from bocage.core.timelines import timelines
+from bocage.core.timelines.timelines import Page, PostView
+from bocage.kernel import events
+from bocage.kernel.clock import now
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.node import Node
 from bocage.store.models import Account
 from tests.core.helpers import boost, post, user

@@ -8,8 +8,9 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from bocage.core import posts, timelines
-from bocage.core.errors import Forbidden, InvalidInput, NotFound
+from bocage.core.posts import posts
+from bocage.core.timelines import timelines
+from bocage.kernel.errors import Forbidden, InvalidInput, NotFound
 from bocage.node import Node
 from bocage.store.models import (
     Bookmark,

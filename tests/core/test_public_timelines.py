@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bocage.core import domains, remote, search, timelines, trends
-from bocage.core.timelines import Page
+from bocage.core.inbound import remote
+from bocage.core.moderation import domain_blocks
+from bocage.core.search import search
+from bocage.core.timelines import timelines, trends
+from bocage.core.timelines.timelines import Page
 from bocage.node import Node
 from bocage.store.models import Account
 from tests.core.helpers import favourite, post, remote_user, reply, user
@@ -52,7 +55,7 @@ def test_public_timelines_by_origin(node: Node) -> None:
     assert texts(node, alice, only_media=True) == []
 
     with node.db.transaction() as session:
-        domains.block(session, "quiet.example", "silence")
+        domain_blocks.block(session, "quiet.example", "silence")
     assert texts(node, alice) == ["<p>remote hello</p>", "local hello"]
     assert texts(node, alice, where="remote") == ["<p>remote hello</p>"]
 

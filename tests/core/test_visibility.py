@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bocage.core import graph, posts, timelines
-from bocage.core.errors import NotFound
-from bocage.core.visibility import can_see
+from bocage.core.graph import graph
+from bocage.core.posts import posts
+from bocage.core.reading.visibility import can_see
+from bocage.core.timelines import timelines
+from bocage.kernel.errors import NotFound
 from bocage.node import Node
 from bocage.store.models import Account, Post
 from tests.core.helpers import boost, follow, post, suspend, user

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from bocage.activitypub.client import AddressPolicy
-from bocage.core.clock import now
+from bocage.federation.client import AddressPolicy
+from bocage.kernel.clock import now
 from bocage.node import Node
 from bocage.p2p import peers
 from bocage.store.models import PeerCandidate

@@ -1,5 +1,5 @@
-"""Property tests of replication's intake (p2p/verify.py, p2p/replica.accept): a real log,
-written by alice's node, offered to a mirror (SQLite and PostgreSQL) with its lines, entries
+"""Property tests of replication's intake (core/replication/verify.py, replica.accept): a real
+log, written by alice's node, offered to a mirror (SQLite and PostgreSQL) with its lines, entries
 and activities changed any way a peer could (any JSON value in any field, lines dropped,
 repeated, swapped). Checking an entry raises `Rejected` or passes; accepting a page answers
 an `Accepted` and leaves a log without gaps, whose rows the database takes."""
@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, example, given, reject, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from bocage.core.replication import replica, verify
 from bocage.crypto.keys import public_key_from_did
 from bocage.node import Node
-from bocage.p2p import replica, verify
 from bocage.store.models import Account, LogEntry
 from tests.conftest import make_settings
 from tests.core.helpers import post, user

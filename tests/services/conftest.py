@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bocage.app import create_app
-from bocage.core import oauth
+from bocage.core.auth import oauth
 from bocage.node import Node
 from bocage.store.models import Account, User
 from tests.conftest import PASSWORD, make_settings

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bocage.core import accounts
-from bocage.core.errors import NotFound
+from bocage.core.accounts import accounts
+from bocage.kernel.errors import NotFound
 from bocage.node import Node
 from bocage.store.models import Account, Follow
 from tests.conftest import make_user

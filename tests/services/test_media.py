@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bocage.core import media
-from bocage.core.media import ImagePolicy, ProcessedImage
+from bocage.core.media import media
+from bocage.core.media.media import ImagePolicy, ProcessedImage
 from bocage.node import Node
 from bocage.services.media import MediaService
 from bocage.store.models import Account

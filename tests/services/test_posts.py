@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bocage.core.errors import NotFound
-from bocage.core.posts import PostDraft
+from bocage.core.posts.posts import PostDraft
+from bocage.kernel.errors import NotFound
 from bocage.node import Node
 from bocage.store.models import Account, Mention, Post
 from tests.conftest import make_user

@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import accounts, numbers
-from bocage.core.errors import InvalidInput
+from bocage.core.accounts import accounts
 from bocage.edge import client_host
+from bocage.kernel import numbers
+from bocage.kernel.errors import InvalidInput
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of, optional, require, require_user
 from bocage.mastodon_api.http import (

@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import oauth
-from bocage.core.errors import RateLimited
+from bocage.core.auth import oauth
 from bocage.edge import client_host
+from bocage.kernel.errors import RateLimited
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import require
 from bocage.mastodon_api.http import json, params, services_of, text_param

@@ -1,5 +1,5 @@
 """Filters: the v2 API (filters with keywords and statuses) and the v1 API older clients use
-(each keyword presented as a filter of its own). The rules are in core/filters.py."""
+(each keyword presented as a filter of its own). The rules are in core/filters/filters.py."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import filters as core_filters
-from bocage.core import numbers
-from bocage.core.errors import InvalidInput, NotFound
+from bocage.core.filters import filters as core_filters
+from bocage.kernel import numbers
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import bool_param, id_param, json, params, services_of, text_param

@@ -9,7 +9,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage import __version__
-from bocage.core import instance, polls
+from bocage.core.instance import instance
+from bocage.core.polls import polls
 from bocage.mastodon_api.entities import VERSION
 from bocage.mastodon_api.http import json, services_of
 

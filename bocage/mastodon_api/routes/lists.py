@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import lists, numbers
-from bocage.core.errors import NotFound
+from bocage.core.graph import lists
+from bocage.kernel import numbers
+from bocage.kernel.errors import NotFound
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import (

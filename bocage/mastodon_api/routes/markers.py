@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import markers
-from bocage.core.errors import InvalidInput
+from bocage.core.reading import markers
+from bocage.kernel.errors import InvalidInput
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import id_param, json, params, services_of

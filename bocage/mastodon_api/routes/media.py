@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import media
-from bocage.core.errors import InvalidInput
+from bocage.core.media import media
+from bocage.kernel.errors import InvalidInput
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import json, params, services_of, text_param

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core.errors import NotFound
+from bocage.kernel.errors import NotFound
 from bocage.mastodon_api import views
 from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import json, link_header, page_of, services_of

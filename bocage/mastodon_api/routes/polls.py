@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import numbers
-from bocage.core.errors import InvalidInput
+from bocage.kernel import numbers
+from bocage.kernel.errors import InvalidInput
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import ApiError, grant_of, require_user
 from bocage.mastodon_api.http import json, params, services_of

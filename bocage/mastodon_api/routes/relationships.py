@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import graph
-from bocage.core.errors import InvalidInput
+from bocage.core.graph import graph
+from bocage.kernel.errors import InvalidInput
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import optional, require_user
 from bocage.mastodon_api.http import (

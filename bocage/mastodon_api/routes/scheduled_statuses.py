@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import scheduled
-from bocage.core.context import Context
+from bocage.core.posts import scheduled
+from bocage.kernel.context import Context
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import json, link_header, page_of, params, services_of, text_param

@@ -3,7 +3,7 @@
 With `resolve=true`, a handle is looked up on its server (WebFinger) and a post URL is
 fetched from its origin, as Mastodon does; otherwise only what this node knows is searched.
 Posts are searched by their words among those the searcher wrote, favourited, bookmarked or
-was mentioned in (core/search.py), as Mastodon's full-text search does for a logged-in person
+was mentioned in (core/search/search.py), as Mastodon's full-text search does for a logged-in person
 without its opt-in public index. The searching is `SearchService`'s."""
 
 from __future__ import annotations

@@ -11,10 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import polls, posts, scheduled, timelines
-from bocage.core.errors import InvalidInput, NotFound
-from bocage.core.timelines import PostView
-from bocage.core.visibility import VISIBILITIES
+from bocage.core.polls import polls
+from bocage.core.posts import posts, scheduled
+from bocage.core.reading.visibility import VISIBILITIES
+from bocage.core.timelines import timelines
+from bocage.core.timelines.timelines import PostView
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of, require_user
 from bocage.mastodon_api.http import bool_param, id_param, json, params, services_of, text_param

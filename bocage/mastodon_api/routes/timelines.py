@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core.timelines import Page, PostView
+from bocage.core.timelines.timelines import Page, PostView
 from bocage.mastodon_api import views
 from bocage.mastodon_api.auth import grant_of, require_user
 from bocage.mastodon_api.http import bool_param, json, link_header, page_of, services_of
 from bocage.services import Query
-from bocage.services.timelines import TimelineService
+from bocage.services.timelines import TimelineService, Where
 from bocage.store.models import Account
 
 
@@ -36,7 +36,7 @@ async def public(request: Request) -> Response:
     """Public posts: this node's (`local=true`), other servers' (`remote=true`), or both."""
     grant = await grant_of(request)
     query = request.query_params
-    where = (
+    where: Where = (
         "local"
         if bool_param(query, "local")
         else "remote"

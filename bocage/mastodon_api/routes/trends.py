@@ -1,4 +1,4 @@
-"""Trends: hashtags, posts and links (core/trends.py). Pages by `offset`, as Mastodon."""
+"""Trends: hashtags, posts and links (core/timelines/trends.py). Pages by `offset`, as Mastodon."""
 
 from __future__ import annotations
 

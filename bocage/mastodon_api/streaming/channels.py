@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bocage.core import numbers, oauth
-from bocage.core.errors import InvalidInput
+from bocage.core.auth import oauth
+from bocage.kernel import numbers
+from bocage.kernel.errors import InvalidInput
 from bocage.mastodon_api.auth import ApiError
 
 # The SSE paths under /api/v1/streaming/ and the stream each one is.

@@ -1,6 +1,6 @@
 """The streaming hub: who is connected to which channel, and what each of them is sent.
 
-Committed events (core/events.py) arrive from the database's event bus. The hub handles them
+Committed events (kernel/events.py) arrive from the database's event bus. The hub handles them
 one at a time, in order (an `update` must not overtake its `delete`), and only when someone
 is connected: a node nobody streams from does no work here. For each event it reads, in one
 database read, who among the connected people should be told and renders the payload as
@@ -21,9 +21,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bocage.core import filters, oauth
-from bocage.core.errors import NotFound
-from bocage.core.events import Event
+from bocage.core.auth import oauth
+from bocage.core.filters import filters
+from bocage.kernel.errors import NotFound
+from bocage.kernel.events import Event
 from bocage.mastodon_api.streaming import render
 from bocage.mastodon_api.streaming.channels import Channel, Key
 from bocage.services import Services

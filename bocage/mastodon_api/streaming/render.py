@@ -17,9 +17,11 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bocage.core import domains, lists, timelines
-from bocage.core.context import Context
-from bocage.core.events import Event
+from bocage.core.graph import lists
+from bocage.core.instance import domains
+from bocage.core.timelines import timelines
+from bocage.kernel.context import Context
+from bocage.kernel.events import Event
 from bocage.mastodon_api import views
 from bocage.mastodon_api.streaming import channels
 from bocage.store.models import Account, AccountConversation, Notification, Post, PostTag

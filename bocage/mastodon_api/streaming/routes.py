@@ -25,9 +25,9 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bocage.core import oauth
-from bocage.core.errors import DomainError, NotFound
+from bocage.core.auth import oauth
 from bocage.edge import read_body
+from bocage.kernel.errors import DomainError, NotFound
 from bocage.mastodon_api.auth import ApiError
 from bocage.mastodon_api.http import bool_param, services_of
 from bocage.mastodon_api.streaming import channels
@@ -38,7 +38,7 @@ MAX_MESSAGE = 4096  # a subscribe message is a few dozen bytes
 
 
 def hub_of(request: Request | WebSocket) -> StreamHub:
-    return request.app.state.streams  # type: ignore[no-any-return]
+    return request.app.state.streams
 
 
 async def health(_request: Request) -> Response:

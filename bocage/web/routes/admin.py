@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import instance
-from bocage.core.errors import DomainError, InvalidInput
+from bocage.core.instance import instance
+from bocage.kernel.errors import DomainError, InvalidInput
 from bocage.services.moderation import ModerationService
 from bocage.web import forms
 from bocage.web.auth import require_admin, services_of

@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import accounts
-from bocage.core.errors import DomainError, NotFound
+from bocage.core.accounts import accounts
 from bocage.edge import client_host
+from bocage.kernel.errors import DomainError, NotFound
 from bocage.web import forms
 from bocage.web.auth import current_viewer, end_session, services_of, start_session
 from bocage.web.render import page, redirect, refusal

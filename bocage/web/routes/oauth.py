@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bocage.core import oauth
-from bocage.core.errors import DomainError
+from bocage.core.auth import oauth
+from bocage.kernel.errors import DomainError
 from bocage.services.auth import AuthorizationRequest
 from bocage.web import forms
 from bocage.web.auth import require_viewer, services_of

@@ -8,8 +8,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import numbers, polls, posts
-from bocage.core.errors import DomainError, InvalidInput, NotFound
+from bocage.core.polls import polls
+from bocage.core.posts import posts
+from bocage.kernel import numbers
+from bocage.kernel.errors import DomainError, InvalidInput, NotFound
 from bocage.services.posts import PostService
 from bocage.store.models import Account
 from bocage.web import forms

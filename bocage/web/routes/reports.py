@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core.errors import DomainError
+from bocage.kernel.errors import DomainError
 from bocage.web import forms
 from bocage.web.auth import require_admin, require_viewer, services_of
 from bocage.web.render import page, redirect

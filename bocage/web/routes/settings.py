@@ -6,9 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import accounts
-from bocage.core.errors import DomainError
+from bocage.core.accounts import accounts
 from bocage.edge import client_host
+from bocage.kernel.errors import DomainError
 from bocage.services.accounts import ProfileChange
 from bocage.web import forms
 from bocage.web.auth import require_viewer, services_of

@@ -6,9 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import numbers
-from bocage.core.errors import InvalidInput
-from bocage.core.timelines import Page
+from bocage.core.timelines.timelines import Page
+from bocage.kernel import numbers
+from bocage.kernel.errors import InvalidInput
 from bocage.web import forms
 from bocage.web.auth import current_viewer, require_viewer, services_of
 from bocage.web.render import page, redirect
