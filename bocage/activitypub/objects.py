@@ -18,6 +18,7 @@ from bocage.core.accounts import accounts, featured_tags, moves
 from bocage.core.authorship import actor_document, authoring
 from bocage.core.instance import instance
 from bocage.core.reading import visibility
+from bocage.core.reading.visibility import OPEN
 from bocage.core.timelines import pins
 from bocage.crypto import httpsig
 from bocage.federation import signatures
@@ -163,7 +164,7 @@ async def replies(request: Request) -> Response:
 def _public_replies(session: Session, post_id: int) -> list[str]:
     rows = session.execute(
         select(Post.uri)
-        .where(Post.in_reply_to_id == post_id, Post.visibility.in_(("public", "unlisted")))
+        .where(Post.in_reply_to_id == post_id, Post.visibility.in_(OPEN))
         .order_by(Post.id)
         .limit(MAX_REPLIES_LISTED)
     )
@@ -175,7 +176,7 @@ def _featured(session: Session, account_id: int) -> list[str]:
     rows = session.execute(
         select(Post.uri).where(
             Post.id.in_(pins.pinned_ids(session, account_id)),
-            Post.visibility.in_(("public", "unlisted")),
+            Post.visibility.in_(OPEN),
         )
     )
     return list(rows.scalars())

@@ -25,7 +25,7 @@ def process(data: bytes, policy: ImagePolicy) -> ProcessedImage:
         image.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise InvalidInput(media.UNREADABLE) from exc
-    if image.format not in media.ACCEPTED_FORMATS:
+    if Image.MIME.get(image.format or "") not in media.IMAGE_TYPES:
         raise InvalidInput(media.NOT_ACCEPTED)
     image = ImageOps.exif_transpose(image)  # apply the camera's rotation before EXIF is dropped
     if policy.crop:

@@ -10,6 +10,7 @@ from bocage.core.messaging import conversations
 from bocage.core.notifications import notifications
 from bocage.core.polls import polls
 from bocage.core.posts import posts, scheduled
+from bocage.core.reading.visibility import Visibility
 from bocage.core.timelines import feeds
 from bocage.kernel import events
 from bocage.kernel.context import Context
@@ -25,7 +26,7 @@ def post_created(session: Session, payload: dict[str, Any]) -> None:
         return  # deleted meanwhile
     fanned = feeds.fan_out(session, post)
     notifications.notify_post_created(session, post, fanned.subscribers, fanned.mentioned)
-    if post.visibility == "direct" and post.reblog_of_id is None:
+    if post.visibility == Visibility.DIRECT and post.reblog_of_id is None:
         conversations.add_post(session, post)
     events.emit(session, "post.published", post_id=post.id)
 

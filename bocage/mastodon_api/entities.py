@@ -16,6 +16,7 @@ from typing import Any
 from bocage.core.content.text import plain
 from bocage.core.filters.filters import FilterInfo, FilterView, Match
 from bocage.core.polls.polls import PollView
+from bocage.core.reading import visibility
 from bocage.core.timelines.timelines import PostView
 from bocage.kernel.context import Context
 from bocage.store.models import (
@@ -90,7 +91,7 @@ def credential_account(ctx: Context, row: Account, follow_requests: int) -> dict
     return {
         **account(ctx, row),
         "source": {
-            "privacy": "public",
+            "privacy": visibility.DEFAULT,
             "sensitive": False,
             "language": None,
             "note": row.note_source,

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
-from bocage.core.instance import instance
+from bocage.core.instance import domains, instance
 from bocage.core.instance.instance import InstanceInfo, Usage
 from bocage.core.notifications import notifications
 from bocage.kernel.clock import now
@@ -45,7 +45,8 @@ class InstanceService(Service):
         return self._query(load)
 
     def peers(self) -> Query[list[str]]:
-        return self._query(instance.known_domains)
+        """The other servers this node knows accounts on, but those it blocks."""
+        return self._query(domains.peers)
 
     def chrome(self, viewer: Account | None) -> Query[Chrome]:
         def load(session: Session) -> Chrome:

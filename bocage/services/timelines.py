@@ -38,8 +38,21 @@ class TimelineService(Service):
             )
         )
 
-    def tag(self, viewer: Account | None, name: str, page: Page) -> Query[list[PostView]]:
-        return self._query(lambda session: timelines.tag(session, viewer, name, page))
+    def tag(
+        self,
+        viewer: Account | None,
+        name: str,
+        page: Page,
+        *,
+        local: bool = False,
+        only_media: bool = False,
+    ) -> Query[list[PostView]]:
+        """A hashtag's public posts (`local`: this node's only)."""
+        return self._query(
+            lambda session: timelines.tag(
+                session, viewer, name, page, local=local, only_media=only_media
+            )
+        )
 
     def bookmarks(self, viewer: Account, page: Page) -> Query[list[PostView]]:
         return self._query(lambda session: timelines.bookmarks(session, viewer, page))

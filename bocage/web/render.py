@@ -13,7 +13,9 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from bocage.core.reading.visibility import LABELS
+from bocage.core.limits import limits
+from bocage.core.reading.visibility import Visibility, can_boost
+from bocage.core.timelines import pins
 from bocage.kernel.clock import now
 from bocage.kernel.errors import DomainError, RateLimited
 from bocage.web.auth import current_viewer, services_of
@@ -50,7 +52,11 @@ env.filters["acct"] = lambda account: (
 )
 env.filters["safe_html"] = safe_html
 env.filters["urlquote"] = lambda value: quote(str(value), safe="")
-env.globals["visibility_labels"] = LABELS
+# The core's words and rules, so that a page never restates them.
+env.globals["visibilities"] = list(Visibility)
+env.filters["visibility_label"] = lambda value: Visibility(value).label
+env.globals["can_boost"] = can_boost
+env.globals["pinnable"] = pins.pinnable
 
 
 def flash(response: Response, request: Request, message: str) -> None:
@@ -84,6 +90,7 @@ async def page(request: Request, template: str, status: int = 200, **context: An
         notice=notice,
         urls=services.ctx.urls,
         settings=services.ctx.settings,
+        limits=limits.of(services.ctx.settings),
         **context,
     )
     response = HTMLResponse(html, status_code=status)

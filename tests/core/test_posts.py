@@ -95,8 +95,6 @@ def test_publish_validation(node: Node) -> None:
         posts.PostDraft("   \n\t  "),
         posts.PostDraft("x" * 501),
         posts.PostDraft("x" * 477 + " " + url),  # 477 + 1 + 23 = 501
-        posts.PostDraft("hello", visibility="everyone"),
-        posts.PostDraft("hello", visibility="Public"),
         posts.PostDraft("hello", spoiler_text="w" * 501),
         posts.PostDraft("x" * 400, spoiler_text="w" * 101),  # the warning counts too
         posts.PostDraft("hello", language="e"),

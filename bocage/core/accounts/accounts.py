@@ -26,6 +26,9 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1000
 MAX_FIELDS = 4
+MAX_DISPLAY_NAME = 30
+MAX_NOTE = 500  # the bio
+MAX_FIELD_CHARS = 255  # a profile field's name, and its value
 RESERVED = {"admin", "root", "support", "api", "static", "media", "settings", "about", "instance"}
 
 
@@ -268,24 +271,24 @@ def user_of(session: Session, account: Account) -> User | None:
 
 def update_profile(session: Session, ctx: Context, account: Account, change: ProfileUpdate) -> None:
     display_name = change.display_name.strip()
-    if len(display_name) > 30:
+    if len(display_name) > MAX_DISPLAY_NAME:
         raise InvalidInput(
-            "The display name can be at most 30 characters long.",
+            f"The display name can be at most {MAX_DISPLAY_NAME} characters long.",
             field="display_name",
             code="too_long",
         )
-    if len(change.note) > 500:
+    if len(change.note) > MAX_NOTE:
         raise InvalidInput(
-            "The bio can be at most 500 characters long.", field="note", code="too_long"
+            f"The bio can be at most {MAX_NOTE} characters long.", field="note", code="too_long"
         )
     fields = [(name.strip(), value.strip()) for name, value in change.fields if name.strip()]
     if len(fields) > MAX_FIELDS:
         raise InvalidInput(
             f"A profile can have at most {MAX_FIELDS} fields.", field="fields", code="too_long"
         )
-    if any(len(name) > 255 or len(value) > 255 for name, value in fields):
+    if any(len(name) > MAX_FIELD_CHARS or len(value) > MAX_FIELD_CHARS for name, value in fields):
         raise InvalidInput(
-            "Profile field names and values can be at most 255 characters long.",
+            f"Profile field names and values can be at most {MAX_FIELD_CHARS} characters long.",
             field="fields",
             code="too_long",
         )

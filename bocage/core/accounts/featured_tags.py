@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bocage.core.authorship import activities, authoring
 from bocage.core.content import text
+from bocage.core.reading.visibility import OPEN
 from bocage.kernel.clock import now
 from bocage.kernel.context import Context
 from bocage.kernel.errors import InvalidInput, NotFound
@@ -28,7 +29,6 @@ from bocage.store.models import Account, FeaturedTag, Post, PostTag
 MAX_FEATURED = 10  # Mastodon's limit
 MAX_SUGGESTIONS = 10
 RECENT_POSTS = 1000  # suggestions come from the account's latest posts, as on Mastodon
-SHOWN = ("public", "unlisted")  # the posts a featured tag counts
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def _views(session: Session, account_id: int, rows: list[FeaturedTag]) -> list[F
         .where(
             PostTag.tag.in_([row.tag for row in rows]),
             Post.account_id == account_id,
-            Post.visibility.in_(SHOWN),
+            Post.visibility.in_(OPEN),  # the posts a featured tag counts
         )
         .group_by(PostTag.tag)
     )

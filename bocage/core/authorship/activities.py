@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bocage.core.reading.visibility import Visibility
 from bocage.kernel.urls import Urls
 from bocage.store.models import Account, Post
 
@@ -27,18 +28,34 @@ def iso(moment: datetime) -> str:
 
 
 def audience(
-    urls: Urls, author: Account, visibility: str, mention_uris: list[str]
+    urls: Urls, author: Account, visibility: Visibility, mention_uris: list[str]
 ) -> tuple[list[str], list[str]]:
+    """`to` and `cc` for a visibility (`visibility_of` reads them back)."""
     followers = urls.followers(author.username)
     match visibility:
-        case "public":
+        case Visibility.PUBLIC:
             return [PUBLIC], [followers, *mention_uris]
-        case "unlisted":
+        case Visibility.UNLISTED:
             return [followers], [PUBLIC, *mention_uris]
-        case "private":
+        case Visibility.PRIVATE:
             return [followers], mention_uris
         case _:  # direct
             return mention_uris, []
+
+
+def visibility_of(
+    to: tuple[str, ...], cc: tuple[str, ...], followers_url: str | None
+) -> Visibility:
+    """Mastodon's reading of an addressing (normalized: federation/normalize.py): Public in
+    `to` is public, in `cc` unlisted; the author's followers collection makes it followers-only;
+    anything else is direct."""
+    if PUBLIC in to:
+        return Visibility.PUBLIC
+    if PUBLIC in cc:
+        return Visibility.UNLISTED
+    if followers_url and (followers_url in to or followers_url in cc):
+        return Visibility.PRIVATE
+    return Visibility.DIRECT
 
 
 def handle(account: Account) -> str:
@@ -57,7 +74,7 @@ def note(
     """`context`: the thread's (core/posts/contexts.py), as `context` and as Mastodon's
     `conversation`, which servers read to group a thread."""
     mention_uris = [m.uri for m in mentions]
-    to, cc = audience(urls, author, post.visibility, mention_uris)
+    to, cc = audience(urls, author, Visibility(post.visibility), mention_uris)
     document: dict[str, Any] = {
         # Its own context: the Note is signed on its own (FEP-8b32) and served on its own.
         "@context": NOTE_CONTEXT,
@@ -125,12 +142,16 @@ PUBLIC_ALIASES = {PUBLIC, "as:Public", "Public"}  # how servers spell the public
 
 
 def is_public(document: dict[str, Any]) -> bool:
-    """Addressed (`to` or `cc`) to everyone: public or unlisted."""
-    named: set[Any] = set()
-    for field in ("to", "cc"):
-        value = document.get(field) or []
-        named.update(value if isinstance(value, list) else [value])
-    return bool(named & PUBLIC_ALIASES)
+    """Anyone may see it (`visibility_of` its addressing is public or unlisted), however
+    the public collection is spelled: what gateways serve and replicas keep."""
+    to, cc = (_addressees(document.get(field)) for field in ("to", "cc"))
+    return visibility_of(to, cc, None).is_open
+
+
+def _addressees(value: Any) -> tuple[str, ...]:
+    listed = value if isinstance(value, list) else [value]
+    named = [item for item in listed if isinstance(item, str)]
+    return tuple(PUBLIC if item in PUBLIC_ALIASES else item for item in named)
 
 
 def object_id_of(activity: dict[str, Any]) -> str | None:

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from bocage.core.accounts import accounts
 from bocage.core.authorship import activities
-from bocage.core.authorship.activities import PUBLIC
 from bocage.core.inbound.verdicts import Verdict, refused
 from bocage.core.polls import polls
 from bocage.core.posts import posts
+from bocage.core.reading.visibility import Visibility
 from bocage.kernel import events
 from bocage.kernel.clock import now
 from bocage.kernel.ids import new_id, new_id_after
@@ -256,18 +256,6 @@ def delete_actor(session: Session, account: Account) -> None:
 # --- posts -----------------------------------------------------------------------------------
 
 
-def visibility_of(to: tuple[str, ...], cc: tuple[str, ...], followers_url: str | None) -> str:
-    """Mastodon's reading of an addressing: Public in `to` is public, in `cc` unlisted;
-    the author's followers collection makes it followers-only; anything else is direct."""
-    if PUBLIC in to:
-        return "public"
-    if PUBLIC in cc:
-        return "unlisted"
-    if followers_url and (followers_url in to or followers_url in cc):
-        return "private"
-    return "direct"
-
-
 def post_by_uri(session: Session, uri: str) -> Post | None:
     return session.execute(select(Post).where(Post.uri == uri)).scalar_one_or_none()
 
@@ -288,7 +276,7 @@ def receive_post(session: Session, author: Account, note: RemotePost) -> Post | 
         return refused(f"{note.uri} is already here")
     parent = post_by_uri(session, note.in_reply_to) if note.in_reply_to else None
     published = min(note.published, now())  # a clock running ahead must not pin it on top
-    visibility = visibility_of(note.to, note.cc, _followers_url(session, author.id))
+    visibility = activities.visibility_of(note.to, note.cc, _followers_url(session, author.id))
     for _attempt in range(ID_ATTEMPTS):
         post = _new_post(author, note, parent, published, visibility)
         try:
@@ -320,7 +308,11 @@ ID_ATTEMPTS = 8  # ids clash only across processes, and rarely: a few fresh ones
 
 
 def _new_post(
-    author: Account, note: RemotePost, parent: Post | None, published: datetime, visibility: str
+    author: Account,
+    note: RemotePost,
+    parent: Post | None,
+    published: datetime,
+    visibility: Visibility,
 ) -> Post:
     return Post(
         id=_id_after(published, parent),

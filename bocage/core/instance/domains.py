@@ -29,7 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from bocage.core.instance import instance
 from bocage.kernel.clock import now
 from bocage.kernel.errors import InvalidInput
-from bocage.store.models import DomainAllow, DomainBlock
+from bocage.store.models import Account, DomainAllow, DomainBlock
 
 SEVERITIES = ("suspend", "silence", "noop")
 MODES = ("open", "allowlist")
@@ -92,10 +92,16 @@ def is_silenced(session: Session, domain: str) -> bool:
 
 
 def silenced_account(domain: SQLColumnExpression[str | None]) -> ColumnElement[bool]:
-    """SQL: true for an account `domain` on a silenced server (or a subdomain of one)."""
+    """SQL: true for an account `domain` on a silenced server (or a subdomain of one, on any
+    port unless the block names one), as `is_silenced` and `DomainRules` match a host."""
     return exists().where(
         DomainBlock.severity == "silence",
-        or_(domain == DomainBlock.domain, domain.like("%." + DomainBlock.domain)),
+        or_(
+            domain == DomainBlock.domain,
+            domain.like("%." + DomainBlock.domain),
+            domain.like(DomainBlock.domain + ":%"),
+            domain.like("%." + DomainBlock.domain + ":%"),
+        ),
     )
 
 
@@ -109,6 +115,20 @@ def rules(session: Session) -> DomainRules:
         mode=mode,
         blocks={block.domain: block for block in blocks},
         allowed=frozenset(allowed),
+    )
+
+
+def peers(session: Session) -> list[str]:
+    """The servers this node says it knows (`/api/v1/instance/peers`): the domains of the
+    remote accounts it holds, but none the admin blocked, whatever the severity (Mastodon
+    leaves out every domain it has a block for; here a block covers its subdomains, as
+    everywhere), and in allow-list mode only the allowed ones."""
+    known = session.execute(select(Account.domain).where(Account.domain.is_not(None)).distinct())
+    found = rules(session)
+    return sorted(
+        domain
+        for domain in map(str, known.scalars())
+        if found.block_for(domain) is None and not found.refuses(domain)
     )
 
 

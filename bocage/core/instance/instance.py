@@ -79,12 +79,6 @@ def usage(session: Session, at: datetime) -> Usage:
     return Usage(len(last_active), active_since(30), active_since(180), int(posts))
 
 
-def known_domains(session: Session) -> list[str]:
-    """The other servers this node knows accounts on, sorted."""
-    rows = session.execute(select(Account.domain).where(Account.domain.is_not(None)).distinct())
-    return sorted(str(domain) for domain in rows.scalars())
-
-
 def domain_count(session: Session) -> int:
     """How many other servers this node knows accounts on."""
     found = session.execute(

@@ -33,10 +33,10 @@ MAX_DESCRIPTION = 1500
 # much for the other fields and the multipart framing.
 UPLOAD_OVERHEAD = 65536
 
-# Images: the formats read (Pillow's name → the extension stored), and the decompression-
-# bomb limit (a small file must not decode into gigabytes).
-ACCEPTED_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
-ACCEPTED_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+# Images: the types an upload may be, the size they are scaled down to fit, and the
+# decompression-bomb limit (a small file must not decode into gigabytes).
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")  # what an upload may be
+MAX_DIMENSIONS = (4096, 4096)  # larger images are scaled down, never cropped
 MAX_IMAGE_PIXELS = 40_000_000
 UNREADABLE = "That file is not an image we can read (JPEG, PNG, GIF, WebP)."
 NOT_ACCEPTED = "Only JPEG, PNG, GIF and WebP images are accepted."
@@ -53,7 +53,7 @@ class ImagePolicy:
     crop: bool
 
 
-ATTACHMENT = ImagePolicy((4096, 4096), crop=False)  # larger images are scaled down
+ATTACHMENT = ImagePolicy(MAX_DIMENSIONS, crop=False)
 AVATAR = ImagePolicy((400, 400), crop=True)
 HEADER = ImagePolicy((1500, 500), crop=True)
 ProfileImage = Literal["avatar", "header"]

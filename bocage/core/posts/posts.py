@@ -23,7 +23,13 @@ from bocage.core.messaging import conversations
 from bocage.core.notifications.notifications import enqueue_notification
 from bocage.core.polls import polls
 from bocage.core.posts import contexts
-from bocage.core.reading.visibility import VISIBILITIES, can_boost, can_see
+from bocage.core.reading.visibility import (
+    DEFAULT,
+    OPEN,
+    Visibility,
+    can_boost,
+    can_see,
+)
 from bocage.core.timelines import feeds
 from bocage.kernel import events
 from bocage.kernel.clock import now
@@ -70,7 +76,7 @@ COUNT_NEW_POST = Prepared(
 class PostDraft:
     text: str
     spoiler_text: str = ""
-    visibility: str = "public"
+    visibility: Visibility = DEFAULT  # parsed by the face (Visibility.parse)
     in_reply_to_id: int | None = None
     language: str | None = None
     media_ids: tuple[int, ...] = ()  # uploads of the author's, attached in this order
@@ -80,10 +86,6 @@ class PostDraft:
 def validate(draft: PostDraft, max_chars: int) -> text.ParsedText:
     if not draft.text.strip() and not draft.media_ids:
         raise InvalidInput("A post needs some text or an attachment.")
-    if draft.visibility not in VISIBILITIES:
-        raise InvalidInput(
-            f"Unknown visibility {draft.visibility!r}; choose one of {', '.join(VISIBILITIES)}."
-        )
     if len(draft.spoiler_text) > MAX_SPOILER:
         raise InvalidInput(f"A content warning can be at most {MAX_SPOILER} characters long.")
     if draft.language is not None and not (2 <= len(draft.language) <= 16):
@@ -198,7 +200,7 @@ def edit(session: Session, ctx: Context, author: Account, post_id: int, draft: P
     draft = PostDraft(
         draft.text,
         draft.spoiler_text,
-        post.visibility,
+        Visibility(post.visibility),
         None,
         draft.language,
         tuple(row.id for row in attached),
@@ -260,7 +262,7 @@ def delete_post(
     assert author is not None
     activity_id = ctx.urls.activity(author.username, new_id())
     tombstone = {"id": post.uri, "type": "Tombstone"}
-    to, cc = activities.audience(ctx.urls, author, post.visibility, [])
+    to, cc = activities.audience(ctx.urls, author, Visibility(post.visibility), [])
     authoring.append(
         session, author, activities.wrap("Delete", activity_id, author, tombstone, to=to, cc=cc)
     )
@@ -276,7 +278,7 @@ def forget(session: Session, post: Post) -> None:
     _tell_streams_deleted(session, post)
     if post.in_reply_to_id:
         bump(session, post.in_reply_to_id, Post.replies_count, -1)
-    if post.visibility == "direct" and post.reblog_of_id is None:
+    if post.visibility == Visibility.DIRECT and post.reblog_of_id is None:
         conversations.remove_post(session, post)  # before the post goes: its links cascade
     if post.reblog_of_id is None:
         session.execute(
@@ -299,7 +301,7 @@ def _tell_streams_deleted(session: Session, post: Post) -> None:
         ).scalars()
     )
     readers += [owner for _list_id, owner in lists.containing(session, post.id)]
-    everyone = post.visibility in ("public", "unlisted") or len(readers) > MAX_TOLD
+    everyone = post.visibility in OPEN or len(readers) > MAX_TOLD
     events.emit(session, "post.deleted", post_id=post.id, readers=None if everyone else readers)
 
 
@@ -339,7 +341,7 @@ def boost(
     feeds.add_own(session, reblog)
     _fan_out_later(session, reblog, mentions=False)
     bump(session, original.id, Post.reblogs_count, +1)
-    to, cc = activities.audience(ctx.urls, account, reblog.visibility, [])
+    to, cc = activities.audience(ctx.urls, account, Visibility(reblog.visibility), [])
     author_uri = _account_uri(session, original.account_id)
     announce = activities.wrap(
         "Announce",
@@ -359,7 +361,7 @@ def unboost(session: Session, ctx: Context, account: Account, post_id: int) -> N
     reblog = _boost_of(session, account.id, post_id)
     if reblog is None:
         return
-    to, cc = activities.audience(ctx.urls, account, reblog.visibility, [])
+    to, cc = activities.audience(ctx.urls, account, Visibility(reblog.visibility), [])
     original = session.get(Post, post_id)
     if original is not None:
         cc = [*cc, _account_uri(session, original.account_id)]

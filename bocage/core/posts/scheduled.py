@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bocage.core.polls import polls
 from bocage.core.posts import posts
+from bocage.core.reading.visibility import DEFAULT, Visibility
 from bocage.core.timelines.timelines import Page
 from bocage.kernel.clock import now
 from bocage.kernel.context import Context
@@ -167,7 +168,7 @@ def draft_of(params: dict[str, Any]) -> posts.PostDraft:
     return posts.PostDraft(
         text=params.get("text") or "",
         spoiler_text=params.get("spoiler_text") or "",
-        visibility=params.get("visibility") or "public",
+        visibility=Visibility.parse(params.get("visibility") or DEFAULT),
         in_reply_to_id=params.get("in_reply_to_id"),
         language=params.get("language"),
         media_ids=tuple(int(media_id) for media_id in params.get("media_ids") or ()),

@@ -1,5 +1,8 @@
 """Who may see what: the one rule every face and timeline applies.
 
+`Visibility` names who a post is for; every face parses its outside string into it once,
+at the edge (`Visibility.parse`), and the core compares members, never bare strings (the
+database column keeps the plain value: a `StrEnum` member equals its string).
 public, unlisted: anyone (unlisted only stays off public timelines);
 private (followers only): the author, accepted followers and mentioned accounts;
 direct (mentioned people only): the author and mentioned accounts.
@@ -11,30 +14,65 @@ account an author blocks gets none of that author's posts or collections (`shuts
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, BindParameter, and_, bindparam, exists, or_, select
+from sqlalchemy import BigInteger, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.util import AliasedClass
 from sqlalchemy.sql.elements import ColumnElement
 
+from bocage.kernel.errors import InvalidInput
 from bocage.store.models import Account, Block, Follow, Mention, Post
 
-VISIBILITIES = ("public", "unlisted", "private", "direct")
-LABELS = {
-    "public": "Public",
-    "unlisted": "Unlisted",
-    "private": "Followers only",
-    "direct": "Mentioned people only",
+
+class Visibility(StrEnum):
+    """Who a post is for: Mastodon's four (Bocage has no local-only posts)."""
+
+    PUBLIC = "public"
+    UNLISTED = "unlisted"
+    PRIVATE = "private"
+    DIRECT = "direct"
+
+    @classmethod
+    def parse(cls, value: str) -> Visibility:
+        """An outside string (a form field, an API parameter) as a visibility, or the
+        `InvalidInput` that names the choices."""
+        try:
+            return cls(value)
+        except ValueError:
+            raise InvalidInput(
+                f"Unknown visibility {value!r}; choose one of {', '.join(cls)}."
+            ) from None
+
+    @property
+    def label(self) -> str:
+        """How the web pages name it."""
+        return _LABELS[self]
+
+    @property
+    def is_open(self) -> bool:
+        """Anyone may see it (public or unlisted)."""
+        return self in OPEN
+
+
+_LABELS = {
+    Visibility.PUBLIC: "Public",
+    Visibility.UNLISTED: "Unlisted",
+    Visibility.PRIVATE: "Followers only",
+    Visibility.DIRECT: "Mentioned people only",
 }
+OPEN = (Visibility.PUBLIC, Visibility.UNLISTED)  # seen by anyone; unlisted stays off timelines
+# A new post's when its author chooses none (there is no per-account default yet): what the
+# compose forms preselect and what the API's preferences and credentials report.
+DEFAULT = Visibility.PUBLIC
 
 
-def visible_to(
-    viewer_id: int | BindParameter[int] | None, post: type[Post] | AliasedClass[Post] = Post
-) -> ColumnElement[bool]:
+def visible_to(viewer_id: Any, post: type[Post] | AliasedClass[Post] = Post) -> ColumnElement[bool]:
     """A SQL condition on `Post` (or an alias of it) that is true for posts `viewer_id` may
-    see (`viewer_id` may be a bind parameter, for statements built once)."""
-    open_ = post.visibility.in_(("public", "unlisted"))
+    see: an account id, None (nobody logged in), a bind parameter (for statements built
+    once) or a column (for several readers at once)."""
+    open_ = post.visibility.in_(OPEN)
     # An alias, so that the condition also works in queries that already join Account.
     author = aliased(Account)
     # `suspended`, not `suspended IS TRUE`: only the former matches ix_accounts_suspended.
@@ -51,7 +89,7 @@ def visible_to(
         open_,
         post.account_id == viewer_id,
         mentioned,
-        and_(post.visibility == "private", follows),
+        and_(post.visibility == Visibility.PRIVATE, follows),
     )
     return and_(allowed, author_ok, no_block_between(viewer_id, post.account_id))
 
@@ -86,15 +124,15 @@ def can_see(session: Session, viewer_id: int | None, post: Post) -> bool:
 
 def can_boost(post: Post, booster_id: int) -> bool:
     # Mastodon lets authors boost their own followers-only posts, nobody else.
-    if post.visibility in ("public", "unlisted"):
+    if post.visibility in OPEN:
         return True
-    return post.visibility == "private" and post.account_id == booster_id
+    return post.visibility == Visibility.PRIVATE and post.account_id == booster_id
 
 
 def server_may_see(session: Session, domain: str, post: Post) -> bool:
     """May the server `domain` fetch `post`? Yes if someone there may see it: it serves all
     its people, as Mastodon reasons for signed fetches by a server's instance actor."""
-    if post.visibility in ("public", "unlisted"):
+    if post.visibility in OPEN:
         return not shuts_out(session, post.account_id, domain)
     on_domain = select(Account.id).where(Account.domain == domain)
     mentioned = exists().where(Mention.post_id == post.id, Mention.account_id.in_(on_domain))
@@ -103,7 +141,7 @@ def server_may_see(session: Session, domain: str, post: Post) -> bool:
         Follow.accepted.is_(True),
         Follow.follower_id.in_(on_domain),
     )
-    allowed = or_(mentioned, follows) if post.visibility == "private" else mentioned
+    allowed = or_(mentioned, follows) if post.visibility == Visibility.PRIVATE else mentioned
     found = session.execute(select(Post.id).where(Post.id == post.id, allowed)).first()
     return found is not None and not shuts_out(session, post.account_id, domain)
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, bindparam, delete, exists, insert, or_, select
 from sqlalchemy.orm import Session
 
+from bocage.core.reading.visibility import Visibility
 from bocage.core.timelines import list_feeds
 from bocage.store.models import (
     Account,
@@ -94,7 +95,7 @@ def fan_out_needed(session: Session, post: Post, *, mentions: bool) -> bool:
     mentions, of a reply, to followers who asked) or a conversation (direct posts). A job
     that writes nothing cost ~15% of a post's creation, and a node whose people are
     followed from other servers only (one person's node, say) would queue one per post."""
-    if post.visibility == "direct" or mentions:
+    if post.visibility == Visibility.DIRECT or mentions:
         return True
     if post.in_reply_to_account_id not in (None, post.account_id):
         return True
@@ -106,7 +107,7 @@ def fan_out(session: Session, post: Post) -> FanOut:
     recipients: set[int] = {post.account_id}
     followers: set[int] = set()
     subscribers: list[int] = []
-    if post.visibility != "direct":
+    if post.visibility != Visibility.DIRECT:
         # Local followers only: remote ones read their own server's feed.
         found = session.connection().execute(FOLLOWERS, {"author": post.account_id})
         for follower_id, show_reblogs, notify, languages in found.all():
@@ -159,7 +160,9 @@ def backfill(
 ) -> None:
     """A new follow: the author's latest posts appear in the follower's feed right away,
     as the follow's options would have let them in."""
-    query = select(Post.id).where(Post.account_id == author_id, Post.visibility != "direct")
+    query = select(Post.id).where(
+        Post.account_id == author_id, Post.visibility != Visibility.DIRECT
+    )
     if not show_reblogs:
         query = query.where(Post.reblog_of_id.is_(None))
     if languages:

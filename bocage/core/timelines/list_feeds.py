@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
+from bocage.core.reading.visibility import Visibility
 from bocage.store.models import Follow, ListFeedEntry, ListMember, Post, UserList
 from bocage.store.prepared import Prepared
 from bocage.store.upsert import insert_ignore_many
@@ -59,7 +60,7 @@ def deliver(session: Session, post: Post, followers: set[int]) -> set[int]:
     if not holders:
         return set()
     author = post.account_id
-    if post.visibility != "direct":
+    if post.visibility != Visibility.DIRECT:
         readers = [h for h in holders if h.owner_id in followers or h.owner_id == author]
         admitted = _admitted(session, [(holder, post) for holder in readers])
         rows = [
@@ -75,7 +76,7 @@ def backfill(session: Session, holder: Holder, author_id: int) -> None:
     by the same rules as the fan-out."""
     latest = session.execute(
         select(Post.id, Post.reblog_of_id, Post.in_reply_to_id, Post.in_reply_to_account_id)
-        .where(Post.account_id == author_id, Post.visibility != "direct")
+        .where(Post.account_id == author_id, Post.visibility != Visibility.DIRECT)
         .order_by(Post.id.desc())
         .limit(BACKFILL)
     )

@@ -3,10 +3,13 @@ actor's `featured` collection and announced with Add and Remove (Mastodon's mode
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bocage.core.authorship import activities, authoring
+from bocage.core.reading.visibility import Visibility
 from bocage.kernel.clock import now
 from bocage.kernel.context import Context
 from bocage.kernel.errors import InvalidInput, NotFound
@@ -16,11 +19,16 @@ from bocage.store.models import Account, Post
 MAX_PINS = 5  # Mastodon's limit
 
 
+def pinnable(post: Any) -> bool:
+    """May its author pin it? Not a direct post, nor a boost (the web pages ask it too)."""
+    return post.visibility != Visibility.DIRECT and post.reblog_of_id is None
+
+
 def pin(session: Session, ctx: Context, account: Account, post_id: int) -> None:
     post = _own_post(session, account, post_id)
     if post.pinned_at is not None:
         return
-    if post.visibility == "direct" or post.reblog_of_id is not None:
+    if not pinnable(post):
         raise InvalidInput("Only your own posts, not direct ones or boosts, can be pinned.")
     if len(pinned_ids(session, account.id)) >= MAX_PINS:
         raise InvalidInput(f"You can pin at most {MAX_PINS} posts; unpin one first.")

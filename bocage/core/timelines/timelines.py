@@ -2,6 +2,11 @@
 
 Queries return post ids newest first (time-sortable ids make this one index scan); `hydrate`
 then loads posts, authors, boosted originals and the viewer's own flags in a few batched queries.
+
+What goes on a public or hashtag timeline is said once, by `PublicTimeline.rules`: the paged
+timelines query with it, and the live streams ask `PublicTimeline.readers` (the same rules,
+with the stream's readers in the viewer's place), so a post is streamed live exactly where
+a page would show it.
 """
 
 from __future__ import annotations
@@ -19,12 +24,11 @@ from bocage.core.media import media
 from bocage.core.polls import polls
 from bocage.core.reading import page_rows
 from bocage.core.reading.page_rows import ACCOUNTS, IDS, PageRow
-from bocage.core.reading.visibility import no_block_between, visible_to
+from bocage.core.reading.visibility import Visibility, no_block_between, visible_to
 from bocage.core.timelines import pins
 from bocage.kernel.errors import NotFound
 from bocage.store.models import (
     Account,
-    Block,
     Bookmark,
     Favourite,
     FeedEntry,
@@ -133,14 +137,15 @@ def _paged(query: Select[int], page: Page) -> Select[int]:
     return query.order_by(Post.id.desc()).limit(page.limit)
 
 
-def not_muted(viewer_id: int | None) -> ColumnElement[bool]:
-    """SQL on `Post`: its author is not muted by the viewer (anyone, for nobody)."""
+def not_muted(viewer_id: int | ColumnElement[int] | None) -> ColumnElement[bool]:
+    """SQL on `Post`: its author is not muted by the viewer (anyone, for nobody). The viewer:
+    an account id, None, or a column (see `PublicTimeline.readers`)."""
     if viewer_id is None:
         return true()
     return ~exists().where(Mute.account_id == viewer_id, Mute.target_id == Post.account_id)
 
 
-def _not_silenced(viewer_id: int | None) -> ColumnElement[bool]:
+def _not_silenced(viewer_id: Any) -> ColumnElement[bool]:
     """Accounts on servers the admin silenced stay off the public and hashtag timelines,
     except for a viewer who follows them (Mastodon's limited accounts)."""
     author = aliased(Account)
@@ -150,7 +155,7 @@ def _not_silenced(viewer_id: int | None) -> ColumnElement[bool]:
     return or_(~silenced, _follows(viewer_id, Post.account_id))
 
 
-def _follows(viewer_id: int, author_id: Any) -> ColumnElement[bool]:
+def _follows(viewer_id: Any, author_id: Any) -> ColumnElement[bool]:
     return exists().where(
         Follow.follower_id == viewer_id, Follow.target_id == author_id, Follow.accepted
     )
@@ -202,6 +207,62 @@ def local(session: Session, viewer: Account | None, page: Page) -> list[PostView
     return public(session, viewer, page, where="local")
 
 
+@dataclass(frozen=True)
+class PublicTimeline:
+    """One of the timelines everyone's public posts go on, as Mastodon's: the public one
+    (`tag` None) or a hashtag's; of all servers' posts, this node's (`where` "local") or
+    other servers' ("remote"); or only those with attachments (`only_media`)."""
+
+    where: str = "all"
+    only_media: bool = False
+    tag: str | None = None  # lowercase, without the #
+
+    def rules(self, viewer: Any) -> list[ColumnElement[bool]]:
+        """SQL on `Post`: it is on this timeline as `viewer` sees it. `viewer`: an account
+        id, None (nobody logged in), or a column of account ids (`readers`).
+
+        Public posts only, no boosts, none the viewer may not see (suspended authors,
+        blocks either way) nor by someone they mute, nothing from silenced servers but for
+        the viewer who follows its author; the public timeline also leaves out replies to
+        others (a thread its author continues stays), a hashtag's keeps them."""
+        # Cheapest first (SQLite checks them in this order): the post's own columns, its
+        # author's server, then the probes of the viewer's blocks and mutes.
+        found = [Post.visibility == Visibility.PUBLIC, Post.reblog_of_id.is_(None)]
+        if self.tag is None:
+            found.append(
+                or_(Post.in_reply_to_id.is_(None), Post.in_reply_to_account_id == Post.account_id)
+            )
+        else:
+            found.append(Post.id.in_(select(PostTag.post_id).where(PostTag.tag == self.tag)))
+        if self.only_media:
+            found.append(Post.media_count > 0)
+        author = aliased(Account, name="author")
+        if self.where == "local":
+            found.append(exists().where(author.id == Post.account_id, author.domain.is_(None)))
+        elif self.where == "remote":
+            on_remote = exists().where(author.id == Post.account_id, author.domain.is_not(None))
+            found.append(on_remote)
+        found += [visible_to(viewer), not_muted(viewer)]
+        if self.where != "local":  # this node's own people are never silenced
+            found.append(_not_silenced(viewer))
+        return found
+
+    def page(self, session: Session, viewer: Account | None, page: Page) -> list[PostView]:
+        """A page of this timeline, newest first."""
+        query = select(Post.id).where(*self.rules(viewer.id if viewer else None))
+        return _load(session, viewer, _paged(query, page))
+
+    def readers(self, session: Session, post_id: int, candidates: list[int]) -> list[int]:
+        """Which of `candidates` (account ids) this timeline shows `post_id` to: the live
+        streams ask this of every post, with the same rules as a page."""
+        if not candidates:
+            return []
+        reader = aliased(Account, name="reader")
+        shown = exists(select(Post.id).where(Post.id == post_id, *self.rules(reader.id)))
+        found = session.execute(select(reader.id).where(reader.id.in_(candidates), shown))
+        return list(found.scalars())
+
+
 def public(
     session: Session,
     viewer: Account | None,
@@ -210,30 +271,9 @@ def public(
     where: str = "all",
     only_media: bool = False,
 ) -> list[PostView]:
-    """Public posts this node holds, as Mastodon's public timelines: no boosts, no replies
-    to others, nothing from silenced servers (but to their followers). `where`: "all",
-    "local" or "remote"."""
-    viewer_id = viewer.id if viewer else None
-    query = (
-        select(Post.id)
-        .join(Account, Account.id == Post.account_id)
-        .where(
-            Post.visibility == "public",
-            Post.reblog_of_id.is_(None),
-            or_(Post.in_reply_to_id.is_(None), Post.in_reply_to_account_id == Post.account_id),
-            visible_to(viewer_id),
-            not_muted(viewer_id),
-        )
-    )
-    if where == "local":
-        query = query.where(Account.domain.is_(None))
-    else:
-        query = query.where(_not_silenced(viewer_id))
-        if where == "remote":
-            query = query.where(Account.domain.is_not(None))
-    if only_media:
-        query = query.where(Post.media_count > 0)
-    return _load(session, viewer, _paged(query, page))
+    """Public posts this node holds, as Mastodon's public timelines (`PublicTimeline`).
+    `where`: "all", "local" or "remote"."""
+    return PublicTimeline(where, only_media).page(session, viewer, page)
 
 
 def profile(
@@ -278,17 +318,18 @@ def pinned(session: Session, viewer: Account | None, account: Account) -> list[P
     return hydrate(session, viewer, [post_id for post_id in ids if post_id in visible])
 
 
-def tag(session: Session, viewer: Account | None, name: str, page: Page) -> list[PostView]:
-    viewer_id = viewer.id if viewer else None
-    tagged = select(PostTag.post_id).where(PostTag.tag == name.lower())
-    query = select(Post.id).where(
-        Post.id.in_(tagged),
-        Post.visibility == "public",
-        visible_to(viewer_id),
-        not_muted(viewer_id),
-        _not_silenced(viewer_id),
-    )
-    return _load(session, viewer, _paged(query, page))
+def tag(
+    session: Session,
+    viewer: Account | None,
+    name: str,
+    page: Page,
+    *,
+    local: bool = False,
+    only_media: bool = False,
+) -> list[PostView]:
+    """A hashtag's public posts (`PublicTimeline`); this node's only, if `local`."""
+    where = "local" if local else "all"
+    return PublicTimeline(where, only_media, name.lower()).page(session, viewer, page)
 
 
 def bookmarks(session: Session, viewer: Account, page: Page) -> list[PostView]:
@@ -481,43 +522,6 @@ def home_readers(session: Session, post_id: int, candidates: list[int]) -> list[
         for reader, original in rows
         if original is None or _visible_ids(session, reader, [original])
     ]
-
-
-def public_readers(session: Session, post: Any, candidates: list[int]) -> list[int]:
-    """Which of `candidates` may be shown a public `post` on a public stream: nobody who
-    blocks its author, is blocked by them, or mutes them."""
-    if not candidates:
-        return []
-    author = post.account_id
-    kept_out = set(
-        session.execute(
-            select(Block.account_id)
-            .where(Block.account_id.in_(candidates), Block.target_id == author)
-            .union(
-                select(Block.target_id).where(
-                    Block.account_id == author, Block.target_id.in_(candidates)
-                ),
-                select(Mute.account_id).where(
-                    Mute.account_id.in_(candidates), Mute.target_id == author
-                ),
-            )
-        ).scalars()
-    )
-    return [viewer_id for viewer_id in candidates if viewer_id not in kept_out]
-
-
-def followers_among(session: Session, author_id: int, candidates: list[int]) -> list[int]:
-    """Which of `candidates` follow `author_id` (accepted)."""
-    if not candidates:
-        return []
-    following = set(
-        session.execute(
-            select(Follow.follower_id).where(
-                Follow.follower_id.in_(candidates), Follow.target_id == author_id, Follow.accepted
-            )
-        ).scalars()
-    )
-    return [viewer_id for viewer_id in candidates if viewer_id in following]
 
 
 def list_readers(session: Session, post: Any, candidates: list[int]) -> list[int]:

@@ -17,7 +17,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from bocage.core.instance import domains
-from bocage.core.reading.visibility import visible_to
+from bocage.core.reading.visibility import Visibility, visible_to
 from bocage.core.timelines.timelines import not_muted
 from bocage.kernel.clock import now
 from bocage.kernel.ids import lowest_id_at
@@ -69,7 +69,7 @@ def _day_counts(start: datetime) -> Select[str, int, int]:
         .where(
             Post.id >= lowest_id_at(start),
             Post.id < lowest_id_at(end),
-            Post.visibility == "public",
+            Post.visibility == Visibility.PUBLIC,
             Account.suspended.is_(False),
             ~domains.silenced_account(Account.domain),
         )
@@ -90,7 +90,7 @@ def statuses(
         .join(Account, Account.id == Post.account_id)
         .where(
             Post.id >= since,
-            Post.visibility == "public",
+            Post.visibility == Visibility.PUBLIC,
             Post.reblog_of_id.is_(None),
             score > 0,
             Account.suspended.is_(False),

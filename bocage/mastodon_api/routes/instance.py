@@ -10,36 +10,40 @@ from starlette.routing import Route
 
 from bocage import __version__
 from bocage.core.instance import instance
-from bocage.core.polls import polls
+from bocage.core.limits import limits
 from bocage.mastodon_api.entities import VERSION
 from bocage.mastodon_api.http import json, services_of
 
-MAX_CHARS_PER_URL = 23
-
 
 def _configuration(request: Request) -> dict[str, Any]:
-    settings = services_of(request).ctx.settings
+    """The limits clients check before they post: those the core enforces (core/limits)."""
+    ctx = services_of(request).ctx
+    found = limits.of(ctx.settings)
     return {
-        "urls": {"streaming": services_of(request).ctx.urls.base.replace("http", "ws", 1)},
-        "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
+        "urls": {"streaming": ctx.urls.base.replace("http", "ws", 1)},
+        "accounts": {
+            "max_featured_tags": found.max_featured_tags,
+            "max_pinned_statuses": found.max_pinned_statuses,
+        },
         "statuses": {
-            "max_characters": settings.max_post_chars,
-            "max_media_attachments": 4,
-            "characters_reserved_per_url": MAX_CHARS_PER_URL,
+            "max_characters": found.max_characters,
+            "max_media_attachments": found.max_media_attachments,
+            "characters_reserved_per_url": found.characters_reserved_per_url,
         },
         "media_attachments": {
-            "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
-            "image_size_limit": settings.max_upload_bytes,
-            "image_matrix_limit": 16_777_216,
+            "supported_mime_types": list(found.image_types),
+            "image_size_limit": found.image_size_limit,
+            "image_matrix_limit": found.image_matrix_limit,
+            # No video or audio is accepted yet (Mastodon's 0: none).
             "video_size_limit": 0,
             "video_frame_rate_limit": 0,
             "video_matrix_limit": 0,
         },
         "polls": {
-            "max_options": settings.max_poll_options,
-            "max_characters_per_option": polls.MAX_OPTION_CHARS,
-            "min_expiration": settings.poll_min_expiry_seconds,
-            "max_expiration": polls.MAX_EXPIRY_SECONDS,
+            "max_options": found.max_poll_options,
+            "max_characters_per_option": found.max_poll_option_characters,
+            "min_expiration": found.min_poll_expiration,
+            "max_expiration": found.max_poll_expiration,
         },
         "translation": {"enabled": False},
     }

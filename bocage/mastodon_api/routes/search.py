@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bocage.core.reading import visibility
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of, require_user
 from bocage.mastodon_api.http import count_param, id_param, json, services_of
@@ -55,7 +56,7 @@ async def preferences(request: Request) -> Response:
     _grant, _caller = await require_user(request, "read:accounts")
     return json(
         {
-            "posting:default:visibility": "public",
+            "posting:default:visibility": visibility.DEFAULT,
             "posting:default:sensitive": False,
             "posting:default:language": None,
             "reading:expand:media": "default",

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from bocage.core.polls import polls
 from bocage.core.posts import posts, scheduled
-from bocage.core.reading.visibility import VISIBILITIES
+from bocage.core.reading.visibility import DEFAULT, Visibility
 from bocage.core.timelines import timelines
 from bocage.core.timelines.timelines import PostView
 from bocage.kernel.errors import InvalidInput, NotFound
@@ -26,12 +26,19 @@ from bocage.services.posts import PostService, Retry
 from bocage.store.models import Account, PostEdit
 
 
+def _visibility(value: str) -> Visibility:
+    try:
+        return Visibility(value)
+    except ValueError:
+        raise InvalidInput(
+            f"Validation failed: Visibility is not one of {', '.join(Visibility)}"
+        ) from None
+
+
 async def create(request: Request) -> Response:
     grant, caller = await require_user(request, "write:statuses")
     values = await params(request)
-    visibility = text_param(values, "visibility", "public") or "public"
-    if visibility not in VISIBILITIES:
-        raise InvalidInput(f"Validation failed: Visibility is not one of {', '.join(VISIBILITIES)}")
+    visibility = _visibility(text_param(values, "visibility", DEFAULT) or DEFAULT)
     given = values.get("media_ids") or []
     media_ids = tuple(
         id_param(value, "media_ids") or 0

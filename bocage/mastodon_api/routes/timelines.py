@@ -66,10 +66,16 @@ def _own_list(which: OwnList, scope: str) -> Callable[[Request], Awaitable[Respo
 
 
 async def tag(request: Request) -> Response:
+    """A hashtag's public posts: this node's only with `local=true` (the `hashtag:local`
+    stream's timeline), with attachments only with `only_media=true`."""
     grant = await grant_of(request)
     viewer = grant.account if grant else None
     found = services_of(request).timelines.tag(
-        viewer, request.path_params["hashtag"], page_of(request)
+        viewer,
+        request.path_params["hashtag"],
+        page_of(request),
+        local=bool_param(request.query_params, "local"),
+        only_media=bool_param(request.query_params, "only_media"),
     )
     return await _answer(request, found, viewer, "public")
 

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from bocage.core.polls import polls
 from bocage.core.posts import posts
+from bocage.core.reading.visibility import DEFAULT, Visibility
 from bocage.kernel import numbers
 from bocage.kernel.errors import DomainError, InvalidInput, NotFound
 from bocage.services.posts import PostService
@@ -23,7 +24,7 @@ def _draft(form: forms.FormData) -> posts.PostDraft:
     return posts.PostDraft(
         text=forms.text(form, "text", max_length=100_000),
         spoiler_text=forms.text(form, "spoiler_text", max_length=10_000),
-        visibility=forms.text(form, "visibility", "public", max_length=20),
+        visibility=Visibility.parse(forms.text(form, "visibility", DEFAULT, max_length=20)),
         in_reply_to_id=forms.optional_id(form, "in_reply_to_id"),
         language=forms.text(form, "language", max_length=20).strip() or None,
         poll=_poll(form),
@@ -68,7 +69,7 @@ async def compose_form(request: Request) -> Response:
     draft = posts.PostDraft(
         text="".join(f"@{name} " for name in sorted(mentions)),
         spoiler_text=parent.post.spoiler_text,
-        visibility=parent.post.visibility,
+        visibility=Visibility(parent.post.visibility),
         in_reply_to_id=parent.post.id,
     )
     return await page(request, "compose.html", draft=draft, parent=parent)
@@ -98,7 +99,9 @@ async def edit_form(request: Request) -> Response:
     post = await services_of(request).posts.visible(viewer.account, request.path_params["post_id"])
     if post.account_id != viewer.account.id:
         raise NotFound("You can only edit your own posts.")
-    draft = posts.PostDraft(post.source, post.spoiler_text, post.visibility, None, post.language)
+    draft = posts.PostDraft(
+        post.source, post.spoiler_text, Visibility(post.visibility), None, post.language
+    )
     return await page(request, "compose.html", draft=draft, editing=post)
 
 
