@@ -1,12 +1,13 @@
 """Peer replication as a node runs it: syncs now and then (and on demand), the per-peer
-request limits of the gateway, and discovery on the local network. `Node` owns one."""
+request limits of the gateway, and discovery on the local network. The node owns one; it
+uses of the node only what `p2p/host.py`'s `Peering` names."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
@@ -15,19 +16,17 @@ from bocage.core.replication import replica
 from bocage.kernel.events import Event
 from bocage.kernel.ratelimit import SlidingWindow
 from bocage.p2p import peers, sparse
+from bocage.p2p.host import Peering
 from bocage.p2p.live import LiveHub, LiveLinks
 from bocage.p2p.sync import Progress, Sync, SyncReport
 from bocage.store.models import Peer
-
-if TYPE_CHECKING:
-    from bocage.node import Node
 
 log = logging.getLogger("bocage.p2p")
 FIRST_SYNC_SECONDS = 2.0  # after start: a node back online catches up at once
 
 
 class Replication:
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Peering) -> None:
         self.node = node
         self.limits = SlidingWindow(max(1, node.settings.p2p_requests_per_minute), 60.0)
         self._running = asyncio.Lock()
