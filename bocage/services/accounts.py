@@ -179,7 +179,7 @@ class AccountService(Service):
         """Anyone's (gone or suspended: `NotFound`), with the account."""
 
         def load(session: Session) -> tuple[Account, list[FeaturedTagView]]:
-            account = _shown(session, account_id)
+            account = shown_account(session, account_id)
             return account, featured_tags.of_account(session, account.id)
 
         return self._query(load)
@@ -197,7 +197,7 @@ class AccountService(Service):
 
     def shown(self, account_id: int) -> Query[Account]:
         """An account by id; gone or suspended is `NotFound`."""
-        return self._query(lambda session: _shown(session, account_id))
+        return self._query(lambda session: shown_account(session, account_id))
 
     def by_ids(self, ids: list[int]) -> Query[list[Account]]:
         return self._query(lambda session: accounts.by_ids(session, ids))
@@ -210,7 +210,7 @@ class AccountService(Service):
                 account = accounts.by_name(session, self._ctx.settings.domain, handle)
             except NotFound:
                 raise NotFound(NOT_FOUND) from None
-            return _shown(session, account.id)
+            return shown_account(session, account.id)
 
         return self._query(load)
 
@@ -269,9 +269,7 @@ class AccountService(Service):
         time): its posts, pinned ones on the first page, and the viewer's relationship."""
 
         async def discover() -> None:
-            _user, _, domain = name.partition("@")
-            if domain and domain.lower() != self._ctx.settings.domain:
-                await self._lookups.discover(name)
+            await look_up_remote(self._lookups, self._ctx, name)
 
         def load(session: Session) -> ProfilePage:
             account = accounts.by_name(session, self._ctx.settings.domain, name)
@@ -291,7 +289,17 @@ class AccountService(Service):
         return self._query(load, before=discover)
 
 
-def _shown(session: Session, account_id: int | None) -> Account:
+async def look_up_remote(lookups: Lookups, ctx: Context, handle: str) -> None:
+    """A remote handle (`bob@elsewhere`) seen for the first time: looked up on its server
+    (WebFinger, then the actor), so it can be shown and acted on like ours (`NotFound` if
+    it cannot be found); nothing for one of ours."""
+    _user, _, domain = handle.partition("@")
+    if domain and domain.lower() != ctx.settings.domain:
+        await lookups.discover(handle)
+
+
+def shown_account(session: Session, account_id: int | None) -> Account:
+    """An account by id, as the API shows one: gone or suspended is `NotFound`."""
     account = session.get(Account, account_id or 0)
     if account is None or account.suspended:
         raise NotFound(NOT_FOUND)

@@ -18,6 +18,7 @@ from bocage.core.graph.graph import FollowOptions, Relationship
 from bocage.core.timelines.timelines import Page
 from bocage.kernel.context import Context
 from bocage.kernel.errors import NotFound
+from bocage.services.accounts import look_up_remote, shown_account
 from bocage.services.ports import Lookups
 from bocage.services.unit import Query, Service
 from bocage.store.db import Database
@@ -44,9 +45,7 @@ class GraphService(Service):
     async def discover(self, handle: str) -> None:
         """A remote handle (`bob@elsewhere`) seen for the first time: looked up on its
         server (WebFinger, then the actor), so it can be shown and acted on like ours."""
-        _user, _, domain = handle.partition("@")
-        if domain and domain.lower() != self._ctx.settings.domain:
-            await self._lookups.discover(handle)
+        await look_up_remote(self._lookups, self._ctx, handle)
 
     async def _act(self, action: GraphAction, actor: Account, target: Target) -> Outcome:
         if isinstance(target, str):
@@ -130,7 +129,7 @@ class GraphService(Service):
         lister = graph.followers if which == "followers" else graph.following
 
         def load(session: Session) -> list[Account]:
-            account = _shown(session, account_id)
+            account = shown_account(session, account_id)
             return lister(session, account, viewer_id=viewer.id if viewer else None)
 
         return self._query(load)
@@ -154,17 +153,9 @@ class GraphService(Service):
         id (for paging)."""
 
         def load(session: Session) -> list[tuple[int, Account]]:
-            return endorsements.endorsed(session, _shown(session, account_id).id, page)
+            return endorsements.endorsed(session, shown_account(session, account_id).id, page)
 
         return self._query(load)
-
-
-def _shown(session: Session, account_id: int | None) -> Account:
-    """An account by id, as the API shows one: gone or suspended is `NotFound`."""
-    account = session.get(Account, account_id or 0)
-    if account is None or account.suspended:
-        raise NotFound(NOT_FOUND)
-    return account
 
 
 def _act(
@@ -176,7 +167,7 @@ def _act(
     if isinstance(target, str):
         them = accounts.by_name(session, ctx.settings.domain, target)
     else:
-        them = _shown(session, target)
+        them = shown_account(session, target)
     action(session, ctx, me, them)
     session.flush()
     return Outcome(them, graph.relationship(session, me.id, them.id))
@@ -193,7 +184,7 @@ def _answer(
     me = session.get(Account, target_id)
     assert me is not None
     if shown_only:
-        follower_id = _shown(session, follower_id).id
+        follower_id = shown_account(session, follower_id).id
     decide = graph.accept_request if accept else graph.reject_request
     decide(session, ctx, me, follower_id)
     session.flush()

@@ -15,7 +15,7 @@ from bocage.core.reading import markers
 from bocage.core.timelines import timelines, trends
 from bocage.core.timelines.timelines import Page, PostView
 from bocage.core.timelines.trends import TagTrend
-from bocage.kernel.errors import NotFound
+from bocage.services.accounts import shown_account
 from bocage.services.unit import Query, Service
 from bocage.store.models import Account, Marker
 
@@ -78,9 +78,7 @@ class TimelineService(Service):
         """An account's posts (gone or suspended: `NotFound`), with Mastodon's filters."""
 
         def load(session: Session) -> list[PostView]:
-            account = session.get(Account, account_id)
-            if account is None or account.suspended:
-                raise NotFound("Record not found")
+            account = shown_account(session, account_id)
             return timelines.profile(
                 session,
                 viewer,
