@@ -33,6 +33,12 @@ BODY_GRACE_SECONDS = 30.0  # then a body must have come at BODY_MIN_RATE on aver
 BODY_MIN_RATE = 8 * 1024  # bytes a second (a 16 MB upload may take half an hour)
 
 
+def client_host(request: Request) -> str | None:
+    """The address the request came from, which limits count by: the connection's, or the
+    client's as a trusted reverse proxy forwarded it (setting `trusted_proxies`)."""
+    return request.client.host if request.client else None
+
+
 class BodyTooLarge(DomainError):
     status = 413
 

@@ -11,7 +11,6 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import orjson
 from sqlalchemy.orm import Session
@@ -19,11 +18,9 @@ from sqlalchemy.orm import Session
 from bocage.core.replication import replica
 from bocage.federation.client import FetchError, Signer
 from bocage.p2p import budget, peers
+from bocage.p2p.host import Peering
 from bocage.p2p.peers import SyncResult
 from bocage.store.models import Account
-
-if TYPE_CHECKING:
-    from bocage.node import Node
 
 log = logging.getLogger("bocage.p2p")
 PAGE = 500
@@ -81,7 +78,7 @@ class _Author:
 class Sync:
     """One sync run of a node with its peers."""
 
-    def __init__(self, node: Node, signer: Signer, progress: Progress | None = None) -> None:
+    def __init__(self, node: Peering, signer: Signer, progress: Progress | None = None) -> None:
         self.node = node
         self.signer = signer
         self.progress = progress or (lambda _done, _total: None)
