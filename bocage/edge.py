@@ -12,8 +12,6 @@ can crash a route or take the node's memory (docs/federation.md, "Limits").
   408 and the connection closed (a client trickling its body a byte at a time would
   otherwise hold a request open forever). Slow headers are the server's business
   (bocage/server.py): the app sees a request only once its headers are complete.
-
-And one thing every face asks of a request: the address it came from (`client_host`).
 """
 
 from __future__ import annotations
@@ -33,6 +31,12 @@ from bocage.kernel.errors import DomainError
 BODY_CHUNK_SECONDS = 10.0  # longest wait for the next part of a body
 BODY_GRACE_SECONDS = 30.0  # then a body must have come at BODY_MIN_RATE on average
 BODY_MIN_RATE = 8 * 1024  # bytes a second (a 16 MB upload may take half an hour)
+
+
+def client_host(request: Request) -> str | None:
+    """The address the request came from, which limits count by: the connection's, or the
+    client's as a trusted reverse proxy forwarded it (setting `trusted_proxies`)."""
+    return request.client.host if request.client else None
 
 
 class BodyTooLarge(DomainError):
@@ -145,9 +149,3 @@ def _content_length(scope: Scope) -> int | None:
         if name == b"content-length":
             return numbers.parse_count(value.decode("latin-1"), numbers.ID_LIMIT - 1)
     return None
-
-
-def client_host(request: Request) -> str | None:
-    """The address the request came from, which limits count by: the connection's, or the
-    client's as a trusted reverse proxy forwarded it (setting `trusted_proxies`)."""
-    return request.client.host if request.client else None

@@ -12,27 +12,54 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage.core.accounts import accounts
+from bocage.core.instance.domains import DomainRules
 from bocage.crypto import httpsig
 from bocage.edge import BodyTooLarge, read_body
 from bocage.federation import intake, normalize, signatures
 from bocage.federation.client import FetchError
 from bocage.federation.responses import error, node_of
+from bocage.kernel.context import Context
 from bocage.kernel.errors import NotFound, StorageFull
+from bocage.store.db import Database
 from bocage.store.models import Account
-
-if TYPE_CHECKING:
-    from bocage.node import Node
 
 log = logging.getLogger("bocage.activitypub")
 MAX_ACTIVITY_BYTES = 1024 * 1024  # Mastodon's limit too; a bigger activity is not a post
 REFUSED_SERVER = "This node does not federate with your server."
+
+
+class InboxResolver(signatures.KeyResolver, Protocol):
+    async def actor(self, uri: str, *, refresh: bool = False) -> Account: ...
+
+    async def proof_verdict(self, document: dict[str, Any], author: Account) -> bool | None: ...
+
+
+class InboxFederation(Protocol):
+    @property
+    def resolver(self) -> InboxResolver: ...
+
+    async def domain_rules(self) -> DomainRules: ...
+
+
+class Receiver(Protocol):
+    """What an inbox needs of the node: the signature checks' (`signatures.Verifier`), the
+    actors' proofs, and the database the activity is stored in."""
+
+    @property
+    def ctx(self) -> Context: ...
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def federation(self) -> InboxFederation: ...
 
 
 @dataclass(frozen=True)
@@ -94,7 +121,7 @@ class _Gone(Exception):
 
 
 async def authenticate(
-    node: Node, request: httpsig.Request, incoming: normalize.Incoming
+    node: Receiver, request: httpsig.Request, incoming: normalize.Incoming
 ) -> Sender:
     """Who vouches for this activity: the actor's HTTP signature, or else the actor's proof."""
     has_signature = signatures.is_signed(request)
@@ -126,7 +153,7 @@ async def authenticate(
 
 
 async def _verify_signature(
-    node: Node, request: httpsig.Request, incoming: normalize.Incoming
+    node: Receiver, request: httpsig.Request, incoming: normalize.Incoming
 ) -> Account:
     try:
         return await signatures.signer(node, request)
@@ -136,13 +163,15 @@ async def _verify_signature(
         raise
 
 
-async def _proof_signer(node: Node, incoming: normalize.Incoming) -> Account | None:
+async def _proof_signer(node: Receiver, incoming: normalize.Incoming) -> Account | None:
     """The actor, if the activity carries a valid proof by the actor's Ed25519 key."""
     verdict = await _proof_verdict(node, incoming)
     return verdict[1] if verdict is not None and verdict[0] else None
 
 
-async def _proof_verdict(node: Node, incoming: normalize.Incoming) -> tuple[bool, Account] | None:
+async def _proof_verdict(
+    node: Receiver, incoming: normalize.Incoming
+) -> tuple[bool, Account] | None:
     """Whether the FEP-8b32 proof holds, or None when it cannot be checked (no proof, or one
     by a key the actor does not publish as its `assertionMethod`)."""
     proof = incoming.raw.get("proof")

@@ -219,6 +219,13 @@ class Resolver:
             await self.db.write(queue.enqueue, "thread.replies", {"replies": replies})
         return outcome
 
+    async def find_post(self, uri: str) -> Post | None:
+        """`post`, with a post that cannot be fetched or read as None (a search for a URL)."""
+        try:
+            return await self.post(uri)
+        except (FetchError, normalize.Malformed):
+            return None
+
     async def _fetch_post(self, uri: str) -> dict[str, Any]:
         """From its server; else, if that server does not answer (not a 404: that one is
         an answer), from a peer, with its author's proof checked."""

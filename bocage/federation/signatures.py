@@ -4,25 +4,50 @@ key may have been rotated). Used by the inboxes and, in authorized-fetch mode, b
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
+from bocage.core.instance.domains import DomainRules
 from bocage.crypto import httpsig
 from bocage.federation import normalize
 from bocage.federation.client import FetchError
+from bocage.kernel.context import Context
 from bocage.store.models import Account
 
-if TYPE_CHECKING:
-    from bocage.node import Node
+
+class KeyResolver(Protocol):
+    async def key(self, key_id: str, *, refresh: bool = False) -> tuple[Account, str]:
+        """The account owning `key_id` and its public key (PEM), fetched when unknown or
+        when `refresh`."""
+        ...
+
+
+class KeyedFederation(Protocol):
+    @property
+    def resolver(self) -> KeyResolver: ...
+
+    async def domain_rules(self) -> DomainRules: ...
+
+
+class Verifier(Protocol):
+    """What checking a signature needs of the node it runs in: its own base URL (the URL a
+    sender signed), the remote keys, the admin's domain rules. A node is one; so is anything
+    that has these (tests pass fakes)."""
+
+    @property
+    def ctx(self) -> Context: ...
+
+    @property
+    def federation(self) -> KeyedFederation: ...
 
 
 class KeyGone(httpsig.SignatureError):
     """The signer's key can no longer be fetched (404/410): the account is gone."""
 
 
-def as_signed(node: Node, request: HTTPConnection, body: bytes = b"") -> httpsig.Request:
+def as_signed(node: Verifier, request: HTTPConnection, body: bytes = b"") -> httpsig.Request:
     # The URL as the sender addressed it: our own base URL, not whatever the proxy saw. A
     # WebSocket's handshake (no method in its scope) is a GET.
     target = _target(request.scope)
@@ -42,7 +67,7 @@ def is_signed(request: httpsig.Request) -> bool:
     return bool(request.header("signature") or request.header("signature-input"))
 
 
-async def signer(node: Node, request: httpsig.Request) -> Account:
+async def signer(node: Verifier, request: httpsig.Request) -> Account:
     """The account whose key signed `request`; `SignatureError` if none did."""
     key_id = httpsig.key_id_of(request)
     resolver = node.federation.resolver
@@ -66,7 +91,7 @@ async def signer(node: Node, request: httpsig.Request) -> Account:
 
 
 async def signing_server(
-    node: Node, request: HTTPConnection, body: bytes, *, unsigned: str, refused: str
+    node: Verifier, request: HTTPConnection, body: bytes, *, unsigned: str, refused: str
 ) -> Account:
     """The remote account (an instance actor, usually) whose signature vouches for a request
     from another server: authorized fetches, peers' replication requests. `SignatureError`

@@ -19,14 +19,15 @@ from bocage.core.timelines.timelines import Page
 from bocage.edge import nul_field, read_body
 from bocage.kernel import numbers
 from bocage.kernel.errors import DomainError, InvalidInput
-from bocage.node import Node
+from bocage.services import Services
 
 API_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke")
 MAX_BODY = 64 * 1024
 
 
-def node_of(request: HTTPConnection) -> Node:
-    return request.app.state.node
+def services_of(request: HTTPConnection) -> Services:
+    """The node's services, which every route works through."""
+    return request.app.state.services
 
 
 def is_api(request: Request) -> bool:
@@ -185,7 +186,7 @@ def link_header(request: Request, ids: list[int]) -> dict[str, str]:
     if not ids:
         return {}
     # From the scope, not `request.url`: parsing the URL cost a home page ~2% of its time.
-    base = f"{node_of(request).ctx.urls.base}{quote(request.scope['path'])}?"
+    base = f"{services_of(request).ctx.urls.base}{quote(request.scope['path'])}?"
     kept = [pair for pair in request.query_params.multi_items() if pair[0] not in PAGING]
     query = urlencode(kept) + "&" if kept else ""  # repeated keys (`types[]`) all kept
     older, newer = f"{query}max_id={min(ids)}", f"{query}min_id={max(ids)}"

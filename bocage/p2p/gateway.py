@@ -4,7 +4,7 @@ signed by their instance actor, and limited per node."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy.orm import Session
@@ -22,10 +22,8 @@ from bocage.federation.responses import activity_response, error, json_response,
 from bocage.kernel import numbers
 from bocage.kernel.errors import RateLimited
 from bocage.p2p import pubs
+from bocage.p2p.host import PeerServing
 from bocage.p2p.sync import contactable
-
-if TYPE_CHECKING:
-    from bocage.node import Node
 
 PREFIX = "/.well-known/apgateway"
 NDJSON = "application/x-ndjson"
@@ -69,7 +67,7 @@ def _clock_request(body: bytes) -> tuple[dict[str, int], list[str]]:
 
 
 def _exchange(
-    session: Session, node: Node, asker: str, asked: tuple[dict[str, int], list[str]]
+    session: Session, node: PeerServing, asker: str, asked: tuple[dict[str, int], list[str]]
 ) -> tuple[dict[str, int], list[str]]:
     """Our clock for the dids asked (all we hold if none), our peers. The asker signed as a
     node: a peer; the nodes it names are only candidates."""
@@ -143,7 +141,7 @@ def _object(session: Session, did: str, path: str) -> dict[str, Any] | Literal["
     return obj if isinstance(obj, dict) and activities.is_public(activity) else None
 
 
-async def signed_peer(node: Node, connection: HTTPConnection, body: bytes) -> str:
+async def signed_peer(node: PeerServing, connection: HTTPConnection, body: bytes) -> str:
     """The base URL of the peer node that signed a request (its instance actor), counted
     against its limit. `SignatureError` (401, 403) or `RateLimited` (429) otherwise."""
     account = await signatures.signing_server(

@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from starlette.routing import BaseRoute, WebSocketRoute
@@ -24,10 +24,8 @@ from bocage.federation import intake
 from bocage.kernel.errors import RateLimited
 from bocage.kernel.events import Event
 from bocage.p2p.gateway import signed_peer
+from bocage.p2p.host import Peering, PeerServing
 from bocage.store.models import Account
-
-if TYPE_CHECKING:
-    from bocage.node import Node
 
 log = logging.getLogger("bocage.p2p")
 PATH = "/.well-known/apgateway/live"
@@ -71,7 +69,7 @@ class LiveHub:
 
 async def live(socket: WebSocket) -> None:
     """A peer's socket: subscribe messages in, entries out (backlog first, then live)."""
-    node: Node = socket.app.state.node
+    node: PeerServing = socket.app.state.node
     refusal = await _refusal(node, socket)
     if refusal:
         await socket.close(code=1008, reason=refusal)
@@ -97,7 +95,7 @@ async def live(socket: WebSocket) -> None:
             await sender
 
 
-async def _refusal(node: Node, socket: WebSocket) -> str | None:
+async def _refusal(node: PeerServing, socket: WebSocket) -> str | None:
     """Why the handshake is refused (unsigned, bad signature, blocked, too many), or None."""
     try:
         await signed_peer(node, socket, b"")
@@ -106,7 +104,9 @@ async def _refusal(node: Node, socket: WebSocket) -> str | None:
     return None
 
 
-async def _subscribe(node: Node, subscriber: _Subscriber, message: str) -> list[tuple[int, str]]:
+async def _subscribe(
+    node: PeerServing, subscriber: _Subscriber, message: str
+) -> list[tuple[int, str]]:
     """The logs newly followed by a subscribe message, their backlog sent."""
     try:
         document = orjson.loads(message)
@@ -133,7 +133,7 @@ def _held_id(session: Any, did: str) -> int | None:
     return account.id
 
 
-async def _send_new(node: Node, subscriber: _Subscriber) -> None:
+async def _send_new(node: PeerServing, subscriber: _Subscriber) -> None:
     """Each time the hub wakes it: what was appended to the logs that grew (only those: a
     peer may follow thousands)."""
     while True:
@@ -144,7 +144,7 @@ async def _send_new(node: Node, subscriber: _Subscriber) -> None:
             await _send_backlog(node, subscriber, account_id)
 
 
-async def _send_backlog(node: Node, subscriber: _Subscriber, account_id: int) -> None:
+async def _send_backlog(node: PeerServing, subscriber: _Subscriber, account_id: int) -> None:
     while True:
         after = subscriber.sent[account_id]
         lines = await node.db.read(_page, account_id, after)
@@ -169,7 +169,7 @@ routes: list[BaseRoute] = [WebSocketRoute(PATH, live)]
 class LiveLinks:
     """One socket per peer that holds logs we want, reconnected when it drops."""
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Peering) -> None:
         self.node = node
         self._links: dict[str, tuple[frozenset[str], asyncio.Task[None]]] = {}
 

@@ -11,7 +11,6 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import orjson
 from sqlalchemy.orm import Session
@@ -21,10 +20,8 @@ from bocage.core.replication.peers import SyncResult
 from bocage.federation import intake
 from bocage.federation.client import AddressPolicy, BlockedAddress, FetchError, Signer
 from bocage.p2p import budget
+from bocage.p2p.host import Peering
 from bocage.store.models import Account
-
-if TYPE_CHECKING:
-    from bocage.node import Node
 
 log = logging.getLogger("bocage.p2p")
 PAGE = 500
@@ -94,7 +91,7 @@ class _Author:
 class Sync:
     """One sync run of a node with its peers."""
 
-    def __init__(self, node: Node, signer: Signer, progress: Progress | None = None) -> None:
+    def __init__(self, node: Peering, signer: Signer, progress: Progress | None = None) -> None:
         self.node = node
         self.signer = signer
         self.progress = progress or (lambda _done, _total: None)

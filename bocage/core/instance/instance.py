@@ -79,6 +79,14 @@ def usage(session: Session, at: datetime) -> Usage:
     return Usage(len(last_active), active_since(30), active_since(180), int(posts))
 
 
+def domain_count(session: Session) -> int:
+    """How many other servers this node knows accounts on."""
+    found = session.execute(
+        select(func.count(func.distinct(Account.domain))).where(Account.domain.is_not(None))
+    ).scalar_one()
+    return int(found)
+
+
 def instance_key(session: Session) -> RsaKey | None:
     """The node's own RSA key (its instance actor's), if made yet (`make_instance_key`),
     opened (it is stored sealed: crypto/sealing.py)."""

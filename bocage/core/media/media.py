@@ -1,14 +1,22 @@
 """Media attached to posts: uploaded first (with a description for those who cannot see
-it, and a focal point for cropping), then attached when the post is published.
+it, and a focal point for cropping), then attached when the post is published; and the
+images of profiles (avatar, header).
 
 An upload belongs to its uploader until it is attached; after that it is part of the post
 and no longer changes (as on Mastodon, whose clients upload before they post).
+
+The rules of the pipeline live here, whoever uploads (the API, the web settings): which
+formats are accepted, how big an image may be decoded, how each kind of image is resized
+(`ImagePolicy`), how many attachments a post takes, how large a request carrying a file may
+be. The work itself (decoding with Pillow, writing files) is done by adapters below the
+services (`bocage/media/`), which follow these rules and decide none.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,8 +29,55 @@ from bocage.store.models import Account, MediaFile, ScheduledMedia
 
 MAX_ATTACHMENTS = 4
 MAX_DESCRIPTION = 1500
-MAX_DIMENSIONS = (4096, 4096)  # larger images are scaled down, never cropped
+# A form or multipart body carrying a file: the file (settings.max_upload_bytes) and this
+# much for the other fields and the multipart framing.
+UPLOAD_OVERHEAD = 65536
+
+# Images: the types an upload may be, the size they are scaled down to fit, and the
+# decompression-bomb limit (a small file must not decode into gigabytes).
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")  # what an upload may be
+MAX_DIMENSIONS = (4096, 4096)  # larger images are scaled down, never cropped
+MAX_IMAGE_PIXELS = 40_000_000
+UNREADABLE = "That file is not an image we can read (JPEG, PNG, GIF, WebP)."
+NOT_ACCEPTED = "Only JPEG, PNG, GIF and WebP images are accepted."
+# Re-encoding (which also drops EXIF and GPS): transparency kept as PNG, the rest as JPEG.
+JPEG_QUALITY = 88
+
+
+@dataclass(frozen=True)
+class ImagePolicy:
+    """How one kind of image is made ready to store: at most `max_size` (width, height),
+    cropped to fill it exactly (`crop`) or scaled down to fit, never up."""
+
+    max_size: tuple[int, int]
+    crop: bool
+
+
+ATTACHMENT = ImagePolicy(MAX_DIMENSIONS, crop=False)
+AVATAR = ImagePolicy((400, 400), crop=True)
+HEADER = ImagePolicy((1500, 500), crop=True)
+ProfileImage = Literal["avatar", "header"]
+PROFILE_IMAGES: dict[str, ImagePolicy] = {"avatar": AVATAR, "header": HEADER}
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    """An image as it is stored: re-encoded bytes, their extension, type and size."""
+
+    data: bytes
+    extension: str
+    content_type: str
+    width: int
+    height: int
+
+    def stored_as(self, key: str) -> tuple[str, str, int, int, int]:
+        """What `record_upload` records of it once stored under `key`."""
+        return key, self.content_type, len(self.data), self.width, self.height
+
+
+def upload_body_limit(max_upload_bytes: int) -> int:
+    """The largest request body that carries one file of at most `max_upload_bytes`."""
+    return max_upload_bytes + UPLOAD_OVERHEAD
 
 
 def record_upload(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bocage.core.reading.visibility import visible_to
-from bocage.store.models import Bookmark, Favourite, Mention, Post
+from bocage.store.models import Bookmark, Favourite, Mention, Post, PostTag
 
 MAX_WORDS = 8
 
@@ -54,3 +54,18 @@ def _contains(word: str) -> ColumnElement[bool]:
         func.lower(Post.content).like(pattern, escape="\\"),
         func.lower(Post.spoiler_text).like(pattern, escape="\\"),
     )
+
+
+def hashtags(session: Session, prefix: str, limit: int) -> list[str]:
+    """Hashtags used here that start with `prefix`, the most used first."""
+    if not prefix:
+        return []
+    pattern = prefix.lower().replace("%", "").replace("_", "\\_") + "%"
+    rows = session.execute(
+        select(PostTag.tag)
+        .where(PostTag.tag.like(pattern, "\\"))
+        .group_by(PostTag.tag)
+        .order_by(func.count().desc())
+        .limit(limit)
+    )
+    return list(rows.scalars())

@@ -4,34 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage import __version__
-from bocage.core.instance import domains, instance
+from bocage.core.instance import instance
 from bocage.core.limits import limits
-from bocage.kernel.clock import now
 from bocage.mastodon_api.entities import VERSION
-from bocage.mastodon_api.http import json, node_of
-from bocage.store.models import Account
-
-
-def _facts(session: Session) -> tuple[instance.InstanceInfo, instance.Usage, int]:
-    domains = session.execute(
-        select(func.count(func.distinct(Account.domain))).where(Account.domain.is_not(None))
-    ).scalar_one()
-    return instance.info(session), instance.usage(session, now()), int(domains)
+from bocage.mastodon_api.http import json, services_of
 
 
 def _configuration(request: Request) -> dict[str, Any]:
     """The limits clients check before they post: those the core enforces (core/limits)."""
-    node = node_of(request)
-    found = limits.of(node.settings)
+    ctx = services_of(request).ctx
+    found = limits.of(ctx.settings)
     return {
-        "urls": {"streaming": node.ctx.urls.base.replace("http", "ws", 1)},
+        "urls": {"streaming": ctx.urls.base.replace("http", "ws", 1)},
         "accounts": {
             "max_featured_tags": found.max_featured_tags,
             "max_pinned_statuses": found.max_pinned_statuses,
@@ -65,12 +54,12 @@ def _version(_request: Request) -> str:
 
 
 async def instance_v1(request: Request) -> Response:
-    node = node_of(request)
-    info, usage, domains = await node.db.read(_facts)
+    services = services_of(request)
+    info, usage, domains = await services.instance.facts()
     mode = info.registration_mode
     return json(
         {
-            "uri": node.ctx.settings.domain,
+            "uri": services.ctx.settings.domain,
             "title": info.name,
             "short_description": info.description,
             "description": info.description,
@@ -95,18 +84,18 @@ async def instance_v1(request: Request) -> Response:
 
 
 async def instance_v2(request: Request) -> Response:
-    node = node_of(request)
-    info, usage, _domains = await node.db.read(_facts)
+    services = services_of(request)
+    info, usage, _domains = await services.instance.facts()
     mode = info.registration_mode
     return json(
         {
-            "domain": node.ctx.settings.domain,
+            "domain": services.ctx.settings.domain,
             "title": info.name,
             "version": _version(request),
             "source_url": "https://github.com/bocage-social/bocage",
             "description": info.description,
             "usage": {"users": {"active_month": usage.active_month}},
-            "thumbnail": {"url": f"{node.ctx.urls.base}/static/header-missing.png"},
+            "thumbnail": {"url": f"{services.ctx.urls.base}/static/header-missing.png"},
             "icon": [],  # the app icon in several sizes; none uploaded yet
             "languages": ["en"],
             "configuration": _configuration(request),
@@ -127,12 +116,12 @@ def _rules(info: instance.InstanceInfo) -> list[dict[str, str]]:
 
 
 async def rules(request: Request) -> Response:
-    info = await node_of(request).db.read(instance.info)
+    info = await services_of(request).instance.info()
     return json(_rules(info))
 
 
 async def peers(request: Request) -> Response:
-    return json(await node_of(request).db.read(domains.peers))
+    return json(await services_of(request).instance.peers())
 
 
 async def empty_list(_request: Request) -> Response:

@@ -29,7 +29,7 @@ from bocage.core.auth import oauth
 from bocage.edge import read_body
 from bocage.kernel.errors import DomainError, NotFound
 from bocage.mastodon_api.auth import ApiError
-from bocage.mastodon_api.http import bool_param, node_of
+from bocage.mastodon_api.http import bool_param, services_of
 from bocage.mastodon_api.streaming import channels
 from bocage.mastodon_api.streaming.hub import Connection, Message, StreamHub
 
@@ -48,7 +48,7 @@ async def health(_request: Request) -> Response:
 async def _grant(scope_holder: Request | WebSocket, token: str) -> oauth.Grant:
     if not token:
         raise ApiError("Missing access token", 401)
-    grant = await node_of(scope_holder).db.read(oauth.grant_for, token)
+    grant = await services_of(scope_holder).auth.grant(token)
     if grant is None:
         raise ApiError("Invalid access token", 401)
     return grant
