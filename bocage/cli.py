@@ -47,12 +47,12 @@ from bocage.config import (
 )
 from bocage.core.accounts import accounts, keystore
 from bocage.core.instance import instance
-from bocage.core.replication import replica
+from bocage.core.replication import peers, replica
 from bocage.crypto import sealing
 from bocage.crypto.sealing import SealingError
 from bocage.kernel.context import Context
 from bocage.kernel.errors import DomainError
-from bocage.p2p import peers, pubs
+from bocage.p2p import pubs
 from bocage.p2p.sync import SyncReport
 from bocage.store import backup as backups
 from bocage.store import id_slots

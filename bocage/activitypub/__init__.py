@@ -3,13 +3,12 @@
 Served: discovery (WebFinger, host-meta, NodeInfo) · actors (documents) · objects (served at
 their ids) · collections (outbox, followers, following, paged) · inbox (signed activities
 in).
-Working in the background: federation (the services one node holds) · resolver (fetching
-actors, keys, posts) · receive (applying what arrived) · delivery (outbox, retries, parked
-hosts).
-Shared with peer replication, below the faces (bocage/federation): the SSRF-safe signed
-client, inbound signature checks, responses (media types, content negotiation) and
-normalize (remote quirks, at the edge). HTTP signatures live in crypto/httpsig, integrity
-proofs in crypto/proofs.
+Working in the background: federation (the services one node holds) · receive (applying
+what arrived) · delivery (outbox, retries, parked hosts).
+Shared with the other faces, below them (bocage/federation): the SSRF-safe signed client,
+the resolver (fetching actors, keys, posts), inbound signature checks, responses (media
+types, content negotiation) and normalize (remote quirks, at the edge). HTTP signatures
+live in crypto/httpsig, integrity proofs in crypto/proofs.
 """
 
 from starlette.routing import BaseRoute

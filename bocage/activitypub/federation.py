@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bocage.activitypub import delivery, receive
-from bocage.activitypub.resolver import Resolver
 from bocage.core.instance import domains
 from bocage.federation.client import AddressPolicy, FederationClient
+from bocage.federation.resolver import Resolver
 from bocage.kernel.context import Context
 from bocage.store.db import Database
 from bocage.store.queue import Handler

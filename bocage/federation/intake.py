@@ -8,8 +8,10 @@ faces, so neither writes into the other.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import orjson
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -20,6 +22,7 @@ from bocage.store.models import InboundActivity
 from bocage.store.prepared import Prepared
 from bocage.store.queue import enqueue
 
+log = logging.getLogger("bocage.p2p")
 INBOUND = InboundActivity.__table__
 # The one write of every inbox request, compiled once (store/prepared.py); ON CONFLICT DO
 # NOTHING is spelled the same by SQLite and PostgreSQL.
@@ -42,3 +45,14 @@ def store(session: Session, incoming: normalize.Incoming, body: bytes, verified_
     }
     if STORE.execute(session, row).fetchone() is not None:  # None: already received
         enqueue(session, "inbox.process", {"inbound_id": row["id"]})
+
+
+def store_replicated(session: Session, activity: dict[str, Any]) -> None:
+    """An activity accepted from an author's log (`replica.accept`), verified by its proof
+    there: into the inbox pipeline like any other, once per activity."""
+    try:
+        incoming = normalize.activity(activity)
+    except normalize.Malformed as bad:
+        log.info("replicated activity %s not applied: %s", activity.get("id"), bad)
+        return
+    store(session, incoming, orjson.dumps(activity), "proof")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,9 +25,10 @@ from bocage.core.polls.polls import MAX_OPTION_CHARS, RemotePoll
 from bocage.crypto import identity_proofs
 from bocage.crypto.keys import KeyFormatError, public_key_from_multibase
 from bocage.edge import nul_field
+from bocage.kernel.urls import host, same_origin
 
 ACTOR_TYPES = {"Person", "Service", "Application", "Group", "Organization"}
-MAX_URI = 500  # ids and URLs, as long as the store's columns for them (store/models.py)
+MAX_URI = 500  # ids and URLs, as long as the store's columns for them (store/models/)
 MAX_TAG = 100
 AS_TYPES = ("application/activity+json", "application/ld")
 POST_TYPES = {"Note", "Article", "Page", "Question", "Video", "Event", "Audio", "Image"}
@@ -124,20 +124,6 @@ def timestamp(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-@lru_cache(maxsize=4096)
-def host(uri: str) -> str:
-    """The host[:port] of `uri`; "" for one that names none (`https://[x` does not parse).
-    Cached: every delivery asks it of the same actors again and again."""
-    try:
-        return urlsplit(uri).netloc.lower()
-    except ValueError:
-        return ""
-
-
-def same_origin(a: str, b: str) -> bool:
-    return host(a) == host(b) and bool(host(a))
 
 
 def _url(value: Any) -> str | None:

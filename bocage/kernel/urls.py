@@ -1,8 +1,11 @@
-"""Where things live: every URL and ActivityStreams id this node mints."""
+"""Where things live: every URL and ActivityStreams id this node mints, and the one way any
+layer reads the server a URL names (`host`, `same_origin`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -71,3 +74,17 @@ class Urls:
 
     def media(self, storage_key: str) -> str:
         return f"{self.base}/media/{storage_key}"
+
+
+@lru_cache(maxsize=4096)
+def host(uri: str) -> str:
+    """The host[:port] of `uri`; "" for one that names none (`https://[x` does not parse).
+    Cached: every delivery asks it of the same actors again and again."""
+    try:
+        return urlsplit(uri).netloc.lower()
+    except ValueError:
+        return ""
+
+
+def same_origin(a: str, b: str) -> bool:
+    return host(a) == host(b) and bool(host(a))

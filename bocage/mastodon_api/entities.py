@@ -14,7 +14,8 @@ from functools import lru_cache
 from typing import Any
 
 from bocage.core.content.text import plain
-from bocage.core.filters.filters import FilterInfo, FilterView, Match
+from bocage.core.filters.filters import FilterView
+from bocage.core.filters.matching import FilterInfo, Match
 from bocage.core.polls.polls import PollView
 from bocage.core.reading import visibility
 from bocage.core.timelines.timelines import PostView

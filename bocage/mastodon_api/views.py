@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import Session
 
-from bocage.core.filters import filters
+from bocage.core.filters import filters, pages
 from bocage.core.timelines import timelines
 from bocage.core.timelines.timelines import PostView, with_mentions
 from bocage.kernel.context import Context
@@ -79,7 +79,7 @@ def statuses(
     assert context in CONTEXTS, context
     page_ids = [view.post.id for view in views]
     viewer_id = viewer.id if viewer is not None else None
-    applied = filters.apply(session, viewer_id, views, context, keep_hidden=keep_hidden)
+    applied = pages.apply(session, viewer_id, views, context, keep_hidden=keep_hidden)
     # Status entities built before from this database's committed rows (none are kept from
     # a write transaction: its row versions may still roll back).
     kept = committed_cache(session, "rendered", rendered.RenderedStatuses)
@@ -131,7 +131,7 @@ def for_viewer(
     """A status rendered for nobody in particular (`entity`, from `views`), as `viewer_id`'s
     filters show it in `context`: None if they hide it, a copy with `filtered` if they
     match it, the same entity otherwise (the public streams render once for everyone)."""
-    applied = filters.apply(session, viewer_id, views, context)
+    applied = pages.apply(session, viewer_id, views, context)
     if not applied.views:
         return None
     found = applied.matches.get(int(entity["id"]))

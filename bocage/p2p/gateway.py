@@ -14,15 +14,16 @@ from starlette.routing import BaseRoute, Route
 
 from bocage.core.authorship import activities, authoring, portable
 from bocage.core.inbound import remote
-from bocage.core.replication import replica
+from bocage.core.replication import peers, replica
 from bocage.crypto import httpsig
 from bocage.edge import BodyTooLarge, read_body
 from bocage.federation import signatures
 from bocage.federation.responses import activity_response, error, json_response, node_of
 from bocage.kernel import numbers
 from bocage.kernel.errors import RateLimited
-from bocage.p2p import peers, pubs
+from bocage.p2p import pubs
 from bocage.p2p.host import PeerServing
+from bocage.p2p.sync import contactable
 
 PREFIX = "/.well-known/apgateway"
 NDJSON = "application/x-ndjson"
@@ -73,8 +74,8 @@ def _exchange(
     dids, their_peers = asked
     own = node.ctx.urls.base
     peers.remember(session, asker, "exchange", own=own)
-    policy = node.federation.client.policy
-    peers.teach(session, their_peers, teacher=asker, own=own, policy=policy)
+    taught = contactable(their_peers, node.federation.client.policy)
+    peers.teach(session, taught, teacher=asker, own=own)
     held = replica.clock(session, list(dids) or None)
     known = [peer.url for peer in peers.listed(session) if peer.url != asker]
     return held, known[: peers.MAX_LEARNED]

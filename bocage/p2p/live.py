@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bocage.core.replication import replica
 from bocage.crypto import httpsig
+from bocage.federation import intake
 from bocage.kernel.errors import RateLimited
 from bocage.kernel.events import Event
 from bocage.p2p.gateway import signed_peer
@@ -220,7 +221,9 @@ class LiveLinks:
                 line = orjson.loads(message.data)
                 if line.get("type") == "entry" and line.get("entry", {}).get("author") in heads:
                     account_id = heads[line["entry"]["author"]][0]
-                    accepted = await self.node.db.write(replica.accept, account_id, [line], url)
+                    accepted = await self.node.db.write(
+                        replica.accept, account_id, [line], url, intake.store_replicated
+                    )
                     if accepted.bad or accepted.forked or accepted.unchained or accepted.unbound:
                         return  # the next sync sorts it out, through every peer
 

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from bocage.core.accounts import accounts
 from bocage.core.authorship import authoring
 from bocage.core.authorship.activities import AS_CONTEXT, iso
+from bocage.core.replication import peers
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
 from bocage.edge import BodyTooLarge, read_body
@@ -25,7 +26,6 @@ from bocage.federation.client import FetchError
 from bocage.federation.responses import error, json_response, node_of
 from bocage.kernel.clock import now
 from bocage.kernel.errors import DomainError, NotFound
-from bocage.p2p import peers
 from bocage.p2p.host import Peering
 from bocage.store.models import Account, GatewayConsent
 

@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from bocage.core.replication import replica
+from bocage.core.replication import peers, replica
 from bocage.kernel.events import Event
 from bocage.kernel.ratelimit import SlidingWindow
-from bocage.p2p import peers, sparse
+from bocage.p2p import sparse
 from bocage.p2p.host import Peering
 from bocage.p2p.live import LiveHub, LiveLinks
 from bocage.p2p.sync import Progress, Sync, SyncReport

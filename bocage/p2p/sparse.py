@@ -12,11 +12,11 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bocage.core.replication import peers
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
 from bocage.federation import normalize
 from bocage.federation.client import FetchError
-from bocage.p2p import peers
 from bocage.p2p.host import Peering
 from bocage.store.models import Account
 

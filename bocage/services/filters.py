@@ -1,12 +1,12 @@
 """Filters: a person's filters (v2: a filter with keywords and statuses; v1: each keyword
 presented as a filter of its own, for older clients). Matching posts against them is the
-core's (core/filters/filters.py), applied wherever posts are read."""
+core's (core/filters/), applied wherever posts are read."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bocage.core.filters import filters
+from bocage.core.filters import filters, v1
 from bocage.core.filters.filters import FilterChange, FilterView, Unset
 from bocage.services.unit import Query, Service
 from bocage.store.models import Account, Filter, FilterKeyword, FilterStatus
@@ -68,10 +68,10 @@ class FilterService(Service):
     # --- v1 ---------------------------------------------------------------------------
 
     def v1_all(self, owner: Account) -> Query[list[V1Filter]]:
-        return self._query(lambda session: filters.v1_all(session, owner.id))
+        return self._query(lambda session: v1.v1_all(session, owner.id))
 
     def v1_one(self, owner: Account, keyword_id: int) -> Query[V1Filter]:
-        return self._query(lambda session: filters.v1_one(session, owner.id, keyword_id))
+        return self._query(lambda session: v1.v1_one(session, owner.id, keyword_id))
 
     async def v1_create(
         self,
@@ -84,7 +84,7 @@ class FilterService(Service):
         expires_in: int | None,
     ) -> V1Filter:
         return await self._db.write(
-            filters.v1_create,
+            v1.v1_create,
             owner.id,
             phrase=phrase,
             context=context,
@@ -105,7 +105,7 @@ class FilterService(Service):
         expires_in: int | Unset | None,
     ) -> V1Filter:
         return await self._db.write(
-            filters.v1_update,
+            v1.v1_update,
             owner.id,
             keyword_id,
             phrase=phrase,
@@ -116,4 +116,4 @@ class FilterService(Service):
         )
 
     async def v1_delete(self, owner: Account, keyword_id: int) -> None:
-        await self._db.write(filters.v1_delete, owner.id, keyword_id)
+        await self._db.write(v1.v1_delete, owner.id, keyword_id)

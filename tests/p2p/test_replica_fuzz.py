@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from bocage.core.replication import replica, verify
 from bocage.crypto.keys import public_key_from_did
+from bocage.federation import intake
 from bocage.node import Node
 from bocage.store.models import Account, LogEntry
 from tests.conftest import make_settings
@@ -102,7 +103,7 @@ def test_any_page_is_accepted_or_refused_and_leaves_no_gap(
     account_id = alice_on(node, alice)
     page = received(data.draw(st.one_of(changed(lines), st.lists(JSON, max_size=3))))
     with suppress(_Undo), node.db.transaction() as session:
-        accepted = replica.accept(session, account_id, page, PEER)
+        accepted = replica.accept(session, account_id, page, PEER, intake.store_replicated)
         assert isinstance(accepted, replica.Accepted)
         session.flush()  # every row it added goes to the database now, within the test
         account = session.get(Account, account_id)
@@ -120,7 +121,8 @@ def test_the_untouched_log_is_accepted_whole(
     alice, lines = alice_log
     account_id = alice_on(node, alice)
     with node.db.transaction() as session:
-        assert replica.accept(session, account_id, lines, PEER).stored == len(lines)
+        accepted = replica.accept(session, account_id, lines, PEER, intake.store_replicated)
+        assert accepted.stored == len(lines)
 
 
 @settings(max_examples=300)

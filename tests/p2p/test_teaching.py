@@ -21,7 +21,7 @@ import orjson
 import pytest
 from aiohttp import web
 
-from bocage.p2p import peers
+from bocage.core.replication import peers
 from tests.federation.helpers import Person, eventually
 from tests.outsider import Outsider, document
 from tests.p2p.helpers import follow, prepare, start

@@ -75,7 +75,7 @@ def alice_on(mirror: Node, alice: Account) -> int:
 
 def offer(mirror: Node, account_id: int, lines: list[Any]) -> replica.Accepted:
     with mirror.db.transaction() as session:
-        return replica.accept(session, account_id, lines, PEER)
+        return replica.accept(session, account_id, lines, PEER, intake.store_replicated)
 
 
 def held(mirror: Node, account_id: int) -> int:

@@ -2,6 +2,6 @@
 the profile's extras (featured tags, endorsements, private notes), password hashing and the
 key store.
 
-Imports instance, authorship, content, graph and timelines; must not import auth, posts or
-federation.
+Imports instance, authorship, content, reading, graph and timelines; must not import auth,
+posts, inbound or anything above them.
 """

@@ -2,6 +2,6 @@
 that live elsewhere as the core knows them (from activities each face has already normalized),
 and the verdict every inbound activity ends with.
 
-The top of the core: it imports accounts, posts, polls, authorship and the kernel; nothing in
-the core imports it.
+Near the top of the core: it imports accounts, posts, polls, authorship and reading; only
+replication imports it.
 """

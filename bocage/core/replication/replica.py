@@ -1,14 +1,17 @@
-"""The author logs this node holds: its own users' (written by core/authorship/authoring.py) and
-replicas of other authors', accepted entry by entry after verification (core/replication/verify.py).
+"""The author logs this node holds: its own users' (written by core/authorship/authoring.py)
+and replicas of other authors', accepted entry by entry after verification
+(core/replication/verify.py).
 
 A replica lives where the home log does: `log_entries` rows of the author's account, whose
 `log_seq`/`log_head` are the head held here. The content of an accepted activity also enters
-the inbox pipeline (`federation/intake.py`), so a post replicated from a peer becomes a post here
-exactly as one delivered by ActivityPub would, once (by activity id)."""
+the inbox pipeline (the caller's `apply`: `federation/intake.py`), so a post replicated from a
+peer becomes a post here exactly as one delivered by ActivityPub would, once (by activity id).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,9 +25,9 @@ from bocage.core.inbound import remote
 from bocage.core.replication import verify
 from bocage.core.replication.verify import Head, Rejected, Unbound
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
-from bocage.federation import intake, normalize
 from bocage.kernel import events
 from bocage.kernel.clock import now
+from bocage.kernel.urls import same_origin
 from bocage.store.models import (
     Account,
     Follow,
@@ -38,6 +41,8 @@ from bocage.store.models import (
 log = logging.getLogger("bocage.p2p")
 CLOCK_LIMIT = 10_000  # dids listed at most in one clock answer
 PAGE_DEFAULT, PAGE_MAX = 200, 1000
+# What becomes of an accepted activity, in the same transaction (the caller says).
+Apply = Callable[[Session, dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -140,9 +145,13 @@ def held_object(session: Session, did: str, uri: str) -> dict[str, Any] | None:
     return orjson.loads(document) if document else None
 
 
-def accept(session: Session, account_id: int, lines: list[Any], peer: str) -> Accepted:
+def accept(
+    session: Session, account_id: int, lines: list[Any], peer: str, apply: Apply
+) -> Accepted:
     """Verify and store, in seq order, the entries of a page from `peer`. Stops at the first
-    one that fails: nothing after a bad entry is stored, so there is never a gap."""
+    one that fails: nothing after a bad entry is stored, so there is never a gap. Each stored
+    activity is handed to `apply` in the same transaction (the inbox pipeline, once per
+    activity: `federation/intake.py`)."""
     account = session.get(Account, account_id)
     if account is None or account.did is None or is_forked(session, account_id):
         return Accepted(0, "this log is not replicated here")
@@ -157,7 +166,7 @@ def accept(session: Session, account_id: int, lines: list[Any], peer: str) -> Ac
     with session.no_autoflush:
         for line in lines:
             try:
-                outcome = _accept_one(session, account, key, line, peer, buried)
+                outcome = _accept_one(session, account, key, line, peer, buried, apply)
             except Unbound as unbound:
                 # Genuine entries of the did, by another actor: the binding is wrong (never
                 # proven) or in question; the peer only relayed them and is not blamed.
@@ -190,7 +199,13 @@ def _tombstoned(session: Session, lines: list[Any]) -> set[str]:
 
 
 def _accept_one(
-    session: Session, account: Account, key: bytes, line: Any, peer: str, buried: set[str]
+    session: Session,
+    account: Account,
+    key: bytes,
+    line: Any,
+    peer: str,
+    buried: set[str],
+    apply: Apply,
 ) -> Accepted | int:
     """Store one entry: 1 if stored, 0 if already held; an `Accepted` when the page must stop
     without blame on the peer."""
@@ -209,7 +224,7 @@ def _accept_one(
         # Signed by the did's key as this actor: the proof of possession an old, unproven
         # binding lacked.
         account.did_proven = True
-    _store(session, account, entry, activity, buried)
+    _store(session, account, entry, activity, buried, apply)
     return 1
 
 
@@ -241,6 +256,7 @@ def _store(
     entry: dict[str, Any],
     activity: dict[str, Any] | None,
     buried: set[str],
+    apply: Apply,
 ) -> None:
     object_id = activities.object_id_of(activity) if activity is not None else None
     if activity is not None and activity.get("type") != "Delete" and object_id:
@@ -271,20 +287,10 @@ def _store(
         # Tombstoned now, not when the inbox job runs: a Create of it queued earlier, or
         # offered again by a peer, must find it gone.
         # (Only the author's own objects: a Delete cannot bury someone else's post.)
-        if normalize.same_origin(object_id, account.uri) and object_id not in buried:
+        if same_origin(object_id, account.uri) and object_id not in buried:
             session.add(Tombstone(uri=object_id, deleted_at=now()))
             buried.add(object_id)
-    _apply(session, activity)
-
-
-def _apply(session: Session, activity: dict[str, Any]) -> None:
-    """Into the inbox pipeline, verified by its proof (checked above); once per activity."""
-    try:
-        incoming = normalize.activity(activity)
-    except normalize.Malformed as bad:
-        log.info("replicated activity %s not applied: %s", activity.get("id"), bad)
-        return
-    intake.store(session, incoming, orjson.dumps(activity), "proof")
+    apply(session, activity)
 
 
 @dataclass(frozen=True)

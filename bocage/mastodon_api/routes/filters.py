@@ -1,5 +1,5 @@
 """Filters: the v2 API (filters with keywords and statuses) and the v1 API older clients use
-(each keyword presented as a filter of its own). The rules are in core/filters/filters.py."""
+(each keyword presented as a filter of its own). The rules are in core/filters/."""
 
 from __future__ import annotations
 

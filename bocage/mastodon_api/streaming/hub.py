@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bocage.core.auth import oauth
-from bocage.core.filters import filters
+from bocage.core.filters import process_cache
 from bocage.kernel.errors import NotFound
 from bocage.kernel.events import Event
 from bocage.mastodon_api.streaming import render
@@ -131,7 +131,7 @@ class StreamHub:
     def _on_events(self, events: list[Event]) -> None:
         for event in events:
             if event.kind == "filters.changed":  # maybe changed by another process
-                filters.forget(event.data["account_id"])
+                process_cache.forget(event.data["account_id"])
         if not self.connections:
             return  # nobody is listening: nothing to read, nothing to render
         for event in events:

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from bocage.federation.client import AddressPolicy, BlockedAddress
 from bocage.kernel.clock import now
 from bocage.kernel.errors import DomainError
 from bocage.store.models import Peer, PeerCandidate
@@ -82,13 +81,11 @@ def remember(session: Session, url: str, source: str, *, own: str | None = None)
     return peer
 
 
-def teach(
-    session: Session, urls: list[str], *, teacher: str, own: str, policy: AddressPolicy
-) -> int:
+def teach(session: Session, urls: list[str], *, teacher: str, own: str) -> int:
     """The nodes the peer `teacher` listed in a clock exchange, kept as candidates: at most
     `TAUGHT_PER_PEER` of its own waiting, `MAX_CANDIDATES` in all; not this node, not a
-    known peer or candidate, and not an address the node must not contact (the SSRF rules:
-    no private or loopback literal, plain http only in development). How many were new."""
+    known peer or candidate. `urls` are base URLs the caller may contact at all (the SSRF
+    rules, the transport's: `p2p/sync.contactable`). How many were new."""
     if not urls:
         return 0
     _forget_expired(session)
@@ -98,23 +95,12 @@ def teach(
     if room <= 0:
         return 0
     own = base_url(own)
-    fresh = [url for url in dict.fromkeys(_contactable(urls[:MAX_LEARNED], policy)) if url != own]
+    fresh = [url for url in dict.fromkeys(urls[:MAX_LEARNED]) if url != own]
     known = set(session.scalars(select(Peer.url).where(Peer.url.in_(fresh))))
     known |= set(session.scalars(select(PeerCandidate.url).where(PeerCandidate.url.in_(fresh))))
     taught = [url for url in fresh if url not in known][:room]
     session.add_all(PeerCandidate(url=url, taught_by=teacher, learned_at=now()) for url in taught)
     return len(taught)
-
-
-def _contactable(urls: list[str], policy: AddressPolicy) -> list[str]:
-    """The base URLs among `urls` that name a node this one may contact."""
-    found = []
-    for url in urls:
-        try:
-            found.append(policy.check_url(base_url(url)))
-        except (BadPeerUrl, BlockedAddress):
-            continue
-    return found
 
 
 def candidates_to_ask(session: Session, limit: int = ASKED_PER_SYNC) -> list[str]:
