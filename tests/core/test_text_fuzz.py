@@ -62,6 +62,8 @@ def test_remote_html_keeps_nothing_that_runs(markup: str) -> None:
 
 @settings(max_examples=300)
 @given(HTML)
+# Nested links Ammonia writes as `<a><a></a></a>`, which read back as siblings (found by this test).
+@example('<a/href=javascript:x><object href="javascript:alert(1)"><a/href=javascript:x>')
 def test_local_html_keeps_nothing_that_runs(markup: str) -> None:
     cleaned = text.sanitize(markup)
     assert dangers(cleaned, text.ALLOWED_TAGS) == []

@@ -127,7 +127,20 @@ _POST_CLEANER = nh3.Cleaner(
 
 def sanitize(markup: str) -> str:
     """Keep only the few tags a post may contain; everything else is stripped (Ammonia)."""
-    return _POST_CLEANER.clean(markup)
+    return _settled(_POST_CLEANER, markup)
+
+
+def _settled(cleaner: nh3.Cleaner, markup: str) -> str:
+    """Cleaned until cleaning changes nothing more: Ammonia can write markup that parses
+    differently when read again (`<a><a></a></a>`, from nested links it let through, reads
+    back as two sibling links), and what is stored must be what a second cleaning keeps."""
+    cleaned = cleaner.clean(markup)
+    for _ in range(3):
+        again = cleaner.clean(cleaned)
+        if again == cleaned:
+            break
+        cleaned = again
+    return cleaned
 
 
 # What other servers may put in a post (Mastodon's list for remote content): formatting,
@@ -145,7 +158,7 @@ _REMOTE_CLEANER = nh3.Cleaner(
 
 def sanitize_remote(markup: str) -> str:
     """HTML written on another server, reduced to what is safe to show here."""
-    return _REMOTE_CLEANER.clean(markup)
+    return _settled(_REMOTE_CLEANER, markup)
 
 
 def plain(markup: str) -> str:
