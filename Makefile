@@ -22,6 +22,7 @@ run: $(STAMP)
 test: $(STAMP)
 	@scripts/ensure-chromium
 	$(BIN)/ruff check bocage tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
@@ -30,6 +31,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check bocage tests bench
 	$(BIN)/ruff format --check bocage tests bench
+	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache

@@ -26,8 +26,9 @@ from rich.table import Table
 
 from bench import burst, federation, mastodon_api, p2p, seed, streaming
 from bocage.config import Settings
-from bocage.core import posts, timelines
-from bocage.core.context import Context
+from bocage.core.posts import posts
+from bocage.core.timelines import timelines
+from bocage.kernel.context import Context
 from bocage.store import migrate
 from bocage.store.db import Database
 

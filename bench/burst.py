@@ -20,7 +20,8 @@ import aiohttp
 import orjson
 
 from bench.federation import CLI, free_port, init_node
-from bocage.core import accounts, remote
+from bocage.core.accounts import accounts
+from bocage.core.inbound import remote
 from bocage.crypto import httpsig
 from bocage.store import migrate
 from bocage.store.db import Database

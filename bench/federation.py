@@ -19,11 +19,13 @@ import orjson
 
 from bench.sink import host_address
 from bocage.config import Settings, load_settings
-from bocage.core import accounts, posts, remote
-from bocage.core.context import Context
-from bocage.core.ids import new_id
+from bocage.core.accounts import accounts
+from bocage.core.inbound import remote
+from bocage.core.posts import posts
 from bocage.crypto import httpsig
 from bocage.crypto.keys import IdentityKey
+from bocage.kernel.context import Context
+from bocage.kernel.ids import new_id
 from bocage.node import Node
 from bocage.store import migrate
 from bocage.store.db import Database

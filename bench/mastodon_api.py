@@ -14,8 +14,9 @@ import aiohttp
 from bench import seed
 from bench.federation import CLI, free_port, init_node, percentile
 from bocage.config import Settings
-from bocage.core import accounts, oauth
-from bocage.core.context import Context
+from bocage.core.accounts import accounts
+from bocage.core.auth import oauth
+from bocage.kernel.context import Context
 from bocage.store import migrate
 from bocage.store.db import Database
 

@@ -45,8 +45,10 @@ from typing import Any
 import httpx
 
 from bocage.config import Settings, load_settings, write_config_file
-from bocage.core import accounts, oauth, posts
-from bocage.core.context import Context
+from bocage.core.accounts import accounts
+from bocage.core.auth import oauth
+from bocage.core.posts import posts
+from bocage.kernel.context import Context
 from bocage.store import migrate
 from bocage.store.db import Database
 from bocage.store.models import Account

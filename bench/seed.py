@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from bocage.core import accounts
-from bocage.core.context import Context
-from bocage.core.ids import new_id
+from bocage.core.accounts import accounts
 from bocage.crypto.keys import IdentityKey
+from bocage.kernel.context import Context
+from bocage.kernel.ids import new_id
 from bocage.store.db import Database
 from bocage.store.models import Account, Follow, Post
 

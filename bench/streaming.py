@@ -21,9 +21,10 @@ import orjson
 from bench.federation import CLI, free_port, init_node
 from bench.seed import _insert
 from bocage.config import Settings
-from bocage.core import accounts, oauth
-from bocage.core.context import Context
+from bocage.core.accounts import accounts
+from bocage.core.auth import oauth
 from bocage.crypto.keys import IdentityKey
+from bocage.kernel.context import Context
 from bocage.store import migrate
 from bocage.store.db import Database
 from bocage.store.models import Follow, User

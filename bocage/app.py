@@ -19,8 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bocage.activitypub import all_routes as activitypub_routes
 from bocage.config import Settings
-from bocage.core.errors import DomainError, NotAuthenticated, NotFound, RetryLater
 from bocage.edge import BodyTooLarge, Bounds, RequestTimeout
+from bocage.kernel.errors import DomainError, NotAuthenticated, NotFound, RetryLater
 from bocage.mastodon_api import all_routes as mastodon_routes
 from bocage.mastodon_api import http as mastodon_http
 from bocage.mastodon_api.auth import GrantCache
@@ -28,7 +28,6 @@ from bocage.mastodon_api.cors import CrossOrigin
 from bocage.mastodon_api.ratelimit import RateLimits
 from bocage.mastodon_api.streaming.hub import StreamHub
 from bocage.mastodon_api.streaming.routes import routes as streaming_routes
-from bocage.media.storage import LocalStorage
 from bocage.node import Node
 from bocage.p2p import all_routes as p2p_routes
 from bocage.routing import IndexedRouter
@@ -116,13 +115,13 @@ def _here(request: Request) -> str:
 
 def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
     node = Node(settings, run_worker=run_worker)
-    streams = StreamHub(node)
+    streams = StreamHub(node.services)
     grants = GrantCache()
     node.db.events.subscribe(grants.on_events)
-    storage = LocalStorage(settings.media_dir)
+    services = node.services
 
     async def media(request: Request) -> Response:
-        path = storage.path(request.path_params["key"])
+        path = services.media.file(request.path_params["key"])
         if path is None:
             raise NotFound("No such file.")
         # Content-addressed: the bytes behind a key never change.
@@ -162,7 +161,8 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
         },
     )
     app.router = IndexedRouter(routes, lifespan=lifespan)
-    app.state.node = node
+    app.state.node = node  # for the ActivityPub and p2p faces (as Protocols) and tests
+    app.state.services = services  # for the web and Mastodon API faces
     app.state.streams = streams
     app.state.grants = grants
     return app

@@ -45,12 +45,14 @@ from bocage.config import (
     write_config_file,
     write_secrets,
 )
-from bocage.core import accounts, instance, keystore
-from bocage.core.context import Context
-from bocage.core.errors import DomainError
+from bocage.core.accounts import accounts, keystore
+from bocage.core.instance import instance
+from bocage.core.replication import peers, replica
 from bocage.crypto import sealing
 from bocage.crypto.sealing import SealingError
-from bocage.p2p import peers, pubs, replica
+from bocage.kernel.context import Context
+from bocage.kernel.errors import DomainError
+from bocage.p2p import pubs
 from bocage.p2p.sync import SyncReport
 from bocage.store import backup as backups
 from bocage.store import id_slots

@@ -56,12 +56,12 @@ class Settings(BaseSettings):
     job_concurrency: int = Field(default=64, ge=1, le=1024)
     job_lease_seconds: float = Field(default=60.0, gt=0)
     job_poll_seconds: float = Field(default=1.0, gt=0)
-    # Failed log-ins (core/logins.py): per address and login and window, and per login
+    # Failed log-ins (core/auth/logins.py): per address and login and window, and per login
     # from anywhere per hour.
     login_attempts_per_window: int = Field(default=5, ge=1)
     login_window_seconds: float = Field(default=300.0, gt=0)
     login_attempts_per_login_per_hour: int = Field(default=50, ge=1)
-    # Sign-ups per client address in 30 minutes, web and API together (core/signups.py):
+    # Sign-ups per client address in 30 minutes, web and API together (core/auth/signups.py):
     # Mastodon's 5; a community signing people up behind one address raises it for a while.
     signups_per_address: int = Field(default=5, ge=1)
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or

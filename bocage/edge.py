@@ -25,12 +25,18 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bocage.core import numbers
-from bocage.core.errors import DomainError
+from bocage.kernel import numbers
+from bocage.kernel.errors import DomainError
 
 BODY_CHUNK_SECONDS = 10.0  # longest wait for the next part of a body
 BODY_GRACE_SECONDS = 30.0  # then a body must have come at BODY_MIN_RATE on average
 BODY_MIN_RATE = 8 * 1024  # bytes a second (a 16 MB upload may take half an hour)
+
+
+def client_host(request: Request) -> str | None:
+    """The address the request came from, which limits count by: the connection's, or the
+    client's as a trusted reverse proxy forwarded it (setting `trusted_proxies`)."""
+    return request.client.host if request.client else None
 
 
 class BodyTooLarge(DomainError):

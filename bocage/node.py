@@ -1,5 +1,8 @@
-"""A running node: settings, database, core context and the job worker, started and stopped
-together. Every face (web, API, CLI) works through one of these."""
+"""A running node: settings, database, core context, the job worker and the services, made,
+started and stopped together. The composition root: the one place that builds the services
+(with one storage object for the node's media) and hands them to the faces; the faces
+receive what they use, never the node itself (the ActivityPub and p2p faces take it as a
+small Protocol of the collaborators they use)."""
 
 from __future__ import annotations
 
@@ -7,19 +10,22 @@ import asyncio
 import logging
 
 from bocage.activitypub.federation import Federation
+from bocage.adapters.images import PillowImages
+from bocage.adapters.storage import LocalStorage
 from bocage.config import Settings
-from bocage.core import keystore
-from bocage.core.context import Context
-from bocage.core.events import Event
-from bocage.core.logins import Logins
-from bocage.core.signups import SignUps
+from bocage.core.accounts import keystore
+from bocage.core.auth.logins import Logins
+from bocage.core.auth.signups import SignUps
 from bocage.datadir import DIRECTORY_MODE
 from bocage.jobs import handlers
-from bocage.jobs.queue import JOBS_QUEUED
 from bocage.jobs.worker import Worker
+from bocage.kernel.context import Context
+from bocage.kernel.events import Event
 from bocage.p2p.service import Replication
+from bocage.services import Services
 from bocage.store import migrate
 from bocage.store.db import Database
+from bocage.store.queue import JOBS_QUEUED
 
 log = logging.getLogger("bocage")
 
@@ -45,6 +51,18 @@ class Node:
         self.replication = Replication(self)
         self.logins = Logins(settings)  # password checks and their limits, for every face
         self.sign_ups = SignUps(settings.signups_per_address)
+        self.storage = LocalStorage(settings.media_dir)  # the node's one media storage
+        self.services = Services.build(
+            self.db,
+            self.ctx,
+            lookups=self.federation.resolver,
+            images=PillowImages(),
+            storage=self.storage,
+            logins=self.logins,
+            sign_ups=self.sign_ups,
+            rules_cache=self.federation,
+            peers=self.replication,
+        )
 
     async def start(self) -> None:
         self.settings.data_dir.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)

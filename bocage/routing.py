@@ -9,21 +9,22 @@ kept; a path no candidate matches goes to Starlette's own scan, so 404s and slas
 redirects behave exactly as before.
 
 Ids in paths are declared `{name:id}`: the route matches only an id the store can hold
-(core/numbers.py), so `/users/a/statuses/<20 digits>` is a 404 like any other unknown path,
+(kernel/numbers.py), so `/users/a/statuses/<20 digits>` is a 404 like any other unknown path,
 not an overflow in the database driver.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
+from starlette._utils import get_route_path  # where Starlette's own routes and StaticFiles take it
 from starlette.convertors import Convertor, register_url_convertor
-from starlette.routing import BaseRoute, Match, Mount, Route, Router, WebSocketRoute, get_route_path
+from starlette.routing import BaseRoute, Match, Mount, Route, Router, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
-from bocage.core import numbers
 from bocage.edge import check_target
+from bocage.kernel import numbers
 
 DEPTH = 4  # segments indexed: enough to tell /api/v1/timelines/home from /api/v1/timelines/tag
 
@@ -99,5 +100,5 @@ class IndexedRouter(Router):
         await super().app(scope, receive, send)  # 404 or a slash redirect, as Starlette does
 
 
-def _has_path(route: BaseRoute) -> bool:
+def _has_path(route: BaseRoute) -> TypeGuard[Route | WebSocketRoute | Mount]:
     return isinstance(route, Route | WebSocketRoute | Mount)

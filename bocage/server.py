@@ -39,7 +39,7 @@ class BoundedProtocol(HttpToolsProtocol):
         self._in_headers = True
         self._header_deadline: asyncio.TimerHandle | None = None
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as uvicorn's HttpToolsProtocol narrows it
         super().connection_made(transport)
         self._await_headers()
 
@@ -107,7 +107,7 @@ def config(
         http=BoundedProtocol,
         log_level="warning",
         # A client's address is the connection's, unless it comes through a proxy the
-        # settings trust (limits count by address: core/logins.py, core/signups.py).
+        # settings trust (limits count by address: core/auth/logins.py, core/auth/signups.py).
         proxy_headers=bool(trusted_proxies),
         forwarded_allow_ips=trusted_proxies or None,
         server_header=False,

@@ -22,7 +22,7 @@ import pytest
 from _pytest.nodeid import NodeId
 
 from bocage.config import Settings
-from bocage.core import accounts
+from bocage.core.accounts import accounts
 from bocage.crypto.keys import IdentityKey, RsaKey
 from bocage.node import Node
 from bocage.store.models import Account

@@ -18,8 +18,8 @@ import httpx
 
 from bocage import cli, datadir
 from bocage.config import Settings, load_settings, write_config_file
-from bocage.core import accounts
-from bocage.core.context import Context
+from bocage.core.accounts import accounts
+from bocage.kernel.context import Context
 from tests.addresses import free_port, loopback
 from tests.conftest import PASSWORD, shared_secrets
 

@@ -2,18 +2,19 @@
 
 Served: discovery (WebFinger, host-meta, NodeInfo) · actors (documents) · objects (served at
 their ids) · collections (outbox, followers, following, paged) · inbox (signed activities
-in) · responses (media types, content negotiation).
-Working in the background: federation (the services one node holds) · client (SSRF-safe,
-signed HTTP out) · resolver (fetching actors, keys, posts) · normalize (remote quirks, at the
-edge) · receive (applying what arrived) · delivery (outbox, retries, parked hosts).
-HTTP signatures live in crypto/httpsig, integrity proofs in crypto/proofs.
+in).
+Working in the background: federation (the services one node holds) · receive (applying
+what arrived) · delivery (outbox, retries, parked hosts).
+Shared with the other faces, below them (bocage/federation): the SSRF-safe signed client,
+the resolver (fetching actors, keys, posts), inbound signature checks, responses (media
+types, content negotiation) and normalize (remote quirks, at the edge). HTTP signatures
+live in crypto/httpsig, integrity proofs in crypto/proofs.
 """
 
 from starlette.routing import BaseRoute
 
+from bocage.activitypub import collections, discovery, inbox, objects
+
 
 def all_routes() -> list[BaseRoute]:
-    # Imported here: the route modules need `bocage.node`, which imports this package.
-    from bocage.activitypub import collections, discovery, inbox, objects
-
     return [*discovery.routes, *inbox.routes, *objects.routes, *collections.routes]

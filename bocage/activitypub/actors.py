@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bocage.core.actor_document import ACTOR_CONTEXT, public_key
-from bocage.core.urls import Urls
+from bocage.core.authorship.actor_document import ACTOR_CONTEXT, public_key
+from bocage.kernel.urls import Urls
 
 INSTANCE_ACTOR_NAME = "bocage.internal.fetch"  # what Mastodon's instance actor is called too
 

@@ -17,9 +17,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.activitypub.objects import fetching_server, local_account, shut_out
-from bocage.activitypub.responses import ACTIVITY_STREAMS, activity_response, error, node_of
-from bocage.core import contexts, graph, numbers, outbox
+from bocage.activitypub.objects import collection_owner, fetching_server, shut_out
+from bocage.core.graph import graph
+from bocage.core.posts import contexts
+from bocage.core.timelines import outbox
+from bocage.federation.responses import ACTIVITY_STREAMS, activity_response, error, node_of
+from bocage.kernel import numbers
 from bocage.store.models import Account
 
 PEOPLE_PER_PAGE = 40
@@ -99,15 +102,9 @@ def _served(build: Build) -> Callable[[Request], Awaitable[Response]]:
     the account's state, bad paging parameters)."""
 
     async def endpoint(request: Request) -> Response:
-        fetcher = await fetching_server(request)
-        if isinstance(fetcher, Response):
-            return fetcher
-        account = await local_account(request)
+        account = await collection_owner(request)
         if isinstance(account, Response):
             return account
-        refused = await shut_out(request, account.id, fetcher)
-        if refused is not None:
-            return refused
         try:
             return activity_response(await build(request, account))
         except BadPage as bad:

@@ -22,17 +22,20 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bocage.activitypub import normalize
-from bocage.activitypub.client import BlockedAddress, FetchError, Signer, transient
-from bocage.core import activities, domains, remote, reports
-from bocage.core.activities import PUBLIC
-from bocage.core.clock import now
-from bocage.core.context import Context
+from bocage.core.authorship import activities
+from bocage.core.authorship.activities import PUBLIC
+from bocage.core.inbound import remote
+from bocage.core.instance import domains
+from bocage.core.moderation import reports
 from bocage.crypto import httpsig, sealing
-from bocage.jobs import queue
-from bocage.jobs.worker import PermanentJobError
+from bocage.federation import normalize
+from bocage.federation.client import BlockedAddress, FetchError, Signer, transient
+from bocage.kernel.clock import now
+from bocage.kernel.context import Context
+from bocage.store import queue
 from bocage.store.db import Database
 from bocage.store.models import Account, Follow, LogEntry, Post, RemoteActor, RemoteHost
+from bocage.store.queue import PermanentJobError
 
 if TYPE_CHECKING:
     from bocage.activitypub.federation import Federation
@@ -195,8 +198,8 @@ class HostBook:
                 self.failures[row.domain] = row.failures
                 if row.parked_until:
                     self.parked[row.domain] = row.parked_until
-                if row.signature_scheme in ("rfc9421", "cavage"):
-                    self.schemes[row.domain] = row.signature_scheme  # type: ignore[assignment]
+                if httpsig.is_scheme(row.signature_scheme):
+                    self.schemes[row.domain] = row.signature_scheme
             self._loaded = True
 
     def parked_until(self, host: str) -> datetime | None:

@@ -13,11 +13,12 @@ from starlette.routing import Route
 
 from bocage import __version__
 from bocage.activitypub.actors import INSTANCE_ACTOR_NAME
-from bocage.activitypub.responses import ACTIVITY_JSON, JRD_JSON, error, json_response, node_of
-from bocage.core import accounts, instance
-from bocage.core.clock import now
-from bocage.core.context import Context
-from bocage.core.errors import NotFound
+from bocage.core.accounts import accounts
+from bocage.core.instance import instance
+from bocage.federation.responses import ACTIVITY_JSON, JRD_JSON, error, json_response, node_of
+from bocage.kernel.clock import now
+from bocage.kernel.context import Context
+from bocage.kernel.errors import NotFound
 
 NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/{}"
 NODEINFO_VERSIONS = ("2.0", "2.1")

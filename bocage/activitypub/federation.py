@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bocage.activitypub import delivery, receive
-from bocage.activitypub.client import AddressPolicy, FederationClient
-from bocage.activitypub.resolver import Resolver
-from bocage.core import domains
-from bocage.core.context import Context
-from bocage.jobs.worker import Handler
+from bocage.core.instance import domains
+from bocage.federation.client import AddressPolicy, FederationClient
+from bocage.federation.resolver import Resolver
+from bocage.kernel.context import Context
 from bocage.store.db import Database
+from bocage.store.queue import Handler
 
 DOMAIN_RULES_SECONDS = 5.0  # how soon another process's admin change applies here
 

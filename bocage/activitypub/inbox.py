@@ -5,46 +5,61 @@ signature, or an FEP-8b32 proof by the actor when the request is relayed) → th
 stored with its id (a duplicate is a no-op) → 202 (507 if the disk is full: not stored, so
 the sender retries). Processing happens later, in the `inbox.process` job (`receive.py`), so
 a slow or failing handler never loses an activity and never keeps a remote server waiting.
+Storing is `federation/intake.py`, shared with peer replication.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.activitypub import normalize, signatures
-from bocage.activitypub.client import FetchError
-from bocage.activitypub.responses import error, node_of
-from bocage.core import accounts
-from bocage.core.clock import now
-from bocage.core.errors import NotFound, StorageFull
-from bocage.core.ids import new_id
+from bocage.core.accounts import accounts
+from bocage.core.instance.domains import DomainRules
 from bocage.crypto import httpsig
 from bocage.edge import BodyTooLarge, read_body
-from bocage.jobs.queue import enqueue
-from bocage.store.models import Account, InboundActivity
-from bocage.store.prepared import Prepared
-
-if TYPE_CHECKING:
-    from bocage.node import Node
+from bocage.federation import intake, normalize, signatures
+from bocage.federation.client import FetchError
+from bocage.federation.responses import error, node_of
+from bocage.kernel.context import Context
+from bocage.kernel.errors import NotFound, StorageFull
+from bocage.store.db import Database
+from bocage.store.models import Account
 
 log = logging.getLogger("bocage.activitypub")
 MAX_ACTIVITY_BYTES = 1024 * 1024  # Mastodon's limit too; a bigger activity is not a post
 REFUSED_SERVER = "This node does not federate with your server."
-INBOUND = InboundActivity.__table__
-# The one write of every inbox request, compiled once (store/prepared.py); ON CONFLICT DO
-# NOTHING is spelled the same by SQLite and PostgreSQL.
-STORE = Prepared(
-    postgresql.insert(INBOUND).on_conflict_do_nothing().returning(INBOUND.c.id),
-    keys=("id", "activity_id", "actor", "body", "verified_by", "received_at"),  # no verdict yet
-)
+
+
+class InboxResolver(signatures.KeyResolver, Protocol):
+    async def actor(self, uri: str, *, refresh: bool = False) -> Account: ...
+
+    async def proof_verdict(self, document: dict[str, Any], author: Account) -> bool | None: ...
+
+
+class InboxFederation(Protocol):
+    @property
+    def resolver(self) -> InboxResolver: ...
+
+    async def domain_rules(self) -> DomainRules: ...
+
+
+class Receiver(Protocol):
+    """What an inbox needs of the node: the signature checks' (`signatures.Verifier`), the
+    actors' proofs, and the database the activity is stored in."""
+
+    @property
+    def ctx(self) -> Context: ...
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def federation(self) -> InboxFederation: ...
 
 
 @dataclass(frozen=True)
@@ -97,7 +112,7 @@ async def _accept(request: Request) -> Response:
         return error(str(refused), refused.status)
     except _Gone:
         return Response(status_code=202)  # an actor we never knew deleted itself: nothing to do
-    await node.db.write(store, incoming, body, sender.verified_by)
+    await node.db.write(intake.store, incoming, body, sender.verified_by)
     return Response(status_code=202)
 
 
@@ -106,7 +121,7 @@ class _Gone(Exception):
 
 
 async def authenticate(
-    node: Node, request: httpsig.Request, incoming: normalize.Incoming
+    node: Receiver, request: httpsig.Request, incoming: normalize.Incoming
 ) -> Sender:
     """Who vouches for this activity: the actor's HTTP signature, or else the actor's proof."""
     has_signature = signatures.is_signed(request)
@@ -138,7 +153,7 @@ async def authenticate(
 
 
 async def _verify_signature(
-    node: Node, request: httpsig.Request, incoming: normalize.Incoming
+    node: Receiver, request: httpsig.Request, incoming: normalize.Incoming
 ) -> Account:
     try:
         return await signatures.signer(node, request)
@@ -148,13 +163,15 @@ async def _verify_signature(
         raise
 
 
-async def _proof_signer(node: Node, incoming: normalize.Incoming) -> Account | None:
+async def _proof_signer(node: Receiver, incoming: normalize.Incoming) -> Account | None:
     """The actor, if the activity carries a valid proof by the actor's Ed25519 key."""
     verdict = await _proof_verdict(node, incoming)
     return verdict[1] if verdict is not None and verdict[0] else None
 
 
-async def _proof_verdict(node: Node, incoming: normalize.Incoming) -> tuple[bool, Account] | None:
+async def _proof_verdict(
+    node: Receiver, incoming: normalize.Incoming
+) -> tuple[bool, Account] | None:
     """Whether the FEP-8b32 proof holds, or None when it cannot be checked (no proof, or one
     by a key the actor does not publish as its `assertionMethod`)."""
     proof = incoming.raw.get("proof")
@@ -166,21 +183,6 @@ async def _proof_verdict(node: Node, incoming: normalize.Incoming) -> tuple[bool
         return None
     verdict = await node.federation.resolver.proof_verdict(incoming.raw, actor)
     return None if verdict is None else (verdict, actor)
-
-
-def store(session: Session, incoming: normalize.Incoming, body: bytes, verified_by: str) -> None:
-    """The raw activity, durably, once; and the job that will apply it (the committed job
-    wakes the worker). A duplicate is a no-op."""
-    row: dict[str, Any] = {
-        "id": new_id(),
-        "activity_id": incoming.id,
-        "actor": incoming.actor,
-        "body": body.decode("utf-8", "replace"),
-        "verified_by": verified_by,
-        "received_at": now(),
-    }
-    if STORE.execute(session, row).fetchone() is not None:  # None: already received
-        enqueue(session, "inbox.process", {"inbound_id": row["id"]})
 
 
 routes = [

@@ -13,27 +13,24 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bocage.activitypub import actors, signatures
-from bocage.activitypub.responses import (
+from bocage.activitypub import actors
+from bocage.core.accounts import accounts, featured_tags, moves
+from bocage.core.authorship import actor_document, authoring
+from bocage.core.instance import instance
+from bocage.core.reading import visibility
+from bocage.core.reading.visibility import OPEN
+from bocage.core.timelines import pins
+from bocage.crypto import httpsig
+from bocage.federation import signatures
+from bocage.federation.responses import (
     ACTIVITY_STREAMS,
     activity_response,
     error,
     node_of,
     wants_activity,
 )
-from bocage.core import (
-    accounts,
-    actor_document,
-    authoring,
-    featured_tags,
-    instance,
-    moves,
-    pins,
-    visibility,
-)
-from bocage.core.errors import NotFound
-from bocage.core.urls import Urls
-from bocage.crypto import httpsig
+from bocage.kernel.errors import NotFound
+from bocage.kernel.urls import Urls
 from bocage.store.models import Account, Post
 
 MAX_REPLIES_LISTED = 100
@@ -67,9 +64,9 @@ async def instance_actor(request: Request) -> Response:
     if not wants_activity(request):
         return RedirectResponse("/about", status_code=302)
     node = node_of(request)
-    key = await node.db.read(instance.instance_key) or await node.db.write(
-        instance.make_instance_key, node.ctx.keyring
-    )
+    key = await node.db.read(instance.instance_key)
+    if key is None:
+        key = await node.db.write(instance.make_instance_key, node.ctx.keyring)
     return activity_response(actors.instance_actor(node.ctx.urls, key.public_pem))
 
 
@@ -167,7 +164,7 @@ async def replies(request: Request) -> Response:
 def _public_replies(session: Session, post_id: int) -> list[str]:
     rows = session.execute(
         select(Post.uri)
-        .where(Post.in_reply_to_id == post_id, Post.visibility.in_(("public", "unlisted")))
+        .where(Post.in_reply_to_id == post_id, Post.visibility.in_(OPEN))
         .order_by(Post.id)
         .limit(MAX_REPLIES_LISTED)
     )
@@ -179,7 +176,7 @@ def _featured(session: Session, account_id: int) -> list[str]:
     rows = session.execute(
         select(Post.uri).where(
             Post.id.in_(pins.pinned_ids(session, account_id)),
-            Post.visibility.in_(("public", "unlisted")),
+            Post.visibility.in_(OPEN),
         )
     )
     return list(rows.scalars())
@@ -193,17 +190,24 @@ def _featured_tags(session: Session, urls: Urls, account_id: int) -> list[dict[s
     ]
 
 
+async def collection_owner(request: Request) -> Account | Response:
+    """The local account whose collection is asked for, or the answer to give instead: the
+    signature refused, no such account, or the fetching server shut out by its owner."""
+    fetcher = await fetching_server(request)
+    if isinstance(fetcher, Response):
+        return fetcher
+    account = await local_account(request)
+    if isinstance(account, Response):
+        return account
+    refused = await shut_out(request, account.id, fetcher)
+    return account if refused is None else refused
+
+
 def _collection(kind: str) -> Any:
     async def endpoint(request: Request) -> Response:
-        fetcher = await fetching_server(request)
-        if isinstance(fetcher, Response):
-            return fetcher
-        account = await local_account(request)
+        account = await collection_owner(request)
         if isinstance(account, Response):
             return account
-        refused = await shut_out(request, account.id, fetcher)
-        if refused is not None:
-            return refused
         urls = node_of(request).ctx.urls
         ids = {"featured": urls.featured, "tags": urls.featured_tags}
         document: dict[str, Any] = {

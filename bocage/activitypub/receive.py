@@ -5,7 +5,7 @@ A `match` over activity types that reads like the protocol (after Takahē's
 parents of a reply), then calls the core in one transaction. Everything is idempotent: a job
 retried after a crash applies nothing twice.
 
-Each case ends with a verdict (`core/verdicts.py`): applied, or refused with its reason,
+Each case ends with a verdict (`core/inbound/verdicts.py`): applied, or refused with its reason,
 written beside the stored activity. Nothing answered 202 leaves without one.
 """
 
@@ -17,15 +17,22 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bocage.activitypub import normalize
-from bocage.activitypub.client import FetchError
-from bocage.activitypub.normalize import Incoming
-from bocage.core import authoring, graph, moves, pins, polls, posts, remote, reports, verdicts
-from bocage.core.context import Context
-from bocage.core.errors import DomainError, StorageFull
-from bocage.core.verdicts import APPLIED, Verdict, refused
-from bocage.jobs.worker import PermanentJobError
+from bocage.core.accounts import moves
+from bocage.core.authorship import authoring
+from bocage.core.graph import graph
+from bocage.core.inbound import remote, verdicts
+from bocage.core.inbound.verdicts import APPLIED, Verdict, refused
+from bocage.core.moderation import reports
+from bocage.core.polls import polls
+from bocage.core.posts import posts
+from bocage.core.timelines import pins
+from bocage.federation import normalize
+from bocage.federation.client import FetchError
+from bocage.federation.normalize import Incoming
+from bocage.kernel.context import Context
+from bocage.kernel.errors import DomainError, StorageFull
 from bocage.store.models import Account, Block, Favourite, Follow, InboundActivity
+from bocage.store.queue import PermanentJobError
 
 if TYPE_CHECKING:
     from bocage.activitypub.federation import Federation

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard, get_args
 from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
@@ -44,6 +44,8 @@ from http_sf.compat import Dictionary
 PublicKey = rsa.RSAPublicKey | ed25519.Ed25519PublicKey
 PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 Scheme = Literal["cavage", "rfc9421"]
+SCHEMES: tuple[Scheme, ...] = get_args(Scheme)
+
 
 WINDOW = timedelta(hours=12)  # how old a signed date may be (Mastodon's window)
 SKEW = timedelta(hours=1)  # how far into the future a clock may run
@@ -125,6 +127,11 @@ def ed25519_public_key(raw: bytes) -> ed25519.Ed25519PublicKey:
 
 
 # ---------------------------------------------------------------------------- verifying
+
+
+def is_scheme(value: object) -> TypeGuard[Scheme]:
+    """A scheme name, as stored (`remote_hosts.signature_scheme`)."""
+    return value in SCHEMES
 
 
 def scheme_of(request: Request) -> Scheme:

@@ -7,7 +7,7 @@ in the actor's `attachment`, whose `alsoKnownAs` is the actor's id and whose edd
 proof is made by the `subject` did's key, proves possession: it cannot be made without the
 private key, and it cannot be moved to another actor without breaking the proof. Bocage binds
 a did to a remote actor only with such proof (or with another object the did's key signed
-as that actor, see `core/remote.py`).
+as that actor, see `core/inbound/remote.py`).
 
 Pure functions: no database, no network. FEP text: https://w3id.org/fep/c390
 """

@@ -11,7 +11,7 @@ lives in `bocage.toml`, not in the database.
   secret that sealed it: a node started with another secret says so instead of failing
   to sign, and a rotation can hold two secrets at once (`previous_secret_key`).
 - A value without the prefix is plain, from before sealing existed (a 32-byte seed, a PEM):
-  it is used as it is, and sealed when the node starts (`core/keystore.py`).
+  it is used as it is, and sealed when the node starts (`core/accounts/keystore.py`).
 
 Every key derived in this process is kept by its id, so a value opens wherever it is used
 without passing a key around (signing happens deep in the core); opened values are kept

@@ -6,10 +6,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bocage.core import conversations, events, feeds, notifications, polls, posts, scheduled
-from bocage.core.context import Context
-from bocage.jobs.worker import Handler
+from bocage.core.messaging import conversations
+from bocage.core.notifications import notifications
+from bocage.core.polls import polls
+from bocage.core.posts import posts, scheduled
+from bocage.core.reading.visibility import Visibility
+from bocage.core.timelines import feeds
+from bocage.kernel import events
+from bocage.kernel.context import Context
 from bocage.store.models import Post
+from bocage.store.queue import Handler
 
 
 def post_created(session: Session, payload: dict[str, Any]) -> None:
@@ -20,7 +26,7 @@ def post_created(session: Session, payload: dict[str, Any]) -> None:
         return  # deleted meanwhile
     fanned = feeds.fan_out(session, post)
     notifications.notify_post_created(session, post, fanned.subscribers, fanned.mentioned)
-    if post.visibility == "direct" and post.reblog_of_id is None:
+    if post.visibility == Visibility.DIRECT and post.reblog_of_id is None:
         conversations.add_post(session, post)
     events.emit(session, "post.published", post_id=post.id)
 

@@ -20,28 +20,31 @@ import os
 import socket
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import TypeGuard
 
 from sqlalchemy.orm import Session
 
-from bocage.core import events
-from bocage.core.clock import now
-from bocage.core.errors import StorageFull
-from bocage.jobs import queue
-from bocage.store import full
+from bocage.kernel import events
+from bocage.kernel.clock import now
+from bocage.kernel.errors import StorageFull
+from bocage.store import full, queue
 from bocage.store.db import Database
+from bocage.store.queue import AsyncHandler, Handler, PermanentJobError, SyncHandler
 
 log = logging.getLogger("bocage.jobs")
 
-SyncHandler = Callable[[Session, dict[str, Any]], None]
-AsyncHandler = Callable[[Database, dict[str, Any]], Awaitable[None]]
-Handler = SyncHandler | AsyncHandler
 FULL_DISK_PAUSE = (5.0, 60.0)  # first pause, longest pause (seconds)
 
 
-class PermanentJobError(Exception):
-    """Raised by a handler when retrying cannot help: the job goes straight to dead letters."""
+def is_async(handler: Handler | None) -> TypeGuard[AsyncHandler]:
+    """A coroutine function `(db, payload)`, run as a task of its own."""
+    return inspect.iscoroutinefunction(handler)
+
+
+def is_sync(handler: Handler) -> TypeGuard[SyncHandler]:
+    """A plain function `(session, payload)`, run in the transaction that marks its job done."""
+    return not is_async(handler)
 
 
 class Worker:
@@ -195,7 +198,7 @@ class Worker:
                 task.add_done_callback(self._running.discard)
 
     def _is_coroutine(self, job: queue.ClaimedJob) -> bool:
-        return inspect.iscoroutinefunction(self.handlers.get(job.kind))
+        return is_async(self.handlers.get(job.kind))
 
     def _run_batch(self, session: Session, jobs: list[queue.ClaimedJob]) -> None:
         """Each job in its own savepoint: one failing job rolls back alone, and a job's
@@ -208,7 +211,8 @@ class Worker:
                     handler = self.handlers.get(job.kind)
                     if handler is None:
                         raise PermanentJobError(f"no handler for job kind {job.kind!r}")
-                    handler(session, job.payload)  # type: ignore[arg-type]
+                    assert is_sync(handler)  # `_dispatch` sent the coroutine handlers elsewhere
+                    handler(session, job.payload)
                     queue.complete(session, job.id, started, self.name)
             except queue.LeaseLost:
                 events.discard_since(session, emitted)
@@ -227,10 +231,11 @@ class Worker:
 
     async def _run_coroutine(self, job: queue.ClaimedJob) -> None:
         handler = self.handlers[job.kind]
+        assert is_async(handler)  # `_dispatch` sends only coroutine handlers here
         started = now()
         async with self._slots:
             try:
-                await handler(self.db, job.payload)  # type: ignore[arg-type]
+                await handler(self.db, job.payload)
                 await self.db.write(queue.complete, job.id, started, self.name)
                 self._disk_has_room()
             except asyncio.CancelledError:

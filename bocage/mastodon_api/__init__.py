@@ -6,28 +6,28 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from bocage.mastodon_api.routes import (
+    accounts,
+    apps,
+    conversations,
+    featured_tags,
+    filters,
+    instance,
+    lists,
+    markers,
+    media,
+    notifications,
+    polls,
+    relationships,
+    scheduled_statuses,
+    search,
+    statuses,
+    timelines,
+    trends,
+)
+
 
 def all_routes() -> list[BaseRoute]:
-    from bocage.mastodon_api.routes import (
-        accounts,
-        apps,
-        conversations,
-        featured_tags,
-        filters,
-        instance,
-        lists,
-        markers,
-        media,
-        notifications,
-        polls,
-        relationships,
-        scheduled_statuses,
-        search,
-        statuses,
-        timelines,
-        trends,
-    )
-
     return [
         *apps.routes,
         *instance.routes,

@@ -2,7 +2,7 @@
 
 Every API request starts by resolving its token: a database read, on a thread, with its own
 transaction. Resolved tokens are kept for half a minute (`GrantCache`), and forgotten at once when
-a token is revoked or its account suspended or moved (events from any process, core/events.py).
+a token is revoked or its account suspended or moved (events from any process, kernel/events.py).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import time
 
 from starlette.requests import Request
 
-from bocage.core import oauth
-from bocage.core.errors import DomainError
-from bocage.core.events import Event
-from bocage.mastodon_api.http import node_of
+from bocage.core.auth import oauth
+from bocage.kernel.errors import DomainError
+from bocage.kernel.events import Event
+from bocage.mastodon_api.http import services_of
 from bocage.store.models import Account
 
 GRANT_SECONDS = 30.0
@@ -72,7 +72,7 @@ async def grant_of(request: Request) -> oauth.Grant | None:
     grants: GrantCache = request.app.state.grants
     grant = grants.get(token)
     if grant is None:
-        grant = await node_of(request).db.read(oauth.grant_for, token)
+        grant = await services_of(request).auth.grant(token)
         if grant is None:
             raise ApiError("The access token is invalid", 401)
         grants.put(token, grant)

@@ -13,11 +13,13 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from bocage.core.context import Context
-from bocage.core.filters import FilterInfo, FilterView, Match
-from bocage.core.polls import PollView
-from bocage.core.text import plain
-from bocage.core.timelines import PostView
+from bocage.core.content.text import plain
+from bocage.core.filters.filters import FilterView
+from bocage.core.filters.matching import FilterInfo, Match
+from bocage.core.polls.polls import PollView
+from bocage.core.reading import visibility
+from bocage.core.timelines.timelines import PostView
+from bocage.kernel.context import Context
 from bocage.store.models import (
     Account,
     AccountConversation,
@@ -90,7 +92,7 @@ def credential_account(ctx: Context, row: Account, follow_requests: int) -> dict
     return {
         **account(ctx, row),
         "source": {
-            "privacy": "public",
+            "privacy": visibility.DEFAULT,
             "sensitive": False,
             "language": None,
             "note": row.note_source,

@@ -5,28 +5,29 @@ and `Link` headers for paging."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bocage.core import numbers
-from bocage.core.errors import DomainError, InvalidInput
-from bocage.core.timelines import Page
+from bocage.core.timelines.timelines import Page
 from bocage.edge import nul_field, read_body
-from bocage.node import Node
+from bocage.kernel import numbers
+from bocage.kernel.errors import DomainError, InvalidInput
+from bocage.services import Services
 
 API_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke")
 MAX_BODY = 64 * 1024
 
 
-def node_of(request: Request) -> Node:
-    return request.app.state.node  # type: ignore[no-any-return]
+def services_of(request: HTTPConnection) -> Services:
+    """The node's services, which every route works through."""
+    return request.app.state.services
 
 
 def is_api(request: Request) -> bool:
@@ -76,7 +77,7 @@ _IN_ARRAY = re.compile(r"([^\[\]]+)\[\]\[([^\[\]]+)\]")
 def _merge(found: dict[str, Any], items: Any) -> None:
     for key, value in items:
         if nested := _IN_ARRAY.fullmatch(key):
-            _merge_nested(found, *nested.groups(), value)
+            _merge_nested(found, nested[1], nested[2], value)
         elif key.endswith("[]"):
             if not isinstance(found.setdefault(key[:-2], []), list):
                 raise InvalidInput(f"{key[:-2]} is given both as one value and as a list.")
@@ -133,7 +134,7 @@ def text_param(values: dict[str, Any], name: str, default: str = "") -> str:
     return str(value)
 
 
-def bool_param(values: dict[str, Any], name: str, default: bool = False) -> bool:
+def bool_param(values: Mapping[str, Any], name: str, default: bool = False) -> bool:
     value = values.get(name)
     if value is None or value == "":
         return default
@@ -185,7 +186,7 @@ def link_header(request: Request, ids: list[int]) -> dict[str, str]:
     if not ids:
         return {}
     # From the scope, not `request.url`: parsing the URL cost a home page ~2% of its time.
-    base = f"{node_of(request).ctx.urls.base}{quote(request.scope['path'])}?"
+    base = f"{services_of(request).ctx.urls.base}{quote(request.scope['path'])}?"
     kept = [pair for pair in request.query_params.multi_items() if pair[0] not in PAGING]
     query = urlencode(kept) + "&" if kept else ""  # repeated keys (`types[]`) all kept
     older, newer = f"{query}max_id={min(ids)}", f"{query}min_id={max(ids)}"

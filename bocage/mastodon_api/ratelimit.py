@@ -3,8 +3,8 @@
 for media uploads and status deletions (30 per 30 minutes). Every answer carries
 `X-RateLimit-Limit`, `-Remaining` and `-Reset` (when the window ends, ISO 8601), and a request
 over the limit gets 429 `Too many requests`. Sign-ups (5 per 30 minutes per IP address) and
-log-ins are limited in the core, for the web pages and the API together (`core/signups.py`,
-`core/logins.py`): a token is no key for them, since anyone can make one per request.
+log-ins are limited in the core, for the web pages and the API together (`core/auth/signups.py`,
+`core/auth/logins.py`): a token is no key for them, since anyone can make one per request.
 
 Fixed windows, in memory, per process: a few dictionary operations per request. With
 several web processes each counts on its own, which still bounds a client to (processes ×
@@ -22,7 +22,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bocage.config import Settings
-from bocage.core.ratelimit import address_key
+from bocage.kernel.ratelimit import address_key
 from bocage.mastodon_api.entities import timestamp
 
 MAX_KEYS = 100_000  # windows kept before forgetting them all (bounded memory under a flood)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from bocage.core.timelines import PostView
+from bocage.core.timelines.timelines import PostView
 
 MAX_ENTRIES = 4096  # ~2.5 KB each: ~10 MB at most
 

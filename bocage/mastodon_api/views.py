@@ -5,16 +5,19 @@ transaction."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import Session
 
-from bocage.core import conversations as core_conversations
-from bocage.core import filters, timelines
-from bocage.core.context import Context
-from bocage.core.timelines import PostView, with_mentions
+from bocage.core.filters import filters, pages
+from bocage.core.timelines import timelines
+from bocage.core.timelines.timelines import PostView, with_mentions
+from bocage.kernel.context import Context
 from bocage.mastodon_api import entities, rendered
+from bocage.services import conversations
+from bocage.services.conversations import ConversationPage
 from bocage.store.db import committed_cache
 from bocage.store.models import Account, AccountConversation, Notification, PostTag
 from bocage.store.prepared import Prepared
@@ -29,6 +32,28 @@ NOTIFICATION_TYPES = {
 
 # Where a status is shown, as filters name it (docs.joinmastodon.org/entities/Filter).
 CONTEXTS = filters.CONTEXTS
+
+
+def page_of(
+    ctx: Context, viewer: Account | Any | None, context: str, *, keep_hidden: bool = False
+) -> Callable[[Session, list[PostView]], Statuses]:
+    """The presenter of a page of posts (`Query.present`): `statuses` in the read."""
+
+    def present(session: Session, views: list[PostView]) -> Statuses:
+        return statuses(session, ctx, views, viewer, context, keep_hidden=keep_hidden)
+
+    return present
+
+
+def one_of(
+    ctx: Context, viewer: Account | Any | None, context: str = "thread", *, keep_hidden: bool = True
+) -> Callable[[Session, list[PostView]], dict[str, Any]]:
+    """The presenter of one post (a list of one view): its Status entity."""
+
+    def present(session: Session, views: list[PostView]) -> dict[str, Any]:
+        return statuses(session, ctx, views, viewer, context, keep_hidden=keep_hidden)[0]
+
+    return present
 
 
 class Statuses(list[dict[str, Any]]):
@@ -54,12 +79,16 @@ def statuses(
     assert context in CONTEXTS, context
     page_ids = [view.post.id for view in views]
     viewer_id = viewer.id if viewer is not None else None
-    applied = filters.apply(session, viewer_id, views, context, keep_hidden=keep_hidden)
+    applied = pages.apply(session, viewer_id, views, context, keep_hidden=keep_hidden)
     # Status entities built before from this database's committed rows (none are kept from
     # a write transaction: its row versions may still roll back).
     kept = committed_cache(session, "rendered", rendered.RenderedStatuses)
-    built = {view.post.id: kept.get(view) if kept else None for view in applied.views}
-    missing = [view for view in applied.views if built[view.post.id] is None]
+    built: dict[int, dict[str, Any]] = {}
+    if kept is not None:
+        for view in applied.views:
+            if (entity := kept.get(view)) is not None:
+                built[view.post.id] = entity
+    missing = [view for view in applied.views if view.post.id not in built]
     if missing:  # the tags and mentions of what was not built before, in two queries
         with_mentions(session, missing)
         page = entities.PageLoad(
@@ -102,7 +131,7 @@ def for_viewer(
     """A status rendered for nobody in particular (`entity`, from `views`), as `viewer_id`'s
     filters show it in `context`: None if they hide it, a copy with `filtered` if they
     match it, the same entity otherwise (the public streams render once for everyone)."""
-    applied = filters.apply(session, viewer_id, views, context)
+    applied = pages.apply(session, viewer_id, views, context)
     if not applied.views:
         return None
     found = applied.matches.get(int(entity["id"]))
@@ -126,7 +155,7 @@ def page_ids(answer: list[dict[str, Any]]) -> list[int]:
 
 
 # Built once: building a statement costs more than SQLite takes to run this one.
-IDS = bindparam("ids", expanding=True)
+IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 TAGS_OF = Prepared(select(PostTag.post_id, PostTag.tag).where(PostTag.post_id.in_(IDS)))
 
 
@@ -167,12 +196,18 @@ def notification(
 def conversation_entities(
     session: Session, ctx: Context, viewer: Account, rows: list[AccountConversation]
 ) -> list[dict[str, Any]]:
-    """Conversation entities for a page: participants in one query, last statuses as one
-    page of statuses ("thread" is the filter context Mastodon calls Conversations)."""
-    people = core_conversations.participants(session, rows)
-    last = timelines.hydrate(session, viewer, [row.last_status_id for row in rows])
-    shown = {int(s["id"]): s for s in statuses(session, ctx, last, viewer, "thread")}
+    """Conversation entities for `rows` (the live stream's: one conversation that changed)."""
+    return conversation_page(session, ctx, viewer, conversations.with_posts(session, viewer, rows))
+
+
+def conversation_page(
+    session: Session, ctx: Context, viewer: Account, found: ConversationPage
+) -> list[dict[str, Any]]:
+    """Conversation entities for a page (participants and last posts read with it): the
+    last statuses as one page of statuses ("thread" is the filter context Mastodon calls
+    Conversations)."""
+    shown = {int(s["id"]): s for s in statuses(session, ctx, found.last_posts, viewer, "thread")}
     return [
-        entities.conversation(ctx, row, people[row.id], shown.get(row.last_status_id))
-        for row in rows
+        entities.conversation(ctx, row, found.participants[row.id], shown.get(row.last_status_id))
+        for row in found.rows
     ]

@@ -3,9 +3,8 @@ peer has them, verified against the author's key. The contract is docs/protocol.
 
 from starlette.routing import BaseRoute
 
+from bocage.p2p import gateway, live
+
 
 def all_routes() -> list[BaseRoute]:
-    # Imported here: the route modules need `bocage.node`, which imports this package.
-    from bocage.p2p import gateway, live
-
     return [*gateway.routes, *live.routes]

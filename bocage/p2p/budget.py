@@ -114,7 +114,7 @@ def _held_by_author(session: Session) -> dict[int, int]:
     return {account_id: int(size or 0) for account_id, size in rows}
 
 
-def _evictable() -> Select[tuple[int, int, int]]:
+def _evictable() -> Select[int, int, int]:
     """(author, seq, bytes) of the entries that may be evicted: remote, still holding
     content, not a Delete. Evicted rows drop out of it, so re-running it walks on."""
     return (
@@ -135,7 +135,7 @@ def _not_kept_for() -> Any:
     return ~exists().where(GatewayConsent.account_id == LogEntry.account_id)
 
 
-def _evict(session: Session, tally: _Tally, oldest: Select[Any], excess: int) -> None:
+def _evict(session: Session, tally: _Tally, oldest: Select[int, int, int], excess: int) -> None:
     """Evict entries in the order of `oldest`, a batch at a time, until `excess` bytes are
     freed or nothing evictable is left."""
     freed = 0

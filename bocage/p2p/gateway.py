@@ -4,7 +4,7 @@ signed by their instance actor, and limited per node."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy.orm import Session
@@ -12,16 +12,18 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bocage.activitypub import signatures
-from bocage.activitypub.responses import activity_response, error, json_response, node_of
-from bocage.core import activities, authoring, numbers, portable, remote
-from bocage.core.errors import RateLimited
+from bocage.core.authorship import activities, authoring, portable
+from bocage.core.inbound import remote
+from bocage.core.replication import peers, replica
 from bocage.crypto import httpsig
 from bocage.edge import BodyTooLarge, read_body
-from bocage.p2p import peers, pubs, replica
-
-if TYPE_CHECKING:
-    from bocage.node import Node
+from bocage.federation import signatures
+from bocage.federation.responses import activity_response, error, json_response, node_of
+from bocage.kernel import numbers
+from bocage.kernel.errors import RateLimited
+from bocage.p2p import pubs
+from bocage.p2p.host import PeerServing
+from bocage.p2p.sync import contactable
 
 PREFIX = "/.well-known/apgateway"
 NDJSON = "application/x-ndjson"
@@ -65,15 +67,15 @@ def _clock_request(body: bytes) -> tuple[dict[str, int], list[str]]:
 
 
 def _exchange(
-    session: Session, node: Node, asker: str, asked: tuple[dict[str, int], list[str]]
+    session: Session, node: PeerServing, asker: str, asked: tuple[dict[str, int], list[str]]
 ) -> tuple[dict[str, int], list[str]]:
     """Our clock for the dids asked (all we hold if none), our peers. The asker signed as a
     node: a peer; the nodes it names are only candidates."""
     dids, their_peers = asked
     own = node.ctx.urls.base
     peers.remember(session, asker, "exchange", own=own)
-    policy = node.federation.client.policy
-    peers.teach(session, their_peers, teacher=asker, own=own, policy=policy)
+    taught = contactable(their_peers, node.federation.client.policy)
+    peers.teach(session, taught, teacher=asker, own=own)
     held = replica.clock(session, list(dids) or None)
     known = [peer.url for peer in peers.listed(session) if peer.url != asker]
     return held, known[: peers.MAX_LEARNED]
@@ -121,10 +123,10 @@ async def portable_object(request: Request) -> Response:
         return error("This node holds no such object.", 404)
     if answer == "gone":
         return activity_response({"id": f"ap://{did}/{path}", "type": "Tombstone"}, 410)
-    return activity_response(answer)  # type: ignore[arg-type]
+    return activity_response(answer)
 
 
-def _object(session: Session, did: str, path: str) -> dict[str, Any] | str | None:
+def _object(session: Session, did: str, path: str) -> dict[str, Any] | Literal["gone"] | None:
     """From the author's log held here, else as kept when it was fetched (a thread)."""
     uri = portable.https_id(session, f"{portable.SCHEME}{did}/{path}")
     if uri is None:
@@ -139,7 +141,7 @@ def _object(session: Session, did: str, path: str) -> dict[str, Any] | str | Non
     return obj if isinstance(obj, dict) and activities.is_public(activity) else None
 
 
-async def signed_peer(node: Node, connection: HTTPConnection, body: bytes) -> str:
+async def signed_peer(node: PeerServing, connection: HTTPConnection, body: bytes) -> str:
     """The base URL of the peer node that signed a request (its instance actor), counted
     against its limit. `SignatureError` (401, 403) or `RateLimited` (429) otherwise."""
     account = await signatures.signing_server(

@@ -2,7 +2,7 @@
 over a WebSocket and gets each new entry of the logs it follows as it is appended.
 
 Server side: `LiveHub` keeps the subscriptions of this process's sockets and wakes them on
-the committed `log.appended` events (core/events.py). Client side: `LiveLinks` keeps one
+the committed `log.appended` events (kernel/events.py). Client side: `LiveLinks` keeps one
 socket per peer that holds logs we want, feeding what arrives to `replica.accept`."""
 
 from __future__ import annotations
@@ -10,22 +10,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bocage.core.errors import RateLimited
-from bocage.core.events import Event
+from bocage.core.replication import replica
 from bocage.crypto import httpsig
-from bocage.p2p import replica
+from bocage.federation import intake
+from bocage.kernel.errors import RateLimited
+from bocage.kernel.events import Event
 from bocage.p2p.gateway import signed_peer
-
-if TYPE_CHECKING:
-    from bocage.node import Node
+from bocage.p2p.host import Peering, PeerServing
+from bocage.store.models import Account
 
 log = logging.getLogger("bocage.p2p")
 PATH = "/.well-known/apgateway/live"
@@ -69,7 +69,7 @@ class LiveHub:
 
 async def live(socket: WebSocket) -> None:
     """A peer's socket: subscribe messages in, entries out (backlog first, then live)."""
-    node: Node = socket.app.state.node
+    node: PeerServing = socket.app.state.node
     refusal = await _refusal(node, socket)
     if refusal:
         await socket.close(code=1008, reason=refusal)
@@ -95,7 +95,7 @@ async def live(socket: WebSocket) -> None:
             await sender
 
 
-async def _refusal(node: Node, socket: WebSocket) -> str | None:
+async def _refusal(node: PeerServing, socket: WebSocket) -> str | None:
     """Why the handshake is refused (unsigned, bad signature, blocked, too many), or None."""
     try:
         await signed_peer(node, socket, b"")
@@ -104,7 +104,9 @@ async def _refusal(node: Node, socket: WebSocket) -> str | None:
     return None
 
 
-async def _subscribe(node: Node, subscriber: _Subscriber, message: str) -> list[tuple[int, str]]:
+async def _subscribe(
+    node: PeerServing, subscriber: _Subscriber, message: str
+) -> list[tuple[int, str]]:
     """The logs newly followed by a subscribe message, their backlog sent."""
     try:
         document = orjson.loads(message)
@@ -131,7 +133,7 @@ def _held_id(session: Any, did: str) -> int | None:
     return account.id
 
 
-async def _send_new(node: Node, subscriber: _Subscriber) -> None:
+async def _send_new(node: PeerServing, subscriber: _Subscriber) -> None:
     """Each time the hub wakes it: what was appended to the logs that grew (only those: a
     peer may follow thousands)."""
     while True:
@@ -142,7 +144,7 @@ async def _send_new(node: Node, subscriber: _Subscriber) -> None:
             await _send_backlog(node, subscriber, account_id)
 
 
-async def _send_backlog(node: Node, subscriber: _Subscriber, account_id: int) -> None:
+async def _send_backlog(node: PeerServing, subscriber: _Subscriber, account_id: int) -> None:
     while True:
         after = subscriber.sent[account_id]
         lines = await node.db.read(_page, account_id, after)
@@ -154,8 +156,6 @@ async def _send_backlog(node: Node, subscriber: _Subscriber, account_id: int) ->
 
 
 def _page(session: Any, account_id: int, after: int) -> list[bytes]:
-    from bocage.store.models import Account
-
     account = session.get(Account, account_id)
     return replica.page(session, account, after, BACKLOG_PAGE) if account else []
 
@@ -169,11 +169,11 @@ routes: list[BaseRoute] = [WebSocketRoute(PATH, live)]
 class LiveLinks:
     """One socket per peer that holds logs we want, reconnected when it drops."""
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Peering) -> None:
         self.node = node
         self._links: dict[str, tuple[frozenset[str], asyncio.Task[None]]] = {}
 
-    def follow(self, holders: dict[str, Iterable[str]]) -> None:
+    def follow(self, holders: Mapping[str, Iterable[str]]) -> None:
         """Subscribe to each peer for the dids it holds (as the last sync found)."""
         for url, dids in holders.items():
             wanted = frozenset(dids)
@@ -221,7 +221,9 @@ class LiveLinks:
                 line = orjson.loads(message.data)
                 if line.get("type") == "entry" and line.get("entry", {}).get("author") in heads:
                     account_id = heads[line["entry"]["author"]][0]
-                    accepted = await self.node.db.write(replica.accept, account_id, [line], url)
+                    accepted = await self.node.db.write(
+                        replica.accept, account_id, [line], url, intake.store_replicated
+                    )
                     if accepted.bad or accepted.forked or accepted.unchained or accepted.unbound:
                         return  # the next sync sorts it out, through every peer
 

@@ -7,28 +7,27 @@ receiving the consent (`consent`, the route)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bocage.activitypub import normalize
-from bocage.activitypub.client import FetchError
-from bocage.activitypub.responses import error, json_response, node_of
-from bocage.core import accounts, authoring
-from bocage.core.activities import AS_CONTEXT, iso
-from bocage.core.clock import now
-from bocage.core.errors import DomainError, NotFound
+from bocage.core.accounts import accounts
+from bocage.core.authorship import authoring
+from bocage.core.authorship.activities import AS_CONTEXT, iso
+from bocage.core.replication import peers
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
 from bocage.edge import BodyTooLarge, read_body
-from bocage.p2p import peers
+from bocage.federation import normalize
+from bocage.federation.client import FetchError
+from bocage.federation.responses import error, json_response, node_of
+from bocage.kernel.clock import now
+from bocage.kernel.errors import DomainError, NotFound
+from bocage.p2p.host import Peering
 from bocage.store.models import Account, GatewayConsent
-
-if TYPE_CHECKING:
-    from bocage.node import Node
 
 CONSENT = "GatewayConsent"
 PROOF_CONTEXT = "https://w3id.org/security/data-integrity/v2"
@@ -42,7 +41,7 @@ class PubRefused(DomainError):
 # --- on the account's home node ------------------------------------------------------------
 
 
-async def register(node: Node, username: str, pub_url: str) -> str:
+async def register(node: Peering, username: str, pub_url: str) -> str:
     """Ask the pub at `pub_url` to keep `username`'s log; on success it is listed among the
     account's gateways (an Update of its actor). Returns the pub's base URL."""
     pub = peers.base_url(pub_url)
@@ -60,7 +59,7 @@ async def register(node: Node, username: str, pub_url: str) -> str:
     return pub
 
 
-def _signed_consent(session: Session, node: Node, username: str, pub: str) -> dict[str, Any]:
+def _signed_consent(session: Session, node: Peering, username: str, pub: str) -> dict[str, Any]:
     account = accounts.by_username(session, username)
     if account.domain is not None or account.suspended:
         raise NotFound(f"@{username} is not an active account of this node.")
@@ -74,7 +73,7 @@ def _signed_consent(session: Session, node: Node, username: str, pub: str) -> di
     return authoring.sign(account, consent).document
 
 
-def _add_gateway(session: Session, node: Node, username: str, pub: str) -> None:
+def _add_gateway(session: Session, node: Peering, username: str, pub: str) -> None:
     accounts.add_gateway(session, node.ctx, accounts.by_username(session, username), pub)
     peers.remember(session, pub, "gateway", own=node.ctx.urls.base)
 

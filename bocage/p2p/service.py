@@ -1,29 +1,32 @@
 """Peer replication as a node runs it: syncs now and then (and on demand), the per-peer
-request limits of the gateway, and discovery on the local network. `Node` owns one."""
+request limits of the gateway, and discovery on the local network. The node owns one; it
+uses of the node only what `p2p/host.py`'s `Peering` names."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from bocage.core.events import Event
-from bocage.core.ratelimit import SlidingWindow
-from bocage.p2p import peers, sparse
+from sqlalchemy.orm import Session
+
+from bocage.core.replication import peers, replica
+from bocage.kernel.events import Event
+from bocage.kernel.ratelimit import SlidingWindow
+from bocage.p2p import sparse
+from bocage.p2p.host import Peering
 from bocage.p2p.live import LiveHub, LiveLinks
 from bocage.p2p.sync import Progress, Sync, SyncReport
-
-if TYPE_CHECKING:
-    from bocage.node import Node
+from bocage.store.models import Peer
 
 log = logging.getLogger("bocage.p2p")
 FIRST_SYNC_SECONDS = 2.0  # after start: a node back online catches up at once
 
 
 class Replication:
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Peering) -> None:
         self.node = node
         self.limits = SlidingWindow(max(1, node.settings.p2p_requests_per_minute), 60.0)
         self._running = asyncio.Lock()
@@ -73,6 +76,19 @@ class Replication:
             # Announcing waits for mDNS probes (~1 s): the node does not wait for it.
             self._lan_start = asyncio.create_task(self._lan.start(), name="p2p-lan")
 
+    # --- the peer book, for the admin (services.ports.PeerBook) -----------------------------
+
+    async def listing(self) -> tuple[list[Peer], list[replica.ForkShown]]:
+        """The peers, and the forked logs seen."""
+        return await self.node.db.read(_listing)
+
+    async def add(self, url: str) -> Peer | None:
+        """A peer the admin adds (None: that is this node's own address)."""
+        return await self.node.db.write(peers.remember, url, "manual", own=self.node.ctx.urls.base)
+
+    async def remove(self, url: str) -> bool:
+        return await self.node.db.write(peers.forget, url)
+
     async def _heard_on_lan(self, url: str) -> None:
         own = self.node.ctx.urls.base
         await self.node.db.write(peers.remember, url, "lan", own=own)
@@ -101,3 +117,7 @@ class Replication:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._soon.wait(), self.node.settings.sync_interval_seconds)
             self._soon.clear()
+
+
+def _listing(session: Session) -> tuple[list[Peer], list[replica.ForkShown]]:
+    return peers.listed(session), replica.forks(session)

@@ -5,28 +5,26 @@ only with a valid proof by its author's key: a gateway is a courier, not a witne
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bocage.activitypub import normalize
-from bocage.activitypub.client import FetchError
+from bocage.core.replication import peers
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
-from bocage.p2p import peers
+from bocage.federation import normalize
+from bocage.federation.client import FetchError
+from bocage.p2p.host import Peering
 from bocage.store.models import Account
-
-if TYPE_CHECKING:
-    from bocage.node import Node
 
 log = logging.getLogger("bocage.p2p")
 PEERS_ASKED = 5  # at most, best scored first: a missing object must not cost a crawl
 
 
-async def fetch_object(node: Node, uri: str) -> dict[str, Any] | None:
+async def fetch_object(node: Peering, uri: str) -> dict[str, Any] | None:
     """The object `uri` from a peer, verified; None if no peer has it."""
     author = await node.db.read(_author_of, uri)
     if author is None:
@@ -57,7 +55,11 @@ def _author_of(session: Session, uri: str) -> tuple[str, str] | None:
             Account.domain == normalize.host(uri), Account.did.is_not(None)
         )
     ).all()
-    owners = [(actor, did) for actor, did in candidates if uri.startswith(actor.rstrip("/") + "/")]
+    owners = [
+        (actor, did)
+        for actor, did in candidates
+        if did is not None and uri.startswith(actor.rstrip("/") + "/")
+    ]
     if not owners:
         return None
     actor, did = max(owners, key=lambda owner: len(owner[0]))

@@ -2,7 +2,7 @@
 fetch each author's missing entries from the peers that hold them (not only the author's
 home node), spread across those peers, verified and committed page by page: an interrupted
 sync resumes from the last committed seq, with no duplicate and no gap. Each sync also asks
-a few of the candidates other peers named whether they are nodes (p2p/peers.py)."""
+a few of the candidates other peers named whether they are nodes (core/replication/peers.py)."""
 
 from __future__ import annotations
 
@@ -11,18 +11,17 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import orjson
 from sqlalchemy.orm import Session
 
-from bocage.activitypub.client import FetchError, Signer
-from bocage.p2p import budget, peers, replica
-from bocage.p2p.peers import SyncResult
+from bocage.core.replication import peers, replica
+from bocage.core.replication.peers import SyncResult
+from bocage.federation import intake
+from bocage.federation.client import AddressPolicy, BlockedAddress, FetchError, Signer
+from bocage.p2p import budget
+from bocage.p2p.host import Peering
 from bocage.store.models import Account
-
-if TYPE_CHECKING:
-    from bocage.node import Node
 
 log = logging.getLogger("bocage.p2p")
 PAGE = 500
@@ -30,6 +29,18 @@ AT_ONCE = 8  # authors fetched at once
 PER_PEER = 2  # requests in flight to one peer
 MAX_PAGE_BYTES = 16 * 1024 * 1024
 Progress = Callable[[int, int], None]  # (entries fetched, entries known to be missing)
+
+
+def contactable(urls: list[str], policy: AddressPolicy) -> list[str]:
+    """The base URLs among the first `MAX_LEARNED` of `urls` that name a node this one may
+    contact (the SSRF rules: no private or loopback literal, plain http only in development)."""
+    found = []
+    for url in urls[: peers.MAX_LEARNED]:
+        try:
+            found.append(policy.check_url(peers.base_url(url)))
+        except (peers.BadPeerUrl, BlockedAddress):
+            continue
+    return found
 
 
 @dataclass
@@ -80,7 +91,7 @@ class _Author:
 class Sync:
     """One sync run of a node with its peers."""
 
-    def __init__(self, node: Node, signer: Signer, progress: Progress | None = None) -> None:
+    def __init__(self, node: Peering, signer: Signer, progress: Progress | None = None) -> None:
         self.node = node
         self.signer = signer
         self.progress = progress or (lambda _done, _total: None)
@@ -130,10 +141,11 @@ class Sync:
         try:
             answer = await self._clock_of(url, body)
         except _NoClock as failed:
-            return self._fail(url, failed.state, failed.error)
-        policy = self.node.federation.client.policy
+            self._fail(url, failed.state, failed.error)
+            return None
+        taught = contactable(answer.peers, self.node.federation.client.policy)
         own = self.node.ctx.urls.base
-        await self.node.db.write(peers.teach, answer.peers, teacher=url, own=own, policy=policy)
+        await self.node.db.write(peers.teach, taught, teacher=url, own=own)
         self.tallies.setdefault(url, _PeerTally())
         return answer.clock
 
@@ -201,10 +213,14 @@ class Sync:
                 lines = await self._page(url, author.did, head, tally)
             if not lines:
                 return False
-            accepted = await self.node.db.write(replica.accept, author.account_id, lines, url)
+            accepted = await self.node.db.write(
+                replica.accept, author.account_id, lines, url, intake.store_replicated
+            )
             if accepted.unchained:  # their entry at our head: a fork, or a bad peer
                 lines = await self._page(url, author.did, head - 1, tally, limit=1)
-                accepted = await self.node.db.write(replica.accept, author.account_id, lines, url)
+                accepted = await self.node.db.write(
+                    replica.accept, author.account_id, lines, url, intake.store_replicated
+                )
                 if not accepted.forked:
                     accepted = replica.Accepted(0, "a chain that does not continue ours", bad=True)
             self._count(tally, accepted)

@@ -23,20 +23,21 @@ import asyncio
 import contextlib
 import functools
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bocage.core import events, ids
+from bocage.kernel import events, ids
 from bocage.store import eventbus, full, id_slots
 from bocage.store.write_turns import WriteTurns
 
@@ -52,8 +53,10 @@ def committed_cache(session: Session, name: str, make: Callable[[], T]) -> T | N
     memo: dict[str, Any] | None = session.info.get("memo")
     if memo is None:
         return None
-    found = memo.get(name)
-    return found if found is not None else memo.setdefault(name, make())
+    found: T | None = memo.get(name)
+    if found is None:
+        found = memo.setdefault(name, make())
+    return found
 
 
 READERS = 4
@@ -84,6 +87,11 @@ def sync_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def sqlite_driver(connection: Connection) -> sqlite3.Connection:
+    """The sqlite3 connection under a SQLAlchemy connection of a SQLite engine."""
+    return cast(sqlite3.Connection, connection.connection.driver_connection)
 
 
 def _sqlite_engine(url: str, *, writer: bool, begins: bool = True) -> Engine:
@@ -163,7 +171,7 @@ class SerialWriter:
     session, since a unit may run twice. A lone unit runs at once: nothing waits for company.
     """
 
-    def __init__(self, transaction: Callable[[], Any]) -> None:
+    def __init__(self, transaction: Callable[[], AbstractContextManager[Session]]) -> None:
         self._transaction = transaction
         self._queue: queue.SimpleQueue[_Unit | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name="db-write", daemon=True)
@@ -171,8 +179,8 @@ class SerialWriter:
         self._lock = threading.Lock()
 
     def submit(
-        self, work: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> asyncio.Future[Any]:
+        self, work: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> asyncio.Future[T]:
         with self._lock:
             if not self._started:
                 self._thread.start()
@@ -241,10 +249,10 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 8) -> None:
         self.url = sync_url(url)
-        # Committed transactions' events (core/events.py), for this process's listeners.
+        # Committed transactions' events (kernel/events.py), for this process's listeners.
         self.events = eventbus.EventBus()
         self._listener: eventbus.PostgresListener | None = None
-        self._here_engine = None
+        self._here_engine: Engine | None = None
         self._here: Connection | None = None
         self._serial_writer: SerialWriter | None = None
         self._write_threads: ThreadPoolExecutor | None = None
@@ -259,7 +267,7 @@ class Database:
             # The event loop's own connection, for reads in the calling thread: kept open,
             # its transactions begun and ended on the driver (SQLAlchemy's transaction
             # bookkeeping cost ~90 µs a read, a tenth of a home page).
-            self._here_engine: Engine | None = _sqlite_engine(self.url, writer=False, begins=False)
+            self._here_engine = _sqlite_engine(self.url, writer=False, begins=False)
             self._serial_writer = SerialWriter(self.transaction)
             path = make_url(self.url).database
             if path and path != ":memory:":
@@ -317,7 +325,7 @@ class Database:
         transaction, and best while nothing else runs (at start)."""
         with self.write_engine.connect() as connection:
             if is_sqlite(self.url):
-                connection.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                sqlite_driver(connection).execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 return
             autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
             for table in tables:
@@ -389,7 +397,7 @@ class Database:
             assert self._here_engine is not None
             connection = self._here_engine.connect()
             self._here = connection.execution_options(isolation_level="AUTOCOMMIT")
-        driver = self._here.connection.driver_connection
+        driver = sqlite_driver(self._here)
         driver.execute("BEGIN")
         session = Session(bind=self._here, expire_on_commit=False, info={"memo": self.memo})
         try:
@@ -409,7 +417,7 @@ class Database:
     async def _run(
         self,
         threads: ThreadPoolExecutor,
-        unit: Callable[[], Any],
+        unit: Callable[[], AbstractContextManager[Session]],
         work: Callable[..., T],
         args: tuple[Any, ...],
         kwargs: dict[str, Any],

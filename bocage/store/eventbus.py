@@ -23,7 +23,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from bocage.core.events import Event
+from bocage.kernel.events import Event
 
 log = logging.getLogger("bocage.events")
 CHANNEL = "bocage_events"

@@ -5,7 +5,7 @@ SQLite says `SQLITE_FULL` ("database or disk is full") and rolls the transaction
 itself; PostgreSQL says `disk_full` (SQLSTATE 53100, "could not extend file"); writing a file
 fails with `ENOSPC` (or `EDQUOT` over a quota). Each reaches us raised by the driver, or
 wrapped by SQLAlchemy, or as the cause of another error. Write units of work (`store/db.py`)
-and media files (`media/storage.py`) translate them here, below the faces, so every face
+and media files (`adapters/storage.py`) translate them here, below the faces, so every face
 answers a full disk the same way through its usual `DomainError` handling, and nothing is
 answered as stored that was not.
 """
@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from bocage.core.errors import StorageFull
+from bocage.kernel.errors import StorageFull
 
 log = logging.getLogger("bocage.store")
 NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT})

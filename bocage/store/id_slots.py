@@ -1,7 +1,7 @@
 """Id slots: which of `ids.SLOTS` bit patterns the ids a process makes for one database end
 with, held for as long as the process writes to it.
 
-Ids are made in each process (core/ids.py), so two processes writing to one database made
+Ids are made in each process (kernel/ids.py), so two processes writing to one database made
 equal ids in the same millisecond: with `bocage serve --no-worker` and `bocage worker` under
 load on PostgreSQL, an insert in a few hundred failed (a 500, or a failed job). A process
 therefore claims a slot of the database before its first write, and the ids of two
@@ -20,11 +20,12 @@ import fcntl
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, NullPool, create_engine, make_url, text
 
-from bocage.core.ids import SLOTS
+from bocage.kernel.ids import SLOTS
 
 ADVISORY_CLASS = 0x62636964  # "bcid": the advisory locks of id slots, objid = the slot
 
@@ -64,7 +65,7 @@ def _claim_file(database: Path) -> Slot:
         except BlockingIOError:
             os.close(descriptor)
             continue
-        return Slot(number, lambda descriptor=descriptor: os.close(descriptor))
+        return Slot(number, partial(os.close, descriptor))
     raise SlotsTaken()
 
 

@@ -14,10 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Dialect, Executable, Insert
+from sqlalchemy import ClauseElement, Dialect, Insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from bocage.store.models import UTCDateTime
 
@@ -45,7 +46,7 @@ class _Compiled:
 class Prepared:
     """A Core statement, compiled once per dialect, run on the DBAPI cursor of the session."""
 
-    def __init__(self, statement: Executable, *, keys: tuple[str, ...] = ()) -> None:
+    def __init__(self, statement: ClauseElement, *, keys: tuple[str, ...] = ()) -> None:
         # `keys`: for an INSERT, the columns the caller always gives (compiled once, so
         # the set of columns must not vary between executions).
         self.statement = statement
@@ -63,7 +64,9 @@ class Prepared:
         connection = session.connection()
         compiled = self._compiled(connection.dialect)
         values = [self._value(bind, params) for bind in compiled.binds]
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        driver = connection.connection.driver_connection
+        assert driver is not None  # the session's connection is checked out: it is open
+        cursor = driver.cursor()
         if compiled.expanding:
             sql = self._expanded_sql(compiled, values)
             flat = _flat if compiled.positional else _named
@@ -100,7 +103,7 @@ class Prepared:
         cursor, compiled = self._run(session, params)
         rows, converters = cursor.fetchall(), self._converters_for(compiled, cursor)
         if not converters:
-            return rows  # type: ignore[no-any-return]
+            return rows
         # Only the columns that need it are converted: a page row has ~45 columns and a
         # handful of dates and JSON values (touching every value cost a page ~0.3 ms).
         converted = []
@@ -149,13 +152,18 @@ class Prepared:
         return compiled
 
     def _compile(self, dialect: Dialect) -> _Compiled:
-        compiler = self.statement.compile(dialect=dialect, column_keys=list(self.keys) or None)  # type: ignore[attr-defined]
-        if isinstance(self.statement, Insert) and (compiler.insert_prefetch or compiler.postfetch):
+        # `compile` is typed as giving any `Compiled`; for a SELECT, INSERT or UPDATE it is the
+        # dialect's SQL compiler.
+        compiled = self.statement.compile(dialect=dialect, column_keys=list(self.keys) or None)
+        compiler = cast(SQLCompiler, compiled)
+        if isinstance(self.statement, Insert):
             # Column defaults are applied by SQLAlchemy's execution, which we skip.
-            missing = [c.name for c in (*compiler.insert_prefetch, *compiler.postfetch)]
-            raise ValueError(f"give these columns explicitly: {', '.join(missing)}")
+            defaulted = [*compiler.insert_prefetch, *(compiler.postfetch or ())]
+            if defaulted:
+                missing = ", ".join(column.name for column in defaulted)
+                raise ValueError(f"give these columns explicitly: {missing}")
         positional = bool(compiler.positional)
-        names = compiler.positiontup if positional else list(compiler.bind_names.values())
+        names = (compiler.positiontup or ()) if positional else list(compiler.bind_names.values())
         by_name = {name: bind for bind, name in compiler.bind_names.items()}
         binds = tuple(self._bind(name, by_name[name], dialect) for name in names)
         # The compiler's own list of result columns (what SQLAlchemy's result objects read).

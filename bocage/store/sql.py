@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Insert, Table, Update, insert, update
+from sqlalchemy import CursorResult, Delete, Insert, Table, Update, insert, update
 from sqlalchemy.orm import Session
 
 
@@ -18,6 +18,13 @@ def update_rows(model: Any) -> Update:
     the caller does not read back from loaded objects, so the bookkeeping buys nothing.
     """
     return update(model).execution_options(synchronize_session=False)
+
+
+def changed(session: Session, statement: Update | Delete) -> int:
+    """Run an UPDATE or DELETE; how many rows it matched. The session types every result as a
+    `Result`; a DML statement without RETURNING gives a `CursorResult`, which has the count
+    (the cast SQLAlchemy's documentation prescribes)."""
+    return cast(CursorResult[Any], session.execute(statement)).rowcount
 
 
 def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:

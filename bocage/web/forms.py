@@ -13,11 +13,12 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bocage.core import numbers
-from bocage.core.errors import DomainError, InvalidInput
+from bocage.core.media import media
 from bocage.crypto.compare import same_secret
 from bocage.edge import nul_field, read_body
-from bocage.web.auth import node_of
+from bocage.kernel import numbers
+from bocage.kernel.errors import DomainError, InvalidInput
+from bocage.web.auth import services_of
 
 CSRF_COOKIE = "bocage_csrf"
 CSRF_FIELD = "csrf"
@@ -43,8 +44,10 @@ def set_csrf_cookie(request: Request, response: Response) -> None:
 
 
 async def read_form(request: Request, *, uploads: bool = False) -> FormData:
-    node = node_of(request)
-    limit = node.settings.max_upload_bytes + 65536 if uploads else node.settings.max_form_bytes
+    settings = services_of(request).ctx.settings
+    limit = (
+        media.upload_body_limit(settings.max_upload_bytes) if uploads else settings.max_form_bytes
+    )
     await read_body(request, limit)  # kept by the request, which parses the form from it
     form = await request.form(max_part_size=limit)
     sent = form.get(CSRF_FIELD)
@@ -73,7 +76,7 @@ def flag(form: FormData, name: str) -> bool:
 
 def optional_int(form: FormData, name: str) -> int | None:
     """A whole number, or None when left empty; one beyond 64 bits reads as 2**63 - 1, which
-    every rule on a number refuses (core/numbers.py)."""
+    every rule on a number refuses (kernel/numbers.py)."""
     value = text(form, name).strip()
     if not value:
         return None

@@ -10,15 +10,15 @@ from urllib.parse import quote
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from bocage.core import instance, notifications
-from bocage.core.clock import now
-from bocage.core.errors import DomainError, RateLimited
-from bocage.core.visibility import LABELS
-from bocage.web.auth import current_viewer, node_of
+from bocage.core.limits import limits
+from bocage.core.reading.visibility import Visibility, can_boost
+from bocage.core.timelines import pins
+from bocage.kernel.clock import now
+from bocage.kernel.errors import DomainError, RateLimited
+from bocage.web.auth import current_viewer, services_of
 from bocage.web.forms import csrf_token, set_csrf_cookie
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -52,11 +52,15 @@ env.filters["acct"] = lambda account: (
 )
 env.filters["safe_html"] = safe_html
 env.filters["urlquote"] = lambda value: quote(str(value), safe="")
-env.globals["visibility_labels"] = LABELS
+# The core's words and rules, so that a page never restates them.
+env.globals["visibilities"] = list(Visibility)
+env.filters["visibility_label"] = lambda value: Visibility(value).label
+env.globals["can_boost"] = can_boost
+env.globals["pinnable"] = pins.pinnable
 
 
 def flash(response: Response, request: Request, message: str) -> None:
-    signer = URLSafeSerializer(node_of(request).settings.secret_key, salt="flash")
+    signer = URLSafeSerializer(services_of(request).ctx.settings.secret_key, salt="flash")
     response.set_cookie(FLASH_COOKIE, signer.dumps(message[:300]), httponly=True, samesite="lax")
 
 
@@ -65,31 +69,28 @@ def _take_flash(request: Request) -> str | None:
     if not raw:
         return None
     try:
-        return str(URLSafeSerializer(node_of(request).settings.secret_key, salt="flash").loads(raw))
+        secret = services_of(request).ctx.settings.secret_key
+        return str(URLSafeSerializer(secret, salt="flash").loads(raw))
     except BadSignature:
         return None
 
 
-def _chrome(session: Session, account_id: int | None) -> tuple[instance.InstanceInfo, int]:
-    """What every page shows around its content: instance name, unread count."""
-    unread = notifications.unread_count(session, account_id) if account_id else 0
-    return instance.info(session), unread
-
-
 async def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    node = node_of(request)
+    services = services_of(request)
     viewer = await current_viewer(request)
-    info, unread = await node.db.read(_chrome, viewer.account.id if viewer else None)
+    # What every page shows around its content: instance name, unread count.
+    chrome = await services.instance.chrome(viewer.account if viewer else None)
     notice = _take_flash(request)
     html = env.get_template(template).render(
         request=request,
         viewer=viewer,
-        instance=info,
-        unread=unread,
+        instance=chrome.info,
+        unread=chrome.unread,
         csrf=csrf_token(request),
         notice=notice,
-        urls=node.ctx.urls,
-        settings=node.settings,
+        urls=services.ctx.urls,
+        settings=services.ctx.settings,
+        limits=limits.of(services.ctx.settings),
         **context,
     )
     response = HTMLResponse(html, status_code=status)

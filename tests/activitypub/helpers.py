@@ -7,10 +7,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bocage.activitypub import normalize
-from bocage.core import remote
+from bocage.core.inbound import remote
 from bocage.crypto import httpsig
 from bocage.crypto.keys import RsaKey
+from bocage.federation import normalize
 from bocage.node import Node
 from bocage.store.models import Account
 from tests.conftest import shared_secrets

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bocage.activitypub.client import AddressPolicy, BlockedAddress, FederationClient
+from bocage.federation.client import AddressPolicy, BlockedAddress, FederationClient
 
 GUARD = AddressPolicy(allow_loopback=False)
 DEVELOPMENT = AddressPolicy(allow_loopback=True)

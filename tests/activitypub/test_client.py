@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from bocage.activitypub.client import (
+from bocage.federation.client import (
     MAX_DOCUMENT_BYTES,
     AddressPolicy,
     BlockedAddress,

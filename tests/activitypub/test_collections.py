@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bocage.core import graph, posts
+from bocage.core.graph import graph
+from bocage.core.posts import posts
 from bocage.crypto.keys import public_key_from_did
 from bocage.crypto.proofs import verify_object
 from tests.activitypub.helpers import BASE

@@ -11,9 +11,9 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
-from bocage.activitypub import normalize
 from bocage.crypto.keys import public_key_from_did
 from bocage.crypto.proofs import verify_object
+from bocage.federation import normalize
 from bocage.store.models import Account, Post
 from tests.activitypub.helpers import BASE, REMOTE, deliver, payload, signed_headers
 from tests.activitypub.test_collections import AS_JSON, get, walk

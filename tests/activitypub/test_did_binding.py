@@ -11,11 +11,11 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
-from bocage.activitypub import normalize
-from bocage.core import remote
+from bocage.core.inbound import remote
 from bocage.crypto import identity_proofs
 from bocage.crypto.keys import IdentityKey
 from bocage.crypto.proofs import sign_canonical
+from bocage.federation import normalize
 from bocage.node import Node
 from bocage.store.models import Account
 from tests.activitypub.helpers import BASE, deliver, know_remote_actor, signed_headers

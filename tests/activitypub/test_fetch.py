@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bocage.core import domains
-from bocage.core.clock import now
+from bocage.core.moderation import domain_blocks
 from bocage.crypto import httpsig
 from bocage.crypto.keys import public_key_from_did
 from bocage.crypto.proofs import verify_object
+from bocage.kernel.clock import now
 from bocage.store.models import Account, Follow
 from tests.activitypub.helpers import BASE, REMOTE
 from tests.conftest import shared_secrets
@@ -59,7 +59,7 @@ async def test_authorized_fetch_serves_each_post_to_the_servers_that_may_see_it(
     assert served.status_code == 200 and served.json()["content"].find("for my followers") > 0
 
     with node.db.transaction() as session:
-        domains.block(session, "127.0.0.9", "suspend")
+        domain_blocks.block(session, "127.0.0.9", "suspend")
     node.federation.forget_domain_rules()
     assert (await fetch(browser, paths[public.id], signed=True)).status_code == 403
 

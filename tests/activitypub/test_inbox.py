@@ -14,10 +14,13 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from bocage.activitypub import normalize
-from bocage.core import domains, remote
+from bocage.core.authorship import activities
+from bocage.core.instance import domains
+from bocage.core.moderation import domain_blocks
+from bocage.core.reading.visibility import Visibility
 from bocage.crypto.keys import IdentityKey, RsaKey
 from bocage.crypto.proofs import sign_canonical
+from bocage.federation import normalize
 from bocage.node import Node
 from bocage.store.models import Account, Follow, InboundActivity
 from tests.activitypub.helpers import (
@@ -179,18 +182,18 @@ def test_every_captured_payload_normalizes_or_is_refused_with_a_reason(name: str
 def test_visibility_follows_mastodons_reading_of_addressing() -> None:
     followers = "https://fedi.aeracode.org/users/andrew/followers"
     cases = {
-        "mastodon/note_single_attachment.json": "public",
-        "mastodon/note_unlisted_cw_emoji.json": "unlisted",
-        "mastodon/note_direct.json": "direct",
+        "mastodon/note_single_attachment.json": Visibility.PUBLIC,
+        "mastodon/note_unlisted_cw_emoji.json": Visibility.UNLISTED,
+        "mastodon/note_direct.json": Visibility.DIRECT,
     }
     for name, expected in cases.items():
         note = normalize.post(payload(name))
-        assert remote.visibility_of(note.to, note.cc, followers) == expected, name
+        assert activities.visibility_of(note.to, note.cc, followers) is expected, name
     create = normalize.activity(payload("mastodon/create_note_followers_only.json"))
     assert isinstance(create.object, dict)
     note = normalize.post(create.object)
     own_followers = "https://fedi.aeracode.org/users/testmover/followers"
-    assert remote.visibility_of(note.to, note.cc, own_followers) == "private"
+    assert activities.visibility_of(note.to, note.cc, own_followers) is Visibility.PRIVATE
 
 
 async def test_servers_the_admin_refuses_get_403_and_nothing_is_stored(
@@ -209,9 +212,10 @@ async def test_servers_the_admin_refuses_get_403_and_nothing_is_stored(
             assert response.json()["error"] == "This node does not federate with your server."
         return int(response.status_code)
 
-    assert await answer_after((domains.block, "127.0.0.9", "suspend")) == 403
+    assert await answer_after((domain_blocks.block, "127.0.0.9", "suspend")) == 403
     assert (
-        await answer_after((domains.unblock, "127.0.0.9"), (domains.set_mode, "allowlist")) == 403
+        await answer_after((domain_blocks.unblock, "127.0.0.9"), (domains.set_mode, "allowlist"))
+        == 403
     )
     assert stored_count(node) == 0
     assert await answer_after((domains.allow, "127.0.0.9:9")) == 202

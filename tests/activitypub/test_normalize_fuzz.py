@@ -1,4 +1,4 @@
-"""Property tests of the edge where remote documents come in (activitypub/normalize.py): real
+"""Property tests of the edge where remote documents come in (federation/normalize.py): real
 payloads from other servers with any field replaced by any JSON value. Whatever arrives,
 normalizing answers a core type with the types it declares, holding only what the store
 can keep (no NUL, URLs of at most MAX_URI characters), or raises `Malformed`; nothing else."""
@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bocage.activitypub import normalize
+from bocage.federation import normalize
 from tests.fuzz import JSON, mutated, payloads, well_typed
 
 ACTIVITIES = payloads(

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from sqlalchemy import func, select
 
-from bocage.core.polls import PollDraft
+from bocage.core.polls.polls import PollDraft
 from bocage.store.models import Account, Notification, Poll, PollVote, Post
 from tests.activitypub.helpers import BASE, REMOTE, deliver, payload, signed_headers
 from tests.core import helpers

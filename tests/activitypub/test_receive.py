@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
-from bocage.core import graph
+from bocage.core.graph import graph
 from bocage.store.models import Account, Block, Follow, LogEntry, Notification, Report
 from tests.activitypub.helpers import BASE, REMOTE, deliver, payload, signed_headers
 from tests.core import helpers

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from starlette.requests import Request
 
-from bocage.activitypub.signatures import _target
+from bocage.federation.signatures import _target
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,11 @@ from typing import Any
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bocage.activitypub import discovery, normalize
+from bocage.activitypub import discovery
 from bocage.activitypub.actors import INSTANCE_ACTOR_NAME
-from bocage.core import accounts
-from bocage.core.context import Context
+from bocage.core.accounts import accounts
+from bocage.federation import normalize
+from bocage.kernel.context import Context
 from tests.conftest import make_settings
 from tests.fuzz import JSON, TEXT, mutated
 

@@ -12,11 +12,13 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bocage.core import graph, posts, remote
-from bocage.core.clock import now
-from bocage.core.ids import new_id
-from bocage.core.passwords import hash_password
+from bocage.core.accounts.passwords import hash_password
+from bocage.core.graph import graph
+from bocage.core.inbound import remote
+from bocage.core.posts import posts
 from bocage.crypto.keys import IdentityKey, RsaKey
+from bocage.kernel.clock import now
+from bocage.kernel.ids import new_id
 from bocage.node import Node
 from bocage.store.models import Account, Job, Notification, Post, User
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, update
 
-from bocage.core import account_notes, endorsements, featured_tags, graph, moves, timelines
-from bocage.core.clock import now
-from bocage.core.errors import InvalidInput, NotFound
-from bocage.core.graph import FollowOptions
-from bocage.core.timelines import Page
+from bocage.core.accounts import account_notes, endorsements, featured_tags, moves
+from bocage.core.graph import graph
+from bocage.core.graph.graph import FollowOptions
+from bocage.core.timelines import timelines
+from bocage.core.timelines.timelines import Page
+from bocage.kernel.clock import now
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.node import Node
 from bocage.store.models import Account, Endorsement, FollowOption, Job, LogEntry
 from tests.core.helpers import boost, notifications_of, post, reply, user

@@ -10,12 +10,13 @@ import orjson
 import pytest
 from sqlalchemy import func, select, update
 
-from bocage.core import accounts, instance
-from bocage.core.clock import now
-from bocage.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
-from bocage.core.passwords import hash_password
+from bocage.core.accounts import accounts
+from bocage.core.accounts.passwords import hash_password
+from bocage.core.instance import instance
 from bocage.crypto import sealing
 from bocage.crypto.keys import IdentityKey
+from bocage.kernel.clock import now
+from bocage.kernel.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from bocage.node import Node
 from bocage.store.models import Account, Invite, LogEntry, User, WebSession
 from tests.conftest import shared_secrets
@@ -58,7 +59,7 @@ def register(node: Node, registration: accounts.Registration, **options: bool) -
 
 
 async def login(node: Node, name: str, password: str = PASS) -> User:
-    """As every face logs people in (`core/logins.py`), from one address."""
+    """As every face logs people in (`core/auth/logins.py`), from one address."""
     return await node.logins.log_in(node.db, "127.0.2.1", name, password)
 
 

@@ -13,7 +13,10 @@ import base58
 import orjson
 from sqlalchemy import select
 
-from bocage.core import authoring, graph, posts, remote
+from bocage.core.authorship import authoring
+from bocage.core.graph import graph
+from bocage.core.inbound import remote
+from bocage.core.posts import posts
 from bocage.crypto.keys import public_key_from_did, verify_signature
 from bocage.crypto.proofs import canonical_json, digest, verify_object
 from bocage.node import Node

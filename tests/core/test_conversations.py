@@ -9,9 +9,14 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from bocage.core import conversations, events, graph, posts, remote, timelines
-from bocage.core.errors import NotFound
-from bocage.core.timelines import Page
+from bocage.core.graph import graph
+from bocage.core.inbound import remote
+from bocage.core.messaging import conversations
+from bocage.core.posts import posts
+from bocage.core.timelines import timelines
+from bocage.core.timelines.timelines import Page
+from bocage.kernel import events
+from bocage.kernel.errors import NotFound
 from bocage.node import Node
 from bocage.store.models import Account, AccountConversation, Job, Post
 from tests.core.helpers import (

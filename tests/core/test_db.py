@@ -10,10 +10,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bocage.core.errors import InvalidInput
-from bocage.jobs.queue import enqueue
+from bocage.kernel.errors import InvalidInput
 from bocage.node import Node
 from bocage.store.models import Job
+from bocage.store.queue import enqueue
 
 
 def add_job(session: Session, n: int) -> int:

@@ -7,9 +7,12 @@ import pytest
 from sqlalchemy import select
 
 from bocage.activitypub import delivery
-from bocage.core import domains, graph, posts
-from bocage.core.clock import now
-from bocage.core.errors import InvalidInput, NotFound
+from bocage.core.graph import graph
+from bocage.core.instance import domains
+from bocage.core.moderation import domain_blocks
+from bocage.core.posts import posts
+from bocage.kernel.clock import now
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.node import Node
 from bocage.store.models import Follow, Job
 from tests.core.helpers import fresh, notifications_of, post, remote_user, user
@@ -26,8 +29,8 @@ def change(node: Node, action, *args, **kwargs) -> None:  # type: ignore[no-unty
 
 
 def test_a_block_covers_the_domain_and_its_subdomains_only(node: Node) -> None:
-    change(node, domains.block, "https://Spam.Example/", "suspend")
-    change(node, domains.block, "127.0.0.9:9", "silence")
+    change(node, domain_blocks.block, "https://Spam.Example/", "suspend")
+    change(node, domain_blocks.block, "127.0.0.9:9", "silence")
     rules = rules_of(node)
     assert rules.refuses("spam.example") and rules.refuses("a.b.spam.example:8443")
     assert not rules.refuses("notspam.example") and not rules.refuses("example")
@@ -38,11 +41,11 @@ def test_a_block_covers_the_domain_and_its_subdomains_only(node: Node) -> None:
 @pytest.mark.parametrize("typed", ["", "localhost", "not a domain", "a/b c"])
 def test_what_is_not_a_domain_is_refused(node: Node, typed: str) -> None:
     with pytest.raises(InvalidInput):
-        change(node, domains.block, typed, "suspend")
+        change(node, domain_blocks.block, typed, "suspend")
     with pytest.raises(InvalidInput):
-        change(node, domains.block, "fine.example", "obliterate")
+        change(node, domain_blocks.block, "fine.example", "obliterate")
     with pytest.raises(NotFound):
-        change(node, domains.unblock, "never.example")
+        change(node, domain_blocks.unblock, "never.example")
     assert rules_of(node).blocks == {}
 
 
@@ -70,13 +73,13 @@ def test_suspending_a_server_hides_its_accounts_and_ends_follows(node: Node) -> 
     with node.db.snapshot() as session:
         assert len(session.execute(select(Follow)).all()) == 3
 
-    change(node, domains.block, "spam.example", "suspend", comment="spam wave")
+    change(node, domain_blocks.block, "spam.example", "suspend", comment="spam wave")
     assert fresh(node, zed).suspended and not fresh(node, ann).suspended
     with node.db.snapshot() as session:
         left = session.execute(select(Follow.follower_id, Follow.target_id)).all()
     assert left == [(ann.id, alice.id)]
 
-    change(node, domains.unblock, "spam.example")
+    change(node, domain_blocks.unblock, "spam.example")
     assert not fresh(node, zed).suspended  # lifted: visible again (the follows stay ended)
 
 
@@ -84,7 +87,7 @@ async def test_silenced_strangers_do_not_notify(node: Node) -> None:
     alice = user(node, "alice")
     zed = remote_user(node, "https://loud.example/users/zed")
     mine = post(node, alice, "hello")
-    change(node, domains.block, "loud.example", "silence")
+    change(node, domain_blocks.block, "loud.example", "silence")
     with node.db.transaction() as session:
         like = "https://loud.example/likes/1"
         posts.favourite(session, node.ctx, fresh(node, zed), mine.id, uri=like)
@@ -115,7 +118,7 @@ def test_deliveries_skip_suspended_servers(node: Node) -> None:
                     created_at=now(),
                 )
             )
-    change(node, domains.block, "spam.example", "suspend")
+    change(node, domain_blocks.block, "spam.example", "suspend")
     post(node, alice, "to my followers")
     with node.db.transaction() as session:
         job = session.execute(select(Job).where(Job.kind == "federate")).scalars().one()

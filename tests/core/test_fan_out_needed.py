@@ -7,7 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bocage.core import events, lists, posts
+from bocage.core.graph import lists
+from bocage.core.posts import posts
+from bocage.kernel import events
 from bocage.node import Node
 from bocage.store.models import Account, Job
 from tests.core.helpers import follow, post, user

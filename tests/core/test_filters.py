@@ -11,11 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from bocage.core import events, filters, media, timelines
-from bocage.core.clock import now
-from bocage.core.errors import InvalidInput, NotFound
-from bocage.core.filters import FilterChange, KeywordChange
-from bocage.core.timelines import Page, PostView
+from bocage.core.filters import filters, matching, pages, process_cache, v1
+from bocage.core.filters.filters import FilterChange, KeywordChange
+from bocage.core.media import media
+from bocage.core.timelines import timelines
+from bocage.core.timelines.timelines import Page, PostView
+from bocage.kernel import events
+from bocage.kernel.clock import now
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.node import Node
 from bocage.store.models import Account
 from tests.core.helpers import boost, post, user
@@ -41,9 +44,9 @@ def add_status(node: Node, owner: Account, filter_id: int, post_id: int) -> None
 
 def shown(
     node: Node, viewer: Account, views: list[PostView], context: str, **options: Any
-) -> filters.Filtered:
+) -> pages.Filtered:
     with node.db.snapshot() as session:
-        return filters.apply(session, viewer.id, views, context, **options)
+        return pages.apply(session, viewer.id, views, context, **options)
 
 
 def page(node: Node, viewer: Account | None, *post_ids: int) -> list[PostView]:
@@ -51,7 +54,7 @@ def page(node: Node, viewer: Account | None, *post_ids: int) -> list[PostView]:
         return timelines.hydrate(session, viewer, list(post_ids))
 
 
-def matched(result: filters.Filtered) -> dict[int, list[tuple[str, tuple[str, ...] | None]]]:
+def matched(result: pages.Filtered) -> dict[int, list[tuple[str, tuple[str, ...] | None]]]:
     return {
         post_id: [(m.filter.title, m.keyword_matches) for m in found]
         for post_id, found in result.matches.items()
@@ -88,17 +91,17 @@ def matched(result: filters.Filtered) -> dict[int, list[tuple[str, tuple[str, ..
 def test_keywords_match_as_mastodon_does(
     keyword: str, whole_word: bool, text: str, found: str | None
 ) -> None:
-    compiled = filters.Keywords.of([(keyword, whole_word)])
+    compiled = matching.Keywords.of([(keyword, whole_word)])
     assert compiled is not None
     assert compiled.search(text) == found
 
 
 def test_the_first_keyword_in_the_text_is_the_one_reported() -> None:
-    compiled = filters.Keywords.of([("zebra", False), ("apple", True)])
+    compiled = matching.Keywords.of([("zebra", False), ("apple", True)])
     assert compiled is not None
     assert compiled.search("an apple and a zebra") == "apple"
     assert compiled.search("an apples and a ZEBRA") == "ZEBRA"
-    assert filters.Keywords.of([]) is None
+    assert matching.Keywords.of([]) is None
 
 
 def _view(text: str, content: str, domain: str | None, **post: Any) -> PostView:
@@ -109,17 +112,17 @@ def _view(text: str, content: str, domain: str | None, **post: Any) -> PostView:
 def test_searchable_text() -> None:
     # A local post is matched as it was written, a remote one without its markup.
     local = _view("see https://example.com/x", '<p>see <a href="…">example.com/x</a></p>', None)
-    assert filters.searchable_text(local) == "\n\nsee https://example.com/x"
+    assert matching.searchable_text(local) == "\n\nsee https://example.com/x"
     remote = _view("", "<p>one<br>two &amp; <span>three</span></p>", "remote.example")
-    assert filters.searchable_text(remote) == "\n\none\ntwo & three"
+    assert matching.searchable_text(remote) == "\n\none\ntwo & three"
     described = _view("body", "", None)
     described.post.spoiler_text = "cw"
     described.media = [SimpleNamespace(description="a cat"), SimpleNamespace(description="")]
-    assert filters.searchable_text(described) == "cw\n\nbody\n\na cat"
+    assert matching.searchable_text(described) == "cw\n\nbody\n\na cat"
     # A boost is matched by the post it boosts.
     boosting = _view("", "", None)
     boosting.reblog = remote
-    assert filters.searchable_text(boosting) == filters.searchable_text(remote)
+    assert matching.searchable_text(boosting) == matching.searchable_text(remote)
 
 
 # --- keeping filters ---------------------------------------------------------------------
@@ -279,7 +282,7 @@ def test_keywords_and_statuses_one_by_one(node: Node) -> None:
 def test_the_v1_api_sees_one_filter_per_keyword(node: Node) -> None:
     alice = user(node, "alice")
     with node.db.transaction() as session:
-        keyword, row = filters.v1_create(
+        keyword, row = v1.v1_create(
             session,
             alice.id,
             phrase="politics",
@@ -295,7 +298,7 @@ def test_the_v1_api_sees_one_filter_per_keyword(node: Node) -> None:
             True,
         )
         with pytest.raises(InvalidInput, match=r"^Validation failed: Phrase can't be blank$"):
-            filters.v1_create(
+            v1.v1_create(
                 session,
                 alice.id,
                 phrase=" ",
@@ -305,7 +308,7 @@ def test_the_v1_api_sees_one_filter_per_keyword(node: Node) -> None:
                 expires_in=None,
             )
     with node.db.transaction() as session:
-        keyword, row = filters.v1_update(
+        keyword, row = v1.v1_update(
             session,
             alice.id,
             keyword.id,
@@ -327,11 +330,11 @@ def test_the_v1_api_sees_one_filter_per_keyword(node: Node) -> None:
     both = {"phrase": None, "irreversible": None, "whole_word": None, "context": None}
     with node.db.transaction() as session:
         with pytest.raises(InvalidInput, match="apply to more than one filter keyword"):
-            filters.v1_update(
+            v1.v1_update(
                 session, alice.id, keyword.id, **{**both, "context": ["public"]}, expires_in=None
             )
         # The keyword itself may change; the filter's title stays, it names both.
-        keyword, row = filters.v1_update(
+        keyword, row = v1.v1_update(
             session,
             alice.id,
             keyword.id,
@@ -340,14 +343,14 @@ def test_the_v1_api_sees_one_filter_per_keyword(node: Node) -> None:
         )
         assert (row.title, keyword.keyword) == ("elections", "ballot")
     with node.db.transaction() as session:
-        assert [(k.keyword, r.id) for k, r in filters.v1_all(session, alice.id)] == [
+        assert [(k.keyword, r.id) for k, r in v1.v1_all(session, alice.id)] == [
             ("ballot", row.id),
             ("votes", row.id),
         ]
-        filters.v1_delete(session, alice.id, keyword.id)
+        v1.v1_delete(session, alice.id, keyword.id)
     with node.db.snapshot() as session:
         # Only the keyword went: the filter stays, with its other keyword.
-        assert [k.id for k, _ in filters.v1_all(session, alice.id)] == [second.id]
+        assert [k.id for k, _ in v1.v1_all(session, alice.id)] == [second.id]
         assert len(filters.all_of(session, alice.id)) == 1
 
 
@@ -425,9 +428,9 @@ def test_expired_filters_no_longer_apply(node: Node) -> None:
     assert matched(shown(node, alice, views, "home")) == {news.id: [("Soon over", ("news",))]}
     # A process's copy of the filters may outlive their expiry: it is checked at each page.
     with node.db.snapshot() as session:
-        rules = filters.active(session, alice.id)
+        rules = process_cache.active(session, alice.id)
     assert [rule.filter.id for rule in rules.rules] == [soon]
-    assert filters.matches_of(rules, views[0], now() + timedelta(hours=2)) == []
+    assert matching.matches_of(rules, views[0], now() + timedelta(hours=2)) == []
 
 
 def test_a_change_reaches_the_next_page_at_once(node: Node) -> None:
@@ -448,12 +451,12 @@ def test_a_change_reaches_the_next_page_at_once(node: Node) -> None:
 def test_a_change_that_rolls_back_leaves_the_cache_alone(node: Node) -> None:
     alice = user(node, "alice")
     with node.db.snapshot() as session:
-        before = filters.active(session, alice.id)
+        before = process_cache.active(session, alice.id)
     with pytest.raises(RuntimeError), node.db.transaction() as session:
         filters.create(session, alice.id, FilterChange("t", ["home"]))
         raise RuntimeError("rolled back")
     with node.db.snapshot() as session:
-        assert filters.active(session, alice.id) is before
+        assert process_cache.active(session, alice.id) is before
 
 
 def test_a_page_costs_no_query_to_a_viewer_without_filters(node: Node) -> None:
@@ -465,13 +468,13 @@ def test_a_page_costs_no_query_to_a_viewer_without_filters(node: Node) -> None:
         statements.append(args[2])
 
     with node.db.snapshot() as session:
-        filters.apply(session, alice.id, views, "home")  # loads (and caches) her filters
+        pages.apply(session, alice.id, views, "home")  # loads (and caches) her filters
         engine = session.get_bind()
         event.listen(engine, "before_cursor_execute", count)
         try:
             started = time.perf_counter()
             for _ in range(1000):
-                result = filters.apply(session, alice.id, views, "home")
+                result = pages.apply(session, alice.id, views, "home")
             elapsed = (time.perf_counter() - started) / 1000
         finally:
             event.remove(engine, "before_cursor_execute", count)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bocage.core import graph
-from bocage.core.errors import Forbidden, InvalidInput, NotFound
+from bocage.core.graph import graph
+from bocage.kernel.errors import Forbidden, InvalidInput, NotFound
 from bocage.node import Node
 from bocage.store.models import Account, Follow, LogEntry
 from tests.core.helpers import fresh, suspend, user

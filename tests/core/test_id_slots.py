@@ -1,4 +1,4 @@
-"""Ids made by several processes writing to one database never meet (core/ids.py slots,
+"""Ids made by several processes writing to one database never meet (kernel/ids.py slots,
 store/id_slots.py), on SQLite and PostgreSQL: real processes, real locks."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bocage.core.ids import SLOT_BITS, SLOTS, new_id
+from bocage.kernel.ids import SLOT_BITS, SLOTS, new_id
 from bocage.store import id_slots
 from bocage.store.db import Database, sync_url
 from bocage.store.models import Job
@@ -24,7 +24,7 @@ from tests.integration.helpers import assert_clean_failure, bocage_many, make_no
 # of its transactions failed.
 WRITER = """
 import sys, time
-from bocage.jobs.queue import enqueue
+from bocage.store.queue import enqueue
 from bocage.store.db import Database
 url, start, rounds = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 db = Database(url)

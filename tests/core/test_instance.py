@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from bocage.core import instance
-from bocage.core.clock import now
-from bocage.core.errors import InvalidInput
+from bocage.core.instance import instance
 from bocage.crypto.keys import RsaKey
+from bocage.kernel.clock import now
+from bocage.kernel.errors import InvalidInput
 from bocage.node import Node
 from bocage.store.models import Invite, User
 from tests.core.helpers import user

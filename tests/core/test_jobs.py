@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bocage.core.clock import now
-from bocage.jobs import queue
-from bocage.jobs.worker import PermanentJobError, Worker
+from bocage.jobs.worker import Worker
+from bocage.kernel.clock import now
 from bocage.node import Node
+from bocage.store import queue
 from bocage.store.db import Database
 from bocage.store.models import Job
+from bocage.store.queue import PermanentJobError
 
 
 def enqueue(node: Node, kind: str, payload: dict[str, Any] | None = None, **kw: Any) -> int:

@@ -1,4 +1,4 @@
-"""Sealing the keys stored in the database (core/keystore.py) on both databases: plain rows
+"""Sealing the keys stored in the database (core/accounts/keystore.py) on both databases: plain rows
 from before sealing, rows of an unfinished rotation, rows sealed with a secret the node does
 not hold. (The same on real processes, with the raw database file read:
 tests/integration/test_sealed_keys.py.)"""
@@ -8,7 +8,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from bocage.core import authoring, instance, keystore, posts
+from bocage.core.accounts import keystore
+from bocage.core.authorship import authoring
+from bocage.core.instance import instance
+from bocage.core.posts import posts
 from bocage.crypto import sealing
 from bocage.crypto.sealing import SealingError
 from bocage.node import Node

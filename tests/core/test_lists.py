@@ -8,9 +8,12 @@ import time
 
 import pytest
 
-from bocage.core import graph, lists, markers, moves, notifications
-from bocage.core.errors import Conflict, InvalidInput, NotFound
-from bocage.core.timelines import Page, PostView
+from bocage.core.accounts import moves
+from bocage.core.graph import graph, lists
+from bocage.core.notifications import notifications
+from bocage.core.reading import markers
+from bocage.core.timelines.timelines import Page, PostView
+from bocage.kernel.errors import Conflict, InvalidInput, NotFound
 from bocage.node import Node
 from bocage.store.models import Account, Marker, Notification, UserList
 from tests.core.helpers import boost, follow, post, reply, suspend, user
@@ -42,7 +45,7 @@ async def list_timeline(node: Node, owner: Account, row: UserList) -> list[str]:
 
 
 async def home(node: Node, viewer: Account) -> list[str]:
-    from bocage.core import timelines
+    from bocage.core.timelines import timelines
 
     await node.worker.run_until_idle()
     with node.db.snapshot() as session:

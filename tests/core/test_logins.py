@@ -11,10 +11,10 @@ from typing import Literal
 import pytest
 from argon2 import PasswordHasher
 
-from bocage.core import passwords
-from bocage.core.errors import NotAuthenticated, RateLimited
-from bocage.core.logins import ADDRESS_FACTOR, Attempt, LoginLimits
-from bocage.core.ratelimit import SlidingWindow, address_key
+from bocage.core.accounts import passwords
+from bocage.core.auth.logins import ADDRESS_FACTOR, Attempt, LoginLimits
+from bocage.kernel.errors import NotAuthenticated, RateLimited
+from bocage.kernel.ratelimit import SlidingWindow, address_key
 from bocage.node import Node
 from tests.conftest import PASSWORD, make_user
 

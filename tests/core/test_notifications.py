@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from bocage.core import graph, notifications, posts
-from bocage.core.clock import now
+from bocage.core.graph import graph
+from bocage.core.notifications import notifications
+from bocage.core.posts import posts
+from bocage.kernel.clock import now
 from bocage.node import Node
 from bocage.store.models import Job, Notification
 from tests.core.helpers import (

@@ -1,4 +1,4 @@
-"""Numbers from outside (core/numbers.py): what each parser takes, what it refuses, and the
+"""Numbers from outside (kernel/numbers.py): what each parser takes, what it refuses, and the
 path convertor's pattern, which must take exactly the ids a database column holds."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bocage.core import numbers
+from bocage.kernel import numbers
 
 ID = re.compile(numbers.ID_PATTERN)
 LIMIT = numbers.ID_LIMIT

@@ -1,4 +1,4 @@
-"""Pages keep rows by row version (core/page_rows.py, mastodon_api/rendered.py): a change
+"""Pages keep rows by row version (core/reading/page_rows.py, mastodon_api/rendered.py): a change
 made by any UPDATE shows at once, and nothing seen inside a write transaction is kept."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text, update
 
-from bocage.core import timelines
-from bocage.core.timelines import Page, PostView
+from bocage.core.timelines import timelines
+from bocage.core.timelines.timelines import Page, PostView
 from bocage.mastodon_api import views
 from bocage.node import Node
 from bocage.store.models import Account, Post

@@ -6,8 +6,8 @@ import orjson
 import pytest
 from sqlalchemy import select
 
-from bocage.core import pins, timelines
-from bocage.core.errors import InvalidInput, NotFound
+from bocage.core.timelines import pins, timelines
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.node import Node
 from bocage.store.models import Account, LogEntry
 from tests.core.helpers import boost, fresh, post, user

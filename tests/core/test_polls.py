@@ -14,10 +14,15 @@ import orjson
 import pytest
 from sqlalchemy import event, select
 
-from bocage.activitypub import delivery, normalize
-from bocage.core import events, polls, posts, remote, timelines
-from bocage.core.errors import InvalidInput, NotFound
-from bocage.core.polls import PollDraft
+from bocage.activitypub import delivery
+from bocage.core.inbound import remote
+from bocage.core.polls import polls
+from bocage.core.polls.polls import PollDraft
+from bocage.core.posts import posts
+from bocage.core.timelines import timelines
+from bocage.federation import normalize
+from bocage.kernel import events
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.node import Node
 from bocage.store.models import Account, Job, LogEntry, MediaFile, Poll, PollVote, Post
 from tests.conftest import make_settings

@@ -8,8 +8,9 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from bocage.core import posts, timelines
-from bocage.core.errors import Forbidden, InvalidInput, NotFound
+from bocage.core.posts import posts
+from bocage.core.timelines import timelines
+from bocage.kernel.errors import Forbidden, InvalidInput, NotFound
 from bocage.node import Node
 from bocage.store.models import (
     Bookmark,
@@ -94,8 +95,6 @@ def test_publish_validation(node: Node) -> None:
         posts.PostDraft("   \n\t  "),
         posts.PostDraft("x" * 501),
         posts.PostDraft("x" * 477 + " " + url),  # 477 + 1 + 23 = 501
-        posts.PostDraft("hello", visibility="everyone"),
-        posts.PostDraft("hello", visibility="Public"),
         posts.PostDraft("hello", spoiler_text="w" * 501),
         posts.PostDraft("x" * 400, spoiler_text="w" * 101),  # the warning counts too
         posts.PostDraft("hello", language="e"),

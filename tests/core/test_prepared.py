@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import bindparam, insert, select, update
 
-from bocage.jobs.queue import ADD_JOB
 from bocage.node import Node
 from bocage.store.models import Account, Job
 from bocage.store.prepared import Prepared
+from bocage.store.queue import ADD_JOB
 from tests.conftest import make_user
 
 JOBS = Job.__table__

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bocage.core import domains, remote, search, timelines, trends
-from bocage.core.timelines import Page
+from bocage.core.inbound import remote
+from bocage.core.instance import domains
+from bocage.core.moderation import domain_blocks
+from bocage.core.search import search
+from bocage.core.timelines import timelines, trends
+from bocage.core.timelines.timelines import Page
 from bocage.node import Node
 from bocage.store.models import Account
 from tests.core.helpers import favourite, post, remote_user, reply, user
@@ -52,7 +56,7 @@ def test_public_timelines_by_origin(node: Node) -> None:
     assert texts(node, alice, only_media=True) == []
 
     with node.db.transaction() as session:
-        domains.block(session, "quiet.example", "silence")
+        domain_blocks.block(session, "quiet.example", "silence")
     assert texts(node, alice) == ["<p>remote hello</p>", "local hello"]
     assert texts(node, alice, where="remote") == ["<p>remote hello</p>"]
 
@@ -91,3 +95,20 @@ def test_search_finds_words_in_posts_one_has_a_reason_to_search(node: Node) -> N
         assert search.statuses(session, alice.id, "100%") == []
         # Bob's own three, newest first, one page at a time.
         assert search.statuses(session, bob.id, "hawthorn", limit=1, offset=1) == [elsewhere.id]
+
+
+def test_a_silenced_server_is_silenced_on_any_port(node: Node) -> None:
+    """A block names a host; its accounts on a port are on it too (as `domains.is_silenced`
+    and the federation rules read it), on the pages as on the streams."""
+    alice = user(node, "alice")
+    on_a_port = remote_user(node, "https://sub.quiet.example:8443/users/pip")
+    named_port = remote_user(node, "https://loud.example:8443/users/kit")
+    other_port = remote_user(node, "https://loud.example:9000/users/max")
+    remote_post(node, on_a_port, "silenced on a port")
+    remote_post(node, named_port, "silenced on the port blocked")
+    remote_post(node, other_port, "on another port")
+    with node.db.transaction() as session:
+        domain_blocks.block(session, "quiet.example", "silence")
+        domain_blocks.block(session, "loud.example:8443", "silence")
+        assert domains.is_silenced(session, "sub.quiet.example:8443")
+    assert texts(node, alice) == ["<p>on another port</p>"]

@@ -1,6 +1,6 @@
 """Remote posts are stored once each, whatever their ids meet: ids never repeat within a
 process, a clash on an id (another process took it) takes a fresh one, and only the post's
-URI means "already here" (core/ids.py, core/remote.receive_post)."""
+URI means "already here" (kernel/ids.py, core/remote.receive_post)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bocage.core import ids, remote
-from bocage.core.verdicts import Verdict
+from bocage.core.inbound import remote
+from bocage.core.inbound.verdicts import Verdict
+from bocage.kernel import ids
 from bocage.node import Node
 from bocage.store.models import Account, Post
 from tests.core.helpers import remote_user

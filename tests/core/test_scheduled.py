@@ -10,10 +10,13 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from bocage.core import clock, media, polls, posts, scheduled
-from bocage.core.errors import InvalidInput, NotFound
-from bocage.core.ids import new_id
-from bocage.core.timelines import Page
+from bocage.core.media import media
+from bocage.core.polls import polls
+from bocage.core.posts import posts, scheduled
+from bocage.core.timelines.timelines import Page
+from bocage.kernel import clock
+from bocage.kernel.errors import InvalidInput, NotFound
+from bocage.kernel.ids import new_id
 from bocage.node import Node
 from bocage.store.models import Account, Job, MediaFile, Poll, Post, ScheduledStatus
 from tests.core.helpers import follow, post, user
@@ -21,7 +24,7 @@ from tests.core.helpers import follow, post, user
 
 class Clock:
     """The node's clock, moved forward: every `bocage` module that reads the time through
-    `bocage.core.clock.now` (the one place that says what time it is) sees it moved."""
+    `bocage.kernel.clock.now` (the one place that says what time it is) sees it moved."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.offset = timedelta()

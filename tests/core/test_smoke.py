@@ -1,4 +1,5 @@
-from bocage.core import posts, timelines
+from bocage.core.posts import posts
+from bocage.core.timelines import timelines
 from bocage.node import Node
 from tests.conftest import make_user
 

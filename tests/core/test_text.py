@@ -6,8 +6,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bocage.core import text
-from bocage.core.text import Handle
+from bocage.core.content import text
+from bocage.core.content.text import Handle
 
 
 def tag_url(name: str) -> str:

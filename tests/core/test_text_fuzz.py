@@ -1,4 +1,4 @@
-"""Property tests of the HTML sanitizers (core/text.py, Ammonia through nh3), with markup
+"""Property tests of the HTML sanitizers (core/content/text.py, Ammonia through nh3), with markup
 built to slip a script through: whatever goes in, what comes out has no script, no style,
 no event handler, no URL but http(s), only the tags allowed, and cleaning it again changes
 nothing. Rendering a local post's text obeys the same rules."""
@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bocage.core import text
+from bocage.core.content import text
 from tests.fuzz import HTML, TEXT
 
 
@@ -62,6 +62,8 @@ def test_remote_html_keeps_nothing_that_runs(markup: str) -> None:
 
 @settings(max_examples=300)
 @given(HTML)
+# Nested links Ammonia writes as `<a><a></a></a>`, which read back as siblings (found by this test).
+@example('<a/href=javascript:x><object href="javascript:alert(1)"><a/href=javascript:x>')
 def test_local_html_keeps_nothing_that_runs(markup: str) -> None:
     cleaned = text.sanitize(markup)
     assert dangers(cleaned, text.ALLOWED_TAGS) == []

@@ -6,9 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bocage.core import conversations, domains, graph, lists, remote, timelines
-from bocage.core.errors import NotFound
-from bocage.core.timelines import Page, PostView
+from bocage.core.graph import graph, lists
+from bocage.core.inbound import remote
+from bocage.core.messaging import conversations
+from bocage.core.moderation import domain_blocks
+from bocage.core.timelines import timelines
+from bocage.core.timelines.timelines import Page, PostView
+from bocage.kernel.errors import NotFound
 from bocage.node import Node
 from bocage.store.models import Account
 from tests.core.helpers import boost, favourite, follow, post, remote_user, reply, user
@@ -342,7 +346,7 @@ def test_silenced_servers_stay_off_tag_timelines_but_for_their_followers(node: N
     remote_public_post(node, quiet, "#hedges from a silenced server", ("hedges",))
     post(node, alice, "local #hedges")
     with node.db.transaction() as session:
-        domains.block(session, "quiet.example", "silence")
+        domain_blocks.block(session, "quiet.example", "silence")
 
     def tagged(viewer: Account | None) -> list[int]:
         """The authors of the #hedges timeline, newest first."""

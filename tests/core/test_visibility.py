@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
-from bocage.core import graph, posts, timelines
-from bocage.core.errors import NotFound
-from bocage.core.visibility import can_see
+import bocage
+from bocage.core.authorship import activities
+from bocage.core.graph import graph
+from bocage.core.posts import posts
+from bocage.core.reading.visibility import OPEN, Visibility, can_see
+from bocage.core.timelines import timelines
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.node import Node
 from bocage.store.models import Account, Post
 from tests.core.helpers import boost, follow, post, suspend, user
@@ -139,3 +146,44 @@ async def test_boosts_show_their_original_only_where_it_is_visible(node: Node) -
     assert [v.shown.post.source for v in home] == ["bob's own"]
     assert [v.shown.post.source for v in profile] == ["bob's own"]
     assert [v.shown.post.source for v in anonymous] == ["bob's own", "by blocker", "by blocked"]
+
+
+def test_visibility_is_one_enum_parsed_at_the_edge() -> None:
+    assert [str(v) for v in Visibility] == ["public", "unlisted", "private", "direct"]
+    assert Visibility.parse("private") is Visibility.PRIVATE
+    assert Visibility.PRIVATE == "private"  # the database column keeps the plain string
+    for typed in ("everyone", "Public", ""):
+        with pytest.raises(InvalidInput, match="choose one of public, unlisted, private, direct"):
+            Visibility.parse(typed)
+    assert [v for v in Visibility if v.is_open] == list(OPEN)
+    assert Visibility.DIRECT.label == "Mentioned people only"
+
+
+def test_addressing_written_for_a_visibility_reads_back_as_it(node: Node) -> None:
+    """`activities.audience` writes `to`/`cc` for a visibility, `visibility_of` reads them
+    (Mastodon's reading, which remote posts are stored by): each gives back the other."""
+    alice = user(node, "alice")
+    followers = node.ctx.urls.followers("alice")
+    for visibility in Visibility:
+        to, cc = activities.audience(node.ctx.urls, alice, visibility, ["https://x.example/u/b"])
+        assert activities.visibility_of(tuple(to), tuple(cc), followers) is visibility
+
+
+BARE = re.compile(
+    r"""visibility\)?\s*(?:==|!=|\bin\b|\bnot in\b|\.in_\()\s*\(?\s*"""
+    r"""["'](?:public|unlisted|private|direct)["']"""
+)
+
+
+def test_no_face_or_rule_compares_a_visibility_with_a_bare_string() -> None:
+    """The rules name `Visibility` members: a bare "public" compared with a visibility (in
+    code or a template) is a rule restated outside the enum."""
+    root = Path(bocage.__file__).parent
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for path in [*root.rglob("*.py"), *root.rglob("*.html")]
+        if "migrations" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if BARE.search(line)
+    ]
+    assert found == []

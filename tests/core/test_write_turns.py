@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 # publishing a post does in the writer), from a given moment on; print the waits.
 WRITER = """
 import json, sys, time
-from bocage.jobs.queue import enqueue
+from bocage.store.queue import enqueue
 from bocage.store.db import Database
 url, start, rounds = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 db = Database(url)

@@ -26,8 +26,8 @@ import pytest
 import websockets
 from sqlalchemy import select, update
 
-from bocage.core import oauth
-from bocage.core.clock import now
+from bocage.core.auth import oauth
+from bocage.kernel.clock import now
 from bocage.node import Node
 from bocage.store.models import Account, Job, LogEntry, Poll, User
 from tests.activitypub.helpers import deliver, know_remote_actor, signed_headers

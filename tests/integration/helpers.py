@@ -21,7 +21,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
 from bocage.config import Settings, load_settings
-from bocage.core import accounts, posts
+from bocage.core.accounts import accounts
+from bocage.core.posts import posts
 from bocage.node import Node
 from bocage.store import migrate
 from bocage.store.db import Database

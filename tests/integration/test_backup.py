@@ -20,9 +20,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bocage.core import accounts, graph, posts
+from bocage.adapters.storage import LocalStorage
+from bocage.core.accounts import accounts
+from bocage.core.graph import graph
+from bocage.core.posts import posts
 from bocage.crypto import sealing
-from bocage.media.storage import LocalStorage
 from bocage.node import Node
 from bocage.store import backup as backups
 from bocage.store.db import Database

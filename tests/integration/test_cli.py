@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from bocage.config import load_settings
-from bocage.core import accounts
+from bocage.core.accounts import accounts
 from bocage.node import Node
 from bocage.store import migrate
 from bocage.store.db import Database

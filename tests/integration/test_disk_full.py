@@ -33,9 +33,9 @@ import psycopg
 import pytest
 from sqlalchemy import select
 
-from bocage.core import posts
-from bocage.core.errors import StorageFull
+from bocage.core.posts import posts
 from bocage.crypto.keys import RsaKey
+from bocage.kernel.errors import StorageFull
 from bocage.node import Node
 from bocage.store import full
 from bocage.store.db import Database

@@ -26,7 +26,9 @@ import pytest
 from sqlalchemy import select
 
 from bocage.config import Settings
-from bocage.core import accounts, graph, oauth
+from bocage.core.accounts import accounts
+from bocage.core.auth import oauth
+from bocage.core.graph import graph
 from bocage.crypto.keys import RsaKey
 from bocage.node import Node
 from bocage.store.db import Database

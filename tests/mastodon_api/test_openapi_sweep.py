@@ -18,6 +18,7 @@ import pytest
 
 from bocage.mastodon_api import all_routes
 from bocage.mastodon_api.streaming.routes import routes as streaming_routes
+from bocage.web.routes.oauth import routes as consent_routes
 from tests.federation.helpers import CSRF_RE, PASSWORD
 from tests.mastodon_api.openapi import document, problems_against
 from tests.mastodon_api.sweep import EMPTY, Description, Key, Recorder, gaps, served
@@ -156,7 +157,8 @@ def test_every_route_answers_what_the_description_declares(api_node: NodeProcess
     assert not recorder.problems, "answers departing from the Mastodon OpenAPI description:\n" + (
         "\n".join(recorder.problems)
     )
-    routes = served([*all_routes(), *streaming_routes])
+    # /oauth/authorize, part of Mastodon's API, is a page of the web face (a web session).
+    routes = served([*all_routes(), *streaming_routes, *consent_routes])
     missing = gaps(recorder.description, routes, recorder.validated, ALLOWED)
     assert not missing, "routes of the Mastodon API not validated by this scenario:\n" + (
         "\n".join(missing)

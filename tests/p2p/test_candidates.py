@@ -1,7 +1,7 @@
-"""What a peer may teach (p2p/peers.py, docs/protocol.md "Discovery"), on both databases:
-the nodes a peer names in a clock exchange are candidates, never peers; a bounded number
-per teaching peer and in all; never an address the node must not contact; each asked once;
-forgotten when never confirmed."""
+"""What a peer may teach (core/replication/peers.py, docs/protocol.md "Discovery"), on both
+databases: the nodes a peer names in a clock exchange are candidates, never peers; a bounded
+number per teaching peer and in all; never an address the node must not contact; each asked
+once; forgotten when never confirmed."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from bocage.activitypub.client import AddressPolicy
-from bocage.core.clock import now
+from bocage.core.replication import peers
+from bocage.federation.client import AddressPolicy
+from bocage.kernel.clock import now
 from bocage.node import Node
-from bocage.p2p import peers
+from bocage.p2p.sync import contactable
 from bocage.store.models import PeerCandidate
 
 OWN = "http://127.0.0.1:8000"
@@ -24,7 +25,7 @@ def teach(
     node: Node, urls: list[str], teacher: str = TEACHER, policy: AddressPolicy = PUBLIC
 ) -> int:
     with node.db.transaction() as session:
-        return peers.teach(session, urls, teacher=teacher, own=OWN, policy=policy)
+        return peers.teach(session, contactable(urls, policy), teacher=teacher, own=OWN)
 
 
 def waiting(node: Node) -> dict[str, str]:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bocage.app import create_app
-from bocage.core import posts
+from bocage.core.posts import posts
 from bocage.crypto.keys import public_key_from_did
 from bocage.crypto.proofs import verify_object
 from bocage.node import Node

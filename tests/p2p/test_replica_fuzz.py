@@ -1,5 +1,5 @@
-"""Property tests of replication's intake (p2p/verify.py, p2p/replica.accept): a real log,
-written by alice's node, offered to a mirror (SQLite and PostgreSQL) with its lines, entries
+"""Property tests of replication's intake (core/replication/verify.py, replica.accept): a real
+log, written by alice's node, offered to a mirror (SQLite and PostgreSQL) with its lines, entries
 and activities changed any way a peer could (any JSON value in any field, lines dropped,
 repeated, swapped). Checking an entry raises `Rejected` or passes; accepting a page answers
 an `Accepted` and leaves a log without gaps, whose rows the database takes."""
@@ -19,9 +19,10 @@ from hypothesis import HealthCheck, example, given, reject, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from bocage.core.replication import replica, verify
 from bocage.crypto.keys import public_key_from_did
+from bocage.federation import intake
 from bocage.node import Node
-from bocage.p2p import replica, verify
 from bocage.store.models import Account, LogEntry
 from tests.conftest import make_settings
 from tests.core.helpers import post, user
@@ -102,7 +103,7 @@ def test_any_page_is_accepted_or_refused_and_leaves_no_gap(
     account_id = alice_on(node, alice)
     page = received(data.draw(st.one_of(changed(lines), st.lists(JSON, max_size=3))))
     with suppress(_Undo), node.db.transaction() as session:
-        accepted = replica.accept(session, account_id, page, PEER)
+        accepted = replica.accept(session, account_id, page, PEER, intake.store_replicated)
         assert isinstance(accepted, replica.Accepted)
         session.flush()  # every row it added goes to the database now, within the test
         account = session.get(Account, account_id)
@@ -120,7 +121,8 @@ def test_the_untouched_log_is_accepted_whole(
     alice, lines = alice_log
     account_id = alice_on(node, alice)
     with node.db.transaction() as session:
-        assert replica.accept(session, account_id, lines, PEER).stored == len(lines)
+        accepted = replica.accept(session, account_id, lines, PEER, intake.store_replicated)
+        assert accepted.stored == len(lines)
 
 
 @settings(max_examples=300)

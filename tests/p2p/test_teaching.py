@@ -21,7 +21,7 @@ import orjson
 import pytest
 from aiohttp import web
 
-from bocage.p2p import peers
+from bocage.core.replication import peers
 from tests.addresses import loopback
 from tests.federation.helpers import Person, eventually, prepare_node
 from tests.outsider import Outsider, document

@@ -16,15 +16,18 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from bocage.activitypub import inbox, normalize, receive
-from bocage.core import authoring, posts, remote
-from bocage.core.authoring import identity_key
-from bocage.core.clock import now
+from bocage.activitypub import receive
+from bocage.core.authorship import authoring
+from bocage.core.authorship.authoring import identity_key
+from bocage.core.inbound import remote
+from bocage.core.posts import posts
+from bocage.core.replication import replica, verify
+from bocage.core.replication.verify import entry_hash
 from bocage.crypto.keys import public_key_from_did
 from bocage.crypto.proofs import canonical_json, digest
+from bocage.federation import intake, normalize
+from bocage.kernel.clock import now
 from bocage.node import Node
-from bocage.p2p import replica, verify
-from bocage.p2p.verify import entry_hash
 from bocage.store.models import Account, InboundActivity, LogEntry, LogFork, RemoteActor
 from tests.conftest import make_settings
 from tests.core.helpers import post, user
@@ -72,7 +75,7 @@ def alice_on(mirror: Node, alice: Account) -> int:
 
 def offer(mirror: Node, account_id: int, lines: list[Any]) -> replica.Accepted:
     with mirror.db.transaction() as session:
-        return replica.accept(session, account_id, lines, PEER)
+        return replica.accept(session, account_id, lines, PEER, intake.store_replicated)
 
 
 def held(mirror: Node, account_id: int) -> int:
@@ -290,7 +293,7 @@ async def test_a_replicated_activity_cannot_take_another_servers_activity_id(
 
     delete = {"id": f"{doomed}#delete", "type": "Delete", "actor": VICTIM, "object": doomed}
     with mirror.db.transaction() as session:
-        inbox.store(session, normalize.activity(delete), orjson.dumps(delete), "signature")
+        intake.store(session, normalize.activity(delete), orjson.dumps(delete), "signature")
     await mirror.worker.run_until_idle()
     with mirror.db.snapshot() as session:
         assert remote.post_by_uri(session, doomed) is None
@@ -307,9 +310,9 @@ async def test_one_activity_id_is_unique_per_actor_not_across_actors(mirror: Nod
     again = {**first, "object": "y"}
     with mirror.db.transaction() as session:
         for activity in (first, again):  # the same actor twice: one row
-            inbox.store(session, normalize.activity(activity), orjson.dumps(activity), "proof")
+            intake.store(session, normalize.activity(activity), orjson.dumps(activity), "proof")
         other = {**first, "actor": "http://127.0.0.9:5/users/someone"}
-        inbox.store(session, normalize.activity(other), orjson.dumps(other), "proof")
+        intake.store(session, normalize.activity(other), orjson.dumps(other), "proof")
     with mirror.db.snapshot() as session:
         rows = session.execute(select(InboundActivity.actor, InboundActivity.activity_id))
         assert sorted(rows) == sorted(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from bocage.core.clock import now
+from bocage.kernel.clock import now
 from bocage.store.models import LogFork
 from tests.conftest import make_user
 from tests.core.helpers import remote_user

@@ -167,7 +167,7 @@ async def test_login_is_rate_limited(browser: Browser) -> None:
 
 
 async def _open_registrations(browser: Browser) -> None:
-    from bocage.core import instance
+    from bocage.core.instance import instance
 
     with browser.node.db.transaction() as session:
         instance.update_info(

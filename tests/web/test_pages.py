@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bocage.core import domains, instance
+from bocage.core.instance import domains, instance
 from bocage.node import Node
 from tests.conftest import make_user
 from tests.web.conftest import Browser, post_id_in

@@ -3,18 +3,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import accounts, graph, numbers, oauth, timelines
-from bocage.core.context import Context
-from bocage.core.errors import InvalidInput, NotFound
+from bocage.core.accounts import accounts
+from bocage.edge import client_host
+from bocage.kernel import numbers
+from bocage.kernel.errors import InvalidInput
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of, optional, require, require_user
 from bocage.mastodon_api.http import (
@@ -24,45 +23,25 @@ from bocage.mastodon_api.http import (
     id_list,
     json,
     link_header,
-    node_of,
     page_of,
     params,
+    services_of,
     text_param,
 )
-from bocage.mastodon_api.routes import search as search_routes
-from bocage.media import images
-from bocage.store.models import Account
-from bocage.web.auth import client_host
+from bocage.services.accounts import ProfileChange
 
 
 async def verify_credentials(request: Request) -> Response:
     _grant, caller = await require_user(request, "read:accounts")
-    node = node_of(request)
-
-    def load(session: Session) -> dict[str, Any]:
-        account = session.get(Account, caller.id)
-        assert account is not None
-        waiting = len(graph.pending_requests(session, account))
-        return entities.credential_account(node.ctx, account, waiting)
-
-    return json(await node.db.read(load))
-
-
-def _visible_account(session: Session, account_id: int | None) -> Account:
-    account = session.get(Account, account_id) if account_id else None
-    if account is None or account.suspended:
-        raise NotFound("Record not found")
-    return account
+    services = services_of(request)
+    mine = await services.accounts.credentials(caller)
+    return json(entities.credential_account(services.ctx, mine.account, mine.follow_requests))
 
 
 async def show(request: Request) -> Response:
-    account_id = request.path_params["id"]
-    node = node_of(request)
-
-    def load(session: Session) -> dict[str, Any]:
-        return entities.account(node.ctx, _visible_account(session, account_id))
-
-    return json(await node.db.read(load))
+    services = services_of(request)
+    account = await services.accounts.shown(request.path_params["id"])
+    return json(entities.account(services.ctx, account))
 
 
 MAX_IDS = 40  # accounts asked for at once, as on Mastodon
@@ -74,12 +53,9 @@ async def index(request: Request) -> Response:
     ids = id_list(await params(request), "id")
     if len(ids) > MAX_IDS:
         raise InvalidInput(f"Validation failed: at most {MAX_IDS} accounts can be asked for")
-    node = node_of(request)
-
-    def load(session: Session) -> list[dict[str, Any]]:
-        return [entities.account(node.ctx, a) for a in accounts.by_ids(session, ids)]
-
-    return json(await node.db.read(load))
+    services = services_of(request)
+    found = await services.accounts.by_ids(ids)
+    return json([entities.account(services.ctx, a) for a in found])
 
 
 async def search(request: Request) -> Response:
@@ -87,41 +63,21 @@ async def search(request: Request) -> Response:
     `resolve` a handle unknown here looked up on its server; `offset`/`limit` pages."""
     _grant, caller = await require_user(request, "read:accounts")
     values = await params(request)
-    query = text_param(values, "q").strip()
-    limit = count_param(values.get("limit"), "limit", 80) or 40
-    offset = count_param(values.get("offset"), "offset") or 0
-    following = bool_param(values, "following")
-    if bool_param(values, "resolve"):
-        await search_routes.discover(request, query)
-    node = node_of(request)
-
-    def load(session: Session) -> list[dict[str, Any]]:
-        followed_by = caller.id if following else None
-        found = accounts.search(
-            session,
-            query,
-            limit,
-            offset=offset,
-            followed_by=followed_by,
-            local_domain=node.ctx.settings.domain,
-        )
-        return [entities.account(node.ctx, account) for account in found]
-
-    return json(await node.db.read(load))
+    services = services_of(request)
+    found = await services.accounts.search(
+        text_param(values, "q").strip(),
+        count_param(values.get("limit"), "limit", 80) or 40,
+        offset=count_param(values.get("offset"), "offset") or 0,
+        followed_by=caller if bool_param(values, "following") else None,
+        resolve=bool_param(values, "resolve"),
+    )
+    return json([entities.account(services.ctx, account) for account in found])
 
 
 async def lookup(request: Request) -> Response:
-    node = node_of(request)
+    services = services_of(request)
     handle = request.query_params.get("acct", "").strip().removeprefix("@")
-
-    def load(session: Session) -> dict[str, Any]:
-        try:
-            account = accounts.by_name(session, node.ctx.settings.domain, handle)
-        except NotFound:
-            raise NotFound("Record not found") from None
-        return entities.account(node.ctx, _visible_account(session, account.id))
-
-    return json(await node.db.read(load))
+    return json(entities.account(services.ctx, await services.accounts.lookup(handle)))
 
 
 async def statuses(request: Request) -> Response:
@@ -129,27 +85,19 @@ async def statuses(request: Request) -> Response:
     `only_media`, `pinned` (only pinned posts) and `tagged` (one hashtag)."""
     grant = await grant_of(request)
     viewer = grant.account if grant else None
-    account_id = request.path_params["id"]
-    node, page = node_of(request), page_of(request)
+    services, page = services_of(request), page_of(request)
     query = dict(request.query_params)
-    tagged = text_param(query, "tagged").strip() or None
-
-    def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
-        account = _visible_account(session, account_id)
-        found = timelines.profile(
-            session,
-            viewer,
-            account,
-            page,
-            with_replies=not bool_param(query, "exclude_replies"),
-            with_boosts=not bool_param(query, "exclude_reblogs"),
-            only_media=bool_param(query, "only_media"),
-            only_pinned=bool_param(query, "pinned"),
-            tagged=tagged,
-        )
-        return views.statuses(session, ctx, found, viewer, "account")
-
-    answer = await node.db.read(load, node.ctx)
+    found = services.timelines.account_posts(
+        viewer,
+        request.path_params["id"],
+        page,
+        with_replies=not bool_param(query, "exclude_replies"),
+        with_boosts=not bool_param(query, "exclude_reblogs"),
+        only_media=bool_param(query, "only_media"),
+        only_pinned=bool_param(query, "pinned"),
+        tagged=text_param(query, "tagged").strip() or None,
+    )
+    answer = await found.present(views.page_of(services.ctx, viewer, "account"))
     return json(answer, headers=link_header(request, views.page_ids(answer)))
 
 
@@ -161,30 +109,23 @@ async def update_credentials(request: Request) -> Response:
 
 async def _update_credentials(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:accounts")
-    node = node_of(request)
-    values = await params(request, max_bytes=node.settings.max_request_bytes)
-    media_dir = node.settings.media_dir
-    avatar = await images.store_profile_image(media_dir, await _upload(values, "avatar"), "avatar")
-    header = await images.store_profile_image(media_dir, await _upload(values, "header"), "header")
+    services = services_of(request)
+    values = await params(request, max_bytes=services.ctx.settings.max_request_bytes)
+    change = ProfileChange(
+        display_name=_given_text(values, "display_name"),
+        note=_given_text(values, "note"),
+        locked=bool_param(values, "locked") if values.get("locked") not in (None, "") else None,
+        fields=_fields(values),
+        avatar=await _upload(values, "avatar"),
+        header=await _upload(values, "header"),
+    )
+    mine = await services.accounts.update_profile(caller, change)
+    return json(entities.credential_account(services.ctx, mine.account, mine.follow_requests))
 
-    def apply(session: Session, ctx: Context) -> dict[str, Any]:
-        me = session.get(Account, caller.id)
-        assert me is not None
-        fields = _fields(values)
-        change = accounts.ProfileUpdate(
-            display_name=text_param(values, "display_name", me.display_name),
-            note=text_param(values, "note", me.note_source),
-            locked=bool_param(values, "locked", me.locked),
-            fields=fields if fields is not None else [(f["name"], f["value"]) for f in me.fields],
-            avatar=avatar,
-            header=header,
-        )
-        accounts.update_profile(session, ctx, me, change)
-        session.flush()
-        return entities.credential_account(ctx, me, len(graph.pending_requests(session, me)))
 
-    answer = await node.db.write(apply, node.ctx)
-    return json(answer)
+def _given_text(values: dict[str, Any], name: str) -> str | None:
+    """A text parameter, or None when it is not sent (or sent as null)."""
+    return text_param(values, name) if values.get(name) is not None else None
 
 
 async def _upload(values: dict[str, Any], name: str) -> bytes | None:
@@ -230,21 +171,18 @@ async def _register(request: Request) -> Response:
         reason=text_param(values, "reason"),
         invite_code=text_param(values, "invite_code") or None,
     )
-    accounts.validate_registration(form)
-    node_of(request).sign_ups.begin(client_host(request))  # per address, not per token
-    secrets = await asyncio.to_thread(accounts.make_secrets, form.password)
-
-    def apply(session: Session, ctx: Context) -> dict[str, Any]:
-        user = accounts.register(session, ctx, form, secrets)
-        token, row = oauth.token_for_new_user(session, grant.app, user)
-        return {
+    # Counted per address, not per token.
+    signed_up = await services_of(request).accounts.register(form, client_host(request), grant.app)
+    assert signed_up.token is not None
+    token, row = signed_up.token
+    return json(
+        {
             "access_token": token,
             "token_type": "Bearer",
             "scope": row.scopes,
             "created_at": int(row.created_at.timestamp()),
         }
-
-    return json(await node_of(request).db.write(apply, node_of(request).ctx))
+    )
 
 
 routes = [

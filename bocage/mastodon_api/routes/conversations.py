@@ -3,6 +3,7 @@ paged by each conversation's last status; mark one read; remove one from the lis
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -10,49 +11,51 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import conversations
-from bocage.core.context import Context
 from bocage.mastodon_api import views
 from bocage.mastodon_api.auth import require_user
-from bocage.mastodon_api.http import json, link_header, node_of, page_of
+from bocage.mastodon_api.http import json, link_header, page_of, services_of
+from bocage.services.conversations import ConversationPage
 from bocage.store.models import Account
+
+
+def _entities(
+    request: Request, viewer: Account
+) -> Callable[[Session, ConversationPage], list[dict[str, Any]]]:
+    ctx = services_of(request).ctx
+
+    def present(session: Session, found: ConversationPage) -> list[dict[str, Any]]:
+        return views.conversation_page(session, ctx, viewer, found)
+
+    return present
 
 
 async def index(request: Request) -> Response:
     _grant, caller = await require_user(request, "read:statuses")
-    node, page = node_of(request), page_of(request)
+    rendered = _entities(request, caller)
 
-    def load(session: Session, ctx: Context) -> tuple[list[dict[str, Any]], list[int]]:
-        viewer = session.get(Account, caller.id)
-        assert viewer is not None
-        rows = conversations.page(session, viewer, page)
-        return views.conversation_entities(session, ctx, viewer, rows), [
-            row.last_status_id for row in rows
-        ]
+    def present(
+        session: Session, found: ConversationPage
+    ) -> tuple[list[dict[str, Any]], list[int]]:
+        # Paged by their last statuses: a conversation's own id is never shown in a Link.
+        return rendered(session, found), [row.last_status_id for row in found.rows]
 
-    answer, last_ids = await node.db.read(load, node.ctx)
+    page = services_of(request).conversations.page(caller, page_of(request))
+    answer, last_ids = await page.present(present)
     return json(answer, headers=link_header(request, last_ids))
 
 
 async def read(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:conversations")
-    node = node_of(request)
+    services = services_of(request)
     conversation_id = request.path_params["id"]
-
-    def apply(session: Session, ctx: Context) -> dict[str, Any]:
-        viewer = session.get(Account, caller.id)
-        assert viewer is not None
-        row = conversations.mark_read(session, viewer, conversation_id)
-        return views.conversation_entities(session, ctx, viewer, [row])[0]
-
-    return json(await node.db.write(apply, node.ctx))
+    await services.conversations.mark_read(caller, conversation_id)
+    found = services.conversations.one(caller, conversation_id)
+    return json((await found.present(_entities(request, caller)))[0])
 
 
 async def remove(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:conversations")
-    node = node_of(request)
-    conversation_id = request.path_params["id"]
-    await node.db.write(conversations.remove, caller, conversation_id)
+    await services_of(request).conversations.remove(caller, request.path_params["id"])
     return json({})
 
 

@@ -1,21 +1,23 @@
 """Filters: the v2 API (filters with keywords and statuses) and the v1 API older clients use
-(each keyword presented as a filter of its own). The rules are in core/filters.py."""
+(each keyword presented as a filter of its own). The rules are in core/filters/."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import filters, numbers
-from bocage.core.errors import InvalidInput, NotFound
+from bocage.core.filters import filters as core_filters
+from bocage.kernel import numbers
+from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import require_user
-from bocage.mastodon_api.http import bool_param, id_param, json, node_of, params, text_param
+from bocage.mastodon_api.http import bool_param, id_param, json, params, services_of, text_param
+from bocage.services.filters import FilterService
+from bocage.store.models import Account
 
 READ, WRITE = "read:filters", "write:filters"
 
@@ -43,10 +45,10 @@ def _context(values: dict[str, Any]) -> list[str] | None:
     return given
 
 
-def _expires_in(values: dict[str, Any]) -> int | filters.Unset | None:
+def _expires_in(values: dict[str, Any]) -> int | core_filters.Unset | None:
     """Seconds from now; None (never) when given empty or null; UNSET when not given."""
     if "expires_in" not in values:
-        return filters.UNSET
+        return core_filters.UNSET
     given = values["expires_in"]
     if given is None or given == "":
         return None
@@ -56,7 +58,7 @@ def _expires_in(values: dict[str, Any]) -> int | filters.Unset | None:
     return found
 
 
-def _keywords(values: dict[str, Any]) -> list[filters.KeywordChange]:
+def _keywords(values: dict[str, Any]) -> list[core_filters.KeywordChange]:
     """`keywords_attributes`: a JSON array of objects, `keywords_attributes[][keyword]=…`
     (see http.params), or Rails' indexed form `keywords_attributes[0][keyword]=…`."""
     given = values.get("keywords_attributes")
@@ -74,7 +76,7 @@ def _keywords(values: dict[str, Any]) -> list[filters.KeywordChange]:
     if not isinstance(given, list) or not all(isinstance(entry, dict) for entry in given):
         raise InvalidInput("keywords_attributes must be an array of objects.")
     return [
-        filters.KeywordChange(
+        core_filters.KeywordChange(
             id=_keyword_id(entry.get("id")),
             keyword=_optional_text(entry, "keyword"),
             whole_word=_optional_bool(entry, "whole_word"),
@@ -88,11 +90,11 @@ def _keyword_id(given: Any) -> int | None:
     try:
         return id_param(given, "id")
     except InvalidInput:
-        raise NotFound(filters.NOT_FOUND) from None  # no keyword has such an id
+        raise NotFound(core_filters.NOT_FOUND) from None  # no keyword has such an id
 
 
-def _change(values: dict[str, Any]) -> filters.FilterChange:
-    return filters.FilterChange(
+def _change(values: dict[str, Any]) -> core_filters.FilterChange:
+    return core_filters.FilterChange(
         title=_optional_text(values, "title"),
         context=_context(values),
         action=_optional_text(values, "filter_action"),
@@ -101,24 +103,28 @@ def _change(values: dict[str, Any]) -> filters.FilterChange:
     )
 
 
-def _reading(load: Callable[..., Any]) -> Callable[[Request], Any]:
-    """A GET endpoint: `load(session, account_id, request)` shapes the answer."""
+Reading = Callable[[FilterService, Account, Request], Awaitable[Any]]
+Writing = Callable[[FilterService, Account, Request, dict[str, Any]], Awaitable[Any]]
+
+
+def _reading(load: Reading) -> Callable[[Request], Awaitable[Response]]:
+    """A GET endpoint: `load(filters, caller, request)` shapes the answer."""
 
     async def endpoint(request: Request) -> Response:
         _grant, caller = await require_user(request, READ)
-        return json(await node_of(request).db.read(load, caller.id, request))
+        return json(await load(services_of(request).filters, caller, request))
 
     return endpoint
 
 
-def _writing(change: Callable[..., Any]) -> Callable[[Request], Any]:
-    """A POST/PUT/DELETE endpoint: `change(session, account_id, request, values)` applies
-    the change and shapes the answer, in one write transaction."""
+def _writing(change: Writing) -> Callable[[Request], Awaitable[Response]]:
+    """A POST/PUT/DELETE endpoint: `change(filters, caller, request, values)` applies the
+    change (one unit of work) and shapes the answer."""
 
     async def endpoint(request: Request) -> Response:
         _grant, caller = await require_user(request, WRITE)
         values = await params(request)
-        return json(await node_of(request).db.write(change, caller.id, request, values))
+        return json(await change(services_of(request).filters, caller, request, values))
 
     return endpoint
 
@@ -126,37 +132,42 @@ def _writing(change: Callable[..., Any]) -> Callable[[Request], Any]:
 # --- v2 ---------------------------------------------------------------------------------
 
 
-def _index(session: Session, me: int, _request: Request) -> Any:
-    return [entities.filter_v2(view) for view in filters.all_of(session, me)]
+async def _index(filters: FilterService, me: Account, _request: Request) -> Any:
+    return [entities.filter_v2(view) for view in await filters.all_of(me)]
 
 
-def _show(session: Session, me: int, request: Request) -> Any:
-    return entities.filter_v2(filters.one(session, me, request.path_params["id"]))
+async def _show(filters: FilterService, me: Account, request: Request) -> Any:
+    return entities.filter_v2(await filters.one(me, request.path_params["id"]))
 
 
-def _create(session: Session, me: int, _request: Request, values: dict[str, Any]) -> Any:
-    return entities.filter_v2(filters.create(session, me, _change(values)))
+async def _create(
+    filters: FilterService, me: Account, _request: Request, values: dict[str, Any]
+) -> Any:
+    return entities.filter_v2(await filters.create(me, _change(values)))
 
 
-def _update(session: Session, me: int, request: Request, values: dict[str, Any]) -> Any:
-    return entities.filter_v2(
-        filters.update(session, me, request.path_params["id"], _change(values))
-    )
+async def _update(
+    filters: FilterService, me: Account, request: Request, values: dict[str, Any]
+) -> Any:
+    return entities.filter_v2(await filters.update(me, request.path_params["id"], _change(values)))
 
 
-def _delete(session: Session, me: int, request: Request, _values: dict[str, Any]) -> Any:
-    filters.delete_filter(session, me, request.path_params["id"])
+async def _delete(
+    filters: FilterService, me: Account, request: Request, _values: dict[str, Any]
+) -> Any:
+    await filters.delete(me, request.path_params["id"])
     return {}
 
 
-def _keyword_index(session: Session, me: int, request: Request) -> Any:
-    found = filters.keywords(session, me, request.path_params["filter_id"])
+async def _keyword_index(filters: FilterService, me: Account, request: Request) -> Any:
+    found = await filters.keywords(me, request.path_params["filter_id"])
     return [entities.filter_keyword(row) for row in found]
 
 
-def _keyword_create(session: Session, me: int, request: Request, values: dict[str, Any]) -> Any:
-    added = filters.add_keyword(
-        session,
+async def _keyword_create(
+    filters: FilterService, me: Account, request: Request, values: dict[str, Any]
+) -> Any:
+    added = await filters.add_keyword(
         me,
         request.path_params["filter_id"],
         text_param(values, "keyword"),
@@ -165,13 +176,14 @@ def _keyword_create(session: Session, me: int, request: Request, values: dict[st
     return entities.filter_keyword(added)
 
 
-def _keyword_show(session: Session, me: int, request: Request) -> Any:
-    return entities.filter_keyword(filters.keyword(session, me, request.path_params["id"]))
+async def _keyword_show(filters: FilterService, me: Account, request: Request) -> Any:
+    return entities.filter_keyword(await filters.keyword(me, request.path_params["id"]))
 
 
-def _keyword_update(session: Session, me: int, request: Request, values: dict[str, Any]) -> Any:
-    changed = filters.update_keyword(
-        session,
+async def _keyword_update(
+    filters: FilterService, me: Account, request: Request, values: dict[str, Any]
+) -> Any:
+    changed = await filters.update_keyword(
         me,
         request.path_params["id"],
         _optional_text(values, "keyword"),
@@ -180,62 +192,70 @@ def _keyword_update(session: Session, me: int, request: Request, values: dict[st
     return entities.filter_keyword(changed)
 
 
-def _keyword_delete(session: Session, me: int, request: Request, _values: dict[str, Any]) -> Any:
-    filters.delete_keyword(session, me, request.path_params["id"])
+async def _keyword_delete(
+    filters: FilterService, me: Account, request: Request, _values: dict[str, Any]
+) -> Any:
+    await filters.delete_keyword(me, request.path_params["id"])
     return {}
 
 
-def _status_index(session: Session, me: int, request: Request) -> Any:
-    found = filters.statuses(session, me, request.path_params["filter_id"])
+async def _status_index(filters: FilterService, me: Account, request: Request) -> Any:
+    found = await filters.statuses(me, request.path_params["filter_id"])
     return [entities.filter_status(row) for row in found]
 
 
-def _status_create(session: Session, me: int, request: Request, values: dict[str, Any]) -> Any:
+async def _status_create(
+    filters: FilterService, me: Account, request: Request, values: dict[str, Any]
+) -> Any:
     filter_id = request.path_params["filter_id"]
     try:
         post_id = id_param(values.get("status_id"), "status_id")
     except InvalidInput:
         post_id = None  # no such status, as an unknown id
-    return entities.filter_status(filters.add_status(session, me, filter_id, post_id))
+    return entities.filter_status(await filters.add_status(me, filter_id, post_id))
 
 
-def _status_show(session: Session, me: int, request: Request) -> Any:
-    return entities.filter_status(filters.status(session, me, request.path_params["id"]))
+async def _status_show(filters: FilterService, me: Account, request: Request) -> Any:
+    return entities.filter_status(await filters.status(me, request.path_params["id"]))
 
 
-def _status_delete(session: Session, me: int, request: Request, _values: dict[str, Any]) -> Any:
-    filters.delete_status(session, me, request.path_params["id"])
+async def _status_delete(
+    filters: FilterService, me: Account, request: Request, _values: dict[str, Any]
+) -> Any:
+    await filters.delete_status(me, request.path_params["id"])
     return {}
 
 
 # --- v1 ---------------------------------------------------------------------------------
 
 
-def _v1_index(session: Session, me: int, _request: Request) -> Any:
-    return [entities.filter_v1(kw, row) for kw, row in filters.v1_all(session, me)]
+async def _v1_index(filters: FilterService, me: Account, _request: Request) -> Any:
+    return [entities.filter_v1(kw, row) for kw, row in await filters.v1_all(me)]
 
 
-def _v1_show(session: Session, me: int, request: Request) -> Any:
-    return entities.filter_v1(*filters.v1_one(session, me, request.path_params["id"]))
+async def _v1_show(filters: FilterService, me: Account, request: Request) -> Any:
+    return entities.filter_v1(*await filters.v1_one(me, request.path_params["id"]))
 
 
-def _v1_create(session: Session, me: int, _request: Request, values: dict[str, Any]) -> Any:
+async def _v1_create(
+    filters: FilterService, me: Account, _request: Request, values: dict[str, Any]
+) -> Any:
     expires_in = _expires_in(values)
-    created = filters.v1_create(
-        session,
+    created = await filters.v1_create(
         me,
         phrase=text_param(values, "phrase"),
         context=_context(values),
         irreversible=bool_param(values, "irreversible"),
         whole_word=_optional_bool(values, "whole_word"),
-        expires_in=None if expires_in is filters.UNSET else expires_in,
+        expires_in=None if expires_in is core_filters.UNSET else expires_in,
     )
     return entities.filter_v1(*created)
 
 
-def _v1_update(session: Session, me: int, request: Request, values: dict[str, Any]) -> Any:
-    changed = filters.v1_update(
-        session,
+async def _v1_update(
+    filters: FilterService, me: Account, request: Request, values: dict[str, Any]
+) -> Any:
+    changed = await filters.v1_update(
         me,
         request.path_params["id"],
         phrase=_optional_text(values, "phrase"),
@@ -247,8 +267,10 @@ def _v1_update(session: Session, me: int, request: Request, values: dict[str, An
     return entities.filter_v1(*changed)
 
 
-def _v1_delete(session: Session, me: int, request: Request, _values: dict[str, Any]) -> Any:
-    filters.v1_delete(session, me, request.path_params["id"])
+async def _v1_delete(
+    filters: FilterService, me: Account, request: Request, _values: dict[str, Any]
+) -> Any:
+    await filters.v1_delete(me, request.path_params["id"])
     return {}
 
 

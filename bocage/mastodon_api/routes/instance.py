@@ -4,52 +4,46 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage import __version__
-from bocage.core import instance, polls
-from bocage.core.clock import now
+from bocage.core.instance import instance
+from bocage.core.limits import limits
 from bocage.mastodon_api.entities import VERSION
-from bocage.mastodon_api.http import json, node_of
-from bocage.store.models import Account
-
-MAX_CHARS_PER_URL = 23
-
-
-def _facts(session: Session) -> tuple[instance.InstanceInfo, instance.Usage, int]:
-    domains = session.execute(
-        select(func.count(func.distinct(Account.domain))).where(Account.domain.is_not(None))
-    ).scalar_one()
-    return instance.info(session), instance.usage(session, now()), int(domains)
+from bocage.mastodon_api.http import json, services_of
 
 
 def _configuration(request: Request) -> dict[str, Any]:
-    node = node_of(request)
+    """The limits clients check before they post: those the core enforces (core/limits)."""
+    ctx = services_of(request).ctx
+    found = limits.of(ctx.settings)
     return {
-        "urls": {"streaming": node.ctx.urls.base.replace("http", "ws", 1)},
-        "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
+        "urls": {"streaming": ctx.urls.base.replace("http", "ws", 1)},
+        "accounts": {
+            "max_featured_tags": found.max_featured_tags,
+            "max_pinned_statuses": found.max_pinned_statuses,
+        },
         "statuses": {
-            "max_characters": node.settings.max_post_chars,
-            "max_media_attachments": 4,
-            "characters_reserved_per_url": MAX_CHARS_PER_URL,
+            "max_characters": found.max_characters,
+            "max_media_attachments": found.max_media_attachments,
+            "characters_reserved_per_url": found.characters_reserved_per_url,
         },
         "media_attachments": {
-            "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
-            "image_size_limit": node.settings.max_upload_bytes,
-            "image_matrix_limit": 16_777_216,
+            "supported_mime_types": list(found.image_types),
+            "image_size_limit": found.image_size_limit,
+            "image_matrix_limit": found.image_matrix_limit,
+            # No video or audio is accepted yet (Mastodon's 0: none).
             "video_size_limit": 0,
             "video_frame_rate_limit": 0,
             "video_matrix_limit": 0,
         },
         "polls": {
-            "max_options": node.settings.max_poll_options,
-            "max_characters_per_option": polls.MAX_OPTION_CHARS,
-            "min_expiration": node.settings.poll_min_expiry_seconds,
-            "max_expiration": polls.MAX_EXPIRY_SECONDS,
+            "max_options": found.max_poll_options,
+            "max_characters_per_option": found.max_poll_option_characters,
+            "min_expiration": found.min_poll_expiration,
+            "max_expiration": found.max_poll_expiration,
         },
         "translation": {"enabled": False},
     }
@@ -60,12 +54,12 @@ def _version(_request: Request) -> str:
 
 
 async def instance_v1(request: Request) -> Response:
-    node = node_of(request)
-    info, usage, domains = await node.db.read(_facts)
+    services = services_of(request)
+    info, usage, domains = await services.instance.facts()
     mode = info.registration_mode
     return json(
         {
-            "uri": node.ctx.settings.domain,
+            "uri": services.ctx.settings.domain,
             "title": info.name,
             "short_description": info.description,
             "description": info.description,
@@ -90,18 +84,18 @@ async def instance_v1(request: Request) -> Response:
 
 
 async def instance_v2(request: Request) -> Response:
-    node = node_of(request)
-    info, usage, _domains = await node.db.read(_facts)
+    services = services_of(request)
+    info, usage, _domains = await services.instance.facts()
     mode = info.registration_mode
     return json(
         {
-            "domain": node.ctx.settings.domain,
+            "domain": services.ctx.settings.domain,
             "title": info.name,
             "version": _version(request),
             "source_url": "https://github.com/bocage-social/bocage",
             "description": info.description,
             "usage": {"users": {"active_month": usage.active_month}},
-            "thumbnail": {"url": f"{node.ctx.urls.base}/static/header-missing.png"},
+            "thumbnail": {"url": f"{services.ctx.urls.base}/static/header-missing.png"},
             "icon": [],  # the app icon in several sizes; none uploaded yet
             "languages": ["en"],
             "configuration": _configuration(request),
@@ -122,16 +116,12 @@ def _rules(info: instance.InstanceInfo) -> list[dict[str, str]]:
 
 
 async def rules(request: Request) -> Response:
-    info = await node_of(request).db.read(instance.info)
+    info = await services_of(request).instance.info()
     return json(_rules(info))
 
 
 async def peers(request: Request) -> Response:
-    def known(session: Session) -> list[str]:
-        rows = session.execute(select(Account.domain).where(Account.domain.is_not(None)).distinct())
-        return sorted(str(domain) for domain in rows.scalars())
-
-    return json(await node_of(request).db.read(known))
+    return json(await services_of(request).instance.peers())
 
 
 async def empty_list(_request: Request) -> Response:

@@ -3,16 +3,16 @@ that hold an account, and a list's timeline (`/api/v1/timelines/list/:id`)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import lists, numbers
-from bocage.core.context import Context
-from bocage.core.errors import NotFound
+from bocage.core.graph import lists
+from bocage.kernel import numbers
+from bocage.kernel.errors import NotFound
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import (
@@ -21,12 +21,11 @@ from bocage.mastodon_api.http import (
     id_param,
     json,
     link_header,
-    node_of,
     page_of,
     params,
+    services_of,
     text_param,
 )
-from bocage.store.models import Account
 
 MEMBERS_LIMIT, MEMBERS_MAX = 40, 80
 
@@ -43,11 +42,8 @@ def _account_ids(values: dict[str, Any]) -> list[int]:
 
 async def index(request: Request) -> Response:
     _grant, caller = await require_user(request, "read:lists")
-
-    def load(session: Session) -> list[dict[str, Any]]:
-        return [entities.user_list(row) for row in lists.of_owner(session, caller.id)]
-
-    return json(await node_of(request).db.read(load))
+    found = await services_of(request).lists.of_owner(caller)
+    return json([entities.user_list(row) for row in found])
 
 
 async def create(request: Request) -> Response:
@@ -56,21 +52,14 @@ async def create(request: Request) -> Response:
     title = text_param(values, "title")
     policy = text_param(values, "replies_policy", "list") or "list"
     exclusive = bool_param(values, "exclusive")
-
-    def apply(session: Session) -> dict[str, Any]:
-        return entities.user_list(lists.create(session, caller.id, title, policy, exclusive))
-
-    return json(await node_of(request).db.write(apply))
+    row = await services_of(request).lists.create(caller, title, policy, exclusive)
+    return json(entities.user_list(row))
 
 
 async def show(request: Request) -> Response:
     _grant, caller = await require_user(request, "read:lists")
-    list_id = request.path_params["id"]
-
-    def load(session: Session) -> dict[str, Any]:
-        return entities.user_list(lists.get(session, caller.id, list_id))
-
-    return json(await node_of(request).db.read(load))
+    row = await services_of(request).lists.get(caller, request.path_params["id"])
+    return json(entities.user_list(row))
 
 
 async def update(request: Request) -> Response:
@@ -78,22 +67,19 @@ async def update(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:lists")
     list_id = request.path_params["id"]
     values = await params(request)
-    title = text_param(values, "title") if "title" in values else None
-    policy = text_param(values, "replies_policy") if "replies_policy" in values else None
-    exclusive = bool_param(values, "exclusive") if "exclusive" in values else None
-
-    def apply(session: Session) -> dict[str, Any]:
-        row = lists.update(
-            session, caller.id, list_id, title=title, replies_policy=policy, exclusive=exclusive
-        )
-        return entities.user_list(row)
-
-    return json(await node_of(request).db.write(apply))
+    row = await services_of(request).lists.update(
+        caller,
+        list_id,
+        title=text_param(values, "title") if "title" in values else None,
+        replies_policy=text_param(values, "replies_policy") if "replies_policy" in values else None,
+        exclusive=bool_param(values, "exclusive") if "exclusive" in values else None,
+    )
+    return json(entities.user_list(row))
 
 
 async def delete(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:lists")
-    await node_of(request).db.write(lists.delete_list, caller.id, request.path_params["id"])
+    await services_of(request).lists.delete(caller, request.path_params["id"])
     return json({})
 
 
@@ -101,33 +87,27 @@ async def members(request: Request) -> Response:
     """Paged by account id, newest first, with Link headers; `limit=0`: all, unpaged."""
     _grant, caller = await require_user(request, "read:lists")
     list_id = request.path_params["id"]
-    node = node_of(request)
+    services = services_of(request)
     query = request.query_params
     limit = count_param(query.get("limit"), "limit", MEMBERS_MAX)
     unpaged = limit == 0
     limit = None if unpaged else limit or MEMBERS_LIMIT
     max_id = id_param(query.get("max_id"), "max_id")
     min_id = id_param(query.get("min_id") or query.get("since_id"), "min_id")
-
-    def load(session: Session) -> list[dict[str, Any]]:
-        found = lists.members(
-            session, caller.id, list_id, max_id=max_id, min_id=min_id, limit=limit
-        )
-        return [entities.account(node.ctx, account) for account in found]
-
-    answer = await node.db.read(load)
+    found = await services.lists.members(caller, list_id, max_id=max_id, min_id=min_id, limit=limit)
+    answer = [entities.account(services.ctx, account) for account in found]
     headers = {} if unpaged else link_header(request, [int(a["id"]) for a in answer])
     return json(answer, headers=headers)
 
 
-def _change_members(add: bool):  # type: ignore[no-untyped-def]
-    change = lists.add_members if add else lists.remove_members
-
+def _change_members(add: bool) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         _grant, caller = await require_user(request, "write:lists")
         list_id = request.path_params["id"]
         account_ids = _account_ids(await params(request))
-        await node_of(request).db.write(change, caller.id, list_id, account_ids)
+        lists = services_of(request).lists
+        change = lists.add_members if add else lists.remove_members
+        await change(caller, list_id, account_ids)
         return json({})
 
     return endpoint
@@ -136,26 +116,18 @@ def _change_members(add: bool):  # type: ignore[no-untyped-def]
 async def account_lists(request: Request) -> Response:
     """The caller's lists that hold the account."""
     _grant, caller = await require_user(request, "read:lists")
-    account_id = request.path_params["id"]
-
-    def load(session: Session) -> list[dict[str, Any]]:
-        return [entities.user_list(r) for r in lists.lists_with(session, caller.id, account_id)]
-
-    return json(await node_of(request).db.read(load))
+    found = await services_of(request).lists.holding(caller, request.path_params["id"])
+    return json([entities.user_list(row) for row in found])
 
 
 async def timeline(request: Request) -> Response:
     _grant, caller = await require_user(request, "read:lists")
-    list_id = request.path_params["list_id"]
-    node, page = node_of(request), page_of(request)
-
-    def load(session: Session, ctx: Context) -> list[dict[str, Any]]:
-        viewer = session.get(Account, caller.id)
-        assert viewer is not None
-        found = lists.timeline(session, viewer, list_id, page)
-        return views.statuses(session, ctx, found, viewer, "home")  # filters: home and lists
-
-    answer = await node.db.read(load, node.ctx)
+    services = services_of(request)
+    found = services.timelines.list_timeline(
+        caller, request.path_params["list_id"], page_of(request)
+    )
+    # Filters: home and lists.
+    answer = await found.present(views.page_of(services.ctx, caller, "home"))
     return json(answer, headers=link_header(request, views.page_ids(answer)))
 
 

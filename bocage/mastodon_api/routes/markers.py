@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import markers
-from bocage.core.errors import InvalidInput
+from bocage.core.reading import markers
+from bocage.kernel.errors import InvalidInput
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import require_user
-from bocage.mastodon_api.http import id_param, json, node_of, params
+from bocage.mastodon_api.http import id_param, json, params, services_of
 from bocage.store.models import Marker
 
 
@@ -27,11 +26,7 @@ async def index(request: Request) -> Response:
     _grant, caller = await require_user(request, "read:statuses")
     query = request.query_params
     wanted = query.getlist("timeline[]") + query.getlist("timeline")
-
-    def load(session: Session) -> dict[str, Any]:
-        return _answer(markers.get(session, caller.id, wanted))
-
-    return json(await node_of(request).db.read(load))
+    return json(_answer(await services_of(request).timelines.markers(caller, wanted)))
 
 
 async def save(request: Request) -> Response:
@@ -39,11 +34,7 @@ async def save(request: Request) -> Response:
     and `notifications`; other names are ignored, as by Mastodon."""
     _grant, caller = await require_user(request, "write:statuses")
     positions = _positions(await params(request))
-
-    def apply(session: Session) -> dict[str, Any]:
-        return _answer(markers.save(session, caller.id, positions))
-
-    return json(await node_of(request).db.write(apply))
+    return json(_answer(await services_of(request).timelines.save_markers(caller, positions)))
 
 
 def _positions(values: dict[str, Any]) -> dict[str, int]:

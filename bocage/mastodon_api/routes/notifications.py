@@ -9,13 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import notifications
-from bocage.core.context import Context
-from bocage.core.errors import NotFound
+from bocage.kernel.errors import NotFound
 from bocage.mastodon_api import views
 from bocage.mastodon_api.auth import require_user
-from bocage.mastodon_api.http import json, link_header, node_of, page_of
-from bocage.store.models import Account, Notification
+from bocage.mastodon_api.http import json, link_header, page_of, services_of
+from bocage.store.models import Notification
 
 
 def _ours(names: list[str]) -> frozenset[str]:
@@ -24,64 +22,58 @@ def _ours(names: list[str]) -> frozenset[str]:
 
 async def index(request: Request) -> Response:
     _grant, caller = await require_user(request, "read:notifications")
-    node, page = node_of(request), page_of(request, default_limit=40, max_limit=80)
+    services, page = services_of(request), page_of(request, default_limit=40, max_limit=80)
     query = request.query_params
     wanted = query.getlist("types[]") + query.getlist("types")
     excluded = query.getlist("exclude_types[]") + query.getlist("exclude_types")
 
-    def load(session: Session, ctx: Context) -> tuple[list[dict[str, Any]], list[int]]:
-        me = session.get(Account, caller.id)
-        assert me is not None
-        rows = notifications.page(
-            session,
-            me,
-            max_id=page.max_id,
-            min_id=page.min_id,
-            limit=page.limit,
-            types=_ours(wanted) if wanted else frozenset(views.NOTIFICATION_TYPES),
-            exclude=_ours(excluded),
-        )
-        shown = [views.notification(session, ctx, me, row, keep_hidden=False) for row in rows]
+    def present(
+        session: Session, rows: list[Notification]
+    ) -> tuple[list[dict[str, Any]], list[int]]:
+        shown = [
+            views.notification(session, services.ctx, caller, row, keep_hidden=False)
+            for row in rows
+        ]
         # Paging follows the page as read, filtered or not: a page of hidden ones is not
         # the end of the notifications.
         return [entity for entity in shown if entity], [row.id for row in rows]
 
-    answer, page_ids = await node.db.read(load, node.ctx)
+    found = services.notifications.page(
+        caller,
+        max_id=page.max_id,
+        min_id=page.min_id,
+        limit=page.limit,
+        types=_ours(wanted) if wanted else frozenset(views.NOTIFICATION_TYPES),
+        exclude=_ours(excluded),
+    )
+    answer, page_ids = await found.present(present)
     return json(answer, headers=link_header(request, page_ids))
 
 
 async def show(request: Request) -> Response:
     _grant, caller = await require_user(request, "read:notifications")
-    node = node_of(request)
-    notification_id = request.path_params["id"]
+    services = services_of(request)
 
-    def load(session: Session, ctx: Context) -> dict[str, Any]:
-        row = session.get(Notification, notification_id or 0)
-        me = session.get(Account, caller.id)
-        if (
-            row is None
-            or me is None
-            or row.account_id != me.id
-            or row.type not in views.NOTIFICATION_TYPES
-        ):
+    def present(session: Session, row: Notification) -> dict[str, Any]:
+        if row.type not in views.NOTIFICATION_TYPES:
             raise NotFound("Record not found")
-        entity = views.notification(session, ctx, me, row, keep_hidden=True)
+        entity = views.notification(session, services.ctx, caller, row, keep_hidden=True)
         assert entity is not None
         return entity
 
-    return json(await node.db.read(load, node.ctx))
+    found = services.notifications.one(caller, request.path_params["id"])
+    return json(await found.present(present))
 
 
 async def dismiss(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:notifications")
-    notification_id = request.path_params["id"]
-    await node_of(request).db.write(notifications.dismiss, caller.id, notification_id)
+    await services_of(request).notifications.dismiss(caller, request.path_params["id"])
     return json({})
 
 
 async def clear(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:notifications")
-    await node_of(request).db.write(notifications.clear, caller.id)
+    await services_of(request).notifications.clear(caller)
     return json({})
 
 

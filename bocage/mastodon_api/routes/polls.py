@@ -6,45 +6,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import numbers, polls
-from bocage.core.errors import InvalidInput
+from bocage.kernel import numbers
+from bocage.kernel.errors import InvalidInput
 from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import ApiError, grant_of, require_user
-from bocage.mastodon_api.http import json, node_of, params
-from bocage.store.models import Account
-
-
-def _shown(session: Session, viewer_id: int | None, poll_id: int) -> dict[str, Any]:
-    return entities.poll(polls.get_visible(session, viewer_id, poll_id))
+from bocage.mastodon_api.http import json, params, services_of
 
 
 async def show(request: Request) -> Response:
     grant = await grant_of(request)
     if grant is not None and not grant.allows("read:statuses"):
         raise ApiError("This action is outside the authorized scopes", 403)
-    viewer_id = grant.account.id if grant is not None and grant.account is not None else None
-    poll_id = request.path_params["id"]
-    return json(await node_of(request).db.read(_shown, viewer_id, poll_id))
+    viewer = grant.account if grant is not None else None
+    found = await services_of(request).posts.poll(viewer, request.path_params["id"])
+    return json(entities.poll(found))
 
 
 async def vote(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:statuses")
-    node = node_of(request)
+    services = services_of(request)
     poll_id = request.path_params["id"]
     choices = _choices(await params(request))
-
-    def apply(session: Session) -> None:
-        voter = session.get(Account, caller.id)
-        assert voter is not None
-        polls.vote(session, voter, poll_id, choices)
-
-    await node.db.write(apply)
-    return json(await node.db.read(_shown, caller.id, poll_id))
+    await services.posts.vote(caller, poll_id, choices)
+    return json(entities.poll(await services.posts.poll(caller, poll_id)))
 
 
 def _choices(values: dict[str, Any]) -> list[int]:

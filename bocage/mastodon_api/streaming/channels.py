@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bocage.core import numbers, oauth
-from bocage.core.errors import InvalidInput
+from bocage.core.auth import oauth
+from bocage.core.timelines.timelines import PublicTimeline
+from bocage.kernel import numbers
+from bocage.kernel.errors import InvalidInput
 from bocage.mastodon_api.auth import ApiError
 
 # The SSE paths under /api/v1/streaming/ and the stream each one is.
@@ -69,6 +71,20 @@ def channel(
             raise InvalidInput("No list for stream provided")
         return Channel(("list", found), ("list", list_id))
     return Channel((stream, account.id), (stream,))
+
+
+def timeline_of(key: Key) -> PublicTimeline | None:
+    """The public or hashtag timeline a broadcast channel streams live (None for a person's
+    own streams): `public:remote:media` is `GET /api/v1/timelines/public?remote=true&
+    only_media=true`, `hashtag:local` is the tag's timeline with `local=true`."""
+    stream = str(key[0])
+    if stream in PUBLIC:
+        parts = stream.split(":")[1:]
+        where = "local" if "local" in parts else "remote" if "remote" in parts else "all"
+        return PublicTimeline(where, only_media="media" in parts)
+    if stream in ("hashtag", "hashtag:local"):
+        return PublicTimeline("local" if stream == "hashtag:local" else "all", tag=str(key[1]))
+    return None
 
 
 def notifications_allowed(grant: oauth.Grant) -> bool:

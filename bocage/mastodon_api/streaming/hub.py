@@ -1,6 +1,6 @@
 """The streaming hub: who is connected to which channel, and what each of them is sent.
 
-Committed events (core/events.py) arrive from the database's event bus. The hub handles them
+Committed events (kernel/events.py) arrive from the database's event bus. The hub handles them
 one at a time, in order (an `update` must not overtake its `delete`), and only when someone
 is connected: a node nobody streams from does no work here. For each event it reads, in one
 database read, who among the connected people should be told and renders the payload as
@@ -17,13 +17,17 @@ import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
-from bocage.core import filters, lists, oauth
-from bocage.core.errors import NotFound
-from bocage.core.events import Event
+from sqlalchemy.orm import Session
+
+from bocage.core.auth import oauth
+from bocage.core.filters import process_cache
+from bocage.kernel.errors import NotFound
+from bocage.kernel.events import Event
 from bocage.mastodon_api.streaming import render
 from bocage.mastodon_api.streaming.channels import Channel, Key
-from bocage.node import Node
+from bocage.services import Services
 
 log = logging.getLogger("bocage.streaming")
 QUEUE_LIMIT = 1000  # messages waiting for one slow client before it is disconnected
@@ -68,8 +72,8 @@ class Connection:
 
 
 class StreamHub:
-    def __init__(self, node: Node) -> None:
-        self.node = node
+    def __init__(self, services: Services) -> None:
+        self.services = services
         self.connections: set[Connection] = set()
         self.subscribers: dict[Key, set[Connection]] = defaultdict(set)
         self._pending: asyncio.Queue[Event] = asyncio.Queue()
@@ -78,7 +82,7 @@ class StreamHub:
     # --- life -------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.node.db.events.subscribe(self._on_events)
+        self.services.streaming.subscribe(self._on_events)
         self._task = asyncio.create_task(self._route_forever(), name="bocage-streaming")
 
     async def stop(self) -> None:
@@ -96,7 +100,7 @@ class StreamHub:
         assert grant.account is not None
         if channel.key[0] == "list":
             try:
-                await self.node.db.read(lists.get, grant.account.id, int(channel.key[1]))
+                await self.services.streaming.own_list(grant.account, int(channel.key[1]))
             except NotFound:
                 raise NotFound("Not authorized to stream this list") from None
 
@@ -127,7 +131,7 @@ class StreamHub:
     def _on_events(self, events: list[Event]) -> None:
         for event in events:
             if event.kind == "filters.changed":  # maybe changed by another process
-                filters.forget(event.data["account_id"])
+                process_cache.forget(event.data["account_id"])
         if not self.connections:
             return  # nobody is listening: nothing to read, nothing to render
         for event in events:
@@ -148,9 +152,12 @@ class StreamHub:
         audience = {key: list(connections) for key, connections in self.subscribers.items()}
         if not audience:
             return
-        deliveries = await self.node.db.read_off_loop(
-            render.deliveries, self.node.ctx, event, audience
-        )
+        ctx = self.services.ctx
+
+        def deliveries_of(session: Session, event: Event) -> list[Any]:
+            return render.deliveries(session, ctx, event, audience)
+
+        deliveries = await self.services.streaming.event(event).present(deliveries_of)
         for connection, message in deliveries:
             connection.send(Message(*message))
 

@@ -4,8 +4,8 @@ the timelines they stream), and the payload as that person may see it.
 Runs inside one database read (`deliveries`), off the event loop. Home and list streams get
 statuses rendered for their reader (their own favourited, bookmarked… flags, as Mastodon
 renders each home feed insertion for its account); public and hashtag streams get one
-rendering for everyone, as Mastodon's do, sent only to those who neither block nor mute
-the author.
+rendering for everyone, as Mastodon's do, sent to the readers whose timeline would show the
+post (`timelines.PublicTimeline`: the public timelines' own rules, not a copy of them).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bocage.core import domains, lists, timelines
-from bocage.core.context import Context
-from bocage.core.events import Event
+from bocage.core.graph import lists
+from bocage.core.timelines import timelines
+from bocage.kernel.context import Context
+from bocage.kernel.events import Event
 from bocage.mastodon_api import views
 from bocage.mastodon_api.streaming import channels
 from bocage.store.models import Account, AccountConversation, Notification, Post, PostTag
@@ -115,31 +116,31 @@ def _as_each_sees_it(
 def _to_public_streams(
     session: Session, ctx: Context, post: Post, name: str, audience: Audience
 ) -> list[Outgoing]:
-    """Public posts (not boosts) on the public and hashtag streams, as Mastodon broadcasts."""
-    if post.reblog_of_id is not None or post.visibility != "public":
-        return []
-    author = session.get(Account, post.account_id)
-    if author is None or author.suspended:
-        return []
-    subscribed = [
-        (key, conn) for key in _public_keys(session, post, author) for conn in audience.get(key, [])
-    ]
+    """The post on each public and hashtag stream whose timeline shows it to the reader, by
+    the timeline's own rules (`timelines.PublicTimeline`): one rendering for everyone, as
+    Mastodon broadcasts, with each reader's own filters."""
+    tags: set[str] | None = None
+    subscribed: list[tuple[tuple[Any, ...], Connection]] = []
+    for key, conns in audience.items():
+        timeline = channels.timeline_of(key)
+        if timeline is None:
+            continue
+        if timeline.tag is not None:  # a shortcut: the rules say it again
+            if tags is None:
+                found = session.execute(select(PostTag.tag).where(PostTag.post_id == post.id))
+                tags = set(found.scalars())
+            if timeline.tag not in tags:
+                continue
+        readers = set(timeline.readers(session, post.id, list({c.viewer_id for c in conns})))
+        subscribed += [(key, conn) for conn in conns if conn.viewer_id in readers]
     if not subscribed:
-        return []
-    readers = list({conn.viewer_id for _, conn in subscribed})
-    allowed = timelines.public_readers(session, post, readers)
-    if author.domain is not None and domains.is_silenced(session, author.domain):
-        # A silenced server's posts stay off public and hashtag timelines, but for those
-        # who follow their author (as the timelines read through the API).
-        allowed = timelines.followers_among(session, author.id, allowed)
-    if not allowed:
         return []
     shown = timelines.hydrate(session, None, [post.id])
     rendered = views.statuses(session, ctx, shown, None, "public")
     if not rendered:
         return []
     payloads: dict[int, str | None] = {}
-    for viewer_id in allowed:  # one rendering for all, with each reader's own filters
+    for viewer_id in {conn.viewer_id for _key, conn in subscribed}:
         entity = views.for_viewer(session, rendered[0], shown, viewer_id, "public")
         payloads[viewer_id] = None if entity is None else _json(entity)
     return [
@@ -147,20 +148,6 @@ def _to_public_streams(
         for key, conn in subscribed
         if (label := _label(conn, key)) and (payload := payloads.get(conn.viewer_id)) is not None
     ]
-
-
-def _public_keys(session: Session, post: Post, author: Account) -> list[tuple[Any, ...]]:
-    where = ":local" if author.domain is None else ":remote"
-    streams = ["public", f"public{where}"]
-    if post.media_count:
-        streams += [f"{stream}:media" for stream in streams]
-    keys: list[tuple[Any, ...]] = [(stream,) for stream in streams]
-    tags = session.execute(select(PostTag.tag).where(PostTag.post_id == post.id)).scalars()
-    for tag in tags:
-        keys.append(("hashtag", tag))
-        if author.domain is None:
-            keys.append(("hashtag:local", tag))
-    return keys
 
 
 def _deleted(post_id: int, readers: list[int] | None, audience: Audience) -> list[Outgoing]:

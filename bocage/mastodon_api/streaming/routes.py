@@ -25,11 +25,11 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bocage.core import oauth
-from bocage.core.errors import DomainError, NotFound
+from bocage.core.auth import oauth
 from bocage.edge import read_body
+from bocage.kernel.errors import DomainError, NotFound
 from bocage.mastodon_api.auth import ApiError
-from bocage.mastodon_api.http import bool_param, node_of
+from bocage.mastodon_api.http import bool_param, services_of
 from bocage.mastodon_api.streaming import channels
 from bocage.mastodon_api.streaming.hub import Connection, Message, StreamHub
 
@@ -38,7 +38,7 @@ MAX_MESSAGE = 4096  # a subscribe message is a few dozen bytes
 
 
 def hub_of(request: Request | WebSocket) -> StreamHub:
-    return request.app.state.streams  # type: ignore[no-any-return]
+    return request.app.state.streams
 
 
 async def health(_request: Request) -> Response:
@@ -48,7 +48,7 @@ async def health(_request: Request) -> Response:
 async def _grant(scope_holder: Request | WebSocket, token: str) -> oauth.Grant:
     if not token:
         raise ApiError("Missing access token", 401)
-    grant = await node_of(scope_holder).db.read(oauth.grant_for, token)  # type: ignore[arg-type]
+    grant = await services_of(scope_holder).auth.grant(token)
     if grant is None:
         raise ApiError("Invalid access token", 401)
     return grant

@@ -1,13 +1,14 @@
 """Alembic environment: always driven with a live connection by bocage.store.migrate."""
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 
 from bocage.store.models import Base, UTCDateTime
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Our UTCDateTime only changes Python-side conversion; the column is a plain timestamp.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import accounts, instance, oauth
-from bocage.core.errors import DomainError, InvalidInput
-from bocage.jobs import queue
+from bocage.core.instance import instance
+from bocage.kernel.errors import DomainError, InvalidInput
+from bocage.services.moderation import ModerationService
 from bocage.web import forms
-from bocage.web.auth import node_of, require_admin
+from bocage.web.auth import require_admin, services_of
 from bocage.web.render import page, redirect
+
+Decision = Callable[[ModerationService], Callable[[str, bool], Awaitable[None]]]
 
 
 async def index(request: Request) -> Response:
@@ -25,20 +26,20 @@ async def index(request: Request) -> Response:
 
 async def signups(request: Request) -> Response:
     await require_admin(request)
-    pending = await node_of(request).db.read(accounts.pending_signups)
+    pending = await services_of(request).moderation.pending_signups()
     return await page(request, "admin_signups.html", pending=pending)
 
 
 def _account_decision(
-    decide: Callable[[Session, str, bool], object], yes: bool, verdict: str, listing: str
+    decide: Decision, yes: bool, verdict: str, listing: str
 ) -> Callable[[Request], Awaitable[Response]]:
-    """A POST that applies `decide(session, username, yes)` and returns to `listing`."""
+    """A POST that applies `decide(username, yes)` and returns to `listing`."""
 
     async def endpoint(request: Request) -> Response:
         await require_admin(request)
         await forms.read_form(request)
         username = request.path_params["username"]
-        await node_of(request).db.write(decide, username, yes)
+        await decide(services_of(request).moderation)(username, yes)
         return redirect(request, listing, f"@{username} {verdict}.")
 
     return endpoint
@@ -47,13 +48,13 @@ def _account_decision(
 async def account_list(request: Request) -> Response:
     await require_admin(request)
     query = request.query_params.get("q", "").strip().lower()
-    rows = await node_of(request).db.read(accounts.local_accounts, query)
+    rows = await services_of(request).moderation.local_accounts(query)
     return await page(request, "admin_accounts.html", rows=rows, q=query)
 
 
 async def instance_form(request: Request, status: int = 200, error: str = "") -> Response:
     await require_admin(request)
-    password_grant = await node_of(request).db.read(oauth.password_grant_enabled)
+    password_grant = await services_of(request).auth.password_grant_enabled()
     return await page(
         request,
         "admin_instance.html",
@@ -69,7 +70,7 @@ async def password_grant_update(request: Request) -> Response:
     that open the login page do not need it)."""
     await require_admin(request)
     form = await forms.read_form(request)
-    await node_of(request).db.write(oauth.set_password_grant, forms.flag(form, "enabled"))
+    await services_of(request).auth.set_password_grant(forms.flag(form, "enabled"))
     return redirect(request, "/admin/instance", "App sign-in setting saved.")
 
 
@@ -77,8 +78,7 @@ async def instance_update(request: Request) -> Response:
     await require_admin(request)
     form = await forms.read_form(request)
     try:
-        await node_of(request).db.write(
-            instance.update_info,
+        await services_of(request).instance.update_info(
             name=forms.text(form, "name", max_length=1000),
             description=forms.text(form, "description", max_length=20_000),
             rules=forms.text(form, "rules", max_length=50_000).split("\n"),
@@ -91,7 +91,7 @@ async def instance_update(request: Request) -> Response:
 
 async def invites(request: Request) -> Response:
     admin = await require_admin(request)
-    items = await node_of(request).db.read(instance.list_invites, admin.user)
+    items = await services_of(request).instance.invites(admin.user)
     return await page(request, "admin_invites.html", invites=items)
 
 
@@ -102,11 +102,8 @@ async def create_invite(request: Request) -> Response:
     days = forms.optional_int(form, "expires_days")
     if days is not None and not 1 <= days <= 365:
         raise InvalidInput("An invite can last 1 to 365 days.")
-    invite = await node_of(request).db.write(
-        instance.create_invite,
-        admin.user,
-        max_uses=max_uses,
-        expires_in=timedelta(days=days) if days else None,
+    invite = await services_of(request).instance.create_invite(
+        admin.user, max_uses=max_uses, expires_in=timedelta(days=days) if days else None
     )
     return redirect(request, "/admin/invites", f"Invite created: /register?invite={invite.code}")
 
@@ -114,23 +111,20 @@ async def create_invite(request: Request) -> Response:
 async def revoke_invite(request: Request) -> Response:
     admin = await require_admin(request)
     await forms.read_form(request)
-    await node_of(request).db.write(instance.revoke_invite, admin.user, request.path_params["code"])
+    await services_of(request).instance.revoke_invite(admin.user, request.path_params["code"])
     return redirect(request, "/admin/invites", "Invite revoked.")
 
 
 async def jobs(request: Request) -> Response:
     await require_admin(request)
-    counts, dead = await node_of(request).db.read(
-        lambda session: (queue.counts(session), queue.dead_letters(session))
-    )
+    counts, dead = await services_of(request).instance.jobs()
     return await page(request, "admin_jobs.html", counts=counts, dead=dead)
 
 
 async def retry_job(request: Request) -> Response:
     await require_admin(request)
     await forms.read_form(request)
-    node = node_of(request)
-    await node.db.write(queue.retry_dead, request.path_params["job_id"])
+    await services_of(request).instance.retry_job(request.path_params["job_id"])
     return redirect(request, "/admin/jobs", "Job queued again.")
 
 
@@ -139,23 +133,23 @@ routes = [
     Route("/admin/signups", signups, methods=["GET"]),
     Route(
         "/admin/signups/{username}/approve",
-        _account_decision(accounts.set_approved, True, "approved", "/admin/signups"),
+        _account_decision(lambda m: m.approve, True, "approved", "/admin/signups"),
         methods=["POST"],
     ),
     Route(
         "/admin/signups/{username}/reject",
-        _account_decision(accounts.set_approved, False, "rejected", "/admin/signups"),
+        _account_decision(lambda m: m.approve, False, "rejected", "/admin/signups"),
         methods=["POST"],
     ),
     Route("/admin/accounts", account_list, methods=["GET"]),
     Route(
         "/admin/accounts/{username}/suspend",
-        _account_decision(accounts.set_suspended, True, "suspended", "/admin/accounts"),
+        _account_decision(lambda m: m.suspend, True, "suspended", "/admin/accounts"),
         methods=["POST"],
     ),
     Route(
         "/admin/accounts/{username}/unsuspend",
-        _account_decision(accounts.set_suspended, False, "unsuspended", "/admin/accounts"),
+        _account_decision(lambda m: m.suspend, False, "unsuspended", "/admin/accounts"),
         methods=["POST"],
     ),
     Route("/admin/instance", instance_form, methods=["GET"]),

@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import domains
-from bocage.core.errors import DomainError
+from bocage.core.instance import domains
+from bocage.kernel.errors import DomainError
+from bocage.services.moderation import ModerationService
 from bocage.web import forms
-from bocage.web.auth import node_of, require_admin
+from bocage.web.auth import require_admin, services_of
 from bocage.web.render import page, redirect
 
 LISTING = "/admin/federation"
+Change = Callable[[ModerationService, FormData], Awaitable[None]]
 
 
 async def federation_page(request: Request, status: int = 200, error: str = "") -> Response:
     await require_admin(request)
-    rules = await node_of(request).db.read(domains.rules)
+    rules = await services_of(request).moderation.domain_rules()
     return await page(
         request,
         "admin_federation.html",
@@ -33,28 +34,24 @@ async def federation_page(request: Request, status: int = 200, error: str = "") 
     )
 
 
-def _change(
-    apply: Callable[[Session, Any], object], done: str
-) -> Callable[[Request], Awaitable[Response]]:
-    """A POST that applies `apply(session, form)`; the rules apply in this process at once."""
+def _change(apply: Change, done: str) -> Callable[[Request], Awaitable[Response]]:
+    """A POST that applies `apply(moderation, form)`; the rules apply in this process at
+    once (the service forgets the rules it kept)."""
 
     async def endpoint(request: Request) -> Response:
         await require_admin(request)
         form = await forms.read_form(request)
-        node = node_of(request)
         try:
-            await node.db.write(apply, form)
+            await apply(services_of(request).moderation, form)
         except DomainError as refused:
             return await federation_page(request, refused.status, refused.message)
-        node.federation.forget_domain_rules()
         return redirect(request, LISTING, done)
 
     return endpoint
 
 
-def _block(session: Session, form: Any) -> None:
-    domains.block(
-        session,
+async def _block(moderation: ModerationService, form: FormData) -> None:
+    await moderation.block_domain(
         forms.text(form, "domain", max_length=300),
         forms.text(form, "severity", max_length=20),
         reject_media=forms.flag(form, "reject_media"),
@@ -63,20 +60,20 @@ def _block(session: Session, form: Any) -> None:
     )
 
 
-def _unblock(session: Session, form: Any) -> None:
-    domains.unblock(session, forms.text(form, "domain", max_length=300))
+async def _unblock(moderation: ModerationService, form: FormData) -> None:
+    await moderation.unblock_domain(forms.text(form, "domain", max_length=300))
 
 
-def _mode(session: Session, form: Any) -> None:
-    domains.set_mode(session, forms.text(form, "mode", max_length=20))
+async def _mode(moderation: ModerationService, form: FormData) -> None:
+    await moderation.set_federation_mode(forms.text(form, "mode", max_length=20))
 
 
-def _allow(session: Session, form: Any) -> None:
-    domains.allow(session, forms.text(form, "domain", max_length=300))
+async def _allow(moderation: ModerationService, form: FormData) -> None:
+    await moderation.allow_domain(forms.text(form, "domain", max_length=300))
 
 
-def _disallow(session: Session, form: Any) -> None:
-    domains.disallow(session, forms.text(form, "domain", max_length=300))
+async def _disallow(moderation: ModerationService, form: FormData) -> None:
+    await moderation.disallow_domain(forms.text(form, "domain", max_length=300))
 
 
 routes = [

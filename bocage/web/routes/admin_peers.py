@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core.errors import DomainError
-from bocage.p2p import peers, replica
+from bocage.kernel.errors import DomainError
 from bocage.web import forms
-from bocage.web.auth import node_of, require_admin
+from bocage.web.auth import require_admin, services_of
 from bocage.web.render import page, redirect
 
 LISTING = "/admin/peers"
@@ -20,21 +16,16 @@ LISTING = "/admin/peers"
 
 async def peers_page(request: Request, status: int = 200, error: str = "") -> Response:
     await require_admin(request)
-    listed, forks = await node_of(request).db.read(_listing)
+    listed, forks = await services_of(request).moderation.peers()
     return await page(request, "admin_peers.html", status, peers=listed, forks=forks, error=error)
-
-
-def _listing(session: Session) -> tuple[list[Any], list[Any]]:
-    return peers.listed(session), replica.forks(session)
 
 
 async def add_peer(request: Request) -> Response:
     await require_admin(request)
     form = await forms.read_form(request)
-    node = node_of(request)
     url = str(form.get("url", ""))
     try:
-        added = await node.db.write(peers.remember, url, "manual", own=node.ctx.urls.base)
+        added = await services_of(request).moderation.add_peer(url)
     except DomainError as refused:
         return await peers_page(request, 422, refused.message)
     if added is None:
@@ -47,7 +38,7 @@ async def remove_peer(request: Request) -> Response:
     form = await forms.read_form(request)
     url = str(form.get("url", ""))
     try:
-        removed = await node_of(request).db.write(peers.forget, url)
+        removed = await services_of(request).moderation.remove_peer(url)
     except DomainError as refused:
         return await peers_page(request, 422, refused.message)
     return redirect(request, LISTING, "Peer removed." if removed else "No such peer.")

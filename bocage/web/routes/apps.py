@@ -6,15 +6,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import oauth
 from bocage.web import forms
-from bocage.web.auth import node_of, require_viewer
+from bocage.web.auth import require_viewer, services_of
 from bocage.web.render import page, redirect
 
 
 async def authorized_apps(request: Request) -> Response:
     viewer = await require_viewer(request)
-    grants = await node_of(request).db.read(oauth.authorized_apps, viewer.user.id)
+    grants = await services_of(request).auth.authorized_apps(viewer.user)
     return await page(request, "settings_apps.html", grants=grants)
 
 
@@ -22,7 +21,7 @@ async def revoke(request: Request) -> Response:
     viewer = await require_viewer(request)
     await forms.read_form(request)
     token_id = int(request.path_params["token_id"])
-    await node_of(request).db.write(oauth.revoke_for_user, viewer.user.id, token_id)
+    await services_of(request).auth.revoke_for_user(viewer.user, token_id)
     return redirect(request, "/settings/apps", "Access revoked.")
 
 

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core import notifications, numbers, timelines
-from bocage.core.errors import InvalidInput
-from bocage.core.timelines import Page
-from bocage.store.models import Account, Notification, Post
+from bocage.core.timelines.timelines import Page
+from bocage.kernel import numbers
+from bocage.kernel.errors import InvalidInput
 from bocage.web import forms
-from bocage.web.auth import current_viewer, node_of, require_viewer
+from bocage.web.auth import current_viewer, require_viewer, services_of
 from bocage.web.render import page, redirect
 
 PAGE_MAX = 40  # posts on one page, whatever `limit` asks
@@ -47,14 +42,14 @@ async def index(request: Request) -> Response:
 
 async def home(request: Request) -> Response:
     viewer = await require_viewer(request)
-    views = await node_of(request).db.read(timelines.home, viewer.account, page_of(request))
+    views = await services_of(request).timelines.home(viewer.account, page_of(request))
     return await page(request, "timeline.html", title="Home", views=views, compose=True)
 
 
 async def local(request: Request) -> Response:
     viewer = await current_viewer(request)
-    views = await node_of(request).db.read(
-        timelines.local, viewer.account if viewer else None, page_of(request)
+    views = await services_of(request).timelines.local(
+        viewer.account if viewer else None, page_of(request)
     )
     return await page(
         request, "timeline.html", title="Local", views=views, compose=bool(viewer), intro=not viewer
@@ -64,55 +59,37 @@ async def local(request: Request) -> Response:
 async def tag(request: Request) -> Response:
     name = request.path_params["tag"]
     viewer = await current_viewer(request)
-    views = await node_of(request).db.read(
-        timelines.tag, viewer.account if viewer else None, name, page_of(request)
+    views = await services_of(request).timelines.tag(
+        viewer.account if viewer else None, name, page_of(request)
     )
     return await page(request, "timeline.html", title=f"#{name}", views=views)
 
 
 async def bookmarks(request: Request) -> Response:
     viewer = await require_viewer(request)
-    views = await node_of(request).db.read(timelines.bookmarks, viewer.account, page_of(request))
+    views = await services_of(request).timelines.bookmarks(viewer.account, page_of(request))
     return await page(request, "timeline.html", title="Bookmarks", views=views)
 
 
 async def favourites(request: Request) -> Response:
     viewer = await require_viewer(request)
-    views = await node_of(request).db.read(timelines.favourites, viewer.account, page_of(request))
+    views = await services_of(request).timelines.favourites(viewer.account, page_of(request))
     return await page(request, "timeline.html", title="Likes", views=views)
 
 
 async def notifications_page(request: Request) -> Response:
     viewer = await require_viewer(request)
     max_id = page_of(request).max_id
-    items, accounts, post_rows = await node_of(request).db.read(
-        _notifications_with_context, viewer.account, max_id
-    )
+    found = await services_of(request).notifications.with_context(viewer.account, max_id)
     return await page(
-        request, "notifications.html", items=items, accounts=accounts, posts=post_rows
+        request, "notifications.html", items=found.items, accounts=found.senders, posts=found.posts
     )
-
-
-def _notifications_with_context(
-    session: Session, account: Account, max_id: int | None
-) -> tuple[list[Notification], dict[int, Account], dict[int, Post]]:
-    items = notifications.page(session, account, max_id=max_id, limit=40)
-    senders = _by_id(session, Account, {n.from_account_id for n in items})
-    posts = _by_id(session, Post, {n.post_id for n in items if n.post_id})
-    return items, senders, posts
-
-
-def _by_id(session: Session, model: type[Any], ids: set[int]) -> dict[int, Any]:
-    if not ids:
-        return {}
-    rows = session.execute(select(model).where(model.id.in_(ids))).scalars()
-    return {row.id: row for row in rows}
 
 
 async def mark_read(request: Request) -> Response:
     viewer = await require_viewer(request)
     await forms.read_form(request)
-    await node_of(request).db.write(notifications.mark_all_read, viewer.account.id)
+    await services_of(request).notifications.mark_all_read(viewer.account)
     return redirect(request, "/notifications")
 
 

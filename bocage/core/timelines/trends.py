@@ -1,0 +1,105 @@
+"""Trends, from what this node holds: hashtags used by the most people this week, and the
+public posts people interacted with most in the last two days.
+
+Mastodon has admins review trends before they are shown; a small node has no such staff, so
+these are computed as they are, and only from public posts (nothing anyone shared with a
+narrower audience). Post ids sort by time (kernel/ids.py), so "the last N days" is an id range
+on the primary key.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from bocage.core.instance import domains
+from bocage.core.reading.visibility import Visibility, visible_to
+from bocage.core.timelines.timelines import not_muted
+from bocage.kernel.clock import now
+from bocage.kernel.ids import lowest_id_at
+from bocage.store.models import Account, Post, PostTag
+
+TAG_DAYS = 7
+POST_DAYS = 2
+
+
+@dataclass(frozen=True)
+class DayUse:
+    day: datetime  # midnight UTC
+    uses: int
+    accounts: int
+
+
+@dataclass(frozen=True)
+class TagTrend:
+    name: str
+    history: list[DayUse]  # newest day first, TAG_DAYS entries
+
+    @property
+    def accounts(self) -> int:
+        return sum(day.accounts for day in self.history)
+
+
+def tags(session: Session, limit: int = 10, offset: int = 0) -> list[TagTrend]:
+    """Hashtags of the week's public posts, by how many people used them."""
+    today = now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    days = [today - timedelta(days=n) for n in range(TAG_DAYS)]
+    counts: dict[str, dict[datetime, tuple[int, int]]] = defaultdict(dict)
+    for start in days:
+        for tag, uses, people in session.execute(_day_counts(start)).all():
+            counts[tag][start] = (uses, people)
+    trends = [
+        TagTrend(tag, [DayUse(day, *by_day.get(day, (0, 0))) for day in days])
+        for tag, by_day in counts.items()
+    ]
+    trends.sort(key=lambda trend: (-trend.accounts, trend.name))
+    return trends[offset : offset + limit]
+
+
+def _day_counts(start: datetime) -> Select[str, int, int]:
+    end = start + timedelta(days=1)
+    return (
+        select(PostTag.tag, func.count(), func.count(Post.account_id.distinct()))
+        .join(Post, Post.id == PostTag.post_id)
+        .join(Account, Account.id == Post.account_id)
+        .where(
+            Post.id >= lowest_id_at(start),
+            Post.id < lowest_id_at(end),
+            Post.visibility == Visibility.PUBLIC,
+            Account.suspended.is_(False),
+            ~domains.silenced_account(Account.domain),
+        )
+        .group_by(PostTag.tag)
+    )
+
+
+def statuses(
+    session: Session, viewer_id: int | None, limit: int = 20, offset: int = 0
+) -> list[int]:
+    """Ids of the public posts of the last two days with the most favourites and boosts,
+    but those of people the viewer blocks, is blocked by or mutes (Mastodon's
+    `filtered_for`)."""
+    since = lowest_id_at(now() - timedelta(days=POST_DAYS))
+    score = Post.favourites_count + Post.reblogs_count
+    rows = session.execute(
+        select(Post.id)
+        .join(Account, Account.id == Post.account_id)
+        .where(
+            Post.id >= since,
+            Post.visibility == Visibility.PUBLIC,
+            Post.reblog_of_id.is_(None),
+            score > 0,
+            Account.suspended.is_(False),
+            ~domains.silenced_account(Account.domain),
+            visible_to(viewer_id),
+            not_muted(viewer_id),
+        )
+        .order_by(score.desc(), Post.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows.scalars())

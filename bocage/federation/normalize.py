@@ -1,0 +1,472 @@
+"""Remote quirks, cleaned up once, at the edge (GoToSocial's `ap/normalize.go` is the model).
+
+Servers disagree on shapes: a single value where a list is expected (GoToSocial, Pleroma),
+`as:Public` or `Public` for the public collection, actors and objects embedded or given by id,
+`attributedTo` as a list of a channel and a person (PeerTube), `contentMap` without `content`
+(some Misskey forks), `_misskey_*` extras, `url` as a string, a Link or a list of Links.
+Everything here turns one raw document into a core type (`core.remote`) or an `Incoming`
+activity with plain fields, or raises `Malformed` with a reason a person can read.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from bocage.core.authorship.activities import PUBLIC, PUBLIC_ALIASES
+from bocage.core.content import text
+from bocage.core.inbound.remote import ActorProfile, RemotePost
+from bocage.core.polls.polls import MAX_OPTION_CHARS, RemotePoll
+from bocage.crypto import identity_proofs
+from bocage.crypto.keys import KeyFormatError, public_key_from_multibase
+from bocage.edge import nul_field
+from bocage.kernel.urls import host, same_origin
+
+ACTOR_TYPES = {"Person", "Service", "Application", "Group", "Organization"}
+MAX_URI = 500  # ids and URLs, as long as the store's columns for them (store/models/)
+MAX_TAG = 100
+AS_TYPES = ("application/activity+json", "application/ld")
+POST_TYPES = {"Note", "Article", "Page", "Question", "Video", "Event", "Audio", "Image"}
+MAX_NAME = 200
+MAX_URI_BYTES = 500  # ids and actors are kept in columns of that size
+MAX_POLL_OPTIONS = 20  # more than any server allows; a longer list is cut, not refused
+
+
+class Malformed(ValueError):
+    """The document cannot be understood; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """An activity with the shape every handler can rely on."""
+
+    id: str
+    type: str
+    actor: str
+    object: dict[str, Any] | str | None  # embedded object, or its id
+    object_id: str | None
+    target: str | None
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    raw: dict[str, Any]
+
+
+# --- small helpers every shape needs --------------------------------------------------------
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def loads(body: bytes | str) -> Any:
+    """A remote JSON document. `Malformed` if it is not JSON, or holds a NUL character (no
+    text column of PostgreSQL can keep one); looked for only when the text has its escape."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise Malformed("the body is not JSON") from None
+    escaped = "\\u0000" in body if isinstance(body, str) else b"\\u0000" in body
+    if escaped and nul_field([("document", document)]) is not None:
+        raise Malformed("the document holds a NUL character")
+    return document
+
+
+def id_of(value: Any) -> str | None:
+    """The id of an embedded object, a Link's href, or the string itself."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        found = value.get("id") or value.get("href")
+        return found if isinstance(found, str) else None
+    if isinstance(value, list) and value:
+        return id_of(value[0])
+    return None
+
+
+def uri_of(value: Any) -> str | None:
+    """`id_of`, if it is short enough to be kept (MAX_URI): a longer one names nothing."""
+    found = id_of(value)
+    return found if found is not None and len(found) <= MAX_URI else None
+
+
+def first_string(value: Any) -> str | None:
+    for item in as_list(value):
+        if isinstance(item, str):
+            return item
+    return None
+
+
+def type_of(document: dict[str, Any]) -> str:
+    kind = document.get("type")
+    if isinstance(kind, list):  # JSON-LD allows several types; the known one wins
+        known = (k for k in kind if isinstance(k, str) and k in ACTOR_TYPES | POST_TYPES)
+        kind = next(known, first_string(kind))
+    return kind if isinstance(kind, str) else ""
+
+
+def audience(value: Any) -> tuple[str, ...]:
+    found = (uri_of(item) for item in as_list(value))
+    return tuple(PUBLIC if item in PUBLIC_ALIASES else item for item in found if item)
+
+
+def timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _url(value: Any) -> str | None:
+    """`url`/`icon`: a string, a Link or Image object, or a list of them (HTML link first)."""
+    items = as_list(value)
+    for item in items:
+        if isinstance(item, dict) and item.get("mediaType") == "text/html":
+            return uri_of(item) or uri_of(item.get("url"))
+    for item in items:
+        if isinstance(item, str):
+            return uri_of(item)
+        if isinstance(item, dict):
+            found = uri_of(item.get("url")) if isinstance(item.get("url"), str) else uri_of(item)
+            if found:
+                return found
+    return None
+
+
+# --- activities ------------------------------------------------------------------------------
+
+
+def activity(document: Any) -> Incoming:
+    if not isinstance(document, dict):
+        raise Malformed("an activity must be a JSON object")
+    kind = type_of(document)
+    identifier = uri_of(document.get("id"))
+    actor = uri_of(document.get("actor"))
+    if not kind:
+        raise Malformed("the activity has no type")
+    if not isinstance(document.get("id"), str) or identifier is None:
+        raise Malformed(f"the activity has no id (an http(s) URL of at most {MAX_URI} characters)")
+    if not identifier.startswith(("https://", "http://")):
+        raise Malformed("the activity has no id (an http(s) URL)")
+    if not actor:
+        raise Malformed("the activity has no actor")
+    if len(identifier.encode()) > MAX_URI_BYTES or len(actor.encode()) > MAX_URI_BYTES:
+        raise Malformed(f"the activity's id or actor is longer than {MAX_URI_BYTES} bytes")
+    if not same_origin(identifier, actor):
+        # Whatever face it came through (an inbox, a peer's log): an actor names only its
+        # own activities, or it could take another server's next id first and have the real
+        # activity dropped as a duplicate.
+        raise Malformed("the activity's id is not on its actor's server")
+    obj = document.get("object")
+    if isinstance(obj, list):  # one object per activity is all anyone sends in practice
+        obj = obj[0] if obj else None
+    return Incoming(
+        id=identifier,
+        type=kind,
+        actor=actor,
+        object=obj if isinstance(obj, dict | str) else None,
+        object_id=uri_of(obj),
+        target=uri_of(document.get("target")),
+        to=audience(document.get("to")),
+        cc=audience(document.get("cc")),
+        raw=document,
+    )
+
+
+def flag(incoming: Incoming) -> tuple[list[str], str]:
+    """What a Flag reports (an account and some of its posts, in any order) and why."""
+    reported = [found for found in map(uri_of, as_list(incoming.raw.get("object"))) if found]
+    reason = incoming.raw.get("content") or incoming.raw.get("summary")  # Lemmy: summary
+    return reported, text.plain(reason) if isinstance(reason, str) else ""
+
+
+# --- actors ----------------------------------------------------------------------------------
+
+
+def actor_link(jrd: dict[str, Any]) -> str | None:
+    """The actor a WebFinger answer (JRD) points at: its `self` link of an ActivityStreams
+    type."""
+    for link in as_list(jrd.get("links")):
+        if not isinstance(link, dict) or link.get("rel") != "self":
+            continue
+        kind, href = link.get("type"), link.get("href")
+        if isinstance(kind, str) and kind.startswith(AS_TYPES) and isinstance(href, str):
+            if uri_of(href):
+                return href
+    return None
+
+
+def actor(document: dict[str, Any], fetched_from: str) -> ActorProfile:
+    """An actor document, trusted only for ids on the server it was fetched from."""
+    uri = uri_of(document.get("id"))
+    if not isinstance(document.get("id"), str) or not uri or not same_origin(uri, fetched_from):
+        raise Malformed(f"the actor's id is not on {host(fetched_from)} (or is too long)")
+    kind = type_of(document)
+    if kind not in ACTOR_TYPES:
+        raise Malformed(f"{kind or 'an untyped object'} is not an actor")
+    inbox = uri_of(document.get("inbox"))
+    if not inbox:
+        raise Malformed(f"the actor has no inbox (a URL of at most {MAX_URI} characters)")
+    endpoints = document.get("endpoints")
+    shared = uri_of(endpoints.get("sharedInbox")) if isinstance(endpoints, dict) else None
+    key_id, pem = _rsa_key(document, uri)
+    username = document.get("preferredUsername")
+    if not isinstance(username, str) or not username.strip():
+        username = urlsplit(uri).path.rstrip("/").rsplit("/", 1)[-1] or host(uri)
+    return ActorProfile(
+        uri=uri,
+        username=username.strip()[:64],
+        domain=host(uri),
+        inbox=inbox,
+        actor_type=kind,
+        display_name=_plain(document.get("name"))[:MAX_NAME],
+        note=text.sanitize_remote(document.get("summary") or "")
+        if isinstance(document.get("summary"), str)
+        else "",
+        fields=_fields(document.get("attachment")),
+        locked=document.get("manuallyApprovesFollowers") is True,
+        shared_inbox=shared if shared and same_origin(shared, uri) else None,
+        key_id=key_id,
+        public_key_pem=pem,
+        **_did(document),
+        followers_url=uri_of(document.get("followers")),
+        url=_url(document.get("url")),
+        avatar_url=_url(document.get("icon")),
+        header_url=_url(document.get("image")),
+        also_known_as=_ids(document.get("alsoKnownAs")),
+        moved_to=uri_of(document.get("movedTo")),
+        gateways=_gateways(document.get("gateways")),
+    )
+
+
+MAX_GATEWAYS = 10
+
+
+def _gateways(value: Any) -> tuple[str, ...]:
+    """FEP-ef61 `gateways`: base URLs of the nodes serving the actor's objects (a claim, used
+    only to find peers: everything they serve is verified against the actor's key)."""
+    found = []
+    for item in as_list(value)[:MAX_GATEWAYS]:
+        if isinstance(item, str) and item.startswith(("https://", "http://")) and uri_of(item):
+            if not host(item):
+                continue
+            parts = urlsplit(item)
+            found.append(f"{parts.scheme}://{parts.netloc.lower()}")
+    return tuple(dict.fromkeys(found))
+
+
+def _ids(value: Any) -> tuple[str, ...]:
+    return tuple(found for found in (uri_of(item) for item in as_list(value)) if found)
+
+
+def _rsa_key(document: dict[str, Any], uri: str) -> tuple[str | None, str | None]:
+    for key in as_list(document.get("publicKey")):
+        if not isinstance(key, dict):
+            continue
+        owner = id_of(key.get("owner")) or uri
+        pem = key.get("publicKeyPem")
+        key_id = uri_of(key.get("id"))
+        if owner == uri and isinstance(pem, str) and isinstance(key.get("id"), str) and key_id:
+            return key_id, pem
+    return None, None
+
+
+def _did(document: dict[str, Any]) -> dict[str, Any]:
+    """The actor's did:key: the one an FEP-c390 identity proof binds to it (proven), else the
+    first Ed25519 Multikey it lists under `assertionMethod` (FEP-521a; only a claim)."""
+    proven = identity_proofs.proven_did(document)
+    if proven is not None:
+        return {"did": proven, "did_proven": True}
+    for method in as_list(document.get("assertionMethod")):
+        if not isinstance(method, dict) or method.get("type") != "Multikey":
+            continue
+        value = method.get("publicKeyMultibase")
+        if not isinstance(value, str):
+            continue
+        try:
+            public_key_from_multibase(value)
+        except (KeyFormatError, TypeError, ValueError):
+            continue
+        return {"did": f"did:key:{value}", "did_proven": False}
+    return {"did": None, "did_proven": False}
+
+
+def _fields(value: Any) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in as_list(value):
+        if isinstance(item, dict) and item.get("type") == "PropertyValue":
+            name, shown = item.get("name"), item.get("value")
+            if isinstance(name, str) and isinstance(shown, str):
+                pairs.append((_plain(name)[:255], text.plain(shown)[:255]))
+    return tuple(pairs[:8])
+
+
+def _plain(value: Any) -> str:
+    return text.plain(html.escape(value)) if isinstance(value, str) else ""
+
+
+# --- posts -----------------------------------------------------------------------------------
+
+
+def post(document: dict[str, Any], *, with_media: bool = True) -> RemotePost:
+    """A Note, or a type shown as one: the title of an Article/Page/Video/Event becomes the
+    first line, a Question carries its poll, attachments are linked (not re-hosted) unless
+    `with_media` is off (the admin rejects its server's media)."""
+    kind = type_of(document)
+    if kind not in POST_TYPES:
+        raise Malformed(f"{kind or 'an untyped object'} is not a post")
+    uri = document.get("id")
+    if not isinstance(uri, str) or len(uri) > MAX_URI:
+        raise Malformed(f"the post has no id (of at most {MAX_URI} characters)")
+    author = _author(document.get("attributedTo"))
+    if not author or not same_origin(author, uri):
+        raise Malformed("the post's author is missing or on another server than the post")
+    published = timestamp(document.get("published")) or datetime.now(UTC)
+    found_poll = poll(document) if kind == "Question" else None
+    return RemotePost(
+        uri=uri,
+        author_uri=author,
+        content=_content(document, kind, with_media, listed=found_poll is None),
+        published=published,
+        to=audience(document.get("to")),
+        cc=audience(document.get("cc")),
+        spoiler_text=_plain(document.get("summary")) if kind == "Note" else "",
+        in_reply_to=uri_of(document.get("inReplyTo")),
+        updated=timestamp(document.get("updated")),
+        language=_language(document),
+        mentions=tuple(m for m in _tags(document, "Mention", "href") if len(m) <= MAX_URI),
+        tags=tuple(t.lstrip("#")[:MAX_TAG] for t in _tags(document, "Hashtag", "name")),
+        poll=found_poll,
+        context=_context(document),
+    )
+
+
+MAX_CONTEXT = 500  # as long as a post's id may be
+
+
+def _context(document: dict[str, Any]) -> str | None:
+    """The thread's context: `context` (FEP-7888, Pleroma, Misskey, GoToSocial: a URL, or
+    an object with an id), else Mastodon's `conversation` (a `tag:` URI). An opaque id,
+    kept to be given back on replies; never fetched."""
+    for key in ("context", "conversation"):
+        found = id_of(document.get(key))
+        if (
+            isinstance(found, str)
+            and len(found) <= MAX_CONTEXT
+            and found.startswith(("https://", "http://", "tag:"))
+        ):
+            return found
+    return None
+
+
+def poll(document: dict[str, Any]) -> RemotePoll | None:
+    """A Question's poll: `oneOf` (single choice) or `anyOf` options named by `name` (some
+    servers use `content`), counted in `replies.totalItems`; None if it lists no option."""
+    multiple = not document.get("oneOf") and bool(document.get("anyOf"))
+    options: list[str] = []
+    tallies: list[int] = []
+    for item in as_list(document.get("anyOf" if multiple else "oneOf"))[:MAX_POLL_OPTIONS]:
+        if not isinstance(item, dict):
+            continue
+        title = item.get("name") or item.get("content")
+        if not isinstance(title, str) or not title.strip() or title.strip() in options:
+            continue
+        options.append(_plain(title.strip())[: MAX_OPTION_CHARS * 4])
+        replies = item.get("replies")
+        count = replies.get("totalItems") if isinstance(replies, dict) else None
+        tallies.append(count if isinstance(count, int) and count >= 0 else 0)
+    if not options:
+        return None
+    voters = document.get("votersCount")
+    end = timestamp(document.get("endTime")) or timestamp(document.get("closed"))
+    return RemotePoll(
+        options=tuple(options),
+        tallies=tuple(tallies),
+        multiple=multiple,
+        expires_at=end,
+        closed=document.get("closed") not in (None, False),
+        voters_count=voters if isinstance(voters, int) and voters >= 0 else None,
+    )
+
+
+def vote(document: dict[str, Any]) -> tuple[str, str] | None:
+    """(the Question it answers, the option's name) if a Note may be a poll vote: Mastodon's
+    shape, a `name` and an `inReplyTo` (whether it is one depends on what it answers)."""
+    name, answered = document.get("name"), uri_of(document.get("inReplyTo"))
+    if type_of(document) != "Note" or not isinstance(name, str) or not name or not answered:
+        return None
+    return answered, name
+
+
+def _author(value: Any) -> str | None:
+    """PeerTube lists a channel (Group) and a Person: the person wrote it."""
+    candidates = as_list(value)
+    for item in candidates:
+        if isinstance(item, dict) and item.get("type") == "Person":
+            return uri_of(item)
+    return uri_of(candidates[0]) if candidates else None
+
+
+def _content(document: dict[str, Any], kind: str, with_media: bool, *, listed: bool) -> str:
+    body = document.get("content")
+    if not isinstance(body, str):
+        mapped = document.get("contentMap")
+        texts = (
+            (v for v in mapped.values() if isinstance(v, str)) if isinstance(mapped, dict) else ()
+        )
+        body = next(iter(texts), "")
+    if not body and isinstance(document.get("source"), dict) and kind == "Note":
+        body = html.escape(str(document["source"].get("content", "")))
+    parts: list[str] = []
+    name = document.get("name")
+    if kind != "Note" and kind != "Question" and isinstance(name, str) and name:
+        link = html.escape(str(_url(document.get("url")) or document.get("id")), quote=True)
+        parts.append(f'<p><a href="{link}">{html.escape(name)}</a></p>')
+    parts.append(body or "")
+    if kind == "Question" and listed:  # a poll that could not be read: its options as text
+        options = as_list(document.get("oneOf")) + as_list(document.get("anyOf"))
+        names = [o.get("name") for o in options if isinstance(o, dict)]
+        items = "".join(f"<li>{html.escape(n)}</li>" for n in names if isinstance(n, str) and n)
+        parts.append(f"<ul>{items}</ul>")
+    if with_media:
+        parts.extend(_attachments(document.get("attachment")))
+    return text.sanitize_remote("".join(parts))
+
+
+def _attachments(value: Any) -> list[str]:
+    links = []
+    for item in as_list(value):
+        if not isinstance(item, dict) or item.get("type") == "PropertyValue":
+            continue
+        url = _url(item.get("url")) or _url(item.get("href"))
+        if url:
+            label = item.get("name") or item.get("mediaType") or "attachment"
+            links.append(
+                f'<p><a href="{html.escape(url, quote=True)}">{html.escape(str(label))}</a></p>'
+            )
+    return links
+
+
+def _language(document: dict[str, Any]) -> str | None:
+    mapped = document.get("contentMap")
+    if isinstance(mapped, dict) and mapped:
+        language = next(iter(mapped))
+        return language[:16] if isinstance(language, str) and len(language) >= 2 else None
+    return None
+
+
+def _tags(document: dict[str, Any], kind: str, key: str) -> tuple[str, ...]:
+    found = []
+    for tag in as_list(document.get("tag")):
+        if isinstance(tag, dict) and tag.get("type") == kind and isinstance(tag.get(key), str):
+            found.append(tag[key])
+    return tuple(found)

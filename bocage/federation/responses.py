@@ -1,0 +1,55 @@
+"""What ActivityPub clients send and expect: media types and content negotiation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+if TYPE_CHECKING:  # the node imports the faces' services, which answer with these
+    from bocage.node import Node
+
+ACTIVITY_JSON = "application/activity+json"
+JRD_JSON = "application/jrd+json"
+ACTIVITY_STREAMS = "https://www.w3.org/ns/activitystreams"
+
+
+def node_of(request: Request) -> Node:
+    return request.app.state.node
+
+
+def wants_activity(request: Request) -> bool:
+    """Does the client ask for ActivityStreams JSON rather than a web page?
+
+    Servers send `application/activity+json` or `application/ld+json; profile=…`; browsers
+    send `text/html`. Anything else that names JSON gets JSON too (curl -H 'Accept: …').
+    """
+    accept = request.headers.get("accept", "").lower()
+    return "application/activity+json" in accept or "application/ld+json" in accept
+
+
+def activity_response(document: dict[str, Any], status: int = 200) -> Response:
+    return Response(
+        orjson.dumps(document),
+        status_code=status,
+        media_type=ACTIVITY_JSON,
+        headers={"vary": "Accept"},
+    )
+
+
+def json_response(
+    document: dict[str, Any], media_type: str = "application/json", status: int = 200
+) -> Response:
+    # Discovery documents are public and read by web clients from other origins.
+    return Response(
+        orjson.dumps(document),
+        status_code=status,
+        media_type=media_type,
+        headers={"access-control-allow-origin": "*"},
+    )
+
+
+def error(message: str, status: int) -> Response:
+    return json_response({"error": message}, status=status)

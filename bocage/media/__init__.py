@@ -1,1 +1,0 @@
-"""Media: content-addressed storage on disk and image processing."""

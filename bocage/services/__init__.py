@@ -1,0 +1,31 @@
+"""The service layer: what the faces ask of the node, one operation at a time.
+
+Contract (every face keeps it; tests/services/test_layering.py checks the first two):
+
+1. The web and Mastodon API faces do every operation, reads included, through a service:
+   they import no database session, no `transaction`, and not the node. They get the
+   `Services` bundle (`request.app.state.services`), parse what they receive, call one
+   service method, and render what it returns.
+2. A service method that writes does its remote lookups first, outside any transaction
+   (a post's @mentions, a handle followed for the first time, a post URL searched for), then
+   runs ONE core unit of work on the database's writer (`Database.write`: off the event
+   loop, grouped with others on SQLite), and returns the domain value faces render (a row,
+   a relationship, an id). Rules stay in the core (`bocage/core`); a service composes them
+   and decides nothing a core function should.
+3. A read returns a `Query` (services/unit.py): awaited, it gives domain values (post views,
+   rows); `query.present(render)` runs the face's `render(session, value)` inside the same
+   read, for faces whose rendering reads more rows (Mastodon statuses: tags, filters, a cache
+   of built entities). A presenter reads, never writes.
+4. Services are built once, by the node (the composition root, `bocage/node.py`), with their
+   collaborators as small Protocols (services/ports.py): the remote lookups, the media
+   adapters (one storage object for the whole node), the login limits, the domain-rules
+   cache, the peer book. Services import no face.
+5. Grouped like the core's domains (GoToSocial's `internal/processing/*`, Takahē's
+   `activities/services/*`): accounts, auth, conversations, filters, graph, instance, lists,
+   media, moderation, notifications, posts, search, timelines.
+"""
+
+from bocage.services.bundle import Services
+from bocage.services.unit import Present, Query
+
+__all__ = ["Present", "Query", "Services"]

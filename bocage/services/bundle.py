@@ -1,0 +1,86 @@
+"""The services of one node, made once by the node (the composition root) and handed to the
+faces: `request.app.state.services`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bocage.kernel.context import Context
+from bocage.services.accounts import AccountService
+from bocage.services.auth import AuthService
+from bocage.services.conversations import ConversationService
+from bocage.services.filters import FilterService
+from bocage.services.graph import GraphService
+from bocage.services.instance import InstanceService
+from bocage.services.lists import ListService
+from bocage.services.media import MediaService
+from bocage.services.moderation import ModerationService
+from bocage.services.notifications import NotificationService
+from bocage.services.ports import (
+    DomainRulesCache,
+    ImageProcessor,
+    Logins,
+    Lookups,
+    MediaStore,
+    PeerBook,
+    SignUps,
+)
+from bocage.services.posts import PostService
+from bocage.services.search import SearchService
+from bocage.services.streaming import StreamService
+from bocage.services.timelines import TimelineService
+from bocage.store.db import Database
+
+
+@dataclass(frozen=True)
+class Services:
+    ctx: Context  # the node's settings and URLs, which faces render with
+    accounts: AccountService
+    auth: AuthService
+    conversations: ConversationService
+    filters: FilterService
+    graph: GraphService
+    instance: InstanceService
+    lists: ListService
+    media: MediaService
+    moderation: ModerationService
+    notifications: NotificationService
+    posts: PostService
+    search: SearchService
+    streaming: StreamService
+    timelines: TimelineService
+
+    @classmethod
+    def build(
+        cls,
+        db: Database,
+        ctx: Context,
+        *,
+        lookups: Lookups,
+        images: ImageProcessor,
+        storage: MediaStore,
+        logins: Logins,
+        sign_ups: SignUps,
+        rules_cache: DomainRulesCache,
+        peers: PeerBook,
+    ) -> Services:
+        media = MediaService(db, ctx, images, storage)
+        return cls(
+            ctx=ctx,
+            accounts=AccountService(
+                db, ctx, lookups=lookups, media=media, logins=logins, sign_ups=sign_ups
+            ),
+            auth=AuthService(db, ctx, logins),
+            conversations=ConversationService(db, ctx),
+            filters=FilterService(db, ctx),
+            graph=GraphService(db, ctx, lookups),
+            instance=InstanceService(db, ctx),
+            lists=ListService(db, ctx),
+            media=media,
+            moderation=ModerationService(db, ctx, rules_cache, peers),
+            notifications=NotificationService(db, ctx),
+            posts=PostService(db, ctx, lookups),
+            search=SearchService(db, ctx, lookups),
+            streaming=StreamService(db, ctx),
+            timelines=TimelineService(db, ctx),
+        )

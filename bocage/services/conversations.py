@@ -1,0 +1,59 @@
+"""Direct conversations: a person's list, paged by each conversation's last post; marking
+one read; removing one from the list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from bocage.core.messaging import conversations
+from bocage.core.timelines import timelines
+from bocage.core.timelines.timelines import PostView
+from bocage.services.unit import Query, Service
+from bocage.store.models import Account, AccountConversation
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    """Conversations with their participants (each one's, in order) and last posts."""
+
+    rows: list[AccountConversation]
+    participants: dict[int, list[Account]]
+    last_posts: list[PostView]
+
+
+class ConversationService(Service):
+    def page(self, owner: Account, page: timelines.Page) -> Query[ConversationPage]:
+        return self._query(
+            lambda session: with_posts(session, owner, conversations.page(session, owner, page))
+        )
+
+    def one(self, owner: Account, conversation_id: int) -> Query[ConversationPage]:
+        return self._query(
+            lambda session: with_posts(
+                session, owner, [conversations.own(session, owner, conversation_id)]
+            )
+        )
+
+    async def mark_read(self, owner: Account, conversation_id: int) -> None:
+        await self._db.write(_mark_read, owner.id, conversation_id)
+
+    async def remove(self, owner: Account, conversation_id: int) -> None:
+        await self._db.write(conversations.remove, owner, conversation_id)
+
+
+def with_posts(
+    session: Session, viewer: Account, rows: list[AccountConversation]
+) -> ConversationPage:
+    """Conversations with their participants and last posts, read in `session` (the live
+    stream reads one this way as it routes an event)."""
+    people = conversations.participants(session, rows)
+    last = timelines.hydrate(session, viewer, [row.last_status_id for row in rows])
+    return ConversationPage(rows, people, last)
+
+
+def _mark_read(session: Session, owner_id: int, conversation_id: int) -> None:
+    viewer = session.get(Account, owner_id)
+    assert viewer is not None
+    conversations.mark_read(session, viewer, conversation_id)

@@ -1,0 +1,74 @@
+"""What the services need from outside the core, each as a small Protocol: remote lookups
+(the ActivityPub resolver), the media adapters, the login and sign-up limits, the cache of
+domain rules. The node (the composition root) passes the real ones; tests may pass fakes.
+Services import none of the faces, and no adapter by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from bocage.core.media.media import ImagePolicy, ProcessedImage
+from bocage.store.db import Database
+from bocage.store.models import Account, Peer, Post, User
+
+
+class Lookups(Protocol):
+    """Remote lookups, made before a unit of work (never inside one: they wait on the
+    network). The ActivityPub resolver is one."""
+
+    async def learn_mentions(self, source: str) -> None:
+        """Look up the remote accounts `source` @mentions, so the core can link them."""
+
+    async def discover(self, handle: str) -> Account:
+        """`@user@domain` as a person types it; `NotFound` when it cannot be found."""
+
+    async def actor(self, uri: str, *, refresh: bool = False) -> Account:
+        """The account behind an actor id, fetched when unknown (or when `refresh`)."""
+
+    async def find_post(self, uri: str) -> Post | None:
+        """A post by its URL: held here, or fetched from its server; None if it cannot be."""
+
+
+class ImageProcessor(Protocol):
+    async def process(self, data: bytes, policy: ImagePolicy) -> ProcessedImage:
+        """`data` decoded, checked and re-encoded as `policy` says (`InvalidInput` if it is
+        not an accepted image)."""
+
+
+class MediaStore(Protocol):
+    """Content-addressed files: the same bytes get the same key."""
+
+    def put(self, data: bytes, extension: str) -> str: ...
+
+    def path(self, key: str) -> Path | None: ...
+
+
+class Logins(Protocol):
+    """Password checks, with their limits per address and per login (core/auth/logins.py)."""
+
+    async def log_in(self, db: Database, host: str | None, login: str, password: str) -> User: ...
+
+    async def confirm(self, host: str | None, user: User, password: str) -> None: ...
+
+
+class SignUps(Protocol):
+    def begin(self, host: str | None) -> None:
+        """Count a sign-up from `host`; `RateLimited` when it made too many."""
+
+
+class DomainRulesCache(Protocol):
+    def forget_domain_rules(self) -> None:
+        """The admin changed the domain rules: read them again at once in this process."""
+
+
+class PeerBook(Protocol):
+    """The peers this node replicates with, for the admin (the p2p face keeps them)."""
+
+    async def listing(self) -> tuple[list[Peer], list[Any]]:
+        """The peers, and the forked logs seen (whose, at which seq, from which peer)."""
+
+    async def add(self, url: str) -> Peer | None:
+        """Added by the admin (None: that is this node's own address)."""
+
+    async def remove(self, url: str) -> bool: ...

@@ -1,0 +1,93 @@
+"""Tables, one module per domain (as the core is grouped). Normalized columns for queries;
+the exact signed JSON lives in `log_entries`. IDs of posts, accounts and notifications are
+time-sortable (see kernel/ids.py).
+
+Every model is imported here, so `from bocage.store.models import Post` works from anywhere
+and `Base.metadata` holds every table (Alembic's env and backups read it).
+"""
+
+from bocage.store.models.accounts import Account, AccountNote, Endorsement, FeaturedTag, User
+from bocage.store.models.auth import OAuthApp, OAuthCode, OAuthToken, WebSession
+from bocage.store.models.base import Base, UTCDateTime
+from bocage.store.models.federation import InboundActivity, RemoteActor, RemoteHost
+from bocage.store.models.filters import Filter, FilterKeyword, FilterStatus
+from bocage.store.models.graph import Block, Follow, FollowOption, ListMember, Mute, UserList
+from bocage.store.models.instance import DomainAllow, DomainBlock, InstanceSetting, Invite
+from bocage.store.models.jobs import Job
+from bocage.store.models.logs import LogEntry, LogFork, Tombstone
+from bocage.store.models.media import MediaFile
+from bocage.store.models.messaging import AccountConversation, ConversationPost, ThreadMute
+from bocage.store.models.moderation import Report
+from bocage.store.models.notifications import Notification
+from bocage.store.models.polls import Poll, PollVote
+from bocage.store.models.posts import (
+    Bookmark,
+    Favourite,
+    IdempotencyKey,
+    Mention,
+    Post,
+    PostEdit,
+    PostTag,
+    ScheduledMedia,
+    ScheduledStatus,
+)
+from bocage.store.models.replication import GatewayConsent, HeldObject, Peer, PeerCandidate
+from bocage.store.models.timelines import FeedEntry, ListFeedEntry, Marker
+
+__all__ = [
+    "Account",
+    "AccountConversation",
+    "AccountNote",
+    "Base",
+    "Block",
+    "Bookmark",
+    "ConversationPost",
+    "DomainAllow",
+    "DomainBlock",
+    "Endorsement",
+    "Favourite",
+    "FeaturedTag",
+    "FeedEntry",
+    "Filter",
+    "FilterKeyword",
+    "FilterStatus",
+    "Follow",
+    "FollowOption",
+    "GatewayConsent",
+    "HeldObject",
+    "IdempotencyKey",
+    "InboundActivity",
+    "InstanceSetting",
+    "Invite",
+    "Job",
+    "ListFeedEntry",
+    "ListMember",
+    "LogEntry",
+    "LogFork",
+    "Marker",
+    "MediaFile",
+    "Mention",
+    "Mute",
+    "Notification",
+    "OAuthApp",
+    "OAuthCode",
+    "OAuthToken",
+    "Peer",
+    "PeerCandidate",
+    "Poll",
+    "PollVote",
+    "Post",
+    "PostEdit",
+    "PostTag",
+    "RemoteActor",
+    "RemoteHost",
+    "Report",
+    "ScheduledMedia",
+    "ScheduledStatus",
+    "ThreadMute",
+    "Tombstone",
+    "UTCDateTime",
+    "User",
+    "UserList",
+    "WebSession",
+]
