@@ -1,18 +1,27 @@
 """Real `bocage` processes for integration tests: each node gets its own loopback address
-and data directory, and is started through the CLI exactly as a user would."""
+(tests/addresses.py) and data directory, and is started through the CLI exactly as a user would."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from bocage import cli, datadir
+from bocage.config import Settings, load_settings, write_config_file
+from bocage.core.accounts import accounts
+from bocage.kernel.context import Context
+from tests.addresses import free_port, loopback
+from tests.conftest import PASSWORD, shared_secrets
 
 BOCAGE = [sys.executable, "-m", "bocage.cli"]
 
@@ -32,10 +41,28 @@ def run_cli(
     return result
 
 
-def free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
+def make_data_dir(
+    data: Path, domain: str, env: Mapping[str, str] | None = None, users: Sequence[str] = ()
+) -> Settings:
+    """What `bocage init --domain DOMAIN --insecure-loopback` then `bocage user create NAME
+    --email NAME@example.org --password PASSWORD [--admin]` for each of `users` ("bea*" is an
+    admin) leave behind, made in this process: a command is a cold Python start (~1.5 s, far
+    more on a busy machine), a user made here ~0.1 s. The commands themselves are tested in
+    tests/integration/test_cli.py. The database is the one a `bocage` process with `env` uses:
+    its BOCAGE_DATABASE_URL, or the SQLite file in `data`. Returns those settings."""
+    write_config_file(data, domain, insecure_loopback=True)
+    settings = load_settings(data, database_url=(env or {}).get("BOCAGE_DATABASE_URL", ""))
+    ctx = Context.from_settings(settings)
+    with cli.database(settings) as db, db.transaction() as session:
+        for entry in users:
+            name = entry.rstrip("*")
+            form = accounts.Registration(name, f"{name}@example.org", PASSWORD)
+            secrets = shared_secrets(own_rsa_key=True)
+            admin = entry.endswith("*")
+            accounts.register(session, ctx, form, secrets, admin=admin, bypass_mode=True)
+    # The commands create files with a private umask (cli.main); this process has its own.
+    datadir.make_private(settings.data_dir, settings.sqlite_path)
+    return settings
 
 
 @dataclass
@@ -43,7 +70,7 @@ class NodeProcess:
     """A `bocage serve` process. `start()` waits until it answers HTTP."""
 
     data: Path
-    host: str = "127.0.0.2"
+    host: str = loopback(0, 2)
     port: int = 0
     env: dict[str, str] = field(default_factory=dict)
     serve_options: tuple[str, ...] = ()  # e.g. ("--no-worker",)
@@ -68,6 +95,11 @@ class NodeProcess:
             *extra,
             env=self.env,
         )
+
+    def prepare(self, users: Sequence[str] = ()) -> None:
+        """`init()`, and `bocage user create` for each of `users`, in this process
+        (`make_data_dir`)."""
+        make_data_dir(self.data, f"{self.host}:{self.port}", self.env, users)
 
     def start(self, timeout: float = 30.0) -> None:
         self.log_path = self.data.parent / f"{self.data.name}-serve.log"
@@ -158,3 +190,22 @@ class WorkerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""
+
+
+def start_all(*nodes: NodeProcess) -> None:
+    """Start nodes side by side: a start is mostly a cold Python start and waiting for the
+    first answer, which overlap well."""
+    with ThreadPoolExecutor(len(nodes)) as pool:
+        list(pool.map(NodeProcess.start, nodes))
+
+
+@contextmanager
+def running(*nodes: NodeProcess) -> Iterator[tuple[NodeProcess, ...]]:
+    """`nodes` started side by side (`start_all`), and all stopped when the block ends,
+    whatever happened (also when one of them failed to start)."""
+    try:
+        start_all(*nodes)
+        yield nodes
+    finally:
+        for node in nodes:
+            node.stop()

@@ -19,9 +19,10 @@ from bocage.federation.client import (
     FetchError,
     Signer,
 )
+from tests.addresses import loopback
 from tests.conftest import shared_secrets
 
-HOST = "127.0.0.5"
+HOST = loopback(0, 5)
 AS_JSON = "application/activity+json"
 
 
@@ -221,7 +222,7 @@ async def test_urls_from_other_servers_are_encoded_or_refused_before_being_signe
     try:
         with pytest.raises(FetchError, match="answered 404"):  # sent encoded, and answered
             await client.get_json(f"{base}/doc ument é", signer())
-        for broken in ("http://[::1/actor", "http://127.0.0.5:99999/actor"):
+        for broken in ("http://[::1/actor", f"http://{HOST}:99999/actor"):
             with pytest.raises(BlockedAddress, match="not a URL"):
                 await client.get_json(broken, signer())
     finally:

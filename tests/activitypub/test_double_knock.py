@@ -14,12 +14,13 @@ from typing import Any
 
 import pytest
 
+from tests.addresses import loopback
 from tests.federation.helpers import Person, eventually, start_node
 from tests.outsider import Outsider, Seen
 from tests.processes import NodeProcess
 
 pytestmark = pytest.mark.slow
-NODE_HOST, OUTSIDER_HOST = "127.0.5.1", "127.0.5.2"
+NODE_HOST, OUTSIDER_HOST = loopback(5, 1), loopback(5, 2)
 
 
 @pytest.fixture

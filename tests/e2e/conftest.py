@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
+from tests.addresses import loopback
 from tests.processes import NodeProcess
 
-HOST = "127.0.0.5"
+HOST = loopback(0, 5)
 PASSWORD = "correct horse battery"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -87,7 +88,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("e2e")
     # Every person of these tests signs up from this one address.
     node = NodeProcess(root / "data", host=HOST, env={"BOCAGE_SIGNUPS_PER_ADDRESS": "100"})
-    node.init()
+    node.prepare()
     node.start()
     try:
         yield Site(node)

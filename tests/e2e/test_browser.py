@@ -17,7 +17,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import PASSWORD, Site, wait_for
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 NewPage = Callable[..., Page]
 PHONE = {"width": 375, "height": 740}

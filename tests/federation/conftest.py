@@ -1,5 +1,5 @@
-"""Nodes for federation tests: real processes on 127.0.0.2, .3 and .4, one per test module
-(starting a node costs about a second)."""
+"""Nodes for federation tests: real processes on loopback addresses 0.2, 0.3 and 0.4 of the
+worker (tests/addresses.py), one per test module (starting a node costs about a second)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.addresses import loopback
 from tests.databases import DatabaseFactory, postgres_available
-from tests.federation.helpers import start_node
+from tests.federation.helpers import prepare_node
 from tests.integration.helpers import backend_env
-from tests.processes import NodeProcess
+from tests.processes import NodeProcess, running
 
-HOSTS = ("127.0.0.2", "127.0.0.3", "127.0.0.4")
+HOSTS = (loopback(0, 2), loopback(0, 3), loopback(0, 4))
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +30,10 @@ def nodes(
     # The middle node also runs in authorized-fetch mode, as many Mastodon servers do: the
     # others' signed fetches of its posts must keep working.
     middle = {**middle, "BOCAGE_AUTHORIZED_FETCH": "1"}
-    started: list[NodeProcess] = []
-    try:
-        for host, users, env in (
-            (HOSTS[0], ["alice", "amy", "olga", "ivy"], {}),
-            (HOSTS[1], ["bob", "bea*", "nora", "rui", "sam"], middle),
-            (HOSTS[2], ["carol*"], {}),
-        ):
-            started.append(start_node(root, host, users, env))
-        yield started
-    finally:
-        for node in started:
-            node.stop()
+    made = [
+        prepare_node(root, HOSTS[0], ["alice", "amy", "olga", "ivy"]),
+        prepare_node(root, HOSTS[1], ["bob", "bea*", "nora", "rui", "sam"], middle),
+        prepare_node(root, HOSTS[2], ["carol*"]),
+    ]
+    with running(*made):
+        yield made

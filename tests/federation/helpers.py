@@ -6,31 +6,33 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
-from tests.processes import NodeProcess, run_cli
+from tests.conftest import PASSWORD
+from tests.processes import NodeProcess
 
 T = TypeVar("T")
-PASSWORD = "correct horse battery"
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 FEDERATION_ENV = {"BOCAGE_INSECURE_LOOPBACK": "1", "BOCAGE_JOB_POLL_SECONDS": "0.2"}
 
 
-def start_node(root: Path, host: str, users: list[str], env: dict[str, str]) -> NodeProcess:
-    """A node with `users`; a name ending in "*" is an admin ("bea*")."""
-    node = NodeProcess(root / host, host=host, env={**FEDERATION_ENV, **env})
-    node.init()
-    for entry in users:
-        name = entry.rstrip("*")
-        run_cli(
-            "user", "create", name, "--email", f"{name}@example.org", "--password", PASSWORD,
-            "--data", str(node.data), *(["--admin"] if entry.endswith("*") else []),
-            env=node.env,
-        )  # fmt: skip
+def prepare_node(
+    root: Path, host: str, users: Sequence[str], env: dict[str, str] | None = None, **options: Any
+) -> NodeProcess:
+    """A node's data directory under `root` with `users` ("bea*" is an admin), not started
+    yet (`NodeProcess.prepare`); `options` for NodeProcess (port, serve_options…)."""
+    node = NodeProcess(root / host, host=host, env={**FEDERATION_ENV, **(env or {})}, **options)
+    node.prepare(users)
+    return node
+
+
+def start_node(root: Path, host: str, users: Sequence[str], env: dict[str, str]) -> NodeProcess:
+    """A started node with `users`; several at once: `prepare_node` each, then `start_all`."""
+    node = prepare_node(root, host, users, env)
     node.start()
     return node
 

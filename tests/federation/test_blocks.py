@@ -15,7 +15,6 @@ import asyncio
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,18 +31,21 @@ from bocage.kernel.clock import now
 from bocage.node import Node
 from bocage.store.models import Account, Job, LogEntry, Poll, User
 from tests.activitypub.helpers import deliver, know_remote_actor, signed_headers
+from tests.addresses import loopback
 from tests.core import helpers
 from tests.databases import DatabaseFactory, postgres_available
-from tests.federation.helpers import eventually, start_node
+from tests.federation.helpers import eventually, prepare_node
 from tests.integration.helpers import api_token, backend_env
 from tests.outsider import AS_JSON, Outsider
-from tests.processes import NodeProcess
+from tests.processes import NodeProcess, running
 from tests.web.conftest import Browser, browser, web_node
+
+pytestmark = pytest.mark.xdist_group("federation/test_blocks")
 
 __all__ = ["browser", "web_node"]
 # The real nodes, mallory's (and fern's) server, and a server where nobody is blocked.
-OPEN_HOST, OUTSIDE_HOST, AUTHORIZED_HOST = "127.0.7.1", "127.0.7.2", "127.0.7.3"
-ELSEWHERE_HOST = "127.0.7.4"
+OPEN_HOST, OUTSIDE_HOST, AUTHORIZED_HOST = loopback(7, 1), loopback(7, 2), loopback(7, 3)
+ELSEWHERE_HOST = loopback(7, 4)
 
 # --- one node, in process (both databases) --------------------------------------------------
 
@@ -377,17 +379,9 @@ def nodes(
         "open": (OPEN_HOST, ["alice", "bob", "carol"], {}),
         "authorized": (AUTHORIZED_HOST, ["alice"], {**database, "BOCAGE_AUTHORIZED_FETCH": "1"}),
     }
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        starting = {
-            mode: pool.submit(start_node, root, host, users, env)
-            for mode, (host, users, env) in plans.items()
-        }
-        started = {mode: future.result() for mode, future in starting.items()}
-    try:
-        yield started
-    finally:
-        for node in started.values():
-            node.stop()
+    made = {mode: prepare_node(root, *plan) for mode, plan in plans.items()}
+    with running(*made.values()):
+        yield made
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Three real nodes federating over HTTP: what one person does on one node, the others see.
 
-alice, amy, olga and ivy live on 127.0.0.2 (SQLite), bob, bea, nora, rui and sam on 127.0.0.3
-(PostgreSQL when it is available, and in authorized-fetch mode), carol on 127.0.0.4 (SQLite);
+alice, amy, olga and ivy live on the first node (SQLite), bob, bea, nora, rui and sam on the second
+(PostgreSQL when it is available, and in authorized-fetch mode), carol on the third (SQLite);
 bea and carol are their nodes' admins.
 Each test uses its own people or its own posts, so the tests can share the nodes.
 """
@@ -16,7 +16,7 @@ import pytest
 from tests.federation.helpers import PASSWORD, Person, eventually
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("federation/test_flows")]
 
 
 @pytest.fixture

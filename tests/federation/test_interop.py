@@ -3,8 +3,8 @@ blocked server to drop both follows (Takahē reads only those), a thread carries
 (microblog.pub threads and votes by it), and the outbox and follow collections can be walked
 page by page (how a server backfills a profile).
 
-Two nodes of their own on 127.0.4.1 (SQLite) and 127.0.4.2 (PostgreSQL when available), and
-an outside server on 127.0.4.10 that records what it is sent.
+Two nodes of their own (SQLite, and PostgreSQL when available) and an outside server that
+records what it is sent, on block 4 of the worker's loopback addresses (tests/addresses.py).
 """
 
 from __future__ import annotations
@@ -18,16 +18,17 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.addresses import loopback
 from tests.databases import DatabaseFactory, postgres_available
-from tests.federation.helpers import Person, eventually, start_node
+from tests.federation.helpers import Person, eventually, prepare_node
 from tests.integration.helpers import backend_env
 from tests.outsider import Outsider
-from tests.processes import NodeProcess
+from tests.processes import NodeProcess, running
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("federation/test_interop")]
 
-HOSTS = ("127.0.4.1", "127.0.4.2")
-OUTSIDER_HOST = "127.0.4.10"
+HOSTS = (loopback(4, 1), loopback(4, 2))
+OUTSIDER_HOST = loopback(4, 10)
 TAKAHE = "takahe"  # the outsider's account, accepting follows as Takahē does
 
 
@@ -38,17 +39,12 @@ def nodes(
     root: Path = tmp_path_factory.mktemp("interop")
     with_postgres = postgres_available() or os.environ.get("CI") == "true"
     second = backend_env("postgresql", databases) if with_postgres else {}
-    started: list[NodeProcess] = []
-    try:
-        for host, users, env in (
-            (HOSTS[0], ["alice", "amy", "olga"], {}),
-            (HOSTS[1], ["bob", "bea"], second),
-        ):
-            started.append(start_node(root, host, users, env))
-        yield started
-    finally:
-        for node in started:
-            node.stop()
+    made = [
+        prepare_node(root, HOSTS[0], ["alice", "amy", "olga"]),
+        prepare_node(root, HOSTS[1], ["bob", "bea"], second),
+    ]
+    with running(*made):
+        yield made
 
 
 @pytest.fixture

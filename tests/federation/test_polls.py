@@ -1,7 +1,7 @@
 """A poll across two real nodes: made on one, voted on from the other, counted where it lives,
 and closed there, the final counts and the `poll` notifications reaching both sides.
 
-alice lives on 127.0.0.2 (SQLite), bob on 127.0.0.3 (PostgreSQL when it is available). Both
+alice lives on one node (SQLite), bob on another (PostgreSQL when it is available). Both
 nodes let polls last a few seconds (`poll_min_expiry_seconds`) so that one is seen ending.
 """
 
@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.addresses import loopback
 from tests.databases import DatabaseFactory, postgres_available
-from tests.federation.helpers import Person, eventually, start_node
+from tests.federation.helpers import Person, eventually, prepare_node
 from tests.integration.helpers import backend_env
-from tests.processes import NodeProcess
+from tests.processes import NodeProcess, running
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("federation/test_polls")]
 OPEN_FOR = 12  # seconds: long enough for the post to travel and the vote to come back
 SHORT_POLLS = {"BOCAGE_POLL_MIN_EXPIRY_SECONDS": "5"}
 
@@ -31,17 +32,12 @@ def poll_nodes(
     root: Path = tmp_path_factory.mktemp("federated-polls")
     with_postgres = postgres_available() or os.environ.get("CI") == "true"
     second = backend_env("postgresql", databases) if with_postgres else {}
-    started: list[NodeProcess] = []
-    try:
-        for host, users, env in (
-            ("127.0.0.2", ["alice", "amy"], SHORT_POLLS),
-            ("127.0.0.3", ["bob"], {**second, **SHORT_POLLS}),
-        ):
-            started.append(start_node(root, host, users, env))
-        yield started
-    finally:
-        for node in started:
-            node.stop()
+    made = [
+        prepare_node(root, loopback(0, 2), ["alice", "amy"], SHORT_POLLS),
+        prepare_node(root, loopback(0, 3), ["bob"], {**second, **SHORT_POLLS}),
+    ]
+    with running(*made):
+        yield made
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import httpx
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
-from bocage.config import Settings, load_settings, write_config_file
+from bocage.config import Settings, load_settings
 from bocage.core.accounts import accounts
 from bocage.core.posts import posts
 from bocage.node import Node
@@ -29,7 +29,7 @@ from bocage.store.db import Database
 from bocage.store.models import Base, Job
 from tests.conftest import shared_secrets
 from tests.databases import DatabaseFactory
-from tests.processes import BOCAGE, run_cli
+from tests.processes import BOCAGE, make_data_dir
 
 PASSWORD = "correct horse battery"
 
@@ -52,16 +52,12 @@ def head_revision() -> str:
     return head
 
 
-def make_node_dir(data: Path, env: dict[str, str] | None = None) -> Settings:
-    """What `bocage init` does, in this process (for tests about other commands)."""
-    write_config_file(data, "127.0.0.1:8000", insecure_loopback=True)
-    settings = settings_of(data, env or {})
-    migrate.upgrade(settings.effective_database_url)
-    return settings
-
-
-def init_node(data: Path, env: dict[str, str], domain: str = "127.0.0.1:8000") -> None:
-    run_cli("init", "--data", str(data), "--domain", domain, "--insecure-loopback", env=env)
+def make_node_dir(
+    data: Path, env: dict[str, str] | None = None, domain: str = "127.0.0.1:8000"
+) -> Settings:
+    """What `bocage init` does, in this process (tests/processes.py's `make_data_dir`); the
+    settings a CLI process with `env` would use."""
+    return make_data_dir(data, domain, env)
 
 
 def bocage(

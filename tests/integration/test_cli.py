@@ -23,6 +23,7 @@ from bocage.node import Node
 from bocage.store import migrate
 from bocage.store.db import Database
 from bocage.store.models import Account, Job, Notification, User
+from tests.addresses import free_port, loopback
 from tests.conftest import shared_secrets
 from tests.databases import postgres_available
 from tests.integration.helpers import (
@@ -36,7 +37,7 @@ from tests.integration.helpers import (
     output,
     publish_many,
 )
-from tests.processes import BOCAGE, free_port
+from tests.processes import BOCAGE
 
 pytestmark = pytest.mark.slow
 
@@ -306,11 +307,11 @@ async def test_worker_once_runs_the_queued_jobs(tmp_path: Path) -> None:
 def test_serve_reads_bocage_data_and_prints_the_setup_link(tmp_path: Path) -> None:
     data = tmp_path / "node"
     make_node_dir(data)
-    port = free_port("127.0.0.2")
+    port = free_port(loopback(0, 2))
     log = tmp_path / "serve.log"
     with log.open("w") as sink:
         process = subprocess.Popen(
-            [*BOCAGE, "serve", "--host", "127.0.0.2", "--port", str(port)],
+            [*BOCAGE, "serve", "--host", loopback(0, 2), "--port", str(port)],
             stdout=sink,
             stderr=subprocess.STDOUT,
             cwd=tmp_path,
@@ -322,7 +323,7 @@ def test_serve_reads_bocage_data_and_prints_the_setup_link(tmp_path: Path) -> No
         while True:
             assert process.poll() is None, log.read_text()
             try:
-                response = httpx.get(f"http://127.0.0.2:{port}/about", timeout=1)
+                response = httpx.get(f"http://{loopback(0, 2)}:{port}/about", timeout=1)
                 break
             except httpx.HTTPError:
                 assert time.monotonic() < deadline, log.read_text()

@@ -21,9 +21,8 @@ from bocage.store.models import Account, Job, Notification, Post
 from tests.databases import DatabaseFactory
 from tests.integration.helpers import (
     backend_env,
-    init_node,
+    make_node_dir,
     publish_many,
-    settings_of,
 )
 from tests.processes import NodeProcess
 
@@ -75,8 +74,7 @@ async def test_jobs_finish_exactly_once_after_sigkill(
 ) -> None:
     env = {**backend_env(backend, databases), **WORKER_ENV}
     data = tmp_path / "node"
-    init_node(data, env)
-    settings = settings_of(data, env)
+    settings = make_node_dir(data, env)
 
     # A large batch of work, written through the core while no worker runs: each post mentions
     # the next user, so each one's `post.created` job must write one mention notification.

@@ -40,6 +40,7 @@ from bocage.node import Node
 from bocage.store import full
 from bocage.store.db import Database
 from bocage.store.models import Account, Post
+from tests.addresses import loopback
 from tests.conftest import make_settings, make_user
 from tests.databases import DatabaseFactory
 from tests.federation.helpers import Person
@@ -47,9 +48,9 @@ from tests.integration.helpers import api_token, jobs_settled, publish_many, set
 from tests.outsider import AS_JSON, Outsider
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("disk")]
 
-NODE_HOST, REMOTE_HOST = "127.0.6.3", "127.0.6.4"
+NODE_HOST, REMOTE_HOST = loopback(6, 3), loopback(6, 4)
 MALLORY = "mallory"  # the remote server's account
 DISK_SIZE = "16m"
 ENV = {

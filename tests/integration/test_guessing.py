@@ -1,9 +1,9 @@
 """Guessing passwords and mass sign-ups, as an outside attacker does it: against a real
-`bocage serve`, from real loopback source addresses (127.0.2.x), through every face that takes
-a password (the web log-in form, an app's `POST /oauth/token` password grant, the password
-change form) and both sign-up paths (the web form, `POST /api/v1/accounts` with a fresh app
-and token per request). The node trusts one reverse proxy (127.0.2.17) and nobody else's
-X-Forwarded-For.
+`bocage serve`, from real loopback source addresses (block 2 of tests/addresses.py), through
+every face that takes a password (the web log-in form, an app's `POST /oauth/token` password
+grant, the password change form) and both sign-up paths (the web form, `POST /api/v1/accounts`
+with a fresh app and token per request). The node trusts one reverse proxy (PROXY) and nobody
+else's X-Forwarded-For.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from tests.addresses import loopback
 from tests.federation.helpers import CSRF_RE, PASSWORD, start_node
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
-HOST = "127.0.2.1"
-PROXY = "127.0.2.17"
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("integration/test_guessing")]
+HOST = loopback(2, 1)
+PROXY = loopback(2, 17)
 PER_LOGIN_PER_HOUR = 9
 
 
@@ -82,8 +83,8 @@ def test_a_hundred_wrong_passwords_through_the_token_endpoint_are_cut_off(
     """The attack that worked: 100 guesses at alice's password through the password grant,
     20 at a time, with no 429. Now five are checked and the others refused unchecked (counted
     when they start, so the concurrent ones cannot all slip through)."""
-    app = new_app(node, "127.0.2.11")
-    with client(node, "127.0.2.11") as attacker, ThreadPoolExecutor(20) as pool:
+    app = new_app(node, loopback(2, 11))
+    with client(node, loopback(2, 11)) as attacker, ThreadPoolExecutor(20) as pool:
         started = time.monotonic()
         answers = list(
             pool.map(
@@ -106,7 +107,7 @@ def test_a_hundred_wrong_passwords_through_the_token_endpoint_are_cut_off(
         # Even the right password waits, from there.
         assert_told_to_wait(password_grant(attacker, app, "alice@example.org", PASSWORD))
     # alice herself, elsewhere, is not locked out.
-    with client(node, "127.0.2.12") as home:
+    with client(node, loopback(2, 12)) as home:
         assert password_grant(home, app, "alice@example.org", PASSWORD).status_code == 200
 
 
@@ -116,8 +117,8 @@ def test_one_limiter_for_every_face_and_others_behind_the_same_address_are_not_l
     """Five wrong passwords for bob on the web form from a family's NAT address: bob's sixth
     try through the OAuth password grant is refused too (one limiter for every face), but
     dave behind the same address still logs in, on the web and through an app."""
-    app = new_app(node, "127.0.2.13")
-    with client(node, "127.0.2.13") as nat:
+    app = new_app(node, loopback(2, 13))
+    with client(node, loopback(2, 13)) as nat:
         assert [web_login(nat, "bob", "wrong").status_code for _ in range(5)] == [401] * 5
         assert_told_to_wait(password_grant(nat, app, "bob@example.org", "still wrong"))
         refused = web_login(nat, "bob", PASSWORD)
@@ -134,31 +135,31 @@ def test_spraying_one_login_from_many_addresses_trips_the_per_login_limit(
     not under the per-login one: once carol had 9 failures this hour, a new address is told to
     wait, even with the right password (our choice: a slower per-login limit with
     Retry-After, never a lock), while carol at the address she logged in from before gets in."""
-    app = new_app(node, "127.0.2.20")
-    with client(node, "127.0.2.20") as home:
+    app = new_app(node, loopback(2, 20))
+    with client(node, loopback(2, 20)) as home:
         assert web_login(home, "carol", PASSWORD).status_code == 303
     failures = 0
     for last in range(21, 21 + PER_LOGIN_PER_HOUR // 3):
-        with client(node, f"127.0.2.{last}") as attacker:
+        with client(node, loopback(2, last)) as attacker:
             for i in range(3):
                 answer = password_grant(attacker, app, "carol", f"spray {last}.{i}")
                 assert answer.status_code == 400, answer.text
                 failures += 1
     assert failures == PER_LOGIN_PER_HOUR
-    with client(node, "127.0.2.40") as fresh:
+    with client(node, loopback(2, 40)) as fresh:
         refused = password_grant(fresh, app, "carol", "one more guess")
         assert_told_to_wait(refused)
         assert "lately" in refused.json()["error_description"]
         assert_told_to_wait(password_grant(fresh, app, "carol", PASSWORD))
         assert_told_to_wait(web_login(fresh, "carol", PASSWORD))
-    with client(node, "127.0.2.20") as home:
+    with client(node, loopback(2, 20)) as home:
         assert password_grant(home, app, "carol", PASSWORD).status_code == 200
         assert web_login(home, "carol", PASSWORD).status_code == 303
 
 
 def test_the_current_password_asked_before_a_change_is_limited_too(node: NodeProcess) -> None:
     """Someone with erin's open session guessing her current password on the password form."""
-    with client(node, "127.0.2.14") as borrowed:
+    with client(node, loopback(2, 14)) as borrowed:
         assert web_login(borrowed, "erin", PASSWORD).status_code == 303
         answers = []
         for i in range(6):
@@ -179,8 +180,8 @@ def test_x_forwarded_for_counts_only_from_the_trusted_proxy(node: NodeProcess) -
     """A spoofed X-Forwarded-For from anywhere else changes nothing: the attacker is counted
     by the address it connects from. From the trusted proxy, each forwarded client counts on
     its own."""
-    app = new_app(node, "127.0.2.15")
-    with client(node, "127.0.2.15") as spoofer:
+    app = new_app(node, loopback(2, 15))
+    with client(node, loopback(2, 15)) as spoofer:
         answers = [
             password_grant(spoofer, app, "frank", "wrong", **{"X-Forwarded-For": f"198.51.100.{i}"})
             for i in range(6)
@@ -199,11 +200,11 @@ def test_x_forwarded_for_counts_only_from_the_trusted_proxy(node: NodeProcess) -
 def test_unknown_logins_answer_as_slowly_as_known_ones(node: NodeProcess) -> None:
     """Timing does not tell which logins exist: an unknown login's password is checked
     against a dummy hash. Each try comes from its own address, so no limit interferes."""
-    app = new_app(node, "127.0.2.60")
+    app = new_app(node, loopback(2, 60))
     known, unknown = [], []
     for i in range(5):
         for login, times in (("dave", known), (f"nobody{i}", unknown)):
-            with client(node, f"127.0.2.{61 + len(known) + len(unknown)}") as prober:
+            with client(node, loopback(2, 61 + len(known) + len(unknown))) as prober:
                 started = time.perf_counter()
                 assert password_grant(prober, app, login, "wrong").status_code == 400
                 times.append(time.perf_counter() - started)
@@ -227,11 +228,11 @@ def test_sign_ups_are_counted_per_address_whatever_the_token(node: NodeProcess) 
             headers = {"Authorization": f"Bearer {token}", "X-Forwarded-For": spoof}
             return http.post("/api/v1/accounts", data=form, headers=headers)
 
-    answers = [sign_up("127.0.2.16", f"bulk{i}", f"198.51.100.{i}") for i in range(6)]
+    answers = [sign_up(loopback(2, 16), f"bulk{i}", f"198.51.100.{i}") for i in range(6)]
     assert [a.status_code for a in answers[:5]] == [200] * 5, [a.text for a in answers]
     assert_told_to_wait(answers[5])
     assert "Too many sign-ups" in answers[5].json()["error"]
-    with client(node, "127.0.2.16") as http:
+    with client(node, loopback(2, 16)) as http:
         page = http.get("/register")
         csrf = CSRF_RE.search(page.text)
         assert csrf
@@ -239,7 +240,7 @@ def test_sign_ups_are_counted_per_address_whatever_the_token(node: NodeProcess) 
                 "password": "long enough pw", "reason": "I garden", "agree": "on",
                 "csrf": csrf.group(1)}  # fmt: skip
         assert_told_to_wait(http.post("/register", data=form))
-    assert sign_up("127.0.2.18", "neighbour", "198.51.100.99").status_code == 200
+    assert sign_up(loopback(2, 18), "neighbour", "198.51.100.99").status_code == 200
 
 
 def test_the_node_logs_no_error(node: NodeProcess) -> None:

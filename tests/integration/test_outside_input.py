@@ -39,6 +39,7 @@ from bocage.store.db import Database
 from bocage.store.models import Job
 from tests.activitypub.test_webfinger_fuzz import JRD as WEBFINGER_ANSWER
 from tests.activitypub.test_webfinger_fuzz import RESOURCES
+from tests.addresses import loopback
 from tests.conftest import BACKENDS, make_settings
 from tests.databases import DatabaseFactory
 from tests.federation.helpers import CSRF_RE, PASSWORD, start_node
@@ -49,8 +50,8 @@ from tests.mastodon_api.sweep import parameters, served
 from tests.outsider import Outsider
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
-HOSTS = {"sqlite": "127.0.3.10", "postgresql": "127.0.3.11"}
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("integration/test_outside_input")]
+HOSTS = {"sqlite": loopback(3, 10), "postgresql": loopback(3, 11)}
 SCOPES = "read write follow push profile admin:read admin:write"
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -102,7 +103,7 @@ def walked(
     }
     root = tmp_path_factory.mktemp(f"walk-{backend}")
     node = start_node(root, HOSTS[backend], ["alice", "root*"], env)
-    outsider = Outsider("127.0.3.12")
+    outsider = Outsider(loopback(3, 12))
     try:
         with outsider.serving():
             alice, root_caller = _caller(node, "alice"), _caller(node, "root")

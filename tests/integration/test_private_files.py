@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.addresses import loopback
 from tests.federation.helpers import FEDERATION_ENV
 from tests.processes import NodeProcess, run_cli
 
@@ -36,7 +37,7 @@ def usual_umask() -> Iterator[None]:
 def test_what_a_node_writes_is_private_and_a_file_opened_by_hand_is_closed_again(
     tmp_path: Path, usual_umask: None
 ) -> None:
-    node = NodeProcess(tmp_path / "node", host="127.0.2.2", env=dict(FEDERATION_ENV))
+    node = NodeProcess(tmp_path / "node", host=loopback(2, 2), env=dict(FEDERATION_ENV))
     node.init()
     data = node.data
     assert mode(data) == 0o700

@@ -19,13 +19,16 @@ import pytest
 
 from bocage import server
 from bocage.edge import BODY_CHUNK_SECONDS
+from bocage.mastodon_api.http import MAX_BODY as API_MAX_BODY
+from tests.addresses import loopback
 from tests.federation.helpers import start_node
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
-HOST = "127.0.3.20"
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("integration/test_resources")]
+HOST = loopback(3, 20)
 MAX_RSS_MB = 300
 P99_SECONDS = 0.5
+CUT = -1  # instead of a status: the node closed the connection before it was read
 
 
 @pytest.fixture(scope="module")
@@ -216,13 +219,24 @@ def test_huge_deep_and_broken_bodies_are_refused_with_memory_bounded(node: NodeP
                     return path, answer.status, expected
 
             async def chunked() -> tuple[str, int, set[int]]:
+                handed = 0  # bytes handed to the client to send
+
                 async def pieces() -> AsyncIterator[bytes]:  # no Content-Length: read capped
+                    nonlocal handed
                     for offset in range(0, len(big), 1 << 20):
+                        handed += 1 << 20
                         yield big[offset : offset + (1 << 20)]
 
-                async with client.post(node.url + "/api/v1/statuses", data=pieces(),
-                                       headers=api) as answer:  # fmt: skip
-                    return "chunked", answer.status, {413}
+                try:
+                    async with client.post(node.url + "/api/v1/statuses", data=pieces(),
+                                           headers=api) as answer:  # fmt: skip
+                        return "chunked", answer.status, {413}
+                except aiohttp.ClientConnectionError:
+                    # On a busy machine the node answers 413 at its cap and closes the
+                    # connection while this client is still sending: the write fails before
+                    # the answer is read. Refused all the same, if it came past the cap.
+                    refused = {413, CUT} if handed > API_MAX_BODY else {413}
+                    return f"chunked, cut after {handed} bytes", CUT, refused
 
             sent = [one(*case) for case in cases for _ in range(3)]
             return await asyncio.gather(*sent, chunked())

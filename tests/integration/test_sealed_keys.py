@@ -1,5 +1,5 @@
-"""Private keys sealed at rest, on a real `bocage serve` (127.0.2.3) and a fake remote server
-(127.0.2.4) that checks the node's signed requests as any fediverse server would.
+"""Private keys sealed at rest, on a real `bocage serve` and a fake remote server
+that checks the node's signed requests as any fediverse server would.
 
 - The database file (and its WAL) holds no private key in plain: no PEM, no seed bytes,
   read straight from the SQLite files, as someone who copied them would.
@@ -33,10 +33,11 @@ import pytest
 from bocage.config import with_secrets, write_secrets
 from bocage.crypto import httpsig, proofs, sealing
 from bocage.crypto.keys import IdentityKey, public_key_from_did
+from tests.addresses import free_port, loopback
 from tests.federation.helpers import FEDERATION_ENV, PASSWORD
-from tests.processes import NodeProcess, free_port, run_cli
+from tests.processes import NodeProcess, run_cli
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("integration/test_sealed_keys")]
 AS_JSON = {"Accept": "application/activity+json"}
 T = TypeVar("T")
 
@@ -118,11 +119,9 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
     """A node with alice, stopped between tests (each starts it as it needs)."""
-    made = NodeProcess(tmp_path_factory.mktemp("sealed") / "node", host="127.0.2.3",
+    made = NodeProcess(tmp_path_factory.mktemp("sealed") / "node", host=loopback(2, 3),
                        env=dict(FEDERATION_ENV))  # fmt: skip
-    made.init()
-    run_cli("user", "create", "alice", "--email", "alice@example.org", "--password", PASSWORD,
-            "--data", str(made.data), env=made.env)  # fmt: skip
+    made.prepare(["alice"])
     try:
         yield made
     finally:
@@ -131,7 +130,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
 
 @pytest.fixture(scope="module")
 def remote() -> Iterator[FakeServer]:
-    server = FakeServer("127.0.2.4")
+    server = FakeServer(loopback(2, 4))
     try:
         yield server
     finally:
@@ -314,10 +313,8 @@ def test_rotation_keeps_every_signature_verifying_and_the_old_secret_opens_nothi
 def test_an_old_database_with_plain_keys_is_sealed_at_start_and_still_signs(
     tmp_path: Path,
 ) -> None:
-    node = NodeProcess(tmp_path / "old", host="127.0.2.5", env=dict(FEDERATION_ENV))
-    node.init()
-    run_cli("user", "create", "alice", "--email", "alice@example.org", "--password", PASSWORD,
-            "--data", str(node.data), env=node.env)  # fmt: skip
+    node = NodeProcess(tmp_path / "old", host=loopback(2, 5), env=dict(FEDERATION_ENV))
+    node.prepare(["alice"])
     # As a node from before sealing stored them: the same keys, in plain.
     sealing.keyring(secret_of(node.data))
     did, seed, pem, _ = stored_keys(node.data)

@@ -33,9 +33,15 @@ from bocage.crypto.keys import RsaKey
 from bocage.node import Node
 from bocage.store.db import Database
 from bocage.store.models import Account, Favourite, InboundActivity, Post
+from tests.addresses import loopback
 from tests.conftest import shared_secrets
 from tests.databases import DatabaseFactory
-from tests.integration.helpers import PASSWORD, backend_env, init_node, jobs_settled, settings_of
+from tests.integration.helpers import (
+    PASSWORD,
+    backend_env,
+    jobs_settled,
+    make_node_dir,
+)
 from tests.outsider import Outsider
 from tests.processes import NodeProcess, WorkerProcess
 
@@ -44,7 +50,7 @@ pytestmark = pytest.mark.slow
 USERS = ("alice", "bob", "carol", "dave")
 LOAD_SECONDS = 8.0
 SENDERS = 2  # the remote server's concurrent deliveries
-NODE_HOST, REMOTE_HOST = "127.0.6.1", "127.0.6.2"
+NODE_HOST, REMOTE_HOST = loopback(6, 1), loopback(6, 2)
 MALLORY = "mallory"  # the remote server's account
 ENV = {
     "BOCAGE_INSECURE_LOOPBACK": "1",
@@ -186,8 +192,7 @@ async def test_serve_and_worker_share_one_database_under_load(
     env = {**ENV, **backend_env(backend, databases)}
     data = tmp_path / "node"
     web = NodeProcess(data, host=NODE_HOST, env=env, serve_options=("--no-worker",))
-    init_node(data, env, domain=f"{NODE_HOST}:{web.port}")
-    settings = settings_of(data, env)
+    settings = make_node_dir(data, env, domain=f"{NODE_HOST}:{web.port}")
     tokens = await people(settings)
     worker = WorkerProcess(data, env=env)
     db = Database(settings.effective_database_url)

@@ -18,7 +18,7 @@ from tests.mastodon_api.openapi import check
 from tests.mastodon_api.test_mastodon_py import logged_in
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("api_node")]
 SCOPES = ["read", "write", "follow"]
 
 

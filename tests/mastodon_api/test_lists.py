@@ -15,7 +15,8 @@ from tests.mastodon_api.openapi import check
 from tests.mastodon_api.test_mastodon_py import logged_in
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("mastodon_api/test_lists")]
+OWN_NODE = True  # its tests look at everything on the node (tests/mastodon_api/conftest.py)
 ALL = ["read", "write", "follow"]
 
 

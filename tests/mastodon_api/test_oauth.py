@@ -14,7 +14,7 @@ import pytest
 from tests.federation.helpers import PASSWORD, Person
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("api_node")]
 CALLBACK = "https://app.example/callback"
 
 

@@ -13,7 +13,7 @@ from tests.federation.helpers import PASSWORD
 from tests.mastodon_api.openapi import check, problems
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("api_node")]
 
 
 def test_the_checker_can_fail() -> None:

@@ -24,7 +24,7 @@ from tests.mastodon_api.openapi import document, problems_against
 from tests.mastodon_api.sweep import EMPTY, Description, Key, Recorder, gaps, served
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("api_node")]
 T = TypeVar("T")
 SCOPES = "read write follow push"
 PNG = base64.b64decode(

@@ -13,12 +13,13 @@ import httpx
 import pytest
 from mastodon import Mastodon
 
+from tests.addresses import loopback
 from tests.federation.helpers import Person, start_node
 from tests.mastodon_api.openapi import check
 from tests.mastodon_api.test_mastodon_py import PNG_1x1, home_until, logged_in
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("mastodon_api/test_polls")]
 SHORTEST = 3  # seconds: this node's poll_min_expiry_seconds
 
 
@@ -26,7 +27,7 @@ SHORTEST = 3  # seconds: this node's poll_min_expiry_seconds
 def poll_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
     node = start_node(
         tmp_path_factory.mktemp("polls"),
-        "127.0.0.6",
+        loopback(0, 6),
         ["alice", "bob", "carol"],
         {"BOCAGE_POLL_MIN_EXPIRY_SECONDS": str(SHORTEST)},
     )

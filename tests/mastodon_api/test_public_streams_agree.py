@@ -37,6 +37,7 @@ from bocage.core.moderation import domain_blocks
 from bocage.kernel.clock import now
 from bocage.node import Node
 from bocage.store.models import Account, Follow, Post, User
+from tests.addresses import loopback
 from tests.conftest import make_settings
 from tests.core import helpers
 from tests.databases import DatabaseFactory
@@ -68,8 +69,8 @@ async def served(backend: str, databases: DatabaseFactory, tmp_path: Path) -> As
     """A node served over real HTTP and WebSocket on a free loopback port, in this loop (its
     jobs run when the test says: `node.worker.run_until_idle()`)."""
     listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    address = f"127.0.0.1:{listener.getsockname()[1]}"
+    listener.bind((loopback(9, 1), 0))
+    address = f"{loopback(9, 1)}:{listener.getsockname()[1]}"
     settings = make_settings(tmp_path / "data", databases.url(backend), domain=address)
     app = create_app(settings, run_worker=False)
     server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning"))

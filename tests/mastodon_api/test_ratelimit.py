@@ -9,8 +9,11 @@ import httpx
 import pytest
 
 from bocage.mastodon_api.ratelimit import MEDIA, FixedWindows, Limit, specific_limit
+from tests.addresses import loopback
 from tests.federation.helpers import PASSWORD, start_node
 from tests.processes import NodeProcess
+
+pytestmark = pytest.mark.xdist_group("mastodon_api/test_ratelimit")
 
 
 def test_a_window_counts_down_and_starts_again() -> None:
@@ -32,7 +35,7 @@ def test_tighter_limits_of_some_endpoints() -> None:
 def limited_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
     node = start_node(
         tmp_path_factory.mktemp("limits"),
-        "127.0.0.8",
+        loopback(0, 8),
         ["alice"],
         {"BOCAGE_API_REQUESTS_PER_WINDOW": "5"},
     )

@@ -23,7 +23,11 @@ from tests.mastodon_api.openapi import check
 from tests.mastodon_api.test_mastodon_py import logged_in
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("mastodon_api/test_scheduled_and_conversations"),
+]
+OWN_NODE = True  # its tests look at everything on the node (tests/mastodon_api/conftest.py)
 PNG_1x1 = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )

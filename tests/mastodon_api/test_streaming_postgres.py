@@ -12,14 +12,19 @@ from pathlib import Path
 
 import pytest
 
+from tests.addresses import loopback
 from tests.databases import DatabaseFactory
-from tests.federation.helpers import FEDERATION_ENV, PASSWORD
+from tests.federation.helpers import FEDERATION_ENV
 from tests.integration.helpers import backend_env
 from tests.mastodon_api.test_mastodon_py import logged_in
 from tests.mastodon_api.test_streaming import Collector, close_soon
-from tests.processes import BOCAGE, NodeProcess, run_cli
+from tests.processes import BOCAGE, NodeProcess
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    pytest.mark.xdist_group("mastodon_api/test_streaming_postgres"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +34,8 @@ def split_node(
     """`bocage serve --no-worker` and a `bocage worker`, sharing one PostgreSQL database."""
     root: Path = tmp_path_factory.mktemp("split")
     env = {**FEDERATION_ENV, **backend_env("postgresql", databases)}
-    node = NodeProcess(root / "node", host="127.0.0.7", env=env, serve_options=("--no-worker",))
-    node.init()
-    for name in ("alice", "bob"):
-        run_cli(
-            "user", "create", name, "--email", f"{name}@example.org", "--password", PASSWORD,
-            "--data", str(node.data), env=env,
-        )  # fmt: skip
+    node = NodeProcess(root / "node", host=loopback(0, 7), env=env, serve_options=("--no-worker",))
+    node.prepare(["alice", "bob"])
     node.start()
     worker = subprocess.Popen(
         [*BOCAGE, "worker", "--data", str(node.data)],

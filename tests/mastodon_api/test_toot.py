@@ -14,7 +14,8 @@ import pytest
 from tests.federation.helpers import PASSWORD
 from tests.processes import NodeProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("mastodon_api/test_toot")]
+OWN_NODE = True  # its tests look at everything on the node (tests/mastodon_api/conftest.py)
 TOOT = Path(sys.executable).with_name("toot")
 
 

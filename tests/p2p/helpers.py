@@ -1,34 +1,13 @@
-"""What the peer replication tests do with real nodes: prepare and start them, follow, sync,
-read a node's logs."""
+"""What the peer replication tests do with real nodes: follow, sync, read a node's logs
+(nodes are made with `prepare_node` of tests/federation/helpers.py, started with
+`start_all` of tests/processes.py)."""
 
 from __future__ import annotations
 
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any
 
-from bocage import cli
-from tests.federation.helpers import FEDERATION_ENV, PASSWORD, Person, eventually
+from tests.federation.helpers import Person, eventually
 from tests.processes import NodeProcess, run_cli
-
-
-def prepare(root: Path, host: str, users: list[str], **options: Any) -> NodeProcess:
-    """A node's data directory with `users`, not started yet. `bocage init` and `bocage user
-    create` are run in this process (the same commands, without a second of start-up each)."""
-    node = NodeProcess(root / host, host=host, env=dict(FEDERATION_ENV), **options)
-    cli.init(domain=f"{host}:{node.port}", data=node.data, insecure_loopback=True)
-    for name in users:
-        cli.user_create(
-            name, email=f"{name}@example.org", password=PASSWORD, admin=False, data=node.data
-        )
-    return node
-
-
-def start(*nodes: NodeProcess) -> None:
-    """Start nodes side by side (each start is mostly waiting for imports)."""
-    with ThreadPoolExecutor(len(nodes)) as pool:
-        list(pool.map(NodeProcess.start, nodes))
 
 
 async def follow(follower: Person, target: Person) -> None:

@@ -27,12 +27,13 @@ import httpx
 import orjson
 import pytest
 
-from tests.federation.helpers import PASSWORD, Person, eventually
-from tests.p2p.helpers import follow, home_has, prepare, start
-from tests.processes import BOCAGE, NodeProcess, free_port, run_cli
+from tests.addresses import free_port, loopback
+from tests.federation.helpers import PASSWORD, Person, eventually, prepare_node
+from tests.p2p.helpers import follow, home_has
+from tests.processes import BOCAGE, NodeProcess, run_cli, start_all
 
 # Clear of the addresses other tests use.
-HOSTS = [f"127.0.0.{n}" for n in range(10, 20)]
+HOSTS = [loopback(0, n) for n in range(10, 20)]
 LOG_PATH = re.compile(r"/\.well-known/apgateway/[^/]+/log")
 
 
@@ -371,13 +372,13 @@ async def test_catch_up_is_spread_across_the_peers_that_hold_the_logs(
     """Alice and Amy post while Carl is offline; Pia's and Pat's nodes replicate their logs;
     their home node is gone when Carl comes back: Carl's node gets one author from each."""
     home, first, second, carls = (
-        prepare(tmp_path, HOSTS[0], ["alice", "amy"]),
-        prepare(tmp_path, HOSTS[1], ["pia"]),
-        prepare(tmp_path, HOSTS[2], ["pat"]),
-        prepare(tmp_path, HOSTS[3], ["carl"]),
+        prepare_node(tmp_path, HOSTS[0], ["alice", "amy"]),
+        prepare_node(tmp_path, HOSTS[1], ["pia"]),
+        prepare_node(tmp_path, HOSTS[2], ["pat"]),
+        prepare_node(tmp_path, HOSTS[3], ["carl"]),
     )
     nodes.extend((home, first, second, carls))
-    start(*nodes)
+    start_all(*nodes)
     alice, amy = await logged_in(home, "alice"), await logged_in(home, "amy")
     pia, pat = await logged_in(first, "pia"), await logged_in(second, "pat")
     carl = await logged_in(carls, "carl")
@@ -445,12 +446,14 @@ async def test_a_sync_killed_halfway_resumes_with_no_duplicate_and_no_gap(
     the fourth page; the next sync starts at the last committed seq and ends with the whole
     log, every entry once and chained, and every post once on Carl's home."""
     public, inner = free_port(HOSTS[5]), free_port(HOSTS[5])
-    home = prepare(tmp_path, HOSTS[4], ["alice"])
-    pias = prepare(tmp_path, HOSTS[5], ["pia"], port=public, serve_options=("--port", str(inner)))
-    carls = prepare(tmp_path, HOSTS[6], ["carl"])
+    home = prepare_node(tmp_path, HOSTS[4], ["alice"])
+    pias = prepare_node(
+        tmp_path, HOSTS[5], ["pia"], port=public, serve_options=("--port", str(inner))
+    )
+    carls = prepare_node(tmp_path, HOSTS[6], ["carl"])
     link = SlowLink(HOSTS[5], public, inner, page=10)  # Pia's node, as others reach it
     nodes.extend((home, pias, carls))
-    start(*nodes)
+    start_all(*nodes)
     alice = await logged_in(home, "alice")
     pia, carl = await logged_in(pias, "pia"), await logged_in(carls, "carl")
     people = [alice, pia, carl]
@@ -511,11 +514,11 @@ async def test_a_peer_that_lies_is_scored_down_and_another_peer_is_used(
     """A peer claims to hold more of Alice's log than anyone, and serves her entries with
     other words in her posts. Carl's node rejects them, marks that peer down, and gets
     Alice's real log from Pia's node."""
-    home = prepare(tmp_path, HOSTS[7], ["alice"])
-    pias = prepare(tmp_path, HOSTS[8], ["pia"])
-    carls = prepare(tmp_path, HOSTS[9], ["carl"])
+    home = prepare_node(tmp_path, HOSTS[7], ["alice"])
+    pias = prepare_node(tmp_path, HOSTS[8], ["pia"])
+    carls = prepare_node(tmp_path, HOSTS[9], ["carl"])
     nodes.extend((home, pias, carls))
-    start(*nodes)
+    start_all(*nodes)
     alice = await logged_in(home, "alice")
     pia, carl = await logged_in(pias, "pia"), await logged_in(carls, "carl")
     people = [alice, pia, carl]

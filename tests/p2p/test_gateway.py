@@ -15,10 +15,11 @@ from bocage.crypto.keys import public_key_from_did
 from bocage.crypto.proofs import verify_object
 from bocage.node import Node
 from bocage.store.models import Account
+from tests.addresses import loopback
 from tests.conftest import make_settings
 from tests.core.helpers import post, user
-from tests.federation.helpers import start_node
-from tests.processes import run_cli
+from tests.federation.helpers import prepare_node
+from tests.processes import run_cli, start_all
 
 GATEWAY = "/.well-known/apgateway"
 
@@ -69,8 +70,9 @@ async def test_logs_and_clocks_are_for_signed_peers_only(served) -> None:  # typ
 
 async def test_a_peer_that_asks_too_often_is_told_to_wait(tmp_path: Path) -> None:
     strict = {"BOCAGE_P2P_REQUESTS_PER_MINUTE": "2"}
-    home = start_node(tmp_path, "127.0.0.26", ["alice"], strict)
-    asker = start_node(tmp_path, "127.0.0.27", ["bob"], {})
+    home = prepare_node(tmp_path, loopback(0, 26), ["alice"], strict)
+    asker = prepare_node(tmp_path, loopback(0, 27), ["bob"])
+    start_all(home, asker)
     try:
         run_cli("peer", "add", home.url, "--data", str(asker.data), env=asker.env)
         for _ in range(3):

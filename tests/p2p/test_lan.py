@@ -23,6 +23,9 @@ from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZerocon
 
 from bocage.p2p import lan
 from bocage.p2p.lan import SERVICE_TYPE, LanDiscovery, node_url, peer_url
+from tests.addresses import loopback
+
+pytestmark = pytest.mark.xdist_group("lan")
 
 LOOPBACK = ["127.0.0.1"]
 MDNS_GROUP = "224.0.0.251"
@@ -58,7 +61,7 @@ def urls() -> tuple[int, str, str]:
     """A port and two node URLs of our own, so that another test run on this machine (whose
     announcements we hear too) cannot be mistaken for ours."""
     port = random.randrange(20000, 60000)
-    return port, f"http://127.0.0.2:{port}", f"http://127.0.0.3:{port + 1}"
+    return port, f"http://{loopback(0, 2)}:{port}", f"http://{loopback(0, 3)}:{port + 1}"
 
 
 async def until(condition: Callable[[], bool], *, within: float = 5.0, what: str = "") -> None:

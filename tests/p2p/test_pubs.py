@@ -14,28 +14,24 @@ import pytest
 
 from bocage.crypto.keys import IdentityKey
 from bocage.crypto.proofs import sign_object
-from tests.federation.helpers import Person, eventually, start_node
+from tests.addresses import loopback
+from tests.federation.helpers import Person, eventually, prepare_node
 from tests.p2p.helpers import follow, holds, home_has, sync
-from tests.processes import NodeProcess, run_cli
+from tests.processes import NodeProcess, run_cli, running
 
-HOSTS = ("127.0.0.20", "127.0.0.21", "127.0.0.22")  # Alice, the pub, Carol
+HOSTS = (loopback(0, 20), loopback(0, 21), loopback(0, 22))  # Alice, the pub, Carol
 
 
 @pytest.fixture
 def nodes(tmp_path: Path) -> Iterator[list[NodeProcess]]:
-    started: list[NodeProcess] = []
-    try:
-        started.append(start_node(tmp_path, HOSTS[0], ["alice"], {}))
-        pub = NodeProcess(tmp_path / HOSTS[1], host=HOSTS[1], env=started[0].env)
-        pub.serve_options = ("--pub",)
-        pub.init()
-        pub.start()
-        started.append(pub)
-        started.append(start_node(tmp_path, HOSTS[2], ["carol"], {}))
-        yield started
-    finally:
-        for node in started:
-            node.stop()
+    """Alice's node, the pub (nobody on it) and Carol's node."""
+    made = [
+        prepare_node(tmp_path, HOSTS[0], ["alice"]),
+        prepare_node(tmp_path, HOSTS[1], [], serve_options=("--pub",)),
+        prepare_node(tmp_path, HOSTS[2], ["carol"]),
+    ]
+    with running(*made):
+        yield made
 
 
 def gateways_known(node: NodeProcess, actor: str) -> list[str]:

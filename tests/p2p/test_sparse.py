@@ -9,11 +9,12 @@ from pathlib import Path
 
 import httpx
 
-from tests.federation.helpers import PASSWORD, Person, eventually, start_node
+from tests.addresses import loopback
+from tests.federation.helpers import PASSWORD, Person, eventually, prepare_node
 from tests.p2p.helpers import follow, holds, log_length
-from tests.processes import NodeProcess, run_cli
+from tests.processes import NodeProcess, run_cli, start_all
 
-HOSTS = ("127.0.0.23", "127.0.0.24", "127.0.0.25")  # Alice, Bob, Carol
+HOSTS = (loopback(0, 23), loopback(0, 24), loopback(0, 25))  # Alice, Bob, Carol
 
 
 async def api_token(node: NodeProcess, username: str) -> str:
@@ -41,9 +42,10 @@ async def resolve(node: NodeProcess, token: str, url: str) -> list[dict[str, obj
 
 async def test_a_post_opens_from_a_peer_while_its_home_is_offline(tmp_path: Path) -> None:
     started = [
-        start_node(tmp_path, host, [name], {})
+        prepare_node(tmp_path, host, [name])
         for host, name in zip(HOSTS, ("alice", "bob", "carol"), strict=True)
     ]
+    start_all(*started)
     alice_node, bob_node, carol_node = started
     alice = await Person(alice_node, "alice").login()
     bob = await Person(bob_node, "bob").login()
@@ -85,11 +87,12 @@ def alice_did(node: NodeProcess) -> str:
 async def test_a_post_seen_in_passing_is_kept_signed_and_re_served(tmp_path: Path) -> None:
     """Bob does not follow Alice: his node only opened her post once, by its link. It kept
     the post as Alice signed it, and serves it to Carol's node when Alice's is offline."""
-    hosts = ("127.0.0.28", "127.0.0.29", "127.0.0.30")
+    hosts = (loopback(0, 28), loopback(0, 29), loopback(0, 30))
     started = [
-        start_node(tmp_path, host, [name], {})
+        prepare_node(tmp_path, host, [name])
         for host, name in zip(hosts, ("alice", "bob", "carol"), strict=True)
     ]
+    start_all(*started)
     alice_node, bob_node, carol_node = started
     alice = await Person(alice_node, "alice").login()
     carol = await Person(carol_node, "carol").login()

@@ -18,13 +18,14 @@ import httpx
 import orjson
 import pytest
 
-from tests.federation.helpers import Person, eventually
+from tests.addresses import loopback
+from tests.federation.helpers import Person, eventually, prepare_node
 from tests.outsider import AS_JSON, Outsider, actor_document
-from tests.p2p.helpers import follow, holds, log_length, prepare, start, sync
-from tests.processes import NodeProcess
+from tests.p2p.helpers import follow, holds, log_length, sync
+from tests.processes import NodeProcess, start_all
 
 pytestmark = pytest.mark.slow
-HOSTS = ("127.0.1.1", "127.0.1.2", "127.0.1.3")
+HOSTS = (loopback(1, 1), loopback(1, 2), loopback(1, 3))
 
 
 def squat(squatter: Outsider, carols: dict[str, Any]) -> None:
@@ -42,11 +43,11 @@ def squat(squatter: Outsider, carols: dict[str, Any]) -> None:
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[tuple[NodeProcess, NodeProcess, Outsider]]:
-    home = prepare(tmp_path, HOSTS[0], ["carol"])
-    bobs = prepare(tmp_path, HOSTS[1], ["bob"])
+    home = prepare_node(tmp_path, HOSTS[0], ["carol"])
+    bobs = prepare_node(tmp_path, HOSTS[1], ["bob"])
     squatter = await Outsider(HOSTS[2], users=("carol",)).start()
     try:
-        start(home, bobs)
+        start_all(home, bobs)
         yield home, bobs, squatter
     finally:
         home.stop()

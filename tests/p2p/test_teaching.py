@@ -1,5 +1,5 @@
 """What peers may make a node do and print, with real `bocage` nodes and servers played by
-the test (tests/outsider.py), all on 127.0.5.x:
+the test (tests/outsider.py), all on block 5 of the worker's loopback addresses:
 
 - a malicious peer that signs its requests as a node teaches 200 addresses, all pointing at
   a sink that counts hits, both when it asks the node for its clock and when the node asks
@@ -22,13 +22,14 @@ import pytest
 from aiohttp import web
 
 from bocage.core.replication import peers
-from tests.federation.helpers import Person, eventually
+from tests.addresses import loopback
+from tests.federation.helpers import Person, eventually, prepare_node
 from tests.outsider import Outsider, document
-from tests.p2p.helpers import follow, prepare, start
-from tests.processes import NodeProcess, run_cli
+from tests.p2p.helpers import follow
+from tests.processes import NodeProcess, run_cli, start_all
 
-pytestmark = pytest.mark.slow
-HOME, READER, HONEST, PEER, SINK, LIAR = (f"127.0.5.{n}" for n in range(10, 16))
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("p2p/test_teaching")]
+HOME, READER, HONEST, PEER, SINK, LIAR = (loopback(5, n) for n in range(10, 16))
 CLOCK = "/.well-known/apgateway/clock"
 TAUGHT = 200
 
@@ -39,13 +40,13 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, NodePr
     and an honest node nobody knows yet."""
     root = tmp_path_factory.mktemp("teaching")
     started = {
-        "home": prepare(root, HOME, ["alice"]),
-        "reader": prepare(root, READER, ["carl"]),
-        "honest": prepare(root, HONEST, []),
+        "home": prepare_node(root, HOME, ["alice"]),
+        "reader": prepare_node(root, READER, ["carl"]),
+        "honest": prepare_node(root, HONEST, []),
     }
     started["reader"].env["BOCAGE_SYNC_INTERVAL_SECONDS"] = "1"
     try:
-        start(*started.values())
+        start_all(*started.values())
         yield started
     finally:
         for node in started.values():
@@ -195,7 +196,9 @@ async def test_what_peers_send_is_printed_as_it_is(nodes: dict[str, NodeProcess]
     assert did.startswith("did:key:z6Mk")
     # Markup and emoji codes, then a terminal escape (clear the screen) and a forged line.
     reason = "[bold]Go away[/bold] :smile: [link=https://evil.example]here[/link] :key:"
-    forged = "\x1b[2J\nhttp://127.0.5.99:1  manual  last sync never  ok  0 entries  score 90"
+    forged = (
+        f"\x1b[2J\nhttp://{loopback(5, 99)}:1  manual  last sync never  ok  0 entries  score 90"
+    )
     shown = reason + forged.replace("\x1b", "\\x1b").replace("\n", "\\x0a")
     lying, refusing = await liar(did, 1000).start(), await grumpy(reason + forged).start()
     try:
@@ -213,7 +216,9 @@ async def test_what_peers_send_is_printed_as_it_is(nodes: dict[str, NodeProcess]
     assert f"(the clock exchange answered 403: {shown[:80]}" in listed, listed
     for printed in (output, listed):
         assert not {"🔑", "😄", "\x1b"} & set(printed), printed
-        assert not any(line.startswith("http://127.0.5.99") for line in printed.splitlines())
+        assert not any(
+            line.startswith(f"http://{loopback(5, 99)}") for line in printed.splitlines()
+        )
 
 
 def bocage_did(node: NodeProcess, username: str) -> str:

@@ -17,11 +17,12 @@ from bocage.app import create_app
 from bocage.core.auth import oauth
 from bocage.node import Node
 from bocage.store.models import Account, User
+from tests.addresses import loopback
 from tests.conftest import PASSWORD, make_settings
 from tests.databases import DatabaseFactory
 from tests.outsider import Outsider
 
-OUTSIDE_HOST = "127.0.8.1"
+OUTSIDE_HOST = loopback(8, 1)
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 
 
