@@ -15,6 +15,7 @@ from bocage.core.filters import filters, pages
 from bocage.core.timelines import timelines
 from bocage.core.timelines.timelines import PostView, with_mentions
 from bocage.kernel.context import Context
+from bocage.kernel.errors import NotFound
 from bocage.mastodon_api import entities, rendered
 from bocage.services import conversations
 from bocage.services.conversations import ConversationPage
@@ -48,10 +49,14 @@ def page_of(
 def one_of(
     ctx: Context, viewer: Account | Any | None, context: str = "thread", *, keep_hidden: bool = True
 ) -> Callable[[Session, list[PostView]], dict[str, Any]]:
-    """The presenter of one post (a list of one view): its Status entity."""
+    """The presenter of one post (a list of one view): its Status entity. No view (the post
+    was deleted between the write that named it and this read) is a 404, not a crash."""
 
     def present(session: Session, views: list[PostView]) -> dict[str, Any]:
-        return statuses(session, ctx, views, viewer, context, keep_hidden=keep_hidden)[0]
+        shown = statuses(session, ctx, views, viewer, context, keep_hidden=keep_hidden)
+        if not shown:
+            raise NotFound("Record not found")
+        return shown[0]
 
     return present
 
