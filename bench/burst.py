@@ -19,7 +19,7 @@ from pathlib import Path
 import aiohttp
 import orjson
 
-from bench.federation import CLI, free_port, init_node
+from bench.federation import CLI, free_port, init_node, wait_until_serving
 from bocage.core.accounts import accounts
 from bocage.core.inbound import remote
 from bocage.crypto import httpsig
@@ -97,13 +97,7 @@ def _create(n: int, *, again: bool = False) -> dict[str, object]:
 
 async def _post_all(base: str, bodies: list[tuple[bytes, dict[str, str]]]) -> tuple[int, float]:
     async with aiohttp.ClientSession() as client:
-        for _ in range(400):  # wait for the server
-            try:
-                async with client.get(f"{base}/about") as answer:
-                    if answer.status == 200:
-                        break
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.05)
+        await wait_until_serving(client, base, tries=400)
         queue = list(reversed(bodies))
         accepted = 0
 

@@ -122,15 +122,20 @@ def _signed_likes(base: str, sender: str, private_pem: str) -> list[tuple[bytes,
     return signed
 
 
+async def wait_until_serving(client: aiohttp.ClientSession, base: str, tries: int = 200) -> None:
+    """Until the node at `base` answers its about page (a started `bocage serve`)."""
+    for _ in range(tries):
+        try:
+            async with client.get(f"{base}/about") as answer:
+                if answer.status == 200:
+                    return
+        except aiohttp.ClientError:
+            await asyncio.sleep(0.05)
+
+
 async def _post_all(base: str, bodies: list[tuple[bytes, dict[str, str]]]) -> tuple[float, float]:
     async with aiohttp.ClientSession() as client:
-        for _ in range(200):  # wait for the server
-            try:
-                async with client.get(f"{base}/about") as answer:
-                    if answer.status == 200:
-                        break
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.05)
+        await wait_until_serving(client, base)
         latencies: list[float] = []
         queue = list(reversed(bodies))
 

@@ -7,35 +7,29 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select
 
-from bocage.app import create_app
 from bocage.core.auth import oauth
 from bocage.node import Node
 from bocage.store.models import Account, User
 from tests.addresses import loopback
-from tests.conftest import PASSWORD, make_settings
-from tests.databases import DatabaseFactory
+from tests.conftest import PASSWORD
 from tests.outsider import Outsider
+from tests.web.conftest import web_node
+
+__all__ = ["web_node"]  # the fixture app_node is built on
 
 OUTSIDE_HOST = loopback(8, 1)
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 @pytest.fixture
-async def app_node(backend: str, databases: DatabaseFactory, tmp_path: Path) -> AsyncIterator[Node]:
-    """A started node (no background worker) whose app is `node.app`."""
-    settings = make_settings(tmp_path / "data", databases.url(backend), max_upload_bytes=200_000)
-    app = create_app(settings, run_worker=False)
-    node: Node = app.state.node
-    await node.start()
-    node.app = app  # type: ignore[attr-defined]
-    yield node
-    await node.stop()
+def app_node(web_node: Node) -> Node:
+    """A started node (no background worker) whose app is `node.app`: the web tests' own."""
+    return web_node
 
 
 @pytest.fixture
