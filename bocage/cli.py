@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
@@ -206,13 +205,12 @@ def serve(
     run(lambda: _prepare_to_serve(settings, host, port))
     from bocage.app import create_app
 
-    config = server.config(
-        create_app(settings, run_worker=worker), host, port, settings.trusted_proxies
-    )
+    app = create_app(settings, run_worker=worker)
+    config = server.config(app, host, port, settings.trusted_proxies)
     server.raise_open_files_limit()
     console.print(f"Bocage is listening on http://{host}:{port} (public URL {settings.base_url})")
     _tune_garbage_collector()
-    uvicorn.Server(config).run()
+    server.Server(config, end_streams=app.state.streams.end_streams).run()
 
 
 def _tune_garbage_collector() -> None:
