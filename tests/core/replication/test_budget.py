@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bocage.p2p.budget import Eviction
 from sqlalchemy import select
 
+from bocage.core.replication import budget
+from bocage.core.replication.budget import Eviction
 from bocage.node import Node
-from bocage.p2p import budget
 from bocage.store.models import Account, GatewayConsent, LogEntry
 from tests.core.helpers import remote_user, user
 
