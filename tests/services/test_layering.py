@@ -1,7 +1,8 @@
-"""The web and Mastodon API faces work through the services (bocage/services/__init__.py):
+"""The web, Mastodon API and p2p faces work through the services (bocage/services/__init__.py):
 none of their modules imports the node, a way to open a unit of work, or another face, and
 none writes through a session. Checked on the source (AST), so a new route that slips past
-the services fails here, not in review."""
+the services fails here, not in review. The p2p face (peer replication) keeps only the
+transport: its reads and writes are the replication service's."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 BOCAGE = Path(__file__).resolve().parents[2] / "bocage"
-FACES = ("web", "mastodon_api")
+FACES = ("web", "mastodon_api", "p2p")
 OTHER_FACES = ("bocage.web", "bocage.mastodon_api", "bocage.activitypub", "bocage.p2p")
 # What bocage.store.db offers beside units of work: the cache of rows and rendered entities
 # a read unit keeps (views.py's cache of Status entities uses it inside a presenter).
@@ -97,3 +98,19 @@ def test_the_check_catches_what_it_forbids(tmp_path: Path) -> None:
     )
     found = violations(bad, "web")
     assert len(found) == 6, found
+
+
+def test_the_p2p_face_may_not_go_back_to_the_database(tmp_path: Path) -> None:
+    """The p2p face's old shape (its own units of work on the node's database, a Session
+    write, the web face's helpers) fails the check as the web face's would."""
+    bad = tmp_path / "sync.py"
+    bad.write_text(
+        "from bocage.web.auth import services_of\n"
+        "class Sync:\n"
+        "    async def run(self, session):\n"
+        "        await self.node.db.read(print)\n"
+        "        await self.node.db.write(print)\n"
+        "        session.merge(object())\n"
+    )
+    found = violations(bad, "p2p")
+    assert len(found) == 4, found
