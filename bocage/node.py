@@ -50,7 +50,6 @@ class Node:
             poll_seconds=settings.job_poll_seconds,
         )
         self.run_worker = run_worker
-        self.replication = Replication(self)
         self.logins = Logins(settings)  # password checks and their limits, for every face
         self.sign_ups = SignUps(settings.signups_per_address)
         self.storage = LocalStorage(settings.media_dir)  # the node's one media storage
@@ -63,9 +62,9 @@ class Node:
             logins=self.logins,
             sign_ups=self.sign_ups,
             rules_cache=self.federation,
-            peers=self.replication,
             checks=Checks(self.ctx, self.federation),
         )
+        self.replication = Replication(self)  # the p2p face's running part: syncs, LAN, live
 
     async def start(self) -> None:
         self.settings.data_dir.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)

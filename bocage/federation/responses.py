@@ -10,8 +10,7 @@ import orjson
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
-if TYPE_CHECKING:  # the node and the services are above: named for the type checker only
-    from bocage.node import Node
+if TYPE_CHECKING:  # the services are above: named for the type checker only
     from bocage.services import Services
 
 ACTIVITY_JSON = "application/activity+json"
@@ -22,11 +21,6 @@ ACTIVITY_STREAMS = "https://www.w3.org/ns/activitystreams"
 def services_of(request: HTTPConnection) -> Services:
     """The node's services, which every route works through."""
     return request.app.state.services
-
-
-def node_of(request: Request) -> Node:
-    """The whole node, for the p2p face's routes (which take it as small Protocols)."""
-    return request.app.state.node
 
 
 def wants_activity(request: Request) -> bool:

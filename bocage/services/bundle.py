@@ -23,12 +23,12 @@ from bocage.services.ports import (
     Logins,
     Lookups,
     MediaStore,
-    PeerBook,
     SignatureChecks,
     SignUps,
 )
 from bocage.services.posts import PostService
 from bocage.services.publishing import PublishingService
+from bocage.services.replication import ReplicationService
 from bocage.services.search import SearchService
 from bocage.services.streaming import StreamService
 from bocage.services.timelines import TimelineService
@@ -51,6 +51,7 @@ class Services:
     notifications: NotificationService
     posts: PostService
     publishing: PublishingService
+    replication: ReplicationService
     search: SearchService
     streaming: StreamService
     timelines: TimelineService
@@ -67,10 +68,10 @@ class Services:
         logins: Logins,
         sign_ups: SignUps,
         rules_cache: DomainRulesCache,
-        peers: PeerBook,
         checks: SignatureChecks,
     ) -> Services:
         media = MediaService(db, ctx, images, storage)
+        replication = ReplicationService(db, ctx)
         return cls(
             ctx=ctx,
             accounts=AccountService(
@@ -84,10 +85,11 @@ class Services:
             instance=InstanceService(db, ctx),
             lists=ListService(db, ctx),
             media=media,
-            moderation=ModerationService(db, ctx, rules_cache, peers),
+            moderation=ModerationService(db, ctx, rules_cache, peers=replication),
             notifications=NotificationService(db, ctx),
             posts=PostService(db, ctx, lookups),
             publishing=PublishingService(db, ctx, checks),
+            replication=replication,
             search=SearchService(db, ctx, lookups),
             streaming=StreamService(db, ctx),
             timelines=TimelineService(db, ctx),

@@ -1,10 +1,12 @@
 """The faces work through the services (bocage/services/__init__.py): none of their route
-modules imports the node (or takes it from the app), a way to open a unit of work, or another
-face, and none writes through a session. Checked on the source (AST), so a new route that
-slips past the services fails here, not in review.
+modules imports the node, a way to open a unit of work, or another face, and none writes
+through a session. Checked on the source (AST), so a new route that slips past the services
+fails here, not in review.
 
-Checked: every module of the web and Mastodon API faces, and the ActivityPub face's route
-modules, listed by name (ACTIVITYPUB_ROUTES). The ActivityPub face's background work is not
+Checked: every module of the web, Mastodon API and p2p faces, and the ActivityPub face's
+route modules, listed by name (ACTIVITYPUB_ROUTES). The p2p face (peer replication) keeps
+only the transport: its reads and writes are the replication service's; it alone reaches the
+node, as the Protocols of `p2p/host.py`. The ActivityPub face's background work is not
 checked: `receive.py` (the `inbox.process` job: network lookups first, then one core
 transaction), `delivery.py` (the delivery jobs and their bookkeeping) and `federation.py`
 (which holds them and the resolver) run in the worker and use the database as the other job
@@ -20,9 +22,11 @@ from pathlib import Path
 import pytest
 
 BOCAGE = Path(__file__).resolve().parents[2] / "bocage"
-FACES = ("web", "mastodon_api")
+FACES = ("web", "mastodon_api", "p2p")
 ACTIVITYPUB_ROUTES = ("__init__", "actors", "collections", "discovery", "inbox", "objects")
 ACTIVITYPUB_BACKGROUND = ("delivery", "federation", "receive")
+# The faces that never hold the node, not even as Protocols (p2p/host.py takes it so).
+NO_NODE = ("web", "mastodon_api", "activitypub")
 OTHER_FACES = ("bocage.web", "bocage.mastodon_api", "bocage.activitypub", "bocage.p2p")
 # What bocage.store.db offers beside units of work: the cache of rows and rendered entities
 # a read unit keeps (views.py's cache of Status entities uses it inside a presenter).
@@ -71,8 +75,6 @@ def violations(path: Path, face: str) -> list[str]:
             found.append(f"{where}: imports SQL writes {sorted(SQL_WRITES & set(names))}")
         if module.startswith("sqlalchemy.orm") and "sessionmaker" in names:
             found.append(f"{where}: makes sessions")
-        if "node_of" in names:
-            found.append(f"{where}: imports node_of (faces get services: services_of)")
         other = [f for f in OTHER_FACES if f != own and (module == f or module.startswith(f + "."))]
         if other:
             found.append(f"{where}: imports another face ({module})")
@@ -88,9 +90,13 @@ def violations(path: Path, face: str) -> list[str]:
         ):
             found.append(f"{where}: opens a unit of work (.db.{node.attr})")
         # `request.app.state.node`: the whole node, taken from the app.
-        if node.attr == "node" and isinstance(node.value, ast.Attribute):
-            if node.value.attr == "state":
-                found.append(f"{where}: takes the node from the app (faces get services)")
+        if (
+            node.attr == "node"
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "state"
+            and face in NO_NODE
+        ):
+            found.append(f"{where}: takes the node from the app (faces get services)")
         # `session.add(…)`, `session.flush()`…: a write through a presenter's session.
         if node.attr in WRITES and isinstance(node.value, ast.Name) and node.value.id == "session":
             found.append(f"{where}: writes through a session (session.{node.attr})")
@@ -121,25 +127,37 @@ def test_the_check_catches_what_it_forbids(tmp_path: Path) -> None:
         "from bocage.store.db import Database\n"
         "from sqlalchemy import insert\n"
         "from bocage.activitypub import inbox\n"
-        "from bocage.federation.responses import node_of\n"
         "async def route(node, session, request):\n"
         "    await node.db.write(print)\n"
         "    session.add(object())\n"
-        "    await node_of(request).db.read(print)\n"
-        "    request.app.state.node\n"
+        "    await request.app.state.node.db.read(print)\n"
     )
     found = violations(bad, "web")
-    assert len(found) == 9, found
+    assert len(found) == 8, found
 
 
 def test_an_activitypub_route_that_reads_the_database_is_caught(tmp_path: Path) -> None:
     """What the ActivityPub routes did before they had services."""
     route = tmp_path / "objects.py"
     route.write_text(
-        "from bocage.federation.responses import node_of\n"
-        "async def actor(request):\n"
-        "    return await node_of(request).db.read(print)\n"
+        "async def actor(request):\n    return await request.app.state.node.db.read(print)\n"
     )
     found = violations(route, "activitypub")
     assert len(found) == 2, found
     assert any(".db.read" in line for line in found), found
+
+
+def test_the_p2p_face_may_not_go_back_to_the_database(tmp_path: Path) -> None:
+    """The p2p face's old shape (its own units of work on the node's database, a Session
+    write, the web face's helpers) fails the check as the web face's would."""
+    bad = tmp_path / "sync.py"
+    bad.write_text(
+        "from bocage.web.auth import services_of\n"
+        "class Sync:\n"
+        "    async def run(self, session):\n"
+        "        await self.node.db.read(print)\n"
+        "        await self.node.db.write(print)\n"
+        "        session.merge(object())\n"
+    )
+    found = violations(bad, "p2p")
+    assert len(found) == 4, found
