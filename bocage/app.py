@@ -161,8 +161,8 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
         },
     )
     app.router = IndexedRouter(routes, lifespan=lifespan)
-    app.state.node = node  # for the ActivityPub and p2p faces (as Protocols) and tests
-    app.state.services = services  # for the web and Mastodon API faces
+    app.state.node = node  # for the p2p face (as Protocols: p2p/host.py) and tests
+    app.state.services = services  # for the web, Mastodon API and ActivityPub faces
     app.state.streams = streams
     app.state.grants = grants
     return app

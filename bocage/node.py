@@ -1,8 +1,9 @@
 """A running node: settings, database, core context, the job worker and the services, made,
 started and stopped together. The composition root: the one place that builds the services
 (with one storage object for the node's media) and hands them to the faces; the faces
-receive what they use, never the node itself (the ActivityPub and p2p faces take it as a
-small Protocol of the collaborators they use)."""
+receive what they use, never the node itself (the p2p face takes it as a small Protocol of
+the collaborators it uses; the ActivityPub face's background work, receive and delivery,
+takes the `Federation`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bocage.core.accounts import keystore
 from bocage.core.auth.logins import Logins
 from bocage.core.auth.signups import SignUps
 from bocage.datadir import DIRECTORY_MODE
+from bocage.federation.signatures import Checks
 from bocage.jobs import handlers
 from bocage.jobs.worker import Worker
 from bocage.kernel.context import Context
@@ -60,6 +62,7 @@ class Node:
             logins=self.logins,
             sign_ups=self.sign_ups,
             rules_cache=self.federation,
+            checks=Checks(self.ctx, self.federation),
         )
         self.replication = Replication(self)  # the p2p face's running part: syncs, LAN, live
 

@@ -2,7 +2,8 @@
 
 Served: discovery (WebFinger, host-meta, NodeInfo) · actors (documents) · objects (served at
 their ids) · collections (outbox, followers, following, paged) · inbox (signed activities
-in).
+in). These routes work through services/publishing.py and services/inbox.py, never the node
+or the database (tests/services/test_layering.py).
 Working in the background: federation (the services one node holds) · receive (applying
 what arrived) · delivery (outbox, retries, parked hosts).
 Shared with the other faces, below them (bocage/federation): the SSRF-safe signed client,

@@ -18,10 +18,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage.activitypub.objects import collection_owner, fetching_server, shut_out
-from bocage.core.graph import graph
 from bocage.core.posts import contexts
 from bocage.core.timelines import outbox
-from bocage.federation.responses import ACTIVITY_STREAMS, activity_response, error, node_of
+from bocage.federation.responses import ACTIVITY_STREAMS, activity_response, error, services_of
 from bocage.kernel import numbers
 from bocage.store.models import Account
 
@@ -114,14 +113,14 @@ def _served(build: Build) -> Callable[[Request], Awaitable[Response]]:
 
 
 async def _outbox(request: Request, account: Account) -> dict[str, Any]:
-    node = node_of(request)
-    url = node.ctx.urls.outbox(account.username)
+    services = services_of(request)
+    url = services.ctx.urls.outbox(account.username)
     if request.query_params.get("page") is None:
-        total = await node.db.read(outbox.count, account)
+        total = await services.publishing.outbox_count(account)
         first, last = with_query(url, page="true"), with_query(url, page="true", min_id=0)
         return collection(url, total, first, last=last)
     max_id, min_id = id_param(request, "max_id"), id_param(request, "min_id")
-    found = await node.db.read(outbox.page, account, max_id, min_id)
+    found = await services.publishing.outbox_page(account, max_id, min_id)
     full = len(found) == outbox.PAGE_SIZE
     return page(
         with_query(url, page="true", max_id=max_id, min_id=min_id),
@@ -134,15 +133,14 @@ async def _outbox(request: Request, account: Account) -> dict[str, Any]:
 
 def _people(kind: str) -> Build:
     async def build(request: Request, account: Account) -> dict[str, Any]:
-        node = node_of(request)
-        url = getattr(node.ctx.urls, kind)(account.username)
+        services = services_of(request)
+        url = getattr(services.ctx.urls, kind)(account.username)
         number = page_number(request)
-        total = await node.db.read(graph.neighbour_count, account, kind)
+        total = await services.publishing.people_count(account, kind)
         if number is None:
             return collection(url, total, with_query(url, page=1))
-        listed = getattr(graph, kind)
         offset = (number - 1) * PEOPLE_PER_PAGE
-        people = await node.db.read(listed, account, PEOPLE_PER_PAGE, offset)
+        people = await services.publishing.people(account, kind, PEOPLE_PER_PAGE, offset)
         more = offset + len(people) < total
         return page(
             with_query(url, page=number),
@@ -162,20 +160,20 @@ async def context(request: Request) -> Response:
     fetcher = await fetching_server(request)
     if isinstance(fetcher, Response):
         return fetcher
-    node, root_id = node_of(request), request.path_params["root_id"]
-    author = await node.db.read(contexts.root_author, node.ctx.urls, root_id)
-    if author is None or await shut_out(request, author.id, fetcher) is not None:
+    services, root_id = services_of(request), request.path_params["root_id"]
+    author = await services.publishing.thread_author(root_id)
+    if author is None or await shut_out(request, author, fetcher) is not None:
         return error("There is no such thread here, or you may not see it.", 404)
-    url = node.ctx.urls.context(root_id)
+    url = services.ctx.urls.context(root_id)
     if request.query_params.get("page") is None:
-        total = await node.db.read(contexts.count, root_id)
+        total = await services.publishing.context_count(root_id)
         first = with_query(url, page="true")
         return activity_response(collection(url, total, first, attributedTo=author.uri))
     try:
         min_id = id_param(request, "min_id")
     except BadPage as bad:
         return error(str(bad), 400)
-    found = await node.db.read(contexts.page, root_id, min_id)
+    found = await services.publishing.context_page(root_id, min_id)
     full = len(found) == contexts.PAGE_SIZE
     document = page(
         with_query(url, page="true", min_id=min_id),

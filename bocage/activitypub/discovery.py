@@ -6,7 +6,6 @@ from __future__ import annotations
 from urllib.parse import unquote, urlsplit
 from xml.sax.saxutils import quoteattr
 
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -14,9 +13,14 @@ from starlette.routing import Route
 from bocage import __version__
 from bocage.activitypub.actors import INSTANCE_ACTOR_NAME
 from bocage.core.accounts import accounts
-from bocage.core.instance import instance
-from bocage.federation.responses import ACTIVITY_JSON, JRD_JSON, error, json_response, node_of
-from bocage.kernel.clock import now
+from bocage.core.instance.instance import InstanceInfo, Usage
+from bocage.federation.responses import (
+    ACTIVITY_JSON,
+    JRD_JSON,
+    error,
+    json_response,
+    services_of,
+)
 from bocage.kernel.context import Context
 from bocage.kernel.errors import NotFound
 
@@ -58,15 +62,15 @@ async def webfinger(request: Request) -> Response:
     resource = request.query_params.get("resource")
     if not resource:
         return error("Say which account: ?resource=acct:name@domain", 400)
-    node = node_of(request)
-    ctx = node.ctx
+    services = services_of(request)
+    ctx = services.ctx
     username = username_of(ctx, resource)
     if username is None:
         return error(f"{resource} is not an account on {ctx.settings.domain}.", 404)
     if username == INSTANCE_ACTOR_NAME:
         return json_response(_jrd(ctx, username, ctx.urls.instance_actor, None), JRD_JSON)
     try:
-        account = await node.db.read(accounts.by_username, username)
+        account = await services.publishing.local_account(username)
     except NotFound:
         return error(f"There is no account {resource} here.", 404)
     if account.suspended:
@@ -90,7 +94,7 @@ def _jrd(ctx: Context, username: str, actor: str, profile: str | None) -> dict[s
 
 
 async def host_meta(request: Request) -> Response:
-    template = f"{node_of(request).ctx.urls.base}/.well-known/webfinger?resource={{uri}}"
+    template = f"{services_of(request).ctx.urls.base}/.well-known/webfinger?resource={{uri}}"
     if request.url.path.endswith(".json") or "json" in request.headers.get("accept", ""):
         return json_response({"links": [{"rel": "lrdd", "template": template}]})
     xml = (
@@ -106,7 +110,7 @@ async def host_meta(request: Request) -> Response:
 
 
 async def nodeinfo_links(request: Request) -> Response:
-    base = node_of(request).ctx.urls.base
+    base = services_of(request).ctx.urls.base
     links = [
         {"rel": NODEINFO_SCHEMA.format(version), "href": f"{base}/nodeinfo/{version}"}
         for version in NODEINFO_VERSIONS
@@ -118,15 +122,13 @@ async def nodeinfo(request: Request) -> Response:
     version = request.path_params["version"]
     if version not in NODEINFO_VERSIONS:
         return error(f"NodeInfo {version} is not served here; try 2.0 or 2.1.", 404)
-    node = node_of(request)
-    document = await node.db.read(_nodeinfo, version)
+    info, usage = await services_of(request).publishing.node_info()
+    document = _nodeinfo(version, info, usage)
     profile = f'application/json; profile="{NODEINFO_SCHEMA.format(version)}#"'
     return json_response(document, profile)
 
 
-def _nodeinfo(session: Session, version: str) -> dict[str, object]:
-    info = instance.info(session)
-    usage = instance.usage(session, now())
+def _nodeinfo(version: str, info: InstanceInfo, usage: Usage) -> dict[str, object]:
     # (2.1 allows software.repository and .homepage: Bocage has no public address yet.)
     software = {"name": "bocage", "version": __version__}
     return {

@@ -1,23 +1,26 @@
-"""What ActivityPub clients send and expect: media types and content negotiation."""
+"""What ActivityPub clients send and expect: media types and content negotiation; and where a
+route finds the node's services (`services_of`), below the faces so that any face may use it
+without importing another."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
-if TYPE_CHECKING:  # the node imports the faces' services, which answer with these
-    from bocage.node import Node
+if TYPE_CHECKING:  # the services are above: named for the type checker only
+    from bocage.services import Services
 
 ACTIVITY_JSON = "application/activity+json"
 JRD_JSON = "application/jrd+json"
 ACTIVITY_STREAMS = "https://www.w3.org/ns/activitystreams"
 
 
-def node_of(request: Request) -> Node:
-    return request.app.state.node
+def services_of(request: HTTPConnection) -> Services:
+    """The node's services, which every route works through."""
+    return request.app.state.services
 
 
 def wants_activity(request: Request) -> bool:

@@ -1,10 +1,11 @@
 """Who signed a request: the HTTP signature (cavage or RFC 9421) checked against the key of
 the account it names, fetched when unknown and once more when it no longer verifies (the
-key may have been rotated). Used by the inboxes and, in authorized-fetch mode, by GETs."""
+key may have been rotated). Used by the inboxes and, in authorized-fetch mode, by GETs;
+`Checks` offers them to the services (services/ports.py `SignatureChecks`)."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from starlette.requests import HTTPConnection
 from starlette.types import Scope
@@ -24,6 +25,14 @@ class KeyResolver(Protocol):
         ...
 
 
+class ProofResolver(KeyResolver, Protocol):
+    """Keys, and the actors whose integrity proofs vouch for what a server relays."""
+
+    async def actor(self, uri: str, *, refresh: bool = False) -> Account: ...
+
+    async def proof_verdict(self, document: dict[str, Any], author: Account) -> bool | None: ...
+
+
 class KeyedFederation(Protocol):
     @property
     def resolver(self) -> KeyResolver: ...
@@ -31,13 +40,22 @@ class KeyedFederation(Protocol):
     async def domain_rules(self) -> DomainRules: ...
 
 
-class Verifier(Protocol):
-    """What checking a signature needs of the node it runs in: its own base URL (the URL a
-    sender signed), the remote keys, the admin's domain rules. A node is one; so is anything
-    that has these (tests pass fakes)."""
+class ProvingFederation(KeyedFederation, Protocol):
+    @property
+    def resolver(self) -> ProofResolver: ...
+
+
+class Addressed(Protocol):
+    """Whatever knows the node's own base URL: the URL a sender signed."""
 
     @property
     def ctx(self) -> Context: ...
+
+
+class Verifier(Addressed, Protocol):
+    """What checking a signature needs of the node it runs in: its own base URL (the URL a
+    sender signed), the remote keys, the admin's domain rules. A node is one; so is anything
+    that has these (tests pass fakes)."""
 
     @property
     def federation(self) -> KeyedFederation: ...
@@ -47,7 +65,7 @@ class KeyGone(httpsig.SignatureError):
     """The signer's key can no longer be fetched (404/410): the account is gone."""
 
 
-def as_signed(node: Verifier, request: HTTPConnection, body: bytes = b"") -> httpsig.Request:
+def as_signed(node: Addressed, request: HTTPConnection, body: bytes = b"") -> httpsig.Request:
     # The URL as the sender addressed it: our own base URL, not whatever the proxy saw. A
     # WebSocket's handshake (no method in its scope) is a GET.
     target = _target(request.scope)
@@ -97,10 +115,42 @@ async def signing_server(
     from another server: authorized fetches, peers' replication requests. `SignatureError`
     with the status to answer: 401 `unsigned` or a bad signature, 403 `refused` when the
     admin does not federate with that server."""
-    signed = as_signed(node, request, body)
+    return await server_of(node, as_signed(node, request, body), unsigned=unsigned, refused=refused)
+
+
+async def server_of(
+    node: Verifier, signed: httpsig.Request, *, unsigned: str, refused: str
+) -> Account:
+    """`signing_server` of a request already read (`as_signed`)."""
     if not is_signed(signed):
         raise httpsig.SignatureError(unsigned, 401)
     account = await signer(node, signed)
     if account.domain is None or (await node.federation.domain_rules()).refuses(account.domain):
         raise httpsig.SignatureError(refused, 403)
     return account
+
+
+class Checks:
+    """The checks above for one node, as the services take them (`SignatureChecks` in
+    services/ports.py): the node's URLs, and its federation's keys, actors and domain rules."""
+
+    def __init__(self, ctx: Context, federation: ProvingFederation) -> None:
+        self.ctx = ctx
+        self.federation = federation
+
+    async def signer(self, request: httpsig.Request) -> Account:
+        return await signer(self, request)
+
+    async def signing_server(
+        self, request: httpsig.Request, *, unsigned: str, refused: str
+    ) -> Account:
+        return await server_of(self, request, unsigned=unsigned, refused=refused)
+
+    async def actor(self, uri: str) -> Account:
+        return await self.federation.resolver.actor(uri)
+
+    async def proof_verdict(self, document: dict[str, Any], author: Account) -> bool | None:
+        return await self.federation.resolver.proof_verdict(document, author)
+
+    async def domain_rules(self) -> DomainRules:
+        return await self.federation.domain_rules()

@@ -2,12 +2,12 @@
 
 Contract (every face keeps it; tests/services/test_layering.py checks the first two):
 
-1. The web and Mastodon API faces do every operation, reads included, through a service:
-   they import no database session, no `transaction`, and not the node. They get the
-   `Services` bundle (`request.app.state.services`), parse what they receive, call one
-   service method, and render what it returns. So does the p2p face (peer replication): it
-   keeps the transport (HTTP, WebSockets, the LAN, when to sync) and reaches the replication
-   service through the node's Protocols in `p2p/host.py`.
+1. The web and Mastodon API faces, and the ActivityPub face's routes, do every operation,
+   reads included, through a service: they import no database session, no `transaction`,
+   and not the node. They get the `Services` bundle (`request.app.state.services`), parse
+   what they receive, call one service method, and render what it returns. So does the p2p
+   face (peer replication): it keeps the transport (HTTP, WebSockets, the LAN, when to sync)
+   and reaches the replication service through the node's Protocols in `p2p/host.py`.
 2. A service method that writes does its remote lookups first, outside any transaction
    (a post's @mentions, a handle followed for the first time, a post URL searched for), then
    runs ONE core unit of work on the database's writer (`Database.write`: off the event
@@ -21,10 +21,12 @@ Contract (every face keeps it; tests/services/test_layering.py checks the first 
 4. Services are built once, by the node (the composition root, `bocage/node.py`), with their
    collaborators as small Protocols (services/ports.py): the remote lookups, the media
    adapters (one storage object for the whole node), the login limits, the domain-rules
-   cache, the peer book (the replication service, for moderation). Services import no face.
+   cache, the peer book (the replication service, for moderation), the signature checks.
+   Services import no face.
 5. Grouped like the core's domains (GoToSocial's `internal/processing/*`, Takahē's
-   `activities/services/*`): accounts, auth, conversations, filters, graph, instance, lists,
-   media, moderation, notifications, posts, replication, search, timelines.
+   `activities/services/*`): accounts, auth, conversations, filters, graph, inbox, instance,
+   lists, media, moderation, notifications, posts, publishing (what other servers read
+   here), replication, search, timelines.
 """
 
 from bocage.services.bundle import Services

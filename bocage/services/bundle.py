@@ -11,6 +11,7 @@ from bocage.services.auth import AuthService
 from bocage.services.conversations import ConversationService
 from bocage.services.filters import FilterService
 from bocage.services.graph import GraphService
+from bocage.services.inbox import InboxService
 from bocage.services.instance import InstanceService
 from bocage.services.lists import ListService
 from bocage.services.media import MediaService
@@ -22,9 +23,11 @@ from bocage.services.ports import (
     Logins,
     Lookups,
     MediaStore,
+    SignatureChecks,
     SignUps,
 )
 from bocage.services.posts import PostService
+from bocage.services.publishing import PublishingService
 from bocage.services.replication import ReplicationService
 from bocage.services.search import SearchService
 from bocage.services.streaming import StreamService
@@ -40,12 +43,14 @@ class Services:
     conversations: ConversationService
     filters: FilterService
     graph: GraphService
+    inbox: InboxService
     instance: InstanceService
     lists: ListService
     media: MediaService
     moderation: ModerationService
     notifications: NotificationService
     posts: PostService
+    publishing: PublishingService
     replication: ReplicationService
     search: SearchService
     streaming: StreamService
@@ -63,6 +68,7 @@ class Services:
         logins: Logins,
         sign_ups: SignUps,
         rules_cache: DomainRulesCache,
+        checks: SignatureChecks,
     ) -> Services:
         media = MediaService(db, ctx, images, storage)
         replication = ReplicationService(db, ctx)
@@ -75,12 +81,14 @@ class Services:
             conversations=ConversationService(db, ctx),
             filters=FilterService(db, ctx),
             graph=GraphService(db, ctx, lookups),
+            inbox=InboxService(db, ctx, checks),
             instance=InstanceService(db, ctx),
             lists=ListService(db, ctx),
             media=media,
             moderation=ModerationService(db, ctx, rules_cache, peers=replication),
             notifications=NotificationService(db, ctx),
             posts=PostService(db, ctx, lookups),
+            publishing=PublishingService(db, ctx, checks),
             replication=replication,
             search=SearchService(db, ctx, lookups),
             streaming=StreamService(db, ctx),

@@ -1,6 +1,7 @@
 """What the services need from outside the core, each as a small Protocol: remote lookups
-(the ActivityPub resolver), the media adapters, the login and sign-up limits, the cache of
-domain rules. The node (the composition root) passes the real ones; tests may pass fakes.
+(the ActivityPub resolver), the signature checks of what other servers send, the media
+adapters, the login and sign-up limits, the cache of domain rules. The node (the composition
+root) passes the real ones; tests may pass fakes.
 Services import none of the faces, and no adapter by name."""
 
 from __future__ import annotations
@@ -8,7 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
+from bocage.core.instance.domains import DomainRules
 from bocage.core.media.media import ImagePolicy, ProcessedImage
+from bocage.crypto import httpsig
 from bocage.store.db import Database
 from bocage.store.models import Account, Peer, Post, User
 
@@ -28,6 +31,32 @@ class Lookups(Protocol):
 
     async def find_post(self, uri: str) -> Post | None:
         """A post by its URL: held here, or fetched from its server; None if it cannot be."""
+
+
+class SignatureChecks(Protocol):
+    """Who vouches for what another server sends (federation/signatures.py `Checks`): HTTP
+    signatures against the signer's key (fetched when unknown, once more when it no longer
+    verifies), integrity proofs against the actor's published keys, the admin's domain
+    rules. Each may wait on the network: called before a unit of work, never inside one."""
+
+    async def signer(self, request: httpsig.Request) -> Account:
+        """The account whose key signed `request`: `SignatureError` if none did (`KeyGone`
+        when its key can no longer be fetched)."""
+
+    async def signing_server(
+        self, request: httpsig.Request, *, unsigned: str, refused: str
+    ) -> Account:
+        """The remote account vouching for a server's request: `SignatureError` 401
+        `unsigned` (or a bad signature), 403 `refused` for a server the admin shuts out."""
+
+    async def actor(self, uri: str) -> Account:
+        """The account behind an actor id, fetched when unknown (`FetchError`, `Malformed`)."""
+
+    async def proof_verdict(self, document: dict[str, Any], author: Account) -> bool | None:
+        """Whether `document`'s FEP-8b32 proof by `author` holds; None if it cannot be checked."""
+
+    async def domain_rules(self) -> DomainRules:
+        """The admin's domain blocks and allow-list (cached a few seconds)."""
 
 
 class ImageProcessor(Protocol):
