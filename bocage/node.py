@@ -36,17 +36,6 @@ class Node:
         self.ctx = Context.from_settings(settings)
         self.db = Database(settings.effective_database_url)
         self.federation = Federation(self.db, self.ctx)
-        self.worker = Worker(
-            self.db,
-            {
-                **handlers.HANDLERS,
-                **handlers.with_context(self.ctx),
-                **self.federation.job_handlers(),
-            },
-            concurrency=settings.job_concurrency,
-            lease_seconds=settings.job_lease_seconds,
-            poll_seconds=settings.job_poll_seconds,
-        )
         self.run_worker = run_worker
         self.replication = Replication(self)
         self.logins = Logins(settings)  # password checks and their limits, for every face
@@ -62,6 +51,13 @@ class Node:
             sign_ups=self.sign_ups,
             rules_cache=self.federation,
             peers=self.replication,
+        )
+        self.worker = Worker(
+            self.db,
+            {**handlers.of(self.services), **self.federation.job_handlers()},
+            concurrency=settings.job_concurrency,
+            lease_seconds=settings.job_lease_seconds,
+            poll_seconds=settings.job_poll_seconds,
         )
 
     async def start(self) -> None:

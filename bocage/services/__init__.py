@@ -23,6 +23,10 @@ Contract (every face keeps it; tests/services/test_layering.py checks the first 
 5. Grouped like the core's domains (GoToSocial's `internal/processing/*`, Takahē's
    `activities/services/*`): accounts, auth, conversations, filters, graph, instance, lists,
    media, moderation, notifications, posts, search, timelines.
+6. The job face (`jobs/handlers.py`) names, for each job kind the core queues, a service's job
+   unit: a synchronous method `(session, payload)` that the worker runs inside the
+   transaction that marks its job done, so that a job's effects and its completion commit
+   together (a job that waits on the network is an ActivityPub or p2p coroutine instead).
 """
 
 from bocage.services.bundle import Services

@@ -16,6 +16,9 @@ from bocage.store.db import Database
 X = TypeVar("X")
 T = TypeVar("T")
 
+JobPayload = dict[str, Any]
+"""What a queued job carries (JSON), as a service's job unit receives it."""
+
 Present = Callable[[Session, X], T]
 """A face's rendering of a domain value, run in the read that produced it. It may read,
 never write."""
