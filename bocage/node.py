@@ -13,7 +13,6 @@ from bocage.activitypub.federation import Federation
 from bocage.adapters.images import PillowImages
 from bocage.adapters.storage import LocalStorage
 from bocage.config import Settings
-from bocage.core.accounts import keystore
 from bocage.core.auth.logins import Logins
 from bocage.core.auth.signups import SignUps
 from bocage.datadir import DIRECTORY_MODE
@@ -68,7 +67,7 @@ class Node:
         await asyncio.to_thread(self.db.id_slot)
         # Keys from before sealing are sealed, those of an unfinished rotation re-sealed; a
         # wrong secret_key stops the start here (SealingError), not at the first signature.
-        await asyncio.to_thread(keystore.seal_stored, self.db, self.ctx.keyring)
+        await self.services.accounts.seal_keys(self.ctx.keyring)
         # Committed events reach this process's listeners (streaming, caches) on this loop.
         self.db.events.attach(asyncio.get_running_loop())
         await asyncio.to_thread(self.db.listen)
