@@ -1,11 +1,13 @@
 """The service layer: what the faces ask of the node, one operation at a time.
 
-Contract (every face keeps it; tests/services/test_layering.py checks the first two):
+Contract (every face keeps it; tests/services/test_layering.py checks points 1 and 3):
 
 1. The web and Mastodon API faces do every operation, reads included, through a service:
    they import no database session, no `transaction`, and not the node. They get the
    `Services` bundle (`request.app.state.services`), parse what they receive, call one
-   service method, and render what it returns.
+   service method, and render what it returns. The command line (`cli.py`) does the same
+   with the services of a node it starts for one command; only the store's own operations
+   (migrate, backup, restore) stay outside them.
 2. A service method that writes does its remote lookups first, outside any transaction
    (a post's @mentions, a handle followed for the first time, a post URL searched for), then
    runs ONE core unit of work on the database's writer (`Database.write`: off the event
@@ -13,9 +15,11 @@ Contract (every face keeps it; tests/services/test_layering.py checks the first 
    a relationship, an id). Rules stay in the core (`bocage/core`); a service composes them
    and decides nothing a core function should.
 3. A read returns a `Query` (services/unit.py): awaited, it gives domain values (post views,
-   rows); `query.present(render)` runs the face's `render(session, value)` inside the same
-   read, for faces whose rendering reads more rows (Mastodon statuses: tags, filters, a cache
-   of built entities). A presenter reads, never writes.
+   rows); `query.present(render)` runs the face's `render(reader, value)` inside the same
+   read, for faces whose rendering reads more rows (Mastodon statuses: tags, mentions,
+   filters, a cache of built entities; the live streams: who reads a post). The presenter
+   reads through that `Reader` (services/reader.py), never through a session, and never
+   writes. No face (web, Mastodon API, jobs) imports a core function that takes a session.
 4. Services are built once, by the node (the composition root, `bocage/node.py`), with their
    collaborators as small Protocols (services/ports.py): the remote lookups, the media
    adapters (one storage object for the whole node), the login limits, the domain-rules
