@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -165,7 +164,7 @@ def record(rows: list[Row], name: str, target: str, column: str, value: str) -> 
 def measure_process(rows: list[Row]) -> None:
     """Start-up time and idle memory of a real `bocage serve`."""
     data = Path(tempfile.mkdtemp(prefix="bocage-bench-")) / "data"
-    port = free_port()
+    port = federation.free_port("127.0.0.1")
     cli = [sys.executable, "-m", "bocage.cli"]
     domain = f"127.0.0.1:{port}"
     subprocess.run(
@@ -209,12 +208,6 @@ def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
             pass
         time.sleep(0.02)
     raise TimeoutError("the node did not answer")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def postgres_url() -> str | None:

@@ -241,9 +241,10 @@ def _seed_followers(session: Any, node: Node, port: int, shared: bool) -> Accoun
     return author
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.2") -> int:
+    """A port nothing listens on at `host` now (every bench asks here)."""
     import socket
 
     with socket.socket() as probe:
-        probe.bind(("127.0.0.2", 0))
+        probe.bind((host, 0))
         return int(probe.getsockname()[1])

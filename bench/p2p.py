@@ -28,7 +28,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -44,6 +43,7 @@ from typing import Any
 
 import httpx
 
+from bench.federation import free_port
 from bocage.config import Settings, load_settings, write_config_file
 from bocage.core.accounts import accounts
 from bocage.core.auth import oauth
@@ -129,7 +129,7 @@ class _Node:
 
     def __init__(self, root: Path, host: str, username: str) -> None:
         self.host, self.username = host, username
-        self.port = _free_port(host)
+        self.port = free_port(host)
         self.data = root / host
         self.log_path = root / f"{host}-serve.log"
         self.env = {**os.environ, **NODE_ENV}
@@ -375,12 +375,6 @@ def _wait(check: Callable[[], bool], timeout: float, what: str, every: float = 0
         if time.monotonic() > deadline:
             raise TimeoutError(f"waited {timeout:.0f} s for {what}")
         time.sleep(every)
-
-
-def _free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
 
 
 def report(figures: Figures) -> list[tuple[str, str, str]]:

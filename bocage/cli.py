@@ -22,13 +22,12 @@ import socket
 import sys
 import tarfile
 import tomllib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
@@ -47,13 +46,13 @@ from bocage.config import (
 )
 from bocage.core.accounts import keystore
 from bocage.core.accounts.accounts import Registration
-from bocage.core.replication import peers, replica
+from bocage.core.replication import peers
 from bocage.crypto import sealing
 from bocage.crypto.sealing import SealingError
 from bocage.kernel.context import Context
 from bocage.kernel.errors import DomainError
-from bocage.p2p import pubs
 from bocage.p2p.sync import SyncReport
+from bocage.services.replication import PeerBookView, ReplicationService
 from bocage.store import backup as backups
 from bocage.store import id_slots
 from bocage.store import migrate as migrations
@@ -218,13 +217,12 @@ def serve(
     _prepare_to_serve(settings, host, port)
     from bocage.app import create_app
 
-    config = server.config(
-        create_app(settings, run_worker=worker), host, port, settings.trusted_proxies
-    )
+    app = create_app(settings, run_worker=worker)
+    config = server.config(app, host, port, settings.trusted_proxies)
     server.raise_open_files_limit()
     console.print(f"Bocage is listening on http://{host}:{port} (public URL {settings.base_url})")
     _tune_garbage_collector()
-    uvicorn.Server(config).run()
+    server.Server(config, end_streams=app.state.streams.end_streams).run()
 
 
 def _tune_garbage_collector() -> None:
@@ -436,7 +434,7 @@ async def _started_node(settings: Settings) -> AsyncIterator[Node]:
 
 async def _register_pub(settings: Settings, username: str, pub_url: str) -> str:
     async with _started_node(settings) as node:
-        pub = await pubs.register(node, username, pub_url)
+        pub = await node.replication.register_pub(username, pub_url)
         await node.worker.run_until_idle()  # followers are told of the new gateway
         return pub
 
@@ -444,30 +442,16 @@ async def _register_pub(settings: Settings, username: str, pub_url: str) -> str:
 @peer_app.command("add")
 def peer_add(url: str, data: DataOption = Path("data")) -> None:
     """Replicate with the node at URL (e.g. https://example.org)."""
-    settings = settings_for(data)
-    own = Context.from_settings(settings).urls.base
-
-    def add() -> str | None:
-        with database(settings) as db, db.transaction() as session:
-            peer = peers.remember(session, url, "manual", own=own)
-            return peer.url if peer else None
-
-    added = run(add)
-    if added is None:
+    peer = _with_peer_book(settings_for(data), lambda book: book.add(url))
+    if peer is None:
         raise fail(f"{url} is this node itself.")
-    console.print(f"Peer {added} added; `bocage sync` syncs with it now.")
+    console.print(f"Peer {peer.url} added; `bocage sync` syncs with it now.")
 
 
 @peer_app.command("remove")
 def peer_remove(url: str, data: DataOption = Path("data")) -> None:
     """Stop replicating with the node at URL."""
-    settings = settings_for(data)
-
-    def remove() -> bool:
-        with database(settings) as db, db.transaction() as session:
-            return peers.forget(session, url)
-
-    if not run(remove):
+    if not _with_peer_book(settings_for(data), lambda book: book.remove(url)):
         raise fail(f"{url} is not a peer of this node (see `bocage peer list`).")
     console.print(f"Peer {peers.base_url(url)} removed.")
 
@@ -475,32 +459,39 @@ def peer_remove(url: str, data: DataOption = Path("data")) -> None:
 @peer_app.command("list")
 def peer_list(data: DataOption = Path("data")) -> None:
     """Known peers: where they came from, the last sync and how it went; forked logs."""
-    settings = settings_for(data)
-
-    def read() -> tuple[list[Any], list[Any], int]:
-        with database(settings) as db, db.transaction() as session:
-            listed = peers.listed(session)
-            forks = replica.forks(session)
-            waiting = len(peers.candidates(session))
-            session.expunge_all()
-            return listed, forks, waiting
-
-    listed, forks, waiting = run(read)
-    if not listed:
+    book = _with_peer_book(settings_for(data), _read_book)
+    if not book.peers:
         console.print("No peers yet: `bocage peer add URL` adds one.")
-    for peer in listed:  # one line each, whole: scripts and narrow terminals read it alike
+    for peer in book.peers:  # one line each, whole: scripts and narrow terminals read it alike
         last = peer.last_sync_at.strftime("%Y-%m-%d %H:%M:%S") if peer.last_sync_at else "never"
         console.print(
             f"{peer.url}  {peer.source}  last sync {last}  {peer.state}  "
             f"{peer.entries_received} entries  score {peer.score}"
             + (f"  ({peer.last_error[:120]})" if peer.last_error else "")
         )
-    for fork in forks:
+    for fork in book.forks:
         console.print(line(("forked log:", "bold red"), f" {fork.did} at seq {fork.seq} (seen "
                            f"from {fork.peer}): no longer replicated."))  # fmt: skip
-    if waiting:
-        console.print(f"{waiting} other nodes named by peers: candidates, not peers (each is "
-                      "asked once, at a sync, whether it is a node).")  # fmt: skip
+    if book.candidates:
+        console.print(f"{book.candidates} other nodes named by peers: candidates, not peers "
+                      "(each is asked once, at a sync, whether it is a node).")  # fmt: skip
+
+
+def _with_peer_book(
+    settings: Settings, use: Callable[[ReplicationService], Coroutine[Any, Any, T]]
+) -> T:
+    """`use` run on the replication service of the node in `settings`' data directory (the
+    peer book needs its database only, not a started node)."""
+
+    def work() -> T:
+        with database(settings) as db:
+            return asyncio.run(use(ReplicationService(db, Context.from_settings(settings))))
+
+    return run(work)
+
+
+async def _read_book(book: ReplicationService) -> PeerBookView:
+    return await book.book()
 
 
 @app.command("sync")

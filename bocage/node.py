@@ -36,7 +36,6 @@ class Node:
         self.db = Database(settings.effective_database_url)
         self.federation = Federation(self.db, self.ctx)
         self.run_worker = run_worker
-        self.replication = Replication(self)
         self.logins = Logins(settings)  # password checks and their limits, for every face
         self.sign_ups = SignUps(settings.signups_per_address)
         self.storage = LocalStorage(settings.media_dir)  # the node's one media storage
@@ -49,7 +48,6 @@ class Node:
             logins=self.logins,
             sign_ups=self.sign_ups,
             rules_cache=self.federation,
-            peers=self.replication,
         )
         self.worker = Worker(
             self.db,
@@ -58,6 +56,7 @@ class Node:
             lease_seconds=settings.job_lease_seconds,
             poll_seconds=settings.job_poll_seconds,
         )
+        self.replication = Replication(self)  # the p2p face's running part: syncs, LAN, live
 
     async def start(self) -> None:
         self.settings.data_dir.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import resource
+import socket
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -27,6 +29,10 @@ HEADER_SECONDS = 10.0  # from a connection's start (or its last answer) to compl
 MAX_HEADER_BYTES = 64 * 1024  # request line and headers together
 KEEP_ALIVE_SECONDS = 5  # an idle connection between requests (uvicorn's default)
 BACKLOG = 2048  # connections the kernel queues before they are accepted
+# On SIGTERM, requests in flight get this long to finish; then what is still open is cancelled
+# and the node stops. Streams end first, at once (`Server`); without a bound, a node with one
+# client still holding a connection would wait for ever (systemd then kills it, uncleanly).
+GRACEFUL_SHUTDOWN_SECONDS = 3
 
 
 class BoundedProtocol(HttpToolsProtocol):
@@ -97,6 +103,21 @@ class BoundedProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
+class Server(uvicorn.Server):
+    """uvicorn's server, which first ends the streams it serves when asked to stop: a
+    streaming response (Mastodon's server-sent events) never completes by itself, and uvicorn
+    waits for every response in flight. Clients see their stream end, and reconnect to
+    wherever the node comes back."""
+
+    def __init__(self, config: uvicorn.Config, end_streams: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.end_streams = end_streams
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.end_streams()
+        await super().shutdown(sockets)
+
+
 def config(
     app: Any, host: str, port: int, trusted_proxies: list[str] | None = None
 ) -> uvicorn.Config:
@@ -113,6 +134,7 @@ def config(
         server_header=False,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         backlog=BACKLOG,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 
 

@@ -4,25 +4,21 @@ signed by their instance actor, and limited per node."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
 import orjson
-from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bocage.core.authorship import activities, authoring, portable
-from bocage.core.inbound import remote
 from bocage.core.replication import peers, replica
+from bocage.core.replication.serving import ForkedLog
 from bocage.crypto import httpsig
 from bocage.edge import BodyTooLarge, read_body
 from bocage.federation import signatures
-from bocage.federation.responses import activity_response, error, json_response, node_of
+from bocage.federation.responses import activity_response, error, json_response
 from bocage.kernel import numbers
-from bocage.kernel.errors import RateLimited
+from bocage.kernel.errors import NotFound, RateLimited
 from bocage.p2p import pubs
-from bocage.p2p.host import PeerServing
+from bocage.p2p.host import PeerServing, host_of
 from bocage.p2p.sync import contactable
 
 PREFIX = "/.well-known/apgateway"
@@ -43,8 +39,11 @@ async def clock(request: Request) -> Response:
         asked = _clock_request(body)
     except ValueError as bad:
         return error(str(bad), 400)
-    node = node_of(request)
-    held, known = await node.db.write(_exchange, node, asker, asked)
+    node = host_of(request)
+    dids, their_peers = asked
+    # The asker signed as a node: a peer; the nodes it names are only candidates.
+    taught = contactable(their_peers, node.federation.client.policy)
+    held, known = await node.services.replication.exchange(asker, list(dids), taught)
     return json_response({"clock": held, "peers": known, "node": node.ctx.urls.base})
 
 
@@ -66,21 +65,6 @@ def _clock_request(body: bytes) -> tuple[dict[str, int], list[str]]:
     return given, [url for url in listed if isinstance(url, str)]
 
 
-def _exchange(
-    session: Session, node: PeerServing, asker: str, asked: tuple[dict[str, int], list[str]]
-) -> tuple[dict[str, int], list[str]]:
-    """Our clock for the dids asked (all we hold if none), our peers. The asker signed as a
-    node: a peer; the nodes it names are only candidates."""
-    dids, their_peers = asked
-    own = node.ctx.urls.base
-    peers.remember(session, asker, "exchange", own=own)
-    taught = contactable(their_peers, node.federation.client.policy)
-    peers.teach(session, taught, teacher=asker, own=own)
-    held = replica.clock(session, list(dids) or None)
-    known = [peer.url for peer in peers.listed(session) if peer.url != asker]
-    return held, known[: peers.MAX_LEARNED]
-
-
 async def log_page(request: Request) -> Response:
     """Entries after `after`, as NDJSON, at most `limit`; a `next` link when more follow."""
     asker = await _signed_peer(request, b"")
@@ -92,53 +76,28 @@ async def log_page(request: Request) -> Response:
     limit = numbers.parse_count(query.get("limit", str(replica.PAGE_DEFAULT)), replica.PAGE_MAX)
     if after is None or not limit:
         return error("after must be a sequence number (0 up to 2^63), limit 1 or more.", 400)
-    answer = await node_of(request).db.read(_page, did, after, limit)
-    if isinstance(answer, Response):
-        return answer
-    lines, last, more = answer
+    try:
+        page = await host_of(request).services.replication.log_page(did, after, limit)
+    except (NotFound, ForkedLog) as refused:  # no log of that author here, or it forked
+        return error(refused.message, refused.status)
     headers = {}
-    if more:
+    if page.more:
         base = str(request.url.replace(query=""))
-        headers["Link"] = f'<{base}?after={last}&limit={limit}>; rel="next"'
-    return Response(b"".join(line + b"\n" for line in lines), media_type=NDJSON, headers=headers)
-
-
-def _page(session: Session, did: str, after: int, limit: int) -> Response | tuple[Any, ...]:
-    account = replica.held(session, did)
-    if account is None:
-        return error("This node holds no log of that author.", 404)
-    if replica.is_forked(session, account.id):
-        return error("This author's log forked: this node no longer serves it.", 410)
-    lines = replica.page(session, account, after, limit)
-    last = after + len(lines)
-    return lines, last, last < account.log_seq
+        headers["Link"] = f'<{base}?after={page.last}&limit={limit}>; rel="next"'
+    lines = b"".join(line + b"\n" for line in page.lines)
+    return Response(lines, media_type=NDJSON, headers=headers)
 
 
 async def portable_object(request: Request) -> Response:
     """`ap://{did}/{path}` (FEP-ef61): the public object at that path of the author's home,
     with its proof, from whichever node holds it."""
     did, path = request.path_params["did"], request.path_params["path"]
-    answer = await node_of(request).db.read(_object, did, path)
+    answer = await host_of(request).services.replication.portable_object(did, path)
     if answer is None:
         return error("This node holds no such object.", 404)
     if answer == "gone":
         return activity_response({"id": f"ap://{did}/{path}", "type": "Tombstone"}, 410)
     return activity_response(answer)
-
-
-def _object(session: Session, did: str, path: str) -> dict[str, Any] | Literal["gone"] | None:
-    """From the author's log held here, else as kept when it was fetched (a thread)."""
-    uri = portable.https_id(session, f"{portable.SCHEME}{did}/{path}")
-    if uri is None:
-        return None
-    if remote.is_tombstoned(session, uri):
-        return "gone"
-    account = replica.held(session, did)
-    activity = authoring.latest_version(session, uri, account.id) if account else None
-    if activity is None:
-        return replica.held_object(session, did, uri)
-    obj = activity.get("object")
-    return obj if isinstance(obj, dict) and activities.is_public(activity) else None
 
 
 async def signed_peer(node: PeerServing, connection: HTTPConnection, body: bytes) -> str:
@@ -159,7 +118,7 @@ async def signed_peer(node: PeerServing, connection: HTTPConnection, body: bytes
 async def _signed_peer(request: Request, body: bytes) -> str | Response:
     """The base URL of the node that signed the request, or the error to answer."""
     try:
-        return await signed_peer(node_of(request), request, body)
+        return await signed_peer(host_of(request), request, body)
     except httpsig.SignatureError as failed:
         return error(str(failed), failed.status)
     except RateLimited as limited:

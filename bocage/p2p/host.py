@@ -1,19 +1,21 @@
 """What the p2p face uses of the node it runs in, as Protocols (the node is one; tests may
-pass anything that has these): its settings and context, the database, the federation
-machinery it signs and fetches with, and (for the routes that serve peers) the replication
-that counts their requests and tells their live subscriptions. The p2p face never takes
-the node itself."""
+pass anything that has these): its settings and context, the replication service (every
+read and write of logs, peers and pubs), the federation machinery it signs and fetches with,
+and (for the routes that serve peers) the replication that counts their requests and tells
+their live subscriptions. The p2p face never takes the node itself, nor its database."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from starlette.requests import HTTPConnection
 
 from bocage.config import Settings
 from bocage.core.instance.domains import DomainRules
 from bocage.federation.client import FederationClient, Signer
 from bocage.kernel.context import Context
-from bocage.store.db import Database
+from bocage.services.replication import ReplicationService
 from bocage.store.models import Account
 
 if TYPE_CHECKING:
@@ -43,6 +45,11 @@ class PeerFederation(Protocol):
     async def domain_rules(self) -> DomainRules: ...
 
 
+class PeerServices(Protocol):
+    @property
+    def replication(self) -> ReplicationService: ...
+
+
 class Peering(Protocol):
     """What syncing, fetching from peers and registering pubs need."""
 
@@ -53,7 +60,7 @@ class Peering(Protocol):
     def ctx(self) -> Context: ...
 
     @property
-    def db(self) -> Database: ...
+    def services(self) -> PeerServices: ...
 
     @property
     def federation(self) -> PeerFederation: ...
@@ -64,3 +71,8 @@ class PeerServing(Peering, Protocol):
 
     @property
     def replication(self) -> Replication: ...
+
+
+def host_of(connection: HTTPConnection) -> PeerServing:
+    """The node a request or socket reached, as the p2p routes see it."""
+    return cast("PeerServing", connection.app.state.node)

@@ -3,7 +3,7 @@ over a WebSocket and gets each new entry of the logs it follows as it is appende
 
 Server side: `LiveHub` keeps the subscriptions of this process's sockets and wakes them on
 the committed `log.appended` events (kernel/events.py). Client side: `LiveLinks` keeps one
-socket per peer that holds logs we want, feeding what arrives to `replica.accept`."""
+socket per peer that holds logs we want, feeding what arrives to the replication service."""
 
 from __future__ import annotations
 
@@ -12,20 +12,16 @@ import contextlib
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bocage.core.replication import replica
 from bocage.crypto import httpsig
-from bocage.federation import intake
 from bocage.kernel.errors import RateLimited
 from bocage.kernel.events import Event
 from bocage.p2p.gateway import signed_peer
-from bocage.p2p.host import Peering, PeerServing
-from bocage.store.models import Account
+from bocage.p2p.host import Peering, PeerServing, host_of
 
 log = logging.getLogger("bocage.p2p")
 PATH = "/.well-known/apgateway/live"
@@ -69,7 +65,7 @@ class LiveHub:
 
 async def live(socket: WebSocket) -> None:
     """A peer's socket: subscribe messages in, entries out (backlog first, then live)."""
-    node: PeerServing = socket.app.state.node
+    node = host_of(socket)
     refusal = await _refusal(node, socket)
     if refusal:
         await socket.close(code=1008, reason=refusal)
@@ -118,19 +114,13 @@ async def _subscribe(
         return []
     followed = []
     for did, seq in list(clock.items())[: MAX_SUBSCRIBED - len(subscriber.sent)]:
-        account_id = await node.db.read(_held_id, did) if isinstance(seq, int) else None
+        replication = node.services.replication
+        account_id = await replication.live_log(did) if isinstance(seq, int) else None
         if account_id is not None:
             subscriber.sent[account_id] = max(seq, 0)
             await _send_backlog(node, subscriber, account_id)
             followed.append((account_id, did))
     return followed
-
-
-def _held_id(session: Any, did: str) -> int | None:
-    account = replica.held(session, did)
-    if account is None or replica.is_forked(session, account.id):
-        return None
-    return account.id
 
 
 async def _send_new(node: PeerServing, subscriber: _Subscriber) -> None:
@@ -147,17 +137,12 @@ async def _send_new(node: PeerServing, subscriber: _Subscriber) -> None:
 async def _send_backlog(node: PeerServing, subscriber: _Subscriber, account_id: int) -> None:
     while True:
         after = subscriber.sent[account_id]
-        lines = await node.db.read(_page, account_id, after)
+        lines = await node.services.replication.backlog(account_id, after, BACKLOG_PAGE)
         for line in lines:
             await subscriber.socket.send_text('{"type":"entry",' + line.decode()[1:])
         subscriber.sent[account_id] = after + len(lines)
         if len(lines) < BACKLOG_PAGE:
             return
-
-
-def _page(session: Any, account_id: int, after: int) -> list[bytes]:
-    account = session.get(Account, account_id)
-    return replica.page(session, account, after, BACKLOG_PAGE) if account else []
 
 
 routes: list[BaseRoute] = [WebSocketRoute(PATH, live)]
@@ -213,7 +198,8 @@ class LiveLinks:
 
     async def _listen(self, url: str, dids: frozenset[str]) -> None:
         signer = await self.node.federation.resolver.instance_signer()
-        heads = await self.node.db.read(_heads, dids)
+        replication = self.node.services.replication
+        heads = await replication.heads(dids)
         async with self.node.federation.client.websocket(f"{url}{PATH}", signer) as socket:
             subscribe = {"type": "subscribe", "clock": {d: seq for d, (_i, seq) in heads.items()}}
             await socket.send_str(orjson.dumps(subscribe).decode())
@@ -221,13 +207,6 @@ class LiveLinks:
                 line = orjson.loads(message.data)
                 if line.get("type") == "entry" and line.get("entry", {}).get("author") in heads:
                     account_id = heads[line["entry"]["author"]][0]
-                    accepted = await self.node.db.write(
-                        replica.accept, account_id, [line], url, intake.store_replicated
-                    )
+                    accepted = await replication.accept(account_id, [line], url)
                     if accepted.bad or accepted.forked or accepted.unchained or accepted.unbound:
                         return  # the next sync sorts it out, through every peer
-
-
-def _heads(session: Any, dids: frozenset[str]) -> dict[str, tuple[int, int]]:
-    """{did: (account id, seq held)} of the wanted logs among `dids`."""
-    return {a.did: (a.id, a.log_seq) for a in replica.wanted(session) if a.did in dids and a.did}

@@ -1,6 +1,7 @@
 """Peer replication as a node runs it: syncs now and then (and on demand), the per-peer
 request limits of the gateway, and discovery on the local network. The node owns one; it
-uses of the node only what `p2p/host.py`'s `Peering` names."""
+uses of the node only what `p2p/host.py`'s `Peering` names. Its reads and writes are the
+replication service's (services/replication.py), the peer book included."""
 
 from __future__ import annotations
 
@@ -10,16 +11,12 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy.orm import Session
-
-from bocage.core.replication import peers, replica
 from bocage.kernel.events import Event
 from bocage.kernel.ratelimit import SlidingWindow
-from bocage.p2p import sparse
+from bocage.p2p import pubs, sparse
 from bocage.p2p.host import Peering
 from bocage.p2p.live import LiveHub, LiveLinks
 from bocage.p2p.sync import Progress, Sync, SyncReport
-from bocage.store.models import Peer
 
 log = logging.getLogger("bocage.p2p")
 FIRST_SYNC_SECONDS = 2.0  # after start: a node back online catches up at once
@@ -33,8 +30,8 @@ class Replication:
         self._loop: asyncio.Task[None] | None = None
         self._lan: Any = None  # a LanDiscovery once started
         self.live_hub = LiveHub()  # peers subscribed to the logs held here
-        node.db.events.subscribe(self.live_hub.on_events)
-        node.db.events.subscribe(self._on_events)
+        node.services.replication.subscribe(self.live_hub.on_events)
+        node.services.replication.subscribe(self._on_events)
         self._soon = asyncio.Event()  # set: sync now rather than at the next interval
         node.federation.resolver.elsewhere = self.fetch_object
         self.live_links = LiveLinks(node)  # our subscriptions to peers' logs
@@ -53,6 +50,11 @@ class Replication:
         if self._loop is not None:  # a running node stays subscribed to what it synced
             self.live_links.follow(report.holders)
         return report
+
+    async def register_pub(self, username: str, pub_url: str) -> str:
+        """Register the pub at `pub_url` as a gateway of `username` (p2p/pubs.py); its base
+        URL. `PubRefused` when it did not take the consent."""
+        return await pubs.register(self.node, username, pub_url)
 
     async def fetch_object(self, uri: str) -> dict[str, Any] | None:
         """An object from a peer, verified (when its home node does not answer)."""
@@ -76,22 +78,8 @@ class Replication:
             # Announcing waits for mDNS probes (~1 s): the node does not wait for it.
             self._lan_start = asyncio.create_task(self._lan.start(), name="p2p-lan")
 
-    # --- the peer book, for the admin (services.ports.PeerBook) -----------------------------
-
-    async def listing(self) -> tuple[list[Peer], list[replica.ForkShown]]:
-        """The peers, and the forked logs seen."""
-        return await self.node.db.read(_listing)
-
-    async def add(self, url: str) -> Peer | None:
-        """A peer the admin adds (None: that is this node's own address)."""
-        return await self.node.db.write(peers.remember, url, "manual", own=self.node.ctx.urls.base)
-
-    async def remove(self, url: str) -> bool:
-        return await self.node.db.write(peers.forget, url)
-
     async def _heard_on_lan(self, url: str) -> None:
-        own = self.node.ctx.urls.base
-        await self.node.db.write(peers.remember, url, "lan", own=own)
+        await self.node.services.replication.add(url, "lan")
 
     async def stop(self) -> None:
         if self._loop is not None:  # first: a sync ending now would open live links again
@@ -117,7 +105,3 @@ class Replication:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._soon.wait(), self.node.settings.sync_interval_seconds)
             self._soon.clear()
-
-
-def _listing(session: Session) -> tuple[list[Peer], list[replica.ForkShown]]:
-    return peers.listed(session), replica.forks(session)

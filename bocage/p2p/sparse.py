@@ -9,16 +9,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from bocage.core.replication import peers
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
 from bocage.federation import normalize
 from bocage.federation.client import FetchError
 from bocage.p2p.host import Peering
-from bocage.store.models import Account
 
 log = logging.getLogger("bocage.p2p")
 PEERS_ASKED = 5  # at most, best scored first: a missing object must not cost a crawl
@@ -26,44 +22,26 @@ PEERS_ASKED = 5  # at most, best scored first: a missing object must not cost a 
 
 async def fetch_object(node: Peering, uri: str) -> dict[str, Any] | None:
     """The object `uri` from a peer, verified; None if no peer has it."""
-    author = await node.db.read(_author_of, uri)
+    replication = node.services.replication
+    author = await replication.author_of(uri)
     if author is None:
         return None  # nobody known here could have signed it
     did, actor = author
     path = urlsplit(uri).path.lstrip("/")
     signer = await node.federation.resolver.instance_signer()
-    for peer in (await node.db.read(peers.to_ask))[:PEERS_ASKED]:
-        url = f"{peer.url}/.well-known/apgateway/{did}/{path}"
+    for peer in (await replication.peers_to_ask())[:PEERS_ASKED]:
+        url = f"{peer}/.well-known/apgateway/{did}/{path}"
         try:
             answer = await node.federation.client.signed_request(
                 "GET", url, signer, accept="application/activity+json"
             )
         except FetchError as failed:
-            log.debug("sparse fetch of %s from %s: %s", uri, peer.url, failed)
+            log.debug("sparse fetch of %s from %s: %s", uri, peer, failed)
             continue
         document = _verified(answer.body, uri, did, actor) if answer.status == 200 else None
         if document is not None:
             return document
     return None
-
-
-def _author_of(session: Session, uri: str) -> tuple[str, str] | None:
-    """(did, actor id) of the known author whose id the object's id extends
-    (`…/users/alice/statuses/1` is Alice's): only an author with a did:key can be checked."""
-    candidates = session.execute(
-        select(Account.uri, Account.did).where(
-            Account.domain == normalize.host(uri), Account.did.is_not(None)
-        )
-    ).all()
-    owners = [
-        (actor, did)
-        for actor, did in candidates
-        if did is not None and uri.startswith(actor.rstrip("/") + "/")
-    ]
-    if not owners:
-        return None
-    actor, did = max(owners, key=lambda owner: len(owner[0]))
-    return did, actor
 
 
 def _verified(body: bytes, uri: str, did: str, actor: str) -> dict[str, Any] | None:

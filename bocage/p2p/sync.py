@@ -13,15 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import orjson
-from sqlalchemy.orm import Session
 
 from bocage.core.replication import peers, replica
+from bocage.core.replication.budget import Eviction
 from bocage.core.replication.peers import SyncResult
-from bocage.federation import intake
+from bocage.core.replication.replica import WantedLog
 from bocage.federation.client import AddressPolicy, BlockedAddress, FetchError, Signer
-from bocage.p2p import budget
 from bocage.p2p.host import Peering
-from bocage.store.models import Account
 
 log = logging.getLogger("bocage.p2p")
 PAGE = 500
@@ -52,7 +50,7 @@ class SyncReport:
     rejected: int = 0
     forks: int = 0
     errors: dict[str, str] = field(default_factory=dict)
-    evicted: budget.Eviction = field(default_factory=budget.Eviction)
+    evicted: Eviction = field(default_factory=Eviction)
     holders: dict[str, list[str]] = field(default_factory=dict)  # peer -> wanted dids it holds
     candidates_asked: int = 0  # nodes other peers named, asked whether they are nodes
     candidates_confirmed: int = 0  # … that answered as one: peers from now on
@@ -81,13 +79,6 @@ class _NoClock(Exception):
         self.state, self.error = state, error
 
 
-@dataclass(frozen=True)
-class _Author:
-    account_id: int
-    did: str
-    head: int  # held here when the sync began
-
-
 class Sync:
     """One sync run of a node with its peers."""
 
@@ -101,15 +92,14 @@ class Sync:
         self.done = self.total = 0
 
     async def run(self) -> SyncReport:
-        db, own = self.node.db, self.node.ctx.urls.base
-        await db.write(_learn_from_follows, own)
-        asked = [peer.url for peer in await db.read(peers.to_ask)]
-        authors = {author.did: author for author in await db.read(_wanted)}
+        replication = self.node.services.replication
+        outset = await replication.outset()
+        asked, authors = outset.asked, {author.did: author for author in outset.wanted}
         # What we hold, and at what seq we are for every author we want (0: nothing yet):
         # the peer answers for each did named.
-        offered = {**await db.read(replica.clock), **{d: a.head for d, a in authors.items()}}
-        known = [peer.url for peer in await db.read(peers.listed)]
-        body = orjson.dumps({"clock": offered, "peers": [own, *known][: peers.MAX_LEARNED]})
+        own = self.node.ctx.urls.base
+        listed = [own, *outset.known][: peers.MAX_LEARNED]
+        body = orjson.dumps({"clock": outset.clock, "peers": listed})
         self.report.peers_asked = len(asked)
         clocks = await asyncio.gather(*(self._exchange(url, body) for url in asked))
         answered = {url: c for url, c in zip(asked, clocks, strict=True) if c is not None}
@@ -128,11 +118,8 @@ class Sync:
             self._ask_candidates(body),
             *(self._author(authors[did], plan[did], answered, at_once) for did in plan),
         )
-        await db.write(self._record, asked)
-        settings = self.node.settings
-        self.report.evicted = await db.write(
-            budget.enforce, settings.replica_bytes_per_author, settings.replica_bytes_total
-        )
+        await replication.record({url: self._result(url) for url in asked})
+        self.report.evicted = await replication.enforce_budgets()
         return self.report
 
     async def _exchange(self, url: str, body: bytes) -> dict[str, int] | None:
@@ -144,8 +131,7 @@ class Sync:
             self._fail(url, failed.state, failed.error)
             return None
         taught = contactable(answer.peers, self.node.federation.client.policy)
-        own = self.node.ctx.urls.base
-        await self.node.db.write(peers.teach, taught, teacher=url, own=own)
+        await self.node.services.replication.teach(taught, url)
         self.tallies.setdefault(url, _PeerTally())
         return answer.clock
 
@@ -173,25 +159,25 @@ class Sync:
     async def _ask_candidates(self, body: bytes) -> None:
         """A few of the candidates other peers named, asked once each whether they are nodes:
         one that answers a clock exchange naming itself becomes a peer."""
-        urls = await self.node.db.write(peers.candidates_to_ask)
+        urls = await self.node.services.replication.candidates_to_ask()
         self.report.candidates_asked = len(urls)
         await asyncio.gather(*(self._ask_candidate(url, body) for url in urls))
 
     async def _ask_candidate(self, url: str, body: bytes) -> None:
-        db = self.node.db
+        replication = self.node.services.replication
         try:
             answer = await self._clock_of(url, body)
             if answer.node is None or _base_url(answer.node) != url:
                 raise _NoClock("refused", f"its clock answer names {answer.node!r}, not {url}")
         except _NoClock as failed:
             log.info("candidate peer %s: %s", url, failed.error)
-            await db.write(peers.unconfirmed, url, failed.error)
+            await replication.unconfirmed(url, failed.error)
             return
-        await db.write(peers.confirmed, url, own=self.node.ctx.urls.base)
+        await replication.confirmed(url)
         self.report.candidates_confirmed += 1
 
     async def _author(
-        self, author: _Author, candidates: list[str], clocks: dict[str, dict[str, int]],
+        self, author: WantedLog, candidates: list[str], clocks: dict[str, dict[str, int]],
         at_once: asyncio.Semaphore,
     ) -> None:  # fmt: skip
         """Fetch an author's missing entries from its candidates in turn, until one has
@@ -201,26 +187,23 @@ class Sync:
                 if await self._from_peer(author, url, clocks[url][author.did]):
                     return
 
-    async def _from_peer(self, author: _Author, url: str, target: int) -> bool:
+    async def _from_peer(self, author: WantedLog, url: str, target: int) -> bool:
         """Pages from one peer up to `target`; False when that peer could not finish."""
         tally = self.tallies.setdefault(url, _PeerTally())
         semaphore = self.per_peer.setdefault(url, asyncio.Semaphore(PER_PEER))
+        replication = self.node.services.replication
         while True:
-            head = await self.node.db.read(_head, author.account_id)
+            head = await replication.head(author.account_id)
             if head is None or head >= target:
                 return True
             async with semaphore:
                 lines = await self._page(url, author.did, head, tally)
             if not lines:
                 return False
-            accepted = await self.node.db.write(
-                replica.accept, author.account_id, lines, url, intake.store_replicated
-            )
+            accepted = await replication.accept(author.account_id, lines, url)
             if accepted.unchained:  # their entry at our head: a fork, or a bad peer
                 lines = await self._page(url, author.did, head - 1, tally, limit=1)
-                accepted = await self.node.db.write(
-                    replica.accept, author.account_id, lines, url, intake.store_replicated
-                )
+                accepted = await replication.accept(author.account_id, lines, url)
                 if not accepted.forked:
                     accepted = replica.Accepted(0, "a chain that does not continue ours", bad=True)
             self._count(tally, accepted)
@@ -272,14 +255,12 @@ class Sync:
         self.report.errors[url] = error
         self.tallies[url] = _PeerTally(state=state, error=error)
 
-    def _record(self, session: Session, asked: list[str]) -> None:
-        for url in asked:
-            tally = self.tallies.get(url, _PeerTally())
-            result = SyncResult(tally.state, tally.error, tally.received, tally.score)
-            peers.record(session, url, result)
+    def _result(self, url: str) -> SyncResult:
+        tally = self.tallies.get(url, _PeerTally())
+        return SyncResult(tally.state, tally.error, tally.received, tally.score)
 
 
-def _plan(authors: dict[str, _Author], clocks: dict[str, dict[str, int]]) -> dict[str, list[str]]:
+def _plan(authors: dict[str, WantedLog], clocks: dict[str, dict[str, int]]) -> dict[str, list[str]]:
     """For each author some peer holds further than we do: the peers to ask, in order. The
     first choice is spread: the least loaded of the peers that hold the most entries."""
     load: Counter[str] = Counter()
@@ -307,23 +288,3 @@ def _error_of(body: bytes) -> str:
         return str(orjson.loads(body).get("error", ""))[:200]
     except (orjson.JSONDecodeError, AttributeError):
         return ""
-
-
-def _wanted(session: Session) -> list[_Author]:
-    return [_Author(a.id, a.did, a.log_seq) for a in replica.wanted(session) if a.did]
-
-
-def _head(session: Session, account_id: int) -> int | None:
-    """The seq held of an author's log; None once it forked (nothing more is fetched)."""
-    account = session.get(Account, account_id)
-    if account is None or replica.is_forked(session, account_id):
-        return None
-    return account.log_seq
-
-
-def _learn_from_follows(session: Session, own: str) -> None:
-    """The home nodes of the authors followed here are peers, and so are their gateways."""
-    for account in replica.wanted(session):
-        peers.remember(session, account.uri, "follow", own=own)
-        for gateway in account.gateways or []:
-            peers.remember(session, gateway, "gateway", own=own)

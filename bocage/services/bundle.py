@@ -22,10 +22,10 @@ from bocage.services.ports import (
     Logins,
     Lookups,
     MediaStore,
-    PeerBook,
     SignUps,
 )
 from bocage.services.posts import PostService
+from bocage.services.replication import ReplicationService
 from bocage.services.search import SearchService
 from bocage.services.streaming import StreamService
 from bocage.services.timelines import TimelineService
@@ -46,6 +46,7 @@ class Services:
     moderation: ModerationService
     notifications: NotificationService
     posts: PostService
+    replication: ReplicationService
     search: SearchService
     streaming: StreamService
     timelines: TimelineService
@@ -62,9 +63,9 @@ class Services:
         logins: Logins,
         sign_ups: SignUps,
         rules_cache: DomainRulesCache,
-        peers: PeerBook,
     ) -> Services:
         media = MediaService(db, ctx, images, storage)
+        replication = ReplicationService(db, ctx)
         return cls(
             ctx=ctx,
             accounts=AccountService(
@@ -77,9 +78,10 @@ class Services:
             instance=InstanceService(db, ctx),
             lists=ListService(db, ctx),
             media=media,
-            moderation=ModerationService(db, ctx, rules_cache, peers),
+            moderation=ModerationService(db, ctx, rules_cache, peers=replication),
             notifications=NotificationService(db, ctx),
             posts=PostService(db, ctx, lookups),
+            replication=replication,
             search=SearchService(db, ctx, lookups),
             streaming=StreamService(db, ctx),
             timelines=TimelineService(db, ctx),

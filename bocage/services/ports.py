@@ -63,7 +63,8 @@ class DomainRulesCache(Protocol):
 
 
 class PeerBook(Protocol):
-    """The peers this node replicates with, for the admin (the p2p face keeps them)."""
+    """The peers this node replicates with, for the admin (the replication service keeps
+    them)."""
 
     async def listing(self) -> tuple[list[Peer], list[Any]]:
         """The peers, and the forked logs seen (whose, at which seq, from which peer)."""

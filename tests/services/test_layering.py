@@ -1,9 +1,10 @@
-"""The web and Mastodon API faces work through the services (bocage/services/__init__.py):
+"""The web, Mastodon API and p2p faces work through the services (bocage/services/__init__.py):
 none of their modules imports the node, a way to open a unit of work, or another face, and
-none writes through a session. Nor does a face (the job face too) import a core function
-that works on a session: what a face renders comes from a service (a value, or a
-presenter's `Reader`). Checked on the source (AST, and the imported functions' signatures),
-so a new route that slips past the services fails here, not in review."""
+none writes through a session. Nor does a face import a core function that works on a
+session: what a face renders comes from a service (a value, or a presenter's `Reader`).
+Checked on the source (AST, and the imported functions' signatures), so a new route that
+slips past the services fails here, not in review. The p2p face (peer replication) keeps
+only the transport: its reads and writes are the replication service's."""
 
 from __future__ import annotations
 
@@ -19,10 +20,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 BOCAGE = Path(__file__).resolve().parents[2] / "bocage"
-FACES = ("web", "mastodon_api")
+FACES = ("web", "mastodon_api", "p2p")
 # The faces that import no core function taking a session (`fn(session, …)`): add a face here
-# once it gets everything through services (activitypub and p2p are on their way).
-SESSIONLESS_FACES = ("web", "mastodon_api", "jobs")
+# once it gets everything through services (activitypub is on its way).
+SESSIONLESS_FACES = ("web", "mastodon_api", "p2p", "jobs")
 CORE = "bocage.core"
 OTHER_FACES = ("bocage.web", "bocage.mastodon_api", "bocage.activitypub", "bocage.p2p")
 # What bocage.store.db offers beside units of work: the cache of rows and rendered entities
@@ -108,6 +109,22 @@ def test_the_check_catches_what_it_forbids(tmp_path: Path) -> None:
     )
     found = violations(bad, "web")
     assert len(found) == 6, found
+
+
+def test_the_p2p_face_may_not_go_back_to_the_database(tmp_path: Path) -> None:
+    """The p2p face's old shape (its own units of work on the node's database, a Session
+    write, the web face's helpers) fails the check as the web face's would."""
+    bad = tmp_path / "sync.py"
+    bad.write_text(
+        "from bocage.web.auth import services_of\n"
+        "class Sync:\n"
+        "    async def run(self, session):\n"
+        "        await self.node.db.read(print)\n"
+        "        await self.node.db.write(print)\n"
+        "        session.merge(object())\n"
+    )
+    found = violations(bad, "p2p")
+    assert len(found) == 4, found
 
 
 def takes_a_session(found: Any) -> bool:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from bocage.core.replication import replica
 from bocage.kernel.clock import now
 from bocage.kernel.errors import DomainError
 from bocage.store.models import Peer, PeerCandidate
@@ -166,6 +167,33 @@ def record(session: Session, url: str, result: SyncResult) -> None:
     peer.state, peer.last_error = result.state, result.error
     peer.score += result.score
     peer.entries_received += result.received
+
+
+def record_all(session: Session, results: dict[str, SyncResult]) -> None:
+    """How a sync went with each peer it asked."""
+    for url, result in results.items():
+        record(session, url, result)
+
+
+def exchange(
+    session: Session, asker: str, dids: list[str], taught: list[str], *, own: str
+) -> tuple[dict[str, int], list[str]]:
+    """A clock exchange a peer asked for: our clock for the `dids` it named (all we hold if
+    none), and the peers we know but itself. The asker signed as a node: a peer; the nodes
+    it named (`taught`, already contactable) are only candidates."""
+    remember(session, asker, "exchange", own=own)
+    teach(session, taught, teacher=asker, own=own)
+    held = replica.clock(session, dids or None)
+    known = [peer.url for peer in listed(session) if peer.url != asker]
+    return held, known[:MAX_LEARNED]
+
+
+def learn_from_follows(session: Session, own: str) -> None:
+    """The home nodes of the authors followed here are peers, and so are their gateways."""
+    for account in replica.wanted(session):
+        remember(session, account.uri, "follow", own=own)
+        for gateway in account.gateways or []:
+            remember(session, gateway, "gateway", own=own)
 
 
 def _learned_count(session: Session) -> int:

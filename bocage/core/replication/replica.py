@@ -27,7 +27,7 @@ from bocage.core.replication.verify import Head, Rejected, Unbound
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.kernel import events
 from bocage.kernel.clock import now
-from bocage.kernel.urls import same_origin
+from bocage.kernel.urls import host, same_origin
 from bocage.store.models import (
     Account,
     Follow,
@@ -111,6 +111,51 @@ def wanted(session: Session) -> list[Account]:
         ~exists().where(LogFork.account_id == Account.id),
     )
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class WantedLog:
+    """A remote author's log this node keeps, and the seq held of it."""
+
+    account_id: int
+    did: str
+    head: int
+
+
+def wanted_logs(session: Session) -> list[WantedLog]:
+    return [WantedLog(a.id, a.did, a.log_seq) for a in wanted(session) if a.did]
+
+
+def heads(session: Session, dids: frozenset[str]) -> dict[str, tuple[int, int]]:
+    """{did: (account id, seq held)} of the wanted logs among `dids`."""
+    return {log.did: (log.account_id, log.head) for log in wanted_logs(session) if log.did in dids}
+
+
+def head_held(session: Session, account_id: int) -> int | None:
+    """The seq held of an author's log; None once it forked (nothing more is fetched)."""
+    account = session.get(Account, account_id)
+    if account is None or is_forked(session, account_id):
+        return None
+    return account.log_seq
+
+
+def author_of(session: Session, uri: str) -> tuple[str, str] | None:
+    """(did, actor id) of the known author whose id the object's id extends
+    (`…/users/alice/statuses/1` is Alice's): only an author with a did:key can be checked."""
+    candidates = session.execute(
+        select(Account.uri, Account.did).where(
+            Account.domain == host(uri), Account.did.is_not(None)
+        )
+    ).all()
+    owners = [
+        (actor, did)
+        for actor, did in candidates
+        if did is not None and uri.startswith(actor.rstrip("/") + "/")
+    ]
+    if not owners:
+        return None
+    actor, did = max(owners, key=lambda owner: len(owner[0]))
+    return did, actor
 
 
 def page(session: Session, account: Account, after: int, limit: int) -> list[bytes]:

@@ -84,9 +84,13 @@ class StreamHub:
         self.services.streaming.subscribe(self._on_events)
         self._task = asyncio.create_task(self._route_forever(), name="bocage-streaming")
 
-    async def stop(self) -> None:
+    def end_streams(self) -> None:
+        """Ends every client's stream (the node is stopping): each transport sees its end."""
         for connection in list(self.connections):
             connection.close()
+
+    async def stop(self) -> None:
+        self.end_streams()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

@@ -26,8 +26,8 @@ from bocage.node import Node
 from bocage.store.models import Account, LogEntry
 from tests.conftest import make_settings
 from tests.core.helpers import post, user
+from tests.core.replication.test_verification import HOME, PEER, alice_on, served_log
 from tests.fuzz import JSON
-from tests.p2p.test_verification import HOME, PEER, alice_on, served_log
 
 ENTRY_FIELDS = ["author", "seq", "prev", "id", "digest", "signature", "extra"]
 ACTIVITY_FIELDS = ["id", "type", "actor", "object", "to", "cc", "proof", "published"]

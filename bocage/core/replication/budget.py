@@ -1,4 +1,5 @@
-"""Storage budgets for replicated content (docs/protocol.md §5, "Budgets").
+"""Storage budgets for replicated content (docs/protocol.md §5, "Budgets"): a rule of what a
+node holds, run by the replication service after each sync.
 
 Other authors' content held here is capped per author (`replica_bytes_per_author`) and in
 all (`replica_bytes_total`). Beyond a budget the oldest remote content is evicted: the

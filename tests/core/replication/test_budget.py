@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from bocage.core.replication import budget
+from bocage.core.replication.budget import Eviction
 from bocage.node import Node
-from bocage.p2p import budget
-from bocage.p2p.budget import Eviction
 from bocage.store.models import Account, GatewayConsent, LogEntry
 from tests.core.helpers import remote_user, user
 
