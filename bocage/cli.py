@@ -22,7 +22,7 @@ import socket
 import sys
 import tarfile
 import tomllib
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -44,8 +44,8 @@ from bocage.config import (
     write_config_file,
     write_secrets,
 )
-from bocage.core.accounts import accounts, keystore
-from bocage.core.instance import instance
+from bocage.core.accounts import keystore
+from bocage.core.accounts.accounts import Registration
 from bocage.core.replication import peers
 from bocage.crypto import sealing
 from bocage.crypto.sealing import SealingError
@@ -60,6 +60,7 @@ from bocage.store.db import Database
 
 if TYPE_CHECKING:
     from bocage.node import Node
+    from bocage.services import Services
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Bocage: your own social node.")
 user_app = typer.Typer(no_args_is_help=True, help="Manage local accounts.")
@@ -148,6 +149,17 @@ def run(work: Callable[[], T]) -> T:
         raise fail(str(exc) or type(exc).__name__) from None
 
 
+def with_services(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+    """`work` done through the services of this data directory's node, started for this one
+    command (`_started_node`: the schema made current, the keys sealed), as `run` does it."""
+
+    async def on_node() -> T:
+        async with _started_node(settings) as node:
+            return await work(node.services)
+
+    return run(lambda: asyncio.run(on_node()))
+
+
 @contextmanager
 def database(settings: Settings) -> Iterator[Database]:
     migrations.upgrade(settings.effective_database_url)
@@ -202,7 +214,7 @@ def serve(
     if pub:
         settings = settings.model_copy(update={"pub": True})
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    run(lambda: _prepare_to_serve(settings, host, port))
+    _prepare_to_serve(settings, host, port)
     from bocage.app import create_app
 
     app = create_app(settings, run_worker=worker)
@@ -226,19 +238,16 @@ def _tune_garbage_collector() -> None:
 def _prepare_to_serve(settings: Settings, host: str, port: int) -> None:
     """Before listening: the schema is current, the keys are sealed (a wrong secret_key stops
     here, with a clear message), and without an admin the link that makes one is shown."""
-    with database(settings) as db:
-        keystore.seal_stored(db, Context.from_settings(settings).keyring)
-        if settings.previous_secret_key:
-            errors.print(line(
-                ("warning:", "bold yellow"),
-                " a secret rotation did not finish; every private key is now sealed with the"
-                " new secret_key. Run `bocage secret rotate` again (node stopped), or remove"
-                " previous_secret_key from bocage.toml.",
-            ))  # fmt: skip
-        with db.transaction() as session:
-            if instance.has_admin(session):
-                return
-            token = instance.new_setup_token(session)
+    token = with_services(settings, lambda services: services.instance.setup_token())
+    if settings.previous_secret_key:
+        errors.print(line(
+            ("warning:", "bold yellow"),
+            " a secret rotation did not finish; every private key is now sealed with the"
+            " new secret_key. Run `bocage secret rotate` again (node stopped), or remove"
+            " previous_secret_key from bocage.toml.",
+        ))  # fmt: skip
+    if token is None:
+        return
     console.print()
     console.print(line(("No admin account yet.", "bold"), " Open this one-time link to create it:"))
     console.print(f"  http://{host}:{port}/setup/{token}")
@@ -284,30 +293,21 @@ def user_create(
 ) -> None:
     """Create an approved local account (whatever the registration mode)."""
     settings = settings_for(data)
-    form = accounts.Registration(username, email, password)
-
-    def create() -> None:
-        accounts.validate_registration(form)
-        secrets = accounts.make_secrets(password)
-        with database(settings) as db, db.transaction() as session:
-            ctx = Context.from_settings(settings)
-            accounts.register(session, ctx, form, secrets, admin=admin, bypass_mode=True)
-
-    run(create)
+    form = Registration(username, email, password)
+    with_services(settings, lambda services: services.accounts.create(form, admin=admin))
     console.print(f"Created @{username}{' (admin)' if admin else ''}.")
 
 
 def _user_change(data: Path, action: str, username: str) -> None:
     settings = settings_for(data)
 
-    def change() -> None:
-        with database(settings) as db, db.transaction() as session:
-            if action == "approve":
-                accounts.set_approved(session, username, True)
-            else:
-                accounts.set_suspended(session, username, action == "suspend")
+    async def change(services: Services) -> None:
+        if action == "approve":
+            await services.moderation.approve(username, True)
+        else:
+            await services.moderation.suspend(username, action == "suspend")
 
-    run(change)
+    with_services(settings, change)
     console.print(f"@{username}: {action} done.")
 
 
@@ -538,7 +538,7 @@ def secret_rotate(data: DataOption = Path("data")) -> None:
                 "rotate the secret in the file, or rotate it where the variable is set"
             )
     settings = settings_for(data)
-    resealed, key_id = run(lambda: _rotate(settings))
+    resealed, key_id = with_services(settings, lambda services: _rotate(settings, services))
     console.print(
         f"New secret_key (key id {key_id}) written to {data / CONFIG_FILE}; {resealed} "
         "private keys sealed with it. Keep a copy of it elsewhere: restoring a backup made "
@@ -546,21 +546,21 @@ def secret_rotate(data: DataOption = Path("data")) -> None:
     )
 
 
-def _rotate(settings: Settings) -> tuple[int, str]:
+async def _rotate(settings: Settings, services: Services) -> tuple[int, str]:
     """Crash-safe in this order. (1) The file gets the new secret, the old one as
     `previous_secret_key`: from then on any start opens both and seals with the new one, so a
     rotation cut short anywhere later is finished by the next start (or the next rotate).
-    (2) Every key is re-sealed in one transaction. (3) The old secret leaves the file."""
+    (2) Every key is re-sealed in one transaction. (3) The old secret leaves the file.
+    An earlier rotation that stopped half-way was finished by the start of the node the
+    services belong to (it sealed every key with `secret_key`); its file is mended here."""
     data, old = settings.data_dir, settings.secret_key
-    with database(settings) as db:
-        if settings.previous_secret_key:  # an earlier rotation stopped half-way: finish it
-            keystore.seal_stored(db, sealing.keyring(old, settings.previous_secret_key))
-            write_secrets(data, old)
-        new = new_secret()
-        write_secrets(data, new, old)  # (1)
-        ring = sealing.keyring(new, old)
-        resealed = keystore.seal_stored(db, ring)  # (2), and the old values' space rewritten
-        write_secrets(data, new)  # (3)
+    if settings.previous_secret_key:
+        write_secrets(data, old)
+    new = new_secret()
+    write_secrets(data, new, old)  # (1)
+    ring = sealing.keyring(new, old)
+    resealed = await services.accounts.seal_keys(ring)  # (2), and the old values' space rewritten
+    write_secrets(data, new)  # (3)
     return resealed, ring.current.key_id
 
 

@@ -14,7 +14,6 @@ from bocage.activitypub.federation import Federation
 from bocage.adapters.images import PillowImages
 from bocage.adapters.storage import LocalStorage
 from bocage.config import Settings
-from bocage.core.accounts import keystore
 from bocage.core.auth.logins import Logins
 from bocage.core.auth.signups import SignUps
 from bocage.datadir import DIRECTORY_MODE
@@ -38,17 +37,6 @@ class Node:
         self.ctx = Context.from_settings(settings)
         self.db = Database(settings.effective_database_url)
         self.federation = Federation(self.db, self.ctx)
-        self.worker = Worker(
-            self.db,
-            {
-                **handlers.HANDLERS,
-                **handlers.with_context(self.ctx),
-                **self.federation.job_handlers(),
-            },
-            concurrency=settings.job_concurrency,
-            lease_seconds=settings.job_lease_seconds,
-            poll_seconds=settings.job_poll_seconds,
-        )
         self.run_worker = run_worker
         self.logins = Logins(settings)  # password checks and their limits, for every face
         self.sign_ups = SignUps(settings.signups_per_address)
@@ -64,6 +52,13 @@ class Node:
             rules_cache=self.federation,
             checks=Checks(self.ctx, self.federation),
         )
+        self.worker = Worker(
+            self.db,
+            {**handlers.of(self.services), **self.federation.job_handlers()},
+            concurrency=settings.job_concurrency,
+            lease_seconds=settings.job_lease_seconds,
+            poll_seconds=settings.job_poll_seconds,
+        )
         self.replication = Replication(self)  # the p2p face's running part: syncs, LAN, live
 
     async def start(self) -> None:
@@ -74,7 +69,7 @@ class Node:
         await asyncio.to_thread(self.db.id_slot)
         # Keys from before sealing are sealed, those of an unfinished rotation re-sealed; a
         # wrong secret_key stops the start here (SealingError), not at the first signature.
-        await asyncio.to_thread(keystore.seal_stored, self.db, self.ctx.keyring)
+        await self.services.accounts.seal_keys(self.ctx.keyring)
         # Committed events reach this process's listeners (streaming, caches) on this loop.
         self.db.events.attach(asyncio.get_running_loop())
         await asyncio.to_thread(self.db.listen)

@@ -11,23 +11,18 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import orjson
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bocage.core.timelines.timelines import Page
 from bocage.edge import nul_field, read_body
+from bocage.federation.responses import services_of
 from bocage.kernel import numbers
 from bocage.kernel.errors import DomainError, InvalidInput
-from bocage.services import Services
 
 API_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke")
 MAX_BODY = 64 * 1024
-
-
-def services_of(request: HTTPConnection) -> Services:
-    """The node's services, which every route works through."""
-    return request.app.state.services
 
 
 def is_api(request: Request) -> bool:

@@ -1,27 +1,19 @@
-"""Reading what the routes answer with: posts as Status entities (with their tags in one
+"""Rendering what the routes answer with: posts as Status entities (with their tags in one
 query for a whole page, and the viewer's filters applied) and accounts, inside the read
-transaction."""
+that produced them, through its `Reader` (services/reader.py)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, select
-from sqlalchemy.orm import Session
-
-from bocage.core.filters import filters, pages
-from bocage.core.timelines import timelines
-from bocage.core.timelines.timelines import PostView, with_mentions
+from bocage.core.filters import filters
+from bocage.core.timelines.timelines import PostView
 from bocage.kernel.context import Context
 from bocage.kernel.errors import NotFound
 from bocage.mastodon_api import entities, rendered
-from bocage.services import conversations
-from bocage.services.conversations import ConversationPage
-from bocage.store.db import committed_cache
-from bocage.store.models import Account, AccountConversation, Notification, PostTag
-from bocage.store.prepared import Prepared
+from bocage.services.reader import ConversationPage, Reader
+from bocage.store.models import Account, AccountConversation, Notification
 
 # Ours → Mastodon's: a reply is a mention there. Reports reach admins on the web pages;
 # Mastodon's admin.report carries a Report entity the admin API will provide.
@@ -37,23 +29,23 @@ CONTEXTS = filters.CONTEXTS
 
 def page_of(
     ctx: Context, viewer: Account | Any | None, context: str, *, keep_hidden: bool = False
-) -> Callable[[Session, list[PostView]], Statuses]:
+) -> Callable[[Reader, list[PostView]], Statuses]:
     """The presenter of a page of posts (`Query.present`): `statuses` in the read."""
 
-    def present(session: Session, views: list[PostView]) -> Statuses:
-        return statuses(session, ctx, views, viewer, context, keep_hidden=keep_hidden)
+    def present(reader: Reader, views: list[PostView]) -> Statuses:
+        return statuses(reader, ctx, views, viewer, context, keep_hidden=keep_hidden)
 
     return present
 
 
 def one_of(
     ctx: Context, viewer: Account | Any | None, context: str = "thread", *, keep_hidden: bool = True
-) -> Callable[[Session, list[PostView]], dict[str, Any]]:
+) -> Callable[[Reader, list[PostView]], dict[str, Any]]:
     """The presenter of one post (a list of one view): its Status entity. No view (the post
     was deleted between the write that named it and this read) is a 404, not a crash."""
 
-    def present(session: Session, views: list[PostView]) -> dict[str, Any]:
-        shown = statuses(session, ctx, views, viewer, context, keep_hidden=keep_hidden)
+    def present(reader: Reader, views: list[PostView]) -> dict[str, Any]:
+        shown = statuses(reader, ctx, views, viewer, context, keep_hidden=keep_hidden)
         if not shown:
             raise NotFound("Record not found")
         return shown[0]
@@ -70,7 +62,7 @@ class Statuses(list[dict[str, Any]]):
 
 
 def statuses(
-    session: Session,
+    reader: Reader,
     ctx: Context,
     views: list[PostView],
     viewer: Account | Any | None,
@@ -84,10 +76,10 @@ def statuses(
     assert context in CONTEXTS, context
     page_ids = [view.post.id for view in views]
     viewer_id = viewer.id if viewer is not None else None
-    applied = pages.apply(session, viewer_id, views, context, keep_hidden=keep_hidden)
+    applied = reader.filtered(viewer_id, views, context, keep_hidden=keep_hidden)
     # Status entities built before from this database's committed rows (none are kept from
     # a write transaction: its row versions may still roll back).
-    kept = committed_cache(session, "rendered", rendered.RenderedStatuses)
+    kept = reader.cache("rendered", rendered.RenderedStatuses)
     built: dict[int, dict[str, Any]] = {}
     if kept is not None:
         for view in applied.views:
@@ -95,9 +87,9 @@ def statuses(
                 built[view.post.id] = entity
     missing = [view for view in applied.views if view.post.id not in built]
     if missing:  # the tags and mentions of what was not built before, in two queries
-        with_mentions(session, missing)
+        reader.with_mentions(missing)
         page = entities.PageLoad(
-            tags=_tags(session, missing),
+            tags=reader.tags(missing),
             attachments={v.post.id: v.media for view in missing for v in (view, view.reblog) if v},
         )
         for view in missing:
@@ -112,31 +104,31 @@ def statuses(
 
 
 def for_readers(
-    session: Session, ctx: Context, seen: dict[int, PostView], context: str
+    reader: Reader, ctx: Context, seen: dict[int, PostView], context: str
 ) -> dict[int, dict[str, Any]]:
     """One post as each reader sees it (`seen`: timelines.as_readers_see_it), built once and
     given each reader's own flags and filters; readers whose filters hide it are left out."""
     if not seen:
         return {}
     first = next(iter(seen.values()))
-    built = statuses(session, ctx, [first], None, context)
+    built = statuses(reader, ctx, [first], None, context)
     if not built:
         return {}
     shown: dict[int, dict[str, Any]] = {}
-    for reader, view in seen.items():
-        entity = for_viewer(session, rendered.reuse(built[0], view), [view], reader, context)
+    for reader_id, view in seen.items():
+        entity = for_viewer(reader, rendered.reuse(built[0], view), [view], reader_id, context)
         if entity is not None:
-            shown[reader] = entity
+            shown[reader_id] = entity
     return shown
 
 
 def for_viewer(
-    session: Session, entity: dict[str, Any], views: list[PostView], viewer_id: int, context: str
+    reader: Reader, entity: dict[str, Any], views: list[PostView], viewer_id: int, context: str
 ) -> dict[str, Any] | None:
     """A status rendered for nobody in particular (`entity`, from `views`), as `viewer_id`'s
     filters show it in `context`: None if they hide it, a copy with `filtered` if they
     match it, the same entity otherwise (the public streams render once for everyone)."""
-    applied = pages.apply(session, viewer_id, views, context)
+    applied = reader.filtered(viewer_id, views, context)
     if not applied.views:
         return None
     found = applied.matches.get(int(entity["id"]))
@@ -159,27 +151,12 @@ def page_ids(answer: list[dict[str, Any]]) -> list[int]:
     return getattr(answer, "page_ids", None) or [int(status["id"]) for status in answer]
 
 
-# Built once: building a statement costs more than SQLite takes to run this one.
-IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
-TAGS_OF = Prepared(select(PostTag.post_id, PostTag.tag).where(PostTag.post_id.in_(IDS)))
-
-
-def _tags(session: Session, views: list[PostView]) -> dict[int, list[str]]:
-    """The page's hashtags (of each post and of each boosted original), in one query."""
-    ids = [view.post.id for view in views] + [view.reblog.post.id for view in views if view.reblog]
-    tags: dict[int, list[str]] = defaultdict(list)
-    if ids:
-        for post_id, tag in TAGS_OF.rows(session, {"ids": ids}):
-            tags[post_id].append(tag)
-    return tags
-
-
 def notification(
-    session: Session, ctx: Context, viewer: Account, row: Notification, *, keep_hidden: bool
+    reader: Reader, ctx: Context, viewer: Account, row: Notification, *, keep_hidden: bool
 ) -> dict[str, Any] | None:
     """The Notification, or None when its post is one a `hide` filter leaves out of the
     viewer's notifications (unless `keep_hidden`: one notification asked for by id)."""
-    sender = session.get(Account, row.from_account_id)
+    sender = reader.get(Account, row.from_account_id)
     assert sender is not None  # notifications cascade-delete with their sender
     entity: dict[str, Any] = {
         "id": str(row.id),
@@ -190,8 +167,8 @@ def notification(
         "status": None,
     }
     if row.post_id:
-        found = timelines.hydrate(session, viewer, [row.post_id])
-        shown = statuses(session, ctx, found, viewer, "notifications", keep_hidden=keep_hidden)
+        found = reader.hydrate(viewer, [row.post_id])
+        shown = statuses(reader, ctx, found, viewer, "notifications", keep_hidden=keep_hidden)
         if found and not shown:
             return None
         entity["status"] = shown[0] if shown else None
@@ -199,19 +176,19 @@ def notification(
 
 
 def conversation_entities(
-    session: Session, ctx: Context, viewer: Account, rows: list[AccountConversation]
+    reader: Reader, ctx: Context, viewer: Account, rows: list[AccountConversation]
 ) -> list[dict[str, Any]]:
     """Conversation entities for `rows` (the live stream's: one conversation that changed)."""
-    return conversation_page(session, ctx, viewer, conversations.with_posts(session, viewer, rows))
+    return conversation_page(reader, ctx, viewer, reader.conversations(viewer, rows))
 
 
 def conversation_page(
-    session: Session, ctx: Context, viewer: Account, found: ConversationPage
+    reader: Reader, ctx: Context, viewer: Account, found: ConversationPage
 ) -> list[dict[str, Any]]:
     """Conversation entities for a page (participants and last posts read with it): the
     last statuses as one page of statuses ("thread" is the filter context Mastodon calls
     Conversations)."""
-    shown = {int(s["id"]): s for s in statuses(session, ctx, found.last_posts, viewer, "thread")}
+    shown = {int(s["id"]): s for s in statuses(reader, ctx, found.last_posts, viewer, "thread")}
     return [
         entities.conversation(ctx, row, found.participants[row.id], shown.get(row.last_status_id))
         for row in found.rows

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bocage.core.accounts import accounts, featured_tags, moves
+from bocage.core.accounts import accounts, featured_tags, keystore, moves
 from bocage.core.accounts.accounts import AccountSecrets, Registration
 from bocage.core.accounts.featured_tags import FeaturedTagView
 from bocage.core.auth import oauth
@@ -19,6 +19,7 @@ from bocage.core.graph.graph import Relationship
 from bocage.core.instance import instance
 from bocage.core.timelines import timelines
 from bocage.core.timelines.timelines import Page, PostView
+from bocage.crypto.sealing import Keyring
 from bocage.kernel.context import Context
 from bocage.kernel.errors import NotFound
 from bocage.services.media import MediaService
@@ -109,8 +110,23 @@ class AccountService(Service):
         secrets = await self._secrets(form, None, counted=False)
         return await self._db.write(_setup_admin, self._ctx, token, form, secrets)
 
+    async def create(self, form: Registration, *, admin: bool = False) -> User:
+        """An approved account made by the node's operator (the `bocage user create`
+        command), whatever the registration mode and the sign-up limits."""
+        secrets = await self._secrets(form, None, counted=False)
+        return await self._db.write(_create, self._ctx, form, secrets, admin)
+
     def setup_token_valid(self, token: str) -> Query[bool]:
         return self._query(lambda session: instance.setup_token_valid(session, token))
+
+    # --- the key store ----------------------------------------------------------------
+
+    async def seal_keys(self, ring: Keyring) -> int:
+        """Every private key sealed with `ring`'s current secret (the node does this at
+        start with its own ring; `bocage secret rotate` with a new one), the overwritten
+        values scrubbed from the database's files; how many rows changed. `SealingError`
+        for a key sealed with a secret `ring` does not hold."""
+        return await asyncio.to_thread(keystore.seal_stored, self._db, ring)
 
     # --- one's own account --------------------------------------------------------------
 
@@ -322,6 +338,12 @@ def _register(
     user = accounts.register(session, ctx, form, secrets)
     token = oauth.token_for_new_user(session, app, user) if app is not None else None
     return SignedUp(user, token)
+
+
+def _create(
+    session: Session, ctx: Context, form: Registration, secrets: AccountSecrets, admin: bool
+) -> User:
+    return accounts.register(session, ctx, form, secrets, admin=admin, bypass_mode=True)
 
 
 def _setup_admin(

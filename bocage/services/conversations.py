@@ -3,35 +3,26 @@ one read; removing one from the list."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy.orm import Session
 
 from bocage.core.messaging import conversations
 from bocage.core.timelines import timelines
-from bocage.core.timelines.timelines import PostView
+from bocage.services.reader import ConversationPage, conversation_page
 from bocage.services.unit import Query, Service
-from bocage.store.models import Account, AccountConversation
-
-
-@dataclass(frozen=True)
-class ConversationPage:
-    """Conversations with their participants (each one's, in order) and last posts."""
-
-    rows: list[AccountConversation]
-    participants: dict[int, list[Account]]
-    last_posts: list[PostView]
+from bocage.store.models import Account
 
 
 class ConversationService(Service):
     def page(self, owner: Account, page: timelines.Page) -> Query[ConversationPage]:
         return self._query(
-            lambda session: with_posts(session, owner, conversations.page(session, owner, page))
+            lambda session: conversation_page(
+                session, owner, conversations.page(session, owner, page)
+            )
         )
 
     def one(self, owner: Account, conversation_id: int) -> Query[ConversationPage]:
         return self._query(
-            lambda session: with_posts(
+            lambda session: conversation_page(
                 session, owner, [conversations.own(session, owner, conversation_id)]
             )
         )
@@ -41,16 +32,6 @@ class ConversationService(Service):
 
     async def remove(self, owner: Account, conversation_id: int) -> None:
         await self._db.write(conversations.remove, owner, conversation_id)
-
-
-def with_posts(
-    session: Session, viewer: Account, rows: list[AccountConversation]
-) -> ConversationPage:
-    """Conversations with their participants and last posts, read in `session` (the live
-    stream reads one this way as it routes an event)."""
-    people = conversations.participants(session, rows)
-    last = timelines.hydrate(session, viewer, [row.last_status_id for row in rows])
-    return ConversationPage(rows, people, last)
 
 
 def _mark_read(session: Session, owner_id: int, conversation_id: int) -> None:

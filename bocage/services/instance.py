@@ -57,6 +57,11 @@ class InstanceService(Service):
 
     # --- the admin's ------------------------------------------------------------------
 
+    async def setup_token(self) -> str | None:
+        """A new one-time token for the link that makes the first admin (any earlier one
+        stops working); None once there is an admin."""
+        return await self._db.write(_setup_token)
+
     async def update_info(
         self, *, name: str, description: str, rules: list[str], registration_mode: str
     ) -> InstanceInfo:
@@ -103,3 +108,7 @@ def _create_invite(
     session: Session, admin: User, max_uses: int | None, expires_in: timedelta | None
 ) -> Invite:
     return instance.create_invite(session, admin, max_uses=max_uses, expires_in=expires_in)
+
+
+def _setup_token(session: Session) -> str | None:
+    return None if instance.has_admin(session) else instance.new_setup_token(session)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bocage.core.notifications import notifications
 from bocage.kernel.errors import NotFound
-from bocage.services.unit import Query, Service
+from bocage.services.unit import JobPayload, Query, Service
 from bocage.store.models import Account, Notification, Post
 
 NOT_FOUND = "Record not found"
@@ -80,6 +80,11 @@ class NotificationService(Service):
 
     async def mark_all_read(self, owner: Account) -> None:
         await self._db.write(notifications.mark_all_read, owner.id)
+
+    def deliver(self, session: Session, payload: JobPayload) -> None:
+        """`notify` (a job: services/__init__.py, point 6): one notification, unless its
+        recipient or its post was deleted meanwhile."""
+        notifications.handle_notify(session, payload)
 
 
 def _by_id(session: Session, model: Any, ids: set[int]) -> dict[int, Any]:

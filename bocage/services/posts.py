@@ -16,16 +16,19 @@ from sqlalchemy.orm import Session
 from bocage.core.accounts import accounts
 from bocage.core.auth import oauth
 from bocage.core.messaging import conversations
+from bocage.core.notifications import notifications
 from bocage.core.polls import polls
 from bocage.core.polls.polls import PollView
 from bocage.core.posts import posts, scheduled
 from bocage.core.posts.posts import PostDraft
-from bocage.core.timelines import pins, timelines
+from bocage.core.reading.visibility import Visibility
+from bocage.core.timelines import feeds, pins, timelines
 from bocage.core.timelines.timelines import Page, PostView, Thread
+from bocage.kernel import events
 from bocage.kernel.context import Context
 from bocage.kernel.errors import NotFound
 from bocage.services.ports import Lookups
-from bocage.services.unit import Query, Service
+from bocage.services.unit import JobPayload, Query, Service
 from bocage.store.db import Database
 from bocage.store.models import Account, MediaFile, Post, PostEdit, ScheduledStatus
 
@@ -250,6 +253,41 @@ class PostService(Service):
 
     async def cancel_scheduled(self, owner: Account, scheduled_id: int) -> None:
         await self._db.write(scheduled.cancel, owner, scheduled_id)
+
+    # --- jobs (units the worker runs: services/__init__.py, point 6) ---------------------
+
+    def fan_out(self, session: Session, payload: JobPayload) -> None:
+        """`post.created`: a new post or boost into followers' home feeds, then
+        notifications (a follower who asked to hear of the author's posts is found by the
+        fan-out's own query), a direct message into its conversation."""
+        post = posts.row_of(session, payload["post_id"])
+        if post is None:
+            return  # deleted meanwhile
+        fanned = feeds.fan_out(session, post)
+        notifications.notify_post_created(session, post, fanned.subscribers, fanned.mentioned)
+        if post.visibility == Visibility.DIRECT and post.reblog_of_id is None:
+            conversations.add_post(session, post)
+        events.emit(session, "post.published", post_id=post.id)
+
+    def tell_edited(self, session: Session, payload: JobPayload) -> None:
+        """`post.updated`: an edited post's boosters are told, and so are streaming
+        clients."""
+        if session.get(Post, payload["post_id"]) is None:
+            return
+        notifications.handle_post_updated(session, payload)
+        events.emit(session, "post.updated", post_id=payload["post_id"])
+
+    def publish_scheduled(self, session: Session, payload: JobPayload) -> None:
+        """`scheduled.publish`: a scheduled post, published at its time."""
+        scheduled.publish_due(session, self._ctx, payload)
+
+    def close_poll(self, session: Session, payload: JobPayload) -> None:
+        """`poll.close`: a poll at its end."""
+        polls.handle_close(session, payload)
+
+    def count_poll(self, session: Session, payload: JobPayload) -> None:
+        """`poll.update`: a local poll's counts, a few minutes after the votes."""
+        polls.handle_update(session, payload)
 
 
 def _publish(

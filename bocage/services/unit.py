@@ -1,7 +1,7 @@
 """How a service runs the core: writes as one unit of work on the database's writer, reads as
 `Query` objects that a face awaits (the domain value) or presents (renders inside the same
-read, with the session, when what it renders needs more rows than the value holds: Mastodon's
-statuses read their tags, filters and a cache of built entities with the page)."""
+read, through a `Reader`, when what it renders needs more rows than the value holds:
+Mastodon's statuses read their tags, filters and a cache of built entities with the page)."""
 
 from __future__ import annotations
 
@@ -11,19 +11,23 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.orm import Session
 
 from bocage.kernel.context import Context
+from bocage.services.reader import Reader
 from bocage.store.db import Database
 
 X = TypeVar("X")
 T = TypeVar("T")
 
-Present = Callable[[Session, X], T]
-"""A face's rendering of a domain value, run in the read that produced it. It may read,
-never write."""
+JobPayload = dict[str, Any]
+"""What a queued job carries (JSON), as a service's job unit receives it."""
+
+Present = Callable[[Reader, X], T]
+"""A face's rendering of a domain value, run in the read that produced it: it reads what
+else it needs through the `Reader` (services/reader.py), and never writes."""
 
 
 class Query(Generic[X]):
     """A read not run yet. `await query` gives its value; `await query.present(render)`
-    gives `render(session, value)` from the same read unit. `before` (remote lookups) runs
+    gives `render(reader, value)` from the same read unit. `before` (remote lookups) runs
     first, outside any transaction; `off_loop` reads on a reader thread (reads that may take
     long: text search, trends)."""
 
@@ -49,7 +53,7 @@ class Query(Generic[X]):
         work = self._work
 
         def rendered(session: Session) -> T:
-            return render(session, work(session))
+            return render(Reader(session), work(session))
 
         return await self._run(rendered)
 

@@ -13,8 +13,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bocage.federation.responses import services_of
 from bocage.kernel.errors import Forbidden, NotAuthenticated
-from bocage.services import Services
 from bocage.store.models import Account, User
 
 SESSION_COOKIE = "bocage_session"
@@ -29,11 +29,6 @@ class Viewer:
     @property
     def is_admin(self) -> bool:
         return self.user.is_admin
-
-
-def services_of(request: Request) -> Services:
-    """The node's services, which every page works through."""
-    return request.app.state.services
 
 
 def _serializer(request: Request) -> URLSafeSerializer:

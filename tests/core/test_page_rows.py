@@ -12,6 +12,7 @@ from bocage.core.timelines import timelines
 from bocage.core.timelines.timelines import Page, PostView
 from bocage.mastodon_api import views
 from bocage.node import Node
+from bocage.services.reader import Reader
 from bocage.store.models import Account, Post
 from tests.core.helpers import favourite, follow, post, user
 
@@ -29,7 +30,7 @@ def home(node: Node, viewer: Account) -> list[PostView]:
 def rendered_home(node: Node, viewer: Account) -> list[dict[str, Any]]:
     with node.db.snapshot() as session:
         found = timelines.home(session, viewer, Page())
-        return views.statuses(session, node.ctx, found, viewer, "home")
+        return views.statuses(Reader(session), node.ctx, found, viewer, "home")
 
 
 async def test_every_update_bumps_the_row_version(node: Node) -> None:
@@ -88,7 +89,7 @@ async def test_rows_seen_in_a_rolled_back_write_are_never_kept(node: Node, rende
         seen = timelines.home(session, alice, Page())
         assert seen[0].post.content == "<p>rolled back</p>"
         if rendered:
-            views.statuses(session, node.ctx, seen, alice, "home")
+            views.statuses(Reader(session), node.ctx, seen, alice, "home")
         raise RuntimeError("roll back")
     with node.db.transaction() as session:
         session.execute(edit("<p>committed</p>"))

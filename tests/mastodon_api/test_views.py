@@ -7,6 +7,7 @@ import pytest
 from bocage.kernel.errors import NotFound
 from bocage.mastodon_api import views
 from bocage.node import Node
+from bocage.services.reader import Reader
 
 
 async def test_a_post_gone_before_it_is_shown_is_a_404_not_a_crash(node: Node) -> None:
@@ -14,4 +15,4 @@ async def test_a_post_gone_before_it_is_shown_is_a_404_not_a_crash(node: Node) -
     show (seen as a 500 IndexError under the outside-input walk on PostgreSQL)."""
     present = views.one_of(node.ctx, None)
     with node.db.transaction() as session, pytest.raises(NotFound):
-        present(session, [])
+        present(Reader(session), [])

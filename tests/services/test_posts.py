@@ -113,8 +113,8 @@ async def test_a_boost_answers_the_boost_and_reads_present_in_the_same_read(
     views = await posts.seen(bob, boost)
     assert [view.reblog.post.id for view in views if view.reblog] == [original]
     rendered = await posts.seen(bob, original).present(
-        lambda session, found: (
-            session.get(Post, found[0].post.id).reblogs_count,
+        lambda reader, found: (
+            reader.get(Post, found[0].post.id).reblogs_count,
             found[0].reblogged,
         )
     )

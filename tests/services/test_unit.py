@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bocage.node import Node
 from bocage.services import Query
+from bocage.services.reader import Reader
 
 
 async def test_a_query_looks_up_first_then_reads_and_presents_in_one_read(node: Node) -> None:
@@ -24,8 +25,8 @@ async def test_a_query_looks_up_first_then_reads_and_presents_in_one_read(node: 
         sessions.append(session)
         return 41
 
-    def present(session: Session, value: int) -> int:
-        assert session is sessions[-1]  # the read that produced the value
+    def present(reader: Reader, value: int) -> int:
+        assert reader._session is sessions[-1]  # the read that produced the value
         return value + 1
 
     assert await Query(node.db, work, before=before) == 41

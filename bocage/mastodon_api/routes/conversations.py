@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -14,17 +13,17 @@ from starlette.routing import Route
 from bocage.mastodon_api import views
 from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import json, link_header, page_of, services_of
-from bocage.services.conversations import ConversationPage
+from bocage.services.reader import ConversationPage, Reader
 from bocage.store.models import Account
 
 
 def _entities(
     request: Request, viewer: Account
-) -> Callable[[Session, ConversationPage], list[dict[str, Any]]]:
+) -> Callable[[Reader, ConversationPage], list[dict[str, Any]]]:
     ctx = services_of(request).ctx
 
-    def present(session: Session, found: ConversationPage) -> list[dict[str, Any]]:
-        return views.conversation_page(session, ctx, viewer, found)
+    def present(reader: Reader, found: ConversationPage) -> list[dict[str, Any]]:
+        return views.conversation_page(reader, ctx, viewer, found)
 
     return present
 
@@ -33,11 +32,9 @@ async def index(request: Request) -> Response:
     _grant, caller = await require_user(request, "read:statuses")
     rendered = _entities(request, caller)
 
-    def present(
-        session: Session, found: ConversationPage
-    ) -> tuple[list[dict[str, Any]], list[int]]:
+    def present(reader: Reader, found: ConversationPage) -> tuple[list[dict[str, Any]], list[int]]:
         # Paged by their last statuses: a conversation's own id is never shown in a Link.
-        return rendered(session, found), [row.last_status_id for row in found.rows]
+        return rendered(reader, found), [row.last_status_id for row in found.rows]
 
     page = services_of(request).conversations.page(caller, page_of(request))
     answer, last_ids = await page.present(present)

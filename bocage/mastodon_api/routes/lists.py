@@ -105,8 +105,8 @@ def _change_members(add: bool) -> Callable[[Request], Awaitable[Response]]:
         _grant, caller = await require_user(request, "write:lists")
         list_id = request.path_params["id"]
         account_ids = _account_ids(await params(request))
-        lists = services_of(request).lists
-        change = lists.add_members if add else lists.remove_members
+        service = services_of(request).lists
+        change = service.add_members if add else service.remove_members
         await change(caller, list_id, account_ids)
         return json({})
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -13,6 +12,7 @@ from bocage.kernel.errors import NotFound
 from bocage.mastodon_api import views
 from bocage.mastodon_api.auth import require_user
 from bocage.mastodon_api.http import json, link_header, page_of, services_of
+from bocage.services.reader import Reader
 from bocage.store.models import Notification
 
 
@@ -27,12 +27,9 @@ async def index(request: Request) -> Response:
     wanted = query.getlist("types[]") + query.getlist("types")
     excluded = query.getlist("exclude_types[]") + query.getlist("exclude_types")
 
-    def present(
-        session: Session, rows: list[Notification]
-    ) -> tuple[list[dict[str, Any]], list[int]]:
+    def present(reader: Reader, rows: list[Notification]) -> tuple[list[dict[str, Any]], list[int]]:
         shown = [
-            views.notification(session, services.ctx, caller, row, keep_hidden=False)
-            for row in rows
+            views.notification(reader, services.ctx, caller, row, keep_hidden=False) for row in rows
         ]
         # Paging follows the page as read, filtered or not: a page of hidden ones is not
         # the end of the notifications.
@@ -54,10 +51,10 @@ async def show(request: Request) -> Response:
     _grant, caller = await require_user(request, "read:notifications")
     services = services_of(request)
 
-    def present(session: Session, row: Notification) -> dict[str, Any]:
+    def present(reader: Reader, row: Notification) -> dict[str, Any]:
         if row.type not in views.NOTIFICATION_TYPES:
             raise NotFound("Record not found")
-        entity = views.notification(session, services.ctx, caller, row, keep_hidden=True)
+        entity = views.notification(reader, services.ctx, caller, row, keep_hidden=True)
         assert entity is not None
         return entity
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,6 +18,7 @@ from bocage.core.reading import visibility
 from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.auth import grant_of, require_user
 from bocage.mastodon_api.http import count_param, id_param, json, services_of
+from bocage.services.reader import Reader
 from bocage.services.search import Found
 
 
@@ -33,10 +33,10 @@ async def search(request: Request) -> Response:
     viewer = grant.account if grant else None
     statuses = views.page_of(services.ctx, viewer, "public", keep_hidden=True)
 
-    def present(session: Session, found: Found) -> dict[str, Any]:
+    def present(reader: Reader, found: Found) -> dict[str, Any]:
         return {
             "accounts": [entities.account(services.ctx, person) for person in found.accounts],
-            "statuses": statuses(session, found.statuses) if found.statuses else [],
+            "statuses": statuses(reader, found.statuses) if found.statuses else [],
             "hashtags": [entities.tag(services.ctx, name) for name in found.hashtags],
         }
 

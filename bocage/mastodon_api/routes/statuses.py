@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -23,6 +22,7 @@ from bocage.mastodon_api.http import bool_param, id_param, json, params, service
 from bocage.mastodon_api.routes import scheduled_statuses
 from bocage.services import Services
 from bocage.services.posts import PostService, Retry
+from bocage.services.reader import Reader
 from bocage.store.models import Account, PostEdit
 
 
@@ -158,8 +158,8 @@ async def history(request: Request) -> Response:
     viewer = grant.account if grant else None
     shown = views.one_of(services.ctx, viewer)
 
-    def present(session: Session, found: tuple[list[PostView], list[PostEdit]]) -> Any:
-        current, older = shown(session, found[0]), found[1]
+    def present(reader: Reader, found: tuple[list[PostView], list[PostEdit]]) -> Any:
+        current, older = shown(reader, found[0]), found[1]
         author = current["account"]
         return [
             *(
@@ -225,10 +225,10 @@ async def context(request: Request) -> Response:
     viewer = grant.account if grant else None
     page = views.page_of(services.ctx, viewer, "thread")
 
-    def present(session: Session, thread: timelines.Thread) -> dict[str, Any]:
+    def present(reader: Reader, thread: timelines.Thread) -> dict[str, Any]:
         return {
-            "ancestors": page(session, thread.ancestors),
-            "descendants": page(session, _flatten(thread.replies)),
+            "ancestors": page(reader, thread.ancestors),
+            "descendants": page(reader, _flatten(thread.replies)),
         }
 
     try:

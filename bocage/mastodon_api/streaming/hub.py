@@ -19,8 +19,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from bocage.core.auth import oauth
 from bocage.core.filters import process_cache
 from bocage.kernel.errors import NotFound
@@ -28,6 +26,7 @@ from bocage.kernel.events import Event
 from bocage.mastodon_api.streaming import render
 from bocage.mastodon_api.streaming.channels import Channel, Key
 from bocage.services import Services
+from bocage.services.reader import Reader
 
 log = logging.getLogger("bocage.streaming")
 QUEUE_LIMIT = 1000  # messages waiting for one slow client before it is disconnected
@@ -158,8 +157,8 @@ class StreamHub:
             return
         ctx = self.services.ctx
 
-        def deliveries_of(session: Session, event: Event) -> list[Any]:
-            return render.deliveries(session, ctx, event, audience)
+        def deliveries_of(reader: Reader, event: Event) -> list[Any]:
+            return render.deliveries(reader, ctx, event, audience)
 
         deliveries = await self.services.streaming.event(event).present(deliveries_of)
         for connection, message in deliveries:

@@ -1,7 +1,8 @@
 """What each connected client is sent for an event: who should be told (the same rules as
 the timelines they stream), and the payload as that person may see it.
 
-Runs inside one database read (`deliveries`), off the event loop. Home and list streams get
+Runs inside one database read (`deliveries`), off the event loop, reading through its
+`Reader` (services/reader.py). Home and list streams get
 statuses rendered for their reader (their own favourited, bookmarked… flags, as Mastodon
 renders each home feed insertion for its account); public and hashtag streams get one
 rendering for everyone, as Mastodon's do, sent to the readers whose timeline would show the
@@ -14,16 +15,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from bocage.core.graph import lists
-from bocage.core.timelines import timelines
 from bocage.kernel.context import Context
 from bocage.kernel.events import Event
 from bocage.mastodon_api import views
 from bocage.mastodon_api.streaming import channels
-from bocage.store.models import Account, AccountConversation, Notification, Post, PostTag
+from bocage.services.reader import Reader
+from bocage.store.models import Account, AccountConversation, Notification, Post
 
 if TYPE_CHECKING:
     from bocage.mastodon_api.streaming.hub import Connection
@@ -33,18 +31,18 @@ Audience = dict[tuple[Any, ...], list["Connection"]]
 Outgoing = tuple["Connection", tuple[tuple[str, ...], str, str | None]]
 
 
-def deliveries(session: Session, ctx: Context, event: Event, audience: Audience) -> list[Outgoing]:
+def deliveries(reader: Reader, ctx: Context, event: Event, audience: Audience) -> list[Outgoing]:
     match event.kind:
         case "post.published":
-            return _post(session, ctx, event.data["post_id"], "update", audience)
+            return _post(reader, ctx, event.data["post_id"], "update", audience)
         case "post.updated":
-            return _post(session, ctx, event.data["post_id"], "status.update", audience)
+            return _post(reader, ctx, event.data["post_id"], "status.update", audience)
         case "post.deleted":
             return _deleted(event.data["post_id"], event.data.get("readers"), audience)
         case "notification":
-            return _notification(session, ctx, event.data, audience)
+            return _notification(reader, ctx, event.data, audience)
         case "conversation":
-            return _conversation(session, ctx, event.data, audience)
+            return _conversation(reader, ctx, event.data, audience)
         case "filters.changed":
             conns = audience.get(("user", event.data["account_id"]), [])
             return _to(conns, ("user",), "filters_changed", None)
@@ -53,33 +51,33 @@ def deliveries(session: Session, ctx: Context, event: Event, audience: Audience)
 
 
 def _post(
-    session: Session, ctx: Context, post_id: int, name: str, audience: Audience
+    reader: Reader, ctx: Context, post_id: int, name: str, audience: Audience
 ) -> list[Outgoing]:
-    post = session.get(Post, post_id)
+    post = reader.get(Post, post_id)
     if post is None:
         return []
     return [
-        *_to_home_readers(session, ctx, post, name, audience),
-        *_to_list_readers(session, ctx, post, name, audience),
-        *_to_public_streams(session, ctx, post, name, audience),
+        *_to_home_readers(reader, ctx, post, name, audience),
+        *_to_list_readers(reader, ctx, post, name, audience),
+        *_to_public_streams(reader, ctx, post, name, audience),
     ]
 
 
 def _to_home_readers(
-    session: Session, ctx: Context, post: Post, name: str, audience: Audience
+    reader: Reader, ctx: Context, post: Post, name: str, audience: Audience
 ) -> list[Outgoing]:
     by_reader = {key[1]: conns for key, conns in audience.items() if key[0] == "user"}
-    readers = timelines.home_readers(session, post.id, list(by_reader))
-    payloads = _as_each_sees_it(session, ctx, post.id, readers)
+    readers = reader.home_readers(post.id, list(by_reader))
+    payloads = _as_each_sees_it(reader, ctx, post.id, readers)
     return [
         out
-        for reader, payload in payloads.items()
-        for out in _to(by_reader[reader], ("user",), name, payload)
+        for reader_id, payload in payloads.items()
+        for out in _to(by_reader[reader_id], ("user",), name, payload)
     ]
 
 
 def _to_list_readers(
-    session: Session, ctx: Context, post: Post, name: str, audience: Audience
+    reader: Reader, ctx: Context, post: Post, name: str, audience: Audience
 ) -> list[Outgoing]:
     """The lists whose feed took the post, for the owners streaming them whose list timeline
     shows it (mutes, blocks and boosted posts as home applies them)."""
@@ -87,12 +85,10 @@ def _to_list_readers(
     if not streamed:
         return []
     owners = {
-        list_id: owner
-        for list_id, owner in lists.containing(session, post.id)
-        if list_id in streamed
+        list_id: owner for list_id, owner in reader.lists_containing(post.id) if list_id in streamed
     }
-    readers = timelines.list_readers(session, post, list(set(owners.values())))
-    payloads = _as_each_sees_it(session, ctx, post.id, readers)
+    readers = reader.list_readers(post, list(set(owners.values())))
+    payloads = _as_each_sees_it(reader, ctx, post.id, readers)
     return [
         (conn, (label, name, payloads[owner]))
         for list_id, owner in owners.items()
@@ -103,18 +99,18 @@ def _to_list_readers(
 
 
 def _as_each_sees_it(
-    session: Session, ctx: Context, post_id: int, readers: list[int]
+    reader: Reader, ctx: Context, post_id: int, readers: list[int]
 ) -> dict[int, str]:
     """The post's Status for each reader, as JSON (home and lists: the "home" context)."""
-    seen = timelines.as_readers_see_it(session, post_id, readers)
+    seen = reader.as_readers_see_it(post_id, readers)
     return {
-        reader: _json(entity)
-        for reader, entity in views.for_readers(session, ctx, seen, "home").items()
+        reader_id: _json(entity)
+        for reader_id, entity in views.for_readers(reader, ctx, seen, "home").items()
     }
 
 
 def _to_public_streams(
-    session: Session, ctx: Context, post: Post, name: str, audience: Audience
+    reader: Reader, ctx: Context, post: Post, name: str, audience: Audience
 ) -> list[Outgoing]:
     """The post on each public and hashtag stream whose timeline shows it to the reader, by
     the timeline's own rules (`timelines.PublicTimeline`): one rendering for everyone, as
@@ -127,21 +123,21 @@ def _to_public_streams(
             continue
         if timeline.tag is not None:  # a shortcut: the rules say it again
             if tags is None:
-                found = session.execute(select(PostTag.tag).where(PostTag.post_id == post.id))
-                tags = set(found.scalars())
+                tags = reader.tags_of(post.id)
             if timeline.tag not in tags:
                 continue
-        readers = set(timeline.readers(session, post.id, list({c.viewer_id for c in conns})))
+        candidates = list({conn.viewer_id for conn in conns})
+        readers = set(reader.public_readers(timeline, post.id, candidates))
         subscribed += [(key, conn) for conn in conns if conn.viewer_id in readers]
     if not subscribed:
         return []
-    shown = timelines.hydrate(session, None, [post.id])
-    rendered = views.statuses(session, ctx, shown, None, "public")
+    shown = reader.hydrate(None, [post.id])
+    rendered = views.statuses(reader, ctx, shown, None, "public")
     if not rendered:
         return []
     payloads: dict[int, str | None] = {}
     for viewer_id in {conn.viewer_id for _key, conn in subscribed}:
-        entity = views.for_viewer(session, rendered[0], shown, viewer_id, "public")
+        entity = views.for_viewer(reader, rendered[0], shown, viewer_id, "public")
         payloads[viewer_id] = None if entity is None else _json(entity)
     return [
         (conn, (label, name, payload))
@@ -165,18 +161,18 @@ def _deleted(post_id: int, readers: list[int] | None, audience: Audience) -> lis
 
 
 def _notification(
-    session: Session, ctx: Context, data: dict[str, Any], audience: Audience
+    reader: Reader, ctx: Context, data: dict[str, Any], audience: Audience
 ) -> list[Outgoing]:
     account_id = data["account_id"]
     on_user = [conn for conn in audience.get(("user", account_id), []) if conn.notifications]
     on_own = audience.get(("user:notification", account_id), [])
     if not on_user and not on_own:
         return []
-    row = session.get(Notification, data["notification_id"])
-    viewer = session.get(Account, account_id)
+    row = reader.get(Notification, data["notification_id"])
+    viewer = reader.get(Account, account_id)
     if row is None or viewer is None or row.type not in views.NOTIFICATION_TYPES:
         return []
-    entity = views.notification(session, ctx, viewer, row, keep_hidden=False)
+    entity = views.notification(reader, ctx, viewer, row, keep_hidden=False)
     if entity is None:
         return []  # its post is one the reader's filters hide from notifications
     payload = _json(entity)
@@ -187,16 +183,16 @@ def _notification(
 
 
 def _conversation(
-    session: Session, ctx: Context, data: dict[str, Any], audience: Audience
+    reader: Reader, ctx: Context, data: dict[str, Any], audience: Audience
 ) -> list[Outgoing]:
     conns = audience.get(("direct", data["account_id"]), [])
     if not conns:
         return []
-    row = session.get(AccountConversation, data["conversation_id"])
-    viewer = session.get(Account, data["account_id"])
+    row = reader.get(AccountConversation, data["conversation_id"])
+    viewer = reader.get(Account, data["account_id"])
     if row is None or viewer is None:
         return []
-    payload = _json(views.conversation_entities(session, ctx, viewer, [row])[0])
+    payload = _json(views.conversation_entities(reader, ctx, viewer, [row])[0])
     return _to(conns, ("direct",), "conversation", payload)
 
 
