@@ -120,6 +120,8 @@ def _is(value: Any, hint: Any) -> bool:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if hint is Any:
         return True
+    if origin is typing.Literal:
+        return value in args
     if origin in (typing.Union, types.UnionType):
         return any(_is(value, arg) for arg in args)
     if hint is type(None):

@@ -11,6 +11,8 @@ activity with plain fields, or raises `Malformed` with a reason a person can rea
 from __future__ import annotations
 
 import html
+import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +22,7 @@ import orjson
 
 from bocage.core.authorship.activities import PUBLIC, PUBLIC_ALIASES
 from bocage.core.content import text
-from bocage.core.inbound.remote import ActorProfile, RemotePost
+from bocage.core.inbound.remote import ActorProfile, MediaKind, RemoteAttachment, RemotePost
 from bocage.core.polls.polls import MAX_OPTION_CHARS, RemotePoll
 from bocage.crypto import identity_proofs
 from bocage.crypto.keys import KeyFormatError, public_key_from_multibase
@@ -319,8 +321,9 @@ def _plain(value: Any) -> str:
 
 def post(document: dict[str, Any], *, with_media: bool = True) -> RemotePost:
     """A Note, or a type shown as one: the title of an Article/Page/Video/Event becomes the
-    first line, a Question carries its poll, attachments are linked (not re-hosted) unless
-    `with_media` is off (the admin rejects its server's media)."""
+    first line, a Question carries its poll, attachments are linked in the content and
+    described in `attachments` (not re-hosted yet) unless `with_media` is off (the admin
+    rejects its server's media)."""
     kind = type_of(document)
     if kind not in POST_TYPES:
         raise Malformed(f"{kind or 'an untyped object'} is not a post")
@@ -347,6 +350,8 @@ def post(document: dict[str, Any], *, with_media: bool = True) -> RemotePost:
         tags=tuple(t.lstrip("#")[:MAX_TAG] for t in _tags(document, "Hashtag", "name")),
         poll=found_poll,
         context=_context(document),
+        attachments=attachments(document, kind) if with_media else (),
+        sensitive=_sensitive(document),
     )
 
 
@@ -470,3 +475,240 @@ def _tags(document: dict[str, Any], kind: str, key: str) -> tuple[str, ...]:
         if isinstance(tag, dict) and tag.get("type") == kind and isinstance(tag.get(key), str):
             found.append(tag[key])
     return tuple(found)
+
+
+# --- media -----------------------------------------------------------------------------------
+# Each server describes a medium its own way: Mastodon a Document with `name` (alt),
+# `blurhash` and `focalPoint`; GoToSocial the alt in `summary`; Pleroma and Akkoma `url` as a
+# list of Links carrying the size; PeerTube a Video whose `url` lists files (`mimeType` in old
+# versions), HLS playlists with their files as `tag`, torrents and magnets; Pixelfed and
+# Misskey `name: null`, Misskey `sensitive` on each file. Read once here, as Mastodon's
+# MediaAttachmentParser and GoToSocial's ExtractAttachment do.
+
+MAX_ATTACHMENTS = 20  # more than any server sends (Mastodon 4, Pixelfed 20): the rest is cut
+MAX_ATTACHMENT_ITEMS = 100  # items looked at, whatever they are: a long list costs nothing
+MAX_DESCRIPTION = 1500  # alt text, as Mastodon's limit
+MAX_SIDE = 100_000  # pixels: a larger width or height is no size
+MAX_MEDIA_TYPE = 100
+MAX_DIGEST = 200
+MEDIA_OBJECT_KINDS: dict[str, MediaKind] = {"Image": "image", "Video": "video", "Audio": "audio"}
+ATTACHMENT_TYPES = {"Document", "Image", "Video", "Audio", ""}  # "": untyped, as some send
+BLURHASH = re.compile(r"[0-9A-Za-z#$%*+,\-.:;=?@\[\]^_{|}~]{6,100}")
+BLURHASH_DIGITS = (
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~"
+)
+MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+DIGEST = re.compile(r"[A-Za-z0-9_-]{8,200}")
+DOCUMENT_TYPES = {
+    "application/pdf",
+    "application/epub+zip",
+    "application/zip",
+    "text/plain",
+    "text/markdown",
+}
+EXTENSIONS = {  # for a url with no media type; never Python's mimetypes (it reads /etc)
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "avif": "image/avif",
+    "heic": "image/heic",
+    "heif": "image/heif",
+    "svg": "image/svg+xml",
+    "mp4": "video/mp4",
+    "m4v": "video/mp4",
+    "webm": "video/webm",
+    "mov": "video/quicktime",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "oga": "audio/ogg",
+    "opus": "audio/opus",
+    "flac": "audio/flac",
+    "m4a": "audio/mp4",
+    "wav": "audio/wav",
+    "pdf": "application/pdf",
+    "epub": "application/epub+zip",
+    "zip": "application/zip",
+    "txt": "text/plain",
+}
+
+
+def attachments(document: dict[str, Any], kind: str = "Note") -> tuple[RemoteAttachment, ...]:
+    """The media a post carries, cleaned: only http(s) URLs of at most MAX_URI characters,
+    sizes, blurhash and focus checked, alt text plain; what cannot be used is left out, never
+    an error. A Video, Audio or Image posted as such (PeerTube, Funkwhale) is its own medium."""
+    found: list[RemoteAttachment] = []
+    if kind in MEDIA_OBJECT_KINDS and not as_list(document.get("attachment")):
+        medium = _medium(document, MEDIA_OBJECT_KINDS[kind], described=False)
+        return (medium,) if medium else ()
+    for item in as_list(document.get("attachment"))[:MAX_ATTACHMENT_ITEMS]:
+        if not isinstance(item, dict) or type_of(item) not in ATTACHMENT_TYPES:
+            continue  # a Link (Lemmy's, a payment link), a PropertyValue, an embedded Note
+        medium = _medium(item, MEDIA_OBJECT_KINDS.get(type_of(item), "unknown"), described=True)
+        if medium is not None:
+            found.append(medium)
+            if len(found) == MAX_ATTACHMENTS:
+                break
+    return tuple(found)
+
+
+def _medium(
+    item: dict[str, Any], declared: MediaKind, *, described: bool
+) -> RemoteAttachment | None:
+    wanted = "" if declared == "unknown" else declared
+    link = _media_link(item.get("url") or item.get("href"), wanted)
+    if link is None:
+        return None
+    url, details = link
+    media_type = (
+        _media_type(item.get("mediaType") if described else None)
+        or _media_type(details.get("mediaType") or details.get("mimeType"))
+        or _media_type_of(url)
+    )
+    width, height = _size(item)
+    if width is None or height is None:
+        width, height = _size(details)
+    return RemoteAttachment(
+        kind=_kind(media_type, declared),
+        url=url,
+        media_type=media_type,
+        description=_description(item) if described else "",
+        width=width,
+        height=height,
+        blurhash=_blurhash(item.get("blurhash", item.get("toot:blurhash"))),
+        focus=_focus(item.get("focalPoint", item.get("toot:focalPoint"))),
+        digest_multibase=_digest(item.get("digestMultibase")),
+        license=_web_url(item.get("license")),
+        preview_url=_preview(item.get("icon")),
+    )
+
+
+def _media_link(value: Any, wanted: str) -> tuple[str, dict[str, Any]] | None:
+    """The file a `url` names: a string, a Link (`href`), or a list of them, PeerTube's HLS
+    playlists holding their files as `tag`. Of a list, a link of the wanted kind (video/ for a
+    Video) wins, the largest up to 1080 lines; an HTML page, a torrent or a magnet never."""
+    candidates: list[tuple[str, dict[str, Any]]] = []
+    for item in as_list(value)[:MAX_ATTACHMENT_ITEMS]:
+        for link in (
+            [item, *as_list(item.get("tag"))[:MAX_ATTACHMENT_ITEMS]]
+            if isinstance(item, dict)
+            else [item]
+        ):
+            url = _web_url(link)
+            details = link if isinstance(link, dict) else {}
+            media_type = _media_type(details.get("mediaType") or details.get("mimeType"))
+            if url and (media_type is None or _is_medium(media_type)):
+                candidates.append((url, details | {"mediaType": media_type}))
+    typed = [c for c in candidates if wanted and (c[1]["mediaType"] or "").startswith(wanted)]
+    if typed:
+        return max(typed, key=_resolution)
+    return candidates[0] if candidates else None
+
+
+def _is_medium(media_type: str) -> bool:
+    return media_type.split("/")[0] in {"image", "video", "audio"} or media_type in DOCUMENT_TYPES
+
+
+def _resolution(candidate: tuple[str, dict[str, Any]]) -> int:
+    height = _side(candidate[1].get("height"))
+    return height if height is not None and height <= 1080 else 0
+
+
+def _web_url(value: Any) -> str | None:
+    """An http(s) URL of at most MAX_URI characters, from a string or a Link/Image object."""
+    if isinstance(value, dict):
+        value = value.get("href") or value.get("url") or value.get("id")
+    if not isinstance(value, str) or len(value) > MAX_URI:
+        return None
+    parts = urlsplit(value)
+    return value if parts.scheme in ("http", "https") and parts.hostname else None
+
+
+def _preview(value: Any) -> str | None:
+    """A thumbnail (`icon`): one Image or link, or a list of sizes (PeerTube): the widest."""
+    icons = [i for i in as_list(value)[:MAX_ATTACHMENT_ITEMS] if _web_url(i)]
+    if not icons:
+        return None
+    widest = max(icons, key=lambda i: (_side(i.get("width")) or 0) if isinstance(i, dict) else 0)
+    return _web_url(widest)
+
+
+def _media_type(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    found = value.split(";")[0].strip().lower()
+    return found if len(found) <= MAX_MEDIA_TYPE and MEDIA_TYPE.fullmatch(found) else None
+
+
+def _media_type_of(url: str) -> str | None:
+    name = urlsplit(url).path.rsplit("/", 1)[-1]
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return EXTENSIONS.get(extension)
+
+
+def _kind(media_type: str | None, declared: MediaKind) -> MediaKind:
+    if media_type is None:
+        return declared
+    major = media_type.split("/")[0]
+    if media_type == "image/svg+xml":
+        return "unknown"  # never shown as a picture (scripts); a later slice refuses it
+    if major in ("image", "video", "audio"):
+        return MEDIA_OBJECT_KINDS[major.capitalize()]  # image/ → Image → "image"
+    return "document" if media_type in DOCUMENT_TYPES else "unknown"
+
+
+def _description(item: dict[str, Any]) -> str:
+    """Alt text: `summary` (GoToSocial), else `name` (Mastodon, Pixelfed, Misskey)."""
+    for key in ("summary", "name"):
+        found = _plain(item.get(key))
+        if found:
+            return found[:MAX_DESCRIPTION]
+    return ""
+
+
+def _side(value: Any) -> int | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 < value <= MAX_SIDE else None
+
+
+def _size(item: dict[str, Any]) -> tuple[int | None, int | None]:
+    width, height = _side(item.get("width")), _side(item.get("height"))
+    return (width, height) if width is not None and height is not None else (None, None)
+
+
+def _blurhash(value: Any) -> str | None:
+    """A blurhash whose length matches the components its first digit announces."""
+    if not isinstance(value, str) or not BLURHASH.fullmatch(value):
+        return None
+    size = BLURHASH_DIGITS.index(value[0])
+    across, down = size % 9 + 1, size // 9 + 1
+    return value if len(value) == 4 + 2 * across * down else None
+
+
+def _focus(value: Any) -> tuple[float, float] | None:
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        return None
+    x, y = value
+    if not all(_number(v) for v in (x, y)):
+        return None
+    return (max(-1.0, min(1.0, float(x))), max(-1.0, min(1.0, float(y))))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _digest(value: Any) -> str | None:
+    return value if isinstance(value, str) and DIGEST.fullmatch(value) else None
+
+
+def _sensitive(document: dict[str, Any]) -> bool:
+    """`sensitive` on the post (Mastodon, GoToSocial) or on any file (Misskey)."""
+    if document.get("sensitive") is True:
+        return True
+    files = as_list(document.get("attachment"))[:MAX_ATTACHMENT_ITEMS]
+    return any(isinstance(f, dict) and f.get("sensitive") is True for f in files)

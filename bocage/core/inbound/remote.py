@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy import select
@@ -73,6 +73,28 @@ class ActorProfile:
     gateways: tuple[str, ...] = ()  # nodes that serve its objects (FEP-ef61), home first
 
 
+MediaKind = Literal["image", "video", "gifv", "audio", "document", "unknown"]
+
+
+@dataclass(frozen=True)
+class RemoteAttachment:
+    """A medium a remote post carries, as its server describes it (nothing fetched yet):
+    every field already checked at the edge (`federation/normalize.py`), so whoever fetches
+    and caches it later trusts the shapes, never the bytes."""
+
+    kind: MediaKind  # Mastodon's attachment types; `document` is a known non-media file
+    url: str  # http(s), the original on its server (Mastodon's `remote_url`)
+    media_type: str | None = None  # `type/subtype`, lower case, without parameters
+    description: str = ""  # alt text, plain
+    width: int | None = None
+    height: int | None = None
+    blurhash: str | None = None
+    focus: tuple[float, float] | None = None  # Mastodon's focal point, x and y in [-1, 1]
+    digest_multibase: str | None = None  # FEP-ef61 `digestMultibase` of the served bytes
+    license: str | None = None  # a licence's URL (Newebe-style shared files)
+    preview_url: str | None = None  # a thumbnail its server offers (`icon`)
+
+
 @dataclass(frozen=True)
 class RemotePost:
     """A remote Note (or Article, Page, Question, Video, Event shown as a note), normalized."""
@@ -92,6 +114,8 @@ class RemotePost:
     extra: dict[str, str] = field(default_factory=dict)
     poll: polls.RemotePoll | None = None  # a Question's
     context: str | None = None  # its thread's `context` (or `conversation`), if it names one
+    attachments: tuple[RemoteAttachment, ...] = ()  # not stored yet: content links them
+    sensitive: bool = False  # its media are to be hidden behind a click
 
 
 # --- actors ----------------------------------------------------------------------------------
