@@ -194,7 +194,8 @@ def poll(view: PollView) -> dict[str, Any]:
 
 
 def media_attachment(ctx: Context, row: MediaFile) -> dict[str, Any]:
-    url = ctx.urls.media(row.storage_key)
+    # A remote file not cached here (yet, or any more) is shown from its origin.
+    url = ctx.urls.media(row.storage_key) if row.storage_key else row.remote_url
     size = {
         "width": row.width,
         "height": row.height,

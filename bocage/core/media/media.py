@@ -157,7 +157,9 @@ def of_posts(session: Session, post_ids: list[int]) -> dict[int, list[MediaFile]
 
 
 def as_attachment(urls: Urls, row: MediaFile) -> dict[str, Any]:
-    """The ActivityStreams form, as Mastodon writes it in a Note's `attachment`."""
+    """The ActivityStreams form, as Mastodon writes it in a Note's `attachment` (of a file
+    uploaded here: stored, so it has a key)."""
+    assert row.storage_key is not None
     document: dict[str, Any] = {
         "type": "Document",
         "mediaType": row.content_type,
