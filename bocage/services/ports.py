@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bocage.core.instance.domains import DomainRules
-from bocage.core.media.media import ImagePolicy, ProcessedImage
+from bocage.core.media.media import Derived, ImagePolicy, ProcessedImage
 from bocage.crypto import httpsig
 from bocage.store.db import Database
 from bocage.store.models import Account, Peer, Post, User
@@ -63,6 +63,9 @@ class ImageProcessor(Protocol):
     async def process(self, data: bytes, policy: ImagePolicy) -> ProcessedImage:
         """`data` decoded, checked and re-encoded as `policy` says (`InvalidInput` if it is
         not an accepted image)."""
+
+    async def derive(self, data: bytes) -> Derived:
+        """The preview and blurhash of an image (`InvalidInput` if it cannot be read)."""
 
 
 class MediaStore(Protocol):

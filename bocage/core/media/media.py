@@ -44,6 +44,28 @@ NOT_ACCEPTED = "Only JPEG, PNG, GIF and WebP images are accepted."
 JPEG_QUALITY = 88
 
 
+# Every image shown (uploaded here or cached from another server) gets a preview that
+# timelines load instead of the original (Mastodon's `small`), and a blurhash that apps paint
+# while it loads.
+PREVIEW_LONG_SIDE = 640
+PREVIEW_QUALITY = 80  # WebP
+BLURHASH_COMPONENTS = (4, 4)  # as Mastodon computes it (x, y)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What is made of an image besides itself: its preview (WebP, at most
+    PREVIEW_LONG_SIDE on its long side, never larger than the image), the image's own size
+    as shown (after the camera's rotation), and its blurhash."""
+
+    preview: bytes
+    preview_width: int
+    preview_height: int
+    width: int
+    height: int
+    blurhash: str
+
+
 @dataclass(frozen=True)
 class ImagePolicy:
     """How one kind of image is made ready to store: at most `max_size` (width, height),
