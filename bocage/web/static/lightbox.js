@@ -22,6 +22,7 @@ function build() {
     if (event.key === "ArrowLeft") show(index - 1);
     if (event.key === "ArrowRight") show(index + 1);
   });
+  dialog.querySelector("img").draggable = false; // a swipe must not start dragging it
   let startX = null;
   const figure = dialog.querySelector("figure");
   figure.addEventListener("pointerdown", (event) => (startX = event.clientX));
