@@ -35,6 +35,7 @@ def _draft(form: forms.FormData) -> posts.PostDraft:
         in_reply_to_id=forms.optional_id(form, "in_reply_to_id"),
         language=forms.text(form, "language", max_length=20).strip() or None,
         poll=_poll(form),
+        sensitive=forms.flag(form, "sensitive"),
     )
 
 
@@ -108,7 +109,7 @@ async def compose(request: Request) -> Response:
     try:
         slots = limits.of(services.ctx.settings).max_media_attachments
         media_ids = await _attachments(services.media, viewer.account, form, slots)
-        draft = replace(draft, media_ids=media_ids, sensitive=forms.flag(form, "sensitive"))
+        draft = replace(draft, media_ids=media_ids)
         post_id = await services.posts.publish(viewer.account, draft)
     except DomainError as exc:
         # Show the form again with the text the person wrote: nothing typed is lost.
