@@ -86,12 +86,17 @@ class Recording:
     """An image processor and a store in memory, recording what the service asks."""
 
     def __init__(self) -> None:
-        self.policies: list[ImagePolicy] = []
+        self.policies: list[ImagePolicy | None] = []
         self.files: dict[str, bytes] = {}
 
     async def process(self, data: bytes, policy: ImagePolicy) -> ProcessedImage:
         self.policies.append(policy)
         return ProcessedImage(data[::-1], "png", "image/png", *policy.max_size)
+
+    async def prepare(self, data: bytes) -> media.Upload:
+        self.policies.append(None)  # an attachment is prepared, never resized
+        width, height = media.ATTACHMENT.max_size
+        return media.Upload(data[::-1], "image/png", "image", "0" * 64, width, height)
 
     def put(self, data: bytes, extension: str) -> str:
         key = f"{len(self.files):02d}.{extension}"
@@ -100,6 +105,9 @@ class Recording:
 
     def path(self, key: str) -> Path | None:
         return None
+
+    def remove(self, key: str, stored_before: float) -> bool:
+        return self.files.pop(key, None) is not None
 
 
 async def test_each_kind_of_image_gets_its_policy_from_the_core(node: Node) -> None:
@@ -116,7 +124,7 @@ async def test_each_kind_of_image_gets_its_policy_from_the_core(node: Node) -> N
     assert await service.profile_image(b"def", "avatar") == "01.png"
     assert await service.profile_image(b"ghi", "header") == "02.png"
     assert await service.profile_image(None, "avatar") is None  # nothing sent, nothing done
-    assert fake.policies == [media.ATTACHMENT, media.AVATAR, media.HEADER]
+    assert fake.policies == [None, media.AVATAR, media.HEADER]
     assert fake.files["00.png"] == b"cba"
     described = await service.describe(alice, row.id, "another", None)
     assert described.description == "another"
