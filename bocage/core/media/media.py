@@ -42,9 +42,9 @@ from bocage.store.queue import enqueue
 # to 20), which the admin may change within these bounds.
 ATTACHMENTS_RANGE = (1, 20)
 MAX_DESCRIPTION = 1500
-# The admin's choices (instance settings, the admin instance page), over the settings file.
-MAX_ATTACHMENTS_SETTING = "max_media_attachments"
-ALT_TEXT_SETTING = "alt_text_required"
+# The admin's choices (an instance setting, from the admin instance page), over the
+# settings file: {"max_attachments": n, "alt_text_required": bool}.
+RULES_SETTING = "media_rules"
 ALT_TEXT_MISSING = "Every image needs a description (alt text) on this server: add one first."
 # An upload never attached to a post is forgotten after this long (the `media.sweep` job).
 UNATTACHED_TTL = timedelta(hours=24)
@@ -172,16 +172,11 @@ class MediaRules:
 
 
 def rules(session: Session, settings: Settings) -> MediaRules:
-    found: dict[str, Any] = dict(
-        session.execute(
-            select(InstanceSetting.key, InstanceSetting.value).where(
-                InstanceSetting.key.in_((MAX_ATTACHMENTS_SETTING, ALT_TEXT_SETTING))
-            )
-        ).all()
-    )
+    row = session.get(InstanceSetting, RULES_SETTING)
+    chosen: dict[str, Any] = row.value if row is not None and row.value else {}
     return MediaRules(
-        int(found.get(MAX_ATTACHMENTS_SETTING) or settings.max_media_attachments),
-        bool(found.get(ALT_TEXT_SETTING, False)),
+        int(chosen.get("max_attachments") or settings.max_media_attachments),
+        bool(chosen.get("alt_text_required", False)),
     )
 
 
@@ -189,15 +184,12 @@ def set_rules(session: Session, max_attachments: int, alt_text_required: bool) -
     low, high = ATTACHMENTS_RANGE
     if not low <= max_attachments <= high:
         raise InvalidInput(f"A post can take {low} to {high} attachments, not {max_attachments}.")
-    for key, value in (
-        (MAX_ATTACHMENTS_SETTING, max_attachments),
-        (ALT_TEXT_SETTING, alt_text_required),
-    ):
-        row = session.get(InstanceSetting, key)
-        if row is None:
-            session.add(InstanceSetting(key=key, value=value))
-        else:
-            row.value = value
+    value = {"max_attachments": max_attachments, "alt_text_required": alt_text_required}
+    row = session.get(InstanceSetting, RULES_SETTING)
+    if row is None:
+        session.add(InstanceSetting(key=RULES_SETTING, value=value))
+    else:
+        row.value = value
     return MediaRules(max_attachments, alt_text_required)
 
 
