@@ -62,7 +62,8 @@ async def test_the_instance_reports_the_limits_the_core_enforces(
             "max_characters": 1234, "max_media_attachments": 2, "characters_reserved_per_url": 11,
         }  # fmt: skip
         assert found["media_attachments"]["supported_mime_types"] == [
-            "image/png", *media.DOCUMENT_TYPES
+            "image/png",
+            *media.DOCUMENT_TYPES,
         ]
         assert found["media_attachments"]["image_size_limit"] == 99_999
         assert found["media_attachments"]["image_matrix_limit"] == 2_000_000
