@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import base58
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bocage.config import Settings
@@ -35,7 +35,7 @@ from bocage.kernel.clock import now
 from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.kernel.ids import new_id
 from bocage.kernel.urls import Urls
-from bocage.store.models import Account, InstanceSetting, MediaFile, ScheduledMedia
+from bocage.store.models import Account, InstanceSetting, Job, MediaFile, ScheduledMedia
 from bocage.store.queue import enqueue
 
 # Attachments per post: the settings' `max_media_attachments` (Mastodon's 4, Pixelfed's up
@@ -295,24 +295,37 @@ def record_upload(session: Session, account: Account, stored: StoredUpload) -> M
     )
     row.focus_x, row.focus_y = _focus(stored.focus)
     session.add(row)
-    enqueue(session, SWEEP_JOB, {}, delay=UNATTACHED_TTL.total_seconds() + 60)
+    queued = select(Job.id).where(Job.kind == SWEEP_JOB, Job.state == "queued").limit(1)
+    if session.execute(queued).first() is None:  # one sweep waits at a time
+        _sweep_later(session, row.created_at)
     return row
+
+
+def _sweep_later(session: Session, oldest: datetime) -> None:
+    """The next sweep, when the oldest unattached upload (made at `oldest`) is due."""
+    due = oldest + UNATTACHED_TTL + timedelta(minutes=1)
+    enqueue(session, SWEEP_JOB, {}, delay=max(0.0, (due - now()).total_seconds()))
 
 
 def sweep_unattached(session: Session, before: datetime) -> tuple[list[str], int]:
     """Forget the uploads made before `before` and never attached (nor reserved by a
     scheduled post); the storage keys no remaining row uses, for their files to be removed,
-    and how many uploads were forgotten."""
-    reserved = select(ScheduledMedia.media_id)
+    and how many uploads were forgotten. The next sweep is queued for the oldest upload
+    still waiting (the job runs as long as there are uploads to watch)."""
+    unattached = (
+        MediaFile.post_id.is_(None),
+        MediaFile.purpose == "attachment",
+        MediaFile.remote_url.is_(None),
+        MediaFile.id.not_in(select(ScheduledMedia.media_id)),
+    )
     stale = session.scalars(
-        select(MediaFile).where(
-            MediaFile.post_id.is_(None),
-            MediaFile.purpose == "attachment",
-            MediaFile.remote_url.is_(None),
-            MediaFile.created_at < before,
-            MediaFile.id.not_in(reserved),
-        )
+        select(MediaFile).where(*unattached, MediaFile.created_at < before)
     ).all()
+    waiting = session.execute(
+        select(func.min(MediaFile.created_at)).where(*unattached, MediaFile.created_at >= before)
+    ).scalar_one()
+    if waiting is not None:
+        _sweep_later(session, waiting)
     if not stale:
         return [], 0
     keys = {
