@@ -23,7 +23,7 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from bench import burst, federation, mastodon_api, p2p, seed, streaming
+from bench import burst, federation, mastodon_api, media, p2p, seed, streaming
 from bocage.config import Settings
 from bocage.core.posts import posts
 from bocage.core.timelines import timelines
@@ -237,6 +237,7 @@ def main() -> None:
     measure_mastodon_api(rows)
     measure_streaming(rows)
     measure_p2p(rows)
+    measure_media(rows)
     show(rows)
 
 
@@ -263,6 +264,12 @@ def measure_p2p(rows: list[Row]) -> None:
     console.print(f"[bold]Peer replication[/]: two nodes, {p2p.ENTRIES:,} entries to catch up…")
     for name, target, value in p2p.report(p2p.measure_p2p()):
         record(rows, name, target, "SQLite", value)
+
+
+def measure_media(rows: list[Row]) -> None:
+    console.print("[bold]Media[/]: a 12-MP photo uploaded, a 50-MP one processed…")
+    for name, target, value in media.report():
+        record(rows, name, target, "process", value)
 
 
 def measure_federation(rows: list[Row]) -> None:

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     max_post_chars: int = Field(default=500, ge=1, le=100_000)
     max_upload_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     max_form_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Attachments per post (an album: Pixelfed's up to 20); the admin page may change it.
+    max_media_attachments: int = Field(default=10, ge=1, le=20)
     # Polls, as Mastodon limits them: options per poll, and the shortest duration people may
     # choose (tests lower it to see polls close; Mastodon's is five minutes).
     max_poll_options: int = Field(default=4, ge=2, le=20)

@@ -1,7 +1,10 @@
-"""Images through Pillow: decode, apply the camera's rotation, resize as an `ImagePolicy`
-says, and re-encode (which drops EXIF and GPS); derive a preview and a blurhash
-(`derive`). The adapter behind `MediaService`. HEIC/HEIF (phones) decode through
-pillow-heif; AVIF and WebP through Pillow itself.
+"""Images through Pillow: an attachment made ready to store (`prepare`: told by its first
+bytes, checked whole, its metadata stripped losslessly by `metadata.py`, a HEIC given a
+full-size JPEG rendition, and its preview and blurhash derived); a profile image decoded,
+turned as the camera said, resized as an `ImagePolicy` says, and re-encoded (`process`,
+which drops EXIF and GPS); a preview and a blurhash of any image (`derive`). The adapter
+behind `MediaService`. HEIC/HEIF (phones) decode through pillow-heif; AVIF and WebP through
+Pillow itself.
 
 Which formats, sizes and limits apply is the core's to say (core/media/media.py); this module only
 does the work, off the event loop. Pillow is imported on first use: an idle node does not
@@ -11,11 +14,14 @@ need it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 from typing import TYPE_CHECKING
 
+from bocage.adapters import metadata
+from bocage.adapters.sniff import SVG, sniff
 from bocage.core.media import media
-from bocage.core.media.media import Derived, ImagePolicy, ProcessedImage
+from bocage.core.media.media import Derived, ImagePolicy, ProcessedImage, Upload
 from bocage.kernel.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -34,41 +40,132 @@ def _register_formats() -> None:
         _registered = True
 
 
-def decode(data: bytes) -> PILImage.Image:
-    """`data` decoded whole, within the decompression-bomb limit; `InvalidInput` (a message a
-    person understands) for anything Pillow cannot read, or a truncated file."""
+def _open(data: bytes) -> PILImage.Image:
+    """`data` opened (not decoded yet), within the decompression-bomb limit."""
     from PIL import Image, UnidentifiedImageError
 
     _register_formats()
     Image.MAX_IMAGE_PIXELS = media.MAX_IMAGE_PIXELS
     try:
-        image: Image.Image = Image.open(io.BytesIO(data))
-        image.load()
+        return Image.open(io.BytesIO(data))
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise InvalidInput(media.UNREADABLE) from exc
+
+
+def _load(image: PILImage.Image) -> None:
+    """Decode it whole: a truncated or broken file fails here."""
+    try:
+        image.load()
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise InvalidInput(media.UNREADABLE) from exc
+
+
+def decode(data: bytes) -> PILImage.Image:
+    """`data` decoded whole, within the decompression-bomb limit; `InvalidInput` (a message a
+    person understands) for anything Pillow cannot read, or a truncated file."""
+    image = _open(data)
+    _load(image)
     return image
 
 
 def derive(data: bytes) -> Derived:
     """The preview and blurhash of an image (the first frame of an animated one), as shown:
     turned as the camera said."""
-    import blurhash
-    from PIL import ImageOps
+    return _derive(_open(data))
 
-    image = ImageOps.exif_transpose(decode(data))
+
+# Pillow's own `exif_transpose` steps, applied to the preview only (a 50-megapixel photo is
+# never turned whole: only what is shown of it is).
+_TURNS = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE",
+          6: "ROTATE_270", 7: "TRANSVERSE", 8: "ROTATE_90"}  # fmt: skip
+
+
+def _orientation(image: PILImage.Image) -> int:
+    found = image.getexif().get(metadata.ORIENTATION_TAG, 1)
+    return found if isinstance(found, int) and 1 <= found <= 8 else 1
+
+
+def _derive(image: PILImage.Image) -> Derived:
+    """Decoded at the smallest size a preview needs (a JPEG's DCT scaling reads every byte of
+    the file, so a truncated one is still refused, in a quarter of the time)."""
+    import blurhash
+    from PIL import Image
+
+    orientation = _orientation(image)
     width, height = image.size
-    shown = image.convert("RGBA" if _has_alpha(image) else "RGB")
-    preview = shown.copy()
     long_side = media.PREVIEW_LONG_SIDE
-    preview.thumbnail((long_side, long_side))
+    if image.format == "JPEG":
+        image.draft("RGB", (long_side, long_side))
+    _load(image)
+    shown = image if image.mode in ("RGB", "RGBA") else image.convert(_shown_mode(image))
+    size = media.preview_size(width, height)
+    preview = shown if shown.size == size else shown.resize(size, reducing_gap=2.0)
+    if orientation in _TURNS:
+        preview = preview.transpose(getattr(Image.Transpose, _TURNS[orientation]))
+        if orientation >= 5:
+            width, height = height, width
     out = io.BytesIO()
     preview.save(out, "WEBP", quality=media.PREVIEW_QUALITY, method=4)
-    tiny = shown.convert("RGB")
+    tiny = preview.convert("RGB")
     tiny.thumbnail((64, 64))
     x, y = media.BLURHASH_COMPONENTS
     return Derived(
         out.getvalue(), preview.width, preview.height, width, height, blurhash.encode(tiny, x, y)
     )
+
+
+def _shown_mode(image: PILImage.Image) -> str:
+    return "RGBA" if _has_alpha(image) else "RGB"
+
+
+def prepare(data: bytes) -> Upload:
+    """An upload made ready to store: what it is (by its first bytes), checked whole, with
+    its metadata stripped and its pixels untouched (a HEIC: a full-size JPEG rendition
+    served, the original kept), its preview and blurhash; a document or an audio file as
+    it is. `InvalidInput` for what is not accepted, in words a person understands."""
+    content_type = sniff(data)
+    if content_type == SVG:
+        raise InvalidInput(media.NO_SVG)
+    kind = media.kind_of(content_type) if content_type else None
+    if content_type is None or kind is None:
+        raise InvalidInput(media.NOT_A_FILE_WE_TAKE)
+    if kind != "image":
+        return Upload(data, content_type, kind, hashlib.sha256(data).hexdigest())
+    image = _open(data)
+    orientation = _orientation(image)
+    if content_type in media.SHOWN_AS_IS:
+        derived = _derive(image)
+        served, served_type, original = (
+            _stripped(data, content_type, orientation),
+            content_type,
+            None,
+        )
+    else:  # HEIC/HEIF: browsers cannot show it
+        served, served_type, original = _rendition(image), "image/jpeg", data
+        derived = derive(served)
+    return Upload(
+        served, served_type, "image", hashlib.sha256(served).hexdigest(), derived.width,
+        derived.height, derived, original, content_type if original else None,
+    )  # fmt: skip
+
+
+def _stripped(data: bytes, content_type: str, orientation: int) -> bytes:
+    if content_type == "image/avif":
+        return data  # served as it came (ISO boxes: no lossless stripping here yet)
+    return metadata.strip(data, content_type, orientation)
+
+
+def _rendition(image: PILImage.Image) -> bytes:
+    """A HEIC's full-size JPEG, upright, with its colour profile and no other metadata."""
+    from PIL import ImageOps
+
+    _load(image)
+    icc = image.info.get("icc_profile")
+    upright = ImageOps.exif_transpose(image).convert("RGB")
+    out = io.BytesIO()
+    options = {"icc_profile": icc} if icc else {}
+    upright.save(out, "JPEG", quality=media.RENDITION_QUALITY, **options)
+    return out.getvalue()
 
 
 def _has_alpha(image: PILImage.Image) -> bool:
@@ -107,3 +204,6 @@ class PillowImages:
 
     async def derive(self, data: bytes) -> Derived:
         return await asyncio.to_thread(derive, data)
+
+    async def prepare(self, data: bytes) -> Upload:
+        return await asyncio.to_thread(prepare, data)

@@ -2,7 +2,8 @@
 
 The same bytes are stored once; a key says nothing about who uploaded it. A file is written
 whole or not at all: to a temporary file, synced, then renamed to its key; a failure (a full
-disk: `StorageFull`) removes the temporary file.
+disk: `StorageFull`) removes the temporary file. Storing bytes already there touches the
+file, so that `remove` (of an upload never posted) spares a file just stored again.
 """
 
 from __future__ import annotations
@@ -27,11 +28,26 @@ class LocalStorage:
         digest = hashlib.sha256(data).hexdigest()
         key = f"{digest[:2]}/{digest[2:4]}/{digest}.{extension}"
         path = self.root / key
-        if not path.exists():
+        if path.exists():
+            with contextlib.suppress(OSError):
+                os.utime(path)
+        else:
             with full.translated():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 _write_whole(path, data)
         return key
+
+    def remove(self, key: str, stored_before: float) -> bool:
+        """Remove the file for `key` unless it was stored (or stored again) at or after
+        `stored_before` (a POSIX time); whether it was removed."""
+        path = self.path(key)
+        if path is None:
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < stored_before:
+                path.unlink()
+                return True
+        return False
 
     def path(self, key: str) -> Path | None:
         """The file for `key`, or None if the key is malformed or unknown."""

@@ -3,6 +3,7 @@ the others, asks the services (services/__init__.py, point 6) and holds no rule 
 
 from __future__ import annotations
 
+from bocage.core.media.media import SWEEP_JOB as MEDIA_SWEEP
 from bocage.core.posts.scheduled import JOB as SCHEDULED_PUBLISH
 from bocage.services import Services
 from bocage.store.queue import Handler
@@ -19,4 +20,5 @@ def of(services: Services) -> dict[str, Handler]:
         "poll.close": posts.close_poll,
         "poll.update": posts.count_poll,
         SCHEDULED_PUBLISH: posts.publish_scheduled,
+        MEDIA_SWEEP: services.media.sweep,
     }

@@ -16,6 +16,7 @@ from typing import Any
 from bocage.core.content.text import plain
 from bocage.core.filters.filters import FilterView
 from bocage.core.filters.matching import FilterInfo, Match
+from bocage.core.media import media
 from bocage.core.polls.polls import PollView
 from bocage.core.reading import visibility
 from bocage.core.timelines.timelines import PostView
@@ -194,29 +195,36 @@ def poll(view: PollView) -> dict[str, Any]:
 
 
 def media_attachment(ctx: Context, row: MediaFile) -> dict[str, Any]:
+    """Mastodon's MediaAttachment: `type` image, audio, or `unknown` for a document (with
+    its licence, a Bocage extension); the preview as `preview_url` and `meta.small`."""
     # A remote file not cached here (yet, or any more) is shown from its origin.
     url = ctx.urls.media(row.storage_key) if row.storage_key else row.remote_url
-    size = {
-        "width": row.width,
-        "height": row.height,
-        "size": f"{row.width}x{row.height}",
-        "aspect": (row.width or 1) / (row.height or 1),
-    }
-    meta: dict[str, Any] = {"original": size, "small": size}
+    preview = ctx.urls.media(row.preview_key) if row.preview_key else None
+    meta: dict[str, Any] = {}
+    if row.width and row.height:
+        meta["original"] = _media_size(row.width, row.height)
+        meta["small"] = _media_size(*media.preview_size(row.width, row.height))
     if row.focus_x is not None:
         meta["focus"] = {"x": row.focus_x, "y": row.focus_y}
-    return {
+    entity: dict[str, Any] = {
         "id": str(row.id),
-        "type": "image",
+        "type": media.API_TYPES.get(row.kind, "unknown"),
         "url": url,
-        "preview_url": url,
+        "preview_url": preview or (url if row.kind == "image" else None),
         "remote_url": None,
         "preview_remote_url": None,
         "text_url": None,
         "meta": meta,
         "description": row.description or None,
-        "blurhash": None,
+        "blurhash": row.blurhash,
     }
+    if row.license:
+        entity["license"] = row.license
+    return entity
+
+
+def _media_size(width: int, height: int) -> dict[str, Any]:
+    return {"width": width, "height": height, "size": f"{width}x{height}", "aspect": width / height}
 
 
 def source_text(view: PostView) -> str:

@@ -1,17 +1,21 @@
-"""Media: the one pipeline for every image a person sends, whichever face it came through
-(an API upload, a web or API avatar or header): processed as the core's policy for its kind
-says (core/media/media.py), stored once by content, then recorded. Files are served through
-`file`, from the same storage object."""
+"""Media: the one pipeline for every file a person sends, whichever face it came through
+(an API upload, a web or API avatar or header): prepared as the core's policy for its kind
+says (core/media/media.py: an attachment's metadata stripped and its pixels untouched, a
+profile image resized), stored once by content, then recorded. Files are served through
+`file`, from the same storage object; uploads never posted are forgotten by `sweep`."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bocage.core.media import media
-from bocage.core.media.media import ImagePolicy, ProcessedImage, ProfileImage
+from bocage.core.media.media import ImagePolicy, MediaRules, ProfileImage, StoredUpload
+from bocage.kernel.clock import now
 from bocage.kernel.context import Context
+from bocage.kernel.errors import NotFound
 from bocage.services.ports import ImageProcessor, MediaStore
 from bocage.services.unit import Query, Service
 from bocage.store.db import Database
@@ -26,19 +30,39 @@ class MediaService(Service):
         self._images = images
         self._storage = storage
 
-    async def _stored(self, data: bytes, policy: ImagePolicy) -> tuple[ProcessedImage, str]:
+    async def _processed(self, data: bytes, policy: ImagePolicy) -> str:
         processed = await self._images.process(data, policy)
-        return processed, self._storage.put(processed.data, processed.extension)
+        return self._storage.put(processed.data, processed.extension)
 
     async def upload(
-        self, uploader: Account, data: bytes, description: str = "", focus: str | None = None
+        self,
+        uploader: Account,
+        data: bytes,
+        description: str = "",
+        focus: str | None = None,
+        license: str | None = None,
+        file_name: str | None = None,
     ) -> MediaFile:
-        """An attachment for a post to come: processed and stored first (no transaction
-        waits on the image), then recorded as the uploader's."""
-        processed, key = await self._stored(data, media.ATTACHMENT)
-        return await self._db.write(
-            _record, uploader.id, processed.stored_as(key), description, focus
+        """An attachment for a post to come: checked, prepared and stored first (no
+        transaction waits on the file; nothing is stored of a file refused), then recorded
+        as the uploader's."""
+        media.check_fields(description, focus, license)
+        upload = await self._images.prepare(data)
+        put = self._storage.put
+        derived, original_type = upload.derived, upload.original_type
+        stored = StoredUpload(
+            upload,
+            put(upload.data, upload.extension),
+            put(derived.preview, "webp") if derived else None,
+            put(upload.original, media.EXTENSIONS[original_type])
+            if upload.original is not None and original_type
+            else None,
+            description,
+            focus,
+            license,
+            file_name,
         )
+        return await self._db.write(_record, uploader.id, stored)
 
     async def describe(
         self, owner: Account, media_id: int, description: str | None, focus: str | None
@@ -59,29 +83,51 @@ class MediaService(Service):
 
         return self._query(load)
 
+    async def original(self, owner: Account, media_id: int) -> tuple[str, Path]:
+        """The file its owner sent (its type, its path), when what is served is a rendition
+        of it (a HEIC photo): for its owner only."""
+        row = await self.own(owner, media_id)
+        found = self._storage.path(row.original_key) if row.original_key else None
+        if row.original_key is None or found is None:
+            raise NotFound("This media has no original apart from the file served.")
+        return media.type_of_key(row.original_key), found
+
     async def profile_image(self, data: bytes | None, kind: ProfileImage) -> str | None:
         """An avatar or a header, resized and cropped as its policy says, stored; its storage
         key (None when nothing was sent)."""
         if not data:
             return None
-        _processed, key = await self._stored(data, media.PROFILE_IMAGES[kind])
-        return key
+        return await self._processed(data, media.PROFILE_IMAGES[kind])
 
     def file(self, key: str) -> Path | None:
         """The stored file for `key` (None if the key is malformed or unknown)."""
         return self._storage.path(key)
 
+    # --- the admin's rules ------------------------------------------------------------
 
-def _record(
-    session: Session,
-    uploader_id: int,
-    stored: tuple[str, str, int, int, int],
-    description: str,
-    focus: str | None,
-) -> MediaFile:
+    def rules(self) -> Query[MediaRules]:
+        settings = self._ctx.settings
+        return self._query(lambda session: media.rules(session, settings))
+
+    async def set_rules(self, max_attachments: int, alt_text_required: bool) -> MediaRules:
+        return await self._db.write(media.set_rules, max_attachments, alt_text_required)
+
+    # --- job unit ---------------------------------------------------------------------
+
+    def sweep(self, session: Session, _payload: dict[str, Any]) -> None:
+        """The `media.sweep` job: uploads never posted within UNATTACHED_TTL are forgotten,
+        and their files removed when no other row uses them (nor was stored since)."""
+        before = now() - media.UNATTACHED_TTL
+        keys, _count = media.sweep_unattached(session, before)
+        stored_before = before.timestamp()
+        for key in keys:
+            self._storage.remove(key, stored_before)
+
+
+def _record(session: Session, uploader_id: int, stored: StoredUpload) -> MediaFile:
     me = session.get(Account, uploader_id)
     assert me is not None
-    row = media.record_upload(session, me, stored, description, focus)
+    row = media.record_upload(session, me, stored)
     session.flush()
     return row
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bocage.core.instance.domains import DomainRules
-from bocage.core.media.media import Derived, ImagePolicy, ProcessedImage
+from bocage.core.media.media import Derived, ImagePolicy, ProcessedImage, Upload
 from bocage.crypto import httpsig
 from bocage.store.db import Database
 from bocage.store.models import Account, Peer, Post, User
@@ -67,6 +67,10 @@ class ImageProcessor(Protocol):
     async def derive(self, data: bytes) -> Derived:
         """The preview and blurhash of an image (`InvalidInput` if it cannot be read)."""
 
+    async def prepare(self, data: bytes) -> Upload:
+        """An attachment made ready to store (metadata stripped, pixels untouched, preview
+        and blurhash derived; `InvalidInput` for what is not accepted)."""
+
 
 class MediaStore(Protocol):
     """Content-addressed files: the same bytes get the same key."""
@@ -74,6 +78,9 @@ class MediaStore(Protocol):
     def put(self, data: bytes, extension: str) -> str: ...
 
     def path(self, key: str) -> Path | None: ...
+
+    def remove(self, key: str, stored_before: float) -> bool:
+        """Remove a file unless it was stored (again) at or after `stored_before`."""
 
 
 class Logins(Protocol):

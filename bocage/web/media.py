@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bocage.core.media.media import ALL_RIGHTS_RESERVED, LICENCES, PREVIEW_LONG_SIDE
+from bocage.core.media.media import PREVIEW_LONG_SIDE, licence_words
 from bocage.store.models import MediaFile
 
 VISUAL = ("image", "gifv", "video")
@@ -52,7 +52,7 @@ def shown(row: MediaFile) -> ShownMedia:
         blurhash=row.blurhash or "",
         original=_url(row.original_key) or url,
         file_name=row.file_name or _last_part(url),
-        licence=LICENCES.get(row.license or "", ALL_RIGHTS_RESERVED),
+        licence=licence_words(row.license),
         focus_class=focus_class(row.focus_x, row.focus_y),
     )
 

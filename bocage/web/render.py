@@ -60,7 +60,10 @@ env.filters["visibility_label"] = lambda value: Visibility(value).label
 env.globals["can_boost"] = can_boost
 env.globals["pinnable"] = pins.pinnable
 env.filters["shown"] = shown  # a media row as a page shows it (web/media.py)
-env.globals["licences"] = [("", ALL_RIGHTS_RESERVED), *LICENCES.items()]
+env.globals["licences"] = [
+    ("", LICENCES[ALL_RIGHTS_RESERVED].words),
+    *((key, licence.words) for key, licence in LICENCES.items() if key != ALL_RIGHTS_RESERVED),
+]
 
 
 def flash(response: Response, request: Request, message: str) -> None:

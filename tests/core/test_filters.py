@@ -412,7 +412,9 @@ def test_keywords_match_spoilers_and_media_descriptions(node: Node) -> None:
     with node.db.transaction() as session:
         author = session.get(Account, bob.id)
         assert author is not None
-        upload = media.record_upload(session, author, ("k", "image/png", 1, 1, 1), "a big spider")
+        image = media.Upload(b"", "image/png", "image", "0" * 64, 1, 1)
+        stored = media.StoredUpload(image, "k.png", None, None, "a big spider")
+        upload = media.record_upload(session, author, stored)
     pictured = post(node, bob, "look at this too", media_ids=(upload.id,))
     clean = post(node, bob, "look, a cat")
     views = page(node, alice, clean.id, pictured.id, warned.id)

@@ -89,7 +89,8 @@ def run_again(node: Node) -> None:
 
 def upload(node: Node, owner: Account) -> int:
     with node.db.transaction() as session:
-        row = media.record_upload(session, owner, ("k.png", "image/png", 10, 1, 1))
+        image = media.Upload(b"0" * 10, "image/png", "image", "0" * 64, 1, 1)
+        row = media.record_upload(session, owner, media.StoredUpload(image, "k.png", None, None))
         session.flush()
         return row.id
 

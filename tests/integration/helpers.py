@@ -13,6 +13,7 @@ import re
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -167,11 +168,15 @@ async def api_token(client: httpx.AsyncClient, username: str) -> str:
 
 
 async def jobs_settled(db: Database, within: float) -> dict[str, int]:
-    """Jobs by state, once none is queued or running (a worker ran them all)."""
+    """Jobs by state, once none is due or running (a worker ran them all); a job queued for
+    later (the sweep of uploads never posted, a day after) is not pending."""
     deadline = time.monotonic() + within
     while True:
         with db.snapshot() as session:
-            rows = session.execute(select(Job.state, func.count()).group_by(Job.state))
+            later = (Job.state == "queued") & (Job.run_after > datetime.now(UTC))
+            rows = session.execute(
+                select(Job.state, func.count()).where(~later).group_by(Job.state)
+            )
             counts: dict[str, int] = dict(rows.all())  # type: ignore[arg-type]
         if not counts.get("queued") and not counts.get("running"):
             return counts

@@ -45,8 +45,8 @@ async def test_the_instance_reports_the_limits_the_core_enforces(
 ) -> None:
     monkeypatch.setattr(pins, "MAX_PINS", 7)
     monkeypatch.setattr(featured_tags, "MAX_FEATURED", 3)
-    monkeypatch.setattr(media, "MAX_ATTACHMENTS", 2)
-    monkeypatch.setattr(media, "MAX_DIMENSIONS", (1000, 2000))
+    monkeypatch.setattr(web_node.settings, "max_media_attachments", 2)
+    monkeypatch.setattr(media, "MAX_UPLOAD_PIXELS", 2_000_000)
     monkeypatch.setattr(media, "IMAGE_TYPES", ("image/png",))
     monkeypatch.setattr(text, "URL_WEIGHT", 11)
     monkeypatch.setattr(polls, "MAX_OPTION_CHARS", 42)
@@ -61,7 +61,10 @@ async def test_the_instance_reports_the_limits_the_core_enforces(
         assert found["statuses"] == {
             "max_characters": 1234, "max_media_attachments": 2, "characters_reserved_per_url": 11,
         }  # fmt: skip
-        assert found["media_attachments"]["supported_mime_types"] == ["image/png"]
+        assert found["media_attachments"]["supported_mime_types"] == [
+            "image/png",
+            *media.DOCUMENT_TYPES,
+        ]
         assert found["media_attachments"]["image_size_limit"] == 99_999
         assert found["media_attachments"]["image_matrix_limit"] == 2_000_000
         assert found["polls"] == {

@@ -26,12 +26,13 @@ class Limits:
     max_characters: int
     max_spoiler_characters: int
     characters_reserved_per_url: int  # a link counts as this many, whatever its length
-    # Its attachments (core/media/media.py; images only for now).
+    # Its attachments (core/media/media.py: the admin's rules over the settings).
     max_media_attachments: int
     max_media_description: int
     image_types: tuple[str, ...]
+    document_types: tuple[str, ...]  # PDF, EPUB, ZIP and audio, under a licence
     image_size_limit: int  # bytes of an upload
-    image_matrix_limit: int  # pixels: larger images are scaled down to fit
+    image_matrix_limit: int  # pixels: larger images are refused (never scaled down)
     # Its poll (polls.validate).
     max_poll_options: int
     max_poll_option_characters: int
@@ -46,17 +47,20 @@ class Limits:
     max_pinned_statuses: int
 
 
-def of(settings: Settings) -> Limits:
-    width, height = media.MAX_DIMENSIONS
+def of(settings: Settings, media_rules: media.MediaRules | None = None) -> Limits:
+    """The limits; those an admin may change (`media_rules`, read by the caller from the
+    database) default to the settings file's."""
+    attachments = media_rules.max_attachments if media_rules else settings.max_media_attachments
     return Limits(
         max_characters=settings.max_post_chars,
         max_spoiler_characters=posts.MAX_SPOILER,
         characters_reserved_per_url=text.URL_WEIGHT,
-        max_media_attachments=media.MAX_ATTACHMENTS,
+        max_media_attachments=attachments,
         max_media_description=media.MAX_DESCRIPTION,
         image_types=media.IMAGE_TYPES,
+        document_types=media.DOCUMENT_TYPES,
         image_size_limit=settings.max_upload_bytes,
-        image_matrix_limit=width * height,
+        image_matrix_limit=media.MAX_UPLOAD_PIXELS,
         max_poll_options=settings.max_poll_options,
         max_poll_option_characters=polls.MAX_OPTION_CHARS,
         min_poll_expiration=settings.poll_min_expiry_seconds,

@@ -1,5 +1,8 @@
-"""Media rules: uploads, their descriptions and focal points, and how they are attached to
-posts. The byte-level work (Pillow, files on disk) is in `bocage.adapters`, not here.
+"""Media rules: uploads (which files are accepted, told by their first bytes), their
+descriptions, focal points and licences, how many a post takes and whether each needs alt
+text (the admin's rules), how they are attached to posts and shown to other servers, and
+when an upload never posted is forgotten. The byte-level work (Pillow, stripping metadata,
+files on disk) is in `bocage.adapters`, not here.
 
-Imports only the kernel; timelines and posts import it.
+Imports the kernel, the store and the settings only; timelines and posts import it.
 """

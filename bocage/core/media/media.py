@@ -6,42 +6,134 @@ An upload belongs to its uploader until it is attached; after that it is part of
 and no longer changes (as on Mastodon, whose clients upload before they post).
 
 The rules of the pipeline live here, whoever uploads (the API, the web settings): which
-formats are accepted, how big an image may be decoded, how each kind of image is resized
-(`ImagePolicy`), how many attachments a post takes, how large a request carrying a file may
-be. The work itself (decoding with Pillow, writing files) is done by adapters below the
-services (`bocage/media/`), which follow these rules and decide none.
+formats are accepted (told by their first bytes, never by what the client says), how big an
+image may be decoded, how each kind of profile image is resized (`ImagePolicy`), how many
+attachments a post takes and whether each needs a description (the admin's `MediaRules`),
+which licences a file may carry, how large a request carrying a file may be, and when an
+upload never attached is forgotten. The work itself (reading and stripping bytes, Pillow,
+writing files) is done by adapters below the services (`bocage/adapters/`), which follow
+these rules and decide none.
+
+An attachment's pixels are never re-encoded: the original is kept at full resolution with
+its metadata (EXIF and its GPS position, XMP, IPTC, comments) removed losslessly; only
+HEIC/HEIF, which browsers do not show, get a full-size JPEG rendition beside the original.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select
+import base58
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from bocage.config import Settings
 from bocage.kernel.clock import now
 from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.kernel.ids import new_id
 from bocage.kernel.urls import Urls
-from bocage.store.models import Account, MediaFile, ScheduledMedia
+from bocage.store.models import Account, InstanceSetting, Job, MediaFile, ScheduledMedia
+from bocage.store.queue import enqueue
 
-MAX_ATTACHMENTS = 4
+# Attachments per post: the settings' `max_media_attachments` (Mastodon's 4, Pixelfed's up
+# to 20), which the admin may change within these bounds.
+ATTACHMENTS_RANGE = (1, 20)
 MAX_DESCRIPTION = 1500
+# The admin's choices (an instance setting, from the admin instance page), over the
+# settings file: {"max_attachments": n, "alt_text_required": bool}.
+RULES_SETTING = "media_rules"
+ALT_TEXT_MISSING = "Every image needs a description (alt text) on this server: add one first."
+# An upload never attached to a post is forgotten after this long (the `media.sweep` job).
+UNATTACHED_TTL = timedelta(hours=24)
+SWEEP_JOB = "media.sweep"
 # A form or multipart body carrying a file: the file (settings.max_upload_bytes) and this
 # much for the other fields and the multipart framing.
 UPLOAD_OVERHEAD = 65536
 
 # Images: the types an upload may be, the size they are scaled down to fit, and the
 # decompression-bomb limit (a small file must not decode into gigabytes).
-IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")  # what an upload may be
-MAX_DIMENSIONS = (4096, 4096)  # larger images are scaled down, never cropped
+IMAGE_TYPES = (
+    "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif",
+    "image/avif",
+)  # fmt: skip
+# Browsers show these as they are; HEIC/HEIF get a rendition (RENDITION_QUALITY JPEG).
+SHOWN_AS_IS = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/avif")
+RENDITION_QUALITY = 92
+MAX_DIMENSIONS = (4096, 4096)  # profile images larger than this are scaled down
+# Pillow refuses an image of more than twice this many pixels (a decompression bomb: a small
+# file that would decode into gigabytes); a 50-megapixel camera's photo is within it.
 MAX_IMAGE_PIXELS = 40_000_000
-UNREADABLE = "That file is not an image we can read (JPEG, PNG, GIF, WebP)."
-NOT_ACCEPTED = "Only JPEG, PNG, GIF and WebP images are accepted."
-# Re-encoding (which also drops EXIF and GPS): transparency kept as PNG, the rest as JPEG.
+MAX_UPLOAD_PIXELS = 2 * MAX_IMAGE_PIXELS  # what clients are told (`image_matrix_limit`)
+UNREADABLE = "That file is not an image we can read (JPEG, PNG, GIF, WebP, HEIC, AVIF)."
+NOT_ACCEPTED = "Only JPEG, PNG, GIF, WebP, HEIC and AVIF images are accepted."
+NO_SVG = "SVG images are not accepted (they can carry scripts): send a PNG or a JPEG instead."
+NOT_A_FILE_WE_TAKE = (
+    "That kind of file is not accepted: send an image (JPEG, PNG, GIF, WebP, HEIC, AVIF), "
+    "a PDF, an EPUB, audio (MP3, Ogg, Opus, FLAC) or a ZIP archive."
+)
+# Re-encoding a profile image (which also drops EXIF and GPS): transparency kept as PNG, the
+# rest as JPEG.
 JPEG_QUALITY = 88
+
+# Files under a licence (Newebe): PDF, EPUB, audio and ZIP archives, stored as they are.
+DOCUMENT_TYPES = (
+    "application/pdf", "application/epub+zip", "application/zip", "audio/mpeg", "audio/ogg",
+    "audio/opus", "audio/flac",
+)  # fmt: skip
+EXTENSIONS = {
+    "image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp",
+    "image/heic": "heic", "image/heif": "heif", "image/avif": "avif",
+    "application/pdf": "pdf", "application/epub+zip": "epub", "application/zip": "zip",
+    "audio/mpeg": "mp3", "audio/ogg": "ogg", "audio/opus": "opus", "audio/flac": "flac",
+}  # fmt: skip
+
+
+# The licences a shared file may carry (Newebe): SPDX ids, the words shown for each and its
+# page. "All rights reserved" is not an SPDX licence: it has an id of ours and no page, and a
+# file without a licence is shown with its words.
+@dataclass(frozen=True)
+class Licence:
+    words: str
+    url: str | None
+
+
+ALL_RIGHTS_RESERVED = "all-rights-reserved"
+LICENCES: dict[str, Licence] = {
+    "CC0-1.0": Licence(
+        "CC0 1.0 (public domain)", "https://creativecommons.org/publicdomain/zero/1.0/"
+    ),
+    "CC-BY-4.0": Licence("CC BY 4.0 (attribution)", "https://creativecommons.org/licenses/by/4.0/"),
+    "CC-BY-SA-4.0": Licence(
+        "CC BY-SA 4.0 (attribution, share alike)",
+        "https://creativecommons.org/licenses/by-sa/4.0/",
+    ),
+    "CC-BY-NC-4.0": Licence(
+        "CC BY-NC 4.0 (attribution, non-commercial)",
+        "https://creativecommons.org/licenses/by-nc/4.0/",
+    ),
+    "CC-BY-NC-SA-4.0": Licence(
+        "CC BY-NC-SA 4.0 (attribution, non-commercial, share alike)",
+        "https://creativecommons.org/licenses/by-nc-sa/4.0/",
+    ),
+    "CC-BY-ND-4.0": Licence(
+        "CC BY-ND 4.0 (attribution, no derivatives)",
+        "https://creativecommons.org/licenses/by-nd/4.0/",
+    ),
+    ALL_RIGHTS_RESERVED: Licence("All rights reserved", None),
+}
+
+
+def licence_words(license_id: str | None) -> str:
+    """How a file's licence is shown (none: all rights reserved)."""
+    return LICENCES.get(license_id or ALL_RIGHTS_RESERVED, LICENCES[ALL_RIGHTS_RESERVED]).words
+
+
+# ActivityStreams object types (a Note's attachment) and Mastodon API types of each kind.
+AS_TYPES = {"image": "Image", "gifv": "Video", "video": "Video", "audio": "Audio"}
+API_TYPES = {"image": "image", "gifv": "gifv", "video": "video", "audio": "audio"}
 
 
 # Every image shown (uploaded here or cached from another server) gets a preview that
@@ -51,17 +143,6 @@ PREVIEW_LONG_SIDE = 640
 PREVIEW_QUALITY = 80  # WebP
 BLURHASH_COMPONENTS = (4, 4)  # as Mastodon computes it (x, y)
 
-# The licences a shared file may carry (Newebe): SPDX ids and the words shown for them. No
-# licence (None) is "all rights reserved", which SPDX has no id for.
-LICENCES: dict[str, str] = {
-    "CC0-1.0": "CC0 1.0 (public domain)",
-    "CC-BY-4.0": "CC BY 4.0 (attribution)",
-    "CC-BY-SA-4.0": "CC BY-SA 4.0 (attribution, share alike)",
-    "CC-BY-NC-4.0": "CC BY-NC 4.0 (attribution, non-commercial)",
-    "CC-BY-NC-SA-4.0": "CC BY-NC-SA 4.0 (attribution, non-commercial, share alike)",
-    "CC-BY-ND-4.0": "CC BY-ND 4.0 (attribution, no derivatives)",
-}
-ALL_RIGHTS_RESERVED = "All rights reserved"
 MAX_FILE_NAME = 255
 
 
@@ -77,6 +158,111 @@ class Derived:
     width: int
     height: int
     blurhash: str
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An upload made ready to store by the adapters: the bytes to serve (the original with
+    its metadata stripped, or a HEIC's rendition), with their type, kind, size and sha-256;
+    for an image its preview and blurhash; the original when what is served is a rendition."""
+
+    data: bytes
+    content_type: str
+    kind: str  # image | audio | document
+    sha256: str
+    width: int | None = None
+    height: int | None = None
+    derived: Derived | None = None
+    original: bytes | None = None  # e.g. the HEIC a phone sent
+    original_type: str | None = None
+
+    @property
+    def extension(self) -> str:
+        return EXTENSIONS[self.content_type]
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    """Where an `Upload`'s files went (storage keys), and what its uploader said of it."""
+
+    upload: Upload
+    key: str
+    preview_key: str | None
+    original_key: str | None
+    description: str = ""
+    focus: str | None = None
+    license: str | None = None
+    file_name: str | None = None
+
+
+@dataclass(frozen=True)
+class MediaRules:
+    """What the admin decides of attachments (instance settings over the settings file)."""
+
+    max_attachments: int
+    alt_text_required: bool
+
+
+def rules(session: Session, settings: Settings) -> MediaRules:
+    row = session.get(InstanceSetting, RULES_SETTING)
+    chosen: dict[str, Any] = row.value if row is not None and row.value else {}
+    return MediaRules(
+        int(chosen.get("max_attachments") or settings.max_media_attachments),
+        bool(chosen.get("alt_text_required", False)),
+    )
+
+
+def set_rules(session: Session, max_attachments: int, alt_text_required: bool) -> MediaRules:
+    low, high = ATTACHMENTS_RANGE
+    if not low <= max_attachments <= high:
+        raise InvalidInput(f"A post can take {low} to {high} attachments, not {max_attachments}.")
+    value = {"max_attachments": max_attachments, "alt_text_required": alt_text_required}
+    row = session.get(InstanceSetting, RULES_SETTING)
+    if row is None:
+        session.add(InstanceSetting(key=RULES_SETTING, value=value))
+    else:
+        row.value = value
+    return MediaRules(max_attachments, alt_text_required)
+
+
+def kind_of(content_type: str) -> str | None:
+    """The kind of an accepted type (None: not accepted)."""
+    if content_type in IMAGE_TYPES:
+        return "image"
+    if content_type in DOCUMENT_TYPES:
+        return "audio" if content_type.startswith("audio/") else "document"
+    return None
+
+
+def preview_size(width: int, height: int) -> tuple[int, int]:
+    """The preview's size for an image shown at `width` × `height`: at most
+    PREVIEW_LONG_SIDE on its long side, never larger than the image."""
+    long_side = PREVIEW_LONG_SIDE
+    if max(width, height) <= long_side:
+        return width, height
+    if width >= height:
+        return long_side, max(1, round(height * long_side / width))
+    return max(1, round(width * long_side / height)), long_side
+
+
+def digest_multibase(sha256_hex: str) -> str:
+    """FEP-ef61's `digestMultibase`: base58btc ('z') of the sha2-256 multihash (0x12, 32)."""
+    return "z" + base58.b58encode(b"\x12\x20" + bytes.fromhex(sha256_hex)).decode()
+
+
+def type_of_key(key: str) -> str:
+    """The content type of a stored file, by its key's extension."""
+    extension = key.rsplit(".", 1)[-1]
+    found = [kind for kind, known in EXTENSIONS.items() if known == extension]
+    return found[0] if found else "application/octet-stream"
+
+
+def check_license(license_id: str | None) -> str | None:
+    if not license_id:
+        return None
+    if license_id not in LICENCES:
+        raise InvalidInput(f"Unknown licence {license_id!r}; choose one of {', '.join(LICENCES)}.")
+    return license_id
 
 
 @dataclass(frozen=True)
@@ -115,29 +301,76 @@ def upload_body_limit(max_upload_bytes: int) -> int:
     return max_upload_bytes + UPLOAD_OVERHEAD
 
 
-def record_upload(
-    session: Session,
-    account: Account,
-    stored: tuple[str, str, int, int, int],
-    description: str = "",
-    focus: str | None = None,
-) -> MediaFile:
-    """`stored`: (storage key, content type, size, width, height) of the processed file."""
-    key, content_type, size, width, height = stored
+def record_upload(session: Session, account: Account, stored: StoredUpload) -> MediaFile:
+    """The uploader's new attachment, not yet on any post; forgotten after UNATTACHED_TTL
+    unless posted (the `media.sweep` job, queued here)."""
+    upload = stored.upload
+    derived = upload.derived
     row = MediaFile(
         id=new_id(),
         account_id=account.id,
-        storage_key=key,
-        content_type=content_type,
-        size=size,
-        width=width,
-        height=height,
-        description=_description(description),
+        storage_key=stored.key,
+        content_type=upload.content_type,
+        size=len(upload.data),
+        width=upload.width,
+        height=upload.height,
+        description=_description(stored.description),
         created_at=now(),
+        kind=upload.kind,
+        purpose="attachment",
+        blurhash=derived.blurhash if derived else None,
+        sha256=upload.sha256,
+        preview_key=stored.preview_key,
+        original_key=stored.original_key,
+        license=check_license(stored.license),
+        file_name=(stored.file_name or None) and stored.file_name[:255],
     )
-    row.focus_x, row.focus_y = _focus(focus)
+    row.focus_x, row.focus_y = _focus(stored.focus)
     session.add(row)
+    queued = select(Job.id).where(Job.kind == SWEEP_JOB, Job.state == "queued").limit(1)
+    if session.execute(queued).first() is None:  # one sweep waits at a time
+        _sweep_later(session, row.created_at)
     return row
+
+
+def _sweep_later(session: Session, oldest: datetime) -> None:
+    """The next sweep, when the oldest unattached upload (made at `oldest`) is due."""
+    due = oldest + UNATTACHED_TTL + timedelta(minutes=1)
+    enqueue(session, SWEEP_JOB, {}, delay=max(0.0, (due - now()).total_seconds()))
+
+
+def sweep_unattached(session: Session, before: datetime) -> tuple[list[str], int]:
+    """Forget the uploads made before `before` and never attached (nor reserved by a
+    scheduled post); the storage keys no remaining row uses, for their files to be removed,
+    and how many uploads were forgotten. The next sweep is queued for the oldest upload
+    still waiting (the job runs as long as there are uploads to watch)."""
+    unattached = (
+        MediaFile.post_id.is_(None),
+        MediaFile.purpose == "attachment",
+        MediaFile.remote_url.is_(None),
+        MediaFile.id.not_in(select(ScheduledMedia.media_id)),
+    )
+    stale = session.scalars(
+        select(MediaFile).where(*unattached, MediaFile.created_at < before)
+    ).all()
+    waiting = session.execute(
+        select(func.min(MediaFile.created_at)).where(*unattached, MediaFile.created_at >= before)
+    ).scalar_one()
+    if waiting is not None:
+        _sweep_later(session, waiting)
+    if not stale:
+        return [], 0
+    keys = {
+        key
+        for row in stale
+        for key in (row.storage_key, row.preview_key, row.original_key)
+        if key is not None
+    }
+    session.execute(delete(MediaFile).where(MediaFile.id.in_([row.id for row in stale])))
+    still_used: set[str | None] = set()
+    for column in (MediaFile.storage_key, MediaFile.preview_key, MediaFile.original_key):
+        still_used.update(session.scalars(select(column).where(column.in_(keys))))
+    return sorted(keys - still_used), len(stale)
 
 
 def update(
@@ -156,10 +389,9 @@ def update(
 def label(
     session: Session, account: Account, media_id: int, file_name: str, licence: str | None
 ) -> MediaFile:
-    """The name a shared file is offered under and its licence (an SPDX id of LICENCES, None:
+    """The name a shared file is offered under and its licence (an id of LICENCES, None:
     all rights reserved), set on an upload before it is attached."""
-    if licence is not None and licence not in LICENCES:
-        raise InvalidInput(f"{licence!r} is not a licence offered here.")
+    check_license(licence)
     row = own_upload(session, account, media_id)
     if row.post_id is not None:
         raise InvalidInput("This media is already attached to a post and cannot change.")
@@ -175,12 +407,22 @@ def own_upload(session: Session, account: Account, media_id: int) -> MediaFile:
     return row
 
 
-def check_attachable(session: Session, account: Account, media_ids: tuple[int, ...]) -> None:
-    if len(media_ids) > MAX_ATTACHMENTS:
-        raise InvalidInput(f"A post can have at most {MAX_ATTACHMENTS} attachments.")
+def check_attachable(
+    session: Session, settings: Settings, account: Account, media_ids: tuple[int, ...]
+) -> None:
+    """A post may take these uploads: the author's, not posted yet, within the admin's
+    number, each described if the admin requires it."""
+    if not media_ids:
+        return
+    admin = rules(session, settings)
+    if len(media_ids) > admin.max_attachments:
+        raise InvalidInput(f"A post can have at most {admin.max_attachments} attachments.")
     for media_id in media_ids:
-        if own_upload(session, account, media_id).post_id is not None:
+        row = own_upload(session, account, media_id)
+        if row.post_id is not None:
             raise InvalidInput("That media is already attached to another post.")
+        if admin.alt_text_required and not row.description.strip():
+            raise InvalidInput(ALT_TEXT_MISSING)
     if media_ids:
         reserved = select(ScheduledMedia.media_id).where(ScheduledMedia.media_id.in_(media_ids))
         if session.execute(reserved.limit(1)).first() is not None:
@@ -207,20 +449,42 @@ def of_posts(session: Session, post_ids: list[int]) -> dict[int, list[MediaFile]
 
 
 def as_attachment(urls: Urls, row: MediaFile) -> dict[str, Any]:
-    """The ActivityStreams form, as Mastodon writes it in a Note's `attachment` (of a file
-    uploaded here: stored, so it has a key)."""
+    """The ActivityStreams form in a Note's `attachment` (of a file uploaded here: stored,
+    so it has a key), as Mastodon and Pixelfed write it, with FEP-ef61's `digestMultibase`
+    of the served bytes (peers check a copy against it) and a document's licence."""
     assert row.storage_key is not None
     document: dict[str, Any] = {
-        "type": "Document",
+        "type": AS_TYPES.get(row.kind, "Document"),
         "mediaType": row.content_type,
         "url": urls.media(row.storage_key),
         "name": row.description or None,
-        "width": row.width,
-        "height": row.height,
     }
+    if row.width is not None:
+        document["width"], document["height"] = row.width, row.height
+    if row.blurhash:
+        document["blurhash"] = row.blurhash
     if row.focus_x is not None:
         document["focalPoint"] = [row.focus_x, row.focus_y]
+    if row.sha256:
+        document["digestMultibase"] = digest_multibase(row.sha256)
+    if row.license:
+        document["license"] = license_link(row.license)
     return document
+
+
+def license_link(license_id: str) -> dict[str, str]:
+    """A licence as an ActivityStreams Link (its page, and its SPDX id as the name)."""
+    link = {"type": "Link", "name": license_id}
+    if (known := LICENCES.get(license_id)) and known.url:
+        link["href"] = known.url
+    return link
+
+
+def check_fields(description: str, focus: str | None, license_id: str | None) -> None:
+    """What the uploader says of a file, checked before any work is done on it."""
+    _description(description)
+    _focus(focus)
+    check_license(license_id)
 
 
 def _description(text: str) -> str:

@@ -106,7 +106,7 @@ def check(session: Session, ctx: Context, author: Account, draft: PostDraft) -> 
     _check_author(author)
     validate(draft, ctx.settings.max_post_chars)
     _reply_target(session, author, draft.in_reply_to_id)
-    media.check_attachable(session, author, draft.media_ids)
+    media.check_attachable(session, ctx.settings, author, draft.media_ids)
 
 
 def _check_author(author: Account) -> None:
@@ -120,7 +120,7 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
     parsed = validate(draft, ctx.settings.max_post_chars)
     parent = _reply_target(session, author, draft.in_reply_to_id)
     mentioned = _resolve_mentions(session, ctx, author, parsed.mentions)
-    media.check_attachable(session, author, draft.media_ids)
+    media.check_attachable(session, ctx.settings, author, draft.media_ids)
     poll_draft = None
     if draft.poll is not None:
         poll_draft = polls.validate(draft.poll, ctx.settings, with_media=bool(draft.media_ids))

@@ -15,10 +15,12 @@ from bocage.mastodon_api.entities import VERSION
 from bocage.mastodon_api.http import json, services_of
 
 
-def _configuration(request: Request) -> dict[str, Any]:
-    """The limits clients check before they post: those the core enforces (core/limits)."""
-    ctx = services_of(request).ctx
-    found = limits.of(ctx.settings)
+async def _configuration(request: Request) -> dict[str, Any]:
+    """The limits clients check before they post: those the core enforces (core/limits),
+    with the admin's media rules."""
+    services = services_of(request)
+    ctx = services.ctx
+    found = limits.of(ctx.settings, await services.media.rules())
     return {
         "urls": {"streaming": ctx.urls.base.replace("http", "ws", 1)},
         "accounts": {
@@ -31,7 +33,7 @@ def _configuration(request: Request) -> dict[str, Any]:
             "characters_reserved_per_url": found.characters_reserved_per_url,
         },
         "media_attachments": {
-            "supported_mime_types": list(found.image_types),
+            "supported_mime_types": [*found.image_types, *found.document_types],
             "image_size_limit": found.image_size_limit,
             "image_matrix_limit": found.image_matrix_limit,
             # No video or audio is accepted yet (Mastodon's 0: none).
@@ -57,6 +59,7 @@ async def instance_v1(request: Request) -> Response:
     services = services_of(request)
     info, usage, domains = await services.instance.facts()
     mode = info.registration_mode
+    configuration = await _configuration(request)
     return json(
         {
             "uri": services.ctx.settings.domain,
@@ -65,7 +68,7 @@ async def instance_v1(request: Request) -> Response:
             "description": info.description,
             "email": "",
             "version": _version(request),
-            "urls": {"streaming_api": _configuration(request)["urls"]["streaming"]},
+            "urls": {"streaming_api": configuration["urls"]["streaming"]},
             "stats": {
                 "user_count": usage.users,
                 "status_count": usage.local_posts,
@@ -76,7 +79,7 @@ async def instance_v1(request: Request) -> Response:
             "registrations": mode in ("open", "approval"),
             "approval_required": mode == "approval",
             "invites_enabled": True,
-            "configuration": _configuration(request),
+            "configuration": configuration,
             "contact_account": None,
             "rules": _rules(info),
         }
@@ -87,6 +90,7 @@ async def instance_v2(request: Request) -> Response:
     services = services_of(request)
     info, usage, _domains = await services.instance.facts()
     mode = info.registration_mode
+    configuration = await _configuration(request)
     return json(
         {
             "domain": services.ctx.settings.domain,
@@ -98,7 +102,7 @@ async def instance_v2(request: Request) -> Response:
             "thumbnail": {"url": f"{services.ctx.urls.base}/static/header-missing.png"},
             "icon": [],  # the app icon in several sizes; none uploaded yet
             "languages": ["en"],
-            "configuration": _configuration(request),
+            "configuration": configuration,
             "registrations": {
                 "enabled": mode in ("open", "approval"),
                 "approval_required": mode == "approval",

@@ -1,12 +1,14 @@
-"""Media uploads (images): `POST /api/v2/media` (and v1), then read or describe them before
-they are attached with `media_ids` when posting. The pipeline (policy, processing, storage)
-is `MediaService`'s, the same one avatars and headers go through."""
+"""Media uploads: `POST /api/v2/media` (and v1), then read or describe them before they are
+attached with `media_ids` when posting. Images, and documents and audio under a licence
+(the `license` form field, a Bocage extension); a HEIC's original is downloaded by its
+owner from `/api/v1/media/{id}/original` (another). The pipeline (policy, processing,
+storage) is `MediaService`'s, the same one avatars and headers go through."""
 
 from __future__ import annotations
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from bocage.core.media import media
@@ -29,8 +31,20 @@ async def upload(request: Request) -> Response:
         await file.read(),
         text_param(values, "description"),
         text_param(values, "focus") or None,
+        text_param(values, "license") or None,
+        file.filename,
     )
     return json(entities.media_attachment(services.ctx, row))
+
+
+async def original(request: Request) -> Response:
+    _grant, caller = await require_user(request, "read")
+    kind, path = await services_of(request).media.original(caller, request.path_params["id"])
+    return FileResponse(
+        path,
+        media_type=kind,
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private"},
+    )
 
 
 async def show(request: Request) -> Response:
@@ -59,4 +73,5 @@ routes = [
     Route("/api/v1/media", upload, methods=["POST"]),
     Route("/api/v1/media/{id:id}", show, methods=["GET"]),
     Route("/api/v1/media/{id:id}", describe, methods=["PUT"]),
+    Route("/api/v1/media/{id:id}/original", original, methods=["GET"]),
 ]

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage.core.instance import instance
+from bocage.core.media import media
 from bocage.kernel.errors import DomainError, InvalidInput
 from bocage.services.moderation import ModerationService
 from bocage.web import forms
@@ -54,7 +55,8 @@ async def account_list(request: Request) -> Response:
 
 async def instance_form(request: Request, status: int = 200, error: str = "") -> Response:
     await require_admin(request)
-    password_grant = await services_of(request).auth.password_grant_enabled()
+    services = services_of(request)
+    password_grant = await services.auth.password_grant_enabled()
     return await page(
         request,
         "admin_instance.html",
@@ -62,7 +64,24 @@ async def instance_form(request: Request, status: int = 200, error: str = "") ->
         error=error,
         modes=instance.REGISTRATION_MODES,
         password_grant=password_grant,
+        media_rules=await services.media.rules(),
+        attachments_range=media.ATTACHMENTS_RANGE,
     )
+
+
+async def media_rules_update(request: Request) -> Response:
+    """How many attachments a post takes, and whether each needs a description."""
+    await require_admin(request)
+    form = await forms.read_form(request)
+    try:
+        most = int(forms.text(form, "max_media_attachments", max_length=10) or "0")
+    except ValueError:
+        most = 0
+    try:
+        await services_of(request).media.set_rules(most, forms.flag(form, "alt_text_required"))
+    except DomainError as exc:
+        return await instance_form(request, exc.status, exc.message)
+    return redirect(request, "/admin/instance", "Media settings saved.")
 
 
 async def password_grant_update(request: Request) -> Response:
@@ -155,6 +174,7 @@ routes = [
     Route("/admin/instance", instance_form, methods=["GET"]),
     Route("/admin/instance", instance_update, methods=["POST"]),
     Route("/admin/instance/password-grant", password_grant_update, methods=["POST"]),
+    Route("/admin/instance/media", media_rules_update, methods=["POST"]),
     Route("/admin/invites", invites, methods=["GET"]),
     Route("/admin/invites", create_invite, methods=["POST"]),
     Route("/admin/invites/{code}/revoke", revoke_invite, methods=["POST"]),
