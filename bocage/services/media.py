@@ -1,21 +1,27 @@
 """Media: the one pipeline for every image a person sends, whichever face it came through
 (an API upload, a web or API avatar or header): processed as the core's policy for its kind
-says (core/media/media.py), stored once by content, then recorded. Files are served through
-`file`, from the same storage object."""
+says (core/media/media.py), stored once by content, then recorded. Files are served from
+the same storage object (the local disk or an object store, services/ports.py `MediaStore`):
+`stored` says what a key is served as (core/media/serving.py), `read` streams a range of its
+bytes in chunks, each read off the event loop, never the whole file at once."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import asyncio
+from collections.abc import AsyncGenerator
 
 from sqlalchemy.orm import Session
 
-from bocage.core.media import media
+from bocage.core.media import media, serving
 from bocage.core.media.media import ImagePolicy, ProcessedImage, ProfileImage
+from bocage.core.media.serving import StoredFile
 from bocage.kernel.context import Context
-from bocage.services.ports import ImageProcessor, MediaStore
+from bocage.services.ports import ImageProcessor, MediaStore, StoredRange
 from bocage.services.unit import Query, Service
 from bocage.store.db import Database
 from bocage.store.models import Account, MediaFile
+
+READ_CHUNK = 256 * 1024  # bytes read at once when a file is served
 
 
 class MediaService(Service):
@@ -28,7 +34,8 @@ class MediaService(Service):
 
     async def _stored(self, data: bytes, policy: ImagePolicy) -> tuple[ProcessedImage, str]:
         processed = await self._images.process(data, policy)
-        return processed, self._storage.put(processed.data, processed.extension)
+        key = await asyncio.to_thread(self._storage.put, processed.data, processed.extension)
+        return processed, key
 
     async def upload(
         self, uploader: Account, data: bytes, description: str = "", focus: str | None = None
@@ -61,9 +68,53 @@ class MediaService(Service):
         _processed, key = await self._stored(data, media.PROFILE_IMAGES[kind])
         return key
 
-    def file(self, key: str) -> Path | None:
-        """The stored file for `key` (None if the key is malformed or unknown)."""
-        return self._storage.path(key)
+    async def stored(self, key: str) -> StoredFile | None:
+        """What the file under `key` is served as (None if the key is malformed or unknown)."""
+        size = await asyncio.to_thread(self._storage.size, key)
+        if size is None:
+            return None
+        return serving.stored_file(key, size, self._storage.public_url(key))
+
+    async def read(self, key: str, start: int, stop: int) -> AsyncGenerator[bytes, None]:
+        """Bytes `start` to `stop` (excluded) of the file under `key`, in chunks of at most
+        READ_CHUNK; a small file costs one trip off the event loop (open, read, close)."""
+        opened = await asyncio.to_thread(_open_and_read, self._storage, key, start, stop)
+        if opened is None:
+            return
+        stream, chunk, left = opened
+        if not left:  # all read (and closed) in that one trip
+            if chunk:
+                yield chunk
+            return
+        try:
+            while chunk:
+                yield chunk
+                chunk = await asyncio.to_thread(stream.read, min(READ_CHUNK, left))
+                left -= len(chunk)
+                if not left:
+                    yield chunk
+                    break
+        finally:
+            await asyncio.to_thread(stream.close)
+
+
+def _open_and_read(
+    storage: MediaStore, key: str, start: int, stop: int
+) -> tuple[StoredRange, bytes, int] | None:
+    """The open range, its first chunk, and how many bytes are left after it (none: the
+    range is closed already)."""
+    stream = storage.open(key, start, stop)
+    if stream is None:
+        return None
+    try:
+        chunk = stream.read(min(READ_CHUNK, stop - start))
+    except BaseException:
+        stream.close()
+        raise
+    left = stop - start - len(chunk) if chunk else 0
+    if not left:
+        stream.close()
+    return stream, chunk, left
 
 
 def _record(
