@@ -6,6 +6,7 @@ boto3 over HTTP exactly as it would to those."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,8 +62,10 @@ class ObjectStore:
 
 
 @contextmanager
-def object_store(bucket: str = "bocage-media") -> Iterator[ObjectStore]:
-    """A moto server with one empty bucket, stopped when the block ends."""
+def object_store() -> Iterator[ObjectStore]:
+    """A moto server with one new empty bucket, stopped when the block ends. moto keeps its
+    buckets in the process, across servers: each server gets a bucket of its own name."""
+    bucket = f"bocage-media-{uuid.uuid4().hex[:12]}"
     port = free_port(HOST)
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
     server.start()
