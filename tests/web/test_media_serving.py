@@ -6,14 +6,15 @@ stored them (the node's one storage object)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import httpx
 import pytest
 
 from bocage.node import Node
 from bocage.services.media import READ_CHUNK
-from bocage.web.routes.media import UNSATISFIABLE, byte_range
+from bocage.web.routes.media import UNSATISFIABLE, Streamed, byte_range
 from tests.services.conftest import client
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -177,3 +178,32 @@ def test_byte_ranges_as_rfc_9110_reads_them() -> None:
     assert byte_range("bytes=-", 10) is None
     assert byte_range("bytes=1-2,x", 10) is None
     assert byte_range("items=0-1", 10) is None
+
+
+async def test_a_client_gone_mid_file_stops_the_reading() -> None:
+    """uvicorn drops what is sent to a client that left: the body stops at the disconnect,
+    and the file's reader is closed."""
+    read, closed = [], []
+
+    async def chunks() -> AsyncGenerator[bytes, None]:
+        try:
+            for n in range(1000):
+                read.append(n)
+                await asyncio.sleep(0)
+                yield b"x" * READ_CHUNK
+        finally:
+            closed.append(True)
+
+    async def receive() -> dict[str, str]:
+        return {"type": "http.disconnect"}
+
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    size = str(1000 * READ_CHUNK)
+    response = Streamed(chunks(), 200, {"content-length": size})
+    await response({"type": "http"}, receive, send)  # type: ignore[arg-type]
+    assert len(read) < 5 and closed == [True]
+    assert not any(message.get("more_body") is False for message in sent)

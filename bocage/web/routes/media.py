@@ -15,6 +15,7 @@ public base URL, the client is sent there instead.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncGenerator
 
@@ -25,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 
 from bocage.core.media.serving import StoredFile
 from bocage.kernel.errors import NotFound
+from bocage.services.media import READ_CHUNK
 from bocage.web.auth import services_of
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -102,24 +104,40 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None:
 
 
 class Streamed(Response):
-    """A response whose body is the chunks of an async iterator, sent as they come (without
-    StreamingResponse's task watching for a disconnect: a client gone makes `send` fail,
-    and the iterator is closed, its file with it)."""
+    """A response whose body is the chunks of an async iterator, sent as they come. uvicorn
+    drops what is sent to a client that went away without saying so: a body of several
+    chunks is sent while a task watches for the disconnect (as StreamingResponse does), and
+    stops there, closing the file or the object store's stream; a one-chunk body (a
+    preview, an avatar) is sent without that task."""
 
-    def __init__(self, chunks: AsyncGenerator[bytes, None], status: int, headers: dict[str, str]):
+    def __init__(
+        self, chunks: AsyncGenerator[bytes, None], status: int, headers: dict[str, str]
+    ) -> None:
         super().__init__(status_code=status, headers=headers)
         self._chunks = chunks
+        self._watch = int(headers["content-length"]) > READ_CHUNK
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-        )
+        gone = asyncio.ensure_future(_disconnect(receive)) if self._watch else None
         try:
+            await send(
+                {"type": "http.response.start", "status": self.status_code,
+                 "headers": self.raw_headers}
+            )  # fmt: skip
             async for chunk in self._chunks:
+                if gone is not None and gone.done():
+                    return
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
+            if gone is not None:
+                gone.cancel()
             await self._chunks.aclose()
+
+
+async def _disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 routes = [Route("/media/{key:path}", media_file, methods=["GET"])]
