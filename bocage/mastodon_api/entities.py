@@ -141,7 +141,7 @@ def status(ctx: Context, view: PostView, page: PageLoad) -> dict[str, Any]:
         "account": page.account(ctx, view.author),
         "content": "" if boosted else post.content,
         "visibility": post.visibility,
-        "sensitive": bool(post.spoiler_text),
+        "sensitive": post.sensitive or bool(post.spoiler_text),
         "spoiler_text": post.spoiler_text or "",
         "media_attachments": [
             media_attachment(ctx, row) for row in page.attachments.get(post.id, [])

@@ -280,9 +280,11 @@ class AccountService(Service):
         *,
         with_replies: bool = False,
         tagged: str | None = None,
+        only_media: bool = False,
     ) -> Query[ProfilePage]:
         """An account's page (`bob`, or `bob@elsewhere` looked up on its server the first
-        time): its posts, pinned ones on the first page, and the viewer's relationship."""
+        time): its posts (`only_media`: those with attachments, for the photos tab), pinned
+        ones on the first page of its posts, and the viewer's relationship."""
 
         async def discover() -> None:
             await look_up_remote(self._lookups, self._ctx, name)
@@ -296,9 +298,15 @@ class AccountService(Service):
                 else None
             )
             views = timelines.profile(
-                session, viewer, account, page, with_replies=with_replies, tagged=tagged
+                session,
+                viewer,
+                account,
+                page,
+                with_replies=with_replies or only_media,
+                tagged=tagged,
+                only_media=only_media,
             )
-            first_page = page.max_id is None and tagged is None
+            first_page = page.max_id is None and tagged is None and not only_media
             pinned = timelines.pinned(session, viewer, account) if first_page else []
             return ProfilePage(account, moved_to, relationship, views, pinned)
 

@@ -52,6 +52,12 @@ class MediaService(Service):
     ) -> MediaFile:
         return await self._db.write(_describe, owner.id, media_id, description, focus)
 
+    async def label(
+        self, owner: Account, media_id: int, file_name: str, licence: str | None
+    ) -> MediaFile:
+        """A shared file's name and licence (core/media `label`)."""
+        return await self._db.write(_label, owner.id, media_id, file_name, licence)
+
     def own(self, owner: Account, media_id: int) -> Query[MediaFile]:
         def load(session: Session) -> MediaFile:
             me = session.get(Account, owner.id)
@@ -137,3 +143,11 @@ def _describe(
     me = session.get(Account, owner_id)
     assert me is not None
     return media.update(session, me, media_id, description, focus)
+
+
+def _label(
+    session: Session, owner_id: int, media_id: int, file_name: str, licence: str | None
+) -> MediaFile:
+    me = session.get(Account, owner_id)
+    assert me is not None
+    return media.label(session, me, media_id, file_name, licence)

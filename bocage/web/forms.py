@@ -43,11 +43,16 @@ def set_csrf_cookie(request: Request, response: Response) -> None:
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="lax", path="/")
 
 
-async def read_form(request: Request, *, uploads: bool = False) -> FormData:
+async def read_form(request: Request, *, uploads: bool = False, albums: bool = False) -> FormData:
+    """The form, CSRF-checked; `uploads`: it may carry a file, `albums`: several (as many as
+    any request may carry)."""
     settings = services_of(request).ctx.settings
-    limit = (
-        media.upload_body_limit(settings.max_upload_bytes) if uploads else settings.max_form_bytes
-    )
+    if albums:
+        limit = settings.max_request_bytes
+    elif uploads:
+        limit = media.upload_body_limit(settings.max_upload_bytes)
+    else:
+        limit = settings.max_form_bytes
     await read_body(request, limit)  # kept by the request, which parses the form from it
     form = await request.form(max_part_size=limit)
     sent = form.get(CSRF_FIELD)

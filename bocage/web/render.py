@@ -14,12 +14,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bocage.core.limits import limits
+from bocage.core.media.media import ALL_RIGHTS_RESERVED, LICENCES
 from bocage.core.reading.visibility import Visibility, can_boost
 from bocage.core.timelines import pins
 from bocage.kernel.clock import now
 from bocage.kernel.errors import DomainError, RateLimited
 from bocage.web.auth import current_viewer, services_of
 from bocage.web.forms import csrf_token, set_csrf_cookie
+from bocage.web.media import shown
 
 TEMPLATES = Path(__file__).parent / "templates"
 FLASH_COOKIE = "bocage_flash"
@@ -57,6 +59,8 @@ env.globals["visibilities"] = list(Visibility)
 env.filters["visibility_label"] = lambda value: Visibility(value).label
 env.globals["can_boost"] = can_boost
 env.globals["pinnable"] = pins.pinnable
+env.filters["shown"] = shown  # a media row as a page shows it (web/media.py)
+env.globals["licences"] = [("", ALL_RIGHTS_RESERVED), *LICENCES.items()]
 
 
 def flash(response: Response, request: Request, message: str) -> None:

@@ -72,6 +72,15 @@ def test_upgrade_downgrade_upgrade(empty_url: str) -> None:
     assert migrate.current_revision(empty_url) == head_revision()
 
 
+def test_migrations_say_nothing_to_the_person_running_them(empty_url: str) -> None:
+    """`bocage` commands migrate on the way (init, the first command after an upgrade): a
+    warning from SQLAlchemy or Alembic would be printed to whoever ran them."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        migrate.upgrade(empty_url)
+        migrate.downgrade(empty_url, "base")
+
+
 def test_each_revision_steps_up_and_down(empty_url: str) -> None:
     """Revision by revision: each upgrade and each downgrade runs on its own."""
     script = ScriptDirectory.from_config(migrate.alembic_config(empty_url))

@@ -88,7 +88,7 @@ def note(
         "replies": urls.replies(author.username, post.id),
         "to": to,
         "cc": cc,
-        "sensitive": bool(post.spoiler_text),
+        "sensitive": post.sensitive or bool(post.spoiler_text),
         "summary": post.spoiler_text or None,
         "inReplyTo": in_reply_to_uri,
         "context": context,

@@ -51,6 +51,19 @@ PREVIEW_LONG_SIDE = 640
 PREVIEW_QUALITY = 80  # WebP
 BLURHASH_COMPONENTS = (4, 4)  # as Mastodon computes it (x, y)
 
+# The licences a shared file may carry (Newebe): SPDX ids and the words shown for them. No
+# licence (None) is "all rights reserved", which SPDX has no id for.
+LICENCES: dict[str, str] = {
+    "CC0-1.0": "CC0 1.0 (public domain)",
+    "CC-BY-4.0": "CC BY 4.0 (attribution)",
+    "CC-BY-SA-4.0": "CC BY-SA 4.0 (attribution, share alike)",
+    "CC-BY-NC-4.0": "CC BY-NC 4.0 (attribution, non-commercial)",
+    "CC-BY-NC-SA-4.0": "CC BY-NC-SA 4.0 (attribution, non-commercial, share alike)",
+    "CC-BY-ND-4.0": "CC BY-ND 4.0 (attribution, no derivatives)",
+}
+ALL_RIGHTS_RESERVED = "All rights reserved"
+MAX_FILE_NAME = 255
+
 
 @dataclass(frozen=True)
 class Derived:
@@ -137,6 +150,21 @@ def update(
         row.description = _description(description)
     if focus is not None:
         row.focus_x, row.focus_y = _focus(focus)
+    return row
+
+
+def label(
+    session: Session, account: Account, media_id: int, file_name: str, licence: str | None
+) -> MediaFile:
+    """The name a shared file is offered under and its licence (an SPDX id of LICENCES, None:
+    all rights reserved), set on an upload before it is attached."""
+    if licence is not None and licence not in LICENCES:
+        raise InvalidInput(f"{licence!r} is not a licence offered here.")
+    row = own_upload(session, account, media_id)
+    if row.post_id is not None:
+        raise InvalidInput("This media is already attached to a post and cannot change.")
+    row.file_name = file_name.replace("/", "_").replace("\\", "_").strip()[:MAX_FILE_NAME] or None
+    row.license = licence
     return row
 
 

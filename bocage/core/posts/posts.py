@@ -60,7 +60,7 @@ NEW_POST_COLUMNS = (
     "id", "account_id", "uri", "visibility", "content", "source", "spoiler_text", "language",
     "in_reply_to_id", "in_reply_to_account_id", "thread_root_id", "created_at", "edited_at",
     "replies_count", "favourites_count", "reblogs_count", "media_count", "poll_id",
-    "row_version", "context",
+    "row_version", "context", "sensitive",
 )  # fmt: skip
 # What publishing runs for every post, compiled once (see store/prepared.py).
 ADD_POST = Prepared(insert(Post.__table__), keys=NEW_POST_COLUMNS)
@@ -81,6 +81,7 @@ class PostDraft:
     language: str | None = None
     media_ids: tuple[int, ...] = ()  # uploads of the author's, attached in this order
     poll: polls.PollDraft | None = None
+    sensitive: bool = False  # its media hidden behind a click (implied by a content warning)
 
 
 def validate(draft: PostDraft, max_chars: int) -> text.ParsedText:
@@ -147,6 +148,7 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         "poll_id": poll_id,
         "row_version": 0,
         "context": context,
+        "sensitive": draft.sensitive,
     }
     ADD_POST.execute(session, values)
     post = Post(**values)

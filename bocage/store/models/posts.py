@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bocage.store.models.base import Base, cascade
@@ -45,6 +55,8 @@ class Post(Base):
     # Its thread's context (FEP-7888 `context`, Mastodon's `conversation`): the same URL on
     # every post of a thread (core/posts/contexts.py). NULL: a remote post that names none.
     context: Mapped[str | None] = mapped_column(String(500))
+    # Its media hidden behind a click (Mastodon's `sensitive`); a content warning implies it.
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         Index("ix_posts_account_id_id", "account_id", "id"),

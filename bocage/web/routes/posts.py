@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bocage.core.limits import limits
+from bocage.core.media.media import MAX_DESCRIPTION
 from bocage.core.polls import polls
 from bocage.core.posts import posts
 from bocage.core.reading.visibility import DEFAULT, Visibility
 from bocage.kernel import numbers
 from bocage.kernel.errors import DomainError, InvalidInput, NotFound
+from bocage.services.media import MediaService
 from bocage.services.posts import PostService
-from bocage.store.models import Account
+from bocage.store.models import Account, MediaFile
 from bocage.web import forms
+from bocage.web import media as web_media
 from bocage.web.auth import current_viewer, require_viewer, services_of
+from bocage.web.media import VISUAL
 from bocage.web.render import back, page, redirect
 
 
@@ -28,7 +35,57 @@ def _draft(form: forms.FormData) -> posts.PostDraft:
         in_reply_to_id=forms.optional_id(form, "in_reply_to_id"),
         language=forms.text(form, "language", max_length=20).strip() or None,
         poll=_poll(form),
+        sensitive=forms.flag(form, "sensitive"),
     )
+
+
+async def _attachments(
+    service: MediaService, author: Account, form: forms.FormData, slots: int
+) -> tuple[int, ...]:
+    """The compose form's attachments, in slot order: a file sent with the form (without
+    JavaScript) is uploaded now; one uploaded ahead (`media_id_N`, by compose.js while the
+    person writes) is the author's own upload. Each gets its slot's description and licence."""
+    attached = []
+    for slot in range(slots):
+        description = forms.text(form, f"description_{slot}", max_length=MAX_DESCRIPTION)
+        uploaded_id = forms.optional_id(form, f"media_id_{slot}")
+        sent = form.get(f"media_{slot}")
+        if uploaded_id is not None:
+            row = await service.describe(author, uploaded_id, description, None)
+        elif isinstance(sent, UploadFile) and sent.filename:
+            row = await service.upload(author, await sent.read(), description)
+            await _label(service, author, row, sent.filename, None)
+        else:
+            continue
+        licence = forms.text(form, f"licence_{slot}", max_length=64).strip() or None
+        if licence:
+            await _label(service, author, row, row.file_name or "", licence)
+        attached.append(row.id)
+    return tuple(attached)
+
+
+async def _label(
+    service: MediaService, author: Account, row: MediaFile, name: str, licence: str | None
+) -> None:
+    """A shared file keeps the name it was sent under (a photo's is not kept: it may say
+    where it was taken); any file may carry a licence."""
+    if licence or row.kind not in VISUAL:
+        await service.label(author, row.id, "" if row.kind in VISUAL else name, licence)
+
+
+async def upload(request: Request) -> Response:
+    """compose.js sends each file here as soon as it is chosen (with a progress bar), so the
+    post itself only carries the ids; the answer is JSON for the script."""
+    viewer = await require_viewer(request)
+    form = await forms.read_form(request, uploads=True)
+    sent = form.get("file")
+    if not isinstance(sent, UploadFile) or not sent.filename:
+        raise InvalidInput("Choose a file to upload.")
+    service = services_of(request).media
+    row = await service.upload(viewer.account, await sent.read())
+    await _label(service, viewer.account, row, sent.filename, None)
+    shown = web_media.shown(row)
+    return JSONResponse({"id": str(row.id), "kind": shown.kind, "preview": shown.src})
 
 
 def _poll(form: forms.FormData) -> polls.PollDraft | None:
@@ -46,10 +103,14 @@ def _poll(form: forms.FormData) -> polls.PollDraft | None:
 
 async def compose(request: Request) -> Response:
     viewer = await require_viewer(request)
-    form = await forms.read_form(request)
+    form = await forms.read_form(request, albums=True)
     draft = _draft(form)
+    services = services_of(request)
     try:
-        post_id = await services_of(request).posts.publish(viewer.account, draft)
+        slots = limits.of(services.ctx.settings).max_media_attachments
+        media_ids = await _attachments(services.media, viewer.account, form, slots)
+        draft = replace(draft, media_ids=media_ids)
+        post_id = await services.posts.publish(viewer.account, draft)
     except DomainError as exc:
         # Show the form again with the text the person wrote: nothing typed is lost.
         return await page(request, "compose.html", exc.status, error=exc.message, draft=draft)
@@ -171,6 +232,7 @@ def _action_route(verb: str, action: PostAction, message: str) -> Route:
 routes = [
     Route("/compose", compose_form, methods=["GET"]),
     Route("/posts", compose, methods=["POST"]),
+    Route("/compose/media", upload, methods=["POST"]),
     Route("/posts/{post_id:id}", permalink, methods=["GET"]),
     Route("/posts/{post_id:id}/edit", edit_form, methods=["GET"]),
     Route("/posts/{post_id:id}/edit", edit, methods=["POST"]),

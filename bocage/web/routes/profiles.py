@@ -36,12 +36,14 @@ async def profile(request: Request) -> Response:
     viewer = await current_viewer(request)
     with_replies = request.query_params.get("replies") == "1"
     tagged = request.path_params.get("tag")  # /@name/tagged/tag: only posts with that hashtag
+    photos = request.url.path.endswith("/photos")  # /@name/photos: the grid of photos
     found = await services_of(request).accounts.profile_page(
         viewer.account if viewer else None,
         _name_of(request),
         page_of(request),
         with_replies=with_replies,
         tagged=tagged,
+        only_media=photos,
     )
     if found.account.suspended and not (viewer and viewer.is_admin):
         return await page(request, "suspended.html", 410, account=found.account)
@@ -52,6 +54,7 @@ async def profile(request: Request) -> Response:
         relationship=found.relationship,
         views=found.views,
         with_replies=with_replies,
+        photos=photos,
         moved_to=found.moved_to,
         pinned=found.pinned,
     )
@@ -119,6 +122,7 @@ routes = [
     Route("/follow-requests/{account_id:id}/reject", _answer_request(False), methods=["POST"]),
     Route("/@{username}", profile, methods=["GET"]),
     Route("/@{username}/tagged/{tag}", profile, methods=["GET"]),
+    Route("/@{username}/photos", profile, methods=["GET"]),
     Route("/@{username}/followers", _people("followers"), methods=["GET"]),
     Route("/@{username}/following", _people("following"), methods=["GET"]),
     Route(
