@@ -23,7 +23,7 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from bench import burst, federation, mastodon_api, media, p2p, seed, streaming
+from bench import burst, federation, mastodon_api, media, media_serving, p2p, seed, streaming
 from bocage.config import Settings
 from bocage.core.posts import posts
 from bocage.core.timelines import timelines
@@ -235,6 +235,7 @@ def main() -> None:
     measure_federation(rows)
     measure_burst(rows)
     measure_mastodon_api(rows)
+    measure_media_serving(rows)
     measure_streaming(rows)
     measure_p2p(rows)
     measure_media(rows)
@@ -249,6 +250,14 @@ def measure_mastodon_api(rows: list[Row]) -> None:
            f"{pages:,.0f}/s")  # fmt: skip
     record(rows, "API: home timeline p99, 16 clients", "< 50 ms", label, f"{p99:.1f} ms")
     record(rows, "API: POST /api/v1/statuses, 16 clients", "≥ 300/s", label, f"{created:,.0f}/s")
+
+
+def measure_media_serving(rows: list[Row]) -> None:
+    connections = media_serving.CONNECTIONS
+    console.print(f"[bold]Media[/]: a cached preview, {connections} connections…")
+    rate, p99, size = media_serving.measure_media()
+    record(rows, f"GET /media: cached preview ({size // 1024} KiB), {connections} "
+           "connections", "≥ 2,000/s", "SQLite", f"{rate:,.0f}/s, p99 {p99:.1f} ms")  # fmt: skip
 
 
 def measure_streaming(rows: list[Row]) -> None:

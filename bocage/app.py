@@ -12,15 +12,15 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
-from starlette.routing import Mount, Route
+from starlette.responses import Response
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bocage.activitypub import all_routes as activitypub_routes
 from bocage.config import Settings
 from bocage.edge import BodyTooLarge, Bounds, RequestTimeout
-from bocage.kernel.errors import DomainError, NotAuthenticated, NotFound, RetryLater
+from bocage.kernel.errors import DomainError, NotAuthenticated, RetryLater
 from bocage.mastodon_api import all_routes as mastodon_routes
 from bocage.mastodon_api import http as mastodon_http
 from bocage.mastodon_api.auth import GrantCache
@@ -120,13 +120,6 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
     node.db.events.subscribe(grants.on_events)
     services = node.services
 
-    async def media(request: Request) -> Response:
-        path = services.media.file(request.path_params["key"])
-        if path is None:
-            raise NotFound("No such file.")
-        # Content-addressed: the bytes behind a key never change.
-        return FileResponse(path, headers={"cache-control": "public, max-age=31536000, immutable"})
-
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await node.start()
@@ -143,7 +136,6 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
         *streaming_routes,
         *p2p_routes(),
         *all_routes(),
-        Route("/media/{key:path}", media, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(

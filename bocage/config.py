@@ -11,9 +11,9 @@ import re
 import secrets
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -86,6 +86,17 @@ class Settings(BaseSettings):
     pub: bool = False
     # The IPv4 addresses of the interfaces to use for it; empty: all (tests: ["127.0.0.1"]).
     lan_interfaces: list[str] = Field(default_factory=list)
+    # Where media files are kept (adapters/storage.py, adapters/s3.py): the data directory's
+    # media/ folder, or an S3-compatible object store (bucket required). With a public base
+    # URL (a CDN or the bucket's own address), clients are sent there for the files;
+    # without one, the node streams them from the store.
+    media_storage: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str = ""
+    s3_bucket: str = ""
+    s3_region: str = ""
+    s3_access_key: str = Field(default="", repr=False)
+    s3_secret_key: str = Field(default="", repr=False)
+    s3_public_base_url: str = ""
 
     @field_validator("domain")
     @classmethod
@@ -94,6 +105,12 @@ class Settings(BaseSettings):
         if not DOMAIN_RE.match(value):
             raise ValueError("must be a host name with an optional port, like example.org:8000")
         return value
+
+    @model_validator(mode="after")
+    def _s3_has_a_bucket(self) -> Settings:
+        if self.media_storage == "s3" and not self.s3_bucket:
+            raise ValueError('media_storage = "s3" needs s3_bucket (and usually s3_endpoint_url)')
+        return self
 
     @property
     def max_request_bytes(self) -> int:

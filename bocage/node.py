@@ -24,11 +24,29 @@ from bocage.kernel.context import Context
 from bocage.kernel.events import Event
 from bocage.p2p.service import Replication
 from bocage.services import Services
+from bocage.services.ports import MediaStore
 from bocage.store import migrate
 from bocage.store.db import Database
 from bocage.store.queue import JOBS_QUEUED
 
 log = logging.getLogger("bocage")
+
+
+def media_store(settings: Settings) -> MediaStore:
+    """The media storage the settings choose: the data directory (default) or an
+    S3-compatible object store (boto3 is imported only then)."""
+    if settings.media_storage == "local":
+        return LocalStorage(settings.media_dir)
+    from bocage.adapters.s3 import S3Storage
+
+    return S3Storage(
+        settings.s3_bucket,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key,
+        public_base_url=settings.s3_public_base_url,
+    )
 
 
 class Node:
@@ -40,7 +58,7 @@ class Node:
         self.run_worker = run_worker
         self.logins = Logins(settings)  # password checks and their limits, for every face
         self.sign_ups = SignUps(settings.signups_per_address)
-        self.storage = LocalStorage(settings.media_dir)  # the node's one media storage
+        self.storage = media_store(settings)  # the node's one media storage
         self.services = Services.build(
             self.db,
             self.ctx,

@@ -1,25 +1,32 @@
 """Media: the one pipeline for every file a person sends, whichever face it came through
 (an API upload, a web or API avatar or header): prepared as the core's policy for its kind
 says (core/media/media.py: an attachment's metadata stripped and its pixels untouched, a
-profile image resized), stored once by content, then recorded. Files are served through
-`file`, from the same storage object; uploads never posted are forgotten by `sweep`."""
+profile image resized), stored once by content, then recorded; uploads never posted are
+forgotten by `sweep`. Files are served from the same storage object (the local disk or an
+object store, services/ports.py `MediaStore`): `stored` says what a key is served as
+(core/media/serving.py), `read` streams a range of its bytes in chunks, each read off the
+event loop, never the whole file at once."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import asyncio
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bocage.core.media import media
+from bocage.core.media import media, serving
 from bocage.core.media.media import ImagePolicy, MediaRules, ProfileImage, StoredUpload
+from bocage.core.media.serving import StoredFile
 from bocage.kernel.clock import now
 from bocage.kernel.context import Context
 from bocage.kernel.errors import NotFound
-from bocage.services.ports import ImageProcessor, MediaStore
+from bocage.services.ports import ImageProcessor, MediaStore, StoredRange
 from bocage.services.unit import Query, Service
 from bocage.store.db import Database
 from bocage.store.models import Account, MediaFile
+
+READ_CHUNK = 256 * 1024  # bytes read at once when a file is served
 
 
 class MediaService(Service):
@@ -32,7 +39,11 @@ class MediaService(Service):
 
     async def _processed(self, data: bytes, policy: ImagePolicy) -> str:
         processed = await self._images.process(data, policy)
-        return self._storage.put(processed.data, processed.extension)
+        return await self._put(processed.data, processed.extension)
+
+    async def _put(self, data: bytes, extension: str) -> str:
+        """Store off the event loop (a disk write and fsync, or a request to the store)."""
+        return await asyncio.to_thread(self._storage.put, data, extension)
 
     async def upload(
         self,
@@ -48,13 +59,13 @@ class MediaService(Service):
         as the uploader's."""
         media.check_fields(description, focus, license)
         upload = await self._images.prepare(data)
-        put = self._storage.put
+        put = self._put
         derived, original_type = upload.derived, upload.original_type
         stored = StoredUpload(
             upload,
-            put(upload.data, upload.extension),
-            put(derived.preview, "webp") if derived else None,
-            put(upload.original, media.EXTENSIONS[original_type])
+            await put(upload.data, upload.extension),
+            await put(derived.preview, "webp") if derived else None,
+            await put(upload.original, media.EXTENSIONS[original_type])
             if upload.original is not None and original_type
             else None,
             description,
@@ -83,14 +94,14 @@ class MediaService(Service):
 
         return self._query(load)
 
-    async def original(self, owner: Account, media_id: int) -> tuple[str, Path]:
-        """The file its owner sent (its type, its path), when what is served is a rendition
-        of it (a HEIC photo): for its owner only."""
+    async def original(self, owner: Account, media_id: int) -> StoredFile:
+        """The file its owner sent, when what is served is a rendition of it (a HEIC photo):
+        for its owner only (read it with `read`)."""
         row = await self.own(owner, media_id)
-        found = self._storage.path(row.original_key) if row.original_key else None
-        if row.original_key is None or found is None:
+        found = await self.stored(row.original_key) if row.original_key else None
+        if found is None:
             raise NotFound("This media has no original apart from the file served.")
-        return media.type_of_key(row.original_key), found
+        return found
 
     async def profile_image(self, data: bytes | None, kind: ProfileImage) -> str | None:
         """An avatar or a header, resized and cropped as its policy says, stored; its storage
@@ -99,9 +110,34 @@ class MediaService(Service):
             return None
         return await self._processed(data, media.PROFILE_IMAGES[kind])
 
-    def file(self, key: str) -> Path | None:
-        """The stored file for `key` (None if the key is malformed or unknown)."""
-        return self._storage.path(key)
+    async def stored(self, key: str) -> StoredFile | None:
+        """What the file under `key` is served as (None if the key is malformed or unknown)."""
+        size = await asyncio.to_thread(self._storage.size, key)
+        if size is None:
+            return None
+        return serving.stored_file(key, size, self._storage.public_url(key))
+
+    async def read(self, key: str, start: int, stop: int) -> AsyncGenerator[bytes, None]:
+        """Bytes `start` to `stop` (excluded) of the file under `key`, in chunks of at most
+        READ_CHUNK; a small file costs one trip off the event loop (open, read, close)."""
+        opened = await asyncio.to_thread(_open_and_read, self._storage, key, start, stop)
+        if opened is None:
+            return
+        stream, chunk, left = opened
+        if not left:  # all read (and closed) in that one trip
+            if chunk:
+                yield chunk
+            return
+        try:
+            while chunk:
+                yield chunk
+                chunk = await asyncio.to_thread(stream.read, min(READ_CHUNK, left))
+                left -= len(chunk)
+                if not left:
+                    yield chunk
+                    break
+        finally:
+            await asyncio.to_thread(stream.close)
 
     # --- the admin's rules ------------------------------------------------------------
 
@@ -122,6 +158,25 @@ class MediaService(Service):
         stored_before = before.timestamp()
         for key in keys:
             self._storage.remove(key, stored_before)
+
+
+def _open_and_read(
+    storage: MediaStore, key: str, start: int, stop: int
+) -> tuple[StoredRange, bytes, int] | None:
+    """The open range, its first chunk, and how many bytes are left after it (none: the
+    range is closed already)."""
+    stream = storage.open(key, start, stop)
+    if stream is None:
+        return None
+    try:
+        chunk = stream.read(min(READ_CHUNK, stop - start))
+    except BaseException:
+        stream.close()
+        raise
+    left = stop - start - len(chunk) if chunk else 0
+    if not left:
+        stream.close()
+    return stream, chunk, left
 
 
 def _record(session: Session, uploader_id: int, stored: StoredUpload) -> MediaFile:

@@ -6,7 +6,6 @@ Services import none of the faces, and no adapter by name."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Protocol
 
 from bocage.core.instance.domains import DomainRules
@@ -72,12 +71,37 @@ class ImageProcessor(Protocol):
         and blurhash derived; `InvalidInput` for what is not accepted)."""
 
 
+class StoredRange(Protocol):
+    """The bytes of a range of a stored file, read in order (a file on disk, an object
+    store's response body); closed once read, or when the client goes away."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
 class MediaStore(Protocol):
-    """Content-addressed files: the same bytes get the same key."""
+    """Content-addressed files: the same bytes get the same key (`ab/cd/<sha-256>.<ext>`).
+    The local disk (adapters/storage.py) or an S3-compatible object store (adapters/s3.py),
+    as the settings say. Every method blocks (disk, network): services call them off the
+    event loop. A malformed key is an unknown one."""
 
-    def put(self, data: bytes, extension: str) -> str: ...
+    def put(self, data: bytes, extension: str) -> str:
+        """Store `data` whole (or not at all) and return its key."""
 
-    def path(self, key: str) -> Path | None: ...
+    def size(self, key: str) -> int | None:
+        """The file's size in bytes; None if there is no such file."""
+
+    def open(self, key: str, start: int, stop: int) -> StoredRange | None:
+        """Bytes `start` to `stop` (excluded) of the file; None if there is no such file."""
+
+    def delete(self, key: str) -> bool:
+        """Remove the file (cache eviction, uploads never attached); False if it was not
+        there."""
+
+    def public_url(self, key: str) -> str | None:
+        """Where clients may fetch the file directly (an object store's public base URL);
+        None when this node serves it."""
 
     def remove(self, key: str, stored_before: float) -> bool:
         """Remove a file unless it was stored (again) at or after `stored_before`."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from bocage.core.media import media
@@ -39,11 +39,16 @@ async def upload(request: Request) -> Response:
 
 async def original(request: Request) -> Response:
     _grant, caller = await require_user(request, "read")
-    kind, path = await services_of(request).media.original(caller, request.path_params["id"])
-    return FileResponse(
-        path,
-        media_type=kind,
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private"},
+    service = services_of(request).media
+    found = await service.original(caller, request.path_params["id"])
+    return StreamingResponse(
+        service.read(found.key, 0, found.size),
+        media_type=found.content_type,
+        headers={
+            "content-length": str(found.size),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private",
+        },
     )
 
 

@@ -8,6 +8,7 @@ from bocage.web.routes import (
     admin_peers,
     apps,
     auth,
+    media,
     migration,
     oauth,
     posts,
@@ -22,6 +23,7 @@ def all_routes() -> list[BaseRoute]:
     # Order matters: specific paths before /@{username}/{post_id}.
     return [
         *auth.routes,
+        *media.routes,
         *timelines.routes,
         *settings.routes,
         *migration.routes,
