@@ -6,6 +6,7 @@ treat a malformed key as an unknown one."""
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,6 +81,20 @@ def test_a_deleted_file_is_gone(store: MediaStore) -> None:
     assert store.size(key) is None
     assert store.open(key, 0, 1) is None
     assert store.delete(key) is False
+
+
+def test_remove_spares_a_file_stored_again_since(store: MediaStore) -> None:
+    """The sweep of uploads never posted removes a file only if nobody stored the same bytes
+    after the sweep's moment: another upload of them keeps it (on disk and in S3 alike)."""
+    key = store.put(b"posted twice, swept once", "txt")
+    moment = time.time()
+    time.sleep(1.1)  # S3's LastModified has a one-second grain
+    store.put(b"posted twice, swept once", "txt")
+    assert store.remove(key, stored_before=moment) is False
+    assert store.size(key) is not None
+    assert store.remove(key, stored_before=time.time() + 2) is True
+    assert store.size(key) is None
+    assert store.remove(key, stored_before=time.time() + 2) is False
 
 
 def test_a_malformed_or_unknown_key_is_no_file(store: MediaStore) -> None:
