@@ -69,9 +69,12 @@ RACE_ATTEMPTS = 3
 RACE_STATES = frozenset({"23505", "40P01", "40001"})
 
 
-def lost_a_race(failed: DBAPIError) -> bool:
-    """Did a PostgreSQL unit of work fail only because another one committed first?"""
-    return getattr(failed.orig, "sqlstate", None) in RACE_STATES
+def lost_a_race(failed: Exception) -> bool:
+    """Did a PostgreSQL unit of work fail only because another one committed first? The
+    driver's own error (psycopg's, raised by statements run on the raw cursor:
+    store/prepared.py) or SQLAlchemy's wrapping of it."""
+    driver_error = failed.orig if isinstance(failed, DBAPIError) else failed
+    return getattr(driver_error, "sqlstate", None) in RACE_STATES
 
 
 def is_sqlite(url: str) -> bool:
@@ -366,7 +369,7 @@ class Database:
         while True:
             try:
                 return await self._run(self._write_threads, self.transaction, work, args, kwargs)
-            except DBAPIError as failed:
+            except Exception as failed:
                 if attempt >= RACE_ATTEMPTS or not lost_a_race(failed):
                     raise
                 attempt += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -73,6 +74,34 @@ async def test_a_failing_unit_is_rolled_back_alone(node: Node) -> None:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
+def lock_two_jobs(
+    session: Session, first: int, second: int, both_hold_one: threading.Barrier, tries: list[int]
+) -> int:
+    """Lock `first`, wait until the other unit holds its own first row, then lock `second`:
+    two of these in opposite orders deadlock on their first try. Locked through the raw
+    driver cursor, as store/prepared.py runs the author log's head lock (where a boost and a
+    follow deadlocked in the outside-input walk)."""
+    tries.append(first)
+    cursor = session.connection().connection.driver_connection.cursor()
+    cursor.execute("SELECT id FROM jobs WHERE id = %s FOR UPDATE", (first,))
+    if tries.count(first) == 1:
+        both_hold_one.wait(timeout=10)
+    cursor.execute("SELECT id FROM jobs WHERE id = %s FOR UPDATE", (second,))
+    return first
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_unit_that_lost_a_deadlock_runs_again(node: Node) -> None:
+    one, two = await node.db.write(add_job, 1), await node.db.write(add_job, 2)
+    both_hold_one, tries = threading.Barrier(2), []
+    done = await asyncio.gather(
+        node.db.write(lock_two_jobs, one, two, both_hold_one, tries),
+        node.db.write(lock_two_jobs, two, one, both_hold_one, tries),
+    )
+    assert sorted(done) == sorted([one, two])
+    assert len(tries) == 3  # PostgreSQL chose one victim; it ran again and committed
+
+
 async def test_sqlite_commits_queued_units_together(node: Node) -> None:
     busy = asyncio.ensure_future(node.db.write(hold_the_writer, 0.2))
     await asyncio.sleep(0.05)
