@@ -127,6 +127,16 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
         # Content-addressed: the bytes behind a key never change.
         return FileResponse(path, headers={"cache-control": "public, max-age=31536000, immutable"})
 
+    async def remote_media(request: Request) -> Response:
+        """Another server's file, from the cache here (fetched first when it is not, or no
+        longer, cached: Mastodon's media proxy). Its address names a row, not bytes: not
+        immutable, but a day is long enough for a file whose server keeps it."""
+        preview = request.url.path.endswith("/preview")
+        path = await services.remote_media.serve(request.path_params["media_id"], preview=preview)
+        if path is None:
+            raise NotFound("No such file.")
+        return FileResponse(path, headers={"cache-control": "public, max-age=86400"})
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await node.start()
@@ -143,6 +153,8 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
         *streaming_routes,
         *p2p_routes(),
         *all_routes(),
+        Route("/media/remote/{media_id:id}", remote_media, methods=["GET"]),
+        Route("/media/remote/{media_id:id}/preview", remote_media, methods=["GET"]),
         Route("/media/{key:path}", media, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

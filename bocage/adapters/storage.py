@@ -33,6 +33,11 @@ class LocalStorage:
                 _write_whole(path, data)
         return key
 
+    def remove(self, key: str) -> None:
+        """Remove the file for `key` (a cached remote file evicted); nothing if it is gone."""
+        if KEY_RE.match(key):
+            (self.root / key).unlink(missing_ok=True)
+
     def path(self, key: str) -> Path | None:
         """The file for `key`, or None if the key is malformed or unknown."""
         if not KEY_RE.match(key):

@@ -16,6 +16,7 @@ from typing import Any
 from bocage.core.content.text import plain
 from bocage.core.filters.filters import FilterView
 from bocage.core.filters.matching import FilterInfo, Match
+from bocage.core.media import remote as remote_media
 from bocage.core.polls.polls import PollView
 from bocage.core.reading import visibility
 from bocage.core.timelines.timelines import PostView
@@ -144,7 +145,8 @@ def status(ctx: Context, view: PostView, page: PageLoad) -> dict[str, Any]:
         "sensitive": bool(post.spoiler_text),
         "spoiler_text": post.spoiler_text or "",
         "media_attachments": [
-            media_attachment(ctx, row) for row in page.attachments.get(post.id, [])
+            media_attachment(ctx, row, post.visibility in remote_media.SHARED)
+            for row in page.attachments.get(post.id, [])
         ],
         "application": None,
         "mentions": [_mention(ctx, mentioned) for mentioned in view.mentions],
@@ -193,29 +195,53 @@ def poll(view: PollView) -> dict[str, Any]:
     return document
 
 
-def media_attachment(ctx: Context, row: MediaFile) -> dict[str, Any]:
-    # A remote file not cached here (yet, or any more) is shown from its origin.
-    url = ctx.urls.media(row.storage_key) if row.storage_key else row.remote_url
-    size = {
-        "width": row.width,
-        "height": row.height,
-        "size": f"{row.width}x{row.height}",
-        "aspect": (row.width or 1) / (row.height or 1),
-    }
-    meta: dict[str, Any] = {"original": size, "small": size}
+def media_attachment(ctx: Context, row: MediaFile, shared: bool = True) -> dict[str, Any]:
+    """A MediaAttachment. Another server's file is shown from the copy cached here (through
+    its proxy path when anyone may see it, `shared`: fetched again if evicted), `remote_url`
+    naming the original, as Mastodon does."""
+    if row.remote_url is None:
+        url = preview = ctx.urls.media(row.storage_key) if row.storage_key else None
+    else:
+        url, preview = _remote_file_urls(ctx, row, shared)
+    original = _size(row.width, row.height)
+    meta: dict[str, Any] = {"original": original, "small": original}
+    if row.remote_url is not None and row.width and row.height:
+        meta["small"] = _size(*remote_media.preview_size(row.width, row.height))
     if row.focus_x is not None:
         meta["focus"] = {"x": row.focus_x, "y": row.focus_y}
     return {
         "id": str(row.id),
-        "type": "image",
+        "type": row.kind if row.kind in MASTODON_MEDIA_TYPES else "unknown",
         "url": url,
-        "preview_url": url,
-        "remote_url": None,
-        "preview_remote_url": None,
+        "preview_url": preview,
+        "remote_url": row.remote_url,
+        "preview_remote_url": row.remote_preview_url,
         "text_url": None,
         "meta": meta,
         "description": row.description or None,
-        "blurhash": None,
+        "blurhash": row.blurhash,
+    }
+
+
+MASTODON_MEDIA_TYPES = ("image", "gifv", "video", "audio")
+
+
+def _remote_file_urls(ctx: Context, row: MediaFile, shared: bool) -> tuple[str | None, str | None]:
+    path = remote_media.served_path(row, shared)
+    if path is None:  # a private post's file, not cached: its origin's address
+        return row.remote_url, row.remote_preview_url
+    url = ctx.urls.media(path)
+    if shared:
+        return url, (url + "/preview" if row.kind == "image" else row.remote_preview_url)
+    return url, ctx.urls.media(row.preview_key) if row.preview_key else url
+
+
+def _size(width: int | None, height: int | None) -> dict[str, Any]:
+    return {
+        "width": width,
+        "height": height,
+        "size": f"{width}x{height}",
+        "aspect": (width or 1) / (height or 1),
     }
 
 

@@ -75,6 +75,16 @@ class MediaStore(Protocol):
 
     def path(self, key: str) -> Path | None: ...
 
+    def remove(self, key: str) -> None: ...
+
+
+class Downloads(Protocol):
+    """Files fetched from other servers through the SSRF-safe client (federation/client.py)."""
+
+    async def get_file(self, url: str, limit: int, timeout_seconds: float) -> bytes:
+        """The body of `url`, of at most `limit` bytes (`FetchError` past it, or on a
+        failure: `status` says whether trying again later may help)."""
+
 
 class Logins(Protocol):
     """Password checks, with their limits per address and per login (core/auth/logins.py)."""
