@@ -465,6 +465,10 @@ def save_attachments(session: Session, post: Post, files: tuple[RemoteAttachment
         elif (kept.description, kept.focus_x, kept.focus_y) != (file.description, *focus):
             kept.description, (kept.focus_x, kept.focus_y) = file.description, focus
             changed = True
+    if changed:
+        post.media_count = len(files) or None  # pages load media only for posts that have some
+    if changed and held:
+        remote_media.shown_anew(session, post.id)
     return changed
 
 

@@ -26,6 +26,7 @@ from bocage.kernel.clock import now
 from bocage.kernel.ids import new_id
 from bocage.store.models import Account, MediaFile, Post
 from bocage.store.queue import enqueue
+from bocage.store.sql import update_rows
 
 MIB = 1024 * 1024
 IMAGE_LIMIT = 16 * MIB  # as Mastodon's IMAGE_LIMIT
@@ -230,7 +231,17 @@ def cached(session: Session, media_id: int, file: Cached) -> MediaFile | None:
     row.width, row.height = file.width or row.width, file.height or row.height
     row.blurhash = row.blurhash or file.blurhash
     row.cached_at = row.last_used_at = now()
+    shown_anew(session, row.post_id)
     return row
+
+
+def shown_anew(session: Session, post_id: int | None) -> None:
+    """A post's media changed (cached, evicted, edited): its row's version moves on, so
+    that no Status built before (mastodon_api/rendered.py) is served again."""
+    if post_id is not None:
+        session.execute(
+            update_rows(Post).where(Post.id == post_id).values(row_version=Post.row_version + 1)
+        )
 
 
 def servable(session: Session, media_id: int) -> MediaFile | None:
@@ -288,6 +299,7 @@ def evict(session: Session, budget: int) -> list[str]:
         freed.update(k for k in (row.storage_key, row.preview_key) if k)
         row.storage_key = row.preview_key = None
         row.cached_at = None
+        shown_anew(session, row.post_id)
         if row.purpose == RETIRED:
             session.delete(row)
     session.flush()
