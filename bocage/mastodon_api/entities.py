@@ -142,7 +142,7 @@ def status(ctx: Context, view: PostView, page: PageLoad) -> dict[str, Any]:
         "account": page.account(ctx, view.author),
         "content": "" if boosted else post.content,
         "visibility": post.visibility,
-        "sensitive": bool(post.spoiler_text),
+        "sensitive": bool(post.spoiler_text or post.sensitive),
         "spoiler_text": post.spoiler_text or "",
         "media_attachments": [
             media_attachment(ctx, row, post.visibility in remote_media.SHARED)

@@ -362,6 +362,7 @@ def _new_post(
         favourites_count=0,
         reblogs_count=0,
         context=note.context,
+        sensitive=note.sensitive,
     )
 
 
@@ -388,6 +389,8 @@ def update_post(session: Session, author: Account, note: RemotePost) -> Post | N
     if polls.refresh_remote(session, post, note.poll):
         # New counts (most Updates of a Question are only that): not an edit of the post.
         events.emit(session, "post.updated", post_id=post.id)
+    if post.sensitive != note.sensitive:
+        post.sensitive = note.sensitive
     media_changed = save_attachments(session, post, note.attachments)
     if media_changed and (note.content, note.spoiler_text) == (post.content, post.spoiler_text):
         enqueue(session, "post.updated", {"post_id": post.id})  # its media alone changed

@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bocage.store.models.base import Base, cascade
@@ -37,6 +47,8 @@ class Post(Base):
     pinned_at: Mapped[datetime | None]  # on its author's profile (the `featured` collection)
     # Attachments (media_files), so that pages without any skip looking (NULL: none).
     media_count: Mapped[int | None] = mapped_column(Integer)
+    # Its media hidden behind a click, as its server said (a content warning hides them too).
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Its poll (`polls.id`), so that pages without polls skip looking (NULL: none). No
     # foreign key: `polls.post_id` points back, and the poll goes with the post.
     poll_id: Mapped[int | None] = mapped_column(BigInteger)
