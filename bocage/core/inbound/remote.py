@@ -448,7 +448,7 @@ def save_attachments(session: Session, post: Post, files: tuple[RemoteAttachment
     """A remote post's media as rows (fetched and cached by a job): on an edit, a file whose
     URL stays keeps its row (its alt text and focus updated), the others come and go.
     Whether anything changed."""
-    held = media.of_posts(session, [post.id]).get(post.id, [])
+    held = media.of_posts(session, [post.id]).get(post.id, []) if post.media_count else []
     by_url = {row.remote_url: row for row in held}
     wanted = {file.url for file in files}
     changed = False

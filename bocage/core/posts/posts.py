@@ -60,7 +60,7 @@ NEW_POST_COLUMNS = (
     "id", "account_id", "uri", "visibility", "content", "source", "spoiler_text", "language",
     "in_reply_to_id", "in_reply_to_account_id", "thread_root_id", "created_at", "edited_at",
     "replies_count", "favourites_count", "reblogs_count", "media_count", "poll_id",
-    "row_version", "context",
+    "row_version", "context", "sensitive",
 )  # fmt: skip
 # What publishing runs for every post, compiled once (see store/prepared.py).
 ADD_POST = Prepared(insert(Post.__table__), keys=NEW_POST_COLUMNS)
@@ -147,6 +147,7 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         "poll_id": poll_id,
         "row_version": 0,
         "context": context,
+        "sensitive": False,  # a local post's media are hidden by its content warning
     }
     ADD_POST.execute(session, values)
     post = Post(**values)
