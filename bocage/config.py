@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     max_form_bytes: int = Field(default=64 * 1024, ge=1024)
     # Attachments per post (an album: Pixelfed's up to 20); the admin page may change it.
     max_media_attachments: int = Field(default=10, ge=1, le=20)
+    # Other servers' media cached here (attachments, avatars, headers): past this many bytes
+    # the least recently used are evicted (fetched again when next shown); uploads never.
+    media_cache_bytes: int = Field(default=5 * 1024**3, ge=0)
     # Polls, as Mastodon limits them: options per poll, and the shortest duration people may
     # choose (tests lower it to see polls close; Mastodon's is five minutes).
     max_poll_options: int = Field(default=4, ge=2, le=20)

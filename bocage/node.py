@@ -65,6 +65,7 @@ class Node:
             lookups=self.federation.resolver,
             images=PillowImages(),
             storage=self.storage,
+            downloads=self.federation.client,
             logins=self.logins,
             sign_ups=self.sign_ups,
             rules_cache=self.federation,

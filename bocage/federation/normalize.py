@@ -321,9 +321,9 @@ def _plain(value: Any) -> str:
 
 def post(document: dict[str, Any], *, with_media: bool = True) -> RemotePost:
     """A Note, or a type shown as one: the title of an Article/Page/Video/Event becomes the
-    first line, a Question carries its poll, attachments are linked in the content and
-    described in `attachments` (not re-hosted yet) unless `with_media` is off (the admin
-    rejects its server's media)."""
+    first line, a Question carries its poll, its media are described in `attachments` (and
+    only what is no medium we show, an `unknown` file or a link, is linked in the content)
+    unless `with_media` is off (the admin rejects its server's media)."""
     kind = type_of(document)
     if kind not in POST_TYPES:
         raise Malformed(f"{kind or 'an untyped object'} is not a post")
@@ -443,14 +443,18 @@ def _content(document: dict[str, Any], kind: str, with_media: bool, *, listed: b
         items = "".join(f"<li>{html.escape(n)}</li>" for n in names if isinstance(n, str) and n)
         parts.append(f"<ul>{items}</ul>")
     if with_media:
-        parts.extend(_attachments(document.get("attachment")))
+        parts.extend(_links(document))
     return text.sanitize_remote("".join(parts))
 
 
-def _attachments(value: Any) -> list[str]:
+def _links(document: dict[str, Any]) -> list[str]:
+    """The attachments shown as links in the content: those that are no medium shown as an
+    attachment (an `unknown` file, a Link, one past the cap)."""
     links = []
-    for item in as_list(value):
-        if not isinstance(item, dict) or item.get("type") == "PropertyValue":
+    for item, medium in _attached(document):
+        if medium is not None and medium.kind != "unknown":
+            continue
+        if item.get("type") == "PropertyValue":
             continue
         url = _url(item.get("url")) or _url(item.get("href"))
         if url:
@@ -538,19 +542,27 @@ def attachments(document: dict[str, Any], kind: str = "Note") -> tuple[RemoteAtt
     """The media a post carries, cleaned: only http(s) URLs of at most MAX_URI characters,
     sizes, blurhash and focus checked, alt text plain; what cannot be used is left out, never
     an error. A Video, Audio or Image posted as such (PeerTube, Funkwhale) is its own medium."""
-    found: list[RemoteAttachment] = []
     if kind in MEDIA_OBJECT_KINDS and not as_list(document.get("attachment")):
         medium = _medium(document, MEDIA_OBJECT_KINDS[kind], described=False)
         return (medium,) if medium else ()
+    return tuple(medium for _item, medium in _attached(document) if medium is not None)
+
+
+def _attached(document: dict[str, Any]) -> list[tuple[dict[str, Any], RemoteAttachment | None]]:
+    """Each object of `attachment`, with the medium it is (None: a Link (Lemmy's, a payment
+    link), a PropertyValue, an embedded Note, one past MAX_ATTACHMENTS)."""
+    found: list[tuple[dict[str, Any], RemoteAttachment | None]] = []
+    media = 0
     for item in as_list(document.get("attachment"))[:MAX_ATTACHMENT_ITEMS]:
-        if not isinstance(item, dict) or type_of(item) not in ATTACHMENT_TYPES:
-            continue  # a Link (Lemmy's, a payment link), a PropertyValue, an embedded Note
-        medium = _medium(item, MEDIA_OBJECT_KINDS.get(type_of(item), "unknown"), described=True)
-        if medium is not None:
-            found.append(medium)
-            if len(found) == MAX_ATTACHMENTS:
-                break
-    return tuple(found)
+        if not isinstance(item, dict):
+            continue
+        medium = None
+        if type_of(item) in ATTACHMENT_TYPES and media < MAX_ATTACHMENTS:
+            declared = MEDIA_OBJECT_KINDS.get(type_of(item), "unknown")
+            medium = _medium(item, declared, described=True)
+        media += medium is not None
+        found.append((item, medium))
+    return found
 
 
 def _medium(

@@ -4,6 +4,7 @@ the others, asks the services (services/__init__.py, point 6) and holds no rule 
 from __future__ import annotations
 
 from bocage.core.media.media import SWEEP_JOB as MEDIA_SWEEP
+from bocage.core.media.remote import JOB as MEDIA_FETCH
 from bocage.core.posts.scheduled import JOB as SCHEDULED_PUBLISH
 from bocage.services import Services
 from bocage.store.queue import Handler
@@ -11,7 +12,8 @@ from bocage.store.queue import Handler
 
 def of(services: Services) -> dict[str, Handler]:
     """The job kinds the services run, each as a plain `(session, payload)` handler that the
-    worker runs in the transaction that marks its job done."""
+    worker runs in the transaction that marks its job done, or as a coroutine `(db,
+    payload)` for one that waits on the network (a remote file fetched)."""
     posts = services.posts
     return {
         "notify": services.notifications.deliver,
@@ -21,4 +23,5 @@ def of(services: Services) -> dict[str, Handler]:
         "poll.update": posts.count_poll,
         SCHEDULED_PUBLISH: posts.publish_scheduled,
         MEDIA_SWEEP: services.media.sweep,
+        MEDIA_FETCH: services.remote_media.fetch_job,
     }

@@ -17,6 +17,7 @@ from bocage.core.content.text import plain
 from bocage.core.filters.filters import FilterView
 from bocage.core.filters.matching import FilterInfo, Match
 from bocage.core.media import media
+from bocage.core.media import remote as remote_media
 from bocage.core.polls.polls import PollView
 from bocage.core.reading import visibility
 from bocage.core.timelines.timelines import PostView
@@ -145,7 +146,8 @@ def status(ctx: Context, view: PostView, page: PageLoad) -> dict[str, Any]:
         "sensitive": post.sensitive or bool(post.spoiler_text),
         "spoiler_text": post.spoiler_text or "",
         "media_attachments": [
-            media_attachment(ctx, row) for row in page.attachments.get(post.id, [])
+            media_attachment(ctx, row, post.visibility in remote_media.SHARED)
+            for row in page.attachments.get(post.id, [])
         ],
         "application": None,
         "mentions": [_mention(ctx, mentioned) for mentioned in view.mentions],
@@ -194,12 +196,18 @@ def poll(view: PollView) -> dict[str, Any]:
     return document
 
 
-def media_attachment(ctx: Context, row: MediaFile) -> dict[str, Any]:
-    """Mastodon's MediaAttachment: `type` image, audio, or `unknown` for a document (with
-    its licence, a Bocage extension); the preview as `preview_url` and `meta.small`."""
-    # A remote file not cached here (yet, or any more) is shown from its origin.
-    url = ctx.urls.media(row.storage_key) if row.storage_key else row.remote_url
-    preview = ctx.urls.media(row.preview_key) if row.preview_key else None
+def media_attachment(ctx: Context, row: MediaFile, shared: bool = True) -> dict[str, Any]:
+    """Mastodon's MediaAttachment: `type` image, gifv, video, audio, or `unknown` for a
+    document (with its licence, a Bocage extension); the preview as `preview_url` and
+    `meta.small`. Another server's file is shown from the copy cached here (through its proxy
+    path when anyone may see it, `shared`: fetched again if evicted), `remote_url` naming the
+    original, as Mastodon does."""
+    if row.remote_url is None:
+        url = ctx.urls.media(row.storage_key) if row.storage_key else None
+        preview = ctx.urls.media(row.preview_key) if row.preview_key else None
+        preview = preview or (url if row.kind == "image" else None)
+    else:
+        url, preview = _remote_file_urls(ctx, row, shared)
     meta: dict[str, Any] = {}
     if row.width and row.height:
         meta["original"] = _media_size(row.width, row.height)
@@ -210,9 +218,9 @@ def media_attachment(ctx: Context, row: MediaFile) -> dict[str, Any]:
         "id": str(row.id),
         "type": media.API_TYPES.get(row.kind, "unknown"),
         "url": url,
-        "preview_url": preview or (url if row.kind == "image" else None),
-        "remote_url": None,
-        "preview_remote_url": None,
+        "preview_url": preview,
+        "remote_url": row.remote_url,
+        "preview_remote_url": row.remote_preview_url,
         "text_url": None,
         "meta": meta,
         "description": row.description or None,
@@ -221,6 +229,16 @@ def media_attachment(ctx: Context, row: MediaFile) -> dict[str, Any]:
     if row.license:
         entity["license"] = row.license
     return entity
+
+
+def _remote_file_urls(ctx: Context, row: MediaFile, shared: bool) -> tuple[str | None, str | None]:
+    path = remote_media.served_path(row, shared)
+    if path is None:  # a private post's file, not cached: its origin's address
+        return row.remote_url, row.remote_preview_url
+    url = ctx.urls.media(path)
+    if shared:
+        return url, (url + "/preview" if row.kind == "image" else row.remote_preview_url)
+    return url, ctx.urls.media(row.preview_key) if row.preview_key else url
 
 
 def _media_size(width: int, height: int) -> dict[str, Any]:

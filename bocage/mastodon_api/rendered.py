@@ -7,7 +7,8 @@ versions of the post and its author, and of a boosted original and its author. E
 UPDATE of a row bumps its version (migration 0016): content, counts, pin, edit. What a
 viewer adds (favourited, reblogged, bookmarked, muted, filtered) is never cached: `reuse`
 puts the viewer's own flags on a copy. Tags and mentions change only with an edit;
-attachments never change once attached (core/media.update). Polls change with every vote,
+an upload never changes once attached (core/media.update), and a remote file cached or
+evicted moves its post's version on (core/media/remote.shown_anew). Polls change with every vote,
 outside the post's row: statuses with a poll are not cached."""
 
 from __future__ import annotations

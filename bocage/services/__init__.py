@@ -36,7 +36,9 @@ Contract (every face keeps it; tests/services/test_layering.py checks points 1 a
 6. The job face (`jobs/handlers.py`) names, for each job kind the core queues, a service's job
    unit: a synchronous method `(session, payload)` that the worker runs inside the
    transaction that marks its job done, so that a job's effects and its completion commit
-   together (a job that waits on the network is an ActivityPub or p2p coroutine instead).
+   together (a job that waits on the network is an ActivityPub or p2p coroutine instead, or
+   a service's coroutine `(db, payload)` when the service owns that network work: a remote
+   file fetched, `RemoteMediaService.fetch_job`, through the `Downloads` port).
 """
 
 from bocage.services.bundle import Services

@@ -19,6 +19,7 @@ from bocage.services.moderation import ModerationService
 from bocage.services.notifications import NotificationService
 from bocage.services.ports import (
     DomainRulesCache,
+    Downloads,
     ImageProcessor,
     Logins,
     Lookups,
@@ -28,6 +29,7 @@ from bocage.services.ports import (
 )
 from bocage.services.posts import PostService
 from bocage.services.publishing import PublishingService
+from bocage.services.remote_media import RemoteMediaService
 from bocage.services.replication import ReplicationService
 from bocage.services.search import SearchService
 from bocage.services.streaming import StreamService
@@ -47,6 +49,7 @@ class Services:
     instance: InstanceService
     lists: ListService
     media: MediaService
+    remote_media: RemoteMediaService
     moderation: ModerationService
     notifications: NotificationService
     posts: PostService
@@ -65,6 +68,7 @@ class Services:
         lookups: Lookups,
         images: ImageProcessor,
         storage: MediaStore,
+        downloads: Downloads,
         logins: Logins,
         sign_ups: SignUps,
         rules_cache: DomainRulesCache,
@@ -85,6 +89,7 @@ class Services:
             instance=InstanceService(db, ctx),
             lists=ListService(db, ctx),
             media=media,
+            remote_media=RemoteMediaService(db, ctx, images, storage, downloads),
             moderation=ModerationService(db, ctx, rules_cache, peers=replication),
             notifications=NotificationService(db, ctx),
             posts=PostService(db, ctx, lookups),

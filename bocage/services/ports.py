@@ -107,6 +107,14 @@ class MediaStore(Protocol):
         """Remove a file unless it was stored (again) at or after `stored_before`."""
 
 
+class Downloads(Protocol):
+    """Files fetched from other servers through the SSRF-safe client (federation/client.py)."""
+
+    async def get_file(self, url: str, limit: int, timeout_seconds: float) -> bytes:
+        """The body of `url`, of at most `limit` bytes (`FetchError` past it, or on a
+        failure: `status` says whether trying again later may help)."""
+
+
 class Logins(Protocol):
     """Password checks, with their limits per address and per login (core/auth/logins.py)."""
 

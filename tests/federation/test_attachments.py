@@ -145,10 +145,25 @@ def test_other_shapes(name: str, expected: int) -> None:
     assert len(media(name)) == expected
 
 
-def test_content_still_links_the_media() -> None:
-    """Behaviour unchanged for storage and display until media rows exist."""
+def test_media_are_attachments_not_links_in_the_content() -> None:
+    """The media become rows (core/inbound/remote.py): the content no longer links them."""
     post = normalize.post(note("mastodon/note_unlisted_cw_emoji.json"))
-    assert post.content.count("/original/") == 2
+    assert len(post.attachments) == 2 and "/original/" not in post.content
+
+
+def test_a_file_of_unknown_kind_and_a_link_stay_links_in_the_content() -> None:
+    document = {
+        **note("mastodon/note_unlisted_cw_emoji.json"),
+        "attachment": [
+            {"type": "Document", "mediaType": "image/png", "url": "https://a.example/p.png"},
+            {"type": "Document", "mediaType": "application/x-foo", "url": "https://a.example/f"},
+            {"type": "Link", "href": "https://a.example/page", "name": "a page"},
+        ],
+    }
+    post = normalize.post(document)
+    assert [a.kind for a in post.attachments] == ["image", "unknown"]
+    assert "p.png" not in post.content
+    assert "https://a.example/f" in post.content and "https://a.example/page" in post.content
 
 
 def test_without_media_there_are_no_attachments() -> None:

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from bocage.core.accounts import accounts
 from bocage.core.authorship import activities
 from bocage.core.inbound.verdicts import Verdict, refused
+from bocage.core.media import media
+from bocage.core.media import remote as remote_media
 from bocage.core.polls import polls
 from bocage.core.posts import posts
 from bocage.core.reading.visibility import Visibility
@@ -114,7 +116,7 @@ class RemotePost:
     extra: dict[str, str] = field(default_factory=dict)
     poll: polls.RemotePoll | None = None  # a Question's
     context: str | None = None  # its thread's `context` (or `conversation`), if it names one
-    attachments: tuple[RemoteAttachment, ...] = ()  # not stored yet: content links them
+    attachments: tuple[RemoteAttachment, ...] = ()  # stored as media rows, fetched by a job
     sensitive: bool = False  # its media are to be hidden behind a click
 
 
@@ -175,6 +177,9 @@ def upsert_actor(session: Session, profile: ActorProfile) -> Account:
     account.gateways = list(profile.gateways) or None
     session.flush()
     _save_remote_actor(session, account.id, profile)
+    # Its pictures, cached here: the account shows them by their proxy path under /media.
+    account.avatar = remote_media.profile_image(session, account.id, "avatar", profile.avatar_url)
+    account.header = remote_media.profile_image(session, account.id, "header", profile.header_url)
     if profile.did and profile.did_proven:
         bind_did(session, account, profile.did)
     return account
@@ -315,6 +320,7 @@ def receive_post(session: Session, author: Account, note: RemotePost) -> Post | 
     else:
         raise RuntimeError(f"no free id for {note.uri} after {ID_ATTEMPTS} attempts")
     _save_mentions_and_tags(session, post, note)
+    save_attachments(session, post, note.attachments)
     if note.poll is not None:
         polls.refresh_remote(session, post, note.poll)
     if parent is not None:
@@ -356,6 +362,7 @@ def _new_post(
         favourites_count=0,
         reblogs_count=0,
         context=note.context,
+        sensitive=note.sensitive,
     )
 
 
@@ -382,6 +389,11 @@ def update_post(session: Session, author: Account, note: RemotePost) -> Post | N
     if polls.refresh_remote(session, post, note.poll):
         # New counts (most Updates of a Question are only that): not an edit of the post.
         events.emit(session, "post.updated", post_id=post.id)
+    if post.sensitive != note.sensitive:
+        post.sensitive = note.sensitive
+    media_changed = save_attachments(session, post, note.attachments)
+    if media_changed and (note.content, note.spoiler_text) == (post.content, post.spoiler_text):
+        enqueue(session, "post.updated", {"post_id": post.id})  # its media alone changed
     if note.content == post.content and note.spoiler_text == post.spoiler_text:
         return post  # a repeated Update, or one that changed nothing shown
     posts.keep_version(session, post)
@@ -430,3 +442,55 @@ def _save_mentions_and_tags(session: Session, post: Post, note: RemotePost) -> N
             insert_ignore(session, Mention, {"post_id": post.id, "account_id": account_id})
     for tag in {t.lower()[:100] for t in note.tags if t}:
         insert_ignore(session, PostTag, {"tag": tag, "post_id": post.id})
+
+
+def save_attachments(session: Session, post: Post, files: tuple[RemoteAttachment, ...]) -> bool:
+    """A remote post's media as rows (fetched and cached by a job): on an edit, a file whose
+    URL stays keeps its row (its alt text and focus updated), the others come and go.
+    Whether anything changed."""
+    held = media.of_posts(session, [post.id]).get(post.id, []) if post.media_count else []
+    by_url = {row.remote_url: row for row in held}
+    wanted = {file.url for file in files}
+    changed = False
+    for row in held:
+        if row.remote_url not in wanted:
+            remote_media.retire(session, row)
+            changed = True
+    for file in files:
+        kept = by_url.get(file.url)
+        focus = file.focus or (None, None)
+        if kept is None:
+            remote_media.new_remote(
+                session, post.account_id, file.url, kind=file.kind, post_id=post.id,
+                **_described(file),
+            )  # fmt: skip
+            changed = True
+        elif (kept.description, kept.focus_x, kept.focus_y) != (file.description, *focus):
+            kept.description, (kept.focus_x, kept.focus_y) = file.description, focus
+            changed = True
+    if changed:
+        post.media_count = len(files) or None  # pages load media only for posts that have some
+    if changed and held:
+        remote_media.shown_anew(session, post.id)
+    return changed
+
+
+def _described(file: RemoteAttachment) -> dict[str, Any]:
+    """What its server said of a file, as the row keeps it (too long: left out)."""
+    focus = file.focus or (None, None)
+    return {
+        "content_type": file.media_type or "application/octet-stream",
+        "description": file.description[: media.MAX_DESCRIPTION],
+        "width": file.width,
+        "height": file.height,
+        "blurhash": file.blurhash,
+        "focus_x": focus[0],
+        "focus_y": focus[1],
+        "digest_multibase": _short(file.digest_multibase, 100),
+        "license": _short(file.license, 64),
+        "remote_preview_url": _short(file.preview_url, 1000),
+    }
+
+
+def _short(value: str | None, limit: int) -> str | None:
+    return value if value is not None and len(value) <= limit else None

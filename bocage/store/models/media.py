@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Float, Integer, String, Text
+from sqlalchemy import BigInteger, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bocage.store.models.base import Base, cascade
@@ -46,5 +46,5 @@ class MediaFile(Base):
     license: Mapped[str | None] = mapped_column(String(64))  # an SPDX id
     file_name: Mapped[str | None] = mapped_column(String(255))
     duration: Mapped[float | None] = mapped_column(Float)  # seconds, audio and video
-    cached_at: Mapped[datetime | None] = mapped_column(DateTime)  # a remote file fetched
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)  # cache LRU
+    cached_at: Mapped[datetime | None]  # a remote file fetched (aware UTC, as every datetime)
+    last_used_at: Mapped[datetime | None] = mapped_column(index=True)  # the cache's LRU

@@ -47,6 +47,8 @@ class Post(Base):
     pinned_at: Mapped[datetime | None]  # on its author's profile (the `featured` collection)
     # Attachments (media_files), so that pages without any skip looking (NULL: none).
     media_count: Mapped[int | None] = mapped_column(Integer)
+    # Its media hidden behind a click, as its server said (a content warning hides them too).
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Its poll (`polls.id`), so that pages without polls skip looking (NULL: none). No
     # foreign key: `polls.post_id` points back, and the poll goes with the post.
     poll_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -55,8 +57,6 @@ class Post(Base):
     # Its thread's context (FEP-7888 `context`, Mastodon's `conversation`): the same URL on
     # every post of a thread (core/posts/contexts.py). NULL: a remote post that names none.
     context: Mapped[str | None] = mapped_column(String(500))
-    # Its media hidden behind a click (Mastodon's `sensitive`); a content warning implies it.
-    sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         Index("ix_posts_account_id_id", "account_id", "id"),

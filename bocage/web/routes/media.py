@@ -30,18 +30,35 @@ from bocage.services.media import READ_CHUNK
 from bocage.web.auth import services_of
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+PROXIED = "public, max-age=86400"
 RANGE_RE = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
 UNSATISFIABLE = (-1, -1)
 
 
 async def media_file(request: Request) -> Response:
+    return await _served(request, request.path_params["key"], IMMUTABLE)
+
+
+async def remote_media(request: Request) -> Response:
+    """Another server's file, from the cache here (fetched first when it is not, or no
+    longer, cached: Mastodon's media proxy). Its address names a row, not bytes: not
+    immutable, but a day is long enough for a file whose server keeps it."""
+    preview = request.url.path.endswith("/preview")
+    services = services_of(request)
+    key = await services.remote_media.serve(request.path_params["media_id"], preview=preview)
+    if key is None:
+        raise NotFound("No such file.")
+    return await _served(request, key, PROXIED)
+
+
+async def _served(request: Request, key: str, caching: str) -> Response:
     media = services_of(request).media
-    stored = await media.stored(request.path_params["key"])
+    stored = await media.stored(key)
     if stored is None:
         raise NotFound("No such file.")
     if stored.redirect:
         return RedirectResponse(stored.redirect, status_code=302)
-    headers = {"etag": stored.etag, "cache-control": IMMUTABLE, "accept-ranges": "bytes"}
+    headers = {"etag": stored.etag, "cache-control": caching, "accept-ranges": "bytes"}
     if _matches(request.headers.get("if-none-match"), stored.etag):
         return Response(status_code=304, headers=headers)
     headers["content-type"] = stored.content_type
@@ -140,4 +157,8 @@ async def _disconnect(receive: Receive) -> None:
         pass
 
 
-routes = [Route("/media/{key:path}", media_file, methods=["GET"])]
+routes = [
+    Route("/media/remote/{media_id:id}", remote_media, methods=["GET"]),
+    Route("/media/remote/{media_id:id}/preview", remote_media, methods=["GET"]),
+    Route("/media/{key:path}", media_file, methods=["GET"]),
+]

@@ -2,7 +2,9 @@
 
 As on Mastodon: `sensitive` hides a post's media behind a click (its text stays visible); a
 content warning implies it. Until now sensitive meant "has a content warning", so a photo
-marked sensitive in the compose form had nowhere to be kept.
+marked sensitive in the compose form had nowhere to be kept. Other servers say so apart
+from any content warning too (Mastodon and GoToSocial `sensitive` on the Note, Misskey on
+each file).
 
 Revision ID: 0021
 Revises: 0020
