@@ -73,7 +73,6 @@ async def test_a_failing_unit_is_rolled_back_alone(node: Node) -> None:
     assert stored_numbers(node) == [1, 3]  # each once: a rolled-back group leaves nothing
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def lock_two_jobs(
     session: Session, first: int, second: int, both_hold_one: threading.Barrier, tries: list[int]
 ) -> int:
@@ -102,6 +101,7 @@ async def test_a_unit_that_lost_a_deadlock_runs_again(node: Node) -> None:
     assert len(tries) == 3  # PostgreSQL chose one victim; it ran again and committed
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])
 async def test_sqlite_commits_queued_units_together(node: Node) -> None:
     busy = asyncio.ensure_future(node.db.write(hold_the_writer, 0.2))
     await asyncio.sleep(0.05)

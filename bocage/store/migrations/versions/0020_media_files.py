@@ -39,8 +39,8 @@ COLUMNS = (
     sa.Column("license", sa.String(64), nullable=True),
     sa.Column("file_name", sa.String(255), nullable=True),
     sa.Column("duration", sa.Float(), nullable=True),
-    sa.Column("cached_at", sa.DateTime(), nullable=True),
-    sa.Column("last_used_at", sa.DateTime(), nullable=True),
+    sa.Column("cached_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 
