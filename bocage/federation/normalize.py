@@ -23,6 +23,7 @@ import orjson
 from bocage.core.authorship.activities import PUBLIC, PUBLIC_ALIASES
 from bocage.core.content import text
 from bocage.core.inbound.remote import ActorProfile, MediaKind, RemoteAttachment, RemotePost
+from bocage.core.media.serving import CONTENT_TYPES
 from bocage.core.polls.polls import MAX_OPTION_CHARS, RemotePoll
 from bocage.crypto import identity_proofs
 from bocage.crypto.keys import KeyFormatError, public_key_from_multibase
@@ -510,32 +511,11 @@ DOCUMENT_TYPES = {
     "text/plain",
     "text/markdown",
 }
-EXTENSIONS = {  # for a url with no media type; never Python's mimetypes (it reads /etc)
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "gif": "image/gif",
-    "webp": "image/webp",
-    "avif": "image/avif",
-    "heic": "image/heic",
-    "heif": "image/heif",
-    "svg": "image/svg+xml",
-    "mp4": "video/mp4",
-    "m4v": "video/mp4",
-    "webm": "video/webm",
-    "mov": "video/quicktime",
-    "mp3": "audio/mpeg",
-    "ogg": "audio/ogg",
-    "oga": "audio/ogg",
-    "opus": "audio/opus",
-    "flac": "audio/flac",
-    "m4a": "audio/mp4",
-    "wav": "audio/wav",
-    "pdf": "application/pdf",
-    "epub": "application/epub+zip",
-    "zip": "application/zip",
-    "txt": "text/plain",
-}
+# A url with no media type is typed by its extension, as this node serves its own files
+# (never Python's mimetypes: it reads /etc); SVG is named so that it is known, and refused.
+EXTENSIONS = {
+    extension: content_type.split(";")[0] for extension, content_type in CONTENT_TYPES.items()
+} | {"svg": "image/svg+xml"}
 
 
 def attachments(document: dict[str, Any], kind: str = "Note") -> tuple[RemoteAttachment, ...]:
