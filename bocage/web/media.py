@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bocage.core.media.media import PREVIEW_LONG_SIDE, licence_words
+from bocage.core.media.media import PREVIEW_LONG_SIDE, VISUAL, licence_words
 from bocage.store.models import MediaFile
 
-VISUAL = ("image", "gifv", "video")
 FOCUS_STEPS = 10  # the photo grid's crop moves in tenths (style.css .fx-N / .fy-N)
 
 

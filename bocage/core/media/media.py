@@ -301,6 +301,19 @@ def upload_body_limit(max_upload_bytes: int) -> int:
     return max_upload_bytes + UPLOAD_OVERHEAD
 
 
+# Kinds shown in place: a photo or a video is offered by its own address, never under the name
+# it was sent with (a phone's names may say where and when it was taken).
+VISUAL = ("image", "gifv", "video")
+
+
+def offered_name(kind: str, file_name: str | None) -> str | None:
+    """The name a shared file is downloaded under: what it was sent as, made safe for a
+    path, for documents and audio; none for what is shown in place."""
+    if kind in VISUAL or not file_name:
+        return None
+    return file_name.replace("/", "_").replace("\\", "_").strip()[:MAX_FILE_NAME] or None
+
+
 def record_upload(session: Session, account: Account, stored: StoredUpload) -> MediaFile:
     """The uploader's new attachment, not yet on any post; forgotten after UNATTACHED_TTL
     unless posted (the `media.sweep` job, queued here)."""
@@ -323,7 +336,7 @@ def record_upload(session: Session, account: Account, stored: StoredUpload) -> M
         preview_key=stored.preview_key,
         original_key=stored.original_key,
         license=check_license(stored.license),
-        file_name=(stored.file_name or None) and stored.file_name[:255],
+        file_name=offered_name(upload.kind, stored.file_name),
     )
     row.focus_x, row.focus_y = _focus(stored.focus)
     session.add(row)
@@ -395,7 +408,7 @@ def label(
     row = own_upload(session, account, media_id)
     if row.post_id is not None:
         raise InvalidInput("This media is already attached to a post and cannot change.")
-    row.file_name = file_name.replace("/", "_").replace("\\", "_").strip()[:MAX_FILE_NAME] or None
+    row.file_name = offered_name(row.kind, file_name)
     row.license = licence
     return row
 

@@ -19,11 +19,10 @@ from bocage.kernel import numbers
 from bocage.kernel.errors import DomainError, InvalidInput, NotFound
 from bocage.services.media import MediaService
 from bocage.services.posts import PostService
-from bocage.store.models import Account, MediaFile
+from bocage.store.models import Account
 from bocage.web import forms
 from bocage.web import media as web_media
 from bocage.web.auth import current_viewer, require_viewer, services_of
-from bocage.web.media import VISUAL
 from bocage.web.render import back, page, redirect
 
 
@@ -53,24 +52,15 @@ async def _attachments(
         if uploaded_id is not None:
             row = await service.describe(author, uploaded_id, description, None)
         elif isinstance(sent, UploadFile) and sent.filename:
-            row = await service.upload(author, await sent.read(), description)
-            await _label(service, author, row, sent.filename, None)
+            data = await sent.read()
+            row = await service.upload(author, data, description, file_name=sent.filename)
         else:
             continue
         licence = forms.text(form, f"licence_{slot}", max_length=64).strip() or None
         if licence:
-            await _label(service, author, row, row.file_name or "", licence)
+            row = await service.label(author, row.id, row.file_name or "", licence)
         attached.append(row.id)
     return tuple(attached)
-
-
-async def _label(
-    service: MediaService, author: Account, row: MediaFile, name: str, licence: str | None
-) -> None:
-    """A shared file keeps the name it was sent under (a photo's is not kept: it may say
-    where it was taken); any file may carry a licence."""
-    if licence or row.kind not in VISUAL:
-        await service.label(author, row.id, "" if row.kind in VISUAL else name, licence)
 
 
 async def upload(request: Request) -> Response:
@@ -82,8 +72,7 @@ async def upload(request: Request) -> Response:
     if not isinstance(sent, UploadFile) or not sent.filename:
         raise InvalidInput("Choose a file to upload.")
     service = services_of(request).media
-    row = await service.upload(viewer.account, await sent.read())
-    await _label(service, viewer.account, row, sent.filename, None)
+    row = await service.upload(viewer.account, await sent.read(), file_name=sent.filename)
     shown = web_media.shown(row)
     return JSONResponse({"id": str(row.id), "kind": shown.kind, "preview": shown.src})
 
