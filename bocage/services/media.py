@@ -112,10 +112,7 @@ class MediaService(Service):
 
     async def stored(self, key: str) -> StoredFile | None:
         """What the file under `key` is served as (None if the key is malformed or unknown)."""
-        size = await asyncio.to_thread(self._storage.size, key)
-        if size is None:
-            return None
-        return serving.stored_file(key, size, self._storage.public_url(key))
+        return await stored_in(self._storage, key)
 
     async def read(self, key: str, start: int, stop: int) -> AsyncGenerator[bytes, None]:
         """Bytes `start` to `stop` (excluded) of the file under `key`, in chunks of at most
@@ -158,6 +155,15 @@ class MediaService(Service):
         stored_before = before.timestamp()
         for key in keys:
             self._storage.remove(key, stored_before)
+
+
+async def stored_in(storage: MediaStore, key: str) -> StoredFile | None:
+    """What the file under `key` in `storage` is served as; None when it holds no such file
+    (one look at the store, off the event loop)."""
+    size = await asyncio.to_thread(storage.size, key)
+    if size is None:
+        return None
+    return serving.stored_file(key, size, storage.public_url(key))
 
 
 def _open_and_read(

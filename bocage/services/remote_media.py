@@ -22,10 +22,12 @@ from sqlalchemy.orm import Session
 
 from bocage.core.media import remote
 from bocage.core.media.remote import Cached, Refused
+from bocage.core.media.serving import StoredFile
 from bocage.federation.client import FetchError, TooLarge
 from bocage.kernel.clock import now
 from bocage.kernel.context import Context
 from bocage.kernel.errors import InvalidInput
+from bocage.services.media import stored_in
 from bocage.services.ports import Downloads, ImageProcessor, MediaStore
 from bocage.services.unit import Service
 from bocage.store.db import Database
@@ -81,7 +83,7 @@ class RemoteMediaService(Service):
         row = await self._db.read(_row, media_id)
         if row is None or row.remote_url is None:
             return None
-        if await self._cached_key(row, preview=False) is not None:
+        if await self._cached(row, preview=False) is not None:
             return row
         settings = self._ctx.settings
         limit = remote.fetch_limit(row.kind, row.purpose, settings.max_upload_bytes)
@@ -131,20 +133,20 @@ class RemoteMediaService(Service):
             log.info("remote media cache: %d files evicted", len(keys))
         return len(keys)
 
-    async def serve(self, media_id: int, *, preview: bool = False) -> str | None:
-        """The storage key of the cached file (or its preview) of a remote file anyone may
-        be shown, fetched first when it is not cached (Mastodon's media proxy); None when
-        there is none (no such file, not an image's preview, or its server will not give
-        it). Faces serve the key as any stored file (MediaService `stored`, `read`)."""
+    async def serve(self, media_id: int, *, preview: bool = False) -> StoredFile | None:
+        """The cached file (or its preview) of a remote file anyone may be shown, fetched
+        first when it is not cached (Mastodon's media proxy); None when there is none (no
+        such file, not an image's preview, or its server will not give it). Faces serve it
+        as any stored file (MediaService `read`)."""
         row = await self._db.read(remote.servable, media_id)
         if row is None:
             return None
-        key = await self._cached_key(row, preview)
-        if key is not None or (row.storage_key and await self._held(row.storage_key)):
+        found = await self._cached(row, preview)
+        if found is not None or (preview and await self._cached(row, preview=False)):
             seen = now()
             if remote.needs_touch(row.last_used_at, seen):
                 await self._db.write(remote.touch, media_id, seen)
-            return key
+            return found
         refused_at = self._refused.get(media_id)
         if refused_at is not None and time.monotonic() - refused_at < REFUSED_SECONDS:
             return None
@@ -154,14 +156,11 @@ class RemoteMediaService(Service):
             log.info("remote media %d not served: %s", media_id, failed)
             self._refused[media_id] = time.monotonic()
             return None
-        return await self._cached_key(fetched, preview) if fetched is not None else None
+        return await self._cached(fetched, preview) if fetched is not None else None
 
-    async def _cached_key(self, row: MediaFile, preview: bool) -> str | None:
+    async def _cached(self, row: MediaFile, preview: bool) -> StoredFile | None:
         key = row.preview_key if preview else row.storage_key
-        return key if key and await self._held(key) else None
-
-    async def _held(self, key: str) -> bool:
-        return await asyncio.to_thread(self._storage.size, key) is not None
+        return await stored_in(self._storage, key) if key else None
 
 
 def _row(session: Session, media_id: int) -> MediaFile | None:

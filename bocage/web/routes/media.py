@@ -36,7 +36,8 @@ UNSATISFIABLE = (-1, -1)
 
 
 async def media_file(request: Request) -> Response:
-    return await _served(request, request.path_params["key"], IMMUTABLE)
+    stored = await services_of(request).media.stored(request.path_params["key"])
+    return await _served(request, stored, IMMUTABLE)
 
 
 async def remote_media(request: Request) -> Response:
@@ -45,15 +46,12 @@ async def remote_media(request: Request) -> Response:
     immutable, but a day is long enough for a file whose server keeps it."""
     preview = request.url.path.endswith("/preview")
     services = services_of(request)
-    key = await services.remote_media.serve(request.path_params["media_id"], preview=preview)
-    if key is None:
-        raise NotFound("No such file.")
-    return await _served(request, key, PROXIED)
+    stored = await services.remote_media.serve(request.path_params["media_id"], preview=preview)
+    return await _served(request, stored, PROXIED)
 
 
-async def _served(request: Request, key: str, caching: str) -> Response:
+async def _served(request: Request, stored: StoredFile | None, caching: str) -> Response:
     media = services_of(request).media
-    stored = await media.stored(key)
     if stored is None:
         raise NotFound("No such file.")
     if stored.redirect:
