@@ -51,6 +51,7 @@ from bocage.crypto import sealing
 from bocage.crypto.sealing import SealingError
 from bocage.kernel.context import Context
 from bocage.kernel.errors import DomainError
+from bocage.node import media_store
 from bocage.p2p.sync import SyncReport
 from bocage.services.replication import PeerBookView, ReplicationService
 from bocage.store import backup as backups
@@ -485,7 +486,8 @@ def _with_peer_book(
 
     def work() -> T:
         with database(settings) as db:
-            return asyncio.run(use(ReplicationService(db, Context.from_settings(settings))))
+            service = ReplicationService(db, Context.from_settings(settings), media_store(settings))
+            return asyncio.run(use(service))
 
     return run(work)
 

@@ -1,6 +1,6 @@
 """Gateway endpoints (docs/protocol.md): any node serves the logs and the public objects it
-holds of any author, by the author's did. Log and clock requests come from other nodes:
-signed by their instance actor, and limited per node."""
+holds of any author, by the author's did, and the public files it holds, by digest. Log and
+clock requests come from other nodes: signed by their instance actor, and limited per node."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from bocage.core.media import shared
 from bocage.core.replication import peers, replica
 from bocage.core.replication.serving import ForkedLog
 from bocage.crypto import httpsig
 from bocage.edge import BodyTooLarge, read_body
 from bocage.federation import signatures
-from bocage.federation.responses import activity_response, error, json_response
+from bocage.federation.files import IMMUTABLE, served
+from bocage.federation.responses import activity_response, error, json_response, services_of
 from bocage.kernel import numbers
 from bocage.kernel.errors import NotFound, RateLimited
 from bocage.p2p import pubs
@@ -100,6 +102,19 @@ async def portable_object(request: Request) -> Response:
     return activity_response(answer)
 
 
+async def media(request: Request) -> Response:
+    """A public file by the sha-256 of its bytes (docs/protocol.md, "Media"), whoever
+    authored it, for any node whose copy is gone with its author's node: unsigned, as the
+    file is public and checks itself."""
+    sha256 = request.path_params["sha256"]
+    if not shared.is_digest(sha256):
+        return error("A file is asked by the sha-256 of its bytes: 64 lowercase hex digits.", 400)
+    stored = await services_of(request).media.by_digest(sha256)
+    if stored is None:
+        return error("This node holds no public file with that digest.", 404)
+    return await served(request, stored, IMMUTABLE)
+
+
 async def signed_peer(node: PeerServing, connection: HTTPConnection, body: bytes) -> str:
     """The base URL of the peer node that signed a request (its instance actor), counted
     against its limit. `SignatureError` (401, 403) or `RateLimited` (429) otherwise."""
@@ -130,6 +145,7 @@ async def _signed_peer(request: Request, body: bytes) -> str | Response:
 routes: list[BaseRoute] = [
     Route(f"{PREFIX}/clock", clock, methods=["POST"]),
     Route(f"{PREFIX}/consent", pubs.consent, methods=["POST"]),
+    Route(PREFIX + "/media/{sha256}", media, methods=["GET"]),
     Route(PREFIX + "/{did}/log", log_page, methods=["GET"]),
     Route(PREFIX + "/{did}/{path:path}", portable_object, methods=["GET"]),
 ]

@@ -75,7 +75,7 @@ class Services:
         checks: SignatureChecks,
     ) -> Services:
         media = MediaService(db, ctx, images, storage)
-        replication = ReplicationService(db, ctx)
+        replication = ReplicationService(db, ctx, storage)
         return cls(
             ctx=ctx,
             accounts=AccountService(

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bocage.core.media import media, serving
+from bocage.core.media import media, serving, shared
 from bocage.core.media.media import ImagePolicy, MediaRules, ProfileImage, StoredUpload
-from bocage.core.media.serving import StoredFile
+from bocage.core.media.serving import READ_CHUNK, StoredFile
 from bocage.kernel.clock import now
 from bocage.kernel.context import Context
 from bocage.kernel.errors import NotFound
@@ -25,8 +25,6 @@ from bocage.services.ports import ImageProcessor, MediaStore, StoredRange
 from bocage.services.unit import Query, Service
 from bocage.store.db import Database
 from bocage.store.models import Account, MediaFile
-
-READ_CHUNK = 256 * 1024  # bytes read at once when a file is served
 
 
 class MediaService(Service):
@@ -113,6 +111,14 @@ class MediaService(Service):
     async def stored(self, key: str) -> StoredFile | None:
         """What the file under `key` is served as (None if the key is malformed or unknown)."""
         return await stored_in(self._storage, key)
+
+    async def by_digest(self, sha256: str) -> StoredFile | None:
+        """A file anyone may be shown, by the sha-256 of its bytes, for peers and gateways
+        (core/media/shared.py); None when this node holds no such file it may serve."""
+        if not shared.is_digest(sha256):
+            return None
+        key = await self._db.read(shared.public_key_of, sha256)
+        return await self.stored(key) if key is not None else None
 
     async def read(self, key: str, start: int, stop: int) -> AsyncGenerator[bytes, None]:
         """Bytes `start` to `stop` (excluded) of the file under `key`, in chunks of at most

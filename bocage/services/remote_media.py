@@ -20,9 +20,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bocage.core.media import remote
+from bocage.core.media import remote, shared
 from bocage.core.media.remote import Cached, Refused
 from bocage.core.media.serving import StoredFile
+from bocage.core.replication import peers
 from bocage.federation.client import FetchError, TooLarge
 from bocage.kernel.clock import now
 from bocage.kernel.context import Context
@@ -91,14 +92,47 @@ class RemoteMediaService(Service):
         try:
             data = await self._downloads.get_file(row.remote_url, limit, FETCH_SECONDS)
             stored = await self._store(row, data)
-        except (Refused, TooLarge) as refusal:
+        except TooLarge as refusal:
             log.warning("remote media %d (%s) refused: %s", media_id, row.remote_url, refusal)
             raise
+        except (Refused, FetchError) as failed:
+            # Its server is down, or no longer gives the bytes its author signed: a peer
+            # that holds them may (only when the digest is known, to check them).
+            from_peer = await self._from_peers(row, limit)
+            if from_peer is None:
+                if isinstance(failed, Refused):
+                    log.warning("remote media %d (%s) refused: %s", media_id, row.remote_url,
+                                failed)  # fmt: skip
+                raise
+            stored = from_peer
         cached = await self._db.write(remote.cached, media_id, stored)
         log.info("remote media %d cached (%d bytes, %.2f s)", media_id, stored.size,
                  time.monotonic() - started)  # fmt: skip
         await self.evict()
         return cached
+
+    async def _from_peers(self, row: MediaFile, limit: int) -> Cached | None:
+        """The file fetched by its digest from the nodes that may hold it (the author's
+        gateways, then the peers, best first), its bytes checked against the digest its
+        author signed; a node that sends other bytes is scored down. None when none had it."""
+        sha256 = remote.sha256_of(row.digest_multibase)
+        if sha256 is None:
+            return None
+        holders = await self._db.read(peers.holders, row.account_id, row.remote_url)
+        for node in holders:
+            url = f"{node}{shared.GATEWAY_PATH}/{sha256}"
+            try:
+                data = await self._downloads.get_file(url, limit, FETCH_SECONDS)
+            except FetchError as failed:
+                log.info("remote media %d not at %s: %s", row.id, node, failed)
+                continue
+            if hashlib.sha256(data).hexdigest() != sha256:
+                log.warning("peer %s served other bytes than %s: scored down", node, sha256)
+                await self._db.write(peers.blame, node, f"served other bytes than {sha256}")
+                continue
+            log.info("remote media %d fetched from peer %s", row.id, node)
+            return await self._store(row, data)
+        return None
 
     async def _store(self, row: MediaFile, data: bytes) -> Cached:
         """Checked, then the author's exact bytes stored, and for an image its preview."""

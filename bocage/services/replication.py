@@ -10,19 +10,24 @@ The peer book, for the admin (the moderation service's `PeerBook`) and the LAN."
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from bocage.core.media import remote
 from bocage.core.replication import budget, peers, pubs, replica, serving
 from bocage.core.replication.budget import Eviction
 from bocage.core.replication.peers import SyncResult
 from bocage.core.replication.replica import Accepted, ForkShown, WantedLog
 from bocage.core.replication.serving import LogPage
 from bocage.federation import intake
+from bocage.kernel.context import Context
+from bocage.services.ports import MediaStore
 from bocage.services.streaming import Listener
 from bocage.services.unit import Query, Service
+from bocage.store.db import Database
 from bocage.store.models import Peer
 
 __all__ = ["Eviction", "LogPage", "Outset", "PeerBookView", "ReplicationService", "SyncResult"]
@@ -49,6 +54,10 @@ class PeerBookView:
 
 
 class ReplicationService(Service):
+    def __init__(self, db: Database, ctx: Context, storage: MediaStore) -> None:
+        super().__init__(db, ctx)
+        self._storage = storage  # where the cached media evicted with their entries are
+
     def subscribe(self, listener: Listener) -> None:
         """`listener` hears every batch of committed events (new log entries, logs wanted)."""
         self._db.events.subscribe(listener)
@@ -124,10 +133,19 @@ class ReplicationService(Service):
         await self._db.write(peers.record_all, results)
 
     async def enforce_budgets(self) -> Eviction:
+        """The oldest remote content beyond the replica budgets evicted, its posts' cached
+        files with it (removed from storage once no row shows them)."""
         settings = self._ctx.settings
-        return await self._db.write(
-            budget.enforce, settings.replica_bytes_per_author, settings.replica_bytes_total
-        )
+        per_author, total = settings.replica_bytes_per_author, settings.replica_bytes_total
+
+        def evict(session: Session) -> tuple[Eviction, list[str]]:
+            eviction = budget.enforce(session, per_author, total)
+            return eviction, remote.unused(session, eviction.files)
+
+        eviction, removable = await self._db.write(evict)
+        for key in removable:
+            await asyncio.to_thread(self._storage.delete, key)
+        return eviction
 
     # --- pubs -----------------------------------------------------------------------------
 

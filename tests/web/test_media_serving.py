@@ -12,9 +12,9 @@ from collections.abc import AsyncGenerator, AsyncIterator
 import httpx
 import pytest
 
+from bocage.core.media.serving import READ_CHUNK
+from bocage.federation.files import UNSATISFIABLE, Streamed, byte_range
 from bocage.node import Node
-from bocage.services.media import READ_CHUNK
-from bocage.web.routes.media import UNSATISFIABLE, Streamed, byte_range
 from tests.services.conftest import client
 
 IMMUTABLE = "public, max-age=31536000, immutable"

@@ -12,6 +12,7 @@ evicted (never a local upload) to be fetched again when next shown.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -125,15 +126,25 @@ def _iso_media(brand: bytes) -> Sniffed:
 
 
 def digest_matches(digest_multibase: str, data: bytes) -> bool:
-    """Whether `data` is what a `digestMultibase` (multibase base58btc of a sha2-256
-    multihash, FEP-ef61) names; a digest of another shape cannot be checked: it matches."""
+    """Whether `data` is what a `digestMultibase` names; a digest of another shape cannot be
+    checked: it matches."""
+    named = sha256_of(digest_multibase)
+    return named is None or named == hashlib.sha256(data).hexdigest()
+
+
+def sha256_of(digest_multibase: str | None) -> str | None:
+    """The hex sha-256 a `digestMultibase` names (multibase base58btc of a sha2-256
+    multihash, FEP-ef61); None for a digest of another shape (another multibase, another
+    hash function), which can neither be checked nor name a file to peers."""
+    if not digest_multibase:
+        return None
     try:
         decoded = decode_multibase_base58btc(digest_multibase)
     except KeyFormatError:
-        return True  # not base58btc (another multibase): nothing to check it against
-    if not decoded.startswith(MULTIHASH_SHA256):
-        return True  # another hash function: not checked
-    return decoded[2:] == hashlib.sha256(data).digest()
+        return None
+    if not decoded.startswith(MULTIHASH_SHA256) or len(decoded) != 34:
+        return None
+    return decoded[2:].hex()
 
 
 # --- rows ------------------------------------------------------------------------------------
@@ -301,8 +312,14 @@ def evict(session: Session, budget: int) -> list[str]:
         shown_anew(session, row.post_id)
         if row.purpose == RETIRED:
             session.delete(row)
+    return unused(session, freed)
+
+
+def unused(session: Session, keys: Iterable[str]) -> list[str]:
+    """Of the files `keys` some rows stopped showing, those no row shows any more: the files
+    to remove."""
     session.flush()
-    return sorted(key for key in freed if not _in_use(session, key))
+    return sorted(key for key in set(keys) if not _in_use(session, key))
 
 
 def _in_use(session: Session, key: str) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 OCTET_STREAM = "application/octet-stream"
+READ_CHUNK = 256 * 1024  # bytes read at once when a file is served
 CONTENT_TYPES: dict[str, str] = {
     "jpg": "image/jpeg",
     "jpeg": "image/jpeg",

@@ -8,9 +8,14 @@ signature stay, so the chain stays verifiable and the log keeps its seqs; only t
 that could be re-served goes. The posts table is not touched: people keep their timelines.
 
 What counts: the `activity` text of entries whose author is remote (`accounts.domain IS
-NOT NULL`), measured in bytes of UTF-8. Content authored here is never counted nor evicted,
-and neither are Delete activities: they are small, and they must keep propagating so that
-what was deleted never comes back (they do count towards the budgets, being held here).
+NOT NULL`), measured in bytes of UTF-8, and the media of the posts those entries create: the
+cached files (`media_files` rows with a `remote_url` and a `storage_key`) attached to the
+post whose id is the object of a `Create` entry. Evicting such an entry forgets its post's
+cached files too (their rows stay, without a key: fetched again, from the origin or a peer,
+when next shown); the keys freed are returned for the caller to remove once no row uses
+them. Content authored here is never counted nor evicted, and neither are Delete
+activities: they are small, and they must keep propagating so that what was deleted never
+comes back (they do count towards the budgets, being held here).
 """
 
 from __future__ import annotations
@@ -18,13 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select, tuple_
+from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import BigInteger
 
-from bocage.store.models import Account, GatewayConsent, LogEntry
+from bocage.store.models import Account, GatewayConsent, LogEntry, MediaFile, Post
 from bocage.store.sql import update_rows
 
 BATCH = 500  # entries read (and evicted) per statement: bounded memory on large tables
@@ -37,6 +42,7 @@ class Eviction:
     entries: int = 0
     bytes: int = 0
     authors: int = 0  # distinct authors with at least one entry evicted
+    files: tuple[str, ...] = ()  # storage keys of cached media forgotten (rows may share one)
 
 
 class Utf8Bytes(FunctionElement[int]):
@@ -67,9 +73,10 @@ class _Tally:
     entries: int = 0
     bytes: int = 0
     authors: set[int] = field(default_factory=set)
+    files: set[str] = field(default_factory=set)
 
     def result(self) -> Eviction:
-        return Eviction(self.entries, self.bytes, len(self.authors))
+        return Eviction(self.entries, self.bytes, len(self.authors), tuple(sorted(self.files)))
 
 
 def enforce(session: Session, per_author: int, total: int) -> Eviction:
@@ -104,26 +111,59 @@ def enforce(session: Session, per_author: int, total: int) -> Eviction:
 
 
 def _held_by_author(session: Session) -> dict[int, int]:
-    """{remote author: bytes of their content held here}, Delete activities included. One
-    scan of `log_entries`; NULL activities (purged or evicted) add nothing to the sums."""
+    """{remote author: bytes of their content held here}, Delete activities included, and the
+    cached media of the posts their entries create. NULL activities (purged or evicted) and
+    files not cached add nothing to the sums."""
     rows = session.execute(
         select(LogEntry.account_id, func.sum(Utf8Bytes(LogEntry.activity)))
         .join(Account, Account.id == LogEntry.account_id)
         .where(Account.domain.is_not(None), LogEntry.activity.is_not(None), _not_kept_for())
         .group_by(LogEntry.account_id)
     )
-    return {account_id: int(size or 0) for account_id, size in rows}
+    held = {account_id: int(size or 0) for account_id, size in rows}
+    media = _media_of_posts()
+    files = session.execute(
+        select(LogEntry.account_id, func.sum(media.c.size))
+        .join(media, _creates(media))
+        .join(Account, Account.id == LogEntry.account_id)
+        .where(Account.domain.is_not(None), _not_kept_for())
+        .group_by(LogEntry.account_id)
+    )
+    for account_id, size in files:
+        held[account_id] = held.get(account_id, 0) + int(size or 0)
+    return held
+
+
+def _media_of_posts() -> Any:
+    """(post uri, bytes) of the cached remote files each post shows."""
+    return (
+        select(Post.uri.label("uri"), func.sum(MediaFile.size).label("size"))
+        .join(MediaFile, MediaFile.post_id == Post.id)
+        .where(MediaFile.remote_url.is_not(None), MediaFile.storage_key.is_not(None))
+        .group_by(Post.uri)
+        .subquery()
+    )
+
+
+def _creates(media: Any) -> Any:
+    """An entry is joined to the media of the post it creates (a post's files are counted
+    once: with its Create, not with each Update of it)."""
+    return and_(media.c.uri == LogEntry.object_id, LogEntry.activity_type == "Create")
 
 
 def _evictable() -> Select[int, int, int]:
     """(author, seq, bytes) of the entries that may be evicted: remote, still holding
-    content, not a Delete. Evicted rows drop out of it, so re-running it walks on."""
+    content or a post's cached files, not a Delete. Evicted rows drop out of it, so
+    re-running it walks on."""
+    media = _media_of_posts()
+    size = func.coalesce(Utf8Bytes(LogEntry.activity), 0) + func.coalesce(media.c.size, 0)
     return (
-        select(LogEntry.account_id, LogEntry.seq, Utf8Bytes(LogEntry.activity))
+        select(LogEntry.account_id, LogEntry.seq, size)
         .join(Account, Account.id == LogEntry.account_id)
+        .outerjoin(media, _creates(media))
         .where(
             Account.domain.is_not(None),
-            LogEntry.activity.is_not(None),
+            or_(LogEntry.activity.is_not(None), media.c.size.is_not(None)),
             LogEntry.activity_type != "Delete",
             _not_kept_for(),
         )
@@ -152,14 +192,34 @@ def _evict(session: Session, tally: _Tally, oldest: Select[int, int, int], exces
             tally.authors.add(account_id)
         if not chosen:
             return  # only Deletes (or nothing) left: the rest cannot be evicted
-        _drop_content(session, chosen)
+        _drop_content(session, chosen, tally)
         tally.entries += len(chosen)
 
 
-def _drop_content(session: Session, keys: list[tuple[int, int]]) -> None:
-    """Null the activity of these (author, seq) entries; the entries themselves stay."""
+def _drop_content(session: Session, keys: list[tuple[int, int]], tally: _Tally) -> None:
+    """Null the activity of these (author, seq) entries, the entries themselves staying, and
+    forget the cached files of the posts they create."""
+    chosen = tuple_(LogEntry.account_id, LogEntry.seq).in_(keys)
+    session.execute(update_rows(LogEntry).where(chosen).values(activity=None))
+    created = select(LogEntry.object_id).where(chosen, LogEntry.activity_type == "Create")
+    posts = select(Post.id).where(Post.uri.in_(created))
+    files = session.execute(
+        select(MediaFile.id, MediaFile.storage_key, MediaFile.preview_key, MediaFile.post_id).where(
+            MediaFile.post_id.in_(posts),
+            MediaFile.remote_url.is_not(None),
+            MediaFile.storage_key.is_not(None),
+        )
+    ).all()
+    if not files:
+        return
+    tally.files.update(key for _, *keys, _ in files for key in keys if key)
     session.execute(
-        update_rows(LogEntry)
-        .where(tuple_(LogEntry.account_id, LogEntry.seq).in_(keys))
-        .values(activity=None)
+        update_rows(MediaFile)
+        .where(MediaFile.id.in_([row[0] for row in files]))
+        .values(storage_key=None, preview_key=None, cached_at=None)
+    )
+    # Their posts' versions move on: no Status built with the files is served again.
+    shown = {row[3] for row in files}
+    session.execute(
+        update_rows(Post).where(Post.id.in_(shown)).values(row_version=Post.row_version + 1)
     )

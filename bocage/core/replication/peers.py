@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from bocage.core.replication import replica
 from bocage.kernel.clock import now
 from bocage.kernel.errors import DomainError
-from bocage.store.models import Peer, PeerCandidate
+from bocage.store.models import Account, Peer, PeerCandidate
 from bocage.store.sql import changed
 
 SOURCES = ("manual", "follow", "gateway", "exchange", "lan")  # strongest reason first
@@ -198,3 +198,29 @@ def learn_from_follows(session: Session, own: str) -> None:
 
 def _learned_count(session: Session) -> int:
     return session.scalar(select(func.count()).where(Peer.source == "exchange")) or 0
+
+
+def holders(session: Session, account_id: int, origin: str | None, limit: int = 8) -> list[str]:
+    """The nodes that may hold an author's files when its home node (`origin`) does not
+    answer: the gateways the author lists (its pubs), then the peers a sync asks, best
+    first; not `origin`, at most `limit`."""
+    account = session.get(Account, account_id)
+    skip = {base_url(origin)} if origin else set()
+    found: list[str] = []
+    for url in [*(account.gateways or [] if account else []), *(p.url for p in to_ask(session))]:
+        try:
+            node = base_url(url)
+        except BadPeerUrl:
+            continue
+        if node not in skip and node not in found:
+            found.append(node)
+    return found[:limit]
+
+
+def blame(session: Session, url: str, reason: str) -> None:
+    """A peer sent what failed verification outside a sync (a file whose bytes are not its
+    digest): scored down as for a bad log entry."""
+    peer = session.get(Peer, base_url(url))
+    if peer is not None:
+        peer.score += BAD_ENTRY
+        peer.last_error = reason[:500]

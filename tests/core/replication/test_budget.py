@@ -11,7 +11,8 @@ from sqlalchemy import select
 from bocage.core.replication import budget
 from bocage.core.replication.budget import Eviction
 from bocage.node import Node
-from bocage.store.models import Account, GatewayConsent, LogEntry
+from bocage.kernel.ids import new_id
+from bocage.store.models import Account, GatewayConsent, LogEntry, MediaFile, Post
 from tests.core.helpers import remote_user, user
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
@@ -188,3 +189,72 @@ def test_the_accounts_a_pub_keeps_are_never_evicted(node: Node) -> None:
     write_log(node, other, [Spec(100, minute=1), Spec(100, minute=1)])
     assert enforce(node, per_author=50, total=50) == Eviction(entries=2, bytes=200, authors=1)
     assert evicted(node, kept) == [] and evicted(node, other) == [1, 2]
+
+
+def with_media(node: Node, account: Account, seq: int, sizes: list[int]) -> list[str]:
+    """The post that entry `seq` creates, showing cached remote files of `sizes`: their keys."""
+    keys = []
+    with node.db.transaction() as session:
+        post = Post(
+            id=new_id(),
+            account_id=account.id,
+            uri=f"{account.uri}/objects/{seq}",
+            visibility="public",
+            created_at=EPOCH,
+        )
+        session.add(post)
+        for n, size in enumerate(sizes):
+            key = f"ab/cd/{seq:032d}{n:032d}.jpg"
+            keys.append(key)
+            session.add(
+                MediaFile(
+                    id=new_id(), account_id=account.id, post_id=post.id, storage_key=key,
+                    preview_key=f"ab/cd/{seq:032d}{n:032d}.webp", size=size, kind="image",
+                    purpose="attachment", content_type="image/jpeg", description="",
+                    remote_url=f"{account.uri}/files/{seq}/{n}", created_at=EPOCH,
+                )
+            )  # fmt: skip
+    return keys
+
+
+def cached_keys(node: Node, account: Account) -> list[str | None]:
+    with node.db.snapshot() as session:
+        return list(
+            session.scalars(
+                select(MediaFile.storage_key)
+                .where(MediaFile.account_id == account.id)
+                .order_by(MediaFile.remote_url)
+            )
+        )
+
+
+def test_the_files_of_a_replicated_post_count_and_go_with_its_create(node: Node) -> None:
+    alice = remote(node, "alice")
+    write_log(node, alice, [Spec(100), Spec(100), Spec(100, kind="Update")])
+    old = with_media(node, alice, 1, [1000, 500])
+    new = with_media(node, alice, 2, [1000])
+
+    # 300 bytes of text and 2,500 of files: within 2,800, nothing goes.
+    assert enforce(node, per_author=2800, total=0) == Eviction()
+    # Within 1,500: the oldest entry goes with both of its post's files (1,600 bytes), and
+    # their keys (originals and previews) are handed back to be removed.
+    eviction = enforce(node, per_author=1500, total=0)
+    assert (eviction.entries, eviction.bytes, eviction.authors) == (1, 1600, 1)
+    previews = [key.replace(".jpg", ".webp") for key in old]
+    assert sorted(eviction.files) == sorted(old + previews)
+    assert evicted(node, alice) == [1]
+    assert cached_keys(node, alice) == [None, None, *new]
+    # The total counts files too: 1,200 left for 1,000 allowed, the next Create goes whole.
+    assert enforce(node, per_author=0, total=1000).bytes == 1100
+    assert cached_keys(node, alice) == [None, None, None]
+
+
+def test_an_evicted_entry_whose_files_were_fetched_again_can_go_again(node: Node) -> None:
+    alice = remote(node, "alice")
+    write_log(node, alice, [Spec(100)])
+    keys = with_media(node, alice, 1, [1000])
+    assert enforce(node, per_author=500, total=0).bytes == 1100
+    with node.db.transaction() as session:  # shown again: fetched from the origin or a peer
+        row = session.scalars(select(MediaFile).where(MediaFile.account_id == alice.id)).one()
+        row.storage_key = keys[0]
+    assert enforce(node, per_author=500, total=0) == Eviction(1, 1000, 1, (keys[0],))
