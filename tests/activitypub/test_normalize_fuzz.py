@@ -19,6 +19,7 @@ ACTIVITIES = payloads(
     "mastodon/announce.json", "mastodon/move.json", "mastodon/undo_follow.json",
     "gotosocial/create_note.json", "lemmy/announce_create_page.json",
     "pleroma/create_note_reply.json", "pleroma/emoji_react.json", "friendica/create_article.json",
+    "pixelfed/create_note_image_alt.json",
 )  # fmt: skip
 OBJECTS = payloads(
     "peertube/video.json", "misskey/note_quote.json", "pixelfed/note_image.json",

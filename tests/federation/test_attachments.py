@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from bocage.core.inbound.remote import RemoteAttachment
 from bocage.federation import normalize
-from tests.fuzz import JSON, payloads, well_typed
+from tests.fuzz import JSON, PAYLOADS, payloads, well_typed
 
 PASTURE = Path(__file__).parent.parent / "data" / "pasture"
 
@@ -78,6 +78,35 @@ def test_pixelfed_image_with_null_name() -> None:
     (found,) = media("pixelfed/note_image.json")
     assert (found.kind, found.media_type, found.description) == ("image", "image/jpeg", "")
     assert found.url.startswith("https://pixelfed.social/storage/m/")
+
+
+def test_pixelfed_photo_captured_from_pixelfed_social() -> None:
+    """The Create pixelfed.social sent for a photo post (2023, kept by Vernissage): read as
+    the inbox reads it (bytes, then the activity, then its Note), its one Image is a real
+    attachment with its alt text, blurhash and size, not a link in the text; Pixelfed sends
+    no focal point, and its `location` Place is no medium."""
+    body = (PAYLOADS / "pixelfed" / "create_note_image_alt.json").read_bytes()
+    incoming = normalize.activity(normalize.loads(body))
+    assert incoming.type == "Create"
+    assert incoming.actor == "https://pixelfed.social/users/mczachurski"
+    assert isinstance(incoming.object, dict)
+    post = normalize.post(incoming.object)
+    (found,) = post.attachments
+    assert (found.kind, found.media_type) == ("image", "image/jpeg")
+    assert found.url == (
+        "https://pxscdn.com/public/m/_v2/502420301986951048/f1538e3aa-7b3151/NUalEqHRyJfn/"
+        "YPp7nvccWGSAPcalvb0PvEuDQzcsQZgyCEjsTrFx.jpg"
+    )
+    assert found.description == (
+        "Stickers on the glass from the stairs, casting long and colourful shadows from the sun."
+    )
+    assert found.blurhash == "U9AmM5?GIp9b~UNGoeRk4=E2oeax4;ofxtWB"
+    assert (found.width, found.height) == (1620, 1080)
+    assert found.focus is None and found.digest_multibase is None
+    assert "pxscdn.com" not in post.content and "Shadows" in post.content
+    assert set(post.tags) == {"streetphotography", "colorphotography"}
+    assert not post.sensitive
+    assert post.author_uri == "https://pixelfed.social/users/mczachurski"
 
 
 def test_soapbox_album_sizes_and_blurhashes() -> None:
