@@ -77,10 +77,11 @@ class Settings(BaseSettings):
     api_requests_per_window: int = Field(default=300, ge=0)
     api_window_seconds: float = Field(default=300.0, gt=0)
     # Peer replication (docs/protocol.md): how often logs are synced with peers, and the
-    # room other authors' content may take here (the oldest is evicted beyond it).
+    # room other authors' content (their log entries' activities and their posts' cached
+    # files) may take here (the oldest is evicted beyond it; 0: no limit).
     sync_interval_seconds: float = Field(default=300.0, gt=0)
-    replica_bytes_per_author: int = Field(default=64 * 1024 * 1024, ge=0)
-    replica_bytes_total: int = Field(default=2 * 1024 * 1024 * 1024, ge=0)
+    replica_bytes_per_author: int = Field(default=256 * 1024 * 1024, ge=0)
+    replica_bytes_total: int = Field(default=5 * 1024 * 1024 * 1024, ge=0)
     # Peer-to-peer requests (clock, log pages) per peer and minute.
     p2p_requests_per_minute: int = Field(default=600, ge=0)
     # Advertise this node on the local network (DNS-SD over mDNS) and find others there.

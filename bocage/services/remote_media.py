@@ -7,7 +7,10 @@ A received post or actor leaves rows naming the files (core/media/remote.py) and
 yet, or evicted), come here: downloaded through the SSRF-safe client within the size its kind
 may have, its type read from its bytes, its `digestMultibase` checked, the author's exact
 bytes stored as the original beside a preview and a blurhash, then the cache's budget
-enforced (least recently used remote files evicted, never an upload).
+enforced (least recently used remote files evicted, never an upload). When its server fails
+and the author signed its digest, the file is asked of the nodes that may hold it by digest
+(the author's gateways, then the peers: core/media/shared.py, docs/protocol.md §3.5), and a
+node that sends other bytes is scored down.
 """
 
 from __future__ import annotations
