@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bocage.core.replication import budget
 from bocage.core.replication.budget import Eviction
-from bocage.node import Node
 from bocage.kernel.ids import new_id
+from bocage.node import Node
 from bocage.store.models import Account, GatewayConsent, LogEntry, MediaFile, Post
 from tests.core.helpers import remote_user, user
 
