@@ -18,7 +18,7 @@ import hashlib
 import io
 from typing import TYPE_CHECKING
 
-from bocage.adapters import metadata
+from bocage.adapters import metadata, vips
 from bocage.adapters.sniff import SVG, sniff
 from bocage.core.media import media
 from bocage.core.media.media import Derived, ImagePolicy, ProcessedImage, Upload
@@ -71,8 +71,13 @@ def decode(data: bytes) -> PILImage.Image:
 def derive(data: bytes) -> Derived:
     """The preview and blurhash of an image (the first frame of an animated one), as shown:
     turned as the camera said."""
-    return _derive(_open(data))
+    return _derive(_open(data), data)
 
+
+# Formats without reduced decoding in Pillow, and the size from which libvips makes their
+# preview instead (Pillow would hold 64 MB of pixels and more).
+SHRUNK_AS_READ = ("PNG", "WEBP")
+SHRUNK_FROM_PIXELS = 16_000_000
 
 # Pillow's own `exif_transpose` steps, applied to the preview only (a 50-megapixel photo is
 # never turned whole: only what is shown of it is).
@@ -80,25 +85,37 @@ _TURNS = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANS
           6: "ROTATE_270", 7: "TRANSVERSE", 8: "ROTATE_90"}  # fmt: skip
 
 
-def _orientation(image: PILImage.Image) -> int:
-    found = image.getexif().get(metadata.ORIENTATION_TAG, 1)
+def _orientation(image: PILImage.Image, data: bytes) -> int:
+    if image.format == "PNG":  # read from the chunks: Pillow's getexif decodes a PNG whole
+        from PIL import Image
+
+        block = metadata.png_exif(data)
+        exif = Image.Exif()
+        if block:
+            exif.load(block)
+    else:
+        exif = image.getexif()
+    found = exif.get(metadata.ORIENTATION_TAG, 1)
     return found if isinstance(found, int) and 1 <= found <= 8 else 1
 
 
-def _derive(image: PILImage.Image) -> Derived:
+def _derive(image: PILImage.Image, data: bytes) -> Derived:
     """Decoded at the smallest size a preview needs (a JPEG's DCT scaling reads every byte of
-    the file, so a truncated one is still refused, in a quarter of the time)."""
+    the file, so a truncated one is still refused, in a quarter of the time; a very large PNG
+    or WebP is shrunk by libvips as it is read, adapters/vips.py)."""
     import blurhash
     from PIL import Image
 
-    orientation = _orientation(image)
+    orientation = _orientation(image, data)
     width, height = image.size
     long_side = media.PREVIEW_LONG_SIDE
-    if image.format == "JPEG":
+    size = media.preview_size(width, height)
+    if image.format in SHRUNK_AS_READ and width * height > SHRUNK_FROM_PIXELS:
+        image = _open(vips.shrunk_png(data, *size, media.UNREADABLE))
+    elif image.format == "JPEG":
         image.draft("RGB", (long_side, long_side))
     _load(image)
     shown = image if image.mode in ("RGB", "RGBA") else image.convert(_shown_mode(image))
-    size = media.preview_size(width, height)
     preview = shown if shown.size == size else shown.resize(size, reducing_gap=2.0)
     if orientation in _TURNS:
         preview = preview.transpose(getattr(Image.Transpose, _TURNS[orientation]))
@@ -132,9 +149,9 @@ def prepare(data: bytes) -> Upload:
     if kind != "image":
         return Upload(data, content_type, kind, hashlib.sha256(data).hexdigest())
     image = _open(data)
-    orientation = _orientation(image)
+    orientation = _orientation(image, data)
     if content_type in media.SHOWN_AS_IS:
-        derived = _derive(image)
+        derived = _derive(image, data)
         served, served_type, original = (
             _stripped(data, content_type, orientation),
             content_type,

@@ -141,6 +141,20 @@ def _png(data: bytes, orientation: int) -> bytes:
         pos = end
 
 
+def png_exif(data: bytes) -> bytes | None:
+    """The EXIF block of a PNG (its `eXIf` chunk, before or after the pixels), read from the
+    chunks without decoding an image: Pillow decodes the whole image to look for one."""
+    pos = 8
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        if kind == b"eXIf":
+            return data[pos + 8 : pos + 8 + length]
+        if kind == b"IEND":
+            return None
+        pos += 12 + length
+    return None
+
+
 def _png_chunk(kind: bytes, body: bytes) -> bytes:
     crc = zlib.crc32(kind + body)
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)

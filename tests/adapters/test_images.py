@@ -5,6 +5,7 @@ words a person understands."""
 from __future__ import annotations
 
 import io
+import zlib
 
 import blurhash
 import pytest
@@ -82,3 +83,50 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded() -> None:
     assert len(bomb) < 200_000
     with pytest.raises(InvalidInput):
         images.derive(bomb)
+
+
+def huge(kind: str) -> bytes:
+    """An image over SHRUNK_FROM_PIXELS (its preview made by libvips as it is read): dark on
+    the left, light on the right."""
+    side = (5200, 3250)
+    assert side[0] * side[1] > images.SHRUNK_FROM_PIXELS
+    ramp = Image.linear_gradient("L").rotate(90).resize(side)  # 0 on the left, 255 right
+    return encoded(
+        Image.merge("RGB", (ramp, ramp, ramp)),
+        kind,
+        **({"lossless": True} if kind == "WEBP" else {}),
+    )
+
+
+@pytest.mark.parametrize("kind", ["PNG", "WEBP"])
+def test_a_huge_png_or_webp_gets_its_preview_shrunk_as_it_is_read(kind: str) -> None:
+    derived = images.derive(huge(kind))
+    assert (derived.width, derived.height) == (5200, 3250)
+    assert (derived.preview_width, derived.preview_height) == (640, 400)
+    preview = Image.open(io.BytesIO(derived.preview)).convert("L")
+    assert preview.size == (640, 400)
+    assert preview.getpixel((5, 200)) < 40 < 215 < preview.getpixel((634, 200))
+    assert len(derived.blurhash) > 6
+
+
+def test_a_huge_truncated_png_is_refused() -> None:
+    data = huge("PNG")
+    with pytest.raises(InvalidInput):
+        images.derive(data[: len(data) // 2])
+
+
+def test_a_pngs_orientation_is_read_even_after_its_pixels() -> None:
+    """A PNG's eXIf chunk may follow its pixels (Pillow decodes the whole image to find it):
+    read from the chunks, the preview of a camera's sideways PNG stands upright."""
+    data = huge("PNG")
+    iend = data.rindex(b"IEND") - 4
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turn 90° clockwise to show
+    body = exif.tobytes()
+    chunk = len(body).to_bytes(4, "big") + b"eXIf" + body
+    chunk += zlib.crc32(b"eXIf" + body).to_bytes(4, "big")
+    derived = images.derive(data[:iend] + chunk + data[iend:])
+    assert (derived.width, derived.height) == (3250, 5200)
+    assert (derived.preview_width, derived.preview_height) == (400, 640)
+    preview = Image.open(io.BytesIO(derived.preview)).convert("L")
+    assert preview.getpixel((200, 5)) < 40 < 215 < preview.getpixel((200, 634))  # dark on top
