@@ -232,13 +232,10 @@ def media_attachment(ctx: Context, row: MediaFile, shared: bool = True) -> dict[
 
 
 def _remote_file_urls(ctx: Context, row: MediaFile, shared: bool) -> tuple[str | None, str | None]:
-    path = remote_media.served_path(row, shared)
+    path, preview = remote_media.served_paths(row, shared)
     if path is None:  # a private post's file, not cached: its origin's address
         return row.remote_url, row.remote_preview_url
-    url = ctx.urls.media(path)
-    if shared:
-        return url, (url + "/preview" if row.kind == "image" else row.remote_preview_url)
-    return url, ctx.urls.media(row.preview_key) if row.preview_key else url
+    return ctx.urls.media(path), ctx.urls.media(preview) if preview else row.remote_preview_url
 
 
 def _media_size(width: int, height: int) -> dict[str, Any]:

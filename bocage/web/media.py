@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bocage.core.media import remote
 from bocage.core.media.media import PREVIEW_LONG_SIDE, VISUAL, licence_words
 from bocage.store.models import MediaFile
 
@@ -37,9 +38,16 @@ class ShownMedia:
         return self.kind in VISUAL
 
 
-def shown(row: MediaFile) -> ShownMedia:
-    url = _url(row.storage_key) or row.remote_url or ""
-    preview = _url(row.preview_key) or row.remote_preview_url or ""
+def shown(row: MediaFile, shared: bool = False) -> ShownMedia:
+    """`shared`: its post is public or unlisted, so another server's file is loaded through
+    this node's proxy (fetched, from its origin or a peer, when not cached: as the API does);
+    else from the copy cached here, or its origin's address while there is none."""
+    if row.remote_url is None:
+        url, preview = _url(row.storage_key), _url(row.preview_key)
+    else:
+        path, preview_path = remote.served_paths(row, shared)
+        url = _url(path) or row.remote_url
+        preview = _url(preview_path) or row.remote_preview_url or ""
     return ShownMedia(
         kind=row.kind or "image",
         url=url,

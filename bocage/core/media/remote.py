@@ -339,6 +339,19 @@ def _in_use(session: Session, key: str) -> bool:
     )
 
 
+def served_paths(row: MediaFile, shared: bool = True) -> tuple[str | None, str | None]:
+    """The paths under /media of a remote file and of its preview (`served_path`): through
+    the proxy when anyone may see it (an image's preview at `…/preview`; another kind's
+    preview is none of ours), else the cached copies (the file standing in for a missing
+    preview). (None, None): a private post's file not cached, known only by its origin."""
+    path = served_path(row, shared)
+    if path is None:
+        return None, None
+    if shared:
+        return path, f"{path}/preview" if row.kind == "image" else None
+    return path, row.preview_key or path
+
+
 def served_path(row: MediaFile, shared: bool = True) -> str | None:
     """The path under /media a client loads a file by: an upload's key; a remote file's
     proxy path (`remote/{id}`: served from the cache, fetched again when evicted) when it
