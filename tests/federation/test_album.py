@@ -117,8 +117,8 @@ async def follow(bob: Mastodon, handle: str) -> Any:
 
 
 async def album_on_home(bob: Mastodon, uri: str) -> Any:
-    """The status `uri` on Bob's home, once each of its ten attachments is cached on his
-    node (its blurhash is set then)."""
+    """The status `uri` on Bob's home, once each of its ten attachments has its blurhash
+    (the sender's, or ours once cached: the bytes are checked after, by fetching them)."""
 
     async def shown() -> Any:
         home = await asyncio.to_thread(bob.timeline_home, limit=40)
