@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bocage.core.media import remote
 from bocage.core.media.media import PREVIEW_LONG_SIDE, VISUAL, licence_words
-from bocage.store.models import MediaFile
+from bocage.store.models import MediaFile, Post
 
 FOCUS_STEPS = 10  # the photo grid's crop moves in tenths (style.css .fx-N / .fy-N)
 
@@ -38,13 +38,14 @@ class ShownMedia:
         return self.kind in VISUAL
 
 
-def shown(row: MediaFile, shared: bool = False) -> ShownMedia:
-    """`shared`: its post is public or unlisted, so another server's file is loaded through
-    this node's proxy (fetched, from its origin or a peer, when not cached: as the API does);
-    else from the copy cached here, or its origin's address while there is none."""
+def shown(row: MediaFile, post: Post | None = None) -> ShownMedia:
+    """Another server's file on a public or unlisted `post` is loaded through this node's
+    proxy (fetched, from its origin or a peer, when not cached: as the API does); else from
+    the copy cached here, or its origin's address while there is none."""
     if row.remote_url is None:
         url, preview = _url(row.storage_key), _url(row.preview_key)
     else:
+        shared = post is not None and post.visibility in remote.SHARED
         path, preview_path = remote.served_paths(row, shared)
         url = _url(path) or row.remote_url
         preview = _url(preview_path) or row.remote_preview_url or ""
