@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -113,6 +113,19 @@ def _here(request: Request) -> str:
     return quote(request.url.path + query, safe="/")
 
 
+def face_routes() -> list[BaseRoute]:
+    """Every face's routes, in the order they are tried (scripts/mastodon_coverage.py matches
+    Mastodon.py's paths against them)."""
+    return [
+        *activitypub_routes(),
+        *mastodon_routes(),
+        *streaming_routes,
+        *p2p_routes(),
+        *all_routes(),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+
+
 def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
     node = Node(settings, run_worker=run_worker)
     streams = StreamHub(node.services)
@@ -130,14 +143,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
             await streams.stop()
             await node.stop()
 
-    routes = [
-        *activitypub_routes(),
-        *mastodon_routes(),
-        *streaming_routes,
-        *p2p_routes(),
-        *all_routes(),
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
-    ]
+    routes = face_routes()
     app = Starlette(
         middleware=[
             Middleware(CrossOrigin),  # outermost: even a refusal (429, 401) is readable
