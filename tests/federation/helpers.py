@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from mastodon import Mastodon
 
 from tests.conftest import PASSWORD
 from tests.processes import NodeProcess
@@ -98,3 +99,19 @@ async def eventually(
             return last
         await asyncio.sleep(0.1)
     raise AssertionError(f"not within {within}s: {what} (last: {last!r})")
+
+
+async def api_follow(client: Mastodon, handle: str) -> Any:
+    """Through the client API (`client`, a Mastodon.py client of the follower's node): the
+    account `handle` looked up (resolved from its node) and followed, once its node accepted."""
+    found = await asyncio.to_thread(client.search_v2, handle, resolve=True, result_type="accounts")
+    assert len(found.accounts) == 1, found
+    account = found.accounts[0]
+    await asyncio.to_thread(client.account_follow, account.id)
+
+    async def accepted() -> bool:
+        (relation,) = await asyncio.to_thread(client.account_relationships, account.id)
+        return bool(relation.following)
+
+    await eventually(accepted, what=f"follows {handle}")
+    return account

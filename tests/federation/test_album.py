@@ -23,7 +23,7 @@ from mastodon import Mastodon
 from PIL import Image
 
 from tests.addresses import loopback
-from tests.federation.helpers import eventually, prepare_node
+from tests.federation.helpers import api_follow, eventually, prepare_node
 from tests.mastodon_api.test_mastodon_py import logged_in
 from tests.processes import NodeProcess, running
 
@@ -101,21 +101,6 @@ async def get(http: httpx.AsyncClient, url: str, what: str) -> bytes:
     return answer.content
 
 
-async def follow(bob: Mastodon, handle: str) -> Any:
-    """Bob follows `handle` (looked up on its node), once its node has accepted."""
-    found = await asyncio.to_thread(bob.search_v2, handle, resolve=True, result_type="accounts")
-    assert len(found.accounts) == 1, found
-    account = found.accounts[0]
-    await asyncio.to_thread(bob.account_follow, account.id)
-
-    async def accepted() -> bool:
-        (relation,) = await asyncio.to_thread(bob.account_relationships, account.id)
-        return bool(relation.following)
-
-    await eventually(accepted, what=f"bob follows {handle}")
-    return account
-
-
 async def album_on_home(bob: Mastodon, uri: str) -> Any:
     """The status `uri` on Bob's home, once each of its ten attachments has its blurhash
     (the sender's, or ours once cached: the bytes are checked after, by fetching them)."""
@@ -135,7 +120,7 @@ async def test_an_album_of_ten_outlives_its_authors_node(nodes: tuple[NodeProces
     node_a, node_b = nodes
     alice = await asyncio.to_thread(logged_in, node_a, "alice", ["read", "write"])
     bob = await asyncio.to_thread(logged_in, node_b, "bob", ["read", "write", "follow"])
-    await follow(bob, f"alice@{node_a.host}:{node_a.port}")
+    await api_follow(bob, f"alice@{node_a.host}:{node_a.port}")
 
     photos = [photo(n, size) for n, size in enumerate(sizes())]
     alts = [f"Photo {n + 1} of the walk along the hedge, in the evening" for n in range(PHOTOS)]

@@ -23,7 +23,7 @@ from mastodon import Mastodon
 from PIL import Image
 
 from tests.addresses import loopback
-from tests.federation.helpers import eventually, prepare_node
+from tests.federation.helpers import api_follow, eventually, prepare_node
 from tests.mastodon_api.test_mastodon_py import logged_in
 from tests.p2p.helpers import holds, log_length, sync
 from tests.processes import NodeProcess, run_cli, running
@@ -62,19 +62,7 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NodeProces
 
 async def follow(follower: Mastodon, node: NodeProcess, who: str) -> None:
     """`follower` follows `who` of `node` (looked up on the follower's node), once accepted."""
-    handle = f"{who}@{node.host}:{node.port}"
-    found = await asyncio.to_thread(
-        follower.search_v2, handle, resolve=True, result_type="accounts"
-    )
-    assert len(found.accounts) == 1, found
-    account = found.accounts[0]
-    await asyncio.to_thread(follower.account_follow, account.id)
-
-    async def accepted() -> bool:
-        (relation,) = await asyncio.to_thread(follower.account_relationships, account.id)
-        return bool(relation.following)
-
-    await eventually(accepted, what=f"follows {handle}")
+    await api_follow(follower, f"{who}@{node.host}:{node.port}")
 
 
 async def shown_status(client: Mastodon, uri: str, photos: int, within: float = 40) -> Any:
