@@ -259,26 +259,23 @@ def test_bad_subscriptions_are_refused_with_reasons(
     assert missing.status_code == 400
     assert "subscription" in missing.json()["error"]
 
-    not_a_key = Keys(keys.private, keys.auth)
-    body = {
-        "subscription": {
-            "endpoint": push_service.url("/bad"),
-            "keys": {"p256dh": b64url(b"\x04" + b"\x01" * 64), "auth": b64url(not_a_key.auth)},
-        }
-    }
-    refused = httpx.post(url, json=body, headers=headers)
-    assert refused.status_code == 422
-    assert refused.json()["error"].startswith("Validation failed: ")
-    assert "p256dh" in refused.json()["error"]
+    good_keys = {"p256dh": keys.p256dh, "auth": b64url(keys.auth)}
+    endpoint = push_service.url("/bad")
 
-    short_auth = {**body["subscription"], "keys": {"p256dh": keys.p256dh, "auth": "AAAA"}}
-    refused = httpx.post(url, json={"subscription": short_auth}, headers=headers)
-    assert refused.status_code == 422 and "auth" in refused.json()["error"]
+    def refusal(endpoint: str, keys: dict[str, str]) -> httpx.Response:
+        body = {"subscription": {"endpoint": endpoint, "keys": keys}}
+        return httpx.post(url, json=body, headers=headers)
 
-    not_a_url = {**body["subscription"], "endpoint": "push service", "keys": short_auth["keys"]}
-    not_a_url["keys"] = {"p256dh": keys.p256dh, "auth": b64url(keys.auth)}
-    refused = httpx.post(url, json={"subscription": not_a_url}, headers=headers)
-    assert refused.status_code == 422 and "endpoint" in refused.json()["error"]
+    not_a_point = refusal(endpoint, {**good_keys, "p256dh": b64url(b"\x04" + b"\x01" * 64)})
+    assert not_a_point.status_code == 422
+    assert not_a_point.json()["error"].startswith("Validation failed: ")
+    assert "p256dh" in not_a_point.json()["error"]
+
+    short_auth = refusal(endpoint, {**good_keys, "auth": "AAAA"})
+    assert short_auth.status_code == 422 and "auth" in short_auth.json()["error"]
+
+    not_a_url = refusal("push service", good_keys)
+    assert not_a_url.status_code == 422 and "endpoint" in not_a_url.json()["error"]
 
     bad_policy = subscribe(api_node, alice.access_token, push_service.url("/p"), keys, policy="x")
     assert bad_policy.status_code == 422 and "policy" in bad_policy.json()["error"]
@@ -367,6 +364,10 @@ def test_only_what_the_alerts_and_policy_ask_for_is_pushed(
 
     bob.status_post("@alice a mention nobody asked to be pushed")  # alerts: mention off
     bob.status_favourite(post.id)  # policy: alice does not follow bob
+    # Notifications are written by a job: the favourite's, before alice follows bob.
+    assert eventually(
+        lambda: [n for n in alice.notifications(types=["favourite"]) if n.status.id == post.id]
+    )
     alice.account_follow(bob_account.id)
     bob.status_reblog(post.id)  # alice follows bob now, and reblogs are pushed
 
