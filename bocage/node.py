@@ -13,6 +13,7 @@ import logging
 from bocage.activitypub.federation import Federation
 from bocage.adapters.images import PillowImages
 from bocage.adapters.storage import LocalStorage
+from bocage.adapters.webpush import WebPush
 from bocage.config import Settings
 from bocage.core.auth.logins import Logins
 from bocage.core.auth.signups import SignUps
@@ -70,6 +71,8 @@ class Node:
             sign_ups=self.sign_ups,
             rules_cache=self.federation,
             checks=Checks(self.ctx, self.federation),
+            push_crypto=WebPush(),
+            push_sender=self.federation.client,
         )
         self.worker = Worker(
             self.db,

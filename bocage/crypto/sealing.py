@@ -35,6 +35,7 @@ PREFIX = f"sealed:{VERSION}:"
 PREFIX_BYTES = PREFIX.encode("ascii")
 SEED = "seed"
 PEM = "pem"
+TOKEN = "token"  # an access token a push message carries (core/push)
 _SALT = b"bocage sealed keys"
 _NONCE_BYTES = 12
 _KNOWN: dict[str, SealingKey] = {}
@@ -92,6 +93,9 @@ class Keyring:
     def seal_pem(self, pem: str) -> str:
         return self.seal(pem.encode("ascii"), PEM)
 
+    def seal_token(self, token: str) -> str:
+        return self.seal(token.encode("utf-8"), TOKEN)
+
     def is_current(self, stored: str | bytes) -> bool:
         """Sealed with the current key already (nothing to do at start or in a rotation)."""
         text = stored.decode("latin-1") if isinstance(stored, bytes) else stored
@@ -131,6 +135,11 @@ def open_pem(stored: str) -> str:
     if not stored.startswith(PREFIX):
         return stored
     return _opened(stored, PEM).decode("ascii")
+
+
+def open_token(stored: str) -> str:
+    """An access token sealed with `Keyring.seal_token`."""
+    return _opened(stored, TOKEN).decode("utf-8")
 
 
 @lru_cache(maxsize=4096)

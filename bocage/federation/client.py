@@ -393,6 +393,25 @@ class FederationClient:
         except (_aiohttp().ClientError, TimeoutError) as exc:
             raise FetchError(f"{method} {url[:200]}: {exc.__class__.__name__} {exc}") from exc
 
+    async def push(
+        self, url: str, body: bytes, headers: dict[str, str], timeout_seconds: float = 30.0
+    ) -> Response:
+        """A Web Push message to a push service (services/push.py): unsigned (its VAPID
+        signature is in `headers`), no redirects (RFC 8030 has none), any status answered
+        as is; `FetchError` when the service cannot be reached in time."""
+        url = self.policy.check_url(url)
+        try:
+            async with self._client().post(
+                url,
+                data=body,
+                headers=headers,
+                allow_redirects=False,
+                timeout=_aiohttp().ClientTimeout(total=timeout_seconds, connect=5.0),
+            ) as answer:
+                return Response(answer.status, await _read_capped(answer, 64 * 1024))
+        except (_aiohttp().ClientError, TimeoutError) as exc:
+            raise FetchError(f"POST {url[:200]}: {exc.__class__.__name__} {exc}") from exc
+
     def websocket(self, url: str, signer: Signer) -> Any:
         """A WebSocket to another node, its handshake signed (peer replication's live
         entries); an async context manager yielding aiohttp's socket."""

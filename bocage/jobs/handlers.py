@@ -6,6 +6,7 @@ from __future__ import annotations
 from bocage.core.media.media import SWEEP_JOB as MEDIA_SWEEP
 from bocage.core.media.remote import JOB as MEDIA_FETCH
 from bocage.core.posts.scheduled import JOB as SCHEDULED_PUBLISH
+from bocage.core.push.push import JOB as PUSH_DELIVER
 from bocage.services import Services
 from bocage.store.queue import Handler
 
@@ -24,4 +25,5 @@ def of(services: Services) -> dict[str, Handler]:
         SCHEDULED_PUBLISH: posts.publish_scheduled,
         MEDIA_SWEEP: services.media.sweep,
         MEDIA_FETCH: services.remote_media.fetch_job,
+        PUSH_DELIVER: services.push.deliver_job,
     }

@@ -18,6 +18,7 @@ from bocage.mastodon_api.routes import (
     media,
     notifications,
     polls,
+    push,
     relationships,
     scheduled_statuses,
     search,
@@ -47,4 +48,5 @@ def all_routes() -> list[BaseRoute]:
         *conversations.routes,
         *filters.routes,
         *polls.routes,
+        *push.routes,
     ]

@@ -19,6 +19,7 @@ from bocage.core.filters.matching import FilterInfo, Match
 from bocage.core.media import media
 from bocage.core.media import remote as remote_media
 from bocage.core.polls.polls import PollView
+from bocage.core.push import push
 from bocage.core.reading import visibility
 from bocage.core.timelines.timelines import PostView
 from bocage.kernel.context import Context
@@ -33,6 +34,7 @@ from bocage.store.models import (
     OAuthApp,
     ScheduledStatus,
     UserList,
+    WebPushSubscription,
 )
 
 VERSION = "4.3.0"  # the Mastodon API level clients may expect; Mastodon.py checks it
@@ -256,7 +258,8 @@ def _mention(ctx: Context, row: Any) -> dict[str, str]:
     }
 
 
-def application(app: OAuthApp, *, with_secret: bool) -> dict[str, Any]:
+def application(app: OAuthApp, *, with_secret: bool, vapid_key: str = "") -> dict[str, Any]:
+    """An Application; `vapid_key` is the node's VAPID public key (services/push.py)."""
     document: dict[str, Any] = {
         "id": str(app.id),
         "name": app.name,
@@ -264,7 +267,7 @@ def application(app: OAuthApp, *, with_secret: bool) -> dict[str, Any]:
         "scopes": app.scopes.split(),
         "redirect_uri": "\n".join(app.redirect_uris),
         "redirect_uris": list(app.redirect_uris),
-        "vapid_key": "",
+        "vapid_key": vapid_key,
     }
     if with_secret:
         document |= {
@@ -273,6 +276,18 @@ def application(app: OAuthApp, *, with_secret: bool) -> dict[str, Any]:
             "client_secret_expires_at": 0,
         }
     return document
+
+
+def web_push_subscription(row: WebPushSubscription, server_key: str) -> dict[str, Any]:
+    """A WebPushSubscription: every alert an app can ask for, on or off."""
+    return {
+        "id": str(row.id),
+        "endpoint": row.endpoint,
+        "standard": row.standard,
+        "alerts": push.alerts_of(row),
+        "policy": row.policy,
+        "server_key": server_key,
+    }
 
 
 def relationship(target_id: int, found: Any) -> dict[str, Any]:

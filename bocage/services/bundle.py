@@ -24,11 +24,14 @@ from bocage.services.ports import (
     Logins,
     Lookups,
     MediaStore,
+    PushCrypto,
+    PushSender,
     SignatureChecks,
     SignUps,
 )
 from bocage.services.posts import PostService
 from bocage.services.publishing import PublishingService
+from bocage.services.push import PushService
 from bocage.services.remote_media import RemoteMediaService
 from bocage.services.replication import ReplicationService
 from bocage.services.search import SearchService
@@ -54,6 +57,7 @@ class Services:
     notifications: NotificationService
     posts: PostService
     publishing: PublishingService
+    push: PushService
     replication: ReplicationService
     search: SearchService
     streaming: StreamService
@@ -73,6 +77,8 @@ class Services:
         sign_ups: SignUps,
         rules_cache: DomainRulesCache,
         checks: SignatureChecks,
+        push_crypto: PushCrypto,
+        push_sender: PushSender,
     ) -> Services:
         media = MediaService(db, ctx, images, storage)
         replication = ReplicationService(db, ctx, storage)
@@ -94,6 +100,7 @@ class Services:
             notifications=NotificationService(db, ctx),
             posts=PostService(db, ctx, lookups),
             publishing=PublishingService(db, ctx, checks),
+            push=PushService(db, ctx, push_crypto, push_sender),
             replication=replication,
             search=SearchService(db, ctx, lookups),
             streaming=StreamService(db, ctx),

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from bocage.core.instance.domains import DomainRules
 from bocage.core.media.media import Derived, ImagePolicy, ProcessedImage, Upload
+from bocage.core.push.push import Sealed, VapidKey
 from bocage.crypto import httpsig
 from bocage.store.db import Database
 from bocage.store.models import Account, Peer, Post, User
@@ -113,6 +114,46 @@ class Downloads(Protocol):
     async def get_file(self, url: str, limit: int, timeout_seconds: float) -> bytes:
         """The body of `url`, of at most `limit` bytes (`FetchError` past it, or on a
         failure: `status` says whether trying again later may help)."""
+
+
+class PushSender(Protocol):
+    """Web Push messages sent to push services through the SSRF-safe client
+    (federation/client.py `push`)."""
+
+    async def push(
+        self, url: str, body: bytes, headers: dict[str, str], timeout_seconds: float = 30.0
+    ) -> PushAnswer:
+        """The push service's answer (`FetchError` when it cannot be reached, or when this
+        node must not contact its address)."""
+
+
+class PushAnswer(Protocol):
+    @property
+    def status(self) -> int: ...
+
+
+class PushCrypto(Protocol):
+    """Web Push's cryptography (adapters/webpush.py): the VAPID key, RFC 8291 encryption,
+    RFC 8292 signatures."""
+
+    def generate_key(self) -> VapidKey: ...
+
+    def check_keys(self, p256dh: bytes, auth: bytes) -> None:
+        """`InvalidInput` unless a message can be encrypted for these keys."""
+
+    def seal(
+        self,
+        endpoint: str,
+        p256dh: bytes,
+        auth: bytes,
+        *,
+        standard: bool,
+        message: bytes,
+        vapid: VapidKey,
+        subject: str,
+        ttl: int,
+        urgency: str,
+    ) -> Sealed: ...
 
 
 class Logins(Protocol):

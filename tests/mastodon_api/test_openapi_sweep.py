@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from bocage.mastodon_api import all_routes
 from bocage.mastodon_api.streaming.routes import routes as streaming_routes
@@ -179,6 +181,7 @@ def _scenario(recorder: Recorder) -> None:
     _statuses(recorder, anonymous, alice, bob)
     _featured_tags(alice, bob)
     _lists_markers_and_filters(alice, bob)
+    _push_subscription(alice)
     _refusals(recorder, anonymous, alice)
 
 
@@ -413,6 +416,25 @@ def _lists_markers_and_filters(alice: Person, bob: Person) -> None:
     ok(a.get(f"/api/v1/filters/{old['id']}"))
     ok(a.put(f"/api/v1/filters/{old['id']}", data={"phrase": "mops", "context[]": ["home"]}))
     ok(a.delete(f"/api/v1/filters/{old['id']}"))
+
+
+def _push_subscription(alice: Person) -> None:
+    """Subscribed, read, changed and removed (the pushes: tests/mastodon_api/test_push.py)."""
+    point = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    keys = {"p256dh": base64.urlsafe_b64encode(point).decode(),
+            "auth": base64.urlsafe_b64encode(b"sixteen byte key").decode()}  # fmt: skip
+    subscription = {"endpoint": "https://push.invalid/sweep", "keys": keys, "standard": True}
+    a = alice.api
+    data = {"alerts": {"mention": True}}
+    ok(a.post("/api/v1/push/subscription", json={"subscription": subscription, "data": data}))
+    ok(a.get("/api/v1/push/subscription"))
+    ok(a.put("/api/v1/push/subscription", json={"data": {"alerts": {"follow": True}}}))
+    ok(a.delete("/api/v1/push/subscription"))
+    refused(a.get("/api/v1/push/subscription"), 404)
 
 
 def _refusals(recorder: Recorder, anonymous: httpx.Client, alice: Person) -> None:

@@ -1,6 +1,7 @@
 """The node's private keys in the database: every local account's Ed25519 seed and RSA key,
-and the instance actor's RSA key. They are stored sealed (`crypto/sealing.py`); this module
-seals what is not sealed with the current secret yet, in one transaction:
+the instance actor's RSA key, the VAPID key and the tokens Web Push messages carry
+(core/push). They are stored sealed (`crypto/sealing.py`); this module seals what is not
+sealed with the current secret yet, in one transaction:
 
 - at every start (`Node.start`, and `bocage serve` before it listens): rows from before
   sealing existed are sealed, rows sealed with `previous_secret_key` (a rotation that stopped
@@ -23,9 +24,10 @@ from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bocage.core.instance.instance import INSTANCE_KEY
+from bocage.core.push import push
 from bocage.crypto import sealing
 from bocage.crypto.sealing import Keyring
-from bocage.store.models import Account, InstanceSetting
+from bocage.store.models import Account, InstanceSetting, WebPushSubscription
 
 if TYPE_CHECKING:
     from bocage.store.db import Database
@@ -44,7 +46,13 @@ def seal_stored(db: Database, ring: Keyring) -> int:
     with db.transaction() as session:
         changed = seal_all(session, ring)
     if changed:
-        db.scrub([Account.__tablename__, InstanceSetting.__tablename__])
+        db.scrub(
+            [
+                Account.__tablename__,
+                InstanceSetting.__tablename__,
+                WebPushSubscription.__tablename__,
+            ]
+        )
     return changed
 
 
@@ -54,7 +62,8 @@ def seal_all(session: Session, ring: Keyring) -> int:
     changed = [_resealed(ring, *row) for row in session.execute(_needing(ring))]
     if changed:
         session.execute(RESEAL, changed)
-    return len(changed) + _seal_instance_key(session, ring)
+    # The VAPID key and the access tokens push messages carry (core/push) too.
+    return len(changed) + _seal_instance_key(session, ring) + push.reseal(session, ring)
 
 
 def _needing(ring: Keyring) -> Select[int, bytes | None, str | None]:

@@ -20,6 +20,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from bocage.core.instance import domains
+from bocage.core.push import push
 from bocage.core.reading import markers
 from bocage.core.reading.visibility import no_block_between
 from bocage.kernel import events
@@ -83,6 +84,7 @@ def create(
     )
     if written:
         events.emit(session, "notification", notification_id=notification_id, account_id=recipient)
+        push.enqueue_for(session, notification_id, recipient, kind, sender)  # Web Push
     return written
 
 

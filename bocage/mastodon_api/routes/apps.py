@@ -26,12 +26,14 @@ async def create_app(request: Request) -> Response:
         text_param(values, "scopes") or None,
         text_param(values, "website") or None,
     )
-    return json(entities.application(app, with_secret=True))
+    vapid_key = await services_of(request).push.server_key()
+    return json(entities.application(app, with_secret=True, vapid_key=vapid_key))
 
 
 async def verify_app(request: Request) -> Response:
     grant = await require(request, "read")
-    return json(entities.application(grant.app, with_secret=False))
+    vapid_key = await services_of(request).push.server_key()
+    return json(entities.application(grant.app, with_secret=False, vapid_key=vapid_key))
 
 
 async def token(request: Request) -> Response:

@@ -48,6 +48,7 @@ async def _configuration(request: Request) -> dict[str, Any]:
             "max_expiration": found.max_poll_expiration,
         },
         "translation": {"enabled": False},
+        "vapid": {"public_key": await services.push.server_key()},
     }
 
 

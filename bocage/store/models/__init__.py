@@ -31,6 +31,7 @@ from bocage.store.models.posts import (
     ScheduledMedia,
     ScheduledStatus,
 )
+from bocage.store.models.push import WebPushSubscription
 from bocage.store.models.replication import GatewayConsent, HeldObject, Peer, PeerCandidate
 from bocage.store.models.timelines import FeedEntry, ListFeedEntry, Marker
 
@@ -89,5 +90,6 @@ __all__ = [
     "UTCDateTime",
     "User",
     "UserList",
+    "WebPushSubscription",
     "WebSession",
 ]
