@@ -195,6 +195,7 @@ def test_the_policy_filters_into_requests(
     assert (policy.for_not_following, policy.for_private_mentions) == ("accept", "filter")
     assert (policy.for_limited_accounts, policy.summary.pending_requests_count) == ("filter", 0)
     check("NotificationPolicy", http.get("/api/v2/notifications/policy").json())
+    check("V1NotificationPolicy", http.get("/api/v1/notifications/policy").json())
     assert http.get("/api/v1/notifications/policy").json() == {
         "filter_not_following": False, "filter_not_followers": False,
         "filter_new_accounts": False, "filter_private_mentions": True,
