@@ -16,6 +16,7 @@ from bocage.mastodon_api.routes import (
     lists,
     markers,
     media,
+    notification_requests,
     notifications,
     polls,
     push,
@@ -38,6 +39,8 @@ def all_routes() -> list[BaseRoute]:
         *featured_tags.routes,
         *statuses.routes,
         *timelines.routes,
+        # /notifications/policy, /notifications/requests before /notifications/{group_key}
+        *notification_requests.routes,
         *notifications.routes,
         *search.routes,
         *media.routes,

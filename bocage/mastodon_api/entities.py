@@ -434,3 +434,79 @@ def filter_result(match: Match) -> dict[str, Any]:
         if match.status_matches is not None
         else None,
     }
+
+
+def partial_account(entity: dict[str, Any]) -> dict[str, Any]:
+    """The PartialAccountWithAvatar of grouped notifications (`expand_accounts=
+    partial_avatars`), from a whole Account entity."""
+    keys = ("id", "acct", "locked", "bot", "url", "avatar", "avatar_static")
+    return {key: entity[key] for key in keys}
+
+
+def notification_policy_v2(policy: Any) -> dict[str, Any]:
+    """A NotificationPolicy (Mastodon 4.3: `accept`, `filter` or `drop` for each case)."""
+    return {
+        "for_not_following": str(policy.for_not_following),
+        "for_not_followers": str(policy.for_not_followers),
+        "for_new_accounts": str(policy.for_new_accounts),
+        "for_private_mentions": str(policy.for_private_mentions),
+        "for_limited_accounts": str(policy.for_limited_accounts),
+        "summary": _policy_summary(policy),
+    }
+
+
+def notification_policy_v1(policy: Any) -> dict[str, Any]:
+    """The v1 NotificationPolicy: each case filtered (or dropped) or not."""
+    return {
+        "filter_not_following": str(policy.for_not_following) != "accept",
+        "filter_not_followers": str(policy.for_not_followers) != "accept",
+        "filter_new_accounts": str(policy.for_new_accounts) != "accept",
+        "filter_private_mentions": str(policy.for_private_mentions) != "accept",
+        "summary": _policy_summary(policy),
+    }
+
+
+def _policy_summary(policy: Any) -> dict[str, int]:
+    return {
+        "pending_requests_count": int(policy.pending_requests_count),
+        "pending_notifications_count": int(policy.pending_notifications_count),
+    }
+
+
+def notification_request(
+    row: Any, account_entity: dict[str, Any], last_status: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A NotificationRequest (its count a string, as Mastodon renders it)."""
+    return {
+        "id": str(row.id),
+        "created_at": timestamp(row.created_at),
+        "updated_at": timestamp(row.updated_at),
+        "notifications_count": str(row.notifications_count),
+        "account": account_entity,
+        "last_status": last_status,
+    }
+
+
+def notification_group(group: Any, kind: str, status_id: int | None) -> dict[str, Any]:
+    """A NotificationGroup (`group` is core/notifications/groups.Group; `kind` Mastodon's
+    name of its type). The page bounds come only on a page of groups."""
+    entity: dict[str, Any] = {
+        "group_key": group.key,
+        "notifications_count": group.count,
+        "type": kind,
+        "most_recent_notification_id": str(group.most_recent_id),
+    }
+    if group.paginated:
+        entity["page_min_id"] = str(group.page_min_id) if group.page_min_id else None
+        entity["page_max_id"] = str(group.most_recent_id)
+        entity["latest_page_notification_at"] = (
+            timestamp(group.latest_page_at) if group.latest_page_at else None
+        )
+    entity["sample_account_ids"] = [str(i) for i in group.sample_account_ids]
+    if kind in STATUS_GROUP_TYPES:
+        entity["status_id"] = str(status_id) if status_id else None
+    return entity
+
+
+# The group types that carry a status (Mastodon's NotificationGroupSerializer#status_type?).
+STATUS_GROUP_TYPES = frozenset({"favourite", "reblog", "status", "mention", "poll", "update"})

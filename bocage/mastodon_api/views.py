@@ -162,7 +162,7 @@ def notification(
         "id": str(row.id),
         "type": NOTIFICATION_TYPES[row.type],
         "created_at": entities.timestamp(row.created_at),
-        "group_key": f"ungrouped-{row.id}",
+        "group_key": row.group_key or f"ungrouped-{row.id}",
         "account": entities.account(ctx, sender),
         "status": None,
     }

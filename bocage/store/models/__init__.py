@@ -18,7 +18,12 @@ from bocage.store.models.logs import LogEntry, LogFork, Tombstone
 from bocage.store.models.media import MediaFile
 from bocage.store.models.messaging import AccountConversation, ConversationPost, ThreadMute
 from bocage.store.models.moderation import Report
-from bocage.store.models.notifications import Notification
+from bocage.store.models.notifications import (
+    Notification,
+    NotificationPermission,
+    NotificationPolicy,
+    NotificationRequest,
+)
 from bocage.store.models.polls import Poll, PollVote
 from bocage.store.models.posts import (
     Bookmark,
@@ -70,6 +75,9 @@ __all__ = [
     "Mention",
     "Mute",
     "Notification",
+    "NotificationPermission",
+    "NotificationPolicy",
+    "NotificationRequest",
     "OAuthApp",
     "OAuthCode",
     "OAuthToken",
