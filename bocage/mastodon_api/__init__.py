@@ -22,7 +22,9 @@ from bocage.mastodon_api.routes import (
     scheduled_statuses,
     search,
     statuses,
+    tags,
     timelines,
+    translation,
     trends,
 )
 
@@ -47,4 +49,6 @@ def all_routes() -> list[BaseRoute]:
         *conversations.routes,
         *filters.routes,
         *polls.routes,
+        *tags.routes,
+        *translation.routes,
     ]
