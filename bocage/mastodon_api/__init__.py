@@ -24,7 +24,9 @@ from bocage.mastodon_api.routes import (
     scheduled_statuses,
     search,
     statuses,
+    tags,
     timelines,
+    translation,
     trends,
 )
 
@@ -52,4 +54,6 @@ def all_routes() -> list[BaseRoute]:
         *filters.routes,
         *polls.routes,
         *push.routes,
+        *tags.routes,
+        *translation.routes,
     ]

@@ -36,6 +36,7 @@ from bocage.services.remote_media import RemoteMediaService
 from bocage.services.replication import ReplicationService
 from bocage.services.search import SearchService
 from bocage.services.streaming import StreamService
+from bocage.services.tags import TagService
 from bocage.services.timelines import TimelineService
 from bocage.store.db import Database
 
@@ -61,6 +62,7 @@ class Services:
     replication: ReplicationService
     search: SearchService
     streaming: StreamService
+    tags: TagService
     timelines: TimelineService
 
     @classmethod
@@ -104,5 +106,6 @@ class Services:
             replication=replication,
             search=SearchService(db, ctx, lookups),
             streaming=StreamService(db, ctx),
+            tags=TagService(db, ctx),
             timelines=TimelineService(db, ctx),
         )

@@ -45,6 +45,9 @@ ALLOWED: dict[Key, str] = {
     ("GET", "/oauth/authorize"): "an HTML consent page (the description: 'String (URL) or "
     "HTML response'); tests/mastodon_api/test_oauth.py drives it.",
     ("GET", "/api/v1/streaming/health"): "plain text `OK` (the description: 'String').",
+    ("GET", "/api/v1/instance/translation_languages"): "described without a body schema "
+    "('Object with source language codes as keys…'): `{}`, as Mastodon without a "
+    "translation service, checked by tests/mastodon_api/test_statuses_tags.py.",
     ("GET", "/api/v1/streaming/{path:path}"): "server-sent events, not JSON: covered by "
     "tests/mastodon_api/test_streaming.py.",
     ("WEBSOCKET", "/api/v1/streaming"): "a WebSocket, not JSON: covered by "
@@ -53,6 +56,12 @@ ALLOWED: dict[Key, str] = {
     "routes it; the copy describes only v2, and matches the path to /notifications/{id}): "
     "tests/mastodon_api/test_notifications_grouped.py checks it against V1NotificationPolicy.",
     ("PATCH", "/api/v1/notifications/policy"): "as its GET.",
+    # Answered as a Mastodon server with the feature off answers: never a success here
+    # (their refusals are validated in the scenario).
+    ("POST", "/api/v1/statuses/{id:id}/translate"): "no translation service: a 403, as "
+    "Mastodon without one (docs/mastodon_api.md).",
+    ("GET", "/api/v1/timelines/link"): "no link previews, so no trending links: a 404 for "
+    "every URL, as Mastodon answers one not among its trending links.",
     # Bocage's own (docs/mastodon_api.md).
     ("GET", "/api/v1/media/{id:id}/original"): "a HEIC photo's original for its owner, the "
     "file's bytes (not JSON): covered by tests/services/test_media.py.",
@@ -314,6 +323,14 @@ def _featured_tags(alice: Person, bob: Person) -> None:
     ok(alice.api.get("/api/v1/featured_tags"))
     ok(bob.api.get(f"/api/v1/accounts/{alice.id}/featured_tags"))
     ok(alice.api.delete(f"/api/v1/featured_tags/{featured['id']}"))
+    # Hashtags by name (Mastodon 4.0; feature and unfeature 4.4).
+    ok(alice.api.get("/api/v1/tags/sweep"))
+    ok(alice.api.post("/api/v1/tags/sweep/follow"))
+    assert ok(alice.api.get("/api/v1/followed_tags"))
+    ok(alice.api.post("/api/v1/tags/sweep/unfollow"))
+    ok(alice.api.post("/api/v1/tags/sweep/feature"))
+    ok(alice.api.post("/api/v1/tags/sweep/unfeature"))
+    refused(alice.api.get("/api/v1/tags/not-a-tag"), 404)
 
 
 def _statuses(recorder: Recorder, anonymous: httpx.Client, alice: Person, bob: Person) -> None:
@@ -369,6 +386,12 @@ def _statuses(recorder: Recorder, anonymous: httpx.Client, alice: Person, bob: P
     ok(a.get("/api/v1/favourites"))
     ok(a.get("/api/v2/search", params={"q": "sweep"}))
     ok(a.get("/api/v2/search", params={"q": "bob", "type": "accounts"}))
+    ok(a.get("/api/v2/search", params={"q": "#sweep"}))
+    assert ok(anonymous.get("/api/v1/statuses", params={"id[]": [post["id"], bobs["id"]]}))
+    assert ok(anonymous.get("/api/v1/instance/translation_languages")) == {}
+    assert ("GET", "/api/v1/instance/translation_languages") in recorder.without_schema
+    refused(a.post(f"/api/v1/statuses/{bobs['id']}/translate"), 403)
+    refused(a.get("/api/v1/timelines/link", params={"url": "https://example.com/"}), 404)
     for path in ("/api/v1/trends/tags", "/api/v1/trends/statuses", "/api/v1/trends/links"):
         ok(anonymous.get(path))
     tags = recorder.description.expected("GET", "/api/v1/trends/tags", 200).schema

@@ -216,6 +216,11 @@ class PublicTimeline:
     where: str = "all"
     only_media: bool = False
     tag: str | None = None  # lowercase, without the #
+    # A hashtag timeline's `any[]`, `all[]` and `none[]` (Mastodon's TagFeed): posts with
+    # the tag or any of `any_of`, with every one of `all_of`, with none of `none_of`.
+    any_of: tuple[str, ...] = ()
+    all_of: tuple[str, ...] = ()
+    none_of: tuple[str, ...] = ()
 
     def rules(self, viewer: Any) -> list[ColumnElement[bool]]:
         """SQL on `Post`: it is on this timeline as `viewer` sees it. `viewer`: an account
@@ -233,7 +238,10 @@ class PublicTimeline:
                 or_(Post.in_reply_to_id.is_(None), Post.in_reply_to_account_id == Post.account_id)
             )
         else:
-            found.append(Post.id.in_(select(PostTag.post_id).where(PostTag.tag == self.tag)))
+            found.append(Post.id.in_(_tagged(self.tag, *self.any_of)))
+            found += [Post.id.in_(_tagged(tag)) for tag in self.all_of]
+            if self.none_of:
+                found.append(Post.id.not_in(_tagged(*self.none_of)))
         if self.only_media:
             found.append(Post.media_count > 0)
         author = aliased(Account, name="author")
@@ -261,6 +269,32 @@ class PublicTimeline:
         shown = exists(select(Post.id).where(Post.id == post_id, *self.rules(reader.id)))
         found = session.execute(select(reader.id).where(reader.id.in_(candidates), shown))
         return list(found.scalars())
+
+
+def _tagged(*tags: str) -> Select[int]:
+    if len(tags) == 1:
+        return select(PostTag.post_id).where(PostTag.tag == tags[0])
+    return select(PostTag.post_id).where(PostTag.tag.in_(tags))
+
+
+TAGS_PER_MODE = 4  # names of `any[]`, `all[]` or `none[]` taken, as Mastodon takes
+
+
+@dataclass(frozen=True)
+class TagFilter:
+    """What a hashtag timeline asks beyond its tag (Mastodon's `any[]`, `all[]`, `none[]`):
+    names with or without `#`, any case; the first `TAGS_PER_MODE` of each taken."""
+
+    any_of: tuple[str, ...] = ()
+    all_of: tuple[str, ...] = ()
+    none_of: tuple[str, ...] = ()
+
+    def normalized(self) -> TagFilter:
+        def names(given: tuple[str, ...]) -> tuple[str, ...]:
+            found = (name.strip().removeprefix("#").lower() for name in given)
+            return tuple(dict.fromkeys(name for name in found if name))[:TAGS_PER_MODE]
+
+        return TagFilter(names(self.any_of), names(self.all_of), names(self.none_of))
 
 
 def public(
@@ -325,11 +359,38 @@ def tag(
     page: Page,
     *,
     local: bool = False,
+    remote: bool = False,
     only_media: bool = False,
+    tags: TagFilter = TagFilter(),
 ) -> list[PostView]:
-    """A hashtag's public posts (`PublicTimeline`); this node's only, if `local`."""
-    where = "local" if local else "all"
-    return PublicTimeline(where, only_media, name.lower()).page(session, viewer, page)
+    """A hashtag's public posts (`PublicTimeline`): this node's only if `local`, other
+    servers' only if `remote` (both: all, as Mastodon), narrowed by `tags`."""
+    where = "local" if local and not remote else "remote" if remote and not local else "all"
+    wanted = tags.normalized()
+    timeline = PublicTimeline(
+        where,
+        only_media,
+        name.lower().removeprefix("#"),
+        wanted.any_of,
+        wanted.all_of,
+        wanted.none_of,
+    )
+    return timeline.page(session, viewer, page)
+
+
+def several(session: Session, viewer: Account | None, ids: list[int]) -> list[PostView]:
+    """The posts `ids` the viewer may see, in the order asked (`GET /api/v1/statuses`,
+    Mastodon's `permitted_statuses_from_ids`): each left out when the viewer may not see it
+    (or, for a boost, its original), mutes its author, or its author is on a silenced
+    server and not followed by the viewer; the viewer's own always stay."""
+    if not ids:
+        return []
+    viewer_id = viewer.id if viewer else None
+    rules = [visible_to(viewer_id), original_visible(viewer_id)]
+    others = and_(not_muted(viewer_id), _not_silenced(viewer_id))
+    rules.append(or_(Post.account_id == viewer_id, others))
+    allowed = set(session.execute(select(Post.id).where(Post.id.in_(ids), *rules)).scalars())
+    return hydrate(session, viewer, [post_id for post_id in ids if post_id in allowed])
 
 
 def bookmarks(session: Session, viewer: Account, page: Page) -> list[PostView]:

@@ -11,7 +11,15 @@ from bocage.store.models.auth import OAuthApp, OAuthCode, OAuthToken, WebSession
 from bocage.store.models.base import Base, UTCDateTime
 from bocage.store.models.federation import InboundActivity, RemoteActor, RemoteHost
 from bocage.store.models.filters import Filter, FilterKeyword, FilterStatus
-from bocage.store.models.graph import Block, Follow, FollowOption, ListMember, Mute, UserList
+from bocage.store.models.graph import (
+    Block,
+    Follow,
+    FollowOption,
+    ListMember,
+    Mute,
+    TagFollow,
+    UserList,
+)
 from bocage.store.models.instance import DomainAllow, DomainBlock, InstanceSetting, Invite
 from bocage.store.models.jobs import Job
 from bocage.store.models.logs import LogEntry, LogFork, Tombstone
@@ -93,6 +101,7 @@ __all__ = [
     "Report",
     "ScheduledMedia",
     "ScheduledStatus",
+    "TagFollow",
     "ThreadMute",
     "Tombstone",
     "UTCDateTime",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKeyConstraint, Index, String
+from sqlalchemy import Boolean, ForeignKeyConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bocage.store.models.base import Base, cascade
@@ -82,3 +82,18 @@ class FollowOption(Base):
     notify: Mapped[bool] = mapped_column(Boolean)
     languages: Mapped[list[Any] | None]  # ISO 639 codes; NULL: every language
     __table_args__ = (follow_of("follower_id", "target_id"),)
+
+
+class TagFollow(Base):
+    """A hashtag a local account follows: its public posts come into their home feed."""
+
+    __tablename__ = "tag_follows"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # pages by it
+    account_id: Mapped[int] = mapped_column(cascade("accounts.id"))
+    name: Mapped[str] = mapped_column(String(100))  # as its follower wrote it
+    tag: Mapped[str] = mapped_column(String(100))  # lower-cased, as post_tags holds it
+    created_at: Mapped[datetime]
+    __table_args__ = (
+        UniqueConstraint("account_id", "tag", name="uq_tag_follows_pair"),
+        Index("ix_tag_follows_tag", "tag"),
+    )
