@@ -10,6 +10,7 @@ from bocage.mastodon_api.routes import (
     accounts,
     apps,
     conversations,
+    discovery,
     featured_tags,
     filters,
     instance,
@@ -19,6 +20,7 @@ from bocage.mastodon_api.routes import (
     notifications,
     polls,
     relationships,
+    safety,
     scheduled_statuses,
     search,
     statuses,
@@ -47,4 +49,6 @@ def all_routes() -> list[BaseRoute]:
         *conversations.routes,
         *filters.routes,
         *polls.routes,
+        *safety.routes,
+        *discovery.routes,
     ]

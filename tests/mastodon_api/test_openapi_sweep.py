@@ -179,6 +179,7 @@ def _scenario(recorder: Recorder) -> None:
     _statuses(recorder, anonymous, alice, bob)
     _featured_tags(alice, bob)
     _lists_markers_and_filters(alice, bob)
+    _safety_and_discovery(alice, bob, root)
     _refusals(recorder, anonymous, alice)
 
 
@@ -413,6 +414,31 @@ def _lists_markers_and_filters(alice: Person, bob: Person) -> None:
     ok(a.get(f"/api/v1/filters/{old['id']}"))
     ok(a.put(f"/api/v1/filters/{old['id']}", data={"phrase": "mops", "context[]": ["home"]}))
     ok(a.delete(f"/api/v1/filters/{old['id']}"))
+
+
+def _safety_and_discovery(alice: Person, bob: Person, root: Person) -> None:
+    """Mutes, blocks and domain blocks listed; a follower removed; the directory and follow
+    suggestions (of accounts that opted in); pictures removed."""
+    a = alice.api
+    ok(a.post(f"/api/v1/accounts/{root.id}/mute", data={"duration": "3600"}))
+    assert ok(a.get("/api/v1/mutes"))[0]["mute_expires_at"]
+    ok(a.post(f"/api/v1/accounts/{root.id}/unmute"))
+    ok(a.post(f"/api/v1/accounts/{root.id}/block"))
+    ok(a.get("/api/v1/blocks"))
+    ok(a.post(f"/api/v1/accounts/{root.id}/unblock"))
+    assert ok(a.post("/api/v1/domain_blocks", data={"domain": "spam.example"})) == {}
+    assert ok(a.get("/api/v1/domain_blocks")) == ["spam.example"]
+    ok(a.request("DELETE", "/api/v1/domain_blocks", data={"domain": "spam.example"}))
+    ok(a.post(f"/api/v1/accounts/{bob.id}/remove_from_followers"))
+    for person in (bob, root):
+        listed = {"discoverable": "true"}
+        ok(person.api.patch("/api/v1/accounts/update_credentials", data=listed))
+    ok(anonymous_get(a, "/api/v1/directory"))
+    ok(a.get("/api/v1/suggestions"))  # root: followed by bob, whom alice follows
+    ok(a.get("/api/v2/suggestions"))
+    ok(a.delete(f"/api/v1/suggestions/{root.id}"))
+    ok(a.delete("/api/v1/profile/avatar"))
+    ok(a.delete("/api/v1/profile/header"))
 
 
 def _refusals(recorder: Recorder, anonymous: httpx.Client, alice: Person) -> None:

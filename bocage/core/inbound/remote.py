@@ -144,6 +144,10 @@ def is_stale(actor: RemoteActor | None) -> bool:
     return actor is None or now() - actor.fetched_at > STALE_AFTER
 
 
+# Actor types Mastodon shows as automated accounts (`bot`).
+BOT_TYPES = ("Service", "Application")
+
+
 def upsert_actor(session: Session, profile: ActorProfile) -> Account:
     """Create or refresh a remote account from its (verified, normalized) actor document."""
     account = account_by_uri(session, profile.uri)
@@ -172,6 +176,7 @@ def upsert_actor(session: Session, profile: ActorProfile) -> Account:
     account.note = profile.note
     account.fields = [{"name": name, "value": value} for name, value in profile.fields]
     account.locked = profile.locked
+    account.bot = profile.actor_type in BOT_TYPES
     account.rsa_public_pem = profile.public_key_pem
     account.also_known_as = list(profile.also_known_as)
     account.gateways = list(profile.gateways) or None

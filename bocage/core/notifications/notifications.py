@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bocage.core.instance import domains
 from bocage.core.reading import markers
-from bocage.core.reading.visibility import no_block_between
+from bocage.core.reading.visibility import no_block_between, no_domain_block
 from bocage.kernel import events
 from bocage.kernel.clock import now
 from bocage.kernel.ids import new_id
@@ -106,7 +106,14 @@ def _from_silenced_stranger(session: Session, recipient: int, sender: int) -> bo
 def _silenced(session: Session, recipient: int, sender: int, post_id: int | None) -> bool:
     blocked = ~no_block_between(recipient, sender)
     muted = exists().where(Mute.account_id == recipient, Mute.target_id == sender)
-    reasons = [blocked, muted]
+    # A server the recipient hid: nothing from there, but from someone they follow (Mastodon).
+    hidden_server = and_(
+        ~no_domain_block(recipient, sender),
+        ~exists().where(
+            Follow.follower_id == recipient, Follow.target_id == sender, Follow.accepted
+        ),
+    )
+    reasons = [blocked, muted, hidden_server]
     if post_id is not None:
         # In the same round trip: the thread of the post the notification is about.
         thread = (
@@ -228,6 +235,16 @@ def forget_between(session: Session, one: int, other: int) -> None:
                 and_(Notification.account_id == one, Notification.from_account_id == other),
                 and_(Notification.account_id == other, Notification.from_account_id == one),
             )
+        )
+    )
+
+
+def forget_from(session: Session, account_id: int, senders: Any) -> None:
+    """What the accounts `senders` (a SELECT of ids: those of a server the account hid)
+    notified `account_id` of goes."""
+    session.execute(
+        delete(Notification).where(
+            Notification.account_id == account_id, Notification.from_account_id.in_(senders)
         )
     )
 

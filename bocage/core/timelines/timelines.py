@@ -24,7 +24,12 @@ from bocage.core.media import media
 from bocage.core.polls import polls
 from bocage.core.reading import page_rows
 from bocage.core.reading.page_rows import ACCOUNTS, IDS, PageRow
-from bocage.core.reading.visibility import Visibility, no_block_between, visible_to
+from bocage.core.reading.visibility import (
+    Visibility,
+    no_block_between,
+    no_domain_block,
+    visible_to,
+)
 from bocage.core.timelines import pins
 from bocage.kernel.errors import NotFound
 from bocage.store.models import (
@@ -65,6 +70,19 @@ def boost_of_muted(post_id: Any, viewer: Any) -> ColumnElement[bool]:
     )
 
 
+HIDDEN_BOOSTS, HIDDEN_ORIGINALS = POSTS.alias("hidden_boost"), POSTS.alias("hidden_original")
+
+
+def boost_from_hidden_server(post_id: Any, viewer: Any) -> ColumnElement[bool]:
+    """SQL: the post `post_id` is a boost of a post from a server `viewer` hid (their own
+    domain block, as Mastodon's FeedManager filters reblogs)."""
+    return exists().where(
+        HIDDEN_BOOSTS.c.id == post_id,
+        HIDDEN_ORIGINALS.c.id == HIDDEN_BOOSTS.c.reblog_of_id,
+        ~no_domain_block(viewer, HIDDEN_ORIGINALS.c.account_id),
+    )
+
+
 def feed_slice(entry: Any, owner: Any) -> Select[int]:
     """A page of a feed written on fan-out (home_feed, list_feed: `entry`, whose `owner`
     column is bound to `owner`), newest first, without the posts of suspended authors, of
@@ -84,6 +102,10 @@ def feed_slice(entry: Any, owner: Any) -> Select[int]:
             ~exists().where(Mute.account_id == viewer, Mute.target_id == entry.author_id),
             no_block_between(viewer, entry.author_id),
             ~boost_of_muted(entry.post_id, viewer),
+            # The viewer's domain blocks: posts from there (mentions of the viewer reach
+            # the feed whoever wrote them), and boosts of posts from there.
+            no_domain_block(viewer, entry.author_id),
+            ~boost_from_hidden_server(entry.post_id, viewer),
         )
         .order_by(entry.post_id.desc())
         .limit(bindparam("limit"))
@@ -243,6 +265,8 @@ class PublicTimeline:
             on_remote = exists().where(author.id == Post.account_id, author.domain.is_not(None))
             found.append(on_remote)
         found += [visible_to(viewer), not_muted(viewer)]
+        if viewer is not None and self.where != "local":
+            found.append(no_domain_block(viewer, Post.account_id))
         if self.where != "local":  # this node's own people are never silenced
             found.append(_not_silenced(viewer))
         return found
@@ -515,6 +539,8 @@ def home_readers(session: Session, post_id: int, candidates: list[int]) -> list[
             ),
             no_block_between(FeedEntry.account_id, FeedEntry.author_id),
             ~boost_of_muted(FeedEntry.post_id, FeedEntry.account_id),
+            no_domain_block(FeedEntry.account_id, FeedEntry.author_id),
+            ~boost_from_hidden_server(FeedEntry.post_id, FeedEntry.account_id),
         )
     ).all()
     return [
@@ -540,6 +566,7 @@ def list_readers(session: Session, post: Any, candidates: list[int]) -> list[int
                 reader.in_(candidates),
                 ~exists().where(Mute.account_id == reader, Mute.target_id.in_(authors)),
                 no_block_between(reader, post.account_id),
+                *(no_domain_block(reader, author) for author in authors),
             )
         ).scalars()
     )

@@ -30,7 +30,11 @@ class Block(Base):
     target_id: Mapped[int] = mapped_column(cascade("accounts.id"), primary_key=True)
     created_at: Mapped[datetime]
     uri: Mapped[str] = mapped_column(String(500))
-    __table_args__ = (Index("ix_blocks_target_id", "target_id"),)
+    id: Mapped[int]  # time-sortable: the API pages a person's blocks by it
+    __table_args__ = (
+        Index("ix_blocks_target_id", "target_id"),
+        Index("ix_blocks_account_id_id", "account_id", "id"),
+    )
 
 
 class Mute(Base):
@@ -38,6 +42,9 @@ class Mute(Base):
     account_id: Mapped[int] = mapped_column(cascade("accounts.id"), primary_key=True)
     target_id: Mapped[int] = mapped_column(cascade("accounts.id"), primary_key=True)
     created_at: Mapped[datetime]
+    id: Mapped[int]  # time-sortable: the API pages a person's mutes by it
+    expires_at: Mapped[datetime | None]  # a mute for a while (Mastodon's `duration`)
+    __table_args__ = (Index("ix_mutes_account_id_id", "account_id", "id"),)
 
 
 class UserList(Base):
