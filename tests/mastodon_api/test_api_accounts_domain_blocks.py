@@ -65,6 +65,12 @@ def test_hiding_a_server(two_nodes: tuple[NodeProcess, NodeProcess]) -> None:
     bob_id = bob.me().id
     alice.account_follow(bob_id)
 
+    # What carol says of her account reaches alice's node with her profile's Update.
+    carol.account_update_credentials(bot=True, discoverable=True)
+    assert eventually(lambda: alice.account(carol_here.id).bot)
+    assert carol_here.id in [a.id for a in alice.directory()]
+    assert carol_here.id not in [a.id for a in alice.directory(local=True)]
+
     carol.status_post("carol before the block")
     assert eventually(lambda: shows(alice.timeline_home(), "carol before the block"))
     assert eventually(lambda: shows(alice.timeline_public(remote=True), "carol before"))
@@ -79,6 +85,8 @@ def test_hiding_a_server(two_nodes: tuple[NodeProcess, NodeProcess]) -> None:
     assert eventually(lambda: not carol.account_relationships(alice_there.id)[0].followed_by)
     assert not shows(alice.timeline_home(), "carol before")
     assert not shows(alice.timeline_public(remote=True), "carol before")
+    assert carol_here.id not in [a.id for a in alice.directory()]
+    assert carol_here.id in [a.id for a in bob.directory()]
 
     # New posts reach the node through bob, who follows carol: not alice's timelines.
     carol.status_post("carol after the block")

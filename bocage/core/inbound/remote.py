@@ -59,6 +59,8 @@ class ActorProfile:
     note: str = ""  # sanitized HTML
     fields: tuple[tuple[str, str], ...] = ()  # (name, value), plain text
     locked: bool = False
+    discoverable: bool = False  # listed in directories and suggestions (`toot:discoverable`)
+    indexable: bool = False  # its public posts open to full-text search (`toot:indexable`)
     shared_inbox: str | None = None
     key_id: str | None = None
     public_key_pem: str | None = None
@@ -177,6 +179,8 @@ def upsert_actor(session: Session, profile: ActorProfile) -> Account:
     account.fields = [{"name": name, "value": value} for name, value in profile.fields]
     account.locked = profile.locked
     account.bot = profile.actor_type in BOT_TYPES
+    account.discoverable = profile.discoverable
+    account.indexable = profile.indexable
     account.rsa_public_pem = profile.public_key_pem
     account.also_known_as = list(profile.also_known_as)
     account.gateways = list(profile.gateways) or None
