@@ -290,7 +290,7 @@ def relationship(target_id: int, found: Any) -> dict[str, Any]:
         "blocking": found.blocking,
         "blocked_by": found.blocked_by,
         "muting": found.muting,
-        "muting_notifications": found.muting,
+        "muting_notifications": found.muting_notifications,
         "requested": found.requested,
         "requested_by": found.requested_by,
         "domain_blocking": found.domain_blocking,

@@ -73,11 +73,19 @@ class GraphService(Service):
     async def unblock(self, actor: Account, target: Target) -> Outcome:
         return await self._act(graph.unblock, actor, target)
 
-    async def mute(self, actor: Account, target: Target, duration: int | None = None) -> Outcome:
-        """Mute, for `duration` seconds (None or 0: until unmuted)."""
+    async def mute(
+        self,
+        actor: Account,
+        target: Target,
+        duration: int | None = None,
+        *,
+        notifications: bool = True,
+    ) -> Outcome:
+        """Mute, for `duration` seconds (None or 0: until unmuted); `notifications`: their
+        notifications too."""
 
         def mute(session: Session, _ctx: Context, me: Account, them: Account) -> None:
-            graph.mute(session, me, them, duration)
+            graph.mute(session, me, them, duration, notifications=notifications)
 
         return await self._act(mute, actor, target)
 

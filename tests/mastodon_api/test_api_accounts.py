@@ -87,6 +87,28 @@ def test_a_mute_with_a_duration_ends_by_itself(api_node: NodeProcess) -> None:
     assert ended and list(alice.mutes()) == []
 
 
+def test_a_mute_may_leave_notifications_on(api_node: NodeProcess) -> None:
+    alice, bob, root = people(api_node)
+    bob_id = bob.me().id
+
+    def mentions_heard(words: str) -> bool:
+        return any(words in n.status.content for n in alice.notifications(types=["mention"]))
+
+    shown = alice.account_mute(bob_id, notifications=False)
+    assert shown.muting and not shown.muting_notifications
+    bob.status_post("@alice still heard")
+    assert eventually(lambda: mentions_heard("still heard"))
+    shown = alice.account_mute(bob_id)  # again, with Mastodon's default
+    assert shown.muting and shown.muting_notifications
+    bob.status_post("@alice not heard")
+    root.status_post("@alice from root")  # notified after bob's (the jobs run in turn)
+    assert eventually(lambda: mentions_heard("from root"))
+    alice.account_unmute(bob_id)
+    bob.status_post("@alice heard again")
+    assert eventually(lambda: mentions_heard("heard again"))
+    assert not mentions_heard("not heard")
+
+
 def test_update_credentials_applies_and_uses_every_field(api_node: NodeProcess) -> None:
     alice, bob, _root = people(api_node)
     me = alice.account_update_credentials(

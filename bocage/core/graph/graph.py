@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, literal, null, or_, select, union_all
+from sqlalchemy import and_, case, delete, func, insert, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -65,6 +65,7 @@ class Relationship:
     blocking: bool = False
     blocked_by: bool = False
     muting: bool = False
+    muting_notifications: bool = False
     requested_by: bool = False
     domain_blocking: bool = False  # the viewer hides the account's server
     # The viewer's follow options (or follow request's), when there is one.
@@ -296,9 +297,16 @@ def unblock(session: Session, ctx: Context, account: Account, target: Account) -
     session.delete(row)
 
 
-def mute(session: Session, account: Account, target: Account, duration: int | None = None) -> None:
-    """Mute `target`; for `duration` seconds (None or 0: until unmuted). Muting again sets
-    the new duration, as Mastodon's."""
+def mute(
+    session: Session,
+    account: Account,
+    target: Account,
+    duration: int | None = None,
+    *,
+    notifications: bool = True,
+) -> None:
+    """Mute `target`; for `duration` seconds (None or 0: until unmuted); `notifications`:
+    their notifications too. Muting again sets both anew, as Mastodon's."""
     if account.id == target.id:
         raise InvalidInput("You cannot mute yourself.")
     if duration is not None and not 0 <= duration <= MAX_MUTE_SECONDS:
@@ -313,10 +321,11 @@ def mute(session: Session, account: Account, target: Account, duration: int | No
             target_id=target.id,
             created_at=moment,
             expires_at=expires_at,
+            hide_notifications=notifications,
         )
         session.add(row)
     else:
-        row.expires_at = expires_at
+        row.expires_at, row.hide_notifications = expires_at, notifications
     if expires_at is not None:
         payload = {"account_id": account.id, "target_id": target.id, "mute_id": row.id}
         enqueue(session, MUTE_EXPIRY_JOB, payload, delay=float(duration or 0))
@@ -481,9 +490,10 @@ def _personal_marks(viewer_id: int, ids: list[int]) -> Any:
     """What the viewer keeps about each account besides follows: mutes, endorsements and
     notes, in one round trip."""
     return union_all(
-        select(literal("mute"), Mute.target_id, null()).where(
-            Mute.account_id == viewer_id, Mute.target_id.in_(ids), mute_in_force()
-        ),
+        # The text column says whether the mute silences notifications ("1": it does).
+        select(
+            literal("mute"), Mute.target_id, case((Mute.hide_notifications, "1"), else_="")
+        ).where(Mute.account_id == viewer_id, Mute.target_id.in_(ids), mute_in_force()),
         select(literal("domain_block"), Account.id, null()).where(
             Account.id.in_(ids),
             Account.domain.in_(
@@ -501,7 +511,7 @@ def _personal_marks(viewer_id: int, ids: list[int]) -> Any:
 
 def _mark(kind: str, comment: str | None) -> dict[str, Any]:
     if kind == "mute":
-        return {"muting": True}
+        return {"muting": True, "muting_notifications": comment == "1"}
     if kind == "endorsement":
         return {"endorsed": True}
     if kind == "domain_block":

@@ -105,7 +105,10 @@ def _from_silenced_stranger(session: Session, recipient: int, sender: int) -> bo
 
 def _silenced(session: Session, recipient: int, sender: int, post_id: int | None) -> bool:
     blocked = ~no_block_between(recipient, sender)
-    muted = exists().where(Mute.account_id == recipient, Mute.target_id == sender)
+    # A mute silences notifications unless it was made with `notifications=false`.
+    muted = exists().where(
+        Mute.account_id == recipient, Mute.target_id == sender, Mute.hide_notifications
+    )
     # A server the recipient hid: nothing from there, but from someone they follow (Mastodon).
     hidden_server = and_(
         ~no_domain_block(recipient, sender),

@@ -106,14 +106,17 @@ def _action(
 
 
 async def mute(request: Request) -> Response:
-    """Mute, with `duration` (seconds; 0 or left out: until unmuted). Muting again sets
-    the new duration, as Mastodon's."""
+    """Mute, with `duration` (seconds; 0 or left out: until unmuted) and `notifications`
+    (false: their notifications still come). Muting again sets both anew, as Mastodon's."""
     _grant, caller = await require_user(request, "write:mutes")
     values = await params(request)
     duration = count_param(values.get("duration"), "duration")
     with validation():
         outcome = await services_of(request).graph.mute(
-            caller, request.path_params["id"], duration or None
+            caller,
+            request.path_params["id"],
+            duration or None,
+            notifications=bool_param(values, "notifications", default=True),
         )
     return json(_relationship(outcome))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKeyConstraint, Index, String
+from sqlalchemy import Boolean, ForeignKeyConstraint, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bocage.store.models.base import Base, cascade
@@ -44,6 +44,8 @@ class Mute(Base):
     created_at: Mapped[datetime]
     id: Mapped[int]  # time-sortable: the API pages a person's mutes by it
     expires_at: Mapped[datetime | None]  # a mute for a while (Mastodon's `duration`)
+    # Their notifications silenced too (Mastodon's `notifications`, true unless asked).
+    hide_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     __table_args__ = (Index("ix_mutes_account_id_id", "account_id", "id"),)
 
 

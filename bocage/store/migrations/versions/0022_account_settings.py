@@ -1,11 +1,12 @@
 """account settings clients edit (bot, discoverable, indexable, hidden collections, posting
-defaults), ids and expiry for mutes and blocks, a person's own domain blocks, dismissed
-follow suggestions
+defaults), ids for mutes and blocks, mutes' end and whether they silence notifications, a
+person's own domain blocks, dismissed follow suggestions
 
 Mastodon's API pages mutes and blocks by their row's id and lets a mute expire; the
 posting defaults (`source[privacy]`, `source[sensitive]`, `source[language]`) are the
 user's, as Mastodon keeps them in the user's settings. Mutes and blocks made before get ids
-from their creation time, so that paging keeps their order.
+from their creation time, so that paging keeps their order. Being listed (`discoverable`)
+and searchable (`indexable`) are opt-in, as on Mastodon: accounts start without either.
 
 Revision ID: 0022
 Revises: 0021
@@ -59,6 +60,10 @@ def upgrade() -> None:
             batch.alter_column("id", existing_type=sa.BigInteger(), nullable=False)
         op.create_index(f"ix_{table}_account_id_id", table, ["account_id", "id"])
     op.add_column("mutes", sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column(
+        "mutes",
+        sa.Column("hide_notifications", sa.Boolean(), nullable=False, server_default=sa.true()),
+    )
     op.create_table(
         "account_domain_blocks",
         sa.Column("id", sa.BigInteger(), nullable=False),
@@ -110,6 +115,7 @@ def _number(table: str) -> None:
 def downgrade() -> None:
     op.drop_table("suggestion_dismissals")
     op.drop_table("account_domain_blocks")
+    op.drop_column("mutes", "hide_notifications")
     op.drop_column("mutes", "expires_at")
     for table in ("blocks", "mutes"):
         op.drop_index(f"ix_{table}_account_id_id", table_name=table)
