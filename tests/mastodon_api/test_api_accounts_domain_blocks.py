@@ -74,6 +74,10 @@ def test_hiding_a_server(two_nodes: tuple[NodeProcess, NodeProcess]) -> None:
     carol.status_post("carol before the block")
     assert eventually(lambda: shows(alice.timeline_home(), "carol before the block"))
     assert eventually(lambda: shows(alice.timeline_public(remote=True), "carol before"))
+    assert eventually(lambda: shows(bob.timeline_home(), "carol before the block"))
+    carols = next(s for s in bob.timeline_home() if "carol before" in s.content)
+    reply = bob.status_post("bob answers carol", in_reply_to_id=carols.id)
+    assert texts(alice.status_context(reply.id).ancestors) == [carols.content]
 
     alice.domain_block(domain)
     assert list(alice.domain_blocks()) == [domain]
@@ -87,6 +91,8 @@ def test_hiding_a_server(two_nodes: tuple[NodeProcess, NodeProcess]) -> None:
     assert not shows(alice.timeline_public(remote=True), "carol before")
     assert carol_here.id not in [a.id for a in alice.directory()]
     assert carol_here.id in [a.id for a in bob.directory()]
+    assert alice.status_context(reply.id).ancestors == []  # a thread leaves carol out too
+    assert texts(bob.status_context(reply.id).ancestors) == [carols.content]
 
     # New posts reach the node through bob, who follows carol: not alice's timelines.
     carol.status_post("carol after the block")
@@ -119,3 +125,4 @@ def test_hiding_a_server(two_nodes: tuple[NodeProcess, NodeProcess]) -> None:
     alice.domain_unblock(domain)
     assert not alice.account_relationships(carol_here.id)[0].domain_blocking
     assert shows(alice.timeline_public(remote=True), "carol after the block")
+    assert texts(alice.status_context(reply.id).ancestors) == [carols.content]

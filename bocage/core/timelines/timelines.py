@@ -391,6 +391,7 @@ def thread(session: Session, viewer: Account | None, post_id: int) -> Thread:
         Post.id > focus.post.id,
         visible_to(viewer_id),
         not_muted(viewer_id),
+        _not_from_hidden_servers(viewer_id),
     )
     ids = list((session.execute(in_thread.order_by(Post.id).limit(MAX_THREAD))).scalars())
     replies = _tree(focus, hydrate(session, viewer, ids))
@@ -408,7 +409,7 @@ def _ancestors(session: Session, viewer: Account | None, post: Post) -> list[Pos
             break
         chain.append(row[0])
         parent_id = row[1]
-    visible = _visible_ids(session, viewer.id if viewer else None, chain)
+    visible = _visible_ids(session, viewer.id if viewer else None, chain, in_context=True)
     views = hydrate(session, viewer, visible)
     return sorted(views, key=lambda view: view.post.id)
 
@@ -422,11 +423,23 @@ def _tree(focus: PostView, descendants: list[PostView]) -> list[PostView]:
     return focus.children
 
 
-def _visible_ids(session: Session, viewer_id: int | None, ids: list[int]) -> list[int]:
+def _visible_ids(
+    session: Session, viewer_id: int | None, ids: list[int], *, in_context: bool = False
+) -> list[int]:
+    """Those of `ids` the viewer may see; `in_context` (a thread around a post): not from a
+    server the viewer hid either (Mastodon's StatusFilter leaves them out of contexts)."""
     if not ids:
         return []
-    rows = session.execute(select(Post.id).where(Post.id.in_(ids), visible_to(viewer_id)))
+    shown = [Post.id.in_(ids), visible_to(viewer_id)]
+    if in_context:
+        shown.append(_not_from_hidden_servers(viewer_id))
+    rows = session.execute(select(Post.id).where(*shown))
     return list(rows.scalars())
+
+
+def _not_from_hidden_servers(viewer_id: int | None) -> ColumnElement[bool]:
+    """SQL on `Post`: not by an account of a server the viewer hid (anyone, for nobody)."""
+    return true() if viewer_id is None else no_domain_block(viewer_id, Post.account_id)
 
 
 def original_visible(viewer_id: int | None) -> ColumnElement[bool]:
