@@ -429,7 +429,11 @@ def _safety_and_discovery(alice: Person, bob: Person, root: Person) -> None:
     assert ok(a.post("/api/v1/domain_blocks", data={"domain": "spam.example"})) == {}
     assert ok(a.get("/api/v1/domain_blocks")) == ["spam.example"]
     ok(a.request("DELETE", "/api/v1/domain_blocks", data={"domain": "spam.example"}))
-    ok(a.post(f"/api/v1/accounts/{bob.id}/remove_from_followers"))
+    # root (whose request was rejected) follows again, and goes: bob keeps following alice,
+    # as the modules that share this node expect (alice is locked, a new follow would wait).
+    ok(root.api.post(f"/api/v1/accounts/{alice.id}/follow"))
+    ok(a.post(f"/api/v1/follow_requests/{root.id}/authorize"))
+    assert ok(a.post(f"/api/v1/accounts/{root.id}/remove_from_followers"))["followed_by"] is False
     for person in (bob, root):
         listed = {"discoverable": "true"}
         ok(person.api.patch("/api/v1/accounts/update_credentials", data=listed))
