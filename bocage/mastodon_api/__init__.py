@@ -10,6 +10,7 @@ from bocage.mastodon_api.routes import (
     accounts,
     apps,
     conversations,
+    discovery,
     featured_tags,
     filters,
     instance,
@@ -21,6 +22,7 @@ from bocage.mastodon_api.routes import (
     polls,
     push,
     relationships,
+    safety,
     scheduled_statuses,
     search,
     statuses,
@@ -56,4 +58,6 @@ def all_routes() -> list[BaseRoute]:
         *push.routes,
         *tags.routes,
         *translation.routes,
+        *safety.routes,
+        *discovery.routes,
     ]

@@ -64,9 +64,9 @@ def account(ctx: Context, row: Any) -> dict[str, Any]:
         "acct": row.username if local else f"{row.username}@{row.domain}",
         "display_name": row.display_name or "",
         "locked": bool(row.locked),
-        "bot": False,
-        "discoverable": True,
-        "indexable": True,
+        "bot": bool(row.bot),
+        "discoverable": bool(row.discoverable),
+        "indexable": bool(row.indexable),
         "group": False,
         "created_at": timestamp(row.created_at),
         "note": row.note or "",
@@ -80,7 +80,7 @@ def account(ctx: Context, row: Any) -> dict[str, Any]:
         "following_count": row.following_count,
         "statuses_count": row.statuses_count,
         "last_status_at": row.last_status_at.strftime("%Y-%m-%d") if row.last_status_at else None,
-        "hide_collections": False,
+        "hide_collections": bool(row.hide_collections),
         "noindex": False,
         "emojis": [],
         "roles": [],
@@ -91,23 +91,26 @@ def account(ctx: Context, row: Any) -> dict[str, Any]:
     }
 
 
-def credential_account(ctx: Context, row: Account, follow_requests: int) -> dict[str, Any]:
-    """The caller's own Account, with the `source` its settings screens edit."""
+def credential_account(
+    ctx: Context, row: Account, follow_requests: int, defaults: Any = None
+) -> dict[str, Any]:
+    """The caller's own Account, with the `source` its settings screens edit (`defaults`:
+    the user's posting defaults, `accounts.PostingDefaults`)."""
     return {
         **account(ctx, row),
         "source": {
-            "privacy": visibility.DEFAULT,
-            "sensitive": False,
-            "language": None,
+            "privacy": defaults.privacy if defaults else visibility.DEFAULT,
+            "sensitive": bool(defaults.sensitive) if defaults else False,
+            "language": defaults.language if defaults else None,
             "note": row.note_source,
             "fields": [
                 {"name": f["name"], "value": f["value"], "verified_at": None}
                 for f in row.fields or []
             ],
             "follow_requests_count": follow_requests,
-            "hide_collections": False,
-            "discoverable": True,
-            "indexable": True,
+            "hide_collections": bool(row.hide_collections),
+            "discoverable": bool(row.discoverable),
+            "indexable": bool(row.indexable),
         },
         "role": {"id": "-99", "name": "", "permissions": "0", "color": "", "highlighted": False},
     }
@@ -302,10 +305,10 @@ def relationship(target_id: int, found: Any) -> dict[str, Any]:
         "blocking": found.blocking,
         "blocked_by": found.blocked_by,
         "muting": found.muting,
-        "muting_notifications": found.muting,
+        "muting_notifications": found.muting_notifications,
         "requested": found.requested,
         "requested_by": found.requested_by,
-        "domain_blocking": False,
+        "domain_blocking": found.domain_blocking,
         "endorsed": found.endorsed,
         "note": found.note,
     }

@@ -216,6 +216,7 @@ def _scenario(recorder: Recorder) -> None:
     _lists_markers_and_filters(alice, bob)
     _push_subscription(alice)
     _notification_groups_and_requests(alice, bob, root)
+    _safety_and_discovery(alice, bob, root)
     _refusals(recorder, anonymous, alice)
 
 
@@ -517,6 +518,35 @@ def _push_subscription(alice: Person) -> None:
     ok(a.put("/api/v1/push/subscription", json={"data": {"alerts": {"follow": True}}}))
     ok(a.delete("/api/v1/push/subscription"))
     refused(a.get("/api/v1/push/subscription"), 404)
+
+
+def _safety_and_discovery(alice: Person, bob: Person, root: Person) -> None:
+    """Mutes, blocks and domain blocks listed; a follower removed; the directory and follow
+    suggestions (of accounts that opted in); pictures removed."""
+    a = alice.api
+    ok(a.post(f"/api/v1/accounts/{root.id}/mute", data={"duration": "3600"}))
+    assert ok(a.get("/api/v1/mutes"))[0]["mute_expires_at"]
+    ok(a.post(f"/api/v1/accounts/{root.id}/unmute"))
+    ok(a.post(f"/api/v1/accounts/{root.id}/block"))
+    ok(a.get("/api/v1/blocks"))
+    ok(a.post(f"/api/v1/accounts/{root.id}/unblock"))
+    assert ok(a.post("/api/v1/domain_blocks", data={"domain": "spam.example"})) == {}
+    assert ok(a.get("/api/v1/domain_blocks")) == ["spam.example"]
+    ok(a.request("DELETE", "/api/v1/domain_blocks", data={"domain": "spam.example"}))
+    # root (whose request was rejected) follows again, and goes: bob keeps following alice,
+    # as the modules that share this node expect (alice is locked, a new follow would wait).
+    ok(root.api.post(f"/api/v1/accounts/{alice.id}/follow"))
+    ok(a.post(f"/api/v1/follow_requests/{root.id}/authorize"))
+    assert ok(a.post(f"/api/v1/accounts/{root.id}/remove_from_followers"))["followed_by"] is False
+    for person in (bob, root):
+        listed = {"discoverable": "true"}
+        ok(person.api.patch("/api/v1/accounts/update_credentials", data=listed))
+    ok(anonymous_get(a, "/api/v1/directory"))
+    ok(a.get("/api/v1/suggestions"))  # root: followed by bob, whom alice follows
+    ok(a.get("/api/v2/suggestions"))
+    ok(a.delete(f"/api/v1/suggestions/{root.id}"))
+    ok(a.delete("/api/v1/profile/avatar"))
+    ok(a.delete("/api/v1/profile/header"))
 
 
 def _refusals(recorder: Recorder, anonymous: httpx.Client, alice: Person) -> None:

@@ -24,7 +24,7 @@ from bocage.core.instance import domains
 from bocage.core.notifications import groups, policy, requests
 from bocage.core.push import push
 from bocage.core.reading import markers
-from bocage.core.reading.visibility import no_block_between
+from bocage.core.reading.visibility import no_block_between, no_domain_block
 from bocage.kernel import events
 from bocage.kernel.clock import now
 from bocage.kernel.ids import new_id
@@ -123,8 +123,18 @@ def _from_silenced_stranger(session: Session, recipient: int, sender: int) -> bo
 
 def _silenced(session: Session, recipient: int, sender: int, post_id: int | None) -> bool:
     blocked = ~no_block_between(recipient, sender)
-    muted = exists().where(Mute.account_id == recipient, Mute.target_id == sender)
-    reasons = [blocked, muted]
+    # A mute silences notifications unless it was made with `notifications=false`.
+    muted = exists().where(
+        Mute.account_id == recipient, Mute.target_id == sender, Mute.hide_notifications
+    )
+    # A server the recipient hid: nothing from there, but from someone they follow (Mastodon).
+    hidden_server = and_(
+        ~no_domain_block(recipient, sender),
+        ~exists().where(
+            Follow.follower_id == recipient, Follow.target_id == sender, Follow.accepted
+        ),
+    )
+    reasons = [blocked, muted, hidden_server]
     if post_id is not None:
         # In the same round trip: the thread of the post the notification is about.
         thread = (
@@ -289,6 +299,16 @@ def forget_between(session: Session, one: int, other: int) -> None:
         )
     )
     requests.forget_between(session, one, other)
+
+
+def forget_from(session: Session, account_id: int, senders: Any) -> None:
+    """What the accounts `senders` (a SELECT of ids: those of a server the account hid)
+    notified `account_id` of goes."""
+    session.execute(
+        delete(Notification).where(
+            Notification.account_id == account_id, Notification.from_account_id.in_(senders)
+        )
+    )
 
 
 def dismiss(session: Session, account_id: int, notification_id: int) -> None:

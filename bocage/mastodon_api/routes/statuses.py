@@ -47,7 +47,10 @@ def _visibility(value: str) -> Visibility:
 async def create(request: Request) -> Response:
     grant, caller = await require_user(request, "write:statuses")
     values = await params(request)
-    visibility = _visibility(text_param(values, "visibility", DEFAULT) or DEFAULT)
+    # What the app does not send, the author's posting defaults give (`source` of their
+    # credentials), as Mastodon's PostStatusService.
+    defaults = await services_of(request).accounts.posting_defaults(caller)
+    visibility = _visibility(text_param(values, "visibility") or defaults.privacy or DEFAULT)
     given = values.get("media_ids") or []
     media_ids = tuple(
         id_param(value, "media_ids") or 0
@@ -58,9 +61,10 @@ async def create(request: Request) -> Response:
         spoiler_text=text_param(values, "spoiler_text"),
         visibility=visibility,
         in_reply_to_id=id_param(values.get("in_reply_to_id"), "in_reply_to_id"),
-        language=text_param(values, "language") or None,
+        language=text_param(values, "language") or defaults.language,
         media_ids=media_ids,
         poll=_poll(values),
+        sensitive=bool_param(values, "sensitive", bool(defaults.sensitive)),
     )
     given_at = text_param(values, "scheduled_at").strip()
     at = scheduled.requested_time(given_at) if given_at else None

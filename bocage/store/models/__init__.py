@@ -6,7 +6,15 @@ Every model is imported here, so `from bocage.store.models import Post` works fr
 and `Base.metadata` holds every table (Alembic's env and backups read it).
 """
 
-from bocage.store.models.accounts import Account, AccountNote, Endorsement, FeaturedTag, User
+from bocage.store.models.accounts import (
+    Account,
+    AccountDomainBlock,
+    AccountNote,
+    Endorsement,
+    FeaturedTag,
+    SuggestionDismissal,
+    User,
+)
 from bocage.store.models.auth import OAuthApp, OAuthCode, OAuthToken, WebSession
 from bocage.store.models.base import Base, UTCDateTime
 from bocage.store.models.federation import InboundActivity, RemoteActor, RemoteHost
@@ -51,6 +59,7 @@ from bocage.store.models.timelines import FeedEntry, ListFeedEntry, Marker
 __all__ = [
     "Account",
     "AccountConversation",
+    "AccountDomainBlock",
     "AccountNote",
     "Base",
     "Block",
@@ -101,6 +110,7 @@ __all__ = [
     "Report",
     "ScheduledMedia",
     "ScheduledStatus",
+    "SuggestionDismissal",
     "TagFollow",
     "ThreadMute",
     "Tombstone",
