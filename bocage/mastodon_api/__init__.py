@@ -8,6 +8,8 @@ from starlette.routing import BaseRoute
 
 from bocage.mastodon_api.routes import (
     accounts,
+    announcements,
+    annual_reports,
     apps,
     conversations,
     featured_tags,
@@ -19,6 +21,7 @@ from bocage.mastodon_api.routes import (
     notifications,
     polls,
     relationships,
+    reports,
     scheduled_statuses,
     search,
     statuses,
@@ -47,4 +50,7 @@ def all_routes() -> list[BaseRoute]:
         *conversations.routes,
         *filters.routes,
         *polls.routes,
+        *announcements.routes,
+        *reports.routes,
+        *annual_reports.routes,
     ]

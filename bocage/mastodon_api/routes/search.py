@@ -59,8 +59,11 @@ async def preferences(request: Request) -> Response:
             "posting:default:visibility": visibility.DEFAULT,
             "posting:default:sensitive": False,
             "posting:default:language": None,
+            # Who may quote one's posts by default (Mastodon 4.5): anyone, as there.
+            "posting:default:quote_policy": "public",
             "reading:expand:media": "default",
             "reading:expand:spoilers": False,
+            "reading:autoplay:gifs": False,
         }
     )
 

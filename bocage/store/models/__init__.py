@@ -12,7 +12,15 @@ from bocage.store.models.base import Base, UTCDateTime
 from bocage.store.models.federation import InboundActivity, RemoteActor, RemoteHost
 from bocage.store.models.filters import Filter, FilterKeyword, FilterStatus
 from bocage.store.models.graph import Block, Follow, FollowOption, ListMember, Mute, UserList
-from bocage.store.models.instance import DomainAllow, DomainBlock, InstanceSetting, Invite
+from bocage.store.models.instance import (
+    Announcement,
+    AnnouncementDismissal,
+    AnnouncementReaction,
+    DomainAllow,
+    DomainBlock,
+    InstanceSetting,
+    Invite,
+)
 from bocage.store.models.jobs import Job
 from bocage.store.models.logs import LogEntry, LogFork, Tombstone
 from bocage.store.models.media import MediaFile
@@ -38,6 +46,9 @@ __all__ = [
     "Account",
     "AccountConversation",
     "AccountNote",
+    "Announcement",
+    "AnnouncementDismissal",
+    "AnnouncementReaction",
     "Base",
     "Block",
     "Bookmark",
