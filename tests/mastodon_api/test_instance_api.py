@@ -70,6 +70,10 @@ def api(node: NodeProcess, token: str | None = None) -> httpx.Client:
 def test_rules_about_text_languages_and_what_the_node_publishes(
     api_node: NodeProcess, admin: Admin
 ) -> None:
+    # Before the admins ever wrote one, the about text dates from the node's setup.
+    untouched = httpx.get(f"{api_node.url}/api/v1/instance/extended_description").json()
+    assert untouched == {"updated_at": untouched["updated_at"], "content": ""}
+    assert untouched["updated_at"].endswith("Z")
     admin.post(
         "/admin/instance",
         {
@@ -122,6 +126,8 @@ def test_rules_about_text_languages_and_what_the_node_publishes(
     assert urls.streaming.startswith("ws")
     assert v2.api_versions["mastodon"] >= 2  # present (its value is another change's)
     assert [rule["hint"] for rule in v1["rules"]] == ["Assume good faith.", ""]
+    assert v1["rules"][0]["translations"] == {}
+    assert v2.wrapstodon is None  # no annual report campaign
 
 
 def test_activity_counts_twelve_weeks(api_node: NodeProcess) -> None:

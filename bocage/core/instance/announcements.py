@@ -2,9 +2,9 @@
 them above the home timeline). Each person may mark one read (dismiss it) and react to it
 with emojis; nothing of this federates.
 
-An announcement is shown once published; `starts_at` and `ends_at` are the times of what it
-announces (an event, a maintenance window), with `all_day` when only their dates matter, and
-an announcement whose `ends_at` has passed is no longer shown.
+An announcement is shown once published, until the admins remove it, as Mastodon's (they
+unpublish it there); `starts_at` and `ends_at` are the times of what it announces (an event,
+a maintenance window), with `all_day` when only their dates matter.
 """
 
 from __future__ import annotations
@@ -93,13 +93,11 @@ def _shown(session: Session, at: datetime) -> list[Announcement]:
             Announcement.published_at.is_not(None), Announcement.published_at <= at
         )
     ).scalars()
-    current = [row for row in rows if row.ends_at is None or row.ends_at > at]
-
     def chronological(row: Announcement) -> datetime:
         # Mastodon's order: by start, else by publication.
         return row.starts_at or row.published_at or row.created_at
 
-    return sorted(current, key=lambda row: (chronological(row), row.id))
+    return sorted(rows, key=lambda row: (chronological(row), row.id))
 
 
 def shown(session: Session, account_id: int | None) -> list[AnnouncementView]:

@@ -101,8 +101,13 @@ def parse_rules(lines: Sequence[str | Rule]) -> list[Rule]:
 
 
 def description_updated_at(session: Session) -> datetime | None:
+    """When the admins last changed the about text; before they ever did, when the node was
+    set up (its first account made). None only on a node without accounts."""
     stored = setting(session, DESCRIPTION_CHANGED)
-    return datetime.fromisoformat(stored) if stored else None
+    if stored:
+        return datetime.fromisoformat(stored)
+    first: datetime | None = session.execute(select(func.min(User.created_at))).scalar_one()
+    return first
 
 
 @dataclass(frozen=True)

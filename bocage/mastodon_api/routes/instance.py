@@ -124,6 +124,7 @@ async def instance_v2(request: Request) -> Response:
             },
             "api_versions": {"mastodon": 2},
             "contact": {"email": "", "account": _contact(request, facts)},
+            "wrapstodon": None,  # no annual report campaign (annual_reports.py)
             "rules": _rules(info),
         }
     )
@@ -135,9 +136,11 @@ def _contact(request: Request, facts: Any) -> dict[str, Any] | None:
     return None if found is None else entities.account(services_of(request).ctx, found)
 
 
-def _rules(info: instance.InstanceInfo) -> list[dict[str, str]]:
+def _rules(info: instance.InstanceInfo) -> list[dict[str, Any]]:
+    """Rules as Mastodon's Rule (ids are positions; no translations here)."""
     return [
-        {"id": str(n), "text": rule.text, "hint": rule.hint} for n, rule in enumerate(info.rules, 1)
+        {"id": str(n), "text": rule.text, "hint": rule.hint, "translations": {}}
+        for n, rule in enumerate(info.rules, 1)
     ]
 
 
