@@ -93,6 +93,7 @@ def _shown(session: Session, at: datetime) -> list[Announcement]:
             Announcement.published_at.is_not(None), Announcement.published_at <= at
         )
     ).scalars()
+
     def chronological(row: Announcement) -> datetime:
         # Mastodon's order: by start, else by publication.
         return row.starts_at or row.published_at or row.created_at
