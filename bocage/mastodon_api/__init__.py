@@ -8,6 +8,8 @@ from starlette.routing import BaseRoute
 
 from bocage.mastodon_api.routes import (
     accounts,
+    announcements,
+    annual_reports,
     apps,
     conversations,
     discovery,
@@ -22,6 +24,7 @@ from bocage.mastodon_api.routes import (
     polls,
     push,
     relationships,
+    reports,
     safety,
     scheduled_statuses,
     search,
@@ -60,4 +63,7 @@ def all_routes() -> list[BaseRoute]:
         *translation.routes,
         *safety.routes,
         *discovery.routes,
+        *announcements.routes,
+        *reports.routes,
+        *annual_reports.routes,
     ]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import time
+from typing import Any
 
 from starlette.requests import Request
 
 from bocage.core.auth import oauth
 from bocage.kernel.errors import DomainError
 from bocage.kernel.events import Event
-from bocage.mastodon_api.http import services_of
 from bocage.store.models import Account
 
 GRANT_SECONDS = 30.0
@@ -68,14 +68,21 @@ async def grant_of(request: Request) -> oauth.Grant | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    token = token.strip()
-    grants: GrantCache = request.app.state.grants
+    grant = await resolve_token(request.app.state, token.strip())
+    if grant is None:
+        raise ApiError("The access token is invalid", 401)
+    return grant
+
+
+async def resolve_token(state: Any, token: str) -> oauth.Grant | None:
+    """What a bearer token grants (None: no such token), kept for half a minute in the
+    app's `GrantCache`: the rate limiter and the routes resolve it once between them."""
+    grants: GrantCache = state.grants
     grant = grants.get(token)
     if grant is None:
-        grant = await services_of(request).auth.grant(token)
-        if grant is None:
-            raise ApiError("The access token is invalid", 401)
-        grants.put(token, grant)
+        grant = await state.services.auth.grant(token)
+        if grant is not None:
+            grants.put(token, grant)
     return grant
 
 

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-OPEN_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke", "/.well-known/", "/nodeinfo")
+OPEN_PREFIXES = (
+    "/api/",
+    "/oauth/token",
+    "/oauth/revoke",
+    "/oauth/userinfo",
+    "/.well-known/",
+    "/nodeinfo",
+)
 METHODS = b"GET, POST, PUT, PATCH, DELETE, OPTIONS"
 EXPOSED = b"Link, X-RateLimit-Reset, X-RateLimit-Limit, X-RateLimit-Remaining, X-Request-Id"
 MAX_AGE = b"86400"  # a day of preflight answers cached by the browser

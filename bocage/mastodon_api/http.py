@@ -21,7 +21,7 @@ from bocage.federation.responses import services_of
 from bocage.kernel import numbers
 from bocage.kernel.errors import DomainError, InvalidInput
 
-API_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke")
+API_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke", "/oauth/userinfo")
 MAX_BODY = 64 * 1024
 
 

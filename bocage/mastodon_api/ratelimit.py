@@ -1,28 +1,45 @@
-"""Rate limits of the client API, as Mastodon sets them (docs.joinmastodon.org/api/rate-limits):
-300 requests per 5 minutes per access token (per IP address without one), and tighter limits
-for media uploads and status deletions (30 per 30 minutes). Every answer carries
-`X-RateLimit-Limit`, `-Remaining` and `-Reset` (when the window ends, ISO 8601), and a request
-over the limit gets 429 `Too many requests`. Sign-ups (5 per 30 minutes per IP address) and
-log-ins are limited in the core, for the web pages and the API together (`core/auth/signups.py`,
-`core/auth/logins.py`): a token is no key for them, since anyone can make one per request.
+"""Rate limits of the client API, keyed as Mastodon keys them (its rack-attack rules,
+docs.joinmastodon.org/api/rate-limits):
+
+- every API request: 300 per 5 minutes per access token, and 1,500 per 5 minutes per person
+  whatever the token (anyone can make many tokens); without a person (no token, an invalid
+  one, an app's own token) 300 per 5 minutes per IP address;
+- media uploads (`POST /api/v1/media`, `/api/v2/media`): 30 per 30 minutes per person;
+- status deletions (`DELETE /api/v1/statuses/:id`, `POST /api/v1/statuses/:id/unreblog`):
+  30 per 30 minutes per person;
+- paging (`max_id`, `min_id`, `since_id` or `page` given): 300 per 15 minutes per person, or
+  per IP address without one.
+
+Every answer carries `X-RateLimit-Limit`, `-Remaining` and `-Reset` (when the window ends,
+ISO 8601) of the limit closest to running out, and a request over any limit gets 429 `Too
+many requests`. Sign-ups (5 per 30 minutes per IP address, never per token) and log-ins are
+limited in the core, for the web pages and the API together (`core/auth/signups.py`,
+`core/auth/logins.py`). Mastodon spares 127.0.0.1 and ::1; this node does not (its tests,
+like a node behind a proxy not listed in `trusted_proxies`, talk over loopback).
 
 Fixed windows, in memory, per process: a few dictionary operations per request. With
 several web processes each counts on its own, which still bounds a client to (processes ×
-limit). The general limit is a setting (`api_requests_per_window`, 0 switches it off).
+limit). The general limits follow a setting (`api_requests_per_window` per token and per
+address, five times that per person, the same number per three windows for paging; 0
+switches these off).
 """
 
 from __future__ import annotations
 
-import hashlib
+import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bocage.config import Settings
+from bocage.core.auth.oauth import Grant
 from bocage.kernel.ratelimit import address_key
+from bocage.mastodon_api.auth import resolve_token
 from bocage.mastodon_api.entities import timestamp
 
 MAX_KEYS = 100_000  # windows kept before forgetting them all (bounded memory under a flood)
@@ -37,16 +54,42 @@ class Limit:
 
 MEDIA = Limit("media", 30, 1800)
 DELETES = Limit("deletes", 30, 1800)
+PER_PERSON = 5  # a person's requests, over all their tokens, against one token's
+PAGING = ("max_id", "min_id", "since_id", "page")
+
+_MEDIA_PATH = re.compile(r"/api/v\d+/media", re.IGNORECASE)
+_DELETE_PATH = re.compile(r"/api/v1/statuses/\d+")
+_UNREBLOG_PATH = re.compile(r"/api/v1/statuses/\d+/unreblog")
 
 
 def specific_limit(method: str, path: str) -> Limit | None:
-    """The tighter limit of an endpoint, if it has one."""
+    """The tighter limit of an endpoint, if it has one (counted per person)."""
     path = path.rstrip("/")
-    if method == "POST" and path in ("/api/v1/media", "/api/v2/media"):
+    if method == "POST" and _MEDIA_PATH.fullmatch(path):
         return MEDIA
-    if method == "DELETE" and path.startswith("/api/v1/statuses/"):
+    if (method == "DELETE" and _DELETE_PATH.fullmatch(path)) or (
+        method == "POST" and _UNREBLOG_PATH.fullmatch(path)
+    ):
         return DELETES
     return None
+
+
+def is_paging(query_string: bytes) -> bool:
+    """Does the query ask for a page (a non-empty `max_id`, `min_id`, `since_id` or `page`)?"""
+    return any(key in PAGING and value for key, value in parse_qsl(query_string.decode("latin-1")))
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a request counts against: its token and its person when it has a valid one, its
+    address always."""
+
+    token: str | None
+    person: int | None
+    address: str
+
+
+Resolve = Callable[[str], Awaitable[Grant | None]]
 
 
 class FixedWindows:
@@ -72,23 +115,42 @@ class RateLimits:
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
-        self.general = Limit("api", settings.api_requests_per_window, settings.api_window_seconds)
+        requests, seconds = settings.api_requests_per_window, settings.api_window_seconds
+        self.general = Limit("api", requests, seconds)
+        self.person = Limit("person", requests * PER_PERSON, seconds)
+        self.paging = Limit("paging", requests, seconds * 3)
         self.windows = FixedWindows()
+
+    def applying(self, scope: Scope, caller: Caller) -> list[tuple[Limit, str]]:
+        """The limits this request counts against, each with its key."""
+        found: list[tuple[Limit, str]] = []
+        anyone = f"ip:{caller.address}"
+        person = f"person:{caller.person}" if caller.person is not None else None
+        if self.general.requests:
+            if caller.token is not None:
+                found.append((self.general, f"token:{caller.token}"))
+            if person is not None:
+                found.append((self.person, person))
+            else:
+                found.append((self.general, anyone))
+            if is_paging(scope.get("query_string", b"")):
+                found.append((self.paging, person or anyone))
+        specific = specific_limit(scope["method"], scope["path"])
+        if specific is not None and person is not None:
+            found.append((specific, person))
+        return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             await self.app(scope, receive, send)
             return
-        limits = [self.general] if self.general.requests else []
-        specific = specific_limit(scope["method"], scope["path"])
-        if specific is not None:
-            limits.append(specific)
+        caller = await _caller(scope)
+        limits = self.applying(scope, caller)
         if not limits:
             await self.app(scope, receive, send)
             return
         moment = time.time()
-        caller = _caller(scope)
-        counted = [(limit, *self.windows.hit(caller, limit, moment)) for limit in limits]
+        counted = [(limit, *self.windows.hit(key, limit, moment)) for limit, key in limits]
         # The tightest of the limits that apply is the one the headers report.
         limit, left, reset = min(counted, key=lambda entry: entry[1])
         headers = [
@@ -108,13 +170,28 @@ class RateLimits:
         await self.app(scope, receive, with_headers)
 
 
-def _caller(scope: Scope) -> str:
-    """The access token (hashed: no secret kept in memory longer than needed) or the IP."""
-    for name, value in scope["headers"]:
-        if name == b"authorization" and value[:7].lower() == b"bearer ":
-            return "token:" + hashlib.sha256(value[7:].strip()).hexdigest()[:32]
+async def _caller(scope: Scope) -> Caller:
+    """The request's valid token (by its id) and person, and its address. The token is
+    resolved as the routes resolve it (`auth.resolve_token`, kept for half a minute), so
+    counting costs no more database reads than answering."""
     client = scope.get("client")
-    return "ip:" + address_key(client[0] if client else None)
+    address = address_key(client[0] if client else None)
+    bearer = next(
+        (
+            value[7:].strip()
+            for name, value in scope["headers"]
+            if name == b"authorization" and value[:7].lower() == b"bearer "
+        ),
+        b"",
+    )
+    app = scope.get("app")
+    if not bearer or app is None:
+        return Caller(None, None, address)
+    grant = await resolve_token(app.state, bearer.decode("latin-1"))
+    if grant is None:
+        return Caller(None, None, address)  # refused by the route: counted as anyone
+    person = grant.account.id if grant.account is not None else None
+    return Caller(str(grant.token.id), person, address)
 
 
 async def _too_many(send: Send, headers: list[tuple[bytes, bytes]], wait: float) -> None:

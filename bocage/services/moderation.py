@@ -15,10 +15,11 @@ from bocage.core.instance.domains import DomainRules
 from bocage.core.moderation import domain_blocks, reports
 from bocage.core.moderation.reports import ReportView
 from bocage.kernel.context import Context
+from bocage.kernel.errors import NotFound
 from bocage.services.ports import DomainRulesCache, PeerBook
 from bocage.services.unit import Query, Service
 from bocage.store.db import Database
-from bocage.store.models import Account, Peer, User
+from bocage.store.models import Account, Peer, Report, User
 
 
 class ModerationService(Service):
@@ -45,6 +46,40 @@ class ModerationService(Service):
         await self._db.write(
             _report, self._ctx, reporter.id, target_name, post_ids, comment, forward
         )
+
+    async def report_account(
+        self,
+        reporter: Account,
+        target_id: int,
+        post_ids: list[int],
+        comment: str,
+        *,
+        forward: bool = False,
+        category: str | None = None,
+        rule_ids: list[int] | None = None,
+    ) -> tuple[Report, Account]:
+        """A report through the client API (Mastodon's `POST /api/v1/reports`): the account
+        by id, a category, the node's rules it breaks. The report and its target."""
+
+        def file(session: Session) -> tuple[Report, Account]:
+            me = session.get(Account, reporter.id)
+            target = session.get(Account, target_id)
+            if me is None or target is None:
+                raise NotFound("Record not found")
+            row = reports.report(
+                session,
+                self._ctx,
+                me,
+                target,
+                post_ids,
+                comment,
+                forward=forward,
+                category=category,
+                rule_ids=rule_ids,
+            )
+            return row, target
+
+        return await self._db.write(file)
 
     def open_reports(self) -> Query[list[ReportView]]:
         return self._query(reports.open_reports)
@@ -80,6 +115,7 @@ class ModerationService(Service):
         reject_media: bool = False,
         reject_reports: bool = False,
         comment: str = "",
+        public_comment: str = "",
     ) -> None:
         def block(session: Session) -> None:
             domain_blocks.block(
@@ -89,9 +125,18 @@ class ModerationService(Service):
                 reject_media=reject_media,
                 reject_reports=reject_reports,
                 comment=comment,
+                public_comment=public_comment,
             )
 
         await self._change_rules(block)
+
+    async def set_domain_block_disclosure(self, blocks: str, reasons: str) -> None:
+        """Who sees the blocked servers, and who their public reasons: "disabled", "users"
+        (people signed in here) or "all"."""
+        await self._db.write(domains.set_disclosure, blocks, reasons)
+
+    def domain_block_disclosure(self) -> Query[tuple[str, str]]:
+        return self._query(domains.disclosure)
 
     async def unblock_domain(self, domain: str) -> None:
         await self._change_rules(lambda session: domain_blocks.unblock(session, domain))

@@ -32,7 +32,7 @@ def test_settings(node: Node) -> None:
             registration_mode="open",
         )
     assert saved == instance.InstanceInfo(
-        "Hedgerow", "A small node.", ["Be kind", "No spam"], "open"
+        "Hedgerow", "A small node.", [instance.Rule("Be kind"), instance.Rule("No spam")], "open"
     )
     with node.db.snapshot() as session:
         assert instance.info(session) == saved

@@ -62,6 +62,18 @@ ALLOWED: dict[Key, str] = {
     "Mastodon without one (docs/mastodon_api.md).",
     ("GET", "/api/v1/timelines/link"): "no link previews, so no trending links: a 404 for "
     "every URL, as Mastodon answers one not among its trending links.",
+    # The instance slice: refusals only, or not in the description.
+    ("GET", "/api/v1/instance/terms_of_service"): "Bocage publishes no terms of service: "
+    "404, as Mastodon without any (tests/mastodon_api/test_instance_api.py).",
+    ("GET", "/api/v1/instance/terms_of_service/{date}"): "as above: 404.",
+    ("POST", "/api/v1/annual_reports/{year:int}/read"): "no annual report is ever made here: "
+    "404, as Mastodon for a report it does not have.",
+    ("GET", "/api/v1/reports"): "not routed by Mastodon (only POST): 404, "
+    "tests/mastodon_api/test_instance_api.py.",
+    ("GET", "/api/v1/instance/languages"): "not in the copy of the description; Mastodon's "
+    "[{code, name}] checked in tests/mastodon_api/test_instance_api.py.",
+    ("POST", "/oauth/userinfo"): "the copy describes only the GET (Mastodon routes both).",
+    ("GET", "/health"): "plain text `OK`, not JSON: tests/mastodon_api/test_instance_api.py.",
     # Bocage's own (docs/mastodon_api.md).
     ("GET", "/api/v1/media/{id:id}/original"): "a HEIC photo's original for its owner, the "
     "file's bytes (not JSON): covered by tests/services/test_media.py.",
@@ -85,6 +97,16 @@ ALWAYS_EMPTY: dict[Key, str] = {
 }
 
 
+WRAPPED_ANNUAL_REPORTS: dict[str, Any] = {
+    "type": "object",
+    "required": ["annual_reports", "accounts", "statuses"],
+    "properties": {
+        "annual_reports": {"type": "array", "items": {"$ref": "#/components/schemas/AnnualReport"}},
+        "accounts": {"type": "array", "items": {"$ref": "#/components/schemas/Account"}},
+        "statuses": {"type": "array", "items": {"$ref": "#/components/schemas/Status"}},
+    },
+}
+
 # Where the copy of the description is wrong, the schema Mastodon really answers with, for
 # one (METHOD, template, status) only.
 CORRECTIONS: dict[tuple[str, str, int], dict[str, Any]] = {
@@ -98,12 +120,31 @@ CORRECTIONS: dict[tuple[str, str, int], dict[str, Any]] = {
     # Mastodon destroys the FilterStatus and answers `render_empty` ({}), not the FilterStatus
     # the copy declares (app/controllers/api/v2/filters/statuses_controller.rb#destroy).
     ("DELETE", "/api/v2/filters/statuses/{id}", 200): EMPTY,
-    # `userinfo_endpoint` came in Mastodon 4.4 with GET /oauth/userinfo, which Bocage does
-    # not serve yet: it publishes the metadata of 4.3 (OauthMetadataPresenter there has no
-    # userinfo_endpoint), every other field of it required as in the copy.
-    ("GET", "/.well-known/oauth-authorization-server", 200): _without_required(
-        "DiscoverOauthServerConfigurationResponse", "userinfo_endpoint"
-    ),
+    # Described in words only; the shapes Mastodon renders. WrappedAnnualReports
+    # (REST::AnnualReportsSerializer): the reports, with the accounts and statuses they name.
+    ("GET", "/api/v1/annual_reports", 200): WRAPPED_ANNUAL_REPORTS,
+    ("GET", "/api/v1/annual_reports/{year}", 200): WRAPPED_ANNUAL_REPORTS,
+    # "Hash with a single `state` key", one of four values.
+    ("GET", "/api/v1/annual_reports/{year}/state", 200): {
+        "type": "object",
+        "required": ["state"],
+        "additionalProperties": False,
+        "properties": {"state": {"enum": ["available", "generating", "eligible", "ineligible"]}},
+    },
+    # "Object with source language codes as keys and arrays of target language codes".
+    ("GET", "/api/v1/instance/translation_languages", 200): {
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    },
+    # OpenID Connect userinfo (OAuthUserinfoSerializer): these claims, all strings.
+    ("GET", "/oauth/userinfo", 200): {
+        "type": "object",
+        "required": ["iss", "sub", "name", "preferred_username", "profile", "picture"],
+        "properties": {
+            name: {"type": "string"}
+            for name in ("iss", "sub", "name", "preferred_username", "profile", "picture")
+        },
+    },
     # The copy declares no body ("Preferences by key and value") though it has the
     # Preferences entity (docs.joinmastodon.org/entities/Preferences) that
     # Api::V1::PreferencesController#index renders (REST::PreferencesSerializer).
@@ -217,6 +258,7 @@ def _scenario(recorder: Recorder) -> None:
     _push_subscription(alice)
     _notification_groups_and_requests(alice, bob, root)
     _safety_and_discovery(alice, bob, root)
+    _instance_slice(recorder, anonymous, alice, bob)
     _refusals(recorder, anonymous, alice)
 
 
@@ -233,6 +275,18 @@ def _write_rules(base_url: str) -> None:
             "rules": "Be kind\nNo spam", "csrf": csrf[1],
         })  # fmt: skip
         assert saved.status_code == 303, saved.text[:300]
+        # An announcement and a blocked server, for the lists that show them.
+        for path, form in (
+            ("/admin/announcements", {"text": "Sweeping tonight"}),
+            ("/admin/federation/blocks", {"domain": "sweep-blocked.example",
+                                          "severity": "suspend", "public_comment": "spam"}),
+        ):  # fmt: skip
+            csrf = CSRF_RE.search(
+                web.get(path.rsplit("/", 1)[0] if "blocks" in path else path).text
+            )
+            assert csrf
+            done = web.post(path, data={**form, "csrf": csrf[1]})
+            assert done.status_code == 303, done.text[:300]
 
 
 def _person(recorder: Recorder, anonymous: httpx.Client, name: str) -> Person:
@@ -276,6 +330,39 @@ def _oauth_and_instance(recorder: Recorder, anonymous: httpx.Client, alice: Pers
     ok(alice.api.get("/api/v1/preferences"))
     assert anonymous.get("/api/v1/streaming/health").text == "OK"  # allow-listed: not JSON
     assert ("GET", "/api/v1/streaming/health") in recorder.without_schema
+
+
+def _instance_slice(
+    recorder: Recorder, anonymous: httpx.Client, alice: Person, bob: Person
+) -> None:
+    """Instance sub-resources, announcements, reports, userinfo, annual reports."""
+    for path in ("/api/v1/instance/activity", "/api/v1/instance/extended_description",
+                 "/api/v1/instance/translation_languages"):  # fmt: skip
+        ok(anonymous.get(path))
+    refused(anonymous.get("/api/v1/instance/domain_blocks"), 404)  # to people signed in here
+    ok(alice.api.get("/api/v1/instance/domain_blocks"))
+    refused(anonymous.get("/api/v1/instance/terms_of_service"), 404)
+    assert anonymous.get("/health").text == "OK"
+
+    shown = ok(alice.api.get("/api/v1/announcements"))
+    first = shown[0]["id"]
+    ok(alice.api.put(f"/api/v1/announcements/{first}/reactions/👍"))
+    ok(alice.api.delete(f"/api/v1/announcements/{first}/reactions/👍"))
+    ok(alice.api.post(f"/api/v1/announcements/{first}/dismiss"))
+
+    ok(alice.api.post("/api/v1/reports", data={"account_id": bob.id, "comment": "sweep",
+                                               "category": "spam"}))  # fmt: skip
+    ok(alice.api.get("/api/v1/annual_reports"))
+    ok(alice.api.get("/api/v1/annual_reports/2025"))
+    ok(alice.api.get("/api/v1/annual_reports/2025/state"))
+
+    app = ok(anonymous.post("/api/v1/apps", data={"client_name": "me", "scopes": "profile"}))
+    token = ok(anonymous.post("/oauth/token", data={
+        "grant_type": "password", "client_id": app["client_id"],
+        "client_secret": app["client_secret"], "username": "alice@example.org",
+        "password": PASSWORD, "scope": "profile",
+    }))  # fmt: skip
+    ok(recorder.client(token["access_token"]).get("/oauth/userinfo"))
 
 
 def _accounts_and_relationships(alice: Person, bob: Person, root: Person) -> None:

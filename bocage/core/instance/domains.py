@@ -18,6 +18,7 @@ reads the rules here.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -130,6 +131,66 @@ def peers(session: Session) -> list[str]:
         for domain in map(str, known.scalars())
         if found.block_for(domain) is None and not found.refuses(domain)
     )
+
+
+# Who may read the node's list of blocked servers (`/api/v1/instance/domain_blocks`) and the
+# reasons given: Mastodon's `show_domain_blocks` and `show_domain_blocks_rationale` settings.
+DISCLOSURES = ("disabled", "users", "all")
+SHOW_BLOCKS = "show_domain_blocks"
+SHOW_REASONS = "show_domain_blocks_rationale"
+DEFAULT_DISCLOSURE = "users"
+
+
+@dataclass(frozen=True)
+class PublicBlock:
+    domain: str
+    digest: str  # SHA-256 of the domain, hex: lets anyone check a domain they know
+    severity: str
+    comment: str | None  # None where the reasons are not shown to this reader
+
+
+def disclosure(session: Session) -> tuple[str, str]:
+    """Who sees the list, and who sees the reasons: "disabled", "users" or "all"."""
+    return (
+        instance.setting(session, SHOW_BLOCKS, DEFAULT_DISCLOSURE),
+        instance.setting(session, SHOW_REASONS, DEFAULT_DISCLOSURE),
+    )
+
+
+def set_disclosure(session: Session, blocks: str, reasons: str) -> None:
+    if blocks not in DISCLOSURES or reasons not in DISCLOSURES:
+        raise InvalidInput(f"Choose who sees the blocked servers among {', '.join(DISCLOSURES)}.")
+    instance.put_setting(session, SHOW_BLOCKS, blocks)
+    instance.put_setting(session, SHOW_REASONS, reasons)
+
+
+def _discloses(setting: str, signed_in: bool) -> bool:
+    return setting == "all" or (setting == "users" and signed_in)
+
+
+def public_blocks(session: Session, signed_in: bool) -> list[PublicBlock] | None:
+    """The blocks the node shows (None: not to this reader), as Mastodon lists them: those
+    people notice (suspended or silenced servers, and those whose media is rejected), the
+    lightest first, then by domain."""
+    blocks_to, reasons_to = disclosure(session)
+    if not _discloses(blocks_to, signed_in):
+        return None
+    with_reasons = _discloses(reasons_to, signed_in)
+    rows = session.execute(
+        select(DomainBlock).where(
+            or_(DomainBlock.severity.in_(("suspend", "silence")), DomainBlock.reject_media)
+        )
+    ).scalars()
+    order = {"noop": 0, "silence": 1, "suspend": 2}
+    return [
+        PublicBlock(
+            row.domain,
+            hashlib.sha256(row.domain.encode()).hexdigest(),
+            row.severity,
+            row.public_comment if with_reasons else None,
+        )
+        for row in sorted(rows, key=lambda row: (order.get(row.severity, 3), row.domain))
+    ]
 
 
 def clean_domain(value: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +17,16 @@ from bocage.crypto.keys import RsaKey
 from bocage.crypto.sealing import Keyring
 from bocage.kernel.clock import now
 from bocage.kernel.errors import InvalidInput
-from bocage.store.models import Account, InstanceSetting, Invite, User, WebSession
+from bocage.kernel.ids import lowest_id_at
+from bocage.store.models import (
+    Account,
+    InstanceSetting,
+    Invite,
+    OAuthToken,
+    Post,
+    User,
+    WebSession,
+)
 from bocage.store.sql import changed, update_rows
 from bocage.store.upsert import insert_ignore
 
@@ -32,18 +42,72 @@ MAX_INVITE_USES = 100_000
 INSTANCE_KEY = "instance_actor_key"  # an InstanceSetting, never shown in the admin pages
 
 
+MAX_RULES = 50
+MAX_RULE = 500  # characters of a rule's text, and of its hint
+DESCRIPTION_CHANGED = "description_updated_at"  # when the about text last changed (ISO 8601)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One of the node's rules, as Mastodon has them: a short text, and a hint that explains
+    it. Its id is its place in the list (1 for the first): reports name rules by id."""
+
+    text: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+
 @dataclass
 class InstanceInfo:
     name: str = "Bocage"
     description: str = ""
-    rules: list[str] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
     registration_mode: str = "approval"
 
 
 def info(session: Session) -> InstanceInfo:
     rows = session.execute(select(InstanceSetting.key, InstanceSetting.value))
     values = {key: value for key, value in rows.all() if key in InstanceInfo.__dataclass_fields__}
+    values["rules"] = [_stored_rule(rule) for rule in values.get("rules") or []]
     return InstanceInfo(**values)
+
+
+def _stored_rule(value: Any) -> Rule:
+    """A rule as stored: {"text", "hint"}, or a bare string (rules before hints)."""
+    if isinstance(value, dict):
+        return Rule(str(value.get("text", "")), str(value.get("hint") or ""))
+    return Rule(str(value))
+
+
+def parse_rules(lines: Sequence[str | Rule]) -> list[Rule]:
+    """Rules from the admin's lines: each line is a rule, and a line that starts with `>`
+    under a rule is its hint (several such lines make one hint). Blank lines are skipped."""
+    found: list[Rule] = []
+    for line in lines:
+        if isinstance(line, Rule):
+            found.append(Rule(line.text.strip(), line.hint.strip()))
+            continue
+        if not line.strip():
+            continue
+        if line.lstrip().startswith(">") and found:
+            last, more = found[-1], line.lstrip()[1:].strip()
+            hint = f"{last.hint} {more}".strip()
+            found[-1] = Rule(last.text, hint)
+        else:
+            found.append(Rule(line.strip()))
+    return [rule for rule in found if rule.text]
+
+
+def description_updated_at(session: Session) -> datetime | None:
+    """When the admins last changed the about text; before they ever did, when the node was
+    set up (its first account made). None only on a node without accounts."""
+    stored = setting(session, DESCRIPTION_CHANGED)
+    if stored:
+        return datetime.fromisoformat(stored)
+    first: datetime | None = session.execute(select(func.min(User.created_at))).scalar_one()
+    return first
 
 
 @dataclass(frozen=True)
@@ -77,6 +141,60 @@ def usage(session: Session, at: datetime) -> Usage:
         select(func.coalesce(func.sum(Account.statuses_count), 0)).where(Account.domain.is_(None))
     ).scalar_one()
     return Usage(len(last_active), active_since(30), active_since(180), int(posts))
+
+
+@dataclass(frozen=True)
+class Week:
+    """One week of the node's activity (`/api/v1/instance/activity`)."""
+
+    start: datetime
+    statuses: int  # posts written here (boosts included)
+    logins: int  # people who signed in on the web or authorized an app
+    registrations: int  # accounts made here
+
+
+def activity(session: Session, at: datetime, weeks: int = 12) -> list[Week]:
+    """The last `weeks` weeks, this one first, as Mastodon counts them: week i starts i
+    weeks before `at` and counts its first day and the six after it, whole days (UTC)."""
+    found = []
+    for i in range(weeks):
+        start = at - timedelta(weeks=i)
+        first_day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        end = first_day + timedelta(days=7)
+        statuses = session.execute(
+            select(func.count(Post.id))
+            .join(Account, Account.id == Post.account_id)
+            .where(
+                Account.domain.is_(None),
+                Post.id >= lowest_id_at(first_day),
+                Post.id < lowest_id_at(end),
+            )
+        ).scalar_one()
+        web = select(WebSession.user_id).where(
+            WebSession.created_at >= first_day, WebSession.created_at < end
+        )
+        apps = select(OAuthToken.user_id).where(
+            OAuthToken.user_id.is_not(None),
+            OAuthToken.created_at >= first_day,
+            OAuthToken.created_at < end,
+        )
+        logins = set(session.execute(web).scalars()) | set(session.execute(apps).scalars())
+        registrations = session.execute(
+            select(func.count(User.id)).where(User.created_at >= first_day, User.created_at < end)
+        ).scalar_one()
+        found.append(Week(start, int(statuses), len(logins), int(registrations)))
+    return found
+
+
+def contact_account(session: Session) -> Account | None:
+    """Whom people reach about the node: its first admin (Mastodon's contact account)."""
+    return session.execute(
+        select(Account)
+        .join(User, User.account_id == Account.id)
+        .where(User.is_admin, ~Account.suspended)
+        .order_by(User.id)
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def domain_count(session: Session) -> int:
@@ -115,7 +233,12 @@ def make_instance_key(session: Session, ring: Keyring) -> RsaKey:
 
 
 def update_info(
-    session: Session, *, name: str, description: str, rules: list[str], registration_mode: str
+    session: Session,
+    *,
+    name: str,
+    description: str,
+    rules: Sequence[str | Rule],
+    registration_mode: str,
 ) -> InstanceInfo:
     name = name.strip()
     if not 1 <= len(name) <= 100:
@@ -127,12 +250,19 @@ def update_info(
             f"Unknown registration mode {registration_mode!r}; "
             f"choose one of {', '.join(REGISTRATION_MODES)}."
         )
-    rules = [rule.strip() for rule in rules if rule.strip()]
-    if any(len(rule) > 500 for rule in rules) or len(rules) > 50:
-        raise InvalidInput("At most 50 rules, each at most 500 characters long.")
-    new = InstanceInfo(name, description.strip(), rules, registration_mode)
-    for key, value in new.__dict__.items():
-        _put(session, key, value)
+    parsed = parse_rules(rules)
+    too_long = any(len(rule.text) > MAX_RULE or len(rule.hint) > MAX_RULE for rule in parsed)
+    if too_long or len(parsed) > MAX_RULES:
+        raise InvalidInput(
+            f"At most {MAX_RULES} rules, each (and its hint) at most {MAX_RULE} characters long."
+        )
+    new = InstanceInfo(name, description.strip(), parsed, registration_mode)
+    if new.description != info(session).description:
+        _put(session, DESCRIPTION_CHANGED, now().isoformat())
+    _put(session, "name", new.name)
+    _put(session, "description", new.description)
+    _put(session, "rules", [{"text": rule.text, "hint": rule.hint} for rule in parsed])
+    _put(session, "registration_mode", new.registration_mode)
     return new
 
 

@@ -29,6 +29,7 @@ def block(
     reject_media: bool = False,
     reject_reports: bool = False,
     comment: str = "",
+    public_comment: str = "",
 ) -> DomainBlock:
     if severity not in SEVERITIES:
         raise InvalidInput(f"Unknown severity {severity!r}; choose one of {', '.join(SEVERITIES)}.")
@@ -38,6 +39,7 @@ def block(
     row.reject_media = reject_media
     row.reject_reports = reject_reports
     row.comment = comment.strip()[:1000]
+    row.public_comment = public_comment.strip()[:1000]
     session.add(row)
     _suspend_accounts(session, domain, severity == "suspend")
     return row

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bocage.core.instance import instance
 from bocage.core.notifications.notifications import enqueue_notification
 from bocage.core.posts import posts
 from bocage.kernel.clock import now
@@ -26,6 +27,7 @@ from bocage.store.queue import enqueue
 
 MAX_COMMENT = 1000
 MAX_POSTS = 20
+CATEGORIES = ("spam", "legal", "violation", "other")  # Mastodon's
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,19 @@ def report(
     comment: str,
     *,
     forward: bool = False,
+    category: str | None = None,
+    rule_ids: list[int] | None = None,
 ) -> Report:
-    """A local person's report; `forward` sends a copy to a remote target's server."""
+    """A local person's report; `forward` sends a copy to a remote target's server. As on
+    Mastodon, naming rules makes it a `violation` report, and one without a category is
+    `other`; the rules are the node's, by number (`instance.Rule`)."""
+    rule_ids = list(dict.fromkeys(rule_ids or []))
+    category = "violation" if rule_ids else (category or "other")
+    if category not in CATEGORIES:
+        raise InvalidInput(f"Validation failed: Category must be one of {', '.join(CATEGORIES)}")
+    known = range(1, len(instance.info(session).rules) + 1)
+    if any(rule_id not in known for rule_id in rule_ids):
+        raise InvalidInput("Validation failed: Rule ids does not reference valid rules")
     if target.id == reporter.id:
         raise InvalidInput("You cannot report yourself.")
     comment = comment.strip()
@@ -58,6 +71,7 @@ def report(
     if any(post.account_id != target.id for post in reported):
         raise InvalidInput("A report can only include posts by the reported account.")
     row = _file(session, reporter, target, [post.id for post in reported], comment, None)
+    row.category, row.rule_ids = category, rule_ids
     if forward and target.domain is not None:
         row.forwarded = True
         enqueue(session, "report.forward", {"report_id": row.id})

@@ -12,7 +12,7 @@ from bocage.core.auth import oauth
 from bocage.edge import client_host
 from bocage.kernel.errors import RateLimited
 from bocage.mastodon_api import entities
-from bocage.mastodon_api.auth import require
+from bocage.mastodon_api.auth import ApiError, grant_of, require_user
 from bocage.mastodon_api.http import json, params, services_of, text_param
 
 
@@ -31,9 +31,30 @@ async def create_app(request: Request) -> Response:
 
 
 async def verify_app(request: Request) -> Response:
-    grant = await require(request, "read")
+    """The app a token belongs to, for any valid token whatever its scopes (Mastodon 4.3:
+    a `profile`-only token too), with its `scopes` and `redirect_uris`."""
+    grant = await grant_of(request)
+    if grant is None:
+        raise ApiError("The access token is invalid", 401)
     vapid_key = await services_of(request).push.server_key()
     return json(entities.application(grant.app, with_secret=False, vapid_key=vapid_key))
+
+
+async def userinfo(request: Request) -> Response:
+    """OpenID Connect's userinfo (Mastodon 4.4), for a token with the `profile` scope."""
+    _grant, caller = await require_user(request, "profile")
+    services = services_of(request)
+    shown = entities.account(services.ctx, caller)
+    return json(
+        {
+            "iss": f"{services.ctx.urls.base}/",
+            "sub": caller.uri,
+            "name": caller.display_name,
+            "preferred_username": caller.username,
+            "profile": shown["url"],
+            "picture": shown["avatar"],
+        }
+    )
 
 
 async def token(request: Request) -> Response:
@@ -107,6 +128,7 @@ async def server_metadata(request: Request) -> Response:
             "authorization_endpoint": f"{base}/oauth/authorize",
             "token_endpoint": f"{base}/oauth/token",
             "revocation_endpoint": f"{base}/oauth/revoke",
+            "userinfo_endpoint": f"{base}/oauth/userinfo",
             "scopes_supported": sorted(oauth.KNOWN_SCOPES),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query", "fragment", "form_post"],
@@ -123,5 +145,6 @@ routes = [
     Route("/api/v1/apps/verify_credentials", verify_app, methods=["GET"]),
     Route("/oauth/token", token, methods=["POST"]),
     Route("/oauth/revoke", revoke, methods=["POST"]),
+    Route("/oauth/userinfo", userinfo, methods=["GET", "POST"]),
     Route("/.well-known/oauth-authorization-server", server_metadata, methods=["GET"]),
 ]

@@ -1,18 +1,24 @@
-"""What clients read first: `/api/v1/instance`, `/api/v2/instance` and their companions."""
+"""What clients read first: `/api/v1/instance`, `/api/v2/instance` and their companions
+(rules, peers, activity, the about text, the blocked servers, languages, terms of service),
+custom emojis (none) and `/health`."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bocage import __version__
 from bocage.core.instance import instance
+from bocage.core.instance.languages import LANGUAGES
 from bocage.core.limits import limits
-from bocage.mastodon_api.entities import VERSION
-from bocage.mastodon_api.http import json, services_of
+from bocage.mastodon_api import entities
+from bocage.mastodon_api.auth import grant_of
+from bocage.mastodon_api.entities import VERSION, timestamp
+from bocage.mastodon_api.http import error, json, services_of
 
 
 async def _configuration(request: Request) -> dict[str, Any]:
@@ -22,7 +28,13 @@ async def _configuration(request: Request) -> dict[str, Any]:
     ctx = services.ctx
     found = limits.of(ctx.settings, await services.media.rules())
     return {
-        "urls": {"streaming": ctx.urls.base.replace("http", "ws", 1)},
+        "urls": {
+            "streaming": ctx.urls.base.replace("http", "ws", 1),
+            "status": None,  # no status page
+            "about": f"{ctx.urls.base}/about",
+            "privacy_policy": None,  # the node publishes none
+            "terms_of_service": None,  # nor terms of service
+        },
         "accounts": {
             "max_featured_tags": found.max_featured_tags,
             "max_pinned_statuses": found.max_pinned_statuses,
@@ -58,7 +70,8 @@ def _version(_request: Request) -> str:
 
 async def instance_v1(request: Request) -> Response:
     services = services_of(request)
-    info, usage, domains = await services.instance.facts()
+    facts = await services.instance.facts()
+    info, usage, domains = facts.info, facts.usage, facts.domains
     mode = info.registration_mode
     configuration = await _configuration(request)
     return json(
@@ -81,7 +94,7 @@ async def instance_v1(request: Request) -> Response:
             "approval_required": mode == "approval",
             "invites_enabled": True,
             "configuration": configuration,
-            "contact_account": None,
+            "contact_account": _contact(request, facts),
             "rules": _rules(info),
         }
     )
@@ -89,7 +102,8 @@ async def instance_v1(request: Request) -> Response:
 
 async def instance_v2(request: Request) -> Response:
     services = services_of(request)
-    info, usage, _domains = await services.instance.facts()
+    facts = await services.instance.facts()
+    info, usage = facts.info, facts.usage
     mode = info.registration_mode
     configuration = await _configuration(request)
     return json(
@@ -110,14 +124,25 @@ async def instance_v2(request: Request) -> Response:
                 "message": None,
             },
             "api_versions": {"mastodon": 2},
-            "contact": {"email": "", "account": None},
+            "contact": {"email": "", "account": _contact(request, facts)},
+            "wrapstodon": None,  # no annual report campaign (annual_reports.py)
             "rules": _rules(info),
         }
     )
 
 
-def _rules(info: instance.InstanceInfo) -> list[dict[str, str]]:
-    return [{"id": str(n), "text": rule, "hint": ""} for n, rule in enumerate(info.rules, 1)]
+def _contact(request: Request, facts: Any) -> dict[str, Any] | None:
+    """The node's contact account (its first admin) as an Account, or null without one."""
+    found = facts.contact
+    return None if found is None else entities.account(services_of(request).ctx, found)
+
+
+def _rules(info: instance.InstanceInfo) -> list[dict[str, Any]]:
+    """Rules as Mastodon's Rule (ids are positions; no translations here)."""
+    return [
+        {"id": str(n), "text": rule.text, "hint": rule.hint, "translations": {}}
+        for n, rule in enumerate(info.rules, 1)
+    ]
 
 
 async def rules(request: Request) -> Response:
@@ -129,8 +154,79 @@ async def peers(request: Request) -> Response:
     return json(await services_of(request).instance.peers())
 
 
+async def activity(request: Request) -> Response:
+    """Twelve weeks, this one first, numbers as strings (Mastodon's shape). Not served in
+    allow-list mode, as Mastodon in its limited federation mode."""
+    services = services_of(request)
+    if await services.instance.federation_mode() == "allowlist":
+        return error("Record not found", 404)
+    weeks = await services.instance.activity()
+    return json(
+        [
+            {
+                "week": str(int(week.start.timestamp())),
+                "statuses": str(week.statuses),
+                "logins": str(week.logins),
+                "registrations": str(week.registrations),
+            }
+            for week in weeks
+        ]
+    )
+
+
+async def extended_description(request: Request) -> Response:
+    """The admins' about text (the instance page's description), as HTML."""
+    about = await services_of(request).instance.about()
+    updated = about.updated_at
+    content = "".join(
+        f"<p>{html.escape(part.strip()).replace(chr(10), '<br>')}</p>"
+        for part in about.description.split("\n\n")
+        if part.strip()
+    )
+    return json({"updated_at": timestamp(updated) if updated else None, "content": content})
+
+
+async def domain_blocks(request: Request) -> Response:
+    """The servers this node blocks, as the admins chose to show them (to everyone, to the
+    people signed in here, or to nobody: 404), each with the SHA-256 of its domain."""
+    grant = await grant_of(request)
+    signed_in = grant is not None and grant.account is not None
+    found = await services_of(request).instance.public_domain_blocks(signed_in)
+    if found is None:
+        return error("Record not found", 404)
+    return json(
+        [
+            {
+                "domain": block.domain,
+                "digest": block.digest,
+                "severity": block.severity,
+                "comment": block.comment,
+            }
+            for block in found
+        ]
+    )
+
+
+async def languages(_request: Request) -> Response:
+    return json([{"code": code, "name": name} for code, name in LANGUAGES])
+
+
+async def translation_languages(_request: Request) -> Response:
+    """Nothing is translated here: Mastodon without a translation service answers `{}`."""
+    return json({})
+
+
+async def terms_of_service(_request: Request) -> Response:
+    """The node publishes no terms of service: Mastodon's answer when it has none."""
+    return error("Record not found", 404)
+
+
+async def health(_request: Request) -> Response:
+    return PlainTextResponse("OK")
+
+
 async def empty_list(_request: Request) -> Response:
-    """Custom emojis and trends: none here yet, and clients only need a valid answer."""
+    """Custom emojis: none here, and clients only need a valid answer."""
     return json([])
 
 
@@ -139,5 +235,13 @@ routes = [
     Route("/api/v2/instance", instance_v2, methods=["GET"]),
     Route("/api/v1/instance/rules", rules, methods=["GET"]),
     Route("/api/v1/instance/peers", peers, methods=["GET"]),
+    Route("/api/v1/instance/activity", activity, methods=["GET"]),
+    Route("/api/v1/instance/extended_description", extended_description, methods=["GET"]),
+    Route("/api/v1/instance/domain_blocks", domain_blocks, methods=["GET"]),
+    Route("/api/v1/instance/languages", languages, methods=["GET"]),
+    Route("/api/v1/instance/translation_languages", translation_languages, methods=["GET"]),
+    Route("/api/v1/instance/terms_of_service", terms_of_service, methods=["GET"]),
+    Route("/api/v1/instance/terms_of_service/{date}", terms_of_service, methods=["GET"]),
+    Route("/health", health, methods=["GET", "HEAD"]),
     Route("/api/v1/custom_emojis", empty_list, methods=["GET"]),
 ]

@@ -60,8 +60,11 @@ async def preferences(request: Request) -> Response:
             "posting:default:visibility": defaults.privacy or visibility.DEFAULT,
             "posting:default:sensitive": bool(defaults.sensitive),
             "posting:default:language": defaults.language,
+            # Who may quote one's posts by default (Mastodon 4.5): anyone, as there.
+            "posting:default:quote_policy": "public",
             "reading:expand:media": "default",
             "reading:expand:spoilers": False,
+            "reading:autoplay:gifs": False,
         }
     )
 

@@ -28,7 +28,15 @@ from bocage.store.models.graph import (
     TagFollow,
     UserList,
 )
-from bocage.store.models.instance import DomainAllow, DomainBlock, InstanceSetting, Invite
+from bocage.store.models.instance import (
+    Announcement,
+    AnnouncementDismissal,
+    AnnouncementReaction,
+    DomainAllow,
+    DomainBlock,
+    InstanceSetting,
+    Invite,
+)
 from bocage.store.models.jobs import Job
 from bocage.store.models.logs import LogEntry, LogFork, Tombstone
 from bocage.store.models.media import MediaFile
@@ -61,6 +69,9 @@ __all__ = [
     "AccountConversation",
     "AccountDomainBlock",
     "AccountNote",
+    "Announcement",
+    "AnnouncementDismissal",
+    "AnnouncementReaction",
     "Base",
     "Block",
     "Bookmark",

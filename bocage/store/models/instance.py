@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bocage.store.models.base import Base, cascade
@@ -39,7 +39,9 @@ class DomainBlock(Base):
     severity: Mapped[str] = mapped_column(String(16))
     reject_media: Mapped[bool] = mapped_column(Boolean, default=False)
     reject_reports: Mapped[bool] = mapped_column(Boolean, default=False)
-    comment: Mapped[str] = mapped_column(Text, default="")
+    comment: Mapped[str] = mapped_column(Text, default="")  # for the admins
+    # The reason shown to others (`/api/v1/instance/domain_blocks`), as Mastodon's.
+    public_comment: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
     created_at: Mapped[datetime]
 
 
@@ -49,3 +51,40 @@ class DomainAllow(Base):
     __tablename__ = "domain_allows"
     domain: Mapped[str] = mapped_column(String(255), primary_key=True)
     created_at: Mapped[datetime]
+
+
+class Announcement(Base):
+    """A notice from the admins to everyone on the node (Mastodon's announcements): shown by
+    the apps above the home timeline from `published_at` (or `starts_at`), until `ends_at`."""
+
+    __tablename__ = "announcements"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    text: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_at: Mapped[datetime | None]  # None: a draft, not shown yet
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AnnouncementDismissal(Base):
+    """Someone marked an announcement as read."""
+
+    __tablename__ = "announcement_dismissals"
+    announcement_id: Mapped[int] = mapped_column(cascade("announcements.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(cascade("accounts.id"), primary_key=True)
+
+
+class AnnouncementReaction(Base):
+    """An emoji someone added under an announcement (one of each name per person)."""
+
+    __tablename__ = "announcement_reactions"
+    announcement_id: Mapped[int] = mapped_column(cascade("announcements.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(cascade("accounts.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_announcement_reactions_announcement_id_name", "announcement_id", "name"),
+    )

@@ -23,6 +23,10 @@ class Report(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     uri: Mapped[str | None] = mapped_column(String(500), unique=True)  # the Flag's id
     forwarded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Mastodon's categories: spam, legal, violation (of `rule_ids`, the node's rules by
+    # number), other.
+    category: Mapped[str] = mapped_column(String(16), default="other", server_default="other")
+    rule_ids: Mapped[list[Any] | None] = mapped_column(default=list)  # None: none (older rows)
     created_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
 

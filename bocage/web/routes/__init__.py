@@ -4,6 +4,7 @@ from starlette.routing import BaseRoute
 
 from bocage.web.routes import (
     admin,
+    admin_announcements,
     admin_federation,
     admin_peers,
     apps,
@@ -32,6 +33,7 @@ def all_routes() -> list[BaseRoute]:
         *admin.routes,
         *admin_federation.routes,
         *admin_peers.routes,
+        *admin_announcements.routes,
         *reports.routes,
         *profiles.routes,
         *posts.routes,

@@ -22,7 +22,9 @@ Change = Callable[[ModerationService, FormData], Awaitable[None]]
 
 async def federation_page(request: Request, status: int = 200, error: str = "") -> Response:
     await require_admin(request)
-    rules = await services_of(request).moderation.domain_rules()
+    moderation = services_of(request).moderation
+    rules = await moderation.domain_rules()
+    shown_to, reasons_to = await moderation.domain_block_disclosure()
     return await page(
         request,
         "admin_federation.html",
@@ -30,6 +32,8 @@ async def federation_page(request: Request, status: int = 200, error: str = "") 
         rules=rules,
         blocks=sorted(rules.blocks.values(), key=lambda block: block.domain),
         severities=domains.SEVERITIES,
+        shown_to=shown_to,
+        reasons_to=reasons_to,
         error=error,
     )
 
@@ -57,6 +61,7 @@ async def _block(moderation: ModerationService, form: FormData) -> None:
         reject_media=forms.flag(form, "reject_media"),
         reject_reports=forms.flag(form, "reject_reports"),
         comment=forms.text(form, "comment", max_length=1000),
+        public_comment=forms.text(form, "public_comment", max_length=1000),
     )
 
 
@@ -66,6 +71,13 @@ async def _unblock(moderation: ModerationService, form: FormData) -> None:
 
 async def _mode(moderation: ModerationService, form: FormData) -> None:
     await moderation.set_federation_mode(forms.text(form, "mode", max_length=20))
+
+
+async def _disclosure(moderation: ModerationService, form: FormData) -> None:
+    await moderation.set_domain_block_disclosure(
+        forms.text(form, "show_domain_blocks", max_length=20),
+        forms.text(form, "show_domain_blocks_rationale", max_length=20),
+    )
 
 
 async def _allow(moderation: ModerationService, form: FormData) -> None:
@@ -81,6 +93,11 @@ routes = [
     Route(f"{LISTING}/blocks", _change(_block, "Domain block saved."), methods=["POST"]),
     Route(f"{LISTING}/unblock", _change(_unblock, "Domain block lifted."), methods=["POST"]),
     Route(f"{LISTING}/mode", _change(_mode, "Federation mode saved."), methods=["POST"]),
+    Route(
+        f"{LISTING}/disclosure",
+        _change(_disclosure, "Who sees the blocked servers: saved."),
+        methods=["POST"],
+    ),
     Route(f"{LISTING}/allow", _change(_allow, "Domain allowed."), methods=["POST"]),
     Route(f"{LISTING}/disallow", _change(_disallow, "Domain removed."), methods=["POST"]),
 ]
