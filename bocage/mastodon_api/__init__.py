@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute
 
 from bocage.mastodon_api.routes import (
     accounts,
+    admin,
     apps,
     conversations,
     featured_tags,
@@ -49,4 +50,5 @@ def all_routes() -> list[BaseRoute]:
         *filters.routes,
         *polls.routes,
         *push.routes,
+        *admin.routes,
     ]

@@ -17,7 +17,16 @@ from bocage.store.models.jobs import Job
 from bocage.store.models.logs import LogEntry, LogFork, Tombstone
 from bocage.store.models.media import MediaFile
 from bocage.store.models.messaging import AccountConversation, ConversationPost, ThreadMute
-from bocage.store.models.moderation import Report
+from bocage.store.models.moderation import (
+    AccountModeration,
+    AdminAction,
+    CanonicalEmailBlock,
+    EmailDomainBlock,
+    IpBlock,
+    Report,
+    ReportHandling,
+    TrendReview,
+)
 from bocage.store.models.notifications import Notification
 from bocage.store.models.polls import Poll, PollVote
 from bocage.store.models.posts import (
@@ -38,13 +47,17 @@ from bocage.store.models.timelines import FeedEntry, ListFeedEntry, Marker
 __all__ = [
     "Account",
     "AccountConversation",
+    "AccountModeration",
     "AccountNote",
+    "AdminAction",
     "Base",
     "Block",
     "Bookmark",
+    "CanonicalEmailBlock",
     "ConversationPost",
     "DomainAllow",
     "DomainBlock",
+    "EmailDomainBlock",
     "Endorsement",
     "Favourite",
     "FeaturedTag",
@@ -60,6 +73,7 @@ __all__ = [
     "InboundActivity",
     "InstanceSetting",
     "Invite",
+    "IpBlock",
     "Job",
     "ListFeedEntry",
     "ListMember",
@@ -83,10 +97,12 @@ __all__ = [
     "RemoteActor",
     "RemoteHost",
     "Report",
+    "ReportHandling",
     "ScheduledMedia",
     "ScheduledStatus",
     "ThreadMute",
     "Tombstone",
+    "TrendReview",
     "UTCDateTime",
     "User",
     "UserList",

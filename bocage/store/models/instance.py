@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bocage.store.models.base import Base, cascade
@@ -39,7 +39,9 @@ class DomainBlock(Base):
     severity: Mapped[str] = mapped_column(String(16))
     reject_media: Mapped[bool] = mapped_column(Boolean, default=False)
     reject_reports: Mapped[bool] = mapped_column(Boolean, default=False)
-    comment: Mapped[str] = mapped_column(Text, default="")
+    comment: Mapped[str] = mapped_column(Text, default="")  # for the moderators only
+    public_comment: Mapped[str] = mapped_column(Text, default="")
+    obfuscate: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
 
 
