@@ -8,6 +8,7 @@ from typing import Any
 
 from bocage.core.moderation.accounts import STAFF_ROLE_ID, AdminAccountView
 from bocage.core.moderation.admin_domains import domain_id
+from bocage.core.moderation.signup_blocks import EmailDomainBlockView
 from bocage.kernel.context import Context
 from bocage.mastodon_api.entities import account as account_entity
 from bocage.mastodon_api.entities import tag as tag_entity
@@ -16,7 +17,6 @@ from bocage.store.models import (
     CanonicalEmailBlock,
     DomainAllow,
     DomainBlock,
-    EmailDomainBlock,
     IpBlock,
 )
 
@@ -92,12 +92,16 @@ def domain_allow(row: DomainAllow) -> dict[str, Any]:
     }
 
 
-def email_domain_block(row: EmailDomainBlock) -> dict[str, Any]:
+def email_domain_block(view: EmailDomainBlockView) -> dict[str, Any]:
+    row = view.block
     return {
         "id": str(row.id),
         "domain": row.domain,
         "created_at": timestamp(row.created_at),
-        "history": [],  # sign-up attempts are not counted here
+        "history": [
+            {"day": str(int(day.timestamp())), "accounts": str(accounts), "uses": str(uses)}
+            for day, accounts, uses in view.history
+        ],
     }
 
 

@@ -27,7 +27,7 @@ from bocage.core.moderation import (
 )
 from bocage.core.moderation.accounts import AccountFilter, AdminAccountView
 from bocage.core.moderation.admin_reports import AdminReportView
-from bocage.core.moderation.signup_blocks import IpRules
+from bocage.core.moderation.signup_blocks import EmailDomainBlockView, IpRules
 from bocage.core.timelines import timelines, trends
 from bocage.core.timelines.timelines import PostView
 from bocage.core.timelines.trends import TagTrend
@@ -41,7 +41,6 @@ from bocage.store.models import (
     CanonicalEmailBlock,
     DomainAllow,
     DomainBlock,
-    EmailDomainBlock,
     IpBlock,
     Post,
     User,
@@ -268,18 +267,18 @@ class AdminService(Service):
 
     def email_domain_blocks(
         self, *, max_id: int | None, min_id: int | None, since_id: int | None, limit: int
-    ) -> Query[list[EmailDomainBlock]]:
+    ) -> Query[list[EmailDomainBlockView]]:
         return self._query(
             lambda session: signup_blocks.email_domain_blocks(
                 session, max_id=max_id, min_id=min_id, since_id=since_id, limit=limit
             )
         )
 
-    def email_domain_block(self, block_id: int) -> Query[EmailDomainBlock]:
+    def email_domain_block(self, block_id: int) -> Query[EmailDomainBlockView]:
         return self._query(lambda session: signup_blocks.email_domain_block(session, block_id))
 
-    async def create_email_domain_block(self, actor: Account, domain: str) -> EmailDomainBlock:
-        row: EmailDomainBlock = await self._act(
+    async def create_email_domain_block(self, actor: Account, domain: str) -> EmailDomainBlockView:
+        row: EmailDomainBlockView = await self._act(
             actor, lambda session, me: signup_blocks.block_email_domain(session, me, domain)
         )
         return row

@@ -117,6 +117,8 @@ def test_moderation_actions_and_their_effects(api_node: NodeProcess) -> None:
     with pytest.raises(MastodonAPIError) as refused:
         bob.me()
     assert _status(refused.value) == 401
+    with pytest.raises(MastodonIllegalArgumentError):  # nor log in again
+        logged_in(api_node, "bob", ["read"])
     assert not root.admin_account_enable(bob_id).disabled
     assert bob.me().username == "bob"
 
@@ -284,6 +286,15 @@ def test_trends_reviewed(api_node: NodeProcess) -> None:
     assert root.admin_approve_trending_tag(hedgerow.id).trendable is True
     assert "hedgerow" in [tag.name for tag in alice.trending_tags()]
     assert root.admin_trending_links() == []
+
+    liked = alice.status_post("Hedges trend", visibility="public")
+    root.status_favourite(liked.id)
+    assert liked.id in [status.id for status in alice.trending_statuses()]
+    assert root.admin_reject_trending_status(liked.id).id == liked.id
+    assert liked.id not in [status.id for status in alice.trending_statuses()]
+    assert liked.id in [status.id for status in root.admin_trending_statuses()]
+    root.admin_approve_trending_status(liked.id)
+    assert liked.id in [status.id for status in alice.trending_statuses()]
 
 
 def test_dashboard(api_node: NodeProcess) -> None:

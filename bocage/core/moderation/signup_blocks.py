@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -69,6 +70,18 @@ def _paged(
 # --- e-mail domain blocks ------------------------------------------------------------------
 
 
+HISTORY_DAYS = 7
+
+
+@dataclass(frozen=True)
+class EmailDomainBlockView:
+    """A block with its week (newest day first): the accounts made that day with an address
+    at the domain (`uses`: the same count; refused attempts are not recorded)."""
+
+    block: EmailDomainBlock
+    history: list[tuple[datetime, int, int]]
+
+
 def email_domain_blocks(
     session: Session,
     *,
@@ -76,20 +89,36 @@ def email_domain_blocks(
     min_id: int | None = None,
     since_id: int | None = None,
     limit: int = 100,
-) -> list[EmailDomainBlock]:
+) -> list[EmailDomainBlockView]:
     query = _paged(select(EmailDomainBlock), EmailDomainBlock.id, max_id, min_id, since_id, limit)
     rows: list[EmailDomainBlock] = list(session.execute(query).scalars())
-    return sorted(rows, key=lambda row: -row.id)
+    return [_with_history(session, row) for row in sorted(rows, key=lambda row: -row.id)]
 
 
-def email_domain_block(session: Session, block_id: int) -> EmailDomainBlock:
+def email_domain_block(session: Session, block_id: int) -> EmailDomainBlockView:
     row = session.get(EmailDomainBlock, block_id)
     if row is None:
         raise NotFound("Record not found")
-    return row
+    return _with_history(session, row)
 
 
-def block_email_domain(session: Session, actor: Account, domain: str) -> EmailDomainBlock:
+def _with_history(session: Session, row: EmailDomainBlock) -> EmailDomainBlockView:
+    today = now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    since = today - timedelta(days=HISTORY_DAYS - 1)
+    made = session.execute(
+        select(User.created_at).where(
+            User.created_at >= since,
+            or_(User.email.endswith(f"@{row.domain}"), User.email.endswith(f".{row.domain}")),
+        )
+    ).scalars()
+    counted = Counter(
+        m.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0) for m in made
+    )
+    days = [today - timedelta(days=n) for n in range(HISTORY_DAYS)]
+    return EmailDomainBlockView(row, [(day, counted[day], counted[day]) for day in days])
+
+
+def block_email_domain(session: Session, actor: Account, domain: str) -> EmailDomainBlockView:
     if not domain.strip():
         raise InvalidInput("Validation failed: Domain can't be blank")
     try:
@@ -101,11 +130,12 @@ def block_email_domain(session: Session, actor: Account, domain: str) -> EmailDo
     row = EmailDomainBlock(id=new_id(), domain=domain, created_at=now())
     session.add(row)
     log.record(session, actor.id, "create", "email_domain_block", row.id, domain=domain)
-    return row
+    session.flush()
+    return _with_history(session, row)
 
 
 def unblock_email_domain(session: Session, actor: Account, block_id: int) -> None:
-    row = email_domain_block(session, block_id)
+    row = email_domain_block(session, block_id).block
     log.record(session, actor.id, "destroy", "email_domain_block", row.id, domain=row.domain)
     session.delete(row)
 

@@ -21,8 +21,8 @@ IP_READ, IP_WRITE = "admin:read:ip_blocks", "admin:write:ip_blocks"
 async def email_domains(request: Request) -> Response:
     await admin(request, EMAIL_READ)
     found = await services_of(request).admin.email_domain_blocks(**paging(request))  # type: ignore[arg-type]
-    ids = [row.id for row in found]
-    return json([email_domain_block(row) for row in found], headers=link_header(request, ids))
+    ids = [view.block.id for view in found]
+    return json([email_domain_block(view) for view in found], headers=link_header(request, ids))
 
 
 async def email_domain(request: Request) -> Response:

@@ -29,6 +29,15 @@ def _moment(values: dict[str, Any], name: str) -> datetime:
     return found
 
 
+def _human(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.2f} {unit}"
+        value /= 1024
+    return f"{value:.2f} TB"
+
+
 def _keys(values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
     keys = values.get("keys", [])
     keys = [str(key) for key in (keys if isinstance(keys, list) else [keys])]
@@ -53,7 +62,7 @@ async def measures(request: Request) -> Response:
                 "key": one.key,
                 "unit": one.unit,
                 "total": str(one.total),
-                **({"human_value": str(one.total)} if one.unit else {}),
+                "human_value": _human(one.total) if one.unit == "bytes" else str(one.total),
                 "previous_total": str(one.previous_total)
                 if one.previous_total is not None
                 else None,
