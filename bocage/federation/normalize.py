@@ -237,6 +237,8 @@ def actor(document: dict[str, Any], fetched_from: str) -> ActorProfile:
         else "",
         fields=_fields(document.get("attachment")),
         locked=document.get("manuallyApprovesFollowers") is True,
+        discoverable=document.get("discoverable") is True,
+        indexable=document.get("indexable") is True,
         shared_inbox=shared if shared and same_origin(shared, uri) else None,
         key_id=key_id,
         public_key_pem=pem,

@@ -3,6 +3,7 @@ the others, asks the services (services/__init__.py, point 6) and holds no rule 
 
 from __future__ import annotations
 
+from bocage.core.graph.graph import MUTE_EXPIRY_JOB
 from bocage.core.media.media import SWEEP_JOB as MEDIA_SWEEP
 from bocage.core.media.remote import JOB as MEDIA_FETCH
 from bocage.core.posts.scheduled import JOB as SCHEDULED_PUBLISH
@@ -26,4 +27,5 @@ def of(services: Services) -> dict[str, Handler]:
         MEDIA_SWEEP: services.media.sweep,
         MEDIA_FETCH: services.remote_media.fetch_job,
         PUSH_DELIVER: services.push.deliver_job,
+        MUTE_EXPIRY_JOB: services.graph.expire_mute,
     }

@@ -64,9 +64,9 @@ def account(ctx: Context, row: Any) -> dict[str, Any]:
         "acct": row.username if local else f"{row.username}@{row.domain}",
         "display_name": row.display_name or "",
         "locked": bool(row.locked),
-        "bot": False,
-        "discoverable": True,
-        "indexable": True,
+        "bot": bool(row.bot),
+        "discoverable": bool(row.discoverable),
+        "indexable": bool(row.indexable),
         "group": False,
         "created_at": timestamp(row.created_at),
         "note": row.note or "",
@@ -80,7 +80,7 @@ def account(ctx: Context, row: Any) -> dict[str, Any]:
         "following_count": row.following_count,
         "statuses_count": row.statuses_count,
         "last_status_at": row.last_status_at.strftime("%Y-%m-%d") if row.last_status_at else None,
-        "hide_collections": False,
+        "hide_collections": bool(row.hide_collections),
         "noindex": False,
         "emojis": [],
         "roles": [],
@@ -91,23 +91,26 @@ def account(ctx: Context, row: Any) -> dict[str, Any]:
     }
 
 
-def credential_account(ctx: Context, row: Account, follow_requests: int) -> dict[str, Any]:
-    """The caller's own Account, with the `source` its settings screens edit."""
+def credential_account(
+    ctx: Context, row: Account, follow_requests: int, defaults: Any = None
+) -> dict[str, Any]:
+    """The caller's own Account, with the `source` its settings screens edit (`defaults`:
+    the user's posting defaults, `accounts.PostingDefaults`)."""
     return {
         **account(ctx, row),
         "source": {
-            "privacy": visibility.DEFAULT,
-            "sensitive": False,
-            "language": None,
+            "privacy": defaults.privacy if defaults else visibility.DEFAULT,
+            "sensitive": bool(defaults.sensitive) if defaults else False,
+            "language": defaults.language if defaults else None,
             "note": row.note_source,
             "fields": [
                 {"name": f["name"], "value": f["value"], "verified_at": None}
                 for f in row.fields or []
             ],
             "follow_requests_count": follow_requests,
-            "hide_collections": False,
-            "discoverable": True,
-            "indexable": True,
+            "hide_collections": bool(row.hide_collections),
+            "discoverable": bool(row.discoverable),
+            "indexable": bool(row.indexable),
         },
         "role": {"id": "-99", "name": "", "permissions": "0", "color": "", "highlighted": False},
     }
@@ -302,10 +305,10 @@ def relationship(target_id: int, found: Any) -> dict[str, Any]:
         "blocking": found.blocking,
         "blocked_by": found.blocked_by,
         "muting": found.muting,
-        "muting_notifications": found.muting,
+        "muting_notifications": found.muting_notifications,
         "requested": found.requested,
         "requested_by": found.requested_by,
-        "domain_blocking": False,
+        "domain_blocking": found.domain_blocking,
         "endorsed": found.endorsed,
         "note": found.note,
     }
@@ -434,3 +437,79 @@ def filter_result(match: Match) -> dict[str, Any]:
         if match.status_matches is not None
         else None,
     }
+
+
+def partial_account(entity: dict[str, Any]) -> dict[str, Any]:
+    """The PartialAccountWithAvatar of grouped notifications (`expand_accounts=
+    partial_avatars`), from a whole Account entity."""
+    keys = ("id", "acct", "locked", "bot", "url", "avatar", "avatar_static")
+    return {key: entity[key] for key in keys}
+
+
+def notification_policy_v2(policy: Any) -> dict[str, Any]:
+    """A NotificationPolicy (Mastodon 4.3: `accept`, `filter` or `drop` for each case)."""
+    return {
+        "for_not_following": str(policy.for_not_following),
+        "for_not_followers": str(policy.for_not_followers),
+        "for_new_accounts": str(policy.for_new_accounts),
+        "for_private_mentions": str(policy.for_private_mentions),
+        "for_limited_accounts": str(policy.for_limited_accounts),
+        "summary": _policy_summary(policy),
+    }
+
+
+def notification_policy_v1(policy: Any) -> dict[str, Any]:
+    """The v1 NotificationPolicy: each case filtered (or dropped) or not."""
+    return {
+        "filter_not_following": str(policy.for_not_following) != "accept",
+        "filter_not_followers": str(policy.for_not_followers) != "accept",
+        "filter_new_accounts": str(policy.for_new_accounts) != "accept",
+        "filter_private_mentions": str(policy.for_private_mentions) != "accept",
+        "summary": _policy_summary(policy),
+    }
+
+
+def _policy_summary(policy: Any) -> dict[str, int]:
+    return {
+        "pending_requests_count": int(policy.pending_requests_count),
+        "pending_notifications_count": int(policy.pending_notifications_count),
+    }
+
+
+def notification_request(
+    row: Any, account_entity: dict[str, Any], last_status: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A NotificationRequest (its count a string, as Mastodon renders it)."""
+    return {
+        "id": str(row.id),
+        "created_at": timestamp(row.created_at),
+        "updated_at": timestamp(row.updated_at),
+        "notifications_count": str(row.notifications_count),
+        "account": account_entity,
+        "last_status": last_status,
+    }
+
+
+def notification_group(group: Any, kind: str, status_id: int | None) -> dict[str, Any]:
+    """A NotificationGroup (`group` is core/notifications/groups.Group; `kind` Mastodon's
+    name of its type). The page bounds come only on a page of groups."""
+    entity: dict[str, Any] = {
+        "group_key": group.key,
+        "notifications_count": group.count,
+        "type": kind,
+        "most_recent_notification_id": str(group.most_recent_id),
+    }
+    if group.paginated:
+        entity["page_min_id"] = str(group.page_min_id) if group.page_min_id else None
+        entity["page_max_id"] = str(group.most_recent_id)
+        entity["latest_page_notification_at"] = (
+            timestamp(group.latest_page_at) if group.latest_page_at else None
+        )
+    entity["sample_account_ids"] = [str(i) for i in group.sample_account_ids]
+    if kind in STATUS_GROUP_TYPES:
+        entity["status_id"] = str(status_id) if status_id else None
+    return entity
+
+
+# The group types that carry a status (Mastodon's NotificationGroupSerializer#status_type?).
+STATUS_GROUP_TYPES = frozenset({"favourite", "reblog", "status", "mention", "poll", "update"})

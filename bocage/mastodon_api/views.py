@@ -48,9 +48,23 @@ def one_of(
         shown = statuses(reader, ctx, views, viewer, context, keep_hidden=keep_hidden)
         if not shown:
             raise NotFound("Record not found")
-        return shown[0]
+        return proper_flags(shown[0])
 
     return present
+
+
+PROPER_FLAGS = ("favourited", "reblogged", "bookmarked", "muted")
+
+
+def proper_flags(entity: dict[str, Any]) -> dict[str, Any]:
+    """A boost asked for alone (shown, just made, favourited…) carries the viewer's flags of
+    the post it wraps, as Mastodon's serializer answers for one status (`favourited?` and
+    `reblogged?` ask of `status.proper`): the answer to a reblog says `reblogged: true`.
+    In a page, a boost's own flags stay its own (Mastodon's relationship maps)."""
+    boosted = entity.get("reblog")
+    if boosted:
+        entity.update({flag: boosted[flag] for flag in PROPER_FLAGS})
+    return entity
 
 
 class Statuses(list[dict[str, Any]]):
@@ -162,7 +176,7 @@ def notification(
         "id": str(row.id),
         "type": NOTIFICATION_TYPES[row.type],
         "created_at": entities.timestamp(row.created_at),
-        "group_key": f"ungrouped-{row.id}",
+        "group_key": row.group_key or f"ungrouped-{row.id}",
         "account": entities.account(ctx, sender),
         "status": None,
     }

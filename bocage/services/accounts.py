@@ -6,12 +6,13 @@ remote handle looked up on its server first)."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bocage.core.accounts import accounts, featured_tags, keystore, moves
-from bocage.core.accounts.accounts import AccountSecrets, Registration
+from bocage.core.accounts.accounts import AccountSecrets, PostingDefaults, Registration
 from bocage.core.accounts.featured_tags import FeaturedTagView
 from bocage.core.auth import oauth
 from bocage.core.graph import graph
@@ -39,6 +40,7 @@ class Credentials:
 
     account: Account
     follow_requests: int
+    defaults: PostingDefaults  # the user's posting defaults (all three set)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,11 @@ class ProfileChange:
     fields: list[tuple[str, str]] | None = None
     avatar: bytes | None = None
     header: bytes | None = None
+    bot: bool | None = None
+    discoverable: bool | None = None
+    indexable: bool | None = None
+    hide_collections: bool | None = None
+    defaults: PostingDefaults = field(default_factory=PostingDefaults)  # None in each: keep
 
 
 @dataclass(frozen=True)
@@ -141,6 +148,14 @@ class AccountService(Service):
         avatar = await self._media.profile_image(change.avatar, "avatar")
         header = await self._media.profile_image(change.header, "header")
         return await self._db.write(_update_profile, self._ctx, owner.id, change, avatar, header)
+
+    async def remove_profile_image(self, owner: Account, which: str) -> Credentials:
+        """Back to the default `avatar` or `header` (Mastodon 4.2's `DELETE /profile/…`)."""
+        return await self._db.write(_remove_image, self._ctx, owner.id, which)
+
+    def posting_defaults(self, owner: Account) -> Query[PostingDefaults]:
+        """What a new post takes when the app sends no visibility, sensitivity or language."""
+        return self._query(lambda session: _defaults(session, owner.id))
 
     async def change_password(self, user: User, current: str, new: str, host: str | None) -> None:
         await self._logins.confirm(host, user, current)
@@ -335,7 +350,34 @@ def shown_account(session: Session, account_id: int | None) -> Account:
 def _credentials(session: Session, account_id: int) -> Credentials:
     account = session.get(Account, account_id)
     assert account is not None
-    return Credentials(account, len(graph.pending_requests(session, account)))
+    return Credentials(
+        account, len(graph.pending_requests(session, account)), _defaults(session, account_id)
+    )
+
+
+def _defaults(session: Session, account_id: int) -> PostingDefaults:
+    user = session.execute(select(User).where(User.account_id == account_id)).scalar()
+    if user is None:  # not a local person: Mastodon's defaults
+        return PostingDefaults(privacy="public", sensitive=False, language=None)
+    return PostingDefaults(user.default_privacy, user.default_sensitive, user.default_language)
+
+
+def _remove_image(session: Session, ctx: Context, owner_id: int, which: str) -> Credentials:
+    me = session.get(Account, owner_id)
+    assert me is not None
+    current = [(f["name"], f["value"]) for f in me.fields]
+    update = accounts.ProfileUpdate(
+        display_name=me.display_name,
+        note=me.note_source,
+        locked=me.locked,
+        fields=current,
+        remove_avatar=which == "avatar",
+        remove_header=which == "header",
+    )
+    if getattr(me, which) is not None:  # nothing to tell other servers otherwise
+        accounts.update_profile(session, ctx, me, update)
+    session.flush()
+    return _credentials(session, owner_id)
 
 
 def _register(
@@ -388,10 +430,15 @@ def _update_profile(
         fields=current_fields if change.fields is None else change.fields,
         avatar=avatar,
         header=header,
+        bot=change.bot,
+        discoverable=change.discoverable,
+        indexable=change.indexable,
+        hide_collections=change.hide_collections,
     )
+    accounts.set_posting_defaults(session, me, change.defaults)
     accounts.update_profile(session, ctx, me, update)
     session.flush()
-    return Credentials(me, len(graph.pending_requests(session, me)))
+    return _credentials(session, owner_id)
 
 
 def _change_aliases(

@@ -37,6 +37,7 @@ from bocage.services.remote_media import RemoteMediaService
 from bocage.services.replication import ReplicationService
 from bocage.services.search import SearchService
 from bocage.services.streaming import StreamService
+from bocage.services.tags import TagService
 from bocage.services.timelines import TimelineService
 from bocage.store.db import Database
 
@@ -63,6 +64,7 @@ class Services:
     replication: ReplicationService
     search: SearchService
     streaming: StreamService
+    tags: TagService
     timelines: TimelineService
 
     @classmethod
@@ -107,5 +109,6 @@ class Services:
             replication=replication,
             search=SearchService(db, ctx, lookups),
             streaming=StreamService(db, ctx),
+            tags=TagService(db, ctx),
             timelines=TimelineService(db, ctx),
         )

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bocage.core.accounts import account_notes, accounts, endorsements
-from bocage.core.graph import graph
+from bocage.core.graph import discovery, domain_blocks, graph
+from bocage.core.graph.discovery import Suggestion
 from bocage.core.graph.graph import FollowOptions, Relationship
 from bocage.core.timelines.timelines import Page
 from bocage.kernel.context import Context
@@ -22,7 +24,7 @@ from bocage.services.accounts import look_up_remote, shown_account
 from bocage.services.ports import Lookups
 from bocage.services.unit import Query, Service
 from bocage.store.db import Database
-from bocage.store.models import Account
+from bocage.store.models import Account, Block, Mute
 
 Target = int | str  # an account id, or a handle (`bob`, `bob@elsewhere`)
 GraphAction = Callable[[Session, Context, Account, Account], object]
@@ -71,8 +73,69 @@ class GraphService(Service):
     async def unblock(self, actor: Account, target: Target) -> Outcome:
         return await self._act(graph.unblock, actor, target)
 
-    async def mute(self, actor: Account, target: Target) -> Outcome:
-        return await self._act(_mute, actor, target)
+    async def mute(
+        self,
+        actor: Account,
+        target: Target,
+        duration: int | None = None,
+        *,
+        notifications: bool = True,
+    ) -> Outcome:
+        """Mute, for `duration` seconds (None or 0: until unmuted); `notifications`: their
+        notifications too."""
+
+        def mute(session: Session, _ctx: Context, me: Account, them: Account) -> None:
+            graph.mute(session, me, them, duration, notifications=notifications)
+
+        return await self._act(mute, actor, target)
+
+    async def remove_from_followers(self, actor: Account, target: Target) -> Outcome:
+        """`target` no longer follows `actor` (its server told, when it is remote)."""
+        return await self._act(_remove_follower, actor, target)
+
+    def expire_mute(self, session: Session, payload: dict[str, Any]) -> None:
+        """The `mute.expire` job: a mute for a while ends."""
+        graph.expire_mute(session, payload)
+
+    # --- a person's own domain blocks ---------------------------------------------------
+
+    async def block_domain(self, actor: Account, domain: str) -> None:
+        """Hide a server (`InvalidInput` for a name that is none): its posts and
+        notifications leave the actor's timelines, follows with accounts there end."""
+        found = domain_blocks.normalized(domain, self._ctx.settings.domain)
+        await self._db.write(_block_domain, self._ctx, actor.id, found)
+
+    async def unblock_domain(self, actor: Account, domain: str) -> None:
+        found = domain_blocks.normalized(domain, self._ctx.settings.domain)
+        await self._db.write(_unblock_domain, actor.id, found)
+
+    def domain_blocks(self, viewer: Account, page: Page) -> Query[list[tuple[int, str]]]:
+        """A page of the servers the viewer hides, latest first, with each block's id."""
+        return self._query(lambda session: domain_blocks.blocked(session, viewer.id, page))
+
+    # --- discovery ----------------------------------------------------------------------
+
+    def directory(
+        self, viewer: Account | None, *, order: str, local_only: bool, offset: int, limit: int
+    ) -> Query[list[Account]]:
+        """The profile directory (accounts that opted in), as `viewer` may see it."""
+        return self._query(
+            lambda session: discovery.directory(
+                session,
+                viewer.id if viewer else None,
+                order=order,
+                local_only=local_only,
+                offset=offset,
+                limit=limit,
+            )
+        )
+
+    def suggestions(self, viewer: Account, limit: int) -> Query[list[Suggestion]]:
+        return self._query(lambda session: discovery.suggestions(session, viewer.id, limit))
+
+    async def dismiss_suggestion(self, viewer: Account, account_id: int) -> None:
+        """Never suggest that account again (one that is gone: `NotFound`)."""
+        await self._db.write(_dismiss, viewer.id, account_id)
 
     async def unmute(self, actor: Account, target: Target) -> Outcome:
         return await self._act(_unmute, actor, target)
@@ -145,6 +208,14 @@ class GraphService(Service):
 
         return self._query(load)
 
+    def muted(self, viewer: Account, page: Page) -> Query[list[tuple[Mute, Account]]]:
+        """A page of the accounts the viewer mutes, with each mute (id, end)."""
+        return self._query(lambda session: graph.muted(session, viewer.id, page))
+
+    def blocked(self, viewer: Account, page: Page) -> Query[list[tuple[Block, Account]]]:
+        """A page of the accounts the viewer blocks, with each block (its id pages)."""
+        return self._query(lambda session: graph.blocked(session, viewer.id, page))
+
     def follow_requests(self, target: Account) -> Query[list[Account]]:
         return self._query(lambda session: graph.pending_requests(session, target))
 
@@ -191,8 +262,24 @@ def _answer(
     return graph.relationship(session, me.id, follower_id)
 
 
-def _mute(session: Session, _ctx: Context, me: Account, target: Account) -> None:
-    graph.mute(session, me, target)
+def _remove_follower(session: Session, ctx: Context, me: Account, target: Account) -> None:
+    graph.remove_from_followers(session, ctx, me, target)
+
+
+def _block_domain(session: Session, ctx: Context, actor_id: int, domain: str) -> None:
+    me = session.get(Account, actor_id)
+    assert me is not None
+    domain_blocks.block(session, ctx, me, domain)
+
+
+def _unblock_domain(session: Session, actor_id: int, domain: str) -> None:
+    me = session.get(Account, actor_id)
+    assert me is not None
+    domain_blocks.unblock(session, me, domain)
+
+
+def _dismiss(session: Session, viewer_id: int, account_id: int) -> None:
+    discovery.dismiss(session, viewer_id, shown_account(session, account_id).id)
 
 
 def _unmute(session: Session, _ctx: Context, me: Account, target: Account) -> None:

@@ -20,7 +20,7 @@ from bocage.core.notifications import notifications
 from bocage.core.polls import polls
 from bocage.core.polls.polls import PollView
 from bocage.core.posts import posts, scheduled
-from bocage.core.posts.posts import PostDraft
+from bocage.core.posts.posts import EditExtras, PostDraft
 from bocage.core.reading.visibility import Visibility
 from bocage.core.timelines import feeds, pins, timelines
 from bocage.core.timelines.timelines import Page, PostView, Thread
@@ -80,9 +80,13 @@ class PostService(Service):
         await self._learn_mentions(draft.text)
         return await self._db.write(_schedule, self._ctx, author, draft, at, extras, retry)
 
-    async def edit(self, author: Account, post_id: int, draft: PostDraft) -> Post:
+    async def edit(
+        self, author: Account, post_id: int, draft: PostDraft, extras: EditExtras = EditExtras()
+    ) -> Post:
+        """The author's own post, edited: its text, and what `extras` asks of its
+        attachments and poll."""
         await self._learn_mentions(draft.text)
-        return await self._db.write(_edit, self._ctx, author.id, post_id, draft)
+        return await self._db.write(_edit, self._ctx, author.id, post_id, draft, extras)
 
     async def delete(self, author: Account, post_id: int, *, as_admin: bool = False) -> None:
         await self._db.write(_delete, self._ctx, author.id, post_id, as_admin)
@@ -141,6 +145,10 @@ class PostService(Service):
             return timelines.hydrate(session, viewer, [post.id])
 
         return self._query(load)
+
+    def several(self, viewer: Account | None, ids: list[int]) -> Query[list[PostView]]:
+        """The posts of `ids` the viewer may see, in that order; the others left out."""
+        return self._query(lambda session: timelines.several(session, viewer, ids))
 
     def just_written(self, author: Account, post_id: int) -> Query[list[PostView]]:
         """A post as its author sees it just after writing it (nothing to check)."""
@@ -333,8 +341,15 @@ def _own_account(session: Session, account_id: int) -> Account:
     return account
 
 
-def _edit(session: Session, ctx: Context, author_id: int, post_id: int, draft: PostDraft) -> Post:
-    return posts.edit(session, ctx, _own_account(session, author_id), post_id, draft)
+def _edit(
+    session: Session,
+    ctx: Context,
+    author_id: int,
+    post_id: int,
+    draft: PostDraft,
+    extras: EditExtras,
+) -> Post:
+    return posts.edit(session, ctx, _own_account(session, author_id), post_id, draft, extras)
 
 
 def _delete(session: Session, ctx: Context, author_id: int, post_id: int, as_admin: bool) -> None:

@@ -61,19 +61,21 @@ class SearchService(Service):
                 except NotFound:
                     pass  # searched among the known accounts, like any other query
 
+        wanted = post_search.kinds(query, kind, logged_in=viewer is not None)
+
         def load(session: Session) -> Found:
             found = Found()
             domain = self._ctx.settings.domain
-            if query and kind in ("", "accounts"):
+            if query and "accounts" in wanted:
                 found.accounts = accounts.search(session, query, limit, local_domain=domain)
             if resolved and _visible(session, viewer, resolved[0]):
                 found.statuses = timelines.hydrate(session, viewer, resolved)
-            elif query and viewer is not None and kind in ("", "statuses"):
+            elif query and viewer is not None and "statuses" in wanted:
                 ids = post_search.statuses(
                     session, viewer.id, query, limit=limit, offset=offset, account_id=by_account
                 )
                 found.statuses = timelines.hydrate(session, viewer, ids)
-            if query and kind in ("", "hashtags"):
+            if query and "hashtags" in wanted:
                 found.hashtags = post_search.hashtags(session, query.lstrip("#"), limit)
             return found
 

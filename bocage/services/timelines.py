@@ -13,7 +13,7 @@ from bocage.core.accounts import accounts
 from bocage.core.graph import lists
 from bocage.core.reading import markers
 from bocage.core.timelines import timelines, trends
-from bocage.core.timelines.timelines import Page, PostView
+from bocage.core.timelines.timelines import Page, PostView, TagFilter
 from bocage.core.timelines.trends import TagTrend
 from bocage.services.accounts import shown_account
 from bocage.services.unit import Query, Service
@@ -45,12 +45,22 @@ class TimelineService(Service):
         page: Page,
         *,
         local: bool = False,
+        remote: bool = False,
         only_media: bool = False,
+        tags: TagFilter = TagFilter(),
     ) -> Query[list[PostView]]:
-        """A hashtag's public posts (`local`: this node's only)."""
+        """A hashtag's public posts (`local`: this node's only; `remote`: others' only),
+        with `any[]`, `all[]` and `none[]` (`tags`) as Mastodon's."""
         return self._query(
             lambda session: timelines.tag(
-                session, viewer, name, page, local=local, only_media=only_media
+                session,
+                viewer,
+                name,
+                page,
+                local=local,
+                remote=remote,
+                only_media=only_media,
+                tags=tags,
             )
         )
 

@@ -141,8 +141,11 @@ def suspend(node: Node, account: Account) -> None:
         session.execute(update(Account).where(Account.id == account.id).values(suspended=True))
 
 
-def notifications_of(node: Node, account: Account) -> list[tuple[str, int, int | None]]:
-    """(type, from account id, post id) of the account's notifications, sorted.
+def notifications_of(
+    node: Node, account: Account, *, filtered: bool = False
+) -> list[tuple[str, int, int | None]]:
+    """(type, from account id, post id) of the account's notifications, sorted: those its
+    lists show, or (`filtered`) those its notification policy holds back in requests.
 
     Sorted by value, not by id: `run_until_idle` runs jobs concurrently, so notifications
     written by one batch have no meaningful order.
@@ -150,7 +153,7 @@ def notifications_of(node: Node, account: Account) -> list[tuple[str, int, int |
     with node.db.snapshot() as session:
         rows = session.execute(
             select(Notification.type, Notification.from_account_id, Notification.post_id)
-            .where(Notification.account_id == account.id)
+            .where(Notification.account_id == account.id, Notification.filtered.is_(filtered))
             .order_by(Notification.id)
         )
         found = [(kind, sender, post_id) for kind, sender, post_id in rows.all()]

@@ -117,7 +117,7 @@ def test_open_mode_registers_an_approved_account_with_keys(node: Node) -> None:
     assert stored_user.password_hash != PASS
     assert account.username == "Alice"
     assert account.domain is None
-    assert account.display_name == "Alice"
+    assert account.display_name == ""  # as Mastodon: empty until its owner names it
     assert account.uri == "http://127.0.0.1:8000/users/Alice"
     assert account.did is not None and account.did.startswith("did:key:z6Mk")
     assert account.identity_seed is not None
@@ -402,7 +402,7 @@ def test_profile_update(node: Node) -> None:
         assert len(stored.fields) == 4
         assert stored.avatar == "ab/cd.png"  # None keeps the current one
         accounts.update_profile(session, node.ctx, stored, accounts.ProfileUpdate("   ", "", False))
-        assert stored.display_name == "alice"
+        assert stored.display_name == ""  # blank: no name (the faces show the username)
         assert stored.note == ""
         assert stored.fields == []
         # Each change is announced: a signed Update of the actor, in the author's log.

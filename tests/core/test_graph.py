@@ -193,7 +193,7 @@ def test_mute_and_relationships(node: Node) -> None:
             graph.mute(session, alice, alice)
     # A mute is private: it is not signed, and it leaves the follow alone.
     assert relation(node, alice, bob) == graph.Relationship(
-        following=True, showing_reblogs=True, muting=True
+        following=True, showing_reblogs=True, muting=True, muting_notifications=True
     )
     assert relation(node, bob, alice) == graph.Relationship(followed_by=True)
     assert log_types(node, alice) == ["Follow"]

@@ -64,6 +64,26 @@ class ProfileUpdate:
     fields: list[tuple[str, str]] = field(default_factory=list)
     avatar: str | None = None  # new media storage key, or None to keep the current one
     header: str | None = None
+    remove_avatar: bool = False  # back to the default picture
+    remove_header: bool = False
+    # What the account says of itself; None keeps what is there.
+    bot: bool | None = None
+    discoverable: bool | None = None
+    indexable: bool | None = None
+    hide_collections: bool | None = None
+
+
+@dataclass(frozen=True)
+class PostingDefaults:
+    """What a new post takes when the app sends none (Mastodon's `source`); None keeps."""
+
+    privacy: str | None = None
+    sensitive: bool | None = None
+    language: str | None = None  # "" clears it
+
+
+DEFAULT_PRIVACIES = ("public", "unlisted", "private")  # Mastodon's choices: never direct
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")  # en, pt-BR, zh-Hant, cnr
 
 
 def validate_registration(form: Registration) -> None:
@@ -123,7 +143,7 @@ def register(
         id=new_id(),
         username=form.username,
         domain=None,
-        display_name=form.username,
+        display_name="",  # as Mastodon: empty until its owner names it (faces show the username)
         created_at=moment,
         uri=ctx.urls.actor(form.username),
         did=identity.did,
@@ -292,16 +312,54 @@ def update_profile(session: Session, ctx: Context, account: Account, change: Pro
             field="fields",
             code="too_long",
         )
-    account.display_name = display_name or account.username
+    account.display_name = display_name  # empty: the faces show the username
     account.note_source = change.note
     account.note = text.render(change.note, lambda _h: None, ctx.urls.tag) if change.note else ""
     account.locked = change.locked
     account.fields = [{"name": name, "value": value} for name, value in fields]
     if change.avatar:
         account.avatar = change.avatar
+    elif change.remove_avatar:
+        account.avatar = None
     if change.header:
         account.header = change.header
+    elif change.remove_header:
+        account.header = None
+    for flag in ("bot", "discoverable", "indexable", "hide_collections"):
+        if (value := getattr(change, flag)) is not None:
+            setattr(account, flag, value)
     moves.announce_profile(session, ctx, account)
+
+
+def set_posting_defaults(session: Session, account: Account, change: PostingDefaults) -> None:
+    """The account's posting defaults; `InvalidInput` (naming the field) for a privacy
+    Mastodon does not offer as a default, or a language that is no ISO 639 code."""
+    if change == PostingDefaults():
+        return
+    user = user_of(session, account)
+    if user is None:
+        raise NotFound("No such user.")
+    if change.privacy is not None:
+        if change.privacy not in DEFAULT_PRIVACIES:
+            raise InvalidInput(
+                f"The default privacy is one of {', '.join(DEFAULT_PRIVACIES)}, not"
+                f" {change.privacy!r}.",
+                field="source[privacy]",
+                code="inclusion",
+            )
+        user.default_privacy = change.privacy
+    if change.sensitive is not None:
+        user.default_sensitive = change.sensitive
+    if change.language is not None:
+        language = change.language.strip()
+        if language and not LANGUAGE_RE.fullmatch(language):
+            raise InvalidInput(
+                f"The default language must be an ISO 639 code such as 'en' or 'pt-BR', not"
+                f" {language!r}.",
+                field="source[language]",
+                code="inclusion",
+            )
+        user.default_language = language or None
 
 
 def add_gateway(session: Session, ctx: Context, account: Account, gateway: str) -> None:

@@ -72,6 +72,21 @@ def unfeature(session: Session, ctx: Context, account: Account, featured_id: int
     _announce(session, ctx, account, "Remove", row.name)
 
 
+def feature_name(session: Session, ctx: Context, account: Account, name: str) -> None:
+    """`POST /api/v1/tags/:name/feature` (Mastodon 4.4): feature it unless it already is
+    (Mastodon's `find_or_create_by!`; past the limit, a refusal all the same)."""
+    if any(row.tag == name.lower() for row in _featured_rows(session, account.id)):
+        return
+    feature(session, ctx, account, name)
+
+
+def unfeature_name(session: Session, ctx: Context, account: Account, name: str) -> None:
+    """`POST /api/v1/tags/:name/unfeature`: no longer featured (never was: nothing to do)."""
+    for row in _featured_rows(session, account.id):
+        if row.tag == name.lower():
+            unfeature(session, ctx, account, row.id)
+
+
 def of_account(session: Session, account_id: int) -> list[FeaturedTagView]:
     """The account's featured tags, the most used first."""
     views = _views(session, account_id, _featured_rows(session, account_id))

@@ -51,7 +51,7 @@ def person(urls: Urls, account: Account, moved_to: str | None = None) -> dict[st
     document: dict[str, Any] = {
         "@context": ACTOR_CONTEXT,
         "id": actor,
-        "type": "Person",
+        "type": "Service" if account.bot else "Person",  # Mastodon's bots are Services
         "preferredUsername": account.username,
         "name": account.display_name or account.username,
         "summary": account.note,
@@ -65,8 +65,8 @@ def person(urls: Urls, account: Account, moved_to: str | None = None) -> dict[st
         "featuredTags": urls.featured_tags(account.username),
         "endpoints": {"sharedInbox": urls.shared_inbox},
         "manuallyApprovesFollowers": account.locked,
-        "discoverable": True,
-        "indexable": True,
+        "discoverable": bool(account.discoverable),
+        "indexable": bool(account.indexable),
         "alsoKnownAs": list(account.also_known_as or []),
         "attachment": [
             *(

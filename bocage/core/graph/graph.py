@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, literal, null, or_, select, union_all
+from sqlalchemy import and_, case, delete, func, insert, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bocage.core.authorship import activities, authoring
 from bocage.core.graph import lists
@@ -24,6 +26,7 @@ from bocage.kernel.errors import Forbidden, InvalidInput, NotFound
 from bocage.kernel.ids import new_id
 from bocage.store.models import (
     Account,
+    AccountDomainBlock,
     AccountNote,
     Block,
     Endorsement,
@@ -31,7 +34,11 @@ from bocage.store.models import (
     FollowOption,
     Mute,
 )
+from bocage.store.queue import enqueue
 from bocage.store.sql import update_rows
+
+MUTE_EXPIRY_JOB = "mute.expire"
+MAX_MUTE_SECONDS = 2**31 - 1  # a duration past this is refused (Mastodon's integer column)
 
 LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")  # en, pt-BR, zh-Hant, cnr
 MAX_LANGUAGES = 100
@@ -58,7 +65,9 @@ class Relationship:
     blocking: bool = False
     blocked_by: bool = False
     muting: bool = False
+    muting_notifications: bool = False
     requested_by: bool = False
+    domain_blocking: bool = False  # the viewer hides the account's server
     # The viewer's follow options (or follow request's), when there is one.
     showing_reblogs: bool = False
     notifying: bool = False
@@ -124,7 +133,9 @@ def receive_follow(
     when one of them blocks the other. Then the target's signed Reject tells the follower's
     server at once, as Mastodon's inbox answers it (ActivityPub::Activity::Follow), and no
     request is left pending there."""
-    if _blocked_either_way(session, follower.id, target.id):
+    if _blocked_either_way(session, follower.id, target.id) or domain_blocked(
+        session, target.id, follower.domain
+    ):
         _answer(session, ctx, "Reject", uri, follower, target)
         return None
     return follow(session, ctx, follower, target, uri=uri)
@@ -245,7 +256,10 @@ def block(
     if session.get(Block, (account.id, target.id)) is not None:
         return
     uri = uri or ctx.urls.activity(account.username, new_id())
-    session.add(Block(account_id=account.id, target_id=target.id, created_at=now(), uri=uri))
+    made = now()
+    session.add(
+        Block(id=new_id(), account_id=account.id, target_id=target.id, created_at=made, uri=uri)
+    )
     for follower, followed in ((account, target), (target, account)):
         row = session.get(Follow, (follower.id, followed.id))
         if row is not None:
@@ -283,11 +297,127 @@ def unblock(session: Session, ctx: Context, account: Account, target: Account) -
     session.delete(row)
 
 
-def mute(session: Session, account: Account, target: Account) -> None:
+def mute(
+    session: Session,
+    account: Account,
+    target: Account,
+    duration: int | None = None,
+    *,
+    notifications: bool = True,
+) -> None:
+    """Mute `target`; for `duration` seconds (None or 0: until unmuted); `notifications`:
+    their notifications too. Muting again sets both anew, as Mastodon's."""
     if account.id == target.id:
         raise InvalidInput("You cannot mute yourself.")
-    if session.get(Mute, (account.id, target.id)) is None:
-        session.add(Mute(account_id=account.id, target_id=target.id, created_at=now()))
+    if duration is not None and not 0 <= duration <= MAX_MUTE_SECONDS:
+        raise InvalidInput(f"Duration must be a number of seconds from 0 to {MAX_MUTE_SECONDS}.")
+    moment = now()
+    expires_at = moment + timedelta(seconds=duration) if duration else None
+    row = session.get(Mute, (account.id, target.id))
+    if row is None:
+        row = Mute(
+            id=new_id(),
+            account_id=account.id,
+            target_id=target.id,
+            created_at=moment,
+            expires_at=expires_at,
+            hide_notifications=notifications,
+        )
+        session.add(row)
+    else:
+        row.expires_at, row.hide_notifications = expires_at, notifications
+    if expires_at is not None:
+        payload = {"account_id": account.id, "target_id": target.id, "mute_id": row.id}
+        enqueue(session, MUTE_EXPIRY_JOB, payload, delay=float(duration or 0))
+
+
+def expire_mute(session: Session, payload: dict[str, Any]) -> None:
+    """The `mute.expire` job: a mute for a while ends at its time (unless it was made again
+    since, without an end or with a later one)."""
+    row = session.get(Mute, (payload["account_id"], payload["target_id"]))
+    if row is None or row.id != payload["mute_id"] or row.expires_at is None:
+        return
+    if row.expires_at > now():  # muted again for longer: that mute's own job ends it
+        return
+    session.delete(row)
+
+
+def mute_in_force() -> ColumnElement[bool]:
+    """SQL on `Mute`: not past its end (the job that removes it may not have run yet)."""
+    return or_(Mute.expires_at.is_(None), Mute.expires_at > now())
+
+
+def muted(session: Session, account_id: int, page: Any) -> list[tuple[Mute, Account]]:
+    """A page of the accounts `account_id` mutes, the latest mute first, with each mute
+    (its id pages the list, as Mastodon's); suspended accounts are left out."""
+    query = (
+        select(Mute, Account)
+        .join(Account, Account.id == Mute.target_id)
+        .where(Mute.account_id == account_id, mute_in_force(), Account.suspended.is_(False))
+    )
+    return [(m, a) for m, a in session.execute(_by_row_id(query, Mute.id, page)).all()]
+
+
+def blocked(session: Session, account_id: int, page: Any) -> list[tuple[Block, Account]]:
+    """A page of the accounts `account_id` blocks, the latest block first (paged by the
+    block's id); suspended accounts are left out."""
+    query = (
+        select(Block, Account)
+        .join(Account, Account.id == Block.target_id)
+        .where(Block.account_id == account_id, Account.suspended.is_(False))
+    )
+    return [(b, a) for b, a in session.execute(_by_row_id(query, Block.id, page)).all()]
+
+
+def _by_row_id(query: Any, column: Any, page: Any) -> Any:
+    """Mastodon's `paginate_by_max_id`: newest first; `min_id` pages up from there."""
+    if page.max_id is not None:
+        query = query.where(column < page.max_id)
+    if page.min_id is not None:
+        query = query.where(column > page.min_id)
+    return query.order_by(column.desc()).limit(page.limit)
+
+
+def remove_from_followers(
+    session: Session, ctx: Context, account: Account, follower: Account
+) -> None:
+    """`account` stops being followed by `follower` (Mastodon's "remove from followers"): the
+    follow goes, and a remote follower's server is told by the account's signed Reject."""
+    row = session.get(Follow, (follower.id, account.id))
+    if row is not None:
+        _end_follow(session, ctx, row, follower, account)
+
+
+def domain_blocked(session: Session, account_id: int, domain: str | None) -> bool:
+    """`account_id` hides the server `domain` (None, a local account: never)."""
+    if not domain:
+        return False
+    found = select(AccountDomainBlock.id).where(
+        AccountDomainBlock.account_id == account_id, AccountDomainBlock.domain == domain.lower()
+    )
+    return session.execute(found).first() is not None
+
+
+def domain_followers_ended(session: Session, ctx: Context, account: Account, domain: str) -> None:
+    """After `account` hid the server `domain`, as Mastodon's AfterBlockDomainFromAccount:
+    its follows of accounts there end (an Undo each), their follows and follow requests of
+    it are refused (a Reject each, so their server knows), and what they notified it of
+    goes."""
+    on_domain = select(Account.id).where(Account.domain == domain)
+    rows = session.execute(
+        select(Follow).where(
+            or_(
+                and_(Follow.follower_id == account.id, Follow.target_id.in_(on_domain)),
+                and_(Follow.target_id == account.id, Follow.follower_id.in_(on_domain)),
+            )
+        )
+    ).scalars()
+    for row in list(rows):
+        follower = session.get(Account, row.follower_id)
+        target = session.get(Account, row.target_id)
+        assert follower is not None and target is not None
+        _end_follow(session, ctx, row, follower, target)
+    notifications.forget_from(session, account.id, on_domain)
 
 
 def unmute(session: Session, account: Account, target: Account) -> None:
@@ -360,8 +490,15 @@ def _personal_marks(viewer_id: int, ids: list[int]) -> Any:
     """What the viewer keeps about each account besides follows: mutes, endorsements and
     notes, in one round trip."""
     return union_all(
-        select(literal("mute"), Mute.target_id, null()).where(
-            Mute.account_id == viewer_id, Mute.target_id.in_(ids)
+        # The text column says whether the mute silences notifications ("1": it does).
+        select(
+            literal("mute"), Mute.target_id, case((Mute.hide_notifications, "1"), else_="")
+        ).where(Mute.account_id == viewer_id, Mute.target_id.in_(ids), mute_in_force()),
+        select(literal("domain_block"), Account.id, null()).where(
+            Account.id.in_(ids),
+            Account.domain.in_(
+                select(AccountDomainBlock.domain).where(AccountDomainBlock.account_id == viewer_id)
+            ),
         ),
         select(literal("endorsement"), Endorsement.target_id, null()).where(
             Endorsement.account_id == viewer_id, Endorsement.target_id.in_(ids)
@@ -374,9 +511,11 @@ def _personal_marks(viewer_id: int, ids: list[int]) -> Any:
 
 def _mark(kind: str, comment: str | None) -> dict[str, Any]:
     if kind == "mute":
-        return {"muting": True}
+        return {"muting": True, "muting_notifications": comment == "1"}
     if kind == "endorsement":
         return {"endorsed": True}
+    if kind == "domain_block":
+        return {"domain_blocking": True}
     return {"note": comment or ""}
 
 
@@ -436,9 +575,13 @@ def following(
 
 
 def _hides_network_from(session: Session, account: Account, viewer_id: int | None) -> bool:
-    """Mastodon's rule: an account's followers and following are not listed to someone it
-    blocks."""
-    if viewer_id is None or viewer_id == account.id:
+    """Mastodon's rules: an account's followers and following are not listed to someone it
+    blocks, nor to anyone but itself when it hides them (`hide_collections`)."""
+    if viewer_id == account.id:
+        return False
+    if account.hide_collections:
+        return True
+    if viewer_id is None:
         return False
     return session.get(Block, (account.id, viewer_id)) is not None
 

@@ -59,6 +59,8 @@ class ActorProfile:
     note: str = ""  # sanitized HTML
     fields: tuple[tuple[str, str], ...] = ()  # (name, value), plain text
     locked: bool = False
+    discoverable: bool = False  # listed in directories and suggestions (`toot:discoverable`)
+    indexable: bool = False  # its public posts open to full-text search (`toot:indexable`)
     shared_inbox: str | None = None
     key_id: str | None = None
     public_key_pem: str | None = None
@@ -144,6 +146,10 @@ def is_stale(actor: RemoteActor | None) -> bool:
     return actor is None or now() - actor.fetched_at > STALE_AFTER
 
 
+# Actor types Mastodon shows as automated accounts (`bot`).
+BOT_TYPES = ("Service", "Application")
+
+
 def upsert_actor(session: Session, profile: ActorProfile) -> Account:
     """Create or refresh a remote account from its (verified, normalized) actor document."""
     account = account_by_uri(session, profile.uri)
@@ -172,6 +178,9 @@ def upsert_actor(session: Session, profile: ActorProfile) -> Account:
     account.note = profile.note
     account.fields = [{"name": name, "value": value} for name, value in profile.fields]
     account.locked = profile.locked
+    account.bot = profile.actor_type in BOT_TYPES
+    account.discoverable = profile.discoverable
+    account.indexable = profile.indexable
     account.rsa_public_pem = profile.public_key_pem
     account.also_known_as = list(profile.also_known_as)
     account.gateways = list(profile.gateways) or None

@@ -442,6 +442,63 @@ def check_attachable(
             raise InvalidInput("That media is already attached to a scheduled post.")
 
 
+@dataclass(frozen=True)
+class MediaChange:
+    """What an edit of a post changes of one of its attachments (Mastodon's
+    `media_attributes[]`): None leaves a field as it is; an empty focus clears it."""
+
+    id: int
+    description: str | None = None
+    focus: str | None = None
+
+
+def reattach(
+    session: Session,
+    settings: Settings,
+    account: Account,
+    post_id: int,
+    media_ids: tuple[int, ...] | None,
+    changes: tuple[MediaChange, ...] = (),
+) -> list[MediaFile]:
+    """An edited post's attachments, as Mastodon's UpdateStatusService sets them: those of
+    `media_ids` (None: the ones it has), new uploads of the author's attached, the others
+    let go (forgotten by the next sweep, as uploads never posted); `changes` applied to
+    those it keeps (one naming no attachment of the post is ignored, as on Mastodon). The
+    rules of a new post hold: the number, the uploads' owner, alt text when required."""
+    current = of_posts(session, [post_id]).get(post_id, [])
+    held = {row.id: row for row in current}
+    wanted = list(dict.fromkeys(media_ids)) if media_ids is not None else list(held)
+    admin = rules(session, settings)
+    if len(wanted) > admin.max_attachments:
+        raise InvalidInput(f"A post can have at most {admin.max_attachments} attachments.")
+    added = tuple(media_id for media_id in wanted if media_id not in held)
+    rows = {media_id: held.get(media_id) or own_upload(session, account, media_id)
+            for media_id in wanted}  # fmt: skip
+    for change in changes:
+        row = rows.get(change.id)
+        if row is None:
+            continue
+        if change.description is not None:
+            row.description = _description(change.description)
+        if change.focus is not None:
+            row.focus_x, row.focus_y = _focus(change.focus)
+    check_attachable(session, settings, account, added)
+    changed = {change.id for change in changes}
+    if admin.alt_text_required and any(
+        not rows[media_id].description.strip() for media_id in changed if media_id in rows
+    ):
+        raise InvalidInput(ALT_TEXT_MISSING)
+    let_go = [row for row in current if row.id not in rows]
+    for row in let_go:
+        row.post_id = None
+    if let_go:
+        queued = select(Job.id).where(Job.kind == SWEEP_JOB, Job.state == "queued").limit(1)
+        if session.execute(queued).first() is None:
+            _sweep_later(session, now() - UNATTACHED_TTL)
+    attach(session, post_id, added)
+    return sorted(rows.values(), key=lambda row: row.id)  # in the order `of_posts` reads
+
+
 def attach(session: Session, post_id: int, media_ids: tuple[int, ...]) -> list[MediaFile]:
     rows = [session.get(MediaFile, media_id) for media_id in media_ids]
     for row in rows:

@@ -160,6 +160,30 @@ def create(session: Session, poll_id: int, post_id: int, draft: PollDraft, at: d
     return Poll(**values)
 
 
+def replace(
+    session: Session, post_id: int, poll: Poll | None, draft: PollDraft, at: datetime
+) -> Poll:
+    """An edit's poll (`draft` validated), as Mastodon's UpdateStatusService: the post's
+    poll takes the new options and end, its votes kept unless its options or `multiple`
+    changed (they then no longer mean what was chosen); a post without one gets one."""
+    if poll is None:
+        return create(session, new_id(), post_id, draft, at)
+    changed = list(draft.options) != list(poll.options) or draft.multiple != poll.multiple
+    poll.options = list(draft.options)
+    poll.multiple = draft.multiple
+    poll.hide_totals = draft.hide_totals
+    poll.expires_at = at + timedelta(seconds=draft.expires_in)
+    poll.closed_at = None
+    if changed:
+        session.execute(delete(PollVote).where(PollVote.poll_id == poll.id))
+        poll.tallies = [0] * len(draft.options)
+        poll.votes_count = 0
+        poll.voters_count = 0
+    # Closed at its new end (a job for an end that moved later comes back then: handle_close).
+    enqueue(session, "poll.close", {"poll_id": poll.id}, delay=float(draft.expires_in))
+    return poll
+
+
 def is_expired(poll: Poll) -> bool:
     return poll.expires_at is not None and poll.expires_at <= now()
 

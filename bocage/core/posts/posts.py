@@ -198,9 +198,35 @@ def _fan_out_later(session: Session, post: Post, *, mentions: bool) -> None:
         events.emit(session, "post.published", post_id=post.id)
 
 
-def edit(session: Session, ctx: Context, author: Account, post_id: int, draft: PostDraft) -> Post:
+@dataclass(frozen=True)
+class EditExtras:
+    """What an edit may change beyond the text (Mastodon's `PUT /api/v1/statuses/:id`):
+    the attachments (`media_ids`, None: those it has), their alt text and focus
+    (`media_attributes[]`), the poll (None: the one it has, if any, kept as it is)."""
+
+    media_ids: tuple[int, ...] | None = None
+    media_changes: tuple[media.MediaChange, ...] = ()
+    poll: polls.PollDraft | None = None
+
+
+def edit(
+    session: Session,
+    ctx: Context,
+    author: Account,
+    post_id: int,
+    draft: PostDraft,
+    extras: EditExtras = EditExtras(),
+) -> Post:
     post = _own_post(session, author, post_id)
-    attached = media.of_posts(session, [post.id])[post.id]  # an edit keeps its attachments
+    attached = media.reattach(
+        session, ctx.settings, author, post.id, extras.media_ids, extras.media_changes
+    )
+    poll = session.get(Poll, post.poll_id) if post.poll_id else None
+    poll_draft = None
+    if extras.poll is not None:
+        poll_draft = polls.validate(extras.poll, ctx.settings, with_media=bool(attached))
+    elif attached and poll is not None:
+        raise InvalidInput("Validation failed: A post cannot have both a poll and attachments")
     draft = PostDraft(
         draft.text,
         draft.spoiler_text,
@@ -217,6 +243,10 @@ def edit(session: Session, ctx: Context, author: Account, post_id: int, draft: P
     post.spoiler_text = draft.spoiler_text.strip()
     post.language = draft.language or post.language
     post.edited_at = now()
+    post.media_count = len(attached) or None
+    if poll_draft is not None:
+        poll = polls.replace(session, post.id, poll, poll_draft, post.edited_at)
+        post.poll_id = poll.id
     session.execute(delete(Mention).where(Mention.post_id == post.id))
     session.execute(delete(PostTag).where(PostTag.post_id == post.id))
     _save_mentions_and_tags(session, post, mentioned, parsed.tags)
@@ -227,8 +257,7 @@ def edit(session: Session, ctx: Context, author: Account, post_id: int, draft: P
     )
     if attached:
         note["attachment"] = [media.as_attachment(ctx.urls, row) for row in attached]
-    poll = session.get(Poll, post.poll_id) if post.poll_id else None
-    if poll is not None:  # an edit keeps its poll, and its votes
+    if poll is not None:  # kept (with its votes) unless the edit gave one
         polls.as_question(note, poll)
     signed_note = authoring.sign(author, note)
     activity_id = ctx.urls.activity(author.username, new_id())

@@ -23,7 +23,7 @@ from sqlalchemy.orm.util import AliasedClass
 from sqlalchemy.sql.elements import ColumnElement
 
 from bocage.kernel.errors import InvalidInput
-from bocage.store.models import Account, Block, Follow, Mention, Post
+from bocage.store.models import Account, AccountDomainBlock, Block, Follow, Mention, Post
 
 
 class Visibility(StrEnum):
@@ -101,6 +101,18 @@ def no_block_between(one: Any, other: Any) -> ColumnElement[bool]:
     return and_(
         ~exists().where(Block.account_id == one, Block.target_id == other),
         ~exists().where(Block.account_id == other, Block.target_id == one),
+    )
+
+
+def no_domain_block(viewer: Any, author_id: Any) -> ColumnElement[bool]:
+    """SQL: `viewer` has not hidden the server of the account `author_id` (a person's own
+    domain block, Mastodon's AccountDomainBlock). One probe of the unique (viewer, domain)
+    index, for the rows a page reads; nothing for a local author (no domain)."""
+    author = aliased(Account)
+    return ~exists().where(
+        author.id == author_id,
+        AccountDomainBlock.account_id == viewer,
+        AccountDomainBlock.domain == author.domain,
     )
 
 

@@ -17,6 +17,23 @@ from bocage.store.models import Bookmark, Favourite, Mention, Post, PostTag
 MAX_WORDS = 8
 
 
+def kinds(query: str, kind: str, *, logged_in: bool) -> frozenset[str]:
+    """What a query searches, as Mastodon's SearchService decides (`kind`: the `type` asked,
+    "" for all): a `#tag` is a hashtag search (no accounts; no posts unless it has several
+    words), a handle no hashtag and, alone, no posts; posts only for someone logged in."""
+    query = query.strip()
+    asked = {kind} if kind else {"accounts", "statuses", "hashtags"}
+    found = set()
+    one_word = " " not in query
+    if not (query.startswith("#") or ("@" in query and not one_word)):
+        found.add("accounts")
+    if logged_in and not ((query.startswith("#") or "@" in query) and one_word):
+        found.add("statuses")
+    if "@" not in query:
+        found.add("hashtags")
+    return frozenset(found & asked)
+
+
 def statuses(
     session: Session,
     viewer_id: int,

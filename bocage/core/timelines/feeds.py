@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, bindparam, delete, exists, insert, or_, select
 from sqlalchemy.orm import Session
 
+from bocage.core.instance import domains
 from bocage.core.reading.visibility import Visibility
 from bocage.core.timelines import list_feeds
 from bocage.store.models import (
@@ -31,6 +32,8 @@ from bocage.store.models import (
     ListMember,
     Mention,
     Post,
+    PostTag,
+    TagFollow,
 )
 from bocage.store.prepared import Prepared
 from bocage.store.upsert import insert_ignore_many
@@ -76,6 +79,26 @@ LOCAL_AUDIENCE = Prepared(
 )
 
 
+# Who follows one of a post's hashtags (Mastodon's `deliver_to_hashtag_followers!`).
+TAG_FOLLOWERS = (
+    select(TagFollow.account_id)
+    .join(PostTag, PostTag.tag == TagFollow.tag)
+    .where(PostTag.post_id == bindparam("post"))
+    .distinct()
+)
+ANY_TAG_FOLLOWER = Prepared(
+    select(exists().where(PostTag.post_id == bindparam("post"), TagFollow.tag == PostTag.tag))
+)
+SILENCED_AUTHOR = Prepared(
+    select(
+        exists().where(
+            Account.id == bindparam("author"),
+            domains.silenced_account(Account.domain),
+        )
+    )
+)
+
+
 @dataclass
 class FanOut:
     count: int = 0  # feeds written
@@ -99,7 +122,11 @@ def fan_out_needed(session: Session, post: Post, *, mentions: bool) -> bool:
         return True
     if post.in_reply_to_account_id not in (None, post.account_id):
         return True
-    return bool(LOCAL_AUDIENCE.execute(session, {"author": post.account_id}).fetchone()[0])
+    if bool(LOCAL_AUDIENCE.execute(session, {"author": post.account_id}).fetchone()[0]):
+        return True
+    return _for_tag_followers(post) and bool(
+        ANY_TAG_FOLLOWER.execute(session, {"post": post.id}).fetchone()[0]
+    )
 
 
 def fan_out(session: Session, post: Post) -> FanOut:
@@ -124,12 +151,30 @@ def fan_out(session: Session, post: Post) -> FanOut:
         recipients.update(mentioned)
     # Lists that hold the author get it too; owners of an exclusive one don't, at home.
     recipients -= list_feeds.deliver(session, post, followers)
+    # Whoever follows one of its hashtags, whatever lists say (Mastodon's tag fan-out).
+    recipients.update(tag_followers(session, post))
     rows = [
         {"account_id": account_id, "post_id": post.id, "author_id": post.account_id}
         for account_id in recipients
     ]
     insert_ignore_many(session, FeedEntry, rows)
     return FanOut(len(rows), subscribers, mentioned)
+
+
+def tag_followers(session: Session, post: Post) -> list[int]:
+    """The local accounts following one of the post's hashtags, when the post goes to them:
+    a public post, not a boost, by an author not silenced (Mastodon's `broadcastable?`).
+    Blocks and mutes apply when the feed is read, as for every entry."""
+    if not _for_tag_followers(post):
+        return []
+    if SILENCED_AUTHOR.execute(session, {"author": post.account_id}).fetchone()[0]:
+        return []
+    found = session.connection().execute(TAG_FOLLOWERS, {"post": post.id})
+    return [account_id for account_id in found.scalars() if account_id != post.account_id]
+
+
+def _for_tag_followers(post: Post) -> bool:
+    return post.visibility == Visibility.PUBLIC and post.reblog_of_id is None
 
 
 def _wanted(post: Post, show_reblogs: bool, languages: Sequence[str] | None) -> bool:

@@ -24,7 +24,12 @@ from bocage.core.media import media
 from bocage.core.polls import polls
 from bocage.core.reading import page_rows
 from bocage.core.reading.page_rows import ACCOUNTS, IDS, PageRow
-from bocage.core.reading.visibility import Visibility, no_block_between, visible_to
+from bocage.core.reading.visibility import (
+    Visibility,
+    no_block_between,
+    no_domain_block,
+    visible_to,
+)
 from bocage.core.timelines import pins
 from bocage.kernel.errors import NotFound
 from bocage.store.models import (
@@ -65,6 +70,19 @@ def boost_of_muted(post_id: Any, viewer: Any) -> ColumnElement[bool]:
     )
 
 
+HIDDEN_BOOSTS, HIDDEN_ORIGINALS = POSTS.alias("hidden_boost"), POSTS.alias("hidden_original")
+
+
+def boost_from_hidden_server(post_id: Any, viewer: Any) -> ColumnElement[bool]:
+    """SQL: the post `post_id` is a boost of a post from a server `viewer` hid (their own
+    domain block, as Mastodon's FeedManager filters reblogs)."""
+    return exists().where(
+        HIDDEN_BOOSTS.c.id == post_id,
+        HIDDEN_ORIGINALS.c.id == HIDDEN_BOOSTS.c.reblog_of_id,
+        ~no_domain_block(viewer, HIDDEN_ORIGINALS.c.account_id),
+    )
+
+
 def feed_slice(entry: Any, owner: Any) -> Select[int]:
     """A page of a feed written on fan-out (home_feed, list_feed: `entry`, whose `owner`
     column is bound to `owner`), newest first, without the posts of suspended authors, of
@@ -84,6 +102,10 @@ def feed_slice(entry: Any, owner: Any) -> Select[int]:
             ~exists().where(Mute.account_id == viewer, Mute.target_id == entry.author_id),
             no_block_between(viewer, entry.author_id),
             ~boost_of_muted(entry.post_id, viewer),
+            # The viewer's domain blocks: posts from there (mentions of the viewer reach
+            # the feed whoever wrote them), and boosts of posts from there.
+            no_domain_block(viewer, entry.author_id),
+            ~boost_from_hidden_server(entry.post_id, viewer),
         )
         .order_by(entry.post_id.desc())
         .limit(bindparam("limit"))
@@ -219,6 +241,11 @@ class PublicTimeline:
     where: str = "all"
     only_media: bool = False
     tag: str | None = None  # lowercase, without the #
+    # A hashtag timeline's `any[]`, `all[]` and `none[]` (Mastodon's TagFeed): posts with
+    # the tag or any of `any_of`, with every one of `all_of`, with none of `none_of`.
+    any_of: tuple[str, ...] = ()
+    all_of: tuple[str, ...] = ()
+    none_of: tuple[str, ...] = ()
 
     def rules(self, viewer: Any) -> list[ColumnElement[bool]]:
         """SQL on `Post`: it is on this timeline as `viewer` sees it. `viewer`: an account
@@ -236,7 +263,10 @@ class PublicTimeline:
                 or_(Post.in_reply_to_id.is_(None), Post.in_reply_to_account_id == Post.account_id)
             )
         else:
-            found.append(Post.id.in_(select(PostTag.post_id).where(PostTag.tag == self.tag)))
+            found.append(Post.id.in_(_tagged(self.tag, *self.any_of)))
+            found += [Post.id.in_(_tagged(tag)) for tag in self.all_of]
+            if self.none_of:
+                found.append(Post.id.not_in(_tagged(*self.none_of)))
         if self.only_media:
             found.append(Post.media_count > 0)
         author = aliased(Account, name="author")
@@ -246,6 +276,8 @@ class PublicTimeline:
             on_remote = exists().where(author.id == Post.account_id, author.domain.is_not(None))
             found.append(on_remote)
         found += [visible_to(viewer), not_muted(viewer)]
+        if viewer is not None and self.where != "local":
+            found.append(no_domain_block(viewer, Post.account_id))
         if self.where != "local":  # this node's own people are never silenced
             found.append(_not_silenced(viewer))
         return found
@@ -264,6 +296,32 @@ class PublicTimeline:
         shown = exists(select(Post.id).where(Post.id == post_id, *self.rules(reader.id)))
         found = session.execute(select(reader.id).where(reader.id.in_(candidates), shown))
         return list(found.scalars())
+
+
+def _tagged(*tags: str) -> Select[int]:
+    if len(tags) == 1:
+        return select(PostTag.post_id).where(PostTag.tag == tags[0])
+    return select(PostTag.post_id).where(PostTag.tag.in_(tags))
+
+
+TAGS_PER_MODE = 4  # names of `any[]`, `all[]` or `none[]` taken, as Mastodon takes
+
+
+@dataclass(frozen=True)
+class TagFilter:
+    """What a hashtag timeline asks beyond its tag (Mastodon's `any[]`, `all[]`, `none[]`):
+    names with or without `#`, any case; the first `TAGS_PER_MODE` of each taken."""
+
+    any_of: tuple[str, ...] = ()
+    all_of: tuple[str, ...] = ()
+    none_of: tuple[str, ...] = ()
+
+    def normalized(self) -> TagFilter:
+        def names(given: tuple[str, ...]) -> tuple[str, ...]:
+            found = (name.strip().removeprefix("#").lower() for name in given)
+            return tuple(dict.fromkeys(name for name in found if name))[:TAGS_PER_MODE]
+
+        return TagFilter(names(self.any_of), names(self.all_of), names(self.none_of))
 
 
 def public(
@@ -328,11 +386,38 @@ def tag(
     page: Page,
     *,
     local: bool = False,
+    remote: bool = False,
     only_media: bool = False,
+    tags: TagFilter = TagFilter(),
 ) -> list[PostView]:
-    """A hashtag's public posts (`PublicTimeline`); this node's only, if `local`."""
-    where = "local" if local else "all"
-    return PublicTimeline(where, only_media, name.lower()).page(session, viewer, page)
+    """A hashtag's public posts (`PublicTimeline`): this node's only if `local`, other
+    servers' only if `remote` (both: all, as Mastodon), narrowed by `tags`."""
+    where = "local" if local and not remote else "remote" if remote and not local else "all"
+    wanted = tags.normalized()
+    timeline = PublicTimeline(
+        where,
+        only_media,
+        name.lower().removeprefix("#"),
+        wanted.any_of,
+        wanted.all_of,
+        wanted.none_of,
+    )
+    return timeline.page(session, viewer, page)
+
+
+def several(session: Session, viewer: Account | None, ids: list[int]) -> list[PostView]:
+    """The posts `ids` the viewer may see, in the order asked (`GET /api/v1/statuses`,
+    Mastodon's `permitted_statuses_from_ids`): each left out when the viewer may not see it
+    (or, for a boost, its original), mutes its author, or its author is on a silenced
+    server and not followed by the viewer; the viewer's own always stay."""
+    if not ids:
+        return []
+    viewer_id = viewer.id if viewer else None
+    rules = [visible_to(viewer_id), original_visible(viewer_id)]
+    others = and_(not_muted(viewer_id), _not_silenced(viewer_id))
+    rules.append(or_(Post.account_id == viewer_id, others))
+    allowed = set(session.execute(select(Post.id).where(Post.id.in_(ids), *rules)).scalars())
+    return hydrate(session, viewer, [post_id for post_id in ids if post_id in allowed])
 
 
 def bookmarks(session: Session, viewer: Account, page: Page) -> list[PostView]:
@@ -370,6 +455,7 @@ def thread(session: Session, viewer: Account | None, post_id: int) -> Thread:
         Post.id > focus.post.id,
         visible_to(viewer_id),
         not_muted(viewer_id),
+        _not_from_hidden_servers(viewer_id),
     )
     ids = list((session.execute(in_thread.order_by(Post.id).limit(MAX_THREAD))).scalars())
     replies = _tree(focus, hydrate(session, viewer, ids))
@@ -387,7 +473,7 @@ def _ancestors(session: Session, viewer: Account | None, post: Post) -> list[Pos
             break
         chain.append(row[0])
         parent_id = row[1]
-    visible = _visible_ids(session, viewer.id if viewer else None, chain)
+    visible = _visible_ids(session, viewer.id if viewer else None, chain, in_context=True)
     views = hydrate(session, viewer, visible)
     return sorted(views, key=lambda view: view.post.id)
 
@@ -401,11 +487,23 @@ def _tree(focus: PostView, descendants: list[PostView]) -> list[PostView]:
     return focus.children
 
 
-def _visible_ids(session: Session, viewer_id: int | None, ids: list[int]) -> list[int]:
+def _visible_ids(
+    session: Session, viewer_id: int | None, ids: list[int], *, in_context: bool = False
+) -> list[int]:
+    """Those of `ids` the viewer may see; `in_context` (a thread around a post): not from a
+    server the viewer hid either (Mastodon's StatusFilter leaves them out of contexts)."""
     if not ids:
         return []
-    rows = session.execute(select(Post.id).where(Post.id.in_(ids), visible_to(viewer_id)))
+    shown = [Post.id.in_(ids), visible_to(viewer_id)]
+    if in_context:
+        shown.append(_not_from_hidden_servers(viewer_id))
+    rows = session.execute(select(Post.id).where(*shown))
     return list(rows.scalars())
+
+
+def _not_from_hidden_servers(viewer_id: int | None) -> ColumnElement[bool]:
+    """SQL on `Post`: not by an account of a server the viewer hid (anyone, for nobody)."""
+    return true() if viewer_id is None else no_domain_block(viewer_id, Post.account_id)
 
 
 def original_visible(viewer_id: int | None) -> ColumnElement[bool]:
@@ -518,6 +616,8 @@ def home_readers(session: Session, post_id: int, candidates: list[int]) -> list[
             ),
             no_block_between(FeedEntry.account_id, FeedEntry.author_id),
             ~boost_of_muted(FeedEntry.post_id, FeedEntry.account_id),
+            no_domain_block(FeedEntry.account_id, FeedEntry.author_id),
+            ~boost_from_hidden_server(FeedEntry.post_id, FeedEntry.account_id),
         )
     ).all()
     return [
@@ -543,6 +643,7 @@ def list_readers(session: Session, post: Any, candidates: list[int]) -> list[int
                 reader.in_(candidates),
                 ~exists().where(Mute.account_id == reader, Mute.target_id.in_(authors)),
                 no_block_between(reader, post.account_id),
+                *(no_domain_block(reader, author) for author in authors),
             )
         ).scalars()
     )

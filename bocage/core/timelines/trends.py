@@ -51,8 +51,7 @@ def tags(
 ) -> list[TagTrend]:
     """Hashtags of the week's public posts, by how many people used them."""
     rejected = set() if with_rejected else _rejected(session, "tag")
-    today = now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    days = [today - timedelta(days=n) for n in range(TAG_DAYS)]
+    days = _days()
     counts: dict[str, dict[datetime, tuple[int, int]]] = defaultdict(dict)
     for start in days:
         for tag, uses, people in session.execute(_day_counts(start)).all():
@@ -64,6 +63,23 @@ def tags(
     ]
     trends.sort(key=lambda trend: (-trend.accounts, trend.name))
     return trends[offset : offset + limit]
+
+
+def tag_history(session: Session, tag: str) -> list[DayUse]:
+    """One hashtag's week (`tag` lower-cased), newest day first, counted as `tags` counts:
+    the `history` of a Tag entity."""
+    days = _days()
+    found: dict[datetime, tuple[int, int]] = {}
+    for start in days:
+        query = _day_counts(start).where(PostTag.tag == tag)
+        for _tag, uses, people in session.execute(query).all():
+            found[start] = (uses, people)
+    return [DayUse(day, *found.get(day, (0, 0))) for day in days]
+
+
+def _days() -> list[datetime]:
+    today = now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return [today - timedelta(days=n) for n in range(TAG_DAYS)]
 
 
 def _day_counts(start: datetime) -> Select[str, int, int]:

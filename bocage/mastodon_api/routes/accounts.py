@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -11,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bocage.core.accounts import accounts
+from bocage.core.accounts.accounts import PostingDefaults
 from bocage.edge import client_host
 from bocage.kernel import numbers
 from bocage.kernel.errors import InvalidInput
@@ -28,14 +30,18 @@ from bocage.mastodon_api.http import (
     services_of,
     text_param,
 )
-from bocage.services.accounts import ProfileChange
+from bocage.services.accounts import Credentials, ProfileChange
 
 
 async def verify_credentials(request: Request) -> Response:
     _grant, caller = await require_user(request, "read:accounts")
     services = services_of(request)
     mine = await services.accounts.credentials(caller)
-    return json(entities.credential_account(services.ctx, mine.account, mine.follow_requests))
+    return json(_credential_account(services.ctx, mine))
+
+
+def _credential_account(ctx: Any, mine: Credentials) -> dict[str, Any]:
+    return entities.credential_account(ctx, mine.account, mine.follow_requests, mine.defaults)
 
 
 async def show(request: Request) -> Response:
@@ -102,8 +108,10 @@ async def statuses(request: Request) -> Response:
 
 
 async def update_credentials(request: Request) -> Response:
-    """PATCH with any of display_name, note, locked, fields_attributes, avatar, header:
-    what is not sent stays as it is."""
+    """PATCH with any of display_name, note, locked, bot, discoverable, indexable,
+    hide_collections, source[privacy], source[sensitive], source[language],
+    fields_attributes, avatar, header: what is not sent stays as it is; a value that cannot
+    be one of these is a 422 naming it."""
     return await detailed(_update_credentials(request))
 
 
@@ -111,21 +119,79 @@ async def _update_credentials(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:accounts")
     services = services_of(request)
     values = await params(request, max_bytes=services.ctx.settings.max_request_bytes)
+    source = _source(values)
     change = ProfileChange(
         display_name=_given_text(values, "display_name"),
         note=_given_text(values, "note"),
-        locked=bool_param(values, "locked") if values.get("locked") not in (None, "") else None,
+        locked=_flag(values, "locked"),
         fields=_fields(values),
         avatar=await _upload(values, "avatar"),
         header=await _upload(values, "header"),
+        bot=_flag(values, "bot"),
+        discoverable=_flag(values, "discoverable"),
+        indexable=_flag(values, "indexable"),
+        hide_collections=_flag(values, "hide_collections"),
+        defaults=PostingDefaults(
+            privacy=_given_text(source, "privacy", "source[privacy]"),
+            sensitive=_flag(source, "sensitive", "source[sensitive]"),
+            language=_given_text(source, "language", "source[language]"),
+        ),
     )
     mine = await services.accounts.update_profile(caller, change)
-    return json(entities.credential_account(services.ctx, mine.account, mine.follow_requests))
+    return json(_credential_account(services.ctx, mine))
 
 
-def _given_text(values: dict[str, Any], name: str) -> str | None:
+# Rails' boolean casting, without its "anything else is true": an app that sends `bot=maybe`
+# is told, not believed.
+TRUE_WORDS = ("1", "true", "t", "on", "yes", "y")
+FALSE_WORDS = ("0", "false", "f", "off", "no", "n")
+
+
+def _flag(values: dict[str, Any], name: str, label: str | None = None) -> bool | None:
+    """A boolean parameter, None when not sent (or sent empty or null); `InvalidInput`
+    naming it (`label`) for anything else than Rails' words for true and false."""
+    value = values.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    shown = label or name
+    raise InvalidInput(
+        f"Validation failed: {shown} must be true or false, not {str(value)[:40]!r}",
+        field=shown,
+        code="invalid",
+    )
+
+
+def _source(values: dict[str, Any]) -> dict[str, Any]:
+    """`source[privacy]=…` (forms) or `{"source": {"privacy": …}}` (JSON)."""
+    given = values.get("source")
+    if given is not None and not isinstance(given, dict):
+        raise InvalidInput(
+            "Validation failed: source must be an object with privacy, sensitive and language",
+            field="source",
+            code="invalid",
+        )
+    found = dict(given or {})
+    for key, value in values.items():
+        if key.startswith("source[") and key.endswith("]"):
+            found[key[len("source[") : -1]] = value
+    return found
+
+
+def _given_text(values: dict[str, Any], name: str, label: str | None = None) -> str | None:
     """A text parameter, or None when it is not sent (or sent as null)."""
-    return text_param(values, name) if values.get(name) is not None else None
+    if values.get(name) is None:
+        return None
+    if not isinstance(values[name], str | int | float | bool):
+        shown = label or name
+        raise InvalidInput(f"Validation failed: {shown} must be a text", field=shown)
+    return str(values[name])
 
 
 async def _upload(values: dict[str, Any], name: str) -> bytes | None:
@@ -151,6 +217,19 @@ def _fields(values: dict[str, Any]) -> list[tuple[str, str]] | None:
         return None
     ordered = sorted(indexed.items(), key=lambda item: numbers.parse_id(item[0]) or 0)
     return [(f.get("name", ""), f.get("value", "")) for _, f in ordered]
+
+
+def _remove_image(which: str) -> Callable[[Request], Awaitable[Response]]:
+    """`DELETE /api/v1/profile/avatar|header`: back to the default picture; answers the
+    CredentialAccount (Mastodon 4.2), also when there was none."""
+
+    async def endpoint(request: Request) -> Response:
+        _grant, caller = await require_user(request, "write:accounts")
+        services = services_of(request)
+        mine = await services.accounts.remove_profile_image(caller, which)
+        return json(_credential_account(services.ctx, mine))
+
+    return endpoint
 
 
 async def register(request: Request) -> Response:
@@ -194,4 +273,6 @@ routes = [
     Route("/api/v1/accounts/search", search, methods=["GET"]),
     Route("/api/v1/accounts/{id:id}", show, methods=["GET"]),
     Route("/api/v1/accounts/{id:id}/statuses", statuses, methods=["GET"]),
+    Route("/api/v1/profile/avatar", _remove_image("avatar"), methods=["DELETE"]),
+    Route("/api/v1/profile/header", _remove_image("header"), methods=["DELETE"]),
 ]

@@ -18,6 +18,7 @@ from bocage.mastodon_api import entities
 from bocage.mastodon_api.auth import optional, require_user
 from bocage.mastodon_api.http import (
     bool_param,
+    count_param,
     id_list,
     json,
     link_header,
@@ -104,6 +105,22 @@ def _action(
     return endpoint
 
 
+async def mute(request: Request) -> Response:
+    """Mute, with `duration` (seconds; 0 or left out: until unmuted) and `notifications`
+    (false: their notifications still come). Muting again sets both anew, as Mastodon's."""
+    _grant, caller = await require_user(request, "write:mutes")
+    values = await params(request)
+    duration = count_param(values.get("duration"), "duration")
+    with validation():
+        outcome = await services_of(request).graph.mute(
+            caller,
+            request.path_params["id"],
+            duration or None,
+            notifications=bool_param(values, "notifications", default=True),
+        )
+    return json(_relationship(outcome))
+
+
 async def note(request: Request) -> Response:
     """The caller's private note about an account (`comment`; blank or left out: none)."""
     _grant, caller = await require_user(request, "write:accounts")
@@ -180,12 +197,15 @@ routes = [
         _action(lambda g: g.unblock, "write:blocks"),
         methods=["POST"],
     ),
-    Route(
-        "/api/v1/accounts/{id:id}/mute", _action(lambda g: g.mute, "write:mutes"), methods=["POST"]
-    ),
+    Route("/api/v1/accounts/{id:id}/mute", mute, methods=["POST"]),
     Route(
         "/api/v1/accounts/{id:id}/unmute",
         _action(lambda g: g.unmute, "write:mutes"),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/v1/accounts/{id:id}/remove_from_followers",
+        _action(lambda g: g.remove_from_followers, "write:follows"),
         methods=["POST"],
     ),
     Route("/api/v1/accounts/{id:id}/followers", _people("followers"), methods=["GET"]),

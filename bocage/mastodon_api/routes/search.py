@@ -53,12 +53,13 @@ async def search(request: Request) -> Response:
 
 
 async def preferences(request: Request) -> Response:
-    _grant, _caller = await require_user(request, "read:accounts")
+    _grant, caller = await require_user(request, "read:accounts")
+    defaults = await services_of(request).accounts.posting_defaults(caller)
     return json(
         {
-            "posting:default:visibility": visibility.DEFAULT,
-            "posting:default:sensitive": False,
-            "posting:default:language": None,
+            "posting:default:visibility": defaults.privacy or visibility.DEFAULT,
+            "posting:default:sensitive": bool(defaults.sensitive),
+            "posting:default:language": defaults.language,
             "reading:expand:media": "default",
             "reading:expand:spoilers": False,
         }

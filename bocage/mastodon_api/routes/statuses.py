@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bocage.core.media import media
 from bocage.core.polls import polls
 from bocage.core.posts import posts, scheduled
 from bocage.core.reading.visibility import DEFAULT, Visibility
@@ -17,8 +18,16 @@ from bocage.core.timelines import timelines
 from bocage.core.timelines.timelines import PostView
 from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.mastodon_api import entities, views
-from bocage.mastodon_api.auth import grant_of, require_user
-from bocage.mastodon_api.http import bool_param, id_param, json, params, services_of, text_param
+from bocage.mastodon_api.auth import grant_of, optional, require_user
+from bocage.mastodon_api.http import (
+    bool_param,
+    id_list,
+    id_param,
+    json,
+    params,
+    services_of,
+    text_param,
+)
 from bocage.mastodon_api.routes import scheduled_statuses
 from bocage.services import Services
 from bocage.services.posts import PostService, Retry
@@ -38,7 +47,10 @@ def _visibility(value: str) -> Visibility:
 async def create(request: Request) -> Response:
     grant, caller = await require_user(request, "write:statuses")
     values = await params(request)
-    visibility = _visibility(text_param(values, "visibility", DEFAULT) or DEFAULT)
+    # What the app does not send, the author's posting defaults give (`source` of their
+    # credentials), as Mastodon's PostStatusService.
+    defaults = await services_of(request).accounts.posting_defaults(caller)
+    visibility = _visibility(text_param(values, "visibility") or defaults.privacy or DEFAULT)
     given = values.get("media_ids") or []
     media_ids = tuple(
         id_param(value, "media_ids") or 0
@@ -49,9 +61,10 @@ async def create(request: Request) -> Response:
         spoiler_text=text_param(values, "spoiler_text"),
         visibility=visibility,
         in_reply_to_id=id_param(values.get("in_reply_to_id"), "in_reply_to_id"),
-        language=text_param(values, "language") or None,
+        language=text_param(values, "language") or defaults.language,
         media_ids=media_ids,
         poll=_poll(values),
+        sensitive=bool_param(values, "sensitive", bool(defaults.sensitive)),
     )
     given_at = text_param(values, "scheduled_at").strip()
     at = scheduled.requested_time(given_at) if given_at else None
@@ -123,6 +136,22 @@ async def show(request: Request) -> Response:
     return json(await _one(services_of(request), viewer, request.path_params["id"]))
 
 
+MAX_IDS = 20  # statuses asked for at once (Mastodon's DEFAULT_STATUSES_LIMIT)
+
+
+async def index(request: Request) -> Response:
+    """Several statuses at once (`id[]`, Mastodon 4.3): those the caller may see, in the
+    order asked; an unknown or hidden one is left out, not an error."""
+    grant = await optional(request, "read:statuses")
+    ids = id_list(await params(request), "id")
+    if len(ids) > MAX_IDS:
+        raise InvalidInput(f"Validation failed: at most {MAX_IDS} statuses can be asked for")
+    services = services_of(request)
+    viewer = grant.account if grant else None
+    page = views.page_of(services.ctx, viewer, "public", keep_hidden=True)
+    return json(list(await services.posts.several(viewer, ids).present(page)))
+
+
 async def delete(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:statuses")
     services = services_of(request)
@@ -144,11 +173,45 @@ async def edit(request: Request) -> Response:
         spoiler_text=text_param(values, "spoiler_text"),
         language=text_param(values, "language") or None,
     )
+    given = values.get("media_ids")
+    media_ids = None
+    if given is not None:  # absent: the attachments stay (Bocage's choice, see the docs)
+        media_ids = tuple(
+            id_param(value, "media_ids") or 0
+            for value in (given if isinstance(given, list) else [given])
+            if value != ""
+        )
+    extras = posts.EditExtras(media_ids, _media_changes(values), _poll(values))
     try:
-        await services.posts.edit(caller, post_id, draft)
+        await services.posts.edit(caller, post_id, draft, extras)
     except NotFound:
         raise NotFound("Record not found") from None
     return json(await _one(services, caller, post_id))
+
+
+def _media_changes(values: dict[str, Any]) -> tuple[media.MediaChange, ...]:
+    """`media_attributes[][id]=…&media_attributes[][description]=…` (forms) or
+    `{"media_attributes": [{"id": …, "description": …, "focus": "x,y"}]}`. A `thumbnail`
+    is not kept: this node makes no thumbnails of videos or audio yet (none is shown)."""
+    given = values.get("media_attributes") or []
+    if isinstance(given, dict):  # `media_attributes[0][id]=…`: Rails reads an indexed hash
+        given = list(given.values())
+    if not isinstance(given, list) or not all(isinstance(item, dict) for item in given):
+        raise InvalidInput("Validation failed: media_attributes must be a list of objects")
+    changes = []
+    for item in given:
+        media_id = id_param(item.get("id"), "media_attributes[][id]")
+        if media_id is None:
+            raise InvalidInput("Validation failed: media_attributes[][id] can't be blank")
+        description, focus = item.get("description"), item.get("focus")
+        changes.append(
+            media.MediaChange(
+                media_id,
+                None if description is None else text_param(item, "description"),
+                None if focus is None else text_param(item, "focus"),
+            )
+        )
+    return tuple(changes)
 
 
 async def history(request: Request) -> Response:
@@ -267,6 +330,7 @@ def _who(which: str) -> Callable[[Request], Awaitable[Response]]:
 
 routes = [
     Route("/api/v1/statuses", create, methods=["POST"]),
+    Route("/api/v1/statuses", index, methods=["GET"]),
     Route("/api/v1/statuses/{id:id}/favourited_by", _who("likers"), methods=["GET"]),
     Route("/api/v1/statuses/{id:id}/reblogged_by", _who("boosters"), methods=["GET"]),
     Route("/api/v1/statuses/{id:id}", show, methods=["GET"]),

@@ -4,15 +4,17 @@ caller's bookmarks and favourites."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.core.timelines.timelines import Page, PostView
+from bocage.core.timelines.timelines import Page, PostView, TagFilter
+from bocage.kernel.errors import NotFound
 from bocage.mastodon_api import views
-from bocage.mastodon_api.auth import grant_of, require_user
-from bocage.mastodon_api.http import bool_param, json, link_header, page_of, services_of
+from bocage.mastodon_api.auth import grant_of, optional, require_user
+from bocage.mastodon_api.http import bool_param, json, link_header, page_of, params, services_of
 from bocage.services import Query
 from bocage.services.timelines import TimelineService, Where
 from bocage.store.models import Account
@@ -67,20 +69,41 @@ def _own_list(which: OwnList, scope: str) -> Callable[[Request], Awaitable[Respo
 
 async def tag(request: Request) -> Response:
     """A hashtag's public posts: this node's only with `local=true` (the `hashtag:local`
-    stream's timeline), with attachments only with `only_media=true`."""
+    stream's timeline), other servers' only with `remote=true`, with attachments only with
+    `only_media=true`; also with any of `any[]`, with all of `all[]`, with none of
+    `none[]` (up to 4 names each), as Mastodon's TagFeed."""
     grant = await grant_of(request)
     viewer = grant.account if grant else None
+    values = await params(request)
     found = services_of(request).timelines.tag(
         viewer,
         request.path_params["hashtag"],
         page_of(request),
-        local=bool_param(request.query_params, "local"),
-        only_media=bool_param(request.query_params, "only_media"),
+        local=bool_param(values, "local"),
+        remote=bool_param(values, "remote"),
+        only_media=bool_param(values, "only_media"),
+        tags=TagFilter(_names(values, "any"), _names(values, "all"), _names(values, "none")),
     )
     return await _answer(request, found, viewer, "public")
 
 
+def _names(values: dict[str, Any], name: str) -> tuple[str, ...]:
+    """`any[]=a&any[]=b`, `any=a` or `{"any": ["a", "b"]}`: the names given."""
+    given = values.get(name) or []
+    given = given if isinstance(given, list) else [given]
+    return tuple(str(value) for value in given if isinstance(value, str | int))
+
+
+async def link(request: Request) -> Response:
+    """Posts sharing a trending link (Mastodon 4.3): this node makes no link preview cards,
+    so no link trends (`/api/v1/trends/links` is empty), and Mastodon answers a URL that is
+    not among its trending links with 404."""
+    await optional(request, "read:statuses")
+    raise NotFound("Record not found")
+
+
 routes = [
+    Route("/api/v1/timelines/link", link, methods=["GET"]),
     Route("/api/v1/timelines/home", home, methods=["GET"]),
     Route("/api/v1/timelines/public", public, methods=["GET"]),
     Route("/api/v1/timelines/tag/{hashtag}", tag, methods=["GET"]),

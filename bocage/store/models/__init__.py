@@ -6,12 +6,28 @@ Every model is imported here, so `from bocage.store.models import Post` works fr
 and `Base.metadata` holds every table (Alembic's env and backups read it).
 """
 
-from bocage.store.models.accounts import Account, AccountNote, Endorsement, FeaturedTag, User
+from bocage.store.models.accounts import (
+    Account,
+    AccountDomainBlock,
+    AccountNote,
+    Endorsement,
+    FeaturedTag,
+    SuggestionDismissal,
+    User,
+)
 from bocage.store.models.auth import OAuthApp, OAuthCode, OAuthToken, WebSession
 from bocage.store.models.base import Base, UTCDateTime
 from bocage.store.models.federation import InboundActivity, RemoteActor, RemoteHost
 from bocage.store.models.filters import Filter, FilterKeyword, FilterStatus
-from bocage.store.models.graph import Block, Follow, FollowOption, ListMember, Mute, UserList
+from bocage.store.models.graph import (
+    Block,
+    Follow,
+    FollowOption,
+    ListMember,
+    Mute,
+    TagFollow,
+    UserList,
+)
 from bocage.store.models.instance import DomainAllow, DomainBlock, InstanceSetting, Invite
 from bocage.store.models.jobs import Job
 from bocage.store.models.logs import LogEntry, LogFork, Tombstone
@@ -27,7 +43,12 @@ from bocage.store.models.moderation import (
     ReportHandling,
     TrendReview,
 )
-from bocage.store.models.notifications import Notification
+from bocage.store.models.notifications import (
+    Notification,
+    NotificationPermission,
+    NotificationPolicy,
+    NotificationRequest,
+)
 from bocage.store.models.polls import Poll, PollVote
 from bocage.store.models.posts import (
     Bookmark,
@@ -47,6 +68,7 @@ from bocage.store.models.timelines import FeedEntry, ListFeedEntry, Marker
 __all__ = [
     "Account",
     "AccountConversation",
+    "AccountDomainBlock",
     "AccountModeration",
     "AccountNote",
     "AdminAction",
@@ -84,6 +106,9 @@ __all__ = [
     "Mention",
     "Mute",
     "Notification",
+    "NotificationPermission",
+    "NotificationPolicy",
+    "NotificationRequest",
     "OAuthApp",
     "OAuthCode",
     "OAuthToken",
@@ -100,6 +125,8 @@ __all__ = [
     "ReportHandling",
     "ScheduledMedia",
     "ScheduledStatus",
+    "SuggestionDismissal",
+    "TagFollow",
     "ThreadMute",
     "Tombstone",
     "TrendReview",

@@ -38,6 +38,13 @@ class Account(Base):
     avatar: Mapped[str | None] = mapped_column(String(200))  # media storage key
     header: Mapped[str | None] = mapped_column(String(200))
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What its owner says of it (Mastodon's profile settings): an automated account (a
+    # `Service` actor), listed in the directory and suggestions, its public posts open to
+    # full-text search, its followers and following lists hidden. Opt-in, as on Mastodon.
+    bot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    discoverable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    indexable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    hide_collections: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     uri: Mapped[str] = mapped_column(String(500), unique=True)
@@ -98,6 +105,13 @@ class User(Base):
     signup_reason: Mapped[str] = mapped_column(Text, default="")
     invite_code: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    # Posting defaults (Mastodon's `source[privacy]`, `[sensitive]`, `[language]`): what a
+    # new post takes when the app sends none.
+    default_privacy: Mapped[str] = mapped_column(
+        String(16), default="public", server_default="public"
+    )
+    default_sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    default_language: Mapped[str | None] = mapped_column(String(16))
 
 
 class Endorsement(Base):
@@ -123,6 +137,27 @@ class AccountNote(Base):
     target_id: Mapped[int] = mapped_column(cascade("accounts.id"), primary_key=True)
     comment: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
+
+
+class AccountDomainBlock(Base):
+    """A server someone hides from themselves (Mastodon's user domain blocks): its accounts'
+    posts and notifications are left out of what they see, its accounts cannot follow them."""
+
+    __tablename__ = "account_domain_blocks"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(cascade("accounts.id"))
+    domain: Mapped[str] = mapped_column(String(255))  # lower-cased host
+    created_at: Mapped[datetime]
+    __table_args__ = (UniqueConstraint("account_id", "domain"),)
+
+
+class SuggestionDismissal(Base):
+    """An account someone asked not to be suggested again."""
+
+    __tablename__ = "suggestion_dismissals"
+    account_id: Mapped[int] = mapped_column(cascade("accounts.id"), primary_key=True)
+    target_id: Mapped[int] = mapped_column(cascade("accounts.id"), primary_key=True)
+    created_at: Mapped[datetime]
 
 
 class FeaturedTag(Base):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKeyConstraint, Index, String
+from sqlalchemy import Boolean, ForeignKeyConstraint, Index, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bocage.store.models.base import Base, cascade
@@ -30,7 +30,11 @@ class Block(Base):
     target_id: Mapped[int] = mapped_column(cascade("accounts.id"), primary_key=True)
     created_at: Mapped[datetime]
     uri: Mapped[str] = mapped_column(String(500))
-    __table_args__ = (Index("ix_blocks_target_id", "target_id"),)
+    id: Mapped[int]  # time-sortable: the API pages a person's blocks by it
+    __table_args__ = (
+        Index("ix_blocks_target_id", "target_id"),
+        Index("ix_blocks_account_id_id", "account_id", "id"),
+    )
 
 
 class Mute(Base):
@@ -38,6 +42,11 @@ class Mute(Base):
     account_id: Mapped[int] = mapped_column(cascade("accounts.id"), primary_key=True)
     target_id: Mapped[int] = mapped_column(cascade("accounts.id"), primary_key=True)
     created_at: Mapped[datetime]
+    id: Mapped[int]  # time-sortable: the API pages a person's mutes by it
+    expires_at: Mapped[datetime | None]  # a mute for a while (Mastodon's `duration`)
+    # Their notifications silenced too (Mastodon's `notifications`, true unless asked).
+    hide_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    __table_args__ = (Index("ix_mutes_account_id_id", "account_id", "id"),)
 
 
 class UserList(Base):
@@ -82,3 +91,18 @@ class FollowOption(Base):
     notify: Mapped[bool] = mapped_column(Boolean)
     languages: Mapped[list[Any] | None]  # ISO 639 codes; NULL: every language
     __table_args__ = (follow_of("follower_id", "target_id"),)
+
+
+class TagFollow(Base):
+    """A hashtag a local account follows: its public posts come into their home feed."""
+
+    __tablename__ = "tag_follows"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # pages by it
+    account_id: Mapped[int] = mapped_column(cascade("accounts.id"))
+    name: Mapped[str] = mapped_column(String(100))  # as its follower wrote it
+    tag: Mapped[str] = mapped_column(String(100))  # lower-cased, as post_tags holds it
+    created_at: Mapped[datetime]
+    __table_args__ = (
+        UniqueConstraint("account_id", "tag", name="uq_tag_follows_pair"),
+        Index("ix_tag_follows_tag", "tag"),
+    )

@@ -4,7 +4,7 @@ report, the moderation log, e-mail domain, canonical e-mail and IP blocks, trend
 and a domain block's public comment and obfuscation.
 
 Revision ID: 0027
-Revises: 0024
+Revises: 0025
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0027"
-down_revision: str | None = "0024"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

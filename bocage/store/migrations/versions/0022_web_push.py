@@ -5,7 +5,7 @@ service's endpoint and the app's keys), which kinds (`alerts`), from whom (`poli
 which encoding (`standard`: RFC 8291's aes128gcm, else the older aesgcm draft), and the
 token itself, sealed, which Mastodon's push message carries.
 
-Revision ID: 0024
+Revision ID: 0022
 Revises: 0021
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0024"
+revision: str = "0022"
 down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
