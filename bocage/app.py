@@ -25,6 +25,7 @@ from bocage.mastodon_api import all_routes as mastodon_routes
 from bocage.mastodon_api import http as mastodon_http
 from bocage.mastodon_api.auth import GrantCache
 from bocage.mastodon_api.cors import CrossOrigin
+from bocage.mastodon_api.ipblocks import IpBlocks
 from bocage.mastodon_api.ratelimit import RateLimits
 from bocage.mastodon_api.streaming.hub import StreamHub
 from bocage.mastodon_api.streaming.routes import routes as streaming_routes
@@ -148,6 +149,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
         middleware=[
             Middleware(CrossOrigin),  # outermost: even a refusal (429, 401) is readable
             Middleware(SecurityHeaders),
+            Middleware(IpBlocks),  # an address the admin shut out: nothing at all
             Middleware(Bounds, max_body=settings.max_request_bytes),
             Middleware(RateLimits, settings=settings),
             Middleware(mastodon_http.TrailingSlashes),

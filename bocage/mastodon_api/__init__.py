@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute
 
 from bocage.mastodon_api.routes import (
     accounts,
+    admin,
     announcements,
     annual_reports,
     apps,
@@ -66,4 +67,5 @@ def all_routes() -> list[BaseRoute]:
         *announcements.routes,
         *reports.routes,
         *annual_reports.routes,
+        *admin.routes,
     ]

@@ -18,6 +18,8 @@ from bocage.core.auth import oauth
 from bocage.core.graph import graph
 from bocage.core.graph.graph import Relationship
 from bocage.core.instance import instance
+from bocage.core.moderation import accounts as moderation_accounts
+from bocage.core.moderation import signup_blocks
 from bocage.core.timelines import timelines
 from bocage.core.timelines.timelines import Page, PostView
 from bocage.crypto.sealing import Keyring
@@ -110,7 +112,7 @@ class AccountService(Service):
     ) -> SignedUp:
         """A sign-up, as the registration mode allows; through an app, with its token."""
         secrets = await self._secrets(form, host, counted=True)
-        return await self._db.write(_register, self._ctx, form, secrets, app)
+        return await self._db.write(_register, self._ctx, form, secrets, app, host)
 
     async def setup_admin(self, token: str, form: Registration) -> User:
         """The first admin, through the one-time setup link (`NotFound` once it is used)."""
@@ -384,8 +386,14 @@ def _register(
     form: Registration,
     secrets: AccountSecrets,
     app: OAuthApp | None,
+    host: str | None = None,
 ) -> SignedUp:
+    # The admin's e-mail and IP blocks first (core/moderation/signup_blocks.py).
+    held = signup_blocks.sign_up_verdict(session, form.email, host)
     user = accounts.register(session, ctx, form, secrets)
+    if held:
+        user.approved = False
+    moderation_accounts.record_sign_up_address(session, user.account_id, host)
     token = oauth.token_for_new_user(session, app, user) if app is not None else None
     return SignedUp(user, token)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bocage.kernel.context import Context
 from bocage.services.accounts import AccountService
+from bocage.services.admin import AdminService
 from bocage.services.auth import AuthService
 from bocage.services.conversations import ConversationService
 from bocage.services.filters import FilterService
@@ -45,6 +46,7 @@ from bocage.store.db import Database
 class Services:
     ctx: Context  # the node's settings and URLs, which faces render with
     accounts: AccountService
+    admin: AdminService
     auth: AuthService
     conversations: ConversationService
     filters: FilterService
@@ -89,6 +91,7 @@ class Services:
             accounts=AccountService(
                 db, ctx, lookups=lookups, media=media, logins=logins, sign_ups=sign_ups
             ),
+            admin=AdminService(db, ctx, rules_cache),
             auth=AuthService(db, ctx, logins),
             conversations=ConversationService(db, ctx),
             filters=FilterService(db, ctx),

@@ -190,6 +190,11 @@ def collect(node: NodeProcess) -> dict[str, dict[str, str]]:
     bob("report", alice_id, [pictured.id], "Just a test", forward=False)
     alice("tag_follow", "bocage")
     bob("account_mute", root_me.id)
+    root("admin_create_domain_block", "blocked.example", severity="silence", public_comment="Spam")
+    root("admin_create_domain_allow", "friends.example")
+    root("admin_create_email_domain_block", "spam.example")
+    root("admin_create_canonical_email_block", email="spammer@example.net")
+    root("admin_create_ip_block", "192.0.2.0/24", "sign_up_block", "Docs", expires_in=86400)
 
     _until(lambda: alice.api.notifications(), lambda page: len(page) >= 4)
     _until(

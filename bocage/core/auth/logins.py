@@ -33,12 +33,14 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Session
+
 from bocage.config import Settings
 from bocage.core.accounts import accounts
 from bocage.core.accounts.passwords import check_password
-from bocage.kernel.errors import NotAuthenticated
+from bocage.kernel.errors import Forbidden, NotAuthenticated
 from bocage.kernel.ratelimit import SlidingWindow, address_key
-from bocage.store.models import User
+from bocage.store.models import AccountModeration, User
 
 if TYPE_CHECKING:
     from bocage.store.db import Database
@@ -134,6 +136,8 @@ class Logins:
             raise NotAuthenticated(WRONG)
         self.limits.succeeded(attempt)
         assert found is not None
+        if await db.read(_disabled, found[1].id):
+            raise Forbidden("Your account's log-in has been disabled by the moderators.")
         return accounts.admit(*found)
 
     async def confirm(self, host: str | None, user: User, password: str) -> None:
@@ -150,3 +154,8 @@ class Logins:
             self._checks = asyncio.Semaphore(CHECKS_AT_ONCE)
         async with self._checks:
             return await asyncio.to_thread(check_password, password_hash, password)
+
+
+def _disabled(session: Session, account_id: int) -> bool:
+    row = session.get(AccountModeration, account_id)
+    return row is not None and row.disabled

@@ -29,7 +29,15 @@ from bocage.kernel import events
 from bocage.kernel.clock import now
 from bocage.kernel.errors import DomainError, InvalidInput
 from bocage.kernel.ids import new_id
-from bocage.store.models import Account, IdempotencyKey, OAuthApp, OAuthCode, OAuthToken, User
+from bocage.store.models import (
+    Account,
+    AccountModeration,
+    IdempotencyKey,
+    OAuthApp,
+    OAuthCode,
+    OAuthToken,
+    User,
+)
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"  # "show me the code" instead of redirecting
 CODE_LIFETIME = timedelta(minutes=10)
@@ -44,6 +52,14 @@ GRANULAR = {
     "write": (
         "accounts", "blocks", "bookmarks", "conversations", "favourites", "filters",
         "follows", "lists", "media", "mutes", "notifications", "reports", "statuses",
+    ),
+    "admin:read": (
+        "accounts", "reports", "domain_allows", "domain_blocks", "ip_blocks",
+        "email_domain_blocks", "canonical_email_blocks",
+    ),
+    "admin:write": (
+        "accounts", "reports", "domain_allows", "domain_blocks", "ip_blocks",
+        "email_domain_blocks", "canonical_email_blocks",
     ),
 }  # fmt: skip
 KNOWN_SCOPES = frozenset(
@@ -82,7 +98,12 @@ class Grant:
 
 def scopes_allow(scopes: frozenset[str], needed: str) -> bool:
     """Do `scopes` carry `needed` (e.g. "read:statuses"), directly or by a wider scope?"""
-    top = needed.split(":", 1)[0]
+    # "read:statuses" is within "read"; "admin:read:accounts" within "admin:read".
+    top = (
+        ":".join(needed.split(":", 2)[:2])
+        if needed.startswith("admin:")
+        else needed.split(":", 1)[0]
+    )
     if needed in scopes or top in scopes:
         return True
     return "follow" in scopes and needed in FOLLOW_COVERS
@@ -254,17 +275,18 @@ def grant_for(session: Session, token: str) -> Grant | None:
     """What a bearer token allows, or None if it is unknown or revoked."""
     # One query: every API request starts here.
     found = session.execute(
-        select(OAuthToken, OAuthApp, User, Account)
+        select(OAuthToken, OAuthApp, User, Account, AccountModeration.disabled)
         .join(OAuthApp, OAuthApp.id == OAuthToken.app_id)
         .outerjoin(User, User.id == OAuthToken.user_id)
         .outerjoin(Account, Account.id == User.account_id)
+        .outerjoin(AccountModeration, AccountModeration.account_id == Account.id)
         .where(OAuthToken.token_hash == _hash(token))
     ).first()
     if found is None:
         return None
-    row, app, user, account = found
-    if row.user_id and (account is None or account.suspended):
-        return None
+    row, app, user, account, disabled = found
+    if row.user_id and (account is None or account.suspended or disabled):
+        return None  # suspended, or its log-in disabled by a moderator
     if user is not None and not user.approved:
         return None  # a sign-up waiting for an admin: its token works once approved
     return Grant(row, app, user, account, frozenset(row.scopes.split()))

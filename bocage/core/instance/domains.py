@@ -30,7 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from bocage.core.instance import instance
 from bocage.kernel.clock import now
 from bocage.kernel.errors import InvalidInput
-from bocage.store.models import Account, DomainAllow, DomainBlock
+from bocage.store.models import Account, AccountModeration, DomainAllow, DomainBlock
 
 SEVERITIES = ("suspend", "silence", "noop")
 MODES = ("open", "allowlist")
@@ -104,6 +104,19 @@ def silenced_account(domain: SQLColumnExpression[str | None]) -> ColumnElement[b
             domain.like("%." + DomainBlock.domain + ":%"),
         ),
     )
+
+
+def silenced_person(account_id: SQLColumnExpression[int]) -> ColumnElement[bool]:
+    """SQL: true for an account a moderator silenced itself (the admin API's `silence`): it
+    is held to the same rule as the accounts of a silenced server."""
+    return exists().where(
+        AccountModeration.account_id == account_id, AccountModeration.silenced.is_(True)
+    )
+
+
+def is_silenced_person(session: Session, account_id: int) -> bool:
+    row = session.get(AccountModeration, account_id)
+    return row is not None and row.silenced
 
 
 def rules(session: Session) -> DomainRules:

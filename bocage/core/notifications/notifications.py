@@ -114,9 +114,11 @@ def dismissed(session: Session, recipient: int, sender: int, post_id: int | None
 
 
 def _from_silenced_stranger(session: Session, recipient: int, sender: int) -> bool:
-    """Someone on a server the admin silenced reaches only the people who follow them."""
+    """Someone on a server the admin silenced, or silenced themself, reaches only the people
+    who follow them."""
     domain = session.execute(select(Account.domain).where(Account.id == sender)).scalar()
-    if domain is None or not domains.is_silenced(session, domain):
+    silenced = domain is not None and domains.is_silenced(session, domain)
+    if not silenced and not domains.is_silenced_person(session, sender):
         return False
     return session.get(Follow, (recipient, sender)) is None
 

@@ -38,6 +38,7 @@ from bocage.kernel.errors import Forbidden, InvalidInput, NotFound
 from bocage.kernel.ids import new_id
 from bocage.store.models import (
     Account,
+    AccountModeration,
     Block,
     Bookmark,
     Favourite,
@@ -148,7 +149,8 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         "poll_id": poll_id,
         "row_version": 0,
         "context": context,
-        "sensitive": draft.sensitive,
+        # A moderator may have marked the author's media sensitive (the admin API's action).
+        "sensitive": draft.sensitive or (bool(draft.media_ids) and _sensitized(session, author)),
     }
     ADD_POST.execute(session, values)
     post = Post(**values)
@@ -624,3 +626,8 @@ def boosters(
         .limit(limit)
     )
     return list(rows.scalars())
+
+
+def _sensitized(session: Session, author: Account) -> bool:
+    row = session.get(AccountModeration, author.id)
+    return row is not None and row.sensitized

@@ -171,7 +171,10 @@ def _not_silenced(viewer_id: Any) -> ColumnElement[bool]:
     """Accounts on servers the admin silenced stay off the public and hashtag timelines,
     except for a viewer who follows them (Mastodon's limited accounts)."""
     author = aliased(Account)
-    silenced = exists().where(author.id == Post.account_id, domains.silenced_account(author.domain))
+    silenced = or_(
+        exists().where(author.id == Post.account_id, domains.silenced_account(author.domain)),
+        domains.silenced_person(Post.account_id),
+    )
     if viewer_id is None:
         return ~silenced
     return or_(~silenced, _follows(viewer_id, Post.account_id))

@@ -3,8 +3,9 @@ public posts people interacted with most in the last two days.
 
 Mastodon has admins review trends before they are shown; a small node has no such staff, so
 these are computed as they are, and only from public posts (nothing anyone shared with a
-narrower audience). Post ids sort by time (kernel/ids.py), so "the last N days" is an id range
-on the primary key.
+narrower audience); what a moderator rejected (`TrendReview`, through the admin API) is left
+out, but for the moderators' own list (`with_rejected`). Post ids sort by time
+(kernel/ids.py), so "the last N days" is an id range on the primary key.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, String, cast, exists, func, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bocage.core.instance import domains
 from bocage.core.reading.visibility import Visibility, visible_to
 from bocage.core.timelines.timelines import not_muted
 from bocage.kernel.clock import now
 from bocage.kernel.ids import lowest_id_at
-from bocage.store.models import Account, Post, PostTag
+from bocage.store.models import Account, Post, PostTag, TrendReview
 
 TAG_DAYS = 7
 POST_DAYS = 2
@@ -44,8 +46,11 @@ class TagTrend:
         return sum(day.accounts for day in self.history)
 
 
-def tags(session: Session, limit: int = 10, offset: int = 0) -> list[TagTrend]:
+def tags(
+    session: Session, limit: int = 10, offset: int = 0, *, with_rejected: bool = False
+) -> list[TagTrend]:
     """Hashtags of the week's public posts, by how many people used them."""
+    rejected = set() if with_rejected else _rejected(session, "tag")
     days = _days()
     counts: dict[str, dict[datetime, tuple[int, int]]] = defaultdict(dict)
     for start in days:
@@ -54,6 +59,7 @@ def tags(session: Session, limit: int = 10, offset: int = 0) -> list[TagTrend]:
     trends = [
         TagTrend(tag, [DayUse(day, *by_day.get(day, (0, 0))) for day in days])
         for tag, by_day in counts.items()
+        if tag.lower() not in rejected
     ]
     trends.sort(key=lambda trend: (-trend.accounts, trend.name))
     return trends[offset : offset + limit]
@@ -88,13 +94,26 @@ def _day_counts(start: datetime) -> Select[str, int, int]:
             Post.visibility == Visibility.PUBLIC,
             Account.suspended.is_(False),
             ~domains.silenced_account(Account.domain),
+            ~domains.silenced_person(Account.id),
         )
         .group_by(PostTag.tag)
     )
 
 
+def _rejected(session: Session, kind: str) -> set[str]:
+    found = select(TrendReview.key).where(
+        TrendReview.kind == kind, TrendReview.trendable.is_(False)
+    )
+    return set(session.execute(found).scalars())
+
+
 def statuses(
-    session: Session, viewer_id: int | None, limit: int = 20, offset: int = 0
+    session: Session,
+    viewer_id: int | None,
+    limit: int = 20,
+    offset: int = 0,
+    *,
+    with_rejected: bool = False,
 ) -> list[int]:
     """Ids of the public posts of the last two days with the most favourites and boosts,
     but those of people the viewer blocks, is blocked by or mutes (Mastodon's
@@ -111,11 +130,21 @@ def statuses(
             score > 0,
             Account.suspended.is_(False),
             ~domains.silenced_account(Account.domain),
+            ~domains.silenced_person(Account.id),
             visible_to(viewer_id),
             not_muted(viewer_id),
+            true() if with_rejected else _not_rejected_post(),
         )
         .order_by(score.desc(), Post.id.desc())
         .offset(offset)
         .limit(limit)
     )
     return list(rows.scalars())
+
+
+def _not_rejected_post() -> ColumnElement[bool]:
+    return ~exists().where(
+        TrendReview.kind == "status",
+        TrendReview.key == cast(Post.id, String),
+        TrendReview.trendable.is_(False),
+    )

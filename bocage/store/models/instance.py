@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bocage.store.models.base import Base, cascade
@@ -39,9 +39,10 @@ class DomainBlock(Base):
     severity: Mapped[str] = mapped_column(String(16))
     reject_media: Mapped[bool] = mapped_column(Boolean, default=False)
     reject_reports: Mapped[bool] = mapped_column(Boolean, default=False)
-    comment: Mapped[str] = mapped_column(Text, default="")  # for the admins
+    comment: Mapped[str] = mapped_column(Text, default="")  # for the admins only
     # The reason shown to others (`/api/v1/instance/domain_blocks`), as Mastodon's.
     public_comment: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    obfuscate: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
 
 

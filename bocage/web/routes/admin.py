@@ -17,7 +17,7 @@ from bocage.web import forms
 from bocage.web.auth import require_admin, services_of
 from bocage.web.render import page, redirect
 
-Decision = Callable[[ModerationService], Callable[[str, bool], Awaitable[None]]]
+Decision = Callable[[ModerationService], Callable[..., Awaitable[None]]]
 
 
 async def index(request: Request) -> Response:
@@ -37,10 +37,10 @@ def _account_decision(
     """A POST that applies `decide(username, yes)` and returns to `listing`."""
 
     async def endpoint(request: Request) -> Response:
-        await require_admin(request)
+        admin = await require_admin(request)
         await forms.read_form(request)
         username = request.path_params["username"]
-        await decide(services_of(request).moderation)(username, yes)
+        await decide(services_of(request).moderation)(username, yes, actor=admin.account)
         return redirect(request, listing, f"@{username} {verdict}.")
 
     return endpoint

@@ -12,12 +12,13 @@ from starlette.routing import Route
 from bocage.core.instance import domains
 from bocage.kernel.errors import DomainError
 from bocage.services.moderation import ModerationService
+from bocage.store.models import Account
 from bocage.web import forms
 from bocage.web.auth import require_admin, services_of
 from bocage.web.render import page, redirect
 
 LISTING = "/admin/federation"
-Change = Callable[[ModerationService, FormData], Awaitable[None]]
+Change = Callable[[ModerationService, FormData, Account], Awaitable[None]]
 
 
 async def federation_page(request: Request, status: int = 200, error: str = "") -> Response:
@@ -43,10 +44,10 @@ def _change(apply: Change, done: str) -> Callable[[Request], Awaitable[Response]
     once (the service forgets the rules it kept)."""
 
     async def endpoint(request: Request) -> Response:
-        await require_admin(request)
+        admin = await require_admin(request)
         form = await forms.read_form(request)
         try:
-            await apply(services_of(request).moderation, form)
+            await apply(services_of(request).moderation, form, admin.account)
         except DomainError as refused:
             return await federation_page(request, refused.status, refused.message)
         return redirect(request, LISTING, done)
@@ -54,7 +55,7 @@ def _change(apply: Change, done: str) -> Callable[[Request], Awaitable[Response]
     return endpoint
 
 
-async def _block(moderation: ModerationService, form: FormData) -> None:
+async def _block(moderation: ModerationService, form: FormData, actor: Account) -> None:
     await moderation.block_domain(
         forms.text(form, "domain", max_length=300),
         forms.text(form, "severity", max_length=20),
@@ -62,30 +63,32 @@ async def _block(moderation: ModerationService, form: FormData) -> None:
         reject_reports=forms.flag(form, "reject_reports"),
         comment=forms.text(form, "comment", max_length=1000),
         public_comment=forms.text(form, "public_comment", max_length=1000),
+        actor=actor,
     )
 
 
-async def _unblock(moderation: ModerationService, form: FormData) -> None:
-    await moderation.unblock_domain(forms.text(form, "domain", max_length=300))
+async def _unblock(moderation: ModerationService, form: FormData, actor: Account) -> None:
+    await moderation.unblock_domain(forms.text(form, "domain", max_length=300), actor=actor)
 
 
-async def _mode(moderation: ModerationService, form: FormData) -> None:
-    await moderation.set_federation_mode(forms.text(form, "mode", max_length=20))
+async def _mode(moderation: ModerationService, form: FormData, actor: Account) -> None:
+    await moderation.set_federation_mode(forms.text(form, "mode", max_length=20), actor=actor)
 
 
-async def _disclosure(moderation: ModerationService, form: FormData) -> None:
+async def _disclosure(moderation: ModerationService, form: FormData, actor: Account) -> None:
     await moderation.set_domain_block_disclosure(
         forms.text(form, "show_domain_blocks", max_length=20),
         forms.text(form, "show_domain_blocks_rationale", max_length=20),
+        actor=actor,
     )
 
 
-async def _allow(moderation: ModerationService, form: FormData) -> None:
-    await moderation.allow_domain(forms.text(form, "domain", max_length=300))
+async def _allow(moderation: ModerationService, form: FormData, actor: Account) -> None:
+    await moderation.allow_domain(forms.text(form, "domain", max_length=300), actor=actor)
 
 
-async def _disallow(moderation: ModerationService, form: FormData) -> None:
-    await moderation.disallow_domain(forms.text(form, "domain", max_length=300))
+async def _disallow(moderation: ModerationService, form: FormData, actor: Account) -> None:
+    await moderation.disallow_domain(forms.text(form, "domain", max_length=300), actor=actor)
 
 
 routes = [

@@ -51,9 +51,11 @@ async def admin_reports(request: Request) -> Response:
 
 
 async def resolve(request: Request) -> Response:
-    await require_admin(request)
+    admin = await require_admin(request)
     await forms.read_form(request)
-    await services_of(request).moderation.resolve_report(request.path_params["report_id"])
+    await services_of(request).moderation.resolve_report(
+        request.path_params["report_id"], actor=admin.account
+    )
     return redirect(request, "/admin/reports", "Report resolved.")
 
 

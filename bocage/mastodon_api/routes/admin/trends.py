@@ -1,0 +1,92 @@
+"""Admin trends (docs.joinmastodon.org/methods/admin/trends): every trending hashtag and post
+with the moderators' verdicts, and approving or rejecting one (a rejected one is no longer
+shown in `/api/v1/trends`). Trending links need link previews, which this node does not
+make: the list is empty and no link can be reviewed (404)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bocage.mastodon_api import views
+from bocage.mastodon_api.admin_entities import admin_tag
+from bocage.mastodon_api.auth import ApiError
+from bocage.mastodon_api.http import count_param, json, services_of
+from bocage.mastodon_api.routes.admin.common import admin, path_id
+
+READ, WRITE = "admin:read", "admin:write"
+
+
+async def tags(request: Request) -> Response:
+    await admin(request, READ)
+    limit = count_param(request.query_params.get("limit"), "limit", 20) or 10
+    services = services_of(request)
+    found = await services.admin.trending_tags(limit)
+    return json(
+        [
+            admin_tag(
+                services.ctx, one.trend.name, one.trend.history, one.trendable, one.requires_review
+            )
+            for one in found
+        ]
+    )
+
+
+async def statuses(request: Request) -> Response:
+    caller = await admin(request, READ)
+    limit = count_param(request.query_params.get("limit"), "limit", 40) or 20
+    services = services_of(request)
+    found = services.admin.trending_posts(caller, limit)
+    return json(await found.present(views.page_of(services.ctx, caller, "public")))
+
+
+async def links(request: Request) -> Response:
+    await admin(request, READ)
+    return json([])
+
+
+def _tag_review(trendable: bool) -> Any:
+    async def route(request: Request) -> Response:
+        caller = await admin(request, WRITE)
+        services = services_of(request)
+        one = await services.admin.review_tag(caller, request.path_params["id"], trendable)
+        return json(
+            admin_tag(services.ctx, one.trend.name, one.trend.history, one.trendable, False)
+        )
+
+    return route
+
+
+def _post_review(trendable: bool) -> Any:
+    async def route(request: Request) -> Response:
+        caller = await admin(request, WRITE)
+        services = services_of(request)
+        post_id = path_id(request)
+        await services.admin.review_post(caller, post_id, trendable)
+        answer = await services.admin.post(caller, post_id).present(
+            views.one_of(services.ctx, caller)
+        )
+        return json(answer)
+
+    return route
+
+
+async def link_review(request: Request) -> Response:
+    await admin(request, WRITE)
+    raise ApiError("Record not found", 404)
+
+
+routes = [
+    Route("/api/v1/admin/trends/tags", tags, methods=["GET"]),
+    Route("/api/v1/admin/trends/statuses", statuses, methods=["GET"]),
+    Route("/api/v1/admin/trends/links", links, methods=["GET"]),
+    Route("/api/v1/admin/trends/tags/{id}/approve", _tag_review(True), methods=["POST"]),
+    Route("/api/v1/admin/trends/tags/{id}/reject", _tag_review(False), methods=["POST"]),
+    Route("/api/v1/admin/trends/statuses/{id}/approve", _post_review(True), methods=["POST"]),
+    Route("/api/v1/admin/trends/statuses/{id}/reject", _post_review(False), methods=["POST"]),
+    Route("/api/v1/admin/trends/links/{id}/approve", link_review, methods=["POST"]),
+    Route("/api/v1/admin/trends/links/{id}/reject", link_review, methods=["POST"]),
+]
