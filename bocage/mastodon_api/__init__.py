@@ -26,6 +26,7 @@ from bocage.mastodon_api.routes import (
     timelines,
     trends,
 )
+from bocage.mastodon_api.routes import openapi as openapi_routes
 
 
 def all_routes() -> list[BaseRoute]:
@@ -49,4 +50,5 @@ def all_routes() -> list[BaseRoute]:
         *filters.routes,
         *polls.routes,
         *push.routes,
+        *openapi_routes.routes,
     ]
