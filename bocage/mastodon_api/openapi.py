@@ -188,19 +188,19 @@ ADDITIONS: dict[tuple[str, str], dict[str, Any]] = {
             "404": {"description": "Not found", "content": {"application/json": {"schema": ERROR}}},
         },
     },
-}
-
-ADDITIONS[("get", "/api/openapi.json")] = {
-    "operationId": "getOpenApiDescription",
-    "summary": "This description (Bocage)",
-    "description": "Bocage: the OpenAPI description of the client API this node serves. "
-    "Public; answered with an ETag (a matching If-None-Match is a 304).",
-    "tags": ["instance"],
-    "responses": {
-        "200": {
-            "description": "An OpenAPI 3.1 document",
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        }
+    ("get", "/api/openapi.json"): {
+        "operationId": "getOpenApiDescription",
+        "summary": "This description (Bocage)",
+        "description": "Bocage: the OpenAPI description of the client API this node serves. "
+        "Public; answered with an ETag (a matching If-None-Match is a 304).",
+        "tags": ["instance"],
+        "responses": {
+            "200": {
+                "description": "An OpenAPI 3.1 document",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            "304": {"description": "Not modified (the ETag given in If-None-Match)"},
+        },
     },
 }
 
@@ -208,6 +208,14 @@ ADDITIONS[("get", "/api/openapi.json")] = {
 ALIASES = {
     "/api/v1/trends": "/api/v1/trends/tags",  # Mastodon's name before 3.5 (Mastodon.py's trends())
 }
+
+
+def _refusals(responses: dict[str, Any]) -> None:
+    """Every refusal is `{"error": "…"}` with Mastodon's status (docs/mastodon_api.md), also
+    those the copy leaves out (400 for a missing parameter, 403 for a missing scope, 413)."""
+    responses.setdefault(
+        "4XX", {"description": "Refused", "content": {"application/json": {"schema": ERROR}}}
+    )
 
 
 def _operation(method: str, template: str, operation: dict[str, Any], *, userinfo: bool) -> Any:
@@ -226,11 +234,7 @@ def _operation(method: str, template: str, operation: dict[str, Any], *, userinf
         correction = CORRECTIONS.get((method, template, status))
         if correction is not None:
             response.setdefault("content", {})["application/json"] = {"schema": correction[0]}
-    # Every refusal is `{"error": "…"}` with Mastodon's status (docs/mastodon_api.md), also
-    # those the copy leaves out (400 for a missing parameter, 403 for a missing scope, 413).
-    responses.setdefault(
-        "4XX", {"description": "Refused", "content": {"application/json": {"schema": ERROR}}}
-    )
+    _refusals(responses)
     if template == "/.well-known/oauth-authorization-server" and not userinfo:
         # `userinfo_endpoint` is published with GET /oauth/userinfo (Mastodon 4.4).
         ok = responses["200"]["content"]["application/json"]
@@ -264,12 +268,8 @@ def describe(routes: Sequence[BaseRoute], claims: Claims) -> dict[str, Any]:
             paths.setdefault(alias, {})["get"] = operation
     for (method, template), operation in ADDITIONS.items():
         if serving_route(routes, method, template) is not None:
-            paths.setdefault(template, {})[method] = copy.deepcopy(operation)
-    # Paths in the copy's order (Bocage's additions last), each one's parameters kept.
-    for template, operations in paths.items():
-        shared = source["paths"].get(template, {}).get("parameters")
-        if shared:
-            operations["parameters"] = copy.deepcopy(shared)
+            added = paths.setdefault(template, {})[method] = copy.deepcopy(operation)
+            _refusals(added["responses"])
 
     schemas = copy.deepcopy(source["components"]["schemas"])
     for (name, where), (corrected, _reason) in ENTITY_CORRECTIONS.items():
@@ -292,12 +292,12 @@ def describe(routes: Sequence[BaseRoute], claims: Claims) -> dict[str, Any]:
         "openapi": source["openapi"],
         "info": _info(claims),
         "externalDocs": {
-            "description": "Bocage's Mastodon API: what is served and where it departs",
+            "description": "Mastodon's API documentation (where Bocage departs from it: "
+            "docs/mastodon_api.md in Bocage's repository)",
             "url": "https://docs.joinmastodon.org/",
         },
         "servers": [{"url": claims.base_url, "description": "This node"}],
         "security": [],
-        "tags": [t for t in source.get("tags", []) if _tag_used(t.get("name"), paths)],
         "paths": paths,
         "components": components,
     }
@@ -329,15 +329,6 @@ def _drop_dangling_links(document: dict[str, Any]) -> None:
                         del found[name]
                 if not found:
                     del response["links"]
-
-
-def _tag_used(name: Any, paths: dict[str, dict[str, Any]]) -> bool:
-    return any(
-        name in op.get("tags", ())
-        for ops in paths.values()
-        for op in ops.values()
-        if isinstance(op, dict)
-    )
 
 
 def _info(claims: Claims) -> dict[str, Any]:
@@ -386,7 +377,6 @@ def _security(claims: Claims, source: dict[str, Any]) -> dict[str, Any]:
         flows["authorizationCode"] = {
             "authorizationUrl": f"{base}/oauth/authorize",
             "tokenUrl": f"{base}/oauth/token",
-            "refreshUrl": f"{base}/oauth/token",
             "scopes": scopes,
         }
     if "password" in claims.grant_types:
