@@ -181,5 +181,9 @@ def test_the_node_serves_its_description(api_node: NodeProcess) -> None:
     unchanged = httpx.get(f"{api_node.url}/api/openapi.json", headers={"If-None-Match": etag})
     assert unchanged.status_code == 304 and unchanged.content == b""
     assert unchanged.headers["etag"] == etag
+    listed = httpx.get(
+        f"{api_node.url}/api/openapi.json", headers={"If-None-Match": f'"x", W/{etag}'}
+    )
+    assert listed.status_code == 304
     other = httpx.get(f"{api_node.url}/api/openapi.json", headers={"If-None-Match": '"x"'})
     assert other.status_code == 200 and other.content == answer.content

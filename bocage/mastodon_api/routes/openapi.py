@@ -82,8 +82,11 @@ async def description(request: Request) -> Response:
     router = _router(request)
     body, etag = _rendered(router, await _claims(request, _routes(router)))
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
-    wanted = request.headers.get("if-none-match", "")
-    if etag in {tag.strip().removeprefix("W/") for tag in wanted.split(",")}:
+    wanted = {
+        tag.strip().removeprefix("W/")
+        for tag in request.headers.get("if-none-match", "").split(",")
+    }
+    if etag in wanted or "*" in wanted:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
 
