@@ -35,6 +35,7 @@ from bocage.mastodon_api.routes import (
     translation,
     trends,
 )
+from bocage.mastodon_api.routes import openapi as openapi_routes
 
 
 def all_routes() -> list[BaseRoute]:
@@ -68,4 +69,5 @@ def all_routes() -> list[BaseRoute]:
         *reports.routes,
         *annual_reports.routes,
         *admin.routes,
+        *openapi_routes.routes,
     ]

@@ -3,7 +3,7 @@ with each path parameter replaced in turn by extreme values, garbage in the quer
 and body fields each route reads, and bodies that are not what anyone expects.
 
 Which names a route reads comes from its contract: the Mastodon API from the OpenAPI
-description (tests/data/mastodon-openapi), the web pages from the forms of the templates
+description (bocage/mastodon_api/data/), the web pages from the forms of the templates
 that post to them, the rest from COMMON below. Garbage goes once into every name at a time
 (one value for all) and once into each name alone (the others left out), so that a refusal
 of the first name read does not hide a crash on the next."""

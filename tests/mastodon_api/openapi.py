@@ -1,18 +1,19 @@
 """Validating answers against the published OpenAPI description of the Mastodon API
-(tests/data/mastodon-openapi, abraham/mastodon-openapi), for the fields it declares."""
+(bocage/mastodon_api/data/, from abraham/mastodon-openapi), for the fields it declares."""
 
 from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SCHEMA = Path(__file__).parent.parent / "data" / "mastodon-openapi" / "schema.json"
+from bocage.mastodon_api.openapi import UPSTREAM
+
+SCHEMA = UPSTREAM
 BASE = "urn:mastodon-openapi"
 
 

@@ -3,7 +3,7 @@ every answer is matched to the OpenAPI path template it answers (`/api/v1/status
 and validated against the schema that path and method declare for its status code, and the
 comparison of what was validated with every route the app serves.
 
-The description is tests/data/mastodon-openapi/schema.json (see openapi.py)."""
+The description is bocage/mastodon_api/data/mastodon-openapi/schema.json (see openapi.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Every endpoint of the Mastodon API face, answered by a real node, validated against the
-published OpenAPI description (tests/data/mastodon-openapi): one scenario drives every route
+published OpenAPI description (bocage/mastodon_api/data/): one scenario drives every route
 with real objects through a recording client (sweep.py), then the routes the app serves are
 compared with those validated. A route added without being exercised here fails the test,
 naming it: exercise it in the scenario, or allow-list it below with the reason."""
@@ -75,6 +75,8 @@ ALLOWED: dict[Key, str] = {
     # Bocage's own (docs/mastodon_api.md).
     ("GET", "/api/v1/media/{id:id}/original"): "a HEIC photo's original for its owner, the "
     "file's bytes (not JSON): covered by tests/services/test_media.py.",
+    ("GET", "/api/openapi.json"): "the node's own OpenAPI description of this API: "
+    "covered by tests/mastodon_api/test_openapi_served.py and test_schemathesis.py.",
 }
 
 
