@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+	@scripts/ensure-ffmpeg
 
 run: $(STAMP)
 	@test -f $(DATA)/bocage.toml || $(BIN)/bocage init --data $(DATA) --domain 127.0.0.1:8000 --insecure-loopback
@@ -21,6 +22,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	@scripts/ensure-chromium
+	@scripts/ensure-ffmpeg
 	$(BIN)/ruff check bocage tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q

@@ -150,7 +150,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> Starlette:
             Middleware(CrossOrigin),  # outermost: even a refusal (429, 401) is readable
             Middleware(SecurityHeaders),
             Middleware(IpBlocks),  # an address the admin shut out: nothing at all
-            Middleware(Bounds, max_body=settings.max_request_bytes),
+            Middleware(Bounds, max_body=settings.max_body_bytes),
             Middleware(RateLimits, settings=settings),
             Middleware(mastodon_http.TrailingSlashes),
         ],

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     authorized_fetch: bool = False
     max_post_chars: int = Field(default=500, ge=1, le=100_000)
     max_upload_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    # A video or audio upload (Mastodon's 99 MB), probed and rewritten by ffmpeg.
+    video_max_upload_bytes: int = Field(default=99 * 1024 * 1024, ge=1024)
     max_form_bytes: int = Field(default=64 * 1024, ge=1024)
     # Attachments per post (an album: Pixelfed's up to 20); the admin page may change it.
     max_media_attachments: int = Field(default=10, ge=1, le=20)
@@ -118,9 +120,15 @@ class Settings(BaseSettings):
 
     @property
     def max_request_bytes(self) -> int:
-        """The largest body any route takes: a profile update with an avatar and a header,
+        """The largest body a form route takes: a profile update with an avatar and a header,
         or at least 2 MiB (an inbox takes activities of up to 1 MiB)."""
         return max(2 * self.max_upload_bytes, 2 * 1024 * 1024) + 65536
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest body any route takes (the edge's bound): a form's, or a video upload
+        to `POST /api/v2/media`; each route caps its own body below it."""
+        return max(self.max_request_bytes, self.video_max_upload_bytes + 65536)
 
     @property
     def is_loopback_domain(self) -> bool:

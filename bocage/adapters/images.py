@@ -18,9 +18,10 @@ import hashlib
 import io
 from typing import TYPE_CHECKING
 
-from bocage.adapters import metadata, vips
+from bocage.adapters import ffmpeg, metadata, vips
 from bocage.adapters.sniff import SVG, sniff
-from bocage.core.media import media
+from bocage.core.media import audiovisual, media
+from bocage.core.media.audiovisual import UploadLimits
 from bocage.core.media.media import Derived, ImagePolicy, ProcessedImage, Upload
 from bocage.kernel.errors import InvalidInput
 
@@ -135,20 +136,28 @@ def _shown_mode(image: PILImage.Image) -> str:
     return "RGBA" if _has_alpha(image) else "RGB"
 
 
-def prepare(data: bytes) -> Upload:
-    """An upload made ready to store: what it is (by its first bytes), checked whole, with
-    its metadata stripped and its pixels untouched (a HEIC: a full-size JPEG rendition
-    served, the original kept), its preview and blurhash; a document or an audio file as
-    it is. `InvalidInput` for what is not accepted, in words a person understands."""
+def prepare(data: bytes, limits: UploadLimits | None = None) -> Upload:
+    """An upload made ready to store: what it is (by its first bytes), within its kind's
+    size (`limits`), checked whole, with its metadata stripped and its pixels untouched (a
+    HEIC: a full-size JPEG rendition served, the original kept), its preview and blurhash;
+    a video, an audio file or an animated GIF through ffmpeg (`_audiovisual`); a document as
+    it is (and audio too where ffmpeg is not installed). `InvalidInput` for what is not
+    accepted, in words a person understands."""
     content_type = sniff(data)
     if content_type == SVG:
         raise InvalidInput(media.NO_SVG)
     kind = media.kind_of(content_type) if content_type else None
     if content_type is None or kind is None:
         raise InvalidInput(media.NOT_A_FILE_WE_TAKE)
+    if limits is not None:
+        audiovisual.check_size(kind, len(data), limits)
+    if audiovisual.is_audiovisual(content_type) and (kind == "video" or ffmpeg.available()):
+        return _audiovisual(data, content_type)
     if kind != "image":
         return Upload(data, content_type, kind, hashlib.sha256(data).hexdigest())
     image = _open(data)
+    if content_type == "image/gif" and getattr(image, "is_animated", False) and ffmpeg.available():
+        return _audiovisual(data, content_type)  # a looping MP4, as Mastodon's gifv
     orientation = _orientation(image, data)
     if content_type in media.SHOWN_AS_IS:
         derived = _derive(image, data)
@@ -164,6 +173,38 @@ def prepare(data: bytes) -> Upload:
         served, served_type, "image", hashlib.sha256(served).hexdigest(), derived.width,
         derived.height, derived, original, content_type if original else None,
     )  # fmt: skip
+
+
+def _audiovisual(data: bytes, content_type: str) -> Upload:
+    """A video, a sound or an animated GIF as ffmpeg made it ready (adapters/ffmpeg.py),
+    with the preview and blurhash of its poster frame (or an audio file's cover art)."""
+    prepared = ffmpeg.prepare(data, content_type, media.PREVIEW_LONG_SIDE)
+    verdict, probe = prepared.verdict, prepared.probe
+    size = probe.shown_size if verdict.kind != "audio" else None
+    if prepared.poster is None and verdict.kind != "audio":
+        raise InvalidInput(audiovisual.NOT_A_VIDEO)  # not one frame decodes
+    derived = None
+    if prepared.poster is not None:
+        poster = derive(prepared.poster)
+        width, height = size or (poster.width, poster.height)
+        derived = Derived(poster.preview, poster.preview_width, poster.preview_height, width,
+                          height, poster.blurhash)  # fmt: skip
+    return Upload(
+        prepared.data, verdict.content_type, verdict.kind,
+        hashlib.sha256(prepared.data).hexdigest(), size[0] if size else None,
+        size[1] if size else None, derived, duration=probe.duration,
+        av=audiovisual.facts(probe),
+    )  # fmt: skip
+
+
+def thumbnail(data: bytes, limits: UploadLimits | None = None) -> Derived:
+    """The preview and blurhash of an image sent as a video's or a sound's `thumbnail`."""
+    content_type = sniff(data)
+    if content_type not in media.IMAGE_TYPES:
+        raise InvalidInput(audiovisual.THUMBNAIL_NOT_AN_IMAGE)
+    if limits is not None:
+        audiovisual.check_size("image", len(data), limits)
+    return derive(data)
 
 
 def _stripped(data: bytes, content_type: str, orientation: int) -> bytes:
@@ -214,7 +255,8 @@ def process(data: bytes, policy: ImagePolicy) -> ProcessedImage:
 
 
 class PillowImages:
-    """`ImageProcessor` (services/ports.py) on Pillow, in a worker thread."""
+    """`ImageProcessor` (services/ports.py) on Pillow, and ffmpeg for video and sound, in a
+    worker thread."""
 
     async def process(self, data: bytes, policy: ImagePolicy) -> ProcessedImage:
         return await asyncio.to_thread(process, data, policy)
@@ -222,5 +264,8 @@ class PillowImages:
     async def derive(self, data: bytes) -> Derived:
         return await asyncio.to_thread(derive, data)
 
-    async def prepare(self, data: bytes) -> Upload:
-        return await asyncio.to_thread(prepare, data)
+    async def prepare(self, data: bytes, limits: UploadLimits | None = None) -> Upload:
+        return await asyncio.to_thread(prepare, data, limits)
+
+    async def thumbnail(self, data: bytes, limits: UploadLimits | None = None) -> Derived:
+        return await asyncio.to_thread(thumbnail, data, limits)

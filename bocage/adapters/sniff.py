@@ -1,8 +1,10 @@
 """What a file is, told by its first bytes (never by the name or type a client sends: a
 script renamed `photo.jpg` must not be served as anything but what it is).
 
-Only the types the core accepts (core/media/media.py `IMAGE_TYPES`, `DOCUMENT_TYPES`) are
-recognised; SVG is recognised only to be refused by name.
+Only the types the core accepts (core/media/media.py `IMAGE_TYPES`, `DOCUMENT_TYPES`,
+core/media/audiovisual.py `VIDEO_TYPES`, `AUDIO_TYPES`) are recognised; SVG is recognised
+only to be refused by name. A container says what it may hold, not what it does: ffprobe
+tells a video from a sound later (core/media/audiovisual.py `judge`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ _HEIF_BRANDS = {
 def sniff(data: bytes) -> str | None:
     """The content type of `data` by its magic bytes, or None if it is none we take."""
     head = data[:64]
-    found = _image(head) or _document(data)
+    found = _image(head) or _document(data) or _audiovisual(data)
     if found is None and _looks_like_svg(head):
         return SVG
     return found
@@ -70,6 +72,28 @@ def _document(data: bytes) -> str | None:
         return "audio/opus" if b"OpusHead" in head else "audio/ogg"
     if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
         return "audio/mpeg"
+    return None
+
+
+# ISO base media files that are no image: by their major brand (QuickTime's `qt  `, audio's
+# `M4A `/`M4B `), any other brand an MP4 (isom, mp41, mp42, avc1, iso2…, 3gp…).
+_QUICKTIME = b"qt  "
+_AUDIO_BRANDS = (b"M4A ", b"M4B ")
+_EBML = b"\x1a\x45\xdf\xa3"  # Matroska and WebM
+
+
+def _audiovisual(data: bytes) -> str | None:
+    head = data[:64]
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand == _QUICKTIME:
+            return "video/quicktime"
+        return "audio/mp4" if brand in _AUDIO_BRANDS else "video/mp4"
+    if head.startswith(_EBML):
+        # Only WebM (the DocType in the EBML header): a Matroska file is not taken yet.
+        return "video/webm" if b"webm" in data[:64] else None
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav"
     return None
 
 

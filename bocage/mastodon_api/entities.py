@@ -16,7 +16,7 @@ from typing import Any
 from bocage.core.content.text import plain
 from bocage.core.filters.filters import FilterView
 from bocage.core.filters.matching import FilterInfo, Match
-from bocage.core.media import media
+from bocage.core.media import audiovisual, media
 from bocage.core.media import remote as remote_media
 from bocage.core.polls.polls import PollView
 from bocage.core.push import push
@@ -204,7 +204,8 @@ def poll(view: PollView) -> dict[str, Any]:
 def media_attachment(ctx: Context, row: MediaFile, shared: bool = True) -> dict[str, Any]:
     """Mastodon's MediaAttachment: `type` image, gifv, video, audio, or `unknown` for a
     document (with its licence, a Bocage extension); the preview as `preview_url` and
-    `meta.small`. Another server's file is shown from the copy cached here (through its proxy
+    `meta.small`; a video's or a sound's `meta` as Mastodon's (core/media/audiovisual.py
+    `api_meta`). Another server's file is shown from the copy cached here (through its proxy
     path when anyone may see it, `shared`: fetched again if evicted), `remote_url` naming the
     original, as Mastodon does."""
     if row.remote_url is None:
@@ -214,7 +215,13 @@ def media_attachment(ctx: Context, row: MediaFile, shared: bool = True) -> dict[
     else:
         url, preview = _remote_file_urls(ctx, row, shared)
     meta: dict[str, Any] = {}
-    if row.width and row.height:
+    if row.av is not None and row.kind in media.THUMBNAILED_KINDS:
+        size = (row.width, row.height) if row.width and row.height else None
+        small = row.av.get("small")
+        meta = audiovisual.api_meta(
+            row.kind, size, row.duration, row.av, (small[0], small[1]) if small else None
+        )
+    elif row.width and row.height:
         meta["original"] = _media_size(row.width, row.height)
         meta["small"] = _media_size(*media.preview_size(row.width, row.height))
     if row.focus_x is not None:

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bocage.core.media import media, serving, shared
-from bocage.core.media.media import ImagePolicy, MediaRules, ProfileImage, StoredUpload
+from bocage.core.media.audiovisual import UploadLimits
+from bocage.core.media.media import Derived, ImagePolicy, MediaRules, ProfileImage, StoredUpload
 from bocage.core.media.serving import READ_CHUNK, StoredFile
 from bocage.kernel.clock import now
 from bocage.kernel.context import Context
@@ -51,12 +52,17 @@ class MediaService(Service):
         focus: str | None = None,
         license: str | None = None,
         file_name: str | None = None,
+        thumbnail: bytes | None = None,
     ) -> MediaFile:
         """An attachment for a post to come: checked, prepared and stored first (no
         transaction waits on the file; nothing is stored of a file refused), then recorded
-        as the uploader's."""
+        as the uploader's. A video's or a sound's `thumbnail` (an image) is its preview."""
         media.check_fields(description, focus, license)
-        upload = await self._images.prepare(data)
+        limits = UploadLimits.of(self._ctx.settings)
+        upload = await self._images.prepare(data, limits)
+        if thumbnail:
+            media.check_thumbnail(upload.kind)
+            upload = media.with_thumbnail(upload, await self._images.thumbnail(thumbnail, limits))
         put = self._put
         derived, original_type = upload.derived, upload.original_type
         stored = StoredUpload(
@@ -74,9 +80,29 @@ class MediaService(Service):
         return await self._db.write(_record, uploader.id, stored)
 
     async def describe(
-        self, owner: Account, media_id: int, description: str | None, focus: str | None
+        self,
+        owner: Account,
+        media_id: int,
+        description: str | None,
+        focus: str | None,
+        thumbnail: bytes | None = None,
     ) -> MediaFile:
-        return await self._db.write(_describe, owner.id, media_id, description, focus)
+        """An upload's description and focus changed, and a video's or a sound's preview
+        replaced by a `thumbnail` (an image), before it is posted."""
+        if not thumbnail:
+            return await self._db.write(_describe, owner.id, media_id, description, focus)
+        row = await self.own(owner, media_id)
+        media.check_changeable(row)
+        media.check_thumbnail(row.kind)
+        derived = await self._images.thumbnail(thumbnail, UploadLimits.of(self._ctx.settings))
+        stored_before = now().timestamp()
+        preview_key = await self._put(derived.preview, "webp")
+        changed, unused = await self._db.write(
+            _describe_with_thumbnail, owner.id, media_id, description, focus, derived, preview_key
+        )
+        if unused is not None:
+            await asyncio.to_thread(self._storage.remove, unused, stored_before)
+        return changed
 
     async def label(
         self, owner: Account, media_id: int, file_name: str, licence: str | None
@@ -205,6 +231,22 @@ def _describe(
     me = session.get(Account, owner_id)
     assert me is not None
     return media.update(session, me, media_id, description, focus)
+
+
+def _describe_with_thumbnail(
+    session: Session,
+    owner_id: int,
+    media_id: int,
+    description: str | None,
+    focus: str | None,
+    derived: Derived,
+    preview_key: str,
+) -> tuple[MediaFile, str | None]:
+    me = session.get(Account, owner_id)
+    assert me is not None
+    row = media.update(session, me, media_id, description, focus)
+    unused = media.replace_preview(session, row, derived, preview_key)
+    return row, unused
 
 
 def _label(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from bocage.core.instance.domains import DomainRules
+from bocage.core.media.audiovisual import UploadLimits
 from bocage.core.media.media import Derived, ImagePolicy, ProcessedImage, Upload
 from bocage.core.push.push import Sealed, VapidKey
 from bocage.crypto import httpsig
@@ -67,9 +68,14 @@ class ImageProcessor(Protocol):
     async def derive(self, data: bytes) -> Derived:
         """The preview and blurhash of an image (`InvalidInput` if it cannot be read)."""
 
-    async def prepare(self, data: bytes) -> Upload:
+    async def prepare(self, data: bytes, limits: UploadLimits | None = None) -> Upload:
         """An attachment made ready to store (metadata stripped, pixels untouched, preview
-        and blurhash derived; `InvalidInput` for what is not accepted)."""
+        and blurhash derived; a video or a sound probed, its poster's preview derived;
+        `InvalidInput` for what is not accepted, `TooLarge` past its kind's `limits`)."""
+
+    async def thumbnail(self, data: bytes, limits: UploadLimits | None = None) -> Derived:
+        """The preview and blurhash of an image sent as a video's or a sound's thumbnail
+        (`InvalidInput` if it is no image)."""
 
 
 class StoredRange(Protocol):

@@ -54,7 +54,7 @@ async def test_a_notes_attachments_carry_what_other_servers_show_and_check(
         "name": "CC-BY-4.0",
         "href": media.LICENCES["CC-BY-4.0"].url,
     }
-    assert mp3["type"] == "Audio" and mp3["mediaType"] == "audio/mpeg" and "license" not in mp3
+    assert mp3["type"] == "Document" and mp3["mediaType"] == "audio/mpeg" and "license" not in mp3
     for item in (image, pdf, mp3):
         served = await browser.get(item["url"].removeprefix(node.ctx.urls.base))
         assert served.status_code == 200

@@ -31,6 +31,7 @@ from typing import Any
 import requests
 from mastodon import Mastodon
 
+from tests import av_files
 from tests.addresses import loopback
 from tests.federation.helpers import PASSWORD, start_node
 from tests.processes import NodeProcess
@@ -147,6 +148,9 @@ def collect(node: NodeProcess) -> dict[str, dict[str, str]]:
     media = alice("media_post", PNG_1x1, mime_type="image/png", description="A dot", focus=(0.5, 0))
     alice("media", media.id if media else 0)
     alice("media_update", media.id if media else 0, description="A dot, again")
+    if av_files.HAVE_FFMPEG:  # a video and a sound: their MediaAttachment meta
+        alice("media_post", av_files.mp4(seconds=1), mime_type="video/mp4")
+        alice("media_post", av_files.ogg(seconds=1), mime_type="audio/ogg")
     poll = alice("make_poll", ["yes", "no"], expires_in=3600)
     asking = alice("status_post", "Hedges? #bocage", poll=poll)
     pictured = alice(

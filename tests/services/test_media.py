@@ -22,6 +22,7 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from bocage.core.media import media
+from bocage.core.media.audiovisual import UploadLimits
 from bocage.core.media.media import ImagePolicy, ProcessedImage
 from bocage.kernel import clock
 from bocage.node import Node
@@ -107,10 +108,13 @@ class Recording:
         self.policies.append(policy)
         return ProcessedImage(data[::-1], "png", "image/png", *policy.max_size)
 
-    async def prepare(self, data: bytes) -> media.Upload:
+    async def prepare(self, data: bytes, limits: UploadLimits | None = None) -> media.Upload:
         self.policies.append(None)  # an attachment is prepared, never resized
         width, height = media.ATTACHMENT.max_size
         return media.Upload(data[::-1], "image/png", "image", "0" * 64, width, height)
+
+    async def thumbnail(self, data: bytes, limits: UploadLimits | None = None) -> media.Derived:
+        raise AssertionError("no thumbnail is sent here")
 
     def put(self, data: bytes, extension: str) -> str:
         key = f"{len(self.files):02d}.{extension}"

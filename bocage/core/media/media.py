@@ -22,15 +22,16 @@ HEIC/HEIF, which browsers do not show, get a full-size JPEG rendition beside the
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import base58
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bocage.config import Settings
+from bocage.core.media import audiovisual
 from bocage.kernel.clock import now
 from bocage.kernel.errors import InvalidInput, NotFound
 from bocage.kernel.ids import new_id
@@ -72,7 +73,8 @@ NOT_ACCEPTED = "Only JPEG, PNG, GIF, WebP, HEIC and AVIF images are accepted."
 NO_SVG = "SVG images are not accepted (they can carry scripts): send a PNG or a JPEG instead."
 NOT_A_FILE_WE_TAKE = (
     "That kind of file is not accepted: send an image (JPEG, PNG, GIF, WebP, HEIC, AVIF), "
-    "a PDF, an EPUB, audio (MP3, Ogg, Opus, FLAC) or a ZIP archive."
+    "a video (MP4, MOV, WebM), audio (MP3, Ogg, Opus, FLAC, M4A, WAV), a PDF, an EPUB or a "
+    "ZIP archive."
 )
 # Re-encoding a profile image (which also drops EXIF and GPS): transparency kept as PNG, the
 # rest as JPEG.
@@ -88,7 +90,7 @@ EXTENSIONS = {
     "image/heic": "heic", "image/heif": "heif", "image/avif": "avif",
     "application/pdf": "pdf", "application/epub+zip": "epub", "application/zip": "zip",
     "audio/mpeg": "mp3", "audio/ogg": "ogg", "audio/opus": "opus", "audio/flac": "flac",
-}  # fmt: skip
+} | audiovisual.EXTENSIONS  # fmt: skip
 
 
 # The licences a shared file may carry (Newebe): SPDX ids, the words shown for each and its
@@ -131,8 +133,10 @@ def licence_words(license_id: str | None) -> str:
     return LICENCES.get(license_id or ALL_RIGHTS_RESERVED, LICENCES[ALL_RIGHTS_RESERVED]).words
 
 
-# ActivityStreams object types (a Note's attachment) and Mastodon API types of each kind.
-AS_TYPES = {"image": "Image", "gifv": "Video", "video": "Video", "audio": "Audio"}
+# ActivityStreams object types (a Note's attachment: an image an `Image`, a video, a gifv or
+# a sound a `Document` as Mastodon sends them, anything else a `Document`) and Mastodon API
+# types of each kind.
+AS_TYPES = {"image": "Image"}
 API_TYPES = {"image": "image", "gifv": "gifv", "video": "video", "audio": "audio"}
 
 
@@ -163,18 +167,22 @@ class Derived:
 @dataclass(frozen=True)
 class Upload:
     """An upload made ready to store by the adapters: the bytes to serve (the original with
-    its metadata stripped, or a HEIC's rendition), with their type, kind, size and sha-256;
-    for an image its preview and blurhash; the original when what is served is a rendition."""
+    its metadata stripped, or a HEIC's rendition, or a video in a new container), with their
+    type, kind, size and sha-256; for an image or a video its preview and blurhash; the
+    original when what is served is a rendition; a video's or a sound's duration and what
+    else a probe said of it (`audiovisual.facts`)."""
 
     data: bytes
     content_type: str
-    kind: str  # image | audio | document
+    kind: str  # image | gifv | video | audio | document
     sha256: str
     width: int | None = None
     height: int | None = None
     derived: Derived | None = None
     original: bytes | None = None  # e.g. the HEIC a phone sent
     original_type: str | None = None
+    duration: float | None = None
+    av: dict[str, Any] | None = None
 
     @property
     def extension(self) -> str:
@@ -229,7 +237,9 @@ def kind_of(content_type: str) -> str | None:
     """The kind of an accepted type (None: not accepted)."""
     if content_type in IMAGE_TYPES:
         return "image"
-    if content_type in DOCUMENT_TYPES:
+    if content_type in audiovisual.VIDEO_TYPES:
+        return "video"
+    if content_type in DOCUMENT_TYPES or content_type in audiovisual.AUDIO_TYPES:
         return "audio" if content_type.startswith("audio/") else "document"
     return None
 
@@ -337,6 +347,8 @@ def record_upload(session: Session, account: Account, stored: StoredUpload) -> M
         original_key=stored.original_key,
         license=check_license(stored.license),
         file_name=offered_name(upload.kind, stored.file_name),
+        duration=upload.duration,
+        av=_av_of(upload),
     )
     row.focus_x, row.focus_y = _focus(stored.focus)
     session.add(row)
@@ -344,6 +356,16 @@ def record_upload(session: Session, account: Account, stored: StoredUpload) -> M
     if session.execute(queued).first() is None:  # one sweep waits at a time
         _sweep_later(session, row.created_at)
     return row
+
+
+def _av_of(upload: Upload) -> dict[str, Any] | None:
+    """A video's or a sound's facts (`audiovisual.facts`), and its preview's size."""
+    if upload.av is None:
+        return None
+    kept = dict(upload.av)
+    if upload.derived is not None:
+        kept["small"] = [upload.derived.preview_width, upload.derived.preview_height]
+    return kept
 
 
 def _sweep_later(session: Session, oldest: datetime) -> None:
@@ -386,12 +408,59 @@ def sweep_unattached(session: Session, before: datetime) -> tuple[list[str], int
     return sorted(keys - still_used), len(stale)
 
 
+def check_changeable(row: MediaFile) -> None:
+    if row.post_id is not None:
+        raise InvalidInput("This media is already attached to a post and cannot change.")
+
+
+# A video's or a sound's preview may be an image of the uploader's choosing (Mastodon's
+# `thumbnail`); an image is its own preview.
+THUMBNAILED_KINDS = ("video", "gifv", "audio")
+
+
+def check_thumbnail(kind: str) -> None:
+    if kind not in THUMBNAILED_KINDS:
+        raise InvalidInput(audiovisual.THUMBNAIL_FOR_AV)
+
+
+def with_thumbnail(upload: Upload, thumbnail: Derived) -> Upload:
+    """An upload whose preview and blurhash are those of the `thumbnail` its uploader sent."""
+    check_thumbnail(upload.kind)
+    return replace(upload, derived=_as_preview_of(upload.width, upload.height, thumbnail))
+
+
+def _as_preview_of(width: int | None, height: int | None, thumbnail: Derived) -> Derived:
+    """A thumbnail's preview and blurhash, for a file shown at `width` × `height` (a sound:
+    none, the thumbnail's own)."""
+    return replace(thumbnail, width=width or thumbnail.width, height=height or thumbnail.height)
+
+
+def replace_preview(
+    session: Session, row: MediaFile, thumbnail: Derived, preview_key: str
+) -> str | None:
+    """A video's or a sound's preview replaced by a thumbnail (stored under `preview_key`):
+    its blurhash and preview size too. The key of the preview it had when no other row uses
+    it, for its file to be removed."""
+    check_changeable(row)
+    check_thumbnail(row.kind)
+    old = row.preview_key
+    row.preview_key, row.blurhash = preview_key, thumbnail.blurhash
+    row.av = {**(row.av or {}), "small": [thumbnail.preview_width, thumbnail.preview_height]}
+    if old is None or old == preview_key:
+        return None
+    session.flush()
+    used = select(MediaFile.id).where(
+        or_(MediaFile.storage_key == old, MediaFile.preview_key == old,
+            MediaFile.original_key == old)
+    )  # fmt: skip
+    return None if session.execute(used.limit(1)).first() is not None else old
+
+
 def update(
     session: Session, account: Account, media_id: int, description: str | None, focus: str | None
 ) -> MediaFile:
     row = own_upload(session, account, media_id)
-    if row.post_id is not None:
-        raise InvalidInput("This media is already attached to a post and cannot change.")
+    check_changeable(row)
     if description is not None:
         row.description = _description(description)
     if focus is not None:
@@ -521,8 +590,12 @@ def of_posts(session: Session, post_ids: list[int]) -> dict[int, list[MediaFile]
 def as_attachment(urls: Urls, row: MediaFile) -> dict[str, Any]:
     """The ActivityStreams form in a Note's `attachment` (of a file uploaded here: stored,
     so it has a key), as Mastodon and Pixelfed write it, with FEP-ef61's `digestMultibase`
-    of the served bytes (peers check a copy against it) and a document's licence."""
+    of the served bytes (peers check a copy against it) and a document's licence. A video,
+    a gifv or a sound is a `Document` with its `mediaType`, as Mastodon and Loops send them,
+    with its `duration` and its preview (the poster frame, or the uploader's thumbnail) as
+    the `icon` Mastodon reads a thumbnail from."""
     assert row.storage_key is not None
+    audiovisual_kind = row.kind in THUMBNAILED_KINDS
     document: dict[str, Any] = {
         "type": AS_TYPES.get(row.kind, "Document"),
         "mediaType": row.content_type,
@@ -539,6 +612,15 @@ def as_attachment(urls: Urls, row: MediaFile) -> dict[str, Any]:
         document["digestMultibase"] = digest_multibase(row.sha256)
     if row.license:
         document["license"] = license_link(row.license)
+    if audiovisual_kind and row.duration is not None:
+        document["duration"] = audiovisual.iso_duration(row.duration)
+    if audiovisual_kind and row.preview_key:
+        icon: dict[str, Any] = {"type": "Image", "mediaType": type_of_key(row.preview_key),
+                                "url": urls.media(row.preview_key)}  # fmt: skip
+        small = (row.av or {}).get("small")
+        if small:
+            icon["width"], icon["height"] = small[0], small[1]
+        document["icon"] = icon
     return document
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Float, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bocage.store.models.base import Base, cascade
@@ -46,5 +47,9 @@ class MediaFile(Base):
     license: Mapped[str | None] = mapped_column(String(64))  # an SPDX id
     file_name: Mapped[str | None] = mapped_column(String(255))
     duration: Mapped[float | None] = mapped_column(Float)  # seconds, audio and video
+    # What a probe said of an uploaded video or sound (core/media/audiovisual.py `facts`:
+    # frame_rate, bitrate, audio_encode, audio_bitrate, audio_channels) and its preview's
+    # size as `small` [width, height] (migration 0031).
+    av: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     cached_at: Mapped[datetime | None]  # a remote file fetched (aware UTC, as every datetime)
     last_used_at: Mapped[datetime | None] = mapped_column(index=True)  # the cache's LRU
