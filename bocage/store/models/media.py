@@ -49,7 +49,7 @@ class MediaFile(Base):
     duration: Mapped[float | None] = mapped_column(Float)  # seconds, audio and video
     # What a probe said of an uploaded video or sound (core/media/audiovisual.py `facts`:
     # frame_rate, bitrate, audio_encode, audio_bitrate, audio_channels) and its preview's
-    # size as `small` [width, height] (migration 0031).
+    # size as `small` [width, height] (migration 0028).
     av: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     cached_at: Mapped[datetime | None]  # a remote file fetched (aware UTC, as every datetime)
     last_used_at: Mapped[datetime | None] = mapped_column(index=True)  # the cache's LRU
