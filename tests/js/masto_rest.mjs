@@ -27,6 +27,13 @@ out.created = created;
 out.fetched = await masto.v1.statuses.$select(created[0].id).fetch();
 out.favourited = await masto.v1.statuses.$select(created[0].id).favourite();
 
+// Home feeds are written by a background job just after a post (as on Mastodon): wait for it.
+for (let tries = 0; tries < 100; tries++) {
+  const [newest] = await masto.v1.timelines.home.list({ limit: 1 });
+  if (newest?.id === created[2].id) break;
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+
 // The home timeline, two at a time: masto.js's paginator follows the Link header's `next`.
 const pages = [];
 for await (const page of masto.v1.timelines.home.list({ limit: 2 })) {
