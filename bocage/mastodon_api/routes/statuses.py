@@ -159,8 +159,10 @@ async def delete(request: Request) -> Response:
     shown = await _one(services, caller, post_id)
     if shown["account"]["id"] != str(caller.id):
         raise NotFound("Record not found")  # Mastodon does not say whose it is
+    # As Mastodon (`source_requested`): the source text, for an app's delete-and-redraft.
+    written = await services.posts.source(caller, post_id)
     await services.posts.delete(caller, post_id)
-    return json({**shown, "text": shown.get("text") or ""})
+    return json({**shown, "text": written.text, "spoiler_text": written.spoiler_text})
 
 
 async def edit(request: Request) -> Response:
