@@ -32,6 +32,7 @@ from bocage.services.ports import (
 from bocage.services.posts import PostService
 from bocage.services.publishing import PublishingService
 from bocage.services.push import PushService
+from bocage.services.quotes import QuoteService
 from bocage.services.remote_media import RemoteMediaService
 from bocage.services.replication import ReplicationService
 from bocage.services.search import SearchService
@@ -59,6 +60,7 @@ class Services:
     posts: PostService
     publishing: PublishingService
     push: PushService
+    quotes: QuoteService
     replication: ReplicationService
     search: SearchService
     streaming: StreamService
@@ -103,6 +105,7 @@ class Services:
             posts=PostService(db, ctx, lookups),
             publishing=PublishingService(db, ctx, checks),
             push=PushService(db, ctx, push_crypto, push_sender),
+            quotes=QuoteService(db, ctx),
             replication=replication,
             search=SearchService(db, ctx, lookups),
             streaming=StreamService(db, ctx),

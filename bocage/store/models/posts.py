@@ -57,6 +57,12 @@ class Post(Base):
     # Its thread's context (FEP-7888 `context`, Mastodon's `conversation`): the same URL on
     # every post of a thread (core/posts/contexts.py). NULL: a remote post that names none.
     context: Mapped[str | None] = mapped_column(String(500))
+    # Who may quote it and have the quote accepted at once (`automatic`), or after its author
+    # looks (`manual`): Mastodon's quote approval policy, as comma-separated keys (public,
+    # followers, following, unsupported_policy; core/quotes/policy.py). Empty: nobody but its
+    # author (every post written before quotes existed, as on Mastodon).
+    quote_automatic: Mapped[str] = mapped_column(String(80), default="", server_default=text("''"))
+    quote_manual: Mapped[str] = mapped_column(String(80), default="", server_default=text("''"))
 
     __table_args__ = (
         Index("ix_posts_account_id_id", "account_id", "id"),
