@@ -11,7 +11,6 @@ written beside the stored activity. Nothing answered 202 leaves without one.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,7 @@ from bocage.core.inbound.verdicts import APPLIED, Verdict, refused
 from bocage.core.moderation import reports
 from bocage.core.polls import polls
 from bocage.core.posts import posts
-from bocage.core.quotes import quotes, verify
+from bocage.core.quotes import quotes
 from bocage.core.quotes.quotes import QuoteRequestIn
 from bocage.core.timelines import pins
 from bocage.federation import normalize
@@ -135,7 +134,6 @@ class Receiver:
         note = await self.federation.resolver.read_post(obj)
         if note.author_uri != actor.uri:
             raise normalize.Malformed("a Create of a post by someone else than its actor")
-        note = await self._quote_verified(note)
         stored = await self.federation.resolver.store_post(note)
         return stored if isinstance(stored, Verdict) else APPLIED
 
@@ -168,7 +166,7 @@ class Receiver:
             return refused("an actor updates only its own posts")
         if await self.db.read(authoring.superseded, self.incoming.id, note.uri):
             return refused("a later edit (in its author's log) stands")
-        note = await self._quote_verified(note)
+        note = await self.federation.resolver.quote_verified(note)
         if await self.db.write(remote.update_post, actor, note) is None:
             return refused(f"{note.uri} is not a post of {actor.uri} held here")
         return APPLIED
@@ -200,36 +198,6 @@ class Receiver:
         if pinned:
             await self.federation.resolver.post(post_uri)
         return await self.db.write(_featured, actor, post_uri, pinned)
-
-    async def _quote_verified(self, note: remote.RemotePost) -> remote.RemotePost:
-        """A post that quotes: the quoted post fetched if it is not here, and the
-        QuoteAuthorization it names fetched from the quoted author's server and judged
-        (FEP-044f): only then is the quote shown accepted. One this node gave is judged by
-        the quote it keeps."""
-        given = note.quote
-        if given is None:
-            return note
-        resolver = self.federation.resolver
-        quoted = await resolver.find_post(given.quoted_uri)
-        approval = given.approval_uri
-        if approval is None or approval.startswith(self.ctx.urls.base + "/"):
-            return note
-        try:
-            document: dict[str, Any] | None = await resolver.fetch(approval)
-        except (FetchError, normalize.Malformed) as failed:
-            log.info("authorization %s of %s not fetched: %s", approval, note.uri, failed)
-            document = None
-        quoted_author = await self.db.read(_author_uri, quoted.id) if quoted else None
-        verdict = verify.authorization(
-            document,
-            approval_uri=approval,
-            quoting_uri=note.uri,
-            quoted_uri=quoted.uri if quoted else None,
-            quoted_author_uri=quoted_author,
-        )
-        if not verdict.accepted:
-            log.info("quote of %s by %s not authorized: %s", given.quoted_uri, note.uri, verdict)
-        return dataclasses.replace(note, quote=dataclasses.replace(given, verdict=verdict))
 
     async def quote_request(self, actor: Account) -> Verdict:
         """Someone asks to quote one of our posts (FEP-044f): their quoting post read (inlined
@@ -286,12 +254,6 @@ def _delete_post(session: Session, ctx: Context, actor: Account, uri: str | None
         return APPLIED
     remote.delete_post(session, actor, uri)  # tombstoned even when not (yet) here
     return APPLIED
-
-
-def _author_uri(session: Session, post_id: int) -> str | None:
-    post = session.get(Post, post_id)
-    author = session.get(Account, post.account_id) if post else None
-    return author.uri if author else None
 
 
 def _republish(session: Session, ctx: Context, post_id: int) -> None:

@@ -383,8 +383,10 @@ def revoked_remotely(session: Session, actor: Account, uri: str) -> Quote | None
 
 def record_remote(session: Session, post: Post, given: RemoteQuote | None) -> Quote | None:
     """Another server's post, as it says what it quotes: accepted when it quotes its own
-    author, or when the authorization it names was verified (`verify.authorization`) or is
-    one this node gave; pending otherwise (not shown). An edit that drops the quote drops it."""
+    author, or when the authorization it names was verified (`verify.authorization`);
+    rejected (or revoked) when that authorization is gone; as it was otherwise (pending
+    until answered, or as this node answered its QuoteRequest). An edit that drops the
+    quote drops it."""
     existing = quote_of(session, post.id)
     if given is None:
         if existing is not None:
@@ -409,12 +411,15 @@ def record_remote(session: Session, post: Post, given: RemoteQuote | None) -> Qu
     quote.updated_at = moment
     if quoted is not None:
         quote.quoted_post_id, quote.quoted_account_id = quoted.id, quoted.account_id
-    if quote.state in (State.REVOKED, State.REJECTED):
-        return quote  # an answer given stands until the quoted author changes it
+    verdict = given.verdict
     if quoted is not None and quoted.account_id == post.account_id:
         quote.state = State.ACCEPTED  # anyone may quote themselves (FEP-044f)
-    elif given.verdict is not None and given.verdict.accepted:
+    elif verdict is not None and verdict.accepted:
         quote.state, quote.approval_uri = State.ACCEPTED, given.approval_uri
+    elif verdict is not None and verdict.final and quote.state != State.REVOKED:
+        # As Mastodon: an accepted quote whose authorization is gone is revoked; a
+        # pending one is rejected.
+        quote.state = State.REVOKED if quote.state == State.ACCEPTED else State.REJECTED
     return quote
 
 

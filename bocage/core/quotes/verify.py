@@ -12,8 +12,12 @@ from bocage.kernel.urls import same_origin
 
 @dataclass(frozen=True)
 class AuthorizationVerdict:
+    """`final`: a no that stands (the authorization is gone, or answers for another id), which
+    rejects a pending quote and revokes an accepted one; any other no leaves it as it was."""
+
     accepted: bool
     reason: str
+    final: bool = False
 
 
 def _id(value: Any) -> str | None:
@@ -37,11 +41,11 @@ def authorization(
     quoted_uri: str | None,
     quoted_author_uri: str | None,
 ) -> AuthorizationVerdict:
-    """`document`: what `approval_uri` answered (None: nothing could be had)."""
+    """`document`: what `approval_uri` answered (None: its server said it is gone)."""
     if document is None:
-        return AuthorizationVerdict(False, f"{approval_uri} could not be fetched")
+        return AuthorizationVerdict(False, f"{approval_uri} is gone", final=True)
     if document.get("id") != approval_uri:
-        return AuthorizationVerdict(False, "the authorization answered under another id")
+        return AuthorizationVerdict(False, "the authorization answered under another id", True)
     if "QuoteAuthorization" not in _types(document):
         return AuthorizationVerdict(False, "the authorization is no QuoteAuthorization")
     author = _id(document.get("attributedTo"))
