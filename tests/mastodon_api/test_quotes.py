@@ -20,7 +20,7 @@ import httpx
 import pytest
 from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError
 
-from tests.federation.helpers import PASSWORD
+from tests.federation.helpers import PASSWORD, Person
 from tests.processes import NodeProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("api_node")]
@@ -226,3 +226,29 @@ def test_refusals_of_the_client_api(api_node: NodeProcess, people: dict[str, Mas
     assert unknown.status_code == 404
     # Anyone may list the quotes of a public post, as on Mastodon.
     assert httpx.get(f"{api_node.url}/api/v1/statuses/{mine.id}/quotes").json() == []
+
+
+async def test_the_web_pages_show_a_quote_and_offer_to_quote(
+    api_node: NodeProcess, people: dict[str, Mastodon]
+) -> None:
+    """Server-rendered: a quoting post shows the post it quotes inside it; a post offers a
+    Quote action, whose form quotes it."""
+    alice, bob = people["alice"], people["bob"]
+    quoted = bob.status_post("Words worth quoting on the web")
+    quoting = alice.status_post("Shown with its quote", quoted_status_id=quoted.id)
+    web = await Person(api_node, "alice").login()
+    try:
+        page = (await web.get(f"/@alice/{quoting.id}")).text
+        assert '<blockquote class="quoted">' in page
+        assert "Words worth quoting on the web" in page
+        bob_page = (await web.get(f"/@bob/{quoted.id}")).text
+        assert f'href="/compose?quote={quoted.id}"' in bob_page
+        form = (await web.get(f"/compose?quote={quoted.id}")).text
+        assert f'name="quoted_post_id" value="{quoted.id}"' in form
+        await web.post("/posts", {"text": "Quoted from the web", "quoted_post_id": str(quoted.id)})
+    finally:
+        await web.close()
+    (made,) = [s for s in alice.account_statuses(alice.me().id, limit=5)
+               if s.content == "<p>Quoted from the web</p>"]  # fmt: skip
+    assert made.quote.state == "accepted"
+    assert made.quote.quoted_status.id == quoted.id

@@ -62,7 +62,8 @@ NEW_POST_COLUMNS = (
     "id", "account_id", "uri", "visibility", "content", "source", "spoiler_text", "language",
     "in_reply_to_id", "in_reply_to_account_id", "thread_root_id", "created_at", "edited_at",
     "replies_count", "favourites_count", "reblogs_count", "media_count", "poll_id",
-    "row_version", "context", "sensitive", "quote_automatic", "quote_manual",
+    "row_version", "context", "sensitive", "quote_automatic", "quote_manual", "quote_id",
+    "quotes_count",
 )  # fmt: skip
 # What publishing runs for every post, compiled once (see store/prepared.py).
 ADD_POST = Prepared(insert(Post.__table__), keys=NEW_POST_COLUMNS)
@@ -159,6 +160,8 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         "context": context,
         "sensitive": draft.sensitive,
         **QuotePolicy.chosen(draft.quote_policy or DEFAULT_CHOICE, draft.visibility).columns(),
+        "quote_id": None,  # set by `quotes.attach`
+        "quotes_count": 0,
     }
     ADD_POST.execute(session, values)
     post = Post(**values)
@@ -376,6 +379,7 @@ def forget(session: Session, post: Post) -> None:
         bump(session, post.in_reply_to_id, Post.replies_count, -1)
     if post.visibility == Visibility.DIRECT and post.reblog_of_id is None:
         conversations.remove_post(session, post)  # before the post goes: its links cascade
+    quotes.forget(session, post)  # its quote goes with it, and is counted no more
     if post.reblog_of_id is None:
         session.execute(
             update_rows(Account)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bocage.core.authorship import authoring
 from bocage.core.notifications import notifications
@@ -33,6 +34,7 @@ from bocage.kernel.errors import Forbidden, NotFound
 from bocage.kernel.ids import new_id
 from bocage.kernel.urls import same_origin
 from bocage.store.models import Account, Block, Follow, Mute, Post, Quote
+from bocage.store.sql import update_rows
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 QUOTE_REQUEST_CONTEXT: list[Any] = [
@@ -135,6 +137,42 @@ def quote_of(session: Session, post_id: int) -> Quote | None:
     return session.execute(select(Quote).where(Quote.post_id == post_id)).scalar_one_or_none()
 
 
+def _link(session: Session, post: Post, quote_id: int | None) -> None:
+    """A post's `quote_id`, written at once (a post just published is no ORM object)."""
+    session.execute(update_rows(Post).where(Post.id == post.id).values(quote_id=quote_id))
+    set_committed_value(post, "quote_id", quote_id)
+
+
+def _recount(session: Session, quoted_post_id: int | None) -> None:
+    """A post's `quotes_count`: its accepted quotes, counted again after any change."""
+    if quoted_post_id is None:
+        return
+    accepted = (
+        select(func.count())
+        .select_from(Quote)
+        .where(Quote.quoted_post_id == quoted_post_id, Quote.state == State.ACCEPTED)
+        .scalar_subquery()
+    )
+    session.execute(
+        update_rows(Post).where(Post.id == quoted_post_id).values(quotes_count=accepted)
+    )
+
+
+def _drop(session: Session, quote: Quote) -> None:
+    session.delete(quote)
+    session.flush()
+    _recount(session, quote.quoted_post_id)
+
+
+def forget(session: Session, post: Post) -> None:
+    """A post about to be deleted: its quote goes (and is counted no more)."""
+    if post.quote_id is None:
+        return
+    quote = session.get(Quote, post.quote_id)
+    if quote is not None:
+        _drop(session, quote)
+
+
 def approval_uri(quote: Quote) -> str | None:
     """The authorization a Note names: only an accepted quote has one (Mastodon's
     `approval_uri_for`)."""
@@ -176,8 +214,7 @@ def attach(session: Session, ctx: Context, author: Account, post: Post, quoted: 
     if existing is not None:
         if existing.quoted_post_id == quoted.id:
             return existing
-        session.delete(existing)
-        session.flush()
+        _drop(session, existing)
     quoted_author = session.get(Account, quoted.account_id)
     assert quoted_author is not None
     moment = now()
@@ -201,6 +238,9 @@ def attach(session: Session, ctx: Context, author: Account, post: Post, quoted: 
         if quoted_author.domain is None:
             quote.approval_uri = ctx.urls.quote_authorization(quoted_author.username, quote.id)
     session.add(quote)
+    session.flush()
+    _link(session, post, quote.id)
+    _recount(session, quoted.id)
     if quote.state == State.ACCEPTED and quoted_author.domain is None:
         enqueue_notification(session, quoted_author.id, "quote", author.id, post.id)
     return quote
@@ -248,6 +288,8 @@ def revoke(
     given = quote.approval_uri
     quote.state = State.REVOKED
     quote.updated_at = now()
+    session.flush()
+    _recount(session, quote.quoted_post_id)
     quoter = session.get(Account, quote.account_id)
     if given and quoter is not None and quoter.domain is not None:
         delete = {
@@ -307,6 +349,8 @@ def receive_request(
     if not may_quote(quoted.visibility, standing_of(session, actor.id, quoted)):
         if quote is not None and quote.quoted_post_id == quoted.id:
             quote.state, quote.updated_at = State.REJECTED, now()
+            session.flush()
+            _recount(session, quoted.id)
         reject = {
             "@context": QUOTE_REQUEST_CONTEXT,
             "id": f"{quoted_author.uri}#rejects/quote_requests/{new_id()}",
@@ -332,6 +376,10 @@ def receive_request(
     quote.quoted_post_id, quote.quoted_account_id = quoted.id, quoted.account_id
     quote.state, quote.activity_uri, quote.updated_at = State.ACCEPTED, asked.id, now()
     quote.approval_uri = ctx.urls.quote_authorization(quoted_author.username, quote.id)
+    session.flush()
+    if instrument.quote_id != quote.id:
+        _link(session, instrument, quote.id)
+    _recount(session, quoted.id)
     accept = {
         "@context": QUOTE_REQUEST_CONTEXT,
         "id": f"{quoted_author.uri}#accepts/quote_requests/{quote.id}",
@@ -369,6 +417,8 @@ def request_answered(
     else:
         quote.state = State.REJECTED
     quote.updated_at = now()
+    session.flush()
+    _recount(session, quote.quoted_post_id)
     return quote
 
 
@@ -378,6 +428,8 @@ def revoked_remotely(session: Session, actor: Account, uri: str) -> Quote | None
     if quote is None or quote.quoted_account_id != actor.id:
         return None
     quote.state, quote.updated_at = State.REVOKED, now()
+    session.flush()
+    _recount(session, quote.quoted_post_id)
     return quote
 
 
@@ -390,15 +442,15 @@ def record_remote(session: Session, post: Post, given: RemoteQuote | None) -> Qu
     existing = quote_of(session, post.id)
     if given is None:
         if existing is not None:
-            session.delete(existing)
+            _drop(session, existing)
+            _link(session, post, None)
         return None
     quoted = session.execute(select(Post).where(Post.uri == given.quoted_uri)).scalar_one_or_none()
     moment = now()
     quote = existing
     if quote is None or quote.quoted_uri != given.quoted_uri:
         if quote is not None:
-            session.delete(quote)
-            session.flush()
+            _drop(session, quote)
         quote = Quote(
             id=new_id(),
             post_id=post.id,
@@ -420,6 +472,10 @@ def record_remote(session: Session, post: Post, given: RemoteQuote | None) -> Qu
         # As Mastodon: an accepted quote whose authorization is gone is revoked; a
         # pending one is rejected.
         quote.state = State.REVOKED if quote.state == State.ACCEPTED else State.REJECTED
+    session.flush()
+    if post.quote_id != quote.id:
+        _link(session, post, quote.id)
+    _recount(session, quote.quoted_post_id)
     return quote
 
 
@@ -521,8 +577,10 @@ def for_page(session: Session, viewer_id: int | None, posts: Iterable[Any]) -> Q
     listed = {post.id: post for post in posts}
     if not listed:
         return QuoteFacts({}, {}, {})
-    ids = list(listed)
-    rows = list(session.execute(select(Quote).where(Quote.post_id.in_(ids))).scalars())
+    quote_ids = [post.quote_id for post in listed.values() if post.quote_id is not None]
+    rows = []  # no query at all for a page without quotes
+    if quote_ids:
+        rows = list(session.execute(select(Quote).where(Quote.id.in_(quote_ids))).scalars())
     quoted_ids = [row.quoted_post_id for row in rows if row.quoted_post_id is not None]
     quoted = {
         post.id: post
@@ -543,15 +601,7 @@ def for_page(session: Session, viewer_id: int | None, posts: Iterable[Any]) -> Q
         quotes[row.post_id] = QuoteShown(
             state, target.id if target is not None and state == State.ACCEPTED else None
         )
-    counts: dict[int, int] = {
-        quoted_id: count
-        for quoted_id, count in session.execute(
-            select(Quote.quoted_post_id, func.count())
-            .where(Quote.quoted_post_id.in_(ids), Quote.state == State.ACCEPTED)
-            .group_by(Quote.quoted_post_id)
-        ).all()
-        if quoted_id is not None
-    }
+    counts = {post_id: post.quotes_count for post_id, post in listed.items()}
     approvals = {
         post_id: (policy_of(post), standing_of(session, viewer_id, post))
         for post_id, post in listed.items()

@@ -63,6 +63,10 @@ class Post(Base):
     # author (every post written before quotes existed, as on Mastodon).
     quote_automatic: Mapped[str] = mapped_column(String(80), default="", server_default=text("''"))
     quote_manual: Mapped[str] = mapped_column(String(80), default="", server_default=text("''"))
+    # Its quote (`quotes.id`), so that pages without quotes skip looking (NULL: it quotes
+    # nothing); and how many accepted quotes quote it (Mastodon's `quotes_count`).
+    quote_id: Mapped[int | None] = mapped_column(BigInteger)
+    quotes_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __table_args__ = (
         Index("ix_posts_account_id_id", "account_id", "id"),

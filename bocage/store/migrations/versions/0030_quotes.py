@@ -4,7 +4,8 @@ Mastodon 4.5's quote posts (FEP-044f): a `quotes` row per quoting post, with the
 quoted author's consent and the ids of the QuoteRequest and the QuoteAuthorization; on each
 post, who may quote it (`quote_automatic`, `quote_manual`: Mastodon's quote approval policy as
 keys). Posts written before keep empty policies: nobody but their author may quote them, as
-on Mastodon.
+on Mastodon. `posts.quote_id` names a post's quote (pages without quotes skip looking) and
+`posts.quotes_count` counts the accepted quotes of it.
 
 Revision ID: 0030
 Revises: 0024
@@ -29,6 +30,10 @@ def upgrade() -> None:
     op.add_column(
         "posts",
         sa.Column("quote_manual", sa.String(80), nullable=False, server_default=sa.text("''")),
+    )
+    op.add_column("posts", sa.Column("quote_id", sa.BigInteger(), nullable=True))
+    op.add_column(
+        "posts", sa.Column("quotes_count", sa.Integer(), nullable=False, server_default="0")
     )
     op.create_table(
         "quotes",
@@ -63,5 +68,7 @@ def downgrade() -> None:
     for name in ("activity_uri", "approval_uri", "quoted_uri", "quoted_post_id_id"):
         op.drop_index(f"ix_quotes_{name}", table_name="quotes")
     op.drop_table("quotes")
+    op.drop_column("posts", "quotes_count")
+    op.drop_column("posts", "quote_id")
     op.drop_column("posts", "quote_manual")  # in place (SQLite 3.35+): the 0016 triggers stay
     op.drop_column("posts", "quote_automatic")
