@@ -172,6 +172,8 @@ def collect(node: NodeProcess) -> dict[str, dict[str, str]]:
         "status_post",
         "Later",
         scheduled_at=datetime.now(UTC) + timedelta(days=1),
+        quoted_status_id=pictured.id,
+        quote_approval_policy="followers",
     )
     created = alice("list_create", "Friends")
     if created is not None:
@@ -190,6 +192,15 @@ def collect(node: NodeProcess) -> dict[str, dict[str, str]]:
     bob("report", alice_id, [pictured.id], "Just a test", forward=False)
     alice("tag_follow", "bocage")
     bob("account_mute", root_me.id)
+    # Quote posts (4.5): bob quotes alice, root quotes bob's quote (whose quoted post then
+    # carries a shallow quote), alice revokes another of root's.
+    quoting = bob("status_post", "Quoting alice", quoted_status_id=pictured.id)
+    if quoting is not None:
+        root("status_post", "Quoting a quote", quoted_status_id=quoting.id)
+        bob("status_update_quote_approval_policy", quoting.id, "followers")
+    revoked = root("status_post", "Quoting alice too", quoted_status_id=pictured.id)
+    if revoked is not None:
+        alice("status_quote_revoke", pictured.id, revoked.id)
 
     _until(lambda: alice.api.notifications(), lambda page: len(page) >= 4)
     _until(

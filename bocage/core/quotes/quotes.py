@@ -28,6 +28,7 @@ from bocage.core.quotes.policy import (
 from bocage.core.quotes.states import QuoteShown, Seen, State, shown
 from bocage.core.quotes.verify import AuthorizationVerdict
 from bocage.core.reading.visibility import OPEN, Visibility, can_see
+from bocage.kernel import events
 from bocage.kernel.clock import now
 from bocage.kernel.context import Context
 from bocage.kernel.errors import Forbidden, NotFound
@@ -156,6 +157,14 @@ def _recount(session: Session, quoted_post_id: int | None) -> None:
     session.execute(
         update_rows(Post).where(Post.id == quoted_post_id).values(quotes_count=accepted)
     )
+
+
+def _changed(session: Session, quote: Quote) -> None:
+    """After a quote's state changed: its quoted post counted again, and streaming clients
+    told that the quoting post changed (Mastodon's `status.update`)."""
+    session.flush()
+    _recount(session, quote.quoted_post_id)
+    events.emit(session, "post.updated", post_id=quote.post_id)
 
 
 def _drop(session: Session, quote: Quote) -> None:
@@ -288,8 +297,7 @@ def revoke(
     given = quote.approval_uri
     quote.state = State.REVOKED
     quote.updated_at = now()
-    session.flush()
-    _recount(session, quote.quoted_post_id)
+    _changed(session, quote)
     quoter = session.get(Account, quote.account_id)
     if given and quoter is not None and quoter.domain is not None:
         delete = {
@@ -417,8 +425,7 @@ def request_answered(
     else:
         quote.state = State.REJECTED
     quote.updated_at = now()
-    session.flush()
-    _recount(session, quote.quoted_post_id)
+    _changed(session, quote)
     return quote
 
 
@@ -428,8 +435,7 @@ def revoked_remotely(session: Session, actor: Account, uri: str) -> Quote | None
     if quote is None or quote.quoted_account_id != actor.id:
         return None
     quote.state, quote.updated_at = State.REVOKED, now()
-    session.flush()
-    _recount(session, quote.quoted_post_id)
+    _changed(session, quote)
     return quote
 
 
