@@ -263,3 +263,42 @@ async def test_a_mastodon_quote_shown_once_its_authorization_is_verified(
             assert shown.quote.quoted_status.quote_approval.automatic == ["public"]
         else:
             assert shown.quote.quoted_status is None
+
+
+async def test_quoting_a_mastodon_post_asks_and_is_answered(
+    nodes: list[NodeProcess], alice: Mastodon, mastodon: Outsider
+) -> None:
+    """Alice quotes a post of the Mastodon server: her node sends the QuoteRequest Mastodon
+    reads (`object` the quoted post, `instrument` her Note, which names it in `quote`), and
+    takes Mastodon's Accept (AcceptQuoteRequestSerializer: the request as `object`, the
+    authorization as `result`)."""
+    quoted = mastodon.note("quoted", "A Mastodon post, quotable by anyone")
+    quoted["interactionPolicy"] = {"canQuote": {"automaticApproval": [PUBLIC]}}
+    mastodon.serve(quoted)
+    on_a = await resolved(alice, quoted["id"])
+    quoting = await asyncio.to_thread(
+        alice.status_post, "Alice quotes Mastodon", quoted_status_id=on_a.id
+    )
+    assert quoting.quote.state == "pending"
+
+    async def asked() -> dict[str, Any] | None:
+        found = [a for a in mastodon.received("QuoteRequest") if a["object"] == quoted["id"]]
+        return found[0] if found else None
+
+    request = await eventually(asked, what="alice's QuoteRequest at the Mastodon server")
+    alice_uri = f"{nodes[0].url}/users/alice"
+    assert request["actor"] == alice_uri
+    assert {"QuoteRequest": "https://w3id.org/fep/044f#QuoteRequest"} in request["@context"]
+    instrument = request["instrument"]
+    assert (instrument["id"], instrument["quote"]) == (quoting.uri, quoted["id"])
+
+    approval = f"{mastodon.url}/users/quoted/quote_authorizations/1"
+    accept = mastodon.activity("quoted", "Accept", request, result=approval)
+    accept["id"] = f"{mastodon.actor('quoted')}#accepts/quote_requests/1"
+    status, text = await mastodon.send(
+        "POST", f"{alice_uri}/inbox", mastodon.key_id("quoted"), accept
+    )
+    assert status == 202, text
+    accepted = await quote_state(alice, quoting.id, "accepted")
+    assert accepted.quote.quoted_status.uri == quoted["id"]
+    assert (await note_of(quoting.uri))["quoteAuthorization"] == approval

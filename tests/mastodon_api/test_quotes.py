@@ -144,6 +144,7 @@ def test_revoked_by_the_quoted_author(people: dict[str, Mastodon]) -> None:
     assert revoked.id == quoting.id
     assert revoked.quote.state == "revoked"
     assert revoked.quote.quoted_status is None
+    assert bob.status_quote_revoke(quoted.id, quoting.id).quote.state == "revoked"  # again
     assert alice.status(quoting.id).quote.state == "revoked"
     assert bob.status_quotes(quoted.id) == []
     assert bob.status(quoted.id).quotes_count == 0

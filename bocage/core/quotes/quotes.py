@@ -294,6 +294,8 @@ def revoke(
         raise NotFound("Record not found")
     if quote.quoted_account_id != owner.id:
         raise Forbidden("This action is not allowed")
+    if quote.state == State.REVOKED:
+        return quote  # already: nothing more to send
     given = quote.approval_uri
     quote.state = State.REVOKED
     quote.updated_at = now()
@@ -390,7 +392,8 @@ def receive_request(
     _recount(session, quoted.id)
     accept = {
         "@context": QUOTE_REQUEST_CONTEXT,
-        "id": f"{quoted_author.uri}#accepts/quote_requests/{quote.id}",
+        # Mastodon's form, made unique: a QuoteRequest sent again is answered again.
+        "id": f"{quoted_author.uri}#accepts/quote_requests/{new_id()}",
         "type": "Accept",
         "actor": quoted_author.uri,
         "object": echo,
