@@ -33,7 +33,7 @@ def upgrade() -> None:
     )
     op.add_column("posts", sa.Column("quote_id", sa.BigInteger(), nullable=True))
     op.add_column(
-        "posts", sa.Column("quotes_count", sa.Integer(), nullable=False, server_default="0")
+        "posts", sa.Column("quotes_count", sa.BigInteger(), nullable=False, server_default="0")
     )
     op.create_table(
         "quotes",
