@@ -70,6 +70,19 @@ async def status(request: Request) -> Response:
     return activity_response({"@context": ACTIVITY_STREAMS, **document})
 
 
+async def quote_authorization(request: Request) -> Response:
+    """A QuoteAuthorization an account of this node gave (FEP-044f), at its id; 404 once the
+    quote is revoked, as Mastodon answers."""
+    fetcher = await fetching_server(request)
+    if isinstance(fetcher, Response):
+        return fetcher
+    username, quote_id = request.path_params["username"], request.path_params["quote_id"]
+    document = await services_of(request).publishing.quote_authorization(username, quote_id)
+    if document is None:
+        return error("There is no such authorization here.", 404)
+    return activity_response(document)
+
+
 async def fetching_server(request: Request) -> str | Response | None:
     """The domain of the server that signed the GET, whose people the answer is for (or the
     error to answer instead). None: served as to anyone (`PublishingService.fetching_server`
@@ -152,6 +165,11 @@ routes = [
     Route("/users/{username}", actor, methods=["GET"]),
     Route("/users/{username}/statuses/{post_id:id}", status, methods=["GET"]),
     Route("/users/{username}/statuses/{post_id:id}/replies", replies, methods=["GET"]),
+    Route(
+        "/users/{username}/quote_authorizations/{quote_id:id}",
+        quote_authorization,
+        methods=["GET"],
+    ),
     Route("/users/{username}/collections/featured", _collection("featured")),
     Route("/users/{username}/collections/tags", _collection("tags")),
 ]

@@ -25,13 +25,15 @@ from bocage.core.inbound.verdicts import APPLIED, Verdict, refused
 from bocage.core.moderation import reports
 from bocage.core.polls import polls
 from bocage.core.posts import posts
+from bocage.core.quotes import quotes
+from bocage.core.quotes.quotes import QuoteRequestIn
 from bocage.core.timelines import pins
 from bocage.federation import normalize
 from bocage.federation.client import FetchError
 from bocage.federation.normalize import Incoming
 from bocage.kernel.context import Context
 from bocage.kernel.errors import DomainError, StorageFull
-from bocage.store.models import Account, Block, Favourite, Follow, InboundActivity
+from bocage.store.models import Account, Block, Favourite, Follow, InboundActivity, Post
 from bocage.store.queue import PermanentJobError
 
 if TYPE_CHECKING:
@@ -93,11 +95,13 @@ class Receiver:
             case "Update":
                 return await self.update(actor)
             case "Delete":
-                return await self.db.write(_delete_post, actor, activity.object_id)
+                return await self.db.write(_delete_post, self.ctx, actor, activity.object_id)
             case "Follow":
                 return await self.db.write(_follow, self.ctx, actor, activity)
             case "Accept" | "Reject":
-                return await self.db.write(_answer, actor, activity)
+                return await self.db.write(_answer, self.ctx, actor, activity)
+            case "QuoteRequest":
+                return await self.quote_request(actor)
             case "Undo":
                 return await self.db.write(_undo, self.ctx, actor, activity)
             case "Like" | "EmojiReact":
@@ -162,6 +166,7 @@ class Receiver:
             return refused("an actor updates only its own posts")
         if await self.db.read(authoring.superseded, self.incoming.id, note.uri):
             return refused("a later edit (in its author's log) stands")
+        note = await self.federation.resolver.quote_verified(note)
         if await self.db.write(remote.update_post, actor, note) is None:
             return refused(f"{note.uri} is not a post of {actor.uri} held here")
         return APPLIED
@@ -194,6 +199,30 @@ class Receiver:
             await self.federation.resolver.post(post_uri)
         return await self.db.write(_featured, actor, post_uri, pinned)
 
+    async def quote_request(self, actor: Account) -> Verdict:
+        """Someone asks to quote one of our posts (FEP-044f): their quoting post read (inlined
+        as the `instrument` when it comes from their server, else fetched), then answered
+        by the post's policy in one transaction."""
+        raw = self.incoming.raw
+        quoted_uri = self.incoming.object_id
+        instrument = raw.get("instrument")
+        instrument_uri = normalize.uri_of(instrument)
+        if not quoted_uri or not instrument_uri:
+            raise normalize.Malformed("a QuoteRequest names the post to quote and the quoting one")
+        resolver = self.federation.resolver
+        post = None
+        if isinstance(instrument, dict) and normalize.same_origin(instrument_uri, actor.uri):
+            note = await resolver.read_post({**instrument, "@context": raw.get("@context")})
+            if note.author_uri == actor.uri:
+                stored = await resolver.store_post(note)
+                post = stored if isinstance(stored, Post) else await resolver.post(note.uri)
+        if post is None:
+            post = await resolver.find_post(instrument_uri)
+        asked = QuoteRequestIn(self.incoming.id, actor.uri, quoted_uri, instrument_uri)
+        return await self.db.write(
+            _quote_request, self.ctx, actor, asked, post.id if post is not None else None
+        )
+
     async def _object(self) -> dict[str, Any] | None:
         """The embedded object when it comes from the actor's server, else fetched from its
         origin (an embedded copy from elsewhere proves nothing)."""
@@ -216,10 +245,31 @@ def _delete_actor(session: Session, uri: str) -> Verdict:
     return APPLIED
 
 
-def _delete_post(session: Session, actor: Account, uri: str | None) -> Verdict:
+def _delete_post(session: Session, ctx: Context, actor: Account, uri: str | None) -> Verdict:
     if not uri:
         return refused("the Delete names no object")
+    revoked = quotes.revoked_remotely(session, actor, uri)
+    if revoked is not None:  # a QuoteAuthorization taken back by the quoted author
+        _republish(session, ctx, revoked.post_id)
+        return APPLIED
     remote.delete_post(session, actor, uri)  # tombstoned even when not (yet) here
+    return APPLIED
+
+
+def _republish(session: Session, ctx: Context, post_id: int) -> None:
+    """A local quoting post whose quote was answered or revoked: its Note sent again."""
+    post = session.get(Post, post_id)
+    if post is not None:
+        posts.republish(session, ctx, post)
+
+
+def _quote_request(
+    session: Session, ctx: Context, actor: Account, asked: QuoteRequestIn, post_id: int | None
+) -> Verdict:
+    instrument = session.get(Post, post_id) if post_id is not None else None
+    answered = quotes.receive_request(session, ctx, actor, asked, instrument)
+    if answered.reason is not None:
+        return refused(answered.reason)
     return APPLIED
 
 
@@ -243,8 +293,15 @@ def _follow(session: Session, ctx: Context, actor: Account, activity: Incoming) 
     return APPLIED
 
 
-def _answer(session: Session, actor: Account, activity: Incoming) -> Verdict:
-    """Accept/Reject of a follow request a local account sent to `actor`."""
+def _answer(session: Session, ctx: Context, actor: Account, activity: Incoming) -> Verdict:
+    """Accept/Reject of a follow request a local account sent to `actor`, or of a
+    QuoteRequest (its `result`: the QuoteAuthorization, which the quoting Note then names)."""
+    result = normalize.uri_of(activity.raw.get("result"))
+    accepted = activity.type == "Accept"
+    quote = quotes.request_answered(session, actor, activity.object_id, accepted, result)
+    if quote is not None:
+        _republish(session, ctx, quote.post_id)
+        return APPLIED
     follow_id = activity.object_id
     row = session.execute(
         select(Follow).where(Follow.uri == follow_id, Follow.target_id == actor.id)

@@ -25,6 +25,7 @@ from bocage.core.content import text
 from bocage.core.inbound.remote import ActorProfile, MediaKind, RemoteAttachment, RemotePost
 from bocage.core.media.serving import CONTENT_TYPES
 from bocage.core.polls.polls import MAX_OPTION_CHARS, RemotePoll
+from bocage.core.quotes.quotes import RemoteQuote
 from bocage.crypto import identity_proofs
 from bocage.crypto.keys import KeyFormatError, public_key_from_multibase
 from bocage.edge import nul_field
@@ -355,7 +356,51 @@ def post(document: dict[str, Any], *, with_media: bool = True) -> RemotePost:
         context=_context(document),
         attachments=attachments(document, kind) if with_media else (),
         sensitive=_sensitive(document),
+        quote=quote(document),
+        can_quote=can_quote(document),
     )
+
+
+# What a post quotes, by the names servers give it, in Mastodon's order of preference: FEP-044f's
+# `quote`, Misskey's `_misskey_quote`, `quoteUrl` (Misskey, Akkoma), Fedibird's `quoteUri`.
+QUOTE_KEYS = ("quote", "_misskey_quote", "quoteUrl", "quoteUri")
+MAX_POLICY_ITEMS = 50  # ids looked at in a canQuote list: more than any policy names
+
+
+def quote(document: dict[str, Any]) -> RemoteQuote | None:
+    """The post a Note quotes and the authorization it names (`quoteAuthorization`), or None.
+    A `quote` that is a Tombstone (the quoted post was deleted) quotes nothing shown."""
+    given = document.get("quote")
+    if isinstance(given, dict) and type_of(given) == "Tombstone":
+        return None
+    for key in QUOTE_KEYS:
+        value = as_list(document.get(key))
+        quoted = uri_of(value[0]) if value else None
+        if quoted and len(quoted) <= MAX_URI:
+            approval = as_list(document.get("quoteAuthorization"))
+            approval_uri = uri_of(approval[0]) if approval else None
+            if approval_uri is not None and len(approval_uri) > MAX_URI:
+                approval_uri = None
+            return RemoteQuote(quoted, approval_uri)
+    return None
+
+
+def can_quote(document: dict[str, Any]) -> dict[str, tuple[str, ...]] | None:
+    """`interactionPolicy.canQuote` (GoToSocial's and Mastodon's): its approval lists as ids,
+    a single value read as a list, the public collection however spelled as its full IRI."""
+    policy = document.get("interactionPolicy")
+    given = policy.get("canQuote") if isinstance(policy, dict) else None
+    if not isinstance(given, dict):
+        return None
+    found: dict[str, tuple[str, ...]] = {}
+    for key in ("automaticApproval", "manualApproval"):
+        ids = (id_of(item) for item in as_list(given.get(key))[:MAX_POLICY_ITEMS])
+        found[key] = tuple(
+            PUBLIC if uri in PUBLIC_ALIASES else uri
+            for uri in ids
+            if uri is not None and len(uri) <= MAX_URI
+        )
+    return found
 
 
 MAX_CONTEXT = 500  # as long as a post's id may be

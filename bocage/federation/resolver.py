@@ -23,6 +23,7 @@ from bocage.core.inbound import remote
 from bocage.core.inbound.verdicts import Verdict
 from bocage.core.instance import instance
 from bocage.core.instance.domains import DomainRules
+from bocage.core.quotes import verify
 from bocage.crypto.keys import KeyFormatError, public_key_from_did
 from bocage.crypto.proofs import verify_object
 from bocage.federation import normalize
@@ -35,6 +36,8 @@ from bocage.store.models import Account, Post, RemoteActor
 
 log = logging.getLogger("bocage.activitypub")
 MAX_THREAD_DEPTH = 8  # parents fetched above a reply, at most
+MAX_QUOTE_DEPTH = 2  # quotes of quotes fetched and verified, at most (Mastodon's limit)
+GONE = (404, 410)  # answers that say an authorization is no more
 MAX_REPLIES = 20  # replies fetched below a post fetched for itself
 MAX_REPLY_PAGES = 3
 KEY_CACHE_SECONDS = 300.0
@@ -240,14 +243,53 @@ class Resolver:
             return document
 
     async def store_post(self, note: remote.RemotePost, depth: int = 0) -> Post | Verdict:
-        """Stored with its parents fetched first (bounded); or the refusal, with its reason."""
+        """Stored with its parents fetched first (bounded), and what it quotes with the
+        authorization it names (`quote_verified`); or the refusal, with its reason."""
         author = await self.actor(note.author_uri)
+        note = await self.quote_verified(note, depth)
         if note.in_reply_to and depth < MAX_THREAD_DEPTH:
             try:
                 await self.post(note.in_reply_to, depth + 1)
             except (FetchError, normalize.Malformed) as exc:
                 log.info("parent %s of %s not fetched: %s", note.in_reply_to, note.uri, exc)
         return await self.db.write(remote.receive_post, author, note)
+
+    async def quote_verified(self, note: remote.RemotePost, depth: int = 0) -> remote.RemotePost:
+        """A post that quotes (FEP-044f): the quoted post fetched if it is not here, and the
+        QuoteAuthorization it names fetched from the quoted author's server and judged
+        (`core/quotes/verify.py`, Mastodon's VerifyQuoteService): only then is the quote
+        shown accepted. One this node gave is judged by the quote it keeps; an authorization
+        its server says is gone (404, 410) is a final no; one that cannot be had now leaves
+        the quote as it was."""
+        given = note.quote
+        if given is None or depth >= MAX_QUOTE_DEPTH:
+            return note
+        try:
+            quoted = await self.post(given.quoted_uri, depth + 1)
+        except (FetchError, normalize.Malformed) as failed:
+            log.info("quoted post %s of %s not fetched: %s", given.quoted_uri, note.uri, failed)
+            quoted = None
+        approval = given.approval_uri
+        if approval is None or approval.startswith(self.ctx.urls.base + "/"):
+            return note
+        document: dict[str, Any] | None = None
+        try:
+            document = await self.fetch(approval)
+        except FetchError as failed:
+            if failed.status not in GONE:
+                log.info("authorization %s of %s not fetched: %s", approval, note.uri, failed)
+                return note
+        quoted_author = await self.db.read(_author_uri, quoted.id) if quoted else None
+        verdict = verify.authorization(
+            document,
+            approval_uri=approval,
+            quoting_uri=note.uri,
+            quoted_uri=quoted.uri if quoted else None,
+            quoted_author_uri=quoted_author,
+        )
+        if not verdict.accepted:
+            log.info("quote by %s not authorized: %s", note.uri, verdict.reason)
+        return replace(note, quote=replace(given, verdict=verdict))
 
     async def check_proof(self, document: dict[str, Any], author_uri: str) -> bool:
         """A fetched object that carries an FEP-8b32 proof must carry a valid one, by its
@@ -331,3 +373,9 @@ def _known_by_uri(session: Session, uri: str) -> KnownActor | None:
         return None
     actor = remote.remote_actor(session, account.id)
     return KnownActor(account, actor) if actor is not None or account.domain is None else None
+
+
+def _author_uri(session: Session, post_id: int) -> str | None:
+    post = session.get(Post, post_id)
+    author = session.get(Account, post.account_id) if post else None
+    return author.uri if author else None

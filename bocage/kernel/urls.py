@@ -31,6 +31,14 @@ class Urls:
         """A thread's context (FEP-7888), known by its root post's id."""
         return f"{self.base}/contexts/{root_id}"
 
+    def quote_authorization(self, username: str, quote_id: int) -> str:
+        """A QuoteAuthorization the account gave (FEP-044f), where Mastodon serves its own."""
+        return f"{self.base}/users/{username}/quote_authorizations/{quote_id}"
+
+    def quote_request(self, username: str, quote_id: int) -> str:
+        """The id of the QuoteRequest the account sent for a quote (Mastodon's form)."""
+        return f"{self.base}/users/{username}#quote_requests/{quote_id}"
+
     def activity(self, username: str, activity_id: int) -> str:
         return f"{self.base}/users/{username}/activities/{activity_id}"
 

@@ -24,6 +24,7 @@ from bocage.mastodon_api.routes import (
     notifications,
     polls,
     push,
+    quotes,
     relationships,
     reports,
     safety,
@@ -47,6 +48,7 @@ def all_routes() -> list[BaseRoute]:
         *accounts.routes,
         *featured_tags.routes,
         *statuses.routes,
+        *quotes.routes,
         *timelines.routes,
         # /notifications/policy, /notifications/requests before /notifications/{group_key}
         *notification_requests.routes,

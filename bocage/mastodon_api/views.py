@@ -20,7 +20,7 @@ from bocage.store.models import Account, AccountConversation, Notification
 NOTIFICATION_TYPES = {
     "follow": "follow", "follow_request": "follow_request", "mention": "mention",
     "reply": "mention", "favourite": "favourite", "reblog": "reblog", "update": "update",
-    "status": "status", "poll": "poll",
+    "status": "status", "poll": "poll", "quote": "quote", "quoted_update": "quoted_update",
 }  # fmt: skip
 
 # Where a status is shown, as filters name it (docs.joinmastodon.org/entities/Filter).
@@ -83,10 +83,12 @@ def statuses(
     context: str,
     *,
     keep_hidden: bool = False,
+    nested: bool = False,
 ) -> Statuses:
     """Status entities as `viewer` (None: nobody logged in) sees them in `context` (one of
     CONTEXTS): each with the filters it matches (`filtered`), and without those a `hide`
-    filter leaves out in that context, unless `keep_hidden` (a post asked for by id)."""
+    filter leaves out in that context, unless `keep_hidden` (a post asked for by id). Each
+    with its quote (`nested`: the statuses a quote shows, whose own quotes are shallow)."""
     assert context in CONTEXTS, context
     page_ids = [view.post.id for view in views]
     viewer_id = viewer.id if viewer is not None else None
@@ -113,8 +115,66 @@ def statuses(
     shown = Statuses(rendered.reuse(built[view.post.id], view) for view in applied.views)
     for entity in shown if applied.matches else ():
         _mark_filtered(entity, applied.matches.get(int(entity["id"])))
+    _with_quotes(reader, ctx, shown, applied.views, viewer, context, nested=nested)
     shown.page_ids = page_ids
     return shown
+
+
+def _with_quotes(
+    reader: Reader,
+    ctx: Context,
+    shown: list[dict[str, Any]],
+    views: list[PostView],
+    viewer: Account | Any | None,
+    context: str,
+    *,
+    nested: bool,
+) -> None:
+    """Mastodon 4.5's fields of quotes, put on the entities after the cache (they depend on
+    the viewer and on other posts): `quote` (a Quote with the quoted Status, or for a status
+    shown inside a quote a ShallowQuote with its id), `quote_approval` and `quotes_count`.
+    A boost carries them on the Status it wraps."""
+    if not shown:
+        return
+    by_id = {view.post.id: view for view in views}
+    listed = [by_id[int(entity["id"])] for entity in shown]
+    facts = reader.quotes(viewer.id if viewer is not None else None, listed)
+    quoted: dict[int, dict[str, Any]] = {}
+    wanted = [q.quoted_post_id for q in facts.quotes.values() if q.quoted_post_id is not None]
+    if wanted and not nested:
+        found = reader.hydrate(viewer, list(dict.fromkeys(wanted)))
+        for entity in statuses(reader, ctx, found, viewer, context, keep_hidden=True, nested=True):
+            quoted[int(entity["id"])] = entity
+    for entity, view in zip(shown, listed, strict=True):
+        proper = view.shown.post.id
+        policy, standing = facts.approvals.get(proper, (None, None))
+        approval = {
+            "automatic": policy.listed("automatic") if policy else [],
+            "manual": policy.listed("manual") if policy else [],
+            "current_user": standing.value if standing else "denied",
+        }
+        quote = facts.quotes.get(proper)
+        found_quote: dict[str, Any] | None = None
+        if quote is not None and nested:
+            found_quote = {
+                "state": quote.state.value,
+                "quoted_status_id": str(quote.quoted_post_id) if quote.quoted_post_id else None,
+            }
+        elif quote is not None:
+            found_quote = {
+                "state": quote.state.value,
+                "quoted_status": quoted.get(quote.quoted_post_id or 0),
+            }
+        inner = entity.get("reblog")
+        if inner:
+            inner.update(
+                quote=found_quote, quote_approval=approval, quotes_count=facts.counts.get(proper, 0)
+            )
+            entity.update(quote=None, quote_approval=approval, quotes_count=0)
+        else:
+            entity.update(
+                quote=found_quote, quote_approval=approval, quotes_count=facts.counts.get(proper, 0)
+            )
 
 
 def for_readers(

@@ -33,6 +33,7 @@ from bocage.services.ports import (
 from bocage.services.posts import PostService
 from bocage.services.publishing import PublishingService
 from bocage.services.push import PushService
+from bocage.services.quotes import QuoteService
 from bocage.services.remote_media import RemoteMediaService
 from bocage.services.replication import ReplicationService
 from bocage.services.search import SearchService
@@ -61,6 +62,7 @@ class Services:
     posts: PostService
     publishing: PublishingService
     push: PushService
+    quotes: QuoteService
     replication: ReplicationService
     search: SearchService
     streaming: StreamService
@@ -106,6 +108,7 @@ class Services:
             posts=PostService(db, ctx, lookups),
             publishing=PublishingService(db, ctx, checks),
             push=PushService(db, ctx, push_crypto, push_sender),
+            quotes=QuoteService(db, ctx),
             replication=replication,
             search=SearchService(db, ctx, lookups),
             streaming=StreamService(db, ctx),

@@ -21,6 +21,7 @@ from bocage.core.polls import polls
 from bocage.core.polls.polls import PollView
 from bocage.core.posts import posts, scheduled
 from bocage.core.posts.posts import EditExtras, PostDraft
+from bocage.core.quotes import quotes
 from bocage.core.reading.visibility import Visibility
 from bocage.core.timelines import feeds, pins, timelines
 from bocage.core.timelines.timelines import Page, PostView, Thread
@@ -278,11 +279,12 @@ class PostService(Service):
         events.emit(session, "post.published", post_id=post.id)
 
     def tell_edited(self, session: Session, payload: JobPayload) -> None:
-        """`post.updated`: an edited post's boosters are told, and so are streaming
-        clients."""
+        """`post.updated`: an edited post's boosters are told, those whose quotes show it
+        too (`quoted_update`), and so are streaming clients."""
         if session.get(Post, payload["post_id"]) is None:
             return
         notifications.handle_post_updated(session, payload)
+        quotes.handle_quoted_update(session, payload["post_id"])
         events.emit(session, "post.updated", post_id=payload["post_id"])
 
     def publish_scheduled(self, session: Session, payload: JobPayload) -> None:

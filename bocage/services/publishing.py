@@ -23,6 +23,7 @@ from bocage.core.graph import graph
 from bocage.core.instance import instance
 from bocage.core.instance.instance import InstanceInfo, Usage
 from bocage.core.posts import contexts
+from bocage.core.quotes import quotes
 from bocage.core.reading import visibility
 from bocage.core.reading.visibility import OPEN
 from bocage.core.timelines import outbox, pins
@@ -101,6 +102,14 @@ class PublishingService(Service):
         """The post's signed Note (latest version), if `username` wrote it and the fetching
         server (None: anyone) may see it."""
         return self._query(lambda session: _note(session, username, post_id, fetcher))
+
+    def quote_authorization(self, username: str, quote_id: int) -> Query[dict[str, Any] | None]:
+        """A QuoteAuthorization `username` gave (FEP-044f), while the quote stands: what the
+        quoting post's server and its readers fetch to see the quote was allowed."""
+        ctx = self._ctx
+        return self._query(
+            lambda session: quotes.authorization_document(session, ctx, username, quote_id)
+        )
 
     def replies(self, username: str, post_id: int, fetcher: str | None) -> Query[list[str] | None]:
         """The ids of the public replies to a post (what other servers walk to fill in a

@@ -18,6 +18,8 @@ from bocage.core.filters import pages
 from bocage.core.filters.pages import Filtered
 from bocage.core.graph import lists
 from bocage.core.messaging import conversations
+from bocage.core.quotes import quotes
+from bocage.core.quotes.quotes import QuoteFacts
 from bocage.core.timelines import timelines
 from bocage.core.timelines.timelines import PostView, PublicTimeline
 from bocage.store.db import committed_cache
@@ -88,6 +90,11 @@ class Reader:
             for post_id, tag in TAGS_OF.rows(self._session, {"ids": ids}):
                 found[post_id].append(tag)
         return found
+
+    def quotes(self, viewer_id: int | None, views: list[PostView]) -> QuoteFacts:
+        """What a page shows of quotes (core/quotes): each shown post's quote as the viewer
+        sees it, its quote policy and the viewer's standing, its accepted quotes counted."""
+        return quotes.for_page(self._session, viewer_id, [view.shown.post for view in views])
 
     def tags_of(self, post_id: int) -> set[str]:
         found = self._session.execute(select(PostTag.tag).where(PostTag.post_id == post_id))

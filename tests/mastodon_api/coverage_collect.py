@@ -176,6 +176,8 @@ def collect(node: NodeProcess) -> dict[str, dict[str, str]]:
         "status_post",
         "Later",
         scheduled_at=datetime.now(UTC) + timedelta(days=1),
+        quoted_status_id=pictured.id,
+        quote_approval_policy="followers",
     )
     created = alice("list_create", "Friends")
     if created is not None:
@@ -199,6 +201,15 @@ def collect(node: NodeProcess) -> dict[str, dict[str, str]]:
     root("admin_create_email_domain_block", "spam.example")
     root("admin_create_canonical_email_block", email="spammer@example.net")
     root("admin_create_ip_block", "192.0.2.0/24", "sign_up_block", "Docs", expires_in=86400)
+    # Quote posts (4.5): bob quotes alice, root quotes bob's quote (whose quoted post then
+    # carries a shallow quote), alice revokes another of root's.
+    quoting = bob("status_post", "Quoting alice", quoted_status_id=pictured.id)
+    if quoting is not None:
+        root("status_post", "Quoting a quote", quoted_status_id=quoting.id)
+        bob("status_update_quote_approval_policy", quoting.id, "followers")
+    revoked = root("status_post", "Quoting alice too", quoted_status_id=pictured.id)
+    if revoked is not None:
+        alice("status_quote_revoke", pictured.id, revoked.id)
 
     _until(lambda: alice.api.notifications(), lambda page: len(page) >= 4)
     _until(

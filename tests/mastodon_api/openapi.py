@@ -19,8 +19,15 @@ BASE = "urn:mastodon-openapi"
 
 @cache
 def document() -> dict[str, Any]:
-    """The whole OpenAPI description (read once)."""
-    return json.loads(SCHEMA.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    """The whole OpenAPI description (read once), with the copy's one ambiguity corrected:
+    a Status's `quote` is `oneOf` a Quote or a ShallowQuote, but neither forbids the other's
+    fields and both require only `state`, so every quote Mastodon answers (`{"state":
+    "revoked", "quoted_status": null}`) matches both and fails `oneOf`: read as `anyOf`."""
+    found: dict[str, Any] = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    quote = found["components"]["schemas"]["Status"]["properties"].get("quote")
+    if isinstance(quote, dict) and "oneOf" in quote:
+        quote["anyOf"] = quote.pop("oneOf")
+    return found
 
 
 @cache

@@ -491,6 +491,19 @@ def _statuses(recorder: Recorder, anonymous: httpx.Client, alice: Person, bob: P
     assert ok(anonymous.get("/api/v1/instance/translation_languages")) == {}
     refused(a.post(f"/api/v1/statuses/{bobs['id']}/translate"), 403)
     refused(a.get("/api/v1/timelines/link", params={"url": "https://example.com/"}), 404)
+    # Quote posts (Mastodon 4.5): alice quotes bob's post; bob lists its quotes, closes it
+    # to quotes, revokes hers; quoting it again is refused.
+    quoting = ok(a.post("/api/v1/statuses", data={
+        "status": "Quoting Bob", "quoted_status_id": bobs["id"],
+        "quote_approval_policy": "followers",
+    }))  # fmt: skip
+    assert quoting["quote"]["state"] == "accepted"
+    assert ok(anonymous.get(f"/api/v1/statuses/{bobs['id']}/quotes"))
+    policy = {"quote_approval_policy": "nobody"}
+    ok(b.put(f"/api/v1/statuses/{bobs['id']}/interaction_policy", data=policy))
+    ok(b.post(f"/api/v1/statuses/{bobs['id']}/quotes/{quoting['id']}/revoke"))
+    again = {"status": "again", "quoted_status_id": bobs["id"]}
+    refused(a.post("/api/v1/statuses", data=again), 404)
     for path in ("/api/v1/trends/tags", "/api/v1/trends/statuses", "/api/v1/trends/links"):
         ok(anonymous.get(path))
     tags = recorder.description.expected("GET", "/api/v1/trends/tags", 200).schema

@@ -17,9 +17,26 @@ AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 CONTEXT: list[Any] = [AS_CONTEXT, "https://w3id.org/security/data-integrity/v2"]
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 # Mastodon's `conversation` term (OStatus's), which a Note carries beside AS2's `context`.
+# With Mastodon's terms for quotes and who may quote (its `quotes` and
+# `interaction_policies` context extensions).
 NOTE_CONTEXT: list[Any] = [
     *CONTEXT,
-    {"ostatus": "http://ostatus.org#", "conversation": "ostatus:conversation"},
+    {
+        "ostatus": "http://ostatus.org#",
+        "conversation": "ostatus:conversation",
+        "quote": {"@id": "https://w3id.org/fep/044f#quote", "@type": "@id"},
+        "quoteUri": "http://fedibird.com/ns#quoteUri",
+        "_misskey_quote": "https://misskey-hub.net/ns#_misskey_quote",
+        "quoteAuthorization": {
+            "@id": "https://w3id.org/fep/044f#quoteAuthorization",
+            "@type": "@id",
+        },
+        "gts": "https://gotosocial.org/ns#",
+        "interactionPolicy": {"@id": "gts:interactionPolicy", "@type": "@id"},
+        "canQuote": {"@id": "gts:canQuote", "@type": "@id"},
+        "automaticApproval": {"@id": "gts:automaticApproval", "@type": "@id"},
+        "manualApproval": {"@id": "gts:manualApproval", "@type": "@id"},
+    },
 ]
 
 

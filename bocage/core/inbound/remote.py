@@ -25,6 +25,9 @@ from bocage.core.media import media
 from bocage.core.media import remote as remote_media
 from bocage.core.polls import polls
 from bocage.core.posts import posts
+from bocage.core.quotes import quotes
+from bocage.core.quotes.policy import read_can_quote
+from bocage.core.quotes.quotes import RemoteQuote
 from bocage.core.reading.visibility import Visibility
 from bocage.kernel import events
 from bocage.kernel.clock import now
@@ -120,6 +123,10 @@ class RemotePost:
     context: str | None = None  # its thread's `context` (or `conversation`), if it names one
     attachments: tuple[RemoteAttachment, ...] = ()  # stored as media rows, fetched by a job
     sensitive: bool = False  # its media are to be hidden behind a click
+    quote: RemoteQuote | None = None  # the post it quotes (FEP-044f `quote` and older names)
+    # Its `interactionPolicy.canQuote` (`automaticApproval`, `manualApproval`: the ids they
+    # list, Public spelled in full); None: it says nothing, and nobody but its author may.
+    can_quote: dict[str, tuple[str, ...]] | None = None
 
 
 # --- actors ----------------------------------------------------------------------------------
@@ -329,6 +336,7 @@ def receive_post(session: Session, author: Account, note: RemotePost) -> Post | 
     else:
         raise RuntimeError(f"no free id for {note.uri} after {ID_ATTEMPTS} attempts")
     _save_mentions_and_tags(session, post, note)
+    _save_quote(session, author, post, note)
     save_attachments(session, post, note.attachments)
     if note.poll is not None:
         polls.refresh_remote(session, post, note.poll)
@@ -375,6 +383,16 @@ def _new_post(
     )
 
 
+def _save_quote(session: Session, author: Account, post: Post, note: RemotePost) -> None:
+    """Who may quote it (its `canQuote`, read against its author's collections) and what it
+    quotes (core/quotes)."""
+    policy = read_can_quote(note.can_quote, author.uri, _followers_url(session, author.id), None)
+    for column, value in policy.columns().items():
+        if getattr(post, column) != value:
+            setattr(post, column, value)
+    quotes.record_remote(session, post, note.quote)
+
+
 def _followers_url(session: Session, account_id: int) -> str | None:
     actor = session.get(RemoteActor, account_id)
     return actor.followers_url if actor else None
@@ -400,6 +418,7 @@ def update_post(session: Session, author: Account, note: RemotePost) -> Post | N
         events.emit(session, "post.updated", post_id=post.id)
     if post.sensitive != note.sensitive:
         post.sensitive = note.sensitive
+    _save_quote(session, author, post, note)
     media_changed = save_attachments(session, post, note.attachments)
     if media_changed and (note.content, note.spoiler_text) == (post.content, post.spoiler_text):
         enqueue(session, "post.updated", {"post_id": post.id})  # its media alone changed

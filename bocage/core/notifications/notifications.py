@@ -1,5 +1,6 @@
 """Notifications: follow, follow_request, mention, reply, favourite, reblog, update, poll,
-status (a new post by someone whose posts the recipient asked to hear of).
+status (a new post by someone whose posts the recipient asked to hear of), quote (someone
+quoted the recipient's post) and quoted_update (a post the recipient quoted was edited).
 
 Core services enqueue a notification job in their own transaction; the job handler writes it.
 Each notification has a dedup key derived from the event, so a job that runs twice (after a
@@ -43,7 +44,7 @@ from bocage.store.upsert import insert_ignore
 
 TYPES = (
     "follow", "follow_request", "mention", "reply", "favourite", "reblog", "update", "admin.report",
-    "status", "poll",
+    "status", "poll", "quote", "quoted_update",
 )  # fmt: skip
 # Told even when they come from the recipient: a poll's author hears that it closed.
 FROM_ONESELF = ("poll",)

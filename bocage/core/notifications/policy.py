@@ -33,7 +33,9 @@ from bocage.store.models import (
 )
 
 # Ours: a reply is a mention on Mastodon, so it is filtered as one.
-FILTERABLE = frozenset({"mention", "reply", "reblog", "follow", "follow_request", "favourite"})
+FILTERABLE = frozenset(
+    {"mention", "reply", "reblog", "follow", "follow_request", "favourite", "quote"}
+)
 NEW_ACCOUNT = timedelta(days=30)
 NEW_FOLLOWER = timedelta(days=3)
 THREAD_DEPTH = 100  # ancestors looked at for the person's own private mention of the sender

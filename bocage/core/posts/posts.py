@@ -23,6 +23,8 @@ from bocage.core.messaging import conversations
 from bocage.core.notifications.notifications import enqueue_notification
 from bocage.core.polls import polls
 from bocage.core.posts import contexts
+from bocage.core.quotes import quotes
+from bocage.core.quotes.policy import DEFAULT_CHOICE, Choice, QuotePolicy
 from bocage.core.reading.visibility import (
     DEFAULT,
     OPEN,
@@ -61,7 +63,8 @@ NEW_POST_COLUMNS = (
     "id", "account_id", "uri", "visibility", "content", "source", "spoiler_text", "language",
     "in_reply_to_id", "in_reply_to_account_id", "thread_root_id", "created_at", "edited_at",
     "replies_count", "favourites_count", "reblogs_count", "media_count", "poll_id",
-    "row_version", "context", "sensitive",
+    "row_version", "context", "sensitive", "quote_automatic", "quote_manual", "quote_id",
+    "quotes_count",
 )  # fmt: skip
 # What publishing runs for every post, compiled once (see store/prepared.py).
 ADD_POST = Prepared(insert(Post.__table__), keys=NEW_POST_COLUMNS)
@@ -83,6 +86,8 @@ class PostDraft:
     media_ids: tuple[int, ...] = ()  # uploads of the author's, attached in this order
     poll: polls.PollDraft | None = None
     sensitive: bool = False  # its media hidden behind a click (implied by a content warning)
+    quoted_post_id: int | None = None  # the post it quotes (Mastodon's `quoted_status_id`)
+    quote_policy: Choice | None = None  # who may quote it (None: the author's default)
 
 
 def validate(draft: PostDraft, max_chars: int) -> text.ParsedText:
@@ -108,6 +113,8 @@ def check(session: Session, ctx: Context, author: Account, draft: PostDraft) -> 
     validate(draft, ctx.settings.max_post_chars)
     _reply_target(session, author, draft.in_reply_to_id)
     media.check_attachable(session, ctx.settings, author, draft.media_ids)
+    if draft.quoted_post_id is not None:
+        quotes.quotable(session, author, draft.quoted_post_id)
 
 
 def _check_author(author: Account) -> None:
@@ -120,6 +127,9 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
     _check_author(author)
     parsed = validate(draft, ctx.settings.max_post_chars)
     parent = _reply_target(session, author, draft.in_reply_to_id)
+    quoted = None
+    if draft.quoted_post_id is not None:
+        quoted = quotes.quotable(session, author, draft.quoted_post_id)
     mentioned = _resolve_mentions(session, ctx, author, parsed.mentions)
     media.check_attachable(session, ctx.settings, author, draft.media_ids)
     poll_draft = None
@@ -151,6 +161,9 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         "context": context,
         # A moderator may have marked the author's media sensitive (the admin API's action).
         "sensitive": draft.sensitive or (bool(draft.media_ids) and _sensitized(session, author)),
+        **QuotePolicy.chosen(draft.quote_policy or DEFAULT_CHOICE, draft.visibility).columns(),
+        "quote_id": None,  # set by `quotes.attach`
+        "quotes_count": 0,
     }
     ADD_POST.execute(session, values)
     post = Post(**values)
@@ -173,6 +186,8 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         note["attachment"] = [media.as_attachment(ctx.urls, row) for row in attached]
     if poll is not None:
         polls.as_question(note, poll)
+    quote = quotes.attach(session, ctx, author, post, quoted) if quoted is not None else None
+    note.update(quotes.note_fields(session, ctx, author, post))
     signed_note = authoring.sign(author, note)  # its own proof: it is served on its own
     create = activities.wrap(
         "Create",
@@ -185,6 +200,8 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
     # Last, the statements that lock the author's row: posts by one author wait for each
     # other from here to the commit, so nothing slow may come after this point.
     authoring.append(session, author, create, signed_note)
+    if quote is not None:  # after the Create that carries the quoting post
+        quotes.request(session, ctx, author, quote, signed_note.document)
     _count_new_post(session, author, post, parent)
     return post
 
@@ -207,6 +224,8 @@ class EditExtras:
     media_ids: tuple[int, ...] | None = None
     media_changes: tuple[media.MediaChange, ...] = ()
     poll: polls.PollDraft | None = None
+    quoted_post_id: int | None = None  # a post to quote (None: the quote it has, if any)
+    quote_policy: Choice | None = None  # who may quote it (None: unchanged)
 
 
 def edit(
@@ -218,6 +237,9 @@ def edit(
     extras: EditExtras = EditExtras(),
 ) -> Post:
     post = _own_post(session, author, post_id)
+    quoted = None
+    if extras.quoted_post_id is not None:
+        quoted = quotes.quotable(session, author, extras.quoted_post_id)
     attached = media.reattach(
         session, ctx.settings, author, post.id, extras.media_ids, extras.media_changes
     )
@@ -247,6 +269,12 @@ def edit(
     if poll_draft is not None:
         poll = polls.replace(session, post.id, poll, poll_draft, post.edited_at)
         post.poll_id = poll.id
+    if extras.quote_policy is not None:
+        for column, value in (
+            QuotePolicy.chosen(extras.quote_policy, post.visibility).columns().items()
+        ):
+            setattr(post, column, value)
+    quote = quotes.attach(session, ctx, author, post, quoted) if quoted is not None else None
     session.execute(delete(Mention).where(Mention.post_id == post.id))
     session.execute(delete(PostTag).where(PostTag.post_id == post.id))
     _save_mentions_and_tags(session, post, mentioned, parsed.tags)
@@ -259,14 +287,54 @@ def edit(
         note["attachment"] = [media.as_attachment(ctx.urls, row) for row in attached]
     if poll is not None:  # kept (with its votes) unless the edit gave one
         polls.as_question(note, poll)
+    note.update(quotes.note_fields(session, ctx, author, post))
     signed_note = authoring.sign(author, note)
     activity_id = ctx.urls.activity(author.username, new_id())
     update_activity = activities.wrap(
         "Update", activity_id, author, signed_note.document, published=post.edited_at
     )
     authoring.append(session, author, update_activity, signed_note)
+    if quote is not None:
+        quotes.request(session, ctx, author, quote, signed_note.document)
     enqueue(session, "post.updated", {"post_id": post.id})
     return post
+
+
+def republish(session: Session, ctx: Context, post: Post) -> None:
+    """A local post's Note sent again as an Update, unchanged but for what is not its
+    author's text: its quote accepted or revoked, who may quote it (as Mastodon sends then).
+    No version is kept: nothing was edited."""
+    author = session.get(Account, post.account_id)
+    if author is None or author.domain is not None or post.reblog_of_id is not None:
+        return
+    mentioned = list(
+        session.execute(
+            select(Account).join(Mention, Mention.account_id == Account.id)
+            .where(Mention.post_id == post.id).order_by(Account.id)
+        ).scalars()
+    )  # fmt: skip
+    tags = list(session.execute(select(PostTag.tag).where(PostTag.post_id == post.id)).scalars())
+    note = activities.note(
+        ctx.urls,
+        author,
+        post,
+        mentioned,
+        sorted(tags),
+        _uri_of(session, post.in_reply_to_id),
+        contexts.for_post(ctx.urls, post),
+    )
+    attached = media.of_posts(session, [post.id]).get(post.id, []) if post.media_count else []
+    if attached:
+        note["attachment"] = [media.as_attachment(ctx.urls, row) for row in attached]
+    poll = session.get(Poll, post.poll_id) if post.poll_id else None
+    if poll is not None:
+        polls.as_question(note, poll)
+    note.update(quotes.note_fields(session, ctx, author, post))
+    signed_note = authoring.sign(author, note)
+    update_activity = activities.wrap(
+        "Update", ctx.urls.activity(author.username, new_id()), author, signed_note.document
+    )
+    authoring.append(session, author, update_activity, signed_note)
 
 
 def keep_version(session: Session, post: Post) -> None:
@@ -313,6 +381,7 @@ def forget(session: Session, post: Post) -> None:
         bump(session, post.in_reply_to_id, Post.replies_count, -1)
     if post.visibility == Visibility.DIRECT and post.reblog_of_id is None:
         conversations.remove_post(session, post)  # before the post goes: its links cascade
+    quotes.forget(session, post)  # its quote goes with it, and is counted no more
     if post.reblog_of_id is None:
         session.execute(
             update_rows(Account)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bocage.core.polls import polls
 from bocage.core.posts import posts
+from bocage.core.quotes.policy import Choice
 from bocage.core.reading.visibility import DEFAULT, Visibility
 from bocage.core.timelines.timelines import Page
 from bocage.kernel.clock import now
@@ -146,7 +147,13 @@ def attachments(session: Session, rows: list[ScheduledStatus]) -> dict[int, list
 
 
 def params_of(draft: posts.PostDraft, extras: Extras) -> dict[str, Any]:
-    """Mastodon's `params`: what the client asked, shown back and published from."""
+    """Mastodon's `params`: what the client asked, shown back and published from (a quote's
+    parameters only when given, as the client sent them)."""
+    quoting: dict[str, Any] = {}
+    if draft.quoted_post_id is not None:
+        quoting["quoted_status_id"] = str(draft.quoted_post_id)
+    if draft.quote_policy is not None:
+        quoting["quote_approval_policy"] = draft.quote_policy.value
     return {
         "text": draft.text,
         "media_ids": [str(media_id) for media_id in draft.media_ids] or None,
@@ -160,6 +167,7 @@ def params_of(draft: posts.PostDraft, extras: Extras) -> dict[str, Any]:
         "with_rate_limit": False,
         "in_reply_to_id": draft.in_reply_to_id,
         "application_id": extras.application_id,
+        **quoting,
     }
 
 
@@ -173,6 +181,10 @@ def draft_of(params: dict[str, Any]) -> posts.PostDraft:
         language=params.get("language"),
         media_ids=tuple(int(media_id) for media_id in params.get("media_ids") or ()),
         poll=polls.PollDraft.from_params(params["poll"]) if params.get("poll") else None,
+        quoted_post_id=int(params["quoted_status_id"]) if params.get("quoted_status_id") else None,
+        quote_policy=Choice(params["quote_approval_policy"])
+        if params.get("quote_approval_policy")
+        else None,
     )
 
 

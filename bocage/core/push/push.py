@@ -69,6 +69,8 @@ TITLES = {
     "favourite": "{name} favourited your post",
     "poll": "A poll has ended",
     "update": "{name} edited a post",
+    "quote": "{name} quoted your post",
+    "quoted_update": "{name} edited a post you quoted",
     "admin.report": "New report from {name}",
 }
 

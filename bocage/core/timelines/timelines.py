@@ -43,6 +43,7 @@ from bocage.store.models import (
     Mute,
     Post,
     PostTag,
+    Quote,
     ThreadMute,
 )
 from bocage.store.prepared import Prepared
@@ -129,6 +130,15 @@ class Page:
 
 
 @dataclass
+class QuotedView:
+    """What a quoting post shows of the post it quotes (core/quotes owns the states): its
+    view only when the quote is accepted and the viewer may see it."""
+
+    state: str
+    view: PostView | None = None
+
+
+@dataclass
 class PostView:
     """A post as a viewer sees it. For a boost, `reblog` is the boosted post's view."""
 
@@ -143,6 +153,7 @@ class PostView:
     media: list[MediaFile] = field(default_factory=list)  # attachments, in order
     poll: polls.PollView | None = None
     children: list[PostView] = field(default_factory=list)  # replies, in thread views
+    quote: QuotedView | None = None  # what it quotes (a page's web views; None: nothing)
 
     @property
     def shown(self) -> PostView:
@@ -526,14 +537,20 @@ def _load(session: Session, viewer: Account | None, query: Select[int]) -> list[
 
 def hydrate(session: Session, viewer: Account | None, ids: list[int]) -> list[PostView]:
     """PostViews for `ids`, in the same order, with what a page shows: one query, two when
-    the page has boosts (their originals)."""
+    the page has boosts (their originals), more when it has quotes (the quoted posts, one
+    level deep)."""
     if not ids:
         return []
     return _views(session, viewer, ids, _page_rows(session, viewer, ids))
 
 
 def _views(
-    session: Session, viewer: Account | None, ids: list[int], rows: dict[int, PageRow]
+    session: Session,
+    viewer: Account | None,
+    ids: list[int],
+    rows: dict[int, PageRow],
+    *,
+    nested: bool = False,
 ) -> list[PostView]:
     originals = {row.post.reblog_of_id for row in rows.values() if row.post.reblog_of_id}
     if originals - rows.keys():
@@ -543,9 +560,38 @@ def _views(
     attached = media.of_posts(session, with_media)  # no query at all for a page without
     with_polls = [row.post.poll_id for row in rows.values() if row.post.poll_id]
     found_polls = polls.of_polls(session, with_polls, viewer.id if viewer else None)  # same
+    with_quotes = [row.post.quote_id for row in rows.values() if row.post.quote_id]
+    quotes = {} if nested else _quoted(session, viewer, with_quotes)  # same
 
-    loaded = _Loaded(rows, attached, found_polls)
+    loaded = _Loaded(rows, attached, found_polls, quotes)
     return [loaded.view(post_id) for post_id in ids if post_id in rows]
+
+
+def _quoted(
+    session: Session, viewer: Account | None, quote_ids: list[int]
+) -> dict[int, QuotedView]:
+    """What each quoting post of a page shows of the post it quotes, by quoting post id."""
+    if not quote_ids:
+        return {}
+    found = session.execute(
+        select(Quote.post_id, Quote.quoted_post_id, Quote.state).where(Quote.id.in_(quote_ids))
+    ).all()
+    wanted = [quoted for _post, quoted, state in found if quoted and state == "accepted"]
+    visible = _visible_ids(session, viewer.id if viewer else None, wanted) if wanted else []
+    views = (
+        {}
+        if not visible
+        else {
+            view.post.id: view
+            for view in _views(
+                session, viewer, visible, _page_rows(session, viewer, visible), nested=True
+            )
+        }
+    )
+    return {
+        post_id: QuotedView(state, views.get(quoted) if quoted is not None else None)
+        for post_id, quoted, state in found
+    }
 
 
 @dataclass(slots=True)
@@ -557,6 +603,7 @@ class _Loaded:
     rows: dict[int, PageRow]
     attached: dict[int, list[MediaFile]]
     polls: dict[int, Any]
+    quotes: dict[int, QuotedView]
 
     def view(self, post_id: int) -> PostView:
         row = self.rows[post_id]
@@ -571,6 +618,7 @@ class _Loaded:
             muted=row.muted,
             media=self.attached.get(post_id, []),
             poll=self.polls.get(row.post.poll_id) if row.post.poll_id else None,
+            quote=self.quotes.get(post_id) if row.post.quote_id else None,
         )
 
 

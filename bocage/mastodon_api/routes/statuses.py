@@ -13,6 +13,7 @@ from starlette.routing import Route
 from bocage.core.media import media
 from bocage.core.polls import polls
 from bocage.core.posts import posts, scheduled
+from bocage.core.quotes.policy import Choice
 from bocage.core.reading.visibility import DEFAULT, Visibility
 from bocage.core.timelines import timelines
 from bocage.core.timelines.timelines import PostView
@@ -65,6 +66,8 @@ async def create(request: Request) -> Response:
         media_ids=media_ids,
         poll=_poll(values),
         sensitive=bool_param(values, "sensitive", bool(defaults.sensitive)),
+        quoted_post_id=id_param(values.get("quoted_status_id"), "quoted_status_id"),
+        quote_policy=_quote_policy(values),
     )
     given_at = text_param(values, "scheduled_at").strip()
     at = scheduled.requested_time(given_at) if given_at else None
@@ -87,6 +90,13 @@ async def create(request: Request) -> Response:
     # As its author sees it, just after making it (nothing to check: it is theirs).
     own = views.one_of(services.ctx, caller, keep_hidden=False)
     return json(await services.posts.just_written(caller, post_id).present(own))
+
+
+def _quote_policy(values: dict[str, Any]) -> Choice | None:
+    """`quote_approval_policy` (Mastodon 4.5): public, followers or nobody; absent or empty,
+    the author's default."""
+    given = text_param(values, "quote_approval_policy").strip()
+    return Choice.parse(given) if given else None
 
 
 def _poll(values: dict[str, Any]) -> polls.PollDraft | None:
@@ -183,7 +193,13 @@ async def edit(request: Request) -> Response:
             for value in (given if isinstance(given, list) else [given])
             if value != ""
         )
-    extras = posts.EditExtras(media_ids, _media_changes(values), _poll(values))
+    extras = posts.EditExtras(
+        media_ids,
+        _media_changes(values),
+        _poll(values),
+        quoted_post_id=id_param(values.get("quoted_status_id"), "quoted_status_id"),
+        quote_policy=_quote_policy(values),
+    )
     try:
         await services.posts.edit(caller, post_id, draft, extras)
     except NotFound:

@@ -70,6 +70,7 @@ from bocage.store.models.posts import (
     ScheduledStatus,
 )
 from bocage.store.models.push import WebPushSubscription
+from bocage.store.models.quotes import Quote
 from bocage.store.models.replication import GatewayConsent, HeldObject, Peer, PeerCandidate
 from bocage.store.models.timelines import FeedEntry, ListFeedEntry, Marker
 
@@ -130,6 +131,7 @@ __all__ = [
     "Post",
     "PostEdit",
     "PostTag",
+    "Quote",
     "RemoteActor",
     "RemoteHost",
     "Report",

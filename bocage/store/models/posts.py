@@ -57,6 +57,16 @@ class Post(Base):
     # Its thread's context (FEP-7888 `context`, Mastodon's `conversation`): the same URL on
     # every post of a thread (core/posts/contexts.py). NULL: a remote post that names none.
     context: Mapped[str | None] = mapped_column(String(500))
+    # Who may quote it and have the quote accepted at once (`automatic`), or after its author
+    # looks (`manual`): Mastodon's quote approval policy, as comma-separated keys (public,
+    # followers, following, unsupported_policy; core/quotes/policy.py). Empty: nobody but its
+    # author (every post written before quotes existed, as on Mastodon).
+    quote_automatic: Mapped[str] = mapped_column(String(80), default="", server_default=text("''"))
+    quote_manual: Mapped[str] = mapped_column(String(80), default="", server_default=text("''"))
+    # Its quote (`quotes.id`), so that pages without quotes skip looking (NULL: it quotes
+    # nothing); and how many accepted quotes quote it (Mastodon's `quotes_count`).
+    quote_id: Mapped[int | None] = mapped_column(BigInteger)
+    quotes_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __table_args__ = (
         Index("ix_posts_account_id_id", "account_id", "id"),

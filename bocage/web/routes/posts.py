@@ -35,6 +35,7 @@ def _draft(form: forms.FormData) -> posts.PostDraft:
         language=forms.text(form, "language", max_length=20).strip() or None,
         poll=_poll(form),
         sensitive=forms.flag(form, "sensitive"),
+        quoted_post_id=forms.optional_id(form, "quoted_post_id"),
     )
 
 
@@ -111,6 +112,12 @@ async def compose(request: Request) -> Response:
 async def compose_form(request: Request) -> Response:
     viewer = await require_viewer(request)
     reply_to = numbers.parse_id(request.query_params.get("reply_to"))
+    quote = numbers.parse_id(request.query_params.get("quote"))
+    if reply_to is None and quote is not None:
+        # Quoting: the quoted post shown above the form, which carries its id.
+        quoted = await services_of(request).posts.seen(viewer.account, quote)
+        draft = posts.PostDraft(text="", quoted_post_id=quote)
+        return await page(request, "compose.html", draft=draft, quoted=quoted[0])
     if reply_to is None:
         return await page(request, "compose.html", draft=posts.PostDraft(text=""))
     parent = await services_of(request).posts.reply_to(viewer.account, reply_to)
