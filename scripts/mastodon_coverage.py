@@ -670,11 +670,20 @@ def serves(routes: Sequence[Any], endpoint: Endpoint) -> Served:
 
 @dataclass(frozen=True)
 class Note:
-    kind: str  # "feature-off" (served as Mastodon with the feature off) or "not-served"
+    # "feature-off" (served as Mastodon with the feature off), "not-served", or, for a field,
+    # "as-mastodon" (Mastodon.py's definition is wrong against Mastodon's own server: Bocage
+    # sends what the server sends)
+    kind: str
     reason: str
 
 
-NOTE_KINDS = ("feature-off", "not-served")
+NOTE_KINDS = ("feature-off", "not-served", "as-mastodon")
+# How a noted field's row says it (after what the node sends).
+NOTE_LABELS = {
+    "feature-off": "feature off",
+    "not-served": "not served",
+    "as-mastodon": "as Mastodon's server sends it",
+}
 
 
 def load_notes() -> tuple[dict[str, Note], dict[str, Note]]:
@@ -687,6 +696,8 @@ def load_notes() -> tuple[dict[str, Note], dict[str, Note]]:
                 raise SystemExit(
                     f"{NOTES.name}: [{table}.{key!r}] needs `as` in {NOTE_KINDS} and a reason"
                 )
+            if table == "endpoint" and value["as"] == "as-mastodon":
+                raise SystemExit(f"{NOTES.name}: [{table}.{key!r}]: `as-mastodon` is for fields")
             notes[key] = Note(value["as"], " ".join(str(value["reason"]).split()))
         found.append(notes)
     return found[0], found[1]
@@ -833,24 +844,37 @@ def compute(routes: Sequence[Any] | None = None) -> Coverage:
         seen = (observed or {}).get(entity.name)
         for item in entity.fields:
             note = field_notes.get(item.key)
-            if seen is None:
-                status, covered = "not observed", False
-            elif seen.get(item.name) == "present":
-                status, covered = "present", True
-            elif seen.get(item.name) == "null":
-                covered = item.nullable or item.optional
-                status = "null" if covered else "null (not nullable)"
-            elif item.optional:
-                status, covered = "absent (optional)", True
-            else:
-                status, covered = "missing", False
-            if item.removed is not None:
-                covered = True
-            if note is not None and not covered:
-                status = f"{status}, noted"
-                covered = True
-            fields.append(FieldStatus(item, status, covered, note.reason if note else ""))
+            found = field_status(item, seen, note)
+            if note is not None and found.status in ("present", "null", "absent (optional)"):
+                problems.append(
+                    f"{NOTES.name}: {item.key} is sent as {LIBRARY} expects ({found.status}): "
+                    f"its note is no longer true"
+                )
+            fields.append(found)
     return Coverage(rows, endpoints, fields, versions, observed is not None, problems)
+
+
+def field_status(item: Field, seen: dict[str, str] | None, note: Note | None) -> FieldStatus:
+    """What a node sends for one field (`seen`: its entity's record, None if never observed),
+    and whether that covers it; a note covers a field the node does not send as Mastodon.py
+    expects (a feature off, a removed answer, or Mastodon.py's definition wrong)."""
+    if seen is None:
+        status, covered = "not observed", False
+    elif seen.get(item.name) == "present":
+        status, covered = "present", True
+    elif seen.get(item.name) == "null":
+        covered = item.nullable or item.optional
+        status = "null" if covered else "null (not nullable)"
+    elif item.optional:
+        status, covered = "absent (optional)", True
+    else:
+        status, covered = "missing", False
+    if item.removed is not None:
+        covered = True
+    if note is not None and not covered:
+        status = f"{status}, {NOTE_LABELS[note.kind]}"
+        covered = True
+    return FieldStatus(item, status, covered, note.reason if note else "")
 
 
 def minor(version: Version | None) -> str:

@@ -14,6 +14,8 @@ Kinds and their data:
 - `notification`    {notification_id, account_id}
 - `conversation`    {account_id, conversation_id}       a direct conversation changed
 - `filters.changed` {account_id}
+- `announcement.reaction` {announcement_id, name, count}  an emoji under an announcement was
+                                        added or taken back: `count` of that emoji now
 - `token.revoked`   {token_id}          an access token is gone: its streams end
 - `account.suspended` {account_id}      a local account's tokens stop working at once
 - `account.moved`   {account_id}        a local account moved: its tokens see it at once

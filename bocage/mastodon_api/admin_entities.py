@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bocage.core.instance.languages import INTERFACE_LOCALE
 from bocage.core.moderation.accounts import STAFF_ROLE_ID, AdminAccountView
 from bocage.core.moderation.admin_domains import domain_id
 from bocage.core.moderation.signup_blocks import EmailDomainBlockView
@@ -54,7 +55,7 @@ def admin_account(ctx: Context, view: AdminAccountView) -> dict[str, Any]:
         "sensitized": view.sensitized,
         "disabled": view.disabled,
         "approved": bool(user.approved) if user else True,
-        "locale": None,
+        "locale": INTERFACE_LOCALE if user else None,
         "invite_request": (user.signup_reason or None) if user else None,
         "created_by_application_id": None,
         "invited_by_account_id": None,

@@ -111,6 +111,9 @@ def credential_account(
             "hide_collections": bool(row.hide_collections),
             "discoverable": bool(row.discoverable),
             "indexable": bool(row.indexable),
+            # The sites that may credit this account as an article's author (`fediverse:creator`):
+            # people list none here, and Mastodon sends an empty list for an account without any.
+            "attribution_domains": [],
         },
         "role": {"id": "-99", "name": "", "permissions": "0", "color": "", "highlighted": False},
     }
@@ -376,7 +379,8 @@ def scheduled_status(
     return {
         "id": str(row.id),
         "scheduled_at": timestamp(row.scheduled_at),
-        "params": row.params,
+        # Rows scheduled before `allowed_mentions` was kept lack it: Mastodon always sends it.
+        "params": {"allowed_mentions": None, **row.params},
         "media_attachments": [media_attachment(ctx, upload) for upload in attachments],
     }
 

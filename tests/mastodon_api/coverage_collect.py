@@ -18,27 +18,33 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import json
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import http_ece
+import httpx
 import requests
+from cryptography.hazmat.primitives.asymmetric import ec
 from mastodon import Mastodon
 
 from tests import av_files
-from tests.addresses import loopback
-from tests.federation.helpers import PASSWORD, start_node
+from tests.addresses import free_port, loopback
+from tests.federation.helpers import CSRF_RE, PASSWORD, start_node
 from tests.processes import NodeProcess
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "mastodon_coverage.py"
 USERS = ["alice", "bob", "root*"]
-SCOPES = ["read", "write", "follow", "push", "admin:read", "admin:write"]
+SCOPES = ["read", "write", "follow", "push", "profile", "admin:read", "admin:write"]
 PNG_1x1 = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )
@@ -69,21 +75,25 @@ class Recorder:
         self.methods = self.script.read_methods(source, versions)
         self.observations = self.script.Observations(self.entities)
         self.recording = False
+        self.errors = False
         self.last: Any = None
         self.refused: list[str] = []
 
     def hook(self, response: requests.Response, *_args: Any, **_kwargs: Any) -> None:
         if self.recording and "json" in response.headers.get("content-type", ""):
-            self.last = response.json() if response.ok else None
+            self.last = response.json() if response.ok or self.errors else None
 
     @contextmanager
-    def calling(self, name: str) -> Iterator[None]:
-        self.recording, self.last = True, None
+    def calling(self, name: str, entity: str | None = None, errors: bool = False) -> Iterator[None]:
+        """Records the answer of `name`, walked as its return type or as `entity` (for a
+        method whose return type names no entity: an error's details, a decrypted push);
+        `errors`: record a refusal's body too (AccountCreationError is one)."""
+        self.recording, self.last, self.errors = True, None, errors
         try:
             yield
         finally:
-            self.recording = False
-        returns = self.methods[name].node.returns
+            self.recording, self.errors = False, False
+        returns = entity if entity is not None else self.methods[name].node.returns
         if returns is not None and self.last is not None:
             self.observations.walk(returns, self.last)
 
@@ -91,8 +101,10 @@ class Recorder:
 class Client:
     """A Mastodon.py client whose answers the recorder sees."""
 
-    def __init__(self, node: NodeProcess, who: str, recorder: Recorder) -> None:
+    def __init__(self, node: NodeProcess, who: str | None, recorder: Recorder) -> None:
+        """`who` logged in, or (None) only the app, as before a sign-up."""
         self.recorder = recorder
+        self.node = node
         session = requests.Session()
         session.hooks["response"].append(recorder.hook)
         client_id, client_secret = Mastodon.create_app(
@@ -105,17 +117,139 @@ class Client:
             session=session,
             version_check_mode="none",
         )
-        self.api.log_in(f"{who}@example.org", PASSWORD, scopes=SCOPES, allow_http=True)
+        if who is not None:
+            self.api.log_in(f"{who}@example.org", PASSWORD, scopes=SCOPES, allow_http=True)
+
+    def sent(self, name: str, method: str, path: str) -> Any:
+        """The request Mastodon.py's `name` sends, sent by its session with its token: for a
+        method that refuses a node on http:// (`oauth_userinfo` checks the scheme of the
+        userinfo endpoint)."""
+        with self.recorder.calling(name):
+            answer = self.api.session.request(
+                method,
+                self.node.url + path,
+                headers={"Authorization": f"Bearer {self.api.access_token}"},
+                timeout=20,
+            )
+        return answer.json() if answer.ok else None
 
     def __call__(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """`name` called, recorded; None if the node refused it."""
-        with self.recorder.calling(name):
+        return self.recorded(name, None, False, *args, **kwargs)
+
+    def recorded(
+        self, name: str, entity: str | None, errors: bool, *args: Any, **kwargs: Any
+    ) -> Any:
+        """`name` called, its answer walked as `entity` (its return type if None), a refusal's
+        body too if `errors`."""
+        with self.recorder.calling(name, entity, errors):
             try:
                 return getattr(self.api, name)(*args, **kwargs)
             except Exception as error:  # an endpoint not there yet, or a refusal: not observed
                 self.recorder.refused.append(f"{name}: {type(error).__name__} {error}")
                 self.recorder.last = None
                 return None
+
+
+class WebAdmin:
+    """root on the node's admin pages, for what only they set: rules, announcements."""
+
+    def __init__(self, node: NodeProcess) -> None:
+        self.web = httpx.Client(base_url=node.url, timeout=20.0)
+        self.post("/login", {"login": "root", "password": PASSWORD}, page="/login")
+
+    def post(self, path: str, data: dict[str, str], page: str) -> None:
+        found = CSRF_RE.search(self.web.get(page).text)
+        assert found, f"no CSRF field on {page}"
+        answer = self.web.post(path, data={**data, "csrf": found[1]})
+        assert answer.status_code in (200, 303), f"{path}: {answer.status_code} {answer.text}"
+
+    def close(self) -> None:
+        self.web.close()
+
+
+class PushService:
+    """A push service on the node's own loopback address: it keeps the pushes it gets."""
+
+    def __init__(self, host: str) -> None:
+        received: list[tuple[dict[str, str], bytes]] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # http.server's name
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(201)
+                self.end_headers()
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.received = received
+        self.server = ThreadingHTTPServer((host, free_port(host)), Handler)
+        self.url = f"http://{host}:{self.server.server_address[1]}/push/alice"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class UserStream:
+    """Someone's user stream over server-sent events (what Mastodon.py's `stream_user`
+    reads), kept from the start: the events it hears, with their raw JSON."""
+
+    def __init__(self, node: NodeProcess, token: str) -> None:
+        self.events: list[tuple[str, Any]] = []
+        self.ready = threading.Event()
+        self.client = httpx.Client(timeout=httpx.Timeout(20.0, read=None))
+        self.url, self.token = f"{node.url}/api/v1/streaming/user", token
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+        assert self.ready.wait(15), "the user stream did not open"
+
+    def _read(self) -> None:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        try:
+            with self.client.stream("GET", self.url, headers=headers) as answer:
+                name = ""
+                for line in answer.iter_lines():
+                    if line.startswith(":"):
+                        self.ready.set()  # subscribed before its first line is sent
+                    elif line.startswith("event: "):
+                        name = line.removeprefix("event: ")
+                    elif line.startswith("data: "):
+                        self.events.append((name, json.loads(line.removeprefix("data: "))))
+        except httpx.HTTPError:
+            pass  # closed
+
+    def heard(self, name: str) -> list[Any]:
+        return [payload for event, payload in self.events if event == name]
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def decrypted(headers: dict[str, str], body: bytes, keys: dict[str, Any]) -> Any:
+    """A push's JSON, decrypted as Mastodon.py's `push_subscription_decrypt_push` does (the
+    `aesgcm` draft its subscriptions ask for), but kept raw: Mastodon.py's object would fill
+    what the node did not send with None."""
+
+    def unb64(text: str) -> bytes:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+    crypto_key = headers["crypto-key"]
+    plain = http_ece.decrypt(
+        body,
+        salt=unb64(headers["encryption"].split("salt=")[1].strip()),
+        key=unb64(crypto_key.split("p256ecdsa=")[1].strip()),
+        private_key=ec.derive_private_key(keys["privkey"], ec.SECP256R1()),
+        dh=unb64(crypto_key.split("dh=")[1].split(";")[0].strip()),
+        auth_secret=keys["auth"],
+        keylabel="P-256",
+        version="aesgcm",
+    )
+    return json.loads(plain)
 
 
 def _until(read: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 15.0) -> Any:
@@ -138,7 +272,62 @@ def collect(node: NodeProcess) -> dict[str, dict[str, str]]:
     root_me = root("account_verify_credentials")
     if me is None or bob_me is None or root_me is None:
         raise AssertionError("the node refused to say who is logged in: nothing to observe")
-    alice_id, bob_id = me.id, bob_me.id
+
+    # What only the admin pages set: rules (one with a hint), an announcement; sign-ups open.
+    web = WebAdmin(node)
+    try:
+        web.post(
+            "/admin/instance",
+            {"name": "Bocage coverage", "description": "Hedges.", "registration_mode": "open",
+             "rules": "Be kind\n> Assume good faith.\nNo spam"},
+            page="/admin/instance",
+        )  # fmt: skip
+        today = datetime.now(UTC)
+        web.post(
+            "/admin/announcements",
+            {"text": "Hedge-laying on Saturday",
+             "starts_at": today.strftime("%Y-%m-%dT%H:%M"),
+             "ends_at": (today + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")},
+            page="/admin/announcements",
+        )  # fmt: skip
+    finally:
+        web.close()
+    # A sign-up refused (its error's details), then carol's (her address: an AdminIp).
+    carol = Client(node, None, recorder)
+    carol.recorded(
+        "create_account", "AccountCreationError", True,
+        "carol", PASSWORD, "carol@example.org", agreement=False, return_detailed_error=True,
+    )  # fmt: skip
+    carol.api.create_account("carol", PASSWORD, "carol@example.org", agreement=True)
+    carol_id = carol.api.account_verify_credentials().id
+    # alice's pushes, to a push service of this collector's own.
+    pushes = PushService(node.host)
+    try:
+        return _collect(node, recorder, alice, bob, root, carol, carol_id, pushes)
+    finally:
+        pushes.close()
+
+
+def _collect(
+    node: NodeProcess,
+    recorder: Recorder,
+    alice: Client,
+    bob: Client,
+    root: Client,
+    carol: Client,
+    carol_id: Any,
+    pushes: PushService,
+) -> dict[str, dict[str, str]]:
+    alice_id = alice.api.account_verify_credentials().id
+    bob_id = bob.api.account_verify_credentials().id
+    root_me = root.api.account_verify_credentials()
+    push_private, push_public = alice.api.push_subscription_generate_keys()
+    alice(
+        "push_subscription_set", pushes.url, push_public, follow_events=True,
+        favourite_events=True, reblog_events=True, mention_events=True, poll_events=True,
+        follow_request_events=True, status_events=True, update_events=True,
+        admin_sign_up_events=True, admin_report_events=True, policy="all",
+    )  # fmt: skip
 
     # Some of everything.
     alice("account_update_credentials", note="Hedges.", fields=[("Site", "https://example.org")])
@@ -162,6 +351,7 @@ def collect(node: NodeProcess) -> dict[str, dict[str, str]]:
     )
     if asking is None or pictured is None:
         raise AssertionError("the node refused alice's posts: nothing to observe")
+    carol("status_favourite", pictured.id)  # before bob and root: only ever a later sample
     reply = bob("status_post", "Hedgehog hedges!", in_reply_to_id=pictured.id)
     alice("status_update", pictured.id, "A dot for @bob, edited #bocage", media_ids=[media.id])
     bob("status_favourite", pictured.id)
@@ -211,7 +401,25 @@ def collect(node: NodeProcess) -> dict[str, dict[str, str]]:
     if revoked is not None:
         alice("status_quote_revoke", pictured.id, revoked.id)
 
+    announcement = (alice.api.announcements() or [None])[0]
+    if announcement is not None:
+        stream = UserStream(node, bob.api.access_token)
+        try:
+            alice("announcement_reaction_create", announcement.id, "\N{THUMBS UP SIGN}")
+            for payload in _until(lambda: stream.heard("announcement.reaction"), bool):
+                recorder.observations.walk("StreamReaction", payload)
+        finally:
+            stream.close()
+    bob("account_update_credentials", discoverable=True)  # a suggestion for root
+    # root filters mentions from people root does not follow: bob's is a request.
+    root("update_notifications_policy", for_not_following="filter")
+    bob("status_post", "@root a word from a stranger")
+
     _until(lambda: alice.api.notifications(), lambda page: len(page) >= 4)
+    _until(lambda: root.api.notification_requests(), lambda page: len(page) >= 1)
+    _until(lambda: pushes.received, bool)
+    for headers, body in list(pushes.received):
+        recorder.observations.walk("PushNotification", decrypted(headers, body, push_private))
     _until(
         lambda: alice.api.timeline_home(), lambda page: reply and reply.id in {s.id for s in page}
     )
@@ -220,6 +428,13 @@ def collect(node: NodeProcess) -> dict[str, dict[str, str]]:
     for client, name, args, kwargs in reads(alice, bob, root, alice_id, bob_id, pictured, asking,
                                             reply, created):  # fmt: skip
         client(name, *args, **kwargs)
+    requests_of_root = root.api.notification_requests()
+    if requests_of_root:
+        root("notification_request", requests_of_root[0].id)
+    root("notification_requests")
+    root("suggestions_v2")
+    root("admin_account", carol_id)
+    alice.sent("oauth_userinfo", "GET", "/oauth/userinfo")
     if "-v" in sys.argv:
         print("\n".join(recorder.refused), file=sys.stderr)
     return recorder.observations.as_json()  # type: ignore[no-any-return]
@@ -286,6 +501,7 @@ def reads(
         (alice, "list_accounts", (list_id,), {}),
         (alice, "markers_get", (["home", "notifications"],), {}),
         (alice, "preferences", (), {}),
+        (alice, "annual_reports", (), {}),
         (alice, "filters_v2", (), {}),
         (alice, "filter_v2", (filter_id,), {}),
         (alice, "filter_keywords_v2", (filter_id,), {}),
@@ -324,7 +540,6 @@ def reads(
         (alice, "push_subscription", (), {}),
         (alice, "app_verify_credentials", (), {}),
         (alice, "oauth_authorization_server_info", (), {}),
-        (alice, "oauth_userinfo", (), {}),
         (alice, "profile", (), {}),
         (root, "admin_accounts_v2", (), {}),
         (root, "admin_account", (alice_id,), {}),

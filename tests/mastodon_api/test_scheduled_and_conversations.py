@@ -128,7 +128,7 @@ def test_answers_and_refusals(api_node: NodeProcess) -> None:
         "text": "for the schema", "media_ids": None, "sensitive": None, "spoiler_text": None,
         "visibility": "public", "language": None, "scheduled_at": None, "poll": None,
         "idempotency": None, "with_rate_limit": False, "in_reply_to_id": None,
-        "application_id": 0,
+        "application_id": 0, "allowed_mentions": None,
     }  # fmt: skip
     listed = alice.get("/api/v1/scheduled_statuses")
     for row in listed.json():

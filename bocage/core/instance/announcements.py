@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bocage.kernel.clock import now
 from bocage.kernel.errors import InvalidInput, NotFound
+from bocage.kernel.events import emit
 from bocage.kernel.ids import new_id
 from bocage.store.models import Announcement, AnnouncementDismissal, AnnouncementReaction
 from bocage.store.sql import changed
@@ -204,6 +205,7 @@ def react(session: Session, account_id: int, announcement_id: int, name: str) ->
             "created_at": now(),
         },
     )
+    _reactions_changed(session, announcement_id, name)
 
 
 def unreact(session: Session, account_id: int, announcement_id: int, name: str) -> None:
@@ -219,6 +221,21 @@ def unreact(session: Session, account_id: int, announcement_id: int, name: str) 
     )
     if not gone:
         raise NotFound(NOT_FOUND)
+    _reactions_changed(session, announcement_id, name)
+
+
+def _reactions_changed(session: Session, announcement_id: int, name: str) -> None:
+    """Everyone's user stream hears how many `name` reactions the announcement has now
+    (Mastodon's `announcement.reaction` event)."""
+    count = session.execute(
+        select(func.count())
+        .select_from(AnnouncementReaction)
+        .where(
+            AnnouncementReaction.announcement_id == announcement_id,
+            AnnouncementReaction.name == name,
+        )
+    ).scalar_one()
+    emit(session, "announcement.reaction", announcement_id=announcement_id, name=name, count=count)
 
 
 _EMOJI_PARTS = {"\u200d", "\ufe0f", "\ufe0e", "\u20e3"}

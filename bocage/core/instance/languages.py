@@ -4,6 +4,10 @@ codes of languages that have none, each with its English name, in Mastodon's ord
 
 from __future__ import annotations
 
+# The language the node's own words (its pages, e-mails, pushes) are in: people choose none
+# yet, so it is every user's locale (Mastodon's `locale` of a user).
+INTERFACE_LOCALE = "en"
+
 LANGUAGES: tuple[tuple[str, str], ...] = (
     ("aa", "Afar"),
     ("ab", "Abkhaz"),

@@ -168,6 +168,9 @@ def params_of(draft: posts.PostDraft, extras: Extras) -> dict[str, Any]:
         "in_reply_to_id": draft.in_reply_to_id,
         "application_id": extras.application_id,
         **quoting,
+        # Mastodon's `allowed_mentions` parameter is not taken here: null, as Mastodon keeps it
+        # when the client sends none.
+        "allowed_mentions": None,
     }
 
 

@@ -45,6 +45,7 @@ async def _configuration(request: Request) -> dict[str, Any]:
             "characters_reserved_per_url": found.characters_reserved_per_url,
         },
         "media_attachments": {
+            "description_limit": found.max_media_description,
             "supported_mime_types": [*found.image_types, *found.document_types],
             "image_size_limit": found.image_size_limit,
             "image_matrix_limit": found.image_matrix_limit,
@@ -106,6 +107,8 @@ async def instance_v2(request: Request) -> Response:
     info, usage = facts.info, facts.usage
     mode = info.registration_mode
     configuration = await _configuration(request)
+    # Mastodon's limited federation mode is this node's allow-list mode (v2 only: v1 predates it).
+    configuration["limited_federation"] = facts.federation_mode == "allowlist"
     return json(
         {
             "domain": services.ctx.settings.domain,
@@ -121,7 +124,10 @@ async def instance_v2(request: Request) -> Response:
             "registrations": {
                 "enabled": mode in ("open", "approval"),
                 "approval_required": mode == "approval",
+                "reason_required": False,  # a reason is asked for, never required
                 "message": None,
+                "min_age": None,  # no minimum age is set
+                "url": None,  # sign-ups happen here, not at another site
             },
             "api_versions": {"mastodon": 2},
             "contact": {"email": "", "account": _contact(request, facts)},

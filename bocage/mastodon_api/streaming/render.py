@@ -46,6 +46,8 @@ def deliveries(reader: Reader, ctx: Context, event: Event, audience: Audience) -
         case "filters.changed":
             conns = audience.get(("user", event.data["account_id"]), [])
             return _to(conns, ("user",), "filters_changed", None)
+        case "announcement.reaction":
+            return _announcement_reaction(event.data, audience)
         case _:
             return []
 
@@ -194,6 +196,18 @@ def _conversation(
         return []
     payload = _json(views.conversation_entities(reader, ctx, viewer, [row])[0])
     return _to(conns, ("direct",), "conversation", payload)
+
+
+def _announcement_reaction(data: dict[str, Any], audience: Audience) -> list[Outgoing]:
+    """Every user stream (announcements are the node's, to everyone), as Mastodon's
+    PublishAnnouncementReactionWorker: the emoji, its count now, the announcement's id."""
+    conns = [conn for key, found in audience.items() if key[0] == "user" for conn in found]
+    payload = {
+        "name": data["name"],
+        "count": data["count"],
+        "announcement_id": str(data["announcement_id"]),
+    }
+    return _to(conns, ("user",), "announcement.reaction", _json(payload))
 
 
 def _label(conn: Connection, key: tuple[Any, ...]) -> tuple[str, ...] | None:
