@@ -70,7 +70,7 @@ def _as_list(value: Any) -> list[Any]:
 
 async def _listing(request: Request, wanted: AccountFilter) -> Response:
     services = services_of(request)
-    found = await services.admin.accounts(wanted, **paging(request))  # type: ignore[arg-type]
+    found = await services.admin.accounts(wanted, **paging(request))
     answer = [admin_account(services.ctx, view) for view in found]
     return json(answer, headers=link_header(request, [view.account.id for view in found]))
 

@@ -20,7 +20,7 @@ IP_READ, IP_WRITE = "admin:read:ip_blocks", "admin:write:ip_blocks"
 
 async def email_domains(request: Request) -> Response:
     await admin(request, EMAIL_READ)
-    found = await services_of(request).admin.email_domain_blocks(**paging(request))  # type: ignore[arg-type]
+    found = await services_of(request).admin.email_domain_blocks(**paging(request))
     ids = [view.block.id for view in found]
     return json([email_domain_block(view) for view in found], headers=link_header(request, ids))
 
@@ -48,7 +48,7 @@ async def delete_email_domain(request: Request) -> Response:
 
 async def canonicals(request: Request) -> Response:
     await admin(request, CANON_READ)
-    found = await services_of(request).admin.canonical_email_blocks(**paging(request))  # type: ignore[arg-type]
+    found = await services_of(request).admin.canonical_email_blocks(**paging(request))
     ids = [row.id for row in found]
     return json([canonical_email_block(row) for row in found], headers=link_header(request, ids))
 
@@ -85,7 +85,7 @@ async def delete_canonical(request: Request) -> Response:
 
 async def ips(request: Request) -> Response:
     await admin(request, IP_READ)
-    found = await services_of(request).admin.ip_blocks(**paging(request))  # type: ignore[arg-type]
+    found = await services_of(request).admin.ip_blocks(**paging(request))
     ids = [row.id for row in found]
     return json([ip_block(row) for row in found], headers=link_header(request, ids))
 

@@ -4,6 +4,8 @@ pages read as Mastodon reads them."""
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from starlette.requests import Request
 
 from bocage.mastodon_api.auth import ApiError, require
@@ -30,7 +32,16 @@ def path_id(request: Request) -> int:
     return found
 
 
-def paging(request: Request, default: int = 100, most: int = 200) -> dict[str, int | None]:
+class Paging(TypedDict):
+    """A page as the admin services take it (`**paging(request)`)."""
+
+    max_id: int | None
+    min_id: int | None
+    since_id: int | None
+    limit: int
+
+
+def paging(request: Request, default: int = 100, most: int = 200) -> Paging:
     query = request.query_params
     return {
         "max_id": id_param(query.get("max_id"), "max_id"),

@@ -35,7 +35,7 @@ def _options(values: dict[str, Any]) -> dict[str, Any]:
 
 async def blocks(request: Request) -> Response:
     await admin(request, READ_BLOCKS)
-    found = await services_of(request).admin.domain_blocks(**paging(request))  # type: ignore[arg-type]
+    found = await services_of(request).admin.domain_blocks(**paging(request))
     ids = [domain_id(row.domain) for row in found]
     return json([domain_block(row) for row in found], headers=link_header(request, ids))
 
@@ -77,7 +77,7 @@ async def delete_block(request: Request) -> Response:
 
 async def allows(request: Request) -> Response:
     await admin(request, READ_ALLOWS)
-    found = await services_of(request).admin.domain_allows(**paging(request))  # type: ignore[arg-type]
+    found = await services_of(request).admin.domain_allows(**paging(request))
     ids = [domain_id(row.domain) for row in found]
     return json([domain_allow(row) for row in found], headers=link_header(request, ids))
 

@@ -70,7 +70,7 @@ async def index(request: Request) -> Response:
         unresolved=bool_param(query, "unresolved"),
         account_id=id_param(query.get("account_id"), "account_id"),
         target_account_id=id_param(query.get("target_account_id"), "target_account_id"),
-        **paging(request),  # type: ignore[arg-type]
+        **paging(request),
     )
     answer = await found.present(_present(services.ctx, caller))
     return json(answer, headers=link_header(request, [int(one["id"]) for one in answer]))
