@@ -19,6 +19,8 @@ from sqlalchemy import BindParameter, Select, and_, bindparam, exists, or_, sele
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from bocage.core.cards.cards import CardView
+from bocage.core.cards.cards import of_posts as cards_of_posts
 from bocage.core.instance import domains
 from bocage.core.media import media
 from bocage.core.polls import polls
@@ -143,6 +145,7 @@ class PostView:
     media: list[MediaFile] = field(default_factory=list)  # attachments, in order
     poll: polls.PollView | None = None
     children: list[PostView] = field(default_factory=list)  # replies, in thread views
+    card: CardView | None = None  # its link preview card, once read (core/cards)
 
     @property
     def shown(self) -> PostView:
@@ -543,8 +546,10 @@ def _views(
     attached = media.of_posts(session, with_media)  # no query at all for a page without
     with_polls = [row.post.poll_id for row in rows.values() if row.post.poll_id]
     found_polls = polls.of_polls(session, with_polls, viewer.id if viewer else None)  # same
+    with_cards = [post_id for post_id, row in rows.items() if row.post.card_id]
+    found_cards = cards_of_posts(session, with_cards)  # same
 
-    loaded = _Loaded(rows, attached, found_polls)
+    loaded = _Loaded(rows, attached, found_polls, found_cards)
     return [loaded.view(post_id) for post_id in ids if post_id in rows]
 
 
@@ -557,6 +562,7 @@ class _Loaded:
     rows: dict[int, PageRow]
     attached: dict[int, list[MediaFile]]
     polls: dict[int, Any]
+    cards: dict[int, CardView]
 
     def view(self, post_id: int) -> PostView:
         row = self.rows[post_id]
@@ -571,6 +577,7 @@ class _Loaded:
             muted=row.muted,
             media=self.attached.get(post_id, []),
             poll=self.polls.get(row.post.poll_id) if row.post.poll_id else None,
+            card=self.cards.get(post_id) if row.post.card_id else None,
         )
 
 

@@ -57,6 +57,9 @@ class Post(Base):
     # Its thread's context (FEP-7888 `context`, Mastodon's `conversation`): the same URL on
     # every post of a thread (core/posts/contexts.py). NULL: a remote post that names none.
     context: Mapped[str | None] = mapped_column(String(500))
+    # Its link preview card (`preview_cards.id`, through `post_cards`), so that pages
+    # without cards skip looking (NULL: none). No foreign key, as `poll_id`.
+    card_id: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         Index("ix_posts_account_id_id", "account_id", "id"),
