@@ -104,8 +104,9 @@ class CardService(Service):
         return card if attached else None
 
     def _local_hosts(self) -> set[str]:
-        domain = self._ctx.settings.domain.lower()
-        return {domain, domain.split(":", 1)[0]} if ":" in domain else {domain}
+        """This node's host as links name it (with its port, when it has one: another port
+        of the same host is another server, as Mastodon's `local_url?` tells)."""
+        return {self._ctx.settings.domain.lower()}
 
     async def _read_once(self, url: str) -> PreviewCard | None:
         running = self._reading.get(url)

@@ -2,8 +2,9 @@
 docs/mastodon_api.md (scripts/mastodon_coverage.py).
 
 Alice, bob and root (an admin) make a little of everything through Mastodon.py (posts with a
-poll, an image, a hashtag, a mention, a reply, an edit; follows, favourites, boosts, lists,
-filters, a scheduled post, a direct message…), then every read Mastodon.py has is called once.
+poll, an image, a hashtag, a mention, a reply, an edit, a link to a page a small web server
+serves here, for its preview card; follows, favourites, boosts, lists, filters, a scheduled
+post, a direct message…), then every read Mastodon.py has is called once.
 The raw JSON of each answer is recorded (through a `requests` hook: Mastodon.py's own objects
 fill every field they do not get with None, so they cannot tell absent from null), but only
 for the request that method is documented to send (never for the instance lookups Mastodon.py
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import io
 import sys
 import tempfile
 import time
@@ -29,11 +31,14 @@ from types import ModuleType
 from typing import Any
 
 import requests
+from aiohttp import web
 from mastodon import Mastodon
+from PIL import Image
 
 from tests import av_files
 from tests.addresses import loopback
 from tests.federation.helpers import PASSWORD, start_node
+from tests.outsider import Outsider
 from tests.processes import NodeProcess
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "mastodon_coverage.py"
@@ -128,7 +133,42 @@ def _until(read: Callable[[], Any], done: Callable[[Any], bool], timeout: float 
         time.sleep(0.1)
 
 
+def card_image() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 32), (40, 120, 60)).save(out, "PNG")
+    return out.getvalue()
+
+
+def page_server(node: NodeProcess) -> Outsider:
+    """A web page alice links to, for its link preview card: on her node's own host (another
+    port), so that its `fediverse:creator` may name her (PreviewCardAuthor.account)."""
+    image = card_image()
+    html = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta property="og:title" content="Hedges of Europe">'
+        '<meta property="og:description" content="Where hedgehogs live.">'
+        '<meta property="og:site_name" content="Hedge Weekly">'
+        '<meta property="og:image" content="/hedges/card.png">'
+        '<meta property="og:image:alt" content="A hedge">'
+        '<meta property="article:published_time" content="2024-05-01T10:00:00Z">'
+        f'<meta name="fediverse:creator" content="@alice@{node.host}:{node.port}">'
+        "</head><body><p>Hedges.</p></body></html>"
+    )
+
+    async def serve(request: web.Request) -> web.Response:
+        if request.path == "/hedges/card.png":
+            return web.Response(body=image, content_type="image/png")
+        return web.Response(text=html, content_type="text/html")
+
+    return Outsider(node.host, (), routes=[("GET", "/hedges/{tail:.*}", serve)])
+
+
 def collect(node: NodeProcess) -> dict[str, dict[str, str]]:
+    with page_server(node).serving() as pages:
+        return _collect(node, f"{pages.url}/hedges/{time.time_ns()}")
+
+
+def _collect(node: NodeProcess, link: str) -> dict[str, dict[str, str]]:
     recorder = Recorder()
     alice = Client(node, "alice", recorder)
     bob = Client(node, "bob", recorder)
@@ -160,7 +200,8 @@ def collect(node: NodeProcess) -> dict[str, dict[str, str]]:
         spoiler_text="a dot",
         language="en",
     )
-    if asking is None or pictured is None:
+    linking = alice("status_post", f"Read this: {link}")
+    if asking is None or pictured is None or linking is None:
         raise AssertionError("the node refused alice's posts: nothing to observe")
     reply = bob("status_post", "Hedgehog hedges!", in_reply_to_id=pictured.id)
     alice("status_update", pictured.id, "A dot for @bob, edited #bocage", media_ids=[media.id])
@@ -201,6 +242,7 @@ def collect(node: NodeProcess) -> dict[str, dict[str, str]]:
     root("admin_create_ip_block", "192.0.2.0/24", "sign_up_block", "Docs", expires_in=86400)
 
     _until(lambda: alice.api.notifications(), lambda page: len(page) >= 4)
+    _until(lambda: alice.api.status(linking.id), lambda status: status.card is not None)
     _until(
         lambda: alice.api.timeline_home(), lambda page: reply and reply.id in {s.id for s in page}
     )
@@ -209,6 +251,12 @@ def collect(node: NodeProcess) -> dict[str, dict[str, str]]:
     for client, name, args, kwargs in reads(alice, bob, root, alice_id, bob_id, pictured, asking,
                                             reply, created):  # fmt: skip
         client(name, *args, **kwargs)
+    # The link's card, on its post, trending, and in the moderators' list.
+    alice("status", linking.id)
+    alice("timeline_link", link)
+    trending = root.api.admin_trending_links()
+    if trending:
+        root("admin_approve_trending_link", trending[0].id)
     if "-v" in sys.argv:
         print("\n".join(recorder.refused), file=sys.stderr)
     return recorder.observations.as_json()  # type: ignore[no-any-return]

@@ -366,8 +366,19 @@ async def test_fediverse_creator_is_attributed_only_from_the_authors_own_host(
     card = await card_of(alice, by_pix.id)
     assert card.authors[0].account is not None
     assert card.authors[0].account.acct == pix
-    # A page on another host may not name alice (her server is this node).
+    # A page on another host may not name alice (her server is this node)…
     assert (await card_of(alice, claims.id)).authors[0].account is None
+    # …and a page on her node's own host (another port of it: another server) may.
+    own = Site()
+    own.pages["/mine"] = pages.pages["/claims-alice"]
+    beside = Outsider(HOST, (), routes=[("GET", "/{tail:.*}", own.serve)])
+    await beside.start()
+    try:
+        mine = await post(alice, f"{beside.url}/mine")
+        card = await card_of(alice, mine.id)
+    finally:
+        await beside.close()
+    assert card.authors[0].account is not None and card.authors[0].account.acct == "alice"
 
 
 async def test_links_trend_and_their_timeline(

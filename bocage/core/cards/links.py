@@ -46,7 +46,8 @@ def first_link(
     anchors: Iterable[Anchor], mentioned: Collection[str], local_hosts: Collection[str]
 ) -> str | None:
     """The URL a post's card is made from (normalized), or None: `mentioned` are the
-    profile URLs of the accounts it mentions, `local_hosts` this node's host names."""
+    profile URLs of the accounts it mentions, `local_hosts` this node's hosts (with the
+    port, when it is not the scheme's own)."""
     for anchor in anchors:
         if _skipped(anchor, mentioned):
             continue
@@ -97,7 +98,7 @@ def normalized(href: str) -> str | None:
 
 def _refused(url: str, local_hosts: Collection[str]) -> bool:
     parts = urlsplit(url)
-    if parts.netloc.lower() in local_hosts or (parts.hostname or "") in local_hosts:
+    if parts.netloc.lower() in local_hosts:
         return True
     return parts.path.lower().endswith(MEDIA_EXTENSIONS)
 
