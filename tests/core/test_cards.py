@@ -3,7 +3,10 @@ which link of a post is read, what each kind of page makes of a card, what is re
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from bocage.adapters.html_meta import anchors, page_meta
+from bocage.core.cards.cards import REFRESH_AFTER, may_attribute, needs_refresh
 from bocage.core.cards.extract import (
     CardDraft,
     NoCard,
@@ -14,6 +17,7 @@ from bocage.core.cards.extract import (
     sanitized_player,
 )
 from bocage.core.cards.links import first_link, normalized, wants_card
+from bocage.store.models import Account, PreviewCard
 
 PAGE = "https://news.example/a/1"
 
@@ -56,6 +60,8 @@ def test_normalized_urls() -> None:
     assert normalized("HTTP://Example.ORG:80") == "http://example.org/"
     assert normalized("https://bücher.example/x") == "https://xn--bcher-kva.example/x"
     assert normalized("https://example.org:8443/x") == "https://example.org:8443/x"
+    assert normalized("https://x.example/straße?q=ü") == "https://x.example/stra%C3%9Fe?q=%C3%BC"
+    assert normalized("https://x.example/a%20b?y=%2F") == "https://x.example/a%20b?y=%2F"
     assert normalized("ftp://example.org/") is None
     assert normalized("https:///nohost") is None
     assert normalized("https://example.org/" + "x" * 3000) is None
@@ -155,3 +161,27 @@ def test_a_page_in_latin_1_is_read_in_its_own_charset() -> None:
     body = "<html><head><title>Café crème</title></head></html>".encode("latin-1")
     assert page_meta(body, "iso-8859-1").title == "Café crème"
     assert page_meta(body, "no-such-charset").title is not None  # not refused
+
+
+def test_a_card_is_read_again_after_two_weeks_or_when_its_image_is_missing() -> None:
+    moment = datetime(2026, 1, 15, tzinfo=UTC)
+    fresh = PreviewCard(url=PAGE, fetched_at=moment - timedelta(days=13), image_url=None)
+    assert not needs_refresh(fresh, moment)
+    assert needs_refresh(None, moment)
+    stale = PreviewCard(url=PAGE, fetched_at=moment - REFRESH_AFTER, image_url=None)
+    assert needs_refresh(stale, moment)
+    imageless = PreviewCard(url=PAGE, fetched_at=moment, image_url="https://i.example/a.png")
+    assert needs_refresh(imageless, moment)
+    imageless.image_key = "ab/cd/abcd.webp"
+    assert not needs_refresh(imageless, moment)
+
+
+def test_who_a_page_may_name_as_its_author() -> None:
+    remote = Account(username="ann", domain="social.example:8443")
+    local = Account(username="me", domain=None)
+    assert may_attribute(remote, "https://social.example/post/1", "node.example")
+    assert may_attribute(remote, "https://blog.social.example/post/1", "node.example")
+    assert not may_attribute(remote, "https://evil-social.example/post/1", "node.example")
+    assert not may_attribute(remote, "https://other.example/", "node.example")
+    assert may_attribute(local, "http://node.example:9000/x", "node.example:8000")
+    assert not may_attribute(local, "https://social.example/", "node.example")

@@ -63,6 +63,8 @@ class Site:
             return web.Response(body=PHOTO, content_type="image/jpeg")
         if path == "/to-private":
             raise web.HTTPFound("http://10.255.255.1/secret")
+        if path == "/moved":
+            raise web.HTTPMovedPermanently("/og")
         if path == "/endless":
             return await self._endless(request)
         if path == "/oembed":
@@ -232,6 +234,15 @@ async def test_opengraph_card_with_a_local_copy_of_its_image(
     again = await post(alice, f"Again: {server.url}/og")
     assert (await card_of(alice, again.id)).title == "Hedges of Europe"
     assert len(server.requests("GET", "/og")) == 1
+
+    # A link that redirects there shows the same card under the URL the post wrote, and is
+    # not read again for the next post that shares it.
+    moved = await post(alice, f"Moved: {server.url}/moved")
+    card = await card_of(alice, moved.id)
+    assert (card.url, card.title) == (f"{server.url}/moved", "Hedges of Europe")
+    again = await post(alice, f"Moved again: {server.url}/moved")
+    assert (await card_of(alice, again.id)).url == f"{server.url}/moved"
+    assert len(server.requests("GET", "/moved")) == 1
 
 
 async def test_twitter_jsonld_and_title_only_pages(

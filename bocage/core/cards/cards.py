@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bocage.core.cards.extract import CardDraft
@@ -120,7 +121,17 @@ def target(session: Session, post_id: int, local_base: str) -> Target | None:
 
 
 def kept(session: Session, url: str) -> PreviewCard | None:
-    """The card kept for `url`, fresh or not."""
+    """The card kept for `url`, fresh or not: the card of that URL, else the card a post
+    that wrote this URL shows (a link that redirects, or names another canonical URL, is not
+    read again for every post that shares it)."""
+    card = _by_url(session, url)
+    if card is not None:
+        return card
+    shown = select(PostCard.card_id).where(PostCard.url == url).limit(1)
+    return session.scalar(select(PreviewCard).where(PreviewCard.id.in_(shown.scalar_subquery())))
+
+
+def _by_url(session: Session, url: str) -> PreviewCard | None:
     return session.scalar(select(PreviewCard).where(PreviewCard.url == url))
 
 
@@ -153,7 +164,7 @@ def save(
     date); the posts showing a card whose content changed move on. Returns the card and the
     files no longer used (an image replaced), to remove."""
     moment = now()
-    card = kept(session, draft.url)
+    card = _by_url(session, draft.url)
     values: dict[str, Any] = {name: getattr(draft, name) for name in DRAFT_FIELDS}
     values |= {
         "image_url": draft.image_url,
@@ -169,9 +180,15 @@ def save(
     if card is None:
         card = PreviewCard(id=new_id(), url=draft.url, created_at=moment, fetched_at=moment,
                            **values)  # fmt: skip
-        session.add(card)
-        session.flush()
-        return card, []
+        try:
+            with session.begin_nested():  # another process may save the same URL first
+                session.add(card)
+                session.flush()
+            return card, []
+        except IntegrityError:
+            card = _by_url(session, draft.url)
+            if card is None:
+                raise
     old_key = card.image_key
     changed = any(getattr(card, name) != value for name, value in values.items())
     for name, value in values.items():

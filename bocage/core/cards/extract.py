@@ -23,6 +23,8 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
+from bocage.core.cards.links import normalized
+
 TITLE_MAX = 2000  # characters kept of a title, a description or a name (a page may be junk)
 TEXT_MAX = 5000
 STRUCTURED_TYPES = ("NewsArticle", "Article", "BlogPosting", "WebPage")
@@ -293,12 +295,11 @@ def _url(value: str | None, base: str, *, same_host: bool = False) -> str:
     if not value or value.strip() in ("", "null"):
         return ""
     try:
-        resolved = urljoin(base, value.strip())
-        parts = urlsplit(resolved)
-        host = parts.hostname
+        resolved = normalized(urljoin(base, value.strip()))
+        host = urlsplit(resolved).hostname if resolved else None
     except ValueError:
         return ""
-    if parts.scheme not in ("http", "https") or not host or len(resolved) > 2048:
+    if resolved is None or not host:
         return ""
     if same_host and host != urlsplit(base).hostname:
         return ""

@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 MEDIA_EXTENSIONS = (
     ".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".heic", ".svg",
     ".mp4", ".m4v", ".webm", ".mov", ".mp3", ".m4a", ".ogg", ".oga", ".opus", ".wav", ".flac",
 )  # fmt: skip
 MAX_URL = 2048  # a longer URL is no link anyone shares: no card
+URL_SAFE = ":/?#[]@!$&'()*+,;=%~"  # RFC 3986 reserved characters and escapes: kept
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,15 @@ def normalized(href: str) -> str | None:
         host = f"[{host}]"
     if port is not None and port != (443 if scheme == "https" else 80):
         host = f"{host}:{port}"
-    return urlunsplit((scheme, host, parts.path or "/", parts.query, parts.fragment))
+    path, query, fragment = (ascii_url(part) for part in (parts.path, parts.query, parts.fragment))
+    found = urlunsplit((scheme, host, path or "/", query, fragment))
+    return found if len(found) <= MAX_URL else None
+
+
+def ascii_url(url: str) -> str:
+    """`url` with what is not printable ASCII percent-encoded (as the client sends it), and
+    escapes and reserved characters kept as they are: URLs are stored and compared so."""
+    return quote(url, safe=URL_SAFE)
 
 
 def _refused(url: str, local_hosts: Collection[str]) -> bool:

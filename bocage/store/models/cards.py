@@ -13,10 +13,11 @@ from bocage.store.models.base import Base, cascade
 
 class PreviewCard(Base):
     """One page, by the URL it was found at (after redirects; its canonical URL when the page
-    names one on the same host). `image_key` is this node's copy of its image (a stored
-    file, never the origin's address); `image_url` where it came from, kept to fetch it again
-    when a refresh finds it missing. `fetched_at` says when the page was last read: a card
-    older than the refresh period is read again when a new post links it."""
+    names one on the same host), in printable ASCII (core/cards/links.py `ascii_url`).
+    `image_key` is this node's copy of its image (a stored file, never the origin's
+    address); `image_url` where it came from, kept to fetch it again when a refresh finds it
+    missing. `fetched_at` says when the page was last read: a card older than the refresh
+    period is read again when a new post links it."""
 
     __tablename__ = "preview_cards"
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
@@ -59,4 +60,7 @@ class PostCard(Base):
     url: Mapped[str] = mapped_column(String(2048))
     created_at: Mapped[datetime]
 
-    __table_args__ = (Index("ix_post_cards_card_id_post_id", "card_id", "post_id"),)
+    __table_args__ = (
+        Index("ix_post_cards_card_id_post_id", "card_id", "post_id"),
+        Index("ix_post_cards_url", "url"),
+    )

@@ -72,11 +72,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("post_id", name="pk_post_cards"),
     )  # fmt: skip
     op.create_index("ix_post_cards_card_id_post_id", "post_cards", ["card_id", "post_id"])
+    op.create_index("ix_post_cards_url", "post_cards", ["url"])
     op.add_column("posts", sa.Column("card_id", sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
     op.drop_column("posts", "card_id")
+    op.drop_index("ix_post_cards_url", table_name="post_cards")
     op.drop_index("ix_post_cards_card_id_post_id", table_name="post_cards")
     op.drop_table("post_cards")
     op.drop_table("preview_cards")
