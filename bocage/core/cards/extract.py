@@ -107,10 +107,9 @@ def from_page(meta: PageMeta, page_url: str) -> Verdict:
     width, height = _int(tag("twitter:player:width")), _int(tag("twitter:player:height"))
     player_html = ""
     if player:
-        player_html = (
+        player_html = sanitized_player(
             f'<iframe src="{markup.escape(player)}" width="{width}" height="{height}" '
-            'allowfullscreen="true" allowtransparency="true" scrolling="no" frameborder="0">'
-            "</iframe>"
+            'allowfullscreen="true" scrolling="no" frameborder="0"></iframe>'
         )
     title = _text(
         _first(
