@@ -11,6 +11,7 @@ import asyncio
 import logging
 
 from bocage.activitypub.federation import Federation
+from bocage.adapters.html_meta import LxmlHtml
 from bocage.adapters.images import PillowImages
 from bocage.adapters.storage import LocalStorage
 from bocage.adapters.webpush import WebPush
@@ -73,6 +74,8 @@ class Node:
             checks=Checks(self.ctx, self.federation),
             push_crypto=WebPush(),
             push_sender=self.federation.client,
+            pages=self.federation.client,
+            html=LxmlHtml(),
         )
         self.worker = Worker(
             self.db,

@@ -3,6 +3,7 @@ the others, asks the services (services/__init__.py, point 6) and holds no rule 
 
 from __future__ import annotations
 
+from bocage.core.cards.cards import JOB as CARD_FETCH
 from bocage.core.graph.graph import MUTE_EXPIRY_JOB
 from bocage.core.media.media import SWEEP_JOB as MEDIA_SWEEP
 from bocage.core.media.remote import JOB as MEDIA_FETCH
@@ -26,6 +27,7 @@ def of(services: Services) -> dict[str, Handler]:
         SCHEDULED_PUBLISH: posts.publish_scheduled,
         MEDIA_SWEEP: services.media.sweep,
         MEDIA_FETCH: services.remote_media.fetch_job,
+        CARD_FETCH: services.cards.fetch_job,
         PUSH_DELIVER: services.push.deliver_job,
         MUTE_EXPIRY_JOB: services.graph.expire_mute,
     }

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from bocage.core.cards.cards import CardView
 from bocage.core.content.text import plain
 from bocage.core.filters.filters import FilterView
 from bocage.core.filters.matching import FilterInfo, Match
@@ -170,7 +171,7 @@ def status(ctx: Context, view: PostView, page: PageLoad) -> dict[str, Any]:
         ),
         "reblog": boosted,
         "poll": poll(view.poll) if view.poll is not None and not boosted else None,
-        "card": None,
+        "card": preview_card(ctx, view.card, page) if view.card is not None else None,
         "language": post.language,
         "text": None,
         "favourited": view.favourited,
@@ -180,6 +181,52 @@ def status(ctx: Context, view: PostView, page: PageLoad) -> dict[str, Any]:
         "pinned": post.pinned_at is not None,
         "filtered": [],
     }
+
+
+def preview_card(
+    ctx: Context, shown: CardView, page: PageLoad | None = None, history: list[Any] | None = None
+) -> dict[str, Any]:
+    """A PreviewCard (docs.joinmastodon.org/entities/PreviewCard): `url` as the post wrote
+    it (Mastodon 4.3's `original_url`), the image this node's copy, `authors` the one author
+    the page names (with the account it was attributed to, or null), and for a trending link
+    its `history`, as a Tag's."""
+    card = shown.card
+    author = None
+    if shown.author is not None:
+        author = page.account(ctx, shown.author) if page else account(ctx, shown.author)
+    document: dict[str, Any] = {
+        "url": shown.url,
+        "title": card.title,
+        "description": card.description,
+        "language": card.language,
+        "type": card.type,
+        "author_name": card.author_name,
+        "author_url": card.author_url,
+        "provider_name": card.provider_name,
+        "provider_url": card.provider_url,
+        "html": card.html,
+        "width": card.width,
+        "height": card.height,
+        "image": ctx.urls.media(card.image_key) if card.image_key else None,
+        "image_description": card.image_description,
+        "embed_url": card.embed_url,
+        "blurhash": card.blurhash if card.image_key else None,
+        "published_at": timestamp(card.published_at) if card.published_at else None,
+        "authors": [{"name": card.author_name, "url": card.author_url, "account": author}],
+        # Mastodon 4.6 asks whether the page claims the viewer without their leave; accounts
+        # here name no attribution domains, so there is nothing to tell.
+        "missing_attribution": None,
+    }
+    if history is not None:
+        document["history"] = _history(history)
+    return document
+
+
+def _history(days: list[Any]) -> list[dict[str, str]]:
+    return [
+        {"day": str(int(day.day.timestamp())), "uses": str(day.uses), "accounts": str(day.accounts)}
+        for day in days
+    ]
 
 
 def poll(view: PollView) -> dict[str, Any]:
@@ -342,14 +389,7 @@ def tag(ctx: Context, name: str, history: list[Any] | None = None) -> dict[str, 
         "id": str(int.from_bytes(hashlib.sha256(name.lower().encode()).digest()[:7], "big")),
         "name": name,
         "url": ctx.urls.tag(name),
-        "history": [
-            {
-                "day": str(int(day.day.timestamp())),
-                "uses": str(day.uses),
-                "accounts": str(day.accounts),
-            }
-            for day in history or []
-        ],
+        "history": _history(history or []),
     }
 
 

@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from bocage.core.cards import cards
+from bocage.core.cards.cards import CardView
 from bocage.core.moderation import (
     accounts,
     admin_domains,
@@ -30,7 +32,7 @@ from bocage.core.moderation.admin_reports import AdminReportView
 from bocage.core.moderation.signup_blocks import EmailDomainBlockView, IpRules
 from bocage.core.timelines import timelines, trends
 from bocage.core.timelines.timelines import PostView
-from bocage.core.timelines.trends import TagTrend
+from bocage.core.timelines.trends import LinkTrend, TagTrend
 from bocage.kernel.context import Context
 from bocage.kernel.errors import Forbidden, NotFound
 from bocage.services.ports import DomainRulesCache
@@ -43,6 +45,7 @@ from bocage.store.models import (
     DomainBlock,
     IpBlock,
     Post,
+    PreviewCard,
     User,
 )
 
@@ -65,6 +68,14 @@ class ReportPage:
 @dataclass(frozen=True)
 class TrendingTag:
     trend: TagTrend
+    trendable: bool
+    requires_review: bool
+
+
+@dataclass(frozen=True)
+class TrendingLink:
+    trend: LinkTrend
+    shown: CardView
     trendable: bool
     requires_review: bool
 
@@ -387,6 +398,35 @@ class AdminService(Service):
             return timelines.hydrate(session, viewer, ids)
 
         return self._query(load, off_loop=True)
+
+    def trending_links(self, limit: int) -> Query[list[TrendingLink]]:
+        def load(session: Session) -> list[TrendingLink]:
+            verdicts = trend_reviews.verdicts(session, "link")
+            found = trends.links(session, limit, 0, with_rejected=True)
+            views = cards.views_of(session, [trend.card for trend in found])
+            return [
+                TrendingLink(
+                    trend,
+                    shown,
+                    verdicts.get(str(trend.card.id), True),
+                    str(trend.card.id) not in verdicts,
+                )
+                for trend, shown in zip(found, views, strict=True)
+            ]
+
+        return self._query(load, off_loop=True)
+
+    async def review_link(self, actor: Account, card_id: int, trendable: bool) -> TrendingLink:
+        def work(session: Session, me: Account) -> TrendingLink:
+            card = session.get(PreviewCard, card_id)
+            if card is None:
+                raise NotFound("Record not found")
+            trend_reviews.review(session, me, "link", str(card_id), trendable)
+            trend = trends.LinkTrend(card, trends.link_history(session, card_id))
+            return TrendingLink(trend, cards.views_of(session, [card])[0], trendable, False)
+
+        found: TrendingLink = await self._act(actor, work)
+        return found
 
     async def review_tag(self, actor: Account, tag_id: str, trendable: bool) -> TrendingTag:
         def work(session: Session, me: Account) -> TrendingTag:

@@ -9,6 +9,7 @@ from bocage.kernel.context import Context
 from bocage.services.accounts import AccountService
 from bocage.services.admin import AdminService
 from bocage.services.auth import AuthService
+from bocage.services.cards import CardService
 from bocage.services.conversations import ConversationService
 from bocage.services.filters import FilterService
 from bocage.services.graph import GraphService
@@ -21,10 +22,12 @@ from bocage.services.notifications import NotificationService
 from bocage.services.ports import (
     DomainRulesCache,
     Downloads,
+    HtmlReader,
     ImageProcessor,
     Logins,
     Lookups,
     MediaStore,
+    Pages,
     PushCrypto,
     PushSender,
     SignatureChecks,
@@ -49,6 +52,7 @@ class Services:
     accounts: AccountService
     admin: AdminService
     auth: AuthService
+    cards: CardService
     conversations: ConversationService
     filters: FilterService
     graph: GraphService
@@ -85,6 +89,8 @@ class Services:
         checks: SignatureChecks,
         push_crypto: PushCrypto,
         push_sender: PushSender,
+        pages: Pages,
+        html: HtmlReader,
     ) -> Services:
         media = MediaService(db, ctx, images, storage)
         replication = ReplicationService(db, ctx, storage)
@@ -95,6 +101,16 @@ class Services:
             ),
             admin=AdminService(db, ctx, rules_cache),
             auth=AuthService(db, ctx, logins),
+            cards=CardService(
+                db,
+                ctx,
+                pages=pages,
+                html=html,
+                images=images,
+                storage=storage,
+                downloads=downloads,
+                lookups=lookups,
+            ),
             conversations=ConversationService(db, ctx),
             filters=FilterService(db, ctx),
             graph=GraphService(db, ctx, lookups),

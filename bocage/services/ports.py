@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from bocage.core.cards.extract import PageMeta
+from bocage.core.cards.links import Anchor
 from bocage.core.instance.domains import DomainRules
 from bocage.core.media.audiovisual import UploadLimits
 from bocage.core.media.media import Derived, ImagePolicy, ProcessedImage, Upload
@@ -120,6 +122,41 @@ class Downloads(Protocol):
     async def get_file(self, url: str, limit: int, timeout_seconds: float) -> bytes:
         """The body of `url`, of at most `limit` bytes (`FetchError` past it, or on a
         failure: `status` says whether trying again later may help)."""
+
+
+class FetchedPage(Protocol):
+    """A page as the client read it (federation/client.py `Page`)."""
+
+    @property
+    def url(self) -> str: ...  # where it was read, after redirects
+
+    @property
+    def content_type(self) -> str: ...
+
+    @property
+    def charset(self) -> str | None: ...
+
+    @property
+    def body(self) -> bytes: ...  # its first bytes, at most the limit asked for
+
+
+class Pages(Protocol):
+    """Web pages read for link preview cards through the SSRF-safe client
+    (federation/client.py `get_page`)."""
+
+    async def get_page(
+        self, url: str, limit: int, accept: str, timeout_seconds: float = 15.0
+    ) -> FetchedPage:
+        """The page at `url` (redirects followed, each checked), its body cut at `limit`
+        bytes; `FetchError` for any answer but a 200, or when it cannot be read."""
+
+
+class HtmlReader(Protocol):
+    """HTML parsed (adapters/html_meta.py, lxml): a page's tags, a post's links."""
+
+    def page_meta(self, body: bytes, charset: str | None = None) -> PageMeta: ...
+
+    def anchors(self, content: str) -> list[Anchor]: ...
 
 
 class PushSender(Protocol):

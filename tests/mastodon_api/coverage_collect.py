@@ -2,8 +2,9 @@
 docs/mastodon_api.md (scripts/mastodon_coverage.py).
 
 Alice, bob and root (an admin) make a little of everything through Mastodon.py (posts with a
-poll, an image, a hashtag, a mention, a reply, an edit; follows, favourites, boosts, lists,
-filters, a scheduled post, a direct message…), then every read Mastodon.py has is called once.
+poll, an image, a hashtag, a mention, a reply, an edit, a link to a page a small web server
+serves here, for its preview card; follows, favourites, boosts, lists, filters, a scheduled
+post, a direct message…), then every read Mastodon.py has is called once.
 The raw JSON of each answer is recorded (through a `requests` hook: Mastodon.py's own objects
 fill every field they do not get with None, so they cannot tell absent from null), but only
 for the request that method is documented to send (never for the instance lookups Mastodon.py
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import io
 import json
 import sys
 import tempfile
@@ -34,12 +36,15 @@ from typing import Any
 import http_ece
 import httpx
 import requests
+from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import ec
 from mastodon import Mastodon
+from PIL import Image
 
 from tests import av_files
 from tests.addresses import free_port, loopback
 from tests.federation.helpers import CSRF_RE, PASSWORD, start_node
+from tests.outsider import Outsider
 from tests.processes import NodeProcess
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "mastodon_coverage.py"
@@ -262,7 +267,42 @@ def _until(read: Callable[[], Any], done: Callable[[Any], bool], timeout: float 
         time.sleep(0.1)
 
 
+def card_image() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 32), (40, 120, 60)).save(out, "PNG")
+    return out.getvalue()
+
+
+def page_server(node: NodeProcess) -> Outsider:
+    """A web page alice links to, for its link preview card: on her node's own host (another
+    port), so that its `fediverse:creator` may name her (PreviewCardAuthor.account)."""
+    image = card_image()
+    html = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta property="og:title" content="Hedges of Europe">'
+        '<meta property="og:description" content="Where hedgehogs live.">'
+        '<meta property="og:site_name" content="Hedge Weekly">'
+        '<meta property="og:image" content="/hedges/card.png">'
+        '<meta property="og:image:alt" content="A hedge">'
+        '<meta property="article:published_time" content="2024-05-01T10:00:00Z">'
+        f'<meta name="fediverse:creator" content="@alice@{node.host}:{node.port}">'
+        "</head><body><p>Hedges.</p></body></html>"
+    )
+
+    async def serve(request: web.Request) -> web.Response:
+        if request.path == "/hedges/card.png":
+            return web.Response(body=image, content_type="image/png")
+        return web.Response(text=html, content_type="text/html")
+
+    return Outsider(node.host, (), routes=[("GET", "/hedges/{tail:.*}", serve)])
+
+
 def collect(node: NodeProcess) -> dict[str, dict[str, str]]:
+    with page_server(node).serving() as pages:
+        return _prepare(node, f"{pages.url}/hedges/{time.time_ns()}")
+
+
+def _prepare(node: NodeProcess, link: str) -> dict[str, dict[str, str]]:
     recorder = Recorder()
     alice = Client(node, "alice", recorder)
     bob = Client(node, "bob", recorder)
@@ -303,7 +343,7 @@ def collect(node: NodeProcess) -> dict[str, dict[str, str]]:
     # alice's pushes, to a push service of this collector's own.
     pushes = PushService(node.host)
     try:
-        return _collect(node, recorder, alice, bob, root, carol, carol_id, pushes)
+        return _collect(node, recorder, alice, bob, root, carol, carol_id, pushes, link)
     finally:
         pushes.close()
 
@@ -317,6 +357,7 @@ def _collect(
     carol: Client,
     carol_id: Any,
     pushes: PushService,
+    link: str,
 ) -> dict[str, dict[str, str]]:
     alice_id = alice.api.account_verify_credentials().id
     bob_id = bob.api.account_verify_credentials().id
@@ -349,7 +390,8 @@ def _collect(
         spoiler_text="a dot",
         language="en",
     )
-    if asking is None or pictured is None:
+    linking = alice("status_post", f"Read this: {link}")
+    if asking is None or pictured is None or linking is None:
         raise AssertionError("the node refused alice's posts: nothing to observe")
     carol("status_favourite", pictured.id)  # before bob and root: only ever a later sample
     reply = bob("status_post", "Hedgehog hedges!", in_reply_to_id=pictured.id)
@@ -420,6 +462,7 @@ def _collect(
     _until(lambda: pushes.received, bool)
     for headers, body in list(pushes.received):
         recorder.observations.walk("PushNotification", decrypted(headers, body, push_private))
+    _until(lambda: alice.api.status(linking.id), lambda status: status.card is not None)
     _until(
         lambda: alice.api.timeline_home(), lambda page: reply and reply.id in {s.id for s in page}
     )
@@ -435,6 +478,12 @@ def _collect(
     root("suggestions_v2")
     root("admin_account", carol_id)
     alice.sent("oauth_userinfo", "GET", "/oauth/userinfo")
+    # The link's card, on its post, trending, and in the moderators' list.
+    alice("status", linking.id)
+    alice("timeline_link", link)
+    trending = root.api.admin_trending_links()
+    if trending:
+        root("admin_approve_trending_link", trending[0].id)
     if "-v" in sys.argv:
         print("\n".join(recorder.refused), file=sys.stderr)
     return recorder.observations.as_json()  # type: ignore[no-any-return]

@@ -58,8 +58,9 @@ ALLOWED: dict[Key, str] = {
     # (their refusals are validated in the scenario).
     ("POST", "/api/v1/statuses/{id:id}/translate"): "no translation service: a 403, as "
     "Mastodon without one (docs/mastodon_api.md).",
-    ("GET", "/api/v1/timelines/link"): "no link previews, so no trending links: a 404 for "
-    "every URL, as Mastodon answers one not among its trending links.",
+    ("GET", "/api/v1/timelines/link"): "this sweep's links lead to pages no node can read "
+    "(no network), so nothing trends: a 404, as Mastodon answers a URL not among its "
+    "trending links; the link timeline itself: tests/mastodon_api/test_cards.py.",
     # The instance slice: refusals only, or not in the description.
     ("GET", "/api/v1/instance/terms_of_service"): "Bocage publishes no terms of service: "
     "404, as Mastodon without any (tests/mastodon_api/test_instance_api.py).",
@@ -101,8 +102,8 @@ ALLOWED.update(
 
 ALWAYS_EMPTY: dict[Key, str] = {
     ("GET", "/api/v1/custom_emojis"): "Bocage has no custom emojis.",
-    ("GET", "/api/v1/trends/links"): "trending links need link previews, which Bocage does "
-    "not make.",
+    ("GET", "/api/v1/trends/links"): "this sweep's links lead to pages no node can read (no "
+    "network), so no card trends; trending links: tests/mastodon_api/test_cards.py.",
     ("GET", "/api/v1/instance/peers"): "peers are the domains of remote accounts: one node "
     "knows none (the items are plain strings).",
 }

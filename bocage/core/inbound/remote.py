@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bocage.core.accounts import accounts
 from bocage.core.authorship import activities
+from bocage.core.cards import cards
 from bocage.core.inbound.verdicts import Verdict, refused
 from bocage.core.media import media
 from bocage.core.media import remote as remote_media
@@ -348,6 +349,7 @@ def receive_post(session: Session, author: Account, note: RemotePost) -> Post | 
         .values(statuses_count=Account.statuses_count + 1, last_status_at=published)
     )
     enqueue(session, "post.created", {"post_id": post.id})
+    cards.crawl_later(session, post, local=False)
     return post
 
 
@@ -425,6 +427,7 @@ def update_post(session: Session, author: Account, note: RemotePost) -> Post | N
     if note.content == post.content and note.spoiler_text == post.spoiler_text:
         return post  # a repeated Update, or one that changed nothing shown
     posts.keep_version(session, post)
+    content_before = post.content
     post.content = note.content
     post.spoiler_text = note.spoiler_text[:500]
     post.edited_at = note.updated or now()
@@ -432,6 +435,7 @@ def update_post(session: Session, author: Account, note: RemotePost) -> Post | N
     session.query(PostTag).filter(PostTag.post_id == post.id).delete()
     _save_mentions_and_tags(session, post, note)
     enqueue(session, "post.updated", {"post_id": post.id})
+    cards.edited(session, post, content_before, local=False)
     return post
 
 

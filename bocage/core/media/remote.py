@@ -24,7 +24,7 @@ from bocage.core.reading.visibility import Visibility
 from bocage.crypto.keys import KeyFormatError, decode_multibase_base58btc
 from bocage.kernel.clock import now
 from bocage.kernel.ids import new_id
-from bocage.store.models import Account, MediaFile, Post
+from bocage.store.models import Account, MediaFile, Post, PreviewCard
 from bocage.store.queue import enqueue
 from bocage.store.sql import update_rows
 
@@ -324,7 +324,7 @@ def unused(session: Session, keys: Iterable[str]) -> list[str]:
 
 def _in_use(session: Session, key: str) -> bool:
     """Whether a row still shows the file `key` (an upload, another cached copy of the same
-    bytes, a local profile's picture)."""
+    bytes, a local profile's picture, a link preview card's image)."""
     media = select(MediaFile.id).where(
         or_(
             MediaFile.storage_key == key,
@@ -333,9 +333,11 @@ def _in_use(session: Session, key: str) -> bool:
         )
     )
     profile = select(Account.id).where(or_(Account.avatar == key, Account.header == key))
+    card = select(PreviewCard.id).where(PreviewCard.image_key == key)
     return (
         session.execute(media.limit(1)).first() is not None
         or session.execute(profile.limit(1)).first() is not None
+        or session.execute(card.limit(1)).first() is not None
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bocage.core.accounts import accounts
 from bocage.core.authorship import activities, authoring
+from bocage.core.cards import cards
 from bocage.core.content import text
 from bocage.core.graph import lists
 from bocage.core.media import media
@@ -197,6 +198,7 @@ def publish(session: Session, ctx: Context, author: Account, draft: PostDraft) -
         published=post.created_at,
     )
     _fan_out_later(session, post, mentions=bool(mentioned))
+    cards.crawl_later(session, post, local=True)
     # Last, the statements that lock the author's row: posts by one author wait for each
     # other from here to the commit, so nothing slow may come after this point.
     authoring.append(session, author, create, signed_note)
@@ -260,6 +262,7 @@ def edit(
     parsed = validate(draft, ctx.settings.max_post_chars)
     mentioned = _resolve_mentions(session, ctx, author, parsed.mentions)
     keep_version(session, post)
+    content_before = post.content
     post.content = _render(ctx, draft.text, mentioned)
     post.source = draft.text
     post.spoiler_text = draft.spoiler_text.strip()
@@ -297,6 +300,7 @@ def edit(
     if quote is not None:
         quotes.request(session, ctx, author, quote, signed_note.document)
     enqueue(session, "post.updated", {"post_id": post.id})
+    cards.edited(session, post, content_before, local=True)
     return post
 
 

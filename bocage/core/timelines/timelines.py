@@ -19,6 +19,8 @@ from sqlalchemy import BindParameter, Select, and_, bindparam, exists, or_, sele
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from bocage.core.cards.cards import CardView
+from bocage.core.cards.cards import of_posts as cards_of_posts
 from bocage.core.instance import domains
 from bocage.core.media import media
 from bocage.core.polls import polls
@@ -154,6 +156,7 @@ class PostView:
     poll: polls.PollView | None = None
     children: list[PostView] = field(default_factory=list)  # replies, in thread views
     quote: QuotedView | None = None  # what it quotes (a page's web views; None: nothing)
+    card: CardView | None = None  # its link preview card, once read (core/cards)
 
     @property
     def shown(self) -> PostView:
@@ -562,8 +565,10 @@ def _views(
     found_polls = polls.of_polls(session, with_polls, viewer.id if viewer else None)  # same
     with_quotes = [row.post.quote_id for row in rows.values() if row.post.quote_id]
     quotes = {} if nested else _quoted(session, viewer, with_quotes)  # same
+    with_cards = [post_id for post_id, row in rows.items() if row.post.card_id]
+    found_cards = cards_of_posts(session, with_cards)  # same
 
-    loaded = _Loaded(rows, attached, found_polls, quotes)
+    loaded = _Loaded(rows, attached, found_polls, quotes, found_cards)
     return [loaded.view(post_id) for post_id in ids if post_id in rows]
 
 
@@ -604,6 +609,7 @@ class _Loaded:
     attached: dict[int, list[MediaFile]]
     polls: dict[int, Any]
     quotes: dict[int, QuotedView]
+    cards: dict[int, CardView]
 
     def view(self, post_id: int) -> PostView:
         row = self.rows[post_id]
@@ -619,6 +625,7 @@ class _Loaded:
             media=self.attached.get(post_id, []),
             poll=self.polls.get(row.post.poll_id) if row.post.poll_id else None,
             quote=self.quotes.get(post_id) if row.post.quote_id else None,
+            card=self.cards.get(post_id) if row.post.card_id else None,
         )
 
 

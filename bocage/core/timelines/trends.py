@@ -1,5 +1,6 @@
-"""Trends, from what this node holds: hashtags used by the most people this week, and the
-public posts people interacted with most in the last two days.
+"""Trends, from what this node holds: hashtags used by the most people this week, the public
+posts people interacted with most in the last two days, and the links (preview cards) the
+most people shared this week.
 
 Mastodon has admins review trends before they are shown; a small node has no such staff, so
 these are computed as they are, and only from public posts (nothing anyone shared with a
@@ -20,10 +21,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bocage.core.instance import domains
 from bocage.core.reading.visibility import Visibility, visible_to
-from bocage.core.timelines.timelines import not_muted
+from bocage.core.timelines.timelines import Page, not_muted
 from bocage.kernel.clock import now
 from bocage.kernel.ids import lowest_id_at
-from bocage.store.models import Account, Post, PostTag, TrendReview
+from bocage.store.models import Account, Post, PostCard, PostTag, PreviewCard, TrendReview
 
 TAG_DAYS = 7
 POST_DAYS = 2
@@ -148,3 +149,118 @@ def _not_rejected_post() -> ColumnElement[bool]:
         TrendReview.key == cast(Post.id, String),
         TrendReview.trendable.is_(False),
     )
+
+
+# --- links ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkTrend:
+    """A link (its preview card) shared in the week's public posts, and by how many people
+    each day."""
+
+    card: PreviewCard
+    history: list[DayUse]  # newest day first, TAG_DAYS entries
+
+    @property
+    def accounts(self) -> int:
+        return sum(day.accounts for day in self.history)
+
+
+def links(
+    session: Session, limit: int = 10, offset: int = 0, *, with_rejected: bool = False
+) -> list[LinkTrend]:
+    """The links of the week's public posts, by how many people shared them (Mastodon's
+    Trends::Links counts the same posts: public, no content warning, not sensitive, their
+    authors neither suspended nor silenced). A link a moderator rejected is left out."""
+    rejected = set() if with_rejected else _rejected(session, "link")
+    days = _days()
+    counts: dict[int, dict[datetime, tuple[int, int]]] = defaultdict(dict)
+    for start in days:
+        for card_id, uses, people in session.execute(_day_shares(start)).all():
+            counts[card_id][start] = (uses, people)
+    ranked = sorted(
+        (
+            (sum(by_day.get(day, (0, 0))[1] for day in days), card_id)
+            for card_id, by_day in counts.items()
+            if str(card_id) not in rejected
+        ),
+        key=lambda pair: (-pair[0], -pair[1]),
+    )[offset : offset + limit]
+    wanted = [card_id for _people, card_id in ranked]
+    found = {
+        card.id: card
+        for card in session.execute(select(PreviewCard).where(PreviewCard.id.in_(wanted))).scalars()
+    }
+    return [
+        LinkTrend(found[card_id], [DayUse(day, *counts[card_id].get(day, (0, 0))) for day in days])
+        for card_id in wanted
+        if card_id in found
+    ]
+
+
+def trending_link(session: Session, url: str) -> LinkTrend | None:
+    """The link trend of the card kept for `url` (its own URL, or the URL a post wrote),
+    when it is one: shared in a public post this week and not rejected."""
+    card = session.scalar(select(PreviewCard).where(PreviewCard.url == url))
+    if card is None:
+        card_id = session.scalar(select(PostCard.card_id).where(PostCard.url == url).limit(1))
+        card = session.get(PreviewCard, card_id) if card_id is not None else None
+    if card is None or str(card.id) in _rejected(session, "link"):
+        return None
+    history = link_history(session, card.id)
+    return LinkTrend(card, history) if any(day.uses for day in history) else None
+
+
+def link_history(session: Session, card_id: int) -> list[DayUse]:
+    days = _days()
+    found: dict[datetime, tuple[int, int]] = {}
+    for start in days:
+        query = _day_shares(start).where(PostCard.card_id == card_id)
+        for _card, uses, people in session.execute(query).all():
+            found[start] = (uses, people)
+    return [DayUse(day, *found.get(day, (0, 0))) for day in days]
+
+
+def _day_shares(start: datetime) -> Select[int, int, int]:
+    end = start + timedelta(days=1)
+    return (
+        select(PostCard.card_id, func.count(), func.count(Post.account_id.distinct()))
+        .join(Post, Post.id == PostCard.post_id)
+        .join(Account, Account.id == Post.account_id)
+        .where(
+            Post.id >= lowest_id_at(start),
+            Post.id < lowest_id_at(end),
+            Post.visibility == Visibility.PUBLIC,
+            Post.spoiler_text == "",
+            Post.sensitive.is_(False),
+            Account.suspended.is_(False),
+            ~domains.silenced_account(Account.domain),
+            ~domains.silenced_person(Account.id),
+        )
+        .group_by(PostCard.card_id)
+    )
+
+
+def link_posts(session: Session, viewer_id: int | None, card_id: int, page: Page) -> list[int]:
+    """Ids of the public posts that show the card, newest first, as `viewer_id` may see
+    them (Mastodon's link timeline)."""
+    page = page.bounded()
+    query = (
+        select(Post.id)
+        .join(Account, Account.id == Post.account_id)
+        .where(
+            Post.card_id == card_id,
+            Post.visibility == Visibility.PUBLIC,
+            Account.suspended.is_(False),
+            ~domains.silenced_account(Account.domain),
+            ~domains.silenced_person(Account.id),
+            visible_to(viewer_id),
+            not_muted(viewer_id),
+        )
+    )
+    if page.max_id is not None:
+        query = query.where(Post.id < page.max_id)
+    if page.min_id is not None:
+        query = query.where(Post.id > page.min_id)
+    return list(session.execute(query.order_by(Post.id.desc()).limit(page.limit)).scalars())

@@ -95,11 +95,16 @@ def _names(values: dict[str, Any], name: str) -> tuple[str, ...]:
 
 
 async def link(request: Request) -> Response:
-    """Posts sharing a trending link (Mastodon 4.3): this node makes no link preview cards,
-    so no link trends (`/api/v1/trends/links` is empty), and Mastodon answers a URL that is
-    not among its trending links with 404."""
-    await optional(request, "read:statuses")
-    raise NotFound("Record not found")
+    """The public posts sharing a trending link (Mastodon 4.3), newest first: `url` is the
+    link as `/api/v1/trends/links` gives it (or as a post wrote it); a URL that is not among
+    the trending links is a 404, as Mastodon answers."""
+    grant = await optional(request, "read:statuses")
+    viewer = grant.account if grant else None
+    url = request.query_params.get("url", "").strip()
+    if not url:
+        raise NotFound("Record not found")
+    found = services_of(request).cards.link_timeline(viewer, url, page_of(request))
+    return await _answer(request, found, viewer, "public")
 
 
 routes = [

@@ -45,9 +45,15 @@ async def statuses(request: Request) -> Response:
     return json(answer, headers=_next_link(request, offset, len(answer), limit))
 
 
-async def links(_request: Request) -> Response:
-    """Trending links need link previews (preview cards), which this node does not make."""
-    return json([])
+async def links(request: Request) -> Response:
+    """The links the most people shared this week, as PreviewCards with their history."""
+    limit, offset = _window(request, 10, 20)
+    services = services_of(request)
+    found = await services.cards.trending_links(limit, offset)
+    answer = [
+        entities.preview_card(services.ctx, shown, history=trend.history) for trend, shown in found
+    ]
+    return json(answer, headers=_next_link(request, offset, len(answer), limit))
 
 
 routes = [

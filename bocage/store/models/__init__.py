@@ -17,6 +17,7 @@ from bocage.store.models.accounts import (
 )
 from bocage.store.models.auth import OAuthApp, OAuthCode, OAuthToken, WebSession
 from bocage.store.models.base import Base, UTCDateTime
+from bocage.store.models.cards import PostCard, PreviewCard
 from bocage.store.models.federation import InboundActivity, RemoteActor, RemoteHost
 from bocage.store.models.filters import Filter, FilterKeyword, FilterStatus
 from bocage.store.models.graph import (
@@ -129,8 +130,10 @@ __all__ = [
     "Poll",
     "PollVote",
     "Post",
+    "PostCard",
     "PostEdit",
     "PostTag",
+    "PreviewCard",
     "Quote",
     "RemoteActor",
     "RemoteHost",

@@ -67,6 +67,9 @@ class Post(Base):
     # nothing); and how many accepted quotes quote it (Mastodon's `quotes_count`).
     quote_id: Mapped[int | None] = mapped_column(BigInteger)
     quotes_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Its link preview card (`preview_cards.id`, through `post_cards`), so that pages
+    # without cards skip looking (NULL: none). No foreign key, as `poll_id`.
+    card_id: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         Index("ix_posts_account_id_id", "account_id", "id"),

@@ -1,7 +1,6 @@
-"""Admin trends (docs.joinmastodon.org/methods/admin/trends): every trending hashtag and post
-with the moderators' verdicts, and approving or rejecting one (a rejected one is no longer
-shown in `/api/v1/trends`). Trending links need link previews, which this node does not
-make: the list is empty and no link can be reviewed (404)."""
+"""Admin trends (docs.joinmastodon.org/methods/admin/trends): every trending hashtag, post and
+link with the moderators' verdicts, and approving or rejecting one (a rejected one is no
+longer shown in `/api/v1/trends`)."""
 
 from __future__ import annotations
 
@@ -11,9 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bocage.mastodon_api import views
+from bocage.mastodon_api import entities, views
 from bocage.mastodon_api.admin_entities import admin_tag
-from bocage.mastodon_api.auth import ApiError
 from bocage.mastodon_api.http import count_param, json, services_of
 from bocage.mastodon_api.routes.admin.common import admin, path_id
 
@@ -45,7 +43,21 @@ async def statuses(request: Request) -> Response:
 
 async def links(request: Request) -> Response:
     await admin(request, READ)
-    return json([])
+    limit = count_param(request.query_params.get("limit"), "limit", 20) or 10
+    services = services_of(request)
+    found = await services.admin.trending_links(limit)
+    return json([_admin_link(services.ctx, one) for one in found])
+
+
+def _admin_link(ctx: Any, one: Any) -> dict[str, Any]:
+    """Mastodon's Admin::Trends::Link: the trending link's PreviewCard, with its id and the
+    moderators' verdict."""
+    return {
+        **entities.preview_card(ctx, one.shown, history=one.trend.history),
+        "id": str(one.trend.card.id),
+        "trendable": one.trendable,
+        "requires_review": one.requires_review,
+    }
 
 
 def _tag_review(trendable: bool) -> Any:
@@ -74,9 +86,14 @@ def _post_review(trendable: bool) -> Any:
     return route
 
 
-async def link_review(request: Request) -> Response:
-    await admin(request, WRITE)
-    raise ApiError("Record not found", 404)
+def _link_review(trendable: bool) -> Any:
+    async def route(request: Request) -> Response:
+        caller = await admin(request, WRITE)
+        services = services_of(request)
+        one = await services.admin.review_link(caller, path_id(request), trendable)
+        return json(_admin_link(services.ctx, one))
+
+    return route
 
 
 routes = [
@@ -87,6 +104,6 @@ routes = [
     Route("/api/v1/admin/trends/tags/{id}/reject", _tag_review(False), methods=["POST"]),
     Route("/api/v1/admin/trends/statuses/{id}/approve", _post_review(True), methods=["POST"]),
     Route("/api/v1/admin/trends/statuses/{id}/reject", _post_review(False), methods=["POST"]),
-    Route("/api/v1/admin/trends/links/{id}/approve", link_review, methods=["POST"]),
-    Route("/api/v1/admin/trends/links/{id}/reject", link_review, methods=["POST"]),
+    Route("/api/v1/admin/trends/links/{id}/approve", _link_review(True), methods=["POST"]),
+    Route("/api/v1/admin/trends/links/{id}/reject", _link_review(False), methods=["POST"]),
 ]
