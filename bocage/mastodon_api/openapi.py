@@ -266,6 +266,12 @@ def describe(routes: Sequence[BaseRoute], claims: Claims) -> dict[str, Any]:
             operation["deprecated"] = True
             operation["description"] = f"The older name of {template}, still routed by Mastodon."
             paths.setdefault(alias, {})["get"] = operation
+    # OpenID Connect lets a client POST the userinfo request too (Mastodon's Doorkeeper route).
+    info = paths.get("/oauth/userinfo", {})
+    if "get" in info and serving_route(routes, "post", "/oauth/userinfo") is not None:
+        posted = info["post"] = copy.deepcopy(info["get"])
+        posted["operationId"] += "Post"
+        posted["description"] = "The same as GET: OpenID Connect lets a client POST it."
     for (method, template), operation in ADDITIONS.items():
         if serving_route(routes, method, template) is not None:
             added = paths.setdefault(template, {})[method] = copy.deepcopy(operation)
