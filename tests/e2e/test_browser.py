@@ -39,7 +39,7 @@ def create_admin(page: Page, site: Site) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Admin: instance settings")
 
     page.get_by_label("Name", exact=True).fill(site.instance_name)
-    page.get_by_label("Rules (one per line)").fill("Be kind.\nNo spam.")
+    page.get_by_label("Rules (one per line").fill("Be kind.\nNo spam.")
     page.get_by_label("Anyone can sign up").check()
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Instance settings saved.")
