@@ -35,7 +35,7 @@ async def read(request: Request) -> Response:
 
 routes = [
     Route("/api/v1/annual_reports", index, methods=["GET"]),
-    Route("/api/v1/annual_reports/{year:int}", show, methods=["GET"]),
-    Route("/api/v1/annual_reports/{year:int}/state", state, methods=["GET"]),
-    Route("/api/v1/annual_reports/{year:int}/read", read, methods=["POST"]),
+    Route("/api/v1/annual_reports/{year:id}", show, methods=["GET"]),
+    Route("/api/v1/annual_reports/{year:id}/state", state, methods=["GET"]),
+    Route("/api/v1/annual_reports/{year:id}/read", read, methods=["POST"]),
 ]
