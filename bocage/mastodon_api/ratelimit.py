@@ -136,7 +136,7 @@ class RateLimits:
             if is_paging(scope.get("query_string", b"")):
                 found.append((self.paging, person or anyone))
         specific = specific_limit(scope["method"], scope["path"])
-        if specific is not None and person is not None:
+        if specific is not None and person is not None and self.general.requests:
             found.append((specific, person))
         return found
 
