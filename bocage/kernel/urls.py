@@ -49,6 +49,10 @@ class Urls:
     def featured(self, username: str) -> str:
         return f"{self.base}/users/{username}/collections/featured"
 
+    def featured_collection(self, username: str, collection_id: int) -> str:
+        """A collection of accounts (Mastodon 4.6's FeaturedCollection)."""
+        return f"{self.base}/users/{username}/featured_collections/{collection_id}"
+
     def featured_tags(self, username: str) -> str:
         return f"{self.base}/users/{username}/collections/tags"
 

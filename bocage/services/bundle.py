@@ -9,6 +9,7 @@ from bocage.kernel.context import Context
 from bocage.services.accounts import AccountService
 from bocage.services.admin import AdminService
 from bocage.services.auth import AuthService
+from bocage.services.collections import CollectionService
 from bocage.services.conversations import ConversationService
 from bocage.services.filters import FilterService
 from bocage.services.graph import GraphService
@@ -48,6 +49,7 @@ class Services:
     accounts: AccountService
     admin: AdminService
     auth: AuthService
+    collections: CollectionService
     conversations: ConversationService
     filters: FilterService
     graph: GraphService
@@ -93,6 +95,7 @@ class Services:
             ),
             admin=AdminService(db, ctx, rules_cache),
             auth=AuthService(db, ctx, logins),
+            collections=CollectionService(db, ctx),
             conversations=ConversationService(db, ctx),
             filters=FilterService(db, ctx),
             graph=GraphService(db, ctx, lookups),

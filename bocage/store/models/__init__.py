@@ -17,6 +17,7 @@ from bocage.store.models.accounts import (
 )
 from bocage.store.models.auth import OAuthApp, OAuthCode, OAuthToken, WebSession
 from bocage.store.models.base import Base, UTCDateTime
+from bocage.store.models.collections import Collection, CollectionItem
 from bocage.store.models.federation import InboundActivity, RemoteActor, RemoteHost
 from bocage.store.models.filters import Filter, FilterKeyword, FilterStatus
 from bocage.store.models.graph import (
@@ -87,6 +88,8 @@ __all__ = [
     "Block",
     "Bookmark",
     "CanonicalEmailBlock",
+    "Collection",
+    "CollectionItem",
     "ConversationPost",
     "DomainAllow",
     "DomainBlock",
