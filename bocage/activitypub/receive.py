@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bocage.core.accounts import moves
 from bocage.core.authorship import authoring
+from bocage.core.collections import featuring
 from bocage.core.graph import graph
 from bocage.core.inbound import remote, verdicts
 from bocage.core.inbound.verdicts import APPLIED, Verdict, refused
@@ -93,7 +94,7 @@ class Receiver:
             case "Update":
                 return await self.update(actor)
             case "Delete":
-                return await self.db.write(_delete_post, actor, activity.object_id)
+                return await self.db.write(_delete, actor, activity.object_id)
             case "Follow":
                 return await self.db.write(_follow, self.ctx, actor, activity)
             case "Accept" | "Reject":
@@ -110,6 +111,8 @@ class Receiver:
                 return await self.move(actor)
             case "Add" | "Remove":
                 return await self.feature(actor)
+            case "FeatureRequest":
+                return await self.db.write(_feature_request, self.ctx, actor, activity)
             case "Flag":
                 if (await self.federation.domain_rules()).rejects_reports(actor.domain or ""):
                     return refused(f"reports from {actor.domain} are not accepted here")
@@ -185,7 +188,14 @@ class Receiver:
 
     async def feature(self, actor: Account) -> Verdict:
         """A post of the actor's added to (or removed from) its featured collection: a pin.
-        Other collections (Lemmy's moderators, a community's featured posts) are ignored."""
+        Other collections (Lemmy's moderators, a community's featured posts, Mastodon 4.6's
+        collections of accounts) are ignored."""
+        obj = self.incoming.object
+        if isinstance(obj, dict) and normalize.type_of(obj) in (
+            "FeaturedCollection",
+            "FeaturedItem",
+        ):
+            return refused("collections of accounts of other servers are not kept here")
         target, post_uri = self.incoming.target, self.incoming.object_id
         if not target or not post_uri or not normalize.same_origin(target, actor.uri):
             return refused("only the actor's own featured collection is followed here")
@@ -216,6 +226,13 @@ def _delete_actor(session: Session, uri: str) -> Verdict:
     return APPLIED
 
 
+def _delete(session: Session, actor: Account, uri: str | None) -> Verdict:
+    """A post deleted, or the consent to be in a collection here withdrawn (FEP-7aa9)."""
+    if uri and featuring.authorization_deleted(session, actor, uri):
+        return APPLIED
+    return _delete_post(session, actor, uri)
+
+
 def _delete_post(session: Session, actor: Account, uri: str | None) -> Verdict:
     if not uri:
         return refused("the Delete names no object")
@@ -244,8 +261,12 @@ def _follow(session: Session, ctx: Context, actor: Account, activity: Incoming) 
 
 
 def _answer(session: Session, actor: Account, activity: Incoming) -> Verdict:
-    """Accept/Reject of a follow request a local account sent to `actor`."""
+    """Accept/Reject of a follow request a local account sent to `actor`, or of a
+    FeatureRequest (to be in a local collection, FEP-7aa9)."""
     follow_id = activity.object_id
+    result = normalize.uri_of(activity.raw.get("result"))
+    if follow_id and featuring.answered(session, actor, follow_id, activity.type, result):
+        return APPLIED
     row = session.execute(
         select(Follow).where(Follow.uri == follow_id, Follow.target_id == actor.id)
     ).scalar_one_or_none()
@@ -349,6 +370,20 @@ def _reported_account(session: Session, uris: list[str]) -> Account | None:
         if author is not None and author.domain is None:
             return author
     return None
+
+
+def _feature_request(session: Session, ctx: Context, actor: Account, activity: Incoming) -> Verdict:
+    """Another server asks whether a local account may be in `actor`'s collection: answered
+    at once, Accept or Reject (FEP-7aa9)."""
+    member = _local_target(session, activity.object_id)
+    if member is None:
+        return _not_local(activity.object_id)
+    collection = normalize.uri_of(activity.raw.get("instrument"))
+    if not collection:
+        raise normalize.Malformed("a FeatureRequest names no collection (instrument)")
+    if not featuring.receive_request(session, ctx, actor, member, activity.id, collection):
+        return refused(f"{member.uri} does not consent to be featured by {actor.uri}: rejected")
+    return APPLIED
 
 
 def _block(session: Session, ctx: Context, actor: Account, activity: Incoming) -> Verdict:

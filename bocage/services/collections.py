@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bocage.core.collections import collections
 from bocage.core.collections.collections import CollectionView, Draft
+from bocage.kernel.context import Context
 from bocage.services.accounts import shown_account
 from bocage.services.unit import Query, Service
 from bocage.store.models import Account, CollectionItem
@@ -40,31 +41,31 @@ class CollectionService(Service):
 
         def load(session: Session) -> tuple[list[CollectionView], bool]:
             account = shown_account(session, account_id)
-            return collections.featuring(session, account, viewer.id, offset=offset, limit=limit)
+            return collections.featured_in(session, account, viewer.id, offset=offset, limit=limit)
 
         return self._query(load)
 
     async def create(
         self, curator: Account, draft: Draft, account_ids: Iterable[int]
     ) -> CollectionView:
-        return await self._db.write(_create, curator.id, draft, list(account_ids))
+        return await self._db.write(_create, self._ctx, curator.id, draft, list(account_ids))
 
     async def update(self, curator: Account, collection_id: int, draft: Draft) -> CollectionView:
-        return await self._db.write(_update, curator.id, collection_id, draft)
+        return await self._db.write(_update, self._ctx, curator.id, collection_id, draft)
 
     async def delete(self, curator: Account, collection_id: int) -> None:
-        await self._db.write(_delete, curator.id, collection_id)
+        await self._db.write(_delete, self._ctx, curator.id, collection_id)
 
     async def add(
         self, curator: Account, collection_id: int, account_id: int | None
     ) -> CollectionItem:
-        return await self._db.write(_add, curator.id, collection_id, account_id)
+        return await self._db.write(_add, self._ctx, curator.id, collection_id, account_id)
 
     async def remove(self, curator: Account, collection_id: int, item_id: int) -> None:
-        await self._db.write(_remove, curator.id, collection_id, item_id)
+        await self._db.write(_remove, self._ctx, curator.id, collection_id, item_id)
 
     async def revoke(self, member: Account, collection_id: int, item_id: int) -> None:
-        await self._db.write(_revoke, member.id, collection_id, item_id)
+        await self._db.write(_revoke, self._ctx, member.id, collection_id, item_id)
 
 
 def _me(session: Session, account_id: int) -> Account:
@@ -74,28 +75,34 @@ def _me(session: Session, account_id: int) -> Account:
 
 
 def _create(
-    session: Session, curator_id: int, draft: Draft, account_ids: list[int]
+    session: Session, ctx: Context, curator_id: int, draft: Draft, account_ids: list[int]
 ) -> CollectionView:
-    return collections.create(session, _me(session, curator_id), draft, account_ids)
+    return collections.create(session, ctx, _me(session, curator_id), draft, account_ids)
 
 
-def _update(session: Session, curator_id: int, collection_id: int, draft: Draft) -> CollectionView:
-    return collections.update(session, _me(session, curator_id), collection_id, draft)
+def _update(
+    session: Session, ctx: Context, curator_id: int, collection_id: int, draft: Draft
+) -> CollectionView:
+    return collections.update(session, ctx, _me(session, curator_id), collection_id, draft)
 
 
-def _delete(session: Session, curator_id: int, collection_id: int) -> None:
-    collections.delete_collection(session, _me(session, curator_id), collection_id)
+def _delete(session: Session, ctx: Context, curator_id: int, collection_id: int) -> None:
+    collections.delete_collection(session, ctx, _me(session, curator_id), collection_id)
 
 
 def _add(
-    session: Session, curator_id: int, collection_id: int, account_id: int | None
+    session: Session, ctx: Context, curator_id: int, collection_id: int, account_id: int | None
 ) -> CollectionItem:
-    return collections.add(session, _me(session, curator_id), collection_id, account_id)
+    return collections.add(session, ctx, _me(session, curator_id), collection_id, account_id)
 
 
-def _remove(session: Session, curator_id: int, collection_id: int, item_id: int) -> None:
-    collections.remove(session, _me(session, curator_id), collection_id, item_id)
+def _remove(
+    session: Session, ctx: Context, curator_id: int, collection_id: int, item_id: int
+) -> None:
+    collections.remove(session, ctx, _me(session, curator_id), collection_id, item_id)
 
 
-def _revoke(session: Session, member_id: int, collection_id: int, item_id: int) -> None:
-    collections.revoke(session, _me(session, member_id), collection_id, item_id)
+def _revoke(
+    session: Session, ctx: Context, member_id: int, collection_id: int, item_id: int
+) -> None:
+    collections.revoke(session, ctx, _me(session, member_id), collection_id, item_id)

@@ -7,18 +7,17 @@
 - anyone may read a collection and an account's collections, but not someone the curator
   blocks, or whose server the curator blocks (404 for one, an empty list for the other);
   others than the curator see only `discoverable` ones in the list, and only accepted items;
-- an account may be put in a collection if it is discoverable (it consents to be featured
-  by being discoverable, as on Mastodon, whose local accounts answer `automatic` then and
-  `denied` otherwise), is not the curator's blocker nor blocked by the curator; then its
-  item is `accepted` at once;
+- an account may be put in a collection unless a block stands between it and the curator
+  (or the curator blocks its server); one of this node must be discoverable (it consents to
+  be featured by being discoverable, as on Mastodon, whose local accounts answer `automatic`
+  then and `denied` otherwise), and its item is `accepted` at once;
 - the account put in a collection may take itself out (`revoke`): its item stays, as
   `revoked`, so that it is not listed and cannot be added again;
 - the curator takes an item out by deleting it.
 
-Accounts of other servers cannot be put in a collection yet: Mastodon asks their server
-with a `FeatureRequest` (FEP-7aa9) and the item waits as `pending` until a
-`FeatureAuthorization` comes back; Bocage does not federate collections yet, so it refuses
-rather than keep an item nobody will ever answer.
+An account of another server is asked first (`featuring.py`, FEP-7aa9): its item waits as
+`pending` until its server answers. What other servers are told of a collection is
+`featuring.py`'s too.
 """
 
 from __future__ import annotations
@@ -29,8 +28,10 @@ from dataclasses import dataclass
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from bocage.core.collections import featuring
 from bocage.core.graph import graph
 from bocage.kernel.clock import now
+from bocage.kernel.context import Context
 from bocage.kernel.errors import Forbidden, InvalidInput, NotFound
 from bocage.kernel.ids import new_id
 from bocage.store.models import Account, Block, Collection, CollectionItem
@@ -122,7 +123,7 @@ def of_account(
     return [_view(session, row, account, viewer_id) for row in rows[:limit]], len(rows) > limit
 
 
-def featuring(
+def featured_in(
     session: Session, account: Account, viewer_id: int, *, offset: int, limit: int
 ) -> tuple[list[CollectionView], bool]:
     """The collections `account` is in (accepted), for that account only (Mastodon:
@@ -171,7 +172,7 @@ def _view(
     if viewer_id is not None:
         blocked = select(Block.target_id).where(Block.account_id == viewer_id)
         query = query.where(CollectionItem.account_id.not_in(blocked))
-    items = [(item, account) for item, account in session.execute(query).tuples()]
+    items = [(item, account) for item, account in session.execute(query).all()]
     return CollectionView(collection, items, curator)
 
 
@@ -189,7 +190,7 @@ def _shut_out(session: Session, curator: Account, viewer_id: int | None) -> bool
 
 
 def create(
-    session: Session, curator: Account, draft: Draft, account_ids: Iterable[int]
+    session: Session, ctx: Context, curator: Account, draft: Draft, account_ids: Iterable[int]
 ) -> CollectionView:
     _check(draft, creating=True)
     count = session.execute(
@@ -221,13 +222,22 @@ def create(
     session.add(collection)
     session.flush()
     for position, member in enumerate(members, start=1):
-        session.add(_item(collection.id, member.id, position))
+        item = _item(collection.id, member, position)
+        session.add(item)
+        if member.domain is not None:
+            featuring.request(session, ctx, curator, collection, item)
     session.flush()
-    return _view(session, collection, curator, curator.id)
+    view = _view(session, collection, curator, curator.id)
+    document = featuring.featured_collection(ctx, curator, collection, view.items)
+    featuring.announce(session, ctx, curator, "Add", document, collection=collection)
+    return view
 
 
-def update(session: Session, curator: Account, collection_id: int, draft: Draft) -> CollectionView:
+def update(
+    session: Session, ctx: Context, curator: Account, collection_id: int, draft: Draft
+) -> CollectionView:
     collection = _owned(session, curator, collection_id)
+    was_discoverable = collection.discoverable
     _check(draft, creating=False)
     if draft.name is not None:
         collection.name = draft.name.strip()
@@ -243,17 +253,28 @@ def update(session: Session, curator: Account, collection_id: int, draft: Draft)
         collection.discoverable = draft.discoverable
     collection.updated_at = now()
     session.flush()
-    return _view(session, collection, curator, curator.id)
+    view = _view(session, collection, curator, curator.id)
+    document = featuring.featured_collection(ctx, curator, collection, view.items)
+    if was_discoverable and not collection.discoverable:  # no longer shown elsewhere
+        featuring.announce(session, ctx, curator, "Remove", document["id"], collection=collection,
+                           always=True)  # fmt: skip
+    elif collection.discoverable and not was_discoverable:
+        featuring.announce(session, ctx, curator, "Add", document, collection=collection)
+    else:
+        featuring.announce(session, ctx, curator, "Update", document, collection=collection)
+    return view
 
 
-def delete_collection(session: Session, curator: Account, collection_id: int) -> None:
+def delete_collection(session: Session, ctx: Context, curator: Account, collection_id: int) -> None:
     collection = _owned(session, curator, collection_id)
+    uri = ctx.urls.featured_collection(curator.username, collection.id)
+    featuring.announce(session, ctx, curator, "Remove", uri, collection=collection)
     session.execute(delete(CollectionItem).where(CollectionItem.collection_id == collection.id))
     session.delete(collection)
 
 
 def add(
-    session: Session, curator: Account, collection_id: int, account_id: int | None
+    session: Session, ctx: Context, curator: Account, collection_id: int, account_id: int | None
 ) -> CollectionItem:
     collection = _owned(session, curator, collection_id)
     if account_id is None:
@@ -283,29 +304,49 @@ def add(
             CollectionItem.collection_id == collection.id
         )
     ).scalar_one()
-    item = _item(collection.id, member.id, (last or 0) + 1)
+    item = _item(collection.id, member, (last or 0) + 1)
     session.add(item)
     collection.updated_at = now()
     session.flush()
+    if member.domain is not None:
+        featuring.request(session, ctx, curator, collection, item)
+    else:
+        document = featuring.featured_item(ctx, curator, collection, item, member)
+        featuring.announce(session, ctx, curator, "Add", document, collection=collection)
     return item
 
 
-def remove(session: Session, curator: Account, collection_id: int, item_id: int) -> None:
+def remove(
+    session: Session, ctx: Context, curator: Account, collection_id: int, item_id: int
+) -> None:
     """The curator takes an item out (any state): the row goes."""
     collection = _owned(session, curator, collection_id)
     item = _item_of(session, collection.id, item_id)
+    if item.state == ACCEPTED:
+        featuring.announce(session, ctx, curator, "Remove",
+                           featuring.item_id(ctx, curator, collection, item),
+                           collection=collection)  # fmt: skip
     session.delete(item)
     collection.updated_at = now()
 
 
-def revoke(session: Session, member: Account, collection_id: int, item_id: int) -> None:
-    """The account in an item takes itself out; nobody else may (403)."""
+def revoke(
+    session: Session, ctx: Context, member: Account, collection_id: int, item_id: int
+) -> None:
+    """The account in an item takes itself out; nobody else may (403). Its consent is no
+    longer served, and the curator's followers are told."""
     collection = session.get(Collection, collection_id)
     if collection is None:
         raise NotFound(NOT_FOUND)
     item = _item_of(session, collection.id, item_id)
     if item.account_id != member.id:
         raise Forbidden(NOT_ALLOWED)
+    if item.state == ACCEPTED:
+        curator = session.get(Account, collection.account_id)
+        assert curator is not None
+        featuring.announce(session, ctx, curator, "Remove",
+                           featuring.item_id(ctx, curator, collection, item),
+                           collection=collection)  # fmt: skip
     item.state = REVOKED
 
 
@@ -335,10 +376,6 @@ def _featurable(session: Session, curator: Account, account_id: int) -> Account:
     account = session.get(Account, account_id)
     if account is None or account.suspended:
         raise NotFound(NOT_FOUND)
-    if account.domain is not None:
-        raise Forbidden(
-            "Accounts of other servers cannot be added to collections on this server yet."
-        )
     blocked = session.execute(
         select(Block.account_id).where(
             or_(
@@ -347,17 +384,21 @@ def _featurable(session: Session, curator: Account, account_id: int) -> Account:
             )
         )
     ).first()
-    if blocked is not None or not account.discoverable:
+    if blocked is not None or graph.domain_blocked(session, curator.id, account.domain):
         raise Forbidden(CANNOT_FEATURE)
+    if account.domain is None and not account.discoverable:
+        raise Forbidden(CANNOT_FEATURE)  # its consent, as Mastodon reads a local account's
     return account
 
 
-def _item(collection_id: int, account_id: int, position: int) -> CollectionItem:
+def _item(collection_id: int, member: Account, position: int) -> CollectionItem:
+    """Accepted at once for an account of this node (its consent is its being
+    discoverable); pending for another server's, until it answers."""
     return CollectionItem(
         id=new_id(),
         collection_id=collection_id,
-        account_id=account_id,
-        state=ACCEPTED,
+        account_id=member.id,
+        state=ACCEPTED if member.domain is None else PENDING,
         position=position,
         created_at=now(),
     )

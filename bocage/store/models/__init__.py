@@ -17,7 +17,7 @@ from bocage.store.models.accounts import (
 )
 from bocage.store.models.auth import OAuthApp, OAuthCode, OAuthToken, WebSession
 from bocage.store.models.base import Base, UTCDateTime
-from bocage.store.models.collections import Collection, CollectionItem
+from bocage.store.models.collections import Collection, CollectionItem, FeatureGrant
 from bocage.store.models.federation import InboundActivity, RemoteActor, RemoteHost
 from bocage.store.models.filters import Filter, FilterKeyword, FilterStatus
 from bocage.store.models.graph import (
@@ -96,6 +96,7 @@ __all__ = [
     "EmailDomainBlock",
     "Endorsement",
     "Favourite",
+    "FeatureGrant",
     "FeaturedTag",
     "FeedEntry",
     "Filter",

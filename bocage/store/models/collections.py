@@ -36,7 +36,28 @@ class CollectionItem(Base):
     state: Mapped[str] = mapped_column(String(16))
     position: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
+    # An account of another server: the FeatureRequest sent to it (FEP-7aa9), and the
+    # FeatureAuthorization its server answered with.
+    request_uri: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    approval_uri: Mapped[str | None] = mapped_column(String(500), nullable=True)
     __table_args__ = (
         UniqueConstraint("collection_id", "account_id", name="uq_collection_items_pair"),
         Index("ix_collection_items_account_id", "account_id"),
+        Index("ix_collection_items_request_uri", "request_uri"),
+    )
+
+
+class FeatureGrant(Base):
+    """A local account's consent to be in another server's collection: the
+    FeatureAuthorization it answered a FeatureRequest with, served at its id until revoked."""
+
+    __tablename__ = "feature_grants"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(cascade("accounts.id"))  # the featured, local
+    curator_id: Mapped[int] = mapped_column(cascade("accounts.id"))  # remote
+    collection_uri: Mapped[str] = mapped_column(String(500))
+    request_uri: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    __table_args__ = (
+        UniqueConstraint("account_id", "collection_uri", name="uq_feature_grants_pair"),
     )
