@@ -98,7 +98,7 @@ class Receiver:
             case "Follow":
                 return await self.db.write(_follow, self.ctx, actor, activity)
             case "Accept" | "Reject":
-                return await self.db.write(_answer, actor, activity)
+                return await self.db.write(_answer, self.ctx, actor, activity)
             case "Undo":
                 return await self.db.write(_undo, self.ctx, actor, activity)
             case "Like" | "EmojiReact":
@@ -260,12 +260,12 @@ def _follow(session: Session, ctx: Context, actor: Account, activity: Incoming) 
     return APPLIED
 
 
-def _answer(session: Session, actor: Account, activity: Incoming) -> Verdict:
+def _answer(session: Session, ctx: Context, actor: Account, activity: Incoming) -> Verdict:
     """Accept/Reject of a follow request a local account sent to `actor`, or of a
     FeatureRequest (to be in a local collection, FEP-7aa9)."""
     follow_id = activity.object_id
     result = normalize.uri_of(activity.raw.get("result"))
-    if follow_id and featuring.answered(session, actor, follow_id, activity.type, result):
+    if follow_id and featuring.answered(session, ctx, actor, follow_id, activity.type, result):
         return APPLIED
     row = session.execute(
         select(Follow).where(Follow.uri == follow_id, Follow.target_id == actor.id)

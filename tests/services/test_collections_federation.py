@@ -58,6 +58,8 @@ async def test_a_collection_is_sent_served_and_asks_remote_consent(
     )
     states = {account.username: item.state for item, account in made.items}
     assert states == {"bob": "accepted", "fern": "pending"}  # fern's server is asked first
+    seen = await app_node.services.collections.get(made.collection.id, None)
+    assert [account.username for _item, account in seen.items] == ["bob"]  # pending: curator's
     uri = app_node.ctx.urls.featured_collection("alice", made.collection.id)
 
     # fern is asked, with the collection as instrument; the followers told of the collection.
@@ -100,6 +102,12 @@ async def test_a_collection_is_sent_served_and_asks_remote_consent(
             "accepted",
             authorization,
         )
+        added_item = logged(app_node, alice, "Add")[-1]  # the followers are told
+        assert added_item["target"] == uri
+        assert (added_item["object"]["type"], added_item["object"]["featureAuthorization"]) == (
+            "FeaturedItem",
+            authorization,
+        )
         served = (await web.get(uri.removeprefix(app_node.ctx.urls.base), headers=AS_JSON)).json()
         assert [i["featureAuthorization"] for i in served["orderedItems"]][1] == authorization
 
@@ -114,7 +122,7 @@ async def test_a_collection_is_sent_served_and_asks_remote_consent(
         gone = await web.get(stamp.removeprefix(app_node.ctx.urls.base), headers=AS_JSON)
         assert gone.status_code == 404
     [removed] = logged(app_node, alice, "Remove")
-    assert removed["object"].endswith(f"/items/{bob_item.id}")
+    assert removed["object"].endswith(f"/items/{bob_item.id}") and removed["target"] == uri
 
 
 async def test_a_rejected_request_leaves_the_item_rejected(

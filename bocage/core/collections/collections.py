@@ -312,7 +312,7 @@ def add(
         featuring.request(session, ctx, curator, collection, item)
     else:
         document = featuring.featured_item(ctx, curator, collection, item, member)
-        featuring.announce(session, ctx, curator, "Add", document, collection=collection)
+        featuring.announce(session, ctx, curator, "Add", document, collection=collection, item=True)
     return item
 
 
@@ -325,7 +325,7 @@ def remove(
     if item.state == ACCEPTED:
         featuring.announce(session, ctx, curator, "Remove",
                            featuring.item_id(ctx, curator, collection, item),
-                           collection=collection)  # fmt: skip
+                           collection=collection, item=True)  # fmt: skip
     session.delete(item)
     collection.updated_at = now()
 
@@ -346,7 +346,7 @@ def revoke(
         assert curator is not None
         featuring.announce(session, ctx, curator, "Remove",
                            featuring.item_id(ctx, curator, collection, item),
-                           collection=collection)  # fmt: skip
+                           collection=collection, item=True)  # fmt: skip
     item.state = REVOKED
 
 

@@ -151,10 +151,13 @@ def announce(
     obj: dict[str, Any] | str,
     *,
     collection: Collection,
+    item: bool = False,
     always: bool = False,
 ) -> None:
-    """`Add`, `Update` or `Remove` of a collection (or an item), to the curator's followers,
-    for a discoverable collection (Mastodon federates only those) or when `always`."""
+    """`Add`, `Update` or `Remove` of a collection (or of one of its items: `item`), to the
+    curator's followers, for a discoverable collection (Mastodon federates only those) or
+    when `always`. The target is the curator's `featuredCollections` for a collection, the
+    collection for an item, as Mastodon's serializers have it; an Update has none."""
     if not (collection.discoverable or always):
         return
     activity = activities.wrap(
@@ -165,9 +168,10 @@ def announce(
         to=[ctx.urls.followers(curator.username)],
     )
     activity["@context"] = FEATURE_CONTEXT
-    activity["target"] = ctx.urls.featured_collections(curator.username)
-    if kind != "Update" and isinstance(obj, dict) and obj.get("type") == "FeaturedItem":
+    if item:
         activity["target"] = ctx.urls.featured_collection(curator.username, collection.id)
+    elif kind != "Update":
+        activity["target"] = ctx.urls.featured_collections(curator.username)
     authoring.append(session, curator, activity)
 
 
@@ -190,9 +194,12 @@ def request(
     authoring.append(session, curator, activity)
 
 
-def answered(session: Session, actor: Account, request_uri: str, verdict: str, result: Any) -> bool:
+def answered(
+    session: Session, ctx: Context, actor: Account, request_uri: str, verdict: str, result: Any
+) -> bool:
     """An `Accept` or `Reject` from `actor` of a FeatureRequest sent from here: the item
-    accepted (with the authorization's id) or rejected. False when it answers none."""
+    accepted (with the authorization's id, and the curator's followers told) or rejected.
+    False when it answers none."""
     item = session.execute(
         select(CollectionItem).where(
             CollectionItem.request_uri == request_uri, CollectionItem.account_id == actor.id
@@ -205,6 +212,11 @@ def answered(session: Session, actor: Account, request_uri: str, verdict: str, r
     approval = result if isinstance(result, str) else None
     if verdict == "Accept" and approval and same_origin(approval, actor.uri):
         item.state, item.approval_uri = ACCEPTED, approval
+        collection = session.get(Collection, item.collection_id)
+        curator = session.get(Account, collection.account_id) if collection else None
+        if collection is not None and curator is not None:
+            document = featured_item(ctx, curator, collection, item, actor)
+            announce(session, ctx, curator, "Add", document, collection=collection, item=True)
     else:
         item.state = REJECTED
     return True
