@@ -563,7 +563,7 @@ def collection(ctx: Context, view: Any) -> dict[str, Any]:
     row, curator = view.collection, view.curator
     return {
         "id": str(row.id),
-        "uri": ctx.urls.featured_collection(curator.username, row.id),
+        "uri": row.uri or ctx.urls.featured_collection(curator.username, row.id),
         "url": None,
         "name": row.name,
         "description": row.description or "",

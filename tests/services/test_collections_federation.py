@@ -168,3 +168,81 @@ async def test_a_request_from_another_server_is_answered_by_the_accounts_consent
         "fern", "FeatureRequest", bob.uri, instrument="https://elsewhere.example/c/1"
     )
     assert not (await receive(app_node, elsewhere)).applied
+
+
+async def test_another_servers_collection_is_kept_with_the_consents_that_hold(
+    app_node: Node, outside: Outsider
+) -> None:
+    bob = make_user(app_node, "bob")
+    await app_node.services.accounts.update_profile(bob, ProfileChange(discoverable=True))
+    collection = f"{outside.actor('fern')}/collections/7"
+    # fern's server asked bob first, and bob's consent was given.
+    asks_bob = outside.activity("fern", "FeatureRequest", bob.uri, instrument=collection)
+    assert (await receive(app_node, asks_bob)).applied
+    [accepted] = logged(app_node, bob, "Accept")
+    bobs_stamp = accepted["result"]
+    gales_stamp = f"{outside.actor('gale')}/feature_authorizations/3"
+    outside.serve(
+        {
+            "id": gales_stamp,
+            "type": "FeatureAuthorization",
+            "interactingObject": collection,
+            "interactionTarget": outside.actor("gale"),
+        }
+    )
+
+    def item(member: str, stamp: str) -> dict[str, Any]:
+        return {"type": "FeaturedItem", "featuredObject": member, "featureAuthorization": stamp}
+
+    document = {
+        "id": collection,
+        "type": "FeaturedCollection",
+        "attributedTo": outside.actor("fern"),
+        "name": "Hedge people",
+        "summaryMap": {"en": "<p>They <script>x</script>plant</p>"},
+        "topic": {"type": "Hashtag", "name": "#hedges"},
+        "sensitive": False,
+        "discoverable": True,
+        "orderedItems": [
+            item(bob.uri, bobs_stamp),
+            item(outside.actor("gale"), gales_stamp),
+            item(outside.actor("heath"), f"{outside.actor('heath')}/feature_authorizations/9"),
+        ],
+    }
+    outside.serve(document)
+    added = outside.activity("fern", "Add", document, target=f"{outside.actor('fern')}/fc")
+    assert (await receive(app_node, added)).applied
+
+    fern = await app_node.services.accounts.find(outside.handle("fern"))
+    [kept], more = await app_node.services.collections.of_account(fern.id, None, offset=0, limit=40)
+    assert not more and kept.collection.uri == collection
+    assert (kept.collection.name, kept.collection.language, kept.collection.tag_name) == (
+        "Hedge people",
+        "en",
+        "hedges",
+    )
+    assert "<script>" not in kept.collection.description
+    # heath's consent is not served by its server: heath is not shown as in it.
+    assert [account.username for _item, account in kept.items] == ["bob", "gale"]
+    [featuring_bob], _more = await app_node.services.collections.featuring(
+        bob.id, bob, offset=0, limit=40
+    )
+    assert featuring_bob.collection.uri == collection
+
+    # bob takes himself out: fern's server is told, his consent is no longer served.
+    bob_item = next(item for item, account in kept.items if account.id == bob.id)
+    await app_node.services.collections.revoke(bob, kept.collection.id, bob_item.id)
+    [deleted] = logged(app_node, bob, "Delete")
+    assert (deleted["object"], deleted["to"]) == (bobs_stamp, [outside.actor("fern")])
+    async with client(app_node) as web:
+        gone = await web.get(bobs_stamp.removeprefix(app_node.ctx.urls.base), headers=AS_JSON)
+        assert gone.status_code == 404
+    assert item_of(app_node, bob_item.id).state == "revoked"
+
+    # Removed on its server: forgotten here.
+    removed = outside.activity("fern", "Remove", collection, target=f"{outside.actor('fern')}/fc")
+    assert (await receive(app_node, removed)).applied
+    assert (await app_node.services.collections.of_account(fern.id, None, offset=0, limit=40)) == (
+        [],
+        False,
+    )

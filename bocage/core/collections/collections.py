@@ -36,7 +36,7 @@ from bocage.kernel.errors import Forbidden, InvalidInput, NotFound
 from bocage.kernel.ids import new_id
 from bocage.store.models import Account, Block, Collection, CollectionItem
 
-MAX_ITEMS = 25  # Mastodon's Collection::MAX_ITEMS
+MAX_ITEMS = featuring.MAX_ITEMS  # Mastodon's Collection::MAX_ITEMS
 MAX_COLLECTIONS = 10  # an account's; Mastodon sets it per role (`collection_limit`)
 MAX_NAME = 40  # Mastodon's limit for local collections
 MAX_DESCRIPTION = 100
@@ -341,7 +341,9 @@ def revoke(
     item = _item_of(session, collection.id, item_id)
     if item.account_id != member.id:
         raise Forbidden(NOT_ALLOWED)
-    if item.state == ACCEPTED:
+    if collection.uri is not None:  # another server's: its curator's server is told
+        featuring.withdraw(session, ctx, member, collection)
+    elif item.state == ACCEPTED:
         curator = session.get(Account, collection.account_id)
         assert curator is not None
         featuring.announce(session, ctx, curator, "Remove",

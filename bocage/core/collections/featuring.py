@@ -15,15 +15,20 @@
   block stands between them (the consent is kept and served, `feature_grants`), else
   `Reject`.
 
-Collections of other servers' accounts are not stored here (an `Add` of a
-`FeaturedCollection` is not applied): Mastodon's clients read them on their curator's server.
+- another server's collection (an `Add` or `Update` of a `FeaturedCollection`, or of one of
+  its items) is read again from its origin and kept (`uri`), with the members whose consent
+  holds: for an account of this node, the grant it gave; for another server's, its
+  `FeatureAuthorization` (checked by the receiving face); a `Remove` forgets it. A local
+  account that revokes its place in one tells the curator's server (`Delete` of its
+  consent).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from bocage.core.authorship import activities, authoring
@@ -35,6 +40,7 @@ from bocage.kernel.urls import same_origin
 from bocage.store.models import Account, Block, Collection, CollectionItem, FeatureGrant
 
 ACCEPTED, REJECTED, REVOKED = "accepted", "rejected", "revoked"
+MAX_ITEMS = 25  # Mastodon's Collection::MAX_ITEMS (collections.py's too)
 FEATURE_CONTEXT: list[Any] = [
     *activities.CONTEXT,
     {
@@ -328,3 +334,126 @@ def listed(session: Session, ctx: Context, curator: Account) -> list[str]:
         .order_by(Collection.created_at.desc(), Collection.id.desc())
     ).scalars()
     return [ctx.urls.featured_collection(curator.username, found) for found in rows]
+
+
+# --- another server's collections ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemoteCollection:
+    """Another server's `FeaturedCollection` as read (and checked) from its origin: its
+    members resolved to accounts, each with the consent that backs it."""
+
+    uri: str
+    name: str
+    description: str  # that server's HTML, sanitized
+    language: str | None
+    tag_name: str | None
+    sensitive: bool
+    discoverable: bool
+    members: list[tuple[int, str | None]]  # account id, its FeatureAuthorization's id
+
+
+def is_remote_collection(session: Session, curator: Account, uri: str | None) -> bool:
+    if not uri:
+        return False
+    found = session.execute(
+        select(Collection.id).where(Collection.uri == uri, Collection.account_id == curator.id)
+    ).first()
+    return found is not None
+
+
+def store_remote(session: Session, curator: Account, found: RemoteCollection) -> Collection:
+    """Another server's collection, made or brought up to date. A member of this node is
+    kept only with a consent it gave (a grant for this collection), and one who revoked
+    stays revoked."""
+    collection = session.execute(
+        select(Collection).where(Collection.uri == found.uri, Collection.account_id == curator.id)
+    ).scalar_one_or_none()
+    moment = now()
+    if collection is None:
+        collection = Collection(id=new_id(), account_id=curator.id, uri=found.uri,
+                                created_at=moment)  # fmt: skip
+        session.add(collection)
+    collection.name = found.name[:256] or "?"
+    collection.description = found.description
+    collection.language = found.language
+    collection.tag_name = found.tag_name
+    collection.sensitive, collection.discoverable = found.sensitive, found.discoverable
+    collection.updated_at = moment
+    session.flush()
+    existing = {
+        item.account_id: item
+        for item in session.execute(
+            select(CollectionItem).where(CollectionItem.collection_id == collection.id)
+        ).scalars()
+    }
+    kept: set[int] = set()
+    for position, (member_id, approval) in enumerate(found.members, start=1):
+        member = session.get(Account, member_id)
+        if member is None or member_id in kept:
+            continue
+        if member.domain is None and not _granted(session, member.id, found.uri):
+            continue  # no consent given here: not shown as in it
+        kept.add(member_id)
+        item = existing.get(member_id)
+        if item is None:
+            session.add(
+                CollectionItem(
+                    id=new_id(),
+                    collection_id=collection.id,
+                    account_id=member_id,
+                    state=ACCEPTED,
+                    position=position,
+                    created_at=moment,
+                    approval_uri=approval,
+                )
+            )
+        elif item.state != REVOKED:
+            item.state, item.position, item.approval_uri = ACCEPTED, position, approval
+    for member_id, item in existing.items():
+        if member_id not in kept:
+            session.delete(item)
+    return collection
+
+
+def forget_remote(session: Session, curator: Account, uri: str) -> bool:
+    collection = session.execute(
+        select(Collection).where(Collection.uri == uri, Collection.account_id == curator.id)
+    ).scalar_one_or_none()
+    if collection is None:
+        return False
+    session.execute(delete(CollectionItem).where(CollectionItem.collection_id == collection.id))
+    session.delete(collection)
+    return True
+
+
+def withdraw(session: Session, ctx: Context, member: Account, collection: Collection) -> None:
+    """A local account takes itself out of another server's collection: its consent is
+    deleted, and the curator's server told (`Delete` of the FeatureAuthorization, as
+    Mastodon's RevokeCollectionItemService)."""
+    curator = session.get(Account, collection.account_id)
+    assert curator is not None and collection.uri is not None
+    grant = session.execute(
+        select(FeatureGrant).where(
+            FeatureGrant.account_id == member.id, FeatureGrant.collection_uri == collection.uri
+        )
+    ).scalar_one_or_none()
+    if grant is None:
+        return
+    stamp = ctx.urls.feature_authorization(member.username, grant.id)
+    session.delete(grant)
+    activity = activities.wrap(
+        "Delete", ctx.urls.activity(member.username, new_id()), member, stamp, to=[curator.uri]
+    )
+    activity["@context"] = FEATURE_CONTEXT
+    authoring.append(session, member, activity)
+
+
+def _granted(session: Session, member_id: int, collection_uri: str) -> bool:
+    found = session.execute(
+        select(FeatureGrant.id).where(
+            FeatureGrant.account_id == member_id, FeatureGrant.collection_uri == collection_uri
+        )
+    ).first()
+    return found is not None

@@ -23,6 +23,10 @@ class Collection(Base):
     discoverable: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Another server's collection (its curator is remote): its id there, and its
+    # description as that server's HTML (sanitized); a local one's is plain text.
+    uri: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    __table_args__ = (Index("ix_collections_uri", "uri"),)
 
 
 class CollectionItem(Base):

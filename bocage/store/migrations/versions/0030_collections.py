@@ -5,7 +5,7 @@ a language, a hashtag, `sensitive` and `discoverable`; each account in one is an
 state (`pending`, `accepted`, `rejected`, `revoked`), one item per account and collection,
 and for an account of another server the FeatureRequest sent to it and the
 FeatureAuthorization it answered (FEP-7aa9); a local account's consent to be in another
-server's collection (`feature_grants`).
+server's collection (`feature_grants`); another server's collection keeps its `uri`.
 
 Revision ID: 0030
 Revises: 0028
@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("discoverable", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("uri", sa.String(500), nullable=True),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name="fk_collections_account_id_accounts",
             ondelete="CASCADE",
@@ -42,6 +43,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_collections"),
     )  # fmt: skip
     op.create_index("ix_collections_account_id", "collections", ["account_id"])
+    op.create_index("ix_collections_uri", "collections", ["uri"])
     op.create_table(
         "collection_items",
         sa.Column("id", sa.BigInteger(), nullable=False),
@@ -91,5 +93,6 @@ def downgrade() -> None:
     op.drop_index("ix_collection_items_request_uri", table_name="collection_items")
     op.drop_index("ix_collection_items_account_id", table_name="collection_items")
     op.drop_table("collection_items")
+    op.drop_index("ix_collections_uri", table_name="collections")
     op.drop_index("ix_collections_account_id", table_name="collections")
     op.drop_table("collections")
