@@ -289,6 +289,10 @@ def test_profile_read_and_updated_as_update_credentials_does(api_node: NodeProce
         assert "avatar_description" in refused.json()["details"]
         refused = http.patch("/api/v1/profile", data={"show_featured": "false"})
         assert refused.status_code == 422 and "show_featured" in refused.json()["details"]
+        refused = http.patch("/api/v1/profile", data={"attribution_domains[]": "example.org"})
+        assert refused.status_code == 422 and "attribution_domains" in refused.json()["details"]
+        kept = http.patch("/api/v1/profile", data={"show_media": "true", "locked": "false"})
+        assert kept.status_code == 200  # Bocage's own values are taken
         refused = http.patch("/api/v1/profile", data={"bot": "maybe"})
         assert refused.status_code == 422 and "bot" in refused.json()["details"]
         assert alice.profile().locked is False  # nothing applied
