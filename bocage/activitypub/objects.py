@@ -160,6 +160,51 @@ def _collection(kind: str) -> Any:
     return endpoint
 
 
+async def featured_collections(request: Request) -> Response:
+    """The account's discoverable collections of accounts (Mastodon 4.6, FEP-7aa9)."""
+    account = await collection_owner(request)
+    if isinstance(account, Response):
+        return account
+    services = services_of(request)
+    items = await services.publishing.featured_collections(account)
+    return activity_response(
+        {
+            "@context": ACTIVITY_STREAMS,
+            "id": services.ctx.urls.featured_collections(account.username),
+            "type": "OrderedCollection",
+            "totalItems": len(items),
+            "orderedItems": items,
+        }
+    )
+
+
+async def featured_collection(request: Request) -> Response:
+    """One collection of accounts, as a `FeaturedCollection`."""
+    account = await collection_owner(request)
+    if isinstance(account, Response):
+        return account
+    found = await services_of(request).publishing.featured_collection(
+        account, request.path_params["collection_id"]
+    )
+    if found is None:
+        return error("There is no such collection here.", 404)
+    return activity_response(found)
+
+
+async def feature_authorization(request: Request) -> Response:
+    """An account's consent to be in a collection (`FeatureAuthorization`), while it
+    stands: other servers check it before they show the account in the collection."""
+    account = await local_account(request)
+    if isinstance(account, Response):
+        return account
+    found = await services_of(request).publishing.feature_authorization(
+        account, request.path_params["grant_id"]
+    )
+    if found is None:
+        return error("There is no such authorization here (any more).", 404)
+    return activity_response(found)
+
+
 routes = [
     Route("/actor", instance_actor, methods=["GET"]),
     Route("/users/{username}", actor, methods=["GET"]),
@@ -172,4 +217,15 @@ routes = [
     ),
     Route("/users/{username}/collections/featured", _collection("featured")),
     Route("/users/{username}/collections/tags", _collection("tags")),
+    Route("/users/{username}/featured_collections", featured_collections, methods=["GET"]),
+    Route(
+        "/users/{username}/featured_collections/{collection_id:id}",
+        featured_collection,
+        methods=["GET"],
+    ),
+    Route(
+        "/users/{username}/feature_authorizations/{grant_id:id}",
+        feature_authorization,
+        methods=["GET"],
+    ),
 ]

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from bocage.core.accounts import moves
 from bocage.core.authorship import authoring
+from bocage.core.collections import featuring
+from bocage.core.content import text
 from bocage.core.graph import graph
 from bocage.core.inbound import remote, verdicts
 from bocage.core.inbound.verdicts import APPLIED, Verdict, refused
@@ -95,7 +97,7 @@ class Receiver:
             case "Update":
                 return await self.update(actor)
             case "Delete":
-                return await self.db.write(_delete_post, self.ctx, actor, activity.object_id)
+                return await self.db.write(_delete, self.ctx, actor, activity.object_id)
             case "Follow":
                 return await self.db.write(_follow, self.ctx, actor, activity)
             case "Accept" | "Reject":
@@ -114,6 +116,8 @@ class Receiver:
                 return await self.move(actor)
             case "Add" | "Remove":
                 return await self.feature(actor)
+            case "FeatureRequest":
+                return await self.db.write(_feature_request, self.ctx, actor, activity)
             case "Flag":
                 if (await self.federation.domain_rules()).rejects_reports(actor.domain or ""):
                     return refused(f"reports from {actor.domain} are not accepted here")
@@ -153,6 +157,8 @@ class Receiver:
         if obj is None:
             return refused("the Update carries no object")
         kind = normalize.type_of(obj)
+        if kind == "FeaturedCollection":
+            return await self.collection(actor, normalize.uri_of(obj.get("id")))
         if kind in normalize.ACTOR_TYPES:
             profile = normalize.actor(obj, fetched_from=actor.uri)
             if profile.uri != actor.uri:
@@ -190,8 +196,22 @@ class Receiver:
 
     async def feature(self, actor: Account) -> Verdict:
         """A post of the actor's added to (or removed from) its featured collection: a pin.
-        Other collections (Lemmy's moderators, a community's featured posts) are ignored."""
+        A collection of accounts (Mastodon 4.6), or one of its items, added, changed or
+        removed: the collection read again, or forgotten. Other collections (Lemmy's
+        moderators, a community's featured posts) are ignored."""
+        obj = self.incoming.object
+        kind = normalize.type_of(obj) if isinstance(obj, dict) else ""
         target, post_uri = self.incoming.target, self.incoming.object_id
+        removing = self.incoming.type == "Remove"
+        if kind == "FeaturedCollection" and not removing:
+            return await self.collection(actor, post_uri)
+        if removing and post_uri:
+            if await self.db.write(featuring.forget_remote, actor, post_uri):
+                return APPLIED
+        if kind == "FeaturedItem" or await self.db.read(
+            featuring.is_remote_collection, actor, target
+        ):
+            return await self.collection(actor, target)  # read again, whole
         if not target or not post_uri or not normalize.same_origin(target, actor.uri):
             return refused("only the actor's own featured collection is followed here")
         pinned = self.incoming.type == "Add"
@@ -223,6 +243,78 @@ class Receiver:
             _quote_request, self.ctx, actor, asked, post.id if post is not None else None
         )
 
+    async def collection(self, actor: Account, uri: str | None) -> Verdict:
+        """Another server's collection of accounts (FEP-7aa9), read again from its origin
+        and kept with the members whose consent holds; gone there, forgotten here."""
+        if not uri or not normalize.same_origin(uri, actor.uri):
+            return refused("an actor's collections are on its own server")
+        try:
+            document = await self.federation.resolver.fetch(uri)
+        except FetchError as failed:
+            if failed.status in (404, 410):
+                await self.db.write(featuring.forget_remote, actor, uri)
+                return APPLIED
+            raise
+        found = await self._read_collection(actor, uri, document)
+        if found is None:
+            return refused(f"{uri} is not a collection of {actor.uri}")
+        await self.db.write(featuring.store_remote, actor, found)
+        return APPLIED
+
+    async def _read_collection(
+        self, actor: Account, uri: str, document: dict[str, Any]
+    ) -> featuring.RemoteCollection | None:
+        if (
+            normalize.type_of(document) != "FeaturedCollection"
+            or normalize.uri_of(document.get("id")) != uri
+            or normalize.uri_of(document.get("attributedTo")) != actor.uri
+        ):
+            return None
+        members: list[tuple[int, str | None]] = []
+        for entry in normalize.as_list(document.get("orderedItems"))[: featuring.MAX_ITEMS]:
+            if not isinstance(entry, dict):
+                continue
+            member_uri = normalize.uri_of(entry.get("featuredObject"))
+            stamp = normalize.uri_of(entry.get("featureAuthorization"))
+            if not member_uri:
+                continue
+            try:
+                member = await self.federation.resolver.actor(member_uri)
+                if member.domain is not None and member.uri != actor.uri:
+                    if not stamp or not await self._consents(stamp, uri, member.uri):
+                        continue  # no consent that holds: not shown as in it
+            except (FetchError, DomainError):
+                continue
+            members.append((member.id, stamp))
+        summary = document.get("summary")
+        language = None
+        summaries = document.get("summaryMap")
+        if isinstance(summaries, dict) and summaries:
+            language, summary = next(iter(summaries.items()))
+        topic = document.get("topic")
+        tag = topic.get("name") if isinstance(topic, dict) else None
+        return featuring.RemoteCollection(
+            uri=uri,
+            name=str(document.get("name") or "")[:256],
+            description=text.sanitize_remote(summary) if isinstance(summary, str) else "",
+            language=str(language)[:16] if language else None,
+            tag_name=str(tag).removeprefix("#")[:100] if tag else None,
+            sensitive=document.get("sensitive") is True,
+            discoverable=document.get("discoverable") is not False,
+            members=members,
+        )
+
+    async def _consents(self, stamp: str, collection: str, member: str) -> bool:
+        """A FeatureAuthorization on the member's server naming this collection and it."""
+        if not normalize.same_origin(stamp, member):
+            return False
+        found = await self.federation.resolver.fetch(stamp)
+        return (
+            normalize.type_of(found) == "FeatureAuthorization"
+            and normalize.uri_of(found.get("interactingObject")) == collection
+            and normalize.uri_of(found.get("interactionTarget")) == member
+        )
+
     async def _object(self) -> dict[str, Any] | None:
         """The embedded object when it comes from the actor's server, else fetched from its
         origin (an embedded copy from elsewhere proves nothing)."""
@@ -243,6 +335,13 @@ def _delete_actor(session: Session, uri: str) -> Verdict:
         return refused(f"{uri} is not an account known here")
     remote.delete_actor(session, account)
     return APPLIED
+
+
+def _delete(session: Session, ctx: Context, actor: Account, uri: str | None) -> Verdict:
+    """A post deleted, or the consent to be in a collection here withdrawn (FEP-7aa9)."""
+    if uri and featuring.authorization_deleted(session, actor, uri):
+        return APPLIED
+    return _delete_post(session, ctx, actor, uri)
 
 
 def _delete_post(session: Session, ctx: Context, actor: Account, uri: str | None) -> Verdict:
@@ -295,7 +394,8 @@ def _follow(session: Session, ctx: Context, actor: Account, activity: Incoming) 
 
 def _answer(session: Session, ctx: Context, actor: Account, activity: Incoming) -> Verdict:
     """Accept/Reject of a follow request a local account sent to `actor`, or of a
-    QuoteRequest (its `result`: the QuoteAuthorization, which the quoting Note then names)."""
+    QuoteRequest (its `result`: the QuoteAuthorization, which the quoting Note then names),
+    or of a FeatureRequest (to be in a local collection, FEP-7aa9)."""
     result = normalize.uri_of(activity.raw.get("result"))
     accepted = activity.type == "Accept"
     quote = quotes.request_answered(session, actor, activity.object_id, accepted, result)
@@ -303,6 +403,8 @@ def _answer(session: Session, ctx: Context, actor: Account, activity: Incoming) 
         _republish(session, ctx, quote.post_id)
         return APPLIED
     follow_id = activity.object_id
+    if follow_id and featuring.answered(session, ctx, actor, follow_id, activity.type, result):
+        return APPLIED
     row = session.execute(
         select(Follow).where(Follow.uri == follow_id, Follow.target_id == actor.id)
     ).scalar_one_or_none()
@@ -406,6 +508,20 @@ def _reported_account(session: Session, uris: list[str]) -> Account | None:
         if author is not None and author.domain is None:
             return author
     return None
+
+
+def _feature_request(session: Session, ctx: Context, actor: Account, activity: Incoming) -> Verdict:
+    """Another server asks whether a local account may be in `actor`'s collection: answered
+    at once, Accept or Reject (FEP-7aa9)."""
+    member = _local_target(session, activity.object_id)
+    if member is None:
+        return _not_local(activity.object_id)
+    collection = normalize.uri_of(activity.raw.get("instrument"))
+    if not collection:
+        raise normalize.Malformed("a FeatureRequest names no collection (instrument)")
+    if not featuring.receive_request(session, ctx, actor, member, activity.id, collection):
+        return refused(f"{member.uri} does not consent to be featured by {actor.uri}: rejected")
+    return APPLIED
 
 
 def _block(session: Session, ctx: Context, actor: Account, activity: Incoming) -> Verdict:

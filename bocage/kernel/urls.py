@@ -57,6 +57,18 @@ class Urls:
     def featured(self, username: str) -> str:
         return f"{self.base}/users/{username}/collections/featured"
 
+    def featured_collections(self, username: str) -> str:
+        """The account's collections of accounts (the actor's `featuredCollections`)."""
+        return f"{self.base}/users/{username}/featured_collections"
+
+    def featured_collection(self, username: str, collection_id: int) -> str:
+        """A collection of accounts (Mastodon 4.6's FeaturedCollection)."""
+        return f"{self.featured_collections(username)}/{collection_id}"
+
+    def feature_authorization(self, username: str, grant_id: int) -> str:
+        """The account's consent to be in a collection (FEP-7aa9's FeatureAuthorization)."""
+        return f"{self.base}/users/{username}/feature_authorizations/{grant_id}"
+
     def featured_tags(self, username: str) -> str:
         return f"{self.base}/users/{username}/collections/tags"
 

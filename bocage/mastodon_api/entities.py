@@ -564,3 +564,74 @@ def notification_group(group: Any, kind: str, status_id: int | None) -> dict[str
 
 # The group types that carry a status (Mastodon's NotificationGroupSerializer#status_type?).
 STATUS_GROUP_TYPES = frozenset({"favourite", "reblog", "status", "mention", "poll", "update"})
+
+
+def profile(ctx: Context, row: Account, featured: list[Any]) -> dict[str, Any]:
+    """The Profile (Mastodon 4.6): one's own account as its settings screen edits it, the
+    texts as written (`note`, `fields`) beside their rendering (`formatted_note`,
+    `formatted_fields`), the images as null when there are none. Bocage keeps no image
+    descriptions, media tab or featured tab switches, nor attribution domains: those are
+    what Mastodon answers for an account that never set them."""
+    shown = account(ctx, row)
+    return {
+        "id": str(row.id),
+        "display_name": row.display_name or "",
+        "note": row.note_source or "",
+        "fields": [
+            {"name": f["name"], "value": f["value"], "verified_at": None} for f in row.fields or []
+        ],
+        "avatar": shown["avatar"] if row.avatar else None,
+        "avatar_static": shown["avatar_static"] if row.avatar else None,
+        "avatar_description": "",
+        "header": shown["header"] if row.header else None,
+        "header_static": shown["header_static"] if row.header else None,
+        "header_description": "",
+        "locked": bool(row.locked),
+        "bot": bool(row.bot),
+        "hide_collections": bool(row.hide_collections),
+        "discoverable": bool(row.discoverable),
+        "indexable": bool(row.indexable),
+        "show_media": True,
+        "show_media_replies": True,
+        "show_featured": True,
+        "attribution_domains": [],
+        "featured_tags": [featured_tag(ctx, tag, row.username) for tag in featured],
+        "formatted_note": shown["note"],
+        "formatted_fields": shown["fields"],
+    }
+
+
+def collection(ctx: Context, view: Any) -> dict[str, Any]:
+    """A Collection (Mastodon 4.6), from `core/collections.CollectionView`: the items its
+    viewer may see, under `items`."""
+    row, curator = view.collection, view.curator
+    return {
+        "id": str(row.id),
+        "uri": row.uri or ctx.urls.featured_collection(curator.username, row.id),
+        "url": None,
+        "name": row.name,
+        "description": row.description or "",
+        "language": row.language,
+        "account_id": str(row.account_id),
+        "local": curator.domain is None,
+        "sensitive": bool(row.sensitive),
+        "discoverable": bool(row.discoverable),
+        "item_count": len(view.items),
+        "created_at": timestamp(row.created_at),
+        "updated_at": timestamp(row.updated_at),
+        "tag": {"name": row.tag_name, "url": ctx.urls.tag(row.tag_name)} if row.tag_name else None,
+        "items": [collection_item(item) for item, _account in view.items],
+    }
+
+
+def collection_item(row: Any) -> dict[str, Any]:
+    """A CollectionItem: `account_id` only while the account is in it (pending or
+    accepted), as Mastodon's serializer has it."""
+    entity: dict[str, Any] = {
+        "id": str(row.id),
+        "state": row.state,
+        "created_at": timestamp(row.created_at),
+    }
+    if row.state in ("pending", "accepted"):
+        entity["account_id"] = str(row.account_id)
+    return entity

@@ -118,7 +118,7 @@ def served(routes: Sequence[BaseRoute]) -> Iterator[tuple[str, str]]:
 # Where the copy's schema is not what Mastodon answers, by (method, template, status), with
 # the reason (the same list as tests/mastodon_api/test_openapi_sweep.py's, which checks the
 # node's answers against the copy).
-CORRECTIONS: dict[tuple[str, str, str], tuple[dict[str, Any], str]] = {
+CORRECTIONS: dict[tuple[str, str, str], tuple[dict[str, Any] | None, str]] = {
     ("get", "/api/v1/filters", "200"): (
         {"type": "array", "items": {"$ref": "#/components/schemas/V1Filter"}},
         "The copy says 'List of [V1::Filter]' but its schema is one V1Filter; Mastodon renders "
@@ -134,7 +134,57 @@ CORRECTIONS: dict[tuple[str, str, str], tuple[dict[str, Any], str]] = {
         "The copy declares no body; Mastodon renders the Preferences entity "
         "(REST::PreferencesSerializer).",
     ),
-}
+    ("post", "/api/v1/annual_reports/{year}/generate", "204"): (
+        None,
+        "Outside its yearly campaign Mastodon returns before rendering anything, which Rails "
+        "answers 204 No Content (api/v1/annual_reports_controller.rb#generate); no campaign "
+        "runs on a node.",
+    ),
+    ("post", "/api/v1/collections", "200"): (
+        {"type": "object", "required": ["collection"],
+         "properties": {"collection": {"$ref": "#/components/schemas/Collection"}}},
+        "Described in words only ('[WrappedCollection]'): the Collection under `collection`.",
+    ),
+    ("patch", "/api/v1/collections/{id}", "200"): (
+        {"type": "object", "required": ["collection"],
+         "properties": {"collection": {"$ref": "#/components/schemas/Collection"}}},
+        "As its POST.",
+    ),
+    ("post", "/api/v1/collections/{collection_id}/items", "200"): (
+        {"type": "object", "required": ["collection_item"],
+         "properties": {"collection_item": {"$ref": "#/components/schemas/CollectionItem"}}},
+        "Described in words only ('[WrappedCollectionItem]'): the item under "
+        "`collection_item`.",
+    ),
+    **{
+        (method, path, "422"): (
+            {"type": "object", "required": ["error"],
+             "properties": {"error": {
+                 "type": "object", "required": ["error", "details"],
+                 "properties": {
+                     "error": {"type": "string"},
+                     "details": {"type": "object", "additionalProperties": {
+                         "type": "array", "items": {
+                             "type": "object", "required": ["error", "description"],
+                             "properties": {"error": {"type": "string"},
+                                            "description": {"type": "string"}}}}},
+                 }}}},
+            "The copy's schema requires `details.name` (its example's field): Mastodon's "
+            "collections controller nests its ValidationErrorFormatter under `error`, with "
+            "the fields that failed, whichever they are.",
+        )
+        for method, path in (("post", "/api/v1/collections"), ("patch", "/api/v1/collections/{id}"))
+    },
+    **{
+        ("get", f"/api/v1/accounts/{{account_id}}/{which}", "200"): (
+            {"type": "object", "required": ["collections"],
+             "properties": {"collections": {"type": "array",
+                                            "items": {"$ref": "#/components/schemas/Collection"}}}},
+            "Described in words only ('[Collections]'): the Collections under `collections`.",
+        )
+        for which in ("collections", "in_collections")
+    },
+}  # fmt: skip
 
 # Where the copy's entity schemas are narrower than what Mastodon sends, by component and
 # the path of the property in it, with the reason.
@@ -232,8 +282,14 @@ def _operation(method: str, template: str, operation: dict[str, Any], *, userinf
         ):
             response["content"]["application/json"]["schema"] = ERROR
         correction = CORRECTIONS.get((method, template, status))
-        if correction is not None:
+        if correction is not None and correction[0] is not None:
             response.setdefault("content", {})["application/json"] = {"schema": correction[0]}
+    for (where, path, status), (schema, reason) in CORRECTIONS.items():
+        if (where, path) == (method, template) and status not in responses:
+            added: dict[str, Any] = {"description": reason}
+            if schema is not None:
+                added["content"] = {"application/json": {"schema": schema}}
+            responses[status] = added
     _refusals(responses)
     if template == "/.well-known/oauth-authorization-server" and not userinfo:
         # `userinfo_endpoint` is published with GET /oauth/userinfo (Mastodon 4.4).

@@ -30,9 +30,9 @@ Contract (every face keeps it; tests/services/test_layering.py checks points 1 a
    cache, the peer book (the replication service, for moderation), the signature checks.
    Services import no face.
 5. Grouped like the core's domains (GoToSocial's `internal/processing/*`, Takahē's
-   `activities/services/*`): accounts, auth, conversations, filters, graph, inbox, instance,
-   lists, media, moderation, notifications, posts, publishing (what other servers read
-   here), replication, search, timelines.
+   `activities/services/*`): accounts, auth, collections, conversations, filters, graph,
+   inbox, instance, lists, media, moderation, notifications, posts, publishing (what other
+   servers read here), replication, search, timelines.
 6. The job face (`jobs/handlers.py`) names, for each job kind the core queues, a service's job
    unit: a synchronous method `(session, payload)` that the worker runs inside the
    transaction that marks its job done, so that a job's effects and its completion commit

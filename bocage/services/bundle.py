@@ -10,6 +10,7 @@ from bocage.services.accounts import AccountService
 from bocage.services.admin import AdminService
 from bocage.services.auth import AuthService
 from bocage.services.cards import CardService
+from bocage.services.collections import CollectionService
 from bocage.services.conversations import ConversationService
 from bocage.services.filters import FilterService
 from bocage.services.graph import GraphService
@@ -53,6 +54,7 @@ class Services:
     admin: AdminService
     auth: AuthService
     cards: CardService
+    collections: CollectionService
     conversations: ConversationService
     filters: FilterService
     graph: GraphService
@@ -111,6 +113,7 @@ class Services:
                 downloads=downloads,
                 lookups=lookups,
             ),
+            collections=CollectionService(db, ctx),
             conversations=ConversationService(db, ctx),
             filters=FilterService(db, ctx),
             graph=GraphService(db, ctx, lookups),

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bocage.core.accounts import accounts, featured_tags, moves
 from bocage.core.authorship import actor_document, authoring
+from bocage.core.collections import featuring
 from bocage.core.graph import graph
 from bocage.core.instance import instance
 from bocage.core.instance.instance import InstanceInfo, Usage
@@ -136,6 +137,28 @@ class PublishingService(Service):
                 featured_tags.hashtag(urls, tag.name)
                 for tag in featured_tags.of_account(session, account.id)
             ]
+        )
+
+    def featured_collections(self, account: Account) -> Query[list[str]]:
+        """The ids of the account's discoverable collections of accounts (Mastodon 4.6)."""
+        return self._query(lambda session: featuring.listed(session, self._ctx, account))
+
+    def featured_collection(
+        self, account: Account, collection_id: int
+    ) -> Query[dict[str, Any] | None]:
+        """One of the account's collections as a `FeaturedCollection` (None: none such)."""
+        return self._query(
+            lambda session: featuring.collection_document(
+                session, self._ctx, account, collection_id
+            )
+        )
+
+    def feature_authorization(
+        self, account: Account, grant_id: int
+    ) -> Query[dict[str, Any] | None]:
+        """The account's consent to be in a collection, while it stands (None: none)."""
+        return self._query(
+            lambda session: featuring.authorization(session, self._ctx, account, grant_id)
         )
 
     def outbox_count(self, account: Account) -> Query[int]:

@@ -412,6 +412,8 @@ def _collect(
         quote_approval_policy="followers",
     )
     created = alice("list_create", "Friends")
+    bob("account_update_credentials", discoverable=True)
+    alice("collection_create", "Gardeners", tag_name="bocage", account_ids=[bob_id])
     if created is not None:
         alice("list_accounts_add", created.id, [bob_id])
     alice(
@@ -501,6 +503,7 @@ def reads(
     created: Any,
 ) -> list[tuple[Client, str, tuple[Any, ...], dict[str, Any]]]:
     list_id = created.id if created is not None else 0
+    collection_id = alice.api.account_collections(alice_id).collections[0].id
     filters = alice.api.filters_v2() if alice("filters_v2") is not None else []
     filter_id = filters[0].id if filters else 0
     notifications = alice.api.notifications()
@@ -590,6 +593,9 @@ def reads(
         (alice, "app_verify_credentials", (), {}),
         (alice, "oauth_authorization_server_info", (), {}),
         (alice, "profile", (), {}),
+        (alice, "collection", (collection_id,), {}),
+        (alice, "account_collections", (alice_id,), {}),
+        (bob, "account_in_collections", (bob_id,), {}),
         (root, "admin_accounts_v2", (), {}),
         (root, "admin_account", (alice_id,), {}),
         (root, "admin_reports", (), {}),

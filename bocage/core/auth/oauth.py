@@ -46,12 +46,12 @@ PASSWORD_GRANT_SETTING = "oauth_password_grant"
 TOP_SCOPES = ("read", "write", "follow", "push", "profile", "admin:read", "admin:write")
 GRANULAR = {
     "read": (
-        "accounts", "blocks", "bookmarks", "favourites", "filters", "follows", "lists",
-        "mutes", "notifications", "search", "statuses",
+        "accounts", "blocks", "bookmarks", "collections", "favourites", "filters", "follows",
+        "lists", "mutes", "notifications", "search", "statuses",
     ),
     "write": (
-        "accounts", "blocks", "bookmarks", "conversations", "favourites", "filters",
-        "follows", "lists", "media", "mutes", "notifications", "reports", "statuses",
+        "accounts", "blocks", "bookmarks", "collections", "conversations", "favourites",
+        "filters", "follows", "lists", "media", "mutes", "notifications", "reports", "statuses",
     ),
     "admin:read": (
         "accounts", "reports", "domain_allows", "domain_blocks", "ip_blocks",

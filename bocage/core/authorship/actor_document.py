@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from bocage.core.authorship import activities
 from bocage.core.authorship.activities import AS_CONTEXT, iso
 from bocage.core.authorship.authoring import identity_key
 from bocage.crypto import identity_proofs
@@ -30,6 +31,11 @@ ACTOR_CONTEXT: list[Any] = [
         "indexable": "toot:indexable",
         "featured": {"@id": "toot:featured", "@type": "@id"},
         "featuredTags": {"@id": "toot:featuredTags", "@type": "@id"},
+        "featuredCollections": {"@id": "toot:featuredCollections", "@type": "@id"},
+        "gts": "https://gotosocial.org/ns#",
+        "interactionPolicy": {"@id": "gts:interactionPolicy", "@type": "@id"},
+        "canFeature": {"@id": "toot:canFeature", "@type": "@id"},
+        "automaticApproval": {"@id": "gts:automaticApproval", "@type": "@id"},
         "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
         "movedTo": {"@id": "as:movedTo", "@type": "@id"},
         "schema": "http://schema.org#",
@@ -63,6 +69,11 @@ def person(urls: Urls, account: Account, moved_to: str | None = None) -> dict[st
         "following": urls.following(account.username),
         "featured": urls.featured(account.username),
         "featuredTags": urls.featured_tags(account.username),
+        "featuredCollections": urls.featured_collections(account.username),
+        # Who may put the account in a collection without asking, as Mastodon 4.6 words it
+        # for its own accounts: anyone when it is discoverable (its followers when it is
+        # also locked), only itself otherwise (core/collections/featuring.py).
+        "interactionPolicy": {"canFeature": {"automaticApproval": [_featurers(urls, account)]}},
         "endpoints": {"sharedInbox": urls.shared_inbox},
         "manuallyApprovesFollowers": account.locked,
         "discoverable": bool(account.discoverable),
@@ -86,6 +97,12 @@ def person(urls: Urls, account: Account, moved_to: str | None = None) -> dict[st
         if key:
             document[name] = {"type": "Image", "url": urls.media(key)}
     return document
+
+
+def _featurers(urls: Urls, account: Account) -> str:
+    if not account.discoverable:
+        return urls.actor(account.username)
+    return urls.followers(account.username) if account.locked else activities.PUBLIC
 
 
 def public_key(key_id: str, owner: str, pem: str | None) -> dict[str, str]:

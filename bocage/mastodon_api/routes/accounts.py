@@ -119,8 +119,14 @@ async def _update_credentials(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:accounts")
     services = services_of(request)
     values = await params(request, max_bytes=services.ctx.settings.max_request_bytes)
+    mine = await services.accounts.update_profile(caller, await _profile_change(values))
+    return json(_credential_account(services.ctx, mine))
+
+
+async def _profile_change(values: dict[str, Any]) -> ProfileChange:
+    """What `update_credentials` and `PATCH /api/v1/profile` change, from what the app sent."""
     source = _source(values)
-    change = ProfileChange(
+    return ProfileChange(
         display_name=_given_text(values, "display_name"),
         note=_given_text(values, "note"),
         locked=_flag(values, "locked"),
@@ -137,8 +143,67 @@ async def _update_credentials(request: Request) -> Response:
             language=_given_text(source, "language", "source[language]"),
         ),
     )
-    mine = await services.accounts.update_profile(caller, change)
-    return json(_credential_account(services.ctx, mine))
+
+
+async def profile(request: Request) -> Response:
+    """`GET /api/v1/profile` (Mastodon 4.6): one's own profile as its settings screen edits
+    it. A `profile`-only token may read it, as on Mastodon."""
+    grant = await grant_of(request)
+    if grant is not None and grant.allows("profile") and grant.account is not None:
+        caller = grant.account
+    else:
+        _grant, caller = await require_user(request, "read:accounts")
+    return await _profile_answer(request, caller)
+
+
+async def _profile_answer(request: Request, caller: Any) -> Response:
+    services = services_of(request)
+    mine = await services.accounts.credentials(caller)
+    featured = await services.accounts.featured_tags(caller)
+    return json(entities.profile(services.ctx, mine.account, featured))
+
+
+async def update_profile(request: Request) -> Response:
+    """`PATCH /api/v1/profile` (Mastodon 4.6): what `update_credentials` changes, answered
+    with the Profile. What Bocage does not keep (image descriptions, the media and featured
+    tabs, attribution domains) is accepted when it asks for what Bocage does (no
+    description, the tabs shown, no domains), and refused naming the field otherwise:
+    never taken and silently dropped."""
+    return await detailed(_update_profile(request))
+
+
+# Profile settings Bocage does not keep, with the one value it has for each.
+FIXED_PROFILE = {
+    "avatar_description": "",
+    "header_description": "",
+    "show_media": True,
+    "show_media_replies": True,
+    "show_featured": True,
+}
+
+
+async def _update_profile(request: Request) -> Response:
+    _grant, caller = await require_user(request, "write:accounts")
+    services = services_of(request)
+    values = await params(request, max_bytes=services.ctx.settings.max_request_bytes)
+    for name, kept in FIXED_PROFILE.items():
+        given = _flag(values, name) if isinstance(kept, bool) else _given_text(values, name)
+        if given is not None and given != kept:
+            raise InvalidInput(
+                f"Validation failed: {name} cannot be changed on this server (it keeps "
+                f"{str(kept).lower() if isinstance(kept, bool) else 'none'})",
+                field=name,
+                code="invalid",
+            )
+    domains = values.get("attribution_domains")
+    if domains not in (None, "", []) and domains != [""]:
+        raise InvalidInput(
+            "Validation failed: attribution_domains cannot be set on this server",
+            field="attribution_domains",
+            code="invalid",
+        )
+    await services.accounts.update_profile(caller, await _profile_change(values))
+    return await _profile_answer(request, caller)
 
 
 # Rails' boolean casting, without its "anything else is true": an app that sends `bot=maybe`
@@ -273,6 +338,8 @@ routes = [
     Route("/api/v1/accounts/search", search, methods=["GET"]),
     Route("/api/v1/accounts/{id:id}", show, methods=["GET"]),
     Route("/api/v1/accounts/{id:id}/statuses", statuses, methods=["GET"]),
+    Route("/api/v1/profile", profile, methods=["GET"]),
+    Route("/api/v1/profile", update_profile, methods=["PATCH"]),
     Route("/api/v1/profile/avatar", _remove_image("avatar"), methods=["DELETE"]),
     Route("/api/v1/profile/header", _remove_image("header"), methods=["DELETE"]),
 ]

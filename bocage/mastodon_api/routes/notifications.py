@@ -23,6 +23,7 @@ from bocage.mastodon_api.http import (
     json,
     link_header,
     page_of,
+    params,
     services_of,
 )
 from bocage.services.notifications import Browse, GroupPage
@@ -115,6 +116,17 @@ async def show(request: Request) -> Response:
 async def dismiss(request: Request) -> Response:
     _grant, caller = await require_user(request, "write:notifications")
     await services_of(request).notifications.dismiss(caller, request.path_params["id"])
+    return json({})
+
+
+async def dismiss_old(request: Request) -> Response:
+    """Mastodon 1.3 to 2.9.2's form, the id in the body (`id`), still what an app that does
+    not know the server's version sends: the same as `/:id/dismiss`."""
+    _grant, caller = await require_user(request, "write:notifications")
+    found = id_param((await params(request)).get("id"), "id")
+    if found is None:
+        raise NotFound("Record not found")
+    await services_of(request).notifications.dismiss(caller, found)
     return json({})
 
 
@@ -257,6 +269,7 @@ def _accounts(reader: Reader, ctx: Context, ids: list[int]) -> list[dict[str, An
 routes = [
     Route("/api/v1/notifications", index, methods=["GET"]),
     Route("/api/v1/notifications/clear", clear, methods=["POST"]),
+    Route("/api/v1/notifications/dismiss", dismiss_old, methods=["POST"]),
     Route("/api/v1/notifications/unread_count", unread_count, methods=["GET"]),
     Route("/api/v1/notifications/{id:id}", show, methods=["GET"]),
     Route("/api/v1/notifications/{id:id}/dismiss", dismiss, methods=["POST"]),

@@ -18,6 +18,7 @@ from bocage.store.models.accounts import (
 from bocage.store.models.auth import OAuthApp, OAuthCode, OAuthToken, WebSession
 from bocage.store.models.base import Base, UTCDateTime
 from bocage.store.models.cards import PostCard, PreviewCard
+from bocage.store.models.collections import Collection, CollectionItem, FeatureGrant
 from bocage.store.models.federation import InboundActivity, RemoteActor, RemoteHost
 from bocage.store.models.filters import Filter, FilterKeyword, FilterStatus
 from bocage.store.models.graph import (
@@ -89,12 +90,15 @@ __all__ = [
     "Block",
     "Bookmark",
     "CanonicalEmailBlock",
+    "Collection",
+    "CollectionItem",
     "ConversationPost",
     "DomainAllow",
     "DomainBlock",
     "EmailDomainBlock",
     "Endorsement",
     "Favourite",
+    "FeatureGrant",
     "FeaturedTag",
     "FeedEntry",
     "Filter",
