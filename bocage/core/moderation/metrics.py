@@ -202,19 +202,7 @@ def _measure(
 def _active(session: Session, low: datetime, high: datetime) -> list[datetime]:
     """One moment per local account and day it posted, boosted or favourited."""
     seen: set[tuple[int, datetime]] = set()
-    posts = session.execute(
-        select(Post.account_id, Post.created_at)
-        .join(Account, Account.id == Post.account_id)
-        .where(Account.domain.is_(None), Post.created_at >= low, Post.created_at < high)
-        .limit(MAX_ROWS)
-    ).all()
-    likes = session.execute(
-        select(Favourite.account_id, Favourite.created_at)
-        .join(Account, Account.id == Favourite.account_id)
-        .where(Account.domain.is_(None), Favourite.created_at >= low, Favourite.created_at < high)
-        .limit(MAX_ROWS)
-    ).all()
-    for account_id, moment in [*posts, *likes]:
+    for account_id, moment in _active_pairs(session, low, high):
         day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         seen.add((account_id, day))
     return [day for _account, day in seen]
@@ -443,6 +431,7 @@ def retention(session: Session, start: datetime, end: datetime, frequency: str) 
 
 
 def _active_pairs(session: Session, low: datetime, high: datetime) -> list[tuple[int, datetime]]:
+    """(local account, moment) of each post and favourite between `low` and `high`."""
     rows = session.execute(
         select(Post.account_id, Post.created_at)
         .join(Account, Account.id == Post.account_id)
