@@ -65,9 +65,9 @@ ALLOWED: dict[Key, str] = {
     ("GET", "/api/v1/instance/terms_of_service"): "Bocage publishes no terms of service: "
     "404, as Mastodon without any (tests/mastodon_api/test_instance_api.py).",
     ("GET", "/api/v1/instance/terms_of_service/{date}"): "as above: 404.",
-    ("POST", "/api/v1/annual_reports/{year:int}/read"): "no annual report is ever made here: "
+    ("POST", "/api/v1/annual_reports/{year:id}/read"): "no annual report is ever made here: "
     "404, as Mastodon for a report it does not have.",
-    ("POST", "/api/v1/annual_reports/{year:int}/generate"): "no annual report is ever made "
+    ("POST", "/api/v1/annual_reports/{year:id}/generate"): "no annual report is ever made "
     "here: 204 with nothing started, as Mastodon outside its campaign (the description has "
     "200 and 202 only); tests/mastodon_api/test_api_rest.py.",
     ("GET", "/api/v1_alpha/async_refreshes/{id}"): "no refresh ever runs here: 404, as "
